@@ -1,0 +1,1 @@
+"""mockexam: weekly timed mock exams in Telegram, scored with the Rasch model."""

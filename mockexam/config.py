@@ -1,0 +1,98 @@
+"""Settings from the environment (pydantic-settings); one `settings` object.
+
+Every knob is an environment variable of the same name in upper case, e.g.
+`DATABASE_URL`, `REDIS_URL`, `TELEGRAM_BOT_TOKEN`. A `.env` file in the project
+root is read too. Secrets have development defaults only: with
+`MOCKEXAM_ENV=production` a missing secret is a start-up error.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = PROJECT_ROOT / "data"
+
+DEV_ADMIN_SECRET = "dev-only-admin-secret-change-me"  # noqa: S105 - dev default, refused in production
+
+
+class Settings(BaseSettings):
+    """The whole configuration of a mockexam process."""
+
+    model_config = SettingsConfigDict(env_file=PROJECT_ROOT / ".env", extra="ignore")
+
+    mockexam_env: Literal["development", "test", "production"] = "development"
+
+    # Storage
+    database_url: str = f"sqlite:///{DATA_DIR / 'mockexam.db'}"
+    redis_url: str | None = None
+    huey_sqlite_path: Path = DATA_DIR / "huey.db"
+    upload_dir: Path = DATA_DIR / "uploads"
+
+    # Telegram
+    telegram_bot_token: str | None = None
+    telegram_channel_id: str | None = None
+    telegram_api_base_url: str = "https://api.telegram.org/bot"
+    telegram_bot_username: str | None = None
+    webapp_url: str = "http://localhost:3000/app"
+    telegram_messages_per_second: float = 25.0
+    initdata_max_age_seconds: int = 24 * 3600
+
+    # Admin panel
+    admin_secret_key: str | None = None
+    admin_session_hours: int = 12
+    admin_login_max_failures: int = 5
+    admin_login_lockout_minutes: int = 15
+
+    # Exams
+    deadline_grace_seconds: int = 30
+    default_duration_minutes: int = 150
+    max_pdf_bytes: int = 30 * 1024 * 1024
+    free_response_max_chars: int = 64
+    min_participants_for_calibration: int = 10
+    fit_low: float = 0.7
+    fit_high: float = 1.3
+
+    # Background work
+    sweep_interval_seconds: int = Field(default=15, ge=1, le=3600)
+    huey_workers: int = 2
+
+    @model_validator(mode="after")
+    def _secrets_in_production(self) -> Settings:
+        if self.mockexam_env == "production":
+            missing = [
+                name
+                for name in ("admin_secret_key", "telegram_bot_token")
+                if not getattr(self, name)
+            ]
+            if missing:
+                raise ValueError(
+                    "production mode needs these secrets set in the environment: "
+                    + ", ".join(name.upper() for name in missing)
+                )
+        elif self.admin_secret_key is None:
+            self.admin_secret_key = DEV_ADMIN_SECRET
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return bool(self.telegram_bot_token)
+
+
+settings = Settings()
+
+
+def reload_settings() -> Settings:
+    """Re-read the environment into the shared `settings` object (tests, CLI)."""
+    fresh = Settings()
+    for name in type(fresh).model_fields:
+        object.__setattr__(settings, name, getattr(fresh, name))
+    return settings

@@ -1,0 +1,378 @@
+"""Every table of mockexam (plain SQLModel; Alembic owns the schema).
+
+Timestamps are naive UTC. Enumerations are stored as short strings; the
+allowed values are the `StrEnum`s below, checked by the services.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from mockexam.db import utcnow
+
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class ExamStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"  # scheduled / open / closed follow from the clock
+    RELEASED = "released"  # results calibrated and visible
+
+
+class ExamPhase(StrEnum):
+    """What an exam is right now, from its status and the server clock."""
+
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    OPEN = "open"
+    CLOSED = "closed"
+    RELEASED = "released"
+
+
+class GradingScheme(StrEnum):
+    PERCENTILE = "percentile"
+    FIXED_BANDS = "fixed_bands"
+
+
+class ItemKind(StrEnum):
+    MULTIPLE_CHOICE = "mcq"
+    FREE_RESPONSE = "free"
+
+
+class SessionStatus(StrEnum):
+    IN_PROGRESS = "in_progress"
+    SUBMITTED = "submitted"  # graded raw score, waiting for the window to close
+    RELEASED = "released"  # scaled score, grade and Elo published
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    BLOCKED = "blocked"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+
+class BroadcastKind(StrEnum):
+    NEW_EXAM = "new_exam"
+    EXAM_OPEN = "exam_open"
+    RESULTS_READY = "results_ready"
+    CUSTOM = "custom"
+
+
+class BroadcastStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    DONE = "done"
+
+
+def _json_column(default: Any = None) -> Any:
+    return Field(default_factory=lambda: default() if callable(default) else default,
+                 sa_type=sa.JSON)
+
+
+def _ts() -> Any:
+    return Field(default_factory=utcnow, nullable=False)
+
+
+class Student(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_id: int = Field(sa_type=sa.BigInteger, unique=True, index=True)
+    first_name: str = Field(default="", max_length=128)
+    last_name: str = Field(default="", max_length=128)
+    username: str | None = Field(default=None, max_length=64)
+    language_code: str = Field(default="uz", max_length=8)
+    is_reachable: bool = Field(default=True)
+    unreachable_reason: str | None = Field(default=None, max_length=200)
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+    last_seen_at: datetime | None = None
+
+    @property
+    def display_name(self) -> str:
+        return " ".join(p for p in (self.first_name, self.last_name) if p) or (
+            self.username or f"#{self.telegram_id}"
+        )
+
+
+class Admin(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(unique=True, index=True, max_length=64)
+    password_hash: str = Field(max_length=255)
+    is_active: bool = Field(default=True)
+    created_at: datetime = _ts()
+    last_login_at: datetime | None = None
+
+
+class Exam(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=200)
+    description: str = Field(default="", max_length=2000)
+    pdf_path: str | None = Field(default=None, max_length=500)
+    window_start: datetime = Field(index=True)
+    window_end: datetime = Field(index=True)
+    duration_minutes: int = Field(default=150)
+    status: str = Field(default=ExamStatus.DRAFT, max_length=16, index=True)
+    grading_scheme: str = Field(default=GradingScheme.PERCENTILE, max_length=16)
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+    published_at: datetime | None = None
+    released_at: datetime | None = None
+    # Test-level results of the calibration (null until released)
+    is_provisional: bool = Field(default=False)
+    n_participants: int | None = None
+    cronbach_alpha: float | None = None
+    person_separation_reliability: float | None = None
+    sem: float | None = None
+    calibration_iterations: int | None = None
+
+
+class ExamItem(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("exam_id", "number", "sub_part", name="uq_item_exam_number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    exam_id: int = Field(foreign_key="exam.id", index=True, ondelete="CASCADE")
+    position: int  # 0-based order on the answer sheet
+    number: int  # exercise number (1..45)
+    sub_part: str = Field(default="", max_length=4)  # "" or "a"/"b"
+    kind: str = Field(max_length=8)
+    options: list[str] = _json_column(list)
+    accepted_answers: list[str] = _json_column(list)
+    points: int = Field(default=1)
+    is_excluded: bool = Field(default=False)
+
+    @property
+    def label(self) -> str:
+        return f"{self.number}{self.sub_part}"
+
+
+class ExamSession(SQLModel, table=True):
+    __table_args__ = (
+        sa.UniqueConstraint("student_id", "exam_id", name="uq_session_student_exam"),
+        sa.Index("ix_session_exam_submitted", "exam_id", "submitted_at"),
+        sa.Index("ix_session_open_deadline", "submitted_at", "deadline"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    student_id: int = Field(foreign_key="student.id", index=True)
+    exam_id: int = Field(foreign_key="exam.id")
+    status: str = Field(default=SessionStatus.IN_PROGRESS, max_length=16)
+    started_at: datetime = _ts()
+    deadline: datetime
+    submitted_at: datetime | None = None
+    is_auto_submitted: bool = Field(default=False)
+    graded_at: datetime | None = None
+    points: int | None = None
+    max_points: int | None = None
+    exercises: int | None = None
+    max_exercises: int | None = None
+    theta: float | None = None
+    theta_se: float | None = None
+    scaled_score: float | None = None
+    scaled_score_se: float | None = None
+    is_provisional: bool = Field(default=False)
+    is_extreme: bool = Field(default=False)
+    grade: str | None = Field(default=None, max_length=4)
+    person_infit: float | None = None
+    person_outfit: float | None = None
+    released_at: datetime | None = None
+
+
+class Answer(SQLModel, table=True):
+    __table_args__ = (
+        sa.UniqueConstraint("session_id", "item_id", name="uq_answer_session_item"),
+        sa.Index("ix_answer_exam_item", "exam_id", "item_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="examsession.id", ondelete="CASCADE")
+    exam_id: int = Field(foreign_key="exam.id")
+    item_id: int = Field(foreign_key="examitem.id")
+    value: str = Field(default="", max_length=64)
+    is_flagged: bool = Field(default=False)
+    is_correct: bool | None = None
+    saved_at: datetime = _ts()
+
+
+class ItemStatistic(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    exam_id: int = Field(foreign_key="exam.id", index=True)
+    item_id: int = Field(foreign_key="examitem.id", unique=True)
+    n_responses: int = 0
+    facility: float | None = None
+    discrimination: float | None = None
+    beta: float | None = None
+    beta_se: float | None = None
+    infit: float | None = None
+    outfit: float | None = None
+    infit_z: float | None = None
+    outfit_z: float | None = None
+    is_extreme: bool = False
+    option_counts: dict[str, int] = _json_column(dict)
+    flags: list[str] = _json_column(list)
+    computed_at: datetime = _ts()
+
+
+class StudentRating(SQLModel, table=True):
+    student_id: int = Field(foreign_key="student.id", primary_key=True)
+    elo: float = Field(default=1200.0)
+    exams_rated: int = Field(default=0)
+    updated_at: datetime = _ts()
+
+
+class EloHistory(SQLModel, table=True):
+    __table_args__ = (sa.Index("ix_elo_student_created", "student_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="examsession.id", unique=True)
+    student_id: int = Field(foreign_key="student.id")
+    exam_id: int = Field(foreign_key="exam.id", index=True)
+    elo_before: float
+    elo_after: float
+    k_factor: float
+    expected: float
+    actual: float
+    created_at: datetime = _ts()
+
+
+class Streak(SQLModel, table=True):
+    student_id: int = Field(foreign_key="student.id", primary_key=True)
+    current: int = 0
+    longest: int = 0
+    last_exam_id: int | None = Field(default=None, foreign_key="exam.id")
+    updated_at: datetime = _ts()
+
+
+class Achievement(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, max_length=40)
+    kind: str = Field(max_length=16)  # milestone / streak / exams / improvement
+    name: str = Field(max_length=80)
+    description: str = Field(max_length=300)
+    icon: str = Field(max_length=40)
+    threshold: float
+    sort_order: int = 0
+
+
+class AchievementAward(SQLModel, table=True):
+    __table_args__ = (
+        sa.UniqueConstraint("student_id", "achievement_id", name="uq_award_student_achievement"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    student_id: int = Field(foreign_key="student.id", index=True)
+    achievement_id: int = Field(foreign_key="achievement.id")
+    session_id: int | None = Field(default=None, foreign_key="examsession.id")
+    awarded_at: datetime = _ts()
+    seen_at: datetime | None = None
+
+
+class Broadcast(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)
+    exam_id: int | None = Field(default=None, foreign_key="exam.id", index=True)
+    # Unique key for automatic broadcasts so one event never creates two
+    dedupe_key: str | None = Field(default=None, unique=True, max_length=80)
+    text: str = Field(max_length=4096)
+    status: str = Field(default=BroadcastStatus.PENDING, max_length=16)
+    total: int = 0
+    created_by_admin_id: int | None = Field(default=None, foreign_key="admin.id")
+    created_at: datetime = _ts()
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    channel_status: str | None = Field(default=None, max_length=16)
+    channel_message_id: int | None = None
+    channel_error: str | None = Field(default=None, max_length=500)
+
+
+class Delivery(SQLModel, table=True):
+    __table_args__ = (
+        sa.UniqueConstraint("broadcast_id", "chat_id", name="uq_delivery_broadcast_chat"),
+        sa.Index("ix_delivery_broadcast_status", "broadcast_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    broadcast_id: int = Field(foreign_key="broadcast.id", ondelete="CASCADE")
+    student_id: int = Field(foreign_key="student.id")
+    chat_id: int = Field(sa_type=sa.BigInteger)
+    text: str | None = Field(default=None, max_length=4096)  # personalised text, if any
+    status: str = Field(default=DeliveryStatus.PENDING, max_length=16)
+    attempts: int = 0
+    message_id: int | None = None
+    error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+    sent_at: datetime | None = None
+
+
+class AuditLog(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    admin_id: int | None = Field(default=None, foreign_key="admin.id", index=True)
+    action: str = Field(max_length=40)
+    entity: str = Field(max_length=40)
+    entity_id: int | None = None
+    details: dict[str, Any] = _json_column(dict)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class PracticeTopic(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, max_length=40)
+    name: str = Field(max_length=80)
+    sort_order: int = 0
+
+
+class PracticeQuestion(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    topic_id: int = Field(foreign_key="practicetopic.id", index=True)
+    difficulty: int = Field(default=3)  # 1..5
+    kind: str = Field(max_length=8)
+    text: str = Field(sa_type=sa.Text)
+    image_path: str | None = Field(default=None, max_length=500)
+    options: list[str] = _json_column(list)
+    accepted_answers: list[str] = _json_column(list)
+    explanation: str = Field(default="", sa_type=sa.Text)
+    is_active: bool = Field(default=True)
+    created_at: datetime = _ts()
+
+
+class PracticeSession(SQLModel, table=True):
+    __table_args__ = (sa.Index("ix_practice_student_started", "student_id", "started_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    student_id: int = Field(foreign_key="student.id")
+    mode: str = Field(max_length=8)  # light / medium
+    question_ids: list[int] = _json_column(list)
+    started_at: datetime = _ts()
+    deadline: datetime
+    submitted_at: datetime | None = None
+    is_auto_submitted: bool = False
+    score: int | None = None
+    total: int | None = None
+
+
+class PracticeAnswer(SQLModel, table=True):
+    __table_args__ = (
+        sa.UniqueConstraint("practice_session_id", "question_id", name="uq_practice_answer"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    practice_session_id: int = Field(foreign_key="practicesession.id", ondelete="CASCADE")
+    question_id: int = Field(foreign_key="practicequestion.id")
+    value: str = Field(default="", max_length=64)
+    is_correct: bool | None = None
+    saved_at: datetime = _ts()
+
+
+metadata = SQLModel.metadata
