@@ -1,0 +1,149 @@
+"""`python -m mockexam …`: the command line of mockexam.
+
+migrate · create-admin · seed-demo · import-key · auto-submit · calibrate-exam · worker
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from mockexam.config import PROJECT_ROOT, settings
+from mockexam.errors import MockExamError
+
+logger = logging.getLogger(__name__)
+
+
+def _migrate(_args: argparse.Namespace) -> int:
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.set_main_option("sqlalchemy.url", settings.database_url)
+    command.upgrade(config, "head")
+    print(f"Database is at the latest schema ({_safe_url(settings.database_url)}).")
+    return 0
+
+
+def _safe_url(url: str) -> str:
+    """The URL without its password, for printing."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        return f"{scheme}://{creds.split(':', 1)[0]}:***@{host}" if ":" in creds else url
+    return url
+
+
+def _create_admin(args: argparse.Namespace) -> int:
+    from mockexam.db import session_scope
+    from mockexam.services.admins import create_admin
+
+    password = args.password or os.environ.get("ADMIN_PASSWORD")
+    if not password:
+        password = getpass.getpass(f"Password for {args.username}: ")
+        if password != getpass.getpass("Repeat the password: "):
+            print("The passwords differ; nothing was changed.", file=sys.stderr)
+            return 2
+    with session_scope() as db:
+        admin = create_admin(db, username=args.username, password=password)
+        print(f"Admin {admin.username!r} is ready (id {admin.id}).")
+    return 0
+
+
+def _seed_demo(args: argparse.Namespace) -> int:
+    from mockexam.services import demo
+
+    summary = demo.seed_demo(if_empty=args.if_empty, students=args.students)
+    print(summary.describe())
+    return 0
+
+
+def _import_key(args: argparse.Namespace) -> int:
+    from mockexam.db import session_scope
+    from mockexam.services.exams import import_answer_key
+
+    text = Path(args.file).read_text(encoding="utf-8")
+    with session_scope() as db:
+        result = import_answer_key(db, args.exam_id, text)
+    print(f"Saved {result.updated} answer(s).", end=" ")
+    print(f"Still missing: {', '.join(result.missing)}." if result.missing else "The key is complete.")
+    return 0
+
+
+def _auto_submit(_args: argparse.Namespace) -> int:
+    from mockexam.tasks import run_sweep
+
+    outcome = run_sweep()
+    print(
+        f"Auto-submitted {outcome['auto_submitted']}, graded {outcome['graded']}, "
+        f"released {outcome['released']} exam(s)."
+    )
+    return 0
+
+
+def _calibrate_exam(args: argparse.Namespace) -> int:
+    from mockexam.services import release
+
+    summary = release.release_exam(args.exam_id, force_recalibrate=args.recalibrate)
+    if summary is None:
+        print(f"Exam {args.exam_id} is not due for release (window still open or already out).")
+        return 1
+    print(summary.describe())
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from mockexam.worker import run_consumer
+
+    run_consumer(workers=args.workers, periodic=not args.no_periodic)
+    return 0
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m mockexam", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add(name: str, func: Callable[[argparse.Namespace], int], help_: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_, description=help_)
+        p.set_defaults(func=func)
+        return p
+
+    add("migrate", _migrate, "Bring the database to the latest schema (alembic upgrade head).")
+    p = add("create-admin", _create_admin, "Create an admin (or reset their password).")
+    p.add_argument("username")
+    p.add_argument("--password", help="default: $ADMIN_PASSWORD, else asked for")
+    p = add("seed-demo", _seed_demo, "Fill the database with demo students and exams.")
+    p.add_argument("--if-empty", action="store_true", help="do nothing if any exam exists")
+    p.add_argument("--students", type=int, default=300)
+    p = add("import-key", _import_key, "Import an answer key (bulk-paste format) from a file.")
+    p.add_argument("exam_id", type=int)
+    p.add_argument("file")
+    add("auto-submit", _auto_submit, "One sweep: auto-submit overdue sessions, grade, release.")
+    p = add("calibrate-exam", _calibrate_exam, "Calibrate and release a closed exam.")
+    p.add_argument("exam_id", type=int)
+    p.add_argument("--recalibrate", action="store_true",
+                   help="recompute an already released exam (after excluding items)")
+    p = add("worker", _worker, "Run the Huey consumer with this project's settings.")
+    p.add_argument("--workers", type=int, default=None)
+    p.add_argument("--no-periodic", action="store_true",
+                   help="for extra consumers: leave the periodic sweep to one consumer")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return args.func(args)
+    except MockExamError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2

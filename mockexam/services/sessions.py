@@ -1,0 +1,348 @@
+"""Taking an exam: start, autosave, submit, auto-submit, raw-score grading.
+
+The server clock is the only clock. Personal deadline (spec §3.4) =
+min(started_at + duration, window end) + grace. A save is accepted only
+before the deadline and before submit; the session row is locked
+(`FOR UPDATE` on PostgreSQL, `BEGIN IMMEDIATE` on SQLite) so a save and a
+submit of the same session never interleave.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from mockexam.config import settings
+from mockexam.db import insert_for, lock_for_update, utcnow
+from mockexam.errors import (
+    AlreadySubmittedError,
+    DeadlinePassedError,
+    ExamNotOpenError,
+    NotFoundError,
+    ValidationError,
+)
+from mockexam.models import (
+    Answer,
+    Exam,
+    ExamItem,
+    ExamPhase,
+    ExamSession,
+    SessionStatus,
+)
+from mockexam.scoring.grading import SheetResult, grade_sheet, validate_answer
+from mockexam.services.exams import exam_phase, get_exam, get_items, item_spec
+
+_LABEL = re.compile(r"^\s*(\d{1,3})\s*([a-z]?)\s*$", re.IGNORECASE)
+MAX_BATCH = 200
+
+
+def personal_deadline(exam: Exam, started_at: datetime) -> datetime:
+    """min(started_at + duration, window end) + grace."""
+    end = min(started_at + timedelta(minutes=exam.duration_minutes), exam.window_end)
+    return end + timedelta(seconds=settings.deadline_grace_seconds)
+
+
+def start_session(
+    session: Session, *, student_id: int, exam_id: int, now: datetime | None = None
+) -> ExamSession:
+    """Start the student's one session of this exam (a second call returns the same one)."""
+    now = now or utcnow()
+    exam = get_exam(session, exam_id)
+    existing = _find(session, student_id=student_id, exam_id=exam_id)
+    if existing is not None:
+        return existing
+    phase = exam_phase(exam, now)
+    if phase == ExamPhase.SCHEDULED:
+        raise ExamNotOpenError(
+            f"The exam opens at {exam.window_start:%Y-%m-%d %H:%M} UTC; you cannot start yet."
+        )
+    if phase != ExamPhase.OPEN:
+        raise ExamNotOpenError("This exam is not open: its window has closed.")
+    new = ExamSession(
+        student_id=student_id,
+        exam_id=exam_id,
+        started_at=now,
+        deadline=personal_deadline(exam, now),
+    )
+    try:
+        with session.begin_nested():
+            session.add(new)
+    except IntegrityError:
+        # Another request of the same student won the race: theirs is the session.
+        existing = _find(session, student_id=student_id, exam_id=exam_id)
+        if existing is None:
+            raise
+        return existing
+    return new
+
+
+def _find(session: Session, *, student_id: int, exam_id: int) -> ExamSession | None:
+    return session.exec(
+        select(ExamSession).where(
+            ExamSession.student_id == student_id, ExamSession.exam_id == exam_id
+        )
+    ).first()
+
+
+def find_session(session: Session, *, student_id: int, exam_id: int) -> ExamSession | None:
+    """The student's session of this exam, if they started it."""
+    return _find(session, student_id=student_id, exam_id=exam_id)
+
+
+def _locked_own_session(
+    session: Session, *, student_id: int, session_id: int
+) -> ExamSession:
+    exam_session = session.exec(
+        lock_for_update(session, select(ExamSession).where(ExamSession.id == session_id))
+    ).first()
+    if exam_session is None or exam_session.student_id != student_id:
+        raise NotFoundError("This exam session does not exist or is not yours.")
+    return exam_session
+
+
+def parse_label(label: str) -> tuple[int, str]:
+    """'36a' → (36, 'a'); '7' → (7, '')."""
+    match = _LABEL.match(label or "")
+    if match is None:
+        raise ValidationError(f"{label!r} is not an item label like '7' or '36a'.")
+    return int(match.group(1)), match.group(2).lower()
+
+
+@dataclass(frozen=True)
+class AnswerChange:
+    """One answer to save: the value and, optionally, the review flag."""
+
+    value: str | None = None
+    flagged: bool | None = None
+
+
+def save_answers(
+    session: Session,
+    *,
+    student_id: int,
+    session_id: int,
+    changes: Mapping[str, AnswerChange],
+    now: datetime | None = None,
+) -> dict[str, str]:
+    """Save several answers at once (autosave, or a re-send after reconnecting).
+
+    All or nothing: one invalid value refuses the whole batch with a message
+    naming the item. Returns label → stored value.
+    """
+    now = now or utcnow()
+    if not changes:
+        return {}
+    if len(changes) > MAX_BATCH:
+        raise ValidationError(f"Too many answers in one save (at most {MAX_BATCH}).")
+    exam_session = _locked_own_session(session, student_id=student_id, session_id=session_id)
+    if exam_session.submitted_at is not None:
+        raise AlreadySubmittedError("This exam was submitted; answers can no longer change.")
+    if now > exam_session.deadline:
+        raise DeadlinePassedError("Time is up: answers after the deadline are not accepted.")
+    items = {item.label: item for item in get_items(session, exam_session.exam_id)}
+    rows: list[dict[str, object]] = []
+    stored: dict[str, str] = {}
+    errors: list[str] = []
+    for raw_label, change in changes.items():
+        try:
+            number, sub_part = parse_label(raw_label)
+            item = items.get(f"{number}{sub_part}")
+            if item is None:
+                raise ValidationError(f"Item {raw_label!r} is not on this answer sheet.")
+            value = None
+            if change.value is not None:
+                if not isinstance(change.value, str):
+                    raise ValidationError(f"Item {item.label}: the answer must be text.")
+                value = validate_answer(
+                    item_spec(item), change.value, max_chars=settings.free_response_max_chars
+                )
+        except ValidationError as err:
+            errors.append(str(err))
+            continue
+        row: dict[str, object] = {
+            "session_id": exam_session.id,
+            "exam_id": exam_session.exam_id,
+            "item_id": item.id,
+            "saved_at": now,
+        }
+        if value is not None:
+            row["value"] = value
+            stored[item.label] = value
+        if change.flagged is not None:
+            row["is_flagged"] = bool(change.flagged)
+        rows.append(row)
+    if errors:
+        raise ValidationError("Not saved: " + "; ".join(errors))
+    for row in rows:
+        statement = insert_for(session, Answer).values(**row)
+        update_cols = {k: v for k, v in row.items() if k in ("value", "is_flagged", "saved_at")}
+        statement = statement.on_conflict_do_update(
+            index_elements=["session_id", "item_id"], set_=update_cols
+        )
+        session.execute(statement)
+    return stored
+
+
+def save_answer(
+    session: Session,
+    *,
+    student_id: int,
+    session_id: int,
+    label: str,
+    value: str | None = None,
+    flagged: bool | None = None,
+    now: datetime | None = None,
+) -> str | None:
+    """Save one answer (and/or its review flag); returns the stored value."""
+    stored = save_answers(
+        session,
+        student_id=student_id,
+        session_id=session_id,
+        changes={label: AnswerChange(value=value, flagged=flagged)},
+        now=now,
+    )
+    return next(iter(stored.values()), None)
+
+
+def submit_session(
+    session: Session, *, student_id: int, session_id: int, now: datetime | None = None
+) -> ExamSession:
+    """Submit (idempotent: a second submit changes nothing).
+
+    A submit that arrives after the deadline counts as the auto-submit it
+    stands for: submitted_at = the deadline, flagged auto-submitted.
+    """
+    now = now or utcnow()
+    exam_session = _locked_own_session(session, student_id=student_id, session_id=session_id)
+    if exam_session.submitted_at is not None:
+        return exam_session
+    if now > exam_session.deadline:
+        exam_session.submitted_at = exam_session.deadline
+        exam_session.is_auto_submitted = True
+    else:
+        exam_session.submitted_at = now
+    exam_session.status = SessionStatus.SUBMITTED
+    session.add(exam_session)
+    session.flush()
+    return exam_session
+
+
+def auto_submit_overdue(
+    session: Session, *, now: datetime | None = None, exam_id: int | None = None
+) -> int:
+    """Submit every unsubmitted session past its deadline (submitted_at = its deadline)."""
+    now = now or utcnow()
+    conditions = [col(ExamSession.submitted_at).is_(None), ExamSession.deadline < now]
+    if exam_id is not None:
+        conditions.append(ExamSession.exam_id == exam_id)
+    result = session.execute(
+        update(ExamSession)
+        .where(*conditions)
+        .values(
+            submitted_at=ExamSession.deadline,
+            is_auto_submitted=True,
+            status=SessionStatus.SUBMITTED,
+        )
+    )
+    return result.rowcount or 0
+
+
+def ungraded_session_ids(session: Session, *, limit: int = 5000) -> list[int]:
+    """Submitted sessions whose raw score has not been computed yet."""
+    return list(
+        session.exec(
+            select(ExamSession.id)
+            .where(
+                col(ExamSession.submitted_at).is_not(None),
+                col(ExamSession.graded_at).is_(None),
+            )
+            .order_by(ExamSession.id)
+            .limit(limit)
+        )
+    )
+
+
+def grade_session(session: Session, session_id: int, *, now: datetime | None = None) -> bool:
+    """Compute the raw score of one submitted session, once. Returns False if nothing to do."""
+    exam_session = session.exec(
+        lock_for_update(session, select(ExamSession).where(ExamSession.id == session_id))
+    ).first()
+    if exam_session is None or exam_session.submitted_at is None:
+        return False
+    if exam_session.graded_at is not None:
+        return False
+    items = get_items(session, exam_session.exam_id)
+    answers = list(session.exec(select(Answer).where(Answer.session_id == session_id)))
+    _apply_grades(session, exam_session, items, answers, now=now or utcnow())
+    return True
+
+
+def regrade_exam(session: Session, exam_id: int, *, now: datetime | None = None) -> int:
+    """(Re)compute raw scores of every submitted session of an exam with the current key.
+
+    Bulk form of `grade_session` for the close pipeline: one query for the
+    items, one for the answers. Only rows whose result changed are written.
+    """
+    now = now or utcnow()
+    items = get_items(session, exam_id)
+    sessions = list(
+        session.exec(
+            select(ExamSession).where(
+                ExamSession.exam_id == exam_id, col(ExamSession.submitted_at).is_not(None)
+            )
+        )
+    )
+    answers_by_session: dict[int, list[Answer]] = defaultdict(list)
+    for answer in session.exec(select(Answer).where(Answer.exam_id == exam_id)):
+        answers_by_session[answer.session_id].append(answer)
+    for exam_session in sessions:
+        _apply_grades(session, exam_session, items, answers_by_session[exam_session.id], now=now)
+    return len(sessions)
+
+
+def _apply_grades(
+    session: Session,
+    exam_session: ExamSession,
+    items: list[ExamItem],
+    answers: list[Answer],
+    *,
+    now: datetime,
+) -> SheetResult:
+    by_item_id = {item.id: item for item in items}
+    result = grade_sheet(
+        [item_spec(i) for i in items],
+        {i.label: list(i.accepted_answers) for i in items if not i.is_excluded},
+        {by_item_id[a.item_id].label: a.value for a in answers},
+        excluded={i.label for i in items if i.is_excluded},
+    )
+    for answer in answers:
+        correct = result.correct.get(by_item_id[answer.item_id].label)
+        if answer.is_correct != correct:
+            answer.is_correct = correct
+            session.add(answer)
+    exam_session.points = result.points
+    exam_session.max_points = result.max_points
+    exam_session.exercises = result.exercises
+    exam_session.max_exercises = result.max_exercises
+    if exam_session.graded_at is None:
+        exam_session.graded_at = now
+    session.add(exam_session)
+    return result
+
+
+def session_answers(session: Session, session_id: int) -> dict[str, Answer]:
+    """label → saved answer of one session."""
+    rows = session.exec(
+        select(Answer, ExamItem).join(ExamItem, col(Answer.item_id) == ExamItem.id).where(
+            Answer.session_id == session_id
+        )
+    )
+    return {item.label: answer for answer, item in rows}
+
