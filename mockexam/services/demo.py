@@ -1,0 +1,174 @@
+"""Demo data: students, a released exam answered by a Rasch-simulated cohort, an upcoming exam.
+
+The answers are drawn from the Rasch model with known parameters
+(θ ~ N(0, 1), β ~ N(0, 1)), so the demo's item analysis shows what a real
+calibration shows, and the seed doubles as a smoke test of the pipeline.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+from sqlalchemy import func
+from sqlmodel import select
+
+from mockexam.db import insert_for, session_scope, utcnow
+from mockexam.models import Answer, Exam, ExamSession, ItemKind, SessionStatus, Student
+from mockexam.services import exams as exam_service
+from mockexam.services import release
+from mockexam.services.admins import create_admin
+from mockexam.services.students import upsert_student
+
+DEMO_ADMIN_USERNAME = "admin"
+DEMO_ADMIN_PASSWORD_DEFAULT = "admin-demo-2026"
+DEMO_STUDENT_TELEGRAM_ID = 100_000_001
+
+_FIRST = [
+    "Aziz", "Dilnoza", "Jasur", "Madina", "Sardor", "Nilufar", "Bekzod", "Gulnora", "Timur",
+    "Shahnoza", "Otabek", "Malika", "Javohir", "Zarina", "Sherzod", "Kamola", "Ulugbek",
+    "Feruza", "Rustam", "Nodira", "Anvar", "Sevara", "Doston", "Laylo", "Islom", "Mohira",
+]
+_LAST = [
+    "Karimov", "Rashidova", "Tursunov", "Yusupova", "Aliyev", "Saidova", "Nazarov", "Ergasheva",
+    "Abdullayev", "Xolmatova", "Mirzayev", "Qodirova", "Ismoilov", "Hasanova", "Umarov",
+]
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    created: bool
+    students: int = 0
+    released_exam_id: int | None = None
+    upcoming_exam_id: int | None = None
+    admin_username: str = DEMO_ADMIN_USERNAME
+
+    def describe(self) -> str:
+        if not self.created:
+            return "Demo data: the database already has exams; nothing was added."
+        return (
+            f"Demo data: {self.students} students, released exam #{self.released_exam_id}, "
+            f"upcoming exam #{self.upcoming_exam_id}, admin {self.admin_username!r}."
+        )
+
+
+def demo_admin_password() -> str:
+    return os.environ.get("DEMO_ADMIN_PASSWORD", DEMO_ADMIN_PASSWORD_DEFAULT)
+
+
+def _demo_key(rng: np.random.Generator, items: list) -> str:
+    lines = []
+    for item in items:
+        if item.kind == ItemKind.MULTIPLE_CHOICE:
+            lines.append(f"{item.label} {rng.choice(item.options)}")
+        else:
+            lines.append(f"{item.label} {int(rng.integers(-20, 60))}")
+    return "\n".join(lines)
+
+
+def seed_demo(*, if_empty: bool = True, students: int = 300, seed: int = 2026,
+              now: datetime | None = None) -> DemoSummary:
+    """Create the demo admin, students, a released exam and an upcoming one."""
+    now = now or utcnow()
+    rng = np.random.default_rng(seed)
+    with session_scope() as db:
+        if if_empty and db.exec(select(func.count()).select_from(Exam)).one() > 0:
+            return DemoSummary(created=False)
+        create_admin(db, username=DEMO_ADMIN_USERNAME, password=demo_admin_password())
+        student_ids = []
+        for k in range(students):
+            telegram_id = DEMO_STUDENT_TELEGRAM_ID + k
+            student = upsert_student(
+                db,
+                telegram_id=telegram_id,
+                first_name=_FIRST[k % len(_FIRST)],
+                last_name=_LAST[(k * 7) % len(_LAST)],
+                username=f"demo_student_{k + 1}",
+                language_code=("uz", "ru", "en")[k % 3] if k else "uz",
+                now=now - timedelta(days=int(rng.integers(8, 120))),
+            )
+            student_ids.append(student.id)
+
+        # Last week's exam: closed, answered by a simulated cohort, released below.
+        past_start = now - timedelta(days=7, hours=2)
+        past = exam_service.create_exam(
+            db,
+            title="Weekly mock #1 — Mathematics",
+            description="National certificate format: 35 multiple choice + 10 two-part problems.",
+            window_start=past_start,
+            window_end=past_start + timedelta(hours=4),
+        )
+        items = exam_service.get_items(db, past.id)
+        exam_service.import_answer_key(db, past.id, _demo_key(rng, items))
+        exam_service.publish_exam(db, past.id, now=past_start - timedelta(days=2))
+        items = exam_service.get_items(db, past.id)
+        _simulate_cohort(db, rng, past, items, student_ids[: int(len(student_ids) * 0.8)])
+
+        # Next exam: published, opens tomorrow at 10:00 Tashkent (05:00 UTC).
+        start = (now + timedelta(days=1)).replace(hour=5, minute=0, second=0, microsecond=0)
+        upcoming = exam_service.create_exam(
+            db,
+            title="Weekly mock #2 — Mathematics",
+            description="Same format; the PDF is served only while the window is open.",
+            window_start=start,
+            window_end=start + timedelta(hours=4),
+        )
+        up_items = exam_service.get_items(db, upcoming.id)
+        exam_service.import_answer_key(db, upcoming.id, _demo_key(rng, up_items))
+        exam_service.publish_exam(db, upcoming.id, now=now)
+        summary = DemoSummary(
+            created=True, students=len(student_ids), released_exam_id=past.id,
+            upcoming_exam_id=upcoming.id,
+        )
+    release.release_exam(past.id, now=now)
+    return summary
+
+
+def _simulate_cohort(db, rng: np.random.Generator, exam: Exam, items: list,
+                     student_ids: list[int]) -> None:
+    """Sessions and answers drawn from the Rasch model, then graded."""
+    from mockexam.services.sessions import grade_session
+
+    n, n_items = len(student_ids), len(items)
+    theta = rng.normal(0.0, 1.0, n)
+    beta = np.sort(rng.normal(0.0, 1.0, n_items)) * 0.8 + np.linspace(-0.6, 0.6, n_items)
+    correct = rng.random((n, n_items)) < 1.0 / (1.0 + np.exp(-(theta[:, None] - beta[None, :])))
+    blank = rng.random((n, n_items)) < 0.04
+    session_ids = []
+    for k, student_id in enumerate(student_ids):
+        started = exam.window_start + timedelta(minutes=int(rng.integers(0, 60)))
+        deadline = started + timedelta(minutes=exam.duration_minutes, seconds=30)
+        deadline = min(deadline, exam.window_end + timedelta(seconds=30))
+        auto = bool(rng.random() < 0.08)
+        finished = deadline if auto else started + timedelta(minutes=int(rng.integers(60, 149)))
+        row = ExamSession(
+            student_id=student_id, exam_id=exam.id, started_at=started, deadline=deadline,
+            submitted_at=min(finished, deadline), is_auto_submitted=auto,
+            status=SessionStatus.SUBMITTED,
+        )
+        db.add(row)
+        db.flush()
+        session_ids.append(row.id)
+        answer_rows = []
+        for c, item in enumerate(items):
+            if blank[k, c]:
+                continue
+            key = item.accepted_answers[0]
+            if correct[k, c]:
+                value = key
+            elif item.kind == ItemKind.MULTIPLE_CHOICE:
+                value = str(rng.choice([o for o in item.options if o != key]))
+            else:
+                value = str(int(key) + int(rng.choice([-2, -1, 1, 3])))
+            answer_rows.append({"session_id": row.id, "exam_id": exam.id, "item_id": item.id,
+                                "value": value, "saved_at": started})
+        if answer_rows:
+            db.execute(insert_for(db, Answer).values(answer_rows))
+    for session_id in session_ids:
+        grade_session(db, session_id)
+
+
+def demo_student(db) -> Student | None:
+    return db.exec(select(Student).where(Student.telegram_id == DEMO_STUDENT_TELEGRAM_ID)).first()

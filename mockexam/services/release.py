@@ -1,0 +1,367 @@
+"""The window-close pipeline: grade, calibrate, scale, grade letters, Elo, release.
+
+`release_exam` does everything for one exam in ONE transaction with the exam
+row locked, so a worker killed half-way leaves nothing half-done and a re-run
+(or a second worker) finds the exam released and changes nothing. Excluding
+an item and recalibrating recomputes scores, grades and the exam's Elo deltas
+from the stored pre-exam ratings; it is refused once a later exam is out.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+from sqlalchemy import delete
+from sqlmodel import Session, col, select
+
+from mockexam.config import settings
+from mockexam.db import lock_for_update, session_scope, utcnow
+from mockexam.errors import ExamLockedError, NotFoundError, ValidationError
+from mockexam.models import (
+    Answer,
+    EloHistory,
+    Exam,
+    ExamItem,
+    ExamSession,
+    ExamStatus,
+    ItemKind,
+    ItemStatistic,
+    SessionStatus,
+    StudentRating,
+)
+from mockexam.scoring import classical, elo, grades, rasch
+from mockexam.services import audit
+from mockexam.services.exams import closed_unreleased_exams, get_items
+from mockexam.services.sessions import auto_submit_overdue, regrade_exam
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ReleaseSummary:
+    """What one release (or recalibration) did."""
+
+    exam_id: int
+    participants: int
+    calibrated: bool
+    iterations: int | None
+    cronbach_alpha: float | None
+    elo_rows: int
+    recalibrated: bool = False
+
+    def describe(self) -> str:
+        how = (
+            f"Rasch calibration in {self.iterations} iterations"
+            if self.calibrated
+            else "provisional scores (too few participants to calibrate)"
+        )
+        verb = "Recalibrated" if self.recalibrated else "Released"
+        return (
+            f"{verb} exam {self.exam_id}: {self.participants} participant(s), {how}, "
+            f"{self.elo_rows} Elo row(s) written."
+        )
+
+
+@dataclass
+class _Matrix:
+    """The exam's responses: persons × items, 1/0 (unanswered = 0), NaN = excluded."""
+
+    sessions: list[ExamSession]
+    items: list[ExamItem]
+    scores: np.ndarray  # float64, n × I
+    choices: np.ndarray  # object, n × I, the chosen option ('' if blank)
+
+
+def exams_due_for_release(now: datetime | None = None) -> list[int]:
+    """Published exams whose window (plus the deadline grace) has closed."""
+    cutoff = (now or utcnow()) - timedelta(seconds=settings.deadline_grace_seconds)
+    with session_scope(readonly=True) as db:
+        return closed_unreleased_exams(db, now=cutoff)
+
+
+def release_exam(
+    exam_id: int, *, now: datetime | None = None, force_recalibrate: bool = False,
+    admin_id: int | None = None,
+) -> ReleaseSummary | None:
+    """Release a closed exam (None if it is not due or already released)."""
+    now = now or utcnow()
+    with session_scope() as db:
+        exam = db.exec(lock_for_update(db, select(Exam).where(Exam.id == exam_id))).first()
+        if exam is None:
+            raise NotFoundError(f"Exam {exam_id} does not exist.")
+        if force_recalibrate:
+            if exam.status != ExamStatus.RELEASED:
+                raise ValidationError("Only a released exam can be recalibrated.")
+            _check_no_later_release(db, exam)
+        elif exam.status != ExamStatus.PUBLISHED or exam.window_end + timedelta(
+            seconds=settings.deadline_grace_seconds
+        ) > now:
+            return None
+        auto_submit_overdue(db, now=now, exam_id=exam_id)
+        db.flush()
+        regrade_exam(db, exam_id, now=now)
+        db.flush()
+        summary = _score_exam(db, exam, now=now, recalibrate=force_recalibrate)
+        if force_recalibrate:
+            audit.record(db, admin_id=admin_id, action="exam.recalibrate", entity="exam",
+                         entity_id=exam_id, details={"participants": summary.participants})
+    logger.info("%s", summary.describe())
+    return summary
+
+
+def exclude_item(
+    exam_id: int, label: str, *, excluded: bool = True, admin_id: int | None = None
+) -> ReleaseSummary | None:
+    """Exclude (or restore) an item; a released exam is recalibrated at once."""
+    with session_scope() as db:
+        exam = db.exec(lock_for_update(db, select(Exam).where(Exam.id == exam_id))).first()
+        if exam is None:
+            raise NotFoundError(f"Exam {exam_id} does not exist.")
+        if exam.status == ExamStatus.RELEASED:
+            _check_no_later_release(db, exam)
+        item = next((i for i in get_items(db, exam_id) if i.label == label.strip().lower()), None)
+        if item is None:
+            raise ValidationError(f"Item {label!r} is not on this exam's answer sheet.")
+        if item.is_excluded == excluded:
+            return None
+        active = [i for i in get_items(db, exam_id) if not i.is_excluded]
+        if excluded and len(active) <= 1:
+            raise ValidationError("At least one item must stay in the exam.")
+        item.is_excluded = excluded
+        db.add(item)
+        audit.record(db, admin_id=admin_id, action="item.exclude" if excluded else "item.restore",
+                     entity="exam", entity_id=exam_id, details={"item": item.label})
+        released = exam.status == ExamStatus.RELEASED
+    if released:
+        return release_exam(exam_id, force_recalibrate=True, admin_id=admin_id)
+    return None
+
+
+def _check_no_later_release(db: Session, exam: Exam) -> None:
+    later = db.exec(
+        select(Exam).where(
+            Exam.id != exam.id,
+            Exam.status == ExamStatus.RELEASED,
+            Exam.window_end > exam.window_end,
+        )
+    ).first()
+    if later is not None:
+        raise ExamLockedError(
+            f"“{later.title}” was released after this exam, so its Elo ratings build on this "
+            "one's: it can no longer be recalibrated."
+        )
+
+
+def _load_matrix(db: Session, exam: Exam) -> _Matrix:
+    items = get_items(db, exam.id)
+    sessions = list(
+        db.exec(
+            select(ExamSession)
+            .where(ExamSession.exam_id == exam.id, col(ExamSession.submitted_at).is_not(None))
+            .order_by(ExamSession.id)
+        )
+    )
+    row_of = {s.id: r for r, s in enumerate(sessions)}
+    col_of = {i.id: c for c, i in enumerate(items)}
+    scores = np.zeros((len(sessions), len(items)))
+    choices = np.full((len(sessions), len(items)), "", dtype=object)
+    rows = db.execute(
+        select(Answer.session_id, Answer.item_id, Answer.value, Answer.is_correct).where(
+            Answer.exam_id == exam.id
+        )
+    )
+    for session_id, item_id, value, is_correct in rows:
+        r = row_of.get(session_id)
+        if r is None:
+            continue
+        c = col_of[item_id]
+        choices[r, c] = value or ""
+        if is_correct:
+            scores[r, c] = 1.0
+    for c, item in enumerate(items):
+        if item.is_excluded:
+            scores[:, c] = np.nan
+    return _Matrix(sessions=sessions, items=items, scores=scores, choices=choices)
+
+
+def _score_exam(db: Session, exam: Exam, *, now: datetime, recalibrate: bool) -> ReleaseSummary:
+    m = _load_matrix(db, exam)
+    n = len(m.sessions)
+    active = np.array([not i.is_excluded for i in m.items], dtype=bool)
+    x = m.scores[:, active]
+    calibrated = n >= settings.min_participants_for_calibration and x.shape[1] > 0
+    calibration = rasch.calibrate(x) if calibrated else None
+
+    points = np.array([s.points or 0 for s in m.sessions], dtype=float)
+    max_points = np.array([max(s.max_points or 0, 1) for s in m.sessions], dtype=float)
+    if calibration is not None:
+        scaled = grades.scaled_score(calibration.theta)
+        scaled_se = grades.scaled_se(calibration.theta_se)
+    else:
+        scaled = grades.provisional_score(points, max_points)
+        scaled_se = np.full(n, np.nan)
+    letters = grades.grade_exam(scaled, scheme=exam.grading_scheme) if n else []
+
+    for r, exam_session in enumerate(m.sessions):
+        if calibration is not None:
+            exam_session.theta = float(calibration.theta[r])
+            exam_session.theta_se = float(calibration.theta_se[r])
+            exam_session.person_infit = _finite(calibration.person_infit[r])
+            exam_session.person_outfit = _finite(calibration.person_outfit[r])
+            exam_session.is_extreme = bool(calibration.extreme_persons[r])
+        else:
+            exam_session.theta = exam_session.theta_se = None
+            exam_session.person_infit = exam_session.person_outfit = None
+            exam_session.is_extreme = False
+        exam_session.scaled_score = round(float(scaled[r]), 2)
+        exam_session.scaled_score_se = _finite(scaled_se[r], digits=2)
+        exam_session.is_provisional = calibration is None
+        exam_session.grade = letters[r]
+        exam_session.status = SessionStatus.RELEASED
+        if exam_session.released_at is None:
+            exam_session.released_at = now
+        db.add(exam_session)
+
+    _store_item_statistics(db, exam, m, active, calibration, now=now)
+    test_stats = classical.test_statistics(x) if n > 1 and x.shape[1] > 1 else None
+    exam.n_participants = n
+    exam.is_provisional = calibration is None
+    exam.cronbach_alpha = _finite(test_stats.alpha) if test_stats else None
+    exam.sem = _finite(test_stats.sem) if test_stats else None
+    exam.person_separation_reliability = (
+        _finite(calibration.person_separation_reliability) if calibration else None
+    )
+    exam.calibration_iterations = calibration.iterations if calibration else None
+    exam.status = ExamStatus.RELEASED
+    if exam.released_at is None:
+        exam.released_at = now
+    exam.updated_at = now
+    db.add(exam)
+
+    elo_rows = _apply_elo(db, m.sessions, points, max_points, now=now, recalibrate=recalibrate)
+    db.flush()
+    return ReleaseSummary(
+        exam_id=exam.id,
+        participants=n,
+        calibrated=calibration is not None,
+        iterations=calibration.iterations if calibration else None,
+        cronbach_alpha=exam.cronbach_alpha,
+        elo_rows=elo_rows,
+        recalibrated=recalibrate,
+    )
+
+
+def _store_item_statistics(
+    db: Session, exam: Exam, m: _Matrix, active: np.ndarray,
+    calibration: rasch.RaschCalibration | None, *, now: datetime,
+) -> None:
+    db.execute(delete(ItemStatistic).where(col(ItemStatistic.exam_id) == exam.id))
+    x_all = m.scores
+    item_stats = classical.item_statistics(np.nan_to_num(x_all, nan=np.nan)) if len(m.sessions) else None
+    active_index = np.cumsum(active) - 1
+    for c, item in enumerate(m.items):
+        stat = ItemStatistic(exam_id=exam.id, item_id=item.id, computed_at=now)
+        if item.kind == ItemKind.MULTIPLE_CHOICE:
+            counts = classical.option_counts(m.choices[:, c], item.options)
+            stat.option_counts = {k: int(v) for k, v in counts.items()}
+        if not item.is_excluded and item_stats is not None:
+            stat.n_responses = int(np.sum(~np.isnan(x_all[:, c])))
+            stat.facility = _finite(item_stats.facility[c])
+            stat.discrimination = _finite(item_stats.discrimination[c])
+            flags: list[str] = []
+            if calibration is not None:
+                k = int(active_index[c])
+                stat.beta = _finite(calibration.beta[k])
+                stat.beta_se = _finite(calibration.beta_se[k])
+                stat.infit = _finite(calibration.infit[k])
+                stat.outfit = _finite(calibration.outfit[k])
+                stat.infit_z = _finite(calibration.infit_z[k])
+                stat.outfit_z = _finite(calibration.outfit_z[k])
+                stat.is_extreme = bool(calibration.extreme_items[k])
+                for name, value in (("infit", stat.infit), ("outfit", stat.outfit)):
+                    if value is not None and not settings.fit_low <= value <= settings.fit_high:
+                        flags.append(f"{name}_misfit")
+                if stat.is_extreme:
+                    flags.append("extreme")
+            if stat.discrimination is not None and stat.discrimination < 0:
+                flags.append("negative_discrimination")
+            stat.flags = flags
+        else:
+            stat.flags = ["excluded"] if item.is_excluded else []
+        db.add(stat)
+
+
+def _apply_elo(
+    db: Session, sessions: list[ExamSession], points: np.ndarray, max_points: np.ndarray,
+    *, now: datetime, recalibrate: bool,
+) -> int:
+    """Write Elo history exactly once per session; on recalibration, redo from stored pre-exam ratings."""
+    if not sessions:
+        return 0
+    session_ids = [s.id for s in sessions]
+    history = {
+        h.session_id: h
+        for h in db.exec(select(EloHistory).where(col(EloHistory.session_id).in_(session_ids)))
+    }
+    ratings = {
+        r.student_id: r
+        for r in db.exec(
+            select(StudentRating).where(
+                col(StudentRating.student_id).in_([s.student_id for s in sessions])
+            )
+        )
+    }
+    if recalibrate:
+        before = np.array([history[s.id].elo_before for s in sessions])
+        rated = np.array([0 if history[s.id].k_factor == elo.K_NEW else elo.NEW_PLAYER_EXAMS
+                          for s in sessions])
+    else:
+        if history:
+            # Already applied (a crashed run cannot get here: it is one transaction).
+            sessions = [s for s in sessions if s.id not in history]
+            if not sessions:
+                return 0
+        before = np.array([ratings[s.student_id].elo if s.student_id in ratings
+                           else elo.START_RATING for s in sessions])
+        rated = np.array([ratings[s.student_id].exams_rated if s.student_id in ratings else 0
+                          for s in sessions])
+    keep = np.array([s.id for s in sessions])
+    mask = np.isin(np.array(session_ids), keep)
+    result = elo.update_ratings(before, rated, points[mask], max_points[mask])
+    for r, exam_session in enumerate(sessions):
+        rating = ratings.get(exam_session.student_id)
+        if rating is None:
+            rating = StudentRating(student_id=exam_session.student_id)
+            ratings[exam_session.student_id] = rating
+        new = float(result.new_ratings[r])
+        if recalibrate:
+            row = history[exam_session.id]
+            rating.elo = float(rating.elo + (new - row.elo_after))
+            row.elo_after, row.expected, row.actual = new, float(result.expected[r]), float(result.actual[r])
+        else:
+            row = EloHistory(
+                session_id=exam_session.id,
+                student_id=exam_session.student_id,
+                exam_id=exam_session.exam_id,
+                elo_before=float(before[r]),
+                elo_after=new,
+                k_factor=float(result.k[r]),
+                expected=float(result.expected[r]),
+                actual=float(result.actual[r]),
+                created_at=now,
+            )
+            rating.elo = new
+            rating.exams_rated += 1
+        rating.updated_at = now
+        db.add(row)
+        db.add(rating)
+    return len(sessions)
+
+
+def _finite(value: float | np.floating | None, *, digits: int | None = None) -> float | None:
+    if value is None or not np.isfinite(value):
+        return None
+    return round(float(value), digits) if digits is not None else float(value)

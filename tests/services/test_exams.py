@@ -1,0 +1,157 @@
+"""Exam lifecycle rules (spec §3), each refusal with its message, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from mockexam.db import utcnow
+from mockexam.errors import (
+    AnswerKeyError,
+    ExamLockedError,
+    ScheduleConflictError,
+    ValidationError,
+)
+from mockexam.models import AuditLog, Exam, ExamItem, ExamPhase, ExamStatus
+from mockexam.services import exams
+from mockexam.services.sessions import start_session
+from tests.factories import make_exam, make_student
+
+
+def test_create_exam_builds_default_layout(db):
+    now = utcnow()
+    exam = exams.create_exam(db, title=" Week 1 ", window_start=now + timedelta(days=1),
+                             window_end=now + timedelta(days=1, hours=3))
+    items = exams.get_items(db, exam.id)
+    assert exam.title == "Week 1"
+    assert exam.duration_minutes == 150
+    assert len(items) == 55
+    assert [i.label for i in items[:2]] == ["1", "2"]
+    assert [i.label for i in items[35:37]] == ["36a", "36b"]
+    assert items[0].options == ["A", "B", "C", "D"]
+    assert sum(i.points for i in items) == 55
+    assert exams.exam_phase(exam) == ExamPhase.DRAFT
+    assert db.exec(select(AuditLog).where(AuditLog.action == "exam.create")).one()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"title": "  "}, "needs a title"),
+        ({"window_end_offset": -1}, "must end after it starts"),
+        ({"duration_minutes": 0}, "Duration must be between"),
+        ({"grading_scheme": "curve"}, "Unknown grading scheme"),
+    ],
+)
+def test_create_exam_refuses_bad_fields(db, kwargs, message):
+    now = utcnow()
+    end_offset = kwargs.pop("window_end_offset", 3)
+    args = {"title": "Exam", "window_start": now, "window_end": now + timedelta(hours=end_offset)}
+    args.update(kwargs)
+    with pytest.raises(ValidationError, match=message):
+        exams.create_exam(db, **args)
+    assert db.exec(select(Exam)).all() == []
+
+
+def test_publish_refuses_overlapping_windows(db):
+    start = utcnow() + timedelta(days=2)
+    make_exam(db, title="First", start=start, hours=4)
+    second = make_exam(db, title="Second", start=start + timedelta(hours=3), publish=False)
+    with pytest.raises(ScheduleConflictError, match="overlaps the published exam “First”"):
+        exams.publish_exam(db, second.id)
+    assert db.get(Exam, second.id).status == ExamStatus.DRAFT
+    # Back-to-back windows are fine.
+    exams.update_exam(db, second.id, window_start=start + timedelta(hours=4),
+                      window_end=start + timedelta(hours=7))
+    assert exams.publish_exam(db, second.id).status == ExamStatus.PUBLISHED
+
+
+def test_publish_refuses_incomplete_key(db):
+    exam = make_exam(db, start=utcnow() + timedelta(days=1), publish=False, key=False)
+    exams.import_answer_key(db, exam.id, "A" * 35)
+    with pytest.raises(ValidationError, match=r"incomplete: 20 item\(s\) have no answer \(36a"):
+        exams.publish_exam(db, exam.id)
+
+
+def test_publish_refuses_window_in_the_past(db):
+    past = utcnow() - timedelta(days=3)
+    exam = make_exam(db, start=past, publish=False)
+    with pytest.raises(ValidationError, match="already ended"):
+        exams.publish_exam(db, exam.id)
+
+
+def test_edit_of_published_window_refuses_overlap(db):
+    start = utcnow() + timedelta(days=2)
+    make_exam(db, title="First", start=start, hours=2)
+    second = make_exam(db, title="Second", start=start + timedelta(days=1), hours=2)
+    with pytest.raises(ScheduleConflictError):
+        exams.update_exam(db, second.id, window_start=start + timedelta(hours=1))
+
+
+def test_window_and_duration_locked_once_a_student_started(db):
+    exam = make_exam(db)
+    student = make_student(db)
+    start_session(db, student_id=student.id, exam_id=exam.id)
+    for change in ({"duration_minutes": 100}, {"window_end": exam.window_end + timedelta(hours=1)},
+                   {"window_start": exam.window_start - timedelta(hours=1)}):
+        with pytest.raises(ExamLockedError, match="window and duration are locked"):
+            exams.update_exam(db, exam.id, **change)
+    # Other fields stay editable; the same values are not a change.
+    exams.update_exam(db, exam.id, title="Renamed", duration_minutes=exam.duration_minutes)
+    assert db.get(Exam, exam.id).title == "Renamed"
+
+
+def test_delete_refused_with_sessions_allowed_without(db):
+    exam = make_exam(db)
+    start_session(db, student_id=make_student(db).id, exam_id=exam.id)
+    with pytest.raises(ExamLockedError, match=r"cannot be deleted: 1 student session\(s\) exist"):
+        exams.delete_exam(db, exam.id)
+    other = make_exam(db, start=utcnow() + timedelta(days=5), publish=False)
+    exams.delete_exam(db, other.id)
+    assert db.get(Exam, other.id) is None
+    assert db.exec(select(ExamItem).where(ExamItem.exam_id == other.id)).all() == []
+
+
+def test_import_key_bad_paste_changes_nothing(db):
+    exam = make_exam(db, start=utcnow() + timedelta(days=1), publish=False, key=False)
+    exams.import_answer_key(db, exam.id, "1 B")
+    with pytest.raises(AnswerKeyError) as info:
+        exams.import_answer_key(db, exam.id, "1 C\n2 E\n99 A")
+    message = str(info.value)
+    assert "line 2" in message and "line 3" in message
+    items = {i.label: i for i in exams.get_items(db, exam.id)}
+    assert items["1"].accepted_answers == ["B"]
+    assert items["2"].accepted_answers == []
+
+
+def test_set_item_key_validates_and_audits(db):
+    exam = make_exam(db, start=utcnow() + timedelta(days=1), publish=False, key=False)
+    exams.set_item_key(db, exam.id, "36A", ["1/2", "0.5"])
+    with pytest.raises(ValidationError, match="36b"):
+        exams.set_item_key(db, exam.id, "36b", ["  "])
+    with pytest.raises(ValidationError):
+        exams.set_item_key(db, exam.id, "7", ["E"])
+    with pytest.raises(ValidationError, match="not on this exam"):
+        exams.set_item_key(db, exam.id, "46a", ["1"])
+    items = {i.label: i for i in exams.get_items(db, exam.id)}
+    assert items["36a"].accepted_answers == ["1/2", "0.5"]
+    assert items["7"].accepted_answers == []
+    assert db.exec(select(AuditLog).where(AuditLog.action == "key.edit")).one().details["item"] == "36a"
+
+
+def test_unpublish_only_without_sessions(db):
+    exam = make_exam(db)
+    start_session(db, student_id=make_student(db).id, exam_id=exam.id)
+    with pytest.raises(ExamLockedError, match="cannot be unpublished"):
+        exams.unpublish_exam(db, exam.id)
+
+
+def test_exam_phase_follows_the_clock(db):
+    start = utcnow() + timedelta(hours=1)
+    exam = make_exam(db, start=start, hours=2)
+    assert exams.exam_phase(exam, start - timedelta(seconds=1)) == ExamPhase.SCHEDULED
+    assert exams.exam_phase(exam, start) == ExamPhase.OPEN
+    assert exams.exam_phase(exam, start + timedelta(hours=2)) == ExamPhase.CLOSED
+    assert exams.upcoming_or_open_exam(db).id == exam.id
