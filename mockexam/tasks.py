@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from huey import crontab
+from huey.exceptions import TaskLockedException
 
 from mockexam.db import session_scope
 from mockexam.services import release, sessions
@@ -32,8 +33,17 @@ def release_exam_task(exam_id: int) -> bool:
 
 @huey.periodic_task(crontab())  # every scheduler tick (SWEEP_INTERVAL_SECONDS)
 def sweep() -> None:
-    """Do whatever should have happened: auto-submit, grade, release closed exams."""
-    run_sweep()
+    """Do whatever should have happened: auto-submit, grade, release closed exams.
+
+    One sweep at a time: a tick that finds the previous sweep still running
+    skips (the lock is flushed when the periodic consumer starts, so a
+    SIGKILLed sweep cannot leave it held).
+    """
+    try:
+        with huey.lock_task("sweep"):
+            run_sweep()
+    except TaskLockedException:
+        logger.debug("Previous sweep still running; skipping this tick")
 
 
 def run_sweep() -> dict[str, int]:

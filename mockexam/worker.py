@@ -47,6 +47,7 @@ def run_consumer(*, workers: int | None = None, periodic: bool = True) -> None:
         periodic=periodic,
         scheduler_interval=1,
         check_worker_health=True,
+        flush_locks=periodic,
     )
     logger.info(
         "Huey consumer: %s, %s workers, periodic=%s every %ss",

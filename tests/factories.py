@@ -5,7 +5,8 @@ from __future__ import annotations
 import itertools
 from datetime import datetime, timedelta
 
-from sqlmodel import Session
+import numpy as np
+from sqlmodel import Session, col, select
 
 from mockexam.db import utcnow
 from mockexam.models import Exam, Student
@@ -52,3 +53,73 @@ def make_exam(
         exam_service.publish_exam(session, exam.id, now=min(start, utcnow()))
     session.flush()
     return exam
+
+
+def make_cohort(
+    session: Session,
+    exam: Exam,
+    *,
+    n: int,
+    seed: int = 7,
+    theta_mean: float = 0.0,
+    theta_sd: float = 1.0,
+    graded: bool = False,
+) -> tuple[list[int], np.ndarray, np.ndarray]:
+    """`n` students who took `exam`, answers drawn from the Rasch model; bulk-inserted.
+
+    Returns (session ids, true θ, true β). Sessions are submitted, ungraded
+    unless `graded`.
+    """
+    from sqlalchemy import insert
+
+    from mockexam.models import Answer, ExamSession
+    from mockexam.services.exams import get_items
+    from mockexam.services.sessions import grade_session
+
+    rng = np.random.default_rng(seed)
+    items = get_items(session, exam.id)
+    theta = rng.normal(theta_mean, theta_sd, n)
+    beta = rng.normal(0.0, 1.0, len(items))
+    correct = rng.random((n, len(items))) < 1 / (1 + np.exp(-(theta[:, None] - beta[None, :])))
+    start = exam.window_start
+    deadline = min(start + timedelta(minutes=exam.duration_minutes), exam.window_end)
+    deadline += timedelta(seconds=30)
+    base = next(_ids) * 10_000
+    session.execute(
+        insert(Student),
+        [{"telegram_id": base + k, "first_name": f"Sim{k}", "last_name": "", "language_code": "uz",
+          "is_reachable": True, "created_at": start, "updated_at": start} for k in range(n)],
+    )
+    student_ids = list(session.exec(
+        select(Student.id).where(Student.telegram_id >= base, Student.telegram_id < base + n)
+        .order_by(Student.telegram_id)))
+    session.execute(
+        insert(ExamSession),
+        [{"student_id": sid, "exam_id": exam.id, "status": "submitted", "started_at": start,
+          "deadline": deadline, "submitted_at": start + timedelta(minutes=30),
+          "is_auto_submitted": False, "is_provisional": False, "is_extreme": False}
+         for sid in student_ids],
+    )
+    rows = session.exec(select(ExamSession.id, ExamSession.student_id).where(
+        ExamSession.exam_id == exam.id, col(ExamSession.student_id).in_(student_ids))).all()
+    sid_of = {student: sid for sid, student in rows}
+    session_ids = [sid_of[s] for s in student_ids]
+    answers = []
+    for r, session_id in enumerate(session_ids):
+        for c, item in enumerate(items):
+            key = item.accepted_answers[0]
+            if correct[r, c]:
+                value = key
+            elif item.options:
+                value = next(o for o in item.options if o != key)
+            else:
+                value = "999"
+            answers.append({"session_id": session_id, "exam_id": exam.id, "item_id": item.id,
+                            "value": value, "is_flagged": False, "saved_at": start})
+    for chunk in range(0, len(answers), 20_000):
+        session.execute(insert(Answer), answers[chunk:chunk + 20_000])
+    if graded:
+        for session_id in session_ids:
+            grade_session(session, session_id)
+    session.flush()
+    return session_ids, theta, beta
