@@ -43,6 +43,9 @@ from mockexam.scoring.grading import (
     validate_layout,
 )
 
+# Only the breaks a text box shows as new lines: str.splitlines() would also split on
+# \x0b, \x0c, \x1c-\x1e, \x85, \u2028, \u2029 and shift every later line number.
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _COMMENT = re.compile(r"(?:^|\s)#.*$")
 _NUMBER = re.compile(r"\d+")
 _MAX_NUMBER_DIGITS = 6
@@ -84,7 +87,7 @@ class _KeyParser:
 
     def parse(self, text: str) -> dict[str, list[str]]:
         seen_entry = False
-        for line_no, raw in enumerate(text.removeprefix("\ufeff").splitlines(), start=1):
+        for line_no, raw in enumerate(_LINE_BREAK.split(text.removeprefix("\ufeff")), start=1):
             line = _COMMENT.sub("", raw).strip()
             if not line:
                 continue
