@@ -447,3 +447,27 @@ def test_grade_sheet_refuses_excluding_an_unknown_item() -> None:
 def test_grade_sheet_refuses_a_broken_layout() -> None:
     with pytest.raises(ValidationError, match="appears twice"):
         grade_sheet([MCQ_ITEM, MCQ_ITEM], {"7": ["A"]}, {})
+
+
+@pytest.mark.parametrize("module", ["grading", "answer_key"])
+def test_grading_modules_import_only_the_standard_library(module: str) -> None:
+    import ast
+    import sys
+    from pathlib import Path
+
+    import mockexam.scoring
+
+    source = Path(mockexam.scoring.__file__).with_name(f"{module}.py").read_text(encoding="utf-8")
+    imported: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            imported.add(node.module)
+    outside = {
+        name
+        for name in imported
+        if name.split(".")[0] not in sys.stdlib_module_names
+        and name not in {"mockexam.errors", "mockexam.scoring.grading"}
+    }
+    assert not outside
