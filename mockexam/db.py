@@ -29,8 +29,8 @@ _engines: dict[str, Engine] = {}
 
 
 def utcnow() -> datetime:
-    """Naive UTC now: every timestamp in the database is naive UTC."""
-    return datetime.now(UTC).replace(tzinfo=None)
+    """Aware UTC now: every timestamp mockexam stores or compares is aware UTC."""
+    return datetime.now(UTC)
 
 
 def _make_engine(url: str) -> Engine:

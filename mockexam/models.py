@@ -1,6 +1,6 @@
 """Every table of mockexam (plain SQLModel; Alembic owns the schema).
 
-Timestamps are naive UTC. Enumerations are stored as short strings; the
+Timestamps are timezone-aware UTC (SQLModel's UTCDateTime). Enumerations are stored as short strings; the
 allowed values are the `StrEnum`s below, checked by the services.
 """
 

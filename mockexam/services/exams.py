@@ -134,7 +134,9 @@ def create_exam(
     admin_id: int | None = None,
 ) -> Exam:
     """Create a draft exam with its answer-sheet items (the default 45/55 layout)."""
-    duration = duration_minutes or settings.default_duration_minutes
+    duration = (
+        settings.default_duration_minutes if duration_minutes is None else duration_minutes
+    )
     _check_fields(
         title=title, window_start=window_start, window_end=window_end,
         duration_minutes=duration, grading_scheme=grading_scheme,
@@ -205,10 +207,12 @@ def update_exam(
         )
     new_values = {
         "title": title.strip() if title is not None else exam.title,
-        "window_start": window_start or exam.window_start,
-        "window_end": window_end or exam.window_end,
-        "duration_minutes": duration_minutes or exam.duration_minutes,
-        "grading_scheme": grading_scheme or exam.grading_scheme,
+        "window_start": exam.window_start if window_start is None else window_start,
+        "window_end": exam.window_end if window_end is None else window_end,
+        "duration_minutes": (
+            exam.duration_minutes if duration_minutes is None else duration_minutes
+        ),
+        "grading_scheme": exam.grading_scheme if grading_scheme is None else grading_scheme,
     }
     _check_fields(**new_values)
     for name, value in {**new_values, "description": description, "pdf_path": pdf_path}.items():

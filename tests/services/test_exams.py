@@ -47,6 +47,7 @@ def test_create_exam_builds_default_layout(db):
 )
 def test_create_exam_refuses_bad_fields(db, kwargs, message):
     now = utcnow()
+    kwargs = dict(kwargs)
     end_offset = kwargs.pop("window_end_offset", 3)
     args = {"title": "Exam", "window_start": now, "window_end": now + timedelta(hours=end_offset)}
     args.update(kwargs)
