@@ -1,0 +1,77 @@
+# mockexam: `make run` starts the whole app with demo data; `make test` runs
+# the lint and the test suite. Both work on a fresh clone: they create the
+# virtualenv, install bun (Reflex's JavaScript runtime) from the npm registry,
+# migrate the database and seed the demo data. Second runs reuse all of it.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-builtin-rules
+
+PYTHON ?= python3.11
+BUN_VERSION := 1.4.5
+
+VENV := .venv
+PY := $(VENV)/bin/python
+TOOLS := .tools
+BUN := $(TOOLS)/node_modules/.bin/bun
+
+# Re-install when the pinned requirements change (content, not mtime).
+REQS_HASH := $(shell cat requirements.txt requirements-dev.txt 2>/dev/null | sha256sum | cut -c1-12)
+DEPS_STAMP := $(VENV)/.deps-$(REQS_HASH)
+BUN_STAMP := $(TOOLS)/.bun-$(BUN_VERSION)
+
+# Every recipe finds the venv's tools first. How Reflex finds bun (and what
+# else it is told) lives in mockexam/devserver.py, for `make` and direct use alike.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export VIRTUAL_ENV := $(CURDIR)/$(VENV)
+
+.PHONY: help install db run test lint format clean distclean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
+
+install: $(DEPS_STAMP) $(BUN_STAMP) ## venv with requirements-dev.txt, and bun
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(DEPS_STAMP): requirements.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	rm -f $(VENV)/.deps-*
+	touch $@
+
+$(BUN_STAMP):
+	mkdir -p $(TOOLS)
+	npm install --prefix $(TOOLS) --no-audit --no-fund --loglevel=error bun@$(BUN_VERSION)
+	@# The npm package's postinstall puts the platform binary (@oven/bun-<os>-<cpu>,
+	@# also from the npm registry) in place; run it ourselves if npm skipped scripts.
+	$(BUN) --version >/dev/null 2>&1 || (cd $(TOOLS)/node_modules/bun && node install.js)
+	test "$$($(BUN) --version)" = "$(BUN_VERSION)"
+	rm -f $(TOOLS)/.bun-*
+	touch $@
+
+db: install ## migrate the database (alembic upgrade head) and seed demo data if empty
+	$(PY) -m mockexam migrate
+	$(PY) -m mockexam seed-demo --if-empty
+
+run: db ## start worker, app (and bot if TELEGRAM_BOT_TOKEN is set); Ctrl-C stops all
+	exec $(PY) -m mockexam.devserver
+
+lint: $(DEPS_STAMP) ## ruff check + ruff format --check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(DEPS_STAMP) ## ruff format + ruff check --fix
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+test: db lint ## lint, then the whole pytest suite
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+clean: ## remove build output, caches and local data (keeps .venv and .tools)
+	rm -rf .web .states .pytest_cache .ruff_cache data/*.db data/*.db-* data/uploads
+	find . -name __pycache__ -type d -not -path './.venv/*' -not -path './.tools/*' -prune -exec rm -rf {} +
+
+distclean: clean ## clean, and remove .venv and .tools too
+	rm -rf $(VENV) $(TOOLS)
