@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -36,7 +36,7 @@ from mockexam.models import (
     ExamSession,
     SessionStatus,
 )
-from mockexam.scoring.grading import SheetResult, grade_sheet, validate_answer
+from mockexam.scoring.grading import ItemSpec, SheetResult, grade_sheet, validate_answer
 from mockexam.services.exams import exam_phase, get_exam, get_items, item_spec
 
 _LABEL = re.compile(r"^\s*(\d{1,3})\s*([a-z]?)\s*$", re.IGNORECASE)
@@ -115,6 +115,30 @@ def parse_label(label: str) -> tuple[int, str]:
     return int(match.group(1)), match.group(2).lower()
 
 
+def _sheet_items(
+    session: Session, exam_id: int, labels: Iterable[str]
+) -> dict[str, tuple[int, ItemSpec]]:
+    """label → (item id, spec) for the exercise numbers named in `labels` (one light query)."""
+    numbers = set()
+    for label in labels:
+        match = _LABEL.match(label or "")
+        if match:
+            numbers.add(int(match.group(1)))
+    rows = session.execute(
+        select(ExamItem.id, ExamItem.number, ExamItem.sub_part, ExamItem.kind,
+               ExamItem.options, ExamItem.points)
+        .where(ExamItem.exam_id == exam_id, col(ExamItem.number).in_(numbers))
+    )
+    return {
+        f"{number}{sub_part}": (
+            item_id,
+            ItemSpec(number=number, sub_part=sub_part, kind=kind, options=tuple(options),
+                     points=points),
+        )
+        for item_id, number, sub_part, kind, options, points in rows
+    }
+
+
 @dataclass(frozen=True)
 class AnswerChange:
     """One answer to save: the value and, optionally, the review flag."""
@@ -146,22 +170,23 @@ def save_answers(
         raise AlreadySubmittedError("This exam was submitted; answers can no longer change.")
     if now > exam_session.deadline:
         raise DeadlinePassedError("Time is up: answers after the deadline are not accepted.")
-    items = {item.label: item for item in get_items(session, exam_session.exam_id)}
+    items = _sheet_items(session, exam_session.exam_id, changes.keys())
     rows: list[dict[str, object]] = []
     stored: dict[str, str] = {}
     errors: list[str] = []
     for raw_label, change in changes.items():
         try:
             number, sub_part = parse_label(raw_label)
-            item = items.get(f"{number}{sub_part}")
-            if item is None:
+            found = items.get(f"{number}{sub_part}")
+            if found is None:
                 raise ValidationError(f"Item {raw_label!r} is not on this answer sheet.")
+            item_id, spec = found
             value = None
             if change.value is not None:
                 if not isinstance(change.value, str):
-                    raise ValidationError(f"Item {item.label}: the answer must be text.")
+                    raise ValidationError(f"Item {spec.label}: the answer must be text.")
                 value = validate_answer(
-                    item_spec(item), change.value, max_chars=settings.free_response_max_chars
+                    spec, change.value, max_chars=settings.free_response_max_chars
                 )
         except ValidationError as err:
             errors.append(str(err))
@@ -169,12 +194,12 @@ def save_answers(
         row: dict[str, object] = {
             "session_id": exam_session.id,
             "exam_id": exam_session.exam_id,
-            "item_id": item.id,
+            "item_id": item_id,
             "saved_at": now,
         }
         if value is not None:
             row["value"] = value
-            stored[item.label] = value
+            stored[spec.label] = value
         if change.flagged is not None:
             row["is_flagged"] = bool(change.flagged)
         rows.append(row)
