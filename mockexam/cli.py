@@ -71,7 +71,9 @@ def _import_key(args: argparse.Namespace) -> int:
     with session_scope() as db:
         result = import_answer_key(db, args.exam_id, text)
     print(f"Saved {result.updated} answer(s).", end=" ")
-    print(f"Still missing: {', '.join(result.missing)}." if result.missing else "The key is complete.")
+    print(
+        f"Still missing: {', '.join(result.missing)}." if result.missing else "The key is complete."
+    )
     return 0
 
 
@@ -109,7 +111,9 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def add(name: str, func: Callable[[argparse.Namespace], int], help_: str) -> argparse.ArgumentParser:
+    def add(
+        name: str, func: Callable[[argparse.Namespace], int], help_: str
+    ) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_, description=help_)
         p.set_defaults(func=func)
         return p
@@ -127,12 +131,18 @@ def _build_parser() -> argparse.ArgumentParser:
     add("auto-submit", _auto_submit, "One sweep: auto-submit overdue sessions, grade, release.")
     p = add("calibrate-exam", _calibrate_exam, "Calibrate and release a closed exam.")
     p.add_argument("exam_id", type=int)
-    p.add_argument("--recalibrate", action="store_true",
-                   help="recompute an already released exam (after excluding items)")
+    p.add_argument(
+        "--recalibrate",
+        action="store_true",
+        help="recompute an already released exam (after excluding items)",
+    )
     p = add("worker", _worker, "Run the Huey consumer with this project's settings.")
     p.add_argument("--workers", type=int, default=None)
-    p.add_argument("--no-periodic", action="store_true",
-                   help="for extra consumers: leave the periodic sweep to one consumer")
+    p.add_argument(
+        "--no-periodic",
+        action="store_true",
+        help="for extra consumers: leave the periodic sweep to one consumer",
+    )
     return parser
 
 

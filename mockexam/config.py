@@ -17,7 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_ROOT / "data"
 
-DEV_ADMIN_SECRET = "dev-only-admin-secret-change-me"  # noqa: S105 - dev default, refused in production
+DEV_ADMIN_SECRET = "dev-only-admin-secret-change-me"
 
 
 class Settings(BaseSettings):

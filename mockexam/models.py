@@ -78,8 +78,9 @@ class BroadcastStatus(StrEnum):
 
 
 def _json_column(default: Any = None) -> Any:
-    return Field(default_factory=lambda: default() if callable(default) else default,
-                 sa_type=sa.JSON)
+    return Field(
+        default_factory=lambda: default() if callable(default) else default, sa_type=sa.JSON
+    )
 
 
 def _ts() -> Any:
@@ -139,7 +140,9 @@ class Exam(SQLModel, table=True):
 
 
 class ExamItem(SQLModel, table=True):
-    __table_args__ = (sa.UniqueConstraint("exam_id", "number", "sub_part", name="uq_item_exam_number"),)
+    __table_args__ = (
+        sa.UniqueConstraint("exam_id", "number", "sub_part", name="uq_item_exam_number"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     exam_id: int = Field(foreign_key="exam.id", index=True, ondelete="CASCADE")

@@ -51,7 +51,9 @@ def run_consumer(*, workers: int | None = None, periodic: bool = True) -> None:
     )
     logger.info(
         "Huey consumer: %s, %s workers, periodic=%s every %ss",
-        type(huey).__name__, workers or settings.huey_workers, periodic,
+        type(huey).__name__,
+        workers or settings.huey_workers,
+        periodic,
         settings.sweep_interval_seconds,
     )
     consumer.run()

@@ -147,5 +147,3 @@ def _huey_immediate() -> Iterator[None]:
     huey.immediate = True
     yield
     huey.immediate = False
-
-

@@ -16,8 +16,16 @@ from mockexam.config import PROJECT_ROOT
 class Consumer:
     """A consumer process pointed at the test's database and queue."""
 
-    def __init__(self, *, database_url: str, queue_path: Path, log_path: Path,
-                 sweep_seconds: int = 1, workers: int = 2, extra_env: dict[str, str] | None = None):
+    def __init__(
+        self,
+        *,
+        database_url: str,
+        queue_path: Path,
+        log_path: Path,
+        sweep_seconds: int = 1,
+        workers: int = 2,
+        extra_env: dict[str, str] | None = None,
+    ):
         self.env = {
             **os.environ,
             "MOCKEXAM_ENV": "test",
@@ -34,7 +42,10 @@ class Consumer:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "mockexam", "worker"],
-            cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            cwd=PROJECT_ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         log.close()
@@ -58,8 +69,14 @@ class Consumer:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
-def wait_for(predicate: Callable[[], object], *, timeout: float, interval: float = 0.2,
-             what: str = "condition", log: Callable[[], str] | None = None) -> object:
+def wait_for(
+    predicate: Callable[[], object],
+    *,
+    timeout: float,
+    interval: float = 0.2,
+    what: str = "condition",
+    log: Callable[[], str] | None = None,
+) -> object:
     """Poll until `predicate()` is truthy; fail with the consumer's log otherwise."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -68,4 +85,6 @@ def wait_for(predicate: Callable[[], object], *, timeout: float, interval: float
             return value
         time.sleep(interval)
     tail = (log() if log else "")[-4000:]
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}\n--- consumer log ---\n{tail}")
+    raise AssertionError(
+        f"timed out after {timeout}s waiting for {what}\n--- consumer log ---\n{tail}"
+    )

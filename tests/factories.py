@@ -87,21 +87,48 @@ def make_cohort(
     base = next(_ids) * 10_000
     session.execute(
         insert(Student),
-        [{"telegram_id": base + k, "first_name": f"Sim{k}", "last_name": "", "language_code": "uz",
-          "is_reachable": True, "created_at": start, "updated_at": start} for k in range(n)],
+        [
+            {
+                "telegram_id": base + k,
+                "first_name": f"Sim{k}",
+                "last_name": "",
+                "language_code": "uz",
+                "is_reachable": True,
+                "created_at": start,
+                "updated_at": start,
+            }
+            for k in range(n)
+        ],
     )
-    student_ids = list(session.exec(
-        select(Student.id).where(Student.telegram_id >= base, Student.telegram_id < base + n)
-        .order_by(Student.telegram_id)))
+    student_ids = list(
+        session.exec(
+            select(Student.id)
+            .where(Student.telegram_id >= base, Student.telegram_id < base + n)
+            .order_by(Student.telegram_id)
+        )
+    )
     session.execute(
         insert(ExamSession),
-        [{"student_id": sid, "exam_id": exam.id, "status": "submitted", "started_at": start,
-          "deadline": deadline, "submitted_at": start + timedelta(minutes=30),
-          "is_auto_submitted": False, "is_provisional": False, "is_extreme": False}
-         for sid in student_ids],
+        [
+            {
+                "student_id": sid,
+                "exam_id": exam.id,
+                "status": "submitted",
+                "started_at": start,
+                "deadline": deadline,
+                "submitted_at": start + timedelta(minutes=30),
+                "is_auto_submitted": False,
+                "is_provisional": False,
+                "is_extreme": False,
+            }
+            for sid in student_ids
+        ],
     )
-    rows = session.exec(select(ExamSession.id, ExamSession.student_id).where(
-        ExamSession.exam_id == exam.id, col(ExamSession.student_id).in_(student_ids))).all()
+    rows = session.exec(
+        select(ExamSession.id, ExamSession.student_id).where(
+            ExamSession.exam_id == exam.id, col(ExamSession.student_id).in_(student_ids)
+        )
+    ).all()
     sid_of = {student: sid for sid, student in rows}
     session_ids = [sid_of[s] for s in student_ids]
     answers = []
@@ -114,10 +141,18 @@ def make_cohort(
                 value = next(o for o in item.options if o != key)
             else:
                 value = "999"
-            answers.append({"session_id": session_id, "exam_id": exam.id, "item_id": item.id,
-                            "value": value, "is_flagged": False, "saved_at": start})
+            answers.append(
+                {
+                    "session_id": session_id,
+                    "exam_id": exam.id,
+                    "item_id": item.id,
+                    "value": value,
+                    "is_flagged": False,
+                    "saved_at": start,
+                }
+            )
     for chunk in range(0, len(answers), 20_000):
-        session.execute(insert(Answer), answers[chunk:chunk + 20_000])
+        session.execute(insert(Answer), answers[chunk : chunk + 20_000])
     if graded:
         for session_id in session_ids:
             grade_session(session, session_id)

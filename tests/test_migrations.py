@@ -44,6 +44,8 @@ def test_upgrade_then_downgrade_base(empty_url):
     assert set(metadata.tables) <= set(inspect(engine).get_table_names())
     command.downgrade(config, "base")
     engine.dispose()
-    remaining = set(inspect(db_module.get_engine(empty_url)).get_table_names()) - {"alembic_version"}
+    remaining = set(inspect(db_module.get_engine(empty_url)).get_table_names()) - {
+        "alembic_version"
+    }
     assert remaining == set()
     command.upgrade(config, "head")

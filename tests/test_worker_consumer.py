@@ -22,8 +22,12 @@ def consumer_factory(db_url, tmp_path):
     started: list[Consumer] = []
 
     def make(**kwargs) -> Consumer:
-        consumer = Consumer(database_url=db_url, queue_path=tmp_path / "queue.db",
-                            log_path=tmp_path / "consumer.log", **kwargs)
+        consumer = Consumer(
+            database_url=db_url,
+            queue_path=tmp_path / "queue.db",
+            log_path=tmp_path / "consumer.log",
+            **kwargs,
+        )
         started.append(consumer)
         return consumer.start()
 
@@ -39,7 +43,9 @@ def test_abandoned_session_is_auto_submitted_by_the_periodic_sweep(consumer_fact
         es = sessions.start_session(db, student_id=student.id, exam_id=exam.id)
         sessions.save_answer(db, student_id=student.id, session_id=es.id, label="1", value="A")
         deadline = utcnow() + timedelta(seconds=2)
-        db.execute(update(ExamSession).where(col(ExamSession.id) == es.id).values(deadline=deadline))
+        db.execute(
+            update(ExamSession).where(col(ExamSession.id) == es.id).values(deadline=deadline)
+        )
     consumer = consumer_factory()
 
     def submitted():
@@ -47,8 +53,9 @@ def test_abandoned_session_is_auto_submitted_by_the_periodic_sweep(consumer_fact
             row = db.get(ExamSession, es.id)
             return row if row.graded_at is not None else None
 
-    row = wait_for(submitted, timeout=45, what="the sweep to auto-submit and grade",
-                   log=consumer.log)
+    row = wait_for(
+        submitted, timeout=45, what="the sweep to auto-submit and grade", log=consumer.log
+    )
     assert row.is_auto_submitted
     assert row.submitted_at == deadline
     assert row.points == 1  # the saved answer survived and was graded
@@ -64,18 +71,31 @@ def test_sigkill_while_scoring_then_restart_finishes_once(consumer_factory):
 
     def graded_count() -> int:
         with session_scope(readonly=True) as db:
-            return db.exec(select(func.count()).select_from(ExamSession).where(
-                col(ExamSession.graded_at).is_not(None))).one()
+            return db.exec(
+                select(func.count())
+                .select_from(ExamSession)
+                .where(col(ExamSession.graded_at).is_not(None))
+            ).one()
 
     first = consumer_factory(workers=1)
-    wait_for(lambda: graded_count() >= 50, timeout=60, interval=0.05,
-             what="grading to begin", log=first.log)
+    wait_for(
+        lambda: graded_count() >= 50,
+        timeout=60,
+        interval=0.05,
+        what="grading to begin",
+        log=first.log,
+    )
     first.kill()
     done_before = graded_count()
     assert 0 < done_before < n, "the kill should land in the middle of grading"
     with session_scope(readonly=True) as db:
-        graded_at_before = dict(db.exec(select(ExamSession.id, ExamSession.graded_at).where(
-            col(ExamSession.graded_at).is_not(None))).all())
+        graded_at_before = dict(
+            db.exec(
+                select(ExamSession.id, ExamSession.graded_at).where(
+                    col(ExamSession.graded_at).is_not(None)
+                )
+            ).all()
+        )
         assert db.get(Exam, exam_id).status == ExamStatus.PUBLISHED
 
     second = consumer_factory(workers=2)
@@ -84,8 +104,9 @@ def test_sigkill_while_scoring_then_restart_finishes_once(consumer_factory):
         with session_scope(readonly=True) as db:
             return db.get(Exam, exam_id).status == ExamStatus.RELEASED
 
-    wait_for(released, timeout=120, what="the restarted consumer to release the exam",
-             log=second.log)
+    wait_for(
+        released, timeout=120, what="the restarted consumer to release the exam", log=second.log
+    )
     second.stop()
     with session_scope(readonly=True) as db:
         rows = db.exec(select(ExamSession).where(ExamSession.exam_id == exam_id)).all()

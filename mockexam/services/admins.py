@@ -31,9 +31,7 @@ def verify_password(password_hash: str, password: str) -> bool:
 def create_admin(session: Session, *, username: str, password: str) -> Admin:
     """Create an admin, or reset the password of an existing one with that name."""
     if not _USERNAME.match(username):
-        raise ValidationError(
-            "Username must be 3–64 characters: letters, digits, '_', '.' or '-'."
-        )
+        raise ValidationError("Username must be 3–64 characters: letters, digits, '_', '.' or '-'.")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationError(f"Password must be at least {MIN_PASSWORD_LENGTH} characters.")
     admin = session.exec(select(Admin).where(Admin.username == username)).first()

@@ -27,13 +27,49 @@ DEMO_ADMIN_PASSWORD_DEFAULT = "admin-demo-2026"
 DEMO_STUDENT_TELEGRAM_ID = 100_000_001
 
 _FIRST = [
-    "Aziz", "Dilnoza", "Jasur", "Madina", "Sardor", "Nilufar", "Bekzod", "Gulnora", "Timur",
-    "Shahnoza", "Otabek", "Malika", "Javohir", "Zarina", "Sherzod", "Kamola", "Ulugbek",
-    "Feruza", "Rustam", "Nodira", "Anvar", "Sevara", "Doston", "Laylo", "Islom", "Mohira",
+    "Aziz",
+    "Dilnoza",
+    "Jasur",
+    "Madina",
+    "Sardor",
+    "Nilufar",
+    "Bekzod",
+    "Gulnora",
+    "Timur",
+    "Shahnoza",
+    "Otabek",
+    "Malika",
+    "Javohir",
+    "Zarina",
+    "Sherzod",
+    "Kamola",
+    "Ulugbek",
+    "Feruza",
+    "Rustam",
+    "Nodira",
+    "Anvar",
+    "Sevara",
+    "Doston",
+    "Laylo",
+    "Islom",
+    "Mohira",
 ]
 _LAST = [
-    "Karimov", "Rashidova", "Tursunov", "Yusupova", "Aliyev", "Saidova", "Nazarov", "Ergasheva",
-    "Abdullayev", "Xolmatova", "Mirzayev", "Qodirova", "Ismoilov", "Hasanova", "Umarov",
+    "Karimov",
+    "Rashidova",
+    "Tursunov",
+    "Yusupova",
+    "Aliyev",
+    "Saidova",
+    "Nazarov",
+    "Ergasheva",
+    "Abdullayev",
+    "Xolmatova",
+    "Mirzayev",
+    "Qodirova",
+    "Ismoilov",
+    "Hasanova",
+    "Umarov",
 ]
 
 
@@ -68,8 +104,9 @@ def _demo_key(rng: np.random.Generator, items: list) -> str:
     return "\n".join(lines)
 
 
-def seed_demo(*, if_empty: bool = True, students: int = 300, seed: int = 2026,
-              now: datetime | None = None) -> DemoSummary:
+def seed_demo(
+    *, if_empty: bool = True, students: int = 300, seed: int = 2026, now: datetime | None = None
+) -> DemoSummary:
     """Create the demo admin, students, a released exam and an upcoming one."""
     now = now or utcnow()
     rng = np.random.default_rng(seed)
@@ -119,15 +156,18 @@ def seed_demo(*, if_empty: bool = True, students: int = 300, seed: int = 2026,
         exam_service.import_answer_key(db, upcoming.id, _demo_key(rng, up_items))
         exam_service.publish_exam(db, upcoming.id, now=now)
         summary = DemoSummary(
-            created=True, students=len(student_ids), released_exam_id=past.id,
+            created=True,
+            students=len(student_ids),
+            released_exam_id=past.id,
             upcoming_exam_id=upcoming.id,
         )
     release.release_exam(past.id, now=now)
     return summary
 
 
-def _simulate_cohort(db, rng: np.random.Generator, exam: Exam, items: list,
-                     student_ids: list[int]) -> None:
+def _simulate_cohort(
+    db, rng: np.random.Generator, exam: Exam, items: list, student_ids: list[int]
+) -> None:
     """Sessions and answers drawn from the Rasch model, then graded."""
     from mockexam.services.sessions import grade_session
 
@@ -144,8 +184,12 @@ def _simulate_cohort(db, rng: np.random.Generator, exam: Exam, items: list,
         auto = bool(rng.random() < 0.08)
         finished = deadline if auto else started + timedelta(minutes=int(rng.integers(60, 149)))
         row = ExamSession(
-            student_id=student_id, exam_id=exam.id, started_at=started, deadline=deadline,
-            submitted_at=min(finished, deadline), is_auto_submitted=auto,
+            student_id=student_id,
+            exam_id=exam.id,
+            started_at=started,
+            deadline=deadline,
+            submitted_at=min(finished, deadline),
+            is_auto_submitted=auto,
             status=SessionStatus.SUBMITTED,
         )
         db.add(row)
@@ -162,8 +206,15 @@ def _simulate_cohort(db, rng: np.random.Generator, exam: Exam, items: list,
                 value = str(rng.choice([o for o in item.options if o != key]))
             else:
                 value = str(int(key) + int(rng.choice([-2, -1, 1, 3])))
-            answer_rows.append({"session_id": row.id, "exam_id": exam.id, "item_id": item.id,
-                                "value": value, "saved_at": started})
+            answer_rows.append(
+                {
+                    "session_id": row.id,
+                    "exam_id": exam.id,
+                    "item_id": item.id,
+                    "value": value,
+                    "saved_at": started,
+                }
+            )
         if answer_rows:
             db.execute(insert_for(db, Answer).values(answer_rows))
     for session_id in session_ids:

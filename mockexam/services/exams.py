@@ -84,7 +84,11 @@ def session_count(session: Session, exam_id: int) -> int:
 
 
 def _check_fields(
-    *, title: str, window_start: datetime, window_end: datetime, duration_minutes: int,
+    *,
+    title: str,
+    window_start: datetime,
+    window_end: datetime,
+    duration_minutes: int,
     grading_scheme: str,
 ) -> None:
     if not title.strip():
@@ -94,9 +98,7 @@ def _check_fields(
     if window_end <= window_start:
         raise ValidationError("The window must end after it starts.")
     if not 1 <= duration_minutes <= MAX_DURATION_MINUTES:
-        raise ValidationError(
-            f"Duration must be between 1 and {MAX_DURATION_MINUTES} minutes."
-        )
+        raise ValidationError(f"Duration must be between 1 and {MAX_DURATION_MINUTES} minutes.")
     if grading_scheme not in {s.value for s in GradingScheme}:
         raise ValidationError(
             f"Unknown grading scheme {grading_scheme!r}: use 'percentile' or 'fixed_bands'."
@@ -134,12 +136,13 @@ def create_exam(
     admin_id: int | None = None,
 ) -> Exam:
     """Create a draft exam with its answer-sheet items (the default 45/55 layout)."""
-    duration = (
-        settings.default_duration_minutes if duration_minutes is None else duration_minutes
-    )
+    duration = settings.default_duration_minutes if duration_minutes is None else duration_minutes
     _check_fields(
-        title=title, window_start=window_start, window_end=window_end,
-        duration_minutes=duration, grading_scheme=grading_scheme,
+        title=title,
+        window_start=window_start,
+        window_end=window_end,
+        duration_minutes=duration,
+        grading_scheme=grading_scheme,
     )
     specs = list(layout) if layout is not None else default_layout()
     if not specs:
@@ -169,8 +172,14 @@ def create_exam(
                 points=spec.points,
             )
         )
-    audit.record(session, admin_id=admin_id, action="exam.create", entity="exam",
-                 entity_id=exam.id, details={"title": exam.title})
+    audit.record(
+        session,
+        admin_id=admin_id,
+        action="exam.create",
+        entity="exam",
+        entity_id=exam.id,
+        details={"title": exam.title},
+    )
     session.flush()
     return exam
 
@@ -224,14 +233,21 @@ def update_exam(
     exam.updated_at = utcnow()
     session.add(exam)
     if changes:
-        audit.record(session, admin_id=admin_id, action="exam.edit", entity="exam",
-                     entity_id=exam.id, details=changes)
+        audit.record(
+            session,
+            admin_id=admin_id,
+            action="exam.edit",
+            entity="exam",
+            entity_id=exam.id,
+            details=changes,
+        )
     session.flush()
     return exam
 
 
-def publish_exam(session: Session, exam_id: int, *, admin_id: int | None = None,
-                 now: datetime | None = None) -> Exam:
+def publish_exam(
+    session: Session, exam_id: int, *, admin_id: int | None = None, now: datetime | None = None
+) -> Exam:
     """Publish a draft: complete answer key, a window still ahead, no overlap."""
     now = now or utcnow()
     exam = get_exam(session, exam_id)
@@ -250,8 +266,9 @@ def publish_exam(session: Session, exam_id: int, *, admin_id: int | None = None,
     exam.published_at = now
     exam.updated_at = now
     session.add(exam)
-    audit.record(session, admin_id=admin_id, action="exam.publish", entity="exam",
-                 entity_id=exam.id)
+    audit.record(
+        session, admin_id=admin_id, action="exam.publish", entity="exam", entity_id=exam.id
+    )
     session.flush()
     return exam
 
@@ -266,8 +283,9 @@ def unpublish_exam(session: Session, exam_id: int, *, admin_id: int | None = Non
     exam.status = ExamStatus.DRAFT
     exam.published_at = None
     session.add(exam)
-    audit.record(session, admin_id=admin_id, action="exam.unpublish", entity="exam",
-                 entity_id=exam.id)
+    audit.record(
+        session, admin_id=admin_id, action="exam.unpublish", entity="exam", entity_id=exam.id
+    )
     session.flush()
     return exam
 
@@ -283,8 +301,14 @@ def delete_exam(session: Session, exam_id: int, *, admin_id: int | None = None) 
         )
     for item in get_items(session, exam_id):
         session.delete(item)
-    audit.record(session, admin_id=admin_id, action="exam.delete", entity="exam",
-                 entity_id=exam.id, details={"title": exam.title})
+    audit.record(
+        session,
+        admin_id=admin_id,
+        action="exam.delete",
+        entity="exam",
+        entity_id=exam.id,
+        details={"title": exam.title},
+    )
     session.flush()
     session.delete(exam)
     session.flush()
@@ -328,14 +352,18 @@ def set_item_key(
         raise ValidationError(f"Item {item.label}: give at least one accepted answer.")
     if item.kind == ItemKind.MULTIPLE_CHOICE and len(values) != 1:
         raise ValidationError(f"Item {item.label}: a multiple-choice item has exactly one answer.")
-    cleaned = [validate_answer(spec, v, max_chars=settings.free_response_max_chars)
-               for v in values]
+    cleaned = [validate_answer(spec, v, max_chars=settings.free_response_max_chars) for v in values]
     before = list(item.accepted_answers)
     item.accepted_answers = cleaned
     session.add(item)
-    audit.record(session, admin_id=admin_id, action="key.edit", entity="exam",
-                 entity_id=exam_id,
-                 details={"item": item.label, "before": before, "after": cleaned})
+    audit.record(
+        session,
+        admin_id=admin_id,
+        action="key.edit",
+        entity="exam",
+        entity_id=exam_id,
+        details={"item": item.label, "before": before, "after": cleaned},
+    )
     session.flush()
     return item
 
@@ -359,8 +387,14 @@ def import_answer_key(
         item = by_label[label]
         item.accepted_answers = list(accepted)
         session.add(item)
-    audit.record(session, admin_id=admin_id, action="key.import", entity="exam",
-                 entity_id=exam_id, details={"items": len(key)})
+    audit.record(
+        session,
+        admin_id=admin_id,
+        action="key.import",
+        entity="exam",
+        entity_id=exam_id,
+        details={"items": len(key)},
+    )
     session.flush()
     return KeyImportResult(updated=len(key), missing=missing_key_items(session, exam_id))
 

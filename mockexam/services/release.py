@@ -83,7 +83,10 @@ def exams_due_for_release(now: datetime | None = None) -> list[int]:
 
 
 def release_exam(
-    exam_id: int, *, now: datetime | None = None, force_recalibrate: bool = False,
+    exam_id: int,
+    *,
+    now: datetime | None = None,
+    force_recalibrate: bool = False,
     admin_id: int | None = None,
 ) -> ReleaseSummary | None:
     """Release a closed exam (None if it is not due or already released)."""
@@ -96,9 +99,10 @@ def release_exam(
             if exam.status != ExamStatus.RELEASED:
                 raise ValidationError("Only a released exam can be recalibrated.")
             _check_no_later_release(db, exam)
-        elif exam.status != ExamStatus.PUBLISHED or exam.window_end + timedelta(
-            seconds=settings.deadline_grace_seconds
-        ) > now:
+        elif (
+            exam.status != ExamStatus.PUBLISHED
+            or exam.window_end + timedelta(seconds=settings.deadline_grace_seconds) > now
+        ):
             return None
         auto_submit_overdue(db, now=now, exam_id=exam_id)
         db.flush()
@@ -106,8 +110,14 @@ def release_exam(
         db.flush()
         summary = _score_exam(db, exam, now=now, recalibrate=force_recalibrate)
         if force_recalibrate:
-            audit.record(db, admin_id=admin_id, action="exam.recalibrate", entity="exam",
-                         entity_id=exam_id, details={"participants": summary.participants})
+            audit.record(
+                db,
+                admin_id=admin_id,
+                action="exam.recalibrate",
+                entity="exam",
+                entity_id=exam_id,
+                details={"participants": summary.participants},
+            )
     logger.info("%s", summary.describe())
     return summary
 
@@ -132,8 +142,14 @@ def exclude_item(
             raise ValidationError("At least one item must stay in the exam.")
         item.is_excluded = excluded
         db.add(item)
-        audit.record(db, admin_id=admin_id, action="item.exclude" if excluded else "item.restore",
-                     entity="exam", entity_id=exam_id, details={"item": item.label})
+        audit.record(
+            db,
+            admin_id=admin_id,
+            action="item.exclude" if excluded else "item.restore",
+            entity="exam",
+            entity_id=exam_id,
+            details={"item": item.label},
+        )
         released = exam.status == ExamStatus.RELEASED
     if released:
         return release_exam(exam_id, force_recalibrate=True, admin_id=admin_id)
@@ -255,12 +271,19 @@ def _score_exam(db: Session, exam: Exam, *, now: datetime, recalibrate: bool) ->
 
 
 def _store_item_statistics(
-    db: Session, exam: Exam, m: _Matrix, active: np.ndarray,
-    calibration: rasch.RaschCalibration | None, *, now: datetime,
+    db: Session,
+    exam: Exam,
+    m: _Matrix,
+    active: np.ndarray,
+    calibration: rasch.RaschCalibration | None,
+    *,
+    now: datetime,
 ) -> None:
     db.execute(delete(ItemStatistic).where(col(ItemStatistic.exam_id) == exam.id))
     x_all = m.scores
-    item_stats = classical.item_statistics(np.nan_to_num(x_all, nan=np.nan)) if len(m.sessions) else None
+    item_stats = (
+        classical.item_statistics(np.nan_to_num(x_all, nan=np.nan)) if len(m.sessions) else None
+    )
     active_index = np.cumsum(active) - 1
     for c, item in enumerate(m.items):
         stat = ItemStatistic(exam_id=exam.id, item_id=item.id, computed_at=now)
@@ -295,8 +318,13 @@ def _store_item_statistics(
 
 
 def _apply_elo(
-    db: Session, sessions: list[ExamSession], points: np.ndarray, max_points: np.ndarray,
-    *, now: datetime, recalibrate: bool,
+    db: Session,
+    sessions: list[ExamSession],
+    points: np.ndarray,
+    max_points: np.ndarray,
+    *,
+    now: datetime,
+    recalibrate: bool,
 ) -> int:
     """Write Elo history exactly once per session; on recalibration, redo from stored pre-exam ratings."""
     if not sessions:
@@ -316,18 +344,24 @@ def _apply_elo(
     }
     if recalibrate:
         before = np.array([history[s.id].elo_before for s in sessions])
-        rated = np.array([0 if history[s.id].k_factor == elo.K_NEW else elo.NEW_PLAYER_EXAMS
-                          for s in sessions])
+        rated = np.array(
+            [0 if history[s.id].k_factor == elo.K_NEW else elo.NEW_PLAYER_EXAMS for s in sessions]
+        )
     else:
         if history:
             # Already applied (a crashed run cannot get here: it is one transaction).
             sessions = [s for s in sessions if s.id not in history]
             if not sessions:
                 return 0
-        before = np.array([ratings[s.student_id].elo if s.student_id in ratings
-                           else elo.START_RATING for s in sessions])
-        rated = np.array([ratings[s.student_id].exams_rated if s.student_id in ratings else 0
-                          for s in sessions])
+        before = np.array(
+            [
+                ratings[s.student_id].elo if s.student_id in ratings else elo.START_RATING
+                for s in sessions
+            ]
+        )
+        rated = np.array(
+            [ratings[s.student_id].exams_rated if s.student_id in ratings else 0 for s in sessions]
+        )
     keep = np.array([s.id for s in sessions])
     mask = np.isin(np.array(session_ids), keep)
     result = elo.update_ratings(before, rated, points[mask], max_points[mask])
@@ -340,7 +374,11 @@ def _apply_elo(
         if recalibrate:
             row = history[exam_session.id]
             rating.elo = float(rating.elo + (new - row.elo_after))
-            row.elo_after, row.expected, row.actual = new, float(result.expected[r]), float(result.actual[r])
+            row.elo_after, row.expected, row.actual = (
+                new,
+                float(result.expected[r]),
+                float(result.actual[r]),
+            )
         else:
             row = EloHistory(
                 session_id=exam_session.id,

@@ -96,9 +96,7 @@ def find_session(session: Session, *, student_id: int, exam_id: int) -> ExamSess
     return _find(session, student_id=student_id, exam_id=exam_id)
 
 
-def _locked_own_session(
-    session: Session, *, student_id: int, session_id: int
-) -> ExamSession:
+def _locked_own_session(session: Session, *, student_id: int, session_id: int) -> ExamSession:
     exam_session = session.exec(
         lock_for_update(session, select(ExamSession).where(ExamSession.id == session_id))
     ).first()
@@ -125,15 +123,21 @@ def _sheet_items(
         if match:
             numbers.add(int(match.group(1)))
     rows = session.execute(
-        select(ExamItem.id, ExamItem.number, ExamItem.sub_part, ExamItem.kind,
-               ExamItem.options, ExamItem.points)
-        .where(ExamItem.exam_id == exam_id, col(ExamItem.number).in_(numbers))
+        select(
+            ExamItem.id,
+            ExamItem.number,
+            ExamItem.sub_part,
+            ExamItem.kind,
+            ExamItem.options,
+            ExamItem.points,
+        ).where(ExamItem.exam_id == exam_id, col(ExamItem.number).in_(numbers))
     )
     return {
         f"{number}{sub_part}": (
             item_id,
-            ItemSpec(number=number, sub_part=sub_part, kind=kind, options=tuple(options),
-                     points=points),
+            ItemSpec(
+                number=number, sub_part=sub_part, kind=kind, options=tuple(options), points=points
+            ),
         )
         for item_id, number, sub_part, kind, options, points in rows
     }
@@ -365,9 +369,8 @@ def _apply_grades(
 def session_answers(session: Session, session_id: int) -> dict[str, Answer]:
     """label → saved answer of one session."""
     rows = session.exec(
-        select(Answer, ExamItem).join(ExamItem, col(Answer.item_id) == ExamItem.id).where(
-            Answer.session_id == session_id
-        )
+        select(Answer, ExamItem)
+        .join(ExamItem, col(Answer.item_id) == ExamItem.id)
+        .where(Answer.session_id == session_id)
     )
     return {item.label: answer for answer, item in rows}
-

@@ -45,7 +45,5 @@ def upsert_student(
         created_at=now,
         **values,
     )
-    session.execute(
-        statement.on_conflict_do_update(index_elements=["telegram_id"], set_=values)
-    )
+    session.execute(statement.on_conflict_do_update(index_elements=["telegram_id"], set_=values))
     return session.exec(select(Student).where(Student.telegram_id == telegram_id)).one()

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from mockexam.db import session_scope, utcnow
+from mockexam.db import session_scope
 from mockexam.errors import AlreadySubmittedError, DeadlinePassedError
 from mockexam.models import Answer, ExamSession
 from mockexam.services import sessions
@@ -49,21 +49,29 @@ def test_concurrent_students_lose_nothing(db_url):
             value = rng.choice("ABCD") if not label[-1].isalpha() else str(rng.randint(-9, 99))
             with session_scope() as db:
                 mine[label] = sessions.save_answer(
-                    db, student_id=student_id, session_id=session_id, label=label, value=value)
+                    db, student_id=student_id, session_id=session_id, label=label, value=value
+                )
         with session_scope() as db:
             deadline = db.get(ExamSession, session_id).deadline
         try:
             with session_scope() as db:
-                sessions.save_answer(db, student_id=student_id, session_id=session_id, label="1",
-                                     value="D", now=deadline + timedelta(milliseconds=1))
+                sessions.save_answer(
+                    db,
+                    student_id=student_id,
+                    session_id=session_id,
+                    label="1",
+                    value="D",
+                    now=deadline + timedelta(milliseconds=1),
+                )
         except DeadlinePassedError:
             refused_late.append(student_id)
         with session_scope() as db:
             sessions.submit_session(db, student_id=student_id, session_id=session_id)
         try:
             with session_scope() as db:
-                sessions.save_answer(db, student_id=student_id, session_id=session_id,
-                                     label=labels[0], value="A")
+                sessions.save_answer(
+                    db, student_id=student_id, session_id=session_id, label=labels[0], value="A"
+                )
             raise AssertionError("a save after submit was accepted")
         except AlreadySubmittedError:
             pass

@@ -22,8 +22,12 @@ from tests.factories import make_exam, make_student
 
 def test_create_exam_builds_default_layout(db):
     now = utcnow()
-    exam = exams.create_exam(db, title=" Week 1 ", window_start=now + timedelta(days=1),
-                             window_end=now + timedelta(days=1, hours=3))
+    exam = exams.create_exam(
+        db,
+        title=" Week 1 ",
+        window_start=now + timedelta(days=1),
+        window_end=now + timedelta(days=1, hours=3),
+    )
     items = exams.get_items(db, exam.id)
     assert exam.title == "Week 1"
     assert exam.duration_minutes == 150
@@ -64,8 +68,12 @@ def test_publish_refuses_overlapping_windows(db):
         exams.publish_exam(db, second.id)
     assert db.get(Exam, second.id).status == ExamStatus.DRAFT
     # Back-to-back windows are fine.
-    exams.update_exam(db, second.id, window_start=start + timedelta(hours=4),
-                      window_end=start + timedelta(hours=7))
+    exams.update_exam(
+        db,
+        second.id,
+        window_start=start + timedelta(hours=4),
+        window_end=start + timedelta(hours=7),
+    )
     assert exams.publish_exam(db, second.id).status == ExamStatus.PUBLISHED
 
 
@@ -95,8 +103,11 @@ def test_window_and_duration_locked_once_a_student_started(db):
     exam = make_exam(db)
     student = make_student(db)
     start_session(db, student_id=student.id, exam_id=exam.id)
-    for change in ({"duration_minutes": 100}, {"window_end": exam.window_end + timedelta(hours=1)},
-                   {"window_start": exam.window_start - timedelta(hours=1)}):
+    for change in (
+        {"duration_minutes": 100},
+        {"window_end": exam.window_end + timedelta(hours=1)},
+        {"window_start": exam.window_start - timedelta(hours=1)},
+    ):
         with pytest.raises(ExamLockedError, match="window and duration are locked"):
             exams.update_exam(db, exam.id, **change)
     # Other fields stay editable; the same values are not a change.
@@ -139,7 +150,10 @@ def test_set_item_key_validates_and_audits(db):
     items = {i.label: i for i in exams.get_items(db, exam.id)}
     assert items["36a"].accepted_answers == ["1/2", "0.5"]
     assert items["7"].accepted_answers == []
-    assert db.exec(select(AuditLog).where(AuditLog.action == "key.edit")).one().details["item"] == "36a"
+    assert (
+        db.exec(select(AuditLog).where(AuditLog.action == "key.edit")).one().details["item"]
+        == "36a"
+    )
 
 
 def test_unpublish_only_without_sessions(db):

@@ -35,21 +35,28 @@ def _snapshot(exam_id: int):
     with session_scope(readonly=True) as db:
         sessions = [
             (s.id, s.points, s.theta, s.scaled_score, s.grade, s.status)
-            for s in db.exec(select(ExamSession).where(ExamSession.exam_id == exam_id)
-                             .order_by(ExamSession.id))
+            for s in db.exec(
+                select(ExamSession).where(ExamSession.exam_id == exam_id).order_by(ExamSession.id)
+            )
         ]
-        elo = [(h.session_id, h.elo_before, h.elo_after)
-               for h in db.exec(select(EloHistory).order_by(EloHistory.session_id))]
-        ratings = [(r.student_id, r.elo, r.exams_rated)
-                   for r in db.exec(select(StudentRating).order_by(StudentRating.student_id))]
-        stats = [(s.item_id, s.beta, s.infit, s.facility)
-                 for s in db.exec(select(ItemStatistic).order_by(ItemStatistic.item_id))]
+        elo = [
+            (h.session_id, h.elo_before, h.elo_after)
+            for h in db.exec(select(EloHistory).order_by(EloHistory.session_id))
+        ]
+        ratings = [
+            (r.student_id, r.elo, r.exams_rated)
+            for r in db.exec(select(StudentRating).order_by(StudentRating.student_id))
+        ]
+        stats = [
+            (s.item_id, s.beta, s.infit, s.facility)
+            for s in db.exec(select(ItemStatistic).order_by(ItemStatistic.item_id))
+        ]
     return sessions, elo, ratings, stats
 
 
 def test_release_scores_every_session_once(db_url):
     with session_scope() as db:
-        exam, ids, theta, _ = _closed_exam(db)
+        exam, _ids, theta, _ = _closed_exam(db)
     summary = release.release_exam(exam.id)
     assert summary is not None and summary.calibrated and summary.participants == 300
     assert summary.elo_rows == 300
@@ -62,8 +69,9 @@ def test_release_scores_every_session_once(db_url):
         released = db.get(Exam, exam.id)
         assert released.status == ExamStatus.RELEASED and not released.is_provisional
         assert 0.8 < released.cronbach_alpha < 1 and released.sem > 0
-        rows = db.exec(select(ExamSession).where(ExamSession.exam_id == exam.id)
-                       .order_by(ExamSession.id)).all()
+        rows = db.exec(
+            select(ExamSession).where(ExamSession.exam_id == exam.id).order_by(ExamSession.id)
+        ).all()
         assert all(r.status == SessionStatus.RELEASED and r.grade for r in rows)
         assert all(0 <= r.scaled_score <= 100 and r.scaled_score_se > 0 for r in rows)
         estimated = np.array([r.theta for r in rows])
@@ -95,12 +103,17 @@ def test_not_released_while_window_or_grace_open(db_url):
 
 def test_fewer_than_ten_participants_get_provisional_raw_percentage(db_url):
     with session_scope() as db:
-        exam, ids, _, _ = _closed_exam(db, n=6)
+        exam, _ids, _, _ = _closed_exam(db, n=6)
         # one straggler who never submitted is auto-submitted at release
         straggler = make_student(db)
         from mockexam.services.sessions import start_session
-        late = start_session(db, student_id=straggler.id, exam_id=exam.id,
-                             now=exam.window_start + timedelta(minutes=1))
+
+        late = start_session(
+            db,
+            student_id=straggler.id,
+            exam_id=exam.id,
+            now=exam.window_start + timedelta(minutes=1),
+        )
     summary = release.release_exam(exam.id)
     assert not summary.calibrated and summary.participants == 7
     with session_scope(readonly=True) as db:
@@ -114,7 +127,7 @@ def test_fewer_than_ten_participants_get_provisional_raw_percentage(db_url):
 
 def test_exclude_item_recalibrates_and_redoes_elo_from_pre_exam_ratings(db_url):
     with session_scope() as db:
-        exam, ids, _, _ = _closed_exam(db, n=120)
+        exam, _ids, _, _ = _closed_exam(db, n=120)
     release.release_exam(exam.id)
     with session_scope(readonly=True) as db:
         before_points = {s.id: s.points for s in db.exec(select(ExamSession))}
@@ -155,24 +168,40 @@ def test_second_exam_uses_ratings_from_the_first(db_url):
         second = make_exam(db, start=utcnow() - timedelta(days=1, hours=5), hours=4)
         from mockexam.models import Answer
         from mockexam.services.sessions import grade_session
-        students = db.exec(select(ExamSession.student_id).where(
-            ExamSession.exam_id == first.id)).all()[:5]
+
+        students = db.exec(
+            select(ExamSession.student_id).where(ExamSession.exam_id == first.id)
+        ).all()[:5]
         for k, sid in enumerate(students):
-            es = ExamSession(student_id=sid, exam_id=second.id, started_at=second.window_start,
-                             deadline=second.window_end, submitted_at=second.window_start,
-                             status="submitted")
+            es = ExamSession(
+                student_id=sid,
+                exam_id=second.id,
+                started_at=second.window_start,
+                deadline=second.window_end,
+                submitted_at=second.window_start,
+                status="submitted",
+            )
             db.add(es)
             db.flush()
             for item in get_items(db, second.id)[: 10 * (k + 1)]:
-                db.add(Answer(session_id=es.id, exam_id=second.id, item_id=item.id,
-                              value=item.accepted_answers[0]))
+                db.add(
+                    Answer(
+                        session_id=es.id,
+                        exam_id=second.id,
+                        item_id=item.id,
+                        value=item.accepted_answers[0],
+                    )
+                )
             db.flush()
             grade_session(db, es.id)
     release.release_exam(second.id)
     with session_scope(readonly=True) as db:
         for sid in students:
-            rows = db.exec(select(EloHistory).where(EloHistory.student_id == sid)
-                           .order_by(EloHistory.created_at)).all()
+            rows = db.exec(
+                select(EloHistory)
+                .where(EloHistory.student_id == sid)
+                .order_by(EloHistory.created_at)
+            ).all()
             assert len(rows) == 2
             assert rows[1].elo_before == pytest.approx(rows[0].elo_after)
             rating = db.get(StudentRating, sid)

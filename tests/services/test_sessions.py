@@ -27,8 +27,9 @@ def test_start_session_once_with_personal_deadline(db):
     now = utcnow()
     first = sessions.start_session(db, student_id=student.id, exam_id=exam.id, now=now)
     assert first.deadline == now + timedelta(minutes=150, seconds=30)
-    again = sessions.start_session(db, student_id=student.id, exam_id=exam.id,
-                                   now=now + timedelta(minutes=5))
+    again = sessions.start_session(
+        db, student_id=student.id, exam_id=exam.id, now=now + timedelta(minutes=5)
+    )
     assert again.id == first.id and again.deadline == first.deadline
     assert len(db.exec(select(ExamSession)).all()) == 1
 
@@ -50,8 +51,9 @@ def test_start_refused_before_and_after_window(db):
         sessions.start_session(db, student_id=student.id, exam_id=past.id)
     draft = make_exam(db, start=utcnow() + timedelta(days=9), publish=False)
     with pytest.raises(ExamNotOpenError):
-        sessions.start_session(db, student_id=student.id, exam_id=draft.id,
-                               now=utcnow() + timedelta(days=9, minutes=1))
+        sessions.start_session(
+            db, student_id=student.id, exam_id=draft.id, now=utcnow() + timedelta(days=9, minutes=1)
+        )
 
 
 def _started(db):
@@ -91,9 +93,15 @@ def test_save_answer_overwrites_and_keeps_flag(db):
 def test_batch_save_is_all_or_nothing(db):
     _, student, es = _started(db)
     with pytest.raises(ValidationError, match="Not saved"):
-        sessions.save_answers(db, student_id=student.id, session_id=es.id, changes={
-            "1": AnswerChange(value="A"), "2": AnswerChange(value="Z"),
-        })
+        sessions.save_answers(
+            db,
+            student_id=student.id,
+            session_id=es.id,
+            changes={
+                "1": AnswerChange(value="A"),
+                "2": AnswerChange(value="Z"),
+            },
+        )
     assert sessions.session_answers(db, es.id) == {}
 
 
@@ -110,11 +118,13 @@ def test_save_refused_after_deadline_and_after_submit(db):
     _, student, es = _started(db)
     late = es.deadline + timedelta(seconds=1)
     with pytest.raises(DeadlinePassedError, match="Time is up"):
-        sessions.save_answer(db, student_id=student.id, session_id=es.id, label="1", value="A",
-                             now=late)
+        sessions.save_answer(
+            db, student_id=student.id, session_id=es.id, label="1", value="A", now=late
+        )
     # exactly at the deadline is still accepted
-    sessions.save_answer(db, student_id=student.id, session_id=es.id, label="1", value="A",
-                         now=es.deadline)
+    sessions.save_answer(
+        db, student_id=student.id, session_id=es.id, label="1", value="A", now=es.deadline
+    )
     sessions.submit_session(db, student_id=student.id, session_id=es.id)
     with pytest.raises(AlreadySubmittedError):
         sessions.save_answer(db, student_id=student.id, session_id=es.id, label="1", value="B")
@@ -125,21 +135,23 @@ def test_submit_is_idempotent(db):
     _, student, es = _started(db)
     first = sessions.submit_session(db, student_id=student.id, session_id=es.id)
     submitted_at = first.submitted_at
-    second = sessions.submit_session(db, student_id=student.id, session_id=es.id,
-                                     now=utcnow() + timedelta(minutes=5))
+    second = sessions.submit_session(
+        db, student_id=student.id, session_id=es.id, now=utcnow() + timedelta(minutes=5)
+    )
     assert second.submitted_at == submitted_at
     assert second.status == SessionStatus.SUBMITTED and not second.is_auto_submitted
 
 
 def test_late_submit_counts_as_auto_submit_at_deadline(db):
     _, student, es = _started(db)
-    done = sessions.submit_session(db, student_id=student.id, session_id=es.id,
-                                   now=es.deadline + timedelta(minutes=3))
+    done = sessions.submit_session(
+        db, student_id=student.id, session_id=es.id, now=es.deadline + timedelta(minutes=3)
+    )
     assert done.submitted_at == es.deadline and done.is_auto_submitted
 
 
 def test_auto_submit_sweep_uses_the_deadline(db):
-    exam, student, es = _started(db)
+    exam, _student, es = _started(db)
     other = sessions.start_session(db, student_id=make_student(db).id, exam_id=exam.id)
     sessions.submit_session(db, student_id=other.student_id, session_id=other.id)
     db.flush()
@@ -155,10 +167,23 @@ def test_auto_submit_sweep_uses_the_deadline(db):
 def test_grade_session_points_and_exercises(db):
     _, student, es = _started(db)
     # key: 1..35 = ABCD repeating; 36a = 36, 36b = -36/2, …
-    answers = {"1": "A", "2": "B", "3": "D", "36a": "36", "36b": "-18", "37a": "37",
-               "37b": "1", "38a": "38,0", "38b": "−19"}
-    sessions.save_answers(db, student_id=student.id, session_id=es.id,
-                          changes={k: AnswerChange(value=v) for k, v in answers.items()})
+    answers = {
+        "1": "A",
+        "2": "B",
+        "3": "D",
+        "36a": "36",
+        "36b": "-18",
+        "37a": "37",
+        "37b": "1",
+        "38a": "38,0",
+        "38b": "−19",
+    }
+    sessions.save_answers(
+        db,
+        student_id=student.id,
+        session_id=es.id,
+        changes={k: AnswerChange(value=v) for k, v in answers.items()},
+    )
     sessions.submit_session(db, student_id=student.id, session_id=es.id)
     assert sessions.ungraded_session_ids(db) == [es.id]
     assert sessions.grade_session(db, es.id) is True
