@@ -60,6 +60,7 @@ class Settings(BaseSettings):
     # Background work
     sweep_interval_seconds: int = Field(default=15, ge=1, le=3600)
     huey_workers: int = 2
+    grading_batch_size: int = Field(default=1000, ge=1)
 
     @model_validator(mode="after")
     def _secrets_in_production(self) -> Settings:

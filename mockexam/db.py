@@ -107,8 +107,8 @@ def insert_for(session: Session, table: Any) -> Any:
     return pg_insert(table) if dialect == "postgresql" else sqlite_insert(table)
 
 
-def lock_for_update(session: Session, statement: Any) -> Any:
-    """`SELECT … FOR UPDATE` on PostgreSQL; SQLite already serialises writers."""
+def lock_for_update(session: Session, statement: Any, *, skip_locked: bool = False) -> Any:
+    """`SELECT … FOR UPDATE [SKIP LOCKED]` on PostgreSQL; SQLite already serialises writers."""
     if session.get_bind().dialect.name == "postgresql":
-        return statement.with_for_update()
+        return statement.with_for_update(skip_locked=skip_locked)
     return statement

@@ -12,17 +12,16 @@ from huey import crontab
 from huey.exceptions import TaskLockedException
 
 from mockexam.db import session_scope
-from mockexam.services import release, sessions
+from mockexam.services import grading, release, sessions
 from mockexam.worker import huey
 
 logger = logging.getLogger(__name__)
 
 
 @huey.task(retries=3, retry_delay=5)
-def grade_session_task(session_id: int) -> bool:
-    """Raw score of one submitted session."""
-    with session_scope() as db:
-        return sessions.grade_session(db, session_id)
+def grade_pending_task() -> int:
+    """Raw scores of every submitted, ungraded session (batched; a re-run finds none)."""
+    return grade_all_pending()
 
 
 @huey.task(retries=2, retry_delay=30)
@@ -52,15 +51,25 @@ def run_sweep() -> dict[str, int]:
         submitted = sessions.auto_submit_overdue(db)
     if submitted:
         logger.info("Auto-submitted %s session(s) past their deadline", submitted)
-    with session_scope(readonly=True) as db:
-        pending = sessions.ungraded_session_ids(db)
-    graded = 0
-    for session_id in pending:
-        with session_scope() as db:
-            graded += sessions.grade_session(db, session_id)
+    graded = grade_all_pending()
     if graded:
         logger.info("Graded %s submitted session(s)", graded)
     released = 0
     for exam_id in release.exams_due_for_release():
         released += release.release_exam(exam_id) is not None
     return {"auto_submitted": submitted, "graded": graded, "released": released}
+
+
+def grade_all_pending() -> int:
+    """Grade ungraded submitted sessions exam by exam, one committed batch at a time."""
+    with session_scope(readonly=True) as db:
+        exam_ids = grading.exams_with_ungraded_sessions(db)
+    graded = 0
+    for exam_id in exam_ids:
+        while True:
+            with session_scope() as db:
+                done = grading.grade_pending(db, exam_id)
+            graded += done
+            if done == 0:
+                break
+    return graded

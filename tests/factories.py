@@ -74,7 +74,7 @@ def make_cohort(
 
     from mockexam.models import Answer, ExamSession
     from mockexam.services.exams import get_items
-    from mockexam.services.sessions import grade_session
+    from mockexam.services.grading import grade_pending
 
     rng = np.random.default_rng(seed)
     items = get_items(session, exam.id)
@@ -154,7 +154,6 @@ def make_cohort(
     for chunk in range(0, len(answers), 20_000):
         session.execute(insert(Answer), answers[chunk : chunk + 20_000])
     if graded:
-        for session_id in session_ids:
-            grade_session(session, session_id)
+        grade_pending(session, exam.id, limit=n)
     session.flush()
     return session_ids, theta, beta

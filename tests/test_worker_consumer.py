@@ -77,7 +77,7 @@ def test_sigkill_while_scoring_then_restart_finishes_once(consumer_factory):
                 .where(col(ExamSession.graded_at).is_not(None))
             ).one()
 
-    first = consumer_factory(workers=1)
+    first = consumer_factory(workers=1, extra_env={"GRADING_BATCH_SIZE": "50"})
     wait_for(
         lambda: graded_count() >= 50,
         timeout=60,
@@ -98,7 +98,7 @@ def test_sigkill_while_scoring_then_restart_finishes_once(consumer_factory):
         )
         assert db.get(Exam, exam_id).status == ExamStatus.PUBLISHED
 
-    second = consumer_factory(workers=2)
+    second = consumer_factory(workers=2, extra_env={"GRADING_BATCH_SIZE": "50"})
 
     def released():
         with session_scope(readonly=True) as db:
@@ -122,3 +122,40 @@ def test_sigkill_while_scoring_then_restart_finishes_once(consumer_factory):
             assert ratings[h.student_id].exams_rated == 1
             assert ratings[h.student_id].elo == pytest.approx(h.elo_after)
     assert release.release_exam(exam_id) is None  # a re-run changes nothing
+
+
+def test_window_close_releases_every_result_through_the_consumer(consumer_factory):
+    """300 simulated students, known Rasch parameters: the consumer's sweep releases the exam."""
+    n = 300
+    with session_scope() as db:
+        exam = make_exam(db, start=utcnow() - timedelta(hours=4, seconds=31), hours=4)
+        session_ids, theta, _ = make_cohort(db, exam, n=n, seed=11, graded=True)
+        exam_id = exam.id
+    consumer = consumer_factory()
+
+    def released():
+        with session_scope(readonly=True) as db:
+            return db.get(Exam, exam_id).status == ExamStatus.RELEASED
+
+    wait_for(released, timeout=90, what="the sweep to release the exam", log=consumer.log)
+    with session_scope(readonly=True) as db:
+        rows = db.exec(
+            select(ExamSession).where(ExamSession.exam_id == exam_id).order_by(ExamSession.id)
+        ).all()
+        assert [r.id for r in rows] == sorted(session_ids)
+        assert all(r.scaled_score is not None and r.grade and r.theta_se > 0 for r in rows)
+        history = db.exec(select(EloHistory).where(EloHistory.exam_id == exam_id)).all()
+        assert sorted(h.session_id for h in history) == sorted(session_ids)
+        import numpy as np
+
+        assert np.corrcoef([r.theta for r in rows], theta)[0, 1] > 0.9
+        snapshot = [(r.id, r.theta, r.grade) for r in rows]
+    assert release.release_exam(exam_id) is None
+    with session_scope(readonly=True) as db:
+        again = [
+            (r.id, r.theta, r.grade)
+            for r in db.exec(
+                select(ExamSession).where(ExamSession.exam_id == exam_id).order_by(ExamSession.id)
+            )
+        ]
+    assert again == snapshot

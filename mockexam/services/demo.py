@@ -20,6 +20,7 @@ from mockexam.models import Answer, Exam, ExamSession, ItemKind, SessionStatus, 
 from mockexam.services import exams as exam_service
 from mockexam.services import release
 from mockexam.services.admins import create_admin
+from mockexam.services.grading import grade_pending
 from mockexam.services.students import upsert_student
 
 DEMO_ADMIN_USERNAME = "admin"
@@ -169,8 +170,6 @@ def _simulate_cohort(
     db, rng: np.random.Generator, exam: Exam, items: list, student_ids: list[int]
 ) -> None:
     """Sessions and answers drawn from the Rasch model, then graded."""
-    from mockexam.services.sessions import grade_session
-
     n, n_items = len(student_ids), len(items)
     theta = rng.normal(0.0, 1.0, n)
     beta = np.sort(rng.normal(0.0, 1.0, n_items)) * 0.8 + np.linspace(-0.6, 0.6, n_items)
@@ -217,8 +216,7 @@ def _simulate_cohort(
             )
         if answer_rows:
             db.execute(insert_for(db, Answer).values(answer_rows))
-    for session_id in session_ids:
-        grade_session(db, session_id)
+    grade_pending(db, exam.id, limit=len(session_ids))
 
 
 def demo_student(db) -> Student | None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
-from sqlalchemy import delete
+from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
 from mockexam.config import settings
@@ -35,7 +35,8 @@ from mockexam.models import (
 from mockexam.scoring import classical, elo, grades, rasch
 from mockexam.services import audit
 from mockexam.services.exams import closed_unreleased_exams, get_items
-from mockexam.services.sessions import auto_submit_overdue, regrade_exam
+from mockexam.services.grading import regrade_exam
+from mockexam.services.sessions import auto_submit_overdue
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ class _Matrix:
     sessions: list[ExamSession]
     items: list[ExamItem]
     scores: np.ndarray  # float64, n × I
-    choices: np.ndarray  # object, n × I, the chosen option ('' if blank)
+    choices: dict[int, dict[str, int]]  # item id → stored value → how many chose it
 
 
 def exams_due_for_release(now: datetime | None = None) -> list[int]:
@@ -183,23 +184,26 @@ def _load_matrix(db: Session, exam: Exam) -> _Matrix:
     row_of = {s.id: r for r, s in enumerate(sessions)}
     col_of = {i.id: c for c, i in enumerate(items)}
     scores = np.zeros((len(sessions), len(items)))
-    choices = np.full((len(sessions), len(items)), "", dtype=object)
-    rows = db.execute(
-        select(Answer.session_id, Answer.item_id, Answer.value, Answer.is_correct).where(
-            Answer.exam_id == exam.id
+    marks = db.execute(
+        select(Answer.session_id, Answer.item_id).where(
+            Answer.exam_id == exam.id, col(Answer.is_correct).is_(True)
         )
     )
-    for session_id, item_id, value, is_correct in rows:
+    for session_id, item_id in marks:
         r = row_of.get(session_id)
-        if r is None:
-            continue
-        c = col_of[item_id]
-        choices[r, c] = value or ""
-        if is_correct:
-            scores[r, c] = 1.0
+        if r is not None:
+            scores[r, col_of[item_id]] = 1.0
     for c, item in enumerate(items):
         if item.is_excluded:
             scores[:, c] = np.nan
+    choices: dict[int, dict[str, int]] = {i.id: {} for i in items}
+    for item_id, value, count in db.execute(
+        select(Answer.item_id, Answer.value, func.count())
+        .join(ExamSession, col(ExamSession.id) == Answer.session_id)
+        .where(Answer.exam_id == exam.id, col(ExamSession.submitted_at).is_not(None))
+        .group_by(Answer.item_id, Answer.value)
+    ):
+        choices[item_id][value] = choices[item_id].get(value, 0) + count
     return _Matrix(sessions=sessions, items=items, scores=scores, choices=choices)
 
 
@@ -288,8 +292,10 @@ def _store_item_statistics(
     for c, item in enumerate(m.items):
         stat = ItemStatistic(exam_id=exam.id, item_id=item.id, computed_at=now)
         if item.kind == ItemKind.MULTIPLE_CHOICE:
-            counts = classical.option_counts(m.choices[:, c], item.options)
-            stat.option_counts = {k: int(v) for k, v in counts.items()}
+            chosen = m.choices[item.id]
+            answered = sum(chosen.get(o, 0) for o in item.options)
+            stat.option_counts = {o: chosen.get(o, 0) for o in item.options}
+            stat.option_counts[""] = len(m.sessions) - answered  # left blank
         if not item.is_excluded and item_stats is not None:
             stat.n_responses = int(np.sum(~np.isnan(x_all[:, c])))
             stat.facility = _finite(item_stats.facility[c])

@@ -10,7 +10,6 @@ submit of the same session never interleave.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -36,8 +35,8 @@ from mockexam.models import (
     ExamSession,
     SessionStatus,
 )
-from mockexam.scoring.grading import ItemSpec, SheetResult, grade_sheet, validate_answer
-from mockexam.services.exams import exam_phase, get_exam, get_items, item_spec
+from mockexam.scoring.grading import ItemSpec, validate_answer
+from mockexam.services.exams import exam_phase, get_exam
 
 _LABEL = re.compile(r"^\s*(\d{1,3})\s*([a-z]?)\s*$", re.IGNORECASE)
 MAX_BATCH = 200
@@ -281,89 +280,6 @@ def auto_submit_overdue(
         )
     )
     return result.rowcount or 0
-
-
-def ungraded_session_ids(session: Session, *, limit: int = 5000) -> list[int]:
-    """Submitted sessions whose raw score has not been computed yet."""
-    return list(
-        session.exec(
-            select(ExamSession.id)
-            .where(
-                col(ExamSession.submitted_at).is_not(None),
-                col(ExamSession.graded_at).is_(None),
-            )
-            .order_by(ExamSession.id)
-            .limit(limit)
-        )
-    )
-
-
-def grade_session(session: Session, session_id: int, *, now: datetime | None = None) -> bool:
-    """Compute the raw score of one submitted session, once. Returns False if nothing to do."""
-    exam_session = session.exec(
-        lock_for_update(session, select(ExamSession).where(ExamSession.id == session_id))
-    ).first()
-    if exam_session is None or exam_session.submitted_at is None:
-        return False
-    if exam_session.graded_at is not None:
-        return False
-    items = get_items(session, exam_session.exam_id)
-    answers = list(session.exec(select(Answer).where(Answer.session_id == session_id)))
-    _apply_grades(session, exam_session, items, answers, now=now or utcnow())
-    return True
-
-
-def regrade_exam(session: Session, exam_id: int, *, now: datetime | None = None) -> int:
-    """(Re)compute raw scores of every submitted session of an exam with the current key.
-
-    Bulk form of `grade_session` for the close pipeline: one query for the
-    items, one for the answers. Only rows whose result changed are written.
-    """
-    now = now or utcnow()
-    items = get_items(session, exam_id)
-    sessions = list(
-        session.exec(
-            select(ExamSession).where(
-                ExamSession.exam_id == exam_id, col(ExamSession.submitted_at).is_not(None)
-            )
-        )
-    )
-    answers_by_session: dict[int, list[Answer]] = defaultdict(list)
-    for answer in session.exec(select(Answer).where(Answer.exam_id == exam_id)):
-        answers_by_session[answer.session_id].append(answer)
-    for exam_session in sessions:
-        _apply_grades(session, exam_session, items, answers_by_session[exam_session.id], now=now)
-    return len(sessions)
-
-
-def _apply_grades(
-    session: Session,
-    exam_session: ExamSession,
-    items: list[ExamItem],
-    answers: list[Answer],
-    *,
-    now: datetime,
-) -> SheetResult:
-    by_item_id = {item.id: item for item in items}
-    result = grade_sheet(
-        [item_spec(i) for i in items],
-        {i.label: list(i.accepted_answers) for i in items if not i.is_excluded},
-        {by_item_id[a.item_id].label: a.value for a in answers},
-        excluded={i.label for i in items if i.is_excluded},
-    )
-    for answer in answers:
-        correct = result.correct.get(by_item_id[answer.item_id].label)
-        if answer.is_correct != correct:
-            answer.is_correct = correct
-            session.add(answer)
-    exam_session.points = result.points
-    exam_session.max_points = result.max_points
-    exam_session.exercises = result.exercises
-    exam_session.max_exercises = result.max_exercises
-    if exam_session.graded_at is None:
-        exam_session.graded_at = now
-    session.add(exam_session)
-    return result
 
 
 def session_answers(session: Session, session_id: int) -> dict[str, Answer]:

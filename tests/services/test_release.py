@@ -167,7 +167,7 @@ def test_second_exam_uses_ratings_from_the_first(db_url):
     with session_scope() as db:
         second = make_exam(db, start=utcnow() - timedelta(days=1, hours=5), hours=4)
         from mockexam.models import Answer
-        from mockexam.services.sessions import grade_session
+        from mockexam.services.grading import grade_session
 
         students = db.exec(
             select(ExamSession.student_id).where(ExamSession.exam_id == first.id)

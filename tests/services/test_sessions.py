@@ -16,7 +16,7 @@ from mockexam.errors import (
     ValidationError,
 )
 from mockexam.models import Answer, ExamSession, SessionStatus
-from mockexam.services import sessions
+from mockexam.services import grading, sessions
 from mockexam.services.sessions import AnswerChange
 from tests.factories import make_exam, make_student
 
@@ -185,9 +185,9 @@ def test_grade_session_points_and_exercises(db):
         changes={k: AnswerChange(value=v) for k, v in answers.items()},
     )
     sessions.submit_session(db, student_id=student.id, session_id=es.id)
-    assert sessions.ungraded_session_ids(db) == [es.id]
-    assert sessions.grade_session(db, es.id) is True
-    assert sessions.grade_session(db, es.id) is False  # once
+    assert grading.exams_with_ungraded_sessions(db) == [es.exam_id]
+    assert grading.grade_session(db, es.id) is True
+    assert grading.grade_session(db, es.id) is False  # once
     db.expire_all()
     graded = db.get(ExamSession, es.id)
     # right: 1, 2, 36a, 36b, 37a, 38a, 38b → 7 points; exercises: 1, 2, 36, 38 → 4
@@ -195,4 +195,4 @@ def test_grade_session_points_and_exercises(db):
     assert (graded.exercises, graded.max_exercises) == (4, 45)
     marks = {k: a.is_correct for k, a in sessions.session_answers(db, es.id).items()}
     assert marks["3"] is False and marks["38b"] is True and marks["37b"] is False
-    assert sessions.ungraded_session_ids(db) == []
+    assert grading.exams_with_ungraded_sessions(db) == []
