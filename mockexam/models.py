@@ -228,10 +228,16 @@ class ItemStatistic(SQLModel, table=True):
 
 
 class StudentRating(SQLModel, table=True):
+    __table_args__ = (sa.Index("ix_rating_activity", "exams_rated", "elo"),)
+
     student_id: int = Field(foreign_key="student.id", primary_key=True)
-    elo: float = Field(default=1200.0)
+    elo: float = Field(default=1200.0, index=True)
     exams_rated: int = Field(default=0)
     updated_at: datetime = _ts()
+    # Elo gain over the exams released in the 30 days before the last refresh
+    # (null: no exam in that window); kept by services/leaderboard.py.
+    recent_gain: float | None = Field(default=None, index=True)
+    recent_since: datetime | None = None  # start of the window `recent_gain` covers
 
 
 class EloHistory(SQLModel, table=True):
