@@ -58,6 +58,7 @@ class SessionStatus(StrEnum):
 
 class DeliveryStatus(StrEnum):
     PENDING = "pending"
+    SENDING = "sending"  # claimed by the sender, request in flight (→ unknown after a crash)
     SENT = "sent"
     BLOCKED = "blocked"
     FAILED = "failed"
@@ -303,6 +304,8 @@ class Broadcast(SQLModel, table=True):
     channel_status: str | None = Field(default=None, max_length=16)
     channel_message_id: int | None = None
     channel_error: str | None = Field(default=None, max_length=500)
+    # Why sending is stopped or held back (bad token, network down); null when all is well
+    error: str | None = Field(default=None, max_length=500)
 
 
 class Delivery(SQLModel, table=True):
@@ -323,6 +326,23 @@ class Delivery(SQLModel, table=True):
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
     sent_at: datetime | None = None
+
+
+class TelegramSender(SQLModel, table=True):
+    """The send lease and pacing state of one bot token (one row per token).
+
+    Only the lease holder sends; a lease that is not renewed expires, so a
+    killed sender cannot block sending for longer than the lease.
+    `next_send_at` is the earliest moment the next message may go out (the
+    rate limit and any 429 `retry_after`), kept here so it holds across
+    restarts and handovers.
+    """
+
+    key: str = Field(primary_key=True, max_length=64)  # "bot:" + hash of the token
+    holder: str | None = Field(default=None, max_length=200)
+    expires_at: datetime | None = None
+    next_send_at: datetime | None = None
+    updated_at: datetime = _ts()
 
 
 class AuditLog(SQLModel, table=True):
