@@ -33,7 +33,7 @@ from mockexam.models import (
     StudentRating,
 )
 from mockexam.scoring import classical, elo, grades, rasch
-from mockexam.services import audit
+from mockexam.services import audit, gamification
 from mockexam.services.exams import closed_unreleased_exams, get_items
 from mockexam.services.grading import regrade_exam
 from mockexam.services.sessions import auto_submit_overdue
@@ -262,6 +262,7 @@ def _score_exam(db: Session, exam: Exam, *, now: datetime, recalibrate: bool) ->
     db.add(exam)
 
     elo_rows = _apply_elo(db, m.sessions, points, max_points, now=now, recalibrate=recalibrate)
+    gamification.apply_release(db, exam, m.sessions, now=now, recalibrate=recalibrate)
     db.flush()
     return ReleaseSummary(
         exam_id=exam.id,

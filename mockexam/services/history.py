@@ -1,0 +1,292 @@
+"""A student's own exams: the history list, one session's full results, the Elo series.
+
+Every function takes the caller's `student_id` and returns only that
+student's data. Scores, grades and Elo appear only once the exam is released
+(spec §3.7); one session's item-by-item results are for its owner only, and
+only after release.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from mockexam.db import session_scope
+from mockexam.errors import NotFoundError, PermissionDeniedError
+from mockexam.models import (
+    Answer,
+    EloHistory,
+    Exam,
+    ExamItem,
+    ExamSession,
+    ExamStatus,
+    SessionStatus,
+    Student,
+)
+from mockexam.scoring.grading import grade_item
+from mockexam.services.exams import item_spec
+
+
+def require_student(session: Session, *, student_id: int) -> Student:
+    student = session.get(Student, student_id)
+    if student is None:
+        raise NotFoundError("This student does not exist: open the app from the Telegram bot.")
+    return student
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One exam the student took. Result fields are None until the exam is released."""
+
+    session_id: int
+    exam_id: int
+    exam_title: str
+    exam_date: datetime  # window start
+    status: SessionStatus  # in progress / submitted (waiting) / released
+    submitted_at: datetime | None
+    is_auto_submitted: bool
+    points: int | None
+    max_points: int | None
+    exercises: int | None
+    max_exercises: int | None
+    scaled_score: float | None
+    scaled_score_se: float | None
+    grade: str | None
+    is_provisional: bool
+    elo_before: float | None
+    elo_after: float | None
+
+    @property
+    def is_released(self) -> bool:
+        return self.status == SessionStatus.RELEASED
+
+    @property
+    def elo_change(self) -> float | None:
+        if self.elo_before is None or self.elo_after is None:
+            return None
+        return self.elo_after - self.elo_before
+
+
+_ENTRY_COLUMNS = (
+    ExamSession.id,
+    ExamSession.exam_id,
+    Exam.title,
+    Exam.window_start,
+    Exam.status,
+    ExamSession.status,
+    ExamSession.submitted_at,
+    ExamSession.is_auto_submitted,
+    ExamSession.points,
+    ExamSession.max_points,
+    ExamSession.exercises,
+    ExamSession.max_exercises,
+    ExamSession.scaled_score,
+    ExamSession.scaled_score_se,
+    ExamSession.grade,
+    ExamSession.is_provisional,
+    EloHistory.elo_before,
+    EloHistory.elo_after,
+)
+
+
+def _entries_statement(student_id: int) -> Any:
+    return (
+        select(*_ENTRY_COLUMNS)
+        .join(Exam, col(Exam.id) == ExamSession.exam_id)
+        .join(EloHistory, col(EloHistory.session_id) == ExamSession.id, isouter=True)
+        .where(ExamSession.student_id == student_id)
+    )
+
+
+def _entry(row: Any) -> HistoryEntry:
+    (
+        session_id,
+        exam_id,
+        title,
+        window_start,
+        exam_status,
+        status,
+        submitted_at,
+        auto,
+        points,
+        max_points,
+        exercises,
+        max_exercises,
+        scaled,
+        scaled_se,
+        grade,
+        provisional,
+        elo_before,
+        elo_after,
+    ) = row
+    released = status == SessionStatus.RELEASED and exam_status == ExamStatus.RELEASED
+    if not released and status == SessionStatus.RELEASED:
+        status = SessionStatus.SUBMITTED
+    return HistoryEntry(
+        session_id=session_id,
+        exam_id=exam_id,
+        exam_title=title,
+        exam_date=window_start,
+        status=SessionStatus(status),
+        submitted_at=submitted_at,
+        is_auto_submitted=bool(auto),
+        points=points if released else None,
+        max_points=max_points if released else None,
+        exercises=exercises if released else None,
+        max_exercises=max_exercises if released else None,
+        scaled_score=scaled if released else None,
+        scaled_score_se=scaled_se if released else None,
+        grade=grade if released else None,
+        is_provisional=bool(provisional) if released else False,
+        elo_before=elo_before if released else None,
+        elo_after=elo_after if released else None,
+    )
+
+
+def get_history(*, student_id: int) -> list[HistoryEntry]:
+    """Every exam the student started, newest first; scores only for released ones."""
+    with session_scope(readonly=True) as session:
+        require_student(session, student_id=student_id)
+        rows = session.exec(
+            _entries_statement(student_id).order_by(col(Exam.window_start).desc())
+        ).all()
+    return [_entry(row) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class ItemResult:
+    """One item of a released session: the student's answer, the accepted ones, right or wrong."""
+
+    label: str
+    number: int
+    sub_part: str
+    kind: str
+    options: tuple[str, ...]
+    answer: str | None  # None: left blank
+    accepted_answers: tuple[str, ...]
+    points: int
+    is_excluded: bool  # removed from scoring by the admin: neither right nor wrong
+    is_correct: bool | None  # None only for excluded items
+    is_flagged: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SessionResults:
+    """A released session in full: the summary (as in the history) and every item."""
+
+    entry: HistoryEntry
+    items: list[ItemResult]
+    released_at: datetime | None
+
+
+def get_session_results(*, student_id: int, session_id: int) -> SessionResults:
+    """One session's results, for its owner, once the exam is released.
+
+    NotFoundError: no such session, or not the caller's (the two are not told
+    apart). PermissionDeniedError: the caller's, but results are not out yet.
+    """
+    with session_scope(readonly=True) as session:
+        row = session.exec(
+            _entries_statement(student_id).where(ExamSession.id == session_id)
+        ).first()
+        if row is None:
+            raise NotFoundError("This exam result does not exist or is not yours.")
+        entry = _entry(row)
+        if not entry.is_released:
+            exam = session.get(Exam, entry.exam_id)
+            raise PermissionDeniedError(
+                f"Results of “{entry.exam_title}” come out after the exam window closes "
+                f"({exam.window_end:%Y-%m-%d %H:%M} UTC)."
+            )
+        released_at = session.exec(
+            select(ExamSession.released_at).where(ExamSession.id == session_id)
+        ).one()
+        items_and_answers = session.exec(
+            select(ExamItem, Answer)
+            .join(
+                Answer,
+                (col(Answer.item_id) == ExamItem.id) & (col(Answer.session_id) == session_id),
+                isouter=True,
+            )
+            .where(ExamItem.exam_id == entry.exam_id)
+            .order_by(ExamItem.position)
+        ).all()
+        items = []
+        for item, answer in items_and_answers:
+            value = answer.value if answer is not None and answer.value else None
+            accepted = tuple(item.accepted_answers)
+            if item.is_excluded:
+                correct = None
+            elif answer is not None and answer.is_correct is not None:
+                correct = bool(answer.is_correct)
+            else:
+                correct = value is not None and grade_item(item_spec(item), accepted, value)
+            items.append(
+                ItemResult(
+                    label=item.label,
+                    number=item.number,
+                    sub_part=item.sub_part,
+                    kind=item.kind,
+                    options=tuple(item.options),
+                    answer=value,
+                    accepted_answers=accepted,
+                    points=item.points,
+                    is_excluded=item.is_excluded,
+                    is_correct=correct,
+                    is_flagged=bool(answer.is_flagged) if answer is not None else False,
+                )
+            )
+    return SessionResults(entry=entry, items=items, released_at=released_at)
+
+
+@dataclass(frozen=True, slots=True)
+class EloPoint:
+    """The rating after one released exam."""
+
+    exam_id: int
+    exam_title: str
+    date: datetime  # when the exam's results (and this rating) came out
+    elo_before: float
+    elo_after: float
+
+
+@dataclass(frozen=True, slots=True)
+class EloSeries:
+    """The student's Elo over time, oldest first, for the trend chart."""
+
+    points: list[EloPoint]
+
+    @property
+    def start(self) -> float | None:
+        return self.points[0].elo_before if self.points else None
+
+    @property
+    def current(self) -> float | None:
+        return self.points[-1].elo_after if self.points else None
+
+
+def get_elo_series(*, student_id: int) -> EloSeries:
+    """Elo before and after each released exam, oldest first."""
+    with session_scope(readonly=True) as session:
+        require_student(session, student_id=student_id)
+        rows = session.exec(
+            select(
+                EloHistory.exam_id,
+                Exam.title,
+                EloHistory.created_at,
+                EloHistory.elo_before,
+                EloHistory.elo_after,
+            )
+            .join(Exam, col(Exam.id) == EloHistory.exam_id)
+            .where(EloHistory.student_id == student_id)
+            .order_by(EloHistory.created_at, Exam.window_start)
+        ).all()
+    return EloSeries(
+        points=[
+            EloPoint(exam_id=e, exam_title=t, date=d, elo_before=b, elo_after=a)
+            for e, t, d, b, a in rows
+        ]
+    )
