@@ -1,0 +1,135 @@
+"""Leaderboard service: ranks with ties, own rank and total, privacy, the 30-day window."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from mockexam.db import session_scope, utcnow
+from mockexam.errors import NotFoundError
+from mockexam.gamification.leaderboard import TOP_N, Board
+from mockexam.models import Exam, ExamStatus, StudentRating
+from mockexam.services.leaderboard import get_leaderboard, refresh_recent_gains_if_stale
+from tests.factories import make_student
+from tests.gamification.support import release, take
+
+
+def _rated(db, elos: list[float], *, exams: list[int] | None = None) -> list[int]:
+    ids = []
+    for k, elo in enumerate(elos):
+        student = make_student(db, first_name=f"Name{k:03d}", last_name="Surname")
+        db.add(
+            StudentRating(student_id=student.id, elo=elo, exams_rated=(exams or [1] * len(elos))[k])
+        )
+        ids.append(student.id)
+    db.flush()
+    return ids
+
+
+def _names_in(board) -> set[str]:
+    names = {row["name"] for row in asdict(board)["rows"]}
+    if board.you is not None:
+        names.add(board.you.name)
+    return names
+
+
+def test_top_rated_ranks_ties_on_the_shown_value(db_url):
+    with session_scope() as db:
+        ids = _rated(db, [1300.4, 1299.6, 1250.0, 1250.2, 1100.0])
+    board = get_leaderboard(student_id=ids[3], board=Board.TOP_RATED)
+    assert [(r.rank, r.value) for r in board.rows] == [
+        (1, 1300),
+        (1, 1300),
+        (3, 1250),
+        (3, 1250),
+        (5, 1100),
+    ]
+    assert board.total == 5 and board.you is not None
+    assert (board.you.rank, board.you.value, board.you.is_you) == (3, 1250, True)
+    assert [r.is_you for r in board.rows].count(True) == 1
+
+
+def test_most_active_orders_by_exams_then_elo(db_url):
+    with session_scope() as db:
+        ids = _rated(db, [1200, 1300, 1250, 1400], exams=[3, 3, 5, 1])
+    board = get_leaderboard(student_id=ids[0], board="most_active")
+    assert [r.value for r in board.rows] == [5, 3, 3, 1]
+    assert [r.rank for r in board.rows] == [1, 2, 2, 4]
+    assert board.rows[1].name == "Name001 S."  # 3 exams, higher Elo first
+    assert board.you.rank == 2 and board.total == 4
+
+
+def test_a_student_below_the_top_50_sees_no_other_name_below_it(db_url):
+    with session_scope() as db:
+        ids = _rated(db, [2000.0 - 10 * k for k in range(60)])  # rank k + 1
+        outsider = make_student(db, first_name="Unrated").id
+    for board_kind in (Board.TOP_RATED, Board.MOST_ACTIVE):
+        board = get_leaderboard(student_id=ids[54], board=board_kind, limit=1000)
+        assert len(board.rows) == TOP_N
+        allowed = {f"Name{k:03d} S." for k in range(50)} | {"Name054 S."}
+        assert _names_in(board) <= allowed
+        assert board.total == 60
+        assert all(not r.is_you for r in board.rows)
+    board = get_leaderboard(student_id=ids[54])
+    assert (board.you.rank, board.you.name, board.you.value) == (55, "Name054 S.", 1460)
+    assert "Name054 S." not in {r.name for r in board.rows}
+    unrated = get_leaderboard(student_id=outsider)
+    assert unrated.you is None and unrated.total == 60
+    assert len(get_leaderboard(student_id=outsider, limit=5).rows) == 5
+
+
+def test_unknown_student_is_refused(db_url):
+    with pytest.raises(NotFoundError):
+        get_leaderboard(student_id=123456)
+
+
+def _recent_exam(db, days_ago: float) -> Exam:
+    start = utcnow() - timedelta(days=days_ago, hours=4)
+    exam = Exam(
+        title=f"{days_ago} days ago",
+        window_start=start,
+        window_end=start + timedelta(hours=3),
+        status=ExamStatus.PUBLISHED,
+    )
+    db.add(exam)
+    db.flush()
+    return exam
+
+
+def test_most_improved_counts_the_last_30_days_and_follows_the_clock(db_url):
+    now = utcnow()
+    with session_scope() as db:
+        a, b, c = (make_student(db, first_name=n).id for n in ("Ali", "Bobur", "Charos"))
+        gains = [(40, {a: 30.0, b: 1.0}), (20, {a: -10.0, b: 5.0, c: 2.0}), (5, {a: 4.0, b: 6.0})]
+        for days_ago, gain in gains:
+            exam = _recent_exam(db, days_ago)
+            for student_id in gain:
+                take(db, exam, student_id)
+            release(db, exam, elo_gain=gain, now=exam.window_end + timedelta(minutes=5))
+    board = get_leaderboard(student_id=c, board=Board.MOST_IMPROVED, now=now)
+    assert board.window_days == 30
+    assert [(r.name, r.value, r.rank) for r in board.rows] == [
+        ("Bobur", 11, 1),
+        ("Charos", 2, 2),
+        ("Ali", -6, 3),
+    ]
+    assert board.you.rank == 2 and board.total == 3
+
+    # 15 days on, the exam of 20 days ago has left the window: the board follows.
+    later = get_leaderboard(student_id=c, board=Board.MOST_IMPROVED, now=now + timedelta(days=15))
+    assert [(r.name, r.value) for r in later.rows] == [("Bobur", 6), ("Ali", 4)]
+    assert later.you is None and later.total == 2
+    with session_scope(readonly=True) as db:
+        since = {
+            r.recent_since for r in db.exec(select(StudentRating)) if r.recent_gain is not None
+        }
+    assert len(since) == 1
+
+    # Nothing released in the last 30 days: an empty board, and it stays cheap to read.
+    empty = get_leaderboard(student_id=a, board=Board.MOST_IMPROVED, now=now + timedelta(days=40))
+    assert (empty.rows, empty.you, empty.total) == ([], None, 0)
+
+    assert not refresh_recent_gains_if_stale(now=now + timedelta(days=40))
