@@ -160,8 +160,26 @@ def calibrate(
     extreme_items = administered & ((item_score == 0) | (item_score == item_n))
     estimable = administered & ~extreme_items
 
+    # Extreme items say nothing about who is abler (everyone given one answered alike), so
+    # persons are measured on the other items, like Winsteps: raw score and count less
+    # the extreme items given, and "extreme person" means all right/wrong on the rest.
+    used_mask, used_score, used_n = patterns.mask, patterns.score, patterns.n_items
+    if extreme_items.any():
+        used_mask = patterns.mask & ~extreme_items
+        all_right = extreme_items & (item_score > 0)
+        used_score = used_score - _count(patterns.mask[:, all_right])
+        used_n = used_n - _count(patterns.mask[:, extreme_items])
+
     em = _fit_population_model(
-        patterns, estimable, extreme_items, item_score, item_n, max_iter=max_iter, tol=tol
+        patterns,
+        estimable,
+        extreme_items,
+        item_score,
+        item_n,
+        used_score,
+        used_n,
+        max_iter=max_iter,
+        tol=tol,
     )
     beta = np.full(n_items, np.nan)
     beta_se = np.full(n_items, np.nan)
@@ -185,7 +203,15 @@ def calibrate(
         beta[administered] -= shift
         population_mean -= shift
 
-    group = _measure_patterns(patterns, beta, start=em.group_mean)
+    group = _measure(used_mask, used_score, used_n, beta, em.group_mean)
+    only_extreme = used_n == 0  # given extreme items only: measure them on those
+    if only_extreme.any():
+        rows = np.flatnonzero(only_extreme)
+        fallback = _measure(
+            patterns.mask[rows], patterns.score[rows], patterns.n_items[rows], beta, None
+        )
+        group.theta[rows], group.se[rows] = fallback.theta, fallback.se
+        group.extreme[rows] = fallback.extreme
     fit = _fit_statistics(
         patterns, group.theta, beta, skip_groups=group.extreme, skip_items=extreme_items
     )
@@ -227,15 +253,22 @@ def calibrate(
     )
 
 
-def estimate_abilities(responses: npt.ArrayLike, beta: npt.ArrayLike) -> AbilityEstimates:
+def estimate_abilities(
+    responses: npt.ArrayLike, beta: npt.ArrayLike, *, skip_items: npt.ArrayLike | None = None
+) -> AbilityEstimates:
     """Measure persons against fixed item difficulties (MLE; WLE for extreme scores).
 
-    A person with no administered item gets NaN: there is nothing to measure.
+    `skip_items` are left out, as if not administered (`calibrate` skips the extreme
+    items); raw scores and counts are then on the other items. A person with no item
+    left gets NaN: there is nothing to measure.
     """
     mask, x = _validate_responses(responses)
+    skip = _flags(skip_items, mask.shape[1], "skip_items")
+    if skip.any():
+        mask, x = mask & ~skip, x & ~skip
     beta_arr = _validate_beta(beta, mask)
     patterns = _Patterns.build(mask, x)
-    group = _measure_patterns(patterns, beta_arr, start=None)
+    group = _measure(patterns.mask, patterns.score, patterns.n_items, beta_arr, None)
     inv = patterns.group_of_person
     return AbilityEstimates(
         theta=group.theta[inv],
@@ -320,6 +353,11 @@ def _flags(values: npt.ArrayLike | None, n: int, name: str) -> BoolArray:
     return arr
 
 
+def _count(mask: BoolArray) -> IntArray:
+    """True cells per row."""
+    return np.add.reduce(mask.view(np.uint8), axis=1, dtype=np.int64)
+
+
 def _blocks(n: int) -> range:
     """Starts of row blocks small enough for their work arrays to stay in the CPU cache."""
     return range(0, n, _BLOCK)
@@ -375,7 +413,7 @@ class _Patterns:
             mask=group_mask,
             right=right,
             score=score[first],
-            n_items=np.add.reduce(group_mask.view(np.uint8), axis=1, dtype=np.int64),
+            n_items=_count(group_mask),
             count=count.astype(np.float64),
             group_of_person=group_of_person,
             members=members,
@@ -434,6 +472,8 @@ def _fit_population_model(
     extreme_items: BoolArray,
     item_score: IntArray,
     item_n: IntArray,
+    score: IntArray,
+    given: IntArray,
     *,
     max_iter: int,
     tol: float,
@@ -453,7 +493,7 @@ def _fit_population_model(
     k = items.size
     count = patterns.count
     weights = count.astype(np.float32)
-    extra = patterns.mask[:, extreme_items].astype(np.float32) * weights[:, None]
+    extra = patterns.mask[:, extreme_items].astype(np.float32)  # the E-step weights by c_g
     if k == 0:
         # Every item is extreme: nothing to estimate; assume a standard normal population.
         z, log_w = _standard_grid(1.0)
@@ -464,7 +504,7 @@ def _fit_population_model(
             mu=0.0,
             sigma=1.0,
             nodes=z,
-            extreme_counts=(extra.sum(axis=0)[:, None] * prior[None, :]).astype(np.float64),
+            extreme_counts=(weights @ extra)[:, None].astype(np.float64) * prior[None, :],
             group_mean=np.zeros(patterns.n_groups),
             log_likelihood=math.nan,
             iterations=0,
@@ -474,15 +514,7 @@ def _fit_population_model(
 
     # design = [m_g | 1 | r_g] (a row per group): the log posterior is
     # [−L | log w | θ] @ designᵀ, and [m_g | 1] weighted by it gives N_iq and node totals.
-    # Everyone given an extreme item has the same answer, so the scores on the
-    # estimable items are the raw scores less the all-right extreme items given.
-    all_right = extreme_items & (item_score > 0)
-    score = patterns.score - np.add.reduce(
-        patterns.mask[:, all_right].view(np.uint8), axis=1, dtype=np.int64
-    )
-    given = patterns.n_items - np.add.reduce(
-        patterns.mask[:, extreme_items].view(np.uint8), axis=1, dtype=np.int64
-    )
+    # `score` and `given` count the estimable items only.
     design = np.empty((patterns.n_groups, k + 2), dtype=np.float32)
     design[:, :k] = patterns.mask if k == patterns.mask.shape[1] else patterns.mask[:, items]
     design[:, k] = 1.0
@@ -493,11 +525,13 @@ def _fit_population_model(
     # Start (PROX-like): item logits; person logits shifted by their items' mean difficulty.
     beta = np.log((item_n[items] - s + 0.5) / (s + 0.5))
     beta -= beta.mean()
-    person = (design[:, :k] @ beta.astype(np.float32)) / given + np.log(
-        (score + 0.5) / (given - score + 0.5)
+    with_items = np.maximum(given, 1)
+    person = (design[:, :k] @ beta.astype(np.float32)) / with_items + np.log(
+        (score + 0.5) / (with_items - score + 0.5)
     )
-    mu = float(np.average(person, weights=count))
-    spread = float(np.sqrt(np.average((person - mu) ** 2, weights=count)))
+    start_weights = np.where(given > 0, count, 0.0)
+    mu = float(np.average(person, weights=start_weights))
+    spread = float(np.sqrt(np.average((person - mu) ** 2, weights=start_weights)))
     # One item cannot tell the spread of θ from its own slope: keep σ = 1 then.
     sigma = float(np.clip(spread, 0.3, 5.0)) if k > 1 else 1.0
     z, log_w = _standard_grid(sigma * 1.2)
@@ -692,35 +726,33 @@ class _GroupMeasures:
     extreme: BoolArray
 
 
-def _measure_patterns(
-    patterns: _Patterns, beta: FloatArray, *, start: FloatArray | None
+def _measure(
+    mask: BoolArray, score: IntArray, given: IntArray, beta: FloatArray, start: FloatArray | None
 ) -> _GroupMeasures:
-    """θ, SE and the extreme flag of each group: MLE, or WLE for all-right/all-wrong."""
-    score = patterns.score.astype(np.float64)
-    given = patterns.n_items
+    """θ, SE and the extreme flag of each row (a group of persons) from the items in
+    `mask`: MLE, or WLE for all right / all wrong; NaN for a row with no items."""
+    score_f = score.astype(np.float64)
     extreme = (score == 0) | (score == given)
     finite_beta = np.nan_to_num(beta)
     if start is None:
-        start = (patterns.mask @ finite_beta) / np.maximum(given, 1) + np.log(
-            (score + 0.5) / (given - score + 0.5)
+        start = (mask @ finite_beta) / np.maximum(given, 1) + np.log(
+            (score_f + 0.5) / (given - score_f + 0.5)
         )
-    theta = np.empty(score.size)
-    se = np.empty(score.size)
+    theta = np.full(score.size, np.nan)
+    se = np.full(score.size, np.nan)
     odds_item = _odds_factors(finite_beta, np.float32)
     rows = np.flatnonzero(~extreme & (given > 0))
     for lo in _blocks(rows.size):
         block = rows[lo : lo + _BLOCK]
         theta[block], se[block] = _solve_mle(
-            np.take(patterns.mask, block, axis=0), odds_item, score[block], start[block]
+            np.take(mask, block, axis=0), odds_item, score_f[block], start[block]
         )
     rows = np.flatnonzero(extreme & (given > 0))
     for lo in _blocks(rows.size):
         block = rows[lo : lo + _BLOCK]
-        b = np.where(patterns.mask[block], finite_beta, np.inf)  # P = 0 where not given
-        theta[block], se[block] = _solve_wle(b, score[block], start[block])
-    no_items = given == 0
-    theta[no_items] = se[no_items] = np.nan
-    return _GroupMeasures(theta=theta, se=se, extreme=extreme & ~no_items)
+        b = np.where(np.take(mask, block, axis=0), finite_beta, np.inf)  # P = 0 if not given
+        theta[block], se[block] = _solve_wle(b, score_f[block], start[block])
+    return _GroupMeasures(theta=theta, se=se, extreme=extreme & (given > 0))
 
 
 def _odds_factors(beta: FloatArray, dtype: type[np.floating]) -> npt.NDArray[np.floating]:
@@ -743,20 +775,29 @@ def _solve_mle(
     p = np.empty_like(odds)
     p2 = np.empty_like(odds)
     ones = np.ones(mask.shape[1], dtype=np.float32)
+
+    def expected_and_information(rows: slice | IntArray) -> tuple[FloatArray, FloatArray]:
+        out, out2 = p[rows], p2[rows]
+        np.multiply(odds[rows], _person_factors(theta[rows], np.float32)[:, None], out=out)
+        out += 1.0
+        np.reciprocal(out, out=out)  # P = 1/(1 + e^(β − θ))
+        np.multiply(out, out, out=out2)
+        expected = (out @ ones).astype(np.float64)
+        return expected, np.maximum(expected - (out2 @ ones), 1e-12)  # Σ P(1 − P)
+
+    step = np.zeros(theta.size)
     info = np.ones(theta.size)
     for _ in range(100):
-        np.multiply(odds, _person_factors(theta, np.float32)[:, None], out=p)
-        p += 1.0
-        np.reciprocal(p, out=p)  # P = 1/(1 + e^(β − θ))
-        np.multiply(p, p, out=p2)
-        expected = (p @ ones).astype(np.float64)
-        info = np.maximum(expected - (p2 @ ones), 1e-12)
+        expected, info = expected_and_information(slice(None))
         step = np.clip((score - expected) / info, -_MAX_STEP, _MAX_STEP)
         theta += step
         # Newton halves the square of the error: after a step below _NEWTON_DONE the
         # error is under 2e-6, about the float32 noise, so stop there.
         if np.max(np.abs(step)) < _NEWTON_DONE:
             break
+    moved = np.flatnonzero(np.abs(step) > 1e-6)  # information at the final θ for these
+    if moved.size:
+        info[moved] = expected_and_information(moved)[1]
     return theta, 1.0 / np.sqrt(info)
 
 
