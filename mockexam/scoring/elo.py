@@ -1,0 +1,96 @@
+"""Elo rating update for one exam's participants (the gamification rating, not Rasch).
+
+Each exam plays one game against all its participants:
+    s_i = points_i / max points                       (actual score, 0–1)
+    p̄ = mean of s_i clamped to [0.01, 0.99]           (clamped for the mean only)
+    R̄ = mean pre-exam rating of the participants
+    R_exam = R̄ + 400·log10((1 − p̄)/p̄)               (the exam's own rating)
+    E_i = 1 / (1 + 10^((R_exam − R_i)/400))           (expected score)
+    R_i' = max(100, R_i + K_i·(s_i − E_i))
+with K_i = 40 for a student's first 5 rated exams and 20 after; new students
+start at 1200.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+from mockexam.errors import ValidationError
+
+FloatArray = npt.NDArray[np.float64]
+
+START_RATING: Final = 1200.0
+RATING_FLOOR: Final = 100.0
+K_NEW: Final = 40.0
+K_SETTLED: Final = 20.0
+NEW_PLAYER_EXAMS: Final = 5
+"""A student with fewer rated exams than this (before this one) gets K_NEW."""
+SCORE_CLAMP: Final = (0.01, 0.99)
+
+
+@dataclass(frozen=True, slots=True)
+class EloUpdate:
+    """The outcome for every participant, in input order, and the exam's rating."""
+
+    new_ratings: FloatArray
+    k: FloatArray
+    expected: FloatArray  # E_i
+    actual: FloatArray  # s_i, not clamped
+    exam_rating: float  # R_exam
+    mean_score: float  # p̄ (of the clamped scores)
+    mean_rating: float  # R̄
+
+
+def update_ratings(
+    ratings: npt.ArrayLike,
+    exams_rated: npt.ArrayLike,
+    points: npt.ArrayLike,
+    max_points: npt.ArrayLike,
+) -> EloUpdate:
+    """New ratings after one exam; `exams_rated` counts each student's rated exams before
+    this one (0 for a newcomer, whose rating should be START_RATING)."""
+    before = np.asarray(ratings, dtype=np.float64)
+    if before.ndim != 1 or before.size == 0:
+        raise ValidationError("Elo needs a flat list of at least one participant's rating.")
+    n = before.size
+    rated = _per_participant(exams_rated, n, "exams_rated")
+    pts = _per_participant(points, n, "points")
+    top = _per_participant(max_points, n, "max_points")
+    if not np.isfinite(before).all():
+        raise ValidationError("Every participant needs a finite rating.")
+    if not (top > 0).all():
+        raise ValidationError("Maximum points must be positive.")
+    if not ((pts >= 0) & (pts <= top)).all():
+        raise ValidationError("Points must lie between 0 and the maximum points.")
+    if not (rated >= 0).all():
+        raise ValidationError("The number of rated exams cannot be negative.")
+
+    actual = pts / top
+    mean_score = float(np.mean(np.clip(actual, *SCORE_CLAMP)))
+    mean_rating = float(np.mean(before))
+    exam_rating = mean_rating + 400.0 * np.log10((1.0 - mean_score) / mean_score)
+    expected = 1.0 / (1.0 + 10.0 ** ((exam_rating - before) / 400.0))
+    k = np.where(rated < NEW_PLAYER_EXAMS, K_NEW, K_SETTLED)
+    new = np.maximum(RATING_FLOOR, before + k * (actual - expected))
+    return EloUpdate(
+        new_ratings=new,
+        k=k,
+        expected=expected,
+        actual=actual,
+        exam_rating=float(exam_rating),
+        mean_score=mean_score,
+        mean_rating=mean_rating,
+    )
+
+
+def _per_participant(values: npt.ArrayLike, n: int, name: str) -> FloatArray:
+    arr = np.asarray(values, dtype=np.float64)
+    if arr.ndim == 0:
+        arr = np.full(n, float(arr))
+    if arr.shape != (n,) or not np.isfinite(arr).all():
+        raise ValidationError(f"{name} must be {n} finite numbers, one per participant.")
+    return arr
