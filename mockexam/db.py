@@ -92,10 +92,9 @@ def session_scope(*, readonly: bool = False) -> Iterator[Session]:
     with Session(engine, expire_on_commit=False) as session:
         try:
             yield session
-            if readonly:
-                session.rollback()
-            else:
+            if not readonly:
                 session.commit()
+            # readonly: closing ends the transaction and keeps loaded objects usable
         except BaseException:
             session.rollback()
             raise

@@ -140,7 +140,16 @@ def _grade(
             for r, sid in enumerate(session_ids)
         ],
     )
-    session.expire_all()
+    _expire_loaded(session, exam_id, set(session_ids))
+
+
+def _expire_loaded(session: Session, exam_id: int, session_ids: set[int]) -> None:
+    """Loaded sessions and answers in scope were changed by bulk UPDATEs: reload them on access."""
+    for obj in list(session.identity_map.values()):
+        if (isinstance(obj, ExamSession) and obj.id in session_ids) or (
+            isinstance(obj, Answer) and obj.exam_id == exam_id
+        ):
+            session.expire(obj)
 
 
 def _mark_answers(
