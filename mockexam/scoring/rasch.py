@@ -2,22 +2,25 @@
 
 Model: P(x_ni = 1) = 1 / (1 + exp(−(θ_n − β_i))).
 
-Items are calibrated by marginal maximum likelihood (MML, Bock–Aitkin EM) with a
-normal population θ ~ N(μ, σ²) whose μ and σ are estimated with the items; the
-difficulties are centred at 0 over the non-extreme items. MML is consistent (no
-(I−1)/I correction needed), uses every person including extreme scorers, and
-handles cells that were never administered (NaN) exactly: they simply drop out
-of each person's likelihood.
+Items are calibrated by marginal maximum likelihood (MML, Bock–Aitkin EM,
+accelerated by SQUAREM) with a normal population θ ~ N(μ, σ²) whose μ and σ are
+estimated with the items; the difficulties are centred at 0 over the non-extreme
+items. MML is consistent without any (I−1)/I correction (JMLE needs one, and it is
+only approximate once cells are missing), uses every person including extreme
+scorers, and handles never-administered cells (NaN) exactly: they drop out of each
+person's likelihood. Against simulated data its β RMSE sits at the asymptotic bound.
 
-Persons are then measured with the items fixed: maximum likelihood for
-non-extreme scores, Warm's weighted likelihood (WLE) for all-right / all-wrong
-scores, so every person gets a finite θ and SE. Items answered all right (all
-wrong) by everyone who saw them get a finite difficulty from the score n − 0.3
-(0.3) against the estimated population, and are flagged.
+Persons are then measured with the items fixed, on the non-extreme items (an item
+everyone got right or wrong says nothing about who is abler): maximum likelihood,
+or Warm's weighted likelihood (WLE) for all-right / all-wrong scores, so every
+person gets a finite θ and SE. Items answered all right (all wrong) by everyone who
+saw them get a finite difficulty from the score n − 0.3 (0.3) against the fitted
+population, and are flagged.
 
-Speed: persons with the same administered items and raw score have the same
-posterior and the same θ, so the heavy work runs once per such pattern (a few
-dozen rows for complete data); masked sums are matrix products.
+Speed: persons with the same administered items and raw score share the posterior
+and the MLE, so that work runs once per pattern (a few dozen rows for complete
+data); masked sums are matrix products; the E-step and the persons' Newton steps
+run in float32 on cache-sized blocks (β to ~1e-6, θ to ~2e-6 logits).
 """
 
 from __future__ import annotations
@@ -61,11 +64,11 @@ class AbilityEstimates:
     SE = 1/sqrt(Σ_i P_ni(1 − P_ni)) at the estimate.
     """
 
-    theta: FloatArray
+    theta: FloatArray  # NaN for a person with no item to measure on
     theta_se: FloatArray
-    extreme: BoolArray  # all right or all wrong of the items the person was given
-    raw_score: FloatArray  # points on the items given
-    n_items: IntArray  # items given (non-NaN cells)
+    extreme: BoolArray  # all right or all wrong of the items used
+    raw_score: FloatArray  # points on the items used
+    n_items: IntArray  # items used: given (non-NaN) and not skipped
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,9 +97,11 @@ class RaschCalibration:
     """One exam's Rasch calibration; arrays follow the rows/columns of the input.
 
     Items with no responses at all (a column that is entirely NaN) have NaN
-    measures and statistics. Fit statistics leave out extreme persons (for
-    items) and extreme items (for persons), and are NaN for the extremes
-    themselves, whose residuals say nothing (Winsteps does the same).
+    measures and statistics. Persons are measured on the non-extreme items they
+    were given (on all their items if they were given only extreme ones); an
+    extreme person is all right or all wrong on those. Fit statistics leave out
+    extreme persons (for items) and extreme items (for persons), and are NaN for
+    the extremes themselves, whose residuals say nothing (as in Winsteps).
     """
 
     # items
@@ -117,15 +122,15 @@ class RaschCalibration:
     person_infit_z: FloatArray
     person_outfit_z: FloatArray
     extreme_persons: BoolArray
-    person_raw_score: FloatArray
-    person_n_items: IntArray
+    person_raw_score: FloatArray  # points on all the items given
+    person_n_items: IntArray  # items given
     # test
     person_separation_reliability: float  # (var θ − mean SE²)/var θ, non-extreme persons
     person_separation: float  # separation index sqrt(R/(1 − R))
     population_mean: float  # μ of the fitted θ ~ N(μ, σ²), on the centred scale
     population_sd: float
-    log_likelihood: float  # marginal log-likelihood at the solution
-    iterations: int  # EM iterations
+    log_likelihood: float  # marginal log-likelihood (at the last E-step)
+    iterations: int  # EM steps taken (E-step + M-step each, SQUAREM's included)
     converged: bool
 
 
@@ -580,6 +585,8 @@ def _fit_population_model(
         jump = start - 2.0 * alpha * r + alpha**2 * v
         jump[k + 1] = np.clip(jump[k + 1], math.log(_MIN_SIGMA), math.log(_MAX_SIGMA))
         jump[:k] -= jump[:k].mean()
+        if not np.isfinite(jump).all():
+            continue
         stabilised, jump_step = em_step(jump)
         iterations += 1
         # float32 E-steps make the log-likelihood noisy at the 1e-7 relative level.
@@ -861,6 +868,7 @@ def _fit_statistics(
     # quantity: Σ right·E, Σ wrong/E, Σ(x − P)², ΣW, n, Σ C/W², Σ(C − W²).
     items = np.zeros((7, n_items))
     groups = np.empty((7, n_groups))
+    by_item = np.stack([keep_i, vu, vu_inv], axis=1).astype(dtype)  # v, v·e^β, v·e^−β
     for lo in _blocks(n_groups):
         hi = min(lo + _BLOCK, n_groups)
         mask = patterns.mask[lo:hi]
@@ -871,29 +879,32 @@ def _fit_statistics(
         p *= tb.astype(dtype)[:, None]
         p += 1.0
         np.reciprocal(p, out=p)  # P, 0 where not administered
-        p2 = p * p
-        w = p - p2
-        w2 = w * w
+        powers = np.empty((hi - lo, 3, n_items), dtype=dtype)  # P², W, W²
+        np.multiply(p, p, out=powers[:, 0])
+        np.subtract(p, powers[:, 0], out=powers[:, 1])
+        np.multiply(powers[:, 1], powers[:, 1], out=powers[:, 2])
         rp = right * p
-        k_rt, k_r_t = kb * tb, kb / tb
-        items[0] += u * (k_rt.astype(dtype) @ right)
-        items[1] += ((kcb / tb).astype(dtype) @ given - k_r_t.astype(dtype) @ right) / u
-        items[2] += (
-            kb.astype(dtype) @ right - 2.0 * (kb.astype(dtype) @ rp) + kcb.astype(dtype) @ p2
-        )
-        items[3] += kcb.astype(dtype) @ w
-        items[4] += kcb.astype(dtype) @ given
-        items[5] += u * ((kcb * tb).astype(dtype) @ given) + ((kcb / tb).astype(dtype) @ given) / u
-        items[6] += kcb.astype(dtype) @ w - 4.0 * (kcb.astype(dtype) @ w2)
-        v, v_u, v_inv = keep_i.astype(dtype), vu.astype(dtype), vu_inv.astype(dtype)
-        n_g = given @ v
-        groups[0, lo:hi] = tb * (right @ v_u)
-        groups[1, lo:hi] = (cb * (given @ v_inv) - right @ v_inv) / tb
-        groups[2, lo:hi] = right @ v - 2.0 * (rp @ v) + cb * (p2 @ v)
-        groups[3, lo:hi] = cb * (w @ v)
-        groups[4, lo:hi] = cb * n_g
-        groups[5, lo:hi] = cb * (tb * (given @ v_u) + (given @ v_inv) / tb)
-        groups[6, lo:hi] = cb * (w @ v - 4.0 * (w2 @ v))
+        # over groups, for the items
+        r3 = np.stack([kb * tb, kb / tb, kb]).astype(dtype) @ right
+        g3 = np.stack([kcb / tb, kcb * tb, kcb]).astype(dtype) @ given
+        p3 = (kcb.astype(dtype) @ powers.reshape(hi - lo, -1)).reshape(3, n_items)
+        items[0] += u * r3[0]
+        items[1] += (g3[0] - r3[1]) / u
+        items[2] += r3[2] - 2.0 * (kb.astype(dtype) @ rp) + p3[0]
+        items[3] += p3[1]
+        items[4] += g3[2]
+        items[5] += u * g3[1] + g3[0] / u
+        items[6] += p3[1] - 4.0 * p3[2]
+        # over items, for the groups
+        rv, gv = right @ by_item, given @ by_item
+        pv = (powers.reshape(-1, n_items) @ by_item[:, 0]).reshape(hi - lo, 3)
+        groups[0, lo:hi] = tb * rv[:, 1]
+        groups[1, lo:hi] = (cb * gv[:, 2] - rv[:, 2]) / tb
+        groups[2, lo:hi] = rv[:, 0] - 2.0 * (rp @ by_item[:, 0]) + cb * pv[:, 0]
+        groups[3, lo:hi] = cb * pv[:, 1]
+        groups[4, lo:hi] = cb * gv[:, 0]
+        groups[5, lo:hi] = cb * (tb * gv[:, 1] + gv[:, 2] / tb)
+        groups[6, lo:hi] = cb * (pv[:, 1] - 4.0 * pv[:, 2])
     items[5] -= items[4]
     groups[5] -= groups[4]
     item = _mean_squares(items[0] + items[1], *items[2:])
@@ -918,13 +929,12 @@ def _fit_statistics(
         p += 1.0
         np.reciprocal(p, out=p)
         p *= keep_i
-        by_item = np.stack([vu, vu_inv, keep_i]).astype(dtype)
-        own_terms = x @ by_item.T - (mean_right @ by_item.T)[at]
+        own_terms = x @ by_item - (mean_right @ by_item)[at]  # own · (v, v e^β, v e^−β)
         own_p = _rowwise_dot(x, p, at) - np.einsum("ij,ij->i", mean_right, p)[at]
         tg = t[g]
-        person_sums[0, who] += tg * own_terms[:, 0]
-        person_sums[1, who] -= own_terms[:, 1] / tg
-        person_sums[2, who] += own_terms[:, 2] - 2.0 * own_p
+        person_sums[0, who] += tg * own_terms[:, 1]
+        person_sums[1, who] -= own_terms[:, 2] / tg
+        person_sums[2, who] += own_terms[:, 0] - 2.0 * own_p
     person = _mean_squares(person_sums[0] + person_sums[1], *person_sums[2:])
 
     item_nan = skip_items | np.isnan(item[0])
