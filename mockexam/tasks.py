@@ -30,6 +30,11 @@ def release_exam_task(exam_id: int) -> bool:
     return release.release_exam(exam_id) is not None
 
 
+# Created at import so the periodic consumer's `flush_locks` knows it and clears
+# a lock left held by a SIGKILLed consumer.
+_SWEEP_LOCK = huey.lock_task("sweep")
+
+
 @huey.periodic_task(crontab())  # every scheduler tick (SWEEP_INTERVAL_SECONDS)
 def sweep() -> None:
     """Do whatever should have happened: auto-submit, grade, release closed exams.
@@ -39,7 +44,7 @@ def sweep() -> None:
     SIGKILLed sweep cannot leave it held).
     """
     try:
-        with huey.lock_task("sweep"):
+        with _SWEEP_LOCK:
             run_sweep()
     except TaskLockedException:
         logger.debug("Previous sweep still running; skipping this tick")
@@ -57,6 +62,7 @@ def run_sweep() -> dict[str, int]:
     released = 0
     for exam_id in release.exams_due_for_release():
         released += release.release_exam(exam_id) is not None
+    mockexam.tasks_telegram.telegram_sweep()  # notifications due; restart stalled broadcasts
     return {"auto_submitted": submitted, "graded": graded, "released": released}
 
 
@@ -73,3 +79,6 @@ def grade_all_pending() -> int:
             if done == 0:
                 break
     return graded
+
+
+import mockexam.tasks_telegram  # noqa: E402  (registers the Telegram tasks)
