@@ -261,7 +261,7 @@ def test_mml_difficulties_agree_with_conditional_ml():
     beta = rng.standard_normal(12)
     theta = rng.normal(0.3, 1.2, 3_000)
     x = (rng.random((3_000, 12)) < 1.0 / (1.0 + np.exp(beta - theta[:, None]))).astype(float)
-    result = calibrate(x, tol=1e-7)
+    result = calibrate(x, tol=1e-6)
     reference = conditional_ml(x)
     # Both are consistent; at N = 3000 they differ by a tenth of an SE (≈ 0.045).
     assert np.max(np.abs(result.beta - reference)) < 0.01
@@ -443,7 +443,7 @@ def test_max_iter_reports_not_converged():
 
 def test_regression_values_for_a_seeded_matrix():
     x, _, _ = simulate(300, np.random.default_rng(2024), n_items=12, missing=0.05)
-    result = calibrate(x, tol=1e-7)
+    result = calibrate(x)
     np.testing.assert_allclose(result.beta[:4], PINNED_BETA, atol=1e-4)
     np.testing.assert_allclose(result.beta_se[:2], PINNED_BETA_SE, atol=1e-4)
     np.testing.assert_allclose(result.theta[:3], PINNED_THETA, atol=1e-4)
