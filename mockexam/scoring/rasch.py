@@ -154,7 +154,6 @@ def calibrate(
         raise ValidationError("tol must be positive.")
     mask, x = _validate_responses(responses)
     patterns = _Patterns.build(mask, x)
-    n_items = mask.shape[1]
     given = patterns.n_items[patterns.group_of_person]
     if (given == 0).any():
         row = int(np.flatnonzero(given == 0)[0])
@@ -187,32 +186,10 @@ def calibrate(
         max_iter=max_iter,
         tol=tol,
     )
-    beta = np.full(n_items, np.nan)
-    beta_se = np.full(n_items, np.nan)
-    beta[estimable], beta_se[estimable] = em.beta, em.beta_se
-    if extreme_items.any():
-        # The score n − 0.3 (or 0.3) against the fitted population gives a finite β.
-        n_ext = item_n[extreme_items].astype(np.float64)
-        target = np.where(
-            item_score[extreme_items] > 0,
-            n_ext - EXTREME_ITEM_SCORE_ADJUSTMENT,
-            EXTREME_ITEM_SCORE_ADJUSTMENT,
-        )
-        start = np.log((n_ext - target) / target) + em.mu
-        beta[extreme_items], beta_se[extreme_items] = _solve_items(
-            em.extreme_counts, em.nodes, target, start
-        )
-    population_mean = em.mu
-    if not estimable.any():
-        # Nothing to anchor on but the extremes: centre over every administered item.
-        shift = float(np.mean(beta[administered]))
-        beta[administered] -= shift
-        population_mean -= shift
-
+    beta, beta_se, population_mean = _difficulties(em, estimable, extreme_items, item_score, item_n)
     group = _measure(used_mask, used_score, used_n, beta, em.group_mean)
-    only_extreme = used_n == 0  # given extreme items only: measure them on those
-    if only_extreme.any():
-        rows = np.flatnonzero(only_extreme)
+    rows = np.flatnonzero(used_n == 0)  # given extreme items only: measure on those
+    if rows.size:
         fallback = _measure(
             patterns.mask[rows], patterns.score[rows], patterns.n_items[rows], beta, None
         )
@@ -311,6 +288,41 @@ def fit_statistics(
     return _fit_statistics(
         patterns, theta_arr, beta_arr, skip_groups=skip_p, skip_items=skip_i, dtype=np.float64
     )
+
+
+def _difficulties(
+    em: _PopulationFit,
+    estimable: BoolArray,
+    extreme_items: BoolArray,
+    item_score: IntArray,
+    item_n: IntArray,
+) -> tuple[FloatArray, FloatArray, float]:
+    """β and SE for every item (NaN if nobody was given it), and the population mean.
+
+    An extreme item's β solves Σ_q N_iq P(θ_q − β) = n − 0.3 (all right) or 0.3
+    (all wrong) against the fitted population: finite, and beyond the others.
+    """
+    beta = np.full(item_n.size, np.nan)
+    beta_se = np.full(item_n.size, np.nan)
+    beta[estimable], beta_se[estimable] = em.beta, em.beta_se
+    if extreme_items.any():
+        n_ext = item_n[extreme_items].astype(np.float64)
+        target = np.where(
+            item_score[extreme_items] > 0,
+            n_ext - EXTREME_ITEM_SCORE_ADJUSTMENT,
+            EXTREME_ITEM_SCORE_ADJUSTMENT,
+        )
+        start = np.log((n_ext - target) / target) + em.mu
+        beta[extreme_items], beta_se[extreme_items] = _solve_items(
+            em.extreme_counts, em.nodes, target, start
+        )
+    if estimable.any():
+        return beta, beta_se, em.mu
+    # Nothing to anchor on but the extremes: centre over every administered item.
+    administered = estimable | extreme_items
+    shift = float(np.mean(beta[administered]))
+    beta[administered] -= shift
+    return beta, beta_se, em.mu - shift
 
 
 # --- input checks -------------------------------------------------------------
