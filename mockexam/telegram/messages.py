@@ -1,0 +1,170 @@
+"""Texts the bot and the notifications send, in Uzbek (Latin, default), Russian and English.
+
+Plain text (no parse mode), so titles and names need no escaping. Times are
+shown in Tashkent time (UTC+5, no daylight saving), the first market's clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from enum import StrEnum
+
+DEFAULT_LANGUAGE = "uz"
+LANGUAGES = ("uz", "ru", "en")
+DISPLAY_TZ = timezone(timedelta(hours=5), "UZT")
+
+
+class Text(StrEnum):
+    START = "start"
+    HELP = "help"
+    OPEN_APP = "open_app"
+    MENU_BUTTON = "menu_button"
+    CMD_START = "cmd_start"
+    CMD_HELP = "cmd_help"
+    NEW_EXAM = "new_exam"
+    EXAM_OPEN = "exam_open"
+    RESULTS_READY = "results_ready"
+    SCORE_LINE = "score_line"
+    PROVISIONAL = "provisional"
+    NO_RESULT = "no_result"
+    CHANNEL_NEW_EXAM = "channel_new_exam"
+    CHANNEL_BUTTON = "channel_button"
+
+
+_TEXTS: dict[Text, dict[str, str]] = {
+    Text.START: {
+        "uz": "Salom, {name}! Bu yerda har hafta sinov imtihonlari o‘tkaziladi. "
+        "Imtihonlar, natijalar va reytingni ko‘rish uchun ilovani oching.",
+        "ru": "Здравствуйте, {name}! Здесь каждую неделю проходят пробные экзамены. "
+        "Откройте приложение, чтобы увидеть экзамены, результаты и рейтинг.",
+        "en": "Hello, {name}! Weekly mock exams take place here. "
+        "Open the app to see exams, results and the leaderboard.",
+    },
+    Text.HELP: {
+        "uz": "Imtihonlar Telegram ichidagi ilovada o‘tkaziladi: pastdagi tugmani bosing.\n"
+        "/start — ilovani ochish tugmasi\n/help — yordam\n"
+        "Yangi imtihon, imtihon boshlanishi va natijalar haqida xabar yuboramiz.",
+        "ru": "Экзамены проходят в приложении внутри Telegram: нажмите кнопку ниже.\n"
+        "/start — кнопка, открывающая приложение\n/help — помощь\n"
+        "Мы сообщаем о новом экзамене, о его начале и о готовых результатах.",
+        "en": "Exams take place in the app inside Telegram: tap the button below.\n"
+        "/start — a button that opens the app\n/help — help\n"
+        "We message you about a new exam, when it opens and when results are ready.",
+    },
+    Text.OPEN_APP: {"uz": "Ilovani ochish", "ru": "Открыть приложение", "en": "Open the app"},
+    Text.MENU_BUTTON: {"uz": "Imtihonlar", "ru": "Экзамены", "en": "Exams"},
+    Text.CMD_START: {"uz": "Ilovani ochish", "ru": "Открыть приложение", "en": "Open the app"},
+    Text.CMD_HELP: {"uz": "Yordam", "ru": "Помощь", "en": "Help"},
+    Text.NEW_EXAM: {
+        "uz": "Yangi sinov imtihoni: «{title}»\n"
+        "Boshlanishi: {start} (Toshkent vaqti)\nTugashi: {end}\n"
+        "Davomiyligi: {minutes} daqiqa.",
+        "ru": "Новый пробный экзамен: «{title}»\n"
+        "Начало: {start} (по Ташкенту)\nОкончание: {end}\n"
+        "Длительность: {minutes} мин.",
+        "en": "New mock exam: “{title}”\n"
+        "Opens: {start} (Tashkent time)\nCloses: {end}\n"
+        "Duration: {minutes} minutes.",
+    },
+    Text.EXAM_OPEN: {
+        "uz": "«{title}» imtihoni boshlandi! {end} gacha boshlashingiz mumkin "
+        "(Toshkent vaqti), vaqt — {minutes} daqiqa. Omad!",
+        "ru": "Экзамен «{title}» начался! Начать можно до {end} (по Ташкенту), "
+        "на работу — {minutes} мин. Удачи!",
+        "en": "“{title}” is open! Start before {end} (Tashkent time); "
+        "you have {minutes} minutes. Good luck!",
+    },
+    Text.RESULTS_READY: {
+        "uz": "«{title}» natijalari tayyor.\n{score}",
+        "ru": "Результаты экзамена «{title}» готовы.\n{score}",
+        "en": "Results of “{title}” are ready.\n{score}",
+    },
+    Text.SCORE_LINE: {
+        "uz": "Ball: {points}/{max_points} · Shkala bali: {scaled} ± {se} · Baho: {grade} · "
+        "Elo: {elo_before} → {elo_after} ({elo_delta})",
+        "ru": "Баллы: {points}/{max_points} · Шкальный балл: {scaled} ± {se} · Оценка: {grade} · "
+        "Эло: {elo_before} → {elo_after} ({elo_delta})",
+        "en": "Points: {points}/{max_points} · Scaled score: {scaled} ± {se} · Grade: {grade} · "
+        "Elo: {elo_before} → {elo_after} ({elo_delta})",
+    },
+    Text.PROVISIONAL: {
+        "uz": " (dastlabki: ishtirokchilar kam)",
+        "ru": " (предварительно: мало участников)",
+        "en": " (provisional: few participants)",
+    },
+    Text.NO_RESULT: {
+        "uz": "Natijangizni ilovada ko‘ring.",
+        "ru": "Смотрите свой результат в приложении.",
+        "en": "See your result in the app.",
+    },
+    Text.CHANNEL_NEW_EXAM: {
+        "uz": "📝 Yangi sinov imtihoni: «{title}»\n"
+        "Boshlanishi: {start} (Toshkent vaqti)\nTugashi: {end}\n"
+        "Davomiyligi: {minutes} daqiqa. Qatnashish uchun ilovani oching.",
+        "ru": "📝 Новый пробный экзамен: «{title}»\n"
+        "Начало: {start} (по Ташкенту)\nОкончание: {end}\n"
+        "Длительность: {minutes} мин. Откройте приложение, чтобы участвовать.",
+        "en": "📝 New mock exam: “{title}”\n"
+        "Opens: {start} (Tashkent time)\nCloses: {end}\n"
+        "Duration: {minutes} minutes. Open the app to take part.",
+    },
+    Text.CHANNEL_BUTTON: {
+        "uz": "Imtihonda qatnashish",
+        "ru": "Участвовать",
+        "en": "Take the exam",
+    },
+}
+
+
+def normalise_language(code: str | None) -> str:
+    """One of `LANGUAGES`; Uzbek for anything else."""
+    short = (code or "").split("-")[0].lower()
+    return short if short in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def text(key: Text, language: str | None, **values: object) -> str:
+    """The text `key` in `language` (Uzbek when unknown), with `values` filled in."""
+    template = _TEXTS[key][normalise_language(language)]
+    return template.format(**values) if values else template
+
+
+def format_time(moment: datetime) -> str:
+    """`14.03.2025 09:00` in Tashkent time."""
+    return moment.astimezone(DISPLAY_TZ).strftime("%d.%m.%Y %H:%M")
+
+
+@dataclass(frozen=True)
+class ScoreLine:
+    """One student's released result, as the results-ready DM shows it."""
+
+    points: int
+    max_points: int
+    scaled_score: float
+    scaled_score_se: float | None
+    grade: str
+    elo_before: float | None
+    elo_after: float | None
+    is_provisional: bool = False
+
+
+def score_line(score: ScoreLine, language: str | None) -> str:
+    """`Points: 42/55 · Scaled score: 63.1 ± 3.2 · Grade: B+ · Elo: 1200 → 1224 (+24)`."""
+    delta = (
+        round(score.elo_after) - round(score.elo_before)
+        if score.elo_before is not None and score.elo_after is not None
+        else None
+    )
+    line = text(
+        Text.SCORE_LINE,
+        language,
+        points=score.points,
+        max_points=score.max_points,
+        scaled=f"{score.scaled_score:.1f}",
+        se="—" if score.scaled_score_se is None else f"{score.scaled_score_se:.1f}",
+        grade=score.grade,
+        elo_before="—" if score.elo_before is None else round(score.elo_before),
+        elo_after="—" if score.elo_after is None else round(score.elo_after),
+        elo_delta="—" if delta is None else f"{delta:+d}",
+    )
+    return line + (text(Text.PROVISIONAL, language) if score.is_provisional else "")

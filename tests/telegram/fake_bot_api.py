@@ -1,0 +1,386 @@
+"""A fake Telegram Bot API on 127.0.0.1 that answers like the real one.
+
+The real python-telegram-bot client talks to it (`Bot(token,
+base_url=fake.base_url)`, or `TELEGRAM_API_BASE_URL` for a child process).
+It speaks HTTP/1.1 with keep-alive, reads form-encoded (and JSON) requests,
+answers `{"ok": true, "result": …}` or the real error statuses and bodies,
+and records every message it delivered so tests can assert exactly-once.
+
+Per test it can answer 429 every Nth sendMessage (with `retry_after`), 403
+for chosen chats (blocked / deactivated), 400 for others, 502 every Nth,
+502 for chosen chats, delay chosen replies (the message is still delivered, as on Telegram), and
+drop the connection after delivering to chosen chats, and
+enforce a messages-per-second limit with 429s when it is exceeded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import socket
+import threading
+import time
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl
+
+DEFAULT_TOKEN = "123456789:AAFakeTokenForTestsOnly-abcdefghijk"
+_PATH = re.compile(r"^/bot(?P<token>[^/]+)/(?P<method>[A-Za-z]+)$")
+_INT = re.compile(r"^-?\d+$")
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    """One message the fake delivered."""
+
+    chat_id: int | str
+    text: str
+    message_id: int
+    reply_markup: dict[str, Any] | None
+    at: float  # time.monotonic() when it arrived
+
+
+@dataclass
+class _State:
+    token: str
+    username: str
+    bot_id: int
+    blocked: set[int] = field(default_factory=set)
+    deactivated: set[int] = field(default_factory=set)
+    bad_chats: set[int | str] = field(default_factory=set)
+    slow_chats: dict[int | str, float] = field(default_factory=dict)
+    drop_chats: set[int | str] = field(default_factory=set)
+    error_chats: set[int | str] = field(default_factory=set)
+    retry_every: int | None = None
+    retry_after: int = 1
+    server_error_every: int | None = None
+    rate_limit: float | None = None
+    latency: float = 0.0
+    send_requests: int = 0
+    messages: list[SentMessage] = field(default_factory=list)
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    too_many_requests: int = 0
+    rate_limit_hits: int = 0
+    window: deque[float] = field(default_factory=deque)
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    next_message_id: int = 1
+
+
+class FakeBotAPI:
+    """Start with `with FakeBotAPI() as fake:`; tweak the public attributes per test."""
+
+    def __init__(
+        self,
+        *,
+        token: str = DEFAULT_TOKEN,
+        username: str = "mockexam_test_bot",
+        port: int = 0,
+    ) -> None:
+        self._lock = threading.Condition()
+        self._state = _State(token=token, username=username, bot_id=int(token.split(":")[0]))
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
+        self._server.daemon_threads = True
+        self._connections: set[socket.socket] = set()
+        self._thread: threading.Thread | None = None
+
+    # ---- lifecycle -------------------------------------------------------------
+    def start(self) -> FakeBotAPI:
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop like a server going down: no new connections, open ones closed."""
+        with self._lock:
+            self._lock.notify_all()
+            connections = list(self._connections)
+        self._server.shutdown()
+        self._server.server_close()
+        for conn in connections:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+
+    def __enter__(self) -> FakeBotAPI:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        return self._server.server_address[1]
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    @property
+    def token(self) -> str:
+        return self._state.token
+
+    @property
+    def username(self) -> str:
+        return self._state.username
+
+    # ---- controls (set before or during a test) --------------------------------
+    def configure(self, **controls: Any) -> FakeBotAPI:
+        """Set behaviour: blocked, deactivated, bad_chats, slow_chats, drop_chats,
+        error_chats (always 502), retry_every, retry_after, server_error_every,
+        rate_limit, latency."""
+        with self._lock:
+            for name, value in controls.items():
+                if not hasattr(self._state, name) or name in {"messages", "calls", "window"}:
+                    raise AttributeError(f"unknown control {name!r}")
+                setattr(self._state, name, value)
+        return self
+
+    # ---- what happened ------------------------------------------------------------
+    @property
+    def messages(self) -> list[SentMessage]:
+        with self._lock:
+            return list(self._state.messages)
+
+    def message_count(self) -> int:
+        with self._lock:
+            return len(self._state.messages)
+
+    def counts_by_chat(self) -> Counter[int | str]:
+        with self._lock:
+            return Counter(m.chat_id for m in self._state.messages)
+
+    def duplicates(self) -> dict[int | str, int]:
+        return {chat: n for chat, n in self.counts_by_chat().items() if n > 1}
+
+    def calls(self, method: str | None = None) -> list[tuple[str, dict[str, Any]]]:
+        with self._lock:
+            return [c for c in self._state.calls if method is None or c[0] == method]
+
+    @property
+    def too_many_requests(self) -> int:
+        """How many 429s the fake answered (for any reason)."""
+        return self._state.too_many_requests
+
+    @property
+    def rate_limit_hits(self) -> int:
+        """How many requests came faster than `rate_limit` allows."""
+        return self._state.rate_limit_hits
+
+    @property
+    def send_requests(self) -> int:
+        return self._state.send_requests
+
+    def max_in_any_second(self) -> int:
+        """The most messages delivered within any 1-second window."""
+        times = sorted(m.at for m in self.messages)
+        best, start = 0, 0
+        for end, t in enumerate(times):
+            while t - times[start] >= 1.0:
+                start += 1
+            best = max(best, end - start + 1)
+        return best
+
+    def push_update(self, update: dict[str, Any]) -> None:
+        """Queue an update for `getUpdates` (update_id is assigned if missing)."""
+        with self._lock:
+            update = dict(update)
+            update.setdefault("update_id", len(self._state.updates) + 1)
+            self._state.updates.append(update)
+            self._lock.notify_all()
+
+    # ---- the API ----------------------------------------------------------------
+    def handle(self, token: str, method: str, params: dict[str, Any]) -> tuple[int, dict, float]:
+        """(HTTP status, body, delay before answering) for one request."""
+        with self._lock:
+            state = self._state
+            state.calls.append((method, params))
+            if token != state.token:
+                return 401, _error(401, "Unauthorized"), 0.0
+            handler = getattr(self, f"_api_{method.lower()}", None)
+            if handler is None:
+                return 404, _error(404, "Not Found"), 0.0
+            return handler(params)
+
+    def _api_getme(self, _params: dict[str, Any]) -> tuple[int, dict, float]:
+        state = self._state
+        return (
+            200,
+            _ok(
+                {
+                    "id": state.bot_id,
+                    "is_bot": True,
+                    "first_name": "Mockexam Test",
+                    "username": state.username,
+                    "can_join_groups": True,
+                    "can_read_all_group_messages": False,
+                    "supports_inline_queries": False,
+                }
+            ),
+            0.0,
+        )
+
+    def _api_sendmessage(self, params: dict[str, Any]) -> tuple[int, dict, float]:
+        state = self._state
+        state.send_requests += 1
+        now = time.monotonic()
+        chat_id = params.get("chat_id")
+        text = params.get("text")
+        if chat_id in (None, "") or not text:
+            return 400, _error(400, "Bad Request: message text is empty"), state.latency
+        if state.retry_every and state.send_requests % state.retry_every == 0:
+            state.too_many_requests += 1
+            return 429, _retry(state.retry_after), state.latency
+        if chat_id in state.error_chats or (
+            state.server_error_every and state.send_requests % state.server_error_every == 0
+        ):
+            return 502, _error(502, "Bad Gateway"), state.latency
+        if state.rate_limit:
+            while state.window and now - state.window[0] >= 1.0:
+                state.window.popleft()
+            if len(state.window) >= state.rate_limit:
+                state.too_many_requests += 1
+                state.rate_limit_hits += 1
+                return 429, _retry(max(1, state.retry_after)), state.latency
+            state.window.append(now)
+        if chat_id in state.blocked:
+            return 403, _error(403, "Forbidden: bot was blocked by the user"), state.latency
+        if chat_id in state.deactivated:
+            return 403, _error(403, "Forbidden: user is deactivated"), state.latency
+        if chat_id in state.bad_chats:
+            return 400, _error(400, "Bad Request: chat not found"), state.latency
+        markup = params.get("reply_markup")
+        message = SentMessage(
+            chat_id=chat_id,
+            text=text,
+            message_id=state.next_message_id,
+            reply_markup=markup if isinstance(markup, dict) else None,
+            at=now,
+        )
+        state.next_message_id += 1
+        state.messages.append(message)
+        is_channel = isinstance(chat_id, str) or chat_id < -1_000_000_000_000
+        result = {
+            "message_id": message.message_id,
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "channel" if is_channel else "private"}
+            if not isinstance(chat_id, str)
+            else {"id": -1001234567890, "type": "channel", "username": chat_id.lstrip("@")},
+            "text": text,
+        }
+        if message.reply_markup:
+            result["reply_markup"] = message.reply_markup
+        if chat_id in state.drop_chats:
+            return 0, {}, state.latency  # delivered, then the connection drops unanswered
+        delay = state.slow_chats.get(chat_id, 0.0) + state.latency
+        return 200, _ok(result), delay
+
+    def _api_getupdates(self, params: dict[str, Any]) -> tuple[int, dict, float]:
+        offset = int(params.get("offset") or 0)
+        timeout = float(params.get("timeout") or 0)
+        deadline = time.monotonic() + min(timeout, 5.0)
+        while True:
+            pending = [u for u in self._state.updates if u["update_id"] >= offset]
+            remaining = deadline - time.monotonic()
+            if pending or remaining <= 0:
+                return 200, _ok(pending[: int(params.get("limit") or 100)]), 0.0
+            self._lock.wait(remaining)
+
+    def _api_setchatmenubutton(self, _params: dict[str, Any]) -> tuple[int, dict, float]:
+        return 200, _ok(True), 0.0
+
+    def _api_setmycommands(self, _params: dict[str, Any]) -> tuple[int, dict, float]:
+        return 200, _ok(True), 0.0
+
+    def _api_deletewebhook(self, _params: dict[str, Any]) -> tuple[int, dict, float]:
+        return 200, _ok(True), 0.0
+
+    def _api_getwebhookinfo(self, _params: dict[str, Any]) -> tuple[int, dict, float]:
+        return 200, _ok({"url": "", "has_custom_certificate": False, "pending_update_count": 0}), 0
+
+
+def _ok(result: Any) -> dict[str, Any]:
+    return {"ok": True, "result": result}
+
+
+def _error(code: int, description: str) -> dict[str, Any]:
+    return {"ok": False, "error_code": code, "description": description}
+
+
+def _retry(seconds: int) -> dict[str, Any]:
+    body = _error(429, f"Too Many Requests: retry after {seconds}")
+    body["parameters"] = {"retry_after": seconds}
+    return body
+
+
+def _value(raw: str) -> Any:
+    """Form values arrive as strings; JSON-encoded objects (reply_markup) and ids decoded."""
+    if _INT.match(raw):
+        return int(raw)
+    if raw[:1] in "{[":
+        with contextlib.suppress(ValueError):
+            return json.loads(raw)
+    return raw
+
+
+def _handler_for(fake: FakeBotAPI) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def setup(self) -> None:
+            super().setup()
+            # One write per answer and no Nagle delay, like a real server's latency profile.
+            self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            with fake._lock:
+                fake._connections.add(self.request)
+
+        def finish(self) -> None:
+            with fake._lock:
+                fake._connections.discard(self.request)
+            with contextlib.suppress(OSError):
+                super().finish()
+
+        def log_message(self, format: str, *args: Any) -> None:  # quiet
+            return
+
+        def _params(self) -> dict[str, Any]:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length).decode() if length else ""
+            if "?" in self.path:
+                body = f"{self.path.split('?', 1)[1]}&{body}" if body else self.path.split("?")[1]
+            if "json" in (self.headers.get("Content-Type") or ""):
+                data = json.loads(body or "{}")
+                return {k: _value(v) if isinstance(v, str) else v for k, v in data.items()}
+            return {k: _value(v) for k, v in parse_qsl(body, keep_blank_values=True)}
+
+        def _answer(self) -> None:
+            match = _PATH.match(self.path.split("?", 1)[0])
+            params = self._params()
+            if match is None:
+                status, body, delay = 404, _error(404, "Not Found"), 0.0
+            else:
+                status, body, delay = fake.handle(match["token"], match["method"], params)
+            if delay:
+                time.sleep(delay)
+            if status == 0:
+                self.close_connection = True
+                with contextlib.suppress(OSError):
+                    self.request.shutdown(socket.SHUT_RDWR)
+                return
+            payload = json.dumps(body).encode()
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self._headers_buffer.append(b"\r\n" + payload)
+                self.flush_headers()
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True  # the client gave up (timed out)
+
+        do_POST = _answer
+        do_GET = _answer
+
+    return Handler
