@@ -1,0 +1,1167 @@
+"""Broadcasts: who gets which message, and the one sender per bot token that delivers them.
+
+A broadcast is a row plus one delivery row per recipient; recipients are the
+students reachable when it is created. Rules the sender keeps (spec §6):
+
+- Exactly once, or visibly in doubt. A delivery row is claimed (`sending`)
+  in its own transaction immediately before its request and its outcome is
+  written right after, so a crash leaves at most the one claimed row in
+  doubt; the next sender turns it into `unknown` and never resends it. A
+  timeout after the request went out is `unknown` too (Telegram may have
+  delivered it). Only outcomes that prove nothing was delivered (429, a
+  refused connection, a 5xx answer) are retried.
+- One sender per bot token: a lease row (`TelegramSender`) renewed with
+  every claim; a killed sender's lease expires (at once when its process is
+  gone from this host), so it can never block sending for long.
+- The rate (`TELEGRAM_MESSAGES_PER_SECOND`) is never exceeded: sends are
+  spaced at least 1/rate apart, and the earliest moment of the next send —
+  including a 429's `retry_after` — lives in the lease row, so a restarted
+  or new sender keeps to it too.
+- 403 marks the student unreachable; unreachable students are skipped
+  without a request and left out of later broadcasts.
+
+Without `TELEGRAM_BOT_TOKEN` broadcasts are still created and their progress
+says plainly that nothing is being sent. Entry points (CLI, admin UI, Huey)
+create broadcasts here and start `deliver_pending()` through
+`mockexam.tasks_telegram`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, case, func, insert, update
+from sqlmodel import Session, col, select
+
+from mockexam.config import settings
+from mockexam.db import get_engine, insert_for, lock_for_update, session_scope, utcnow
+from mockexam.errors import NotFoundError, ValidationError
+from mockexam.models import (
+    Broadcast,
+    BroadcastKind,
+    BroadcastStatus,
+    DeliveryStatus,
+    EloHistory,
+    Exam,
+    ExamSession,
+    ExamStatus,
+    SessionStatus,
+    Student,
+    TelegramSender,
+)
+from mockexam.models import Delivery as DeliveryRow
+from mockexam.services import audit
+from mockexam.telegram import messages
+from mockexam.telegram.gateway import (
+    Button,
+    Outcome,
+    SendResult,
+    TelegramGateway,
+    TelegramUnavailableError,
+    gateway_from_settings,
+    mini_app_link,
+)
+from mockexam.telegram.messages import ScoreLine, Text
+
+logger = logging.getLogger(__name__)
+
+MAX_TEXT_CHARS = 4096
+LEASE_SECONDS = 60.0  # longer than one request can take (connect + write + read timeouts)
+RENEW_EVERY_SECONDS = 5.0  # while waiting (429, backoff), the lease is renewed this often
+RATE_MARGIN = 0.98  # spacing = 1 / (rate × margin): network jitter never tips it over
+CLAIM_LEAD_SECONDS = 0.02  # a row is claimed this long before its send slot, not earlier
+MAX_NETWORK_ATTEMPTS = 5  # a row that failed to go out this many times is `failed`
+STOP_AFTER_NETWORK_ERRORS = 6  # consecutive failures: Telegram is unreachable, stop the run
+BACKOFF_FIRST_SECONDS = 0.5
+BACKOFF_MAX_SECONDS = 30.0
+BATCH_SIZE = 200
+RATE_WINDOW_SECONDS = 10.0
+REMINDER_WITHIN = timedelta(minutes=30)  # the sweep reminds of an exam opened this recently
+RESULTS_WITHIN = timedelta(hours=24)  # … and announces results released this recently
+
+_DONE_STATUSES = (
+    DeliveryStatus.SENT,
+    DeliveryStatus.BLOCKED,
+    DeliveryStatus.FAILED,
+    DeliveryStatus.UNKNOWN,
+)
+_EXAM_KINDS = (BroadcastKind.NEW_EXAM, BroadcastKind.EXAM_OPEN, BroadcastKind.RESULTS_READY)
+NOT_CONFIGURED = "Telegram is not configured (TELEGRAM_BOT_TOKEN is unset): nothing is being sent."
+
+
+# ---------------------------------------------------------------------------
+# Creating broadcasts
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Recipient:
+    """One student to message; `text` None means the broadcast's own text."""
+
+    student_id: int
+    chat_id: int
+    text: str | None = None
+
+
+@dataclass(frozen=True)
+class CreatedBroadcast:
+    """What a notify call did; `created` is False when this event's broadcast already existed."""
+
+    broadcast_id: int
+    total: int
+    created: bool
+    delivery_enabled: bool
+    channel_post: bool = False
+
+
+def _check_text(body: str) -> str:
+    body = body.strip()
+    if not body:
+        raise ValidationError("The message is empty.")
+    if len(body) > MAX_TEXT_CHARS:
+        raise ValidationError(
+            f"The message is {len(body)} characters long; Telegram allows at most {MAX_TEXT_CHARS}."
+        )
+    return body
+
+
+def _reachable_students(session: Session) -> list[tuple[int, int, str]]:
+    return list(
+        session.exec(
+            select(Student.id, Student.telegram_id, Student.language_code)
+            .where(col(Student.is_reachable).is_(True))
+            .order_by(Student.id)
+        ).all()
+    )
+
+
+def create_broadcast(
+    session: Session,
+    *,
+    kind: str,
+    text: str,
+    recipients: Iterable[Recipient] | None = None,
+    exam_id: int | None = None,
+    dedupe_key: str | None = None,
+    channel_post: bool = False,
+    admin_id: int | None = None,
+    now: datetime | None = None,
+) -> CreatedBroadcast:
+    """The broadcast row and one pending delivery per recipient, in the caller's transaction.
+
+    `recipients` None: every reachable student, with `text`. A `dedupe_key`
+    makes the call idempotent (the existing broadcast is returned).
+    `channel_post`: also post `text` to TELEGRAM_CHANNEL_ID (if one is set).
+    """
+    now = now or utcnow()
+    text = _check_text(text)
+    if kind not in {k.value for k in BroadcastKind}:
+        raise ValidationError(f"Unknown broadcast kind {kind!r}.")
+    if dedupe_key is not None:
+        existing = _by_dedupe_key(session, dedupe_key)
+        if existing is not None:
+            return _created(existing, created=False)
+    post = channel_post and bool(settings.telegram_channel_id)
+    values: dict[str, Any] = {
+        "kind": kind,
+        "exam_id": exam_id,
+        "dedupe_key": dedupe_key,
+        "text": text,
+        "status": BroadcastStatus.PENDING,
+        "total": 0,
+        "created_by_admin_id": admin_id,
+        "created_at": now,
+        "channel_status": DeliveryStatus.PENDING if post else None,
+    }
+    statement = insert_for(session, Broadcast).values(**values)
+    if dedupe_key is not None:
+        statement = statement.on_conflict_do_nothing(index_elements=["dedupe_key"])
+    broadcast_id = session.execute(statement.returning(col(Broadcast.id))).scalar()
+    if broadcast_id is None:  # a concurrent call created it first
+        existing = _by_dedupe_key(session, dedupe_key or "")
+        if existing is None:
+            raise NotFoundError("The broadcast vanished while it was being created; try again.")
+        return _created(existing, created=False)
+    if recipients is None:
+        recipients = [Recipient(sid, chat) for sid, chat, _lang in _reachable_students(session)]
+    rows = [
+        {
+            "broadcast_id": broadcast_id,
+            "student_id": r.student_id,
+            "chat_id": r.chat_id,
+            "text": r.text,
+            "status": DeliveryStatus.PENDING,
+            "attempts": 0,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for r in recipients
+    ]
+    for start in range(0, len(rows), 5000):
+        session.execute(insert(DeliveryRow), rows[start : start + 5000])
+    finished = not rows and not post
+    session.execute(
+        update(Broadcast)
+        .where(col(Broadcast.id) == broadcast_id)
+        .values(
+            total=len(rows),
+            status=BroadcastStatus.DONE if finished else BroadcastStatus.PENDING,
+            finished_at=now if finished else None,
+        )
+    )
+    if admin_id is not None:
+        audit.record(
+            session,
+            admin_id=admin_id,
+            action="broadcast.create",
+            entity="broadcast",
+            entity_id=broadcast_id,
+            details={"kind": kind, "exam_id": exam_id, "total": len(rows), "channel": post},
+        )
+    session.flush()
+    logger.info(
+        "Broadcast %s (%s) created for %s recipient(s)%s",
+        broadcast_id,
+        kind,
+        len(rows),
+        "" if settings.telegram_enabled else "; Telegram is not configured, nothing is sent",
+    )
+    return CreatedBroadcast(
+        broadcast_id=broadcast_id,
+        total=len(rows),
+        created=True,
+        delivery_enabled=settings.telegram_enabled,
+        channel_post=post,
+    )
+
+
+def _by_dedupe_key(session: Session, key: str) -> Broadcast | None:
+    return session.exec(select(Broadcast).where(Broadcast.dedupe_key == key)).first()
+
+
+def _created(broadcast: Broadcast, *, created: bool) -> CreatedBroadcast:
+    return CreatedBroadcast(
+        broadcast_id=broadcast.id or 0,
+        total=broadcast.total,
+        created=created,
+        delivery_enabled=settings.telegram_enabled,
+        channel_post=broadcast.channel_status is not None,
+    )
+
+
+def send_custom_broadcast(
+    session: Session, *, text: str, admin_id: int | None = None, channel_post: bool = False
+) -> CreatedBroadcast:
+    """An admin's own text to every reachable student (and the channel, if asked)."""
+    return create_broadcast(
+        session,
+        kind=BroadcastKind.CUSTOM,
+        text=text,
+        admin_id=admin_id,
+        channel_post=channel_post,
+    )
+
+
+def _exam_values(exam: Exam) -> dict[str, object]:
+    return {
+        "title": exam.title,
+        "start": messages.format_time(exam.window_start),
+        "end": messages.format_time(exam.window_end),
+        "minutes": exam.duration_minutes,
+    }
+
+
+def _get_exam(session: Session, exam_id: int) -> Exam:
+    exam = session.get(Exam, exam_id)
+    if exam is None:
+        raise NotFoundError(f"Exam {exam_id} does not exist.")
+    return exam
+
+
+def notify_new_exam(
+    session: Session, exam_id: int, *, admin_id: int | None = None, now: datetime | None = None
+) -> CreatedBroadcast:
+    """A published exam: a DM to every reachable student + one channel post (once per exam)."""
+    now = now or utcnow()
+    exam = _get_exam(session, exam_id)
+    if exam.status != ExamStatus.PUBLISHED:
+        raise ValidationError("Only a published exam can be announced; publish it first.")
+    if exam.window_end <= now:
+        raise ValidationError(
+            "This exam's window has already closed; there is nothing to announce."
+        )
+    values = _exam_values(exam)
+    recipients = [
+        Recipient(sid, chat, messages.text(Text.NEW_EXAM, lang, **values))
+        for sid, chat, lang in _reachable_students(session)
+    ]
+    return create_broadcast(
+        session,
+        kind=BroadcastKind.NEW_EXAM,
+        text=messages.text(Text.CHANNEL_NEW_EXAM, messages.DEFAULT_LANGUAGE, **values),
+        recipients=recipients,
+        exam_id=exam_id,
+        dedupe_key=f"new_exam:{exam_id}",
+        channel_post=True,
+        admin_id=admin_id,
+        now=now,
+    )
+
+
+def notify_exam_open(
+    session: Session, exam_id: int, *, admin_id: int | None = None, now: datetime | None = None
+) -> CreatedBroadcast:
+    """The reminder when an exam opens: a DM to every reachable student (once per exam)."""
+    now = now or utcnow()
+    exam = _get_exam(session, exam_id)
+    if exam.status != ExamStatus.PUBLISHED or not exam.window_start <= now < exam.window_end:
+        raise ValidationError("The reminder goes out only while the exam's window is open.")
+    values = _exam_values(exam)
+    recipients = [
+        Recipient(sid, chat, messages.text(Text.EXAM_OPEN, lang, **values))
+        for sid, chat, lang in _reachable_students(session)
+    ]
+    return create_broadcast(
+        session,
+        kind=BroadcastKind.EXAM_OPEN,
+        text=messages.text(Text.EXAM_OPEN, messages.DEFAULT_LANGUAGE, **values),
+        recipients=recipients,
+        exam_id=exam_id,
+        dedupe_key=f"exam_open:{exam_id}",
+        admin_id=admin_id,
+        now=now,
+    )
+
+
+def notify_results_ready(
+    session: Session, exam_id: int, *, admin_id: int | None = None, now: datetime | None = None
+) -> CreatedBroadcast:
+    """ "Results ready" to each reachable participant with their own score line (once per exam)."""
+    exam = _get_exam(session, exam_id)
+    if exam.status != ExamStatus.RELEASED:
+        raise ValidationError("Results can be announced only after they are released.")
+    rows = session.exec(
+        select(ExamSession, Student.telegram_id, Student.language_code, EloHistory)
+        .join(Student, col(Student.id) == ExamSession.student_id)
+        .join(EloHistory, col(EloHistory.session_id) == ExamSession.id, isouter=True)
+        .where(
+            ExamSession.exam_id == exam_id,
+            ExamSession.status == SessionStatus.RELEASED,
+            col(Student.is_reachable).is_(True),
+        )
+        .order_by(col(ExamSession.student_id))
+    ).all()
+    recipients = []
+    for exam_session, chat_id, lang, elo in rows:
+        if exam_session.scaled_score is None or exam_session.points is None:
+            score = messages.text(Text.NO_RESULT, lang)
+        else:
+            score = messages.score_line(
+                ScoreLine(
+                    points=exam_session.points,
+                    max_points=exam_session.max_points or 0,
+                    scaled_score=exam_session.scaled_score,
+                    scaled_score_se=exam_session.scaled_score_se,
+                    grade=exam_session.grade or "—",
+                    elo_before=elo.elo_before if elo else None,
+                    elo_after=elo.elo_after if elo else None,
+                    is_provisional=exam_session.is_provisional,
+                ),
+                lang,
+            )
+        body = messages.text(Text.RESULTS_READY, lang, title=exam.title, score=score)
+        recipients.append(Recipient(exam_session.student_id, chat_id, body))
+    return create_broadcast(
+        session,
+        kind=BroadcastKind.RESULTS_READY,
+        text=messages.text(
+            Text.RESULTS_READY, messages.DEFAULT_LANGUAGE, title=exam.title, score=""
+        ).strip(),
+        recipients=recipients,
+        exam_id=exam_id,
+        dedupe_key=f"results_ready:{exam_id}",
+        admin_id=admin_id,
+        now=now,
+    )
+
+
+def create_due_notifications(session: Session, *, now: datetime | None = None) -> list[int]:
+    """The sweep's part: reminders for exams that just opened, results-ready after release.
+
+    Idempotent (dedupe keys); only recent events count, so starting the
+    system late never sends stale news. Returns the new broadcasts' ids.
+    """
+    now = now or utcnow()
+    existing = set(
+        session.exec(select(Broadcast.dedupe_key).where(col(Broadcast.dedupe_key).is_not(None)))
+    )
+    created: list[int] = []
+    opened = session.exec(
+        select(Exam.id).where(
+            Exam.status == ExamStatus.PUBLISHED,
+            Exam.window_start <= now,
+            Exam.window_start > now - REMINDER_WITHIN,
+            Exam.window_end > now,
+        )
+    ).all()
+    for exam_id in opened:
+        if f"exam_open:{exam_id}" not in existing:
+            result = notify_exam_open(session, exam_id, now=now)
+            created += [result.broadcast_id] if result.created else []
+    released = session.exec(
+        select(Exam.id).where(
+            Exam.status == ExamStatus.RELEASED,
+            col(Exam.released_at).is_not(None),
+            col(Exam.released_at) > now - RESULTS_WITHIN,
+        )
+    ).all()
+    for exam_id in released:
+        if f"results_ready:{exam_id}" not in existing:
+            result = notify_results_ready(session, exam_id, now=now)
+            created += [result.broadcast_id] if result.created else []
+    return created
+
+
+# ---------------------------------------------------------------------------
+# Progress (admin UI)
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class BroadcastProgress:
+    """Where one broadcast stands; `notice` is the sentence the admin should read, if any."""
+
+    broadcast_id: int
+    kind: str
+    status: str
+    exam_id: int | None
+    text: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    total: int
+    pending: int
+    sending: int
+    sent: int
+    blocked: int
+    failed: int
+    unknown: int
+    channel_status: str | None
+    channel_error: str | None
+    rate_per_second: float
+    eta_seconds: float | None
+    delivery_enabled: bool
+    notice: str | None
+
+    @property
+    def finished(self) -> int:
+        """Rows with a final outcome (sent + blocked + failed + unknown)."""
+        return self.sent + self.blocked + self.failed + self.unknown
+
+    @property
+    def fraction(self) -> float:
+        return 1.0 if self.total == 0 else self.finished / self.total
+
+    @property
+    def is_done(self) -> bool:
+        return self.status == BroadcastStatus.DONE
+
+    def describe(self) -> str:
+        head = (
+            f"Broadcast {self.broadcast_id} ({self.kind}, {self.status}): "
+            f"{self.sent} sent, {self.blocked} blocked, {self.failed} failed, "
+            f"{self.unknown} unknown, {self.pending + self.sending} pending of {self.total}"
+        )
+        if self.channel_status:
+            head += f"; channel post {self.channel_status}"
+        if self.status == BroadcastStatus.SENDING:
+            head += f"; {self.rate_per_second:.1f} msg/s"
+            if self.eta_seconds is not None:
+                head += f", about {self.eta_seconds:.0f} s left"
+        return head + (f". {self.notice}" if self.notice else ".")
+
+
+def _counts(session: Session, broadcast_ids: Sequence[int], since: datetime) -> dict[int, dict]:
+    recent = case(
+        (
+            (col(DeliveryRow.updated_at) >= since) & col(DeliveryRow.status).in_(_DONE_STATUSES),
+            1,
+        ),
+        else_=0,
+    )
+    out: dict[int, dict] = {bid: {"recent": 0} for bid in broadcast_ids}
+    for bid, status, n, n_recent in session.exec(
+        select(DeliveryRow.broadcast_id, DeliveryRow.status, func.count(), func.sum(recent))
+        .where(col(DeliveryRow.broadcast_id).in_(broadcast_ids))
+        .group_by(DeliveryRow.broadcast_id, DeliveryRow.status)
+    ):
+        out[bid][status] = n
+        out[bid]["recent"] += int(n_recent or 0)
+    return out
+
+
+def _progress(broadcast: Broadcast, counts: dict, now: datetime) -> BroadcastProgress:
+    pending = counts.get(DeliveryStatus.PENDING, 0)
+    sending = counts.get(DeliveryStatus.SENDING, 0)
+    unknown = counts.get(DeliveryStatus.UNKNOWN, 0)
+    rate = 0.0
+    if broadcast.status == BroadcastStatus.SENDING and broadcast.started_at is not None:
+        span = min(RATE_WINDOW_SECONDS, max((now - broadcast.started_at).total_seconds(), 1.0))
+        rate = counts["recent"] / span
+    left = pending + sending
+    eta = None
+    if left and settings.telegram_enabled:
+        per_second = rate if rate > 0 else settings.telegram_messages_per_second
+        eta = left / per_second
+    notice = None
+    if broadcast.status != BroadcastStatus.DONE and not settings.telegram_enabled:
+        notice = NOT_CONFIGURED
+    elif broadcast.error and broadcast.status != BroadcastStatus.DONE:
+        notice = broadcast.error
+    elif broadcast.status == BroadcastStatus.PENDING:
+        notice = "Waiting for the worker to start sending."
+    elif unknown:
+        notice = (
+            f"{unknown} message(s) may or may not have arrived (the worker stopped or Telegram "
+            "did not answer in time); they are not resent automatically."
+        )
+    return BroadcastProgress(
+        broadcast_id=broadcast.id or 0,
+        kind=broadcast.kind,
+        status=broadcast.status,
+        exam_id=broadcast.exam_id,
+        text=broadcast.text,
+        created_at=broadcast.created_at,
+        started_at=broadcast.started_at,
+        finished_at=broadcast.finished_at,
+        total=broadcast.total,
+        pending=pending,
+        sending=sending,
+        sent=counts.get(DeliveryStatus.SENT, 0),
+        blocked=counts.get(DeliveryStatus.BLOCKED, 0),
+        failed=counts.get(DeliveryStatus.FAILED, 0),
+        unknown=unknown,
+        channel_status=broadcast.channel_status,
+        channel_error=broadcast.channel_error,
+        rate_per_second=rate,
+        eta_seconds=eta,
+        delivery_enabled=settings.telegram_enabled,
+        notice=notice,
+    )
+
+
+def broadcast_progress(
+    session: Session, broadcast_id: int, *, now: datetime | None = None
+) -> BroadcastProgress:
+    """Live progress of one broadcast (two small queries; poll it every second if you like)."""
+    now = now or utcnow()
+    broadcast = session.get(Broadcast, broadcast_id)
+    if broadcast is None:
+        raise NotFoundError(f"Broadcast {broadcast_id} does not exist.")
+    counts = _counts(session, [broadcast_id], now - timedelta(seconds=RATE_WINDOW_SECONDS))
+    return _progress(broadcast, counts[broadcast_id], now)
+
+
+def list_broadcasts(
+    session: Session,
+    *,
+    limit: int = 20,
+    exam_id: int | None = None,
+    now: datetime | None = None,
+) -> list[BroadcastProgress]:
+    """The latest broadcasts (newest first), each with its progress."""
+    now = now or utcnow()
+    query = select(Broadcast).order_by(col(Broadcast.id).desc()).limit(limit)
+    if exam_id is not None:
+        query = query.where(Broadcast.exam_id == exam_id)
+    rows = list(session.exec(query))
+    counts = _counts(
+        session, [b.id for b in rows if b.id], now - timedelta(seconds=RATE_WINDOW_SECONDS)
+    )
+    return [_progress(b, counts[b.id or 0], now) for b in rows]
+
+
+def has_pending_work(session: Session, *, exclude: Sequence[int] = ()) -> bool:
+    """Is any broadcast (other than `exclude`) not finished yet?"""
+    return (
+        session.exec(
+            select(Broadcast.id)
+            .where(Broadcast.status != BroadcastStatus.DONE, col(Broadcast.id).not_in(exclude))
+            .limit(1)
+        ).first()
+        is not None
+    )
+
+
+# ---------------------------------------------------------------------------
+# The send lease (one sender per bot token)
+# ---------------------------------------------------------------------------
+def sender_key(token: str) -> str:
+    """The lease row's key: never the token itself."""
+    return "bot:" + hashlib.sha256(token.encode()).hexdigest()[:32]
+
+
+def _holder_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _holder_is_gone(holder: str) -> bool:
+    """True when the holder was a process on this host that no longer exists."""
+    host, _, rest = holder.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def _lease_is_live(row: TelegramSender | None, now: datetime) -> bool:
+    return bool(
+        row is not None
+        and row.holder
+        and row.expires_at is not None
+        and row.expires_at > now
+        and not _holder_is_gone(row.holder)
+    )
+
+
+def sender_is_active(session: Session, *, token: str | None = None) -> bool:
+    """Is a live sender holding this bot token's lease right now?"""
+    token = token or settings.telegram_bot_token
+    if not token:
+        return False
+    return _lease_is_live(session.get(TelegramSender, sender_key(token)), utcnow())
+
+
+class _LeaseLostError(Exception):
+    """Another sender took over (our lease expired): stop at once."""
+
+
+class _StopError(Exception):
+    """Stop this run and leave the rest for later (bad token, Telegram unreachable)."""
+
+    def __init__(self, reason: str, *, hold_back: bool = True) -> None:
+        self.hold_back = hold_back
+        super().__init__(reason)
+
+
+# ---------------------------------------------------------------------------
+# The sender
+# ---------------------------------------------------------------------------
+@dataclass
+class SenderReport:
+    """What one `deliver_pending()` call did."""
+
+    state: str  # finished · busy (another sender holds the lease) · disabled · stopped
+    sent: int = 0
+    blocked: int = 0
+    failed: int = 0
+    unknown: int = 0
+    retried: int = 0
+    skipped: int = 0
+    broadcasts: list[int] = field(default_factory=list)
+    detail: str | None = None
+
+    def describe(self) -> str:
+        text = (
+            f"Sender {self.state}: {self.sent} sent, {self.blocked} blocked, {self.failed} "
+            f"failed, {self.unknown} unknown, {self.retried} retried"
+        )
+        return text + (f" ({self.detail})" if self.detail else "")
+
+
+@dataclass(frozen=True)
+class _Row:
+    id: int
+    student_id: int
+    chat_id: int
+    text: str
+    language: str
+    is_reachable: bool
+
+
+class _Sender:
+    """One run: hold the lease, send every pending row of every unfinished broadcast."""
+
+    def __init__(self, gateway: TelegramGateway, *, token: str, rate: float) -> None:
+        if rate <= 0:
+            raise ValidationError("TELEGRAM_MESSAGES_PER_SECOND must be positive.")
+        self.gateway = gateway
+        self.key = sender_key(token)
+        self.holder = _holder_name()
+        self.interval = 1.0 / (rate * RATE_MARGIN)
+        self.next_send = time.monotonic()  # earliest monotonic time of the next request
+        self.renewed_at = 0.0
+        self.network_streak = 0
+        self.report = SenderReport(state="finished")
+        self._conn: Connection | None = None
+
+    @contextmanager
+    def _tx(self, *, durable: bool = True) -> Iterator[Connection]:
+        """A short write transaction on the run's own connection (the hot path skips the ORM).
+
+        `durable=False` (outcomes only) lets PostgreSQL acknowledge the commit
+        before its WAL flush: if the database server itself crashed, a lost
+        outcome leaves the row `sending`, which the next sender turns into
+        `unknown`, never a resend. Claims are always durable.
+        """
+        if self._conn is None or self._conn.closed:
+            self._conn = get_engine().connect()
+        with self._conn.begin():
+            if not durable and self._conn.dialect.name == "postgresql":
+                self._conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+            yield self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    # -- lease ------------------------------------------------------------------
+    def acquire(self) -> bool:
+        now = utcnow()
+        with session_scope() as db:
+            db.execute(
+                insert_for(db, TelegramSender)
+                .values(key=self.key, updated_at=now)
+                .on_conflict_do_nothing(index_elements=["key"])
+            )
+            row = db.exec(
+                lock_for_update(db, select(TelegramSender).where(TelegramSender.key == self.key))
+            ).one()
+            if _lease_is_live(row, now):
+                return False
+            if row.holder and row.expires_at and row.expires_at > now:
+                logger.warning(
+                    "Sender %s is gone from this host; taking over its lease", row.holder
+                )
+            row.holder = self.holder
+            row.expires_at = now + timedelta(seconds=LEASE_SECONDS)
+            row.updated_at = now
+            db.add(row)
+            wait = (row.next_send_at - now).total_seconds() if row.next_send_at else 0.0
+            # Sends in flight when a sender died: Telegram may have them; never resend.
+            lost = db.execute(
+                update(DeliveryRow)
+                .where(DeliveryRow.status == DeliveryStatus.SENDING)
+                .values(
+                    status=DeliveryStatus.UNKNOWN,
+                    error="The sender stopped during this send; Telegram may have delivered "
+                    "it, so it is not resent.",
+                    updated_at=now,
+                )
+            ).rowcount
+            db.execute(
+                update(Broadcast)
+                .where(Broadcast.channel_status == DeliveryStatus.SENDING)
+                .values(
+                    channel_status=DeliveryStatus.UNKNOWN,
+                    channel_error="The sender stopped during the channel post; not reposted.",
+                )
+            )
+        if lost:
+            logger.warning("%s delivery(ies) were in flight when a sender stopped: unknown", lost)
+        self.next_send = time.monotonic() + max(0.0, min(wait, 3600.0))
+        self.renewed_at = time.monotonic()
+        return True
+
+    def release(self) -> None:
+        with session_scope() as db:
+            db.execute(
+                update(TelegramSender)
+                .where(TelegramSender.key == self.key, TelegramSender.holder == self.holder)
+                .values(holder=None, expires_at=None, updated_at=utcnow())
+            )
+
+    def _renew(
+        self, db: Session | Connection, now: datetime, *, next_send_at: datetime | None = None
+    ) -> None:
+        values: dict[str, Any] = {
+            "expires_at": now + timedelta(seconds=LEASE_SECONDS),
+            "updated_at": now,
+        }
+        if next_send_at is not None:
+            values["next_send_at"] = next_send_at
+        renewed = db.execute(
+            update(TelegramSender)
+            .where(TelegramSender.key == self.key, TelegramSender.holder == self.holder)
+            .values(**values)
+        ).rowcount
+        if renewed != 1:
+            raise _LeaseLostError
+        self.renewed_at = time.monotonic()
+
+    async def _sleep_until(self, target: float) -> None:
+        """Wait for a monotonic moment, renewing the lease on the way."""
+        while (remaining := target - time.monotonic()) > 0:
+            await asyncio.sleep(min(remaining, RENEW_EVERY_SECONDS))
+            if time.monotonic() - self.renewed_at >= RENEW_EVERY_SECONDS:
+                with self._tx() as conn:
+                    self._renew(conn, utcnow())
+
+    # -- the run ----------------------------------------------------------------
+    async def run(self) -> SenderReport:
+        try:
+            async with self.gateway:
+                while (broadcast_id := self._next_broadcast(self.report.broadcasts)) is not None:
+                    self.report.broadcasts.append(broadcast_id)
+                    await self._send_broadcast(broadcast_id)
+        except TelegramUnavailableError as err:
+            self._stop(str(err), hold_back=True)
+        except _StopError as err:
+            self._stop(str(err), hold_back=err.hold_back)
+        except _LeaseLostError:
+            self.report.state = "stopped"
+            self.report.detail = "another sender took over the lease"
+            logger.warning("Lost the send lease; another sender continues")
+        return self.report
+
+    def _stop(self, reason: str, *, hold_back: bool) -> None:
+        self.report.state = "stopped"
+        self.report.detail = reason
+        logger.warning("Sending stopped: %s", reason)
+        if hold_back:
+            with session_scope() as db:
+                db.execute(
+                    update(Broadcast)
+                    .where(Broadcast.status != BroadcastStatus.DONE)
+                    .values(error=reason[:500])
+                )
+
+    def _next_broadcast(self, seen: Sequence[int]) -> int | None:
+        """The oldest unfinished broadcast not yet handled in this run."""
+        with session_scope(readonly=True) as db:
+            return db.exec(
+                select(Broadcast.id)
+                .where(Broadcast.status != BroadcastStatus.DONE, col(Broadcast.id).not_in(seen))
+                .order_by(col(Broadcast.id))
+                .limit(1)
+            ).first()
+
+    async def _send_broadcast(self, broadcast_id: int) -> None:
+        now = utcnow()
+        with session_scope() as db:
+            broadcast = db.get(Broadcast, broadcast_id)
+            if broadcast is None:
+                return
+            broadcast.status = BroadcastStatus.SENDING
+            broadcast.started_at = broadcast.started_at or now
+            broadcast.error = None
+            db.add(broadcast)
+            kind, exam_id, text = broadcast.kind, broadcast.exam_id, broadcast.text
+            channel_pending = broadcast.channel_status == DeliveryStatus.PENDING
+        logger.info("Sending broadcast %s (%s)", broadcast_id, kind)
+        if channel_pending:
+            await self._post_channel(broadcast_id, kind, exam_id, text)
+        while rows := self._pending_rows(broadcast_id, text):
+            for row in rows:
+                await self._deliver(row, kind)
+        self._finish(broadcast_id)
+
+    def _pending_rows(self, broadcast_id: int, default_text: str) -> list[_Row]:
+        with session_scope(readonly=True) as db:
+            result = db.exec(
+                select(
+                    DeliveryRow.id,
+                    DeliveryRow.student_id,
+                    DeliveryRow.chat_id,
+                    DeliveryRow.text,
+                    Student.language_code,
+                    Student.is_reachable,
+                )
+                .join(Student, col(Student.id) == DeliveryRow.student_id)
+                .where(
+                    DeliveryRow.broadcast_id == broadcast_id,
+                    DeliveryRow.status == DeliveryStatus.PENDING,
+                )
+                .order_by(col(DeliveryRow.id))
+                .limit(BATCH_SIZE)
+            ).all()
+        return [
+            _Row(rid, sid, chat, body or default_text, lang, reachable)
+            for rid, sid, chat, body, lang, reachable in result
+        ]
+
+    def _finish(self, broadcast_id: int) -> None:
+        now = utcnow()
+        with session_scope() as db:
+            broadcast = db.get(Broadcast, broadcast_id)
+            open_rows = db.exec(
+                select(func.count())
+                .select_from(DeliveryRow)
+                .where(
+                    DeliveryRow.broadcast_id == broadcast_id,
+                    col(DeliveryRow.status).in_([DeliveryStatus.PENDING, DeliveryStatus.SENDING]),
+                )
+            ).one()
+            channel_open = broadcast is not None and broadcast.channel_status in (
+                DeliveryStatus.PENDING,
+                DeliveryStatus.SENDING,
+            )
+            if broadcast is None or open_rows or channel_open:
+                return
+            broadcast.status = BroadcastStatus.DONE
+            broadcast.finished_at = now
+            broadcast.error = None
+            db.add(broadcast)
+        logger.info("Broadcast %s finished", broadcast_id)
+
+    def _button(self, language: str) -> Button | None:
+        url = settings.webapp_url
+        if not url.startswith("https://"):
+            return None  # Telegram accepts only HTTPS Mini App URLs
+        return Button(messages.text(Text.OPEN_APP, language), url, web_app=True)
+
+    # -- one delivery -----------------------------------------------------------
+    def _skip_unreachable(self, row: _Row) -> None:
+        with session_scope() as db:
+            db.execute(
+                update(DeliveryRow)
+                .where(col(DeliveryRow.id) == row.id, DeliveryRow.status == DeliveryStatus.PENDING)
+                .values(
+                    status=DeliveryStatus.BLOCKED,
+                    error="Not sent: the student blocked the bot or left Telegram earlier.",
+                    updated_at=utcnow(),
+                )
+            )
+        self.report.skipped += 1
+        self.report.blocked += 1
+
+    def _next_slot_wall(self, now: datetime) -> datetime:
+        """Wall-clock time of the slot after the one about to be used (kept in the lease row)."""
+        ahead = max(0.0, self.next_send - time.monotonic())
+        return now + timedelta(seconds=ahead + self.interval)
+
+    async def _send_slot(self) -> None:
+        """Wait for the send slot and take it: request starts are ≥ 1/rate apart."""
+        await self._sleep_until(self.next_send)
+        self.next_send = time.monotonic() + self.interval
+
+    def _claim(self, row: _Row) -> int | None:
+        """Mark the row `sending` (renewing the lease); its attempts, or None if not pending."""
+        now = utcnow()
+        with self._tx() as conn:
+            self._renew(conn, now, next_send_at=self._next_slot_wall(now))
+            return conn.execute(
+                update(DeliveryRow)
+                .where(col(DeliveryRow.id) == row.id, DeliveryRow.status == DeliveryStatus.PENDING)
+                .values(
+                    status=DeliveryStatus.SENDING,
+                    attempts=DeliveryRow.attempts + 1,
+                    updated_at=now,
+                )
+                .returning(col(DeliveryRow.attempts))
+            ).scalar()
+
+    async def _deliver(self, row: _Row, kind: str) -> None:
+        if not row.is_reachable:
+            self._skip_unreachable(row)
+            return
+        # Claim just ahead of the slot (so the claim's commit does not stretch the spacing),
+        # never during a long wait (a crash then would leave an unsent row in doubt).
+        await self._sleep_until(self.next_send - CLAIM_LEAD_SECONDS)
+        attempts = self._claim(row)
+        if attempts is None:
+            return  # changed under us (should not happen while we hold the lease)
+        await self._send_slot()
+        result = await self.gateway.send_message(
+            row.chat_id, row.text, button=self._button(row.language)
+        )
+        self._record(row, result, attempts)
+        await self._after(result)
+
+    def _record(self, row: _Row, result: SendResult, attempts: int) -> None:
+        """Write one outcome right after the answer (or the timeout)."""
+        now = utcnow()
+        values: dict[str, Any] = {"updated_at": now, "error": result.error}
+        outcome = result.outcome
+        with self._tx(durable=False) as db:
+            if outcome == Outcome.SENT:
+                values |= {"status": DeliveryStatus.SENT, "message_id": result.message_id}
+                values |= {"sent_at": now, "error": None}
+                self.report.sent += 1
+            elif outcome == Outcome.BLOCKED:
+                values["status"] = DeliveryStatus.BLOCKED
+                db.execute(
+                    update(Student)
+                    .where(col(Student.id) == row.student_id)
+                    .values(is_reachable=False, unreachable_reason=result.error, updated_at=now)
+                )
+                self.report.blocked += 1
+            elif outcome == Outcome.BAD_REQUEST:
+                values["status"] = DeliveryStatus.FAILED
+                self.report.failed += 1
+            elif outcome == Outcome.UNKNOWN:
+                values["status"] = DeliveryStatus.UNKNOWN
+                self.report.unknown += 1
+            elif outcome == Outcome.NETWORK_ERROR and attempts >= MAX_NETWORK_ATTEMPTS:
+                values["status"] = DeliveryStatus.FAILED
+                values["error"] = f"Gave up after {attempts} attempts: {result.error}"
+                self.report.failed += 1
+            else:  # RETRY_AFTER, NETWORK_ERROR, INVALID_TOKEN: provably not delivered
+                values["status"] = DeliveryStatus.PENDING
+                self.report.retried += 1
+            if outcome == Outcome.RETRY_AFTER:
+                self._renew(db, now, next_send_at=now + timedelta(seconds=result.retry_after))
+            db.execute(
+                update(DeliveryRow)
+                .where(
+                    col(DeliveryRow.id) == row.id,
+                    col(DeliveryRow.status).in_([DeliveryStatus.SENDING, DeliveryStatus.UNKNOWN]),
+                )
+                .values(**values)
+            )
+
+    async def _after(self, result: SendResult) -> None:
+        """Wait or stop as the outcome demands."""
+        if result.outcome == Outcome.RETRY_AFTER:
+            logger.info("Telegram asked to wait %.0f s (429)", result.retry_after)
+            self.next_send = max(self.next_send, time.monotonic() + result.retry_after)
+            return
+        if result.outcome == Outcome.INVALID_TOKEN:
+            raise _StopError(
+                f"Telegram refused the bot token ({result.error}); check TELEGRAM_BOT_TOKEN."
+            )
+        if result.outcome != Outcome.NETWORK_ERROR:
+            self.network_streak = 0
+            return
+        self.network_streak += 1
+        if self.network_streak >= STOP_AFTER_NETWORK_ERRORS:
+            raise _StopError(
+                f"Telegram is unreachable ({result.error}); sending resumes automatically."
+            )
+        backoff = min(BACKOFF_FIRST_SECONDS * 2 ** (self.network_streak - 1), BACKOFF_MAX_SECONDS)
+        logger.info("Network error (%s); retrying in %.1f s", result.error, backoff)
+        self.next_send = max(self.next_send, time.monotonic() + backoff)
+
+    # -- the channel post ---------------------------------------------------------
+    async def _post_channel(
+        self, broadcast_id: int, kind: str, exam_id: int | None, text: str
+    ) -> None:
+        channel = settings.telegram_channel_id
+        link = None
+        if kind in _EXAM_KINDS and exam_id is not None:
+            username = settings.telegram_bot_username or self.gateway.bot_username
+            link = Button(
+                messages.text(Text.CHANNEL_BUTTON, messages.DEFAULT_LANGUAGE),
+                mini_app_link(username, f"exam{exam_id}"),
+                web_app=False,
+            )
+        attempts = 0
+        while True:
+            if not channel:
+                self._set_channel(broadcast_id, DeliveryStatus.FAILED, "No TELEGRAM_CHANNEL_ID.")
+                return
+            await self._sleep_until(self.next_send - CLAIM_LEAD_SECONDS)
+            now = utcnow()
+            with session_scope() as db:
+                self._renew(db, now, next_send_at=self._next_slot_wall(now))
+                claimed = db.execute(
+                    update(Broadcast)
+                    .where(
+                        col(Broadcast.id) == broadcast_id,
+                        Broadcast.channel_status == DeliveryStatus.PENDING,
+                    )
+                    .values(channel_status=DeliveryStatus.SENDING)
+                ).rowcount
+            if not claimed:
+                return
+            await self._send_slot()
+            attempts += 1
+            result = await self.gateway.post_to_channel(channel, text, link=link)
+            status = {
+                Outcome.SENT: DeliveryStatus.SENT,
+                Outcome.UNKNOWN: DeliveryStatus.UNKNOWN,
+                Outcome.BLOCKED: DeliveryStatus.FAILED,
+                Outcome.BAD_REQUEST: DeliveryStatus.FAILED,
+            }.get(result.outcome, DeliveryStatus.PENDING)
+            if status == DeliveryStatus.PENDING and attempts >= MAX_NETWORK_ATTEMPTS:
+                status = DeliveryStatus.FAILED
+            self._set_channel(broadcast_id, status, result.error, message_id=result.message_id)
+            if result.outcome == Outcome.RETRY_AFTER:
+                with session_scope() as db:
+                    now = utcnow()
+                    self._renew(db, now, next_send_at=now + timedelta(seconds=result.retry_after))
+            await self._after(result)
+            if status != DeliveryStatus.PENDING:
+                return
+
+    def _set_channel(
+        self,
+        broadcast_id: int,
+        status: str,
+        error: str | None,
+        *,
+        message_id: int | None = None,
+    ) -> None:
+        with session_scope() as db:
+            db.execute(
+                update(Broadcast)
+                .where(col(Broadcast.id) == broadcast_id)
+                .values(
+                    channel_status=status,
+                    channel_error=error,
+                    channel_message_id=message_id,
+                )
+            )
+
+
+def deliver_pending(
+    *,
+    gateway_factory: Callable[[], TelegramGateway] | None = None,
+    rate: float | None = None,
+) -> SenderReport:
+    """Send everything pending, as the one sender for this bot token (blocking).
+
+    Returns at once with state `busy` when another live sender holds the
+    lease (it will send this too), `disabled` without a token. Safe to call
+    any number of times from anywhere: a worker, the CLI, a test.
+    """
+    token = settings.telegram_bot_token
+    if not token:
+        return SenderReport(state="disabled", detail=NOT_CONFIGURED)
+    factory = gateway_factory or gateway_from_settings
+    rate = rate or settings.telegram_messages_per_second
+    total = SenderReport(state="finished")
+    while True:
+        sender = _Sender(factory(), token=token, rate=rate)
+        if not sender.acquire():
+            return total if total.broadcasts else SenderReport(state="busy")
+        try:
+            report = asyncio.run(sender.run())
+        finally:
+            sender.close()
+            try:
+                sender.release()
+            except Exception:  # a lost database must not hide the error that got us here
+                logger.exception("Could not release the send lease; it expires by itself")
+        _merge(total, report)
+        if report.state != "finished":
+            return total
+        # A broadcast created while we were releasing found the lease taken: look again.
+        with session_scope(readonly=True) as db:
+            if not has_pending_work(db, exclude=total.broadcasts):
+                return total
+
+
+def _merge(total: SenderReport, part: SenderReport) -> None:
+    total.state = part.state
+    total.detail = part.detail
+    for name in ("sent", "blocked", "failed", "unknown", "retried", "skipped"):
+        setattr(total, name, getattr(total, name) + getattr(part, name))
+    total.broadcasts += [b for b in part.broadcasts if b not in total.broadcasts]
