@@ -106,6 +106,68 @@ def _worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bot(args: argparse.Namespace) -> int:
+    from mockexam import bot
+
+    bot.main(
+        webhook_url=args.webhook_url,
+        listen=args.listen,
+        port=args.port,
+        secret_token=os.environ.get("TELEGRAM_WEBHOOK_SECRET"),
+    )
+    return 0
+
+
+def _deliver(broadcast_id: int, *, here: bool) -> int:
+    """Send now in this process (`--here`) or hand the broadcast to the worker."""
+    from mockexam.db import session_scope
+    from mockexam.services import broadcasts
+
+    if not settings.telegram_enabled:
+        print(broadcasts.NOT_CONFIGURED)
+        return 0
+    if here:
+        print(broadcasts.deliver_pending().describe())
+    else:
+        from mockexam.tasks_telegram import start_delivery
+
+        start_delivery()
+        print("Queued: the worker (python -m mockexam worker) is sending it.")
+    with session_scope(readonly=True) as db:
+        print(broadcasts.broadcast_progress(db, broadcast_id).describe())
+    return 0
+
+
+def _broadcast(args: argparse.Namespace) -> int:
+    from mockexam.db import session_scope
+    from mockexam.services import broadcasts
+
+    with session_scope() as db:
+        created = broadcasts.send_custom_broadcast(db, text=args.text, channel_post=args.channel)
+    channel = " and the channel" if created.channel_post else ""
+    print(f"Broadcast {created.broadcast_id} created for {created.total} student(s){channel}.")
+    return _deliver(created.broadcast_id, here=args.here)
+
+
+def _notify(args: argparse.Namespace) -> int:
+    from mockexam.db import session_scope
+    from mockexam.services import broadcasts
+
+    notify = {
+        "new": broadcasts.notify_new_exam,
+        "open": broadcasts.notify_exam_open,
+        "results": broadcasts.notify_results_ready,
+    }[args.kind]
+    with session_scope() as db:
+        created = notify(db, args.exam_id)
+    if not created.created:
+        print(f"This notification already exists (broadcast {created.broadcast_id}).")
+    else:
+        channel = " and the channel" if created.channel_post else ""
+        print(f"Broadcast {created.broadcast_id} created for {created.total} student(s){channel}.")
+    return _deliver(created.broadcast_id, here=args.here)
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m mockexam", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -143,6 +205,18 @@ def _build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="for extra consumers: leave the periodic sweep to one consumer",
     )
+    p = add("bot", _bot, "Run the Telegram bot (long polling; a webhook with --webhook-url).")
+    p.add_argument("--webhook-url", help="public HTTPS URL Telegram posts updates to")
+    p.add_argument("--listen", default="0.0.0.0", help="webhook: address to listen on")
+    p.add_argument("--port", type=int, default=8443, help="webhook: port to listen on")
+    p = add("broadcast", _broadcast, "Send a message to every reachable student.")
+    p.add_argument("--text", required=True, help="the message (plain text, at most 4096 chars)")
+    p.add_argument("--channel", action="store_true", help="also post it to the channel")
+    p.add_argument("--here", action="store_true", help="send from this process, not the worker")
+    p = add("notify", _notify, "Notify students about an exam (new, opens, results ready).")
+    p.add_argument("exam_id", type=int)
+    p.add_argument("--kind", choices=("new", "open", "results"), default="new")
+    p.add_argument("--here", action="store_true", help="send from this process, not the worker")
     return parser
 
 
