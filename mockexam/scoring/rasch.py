@@ -785,6 +785,15 @@ def _odds_factors(beta: FloatArray, dtype: type[np.floating]) -> npt.NDArray[np.
     return np.exp(np.clip(beta, -_EXP_LIMIT, _EXP_LIMIT)).astype(dtype)
 
 
+def _masked_odds(
+    odds_item: npt.NDArray[np.floating], given: npt.NDArray[np.floating]
+) -> npt.NDArray[np.floating]:
+    """e^β_i where the item was given (given = 1), +inf where not (given = 0): then
+    P = 1/(1 + odds·e^−θ) is exactly 0 there. (A division beats np.where 4×.)"""
+    with np.errstate(divide="ignore"):
+        return odds_item / given
+
+
 def _person_factors(theta: FloatArray, dtype: type[np.floating]) -> npt.NDArray[np.floating]:
     return np.exp(np.clip(-theta, -_EXP_LIMIT, _EXP_LIMIT)).astype(dtype)
 
@@ -795,7 +804,7 @@ def _solve_mle(
     """Newton on r − Σ_i P_i(θ) = 0 with information I = Σ P(1 − P), in float32 (θ to
     about 1e-6 logits), steps clipped to ±1 logit; returns θ and SE = 1/sqrt(I)."""
     theta = theta.copy()
-    odds = np.where(mask, odds_item, np.float32(np.inf))  # P = 0 where not administered
+    odds = _masked_odds(odds_item, mask.astype(np.float32))  # P = 0 where not administered
     p = np.empty_like(odds)
     p2 = np.empty_like(odds)
     ones = np.ones(mask.shape[1], dtype=np.float32)
@@ -892,19 +901,19 @@ def _fit_statistics(
         given = mask.astype(dtype)
         right = patterns.right[lo:hi].astype(dtype, copy=False)
         tb, kb, cb, kcb = t[lo:hi], keep_g[lo:hi], count[lo:hi], kc[lo:hi]
-        p = np.where(mask, odds_item, dtype(np.inf))
+        p = _masked_odds(odds_item, given)
         p *= tb.astype(dtype)[:, None]
         p += 1.0
         np.reciprocal(p, out=p)  # P, 0 where not administered
-        powers = np.empty((hi - lo, 3, n_items), dtype=dtype)  # P², W, W²
-        np.multiply(p, p, out=powers[:, 0])
-        np.subtract(p, powers[:, 0], out=powers[:, 1])
-        np.multiply(powers[:, 1], powers[:, 1], out=powers[:, 2])
+        powers = np.empty((3, hi - lo, n_items), dtype=dtype)  # P², W, W²
+        np.multiply(p, p, out=powers[0])
+        np.subtract(p, powers[0], out=powers[1])
+        np.multiply(powers[1], powers[1], out=powers[2])
         rp = right * p
         # over groups, for the items
         r3 = np.stack([kb * tb, kb / tb, kb]).astype(dtype) @ right
         g3 = np.stack([kcb / tb, kcb * tb, kcb]).astype(dtype) @ given
-        p3 = (kcb.astype(dtype) @ powers.reshape(hi - lo, -1)).reshape(3, n_items)
+        p3 = np.matmul(kcb.astype(dtype), powers)
         items[0] += u * r3[0]
         items[1] += (g3[0] - r3[1]) / u
         items[2] += r3[2] - 2.0 * (kb.astype(dtype) @ rp) + p3[0]
@@ -914,7 +923,7 @@ def _fit_statistics(
         items[6] += p3[1] - 4.0 * p3[2]
         # over items, for the groups
         rv, gv = right @ by_item, given @ by_item
-        pv = (powers.reshape(-1, n_items) @ by_item[:, 0]).reshape(hi - lo, 3)
+        pv = (powers.reshape(-1, n_items) @ by_item[:, 0]).reshape(3, hi - lo).T
         groups[0, lo:hi] = tb * rv[:, 1]
         groups[1, lo:hi] = (cb * gv[:, 2] - rv[:, 2]) / tb
         groups[2, lo:hi] = rv[:, 0] - 2.0 * (rp @ by_item[:, 0]) + cb * pv[:, 0]
@@ -941,7 +950,7 @@ def _fit_statistics(
         g = inv[who]
         at = np.searchsorted(multi, g)
         mean_right = patterns.right[multi] / count[multi, None]
-        p = np.where(np.take(patterns.mask, multi, axis=0), odds_item, dtype(np.inf))
+        p = _masked_odds(odds_item, np.take(patterns.mask, multi, axis=0).astype(dtype))
         p *= t[multi].astype(dtype)[:, None]
         p += 1.0
         np.reciprocal(p, out=p)
