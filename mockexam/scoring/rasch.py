@@ -666,7 +666,8 @@ def _e_step(
     n_groups = design.shape[0]
     rhs[:, :k] = -np.logaddexp(0.0, nodes[:, None] - beta[None, :])
     rhs[:, k + 1] = nodes
-    centred = (nodes - nodes.mean()).astype(np.float32)
+    centred = nodes - nodes.mean()
+    moments = np.stack([np.ones_like(centred), centred, centred**2]).astype(np.float32)
     expected = np.zeros((nodes.size, k + 1))
     extra_counts = np.zeros((nodes.size, extra.shape[1]))
     log_likelihood = 0.0
@@ -681,10 +682,10 @@ def _e_step(
         # exp(−80) is still a normal float32: subnormals would slow the products 50×.
         np.maximum(post, -80.0, out=post)
         np.exp(post, out=post)
-        norm = post.sum(axis=0)
+        norm, mean, square = moments @ post
+        mean /= norm
         log_likelihood += float(w @ top) + float(w @ np.log(norm))
-        mean = (centred @ post) / norm
-        group_var[lo : lo + _BLOCK] = (centred**2 @ post) / norm - mean**2
+        group_var[lo : lo + _BLOCK] = square / norm - mean**2
         group_mean[lo : lo + _BLOCK] = mean + nodes.mean()
         post *= w / norm
         expected += post @ block[:, : k + 1]
@@ -802,33 +803,38 @@ def _solve_mle(
     mask: BoolArray, odds_item: npt.NDArray[np.float32], score: FloatArray, theta: FloatArray
 ) -> tuple[FloatArray, FloatArray]:
     """Newton on r − Σ_i P_i(θ) = 0 with information I = Σ P(1 − P), in float32 (θ to
-    about 1e-6 logits), steps clipped to ±1 logit; returns θ and SE = 1/sqrt(I)."""
+    about 2e-6 logits), steps clipped to ±1 logit; rows that have converged drop out.
+    Returns θ and SE = 1/sqrt(I) at the final θ."""
     theta = theta.copy()
     odds = _masked_odds(odds_item, mask.astype(np.float32))  # P = 0 where not administered
-    p = np.empty_like(odds)
-    p2 = np.empty_like(odds)
     ones = np.ones(mask.shape[1], dtype=np.float32)
 
-    def expected_and_information(rows: slice | IntArray) -> tuple[FloatArray, FloatArray]:
-        out, out2 = p[rows], p2[rows]
-        np.multiply(odds[rows], _person_factors(theta[rows], np.float32)[:, None], out=out)
-        out += 1.0
-        np.reciprocal(out, out=out)  # P = 1/(1 + e^(β − θ))
-        np.multiply(out, out, out=out2)
-        expected = (out @ ones).astype(np.float64)
-        return expected, np.maximum(expected - (out2 @ ones), 1e-12)  # Σ P(1 − P)
+    def expected_and_information(rows: IntArray | None) -> tuple[FloatArray, FloatArray]:
+        sub = odds if rows is None else odds[rows]
+        at = theta if rows is None else theta[rows]
+        p = sub * _person_factors(at, np.float32)[:, None]
+        p += 1.0
+        np.reciprocal(p, out=p)  # P = 1/(1 + e^(β − θ))
+        expected = (p @ ones).astype(np.float64)
+        np.multiply(p, p, out=p)
+        return expected, np.maximum(expected - (p @ ones), 1e-12)  # Σ P(1 − P)
 
-    step = np.zeros(theta.size)
     info = np.ones(theta.size)
+    last_step = np.zeros(theta.size)
+    active: IntArray | None = None  # None: every row
     for _ in range(100):
-        expected, info = expected_and_information(slice(None))
-        step = np.clip((score - expected) / info, -_MAX_STEP, _MAX_STEP)
-        theta += step
-        # Newton halves the square of the error: after a step below _NEWTON_DONE the
-        # error is under 2e-6, about the float32 noise, so stop there.
-        if np.max(np.abs(step)) < _NEWTON_DONE:
+        expected, information = expected_and_information(active)
+        rows = slice(None) if active is None else active
+        step = np.clip((score[rows] - expected) / information, -_MAX_STEP, _MAX_STEP)
+        theta[rows] += step
+        info[rows], last_step[rows] = information, step
+        # Newton squares the error: after a step below _NEWTON_DONE the error is under
+        # 2e-6, about the float32 noise, so the row is done.
+        going = np.abs(step) >= _NEWTON_DONE
+        if not going.any():
             break
-    moved = np.flatnonzero(np.abs(step) > 1e-6)  # information at the final θ for these
+        active = np.flatnonzero(going) if active is None else active[going]
+    moved = np.flatnonzero(np.abs(last_step) > 1e-6)  # information at the final θ
     if moved.size:
         info[moved] = expected_and_information(moved)[1]
     return theta, 1.0 / np.sqrt(info)
