@@ -160,7 +160,7 @@ def calibrate(
         raise ValidationError(f"Person row {row} has no administered item (all NaN).")
 
     item_n = np.count_nonzero(mask, axis=0).astype(np.int64)
-    item_score = np.rint(patterns.count.astype(np.float32) @ patterns.right).astype(np.int64)
+    item_score = np.rint(patterns.right.sum(axis=0, dtype=np.float64)).astype(np.int64)
     administered = item_n > 0
     extreme_items = administered & ((item_score == 0) | (item_score == item_n))
     estimable = administered & ~extreme_items
