@@ -59,7 +59,7 @@ def centred(values: np.ndarray) -> np.ndarray:
 )
 def test_calibrate_beta_rmse_within_10pc_of_asymptotic_bound(mean, sd, missing):
     # One replication's RMSE over 55 items scatters by ~10 % on its own, so pool ten.
-    squared_errors, bounds, slopes = [], [], []
+    squared_errors, bounds, slopes, variances = [], [], [], []
     for replication in range(10):
         rng = np.random.default_rng([2024, replication, int(missing * 100), int(sd * 10)])
         x, theta, beta = simulate(10_000, rng, mean=mean, sd=sd, missing=missing)
@@ -69,8 +69,11 @@ def test_calibrate_beta_rmse_within_10pc_of_asymptotic_bound(mean, sd, missing):
         squared_errors.append(np.mean(error**2))
         bounds.append(asymptotic_bound(x, theta, beta) ** 2)
         slopes.append(np.polyfit(centred(beta), centred(result.beta), 1)[0])
+        variances.append(np.mean(result.beta_se**2))
     ratio = math.sqrt(np.mean(squared_errors) / np.mean(bounds))
     assert 0.9 <= ratio <= 1.1, ratio
+    # The reported SEs describe the actual errors.
+    assert 0.9 <= math.sqrt(np.mean(variances) / np.mean(squared_errors)) <= 1.15
     assert 0.97 <= np.mean(slopes) <= 1.03
     assert min(slopes) >= 0.95 and max(slopes) <= 1.05
 
