@@ -41,6 +41,38 @@ def start_delivery() -> bool:
     return True
 
 
+def notify_exam(
+    exam_id: int, *, kind: str = "new", admin_id: int | None = None
+) -> broadcasts.CreatedBroadcast:
+    """Create one exam notification (once per exam and kind) and start sending it.
+
+    `kind`: "new" (DM + channel post), "open" (reminder) or "results". For
+    the admin UI's Notify button: commits before enqueueing, so the worker
+    always finds the rows.
+    """
+    create = {
+        "new": broadcasts.notify_new_exam,
+        "open": broadcasts.notify_exam_open,
+        "results": broadcasts.notify_results_ready,
+    }[kind]
+    with session_scope() as db:
+        created = create(db, exam_id, admin_id=admin_id)
+    start_delivery()
+    return created
+
+
+def send_text(
+    text: str, *, admin_id: int | None = None, channel_post: bool = False
+) -> broadcasts.CreatedBroadcast:
+    """An admin's message to every reachable student: create it, commit, start sending."""
+    with session_scope() as db:
+        created = broadcasts.send_custom_broadcast(
+            db, text=text, admin_id=admin_id, channel_post=channel_post
+        )
+    start_delivery()
+    return created
+
+
 def telegram_sweep() -> dict[str, int]:
     """The sweep's part: due notifications (exam opened, results released) and stalled sends.
 

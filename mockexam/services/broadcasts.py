@@ -13,9 +13,10 @@ students reachable when it is created. Rules the sender keeps (spec §6):
 - One sender per bot token: a lease row (`TelegramSender`) renewed with
   every claim; a killed sender's lease expires (at once when its process is
   gone from this host), so it can never block sending for long.
-- The rate (`TELEGRAM_MESSAGES_PER_SECOND`) is never exceeded: sends are
-  spaced at least 1/rate apart, and the earliest moment of the next send —
-  including a 429's `retry_after` — lives in the lease row, so a restarted
+- The rate (`TELEGRAM_MESSAGES_PER_SECOND`) is never exceeded: sends follow
+  a schedule 1/(rate × 0.98) apart, and a hard cap allows at most `rate`
+  request starts in any one second whatever the schedule does. The next
+  slot — or a 429's `retry_after` — lives in the lease row, so a restarted
   or new sender keeps to it too.
 - 403 marks the student unreachable; unreachable students are skipped
   without a request and left out of later broadcasts.
@@ -35,6 +36,7 @@ import os
 import socket
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -81,6 +83,8 @@ LEASE_SECONDS = 60.0  # longer than one request can take (connect + write + read
 RENEW_EVERY_SECONDS = 5.0  # while waiting (429, backoff), the lease is renewed this often
 RATE_MARGIN = 0.98  # spacing = 1 / (rate × margin): network jitter never tips it over
 CLAIM_LEAD_SECONDS = 0.02  # a row is claimed this long before its send slot, not earlier
+CATCH_UP_SECONDS = 0.1  # a late send may pull the next ones this much closer (never past the cap)
+WINDOW_SAFETY_SECONDS = 0.03  # the hard cap's window is this much longer than it has to be
 MAX_NETWORK_ATTEMPTS = 5  # a row that failed to go out this many times is `failed`
 STOP_AFTER_NETWORK_ERRORS = 6  # consecutive failures: Telegram is unreachable, stop the run
 BACKOFF_FIRST_SECONDS = 0.5
@@ -516,12 +520,14 @@ def _progress(broadcast: Broadcast, counts: dict, now: datetime) -> BroadcastPro
         span = min(RATE_WINDOW_SECONDS, max((now - broadcast.started_at).total_seconds(), 1.0))
         rate = counts["recent"] / span
     left = pending + sending
+    # Another process (the worker) may hold the token even if this one does not:
+    # visible progress means it is being sent.
+    idle_without_token = not settings.telegram_enabled and rate == 0
     eta = None
-    if left and settings.telegram_enabled:
-        per_second = rate if rate > 0 else settings.telegram_messages_per_second
-        eta = left / per_second
+    if left and not idle_without_token:
+        eta = left / (rate if rate > 0 else settings.telegram_messages_per_second)
     notice = None
-    if broadcast.status != BroadcastStatus.DONE and not settings.telegram_enabled:
+    if broadcast.status != BroadcastStatus.DONE and idle_without_token:
         notice = NOT_CONFIGURED
     elif broadcast.error and broadcast.status != BroadcastStatus.DONE:
         notice = broadcast.error
@@ -648,6 +654,36 @@ def sender_is_active(session: Session, *, token: str | None = None) -> bool:
     return _lease_is_live(session.get(TelegramSender, sender_key(token)), utcnow())
 
 
+OUTDATED = "Not sent: the exam's window closed before this message could go out."
+
+
+def _is_outdated(session: Session, broadcast: Broadcast, now: datetime) -> bool:
+    """An exam announcement or reminder whose exam has closed (e.g. after a long outage)."""
+    if broadcast.kind not in (BroadcastKind.NEW_EXAM, BroadcastKind.EXAM_OPEN):
+        return False
+    exam = session.get(Exam, broadcast.exam_id) if broadcast.exam_id is not None else None
+    return exam is None or exam.status != ExamStatus.PUBLISHED or exam.window_end <= now
+
+
+def _drop_outdated(session: Session, broadcast: Broadcast, now: datetime) -> None:
+    """Finish an outdated broadcast without sending: its unsent rows fail with the reason."""
+    session.execute(
+        update(DeliveryRow)
+        .where(
+            DeliveryRow.broadcast_id == broadcast.id,
+            DeliveryRow.status == DeliveryStatus.PENDING,
+        )
+        .values(status=DeliveryStatus.FAILED, error=OUTDATED, updated_at=now)
+    )
+    if broadcast.channel_status == DeliveryStatus.PENDING:
+        broadcast.channel_status = DeliveryStatus.FAILED
+        broadcast.channel_error = OUTDATED
+    broadcast.status = BroadcastStatus.DONE
+    broadcast.finished_at = now
+    broadcast.error = None
+    session.add(broadcast)
+
+
 class _LeaseLostError(Exception):
     """Another sender took over (our lease expired): stop at once."""
 
@@ -705,7 +741,13 @@ class _Sender:
         self.key = sender_key(token)
         self.holder = _holder_name()
         self.interval = 1.0 / (rate * RATE_MARGIN)
-        self.next_send = time.monotonic()  # earliest monotonic time of the next request
+        # Pacing: sends follow a schedule 1/(rate × margin) apart (a send that woke late
+        # lets the next ones catch up a little), and a hard cap holds whatever happens:
+        # at most `burst` request starts within any `burst / rate` seconds.
+        self.next_send = time.monotonic()  # the schedule's next slot (monotonic)
+        self.burst = max(1, int(rate))
+        self.cap_window = self.burst / rate + WINDOW_SAFETY_SECONDS
+        self.recent: deque[float] = deque(maxlen=self.burst)  # the last request starts
         self.renewed_at = 0.0
         self.network_streak = 0
         self.report = SenderReport(state="finished")
@@ -859,6 +901,10 @@ class _Sender:
             broadcast = db.get(Broadcast, broadcast_id)
             if broadcast is None:
                 return
+            if _is_outdated(db, broadcast, now):
+                _drop_outdated(db, broadcast, now)
+                logger.info("Broadcast %s is outdated (its exam closed); not sent", broadcast_id)
+                return
             broadcast.status = BroadcastStatus.SENDING
             broadcast.started_at = broadcast.started_at or now
             broadcast.error = None
@@ -942,15 +988,24 @@ class _Sender:
         self.report.skipped += 1
         self.report.blocked += 1
 
+    def _earliest_send(self) -> float:
+        """The next slot, or later if the cap (`burst` starts per window) demands it."""
+        earliest = self.next_send
+        if len(self.recent) == self.burst:
+            earliest = max(earliest, self.recent[0] + self.cap_window)
+        return earliest
+
     def _next_slot_wall(self, now: datetime) -> datetime:
         """Wall-clock time of the slot after the one about to be used (kept in the lease row)."""
-        ahead = max(0.0, self.next_send - time.monotonic())
+        ahead = max(0.0, self._earliest_send() - time.monotonic())
         return now + timedelta(seconds=ahead + self.interval)
 
     async def _send_slot(self) -> None:
-        """Wait for the send slot and take it: request starts are ≥ 1/rate apart."""
-        await self._sleep_until(self.next_send)
-        self.next_send = time.monotonic() + self.interval
+        """Wait for the send slot and take it."""
+        await self._sleep_until(self._earliest_send())
+        started = time.monotonic()
+        self.recent.append(started)
+        self.next_send = max(self.next_send + self.interval, started - CATCH_UP_SECONDS)
 
     def _claim(self, row: _Row) -> int | None:
         """Mark the row `sending` (renewing the lease); its attempts, or None if not pending."""
@@ -974,7 +1029,7 @@ class _Sender:
             return
         # Claim just ahead of the slot (so the claim's commit does not stretch the spacing),
         # never during a long wait (a crash then would leave an unsent row in doubt).
-        await self._sleep_until(self.next_send - CLAIM_LEAD_SECONDS)
+        await self._sleep_until(self._earliest_send() - CLAIM_LEAD_SECONDS)
         attempts = self._claim(row)
         if attempts is None:
             return  # changed under us (should not happen while we hold the lease)
@@ -1067,7 +1122,7 @@ class _Sender:
             if not channel:
                 self._set_channel(broadcast_id, DeliveryStatus.FAILED, "No TELEGRAM_CHANNEL_ID.")
                 return
-            await self._sleep_until(self.next_send - CLAIM_LEAD_SECONDS)
+            await self._sleep_until(self._earliest_send() - CLAIM_LEAD_SECONDS)
             now = utcnow()
             with session_scope() as db:
                 self._renew(db, now, next_send_at=self._next_slot_wall(now))

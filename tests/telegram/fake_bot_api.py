@@ -22,8 +22,10 @@ import socket
 import threading
 import time
 from collections import Counter, deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from multiprocessing.managers import BaseManager
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -94,6 +96,10 @@ class FakeBotAPI:
         self._thread.start()
         return self
 
+    def launch(self) -> None:
+        """`start()` without the return value (a process proxy cannot send the object back)."""
+        self.start()
+
     def stop(self) -> None:
         """Stop like a server going down: no new connections, open ones closed."""
         with self._lock:
@@ -128,7 +134,7 @@ class FakeBotAPI:
         return self._state.username
 
     # ---- controls (set before or during a test) --------------------------------
-    def configure(self, **controls: Any) -> FakeBotAPI:
+    def configure(self, **controls: Any) -> None:
         """Set behaviour: blocked, deactivated, bad_chats, slow_chats, drop_chats,
         error_chats (always 502), retry_every, retry_after, server_error_every,
         rate_limit, latency."""
@@ -137,7 +143,6 @@ class FakeBotAPI:
                 if not hasattr(self._state, name) or name in {"messages", "calls", "window"}:
                     raise AttributeError(f"unknown control {name!r}")
                 setattr(self._state, name, value)
-        return self
 
     # ---- what happened ------------------------------------------------------------
     @property
@@ -173,6 +178,22 @@ class FakeBotAPI:
     @property
     def send_requests(self) -> int:
         return self._state.send_requests
+
+    def message_times(self) -> list[float]:
+        """Arrival times (time.monotonic of the fake's process) of the delivered messages."""
+        return sorted(m.at for m in self.messages)
+
+    def stats(self) -> dict[str, Any]:
+        """Counters in one call (handy through a process proxy)."""
+        return {
+            "token": self.token,
+            "base_url": self.base_url,
+            "username": self.username,
+            "messages": self.message_count(),
+            "send_requests": self.send_requests,
+            "too_many_requests": self.too_many_requests,
+            "rate_limit_hits": self.rate_limit_hits,
+        }
 
     def max_in_any_second(self) -> int:
         """The most messages delivered within any 1-second window."""
@@ -300,6 +321,48 @@ class FakeBotAPI:
 
     def _api_getwebhookinfo(self, _params: dict[str, Any]) -> tuple[int, dict, float]:
         return 200, _ok({"url": "", "has_custom_certificate": False, "pending_update_count": 0}), 0
+
+
+class _FakeManager(BaseManager):
+    pass
+
+
+_FakeManager.register(
+    "FakeBotAPI",
+    FakeBotAPI,
+    exposed=(
+        "launch",
+        "stop",
+        "configure",
+        "stats",
+        "message_count",
+        "message_times",
+        "counts_by_chat",
+        "duplicates",
+        "max_in_any_second",
+        "push_update",
+    ),
+)
+
+
+@contextlib.contextmanager
+def fake_bot_api_process(**kwargs: Any) -> Iterator[Any]:
+    """The fake in a process of its own (no GIL shared with the caller), as a proxy.
+
+    For benchmarks: arrival times are then measured without the caller's
+    Python work in the way. Properties are read through `stats()`.
+    """
+    manager = _FakeManager()
+    manager.start()
+    try:
+        fake = manager.FakeBotAPI(**kwargs)
+        fake.launch()
+        try:
+            yield fake
+        finally:
+            fake.stop()
+    finally:
+        manager.shutdown()
 
 
 def _ok(result: Any) -> dict[str, Any]:

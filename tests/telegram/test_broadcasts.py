@@ -24,6 +24,7 @@ from mockexam.models import (
     BroadcastStatus,
     Delivery,
     DeliveryStatus,
+    Exam,
     Student,
     TelegramSender,
 )
@@ -214,10 +215,32 @@ def test_notify_new_exam_texts_in_each_language_with_button_and_one_channel_post
     assert progress.channel_status == DeliveryStatus.SENT and progress.is_done
 
 
+def test_announcements_whose_exam_closed_meanwhile_are_not_sent(db, telegram):
+    make_student(db, telegram_id=311)
+    exam = make_exam(db, start=utcnow() - timedelta(minutes=5))
+    db.commit()
+    created = broadcasts.notify_exam_open(db, exam.id)
+    db.commit()
+    with session_scope() as s:  # the outage outlasted the exam window
+        s.execute(update(Exam).where(col(Exam.id) == exam.id).values(window_end=utcnow()))
+    broadcasts.deliver_pending(gateway_factory=fast_gateway(telegram))
+    assert telegram.message_count() == 0
+    progress = _progress(created.broadcast_id)
+    assert progress.is_done and progress.failed == 1
+    assert "window closed" in _rows(created.broadcast_id)[0].error
+
+
 def test_notify_new_exam_refuses_drafts_and_closed_exams(db):
     draft = make_exam(db, publish=False)
     with pytest.raises(ValidationError, match="publish"):
         broadcasts.notify_new_exam(db, draft.id)
+    closed = make_exam(db, start=utcnow() - timedelta(days=2), hours=4)
+    with pytest.raises(ValidationError, match="closed"):
+        broadcasts.notify_new_exam(db, closed.id)
+    with pytest.raises(ValidationError, match="open"):
+        broadcasts.notify_exam_open(db, closed.id)
+    with pytest.raises(ValidationError, match="released"):
+        broadcasts.notify_results_ready(db, closed.id)
 
 
 def test_results_ready_carries_each_students_own_score_line(db, telegram):
@@ -439,3 +462,16 @@ def test_progress_lists_broadcasts_newest_first_with_counts(db, telegram):
     assert [p.broadcast_id for p in listed] == [b.broadcast_id, a.broadcast_id]
     assert all(p.sent == 5 and p.fraction == 1.0 and p.is_done for p in listed)
     assert "5 sent" in listed[0].describe()
+
+
+def test_notify_exam_entry_point_commits_then_sends(db_url, telegram):
+    from mockexam.tasks_telegram import notify_exam, send_text
+
+    with session_scope() as db:
+        make_student(db, telegram_id=701)
+        exam = make_exam(db, start=utcnow() + timedelta(days=1))
+    created = notify_exam(exam.id)  # huey.immediate: the sender runs inline
+    assert created.created and created.total == 1
+    assert notify_exam(exam.id).created is False
+    assert send_text("Salom!").total == 1
+    assert [m.chat_id for m in telegram.messages] == [701, 701]

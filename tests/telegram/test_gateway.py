@@ -15,6 +15,8 @@ from mockexam.telegram.gateway import (
     mini_app_link,
 )
 
+pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+
 
 def _run(coro):
     return asyncio.run(coro)
