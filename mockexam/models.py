@@ -235,10 +235,18 @@ class StudentRating(SQLModel, table=True):
     elo: float = Field(default=1200.0, index=True)
     exams_rated: int = Field(default=0)
     updated_at: datetime = _ts()
+    # Kept by services/leaderboard.py in the transaction that changes the
+    # values (a release), so a leaderboard read is a few index lookups:
     # Elo gain over the exams released in the 30 days before the last refresh
-    # (null: no exam in that window); kept by services/leaderboard.py.
+    # (null: no exam in that window), and the start of that window.
     recent_gain: float | None = Field(default=None, index=True)
-    recent_since: datetime | None = None  # start of the window `recent_gain` covers
+    recent_since: datetime | None = None
+    # Competition ranks ("1, 2, 2, 4") on each board, and the boards' sizes.
+    rank_rated: int | None = None
+    rank_active: int | None = None
+    rank_improved: int | None = None
+    rated_total: int | None = None
+    improved_total: int | None = None
 
 
 class EloHistory(SQLModel, table=True):

@@ -2,7 +2,8 @@
 
 Seeds the achievement catalogue (SPEC §5) as data, and adds what the
 leaderboard's hot queries need: indexes on the rating (top rated, most
-active) and a maintained 30-day Elo gain with its index (most improved).
+active), a maintained 30-day Elo gain with its index (most improved), and
+each board's precomputed ranks and size, refreshed at every release.
 
 The achievement list is deliberately a copy, not an import: a migration must
 keep meaning what it meant when it was written, whatever the app code
@@ -46,6 +47,8 @@ ACHIEVEMENTS = [
     ("improve_20", "improvement", "Leap forward", "Beat your previous exam's scaled score by 20 points or more.", "chevrons_up", 20.0, 160),
 ]
 
+_RANK_COLUMNS = ("rank_rated", "rank_active", "rank_improved", "rated_total", "improved_total")
+
 _achievement = sa.table(
     "achievement",
     sa.column("id", sa.Integer()),
@@ -69,6 +72,8 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("recent_since", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True)
         )
+        for column in _RANK_COLUMNS:
+            batch_op.add_column(sa.Column(column, sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f("ix_studentrating_elo"), ["elo"], unique=False)
         batch_op.create_index("ix_rating_activity", ["exams_rated", "elo"], unique=False)
         batch_op.create_index(
@@ -103,5 +108,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_studentrating_recent_gain"))
         batch_op.drop_index("ix_rating_activity")
         batch_op.drop_index(batch_op.f("ix_studentrating_elo"))
+        for column in reversed(_RANK_COLUMNS):
+            batch_op.drop_column(column)
         batch_op.drop_column("recent_since")
         batch_op.drop_column("recent_gain")

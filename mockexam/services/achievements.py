@@ -133,7 +133,20 @@ def earned_achievements(
 ) -> list[EarnedAchievement]:
     """The student's awards, newest first (optionally: only unseen, or only one session's)."""
     statement = (
-        select(AchievementAward, Achievement, Exam.id, Exam.title)
+        select(
+            AchievementAward.id,
+            Achievement.code,
+            Achievement.kind,
+            Achievement.name,
+            Achievement.description,
+            Achievement.icon,
+            Achievement.threshold,
+            AchievementAward.awarded_at,
+            AchievementAward.session_id,
+            Exam.id,
+            Exam.title,
+            col(AchievementAward.seen_at).is_(None),
+        )
         .join(Achievement, col(Achievement.id) == AchievementAward.achievement_id)
         .join(ExamSession, col(ExamSession.id) == AchievementAward.session_id, isouter=True)
         .join(Exam, col(Exam.id) == ExamSession.exam_id, isouter=True)
@@ -149,23 +162,7 @@ def earned_achievements(
         statement = statement.where(AchievementAward.session_id == session_id)
     if limit is not None:
         statement = statement.limit(limit)
-    return [
-        EarnedAchievement(
-            award_id=award.id,
-            code=row.code,
-            kind=row.kind,
-            name=row.name,
-            description=row.description,
-            icon=row.icon,
-            threshold=row.threshold,
-            awarded_at=award.awarded_at,
-            session_id=award.session_id,
-            exam_id=exam_id,
-            exam_title=exam_title,
-            is_new=award.seen_at is None,
-        )
-        for award, row, exam_id, exam_title in session.exec(statement)
-    ]
+    return [EarnedAchievement(*row[:-1], is_new=bool(row[-1])) for row in session.exec(statement)]
 
 
 def standing(session: Session, *, student_id: int) -> Standing:

@@ -17,7 +17,8 @@ running it again for the same exam changes nothing.
   awards the new scores earn are added, and **no award is ever taken back**
   (the student was told; a toast cannot be unsent). Streaks do not change,
   participation being the same.
-- The most-improved board's gains are refreshed (services/leaderboard.py).
+- The leaderboard's kept values are refreshed: 30-day gains and every
+  board's ranks and size (services/leaderboard.py).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from mockexam.gamification.achievements import (
     ExamOutcome,
     earned_codes,
 )
+from mockexam.gamification.leaderboard import Board
 from mockexam.gamification.streaks import StreakState, advance, streaks_from_matrix
 from mockexam.models import (
     Achievement,
@@ -49,7 +51,7 @@ from mockexam.models import (
     Streak,
 )
 from mockexam.services.achievements import catalogue, spec_of
-from mockexam.services.leaderboard import refresh_recent_gains
+from mockexam.services.leaderboard import refresh_ranks, refresh_recent_gains
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +89,8 @@ def apply_release(
         streak_now, extended, reset = _advance_streaks(db, exam, sessions, now=now)
         rebuilt = False
     awards = _award(db, exam, sessions, achievements, streaks=streak_now, now=now)
-    refresh_recent_gains(db, now=now)
+    refresh_recent_gains(db, now=now)  # and the most-improved ranks
+    refresh_ranks(db, boards=(Board.TOP_RATED, Board.MOST_ACTIVE))
     summary = GamificationSummary(
         exam_id=exam.id,
         participants=len(sessions),

@@ -1,16 +1,23 @@
 """The global leaderboard: top rated, most improved, most active (spec §5).
 
-Each board is read with index-backed queries only: the top `TOP_N` rows with
-names, the caller's own value, and two counts (students shown higher, and
-the board's total). Ranks and privacy rules are in gamification/leaderboard.py.
+A board's values change only when results come out, so everything a read
+needs is kept up to date at that moment, in the release transaction, and a
+read is two index lookups (the top `TOP_N` rows, and the caller's row):
 
-Most improved uses `StudentRating.recent_gain`, the Elo gain over the exams
-released in the 30 days before the last refresh, maintained instead of
-summed per request (summing ~80,000 history rows per call costs ~100 ms).
-It is refreshed at every release and recalibration (same transaction), and
-when an exam has left the 30-day window since then: the first reader after
-that moment refreshes it (under a lock, checking again), so the board always
-equals the definition at the time of the read.
+- `StudentRating.recent_gain`: the Elo gain over the exams released in the
+  30 days before the last refresh (summing ~80,000 history rows per request
+  would cost ~100 ms);
+- `rank_rated` / `rank_active` / `rank_improved`: competition ranks on the
+  value as shown, and `rated_total` / `improved_total`: the boards' sizes
+  (counting 100,000 rows per request costs 10–20 ms on PostgreSQL).
+
+`refresh_ranks` runs at every release and recalibration (services/
+gamification.py). The 30-day window also moves with the clock: when an exam
+has left it since the last refresh, the first reader refreshes the gains and
+ranks (under a lock, checking again), so a board always equals its
+definition at the time of the read. Should ranks ever be missing (rows
+written by something other than the release pipeline), a read falls back to
+counting. Rank and privacy rules are in gamification/leaderboard.py.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import Integer, case, cast, func, or_, update
 from sqlmodel import Session, col, select
 
 from mockexam.db import session_scope, utcnow
@@ -64,78 +71,97 @@ class Leaderboard:
     window_days: int | None  # most improved: the window in days
 
 
-def _value_column(board: Board) -> Any:
-    return {
-        Board.TOP_RATED: StudentRating.elo,
-        Board.MOST_ACTIVE: StudentRating.exams_rated,
-        Board.MOST_IMPROVED: StudentRating.recent_gain,
-    }[board]
+@dataclass(frozen=True, slots=True)
+class _BoardColumns:
+    value: Any
+    rank: Any
+    total: Any
+    order: tuple[Any, ...]
+    on_board: tuple[Any, ...]
 
 
-def _order(board: Board) -> list[Any]:
-    value = col(_value_column(board)).desc()
+def _columns(board: Board) -> _BoardColumns:
+    if board == Board.TOP_RATED:
+        return _BoardColumns(
+            value=StudentRating.elo,
+            rank=StudentRating.rank_rated,
+            total=StudentRating.rated_total,
+            order=(col(StudentRating.elo).desc(), col(StudentRating.student_id)),
+            on_board=(),
+        )
     if board == Board.MOST_ACTIVE:
-        return [value, col(StudentRating.elo).desc(), col(StudentRating.student_id)]
-    return [value, col(StudentRating.student_id)]
+        return _BoardColumns(
+            value=StudentRating.exams_rated,
+            rank=StudentRating.rank_active,
+            total=StudentRating.rated_total,
+            order=(
+                col(StudentRating.exams_rated).desc(),
+                col(StudentRating.elo).desc(),
+                col(StudentRating.student_id),
+            ),
+            on_board=(),
+        )
+    return _BoardColumns(
+        value=StudentRating.recent_gain,
+        rank=StudentRating.rank_improved,
+        total=StudentRating.improved_total,
+        order=(col(StudentRating.recent_gain).desc(), col(StudentRating.student_id)),
+        on_board=(col(StudentRating.recent_gain).is_not(None),),
+    )
 
 
 def _read_board(
     session: Session, *, student_id: int, board: Board, limit: int
 ) -> tuple[Leaderboard, datetime | None]:
-    value_col = _value_column(board)
-    on_board = [col(StudentRating.recent_gain).is_not(None)] if board == Board.MOST_IMPROVED else []
+    """The board from its kept ranks (counting only if some are missing); also the gains' window start."""
+    c = _columns(board)
     top = session.exec(
         select(
             StudentRating.student_id,
-            value_col,
+            c.value,
+            c.rank,
+            c.total,
             StudentRating.recent_since,
             Student.first_name,
             Student.last_name,
             Student.username,
         )
         .join(Student, col(Student.id) == StudentRating.student_id)
-        .where(*on_board)
-        .order_by(*_order(board))
+        .where(*c.on_board)
+        .order_by(*c.order)
         .limit(limit)
     ).all()
-    shown_values = [shown(row[1]) for row in top]
-    ranks = competition_ranks(shown_values)
-    rows = [
-        LeaderboardRow(
-            rank=rank, name=public_name(first, last, username), value=v, is_you=sid == student_id
-        )
-        for (sid, _, _, first, last, username), rank, v in zip(
-            top, ranks, shown_values, strict=True
-        )
-    ]
-    marker = top[0][2] if top else None
-
-    own_value = session.exec(
-        select(value_col).where(StudentRating.student_id == student_id, *on_board)
+    own = session.exec(
+        select(c.value, c.rank, c.total, Student.first_name, Student.last_name, Student.username)
+        .join(StudentRating, col(StudentRating.student_id) == Student.id, isouter=True)
+        .where(Student.id == student_id)
     ).first()
-    you = next((r for r in rows if r.is_you), None)
-    if own_value is None:
-        total = session.exec(select(func.count()).select_from(StudentRating).where(*on_board)).one()
-        you = None
-    else:
-        own = shown(own_value)
-        ahead, total = session.execute(
-            select(
-                select(func.count())
-                .select_from(StudentRating)
-                .where(value_col >= shows_above(own), *on_board)
-                .scalar_subquery(),
-                select(func.count()).select_from(StudentRating).where(*on_board).scalar_subquery(),
-            )
-        ).one()
-        if you is None:
-            me = require_student(session, student_id=student_id)
-            you = LeaderboardRow(
-                rank=int(ahead) + 1,
-                name=public_name(me.first_name, me.last_name, me.username),
-                value=own,
-                is_you=True,
-            )
+    if own is None:
+        require_student(session, student_id=student_id)  # raises NotFoundError
+    own_value, own_rank, own_total, first, last, username = own
+    marker = top[0][4] if top else None
+
+    shown_values = [shown(row[1]) for row in top]
+    ranks = [row[2] for row in top]
+    total = own_total if own_value is not None else (top[0][3] if top else 0)
+    kept = all(r is not None for r in ranks) and total is not None
+    if own_value is not None and own_rank is None:
+        kept = False
+    if not kept:
+        ranks = competition_ranks(shown_values)
+        own_rank, total = _count_rank(session, c, own_value)
+    rows = [
+        LeaderboardRow(rank=rank, name=public_name(f, la, u), value=v, is_you=sid == student_id)
+        for (sid, _, _, _, _, f, la, u), rank, v in zip(top, ranks, shown_values, strict=True)
+    ]
+    you = None
+    if own_value is not None:
+        you = LeaderboardRow(
+            rank=int(own_rank),
+            name=public_name(first, last, username),
+            value=shown(own_value),
+            is_you=True,
+        )
     result = Leaderboard(
         board=board,
         rows=rows,
@@ -144,6 +170,22 @@ def _read_board(
         window_days=RECENT_WINDOW.days if board == Board.MOST_IMPROVED else None,
     )
     return result, marker
+
+
+def _count_rank(session: Session, c: _BoardColumns, own_value: float | None) -> tuple[int, int]:
+    """(rank, total) by counting: the slow path, for rows whose kept ranks are missing."""
+    total_q = select(func.count()).select_from(StudentRating).where(*c.on_board)
+    if own_value is None:
+        return 0, int(session.exec(total_q).one())
+    ahead_q = (
+        select(func.count())
+        .select_from(StudentRating)
+        .where(c.value >= shows_above(shown(own_value)), *c.on_board)
+    )
+    ahead, total = session.execute(
+        select(ahead_q.scalar_subquery(), total_q.scalar_subquery())
+    ).one()
+    return int(ahead) + 1, int(total)
 
 
 def get_leaderboard(
@@ -161,7 +203,6 @@ def get_leaderboard(
     now = now or utcnow()
     limit = max(0, min(limit, TOP_N))
     with session_scope(readonly=True) as session:
-        require_student(session, student_id=student_id)
         result, marker = _read_board(session, student_id=student_id, board=board, limit=limit)
         stale = board == Board.MOST_IMPROVED and recent_gains_stale(session, marker=marker, now=now)
     if stale:
@@ -205,11 +246,89 @@ def recent_gains_stale(session: Session, *, marker: datetime | None, now: dateti
     return session.exec(select(Exam.id).where(*condition).limit(1)).first() is not None
 
 
+def _shown_sql(session: Session, value: Any) -> Any:
+    """SQL for `shown(value)` = floor(value + 0.5), the same on SQLite and PostgreSQL.
+
+    SQLite may lack floor() (math functions are a compile option) and its
+    CAST truncates towards zero; PostgreSQL's CAST rounds. So: floor() on
+    PostgreSQL, truncation corrected for negative values on SQLite.
+    """
+    half_up = value + 0.5
+    if session.get_bind().dialect.name == "postgresql":
+        return func.floor(half_up)
+    truncated = cast(half_up, Integer)
+    return case((half_up < truncated, truncated - 1), else_=truncated)
+
+
+def _expire_ratings(session: Session, attributes: list[str]) -> None:
+    """Rating objects loaded in this session (the release pipeline's) must not keep old values."""
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, StudentRating):
+            session.expire(obj, attributes)
+
+
+def refresh_ranks(session: Session, *, boards: tuple[Board, ...] = tuple(Board)) -> None:
+    """Recompute the kept ranks and board sizes, one set-based UPDATE per board group.
+
+    Ranks are competition ranks of the shown value (ties share the better
+    rank). Rows whose rank and size did not change are not rewritten.
+    """
+    if Board.TOP_RATED in boards or Board.MOST_ACTIVE in boards:
+        ranked = select(
+            StudentRating.student_id.label("sid"),
+            func.rank()
+            .over(order_by=_shown_sql(session, StudentRating.elo).desc())
+            .label("rank_rated"),
+            func.rank().over(order_by=col(StudentRating.exams_rated).desc()).label("rank_active"),
+            func.count().over().label("rated_total"),
+        ).subquery()
+        session.execute(_rank_update(ranked))
+    if Board.MOST_IMPROVED in boards:
+        session.execute(
+            update(StudentRating)
+            .where(
+                col(StudentRating.recent_gain).is_(None),
+                col(StudentRating.rank_improved).is_not(None),
+            )
+            .values(rank_improved=None, improved_total=None)
+            .execution_options(synchronize_session=False)
+        )
+        ranked = (
+            select(
+                StudentRating.student_id.label("sid"),
+                func.rank()
+                .over(order_by=_shown_sql(session, StudentRating.recent_gain).desc())
+                .label("rank_improved"),
+                func.count().over().label("improved_total"),
+            )
+            .where(col(StudentRating.recent_gain).is_not(None))
+            .subquery()
+        )
+        session.execute(_rank_update(ranked))
+    _expire_ratings(
+        session, ["rank_rated", "rank_active", "rank_improved", "rated_total", "improved_total"]
+    )
+
+
+def _rank_update(ranked: Any) -> Any:
+    """UPDATE the rating rows from `ranked` (sid + rank/total columns) where they differ."""
+    names = [c.name for c in ranked.c if c.name != "sid"]
+    return (
+        update(StudentRating)
+        .where(
+            StudentRating.student_id == ranked.c.sid,
+            or_(*(getattr(StudentRating, n).is_distinct_from(ranked.c[n]) for n in names)),
+        )
+        .values({n: ranked.c[n] for n in names})
+        .execution_options(synchronize_session=False)
+    )
+
+
 def refresh_recent_gains(session: Session, *, now: datetime) -> int:
     """Set every student's `recent_gain` to their Elo gain over the exams released in
-    (now − 30 days, now]; students with no such exam get null. Returns how many have one.
+    (now − 30 days, now] (null without such an exam), and re-rank most improved.
 
-    Two set-based UPDATEs, no per-row work. Within the release transaction.
+    Set-based UPDATEs, no per-row work. Returns how many students have a gain.
     """
     since = now - RECENT_WINDOW
     session.execute(
@@ -233,10 +352,8 @@ def refresh_recent_gains(session: Session, *, now: datetime) -> int:
         .values(recent_gain=gains.c.gain, recent_since=since)
         .execution_options(synchronize_session=False)
     )
-    # Rating objects loaded in this session (the release pipeline's) must not keep old values.
-    for obj in list(session.identity_map.values()):
-        if isinstance(obj, StudentRating):
-            session.expire(obj, ["recent_gain", "recent_since"])
+    _expire_ratings(session, ["recent_gain", "recent_since"])
+    refresh_ranks(session, boards=(Board.MOST_IMPROVED,))
     return int(result.rowcount or 0)
 
 

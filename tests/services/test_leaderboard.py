@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import timedelta
 
+import numpy as np
 import pytest
 from sqlmodel import select
 
@@ -12,7 +13,11 @@ from mockexam.db import session_scope, utcnow
 from mockexam.errors import NotFoundError
 from mockexam.gamification.leaderboard import TOP_N, Board
 from mockexam.models import Exam, ExamStatus, StudentRating
-from mockexam.services.leaderboard import get_leaderboard, refresh_recent_gains_if_stale
+from mockexam.services.leaderboard import (
+    get_leaderboard,
+    refresh_ranks,
+    refresh_recent_gains_if_stale,
+)
 from tests.factories import make_student
 from tests.gamification.support import release, take
 
@@ -133,3 +138,27 @@ def test_most_improved_counts_the_last_30_days_and_follows_the_clock(db_url):
     assert (empty.rows, empty.you, empty.total) == ([], None, 0)
 
     assert not refresh_recent_gains_if_stale(now=now + timedelta(days=40))
+
+
+def test_kept_ranks_equal_counted_ranks_with_ties_and_negative_gains(db_url):
+    rng = np.random.default_rng(5)
+    elos = [1234.5, 1234.49, 1233.5, 1200.0, 1199.5, 1199.49, 987.25]
+    gains = [-2.5, -2.6, -2.4, -0.5, 0.0, 0.49, 0.5, 3.2, None]
+    with session_scope() as db:
+        ids = _rated(
+            db,
+            [float(rng.choice(elos)) for _ in range(70)],
+            exams=[int(k) for k in rng.integers(1, 6, 70)],
+        )
+        for student_id in ids:
+            db.get(StudentRating, student_id).recent_gain = gains[int(rng.integers(len(gains)))]
+        unranked = make_student(db).id
+    askers = [*ids, unranked]
+    counted = {(b, s): get_leaderboard(student_id=s, board=b) for b in Board for s in askers}
+    with session_scope() as db:
+        refresh_ranks(db)
+        assert all(r.rank_rated and r.rated_total == 70 for r in db.exec(select(StudentRating)))
+    for (b, s), expected in counted.items():
+        assert get_leaderboard(student_id=s, board=b) == expected, (b, s)
+    seen = {board.you.value for board in counted.values() if board.you is not None}
+    assert {-3, -2, 0, 1, 3} <= seen  # −2.6 → −3, −2.5 → −2, −0.5 → 0, 0.5 → 1
