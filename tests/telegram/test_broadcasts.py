@@ -281,17 +281,22 @@ def test_results_ready_carries_each_students_own_score_line(db, telegram):
 
 def test_sweep_creates_reminder_and_results_ready_once(db, telegram):
     from mockexam.tasks import run_sweep
+    from tests.factories import make_cohort
 
-    make_student(db, telegram_id=401)
-    exam = make_exam(db, start=utcnow() - timedelta(minutes=5))
+    closed = make_exam(db, title="Past", start=utcnow() - timedelta(hours=5), hours=4)
+    make_cohort(db, closed, n=3, seed=5)
+    make_student(db, telegram_id=401)  # took no exam
+    opened = make_exam(db, title="Now", start=utcnow() - timedelta(minutes=5))
     db.commit()
-    run_sweep()  # huey.immediate: the sender runs inline
+    run_sweep()  # releases "Past"; huey.immediate: the sender runs inline
     run_sweep()
     with session_scope(readonly=True) as s:
-        keys = list(s.exec(select(Broadcast.dedupe_key)))
-    assert keys == [f"exam_open:{exam.id}"]
-    assert [m.chat_id for m in telegram.messages] == [401]
-    assert "boshlandi" in telegram.messages[0].text
+        keys = sorted(s.exec(select(Broadcast.dedupe_key)))
+    assert keys == [f"exam_open:{opened.id}", f"results_ready:{closed.id}"]
+    texts = [m.text for m in telegram.messages]
+    assert sum("«Now» imtihoni boshlandi" in t for t in texts) == 4  # every reachable student
+    assert sum("«Past» natijalari tayyor" in t for t in texts) == 3  # the participants only
+    assert len(texts) == len({(m.chat_id, m.text) for m in telegram.messages}) == 7
 
 
 # ---------------------------------------------------------------------------

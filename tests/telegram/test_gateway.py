@@ -5,13 +5,24 @@ from __future__ import annotations
 import asyncio
 import socket
 
+import httpx
 import pytest
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TimedOut,
+)
 
 from mockexam.telegram.gateway import (
     Button,
     Outcome,
     TelegramGateway,
     TelegramUnavailableError,
+    classify,
     mini_app_link,
 )
 
@@ -115,3 +126,43 @@ def test_gateway_buttons_mini_app_in_dm_and_link_in_channel(fake_api):
     }
     sent = fake_api.calls("sendMessage")[0][1]
     assert sent["chat_id"] == 10 and sent["text"] == "dm"  # form-encoded, like PTB sends
+
+
+def _chained(error, cause):
+    try:
+        raise error from cause
+    except Exception as err:  # the exception as PTB raises it, __cause__ set
+        return err
+
+
+@pytest.mark.parametrize(
+    ("make_error", "outcome"),
+    [
+        (lambda: _chained(TimedOut(), httpx.ConnectTimeout("connect")), Outcome.NETWORK_ERROR),
+        (
+            lambda: _chained(TimedOut("Pool timeout: …"), httpx.PoolTimeout("pool")),
+            Outcome.NETWORK_ERROR,
+        ),
+        (lambda: _chained(TimedOut(), httpx.ReadTimeout("read")), Outcome.UNKNOWN),
+        (lambda: _chained(TimedOut(), httpx.WriteTimeout("write")), Outcome.UNKNOWN),
+        (
+            lambda: _chained(NetworkError("httpx.ConnectError"), httpx.ConnectError("x")),
+            Outcome.NETWORK_ERROR,
+        ),
+        (lambda: _chained(NetworkError("httpx.ReadError"), httpx.ReadError("x")), Outcome.UNKNOWN),
+        (lambda: NetworkError("Bad Gateway"), Outcome.NETWORK_ERROR),  # a 5xx answer
+        (lambda: BadRequest("Chat not found"), Outcome.BAD_REQUEST),
+        (lambda: Forbidden("Forbidden: user is deactivated"), Outcome.BLOCKED),
+        (lambda: InvalidToken("Unauthorized"), Outcome.INVALID_TOKEN),
+        (lambda: ChatMigrated(-1009876), Outcome.BAD_REQUEST),
+        (lambda: RetryAfter(4), Outcome.RETRY_AFTER),
+    ],
+)
+def test_classify_orders_ptb_errors_and_reads_the_httpx_cause(make_error, outcome):
+    error = make_error()
+    result = classify(error)
+    assert result.outcome == outcome
+    if isinstance(error, ChatMigrated):
+        assert result.migrate_to_chat_id == -1009876
+    if isinstance(error, RetryAfter):
+        assert result.retry_after == 4.0
