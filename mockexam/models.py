@@ -238,7 +238,7 @@ class StudentRating(SQLModel, table=True):
     # Kept by services/leaderboard.py in the transaction that changes the
     # values (a release), so a leaderboard read is a few index lookups:
     # Elo gain over the exams released in the 30 days before the last refresh
-    # (null: no exam in that window), and the start of that window.
+    # (null: no exam in that window), and the oldest such exam's release time.
     recent_gain: float | None = Field(default=None, index=True)
     recent_since: datetime | None = None
     # Competition ranks ("1, 2, 2, 4") on each board, and the boards' sizes.

@@ -223,27 +223,27 @@ def _window_exam_ids(now: datetime) -> Any:
 def recent_gains_stale(session: Session, *, marker: datetime | None, now: datetime) -> bool:
     """Whether `recent_gain` no longer equals the gain over the exams of the last 30 days.
 
-    `marker` is the window start of the stored gains (None: nobody has one).
-    Releases refresh the gains themselves, so they can only be stale because
-    an exam has left the window since: released at or after `marker` and
-    before now − 30 days. With no stored gains, they are stale if some exam
-    with participants was released inside the window.
+    `marker` (`recent_since` of the stored gains) is the release time of the
+    oldest exam they cover. Releases refresh the gains themselves, so they can
+    only be stale because that exam has left the window. With no stored gains
+    (None), they are stale if an exam with participants came out in the window.
     """
     cutoff = now - RECENT_WINDOW
-    if marker is None:
-        condition = [
-            Exam.status == ExamStatus.RELEASED,
-            col(Exam.released_at) >= cutoff,
-            col(Exam.released_at) <= now,
-            col(Exam.n_participants) > 0,
-        ]
-    else:
-        condition = [
-            Exam.status == ExamStatus.RELEASED,
-            col(Exam.released_at) >= marker,
-            col(Exam.released_at) < cutoff,
-        ]
-    return session.exec(select(Exam.id).where(*condition).limit(1)).first() is not None
+    if marker is not None:
+        return marker < cutoff
+    return (
+        session.exec(
+            select(Exam.id)
+            .where(
+                Exam.status == ExamStatus.RELEASED,
+                col(Exam.released_at) >= cutoff,
+                col(Exam.released_at) <= now,
+                col(Exam.n_participants) > 0,
+            )
+            .limit(1)
+        ).first()
+        is not None
+    )
 
 
 def _shown_sql(session: Session, value: Any) -> Any:
@@ -326,14 +326,21 @@ def _rank_update(ranked: Any) -> Any:
 
 def refresh_recent_gains(session: Session, *, now: datetime) -> int:
     """Set every student's `recent_gain` to their Elo gain over the exams released in
-    (now − 30 days, now] (null without such an exam), and re-rank most improved.
+    [now − 30 days, now] (null without such an exam), and re-rank most improved.
 
-    Set-based UPDATEs, no per-row work. Returns how many students have a gain.
+    `recent_since` = the release time of the oldest of those exams. Set-based
+    UPDATEs; rows that keep their value are not rewritten. Returns how many
+    students have a gain.
     """
-    since = now - RECENT_WINDOW
+    window = _window_exam_ids(now)
+    oldest = session.exec(select(func.min(Exam.released_at)).where(col(Exam.id).in_(window))).one()
+    in_window = select(EloHistory.student_id).where(col(EloHistory.exam_id).in_(window))
     session.execute(
         update(StudentRating)
-        .where(col(StudentRating.recent_gain).is_not(None))
+        .where(
+            col(StudentRating.recent_gain).is_not(None),
+            col(StudentRating.student_id).not_in(in_window),
+        )
         .values(recent_gain=None, recent_since=None)
         .execution_options(synchronize_session=False)
     )
@@ -342,19 +349,31 @@ def refresh_recent_gains(session: Session, *, now: datetime) -> int:
             EloHistory.student_id.label("sid"),
             func.sum(EloHistory.elo_after - EloHistory.elo_before).label("gain"),
         )
-        .where(col(EloHistory.exam_id).in_(_window_exam_ids(now)))
+        .where(col(EloHistory.exam_id).in_(window))
         .group_by(EloHistory.student_id)
         .subquery()
     )
-    result = session.execute(
+    session.execute(
         update(StudentRating)
-        .where(StudentRating.student_id == gains.c.sid)
-        .values(recent_gain=gains.c.gain, recent_since=since)
+        .where(
+            StudentRating.student_id == gains.c.sid,
+            or_(
+                col(StudentRating.recent_gain).is_distinct_from(gains.c.gain),
+                col(StudentRating.recent_since).is_distinct_from(oldest),
+            ),
+        )
+        .values(recent_gain=gains.c.gain, recent_since=oldest)
         .execution_options(synchronize_session=False)
     )
     _expire_ratings(session, ["recent_gain", "recent_since"])
     refresh_ranks(session, boards=(Board.MOST_IMPROVED,))
-    return int(result.rowcount or 0)
+    return int(
+        session.exec(
+            select(func.count())
+            .select_from(StudentRating)
+            .where(col(StudentRating.recent_gain).is_not(None))
+        ).one()
+    )
 
 
 def refresh_recent_gains_if_stale(*, now: datetime | None = None) -> bool:
