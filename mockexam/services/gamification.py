@@ -169,7 +169,7 @@ def _advance_streaks(
         before = existing.get(exam_session.student_id, StreakState())
         after = advance(before, exam_id=exam.id, took_exam=True)
         current[exam_session.student_id] = after.current
-        if after != before or exam_session.student_id not in existing:
+        if after != before:
             changed.append(
                 {
                     "student_id": exam_session.student_id,

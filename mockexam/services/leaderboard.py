@@ -197,11 +197,11 @@ def get_leaderboard(
 ) -> Leaderboard:
     """One board for one student: the top rows with names, and the student's own rank.
 
-    Names beyond the top `TOP_N` rows are never returned (`limit` can only shrink it).
+    Names beyond the top `TOP_N` rows are never returned (`limit`, 1..TOP_N, can only shrink it).
     """
     board = Board(board)
     now = now or utcnow()
-    limit = max(0, min(limit, TOP_N))
+    limit = max(1, min(limit, TOP_N))
     with session_scope(readonly=True) as session:
         result, marker = _read_board(session, student_id=student_id, board=board, limit=limit)
         stale = board == Board.MOST_IMPROVED and recent_gains_stale(session, marker=marker, now=now)
