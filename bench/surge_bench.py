@@ -75,9 +75,15 @@ def _populate(n: int, rng: np.random.Generator) -> tuple[int, float]:
         db.execute(
             insert(Student),
             [
-                {"telegram_id": 5_000_000 + k, "first_name": f"S{k}", "last_name": "",
-                 "language_code": "uz", "is_reachable": True, "created_at": now,
-                 "updated_at": now}
+                {
+                    "telegram_id": 5_000_000 + k,
+                    "first_name": f"S{k}",
+                    "last_name": "",
+                    "language_code": "uz",
+                    "is_reachable": True,
+                    "created_at": now,
+                    "updated_at": now,
+                }
                 for k in range(n)
             ],
         )
@@ -86,9 +92,16 @@ def _populate(n: int, rng: np.random.Generator) -> tuple[int, float]:
         db.execute(
             insert(ExamSession),
             [
-                {"student_id": s, "exam_id": exam.id, "status": "in_progress",
-                 "started_at": now - timedelta(minutes=100), "deadline": far,
-                 "is_auto_submitted": False, "is_provisional": False, "is_extreme": False}
+                {
+                    "student_id": s,
+                    "exam_id": exam.id,
+                    "status": "in_progress",
+                    "started_at": now - timedelta(minutes=100),
+                    "deadline": far,
+                    "is_auto_submitted": False,
+                    "is_provisional": False,
+                    "is_extreme": False,
+                }
                 for s in student_ids
             ],
         )
@@ -101,9 +114,16 @@ def _populate(n: int, rng: np.random.Generator) -> tuple[int, float]:
             for c, item in enumerate(items):
                 key = item.accepted_answers[0]
                 wrong = next(o for o in item.options if o != key) if item.options else "999"
-                rows.append({"session_id": sid, "exam_id": exam.id, "item_id": item.id,
-                             "value": key if right[r, c] else wrong, "is_flagged": False,
-                             "saved_at": now})
+                rows.append(
+                    {
+                        "session_id": sid,
+                        "exam_id": exam.id,
+                        "item_id": item.id,
+                        "value": key if right[r, c] else wrong,
+                        "is_flagged": False,
+                        "saved_at": now,
+                    }
+                )
             if len(rows) >= 50_000:
                 db.execute(insert(Answer), rows)
                 rows = []
@@ -129,38 +149,61 @@ def run(backend: str, n: int) -> dict[str, float]:
             import redis
 
             redis.Redis.from_url(REDIS_URL).flushdb()
-        consumer = Consumer(database_url=url, queue_path=TMP / f"queue-{backend}.db",
-                            log_path=TMP / f"consumer-{backend}.log", sweep_seconds=1,
-                            workers=2, extra_env=extra).start()
+        consumer = Consumer(
+            database_url=url,
+            queue_path=TMP / f"queue-{backend}.db",
+            log_path=TMP / f"consumer-{backend}.log",
+            sweep_seconds=1,
+            workers=2,
+            extra_env=extra,
+        ).start()
         try:
             time.sleep(2.0)  # consumer up
             # Phase 1: every session's deadline is now.
             with session_scope() as db:
                 deadline = utcnow()
-                db.execute(update(ExamSession).where(ExamSession.exam_id == exam_id)
-                           .values(deadline=deadline))
+                db.execute(
+                    update(ExamSession)
+                    .where(ExamSession.exam_id == exam_id)
+                    .values(deadline=deadline)
+                )
             t0 = time.perf_counter()
-            graded = select(func.count()).select_from(ExamSession).where(
-                col(ExamSession.graded_at).is_not(None))
-            wait_for(lambda: _count(graded) == n, timeout=600, interval=0.25,
-                     what="every session graded", log=consumer.log)
+            graded = (
+                select(func.count())
+                .select_from(ExamSession)
+                .where(col(ExamSession.graded_at).is_not(None))
+            )
+            wait_for(
+                lambda: _count(graded) == n,
+                timeout=600,
+                interval=0.25,
+                what="every session graded",
+                log=consumer.log,
+            )
             grade_s = time.perf_counter() - t0
             # Phase 2: the window closes now (grace already over).
             with session_scope() as db:
-                db.execute(update(Exam).where(Exam.id == exam_id).values(
-                    window_end=utcnow() - timedelta(seconds=settings.deadline_grace_seconds)))
+                db.execute(
+                    update(Exam)
+                    .where(Exam.id == exam_id)
+                    .values(
+                        window_end=utcnow() - timedelta(seconds=settings.deadline_grace_seconds)
+                    )
+                )
             t1 = time.perf_counter()
 
             def released() -> bool:
                 with session_scope(readonly=True) as db:
                     return db.get(Exam, exam_id).status == ExamStatus.RELEASED
 
-            wait_for(released, timeout=600, interval=0.25, what="the release",
-                     log=consumer.log)
+            wait_for(released, timeout=600, interval=0.25, what="the release", log=consumer.log)
             release_s = time.perf_counter() - t1
             elo_rows = _count(select(func.count()).select_from(EloHistory))
-            results = _count(select(func.count()).select_from(ExamSession).where(
-                col(ExamSession.scaled_score).is_not(None)))
+            results = _count(
+                select(func.count())
+                .select_from(ExamSession)
+                .where(col(ExamSession.scaled_score).is_not(None))
+            )
             assert elo_rows == n and results == n, (elo_rows, results)
         finally:
             consumer.stop()
@@ -180,8 +223,10 @@ def main() -> None:
     for backend in args.backend:
         label = "SQLite + SqliteHuey" if backend == "sqlite" else "PostgreSQL + Redis Huey"
         figures = run(backend, args.students)
-        print(f"{label:<26}{figures['setup']:>9.1f}s{figures['grade']:>17.1f}s"
-              f"{figures['release']:>16.1f}s")
+        print(
+            f"{label:<26}{figures['setup']:>9.1f}s{figures['grade']:>17.1f}s"
+            f"{figures['release']:>16.1f}s"
+        )
     print("targets: ≤ 60 s for each phase")
 
 

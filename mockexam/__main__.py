@@ -8,7 +8,7 @@ if len(sys.argv) > 1 and sys.argv[1] == "worker":
     # Rasch calibration 3–10× (bench/rasch_bench.py); set before numpy is imported.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from mockexam.cli import main  # noqa: E402
+from mockexam.cli import main
 
 if __name__ == "__main__":
     raise SystemExit(main())
