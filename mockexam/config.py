@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     telegram_api_base_url: str = "https://api.telegram.org/bot"
     telegram_bot_username: str | None = None
     webapp_url: str = "http://localhost:3000/app"
-    telegram_messages_per_second: float = 25.0
+    telegram_messages_per_second: float = 30.0
     initdata_max_age_seconds: int = 24 * 3600
 
     # Admin panel
