@@ -65,9 +65,7 @@ def _custom(text: str = "Ertaga sinov imtihoni!", **kwargs) -> broadcasts.Create
 # ---------------------------------------------------------------------------
 @pytest.mark.slow
 def test_broadcast_to_2000_students_delivers_each_message_exactly_once(db_url, telegram):
-    # 2,000 on SQLite; the same mix at 400 on PostgreSQL: twenty 1-second flood
-    # waits per 2,000 would double this test's share of the suite's time.
-    n = 2000 if db_url.startswith("sqlite") else 400
+    n = 2000
     with session_scope() as db:
         chats = add_students(db, n)
     blocked = set(chats[7::33])  # ~3 %
