@@ -99,6 +99,17 @@ def _calibrate_exam(args: argparse.Namespace) -> int:
     return 0
 
 
+def _exclude_item(args: argparse.Namespace) -> int:
+    from mockexam.services import release
+
+    summary = release.exclude_item(args.exam_id, args.item, excluded=not args.restore)
+    verb = "Restored" if args.restore else "Excluded"
+    print(f"{verb} item {args.item} of exam {args.exam_id}.")
+    if summary is not None:
+        print(summary.describe())
+    return 0
+
+
 def _worker(args: argparse.Namespace) -> int:
     from mockexam.worker import run_consumer
 
@@ -198,6 +209,14 @@ def _build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="recompute an already released exam (after excluding items)",
     )
+    p = add(
+        "exclude-item",
+        _exclude_item,
+        "Exclude a misprinted item (it becomes missing); a released exam is recalibrated.",
+    )
+    p.add_argument("exam_id", type=int)
+    p.add_argument("item", help="item label, e.g. 7 or 36a")
+    p.add_argument("--restore", action="store_true", help="put an excluded item back")
     p = add("worker", _worker, "Run the Huey consumer with this project's settings.")
     p.add_argument("--workers", type=int, default=None)
     p.add_argument(
