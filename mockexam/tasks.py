@@ -12,7 +12,7 @@ from huey import crontab
 from huey.exceptions import TaskLockedException
 
 from mockexam.db import session_scope
-from mockexam.services import grading, release, sessions
+from mockexam.services import grading, leaderboard, release, sessions
 from mockexam.worker import huey
 
 logger = logging.getLogger(__name__)
@@ -62,6 +62,8 @@ def run_sweep() -> dict[str, int]:
     released = 0
     for exam_id in release.exams_due_for_release():
         released += release.release_exam(exam_id) is not None
+    # An exam leaving the 30-day window changes "most improved": refresh here, not on a read.
+    leaderboard.refresh_recent_gains_if_stale()
     mockexam.tasks_telegram.telegram_sweep()  # notifications due; restart stalled broadcasts
     return {"auto_submitted": submitted, "graded": graded, "released": released}
 
