@@ -62,6 +62,8 @@ def reflex_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
 class ChildSpec:
     name: str
     argv: list[str]
+    # The polite stop; SIGKILL follows after the grace period.
+    stop_signal: signal.Signals = signal.SIGTERM
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +105,8 @@ def child_specs(mode: str, *, port: int, telegram_enabled: bool) -> list[ChildSp
     """What to start: the worker, the app, and the bot only with a token."""
     python = sys.executable
     specs = [
-        ChildSpec("worker", [python, "-m", "mockexam", "worker"]),
+        # SIGINT lets Huey finish the running tasks; SIGTERM would interrupt them.
+        ChildSpec("worker", [python, "-m", "mockexam", "worker"], stop_signal=signal.SIGINT),
         ChildSpec("app", reflex_command(mode, port=port)),
     ]
     if telegram_enabled:
@@ -183,9 +186,11 @@ class Supervisor:
         return 0
 
     def stop(self) -> None:
-        """SIGTERM every process group, wait, then SIGKILL what is left."""
+        """Signal every process group to stop, wait, then SIGKILL what is left."""
         groups = {name: process.pid for name, process in self.processes.items()}
-        self._signal_groups(groups, signal.SIGTERM)
+        stop_signals = {spec.name: spec.stop_signal for spec in self.specs}
+        for name, pgid in groups.items():
+            self._signal_groups({name: pgid}, stop_signals[name])
         deadline = time.monotonic() + self.grace_seconds
         while time.monotonic() < deadline:
             if not self._running(groups):
