@@ -410,10 +410,13 @@ def upcoming_or_open_exam(session: Session, now: datetime | None = None) -> Exam
 
 
 def closed_unreleased_exams(session: Session, now: datetime | None = None) -> list[int]:
-    """Ids of published exams whose window has closed but whose results are not out."""
+    """Ids of published exams whose window has closed but whose results are not out,
+    in window order (the order they must be released in)."""
     now = now or utcnow()
     return list(
         session.exec(
-            select(Exam.id).where(Exam.status == ExamStatus.PUBLISHED, Exam.window_end <= now)
+            select(Exam.id)
+            .where(Exam.status == ExamStatus.PUBLISHED, Exam.window_end <= now)
+            .order_by(Exam.window_end)
         )
     )

@@ -105,6 +105,8 @@ def release_exam(
             or exam.window_end + timedelta(seconds=settings.deadline_grace_seconds) > now
         ):
             return None
+        else:
+            _check_earlier_released(db, exam)
         auto_submit_overdue(db, now=now, exam_id=exam_id)
         db.flush()
         regrade_exam(db, exam_id, now=now)
@@ -155,6 +157,24 @@ def exclude_item(
     if released:
         return release_exam(exam_id, force_recalibrate=True, admin_id=admin_id)
     return None
+
+
+def _check_earlier_released(db: Session, exam: Exam) -> None:
+    """Exams are released in window order: streaks, exam counts and improvement build on it."""
+    earlier = db.exec(
+        select(Exam)
+        .where(
+            Exam.id != exam.id,
+            Exam.status == ExamStatus.PUBLISHED,
+            Exam.window_end < exam.window_end,
+        )
+        .order_by(Exam.window_end)
+    ).first()
+    if earlier is not None:
+        raise ExamLockedError(
+            f"Release “{earlier.title}” (exam {earlier.id}) first: its window closed earlier, "
+            "and streaks, achievements and Elo are applied in window order."
+        )
 
 
 def _check_no_later_release(db: Session, exam: Exam) -> None:

@@ -206,3 +206,16 @@ def test_second_exam_uses_ratings_from_the_first(db_url):
             assert rows[1].elo_before == pytest.approx(rows[0].elo_after)
             rating = db.get(StudentRating, sid)
             assert rating.exams_rated == 2 and rating.elo == pytest.approx(rows[1].elo_after)
+
+
+def test_exams_are_released_in_window_order(db_url):
+    with session_scope() as db:
+        first, _, _, _ = _closed_exam(db, days_ago=8, n=12)
+        second, _, _, _ = _closed_exam(db, days_ago=1, n=12, seed=9)
+    with pytest.raises(ExamLockedError, match=f"exam {first.id}\\) first"):
+        release.release_exam(second.id)
+    with session_scope(readonly=True) as db:
+        assert db.get(Exam, second.id).status == ExamStatus.PUBLISHED
+    assert release.exams_due_for_release() == [first.id, second.id]
+    release.release_exam(first.id)
+    assert release.release_exam(second.id) is not None
