@@ -6,7 +6,9 @@ unreachable; on a developer machine it is skipped with the reason.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -15,6 +17,7 @@ from pathlib import Path
 import pytest
 
 _TMP = Path(tempfile.mkdtemp(prefix="mockexam-tests-"))
+atexit.register(shutil.rmtree, _TMP, ignore_errors=True)
 os.environ["MOCKEXAM_ENV"] = "test"
 os.environ["DATABASE_URL"] = f"sqlite:///{_TMP / 'default.db'}"
 os.environ["HUEY_SQLITE_PATH"] = str(_TMP / "huey.db")
