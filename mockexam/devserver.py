@@ -258,15 +258,14 @@ def banner(urls: AppUrls, mode: str, *, telegram_enabled: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main() -> int:
     """Run until Ctrl-C / SIGTERM or until a child dies; return the exit status."""
-    del argv
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s devserver %(levelname)s %(message)s"
     )
     mode = run_mode()
     env = reflex_environment()
-    if not (TOOLS_BIN / "bun").exists() and not _on_path("bun", env["PATH"]):
+    if not _on_path("bun", env["PATH"]):
         logger.error("bun is missing: run `make install` (it installs bun into .tools/)")
         return 2
     port = frontend_port()
@@ -294,7 +293,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout.flush()
 
     logger.info(
-        "starting in %s mode; the first start installs the frontend and takes a minute or two",
+        "starting in %s mode; the first start also installs the frontend packages",
         mode,
     )
     try:
