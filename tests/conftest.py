@@ -150,3 +150,16 @@ def _huey_immediate() -> Iterator[None]:
     huey.immediate = True
     yield
     huey.immediate = False
+
+
+@pytest.fixture
+def redis_queue_url() -> Iterator[str]:
+    """A Redis database for a Huey queue, emptied before and after the test."""
+    require_redis()
+    import redis
+
+    client = redis.Redis.from_url(REDIS_TEST_URL)
+    client.flushdb()
+    yield REDIS_TEST_URL
+    client.flushdb()
+    client.close()

@@ -36,12 +36,13 @@ class Consumer:
             **(extra_env or {}),
         }
         self.log_path = log_path
+        self.argv_extra: list[str] = []
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Consumer:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "mockexam", "worker"],
+            [sys.executable, "-m", "mockexam", "worker", *self.argv_extra],
             cwd=PROJECT_ROOT,
             env=self.env,
             stdout=log,

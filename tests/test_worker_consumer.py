@@ -159,3 +159,54 @@ def test_window_close_releases_every_result_through_the_consumer(consumer_factor
             )
         ]
     assert again == snapshot
+
+
+@pytest.mark.redis
+@pytest.mark.postgres
+def test_scale_out_mode_runs_the_pipeline_on_a_redis_queue(pg_url, redis_queue_url, tmp_path):
+    """PostgreSQL + Redis-backed Huey: two consumers (one periodic) auto-submit and release."""
+    with session_scope() as db:
+        closed = make_exam(db, start=utcnow() - timedelta(days=1, hours=5), hours=4)
+        make_cohort(db, closed, n=40, seed=5)
+        open_exam = make_exam(db, start=utcnow() - timedelta(minutes=5), hours=3)
+        student = make_student(db)
+        es = sessions.start_session(db, student_id=student.id, exam_id=open_exam.id)
+        db.execute(
+            update(ExamSession)
+            .where(col(ExamSession.id) == es.id)
+            .values(deadline=utcnow() + timedelta(seconds=1))
+        )
+        closed_id = closed.id
+    env = {"REDIS_URL": redis_queue_url}
+    consumers = [
+        Consumer(
+            database_url=pg_url,
+            queue_path=tmp_path / "unused.db",
+            log_path=tmp_path / f"consumer{k}.log",
+            extra_env=env,
+        )
+        for k in range(2)
+    ]
+    consumers[0].start()
+    consumers[1].argv_extra = ["--no-periodic"]
+    consumers[1].start()
+    try:
+
+        def done():
+            with session_scope(readonly=True) as db:
+                swept = db.get(ExamSession, es.id)
+                return (
+                    db.get(Exam, closed_id).status == ExamStatus.RELEASED
+                    and swept.is_auto_submitted
+                    and swept.graded_at is not None
+                )
+
+        wait_for(done, timeout=60, what="auto-submit and release over Redis", log=consumers[0].log)
+        assert "RedisHuey" in consumers[0].log()
+        assert "periodic=False" in consumers[1].log()
+        assert not (tmp_path / "unused.db").exists()  # nothing went to a SQLite queue
+    finally:
+        for consumer in consumers:
+            consumer.stop()
+    with session_scope(readonly=True) as db:
+        assert len(db.exec(select(EloHistory).where(EloHistory.exam_id == closed_id)).all()) == 40
