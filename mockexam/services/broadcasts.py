@@ -8,8 +8,9 @@ students reachable when it is created. Rules the sender keeps (spec §6):
   written right after, so a crash leaves at most the one claimed row in
   doubt; the next sender turns it into `unknown` and never resends it. A
   timeout after the request went out is `unknown` too (Telegram may have
-  delivered it). Only outcomes that prove nothing was delivered (429, a
-  refused connection, a 5xx answer) are retried.
+  delivered it), and so is a 5xx or an unreadable answer. Only outcomes that
+  prove nothing was delivered (429, a refused connection, a pool timeout, a
+  rejected token) are retried.
 - One sender per bot token: a lease row (`TelegramSender`) renewed with
   every claim; a killed sender's lease expires (at once when its process is
   gone from this host), so it can never block sending for long.

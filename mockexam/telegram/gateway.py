@@ -9,11 +9,17 @@ for a Telegram or network failure: they return a `SendResult` whose
   student is unreachable.
 - BAD_REQUEST (400 and other permanent refusals): permanent failure.
 - RETRY_AFTER (429): flood control; wait `retry_after` seconds, then retry.
-- UNKNOWN: the request went out but no answer came (read timeout, dropped
-  connection): Telegram may have delivered it, so it must not be resent.
+- UNKNOWN: the request may have reached Telegram and no usable answer came
+  (read timeout, dropped connection, a 5xx answer, a 200 that cannot be
+  parsed, any error PTB cannot attribute): Telegram may have delivered it,
+  so it must not be resent.
 - NETWORK_ERROR: the request provably did not reach Telegram (connect
-  failure, pool timeout) or Telegram answered 5xx: retry with backoff.
+  failure, pool timeout): retry with backoff.
 - INVALID_TOKEN (401/404): the bot token is wrong; stop sending.
+
+A 502/504 from Telegram's front end does not prove the message was not
+delivered, so only outcomes that prove nothing was sent (NETWORK_ERROR,
+RETRY_AFTER, INVALID_TOKEN) may be retried.
 
 PTB's `BadRequest` and `TimedOut` subclass `NetworkError`, so the order of
 the checks below matters.
@@ -39,6 +45,8 @@ from telegram import (
 from telegram.error import (
     BadRequest,
     ChatMigrated,
+    Conflict,
+    EndPointNotFound,
     Forbidden,
     InvalidToken,
     NetworkError,
@@ -139,12 +147,18 @@ def classify(err: TelegramError) -> SendResult:
         return SendResult(Outcome.UNKNOWN, error=f"Timed out waiting for Telegram: {message}")
     if isinstance(err, NetworkError):
         cause = err.__cause__
-        if isinstance(cause, _NOT_SENT) or not isinstance(cause, httpx.HTTPError):
-            # Could not connect, or Telegram answered with a 5xx status: not delivered.
-            return SendResult(Outcome.NETWORK_ERROR, error=message)
-        # The request went out and the connection broke before the answer.
-        return SendResult(Outcome.UNKNOWN, error=f"Connection lost after sending: {message}")
-    return SendResult(Outcome.BAD_REQUEST, error=message)  # Conflict, EndPointNotFound, …
+        if isinstance(cause, _NOT_SENT):
+            return SendResult(Outcome.NETWORK_ERROR, error=f"Not sent: {message}")
+        if isinstance(cause, httpx.HTTPError):
+            # The request went out and the connection broke before the answer.
+            return SendResult(Outcome.UNKNOWN, error=f"Connection lost after sending: {message}")
+        # A 5xx answer (502/504 do not prove it was not delivered) or PTB's
+        # "Unknown error in HTTP implementation": it may have arrived.
+        return SendResult(Outcome.UNKNOWN, error=f"No usable answer from Telegram: {message}")
+    if isinstance(err, Conflict | EndPointNotFound):
+        return SendResult(Outcome.BAD_REQUEST, error=message)  # Telegram refused it
+    # A bare TelegramError: a 200 PTB could not parse ("Invalid server response"), …
+    return SendResult(Outcome.UNKNOWN, error=f"Unreadable answer from Telegram: {message}")
 
 
 class TelegramGateway:
@@ -219,6 +233,10 @@ class TelegramGateway:
             result = classify(err)
             logger.debug("send to %s: %s (%s)", chat_id, result.outcome, result.error)
             return result
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            # A 200 whose result PTB could not turn into a Message: it may have arrived.
+            logger.warning("send to %s: unreadable answer (%r)", chat_id, err)
+            return SendResult(Outcome.UNKNOWN, error=f"Unreadable answer from Telegram: {err!r}")
         return SendResult(Outcome.SENT, message_id=message.message_id)
 
     async def post_to_channel(

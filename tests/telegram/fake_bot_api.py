@@ -8,7 +8,9 @@ and records every message it delivered so tests can assert exactly-once.
 
 Per test it can answer 429 every Nth sendMessage (with `retry_after`), 403
 for chosen chats (blocked / deactivated), 400 for others, 502 every Nth,
-502 for chosen chats, delay chosen replies (the message is still delivered, as on Telegram), and
+502 for chosen chats (after delivering: a 5xx does not prove the message was
+not delivered), a 200 that is not JSON for chosen chats (after delivering),
+delay chosen replies (the message is still delivered, as on Telegram), and
 drop the connection after delivering to chosen chats, and
 enforce a messages-per-second limit with 429s when it is exceeded.
 """
@@ -56,6 +58,7 @@ class _State:
     slow_chats: dict[int | str, float] = field(default_factory=dict)
     drop_chats: set[int | str] = field(default_factory=set)
     error_chats: set[int | str] = field(default_factory=set)
+    garbled_chats: set[int | str] = field(default_factory=set)
     retry_every: int | None = None
     retry_after: int = 1
     server_error_every: int | None = None
@@ -136,8 +139,9 @@ class FakeBotAPI:
     # ---- controls (set before or during a test) --------------------------------
     def configure(self, **controls: Any) -> None:
         """Set behaviour: blocked, deactivated, bad_chats, slow_chats, drop_chats,
-        error_chats (always 502), retry_every, retry_after, server_error_every,
-        rate_limit, latency."""
+        error_chats (always 502, after delivering), garbled_chats (200 with a body
+        that is not JSON, after delivering), retry_every, retry_after,
+        server_error_every (502 after delivering), rate_limit, latency."""
         with self._lock:
             for name, value in controls.items():
                 if not hasattr(self._state, name) or name in {"messages", "calls", "window"}:
@@ -255,10 +259,9 @@ class FakeBotAPI:
         if state.retry_every and state.send_requests % state.retry_every == 0:
             state.too_many_requests += 1
             return 429, _retry(state.retry_after), state.latency
-        if chat_id in state.error_chats or (
+        server_error = chat_id in state.error_chats or bool(
             state.server_error_every and state.send_requests % state.server_error_every == 0
-        ):
-            return 502, _error(502, "Bad Gateway"), state.latency
+        )
         if state.rate_limit:
             while state.window and now - state.window[0] >= 1.0:
                 state.window.popleft()
@@ -296,6 +299,10 @@ class FakeBotAPI:
             result["reply_markup"] = message.reply_markup
         if chat_id in state.drop_chats:
             return 0, {}, state.latency  # delivered, then the connection drops unanswered
+        if server_error:  # delivered, but the front end answered 502 (it happens on Telegram)
+            return 502, _error(502, "Bad Gateway"), state.latency
+        if chat_id in state.garbled_chats:  # delivered, then a 200 that is not JSON
+            return 200, b"<html>garbled</html>", state.latency
         delay = state.slow_chats.get(chat_id, 0.0) + state.latency
         return 200, _ok(result), delay
 
@@ -433,7 +440,7 @@ def _handler_for(fake: FakeBotAPI) -> type[BaseHTTPRequestHandler]:
                 with contextlib.suppress(OSError):
                     self.request.shutdown(socket.SHUT_RDWR)
                 return
-            payload = json.dumps(body).encode()
+            payload = body if isinstance(body, bytes) else json.dumps(body).encode()
             try:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

@@ -30,7 +30,7 @@ from mockexam.models import (
 )
 from mockexam.services import broadcasts
 from mockexam.services.broadcasts import sender_key
-from mockexam.telegram.gateway import TelegramGateway
+from mockexam.telegram.gateway import Outcome, SendResult, TelegramGateway
 from tests.factories import make_exam, make_student
 from tests.telegram.conftest import WEBAPP_URL, add_students, fast_gateway
 
@@ -388,13 +388,53 @@ def test_a_stored_retry_after_holds_for_the_next_sender(db, telegram):
     assert waited >= 0.75
 
 
+def test_a_5xx_is_unknown_and_never_resent_dm_or_channel_post(db, telegram, monkeypatch):
+    """A 502 may come after Telegram delivered the message (the fake does exactly that)."""
+    monkeypatch.setattr(settings, "telegram_channel_id", "@mockexam_uz")
+    chats = add_students(db, 10)
+    db.commit()
+    telegram.configure(server_error_every=3, error_chats={chats[4], "@mockexam_uz"})
+    created = _custom(channel_post=True)
+    report = broadcasts.deliver_pending(gateway_factory=fast_gateway(telegram))
+    assert report.state == "finished"
+    assert telegram.duplicates() == {}  # each chat received the message at most once
+    assert set(telegram.counts_by_chat()) == {*chats, "@mockexam_uz"}
+    assert telegram.send_requests == len(chats) + 1  # nothing was sent twice
+    rows = _rows(created.broadcast_id)
+    unknown = [r for r in rows if r.status == DeliveryStatus.UNKNOWN]
+    assert rows[4] in unknown and all("Bad Gateway" in r.error for r in unknown)
+    assert report.unknown == len(unknown) >= 3 and report.retried == 0
+    assert all(r.attempts == 1 for r in rows)
+    progress = _progress(created.broadcast_id)
+    assert progress.channel_status == DeliveryStatus.UNKNOWN
+    assert progress.unknown == len(unknown)
+
+
+class _NotSentGateway(TelegramGateway):
+    """Answers NETWORK_ERROR (a refused connection: provably not sent) for chosen sends."""
+
+    def __init__(self, fake, *, fail_chats, fail_every, calls):
+        super().__init__(token=fake.token, base_url=fake.base_url, read_timeout=1.0)
+        self.fail_chats, self.fail_every, self.calls = fail_chats, fail_every, calls
+
+    async def send_message(self, chat_id, text, *, button=None):
+        self.calls.append(chat_id)
+        if chat_id in self.fail_chats or len(self.calls) % self.fail_every == 0:
+            return SendResult(Outcome.NETWORK_ERROR, error="Not sent: httpx.ConnectError")
+        return await super().send_message(chat_id, text, button=button)
+
+
 def test_network_errors_are_retried_with_backoff_and_bounded(db, telegram, monkeypatch):
     monkeypatch.setattr(broadcasts, "BACKOFF_FIRST_SECONDS", 0.01)
     chats = add_students(db, 10)
     db.commit()
-    telegram.configure(server_error_every=3, error_chats={chats[4]})  # 502s
+    calls: list[int] = []
     created = _custom()
-    report = broadcasts.deliver_pending(gateway_factory=fast_gateway(telegram))
+    report = broadcasts.deliver_pending(
+        gateway_factory=lambda: _NotSentGateway(
+            telegram, fail_chats={chats[4]}, fail_every=3, calls=calls
+        )
+    )
     assert report.state == "finished"
     assert report.sent == 9 and report.failed == 1 and report.retried >= 3
     assert sorted(telegram.counts_by_chat()) == sorted(set(chats) - {chats[4]})

@@ -10,10 +10,12 @@ import pytest
 from telegram.error import (
     BadRequest,
     ChatMigrated,
+    Conflict,
     Forbidden,
     InvalidToken,
     NetworkError,
     RetryAfter,
+    TelegramError,
     TimedOut,
 )
 
@@ -66,10 +68,20 @@ def test_gateway_maps_429_with_retry_after_and_5xx(fake_api):
     (limited,) = _run(_send_all(fake_api, [1]))
     assert limited.outcome == Outcome.RETRY_AFTER
     assert limited.retry_after == 3.0
+    assert fake_api.message_count() == 0
     fake_api.configure(retry_every=None, server_error_every=1)
     (bad_gateway,) = _run(_send_all(fake_api, [1]))
-    assert bad_gateway.outcome == Outcome.NETWORK_ERROR
-    assert fake_api.message_count() == 0
+    # the fake delivered it and then answered 502: a 5xx proves nothing, so unknown
+    assert bad_gateway.outcome == Outcome.UNKNOWN
+    assert "Bad Gateway" in bad_gateway.error
+    assert fake_api.counts_by_chat()[1] == 1
+
+
+def test_gateway_an_unparsable_200_is_unknown_not_failed(fake_api):
+    fake_api.configure(garbled_chats={7})
+    (result,) = _run(_send_all(fake_api, [7]))
+    assert result.outcome == Outcome.UNKNOWN
+    assert fake_api.counts_by_chat()[7] == 1  # it did arrive
 
 
 def test_gateway_connection_refused_is_a_retryable_network_error(fake_api):
@@ -150,7 +162,17 @@ def _chained(error, cause):
             Outcome.NETWORK_ERROR,
         ),
         (lambda: _chained(NetworkError("httpx.ReadError"), httpx.ReadError("x")), Outcome.UNKNOWN),
-        (lambda: NetworkError("Bad Gateway"), Outcome.NETWORK_ERROR),  # a 5xx answer
+        (lambda: NetworkError("Bad Gateway"), Outcome.UNKNOWN),  # a 5xx answer
+        (lambda: NetworkError("Gateway Timeout"), Outcome.UNKNOWN),
+        (
+            lambda: _chained(
+                NetworkError("Unknown error in HTTP implementation: RuntimeError()"),
+                RuntimeError(),
+            ),
+            Outcome.UNKNOWN,
+        ),
+        (lambda: TelegramError("Invalid server response"), Outcome.UNKNOWN),  # 200, not JSON
+        (lambda: Conflict("terminated by other getUpdates"), Outcome.BAD_REQUEST),
         (lambda: BadRequest("Chat not found"), Outcome.BAD_REQUEST),
         (lambda: Forbidden("Forbidden: user is deactivated"), Outcome.BLOCKED),
         (lambda: InvalidToken("Unauthorized"), Outcome.INVALID_TOKEN),
