@@ -4,13 +4,17 @@ An entry point like cli.py and tasks.py: handlers call services. `/start`
 registers the student (or refreshes their name, username and
 reachability) and answers in their language with a button that opens the
 Mini App. Long polling by default (`python -m mockexam bot`); a webhook
-with `--webhook-url` (needs python-telegram-bot's `webhooks` extra).
+with `--webhook-url` (needs python-telegram-bot's `webhooks` extra), which
+refuses to start without TELEGRAM_WEBHOOK_SECRET: Telegram sends it in the
+X-Telegram-Bot-Api-Secret-Token header and PTB rejects updates without it,
+so nobody else can post forged updates to the public URL.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from urllib.parse import urlsplit
 
 from telegram import (
@@ -33,6 +37,9 @@ from mockexam.telegram.gateway import TelegramUnavailableError
 from mockexam.telegram.messages import Text
 
 logger = logging.getLogger(__name__)
+
+# What Telegram accepts as a webhook secret_token (setWebhook): 1-256 of A-Z a-z 0-9 _ -.
+_SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 def _mini_app_url() -> str | None:
@@ -146,7 +153,23 @@ def main(
     port: int = 8443,
     secret_token: str | None = None,
 ) -> None:
-    """Run the bot until Ctrl-C: long polling, or a webhook when `webhook_url` is given."""
+    """Run the bot until Ctrl-C: long polling, or a webhook when `webhook_url` is given.
+
+    A webhook needs `secret_token` (TELEGRAM_WEBHOOK_SECRET): without it anyone
+    who finds the URL could post forged updates, so it refuses to start.
+    """
+    if webhook_url is not None:
+        if not secret_token:
+            raise TelegramUnavailableError(
+                "Webhook mode needs TELEGRAM_WEBHOOK_SECRET (1-256 characters of A-Z, a-z, "
+                "0-9, _ and -): without it anyone could post forged updates to the webhook URL.",
+                permanent=True,
+            )
+        if not _SECRET_TOKEN.fullmatch(secret_token):
+            raise TelegramUnavailableError(
+                "TELEGRAM_WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and -.",
+                permanent=True,
+            )
     application = build_application()
     if webhook_url is None:
         logger.info("Bot running with long polling")

@@ -225,7 +225,10 @@ def _build_parser() -> argparse.ArgumentParser:
         help="for extra consumers: leave the periodic sweep to one consumer",
     )
     p = add("bot", _bot, "Run the Telegram bot (long polling; a webhook with --webhook-url).")
-    p.add_argument("--webhook-url", help="public HTTPS URL Telegram posts updates to")
+    p.add_argument(
+        "--webhook-url",
+        help="public HTTPS URL Telegram posts updates to (needs TELEGRAM_WEBHOOK_SECRET)",
+    )
     p.add_argument("--listen", default="0.0.0.0", help="webhook: address to listen on")
     p.add_argument("--port", type=int, default=8443, help="webhook: port to listen on")
     p = add("broadcast", _broadcast, "Send a message to every reachable student.")

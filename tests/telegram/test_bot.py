@@ -143,3 +143,38 @@ def test_bot_needs_a_token(monkeypatch):
     monkeypatch.setattr(settings, "telegram_bot_token", None)
     with pytest.raises(TelegramUnavailableError, match="TELEGRAM_BOT_TOKEN"):
         build_application()
+
+
+def test_bot_webhook_refuses_to_start_without_a_secret(monkeypatch, capsys):
+    from mockexam import bot
+    from mockexam.cli import main
+
+    def must_not_build(**_kwargs):
+        raise AssertionError("the bot must not start")
+
+    monkeypatch.setattr(bot, "build_application", must_not_build)
+    monkeypatch.delenv("TELEGRAM_WEBHOOK_SECRET", raising=False)
+    assert main(["bot", "--webhook-url", "https://mockexam.example/tg"]) == 2
+    err = capsys.readouterr().err
+    assert "TELEGRAM_WEBHOOK_SECRET" in err and "forged" in err
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", "has spaces!")
+    assert main(["bot", "--webhook-url", "https://mockexam.example/tg"]) == 2
+    assert "TELEGRAM_WEBHOOK_SECRET must be" in capsys.readouterr().err
+
+
+def test_bot_webhook_passes_the_secret_to_ptb(monkeypatch):
+    from mockexam import bot
+    from mockexam.cli import main
+
+    seen = {}
+
+    class FakeApplication:
+        def run_webhook(self, **kwargs):
+            seen.update(kwargs)
+
+    monkeypatch.setattr(bot, "build_application", lambda **_kwargs: FakeApplication())
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", "s3cret_Token-1")
+    assert main(["bot", "--webhook-url", "https://mockexam.example/tg", "--port", "9001"]) == 0
+    assert seen["secret_token"] == "s3cret_Token-1"
+    assert seen["webhook_url"] == "https://mockexam.example/tg"
+    assert (seen["url_path"], seen["port"]) == ("tg", 9001)
