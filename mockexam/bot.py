@@ -90,13 +90,16 @@ async def start_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Explain what the bot does, with the Mini App button."""
-    message, user = update.effective_message, update.effective_user
+    """Explain what the bot does, with the Mini App button (in private chats only)."""
+    message, user, chat = update.effective_message, update.effective_user, update.effective_chat
     if message is None:
         return
     language = messages.normalise_language(user.language_code if user else None)
+    # Telegram accepts web_app buttons only in private chats (400 in groups).
+    private = chat is not None and chat.type == ChatType.PRIVATE
     await message.reply_text(
-        messages.text(Text.HELP, language), reply_markup=open_app_markup(language)
+        messages.text(Text.HELP, language),
+        reply_markup=open_app_markup(language) if private else None,
     )
 
 

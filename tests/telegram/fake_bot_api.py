@@ -9,7 +9,8 @@ and records every message it delivered so tests can assert exactly-once.
 Per test it can answer 429 every Nth sendMessage (with `retry_after`), 403
 for chosen chats (blocked / deactivated), 400 for others, 502 every Nth,
 502 for chosen chats (after delivering: a 5xx does not prove the message was
-not delivered), a 200 that is not JSON for chosen chats (after delivering),
+not delivered), a 200 that is not JSON for chosen chats (after delivering), 400 for a
+web_app button outside a private chat (as Telegram does),
 delay chosen replies (the message is still delivered, as on Telegram), and
 drop the connection after delivering to chosen chats, and
 enforce a messages-per-second limit with 429s when it is exceeded.
@@ -277,6 +278,9 @@ class FakeBotAPI:
         if chat_id in state.bad_chats:
             return 400, _error(400, "Bad Request: chat not found"), state.latency
         markup = params.get("reply_markup")
+        private = isinstance(chat_id, int) and chat_id > 0
+        if not private and _has_web_app_button(markup):  # Telegram: DMs only
+            return 400, _error(400, "Bad Request: BUTTON_TYPE_INVALID"), state.latency
         message = SentMessage(
             chat_id=chat_id,
             text=text,
@@ -374,6 +378,11 @@ def fake_bot_api_process(**kwargs: Any) -> Iterator[Any]:
 
 def _ok(result: Any) -> dict[str, Any]:
     return {"ok": True, "result": result}
+
+
+def _has_web_app_button(markup: Any) -> bool:
+    rows = markup.get("inline_keyboard", []) if isinstance(markup, dict) else []
+    return any("web_app" in button for row in rows for button in row)
 
 
 def _error(code: int, description: str) -> dict[str, Any]:

@@ -145,6 +145,33 @@ def test_bot_needs_a_token(monkeypatch):
         build_application()
 
 
+def test_bot_help_in_a_group_answers_without_the_mini_app_button(db_url, telegram, caplog):
+    """Telegram refuses web_app buttons outside private chats (the fake answers 400 too)."""
+
+    async def scenario():
+        application = build_application()
+        async with application:
+            for chat_type in ("group", "supergroup", "private"):
+                await application.process_update(
+                    Update.de_json(
+                        {
+                            "update_id": 1,
+                            **_command("/help", first_name="Ali", chat_type=chat_type),
+                        },
+                        application.bot,
+                    )
+                )
+
+    asyncio.run(scenario())
+    group, supergroup, private = telegram.messages  # all three answered (no 400)
+    assert group.chat_id == supergroup.chat_id == -100200300
+    assert group.reply_markup is None and supergroup.reply_markup is None
+    assert "/start" in group.text
+    assert private.chat_id == USER_ID
+    assert "web_app" in private.reply_markup["inline_keyboard"][0][0]
+    assert "Error while handling update" not in caplog.text
+
+
 def test_bot_webhook_refuses_to_start_without_a_secret(monkeypatch, capsys):
     from mockexam import bot
     from mockexam.cli import main
