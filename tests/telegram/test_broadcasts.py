@@ -363,18 +363,56 @@ def test_row_in_flight_at_a_crash_becomes_unknown_and_is_never_resent(db, telegr
     assert _progress(created.broadcast_id).unknown == 1
 
 
-def test_rate_is_kept_across_consecutive_senders_and_a_pending_retry_after(db, telegram):
-    telegram.configure(rate_limit=50)  # the fake answers 429 above 50 messages/s
-    chats = add_students(db, 30)
+def test_rate_is_kept_across_consecutive_senders(db, telegram):
+    """A second sender starting right after the first keeps to the slot stored in the lease.
+
+    Rate 2/s: the first sender's last two messages are ~0.51 s apart, so a second
+    sender (a fresh Sender and gateway: no in-memory pacing carried over) that
+    ignored the stored next slot would send its first message well within the
+    same second and the fake would see 3 messages in one second.
+    """
+    rate = 2
+    telegram.configure(rate_limit=rate)  # the fake answers 429 above 2 messages/s
+    chats = add_students(db, 3)
     db.commit()
     _custom("birinchi")
-    first = broadcasts.deliver_pending(gateway_factory=fast_gateway(telegram), rate=50)
+    first = broadcasts.deliver_pending(gateway_factory=fast_gateway(telegram), rate=rate)
     _custom("ikkinchi")  # a new sender right away must keep the spacing
-    second = broadcasts.deliver_pending(gateway_factory=fast_gateway(telegram), rate=50)
-    assert first.sent == second.sent == 30
-    assert telegram.rate_limit_hits == 0
-    assert telegram.max_in_any_second() <= 50
+    second = broadcasts.deliver_pending(gateway_factory=fast_gateway(telegram), rate=rate)
+    assert first.sent == second.sent == len(chats)
     assert len(telegram.messages) == 2 * len(chats)
+    assert telegram.max_in_any_second() <= rate
+    assert telegram.rate_limit_hits == 0
+    times = telegram.message_times()
+    gap = times[len(chats)] - times[len(chats) - 1]  # first sender's last → second's first
+    assert gap >= 1 / (rate * broadcasts.RATE_MARGIN) - 0.03
+
+
+def test_a_429_retry_after_is_kept_by_the_next_sender(db, telegram, monkeypatch):
+    """A sender that stops right after a 429 leaves its retry_after in the lease row."""
+    make_student(db, telegram_id=611)
+    make_student(db, telegram_id=612)
+    db.commit()
+    telegram.configure(retry_every=1, retry_after=2)  # the first request gets a 429
+    answered: list[float] = []
+    real_after = broadcasts._Sender._after
+
+    async def stop_after_the_429(self, result):
+        if result.outcome == Outcome.RETRY_AFTER:
+            answered.append(time.monotonic())
+            telegram.configure(retry_every=None)
+            raise broadcasts._StopError("stopped right after the 429", hold_back=False)
+        await real_after(self, result)
+
+    monkeypatch.setattr(broadcasts._Sender, "_after", stop_after_the_429)
+    _custom()
+    first = broadcasts.deliver_pending(gateway_factory=fast_gateway(telegram))
+    assert first.sent == 0 and first.retried == 1 and telegram.message_count() == 0
+    monkeypatch.setattr(broadcasts._Sender, "_after", real_after)
+    second = broadcasts.deliver_pending(gateway_factory=fast_gateway(telegram))
+    assert second.sent == 2
+    waited = telegram.message_times()[0] - answered[0]
+    assert waited >= 1.95  # Telegram's retry_after, although a new sender sent it
 
 
 def test_a_stored_retry_after_holds_for_the_next_sender(db, telegram):
