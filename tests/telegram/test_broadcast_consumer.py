@@ -62,25 +62,33 @@ def test_sigkill_halfway_through_a_broadcast_then_restart_sends_each_message_onc
     db_url, fake_api, consumers
 ):
     n = 300
-    fake_api.configure(rate_limit=RATE)
     with session_scope() as db:
         chats = add_students(db, n)
         created = broadcasts.send_custom_broadcast(db, text="Imtihon natijalari tez orada")
+    # A third of the way in, the fake delivers one message and holds its answer for
+    # 6 s (under the 10 s read timeout): the kill lands between claim and record.
+    slow_chat = chats[n // 3]
+    fake_api.configure(rate_limit=RATE, slow_chats={slow_chat: 6.0})
+
+    def in_flight() -> bool:
+        if _statuses(created.broadcast_id).get(slow_chat) != DeliveryStatus.SENDING:
+            return False
+        return fake_api.counts_by_chat()[slow_chat] == 1  # delivered, answer still pending
 
     # No task is enqueued: the consumer's periodic sweep finds the unsent broadcast.
     first = consumers()
     wait_for(
-        lambda: fake_api.message_count() >= n // 3,
+        in_flight,
         timeout=60,
         interval=0.02,
-        what="the first consumer to deliver a third of the broadcast",
+        what="the first consumer to be waiting for Telegram's answer a third of the way in",
         log=first.log,
     )
     first.kill()
     delivered_before = set(fake_api.counts_by_chat())
     assert len(delivered_before) < n, "the kill should land in the middle of the broadcast"
     in_doubt = [c for c, s in _statuses(created.broadcast_id).items() if s == "sending"]
-    assert len(in_doubt) <= 1  # one claimed row at most, per (single) sender
+    assert in_doubt == [slow_chat]  # exactly the one claimed row is in flight
 
     second = consumers()
 
@@ -96,7 +104,10 @@ def test_sigkill_halfway_through_a_broadcast_then_restart_sends_each_message_onc
     statuses = _statuses(created.broadcast_id)
     tally = Counter(statuses.values())
     assert tally[DeliveryStatus.SENT] + tally[DeliveryStatus.UNKNOWN] == n
-    assert tally[DeliveryStatus.UNKNOWN] <= 1
+    assert tally[DeliveryStatus.UNKNOWN] == 1
+    # the row in flight at the kill ends unknown and was delivered exactly once, not resent
+    assert statuses[slow_chat] == DeliveryStatus.UNKNOWN
+    assert counts[slow_chat] == 1
     for chat in chats:
         if statuses[chat] == DeliveryStatus.SENT:
             assert counts[chat] == 1
