@@ -18,6 +18,10 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_ROOT / "data"
 
 DEV_ADMIN_SECRET = "dev-only-admin-secret-change-me"
+# Signs and checks Mini App initData when no bot token is configured (development
+# and tests without Telegram): `student-link` signs with it exactly as Telegram
+# signs with the real token. Production refuses to start without the real token.
+DEV_WEBAPP_TOKEN = "0:dev-only-webapp-token"
 
 
 class Settings(BaseSettings):
@@ -86,6 +90,11 @@ class Settings(BaseSettings):
     @property
     def telegram_enabled(self) -> bool:
         return bool(self.telegram_bot_token)
+
+    @property
+    def webapp_token(self) -> str:
+        """The bot token Mini App initData is signed with (the dev token without a real one)."""
+        return self.telegram_bot_token or DEV_WEBAPP_TOKEN
 
 
 settings = Settings()
