@@ -6,7 +6,8 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from mockexam.db import insert_for, utcnow
+from mockexam.db import insert_for, session_scope, utcnow
+from mockexam.errors import NotFoundError, ValidationError
 from mockexam.models import Student
 
 SUPPORTED_LANGUAGES = ("uz", "ru", "en")
@@ -47,3 +48,40 @@ def upsert_student(
     )
     session.execute(statement.on_conflict_do_update(index_elements=["telegram_id"], set_=values))
     return session.exec(select(Student).where(Student.telegram_id == telegram_id)).one()
+
+
+def login_student(
+    *,
+    telegram_id: int,
+    first_name: str = "",
+    last_name: str = "",
+    username: str | None = None,
+    language_code: str | None = None,
+) -> Student:
+    """The Mini App's sign-in: register or refresh the student in one short transaction."""
+    with session_scope() as session:
+        student = upsert_student(
+            session,
+            telegram_id=telegram_id,
+            first_name=first_name,
+            last_name=last_name,
+            username=username,
+            language_code=language_code,
+        )
+        session.expunge(student)
+        return student
+
+
+def set_language(*, student_id: int, language: str) -> str:
+    """Store the student's chosen language (used by the Mini App and the bot's messages)."""
+    if language not in SUPPORTED_LANGUAGES:
+        raise ValidationError(
+            f"Unknown language {language!r}: choose one of {', '.join(SUPPORTED_LANGUAGES)}."
+        )
+    with session_scope() as session:
+        student = session.get(Student, student_id)
+        if student is None:
+            raise NotFoundError("This student does not exist.")
+        student.language_code = language
+        session.add(student)
+    return language

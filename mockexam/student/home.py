@@ -7,7 +7,6 @@ No identity is needed: everything here is public. The data comes from
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 
 import reflex as rx
 from sqlalchemy.exc import SQLAlchemyError
@@ -17,16 +16,11 @@ from mockexam.services.overview import PublicOverview, get_public_overview
 from mockexam.ui import theme
 from mockexam.ui.countdown import countdown
 from mockexam.ui.layout import mobile_page, section_card
+from mockexam.ui.timefmt import iso_utc
 
 logger = logging.getLogger(__name__)
 
 WINDOW_FORMAT = "ddd D MMM, HH:mm"
-
-
-def _iso_utc(moment: datetime) -> str:
-    """A UTC timestamp (naive means UTC) as ISO 8601 with `Z`, for the browser's local time."""
-    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    return aware.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class HomeState(rx.State):
@@ -61,8 +55,8 @@ class HomeState(rx.State):
             self.exam_title = exam.title
             self.exam_is_open = exam.is_open
             self.exam_duration_minutes = exam.duration_minutes
-            self.window_start_iso = _iso_utc(exam.window_start)
-            self.window_end_iso = _iso_utc(exam.window_end)
+            self.window_start_iso = iso_utc(exam.window_start)
+            self.window_end_iso = iso_utc(exam.window_end)
             self.seconds_until_start = exam.seconds_until_start
             self.seconds_until_end = exam.seconds_until_end
         self.loaded = True

@@ -1,0 +1,83 @@
+"""The Mini App's three languages: Uzbek (Latin, default), Russian, English.
+
+Every student-facing string is written once, at the place it is shown, in
+all three languages: `tr("Salom", "Привет", "Hello")` is a Var that follows
+`StudentState.lang`, so a language switch changes every text at once without
+a reload and nothing can be left untranslated. `pick` is the same for text
+built on the server (toasts, messages), and `error_text` turns the services'
+errors into words a student can act on.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from mockexam.errors import (
+    AlreadySubmittedError,
+    DeadlinePassedError,
+    ExamNotOpenError,
+    MockExamError,
+    NotFoundError,
+    PermissionDeniedError,
+    ValidationError,
+)
+from mockexam.student.auth import StudentState
+
+LANGUAGES: tuple[tuple[str, str], ...] = (("uz", "O‘zbekcha"), ("ru", "Русский"), ("en", "English"))
+
+
+def tr(uz: str, ru: str, en: str) -> rx.Var[str]:
+    """A text in the caller's language (a client-side lookup: no round trip on a switch)."""
+    return rx.Var.create({"uz": uz, "ru": ru, "en": en})[StudentState.lang].to(str)
+
+
+def pick(lang: str, uz: str, ru: str, en: str) -> str:
+    """The server-side twin of `tr`, for text built in an event handler."""
+    return {"ru": ru, "en": en}.get(lang, uz)
+
+
+def error_text(error: MockExamError, lang: str) -> str:
+    """A service error in the student's language; the English detail stays in the logs."""
+    if isinstance(error, DeadlinePassedError):
+        return pick(
+            lang,
+            "Vaqt tugadi: javoblar endi qabul qilinmaydi.",
+            "Время вышло: ответы больше не принимаются.",
+            "Time is up: answers are no longer accepted.",
+        )
+    if isinstance(error, AlreadySubmittedError):
+        return pick(
+            lang,
+            "Imtihon topshirilgan: javoblarni endi o‘zgartirib bo‘lmaydi.",
+            "Экзамен сдан: ответы больше нельзя изменить.",
+            "The exam is submitted: answers can no longer change.",
+        )
+    if isinstance(error, ExamNotOpenError):
+        return pick(
+            lang,
+            "Imtihon hozir ochiq emas.",
+            "Экзамен сейчас не открыт.",
+            "The exam is not open right now.",
+        )
+    if isinstance(error, NotFoundError):
+        return pick(
+            lang,
+            "Topilmadi yoki sizga tegishli emas.",
+            "Не найдено или принадлежит не вам.",
+            "Not found, or not yours.",
+        )
+    if isinstance(error, ValidationError):
+        return pick(
+            lang,
+            "Javob qabul qilinmadi: ",
+            "Ответ не принят: ",
+            "Answer not accepted: ",
+        ) + str(error)
+    if isinstance(error, PermissionDeniedError):
+        return pick(lang, "Ruxsat yo‘q.", "Нет доступа.", "Not allowed.")
+    return pick(
+        lang,
+        "Xatolik yuz berdi. Qayta urinib ko‘ring.",
+        "Произошла ошибка. Попробуйте ещё раз.",
+        "Something went wrong. Please try again.",
+    )

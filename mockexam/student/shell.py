@@ -1,0 +1,202 @@
+"""The frame of every Mini App page: sign-in gate, header, bottom tabs, Telegram bridge.
+
+`student_shell(content, ...)` shows `content` only once the tab has signed
+in; before that a skeleton, and for a missing or forged initData a friendly
+"open this from the Telegram bot" page with no data. Top-level pages get the
+bottom tab bar; inner pages (exam, results) get a back link and Telegram's
+own Back button instead.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from mockexam.config import settings
+from mockexam.student.auth import AuthStatus, StudentState
+from mockexam.student.i18n import LANGUAGES, tr
+from mockexam.ui import theme
+from mockexam.ui.layout import mobile_page, section_card
+
+APP_ROOT = "/app"
+TAB_BAR_HEIGHT = "3.75rem"
+
+
+def _tab(icon: str, label: rx.Var[str], href: str, active: bool, tab_id: str) -> rx.Component:
+    colour = theme.LINK if active else theme.HINT
+    return rx.link(
+        rx.vstack(
+            rx.icon(icon, size=22, color=colour),
+            rx.text(label, size="1", weight="medium", color=colour),
+            spacing="0",
+            align="center",
+        ),
+        href=href,
+        id=tab_id,
+        underline="none",
+        flex="1",
+        display="flex",
+        justify_content="center",
+        padding_y="0.4rem",
+        aria_current="page" if active else None,
+    )
+
+
+def tab_bar(active: str) -> rx.Component:
+    """The four top-level sections, fixed to the bottom above the home indicator."""
+    tabs = (
+        ("house", tr("Bosh sahifa", "Главная", "Home"), APP_ROOT, "home"),
+        ("history", tr("Tarix", "История", "History"), f"{APP_ROOT}/history", "history"),
+        ("award", tr("Yutuqlar", "Награды", "Awards"), f"{APP_ROOT}/achievements", "awards"),
+        ("trophy", tr("Reyting", "Рейтинг", "Ranking"), f"{APP_ROOT}/leaderboard", "ranking"),
+    )
+    return rx.hstack(
+        *(_tab(icon, label, href, key == active, f"tab-{key}") for icon, label, href, key in tabs),
+        position="fixed",
+        bottom="0",
+        left="0",
+        right="0",
+        z_index="20",
+        spacing="0",
+        background_color=theme.SECTION_BG,
+        border_top=f"1px solid {theme.tg_color('section-separator-color', 'var(--gray-a5)')}",
+        padding_bottom="env(safe-area-inset-bottom)",
+        min_height=TAB_BAR_HEIGHT,
+    )
+
+
+def language_switch() -> rx.Component:
+    """UZ / RU / EN, the current one highlighted."""
+    return rx.hstack(
+        *(
+            rx.button(
+                code.upper(),
+                title=name,
+                id=f"lang-{code}",
+                size="1",
+                variant=rx.cond(StudentState.lang == code, "solid", "soft"),
+                on_click=StudentState.switch_language(code),
+            )
+            for code, name in LANGUAGES
+        ),
+        spacing="1",
+    )
+
+
+def page_header(title: rx.Var[str] | str, back_href: str = "") -> rx.Component:
+    """A page title; inner pages get a back link (Telegram also shows its Back button)."""
+    back = (
+        rx.link(
+            rx.icon("chevron-left", size=24, color=theme.LINK),
+            href=back_href,
+            id="back-link",
+            aria_label="back",
+            display="flex",
+        )
+        if back_href
+        else rx.fragment()
+    )
+    return rx.hstack(
+        back,
+        rx.heading(title, size="6", weight="bold", color=theme.TEXT),
+        align="center",
+        spacing="2",
+        width="100%",
+    )
+
+
+def denied_view() -> rx.Component:
+    """No (valid) Telegram sign-in: say how to get in, show nothing else."""
+    bot = settings.telegram_bot_username
+    open_bot = (
+        rx.link(
+            rx.button(
+                rx.icon("send", size=16),
+                tr("Botni ochish", "Открыть бота", "Open the bot"),
+                size="3",
+                width="100%",
+                background_color=theme.BUTTON,
+                color=theme.BUTTON_TEXT,
+            ),
+            href=f"https://t.me/{bot}",
+            is_external=True,
+            width="100%",
+        )
+        if bot
+        else rx.fragment()
+    )
+    return section_card(
+        rx.vstack(
+            rx.icon("lock-keyhole", size=32, color=theme.HINT),
+            rx.heading(
+                tr(
+                    "Telegram bot orqali oching",
+                    "Откройте через Telegram-бота",
+                    "Open this from the Telegram bot",
+                ),
+                size="5",
+            ),
+            rx.text(
+                tr(
+                    "mockexam Telegram ichida ishlaydi. Botga o‘ting va «Imtihonlar» tugmasini "
+                    "bosing — kirish avtomatik bo‘ladi.",
+                    "mockexam работает внутри Telegram. Откройте бота и нажмите кнопку "
+                    "«Экзамены» — вход произойдёт автоматически.",
+                    "mockexam runs inside Telegram. Open the bot and tap the “Exams” button — "
+                    "you are signed in automatically.",
+                ),
+                size="2",
+                color=theme.HINT,
+            ),
+            open_bot,
+            spacing="3",
+            align="start",
+        ),
+        id="signin-required",
+    )
+
+
+def unavailable_view() -> rx.Component:
+    return rx.callout(
+        tr(
+            "Server hozir javob bermayapti. Birozdan so‘ng qayta urinib ko‘ring.",
+            "Сервер сейчас не отвечает. Попробуйте чуть позже.",
+            "The server is not answering right now. Please try again shortly.",
+        ),
+        icon="triangle-alert",
+        color_scheme="red",
+        id="unavailable",
+    )
+
+
+def loading_view() -> rx.Component:
+    return rx.vstack(
+        rx.skeleton(height="7rem", width="100%", border_radius="var(--radius-4)"),
+        rx.skeleton(height="11rem", width="100%", border_radius="var(--radius-4)"),
+        spacing="4",
+        width="100%",
+        id="loading",
+    )
+
+
+def student_shell(
+    *content: rx.Component,
+    tab: str = "",
+    back_href: str = "",
+    confirm_close: rx.Var[bool] | bool = False,
+) -> rx.Component:
+    """A Mini App page: `content` once signed in; `tab` marks a top-level page."""
+    gated = rx.match(
+        StudentState.auth_status,
+        (AuthStatus.OK, rx.fragment(*content)),
+        (AuthStatus.DENIED, denied_view()),
+        (AuthStatus.UNAVAILABLE, unavailable_view()),
+        loading_view(),
+    )
+    page = mobile_page(gated)
+    return rx.fragment(
+        rx.box(
+            page,
+            padding_bottom=f"calc({TAB_BAR_HEIGHT} + env(safe-area-inset-bottom))" if tab else "0",
+        ),
+        rx.cond(StudentState.auth_status == AuthStatus.OK, tab_bar(tab)) if tab else rx.fragment(),
+    )
