@@ -92,6 +92,11 @@ class StudentState(rx.State):
         self.auth_status = AuthStatus.OK
         return self._student_id
 
+    def _path_id(self) -> int | None:
+        """The number at the end of the page's path (`/app/exam/7` → 7), or None."""
+        last = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
+        return int(last) if last.isdigit() and len(last) < 12 else None
+
     def _signed_in(self) -> int | None:
         """The caller's student id if this tab has signed in, else None."""
         return self._student_id
