@@ -26,7 +26,7 @@ BUN_STAMP := $(TOOLS)/.bun-$(BUN_VERSION)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export VIRTUAL_ENV := $(CURDIR)/$(VENV)
 
-.PHONY: help install db run test lint format clean distclean
+.PHONY: help install db run test lint format chromium clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
@@ -66,7 +66,22 @@ format: $(DEPS_STAMP) ## ruff format + ruff check --fix
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-test: db lint ## lint, then the whole pytest suite
+# Debian's Chromium drives the browser tests (Playwright never downloads its own
+# browsers here). Quick when it is there; apt-get (via sudo unless root) when not,
+# refreshing the package lists first only if apt cannot find the package.
+chromium: ## Debian's chromium for the browser tests (apt-get install when missing)
+	@if command -v chromium >/dev/null 2>&1; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null 2>&1; then \
+	  echo "chromium is missing and there is no apt-get: install Chromium yourself" \
+	    "(browser tests skip, or fail with CI=true)" >&2; exit 0; fi; \
+	sudo=""; if [ "$$(id -u)" != 0 ]; then sudo="sudo"; fi; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	if ! apt-cache show chromium >/dev/null 2>&1; then $$sudo apt-get update -q; fi; \
+	$$sudo apt-get install -y -q --no-install-recommends chromium \
+	  || { $$sudo apt-get update -q && $$sudo apt-get install -y -q --no-install-recommends chromium; }; \
+	chromium --version
+
+test: db lint chromium ## lint, then the whole pytest suite (installs chromium if missing)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 clean: ## remove build output, caches and local data (keeps .venv and .tools)
