@@ -1,0 +1,124 @@
+"""Plotly figure builders: plain data in, `go.Figure` out (no database, no Reflex).
+
+Figures are drawn for a phone inside Telegram, in light and dark themes
+alike: transparent background, a grey that reads on both for text and grid,
+no mode bar, no zoom (a finger scrolling the page must not pan the chart).
+Plotly cannot read CSS variables, so colours are plain values here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import plotly.graph_objects as go
+
+# A grey with enough contrast on Telegram's white and its dark blue-black.
+NEUTRAL = "#8e8e93"
+GRID = "rgba(142, 142, 147, 0.22)"
+# Telegram's link blue: visible on both themes.
+LINE = "#3390ec"
+TRANSPARENT = "rgba(0, 0, 0, 0)"
+CHART_HEIGHT = 220
+MAX_TICKS = 6  # date labels on the x axis of a phone-wide chart
+
+# What the page passes as rx.plotly's `config`: no mode bar, no scroll zoom, resizes.
+PLOT_CONFIG: dict[str, Any] = {
+    "displayModeBar": False,
+    "scrollZoom": False,
+    "responsive": True,
+    "doubleClick": False,
+    "showTips": False,
+}
+
+
+def _base_layout(height: int) -> dict[str, Any]:
+    axis = {
+        "showgrid": True,
+        "gridcolor": GRID,
+        "zeroline": False,
+        "showline": False,
+        "fixedrange": True,
+        "tickfont": {"size": 11, "color": NEUTRAL},
+    }
+    return {
+        "template": "none",  # not plotly's 6 kB default template
+        "height": height,
+        "autosize": True,
+        "margin": {"l": 40, "r": 14, "t": 22, "b": 30, "pad": 4},
+        "paper_bgcolor": TRANSPARENT,
+        "plot_bgcolor": TRANSPARENT,
+        "font": {"color": NEUTRAL, "size": 11, "family": "system-ui, -apple-system, sans-serif"},
+        "showlegend": False,
+        "dragmode": False,
+        "hovermode": "closest",
+        "hoverlabel": {"font": {"size": 12}},
+        "xaxis": dict(axis),
+        "yaxis": dict(axis),
+    }
+
+
+def blank_figure(height: int = CHART_HEIGHT) -> go.Figure:
+    """An empty figure with the common layout (a state var's default)."""
+    return go.Figure(layout=_base_layout(height))
+
+
+def elo_trend_figure(
+    *,
+    start_elo: float,
+    elos: Sequence[float],
+    tick_labels: Sequence[str],
+    hover_titles: Sequence[str],
+    start_label: str = "Start",
+    height: int = CHART_HEIGHT,
+) -> go.Figure:
+    """The student's Elo rating: the starting value, then the rating after each exam.
+
+    `elos`, `tick_labels` (short dates) and `hover_titles` (exam titles) run
+    oldest first, one per released exam. Exams are evenly spaced on the x axis
+    (one step each, whatever the calendar gap), position 0 is the start. Two
+    traces: the line through every point, and the latest point with its value.
+    """
+    if not len(elos) == len(tick_labels) == len(hover_titles):
+        raise ValueError("elos, tick_labels and hover_titles must have the same length")
+    xs = list(range(len(elos) + 1))
+    ys = [round(float(start_elo), 1), *(round(float(e), 1) for e in elos)]
+    titles = [start_label, *hover_titles]
+    line = go.Scatter(
+        x=xs,
+        y=ys,
+        mode="lines+markers",
+        name="elo",
+        line={"color": LINE, "width": 2.5, "shape": "spline", "smoothing": 0.6},
+        marker={"color": LINE, "size": 7},
+        customdata=titles,
+        hovertemplate="%{customdata}<br><b>%{y:.0f}</b><extra></extra>",
+        cliponaxis=False,
+    )
+    latest = go.Scatter(
+        x=[xs[-1]],
+        y=[ys[-1]],
+        mode="markers+text",
+        name="latest",
+        marker={"color": LINE, "size": 11, "line": {"color": "white", "width": 2}},
+        text=[f"{ys[-1]:.0f}"],
+        textposition="top center",
+        textfont={"color": LINE, "size": 12},
+        hoverinfo="skip",
+        cliponaxis=False,
+    )
+    low, high = min(ys), max(ys)
+    pad = max(10.0, (high - low) * 0.25)
+    layout = _base_layout(height)
+    step = max(1, math.ceil(len(elos) / MAX_TICKS))
+    shown = xs[-1:0:-step][::-1]  # every step-th exam, always the latest
+    layout["xaxis"].update(
+        tickmode="array",
+        tickvals=shown,
+        ticktext=[tick_labels[x - 1] for x in shown],
+        range=[-0.35, xs[-1] + 0.35],
+        showgrid=False,
+    )
+    layout["yaxis"].update(range=[low - pad, high + pad], nticks=4, tickformat=".0f")
+    return go.Figure(data=[line, latest], layout=layout)

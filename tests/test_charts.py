@@ -1,0 +1,67 @@
+"""The Plotly figure builders: plain data in, the expected traces and layout out."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from mockexam.charts import CHART_HEIGHT, LINE, MAX_TICKS, blank_figure, elo_trend_figure
+
+
+def test_elo_trend_figure_draws_the_start_then_one_point_per_exam():
+    figure = elo_trend_figure(
+        start_elo=1200,
+        elos=[1224.6, 1211.2, 1250.0],
+        tick_labels=["01.03", "08.03", "15.03"],
+        hover_titles=["Week 1", "Week 2", "Week 3"],
+        start_label="Start",
+    )
+    line, latest = figure.data
+    assert line.type == "scatter" and line.mode == "lines+markers"
+    assert list(line.x) == [0, 1, 2, 3]
+    assert list(line.y) == [1200.0, 1224.6, 1211.2, 1250.0]
+    assert list(line.customdata) == ["Start", "Week 1", "Week 2", "Week 3"]
+    assert line.line.color == LINE
+    assert list(latest.x) == [3] and list(latest.y) == [1250.0]
+    assert list(latest.text) == ["1250"]
+    assert list(figure.layout.xaxis.ticktext) == ["01.03", "08.03", "15.03"]
+    assert list(figure.layout.xaxis.tickvals) == [1, 2, 3]
+
+
+def test_elo_trend_figure_is_phone_and_theme_friendly():
+    figure = elo_trend_figure(
+        start_elo=1200, elos=[1180], tick_labels=["01.03"], hover_titles=["Week 1"]
+    )
+    layout = figure.layout
+    assert layout.height == CHART_HEIGHT
+    assert layout.paper_bgcolor == layout.plot_bgcolor == "rgba(0, 0, 0, 0)"
+    assert layout.showlegend is False and layout.dragmode is False
+    assert layout.xaxis.fixedrange and layout.yaxis.fixedrange
+    low, high = layout.yaxis.range
+    assert low < 1180 and high > 1200
+    # No 6 kB default template travels with every page state.
+    assert len(json.dumps(figure.to_plotly_json(), default=str)) < 3000
+
+
+def test_elo_trend_figure_thins_date_labels_but_keeps_the_latest():
+    n = 20
+    figure = elo_trend_figure(
+        start_elo=1200,
+        elos=[1200 + k for k in range(n)],
+        tick_labels=[f"d{k}" for k in range(n)],
+        hover_titles=[f"Week {k}" for k in range(n)],
+    )
+    ticks = list(figure.layout.xaxis.tickvals)
+    assert len(ticks) <= MAX_TICKS and ticks[-1] == n
+    assert list(figure.layout.xaxis.ticktext)[-1] == f"d{n - 1}"
+
+
+def test_elo_trend_figure_rejects_mismatched_inputs():
+    with pytest.raises(ValueError, match="same length"):
+        elo_trend_figure(start_elo=1200, elos=[1210], tick_labels=[], hover_titles=["x"])
+
+
+def test_blank_figure_has_no_traces():
+    figure = blank_figure()
+    assert figure.data == () and figure.layout.height == CHART_HEIGHT
