@@ -1,6 +1,7 @@
 """`python -m mockexam …`: the command line of mockexam.
 
-migrate · create-admin · seed-demo · import-key · auto-submit · calibrate-exam · worker
+migrate · create-admin · seed-demo · import-key · auto-submit · calibrate-exam ·
+exclude-item · worker · bot · broadcast · notify · student-link
 """
 
 from __future__ import annotations
@@ -12,11 +13,16 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mockexam.config import PROJECT_ROOT, settings
 from mockexam.errors import MockExamError
 
+if TYPE_CHECKING:
+    from mockexam.telegram.webapp_link import TelegramProfile
+
 logger = logging.getLogger(__name__)
+LINK_LANGUAGES = ("uz", "ru", "en")
 
 
 def _migrate(_args: argparse.Namespace) -> int:
@@ -179,6 +185,90 @@ def _notify(args: argparse.Namespace) -> int:
     return _deliver(created.broadcast_id, here=args.here)
 
 
+def stored_profile(telegram_id: int) -> TelegramProfile | None:
+    """The stored names and language of the student with `telegram_id`, if any.
+
+    None when there is no such student, or no usable database (a link can
+    still be made, with default names).
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+    from sqlmodel import select
+
+    from mockexam.db import session_scope
+    from mockexam.models import Student
+    from mockexam.telegram.webapp_link import TelegramProfile
+
+    try:
+        with session_scope(readonly=True) as db:
+            student = db.exec(select(Student).where(Student.telegram_id == telegram_id)).first()
+    except SQLAlchemyError as err:
+        logger.warning("cannot read students (%s); using default names", err.__class__.__name__)
+        return None
+    if student is None:
+        return None
+    return TelegramProfile(
+        first_name=student.first_name,
+        last_name=student.last_name,
+        username=student.username,
+        language_code=student.language_code,
+    )
+
+
+def student_link_for(
+    telegram_id: int,
+    *,
+    path: str = "",
+    first_name: str | None = None,
+    last_name: str | None = None,
+    username: str | None = None,
+    language: str | None = None,
+    base_url: str | None = None,
+    theme: str = "light",
+) -> str:
+    """A signed Mini App link; names default to the stored student's, then to placeholders."""
+    from dataclasses import replace
+
+    from mockexam.telegram.webapp_link import TelegramProfile, student_link
+
+    profile = stored_profile(telegram_id) or TelegramProfile()
+    overrides = {
+        "first_name": first_name,
+        "last_name": last_name,
+        "username": username,
+        "language_code": language,
+    }
+    profile = replace(profile, **{k: v for k, v in overrides.items() if v is not None})
+    return student_link(
+        telegram_id,
+        path=path,
+        profile=profile,
+        base_url=base_url,
+        theme=theme,  # type: ignore[arg-type]
+    )
+
+
+def _student_link(args: argparse.Namespace) -> int:
+    if args.telegram_id <= 0:
+        print("error: TELEGRAM_ID must be a positive integer", file=sys.stderr)
+        return 2
+    print(
+        student_link_for(
+            args.telegram_id,
+            path=args.path,
+            first_name=args.first_name,
+            last_name=args.last_name,
+            username=args.username,
+            language=args.language,
+            base_url=args.base_url,
+            theme=args.theme,
+        )
+    )
+    hours = settings.initdata_max_age_seconds / 3600
+    token = "the bot token" if settings.telegram_enabled else "the dev token (no bot configured)"
+    print(f"Signed with {token}; valid for {hours:g} h.", file=sys.stderr)
+    return 0
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m mockexam", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -239,6 +329,19 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("exam_id", type=int)
     p.add_argument("--kind", choices=("new", "open", "results"), default="new")
     p.add_argument("--here", action="store_true", help="send from this process, not the worker")
+    p = add(
+        "student-link",
+        _student_link,
+        "Print a Mini App URL with initData signed as Telegram signs it (local use, tests).",
+    )
+    p.add_argument("telegram_id", type=int, metavar="TELEGRAM_ID")
+    p.add_argument("--path", default="", help="appended to WEBAPP_URL, e.g. /exam/2")
+    p.add_argument("--first-name", help="default: the stored student's, else 'Student'")
+    p.add_argument("--last-name", help="default: the stored student's")
+    p.add_argument("--username", help="default: the stored student's")
+    p.add_argument("--language", choices=LINK_LANGUAGES, help="default: the stored student's")
+    p.add_argument("--base-url", help="default: WEBAPP_URL")
+    p.add_argument("--theme", choices=("light", "dark"), default="light")
     return parser
 
 

@@ -1,16 +1,29 @@
-"""The command line against a real database: seed, key import, sweep, calibrate, exclude."""
+"""The command line against a real database: seed, key import, sweep, calibrate, exclude,
+signed student links."""
 
 from __future__ import annotations
 
+import json
+import time
 from datetime import timedelta
+from urllib.parse import parse_qsl
 
+import pytest
 from sqlmodel import select
 
-from mockexam.cli import main
-from mockexam.db import session_scope, utcnow
+from mockexam.cli import main, student_link_for
+from mockexam.config import DEV_WEBAPP_TOKEN, settings
+from mockexam.db import dispose_engines, session_scope, utcnow
 from mockexam.models import Admin, Exam, ExamStatus, ItemStatistic
 from mockexam.services.exams import get_items
-from tests.factories import make_cohort, make_exam
+from mockexam.telegram.webapp_auth import (
+    InitDataError,
+    InitDataProblem,
+    TelegramUser,
+    validate_init_data,
+)
+from mockexam.telegram.webapp_link import init_data_from_link, student_link
+from tests.factories import make_cohort, make_exam, make_student
 
 
 def test_seed_demo_then_if_empty_adds_nothing(sqlite_url, capsys):
@@ -57,3 +70,87 @@ def test_sweep_calibrate_and_exclude_from_the_command_line(sqlite_url, capsys):
         assert item.is_excluded and stat.flags == ["excluded"]
     assert main(["exclude-item", str(exam.id), "99"]) == 2
     assert "not on this exam" in capsys.readouterr().err
+
+
+def _link_user(link: str, token: str) -> TelegramUser:
+    return validate_init_data(
+        init_data_from_link(link),
+        bot_token=token,
+        max_age_seconds=settings.initdata_max_age_seconds,
+    )
+
+
+def test_student_link_is_signed_like_telegram_with_the_stored_names(sqlite_url, capsys):
+    with session_scope() as db:
+        make_student(
+            db,
+            telegram_id=555_001,
+            first_name="Dilnoza",
+            last_name="Rashidova",
+            username="dilnoza",
+            language_code="ru",
+        )
+    assert main(["student-link", "555001", "--path", "/exam/2"]) == 0
+    out = capsys.readouterr()
+    link = out.out.strip()
+    assert "valid for 24 h" in out.err
+
+    url, fragment = link.split("#", 1)
+    assert url == settings.webapp_url + "/exam/2"
+    params = dict(parse_qsl(fragment))
+    assert set(params) == {
+        "tgWebAppData",
+        "tgWebAppVersion",
+        "tgWebAppPlatform",
+        "tgWebAppThemeParams",
+    }
+    assert params["tgWebAppPlatform"] == "weba"
+    assert json.loads(params["tgWebAppThemeParams"])["bg_color"] == "#ffffff"
+    fields = dict(parse_qsl(params["tgWebAppData"]))
+    assert set(fields) == {"query_id", "user", "auth_date", "hash"}
+    assert abs(int(fields["auth_date"]) - time.time()) < 60
+
+    user = _link_user(link, settings.webapp_token)
+    assert (user.id, user.first_name, user.last_name) == (555_001, "Dilnoza", "Rashidova")
+    assert (user.username, user.language_code) == ("dilnoza", "ru")
+    with pytest.raises(InitDataError) as refused:
+        _link_user(link, "123456:another-bot-token")
+    assert refused.value.reason == InitDataProblem.BAD_HASH
+
+
+def test_student_link_options_override_and_unknown_students_get_defaults(sqlite_url, capsys):
+    assert main(["student-link", "777", "--first-name", "Ali Vali", "--language", "en"]) == 0
+    link = capsys.readouterr().out.strip()
+    assert link.split("#", 1)[0] == settings.webapp_url
+    user = _link_user(link, settings.webapp_token)
+    assert (user.id, user.first_name, user.language_code) == (777, "Ali Vali", "en")
+    assert user.last_name == "" and user.username is None
+
+    assert main(["student-link", "0"]) == 2
+    assert "positive" in capsys.readouterr().err
+
+
+def test_student_link_uses_the_real_bot_token_when_one_is_configured(sqlite_url, monkeypatch):
+    monkeypatch.setattr(settings, "telegram_bot_token", "4242:real-bot-token")
+    link = student_link_for(4242, base_url="http://app.test/app/")
+    assert link.startswith("http://app.test/app/#tgWebAppData=")
+    assert _link_user(link, "4242:real-bot-token").id == 4242
+    with pytest.raises(InitDataError):
+        _link_user(link, DEV_WEBAPP_TOKEN)
+
+
+def test_student_link_expires_with_the_initdata_max_age():
+    link = student_link(9, auth_date=int(time.time()) - settings.initdata_max_age_seconds - 5)
+    with pytest.raises(InitDataError) as refused:
+        _link_user(link, settings.webapp_token)
+    assert refused.value.reason == InitDataProblem.STALE
+
+
+def test_student_link_without_a_usable_database_still_prints_a_link(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(settings, "database_url", f"sqlite:///{tmp_path / 'no-tables.db'}")
+    try:
+        assert main(["student-link", "31337"]) == 0
+    finally:
+        dispose_engines()
+    user = _link_user(capsys.readouterr().out.strip(), settings.webapp_token)
+    assert (user.id, user.first_name) == (31337, "Student")
