@@ -236,7 +236,17 @@ def _responds(url: str) -> bool:
         return False
 
 
-def banner(urls: AppUrls, mode: str, *, telegram_enabled: bool) -> str:
+def demo_student_link() -> str:
+    """A signed Mini App link (WEBAPP_URL) for the demo student, as Telegram would open it."""
+    from mockexam.cli import student_link_for
+    from mockexam.services.demo import DEMO_STUDENT_TELEGRAM_ID
+
+    return student_link_for(DEMO_STUDENT_TELEGRAM_ID)
+
+
+def banner(
+    urls: AppUrls, mode: str, *, telegram_enabled: bool, student_link: str | None = None
+) -> str:
     """What a person needs to start: where the app is, how to log in, what is off."""
     from mockexam.services.demo import DEMO_ADMIN_USERNAME, demo_admin_password
 
@@ -252,6 +262,15 @@ def banner(urls: AppUrls, mode: str, *, telegram_enabled: bool) -> str:
         f"    Admin panel:  {urls.admin}",
         f"                  username {DEMO_ADMIN_USERNAME!r}, password {demo_admin_password()!r}",
         f"    Telegram:     {telegram}",
+    ]
+    if student_link:
+        hours = settings.initdata_max_age_seconds / 3600
+        lines += [
+            f"    Student Mini App: {student_link}",
+            f"                  (the demo student, signed in as Telegram would; valid {hours:g} h,"
+            " `python -m mockexam student-link TELEGRAM_ID` makes more)",
+        ]
+    lines += [
         "    Ctrl-C stops everything.",
         "",
     ]
@@ -289,7 +308,10 @@ def main() -> int:
         next_check = time.monotonic() + 1.0
         if _responds(urls.app):
             announced = True
-            sys.stdout.write(banner(urls, mode, telegram_enabled=telegram_enabled))
+            link = demo_student_link()
+            sys.stdout.write(
+                banner(urls, mode, telegram_enabled=telegram_enabled, student_link=link)
+            )
             sys.stdout.flush()
 
     logger.info(
