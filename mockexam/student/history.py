@@ -1,0 +1,378 @@
+"""The history page `/app/history` (spec §7): every exam taken, and the Elo trend.
+
+Rows of released exams open their results; an exam in progress or waiting
+for its results is shown as such and opens the exam page. The Elo chart is a
+small Plotly figure built by `mockexam.charts`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TypedDict
+
+import plotly.graph_objects as go
+import reflex as rx
+from sqlalchemy.exc import SQLAlchemyError
+
+from mockexam.charts import CHART_HEIGHT, PLOT_CONFIG, blank_figure, elo_trend_figure
+from mockexam.errors import MockExamError
+from mockexam.models import SessionStatus
+from mockexam.services.history import EloSeries, HistoryEntry, get_elo_series, get_history
+from mockexam.student.auth import StudentState, student_on_load
+from mockexam.student.i18n import pick, tr
+from mockexam.student.shell import APP_ROOT, page_header, student_shell
+from mockexam.ui import theme
+from mockexam.ui.intl import local_datetime, local_number
+from mockexam.ui.layout import section_card
+from mockexam.ui.timefmt import iso_utc
+
+logger = logging.getLogger(__name__)
+
+
+class HistoryRow(TypedDict):
+    session_id: int
+    title: str
+    date_iso: str
+    status: str
+    href: str
+    points: str  # "42/55", "" until released
+    exercises: str  # "38/45"
+    has_scaled: bool
+    scaled: float
+    grade: str
+    has_elo: bool
+    elo_change: int
+    elo_change_text: str
+    is_provisional: bool
+
+
+def _signed(change: int) -> str:
+    if change > 0:
+        return f"+{change}"
+    return f"\u2212{-change}" if change < 0 else "\u00b10"
+
+
+def _fraction(value: int | None, total: int | None) -> str:
+    return f"{value}/{total}" if value is not None and total is not None else ""
+
+
+def _row(entry: HistoryEntry) -> HistoryRow:
+    released = entry.is_released
+    change = round(entry.elo_change) if entry.elo_change is not None else 0
+    return {
+        "session_id": entry.session_id,
+        "title": entry.exam_title,
+        "date_iso": iso_utc(entry.exam_date),
+        "status": str(entry.status),
+        "href": f"{APP_ROOT}/results/{entry.session_id}"
+        if released
+        else f"{APP_ROOT}/exam/{entry.exam_id}",
+        "points": _fraction(entry.points, entry.max_points),
+        "exercises": _fraction(entry.exercises, entry.max_exercises),
+        "has_scaled": entry.scaled_score is not None,
+        "scaled": round(entry.scaled_score or 0.0, 1),
+        "grade": entry.grade or "",
+        "has_elo": entry.elo_change is not None,
+        "elo_change": change,
+        "elo_change_text": _signed(change),
+        "is_provisional": entry.is_provisional,
+    }
+
+
+def _elo_figure(series: EloSeries, lang: str) -> go.Figure:
+    return elo_trend_figure(
+        start_elo=series.start or 0.0,
+        elos=[p.elo_after for p in series.points],
+        tick_labels=[f"{p.date:%d.%m}" for p in series.points],
+        hover_titles=[p.exam_title for p in series.points],
+        start_label=pick(lang, "Boshlanish", "Старт", "Start"),
+    )
+
+
+class HistoryState(StudentState):
+    """The caller's exams, newest first, and their Elo over time."""
+
+    loaded: bool = False
+    failed: bool = False
+    rows: list[HistoryRow] = []
+    has_chart: bool = False
+    elo_now: int = 0
+    elo_figure: go.Figure = blank_figure()
+
+    @rx.event
+    async def load(self, init_data: str = ""):
+        """Sign in if needed, then read the history and the Elo series (one worker thread)."""
+        student_id = await self._sign_in(init_data)
+        if student_id is None:
+            return
+        try:
+            entries, series = await rx.run_in_thread(
+                lambda: (
+                    get_history(student_id=student_id),
+                    get_elo_series(student_id=student_id),
+                )
+            )
+        except (MockExamError, SQLAlchemyError):
+            logger.exception("history of student %s could not be read", student_id)
+            self.failed, self.loaded = True, True
+            return
+        self.rows = [_row(e) for e in entries]
+        self.has_chart = bool(series.points)
+        if series.points:
+            self.elo_now = round(series.current or 0.0)
+            self.elo_figure = _elo_figure(series, self.lang)
+        self.failed, self.loaded = False, True
+
+
+# --- components --------------------------------------------------------------------------
+
+
+def _status_badge(status: rx.Var[str]) -> rx.Component:
+    return rx.match(
+        status,
+        (
+            SessionStatus.IN_PROGRESS.value,
+            rx.badge(
+                rx.icon("pencil", size=12),
+                tr("Davom etmoqda", "Идёт", "In progress"),
+                color_scheme="amber",
+                variant="soft",
+            ),
+        ),
+        (
+            SessionStatus.SUBMITTED.value,
+            rx.badge(
+                rx.icon("hourglass", size=12),
+                tr("Natija kutilmoqda", "Ждёт результатов", "Waiting for results"),
+                color_scheme="gray",
+                variant="soft",
+            ),
+        ),
+        rx.fragment(),
+    )
+
+
+def _figure(label: rx.Var[str], value: rx.Component | rx.Var) -> rx.Component:
+    return rx.vstack(
+        rx.text(label, size="1", color=theme.HINT),
+        rx.text(value, size="2", weight="bold"),
+        spacing="0",
+        align="start",
+        min_width="0",
+    )
+
+
+def _released_figures(row: rx.Var[HistoryRow]) -> rx.Component:
+    change = row["elo_change"].to(int)
+    return rx.grid(
+        _figure(tr("Ball", "Баллы", "Points"), row["points"].to(str)),
+        _figure(tr("Topshiriq", "Задания", "Exercises"), row["exercises"].to(str)),
+        _figure(
+            tr("Shkala", "Шкала", "Scaled"),
+            rx.cond(
+                row["has_scaled"].to(bool),
+                local_number(row["scaled"].to(float), StudentState.lang, 1),
+                "—",
+            ),
+        ),
+        _figure(
+            "Elo",
+            rx.cond(
+                row["has_elo"].to(bool),
+                rx.text(
+                    row["elo_change_text"].to(str),
+                    as_="span",
+                    color=rx.cond(
+                        change > 0,
+                        "var(--green-11)",
+                        rx.cond(change < 0, "var(--red-11)", theme.HINT),
+                    ),
+                ),
+                "—",
+            ),
+        ),
+        columns="4",
+        gap="2",
+        width="100%",
+    )
+
+
+def _history_row(row: rx.Var[HistoryRow]) -> rx.Component:
+    released = row["status"].to(str) == SessionStatus.RELEASED.value
+    return rx.link(
+        rx.hstack(
+            rx.vstack(
+                rx.hstack(
+                    rx.text(
+                        row["title"].to(str),
+                        size="3",
+                        weight="bold",
+                        color=theme.TEXT,
+                        flex="1",
+                        min_width="0",
+                        overflow="hidden",
+                        text_overflow="ellipsis",
+                        white_space="nowrap",
+                    ),
+                    rx.cond(
+                        released & (row["grade"].to(str) != ""),
+                        rx.badge(row["grade"].to(str), size="2", variant="solid"),
+                    ),
+                    width="100%",
+                    align="center",
+                    spacing="2",
+                ),
+                rx.hstack(
+                    rx.text(
+                        local_datetime(row["date_iso"].to(str), StudentState.lang, "date"),
+                        size="1",
+                        color=theme.HINT,
+                    ),
+                    _status_badge(row["status"].to(str)),
+                    spacing="2",
+                    align="center",
+                ),
+                rx.cond(released, _released_figures(row)),
+                spacing="2",
+                align="start",
+                width="100%",
+                min_width="0",
+            ),
+            rx.icon("chevron-right", size=18, color=theme.HINT, flex_shrink="0"),
+            align="center",
+            spacing="2",
+            width="100%",
+            padding_y="0.75rem",
+            border_bottom=f"1px solid {theme.tg_color('section-separator-color', 'var(--gray-a4)')}",
+        ),
+        href=row["href"].to(str),
+        underline="none",
+        color=theme.TEXT,
+        display="block",
+        id="history-row-" + row["session_id"].to(int).to_string(),
+        data_status=row["status"].to(str),
+    )
+
+
+def _chart_card() -> rx.Component:
+    return section_card(
+        rx.vstack(
+            rx.hstack(
+                rx.vstack(
+                    rx.text(
+                        tr("Elo reyting", "Рейтинг Эло", "Elo rating"), size="2", color=theme.HINT
+                    ),
+                    rx.text(
+                        local_number(HistoryState.elo_now.to(float), StudentState.lang, 0),
+                        size="7",
+                        weight="bold",
+                        line_height="1",
+                        id="history-elo-now",
+                    ),
+                    spacing="1",
+                    align="start",
+                ),
+                rx.spacer(),
+                rx.icon("chart-line", size=22, color=theme.HINT),
+                width="100%",
+                align="start",
+            ),
+            rx.box(
+                rx.plotly(
+                    data=HistoryState.elo_figure,
+                    config=PLOT_CONFIG,
+                    use_resize_handler=True,
+                    template=go.layout.Template(),
+                    style={"width": "100%", "height": f"{CHART_HEIGHT}px"},
+                    id="elo-chart",
+                ),
+                width="100%",
+                height=f"{CHART_HEIGHT}px",
+                margin_x="-0.25rem",
+            ),
+            spacing="2",
+            width="100%",
+        ),
+        id="elo-card",
+    )
+
+
+def _empty() -> rx.Component:
+    return section_card(
+        rx.vstack(
+            rx.icon("history", size=32, color=theme.HINT),
+            rx.heading(
+                tr("Hali imtihon topshirilmagan", "Экзаменов пока нет", "No exams yet"),
+                size="5",
+            ),
+            rx.text(
+                tr(
+                    "Topshirgan imtihonlaringiz va Elo reytingingiz o‘zgarishi shu yerda "
+                    "ko‘rinadi. Keyingi imtihon bosh sahifada.",
+                    "Здесь появятся ваши экзамены и график рейтинга Эло. Следующий экзамен — "
+                    "на главной.",
+                    "Your exams and your Elo trend appear here. The next exam is on the home "
+                    "screen.",
+                ),
+                size="2",
+                color=theme.HINT,
+            ),
+            rx.link(
+                rx.button(
+                    tr("Keyingi imtihon", "Следующий экзамен", "Next exam"),
+                    size="3",
+                    width="100%",
+                    background_color=theme.BUTTON,
+                    color=theme.BUTTON_TEXT,
+                ),
+                href=APP_ROOT,
+                width="100%",
+                underline="none",
+            ),
+            spacing="3",
+            align="start",
+        ),
+        id="history-empty",
+    )
+
+
+def history_page() -> rx.Component:
+    """`/app/history`: the student's exams and Elo trend."""
+    return student_shell(
+        page_header(tr("Imtihonlar tarixi", "История экзаменов", "Exam history")),
+        rx.cond(
+            HistoryState.loaded,
+            rx.cond(
+                HistoryState.failed,
+                rx.callout(
+                    tr(
+                        "Ma’lumotlarni o‘qib bo‘lmadi. Birozdan so‘ng qayta urinib ko‘ring.",
+                        "Не удалось загрузить данные. Попробуйте чуть позже.",
+                        "Your data could not be read. Please try again shortly.",
+                    ),
+                    icon="triangle-alert",
+                    color_scheme="red",
+                ),
+                rx.cond(
+                    HistoryState.rows.length() > 0,
+                    rx.vstack(
+                        rx.cond(HistoryState.has_chart, _chart_card()),
+                        section_card(
+                            rx.foreach(HistoryState.rows, _history_row),
+                            id="history-list",
+                        ),
+                        rx.box(id="history-ready"),
+                        spacing="4",
+                        width="100%",
+                    ),
+                    _empty(),
+                ),
+            ),
+            rx.skeleton(height="18rem", width="100%", border_radius="var(--radius-4)"),
+        ),
+        tab="history",
+    )
+
+
+HISTORY_ROUTE = f"{APP_ROOT}/history"
+HISTORY_ON_LOAD = student_on_load(HistoryState.load)
