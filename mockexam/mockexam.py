@@ -6,7 +6,15 @@ list of routes.
 
 import reflex as rx
 
+from mockexam.student.achievements import (
+    ACHIEVEMENTS_ON_LOAD,
+    ACHIEVEMENTS_ROUTE,
+    achievements_page,
+)
+from mockexam.student.history import HISTORY_ON_LOAD, HISTORY_ROUTE, history_page
 from mockexam.student.home import HomeState, home_page
+from mockexam.student.leaderboard import LEADERBOARD_ON_LOAD, LEADERBOARD_ROUTE, leaderboard_page
+from mockexam.student.results import RESULTS_ON_LOAD, RESULTS_ROUTE, results_page
 from mockexam.ui.theme import APP_STYLE
 
 # The radix theme is set in rxconfig.py (RadixThemesPlugin), as Reflex 0.10 wants.
@@ -18,4 +26,19 @@ app.add_page(
     title="mockexam",
     description="Weekly timed mock exams in Telegram",
     on_load=HomeState.load,
+)
+
+app.add_page(results_page, route=RESULTS_ROUTE, title="mockexam · results", on_load=RESULTS_ON_LOAD)
+app.add_page(history_page, route=HISTORY_ROUTE, title="mockexam · history", on_load=HISTORY_ON_LOAD)
+app.add_page(
+    achievements_page,
+    route=ACHIEVEMENTS_ROUTE,
+    title="mockexam · achievements",
+    on_load=ACHIEVEMENTS_ON_LOAD,
+)
+app.add_page(
+    leaderboard_page,
+    route=LEADERBOARD_ROUTE,
+    title="mockexam · leaderboard",
+    on_load=LEADERBOARD_ON_LOAD,
 )
