@@ -223,9 +223,13 @@ def student_link_for(
     username: str | None = None,
     language: str | None = None,
     base_url: str | None = None,
+    bot_token: str | None = None,
     theme: str = "light",
 ) -> str:
-    """A signed Mini App link; names default to the stored student's, then to placeholders."""
+    """A signed Mini App link; names default to the stored student's, then to placeholders.
+
+    `base_url` defaults to WEBAPP_URL, `bot_token` to `settings.webapp_token`.
+    """
     from dataclasses import replace
 
     from mockexam.telegram.webapp_link import TelegramProfile, student_link
@@ -243,6 +247,7 @@ def student_link_for(
         path=path,
         profile=profile,
         base_url=base_url,
+        bot_token=bot_token,
         theme=theme,  # type: ignore[arg-type]
     )
 
