@@ -11,6 +11,7 @@ from mockexam.student.achievements import (
     ACHIEVEMENTS_ROUTE,
     achievements_page,
 )
+from mockexam.student.dashboard import DASHBOARD_ON_LOAD, dashboard_page
 from mockexam.student.history import HISTORY_ON_LOAD, HISTORY_ROUTE, history_page
 from mockexam.student.home import HomeState, home_page
 from mockexam.student.leaderboard import LEADERBOARD_ON_LOAD, LEADERBOARD_ROUTE, leaderboard_page
@@ -28,6 +29,7 @@ app.add_page(
     on_load=HomeState.load,
 )
 
+app.add_page(dashboard_page, route="/app", title="mockexam", on_load=DASHBOARD_ON_LOAD)
 app.add_page(results_page, route=RESULTS_ROUTE, title="mockexam · results", on_load=RESULTS_ON_LOAD)
 app.add_page(history_page, route=HISTORY_ROUTE, title="mockexam · history", on_load=HISTORY_ON_LOAD)
 app.add_page(

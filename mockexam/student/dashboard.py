@@ -1,0 +1,585 @@
+"""The Mini App's home screen `/app` (spec §7): score, Elo, streaks, awards, the exam card.
+
+One `get_dashboard` call per visit, run in a worker thread. New awards are
+toasted once and then marked seen.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TypedDict
+
+import reflex as rx
+from sqlalchemy.exc import SQLAlchemyError
+
+from mockexam.errors import MockExamError
+from mockexam.services.achievements import EarnedAchievement, mark_achievements_seen
+from mockexam.services.dashboard import Dashboard, ExamCardState, get_dashboard
+from mockexam.student.achievement_texts import achievement_names
+from mockexam.student.auth import StudentState, student_on_load
+from mockexam.student.i18n import pick, tr
+from mockexam.student.shell import APP_ROOT, language_switch, student_shell
+from mockexam.ui import theme
+from mockexam.ui.countdown import countdown
+from mockexam.ui.intl import local_datetime, local_number
+from mockexam.ui.layout import section_card
+from mockexam.ui.timefmt import iso_utc
+
+logger = logging.getLogger(__name__)
+
+
+class AwardView(TypedDict):
+    code: str
+    icon: str
+    name: dict[str, str]
+    awarded_iso: str
+
+
+def _award_view(award: EarnedAchievement) -> AwardView:
+    return {
+        "code": award.code,
+        "icon": award.icon.replace("_", "-"),
+        "name": achievement_names(award.code, award.name),
+        "awarded_iso": iso_utc(award.awarded_at),
+    }
+
+
+class DashboardState(StudentState):
+    """What the home screen shows; refreshed on every visit and when a countdown ends."""
+
+    loaded: bool = False
+    failed: bool = False
+    name: str = ""
+    has_score: bool = False
+    scaled_score: float = 0.0
+    scaled_score_se: float = 0.0
+    is_provisional: bool = False
+    grade: str = ""
+    points: int = 0
+    max_points: int = 0
+    latest_title: str = ""
+    latest_session_id: int = 0
+    has_elo: bool = False
+    elo: int = 0
+    exams_taken: int = 0
+    current_streak: int = 0
+    longest_streak: int = 0
+    awards: list[AwardView] = []
+
+    has_exam: bool = False
+    exam_id: int = 0
+    exam_title: str = ""
+    exam_state: str = ""
+    exam_duration: int = 0
+    exam_start_iso: str = ""
+    exam_end_iso: str = ""
+    exam_session_id: int = 0
+    seconds_until_start: int = 0
+    seconds_until_end: int = 0
+    seconds_until_deadline: int = 0
+
+    @rx.event
+    async def load(self, init_data: str = ""):
+        """Sign in if needed, then read the dashboard (off the event loop)."""
+        student_id = await self._sign_in(init_data)
+        if student_id is None:
+            return None
+        return await self._read(student_id)
+
+    @rx.event
+    async def refresh(self):
+        """Re-read after a countdown reached zero (the exam opened or closed)."""
+        student_id = self._signed_in()
+        if student_id is None:
+            return DASHBOARD_ON_LOAD
+        return await self._read(student_id)
+
+    async def _read(self, student_id: int):
+        try:
+            board: Dashboard = await rx.run_in_thread(lambda: get_dashboard(student_id=student_id))
+        except (MockExamError, SQLAlchemyError):
+            logger.exception("dashboard of student %s could not be read", student_id)
+            self.failed, self.loaded = True, True
+            return None
+        self._show(board)
+        return await self._toast_new_awards(student_id, board.new_achievements)
+
+    def _show(self, board: Dashboard) -> None:
+        self.failed = False
+        self.name = board.name
+        latest = board.latest
+        self.has_score = latest is not None and latest.scaled_score is not None
+        if latest is not None:
+            self.scaled_score = round(latest.scaled_score or 0.0, 1)
+            self.scaled_score_se = round(latest.scaled_score_se or 0.0, 1)
+            self.is_provisional = latest.is_provisional
+            self.grade = latest.grade or ""
+            self.points = latest.points or 0
+            self.max_points = latest.max_points or 0
+            self.latest_title = latest.exam_title
+            self.latest_session_id = latest.session_id
+        self.has_elo = board.elo is not None
+        self.elo = round(board.elo or 0)
+        self.exams_taken = board.exams_taken
+        self.current_streak = board.current_streak
+        self.longest_streak = board.longest_streak
+        self.awards = [_award_view(a) for a in board.recent_achievements]
+        card = board.exam
+        self.has_exam = card is not None
+        if card is not None:
+            self.exam_id = card.exam_id
+            self.exam_title = card.title
+            self.exam_state = card.state.value
+            self.exam_duration = card.duration_minutes
+            self.exam_start_iso = iso_utc(card.window_start)
+            self.exam_end_iso = iso_utc(card.window_end)
+            self.exam_session_id = card.session_id or 0
+            self.seconds_until_start = card.seconds_until_start
+            self.seconds_until_end = card.seconds_until_end
+            self.seconds_until_deadline = card.seconds_until_deadline or 0
+        self.loaded = True
+
+    async def _toast_new_awards(self, student_id: int, new: list[EarnedAchievement]):
+        if not new:
+            return None
+        try:
+            await rx.run_in_thread(
+                lambda: mark_achievements_seen(
+                    student_id=student_id, award_ids=[a.award_id for a in new]
+                )
+            )
+        except SQLAlchemyError:
+            logger.exception("could not mark the awards of student %s seen", student_id)
+            return None
+        title = pick(self.lang, "Yangi yutuq!", "Новое достижение!", "New achievement!")
+        return [
+            rx.toast.success(
+                title,
+                description=achievement_names(a.code, a.name).get(self.lang, a.name),
+                duration=6000,
+                position="top-center",
+            )
+            for a in new
+        ]
+
+
+# --- the exam card -------------------------------------------------------------------
+
+
+def _exam_button(label: rx.Var[str], href: rx.Var[str], button_id: str) -> rx.Component:
+    return rx.link(
+        rx.button(
+            label,
+            size="3",
+            width="100%",
+            background_color=theme.BUTTON,
+            color=theme.BUTTON_TEXT,
+            id=button_id,
+        ),
+        href=href,
+        width="100%",
+        underline="none",
+    )
+
+
+def _big_countdown(caption: rx.Var[str], seconds: rx.Var[int]) -> rx.Component:
+    return rx.box(
+        rx.text(caption, size="2", color=theme.HINT),
+        rx.text(
+            countdown(
+                seconds=seconds,
+                done_text=tr("hozir", "сейчас", "now"),
+                on_done=DashboardState.refresh,
+            ),
+            size="7",
+            weight="bold",
+            color=theme.ACCENT,
+        ),
+        width="100%",
+    )
+
+
+def _exam_card() -> rx.Component:
+    exam_href = f"{APP_ROOT}/exam/" + DashboardState.exam_id.to_string()
+    state = DashboardState.exam_state
+    badge = rx.match(
+        state,
+        (
+            ExamCardState.UPCOMING.value,
+            ("indigo", tr("Keyingi imtihon", "Следующий экзамен", "Next exam")),
+        ),
+        (ExamCardState.NOT_STARTED.value, ("green", tr("Ochiq", "Открыт", "Open now"))),
+        (ExamCardState.IN_PROGRESS.value, ("amber", tr("Davom etmoqda", "Идёт", "In progress"))),
+        (ExamCardState.SUBMITTED.value, ("gray", tr("Topshirildi", "Сдан", "Submitted"))),
+        ("gray", tr("Natijalar chiqdi", "Результаты готовы", "Results are out")),
+    )
+    body = rx.match(
+        state,
+        (
+            ExamCardState.UPCOMING.value,
+            rx.vstack(
+                _big_countdown(
+                    tr("Boshlanishiga", "До начала", "Starts in"),
+                    DashboardState.seconds_until_start,
+                ),
+                _exam_button(
+                    tr("Kutish zaliga", "В зал ожидания", "Go to the lobby"), exam_href, "exam-open"
+                ),
+                width="100%",
+                spacing="3",
+            ),
+        ),
+        (
+            ExamCardState.NOT_STARTED.value,
+            rx.vstack(
+                _big_countdown(
+                    tr("Yopilishiga", "До закрытия", "Closes in"), DashboardState.seconds_until_end
+                ),
+                _exam_button(tr("Boshlash", "Начать", "Start"), exam_href, "exam-open"),
+                width="100%",
+                spacing="3",
+            ),
+        ),
+        (
+            ExamCardState.IN_PROGRESS.value,
+            rx.vstack(
+                _big_countdown(
+                    tr("Qolgan vaqt", "Осталось времени", "Time left"),
+                    DashboardState.seconds_until_deadline,
+                ),
+                _exam_button(
+                    tr("Davom ettirish", "Продолжить", "Continue"), exam_href, "exam-open"
+                ),
+                width="100%",
+                spacing="3",
+            ),
+        ),
+        (
+            ExamCardState.SUBMITTED.value,
+            rx.vstack(
+                _big_countdown(
+                    tr("Natijalargacha", "До результатов", "Results in"),
+                    DashboardState.seconds_until_end,
+                ),
+                rx.text(
+                    tr(
+                        "Natijalar imtihon oynasi yopilgach e’lon qilinadi.",
+                        "Результаты появятся после закрытия окна экзамена.",
+                        "Results come out when the exam window closes.",
+                    ),
+                    size="2",
+                    color=theme.HINT,
+                ),
+                width="100%",
+                spacing="2",
+            ),
+        ),
+        _exam_button(
+            tr("Natijalarni ko‘rish", "Посмотреть результаты", "See the results"),
+            f"{APP_ROOT}/results/" + DashboardState.exam_session_id.to_string(),
+            "exam-results",
+        ),
+    )
+    return section_card(
+        rx.vstack(
+            rx.hstack(
+                rx.badge(badge[1], color_scheme=badge[0], variant="soft", size="2"),
+                rx.spacer(),
+                rx.text(
+                    DashboardState.exam_duration.to_string(),
+                    tr(" daqiqa", " мин", " min"),
+                    size="2",
+                    color=theme.HINT,
+                ),
+                width="100%",
+                align="center",
+            ),
+            rx.heading(DashboardState.exam_title, size="5", weight="bold", id="exam-title"),
+            rx.hstack(
+                rx.icon("calendar", size=16, color=theme.HINT),
+                rx.text(
+                    local_datetime(DashboardState.exam_start_iso, StudentState.lang),
+                    " → ",
+                    local_datetime(DashboardState.exam_end_iso, StudentState.lang),
+                    size="2",
+                    color=theme.HINT,
+                ),
+                align="center",
+                spacing="2",
+            ),
+            body,
+            spacing="3",
+            align="start",
+            width="100%",
+        ),
+        id="exam-card",
+    )
+
+
+def _no_exam_card() -> rx.Component:
+    return section_card(
+        rx.vstack(
+            rx.icon("calendar-clock", size=28, color=theme.HINT),
+            rx.heading(
+                tr(
+                    "Hozircha rejalashtirilgan imtihon yo‘q",
+                    "Пока нет запланированного экзамена",
+                    "No upcoming exam yet",
+                ),
+                size="4",
+            ),
+            rx.text(
+                tr(
+                    "Keyingi haftalik imtihon e’lon qilinishi bilan shu yerda paydo bo‘ladi. "
+                    "Unga qadar mashq qilib turing.",
+                    "Следующий еженедельный экзамен появится здесь, как только его опубликуют. "
+                    "А пока — потренируйтесь.",
+                    "The next weekly exam appears here as soon as it is published. "
+                    "Until then, try practice.",
+                ),
+                size="2",
+                color=theme.HINT,
+            ),
+            spacing="2",
+            align="start",
+        ),
+        id="no-exam",
+    )
+
+
+# --- figures ---------------------------------------------------------------------------
+
+
+def _stat(label: rx.Var[str], value: rx.Component, stat_id: str, icon: str) -> rx.Component:
+    return section_card(
+        rx.vstack(
+            rx.hstack(
+                rx.icon(icon, size=16, color=theme.HINT),
+                rx.text(label, size="1", color=theme.HINT, weight="medium"),
+                spacing="1",
+                align="center",
+            ),
+            rx.text(value, size="6", weight="bold", id=stat_id),
+            spacing="1",
+            align="start",
+        ),
+        padding="0.9rem",
+    )
+
+
+def _score_card() -> rx.Component:
+    return section_card(
+        rx.cond(
+            DashboardState.has_score,
+            rx.vstack(
+                rx.text(
+                    tr("Oxirgi ball (0–100)", "Последний балл (0–100)", "Latest score (0–100)"),
+                    size="2",
+                    color=theme.HINT,
+                ),
+                rx.hstack(
+                    rx.text(
+                        local_number(DashboardState.scaled_score, StudentState.lang, 1),
+                        size="9",
+                        weight="bold",
+                        color=theme.ACCENT,
+                        id="scaled-score",
+                        line_height="1",
+                    ),
+                    rx.vstack(
+                        rx.badge(DashboardState.grade, size="3", variant="solid", id="grade"),
+                        rx.text(
+                            "± ",
+                            local_number(DashboardState.scaled_score_se, StudentState.lang, 1),
+                            size="1",
+                            color=theme.HINT,
+                        ),
+                        spacing="1",
+                        align="start",
+                    ),
+                    align="end",
+                    spacing="3",
+                ),
+                rx.text(
+                    DashboardState.latest_title,
+                    " · ",
+                    DashboardState.points.to_string(),
+                    "/",
+                    DashboardState.max_points.to_string(),
+                    tr(" ball", " баллов", " points"),
+                    size="2",
+                    color=theme.HINT,
+                ),
+                rx.cond(
+                    DashboardState.is_provisional,
+                    rx.text(
+                        tr(
+                            "Dastlabki ball: ishtirokchilar kam bo‘lgani uchun kalibrlanmagan.",
+                            "Предварительный балл: участников было мало для калибровки.",
+                            "Provisional: too few participants to calibrate this exam.",
+                        ),
+                        size="1",
+                        color=theme.HINT,
+                    ),
+                ),
+                spacing="2",
+                align="start",
+            ),
+            rx.vstack(
+                rx.text(
+                    tr("Hali natija yo‘q", "Результатов пока нет", "No results yet"),
+                    size="4",
+                    weight="bold",
+                ),
+                rx.text(
+                    tr(
+                        "Birinchi haftalik imtihonni topshiring — ballingiz, bahoingiz va "
+                        "reytingingiz shu yerda chiqadi.",
+                        "Сдайте первый еженедельный экзамен — здесь появятся ваш балл, оценка "
+                        "и рейтинг.",
+                        "Take your first weekly exam: your score, grade and rating appear here.",
+                    ),
+                    size="2",
+                    color=theme.HINT,
+                ),
+                spacing="1",
+                align="start",
+                id="no-score",
+            ),
+        ),
+        id="score-card",
+    )
+
+
+def _awards() -> rx.Component:
+    return section_card(
+        rx.vstack(
+            rx.hstack(
+                rx.text(
+                    tr("So‘nggi yutuqlar", "Последние награды", "Recent achievements"),
+                    size="3",
+                    weight="bold",
+                ),
+                rx.spacer(),
+                rx.link(
+                    tr("Hammasi", "Все", "All"),
+                    href=f"{APP_ROOT}/achievements",
+                    size="2",
+                    color=theme.LINK,
+                ),
+                width="100%",
+            ),
+            rx.cond(
+                DashboardState.awards.length() > 0,
+                rx.vstack(
+                    rx.foreach(
+                        DashboardState.awards,
+                        lambda award: rx.hstack(
+                            rx.box(
+                                rx.icon("award", size=20, color=theme.ACCENT),
+                                padding="0.4rem",
+                                border_radius="full",
+                                background_color=theme.SECONDARY_BG,
+                            ),
+                            rx.text(
+                                award["name"].to(dict)[StudentState.lang], size="2", weight="medium"
+                            ),
+                            align="center",
+                            spacing="3",
+                        ),
+                    ),
+                    spacing="2",
+                    align="start",
+                ),
+                rx.text(
+                    tr(
+                        "Hali yutuq yo‘q — birinchisi birinchi imtihon bilan keladi.",
+                        "Наград пока нет — первая придёт с первым экзаменом.",
+                        "No achievements yet: the first comes with your first exam.",
+                    ),
+                    size="2",
+                    color=theme.HINT,
+                ),
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        id="recent-awards",
+    )
+
+
+def _content() -> rx.Component:
+    return rx.fragment(
+        rx.hstack(
+            rx.vstack(
+                rx.text(tr("Salom,", "Привет,", "Hello,"), size="2", color=theme.HINT),
+                rx.heading(DashboardState.name, size="6", weight="bold", id="student-name"),
+                spacing="0",
+                align="start",
+            ),
+            rx.spacer(),
+            language_switch(),
+            width="100%",
+            align="center",
+        ),
+        rx.cond(DashboardState.has_exam, _exam_card(), _no_exam_card()),
+        _score_card(),
+        rx.grid(
+            _stat(
+                tr("Elo reyting", "Рейтинг Эло", "Elo rating"),
+                rx.cond(DashboardState.has_elo, DashboardState.elo.to_string(), "—"),
+                "elo",
+                "chart-line",
+            ),
+            _stat(
+                tr("Imtihonlar", "Экзамены", "Exams taken"),
+                DashboardState.exams_taken.to_string(),
+                "exams-taken",
+                "book-open-check",
+            ),
+            _stat(
+                tr("Seriya", "Серия", "Streak"),
+                DashboardState.current_streak.to_string(),
+                "current-streak",
+                "flame",
+            ),
+            _stat(
+                tr("Eng uzun seriya", "Лучшая серия", "Longest streak"),
+                DashboardState.longest_streak.to_string(),
+                "longest-streak",
+                "trophy",
+            ),
+            columns="2",
+            spacing="3",
+            width="100%",
+        ),
+        _awards(),
+        rx.box(id="dashboard-ready"),
+    )
+
+
+def dashboard_page() -> rx.Component:
+    """`/app`: the student's home screen."""
+    return student_shell(
+        rx.cond(
+            DashboardState.loaded,
+            rx.cond(
+                DashboardState.failed,
+                rx.callout(
+                    tr(
+                        "Ma’lumotlarni o‘qib bo‘lmadi. Birozdan so‘ng qayta urinib ko‘ring.",
+                        "Не удалось загрузить данные. Попробуйте чуть позже.",
+                        "Your data could not be read. Please try again shortly.",
+                    ),
+                    icon="triangle-alert",
+                    color_scheme="red",
+                ),
+                _content(),
+            ),
+            rx.skeleton(height="18rem", width="100%", border_radius="var(--radius-4)"),
+        ),
+        tab="home",
+    )
+
+
+DASHBOARD_ON_LOAD = student_on_load(DashboardState.load)
