@@ -21,20 +21,9 @@ from mockexam.config import settings
 from mockexam.errors import MockExamError
 from mockexam.services.students import SUPPORTED_LANGUAGES, login_student, set_language
 from mockexam.telegram.webapp_auth import InitDataError, validate_init_data
+from mockexam.ui.telegram import INIT_DATA_JS
 
 logger = logging.getLogger(__name__)
-
-# The raw initData as Telegram hands it to a Mini App; see the module docstring.
-INIT_DATA_JS = """(() => {
-  const key = "mockexam_init_data";
-  try {
-    const tg = window.Telegram && window.Telegram.WebApp;
-    if (tg && tg.initData) { sessionStorage.setItem(key, tg.initData); return tg.initData; }
-    const fromHash = new URLSearchParams(window.location.hash.slice(1)).get("tgWebAppData");
-    if (fromHash) { sessionStorage.setItem(key, fromHash); return fromHash; }
-    return sessionStorage.getItem(key) || "";
-  } catch (e) { return ""; }
-})()"""
 
 MAX_INIT_DATA_CHARS = 4096
 

@@ -16,6 +16,7 @@ from mockexam.student.auth import AuthStatus, StudentState
 from mockexam.student.i18n import LANGUAGES, tr
 from mockexam.ui import theme
 from mockexam.ui.layout import mobile_page, section_card
+from mockexam.ui.telegram import telegram_bridge
 
 APP_ROOT = "/app"
 TAB_BAR_HEIGHT = "3.75rem"
@@ -194,6 +195,7 @@ def student_shell(
     )
     page = mobile_page(gated)
     return rx.fragment(
+        telegram_bridge(back_href=back_href, confirm_close=confirm_close),
         rx.box(
             page,
             padding_bottom=f"calc({TAB_BAR_HEIGHT} + env(safe-area-inset-bottom))" if tab else "0",
