@@ -202,16 +202,20 @@ def _big_countdown(caption: rx.Var[str], seconds: rx.Var[int]) -> rx.Component:
 def _exam_card() -> rx.Component:
     exam_href = f"{APP_ROOT}/exam/" + DashboardState.exam_id.to_string()
     state = DashboardState.exam_state
-    badge = rx.match(
+    badge_colour = rx.match(
         state,
-        (
-            ExamCardState.UPCOMING.value,
-            ("indigo", tr("Keyingi imtihon", "Следующий экзамен", "Next exam")),
-        ),
-        (ExamCardState.NOT_STARTED.value, ("green", tr("Ochiq", "Открыт", "Open now"))),
-        (ExamCardState.IN_PROGRESS.value, ("amber", tr("Davom etmoqda", "Идёт", "In progress"))),
-        (ExamCardState.SUBMITTED.value, ("gray", tr("Topshirildi", "Сдан", "Submitted"))),
-        ("gray", tr("Natijalar chiqdi", "Результаты готовы", "Results are out")),
+        (ExamCardState.UPCOMING.value, "indigo"),
+        (ExamCardState.NOT_STARTED.value, "green"),
+        (ExamCardState.IN_PROGRESS.value, "amber"),
+        "gray",
+    )
+    badge_text = rx.match(
+        state,
+        (ExamCardState.UPCOMING.value, tr("Keyingi imtihon", "Следующий экзамен", "Next exam")),
+        (ExamCardState.NOT_STARTED.value, tr("Ochiq", "Открыт", "Open now")),
+        (ExamCardState.IN_PROGRESS.value, tr("Davom etmoqda", "Идёт", "In progress")),
+        (ExamCardState.SUBMITTED.value, tr("Topshirildi", "Сдан", "Submitted")),
+        tr("Natijalar chiqdi", "Результаты готовы", "Results are out"),
     )
     body = rx.match(
         state,
@@ -283,7 +287,7 @@ def _exam_card() -> rx.Component:
     return section_card(
         rx.vstack(
             rx.hstack(
-                rx.badge(badge[1], color_scheme=badge[0], variant="soft", size="2"),
+                rx.badge(badge_text, color_scheme=badge_colour, variant="soft", size="2"),
                 rx.spacer(),
                 rx.text(
                     DashboardState.exam_duration.to_string(),

@@ -29,11 +29,10 @@ def mobile_page(*children: rx.Component) -> rx.Component:
 
 def section_card(*children: rx.Component, **props: object) -> rx.Component:
     """A rounded panel on the page background (Telegram's section colour)."""
-    return rx.box(
-        *children,
-        background_color=theme.SECTION_BG,
-        border_radius="var(--radius-4)",
-        padding="1.25rem",
-        box_shadow="var(--shadow-2)",
-        **props,
-    )
+    style: dict[str, object] = {
+        "background_color": theme.SECTION_BG,
+        "border_radius": "var(--radius-4)",
+        "padding": "1.25rem",
+        "box_shadow": "var(--shadow-2)",
+    }
+    return rx.box(*children, **{**style, **props})
