@@ -1,0 +1,448 @@
+"""The exam room (spec §3, §7): where one student stands with one exam, and the answer sheet.
+
+`get_exam_room` is what the Mini App's exam page shows: the lobby before
+the window opens, the start button while it is open, the answer sheet with
+the saved answers while the student's session runs, the waiting view after
+submit (or after the personal deadline), and the way to the results once
+released. Seconds are counted on the server clock. Two queries: the exam
+with the caller's session, then (only while in progress) the sheet's items
+with the caller's answers.
+
+`save_sheet` / `submit_sheet` take the Mini App's answer changes: each
+label is checked on its own, so one bad value is refused with its reason
+while the others are stored (the client drops what was answered either
+way, so a refused value is never re-sent forever). The session is always
+the caller's own, found from (student, exam).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Row, and_
+from sqlmodel import Session, col, select
+
+from mockexam.config import settings
+from mockexam.db import session_scope, utcnow
+from mockexam.errors import (
+    AlreadySubmittedError,
+    DeadlinePassedError,
+    ExamNotOpenError,
+    NotFoundError,
+    ValidationError,
+)
+from mockexam.models import Answer, Exam, ExamItem, ExamSession, ExamStatus, ItemKind
+from mockexam.scoring.grading import (
+    ItemSpec,
+    free_response_problem,
+    normalize_free_response,
+    validate_answer,
+)
+from mockexam.services.sessions import (
+    AnswerChange,
+    find_session,
+    parse_label,
+    save_answers,
+    start_session,
+    submit_session,
+)
+
+
+class RoomPhase(StrEnum):
+    """Where the student stands with the exam right now (server clock)."""
+
+    LOBBY = "lobby"  # published, the window has not opened yet
+    OPEN = "open"  # the window is open, the student has not started
+    IN_PROGRESS = "in_progress"  # started, before the personal deadline, not submitted
+    SUBMITTED = "submitted"  # submitted or past the deadline: waiting for the release
+    RELEASED = "released"  # results are out: see the results page
+    CLOSED = "closed"  # the window closed and the student never started
+
+
+class Refusal(StrEnum):
+    """Why one answer of a batch was not stored."""
+
+    UNKNOWN_ITEM = "unknown_item"  # no such label on this exam's sheet
+    NOT_AN_OPTION = "not_an_option"  # a multiple-choice value that is none of the options
+    TOO_LONG = "too_long"  # over the free-response limit
+    INVALID = "invalid"  # anything else (control characters, wrong type)
+
+
+@dataclass(frozen=True, slots=True)
+class SheetItem:
+    """One answer field of the sheet, in sheet order."""
+
+    label: str  # "7", "36a"
+    number: int
+    sub_part: str
+    kind: str  # ItemKind value
+    options: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SavedAnswer:
+    value: str
+    flagged: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ExamRoom:
+    """The exam page of one student, as of `now`."""
+
+    now: datetime
+    exam_id: int
+    title: str
+    description: str
+    duration_minutes: int
+    window_start: datetime
+    window_end: datetime
+    status: str  # ExamStatus value
+    phase: RoomPhase
+    session_id: int | None = None
+    started_at: datetime | None = None
+    deadline: datetime | None = None  # the personal deadline (grace included)
+    submitted_at: datetime | None = None
+    is_auto_submitted: bool = False  # submitted by the clock (or the deadline has passed)
+    seconds_until_start: int = 0
+    seconds_until_end: int = 0
+    # What the student's countdown shows: the time to the deadline without the
+    # grace, which is kept for the client's own auto-submit to arrive in time.
+    seconds_left: int = 0
+    seconds_until_deadline: int = 0  # to the deadline itself, grace included
+    items: list[SheetItem] = field(default_factory=list)  # only while in progress
+    answers: dict[str, SavedAnswer] = field(default_factory=dict)  # label → saved
+
+    @property
+    def answered(self) -> int:
+        return sum(1 for a in self.answers.values() if a.value)
+
+
+@dataclass(frozen=True, slots=True)
+class SheetSave:
+    """What became of a batch of answer changes."""
+
+    accepted: tuple[str, ...]  # labels written (a value, a flag or both)
+    stored: dict[str, str]  # label → value as stored ("" = cleared), for value changes
+    rejected: dict[str, Refusal]  # label → why it was not stored
+
+
+def _seconds(start: datetime, end: datetime) -> int:
+    return max(0, math.ceil((end - start).total_seconds()))
+
+
+def _room_row(session: Session, *, student_id: int, exam_id: int) -> Row[Any] | None:
+    """The exam's fields and the caller's session fields (None when not started)."""
+    return session.execute(
+        select(
+            Exam.id,
+            Exam.title,
+            Exam.description,
+            Exam.duration_minutes,
+            Exam.window_start,
+            Exam.window_end,
+            Exam.status,
+            ExamSession.id,
+            ExamSession.started_at,
+            ExamSession.deadline,
+            ExamSession.submitted_at,
+            ExamSession.is_auto_submitted,
+        )
+        .select_from(Exam)
+        .outerjoin(
+            ExamSession,
+            and_(
+                col(ExamSession.exam_id) == Exam.id,
+                col(ExamSession.student_id) == student_id,
+            ),
+        )
+        .where(Exam.id == exam_id)
+    ).first()
+
+
+def _phase(
+    *,
+    status: str,
+    window_start: datetime,
+    window_end: datetime,
+    session_id: int | None,
+    deadline: datetime | None,
+    submitted_at: datetime | None,
+    now: datetime,
+) -> RoomPhase:
+    if session_id is not None:
+        if status == ExamStatus.RELEASED:
+            return RoomPhase.RELEASED
+        if submitted_at is None and deadline is not None and now <= deadline:
+            return RoomPhase.IN_PROGRESS
+        return RoomPhase.SUBMITTED
+    if status == ExamStatus.RELEASED or now >= window_end:
+        return RoomPhase.CLOSED
+    if now < window_start:
+        return RoomPhase.LOBBY
+    return RoomPhase.OPEN
+
+
+def _sheet(
+    session: Session, *, exam_id: int, session_id: int
+) -> tuple[list[SheetItem], dict[str, SavedAnswer]]:
+    """The sheet's items in order, with the session's saved answers (one query)."""
+    rows = session.execute(
+        select(
+            ExamItem.number,
+            ExamItem.sub_part,
+            ExamItem.kind,
+            ExamItem.options,
+            Answer.value,
+            Answer.is_flagged,
+        )
+        .outerjoin(
+            Answer,
+            and_(col(Answer.item_id) == ExamItem.id, col(Answer.session_id) == session_id),
+        )
+        .where(ExamItem.exam_id == exam_id)
+        .order_by(ExamItem.position)
+    )
+    items: list[SheetItem] = []
+    answers: dict[str, SavedAnswer] = {}
+    for number, sub_part, kind, options, value, flagged in rows:
+        label = f"{number}{sub_part}"
+        items.append(SheetItem(label, number, sub_part, kind, tuple(options or ())))
+        if value is not None:
+            answers[label] = SavedAnswer(value=value, flagged=bool(flagged))
+    return items, answers
+
+
+def _read_room(session: Session, *, student_id: int, exam_id: int, now: datetime) -> ExamRoom:
+    row = _room_row(session, student_id=student_id, exam_id=exam_id)
+    if row is None or row[6] == ExamStatus.DRAFT:
+        raise NotFoundError(f"Exam {exam_id} does not exist.")
+    (
+        _,
+        title,
+        description,
+        duration,
+        window_start,
+        window_end,
+        status,
+        session_id,
+        started_at,
+        deadline,
+        submitted_at,
+        is_auto,
+    ) = row
+    phase = _phase(
+        status=status,
+        window_start=window_start,
+        window_end=window_end,
+        session_id=session_id,
+        deadline=deadline,
+        submitted_at=submitted_at,
+        now=now,
+    )
+    items: list[SheetItem] = []
+    answers: dict[str, SavedAnswer] = {}
+    if phase == RoomPhase.IN_PROGRESS and session_id is not None:
+        items, answers = _sheet(session, exam_id=exam_id, session_id=session_id)
+    grace = timedelta(seconds=settings.deadline_grace_seconds)
+    overdue = submitted_at is None and deadline is not None and now > deadline
+    return ExamRoom(
+        now=now,
+        exam_id=exam_id,
+        title=title,
+        description=description,
+        duration_minutes=duration,
+        window_start=window_start,
+        window_end=window_end,
+        status=status,
+        phase=phase,
+        session_id=session_id,
+        started_at=started_at,
+        deadline=deadline,
+        submitted_at=submitted_at,
+        is_auto_submitted=bool(is_auto) or overdue,
+        seconds_until_start=_seconds(now, window_start),
+        seconds_until_end=_seconds(now, window_end),
+        seconds_left=_seconds(now, deadline - grace) if deadline is not None else 0,
+        seconds_until_deadline=_seconds(now, deadline) if deadline is not None else 0,
+        items=items,
+        answers=answers,
+    )
+
+
+def get_exam_room(*, student_id: int, exam_id: int, now: datetime | None = None) -> ExamRoom:
+    """The exam page of `student_id` for `exam_id`; NotFoundError for a draft or unknown exam."""
+    now = now or utcnow()
+    with session_scope(readonly=True) as session:
+        return _read_room(session, student_id=student_id, exam_id=exam_id, now=now)
+
+
+def start_exam(*, student_id: int, exam_id: int, now: datetime | None = None) -> ExamRoom:
+    """Start the student's session (once; a second start returns the same one) and read the room.
+
+    ExamNotOpenError before the window opens and after it closes; NotFoundError for a draft.
+    """
+    now = now or utcnow()
+    with session_scope() as session:
+        row = _room_row(session, student_id=student_id, exam_id=exam_id)
+        if row is None or row[6] == ExamStatus.DRAFT:
+            raise NotFoundError(f"Exam {exam_id} does not exist.")
+        if row[6] == ExamStatus.RELEASED and row[7] is None:
+            raise ExamNotOpenError("This exam is not open: its window has closed.")
+        start_session(session, student_id=student_id, exam_id=exam_id, now=now)
+    return get_exam_room(student_id=student_id, exam_id=exam_id, now=now)
+
+
+def _refusal(spec: ItemSpec, value: object) -> Refusal | None:
+    """Why `value` cannot be stored for `spec`, or None when it can."""
+    if not isinstance(value, str):
+        return Refusal.INVALID
+    text = value.strip()
+    limit = settings.free_response_max_chars
+    if len(text) > limit:
+        return Refusal.TOO_LONG
+    if spec.kind == ItemKind.MULTIPLE_CHOICE:
+        try:
+            validate_answer(spec, text, max_chars=limit)
+        except ValidationError:
+            return Refusal.NOT_AN_OPTION
+        return None
+    if free_response_problem(text, max_chars=limit):
+        return Refusal.TOO_LONG if len(normalize_free_response(text)) > limit else Refusal.INVALID
+    return None
+
+
+def _check_changes(
+    session: Session, *, exam_id: int, changes: Mapping[str, AnswerChange]
+) -> tuple[dict[str, AnswerChange], dict[str, Refusal]]:
+    """Split `changes` into the storable ones (canonical labels) and the refused ones."""
+    numbers = set()
+    for label in changes:
+        try:
+            numbers.add(parse_label(label)[0])
+        except ValidationError:
+            continue
+    specs = {
+        f"{number}{sub_part}": ItemSpec(
+            number=number, sub_part=sub_part, kind=kind, options=tuple(options)
+        )
+        for number, sub_part, kind, options in session.execute(
+            select(ExamItem.number, ExamItem.sub_part, ExamItem.kind, ExamItem.options).where(
+                ExamItem.exam_id == exam_id, col(ExamItem.number).in_(numbers)
+            )
+        )
+    }
+    valid: dict[str, AnswerChange] = {}
+    rejected: dict[str, Refusal] = {}
+    for label, change in changes.items():
+        try:
+            number, sub_part = parse_label(label)
+        except ValidationError:
+            rejected[label] = Refusal.UNKNOWN_ITEM
+            continue
+        spec = specs.get(f"{number}{sub_part}")
+        if spec is None:
+            rejected[label] = Refusal.UNKNOWN_ITEM
+            continue
+        if change.flagged is not None and not isinstance(change.flagged, bool):
+            rejected[label] = Refusal.INVALID
+            continue
+        if change.value is not None:
+            refusal = _refusal(spec, change.value)
+            if refusal is not None:
+                rejected[label] = refusal
+                continue
+        if change.value is None and change.flagged is None:
+            continue
+        valid[spec.label] = change
+    return valid, rejected
+
+
+def _own_session(session: Session, *, student_id: int, exam_id: int) -> ExamSession:
+    exam_session = find_session(session, student_id=student_id, exam_id=exam_id)
+    if exam_session is None:
+        raise NotFoundError("You have not started this exam.")
+    return exam_session
+
+
+def _check_open(exam_session: ExamSession, now: datetime) -> None:
+    """Refuse before looking at the changes: nothing is accepted after submit or the deadline."""
+    if exam_session.submitted_at is not None:
+        raise AlreadySubmittedError("This exam was submitted; answers can no longer change.")
+    if now > exam_session.deadline:
+        raise DeadlinePassedError("Time is up: answers after the deadline are not accepted.")
+
+
+def save_sheet(
+    *,
+    student_id: int,
+    exam_id: int,
+    changes: Mapping[str, AnswerChange],
+    now: datetime | None = None,
+) -> SheetSave:
+    """Store the caller's answer changes for this exam; refused labels are reported, not raised.
+
+    NotFoundError when the caller has no session of this exam; DeadlinePassedError
+    after the personal deadline and AlreadySubmittedError after submit (nothing stored).
+    """
+    now = now or utcnow()
+    with session_scope() as session:
+        exam_session = _own_session(session, student_id=student_id, exam_id=exam_id)
+        _check_open(exam_session, now)
+        valid, rejected = _check_changes(session, exam_id=exam_id, changes=changes)
+        stored = save_answers(
+            session, student_id=student_id, session_id=exam_session.id, changes=valid, now=now
+        )
+    return SheetSave(accepted=tuple(valid), stored=stored, rejected=rejected)
+
+
+@dataclass(frozen=True, slots=True)
+class SheetSubmit:
+    """A submitted session, with what became of the changes sent along."""
+
+    session_id: int
+    submitted_at: datetime
+    is_auto_submitted: bool
+    saved: SheetSave
+
+
+def submit_sheet(
+    *,
+    student_id: int,
+    exam_id: int,
+    changes: Mapping[str, AnswerChange],
+    auto: bool = False,
+    now: datetime | None = None,
+) -> SheetSubmit:
+    """Store the last changes (when still in time) and submit; idempotent.
+
+    `auto`: the client's clock ran out; counted as an auto-submit only when the
+    server agrees the time (without the grace) is over. After the deadline the
+    changes are dropped and the submit counts as the auto-submit (spec §3.6).
+    """
+    now = now or utcnow()
+    with session_scope() as session:
+        exam_session = _own_session(session, student_id=student_id, exam_id=exam_id)
+        saved = SheetSave(accepted=(), stored={}, rejected={})
+        if exam_session.submitted_at is None and now <= exam_session.deadline:
+            valid, rejected = _check_changes(session, exam_id=exam_id, changes=changes)
+            stored = save_answers(
+                session, student_id=student_id, session_id=exam_session.id, changes=valid, now=now
+            )
+            saved = SheetSave(accepted=tuple(valid), stored=stored, rejected=rejected)
+        was_submitted = exam_session.submitted_at is not None
+        done = submit_session(session, student_id=student_id, session_id=exam_session.id, now=now)
+        time_over = now >= done.deadline - timedelta(seconds=settings.deadline_grace_seconds + 5)
+        if auto and time_over and not was_submitted and not done.is_auto_submitted:
+            done.is_auto_submitted = True
+            session.add(done)
+        return SheetSubmit(
+            session_id=done.id,
+            submitted_at=done.submitted_at,
+            is_auto_submitted=done.is_auto_submitted,
+            saved=saved,
+        )

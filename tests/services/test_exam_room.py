@@ -1,0 +1,327 @@
+"""The exam room: each phase from the server clock, the sheet, and saves/submits by (student, exam)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event
+from sqlmodel import Session, select
+
+from mockexam.db import get_engine, session_scope, utcnow
+from mockexam.errors import (
+    AlreadySubmittedError,
+    DeadlinePassedError,
+    ExamNotOpenError,
+    NotFoundError,
+)
+from mockexam.models import Exam, ExamSession, ExamStatus, SessionStatus
+from mockexam.services import sessions
+from mockexam.services.exam_room import (
+    Refusal,
+    RoomPhase,
+    get_exam_room,
+    save_sheet,
+    start_exam,
+    submit_sheet,
+)
+from mockexam.services.sessions import AnswerChange
+from tests.factories import make_exam, make_student
+
+
+def _answers(_db: Session, session_id: int) -> dict[str, tuple[str, bool]]:
+    """The stored answers, read in a session of their own (the test's may hold a lock)."""
+    with session_scope(readonly=True) as reader:
+        stored = sessions.session_answers(reader, session_id)
+        return {k: (a.value, a.is_flagged) for k, a in stored.items()}
+
+
+@contextmanager
+def _count_queries() -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        if statement.lstrip().upper().startswith(("SELECT", "INSERT", "UPDATE", "DELETE")):
+            statements.append(statement)
+
+    engine = get_engine()
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def test_exam_room_lobby_counts_down_to_the_opening(db):
+    now = utcnow()
+    exam = make_exam(db, start=now + timedelta(hours=2), hours=3)
+    student = make_student(db)
+    db.commit()
+
+    room = get_exam_room(student_id=student.id, exam_id=exam.id, now=now)
+
+    assert room.phase == RoomPhase.LOBBY
+    assert room.title == exam.title and room.duration_minutes == 150
+    assert room.seconds_until_start == 7200 and room.seconds_until_end == 5 * 3600
+    assert room.session_id is None and room.items == [] and room.answers == {}
+
+
+def test_exam_room_open_then_in_progress_with_the_sheet_and_saved_answers(db):
+    now = utcnow()
+    exam = make_exam(db, start=now - timedelta(minutes=10), hours=4, duration_minutes=150)
+    student = make_student(db)
+    db.commit()
+    assert get_exam_room(student_id=student.id, exam_id=exam.id, now=now).phase == RoomPhase.OPEN
+
+    started = start_exam(student_id=student.id, exam_id=exam.id, now=now)
+    assert started.phase == RoomPhase.IN_PROGRESS and started.session_id is not None
+    save_sheet(
+        student_id=student.id,
+        exam_id=exam.id,
+        changes={"3": AnswerChange(value="c"), "36a": AnswerChange(value="−1/2", flagged=True)},
+        now=now,
+    )
+
+    with _count_queries() as queries:
+        room = get_exam_room(
+            student_id=student.id, exam_id=exam.id, now=now + timedelta(minutes=20)
+        )
+    assert len(queries) == 2
+    assert room.phase == RoomPhase.IN_PROGRESS
+    assert [i.label for i in room.items[:2]] == ["1", "2"]
+    assert [i.label for i in room.items[34:38]] == ["35", "36a", "36b", "37a"]
+    assert len(room.items) == 55
+    assert room.items[0].options == ("A", "B", "C", "D") and room.items[0].kind == "mcq"
+    assert room.items[35].options == () and room.items[35].sub_part == "a"
+    assert {k: (a.value, a.flagged) for k, a in room.answers.items()} == {
+        "3": ("C", False),
+        "36a": ("−1/2", True),
+    }
+    assert room.answered == 2
+    # The countdown shows the time without the grace; the deadline keeps it.
+    assert room.seconds_left == 130 * 60
+    assert room.seconds_until_deadline == 130 * 60 + 30
+
+
+def test_exam_room_submitted_waits_for_the_window_end(db):
+    now = utcnow()
+    exam = make_exam(db, start=now - timedelta(minutes=10), hours=4, duration_minutes=60)
+    on_time, overdue = make_student(db), make_student(db)
+    for student in (on_time, overdue):
+        sessions.start_session(db, student_id=student.id, exam_id=exam.id, now=now)
+    db.commit()
+    submit_sheet(student_id=on_time.id, exam_id=exam.id, changes={}, now=now)
+
+    room = get_exam_room(student_id=on_time.id, exam_id=exam.id, now=now + timedelta(minutes=1))
+    assert room.phase == RoomPhase.SUBMITTED and not room.is_auto_submitted
+    assert room.seconds_until_end == 4 * 3600 - 11 * 60 and room.items == []
+
+    # Past the deadline with no submit yet (the sweep has not run): waiting, auto-submitted.
+    later = now + timedelta(minutes=61)
+    room = get_exam_room(student_id=overdue.id, exam_id=exam.id, now=later)
+    assert room.phase == RoomPhase.SUBMITTED and room.is_auto_submitted
+
+    # Window closed, not released yet: still waiting, nothing left to count.
+    closed = exam.window_end + timedelta(minutes=1)
+    room = get_exam_room(student_id=on_time.id, exam_id=exam.id, now=closed)
+    assert room.phase == RoomPhase.SUBMITTED and room.seconds_until_end == 0
+
+
+def test_exam_room_released_closed_and_not_found(db):
+    now = utcnow()
+    exam = make_exam(db, start=now - timedelta(days=1), hours=2)
+    taker, absent = make_student(db), make_student(db)
+    started = sessions.start_session(
+        db, student_id=taker.id, exam_id=exam.id, now=exam.window_start
+    )
+    sessions.submit_session(db, student_id=taker.id, session_id=started.id, now=exam.window_start)
+    draft = make_exam(db, start=now + timedelta(days=3), publish=False)
+    db.commit()
+
+    assert get_exam_room(student_id=absent.id, exam_id=exam.id).phase == RoomPhase.CLOSED
+    assert get_exam_room(student_id=taker.id, exam_id=exam.id).phase == RoomPhase.SUBMITTED
+
+    db.get(Exam, exam.id).status = ExamStatus.RELEASED
+    db.get(ExamSession, started.id).status = SessionStatus.RELEASED
+    db.commit()
+    room = get_exam_room(student_id=taker.id, exam_id=exam.id)
+    assert room.phase == RoomPhase.RELEASED and room.session_id == started.id
+    assert get_exam_room(student_id=absent.id, exam_id=exam.id).phase == RoomPhase.CLOSED
+
+    for missing in (draft.id, 987_654):
+        with pytest.raises(NotFoundError):
+            get_exam_room(student_id=taker.id, exam_id=missing)
+        with pytest.raises(NotFoundError):
+            start_exam(student_id=taker.id, exam_id=missing)
+
+
+def test_exam_room_shows_only_the_callers_session(db):
+    exam = make_exam(db)
+    owner, other = make_student(db), make_student(db)
+    db.commit()
+    start_exam(student_id=owner.id, exam_id=exam.id)
+    save_sheet(student_id=owner.id, exam_id=exam.id, changes={"1": AnswerChange(value="A")})
+
+    room = get_exam_room(student_id=other.id, exam_id=exam.id)
+
+    assert room.phase == RoomPhase.OPEN and room.session_id is None and room.answers == {}
+    with pytest.raises(NotFoundError):
+        save_sheet(student_id=other.id, exam_id=exam.id, changes={"1": AnswerChange(value="B")})
+    with pytest.raises(NotFoundError):
+        submit_sheet(student_id=other.id, exam_id=exam.id, changes={})
+    owner_session = get_exam_room(student_id=owner.id, exam_id=exam.id).session_id
+    assert _answers(db, owner_session) == {"1": ("A", False)}
+
+
+def test_start_exam_refused_outside_the_window_and_once_only(db):
+    now = utcnow()
+    upcoming = make_exam(db, start=now + timedelta(hours=1))
+    past = make_exam(db, start=now - timedelta(days=2), hours=1)
+    student = make_student(db)
+    db.commit()
+    at_open, exam_id, student_id = upcoming.window_start, upcoming.id, student.id
+    for exam in (upcoming, past):
+        with pytest.raises(ExamNotOpenError):
+            start_exam(student_id=student_id, exam_id=exam.id)
+    assert db.exec(select(ExamSession)).all() == []
+    db.rollback()
+
+    first = start_exam(student_id=student_id, exam_id=exam_id, now=at_open)
+    again = start_exam(student_id=student_id, exam_id=exam_id, now=at_open + timedelta(hours=1))
+    assert first.session_id == again.session_id and first.deadline == again.deadline
+
+
+def test_save_sheet_stores_the_good_changes_and_refuses_each_bad_one(db):
+    exam = make_exam(db)
+    student = make_student(db)
+    db.commit()
+    room = start_exam(student_id=student.id, exam_id=exam.id)
+
+    result = save_sheet(
+        student_id=student.id,
+        exam_id=exam.id,
+        changes={
+            "1": AnswerChange(value="b"),
+            "2": AnswerChange(flagged=True),
+            "36a": AnswerChange(value=" 3,5 "),
+            "7": AnswerChange(value="E"),
+            "46": AnswerChange(value="A"),
+            "36c": AnswerChange(value="1"),
+            "x1": AnswerChange(value="A"),
+            "37a": AnswerChange(value="9" * 65),
+            "37b": AnswerChange(value="1\n2"),
+            "38a": AnswerChange(value=5),  # type: ignore[arg-type]
+            "38b": AnswerChange(value="1", flagged="yes"),  # type: ignore[arg-type]
+            "39a": AnswerChange(),
+        },
+    )
+
+    assert set(result.accepted) == {"1", "2", "36a"}
+    assert result.stored == {"1": "B", "36a": "3,5"}
+    assert result.rejected == {
+        "7": Refusal.NOT_AN_OPTION,
+        "46": Refusal.UNKNOWN_ITEM,
+        "36c": Refusal.UNKNOWN_ITEM,
+        "x1": Refusal.UNKNOWN_ITEM,
+        "37a": Refusal.TOO_LONG,
+        "37b": Refusal.INVALID,
+        "38a": Refusal.INVALID,
+        "38b": Refusal.INVALID,
+    }
+    assert _answers(db, room.session_id) == {
+        "1": ("B", False),
+        "2": ("", True),
+        "36a": ("3,5", False),
+    }
+    # Clearing and unflagging.
+    save_sheet(
+        student_id=student.id,
+        exam_id=exam.id,
+        changes={"1": AnswerChange(value=""), "2": AnswerChange(flagged=False)},
+    )
+    assert _answers(db, room.session_id)["1"] == ("", False)
+    assert _answers(db, room.session_id)["2"] == ("", False)
+
+
+def test_save_sheet_refused_after_the_deadline_and_after_submit(db):
+    now = utcnow()
+    exam = make_exam(db, start=now - timedelta(minutes=5), duration_minutes=30)
+    student = make_student(db)
+    db.commit()
+    room = start_exam(student_id=student.id, exam_id=exam.id, now=now)
+    late = room.deadline + timedelta(seconds=1)
+
+    with pytest.raises(DeadlinePassedError):
+        save_sheet(
+            student_id=student.id, exam_id=exam.id, changes={"1": AnswerChange("A")}, now=late
+        )
+    with pytest.raises(DeadlinePassedError):  # even when every change is refused anyway
+        save_sheet(
+            student_id=student.id, exam_id=exam.id, changes={"99": AnswerChange("A")}, now=late
+        )
+    assert _answers(db, room.session_id) == {}
+
+    submit_sheet(student_id=student.id, exam_id=exam.id, changes={}, now=now)
+    with pytest.raises(AlreadySubmittedError):
+        save_sheet(
+            student_id=student.id, exam_id=exam.id, changes={"1": AnswerChange("A")}, now=now
+        )
+    assert _answers(db, room.session_id) == {}
+
+
+def test_submit_sheet_saves_the_last_changes_then_submits_once(db):
+    now = utcnow()
+    exam = make_exam(db, start=now - timedelta(minutes=5), duration_minutes=30)
+    student = make_student(db)
+    db.commit()
+    room = start_exam(student_id=student.id, exam_id=exam.id, now=now)
+
+    done = submit_sheet(
+        student_id=student.id,
+        exam_id=exam.id,
+        changes={"1": AnswerChange("D"), "2": AnswerChange("Q")},
+        auto=True,  # too early to be an auto-submit: counted as a normal submit
+        now=now + timedelta(minutes=10),
+    )
+
+    assert done.submitted_at == now + timedelta(minutes=10) and not done.is_auto_submitted
+    assert done.saved.stored == {"1": "D"} and done.saved.rejected == {"2": Refusal.NOT_AN_OPTION}
+    again = submit_sheet(
+        student_id=student.id,
+        exam_id=exam.id,
+        changes={"1": AnswerChange("A")},
+        now=now + timedelta(minutes=11),
+    )
+    assert again.submitted_at == done.submitted_at and again.saved.stored == {}
+    assert _answers(db, room.session_id) == {"1": ("D", False)}
+    assert get_exam_room(student_id=student.id, exam_id=exam.id).phase == RoomPhase.SUBMITTED
+
+
+def test_submit_sheet_at_zero_is_an_auto_submit_and_after_the_deadline_drops_changes(db):
+    now = utcnow()
+    exam = make_exam(db, start=now - timedelta(minutes=5), duration_minutes=30)
+    on_time, late = make_student(db), make_student(db)
+    db.commit()
+    room = start_exam(student_id=on_time.id, exam_id=exam.id, now=now)
+    start_exam(student_id=late.id, exam_id=exam.id, now=now)
+    at_zero = now + timedelta(minutes=30, seconds=2)  # inside the grace
+
+    done = submit_sheet(
+        student_id=on_time.id,
+        exam_id=exam.id,
+        changes={"5": AnswerChange("A")},
+        auto=True,
+        now=at_zero,
+    )
+    assert done.is_auto_submitted and done.submitted_at == at_zero
+    assert _answers(db, room.session_id) == {"5": ("A", False)}
+
+    after = room.deadline + timedelta(seconds=5)
+    done = submit_sheet(
+        student_id=late.id, exam_id=exam.id, changes={"5": AnswerChange("A")}, now=after
+    )
+    assert done.is_auto_submitted and done.submitted_at == room.deadline
+    assert done.saved.stored == {}
+    assert _answers(db, done.session_id) == {}
