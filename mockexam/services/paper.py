@@ -1,0 +1,141 @@
+"""The exam's PDF question paper: signed links, served only to exam-takers while the window is open.
+
+A paper link is `/api/paper/{exam_id}?t=<token>`. The token binds the student,
+the exam and an expiry with HMAC-SHA256 under a key derived from
+`settings.admin_secret_key` for this one purpose, so it cannot be forged,
+moved to another exam or used after it expires. It lives at most
+`TOKEN_TTL` and never past the window end. Spec §3.8: the PDF is no longer
+served after the window closes, whatever the token says.
+
+`Exam.pdf_path` is relative to `settings.upload_dir` (e.g. `papers/exam-3.pdf`);
+a path that leads outside it is refused.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from mockexam.config import settings
+from mockexam.db import session_scope, utcnow
+from mockexam.errors import ExamNotOpenError, NotFoundError, PermissionDeniedError
+from mockexam.models import Exam, ExamStatus
+from mockexam.services.sessions import find_session
+
+logger = logging.getLogger(__name__)
+
+TOKEN_TTL = timedelta(hours=4)
+_PURPOSE = b"mockexam/paper/v1"
+_TOKEN = re.compile(
+    r"^(?P<student>[1-9]\d{0,18})\.(?P<exp>[1-9]\d{0,11})\.(?P<sig>[A-Za-z0-9_-]{43})$"
+)
+
+
+def _key() -> bytes:
+    """The paper-link key: HMAC of the purpose label under the admin secret."""
+    secret = settings.admin_secret_key
+    if not secret:
+        raise PermissionDeniedError("The server has no secret key configured.")
+    return hmac.new(secret.encode(), _PURPOSE, hashlib.sha256).digest()
+
+
+def _signature(student_id: int, exam_id: int, expires: int) -> str:
+    message = f"paper:{student_id}:{exam_id}:{expires}".encode()
+    digest = hmac.new(_key(), message, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def paper_token(
+    *,
+    student_id: int,
+    exam_id: int,
+    now: datetime | None = None,
+    expires_at: datetime | None = None,
+) -> str:
+    """A token for this student and exam, valid until `expires_at` (at most `TOKEN_TTL` from now)."""
+    now = now or utcnow()
+    latest = now + TOKEN_TTL
+    expiry = latest if expires_at is None else min(expires_at, latest)
+    expires = int(expiry.timestamp())
+    return f"{student_id}.{expires}.{_signature(student_id, exam_id, expires)}"
+
+
+def check_paper_token(*, exam_id: int, token: str, now: datetime | None = None) -> int:
+    """The student id the token was made for; PermissionDeniedError if forged, moved or expired."""
+    now = now or utcnow()
+    match = _TOKEN.match(token or "")
+    if match is None:
+        raise PermissionDeniedError("This link to the question paper is not valid.")
+    student_id, expires = int(match["student"]), int(match["exp"])
+    expected = _signature(student_id, exam_id, expires)
+    if not hmac.compare_digest(expected.encode(), match["sig"].encode()):
+        raise PermissionDeniedError("This link to the question paper is not valid.")
+    if now >= datetime.fromtimestamp(expires, UTC):
+        raise PermissionDeniedError(
+            "This link to the question paper has expired: reopen the exam page."
+        )
+    return student_id
+
+
+def resolve_pdf_path(pdf_path: str) -> Path:
+    """The file of a stored `pdf_path` under `settings.upload_dir`; NotFoundError otherwise."""
+    base = Path(settings.upload_dir).resolve()
+    path = (base / pdf_path).resolve()
+    if not path.is_relative_to(base) or path == base:
+        logger.warning("refused a question-paper path outside the upload dir: %r", pdf_path)
+        raise NotFoundError("The question paper of this exam is not available.")
+    if path.suffix.lower() != ".pdf" or not path.is_file():
+        raise NotFoundError("The question paper of this exam is not available.")
+    return path
+
+
+def open_paper(*, exam_id: int, token: str, now: datetime | None = None) -> Path:
+    """The PDF file to send for this link, after every check; raises with a reason otherwise.
+
+    Refuses a bad or expired token (PermissionDeniedError), an unknown,
+    unpublished or paperless exam (NotFoundError), a student who has not
+    started this exam (PermissionDeniedError), and any time at or after the
+    window end (ExamNotOpenError).
+    """
+    now = now or utcnow()
+    student_id = check_paper_token(exam_id=exam_id, token=token, now=now)
+    with session_scope(readonly=True) as session:
+        exam = session.get(Exam, exam_id)
+        if exam is None or exam.status == ExamStatus.DRAFT:
+            raise NotFoundError(f"Exam {exam_id} does not exist.")
+        if exam.status == ExamStatus.RELEASED or now >= exam.window_end:
+            raise ExamNotOpenError(
+                "The exam window has closed: the question paper is no longer available."
+            )
+        if find_session(session, student_id=student_id, exam_id=exam_id) is None:
+            raise PermissionDeniedError(
+                "The question paper is shown only to students who have started this exam."
+            )
+        pdf_path = exam.pdf_path
+    if not pdf_path:
+        raise NotFoundError("This exam has no question paper.")
+    return resolve_pdf_path(pdf_path)
+
+
+def paper_url(*, student_id: int, exam_id: int, now: datetime | None = None) -> str | None:
+    """The relative link to the exam's paper for this student, or None when there is none to show.
+
+    None when the exam does not exist, is not published, has no PDF or its
+    window is over. The
+    link expires at the window end (or after `TOKEN_TTL`, whichever is first).
+    """
+    now = now or utcnow()
+    with session_scope(readonly=True) as session:
+        exam = session.get(Exam, exam_id)
+        if exam is None or exam.status != ExamStatus.PUBLISHED or not exam.pdf_path:
+            return None
+        if now >= exam.window_end:
+            return None  # spec §3.8: no paper after the window closes
+        window_end = exam.window_end
+    token = paper_token(student_id=student_id, exam_id=exam_id, now=now, expires_at=window_end)
+    return f"/api/paper/{exam_id}?t={token}"
