@@ -20,6 +20,7 @@ from mockexam.models import Answer, Exam, ExamSession, ItemKind, SessionStatus, 
 from mockexam.services import exams as exam_service
 from mockexam.services import release
 from mockexam.services.admins import create_admin
+from mockexam.services.demo_paper import attach_demo_paper
 from mockexam.services.grading import grade_pending
 from mockexam.services.students import upsert_student
 
@@ -140,6 +141,7 @@ def seed_demo(
         )
         items = exam_service.get_items(db, past.id)
         exam_service.import_answer_key(db, past.id, _demo_key(rng, items))
+        attach_demo_paper(db, past, seed=seed + 1)
         exam_service.publish_exam(db, past.id, now=past_start - timedelta(days=2))
         items = exam_service.get_items(db, past.id)
         _simulate_cohort(db, rng, past, items, student_ids[: int(len(student_ids) * 0.8)])
@@ -155,6 +157,7 @@ def seed_demo(
         )
         up_items = exam_service.get_items(db, upcoming.id)
         exam_service.import_answer_key(db, upcoming.id, _demo_key(rng, up_items))
+        attach_demo_paper(db, upcoming, seed=seed + 2)
         exam_service.publish_exam(db, upcoming.id, now=now)
         summary = DemoSummary(
             created=True,
