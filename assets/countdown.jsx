@@ -1,40 +1,132 @@
 // Countdown from a number of seconds sent by the server (see mockexam/ui/countdown.py).
-// Only elapsed time is measured here (performance.now is monotonic), never the
-// device's wall clock, so the server's clock stays the only clock.
+//
+// Each new `seconds` value fixes a deadline once (Date.now() + seconds) and the
+// count ticks against Date.now(). performance.now() is not used: it can stop
+// while a phone sleeps, which would leave the count too high after waking. The
+// server stays the authority: whenever the page becomes visible again
+// `onVisible` fires so the server can resend the true remaining seconds.
+//
+// Nothing here touches window/document at module scope (pages are pre-rendered
+// in Node at build time); listeners are attached in effects only.
 import { useEffect, useRef, useState } from "react";
 
-function formatSeconds(total) {
+const STYLE_ID = "mockexam-countdown-style";
+const WARN_CLASS = "mockexam-countdown-warn";
+const STYLE_TEXT = `
+@keyframes mockexam-countdown-flash { 0%, 100% { opacity: 1; } 50% { opacity: 0.35; } }
+.${WARN_CLASS} { color: var(--red-11); animation: mockexam-countdown-flash 1s ease-in-out infinite; }
+@media (prefers-reduced-motion: reduce) { .${WARN_CLASS} { animation: none; } }
+`;
+
+function ensureStyle() {
+  if (typeof document === "undefined" || document.getElementById(STYLE_ID)) return;
+  const el = document.createElement("style");
+  el.id = STYLE_ID;
+  el.textContent = STYLE_TEXT;
+  document.head.appendChild(el);
+}
+
+export function formatSeconds(total, daySuffix = "d") {
   const s = Math.max(0, Math.ceil(total));
   const days = Math.floor(s / 86400);
   const pad = (n) => String(n).padStart(2, "0");
   const hms = `${pad(Math.floor((s % 86400) / 3600))}:${pad(Math.floor((s % 3600) / 60))}:${pad(s % 60)}`;
-  return days > 0 ? `${days}d ${hms}` : hms;
+  return days > 0 ? `${days}${daySuffix} ${hms}` : hms;
 }
 
-export function Countdown({ seconds, doneText = "", onDone, ...rest }) {
-  const [left, setLeft] = useState(Math.max(0, Math.ceil(seconds ?? 0)));
+export function Countdown({
+  seconds,
+  doneText = "",
+  daySuffix = "d",
+  warnBelow = 0,
+  onDone,
+  onVisible,
+  className,
+  style,
+  ...rest
+}) {
+  const [left, setLeft] = useState(Math.max(0, Math.ceil(Number(seconds ?? 0))));
   const onDoneRef = useRef(onDone);
+  const onVisibleRef = useRef(onVisible);
   onDoneRef.current = onDone;
+  onVisibleRef.current = onVisible;
+  // Recomputes `left` now; set by the counting effect, used on wake-up.
+  const tickRef = useRef(() => {});
 
   useEffect(() => {
-    const started = performance.now();
     const total = Number(seconds ?? 0);
-    setLeft(Math.max(0, Math.ceil(total)));
-    if (total <= 0) return undefined;
-    const id = setInterval(() => {
-      const remaining = Math.max(0, Math.ceil(total - (performance.now() - started) / 1000));
+    const deadline = Date.now() + Math.max(0, total) * 1000;
+    let done = false;
+    let id = null;
+    const stop = () => {
+      if (id !== null) clearInterval(id);
+      id = null;
+    };
+    const tick = () => {
+      if (done) return;
+      const remaining = Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
       setLeft(remaining);
       if (remaining <= 0) {
-        clearInterval(id);
+        done = true;
+        stop();
         if (onDoneRef.current) onDoneRef.current();
       }
-    }, 250);
-    return () => clearInterval(id);
+    };
+    setLeft(Math.max(0, Math.ceil(total)));
+    if (!(total > 0)) {
+      tickRef.current = () => {};
+      return undefined;
+    }
+    tickRef.current = tick;
+    id = setInterval(tick, 250);
+    return () => {
+      done = true;
+      stop();
+      tickRef.current = () => {};
+    };
   }, [seconds]);
 
+  useEffect(() => {
+    // Back from a hidden tab, a sleeping phone or a minimised Mini App: catch
+    // up at once and ask the server for the true figure.
+    const woke = () => {
+      tickRef.current();
+      if (onVisibleRef.current) onVisibleRef.current();
+    };
+    const onVisibility = () => {
+      if (document.visibilityState === "visible") woke();
+    };
+    const onPageShow = (e) => {
+      if (e.persisted) woke();
+    };
+    document.addEventListener("visibilitychange", onVisibility);
+    window.addEventListener("pageshow", onPageShow);
+    // Sent by TelegramBridge when Telegram reports the Mini App active again.
+    window.addEventListener("mockexam:activated", woke);
+    return () => {
+      document.removeEventListener("visibilitychange", onVisibility);
+      window.removeEventListener("pageshow", onPageShow);
+      window.removeEventListener("mockexam:activated", woke);
+    };
+  }, []);
+
+  const warn = left > 0 && Number(warnBelow) > 0 && left <= Number(warnBelow);
+  useEffect(() => {
+    if (warn) ensureStyle();
+  }, [warn]);
+
+  const classes = [className, warn ? WARN_CLASS : null].filter(Boolean).join(" ");
   return (
-    <span style={{ fontVariantNumeric: "tabular-nums" }} {...rest}>
-      {left > 0 ? formatSeconds(left) : doneText}
+    <span
+      className={classes || undefined}
+      style={{
+        fontVariantNumeric: "tabular-nums",
+        ...(style || {}),
+        ...(warn ? { color: "var(--red-11)" } : {}),
+      }}
+      {...rest}
+    >
+      {left > 0 ? formatSeconds(left, daySuffix) : doneText}
     </span>
   );
 }
