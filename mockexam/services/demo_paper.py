@@ -552,12 +552,20 @@ def _choice(number: int, letter: str, rng: np.random.Generator) -> ChoiceQuestio
 # --- free-response exercises: built backwards from the key's integers --------
 
 
-def _int_key(answer: str) -> int:
-    return int(answer.replace("−", "-").strip())
+def _key_value(answer: str) -> Fraction:
+    """A numeric key ('17', '−3', '-36/2', '0.5') as a fraction; ValueError for any other."""
+    text = answer.replace("−", "-").replace(",", ".").replace(" ", "")
+    try:
+        return Fraction(text)
+    except (ValueError, ZeroDivisionError):
+        raise ValueError(
+            f"The demo paper needs numeric free-response keys, not {answer!r}."
+        ) from None
 
 
-def _linear_part(k: int, rng: np.random.Generator) -> str:
-    a = _ri(rng, 2, 7)
+def _linear_part(k: int | Fraction, rng: np.random.Generator) -> str:
+    """'ax ± b = c' whose root is k (a is a multiple of k's denominator, so c is whole)."""
+    a = Fraction(k).denominator * _ri(rng, 2, 7)
     b = _ri(rng, -15, 15) or 4
     return f"{a}x{signed(b)} = {num(a * k + b)}"
 
@@ -679,11 +687,11 @@ FREE_TEMPLATES: tuple[FreeTemplate, ...] = (
 def _free(
     number: int, parts: list[tuple[str, str]], rng: np.random.Generator, index: int
 ) -> FreeQuestion:
-    keys = [_int_key(answer) for _, answer in parts]
+    values = [_key_value(answer) for _, answer in parts]
     template = FREE_TEMPLATES[index % len(FREE_TEMPLATES)]
-    if len(keys) != 2:
-        template = _free_linear  # the only template for any number of parts
-    stem, texts = template(keys, rng)
+    if len(values) != 2 or any(v.denominator != 1 for v in values):
+        template = _free_linear  # the one template for any count of parts and fractions
+    stem, texts = template([int(v) if v.denominator == 1 else v for v in values], rng)
     return FreeQuestion(
         number=number,
         stem=stem,
@@ -697,7 +705,8 @@ def _free(
 def questions_for_key(items: Sequence[KeyedItem], *, seed: int = 0) -> list[Question]:
     """One question per exercise that agrees with the items' answer key.
 
-    Free-response keys must be integers (the demo key is).
+    Free-response keys must be numbers (the demo key's are integers); a
+    fraction gets a linear equation with that root.
     """
     rng = np.random.default_rng(seed)
     questions: list[Question] = []

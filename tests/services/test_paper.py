@@ -424,6 +424,28 @@ def test_questions_for_key_agree_with_the_key(seed: int) -> None:
                 assert _solve_linear(part.text) == int(part.answer), part.text
 
 
+def test_questions_for_key_fit_fraction_keys(db: Session) -> None:
+    """The factories' key has fractions (-37/2): those parts get an equation with that root."""
+    exam = make_exam(db)
+    items = get_items(db, exam.id)
+
+    questions = questions_for_key(items, seed=3)
+
+    free = [q for q in questions if isinstance(q, FreeQuestion)]
+    assert len(free) == 10
+    fractional = [p for q in free for p in q.parts if "/" in p.answer]
+    assert fractional
+    for question in free:
+        for part in question.parts:
+            assert part.answer == next(
+                i.accepted_answers[0]
+                for i in items
+                if i.number == question.number and i.sub_part == part.sub_part
+            )
+            if question.stem == "Solve the equations.":
+                assert _solve_linear(part.text) == Fraction(part.answer), part.text
+
+
 def _page_count(data: bytes) -> int:
     return len(re.findall(rb"/Type\s*/Page(?![s\w])", data))
 
