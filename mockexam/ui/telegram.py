@@ -1,0 +1,80 @@
+"""The Mini App's link to Telegram: back button, closing guard, theme, haptics.
+
+`telegram_bridge()` is rendered once per page by the layout. It loads
+Telegram's own telegram-web-app.js from the npm package `@twa-dev/sdk` (bundled
+with the app; nothing is fetched from telegram.org) and, inside Telegram,
+calls `ready()`/`expand()`, follows Telegram's light/dark scheme, shows the
+BackButton, toggles the closing confirmation and keeps the
+`--tg-safe-area-inset-*` / `--tg-content-safe-area-inset-*` CSS variables set.
+In a plain browser it does nothing. The React side is `assets/telegram.jsx`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import reflex as rx
+
+TWA_SDK = "@twa-dev/sdk@8.0.2"
+
+HapticKind = Literal["light", "medium", "success", "warning", "error", "selection"]
+HAPTIC_KINDS: tuple[str, ...] = ("light", "medium", "success", "warning", "error", "selection")
+
+# The raw Mini App initData string, for `rx.call_script(INIT_DATA_JS, callback=...)`.
+# Works before the bridge has loaded the SDK (reads `tgWebAppData` from the
+# launch hash) and after in-app navigation dropped the hash (sessionStorage:
+# ours, then the one telegram-web-app.js keeps). "" outside Telegram.
+INIT_DATA_JS = (
+    "(() => { const KEY = 'mockexam_init_data';"
+    " const keep = (v) => { try { window.sessionStorage.setItem(KEY, v); } catch (e) {} return v; };"
+    " try {"
+    " const live = window.Telegram && window.Telegram.WebApp && window.Telegram.WebApp.initData;"
+    " if (live) return keep(live);"
+    " const fromHash = new URLSearchParams((window.location.hash || '').slice(1)).get('tgWebAppData');"
+    " if (fromHash) return keep(fromHash);"
+    " let stored = null; try { stored = window.sessionStorage.getItem(KEY); } catch (e) {}"
+    " if (stored) return stored;"
+    " let sdk = null; try { sdk = JSON.parse(window.sessionStorage.getItem('__telegram__initParams') || 'null'); } catch (e) {}"
+    " if (sdk && sdk.tgWebAppData) return keep(sdk.tgWebAppData);"
+    " return '';"
+    " } catch (e) { return ''; } })()"
+)
+
+
+class TelegramBridge(rx.Component):
+    """Connects the page to the Telegram Mini App host; renders nothing.
+
+    Props:
+        back_href: "" hides Telegram's BackButton; otherwise it is shown and
+            goes back in history when the previous entry is a page of this
+            app, else navigates to `back_href` (replacing the current entry).
+        confirm_close: ask before Telegram closes the Mini App (exam pages).
+    Also defines `window.mockexamHaptic(kind)` (see `haptic`), and fires a
+    `mockexam:activated` window event when Telegram reports the Mini App
+    active again (the countdown listens for it).
+    """
+
+    library = "$/public/telegram.jsx"
+    tag = "TelegramBridge"
+    lib_dependencies: list[str] = [TWA_SDK]  # noqa: RUF012 (Reflex field)
+
+    back_href: rx.Var[str]
+    confirm_close: rx.Var[bool]
+
+
+def telegram_bridge(
+    back_href: str | rx.Var[str] = "",
+    confirm_close: bool | rx.Var[bool] = False,
+) -> rx.Component:
+    """The page's Telegram bridge; render exactly one per page (in the layout)."""
+    return TelegramBridge.create(back_href=back_href, confirm_close=confirm_close)
+
+
+def haptic(kind: HapticKind) -> rx.event.EventSpec:
+    """An event that buzzes the phone: Telegram's HapticFeedback, else a short vibrate.
+
+    Use in an event chain: `on_click=[haptic("light"), State.pick(...)]`.
+    """
+    if kind not in HAPTIC_KINDS:
+        raise ValueError(f"haptic kind must be one of {HAPTIC_KINDS}, not {kind!r}")
+    return rx.call_script(f"window.mockexamHaptic && window.mockexamHaptic('{kind}')")
