@@ -20,7 +20,11 @@ def mobile_page(*children: rx.Component) -> rx.Component:
         ),
         min_height="100dvh",
         padding_x="1rem",
-        padding_top="max(1.25rem, env(safe-area-inset-top))",
+        # Telegram's fullscreen mode reports its own insets (set by the bridge).
+        padding_top=(
+            "max(1.25rem, calc(var(--tg-safe-area-inset-top, 0px)"
+            " + var(--tg-content-safe-area-inset-top, 0px) + 0.5rem), env(safe-area-inset-top))"
+        ),
         padding_bottom="max(1.5rem, env(safe-area-inset-bottom))",
         background_color=theme.BG,
         color=theme.TEXT,
