@@ -6,6 +6,7 @@ list of routes.
 
 import reflex as rx
 
+from mockexam.api import api
 from mockexam.student.achievements import (
     ACHIEVEMENTS_ON_LOAD,
     ACHIEVEMENTS_ROUTE,
@@ -19,7 +20,7 @@ from mockexam.student.results import RESULTS_ON_LOAD, RESULTS_ROUTE, results_pag
 from mockexam.ui.theme import APP_STYLE
 
 # The radix theme is set in rxconfig.py (RadixThemesPlugin), as Reflex 0.10 wants.
-app = rx.App(style=APP_STYLE)
+app = rx.App(style=APP_STYLE, api_transformer=api)
 
 app.add_page(
     home_page,

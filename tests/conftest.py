@@ -21,6 +21,7 @@ atexit.register(shutil.rmtree, _TMP, ignore_errors=True)
 os.environ["MOCKEXAM_ENV"] = "test"
 os.environ["DATABASE_URL"] = f"sqlite:///{_TMP / 'default.db'}"
 os.environ["HUEY_SQLITE_PATH"] = str(_TMP / "huey.db")
+os.environ["UPLOAD_DIR"] = str(_TMP / "uploads")
 os.environ.pop("REDIS_URL", None)
 os.environ.pop("TELEGRAM_BOT_TOKEN", None)
 
