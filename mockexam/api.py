@@ -22,6 +22,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockexam.errors import (
     ExamNotOpenError,
@@ -66,11 +67,42 @@ def paper(request: Request) -> Response:
     )
 
 
+# Vite names every built file under /assets/ by its content hash: a browser may
+# keep them for good, so a warm Mini App open fetches only the page and data.
+IMMUTABLE_PREFIX = b"/assets/"
+IMMUTABLE_CACHE = b"public, max-age=31536000, immutable"
+
+
+class ImmutableAssetsMiddleware:
+    """Mark the production build's content-hashed assets cacheable forever."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("raw_path") or scope.get("path", "").encode()
+        if scope["type"] != "http" or not path.startswith(IMMUTABLE_PREFIX):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_cache(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] in (200, 304):
+                headers = [
+                    (k, v) for k, v in message.get("headers", []) if k.lower() != b"cache-control"
+                ]
+                headers.append((b"cache-control", IMMUTABLE_CACHE))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_cache)
+
+
 def create_api() -> Starlette:
     """A fresh instance of the HTTP routes (tests build their own)."""
     return Starlette(
         routes=[Route(PAPER_ROUTE, paper, methods=["GET"])],
         middleware=[
+            Middleware(ImmutableAssetsMiddleware),
             Middleware(
                 CORSMiddleware,
                 allow_origins=["*"],
@@ -78,7 +110,7 @@ def create_api() -> Starlette:
                 allow_headers=["Range"],
                 # pdf.js reads these to fetch a large paper in ranges.
                 expose_headers=["Accept-Ranges", "Content-Range", "Content-Length"],
-            )
+            ),
         ],
     )
 

@@ -490,3 +490,28 @@ def test_seed_demo_attaches_a_paper_to_each_demo_exam(sqlite_url: str, upload_di
     url = paper.paper_url(student_id=student.id, exam_id=upcoming.id, now=opened)
     path = paper.open_paper(exam_id=upcoming.id, token=_token(url), now=opened)
     assert path.read_bytes() == (upload_dir / upcoming.pdf_path).read_bytes()
+
+
+def test_built_assets_are_cacheable_forever_and_other_paths_are_not(tmp_path: Path) -> None:
+    from starlette.staticfiles import StaticFiles
+
+    (tmp_path / "assets").mkdir()
+    (tmp_path / "assets" / "app-3f2a.js").write_text("export {};")
+    (tmp_path / "index.html").write_text("<html></html>")
+    api = create_api()
+    api.mount("", StaticFiles(directory=tmp_path, html=True))
+
+    async def fetch(path: str) -> httpx.Response:
+        transport = httpx.ASGITransport(app=api)
+        async with httpx.AsyncClient(transport=transport, base_url="http://app") as client:
+            return await client.get(path)
+
+    asset = asyncio.run(fetch("/assets/app-3f2a.js"))
+    page = asyncio.run(fetch("/"))
+    missing = asyncio.run(fetch("/assets/nope.js"))
+    assert asset.status_code == 200
+    assert asset.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert page.status_code == 200 and "immutable" not in page.headers.get("cache-control", "")
+    assert missing.status_code == 404 and "immutable" not in missing.headers.get(
+        "cache-control", ""
+    )
