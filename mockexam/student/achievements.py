@@ -39,6 +39,29 @@ logger = logging.getLogger(__name__)
 _ICONS: tuple[str, ...] = tuple(dict.fromkeys(spec.icon for spec in ACHIEVEMENTS))
 
 
+def progress_bar(percent: rx.Var[int], height: str) -> rx.Component:
+    """A thin bar in the Telegram button colour (radix's follows its own accent)."""
+    return rx.box(
+        rx.box(
+            width=percent.to_string() + "%",
+            height="100%",
+            border_radius="9999px",
+            background=theme.BUTTON,
+            transition="width 0.4s ease",
+        ),
+        role="progressbar",
+        aria_valuenow=percent,
+        aria_valuemin=0,
+        aria_valuemax=100,
+        width="100%",
+        height=height,
+        border_radius="9999px",
+        background="var(--gray-a4)",
+        overflow="hidden",
+        margin_top="0.25rem",
+    )
+
+
 def award_icon(name: rx.Var[str], size: int, color: str) -> rx.Component:
     """The achievement's icon by its catalogue name (a medal for an unknown one)."""
     return rx.match(
@@ -162,7 +185,7 @@ def _icon_disc(icon: rx.Var[str], earned: bool) -> rx.Component:
         height="2.75rem",
         min_width="2.75rem",
         border_radius="50%",
-        background=theme.BUTTON if earned else theme.SECONDARY_BG,
+        background=theme.BUTTON if earned else "var(--gray-a3)",
     )
 
 
@@ -220,13 +243,7 @@ def _locked_row(award: rx.Var[LockedView]) -> rx.Component:
                 align="center",
             ),
             rx.text(award["description"].to(dict)[lang], size="2", color=theme.HINT),
-            rx.progress(
-                value=award["percent"].to(int),
-                max=100,
-                size="1",
-                width="100%",
-                aria_label=award["name"].to(dict)[lang],
-            ),
+            progress_bar(award["percent"].to(int), "6px"),
             spacing="1",
             align="start",
             width="100%",
@@ -281,7 +298,7 @@ def _summary() -> rx.Component:
                     size="2",
                     color=theme.HINT,
                 ),
-                rx.progress(value=percent, max=100, size="2", width="100%"),
+                progress_bar(percent, "8px"),
                 spacing="1",
                 align="start",
                 width="100%",
@@ -328,6 +345,7 @@ def _earned_list() -> rx.Component:
             id="earned-list",
         ),
         spacing="2",
+        align="stretch",
         width="100%",
     )
 
@@ -346,6 +364,7 @@ def _locked_list() -> rx.Component:
                 id="locked-list",
             ),
             spacing="2",
+            align="stretch",
             width="100%",
         ),
         rx.callout(
@@ -384,6 +403,7 @@ def achievements_page() -> rx.Component:
                     _locked_list(),
                     rx.box(id="achievements-ready"),
                     spacing="4",
+                    align="stretch",
                     width="100%",
                 ),
             ),

@@ -79,11 +79,13 @@ def _row(entry: HistoryEntry) -> HistoryRow:
     }
 
 
-def _elo_figure(series: EloSeries, lang: str) -> go.Figure:
+def _elo_figure(series: EloSeries, entries: list[HistoryEntry], lang: str) -> go.Figure:
+    """The trend, each exam at its date as in the list (day.month: the same in every language)."""
+    exam_dates = {e.exam_id: e.exam_date for e in entries}
     return elo_trend_figure(
         start_elo=series.start or 0.0,
         elos=[p.elo_after for p in series.points],
-        tick_labels=[f"{p.date:%d.%m}" for p in series.points],
+        tick_labels=[f"{exam_dates.get(p.exam_id, p.date):%d.%m}" for p in series.points],
         hover_titles=[p.exam_title for p in series.points],
         start_label=pick(lang, "Boshlanish", "Старт", "Start"),
     )
@@ -120,7 +122,7 @@ class HistoryState(StudentState):
         self.has_chart = bool(series.points)
         if series.points:
             self.elo_now = round(series.current or 0.0)
-            self.elo_figure = _elo_figure(series, self.lang)
+            self.elo_figure = _elo_figure(series, entries, self.lang)
         self.failed, self.loaded = False, True
 
 
@@ -216,7 +218,12 @@ def _history_row(row: rx.Var[HistoryRow]) -> rx.Component:
                     ),
                     rx.cond(
                         released & (row["grade"].to(str) != ""),
-                        rx.badge(row["grade"].to(str), size="2", variant="solid"),
+                        rx.badge(
+                            row["grade"].to(str),
+                            size="2",
+                            background_color=theme.BUTTON,
+                            color=theme.BUTTON_TEXT,
+                        ),
                     ),
                     width="100%",
                     align="center",
@@ -278,7 +285,7 @@ def _chart_card() -> rx.Component:
                 align="start",
             ),
             rx.box(
-                rx.plotly(
+                rx.plotly.basic(
                     data=HistoryState.elo_figure,
                     config=PLOT_CONFIG,
                     use_resize_handler=True,
@@ -360,9 +367,12 @@ def history_page() -> rx.Component:
                         section_card(
                             rx.foreach(HistoryState.rows, _history_row),
                             id="history-list",
+                            padding_y="0.25rem",
+                            style={"& > a:last-of-type > div": {"border_bottom": "none"}},
                         ),
                         rx.box(id="history-ready"),
                         spacing="4",
+                        align="stretch",
                         width="100%",
                     ),
                     _empty(),

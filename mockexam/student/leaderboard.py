@@ -57,7 +57,7 @@ class LeaderboardState(StudentState):
         await self._read(student_id, self.board)
 
     @rx.event
-    async def select_board(self, board: str):
+    async def select_board(self, board: str | list[str]):
         """Show another board; an unknown name or a tab that has not signed in changes nothing."""
         student_id = self._signed_in()
         if student_id is None or not isinstance(board, str) or board not in BOARDS:
@@ -124,7 +124,7 @@ def _rank_disc(rank: rx.Var[int]) -> rx.Component:
         min_width="2rem",
         height="2rem",
         padding_x="0.25rem",
-        border_radius="full",
+        border_radius="9999px",
         background=medal,
         color=rx.cond(rank <= 3, "white", theme.HINT),
         flex_shrink="0",
@@ -151,40 +151,29 @@ def _row(row: rx.Var[RankRow]) -> rx.Component:
         spacing="3",
         width="100%",
         padding_x="0.75rem",
-        padding_y="0.55rem",
+        padding_y="0.45rem",
         border_radius="var(--radius-3)",
-        background=rx.cond(you, "var(--accent-a4)", "transparent"),
+        background=rx.cond(
+            you, f"color-mix(in srgb, {theme.BUTTON} 16%, transparent)", "transparent"
+        ),
         class_name=rx.cond(you, "rank-row you", "rank-row"),
     )
 
 
-def _tab(board: Board, label: rx.Var[str], icon: str) -> rx.Component:
-    active = LeaderboardState.board == board.value
-    return rx.button(
-        rx.icon(icon, size=14),
-        label,
-        size="2",
-        variant=rx.cond(active, "solid", "ghost"),
-        color_scheme=rx.cond(active, "indigo", "gray"),
-        radius="full",
-        flex="1",
-        on_click=LeaderboardState.select_board(board.value),
-        id=f"board-{board.value}",
-        aria_pressed=rx.cond(active, "true", "false"),
-        white_space="nowrap",
-    )
+def _tab(board: Board, label: rx.Var[str]) -> rx.Component:
+    return rx.segmented_control.item(label, value=board.value, id=f"board-{board.value}")
 
 
 def _tabs() -> rx.Component:
-    return rx.hstack(
-        _tab(Board.TOP_RATED, tr("Reyting", "Рейтинг", "Top rated"), "trophy"),
-        _tab(Board.MOST_IMPROVED, tr("O‘sish", "Рост", "Improved"), "trending-up"),
-        _tab(Board.MOST_ACTIVE, tr("Faol", "Активные", "Active"), "flame"),
-        spacing="1",
+    return rx.segmented_control.root(
+        _tab(Board.TOP_RATED, tr("Eng kuchli", "Лучшие", "Top rated")),
+        _tab(Board.MOST_IMPROVED, tr("O‘sish", "Рост", "Improved")),
+        _tab(Board.MOST_ACTIVE, tr("Faollar", "Активные", "Most active")),
+        value=LeaderboardState.board,
+        on_change=LeaderboardState.select_board,
+        size="2",
+        radius="full",
         width="100%",
-        padding="0.25rem",
-        border_radius="full",
-        background=theme.SECONDARY_BG,
         id="board-tabs",
     )
 
@@ -336,6 +325,7 @@ def leaderboard_page() -> rx.Component:
                     _own_rank(),
                     rx.box(id="leaderboard-ready"),
                     spacing="3",
+                    align="stretch",
                     width="100%",
                 ),
             ),
