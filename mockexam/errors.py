@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 
 class MockExamError(Exception):
     """Base of every mockexam error; `str(err)` is a message a person can act on."""
@@ -47,3 +49,15 @@ class AnswerKeyError(ValidationError):
         lines = "; ".join(f"line {n}: {msg}" for n, msg in errors[:10])
         more = f" (and {len(errors) - 10} more)" if len(errors) > 10 else ""
         super().__init__(f"The answer key was not saved: {lines}{more}")
+
+
+class InvalidCredentialsError(PermissionDeniedError):
+    """An admin sign-in failed; the message never says whether the user exists."""
+
+
+class LoginThrottledError(PermissionDeniedError):
+    """Too many failed admin sign-ins: the account or the client waits until `retry_at`."""
+
+    def __init__(self, message: str, *, retry_at: datetime) -> None:
+        self.retry_at = retry_at
+        super().__init__(message)

@@ -412,4 +412,35 @@ class PracticeAnswer(SQLModel, table=True):
     saved_at: datetime = _ts()
 
 
+class AdminLoginAttempt(SQLModel, table=True):
+    """One admin sign-in attempt; the throttling rules count these (services/admin_auth.py).
+
+    A row is written as a failure before the password is checked and turned into a
+    success afterwards, so parallel guesses count against the limits at once.
+    """
+
+    __table_args__ = (
+        sa.Index("ix_loginattempt_username_at", "username", "attempted_at"),
+        sa.Index("ix_loginattempt_client_at", "client", "attempted_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64)  # as typed (trimmed, cut to 64), known or not
+    client: str = Field(max_length=64)  # the client's address
+    succeeded: bool = Field(default=False)
+    attempted_at: datetime = _ts()
+
+
+class AdminSession(SQLModel, table=True):
+    """A signed-in admin browser; only the SHA-256 of its random token is stored."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)  # hex SHA-256 of the token
+    admin_id: int = Field(foreign_key="admin.id", index=True, ondelete="CASCADE")
+    client: str = Field(default="", max_length=64)
+    created_at: datetime = _ts()
+    expires_at: datetime
+    revoked_at: datetime | None = None
+
+
 metadata = SQLModel.metadata
