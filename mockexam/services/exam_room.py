@@ -217,7 +217,9 @@ def _sheet(
     return items, answers
 
 
-def _read_room(session: Session, *, student_id: int, exam_id: int, now: datetime) -> ExamRoom:
+def _read_room(
+    session: Session, *, student_id: int, exam_id: int, now: datetime, with_sheet: bool = True
+) -> ExamRoom:
     row = _room_row(session, student_id=student_id, exam_id=exam_id)
     if row is None or row[6] == ExamStatus.DRAFT:
         raise NotFoundError(f"Exam {exam_id} does not exist.")
@@ -246,7 +248,7 @@ def _read_room(session: Session, *, student_id: int, exam_id: int, now: datetime
     )
     items: list[SheetItem] = []
     answers: dict[str, SavedAnswer] = {}
-    if phase == RoomPhase.IN_PROGRESS and session_id is not None:
+    if with_sheet and phase == RoomPhase.IN_PROGRESS and session_id is not None:
         items, answers = _sheet(session, exam_id=exam_id, session_id=session_id)
     grace = timedelta(seconds=settings.deadline_grace_seconds)
     overdue = submitted_at is None and deadline is not None and now > deadline
@@ -274,11 +276,18 @@ def _read_room(session: Session, *, student_id: int, exam_id: int, now: datetime
     )
 
 
-def get_exam_room(*, student_id: int, exam_id: int, now: datetime | None = None) -> ExamRoom:
-    """The exam page of `student_id` for `exam_id`; NotFoundError for a draft or unknown exam."""
+def get_exam_room(
+    *, student_id: int, exam_id: int, now: datetime | None = None, with_sheet: bool = True
+) -> ExamRoom:
+    """The exam page of `student_id` for `exam_id`; NotFoundError for a draft or unknown exam.
+
+    `with_sheet=False` leaves out the items and answers (one query: a clock resync).
+    """
     now = now or utcnow()
     with session_scope(readonly=True) as session:
-        return _read_room(session, student_id=student_id, exam_id=exam_id, now=now)
+        return _read_room(
+            session, student_id=student_id, exam_id=exam_id, now=now, with_sheet=with_sheet
+        )
 
 
 def start_exam(*, student_id: int, exam_id: int, now: datetime | None = None) -> ExamRoom:
@@ -408,6 +417,7 @@ class SheetSubmit:
     submitted_at: datetime
     is_auto_submitted: bool
     saved: SheetSave
+    late: bool  # it came after the deadline: the changes sent along were not stored
 
 
 def submit_sheet(
@@ -428,7 +438,8 @@ def submit_sheet(
     with session_scope() as session:
         exam_session = _own_session(session, student_id=student_id, exam_id=exam_id)
         saved = SheetSave(accepted=(), stored={}, rejected={})
-        if exam_session.submitted_at is None and now <= exam_session.deadline:
+        late = exam_session.submitted_at is None and now > exam_session.deadline
+        if exam_session.submitted_at is None and not late:
             valid, rejected = _check_changes(session, exam_id=exam_id, changes=changes)
             stored = save_answers(
                 session, student_id=student_id, session_id=exam_session.id, changes=valid, now=now
@@ -445,4 +456,5 @@ def submit_sheet(
             submitted_at=done.submitted_at,
             is_auto_submitted=done.is_auto_submitted,
             saved=saved,
+            late=late,
         )

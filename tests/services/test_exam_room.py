@@ -100,6 +100,9 @@ def test_exam_room_open_then_in_progress_with_the_sheet_and_saved_answers(db):
         "36a": ("−1/2", True),
     }
     assert room.answered == 2
+    with _count_queries() as queries:
+        clock = get_exam_room(student_id=student.id, exam_id=exam.id, now=now, with_sheet=False)
+    assert len(queries) == 1 and clock.items == [] and clock.seconds_left == 150 * 60
     # The countdown shows the time without the grace; the deadline keeps it.
     assert room.seconds_left == 130 * 60
     assert room.seconds_until_deadline == 130 * 60 + 30
