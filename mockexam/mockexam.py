@@ -13,6 +13,7 @@ from mockexam.student.achievements import (
     achievements_page,
 )
 from mockexam.student.dashboard import DASHBOARD_ON_LOAD, dashboard_page
+from mockexam.student.exam import EXAM_ON_LOAD, EXAM_ROUTE, exam_page
 from mockexam.student.history import HISTORY_ON_LOAD, HISTORY_ROUTE, history_page
 from mockexam.student.home import HomeState, home_page
 from mockexam.student.leaderboard import LEADERBOARD_ON_LOAD, LEADERBOARD_ROUTE, leaderboard_page
@@ -31,6 +32,7 @@ app.add_page(
 )
 
 app.add_page(dashboard_page, route="/app", title="mockexam", on_load=DASHBOARD_ON_LOAD)
+app.add_page(exam_page, route=EXAM_ROUTE, title="mockexam · exam", on_load=EXAM_ON_LOAD)
 app.add_page(results_page, route=RESULTS_ROUTE, title="mockexam · results", on_load=RESULTS_ON_LOAD)
 app.add_page(history_page, route=HISTORY_ROUTE, title="mockexam · history", on_load=HISTORY_ON_LOAD)
 app.add_page(

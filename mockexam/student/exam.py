@@ -1,0 +1,1208 @@
+"""The exam room `/app/exam/[exam_id]` (spec §3, §7): lobby, start, the exam, waiting, results.
+
+One route shows whatever the student's phase is (services.exam_room): the
+lobby with a countdown to the opening (students connect here early, so the
+start is one small event, not a page load), the start button with a
+confirmation, the exam screen (question paper + answer sheet + countdown from
+the server deadline), the waiting view after submit, a redirect to the
+results once released, or "this exam has closed".
+
+Answers: the sheet (ui/answer_sheet.py) keeps every change in the browser and
+sends only changes; `save` / `submit` store them for the caller's own session
+of the exam in the route (found in the database from student + exam, never
+taken from the payload) and send back only a tiny ack (`ack_seq`, `rejected`).
+A database error sends no ack, so the sheet re-sends; after the deadline or a
+submit the page switches to the waiting view with a clear message.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any, TypedDict
+
+import reflex as rx
+from sqlalchemy.exc import SQLAlchemyError
+
+from mockexam.config import settings
+from mockexam.errors import (
+    AlreadySubmittedError,
+    DeadlinePassedError,
+    ExamNotOpenError,
+    MockExamError,
+    NotFoundError,
+)
+from mockexam.services.exam_room import (
+    ExamRoom,
+    Refusal,
+    RoomPhase,
+    SheetSave,
+    get_exam_room,
+    save_sheet,
+    start_exam,
+    submit_sheet,
+)
+from mockexam.services.paper import paper_url
+from mockexam.services.sessions import AnswerChange
+from mockexam.student.auth import StudentState, student_on_load
+from mockexam.student.i18n import error_text, pick, tr
+from mockexam.student.shell import APP_ROOT, page_header, student_shell
+from mockexam.ui import theme
+from mockexam.ui.answer_sheet import answer_sheet, sheet_banner
+from mockexam.ui.countdown import countdown
+from mockexam.ui.intl import local_datetime
+from mockexam.ui.layout import section_card
+from mockexam.ui.pdf_viewer import PdfViewer
+from mockexam.ui.telegram import haptic
+from mockexam.ui.timefmt import iso_utc
+
+logger = logging.getLogger(__name__)
+
+EXAM_ROUTE = f"{APP_ROOT}/exam/[exam_id]"
+MAX_BATCH_LABELS = 120
+MAX_LABEL_CHARS = 16
+MAX_SEQ = 2**53 - 1  # what a JavaScript number holds exactly
+SHEET_STORAGE_PREFIX = "mockexam:sheet:"  # as in assets/answer_sheet.jsx
+
+
+class View:
+    """What the page shows besides the room phases (services.exam_room.RoomPhase)."""
+
+    LOADING = "loading"
+    NOT_FOUND = "not_found"
+    FAILED = "failed"
+
+
+class SheetItemView(TypedDict):
+    label: str
+    number: int
+    sub_part: str
+    kind: str
+    options: list[str]
+
+
+class SavedView(TypedDict):
+    value: str
+    flagged: bool
+
+
+class BatchError(ValueError):
+    """A save/submit payload that is not a batch at all (the whole batch is refused)."""
+
+
+def parse_batch(
+    batch: Any, *, allow_auto: bool = False
+) -> tuple[int, dict[str, AnswerChange], dict[str, Refusal], bool]:
+    """(seq, changes, per-label refusals, auto) of a client batch; BatchError if malformed.
+
+    A batch is `{"seq": int, "changes": {label: {"value": str | None, "flagged":
+    bool | None}}}` (+ `"auto": bool` on submit), at most 120 labels. A change of
+    the wrong shape or a value over the length limit is refused for its label only.
+    """
+    if not isinstance(batch, dict):
+        raise BatchError("the batch is not an object")
+    seq, changes = batch.get("seq"), batch.get("changes")
+    if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq <= MAX_SEQ:
+        raise BatchError("seq is not a whole number")
+    if not isinstance(changes, dict):
+        raise BatchError("changes is not an object")
+    if len(changes) > MAX_BATCH_LABELS:
+        raise BatchError(f"more than {MAX_BATCH_LABELS} answers")
+    extra = set(batch) - {"seq", "changes", "auto"}
+    auto = batch.get("auto", False)
+    if extra or not isinstance(auto, bool) or (auto and not allow_auto):
+        raise BatchError("unexpected fields")
+    parsed: dict[str, AnswerChange] = {}
+    refused: dict[str, Refusal] = {}
+    limit = settings.free_response_max_chars
+    for label, change in changes.items():
+        if not isinstance(label, str) or not label or len(label) > MAX_LABEL_CHARS:
+            raise BatchError("a label is not a short text")
+        if not isinstance(change, dict) or set(change) - {"value", "flagged"}:
+            refused[label] = Refusal.INVALID
+            continue
+        value, flagged = change.get("value"), change.get("flagged")
+        wrong_value = value is not None and not isinstance(value, str)
+        if wrong_value or (flagged is not None and not isinstance(flagged, bool)):
+            refused[label] = Refusal.INVALID
+        elif value is not None and len(value.strip()) > limit:
+            refused[label] = Refusal.TOO_LONG
+        else:
+            parsed[label] = AnswerChange(value=value, flagged=flagged)
+    return seq, parsed, refused, auto
+
+
+def refusal_text(refusal: Refusal, lang: str, options: list[str] | None = None) -> str:
+    """Why one answer was not accepted, in the student's language."""
+    if refusal == Refusal.NOT_AN_OPTION:
+        choices = ", ".join(options or ["A", "B", "C", "D"])
+        return pick(
+            lang,
+            f"Variantlardan birini tanlang: {choices}.",
+            f"Выберите один из вариантов: {choices}.",
+            f"Choose one of the options: {choices}.",
+        )
+    if refusal == Refusal.TOO_LONG:
+        limit = settings.free_response_max_chars
+        return pick(
+            lang,
+            f"Javob juda uzun: ko‘pi bilan {limit} belgi.",
+            f"Слишком длинный ответ: не больше {limit} символов.",
+            f"Too long: at most {limit} characters.",
+        )
+    if refusal == Refusal.UNKNOWN_ITEM:
+        return pick(
+            lang,
+            "Varaqda bunday javob maydoni yo‘q.",
+            "На бланке нет такого поля.",
+            "There is no such answer on this sheet.",
+        )
+    return pick(
+        lang,
+        "Javobni bir qatorda, oddiy matn bilan yozing.",
+        "Напишите ответ одной строкой, обычным текстом.",
+        "Type the answer on one line, as plain text.",
+    )
+
+
+def _not_saved_text(lang: str) -> str:
+    return pick(
+        lang,
+        "Javoblar hali saqlanmadi — qayta yuborilmoqda. Ular telefoningizda saqlanib turibdi.",
+        "Ответы ещё не сохранены — отправляем снова. Они сохранены на вашем телефоне.",
+        "Answers not saved yet: sending them again. They are kept on your phone.",
+    )
+
+
+def _unreadable_text(lang: str) -> str:
+    return pick(
+        lang,
+        "Javoblarni o‘qib bo‘lmadi. Sahifani yangilang.",
+        "Не удалось прочитать ответы. Обновите страницу.",
+        "The answers could not be read. Please reload the page.",
+    )
+
+
+def _forget_sheet(sheet_key: str) -> rx.event.EventSpec:
+    """Remove the browser's copy of a finished session's pending answers."""
+    key = f"{SHEET_STORAGE_PREFIX}{sheet_key}"
+    return rx.call_script(f"try {{ window.localStorage.removeItem({key!r}); }} catch (e) {{}}")
+
+
+class ExamState(StudentState):
+    """The exam page of the signed-in student; the exam is the one in the route."""
+
+    phase: str = View.LOADING
+    title: str = ""
+    duration_minutes: int = 0
+    start_iso: str = ""
+    end_iso: str = ""
+    seconds_until_start: int = 0
+    seconds_until_end: int = 0
+    seconds_left: int = 0
+    is_auto_submitted: bool = False
+    results_href: str = ""
+    sheet_key: str = ""  # the browser's storage namespace of this session's pending answers
+    items: list[SheetItemView] = []
+    saved: dict[str, SavedView] = {}
+    paper: str = ""
+    load_id: str = ""
+    ack_seq: int = 0
+    rejected: dict[str, str] = {}
+    save_error: str = ""
+    notice: str = ""
+    start_error: str = ""
+    starting: bool = False
+
+    _exam_shown: int | None = None  # the exam whose data the vars hold
+
+    # --- loading ------------------------------------------------------------------------
+
+    @rx.event
+    async def load(self, init_data: str = ""):
+        """Sign in if needed, then read this exam as it is for the caller now."""
+        student_id = await self._sign_in(init_data)
+        if student_id is None:
+            self._clear()
+            return None
+        exam_id = self._path_id()
+        if exam_id is None or exam_id != self._exam_shown:
+            self._clear()
+        if exam_id is None:
+            self.phase = View.NOT_FOUND
+            return None
+        self.notice = ""
+        return await self._read(student_id, exam_id)
+
+    @rx.event
+    async def refresh(self):
+        """Re-read after a countdown reached zero (opened, closed, results due)."""
+        student_id = self._signed_in()
+        if student_id is None:
+            return EXAM_ON_LOAD
+        exam_id = self._path_id()
+        if exam_id is None:
+            return None
+        return await self._read(student_id, exam_id)
+
+    @rx.event
+    async def resync(self):
+        """The page became visible again: the true seconds left from the server clock."""
+        student_id, exam_id = self._signed_in(), self._path_id()
+        if student_id is None or exam_id is None or self.phase not in set(RoomPhase):
+            return None
+        try:
+            room = await rx.run_in_thread(
+                lambda: get_exam_room(student_id=student_id, exam_id=exam_id, with_sheet=False)
+            )
+        except (MockExamError, SQLAlchemyError):
+            logger.warning("exam %s: clock resync failed", exam_id, exc_info=True)
+            return None
+        if room.phase != self.phase:
+            return await self._read(student_id, exam_id)
+        self._set_if_changed(
+            seconds_until_start=room.seconds_until_start,
+            seconds_until_end=room.seconds_until_end,
+            seconds_left=room.seconds_left,
+        )
+        return None
+
+    async def _read(self, student_id: int, exam_id: int, *, then: Any = None):
+        try:
+            room = await rx.run_in_thread(
+                lambda: get_exam_room(student_id=student_id, exam_id=exam_id)
+            )
+            url = None
+            if room.phase == RoomPhase.IN_PROGRESS:
+                url = await rx.run_in_thread(
+                    lambda: paper_url(student_id=student_id, exam_id=exam_id)
+                )
+        except NotFoundError:
+            self._clear()
+            self.phase = View.NOT_FOUND
+            return None
+        except (MockExamError, SQLAlchemyError):
+            logger.exception("exam %s of student %s could not be read", exam_id, student_id)
+            self.phase = View.FAILED
+            return None
+        return self._show(room, url or "", then=then)
+
+    def _clear(self) -> None:
+        """Forget everything shown (another exam, or no sign-in)."""
+        self._exam_shown = None
+        for name, default in (
+            ("phase", View.LOADING),
+            ("title", ""),
+            ("duration_minutes", 0),
+            ("start_iso", ""),
+            ("end_iso", ""),
+            ("seconds_until_start", 0),
+            ("seconds_until_end", 0),
+            ("seconds_left", 0),
+            ("is_auto_submitted", False),
+            ("results_href", ""),
+            ("sheet_key", ""),
+            ("paper", ""),
+            ("ack_seq", 0),
+            ("save_error", ""),
+            ("notice", ""),
+            ("start_error", ""),
+            ("starting", False),
+        ):
+            if getattr(self, name) != default:
+                setattr(self, name, default)
+        self._drop_sheet()
+
+    def _drop_sheet(self) -> None:
+        if self.items:
+            self.items = []
+        if self.saved:
+            self.saved = {}
+        if self.rejected:
+            self.rejected = {}
+
+    def _set_if_changed(self, **values: Any) -> None:
+        for name, value in values.items():
+            if getattr(self, name) != value:
+                setattr(self, name, value)
+
+    def _show(self, room: ExamRoom, url: str, *, then: Any = None):
+        """Put `room` on the page; the sheet only while in progress (one delta)."""
+        self._exam_shown = room.exam_id
+        was = self.phase
+        self._set_if_changed(
+            title=room.title,
+            duration_minutes=room.duration_minutes,
+            start_iso=iso_utc(room.window_start),
+            end_iso=iso_utc(room.window_end),
+            seconds_until_start=room.seconds_until_start,
+            seconds_until_end=room.seconds_until_end,
+            seconds_left=room.seconds_left,
+            is_auto_submitted=room.is_auto_submitted,
+            sheet_key=f"s{room.session_id}" if room.session_id else "",
+            results_href=(
+                f"{APP_ROOT}/results/{room.session_id}" if room.phase == RoomPhase.RELEASED else ""
+            ),
+            paper=url,
+            save_error="",
+            starting=False,
+        )
+        if room.phase == RoomPhase.IN_PROGRESS:
+            self.items = [
+                {
+                    "label": item.label,
+                    "number": item.number,
+                    "sub_part": item.sub_part,
+                    "kind": item.kind,
+                    "options": list(item.options),
+                }
+                for item in room.items
+            ]
+            self.saved = {
+                label: {"value": answer.value, "flagged": answer.flagged}
+                for label, answer in room.answers.items()
+            }
+            self.ack_seq = 0
+            if self.rejected:
+                self.rejected = {}
+        else:
+            self._drop_sheet()
+        self.load_id = uuid.uuid4().hex[:12]
+        self.phase = room.phase.value
+        events: list[Any] = [] if then is None else list(then)
+        if room.phase == RoomPhase.RELEASED:
+            events.append(rx.redirect(self.results_href, replace=True))
+        if (
+            room.phase == RoomPhase.SUBMITTED
+            and was == RoomPhase.IN_PROGRESS
+            and room.session_id is not None
+        ):
+            events.append(_forget_sheet(f"s{room.session_id}"))
+        return events or None
+
+    # --- starting -----------------------------------------------------------------------
+
+    @rx.event
+    async def start(self):
+        """Start the caller's session of this exam (server clock decides)."""
+        student_id, exam_id = self._signed_in(), self._path_id()
+        if student_id is None or exam_id is None:
+            return None
+        if self.starting:
+            return None
+        self.starting, self.start_error = True, ""
+        try:
+            await rx.run_in_thread(lambda: start_exam(student_id=student_id, exam_id=exam_id))
+        except ExamNotOpenError as error:
+            self.starting = False
+            self.start_error = error_text(error, self.lang)
+            return await self._read(student_id, exam_id)
+        except NotFoundError:
+            self._clear()
+            self.phase = View.NOT_FOUND
+            return None
+        except (MockExamError, SQLAlchemyError):
+            logger.exception("exam %s: student %s could not start", exam_id, student_id)
+            self.starting = False
+            self.start_error = error_text(MockExamError(), self.lang)
+            return None
+        return await self._read(student_id, exam_id, then=[haptic("success")])
+
+    # --- answers ------------------------------------------------------------------------
+
+    def _options_of(self, label: str) -> list[str]:
+        for item in self.items:
+            if item["label"] == label:
+                return list(item["options"])
+        return []
+
+    def _acknowledge(self, seq: int, sent: list[str], result: SheetSave | None, early: dict):
+        """ack_seq = seq; `rejected` keeps earlier refusals of labels not in this batch."""
+        refusals = dict(early)
+        if result is not None:
+            refusals.update(result.rejected)
+        rejected = {label: text for label, text in self.rejected.items() if label not in sent}
+        rejected.update(
+            {
+                label: refusal_text(refusal, self.lang, self._options_of(label))
+                for label, refusal in refusals.items()
+            }
+        )
+        if rejected != self.rejected:
+            self.rejected = rejected
+        if self.save_error:
+            self.save_error = ""
+        self.ack_seq = seq
+
+    async def _closed_by_clock(self, student_id: int, exam_id: int, error: MockExamError):
+        """The deadline passed or the exam was submitted: show the waiting view and why."""
+        self.notice = error_text(error, self.lang)
+        events = await self._read(student_id, exam_id)
+        return [*(events or []), haptic("warning")]
+
+    @rx.event
+    async def save(self, batch: dict):
+        """Store a batch of answer changes for the caller's session of this exam; ack it."""
+        student_id, exam_id = self._signed_in(), self._path_id()
+        if student_id is None or exam_id is None:
+            return None  # no ack: the sheet re-sends once the page has signed in again
+        try:
+            seq, changes, refused, _ = parse_batch(batch)
+        except BatchError as error:
+            logger.info("exam %s: a malformed batch was refused: %s", exam_id, error)
+            self.save_error = _unreadable_text(self.lang)
+            return None
+        try:
+            result = await rx.run_in_thread(
+                lambda: save_sheet(student_id=student_id, exam_id=exam_id, changes=changes)
+            )
+        except (DeadlinePassedError, AlreadySubmittedError) as error:
+            return await self._closed_by_clock(student_id, exam_id, error)
+        except NotFoundError as error:
+            self.save_error = error_text(error, self.lang)
+            return None
+        except (MockExamError, SQLAlchemyError):
+            logger.exception("exam %s: answers of student %s not saved", exam_id, student_id)
+            self.save_error = _not_saved_text(self.lang)
+            return None
+        self._acknowledge(seq, list(batch["changes"]), result, refused)
+        return None
+
+    @rx.event
+    async def submit(self, batch: dict):
+        """Store the last changes (while in time) and submit the caller's session."""
+        student_id, exam_id = self._signed_in(), self._path_id()
+        if student_id is None or exam_id is None:
+            return None
+        try:
+            seq, changes, refused, auto = parse_batch(batch, allow_auto=True)
+        except BatchError as error:
+            logger.info("exam %s: a malformed submit was refused: %s", exam_id, error)
+            self.save_error = _unreadable_text(self.lang)
+            return None
+        try:
+            done = await rx.run_in_thread(
+                lambda: submit_sheet(
+                    student_id=student_id, exam_id=exam_id, changes=changes, auto=auto
+                )
+            )
+        except NotFoundError as error:
+            self.save_error = error_text(error, self.lang)
+            return None
+        except (MockExamError, SQLAlchemyError):
+            logger.exception("exam %s: student %s could not submit", exam_id, student_id)
+            self.save_error = _not_saved_text(self.lang)
+            return None
+        self._acknowledge(seq, list(batch["changes"]), done.saved, refused)
+        if done.late and changes:
+            self.notice = error_text(DeadlinePassedError(), self.lang)
+        return await self._read(student_id, exam_id, then=[haptic("success")])
+
+
+EXAM_ON_LOAD = student_on_load(ExamState.load)
+
+
+# --- the views --------------------------------------------------------------------------
+
+
+def _labels(**texts: tuple[str, str, str]) -> rx.Var[dict[str, str]]:
+    """{key: text} in the student's language (a client-side lookup, like `tr`)."""
+    by_lang = {
+        lang: {key: value[index] for key, value in texts.items()}
+        for index, lang in enumerate(("uz", "ru", "en"))
+    }
+    return rx.Var.create(by_lang)[StudentState.lang].to(dict)
+
+
+SHEET_LABELS = _labels(
+    answered=("Javob berilgan", "Отвечено", "Answered"),
+    unanswered=("Javobsiz", "Без ответа", "Unanswered"),
+    flagged=("Belgilangan", "Отмечено", "Flagged"),
+    flag=("Qayta ko‘rish uchun belgilash", "Отметить для проверки", "Flag for review"),
+    unflag=("Belgini olib tashlash", "Снять отметку", "Remove the flag"),
+    saved=("Saqlandi", "Сохранено", "Saved"),
+    saving=("Saqlanmoqda…", "Сохраняется…", "Saving…"),
+    queued=("Yuborilishini kutmoqda", "Ждёт отправки", "Waiting to be sent"),
+    refused=("Qabul qilinmadi", "Не принято", "Not accepted"),
+    placeholder=("Javob", "Ответ", "Answer"),
+    submit=("Imtihonni topshirish", "Сдать экзамен", "Submit the exam"),
+    submitting=("Topshirilmoqda…", "Сдаём…", "Submitting…"),
+    confirmTitle=("Imtihonni topshirasizmi?", "Сдать экзамен?", "Submit the exam?"),
+    confirmUnanswered=(
+        "{n} ta savol javobsiz qoldi.",
+        "Без ответа: {n}.",
+        "{n} questions are unanswered.",
+    ),
+    confirmAllAnswered=(
+        "Barcha savollarga javob berdingiz.",
+        "Вы ответили на все вопросы.",
+        "You have answered every question.",
+    ),
+    confirmFlagged=(
+        "Belgilangan: {n} ta.",
+        "Отмечено для проверки: {n}.",
+        "Flagged for review: {n}.",
+    ),
+    confirmFinal=(
+        "Topshirgandan keyin javoblarni o‘zgartirib bo‘lmaydi.",
+        "После сдачи ответы изменить нельзя.",
+        "After submitting, answers can no longer change.",
+    ),
+    cancel=("Bekor qilish", "Отмена", "Cancel"),
+    confirm=("Topshirish", "Сдать", "Submit"),
+    offline=(
+        "Aloqa uzildi — javoblaringiz saqlanib turibdi va yuboriladi.",
+        "Нет связи — ваши ответы сохранены и будут отправлены.",
+        "Connection lost — your answers are kept and will be sent.",
+    ),
+    unsent=("Yuborilmagan", "Не отправлено", "Unsent"),
+)
+
+PDF_LABELS = _labels(
+    loading=("Savollar yuklanmoqda…", "Загружаем задания…", "Loading the questions…"),
+    error=(
+        "Savollar varag‘ini ochib bo‘lmadi.",
+        "Не удалось открыть задания.",
+        "The question paper could not be opened.",
+    ),
+    page=("Sahifa", "Страница", "Page"),
+    zoomIn=("Kattalashtirish", "Увеличить", "Zoom in"),
+    zoomOut=("Kichiklashtirish", "Уменьшить", "Zoom out"),
+    fit=("Ekranga moslash", "По ширине", "Fit"),
+    prev=("Oldingi sahifa", "Предыдущая страница", "Previous page"),
+    next=("Keyingi sahifa", "Следующая страница", "Next page"),
+)
+
+DAY_SUFFIX = tr("k", "д", "d")
+
+
+def _primary_button(*children: Any, **props: Any) -> rx.Component:
+    return rx.button(
+        *children,
+        size="4",
+        width="100%",
+        background_color=theme.BUTTON,
+        color=theme.BUTTON_TEXT,
+        style={"font_weight": "600", "border_radius": "14px", "height": "3.25rem"},
+        **props,
+    )
+
+
+def _fact(icon: str, text: rx.Component | rx.Var | str) -> rx.Component:
+    return rx.hstack(
+        rx.icon(icon, size=16, color=theme.HINT),
+        rx.text(text, size="2", color=theme.HINT),
+        align="center",
+        spacing="2",
+    )
+
+
+def _exam_facts() -> rx.Component:
+    return rx.vstack(
+        _fact("calendar", local_datetime(ExamState.start_iso, StudentState.lang)),
+        _fact(
+            "timer",
+            rx.fragment(
+                ExamState.duration_minutes.to_string(),
+                tr(" daqiqa", " минут", " minutes"),
+            ),
+        ),
+        spacing="1",
+        align="start",
+    )
+
+
+def _rules() -> rx.Component:
+    rules = (
+        tr(
+            "Savollar PDF varaqda, javoblar esa pastdagi varaqqa yoziladi.",
+            "Задания — в PDF, ответы — на бланке ниже.",
+            "Questions are in the PDF; answers go on the sheet below it.",
+        ),
+        tr(
+            "1–35: bitta variant (A–D). 36–45: a) va b) javoblarini yozing.",
+            "1–35: один вариант (A–D). 36–45: впишите ответы a) и b).",
+            "1–35: one option (A–D). 36–45: type the a) and b) answers.",
+        ),
+        tr(
+            "Vaqt boshlanganidan keyin to‘xtatib bo‘lmaydi; vaqt tugaganda ish o‘zi topshiriladi.",
+            "Время не останавливается; когда оно выйдет, работа сдаётся сама.",
+            "The clock cannot be paused; when time is up your work is submitted for you.",
+        ),
+        tr(
+            "Javoblar darhol saqlanadi — aloqa uzilsa ham yo‘qolmaydi.",
+            "Ответы сохраняются сразу и не теряются при обрыве связи.",
+            "Answers save as you go and survive a lost connection.",
+        ),
+    )
+    return rx.vstack(
+        *(
+            rx.hstack(
+                rx.icon("circle-check", size=16, color=theme.ACCENT, flex_shrink="0"),
+                rx.text(rule, size="2"),
+                align="start",
+                spacing="2",
+            )
+            for rule in rules
+        ),
+        spacing="2",
+        align="start",
+        id="exam-rules",
+    )
+
+
+def _big_countdown(
+    caption: rx.Var[str], seconds: rx.Var[int], countdown_id: str, **events: Any
+) -> rx.Component:
+    return rx.vstack(
+        rx.text(caption, size="2", color=theme.HINT),
+        rx.text(
+            countdown(
+                seconds=seconds,
+                done_text=tr("hozir", "сейчас", "now"),
+                day_suffix=DAY_SUFFIX,
+                key=ExamState.load_id,
+                **events,
+            ),
+            size="8",
+            weight="bold",
+            color=theme.ACCENT,
+            id=countdown_id,
+            style={"font_variant_numeric": "tabular-nums", "letter_spacing": "-0.02em"},
+        ),
+        spacing="1",
+        align="center",
+        width="100%",
+        padding_y="0.5rem",
+    )
+
+
+def _title() -> rx.Component:
+    """The page header with the exam's title (`#exam-title` holds the title only)."""
+    return page_header(rx.el.span(ExamState.title, id="exam-title"), back_href=APP_ROOT)  # type: ignore[arg-type]
+
+
+def _title_block() -> rx.Component:
+    return rx.vstack(_title(), _exam_facts(), spacing="2", align="start", width="100%")
+
+
+def _lobby_view() -> rx.Component:
+    return rx.vstack(
+        _title_block(),
+        section_card(
+            _big_countdown(
+                tr("Imtihon boshlanishiga", "До начала экзамена", "The exam opens in"),
+                ExamState.seconds_until_start,
+                "lobby-countdown",
+                on_done=ExamState.refresh,
+                on_visible=ExamState.resync,
+            ),
+            rx.text(
+                tr(
+                    "Sahifani ochiq qoldiring: vaqt kelganda «Boshlash» tugmasi shu yerda paydo "
+                    "bo‘ladi.",
+                    "Не закрывайте страницу: кнопка «Начать» появится здесь, как только "
+                    "экзамен откроется.",
+                    "Keep this page open: the Start button appears here the moment the exam opens.",
+                ),
+                size="2",
+                color=theme.HINT,
+                text_align="center",
+            ),
+        ),
+        section_card(_rules()),
+        spacing="4",
+        width="100%",
+        id="exam-lobby",
+    )
+
+
+def _start_dialog() -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(
+            _primary_button(
+                rx.icon("play", size=18),
+                tr("Imtihonni boshlash", "Начать экзамен", "Start the exam"),
+                id="start-exam",
+                loading=ExamState.starting,
+            ),
+        ),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(tr("Boshlaymizmi?", "Начинаем?", "Ready to start?")),
+            rx.alert_dialog.description(
+                rx.vstack(
+                    rx.text(
+                        tr("Sizda ", "У вас будет ", "You will have "),
+                        rx.text.strong(
+                            ExamState.duration_minutes.to_string(),
+                            tr(" daqiqa", " минут", " minutes"),
+                        ),
+                        tr(
+                            " bo‘ladi (oyna yopilishidan oshmaydi).",
+                            " (но не дольше, чем открыто окно экзамена).",
+                            " (never past the window's end).",
+                        ),
+                    ),
+                    rx.text(
+                        tr(
+                            "Vaqtni to‘xtatib bo‘lmaydi: sahifani yopsangiz ham u davom etadi.",
+                            "Время нельзя поставить на паузу: оно идёт, даже если закрыть "
+                            "страницу.",
+                            "The clock cannot be paused: it keeps running even if you close "
+                            "the page.",
+                        )
+                    ),
+                    spacing="2",
+                    align="start",
+                ),
+                size="2",
+            ),
+            rx.hstack(
+                rx.alert_dialog.cancel(
+                    rx.button(
+                        tr("Hozir emas", "Не сейчас", "Not now"),
+                        variant="soft",
+                        color_scheme="gray",
+                        size="3",
+                        id="start-cancel",
+                    ),
+                ),
+                rx.alert_dialog.action(
+                    rx.button(
+                        tr("Boshlash", "Начать", "Start"),
+                        size="3",
+                        background_color=theme.BUTTON,
+                        color=theme.BUTTON_TEXT,
+                        on_click=ExamState.start,
+                        id="start-confirm",
+                    ),
+                ),
+                spacing="3",
+                justify="end",
+                margin_top="1rem",
+            ),
+            max_width="26rem",
+            id="start-dialog",
+        ),
+    )
+
+
+def _open_view() -> rx.Component:
+    return rx.vstack(
+        _title_block(),
+        section_card(
+            rx.vstack(
+                rx.badge(
+                    tr("Imtihon ochiq", "Экзамен открыт", "The exam is open"),
+                    color_scheme="green",
+                    variant="soft",
+                    size="2",
+                ),
+                _big_countdown(
+                    tr("Oyna yopilishiga", "До закрытия окна", "The window closes in"),
+                    ExamState.seconds_until_end,
+                    "open-countdown",
+                    on_done=ExamState.refresh,
+                    on_visible=ExamState.resync,
+                ),
+                _start_dialog(),
+                rx.cond(
+                    ExamState.start_error != "",
+                    rx.callout(
+                        ExamState.start_error,
+                        icon="triangle-alert",
+                        color_scheme="red",
+                        width="100%",
+                        id="start-error",
+                    ),
+                ),
+                spacing="3",
+                align="center",
+                width="100%",
+            ),
+            id="exam-open-view",
+            width="100%",
+        ),
+        section_card(_rules()),
+        spacing="4",
+        width="100%",
+    )
+
+
+_HIDE_INACTIVE = {"&[data-state='inactive']": {"display": "none"}}
+
+
+def _exam_view() -> rx.Component:
+    header = rx.vstack(
+        rx.hstack(
+            rx.text(
+                ExamState.title,
+                size="3",
+                weight="bold",
+                style={
+                    "overflow": "hidden",
+                    "text_overflow": "ellipsis",
+                    "white_space": "nowrap",
+                },
+                flex="1",
+                min_width="0",
+            ),
+            rx.hstack(
+                rx.icon("timer", size=16, color=theme.HINT),
+                rx.text(
+                    countdown(
+                        seconds=ExamState.seconds_left,
+                        done_text="00:00",
+                        day_suffix=DAY_SUFFIX,
+                        warn_below=30,
+                        on_visible=ExamState.resync,
+                    ),
+                    size="4",
+                    weight="bold",
+                    style={"font_variant_numeric": "tabular-nums"},
+                ),
+                align="center",
+                spacing="1",
+                padding_x="0.7rem",
+                padding_y="0.3rem",
+                border_radius="999px",
+                background_color=theme.SECONDARY_BG,
+                id="exam-countdown",
+            ),
+            align="center",
+            spacing="3",
+            width="100%",
+        ),
+        sheet_banner(SHEET_LABELS),
+        rx.tabs.list(
+            rx.tabs.trigger(
+                rx.hstack(
+                    rx.icon("file-text", size=16),
+                    tr("Savollar", "Задания", "Questions"),
+                    spacing="2",
+                    align="center",
+                ),
+                value="paper",
+                id="tab-paper",
+                flex="1",
+            ),
+            rx.tabs.trigger(
+                rx.hstack(
+                    rx.icon("pencil-line", size=16),
+                    tr("Javoblar", "Ответы", "Answers"),
+                    spacing="2",
+                    align="center",
+                ),
+                value="sheet",
+                id="tab-sheet",
+                flex="1",
+            ),
+            size="2",
+            width="100%",
+        ),
+        spacing="2",
+        position="sticky",
+        top="0",
+        z_index="10",
+        background_color=theme.BG,
+        # Edge to edge over the page's side padding, so nothing shows beside it.
+        width="calc(100% + 2rem)",
+        margin_x="-1rem",
+        padding_x="1rem",
+        padding_top="max(0.5rem, env(safe-area-inset-top))",
+        margin_top="-0.5rem",
+    )
+    paper = rx.cond(
+        ExamState.paper != "",
+        # PdfViewer.create: pdf_viewer() tests `labels or {}`, which a Var cannot answer.
+        PdfViewer.create(
+            url=ExamState.paper, labels=PDF_LABELS, height="calc(100dvh - 11rem)", id="paper"
+        ),
+        section_card(
+            rx.text(
+                tr(
+                    "Bu imtihon uchun PDF varaq yo‘q.",
+                    "У этого экзамена нет PDF с заданиями.",
+                    "This exam has no question paper.",
+                ),
+                color=theme.HINT,
+                size="2",
+            ),
+        ),
+    )
+    sheet = answer_sheet(
+        session_key=ExamState.sheet_key,
+        items=ExamState.items,
+        saved=ExamState.saved,
+        ack_seq=ExamState.ack_seq,
+        rejected=ExamState.rejected,
+        disabled=False,
+        labels=SHEET_LABELS,
+        seconds_left=ExamState.seconds_left,
+        load_id=ExamState.load_id,
+        save_error=ExamState.save_error,
+        on_save=ExamState.save,
+        on_submit=ExamState.submit,
+    )
+    return rx.tabs.root(
+        header,
+        rx.tabs.content(
+            paper,
+            value="paper",
+            force_mount=True,
+            padding_top="0.75rem",
+            style=_HIDE_INACTIVE,
+            id="paper-pane",
+        ),
+        rx.tabs.content(
+            sheet,
+            value="sheet",
+            force_mount=True,
+            padding_top="0.75rem",
+            style=_HIDE_INACTIVE,
+            id="sheet-pane",
+        ),
+        default_value="sheet",
+        width="100%",
+        id="exam-room",
+    )
+
+
+def _waiting_view() -> rx.Component:
+    return rx.vstack(
+        _title_block(),
+        section_card(
+            rx.vstack(
+                rx.box(
+                    rx.icon("circle-check", size=36, color="var(--green-10)"),
+                    padding="0.6rem",
+                    border_radius="999px",
+                    background_color="var(--green-a3)",
+                ),
+                rx.heading(
+                    tr("Javoblaringiz qabul qilindi", "Ответы приняты", "Your answers are in"),
+                    size="5",
+                    text_align="center",
+                ),
+                rx.cond(
+                    ExamState.is_auto_submitted,
+                    rx.badge(
+                        tr(
+                            "Vaqt tugagach avtomatik topshirildi",
+                            "Сдано автоматически по истечении времени",
+                            "Submitted automatically when time ran out",
+                        ),
+                        color_scheme="amber",
+                        variant="soft",
+                        size="2",
+                        id="auto-submitted",
+                    ),
+                ),
+                rx.cond(
+                    ExamState.notice != "",
+                    rx.text(
+                        ExamState.notice,
+                        size="2",
+                        color=theme.DESTRUCTIVE,
+                        text_align="center",
+                        id="waiting-notice",
+                    ),
+                ),
+                rx.cond(
+                    ExamState.seconds_until_end > 0,
+                    _big_countdown(
+                        tr("Natijalargacha", "До результатов", "Results in"),
+                        ExamState.seconds_until_end,
+                        "waiting-countdown",
+                        on_done=ExamState.refresh,
+                        on_visible=ExamState.resync,
+                    ),
+                    rx.vstack(
+                        rx.text(
+                            tr(
+                                "Natijalar hisoblanmoqda.",
+                                "Результаты подсчитываются.",
+                                "Results are being calculated.",
+                            ),
+                            size="3",
+                            weight="bold",
+                        ),
+                        rx.button(
+                            rx.icon("refresh-cw", size=16),
+                            tr("Tekshirish", "Проверить", "Check again"),
+                            variant="soft",
+                            size="3",
+                            on_click=ExamState.refresh,
+                            id="check-results",
+                        ),
+                        spacing="2",
+                        align="center",
+                    ),
+                ),
+                rx.text(
+                    tr(
+                        "Natijalar imtihon oynasi yopilgach e’lon qilinadi — Telegram’da xabar "
+                        "olasiz.",
+                        "Результаты появятся после закрытия окна экзамена — мы напишем вам "
+                        "в Telegram.",
+                        "Results come out when the exam window closes; we'll message you in "
+                        "Telegram.",
+                    ),
+                    size="2",
+                    color=theme.HINT,
+                    text_align="center",
+                ),
+                spacing="3",
+                align="center",
+                width="100%",
+            ),
+            id="exam-waiting",
+        ),
+        rx.link(
+            rx.button(
+                tr("Bosh sahifaga", "На главную", "Back to home"),
+                variant="soft",
+                size="3",
+                width="100%",
+            ),
+            href=APP_ROOT,
+            width="100%",
+            underline="none",
+            id="back-to-dashboard",
+        ),
+        spacing="4",
+        width="100%",
+    )
+
+
+def _message_view(
+    view_id: str, icon: str, title: rx.Var[str], body: rx.Var[str], link: rx.Component
+) -> rx.Component:
+    return rx.vstack(
+        _title(),
+        section_card(
+            rx.vstack(
+                rx.icon(icon, size=32, color=theme.HINT),
+                rx.heading(title, size="5"),
+                rx.text(body, size="2", color=theme.HINT),
+                link,
+                spacing="3",
+                align="start",
+                width="100%",
+            ),
+            id=view_id,
+        ),
+        spacing="4",
+        width="100%",
+    )
+
+
+def _home_link(link_id: str = "back-to-dashboard") -> rx.Component:
+    return rx.link(
+        _primary_button(tr("Bosh sahifaga", "На главную", "Back to home")),
+        href=APP_ROOT,
+        width="100%",
+        underline="none",
+        id=link_id,
+    )
+
+
+def _released_view() -> rx.Component:
+    return _message_view(
+        "exam-released",
+        "chart-column",
+        tr("Natijalar chiqdi", "Результаты готовы", "Results are out"),
+        tr("Natijalaringizni ko‘ring.", "Посмотрите свои результаты.", "See how you did."),
+        rx.link(
+            _primary_button(tr("Natijalarni ko‘rish", "Открыть результаты", "See the results")),
+            href=ExamState.results_href,
+            width="100%",
+            underline="none",
+            id="results-link",
+        ),
+    )
+
+
+def _closed_view() -> rx.Component:
+    return _message_view(
+        "exam-closed",
+        "calendar-x",
+        tr("Bu imtihon yopilgan", "Этот экзамен закрыт", "This exam has closed"),
+        tr(
+            "Imtihon oynasi yopildi va siz uni boshlamagansiz. Keyingi imtihonni bosh sahifada "
+            "kuting.",
+            "Окно экзамена закрылось, а вы его не начинали. Следите за следующим на главной.",
+            "The exam window has closed and you did not start it. Watch for the next one on "
+            "the home screen.",
+        ),
+        _home_link(),
+    )
+
+
+def _not_found_view() -> rx.Component:
+    return _message_view(
+        "exam-not-found",
+        "search-x",
+        tr("Imtihon topilmadi", "Экзамен не найден", "Exam not found"),
+        tr(
+            "Bunday imtihon yo‘q yoki u hali e’lon qilinmagan.",
+            "Такого экзамена нет, или он ещё не опубликован.",
+            "There is no such exam, or it has not been published yet.",
+        ),
+        _home_link(),
+    )
+
+
+def _failed_view() -> rx.Component:
+    return rx.vstack(
+        page_header(tr("Imtihon", "Экзамен", "Exam"), back_href=APP_ROOT),
+        rx.callout(
+            tr(
+                "Ma’lumotlarni o‘qib bo‘lmadi. Birozdan so‘ng qayta urinib ko‘ring.",
+                "Не удалось загрузить данные. Попробуйте чуть позже.",
+                "The exam could not be loaded. Please try again shortly.",
+            ),
+            icon="triangle-alert",
+            color_scheme="red",
+            id="exam-failed",
+        ),
+        rx.button(
+            rx.icon("refresh-cw", size=16),
+            tr("Qayta urinish", "Повторить", "Try again"),
+            variant="soft",
+            on_click=ExamState.refresh,
+        ),
+        spacing="4",
+        width="100%",
+    )
+
+
+def _loading_view() -> rx.Component:
+    return rx.vstack(
+        rx.skeleton(height="2rem", width="60%", border_radius="var(--radius-3)"),
+        rx.skeleton(height="9rem", width="100%", border_radius="var(--radius-4)"),
+        rx.skeleton(height="14rem", width="100%", border_radius="var(--radius-4)"),
+        spacing="4",
+        width="100%",
+        id="exam-loading",
+    )
+
+
+def exam_page() -> rx.Component:
+    """`/app/exam/<id>`: the lobby, the exam, the waiting view, by the student's phase."""
+    return student_shell(
+        rx.match(
+            ExamState.phase,
+            (RoomPhase.LOBBY.value, _lobby_view()),
+            (RoomPhase.OPEN.value, _open_view()),
+            (RoomPhase.IN_PROGRESS.value, _exam_view()),
+            (RoomPhase.SUBMITTED.value, _waiting_view()),
+            (RoomPhase.RELEASED.value, _released_view()),
+            (RoomPhase.CLOSED.value, _closed_view()),
+            (View.NOT_FOUND, _not_found_view()),
+            (View.FAILED, _failed_view()),
+            _loading_view(),
+        ),
+        back_href=APP_ROOT,
+        confirm_close=ExamState.phase == RoomPhase.IN_PROGRESS.value,
+    )
