@@ -354,7 +354,9 @@ export function AnswerSheet({
       const now = Date.now();
       const pending = storeRef.current.pending;
       if (submitRef.current) {
-        if (now - submitRef.current.at >= SUBMIT_RETRY_MS) {
+        if (live.current.lost) {
+          submitRef.current.at = now; // queued by the page until the connection returns
+        } else if (now - submitRef.current.at >= SUBMIT_RETRY_MS) {
           const { auto } = submitRef.current;
           submitRef.current = null;
           if (auto) submit(true);

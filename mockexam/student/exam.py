@@ -410,21 +410,23 @@ class ExamState(StudentState):
 
     # --- answers ------------------------------------------------------------------------
 
-    def _options_of(self, label: str) -> list[str]:
-        for item in self.items:
-            if item["label"] == label:
-                return list(item["options"])
-        return []
-
-    def _acknowledge(self, seq: int, sent: list[str], result: SheetSave | None, early: dict):
-        """ack_seq = seq; `rejected` keeps earlier refusals of labels not in this batch."""
+    def _acknowledge(
+        self, seq: int, sent: list[str], result: SheetSave | None, early: dict[str, Refusal]
+    ) -> None:
+        """ack_seq = seq; `rejected`: this batch's refusals, and earlier ones of sheet labels
+        not in this batch (so it stays as small as the sheet, whatever a client sends)."""
         refusals = dict(early)
         if result is not None:
             refusals.update(result.rejected)
-        rejected = {label: text for label, text in self.rejected.items() if label not in sent}
+        options = {item["label"]: list(item["options"]) for item in self.items}
+        rejected = {
+            label: text
+            for label, text in self.rejected.items()
+            if label not in sent and label in options
+        }
         rejected.update(
             {
-                label: refusal_text(refusal, self.lang, self._options_of(label))
+                label: refusal_text(refusal, self.lang, options.get(label))
                 for label, refusal in refusals.items()
             }
         )
