@@ -1,0 +1,636 @@
+"""An exam's results for admins: the live monitor, the results table and the exports.
+
+Every read is one SQL statement: the monitor is conditional aggregates over the
+exam's sessions; a results page is one query with the total as a window count;
+each export is one query streamed in chunks (`iter_*` yield the file piece by
+piece; `export_*` join them into bytes).
+
+Person fit: the release stores each calibrated person's infit and outfit
+mean-squares on the session. A row is flagged `person_misfit` when either is
+above `PERSON_MISFIT_MNSQ` (underfit: right answers on hard items and wrong
+ones on easy items, more than the model expects — guessing, copying,
+carelessness). Overfit (too Guttman-like) is not aberrant and is not flagged.
+The flag is None where no fit was computed (provisional exams, extreme scores).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from openpyxl import Workbook
+from sqlalchemy import and_, case, func, literal, or_
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, select
+
+from mockexam.db import session_scope, utcnow
+from mockexam.errors import NotFoundError
+from mockexam.models import (
+    Answer,
+    EloHistory,
+    Exam,
+    ExamItem,
+    ExamPhase,
+    ExamSession,
+    Student,
+)
+from mockexam.services.exams import exam_phase
+
+PERSON_MISFIT_MNSQ = 1.5
+"""Person infit or outfit mean-square above this flags the row for review (Linacre)."""
+
+EXPORT_CHUNK_ROWS = 2000
+"""Rows fetched (and written) per chunk by the streaming exports."""
+
+
+# ---------------------------------------------------------------------------
+# Live monitor
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class LiveMonitor:
+    """Where an exam's sessions stand right now.
+
+    `started` = in_progress + overdue + submitted. `overdue`: past the personal
+    deadline but not yet swept by the auto-submit task (it counts as submitted
+    within seconds). `not_started`: registered students without a session;
+    `reachable_not_started`: those of them the bot can still message.
+    """
+
+    exam_id: int
+    phase: ExamPhase
+    window_start: datetime
+    window_end: datetime
+    started: int
+    in_progress: int
+    overdue: int
+    submitted: int
+    auto_submitted: int
+    not_started: int
+    reachable_not_started: int
+    students: int
+    last_started_at: datetime | None
+    last_submitted_at: datetime | None
+    as_of: datetime
+
+    @property
+    def submitted_fraction(self) -> float:
+        """Submitted share of the sessions started (0 when none)."""
+        return self.submitted / self.started if self.started else 0.0
+
+
+def live_monitor(exam_id: int, *, now: datetime | None = None) -> LiveMonitor:
+    """Counts of started / in progress / submitted / auto-submitted / not started, in one query."""
+    now = now or utcnow()
+    s = ExamSession
+    not_submitted = col(s.submitted_at).is_(None)
+    other, student = aliased(ExamSession), aliased(Student)
+    has_session = (
+        select(other.id)
+        .where(other.exam_id == exam_id, other.student_id == student.id)
+        .correlate(student)
+        .exists()
+    )
+    students = select(func.count()).select_from(Student).scalar_subquery()
+    reachable_idle = (
+        select(func.count())
+        .select_from(student)
+        .where(col(student.is_reachable).is_(True), ~has_session)
+        .scalar_subquery()
+    )
+    statement = (
+        select(
+            Exam.status,
+            Exam.window_start,
+            Exam.window_end,
+            func.count(s.id),
+            _count_if(and_(not_submitted, s.deadline >= now)),
+            _count_if(and_(not_submitted, s.deadline < now)),
+            _count_if(col(s.submitted_at).is_not(None)),
+            _count_if(and_(col(s.submitted_at).is_not(None), col(s.is_auto_submitted).is_(True))),
+            func.max(s.started_at),
+            func.max(s.submitted_at),
+            students,
+            reachable_idle,
+        )
+        .select_from(Exam)
+        .join(s, col(s.exam_id) == Exam.id, isouter=True)
+        .where(Exam.id == exam_id)
+        .group_by(Exam.id, Exam.status, Exam.window_start, Exam.window_end)
+    )
+    with session_scope(readonly=True) as db:
+        row = db.exec(statement).first()
+    if row is None:
+        raise NotFoundError(f"Exam {exam_id} does not exist.")
+    (status, start, end, started, live, overdue, submitted, auto, last_start, last_submit) = row[
+        :10
+    ]
+    n_students, reachable_not_started = int(row[10]), int(row[11])
+    phase = exam_phase(Exam(status=status, window_start=start, window_end=end, title=""), now)
+    return LiveMonitor(
+        exam_id=exam_id,
+        phase=phase,
+        window_start=start,
+        window_end=end,
+        started=int(started),
+        in_progress=int(live or 0),
+        overdue=int(overdue or 0),
+        submitted=int(submitted or 0),
+        auto_submitted=int(auto or 0),
+        not_started=max(n_students - int(started), 0),
+        reachable_not_started=reachable_not_started,
+        students=n_students,
+        last_started_at=last_start,
+        last_submitted_at=last_submit,
+        as_of=now,
+    )
+
+
+def _count_if(condition: Any) -> Any:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+# ---------------------------------------------------------------------------
+# Results table
+# ---------------------------------------------------------------------------
+class ResultSort(StrEnum):
+    """Columns the results table can be sorted by."""
+
+    NAME = "name"
+    POINTS = "points"
+    EXERCISES = "exercises"
+    SCALED = "scaled"  # the grade follows the scaled score
+    ELO_CHANGE = "elo_change"
+    SUBMITTED_AT = "submitted_at"
+    PERSON_FIT = "person_fit"  # the larger of infit and outfit
+
+
+@dataclass(frozen=True, slots=True)
+class ResultRow:
+    """One submitted session of the exam."""
+
+    session_id: int
+    student_id: int
+    telegram_id: int
+    name: str
+    username: str | None
+    status: str
+    submitted_at: datetime | None
+    is_auto_submitted: bool
+    points: int | None
+    max_points: int | None
+    exercises: int | None
+    max_exercises: int | None
+    scaled_score: float | None
+    scaled_score_se: float | None
+    is_provisional: bool
+    grade: str | None
+    theta: float | None
+    theta_se: float | None
+    elo_before: float | None
+    elo_after: float | None
+    person_infit: float | None
+    person_outfit: float | None
+    is_extreme: bool
+
+    @property
+    def elo_change(self) -> float | None:
+        if self.elo_before is None or self.elo_after is None:
+            return None
+        return self.elo_after - self.elo_before
+
+    @property
+    def person_misfit(self) -> bool | None:
+        """Underfit above PERSON_MISFIT_MNSQ; None where no fit was computed."""
+        fits = [f for f in (self.person_infit, self.person_outfit) if f is not None]
+        if not fits:
+            return None
+        return max(fits) > PERSON_MISFIT_MNSQ
+
+
+@dataclass(frozen=True, slots=True)
+class ResultsPage:
+    """A page of the results table and the number of rows over all pages."""
+
+    exam_id: int
+    rows: tuple[ResultRow, ...]
+    total: int
+    sort: ResultSort
+    descending: bool
+    limit: int
+    offset: int
+
+
+_ROW_COLUMNS = (
+    ExamSession.id,
+    ExamSession.student_id,
+    Student.telegram_id,
+    Student.first_name,
+    Student.last_name,
+    Student.username,
+    ExamSession.status,
+    ExamSession.submitted_at,
+    ExamSession.is_auto_submitted,
+    ExamSession.points,
+    ExamSession.max_points,
+    ExamSession.exercises,
+    ExamSession.max_exercises,
+    ExamSession.scaled_score,
+    ExamSession.scaled_score_se,
+    ExamSession.is_provisional,
+    ExamSession.grade,
+    ExamSession.theta,
+    ExamSession.theta_se,
+    EloHistory.elo_before,
+    EloHistory.elo_after,
+    ExamSession.person_infit,
+    ExamSession.person_outfit,
+    ExamSession.is_extreme,
+)
+
+
+def _name_expr() -> Any:
+    return func.lower(Student.first_name + literal(" ") + Student.last_name)
+
+
+def _sort_key(sort: ResultSort) -> Any:
+    if sort == ResultSort.NAME:
+        return _name_expr()
+    if sort == ResultSort.POINTS:
+        return ExamSession.points
+    if sort == ResultSort.EXERCISES:
+        return ExamSession.exercises
+    if sort == ResultSort.SCALED:
+        return ExamSession.scaled_score
+    if sort == ResultSort.ELO_CHANGE:
+        return EloHistory.elo_after - EloHistory.elo_before
+    if sort == ResultSort.SUBMITTED_AT:
+        return ExamSession.submitted_at
+    # Larger of the two mean-squares (either may be null).
+    infit, outfit = col(ExamSession.person_infit), col(ExamSession.person_outfit)
+    return case(
+        (infit.is_(None), outfit),
+        (outfit.is_(None), infit),
+        (infit > outfit, infit),
+        else_=outfit,
+    )
+
+
+def _results_statement(exam_id: int, search: str | None) -> Any:
+    statement = (
+        select(*_ROW_COLUMNS)
+        .join(Student, col(Student.id) == ExamSession.student_id)
+        .join(EloHistory, col(EloHistory.session_id) == ExamSession.id, isouter=True)
+        .where(ExamSession.exam_id == exam_id, col(ExamSession.submitted_at).is_not(None))
+    )
+    if search and search.strip():
+        statement = statement.where(_search_condition(search))
+    return statement
+
+
+def _search_condition(search: str) -> Any:
+    """Name or username contains `search` (ASCII case-insensitive), or the telegram id is it."""
+    needle = search.strip().lower()
+    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = f"%{escaped}%"
+    conditions = [
+        _name_expr().like(pattern, escape="\\"),
+        func.lower(func.coalesce(Student.username, "")).like(pattern, escape="\\"),
+    ]
+    if needle.lstrip("@").isdigit():
+        conditions.append(Student.telegram_id == int(needle.lstrip("@")))
+    return or_(*conditions)
+
+
+def _row(values: Sequence[Any]) -> ResultRow:
+    (
+        session_id,
+        student_id,
+        telegram_id,
+        first,
+        last,
+        username,
+        status,
+        submitted_at,
+        auto,
+        points,
+        max_points,
+        exercises,
+        max_exercises,
+        scaled,
+        scaled_se,
+        provisional,
+        grade,
+        theta,
+        theta_se,
+        elo_before,
+        elo_after,
+        infit,
+        outfit,
+        extreme,
+    ) = values
+    name = " ".join(p for p in (first, last) if p) or (username or f"#{telegram_id}")
+    return ResultRow(
+        session_id=session_id,
+        student_id=student_id,
+        telegram_id=telegram_id,
+        name=name,
+        username=username,
+        status=status,
+        submitted_at=submitted_at,
+        is_auto_submitted=bool(auto),
+        points=points,
+        max_points=max_points,
+        exercises=exercises,
+        max_exercises=max_exercises,
+        scaled_score=scaled,
+        scaled_score_se=scaled_se,
+        is_provisional=bool(provisional),
+        grade=grade,
+        theta=theta,
+        theta_se=theta_se,
+        elo_before=elo_before,
+        elo_after=elo_after,
+        person_infit=infit,
+        person_outfit=outfit,
+        is_extreme=bool(extreme),
+    )
+
+
+def results_table(
+    exam_id: int,
+    *,
+    sort: ResultSort | str = ResultSort.POINTS,
+    descending: bool = True,
+    limit: int = 50,
+    offset: int = 0,
+    search: str | None = None,
+) -> ResultsPage:
+    """One page of the exam's submitted sessions, sorted (nulls last either way), with the total.
+
+    Ties are broken by the session id, so pages never overlap. `search` matches
+    a part of the name or username, or a telegram id.
+    """
+    sort = ResultSort(sort)
+    limit = max(1, min(int(limit), 1000))
+    offset = max(0, int(offset))
+    key = _sort_key(sort)
+    order = key.desc() if descending else key.asc()
+    statement = (
+        _results_statement(exam_id, search)
+        .add_columns(func.count().over())
+        .order_by(order.nulls_last(), col(ExamSession.id).asc())
+        .limit(limit)
+        .offset(offset)
+    )
+    with session_scope(readonly=True) as db:
+        _require_exam(db, exam_id)
+        fetched = db.exec(statement).all()
+        if fetched:
+            total = int(fetched[0][-1])
+        else:
+            total = int(
+                db.exec(
+                    select(func.count()).select_from(_results_statement(exam_id, search).subquery())
+                ).one()
+            )
+    return ResultsPage(
+        exam_id=exam_id,
+        rows=tuple(_row(r[:-1]) for r in fetched),
+        total=total,
+        sort=sort,
+        descending=descending,
+        limit=limit,
+        offset=offset,
+    )
+
+
+def _require_exam(db: Session, exam_id: int) -> Exam:
+    exam = db.get(Exam, exam_id)
+    if exam is None:
+        raise NotFoundError(f"Exam {exam_id} does not exist.")
+    return exam
+
+
+# ---------------------------------------------------------------------------
+# Exports
+# ---------------------------------------------------------------------------
+RESULT_COLUMNS = (
+    "rank",
+    "student_id",
+    "telegram_id",
+    "name",
+    "username",
+    "points",
+    "max_points",
+    "exercises",
+    "max_exercises",
+    "scaled_score",
+    "scaled_score_se",
+    "provisional",
+    "grade",
+    "theta",
+    "theta_se",
+    "elo_before",
+    "elo_after",
+    "elo_change",
+    "auto_submitted",
+    "submitted_at",
+    "person_infit",
+    "person_outfit",
+    "person_misfit",
+)
+"""Header of the results export (CSV and Excel)."""
+
+
+def _result_cells(rank: int, row: ResultRow) -> list[Any]:
+    def rounded(value: float | None, digits: int) -> float | None:
+        return None if value is None else round(value, digits)
+
+    return [
+        rank,
+        row.student_id,
+        row.telegram_id,
+        row.name,
+        row.username,
+        row.points,
+        row.max_points,
+        row.exercises,
+        row.max_exercises,
+        rounded(row.scaled_score, 2),
+        rounded(row.scaled_score_se, 2),
+        int(row.is_provisional),
+        row.grade,
+        rounded(row.theta, 4),
+        rounded(row.theta_se, 4),
+        rounded(row.elo_before, 1),
+        rounded(row.elo_after, 1),
+        rounded(row.elo_change, 1),
+        int(row.is_auto_submitted),
+        row.submitted_at.isoformat() if row.submitted_at else None,
+        rounded(row.person_infit, 3),
+        rounded(row.person_outfit, 3),
+        None if row.person_misfit is None else int(row.person_misfit),
+    ]
+
+
+def _export_order() -> tuple[Any, ...]:
+    return (
+        col(ExamSession.scaled_score).desc().nulls_last(),
+        col(ExamSession.points).desc().nulls_last(),
+        col(ExamSession.id).asc(),
+    )
+
+
+def iter_results_rows(exam_id: int) -> Iterator[list[Any]]:
+    """The results export as rows of cells (header first), best first, streamed in chunks."""
+    statement = _results_statement(exam_id, None).order_by(*_export_order())
+    yield list(RESULT_COLUMNS)
+    with session_scope(readonly=True) as db:
+        _require_exam(db, exam_id)
+        result = db.exec(statement.execution_options(yield_per=EXPORT_CHUNK_ROWS))
+        for rank, values in enumerate(result, start=1):
+            yield _result_cells(rank, _row(values))
+
+
+def iter_response_matrix_rows(exam_id: int) -> Iterator[list[Any]]:
+    """The 0/1 response matrix as rows of cells (header first), one row per submitted session.
+
+    Columns: session_id, student_id, telegram_id, name, then one per item label
+    in sheet order, then points. A cell is 1 (right) or 0 (wrong or left
+    unanswered: unanswered scores 0); it is empty for an item the admin
+    excluded (never administered) and for a session not graded yet. One query
+    (sessions LEFT JOIN their right answers, in session order), streamed.
+    """
+    with session_scope(readonly=True) as db:
+        _require_exam(db, exam_id)
+        items = list(
+            db.exec(
+                select(ExamItem.id, ExamItem.number, ExamItem.sub_part, ExamItem.is_excluded)
+                .where(ExamItem.exam_id == exam_id)
+                .order_by(ExamItem.position)
+            )
+        )
+        yield [
+            "session_id",
+            "student_id",
+            "telegram_id",
+            "name",
+            *(f"{number}{sub}" for _id, number, sub, _x in items),
+            "points",
+        ]
+        column_of = {item_id: c for c, (item_id, *_rest) in enumerate(items)}
+        statement = (
+            select(
+                ExamSession.id,
+                ExamSession.student_id,
+                Student.telegram_id,
+                Student.first_name,
+                Student.last_name,
+                Student.username,
+                ExamSession.graded_at,
+                ExamSession.points,
+                Answer.item_id,
+            )
+            .join(Student, col(Student.id) == ExamSession.student_id)
+            .join(
+                Answer,
+                and_(col(Answer.session_id) == ExamSession.id, col(Answer.is_correct).is_(True)),
+                isouter=True,
+            )
+            .where(ExamSession.exam_id == exam_id, col(ExamSession.submitted_at).is_not(None))
+            .order_by(col(ExamSession.id))
+            .execution_options(yield_per=EXPORT_CHUNK_ROWS)
+        )
+        head: list[Any] | None = None
+        cells: list[Any] = []
+        for (
+            session_id,
+            student_id,
+            telegram_id,
+            first,
+            last,
+            username,
+            graded,
+            points,
+            item_id,
+        ) in db.exec(statement):
+            if head is None or head[0] != session_id:
+                if head is not None:
+                    yield [*head[:4], *cells, head[4]]
+                name = " ".join(p for p in (first, last) if p) or (username or f"#{telegram_id}")
+                head = [session_id, student_id, telegram_id, name, points]
+                cells = [None if graded is None or item[3] else 0 for item in items]
+            c = column_of.get(item_id) if item_id is not None else None
+            if c is not None and cells[c] is not None:
+                cells[c] = 1
+        if head is not None:
+            yield [*head[:4], *cells, head[4]]
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> Any:
+    """Text that a spreadsheet would run as a formula gets a leading quote (CSV/formula injection)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _csv_chunks(rows: Iterable[list[Any]]) -> Iterator[bytes]:
+    """CSV in UTF-8 with a byte-order mark (Excel then reads Cyrillic and Uzbek names right)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    yield "\ufeff".encode()
+    for n, row in enumerate(rows, start=1):
+        writer.writerow(["" if cell is None else _cell(cell) for cell in row])
+        if n % EXPORT_CHUNK_ROWS == 0:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode("utf-8")
+
+
+def _xlsx(rows: Iterable[list[Any]], title: str) -> bytes:
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title)
+    for row in rows:
+        sheet.append([_cell(cell) for cell in row])
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def iter_results_csv(exam_id: int) -> Iterator[bytes]:
+    """The results CSV, chunk by chunk (for a streaming response)."""
+    return _csv_chunks(iter_results_rows(exam_id))
+
+
+def iter_response_matrix_csv(exam_id: int) -> Iterator[bytes]:
+    """The 0/1 response matrix CSV, chunk by chunk (for a streaming response)."""
+    return _csv_chunks(iter_response_matrix_rows(exam_id))
+
+
+def export_results_csv(exam_id: int) -> bytes:
+    """Results of every submitted session, best first (columns: RESULT_COLUMNS)."""
+    return b"".join(iter_results_csv(exam_id))
+
+
+def export_results_xlsx(exam_id: int) -> bytes:
+    """The results export as an Excel workbook (one sheet, "Results")."""
+    return _xlsx(iter_results_rows(exam_id), "Results")
+
+
+def export_response_matrix_csv(exam_id: int) -> bytes:
+    """Students × items, 1/0 (unanswered = 0; excluded item or ungraded session = empty)."""
+    return b"".join(iter_response_matrix_csv(exam_id))
+
+
+def export_response_matrix_xlsx(exam_id: int) -> bytes:
+    """The response matrix as an Excel workbook (one sheet, "Responses")."""
+    return _xlsx(iter_response_matrix_rows(exam_id), "Responses")
