@@ -5,7 +5,15 @@ list of routes.
 """
 
 import reflex as rx
+from reflex_components_core.core.banner import connection_pulser
 
+from mockexam.admin import audit as admin_audit
+from mockexam.admin import broadcasts as admin_broadcasts
+from mockexam.admin import exam_new as admin_exam_new
+from mockexam.admin import exam_page as admin_exam
+from mockexam.admin import exams as admin_exams
+from mockexam.admin import login as admin_login
+from mockexam.admin.auth import ADMIN_ROOT, LOGIN_ROUTE
 from mockexam.api import api
 from mockexam.student.achievements import (
     ACHIEVEMENTS_ON_LOAD,
@@ -22,6 +30,10 @@ from mockexam.ui.theme import APP_STYLE
 
 # The radix theme is set in rxconfig.py (RadixThemesPlugin), as Reflex 0.10 wants.
 app = rx.App(style=APP_STYLE, api_transformer=api)
+# Reflex's default overlay toasts "Cannot connect to server: <websocket URL>" in
+# English over every page. The exam sheet has its own translated banner (answers
+# are kept and re-sent); elsewhere a small pulsing dot is enough.
+app.app_wraps[(5, "Overlay")] = lambda stateful: connection_pulser() if stateful else None
 
 app.add_page(
     home_page,
@@ -46,4 +58,42 @@ app.add_page(
     route=LEADERBOARD_ROUTE,
     title="mockexam · leaderboard",
     on_load=LEADERBOARD_ON_LOAD,
+)
+
+# --- Admin panel (desktop, English) ------------------------------------------
+app.add_page(
+    admin_login.login_page,
+    route=LOGIN_ROUTE,
+    title="Admin · sign in",
+    on_load=admin_login.LOGIN_ON_LOAD,
+)
+app.add_page(
+    admin_exams.exams_page,
+    route=ADMIN_ROOT,
+    title="Admin · exams",
+    on_load=admin_exams.EXAMS_ON_LOAD,
+)
+app.add_page(
+    admin_exam_new.new_exam_page,
+    route=admin_exam_new.NEW_EXAM_ROUTE,
+    title="Admin · new exam",
+    on_load=admin_exam_new.NEW_EXAM_ON_LOAD,
+)
+app.add_page(
+    admin_exam.exam_page,
+    route=admin_exam.EXAM_ROUTE,
+    title="Admin · exam",
+    on_load=admin_exam.EXAM_ON_LOAD,
+)
+app.add_page(
+    admin_broadcasts.broadcasts_page,
+    route=admin_broadcasts.BROADCASTS_ROUTE,
+    title="Admin · broadcasts",
+    on_load=admin_broadcasts.BROADCASTS_ON_LOAD,
+)
+app.add_page(
+    admin_audit.audit_page,
+    route=admin_audit.AUDIT_ROUTE,
+    title="Admin · audit log",
+    on_load=admin_audit.AUDIT_ON_LOAD,
 )

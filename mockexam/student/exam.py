@@ -52,7 +52,7 @@ from mockexam.ui.answer_sheet import answer_sheet, sheet_banner
 from mockexam.ui.countdown import countdown
 from mockexam.ui.intl import local_datetime
 from mockexam.ui.layout import section_card
-from mockexam.ui.pdf_viewer import PdfViewer
+from mockexam.ui.pdf_viewer import pdf_viewer
 from mockexam.ui.telegram import haptic
 from mockexam.ui.timefmt import iso_utc
 
@@ -916,8 +916,7 @@ def _exam_view() -> rx.Component:
     )
     paper = rx.cond(
         ExamState.paper != "",
-        # PdfViewer.create: pdf_viewer() tests `labels or {}`, which a Var cannot answer.
-        PdfViewer.create(
+        pdf_viewer(
             url=ExamState.paper, labels=PDF_LABELS, height="calc(100dvh - 11rem)", id="paper"
         ),
         section_card(

@@ -62,4 +62,6 @@ def pdf_viewer(
         unknown = set(labels) - set(LABEL_KEYS)
         if unknown:
             raise ValueError(f"unknown PDF viewer labels: {sorted(unknown)}")
-    return PdfViewer.create(url=url, labels=labels or {}, height=height, **props)
+    return PdfViewer.create(
+        url=url, labels={} if labels is None else labels, height=height, **props
+    )
