@@ -1,0 +1,398 @@
+"""Admin analytics: totals, score distributions, growth, cohort retention, Elo, participation.
+
+Every function is one SQL aggregate (GROUP BY, conditional counts, scalar
+subqueries) or numpy over one narrow query; nothing loops over exams, items,
+students or sessions with a query each (bench/admin_bench.py measures this).
+
+Definitions used throughout:
+- Months are calendar months in UTC, written "YYYY-MM".
+- An *active* student (last 30 days) opened the Mini App (`last_seen_at`) or
+  submitted an exam in that time.
+- A *participant* of an exam submitted a session (auto-submitted included).
+- Retention cohorts are by the month of a student's first submitted exam; a
+  cohort member is *retained* in a later month if they submitted at least one
+  exam in that month.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Integer, and_, case, cast, func, or_
+from sqlmodel import Session, col, select
+
+from mockexam.db import session_scope, utcnow
+from mockexam.errors import NotFoundError, ValidationError
+from mockexam.models import Exam, ExamPhase, ExamSession, ExamStatus, Student, StudentRating
+from mockexam.services.exams import exam_phase
+
+ACTIVE_DAYS = 30
+SCALED_MAX = 100.0
+
+
+# ---------------------------------------------------------------------------
+# Dialect helpers (also used by services/item_analysis.py)
+# ---------------------------------------------------------------------------
+def sql_floor(db: Session, expr: Any) -> Any:
+    """floor(expr) as an integer on SQLite (even without its math functions) and PostgreSQL."""
+    if db.get_bind().dialect.name == "postgresql":
+        return cast(func.floor(expr), Integer)
+    truncated = cast(expr, Integer)  # SQLite truncates toward zero
+    return truncated - case((expr < truncated, 1), else_=0)
+
+
+def sql_month(db: Session, column: Any) -> Any:
+    """The UTC calendar month of a timestamp column as 'YYYY-MM'."""
+    if db.get_bind().dialect.name == "postgresql":
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM")
+    return func.substr(column, 1, 7)  # SQLite stores 'YYYY-MM-DD HH:MM:SS.ffffff' in UTC
+
+
+def month_of(moment: datetime) -> str:
+    return f"{moment.year:04d}-{moment.month:02d}"
+
+
+def month_range(first: str, last: str) -> list[str]:
+    """Every month from `first` to `last` inclusive ('YYYY-MM')."""
+    year, month = int(first[:4]), int(first[5:7])
+    end = (int(last[:4]), int(last[5:7]))
+    months = []
+    while (year, month) <= end:
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def _count_if(condition: Any) -> Any:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Histogram:
+    """Counts per bin; bin k covers [edges[k], edges[k + 1]) (the last bin is closed)."""
+
+    edges: tuple[float, ...]
+    counts: tuple[int, ...]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts)
+
+    @property
+    def centers(self) -> tuple[float, ...]:
+        return tuple((a + b) / 2 for a, b in zip(self.edges, self.edges[1:], strict=False))
+
+
+# ---------------------------------------------------------------------------
+# Totals
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class AnalyticsTotals:
+    """Headline numbers; `active_students`: seen or submitted in the last ACTIVE_DAYS days."""
+
+    students: int
+    active_students: int
+    reachable_students: int
+    exams: int  # every exam, drafts included
+    published_exams: int  # published or released
+    released_exams: int
+    sessions: int  # started
+    submitted_sessions: int
+    as_of: datetime
+
+
+def analytics_totals(*, now: datetime | None = None) -> AnalyticsTotals:
+    """Students, active students, exams and sessions: one statement of scalar subqueries."""
+    now = now or utcnow()
+    since = now - timedelta(days=ACTIVE_DAYS)
+
+    def count(model: Any, *where: Any) -> Any:
+        return select(func.count()).select_from(model).where(*where).scalar_subquery()
+
+    submitted_lately = (
+        select(ExamSession.id)
+        .where(ExamSession.student_id == Student.id, col(ExamSession.submitted_at) >= since)
+        .exists()
+    )
+    statement = select(
+        count(Student),
+        count(Student, or_(col(Student.last_seen_at) >= since, submitted_lately)),
+        count(Student, col(Student.is_reachable).is_(True)),
+        count(Exam),
+        count(Exam, Exam.status != ExamStatus.DRAFT),
+        count(Exam, Exam.status == ExamStatus.RELEASED),
+        count(ExamSession),
+        count(ExamSession, col(ExamSession.submitted_at).is_not(None)),
+    )
+    with session_scope(readonly=True) as db:
+        values = [int(v) for v in db.exec(statement).one()]
+    return AnalyticsTotals(*values, as_of=now)
+
+
+# ---------------------------------------------------------------------------
+# Score distribution of one exam
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class ScoreDistribution:
+    """Scaled scores (0–100, bins of `bin_width`) and raw points (one bin per point) of an exam."""
+
+    exam_id: int
+    title: str
+    participants: int  # submitted sessions
+    scored: int  # of them with a scaled score (released)
+    is_provisional: bool
+    max_points: int
+    mean_scaled: float | None
+    mean_points: float | None
+    scaled: Histogram
+    points: Histogram
+
+
+def score_distribution(exam_id: int, *, bin_width: float = 5.0) -> ScoreDistribution:
+    """Histograms of one exam's scaled scores and raw points from one GROUP BY (points, bin)."""
+    if not 0 < bin_width <= SCALED_MAX:
+        raise ValidationError("The bin width must be between 0 and 100 points.")
+    n_bins = int(np.ceil(SCALED_MAX / bin_width))
+    with session_scope(readonly=True) as db:
+        exam = db.get(Exam, exam_id)
+        if exam is None:
+            raise NotFoundError(f"Exam {exam_id} does not exist.")
+        scaled = col(ExamSession.scaled_score)
+        bin_index = case(
+            (scaled.is_(None), None),
+            (scaled >= SCALED_MAX, n_bins - 1),
+            (scaled <= 0, 0),
+            else_=sql_floor(db, scaled / bin_width),
+        )
+        rows = db.exec(
+            select(
+                ExamSession.points,
+                bin_index,
+                func.count(),
+                func.sum(ExamSession.scaled_score),
+                func.max(ExamSession.max_points),
+            )
+            .where(ExamSession.exam_id == exam_id, col(ExamSession.submitted_at).is_not(None))
+            .group_by(ExamSession.points, bin_index)
+        ).all()
+    scaled_counts = np.zeros(n_bins, dtype=np.int64)
+    max_points = max([m for *_rest, m in rows if m is not None], default=0)
+    points_counts = np.zeros(max_points + 1, dtype=np.int64)
+    participants = scored = 0
+    scaled_sum = 0.0
+    points_sum = points_n = 0
+    for points, k, n, total_scaled, _max in rows:
+        participants += n
+        if k is not None:
+            scaled_counts[min(max(int(k), 0), n_bins - 1)] += n
+            scored += n
+            scaled_sum += float(total_scaled or 0.0)
+        if points is not None:
+            points_counts[min(max(int(points), 0), max_points)] += n
+            points_sum += int(points) * n
+            points_n += n
+    edges = tuple(min(k * bin_width, SCALED_MAX) for k in range(n_bins + 1))
+    return ScoreDistribution(
+        exam_id=exam_id,
+        title=exam.title,
+        participants=participants,
+        scored=scored,
+        is_provisional=exam.is_provisional,
+        max_points=max_points,
+        mean_scaled=scaled_sum / scored if scored else None,
+        mean_points=points_sum / points_n if points_n else None,
+        scaled=Histogram(edges, tuple(int(c) for c in scaled_counts)),
+        points=Histogram(
+            tuple(float(p) for p in range(max_points + 2)), tuple(int(c) for c in points_counts)
+        ),
+    )
+
+
+# ---------------------------------------------------------------------------
+# Growth and retention
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class MonthlyGrowth:
+    """New students in a month (by sign-up) and all students by its end."""
+
+    month: str
+    new_students: int
+    total_students: int
+
+
+def user_growth_by_month(*, now: datetime | None = None) -> tuple[MonthlyGrowth, ...]:
+    """Sign-ups per UTC month, from the first sign-up to this month, gaps filled with zeros."""
+    now = now or utcnow()
+    with session_scope(readonly=True) as db:
+        month = sql_month(db, Student.created_at)
+        counts = dict(db.exec(select(month, func.count()).group_by(month)).all())
+    if not counts:
+        return ()
+    out, total = [], 0
+    for m in month_range(min(counts), max(max(counts), month_of(now))):
+        total += counts.get(m, 0)
+        out.append(MonthlyGrowth(month=m, new_students=counts.get(m, 0), total_students=total))
+    return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionCohort:
+    """Students whose first submitted exam fell in `month`, and how many came back.
+
+    `retained[k]` = cohort members who submitted an exam k months after the
+    cohort month (`retained[0]` = size); `shares[k]` = retained[k] / size. The
+    lists stop at the current month, so the matrix is a triangle.
+    """
+
+    month: str
+    size: int
+    retained: tuple[int, ...]
+    shares: tuple[float, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CohortRetention:
+    """The retention triangle: one row per cohort month, one column per months-later offset."""
+
+    cohorts: tuple[RetentionCohort, ...]
+    max_offset: int
+
+
+def retention_by_cohort(*, now: datetime | None = None) -> CohortRetention:
+    """Cohort retention from one GROUP BY (cohort month, activity month) over submitted sessions."""
+    now = now or utcnow()
+    with session_scope(readonly=True) as db:
+        month = sql_month(db, ExamSession.submitted_at)
+        activity = (
+            select(ExamSession.student_id.label("student_id"), month.label("month"))
+            .where(col(ExamSession.submitted_at).is_not(None))
+            .group_by(ExamSession.student_id, month)
+            .subquery()
+        )
+        first = (
+            select(activity.c.student_id, func.min(activity.c.month).label("cohort"))
+            .group_by(activity.c.student_id)
+            .subquery()
+        )
+        rows = db.exec(
+            select(first.c.cohort, activity.c.month, func.count())
+            .join(first, first.c.student_id == activity.c.student_id)
+            .group_by(first.c.cohort, activity.c.month)
+        ).all()
+    if not rows:
+        return CohortRetention(cohorts=(), max_offset=0)
+    cohort_months = sorted({c for c, _m, _n in rows})
+    last = max(max(m for _c, m, _n in rows), month_of(now))
+    index = {m: k for k, m in enumerate(month_range(cohort_months[0], last))}
+    counts = {(c, m): n for c, m, n in rows}
+    cohorts = []
+    for cohort in cohort_months:
+        span = len(index) - index[cohort]
+        retained = [0] * span
+        for m, k in index.items():
+            if k >= index[cohort]:
+                retained[k - index[cohort]] = int(counts.get((cohort, m), 0))
+        size = retained[0]
+        cohorts.append(
+            RetentionCohort(
+                month=cohort,
+                size=size,
+                retained=tuple(retained),
+                shares=tuple(r / size if size else 0.0 for r in retained),
+            )
+        )
+    return CohortRetention(cohorts=tuple(cohorts), max_offset=len(index) - 1)
+
+
+# ---------------------------------------------------------------------------
+# Elo and participation
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class EloDistribution:
+    """Current Elo of the students rated at least once."""
+
+    histogram: Histogram
+    rated_students: int
+    mean: float | None
+    median: float | None
+
+
+def elo_distribution(*, bins: int = 20) -> EloDistribution:
+    """Histogram of current ratings (numpy over one single-column query)."""
+    if not 1 <= bins <= 200:
+        raise ValidationError("Choose between 1 and 200 bins.")
+    with session_scope(readonly=True) as db:
+        values = db.exec(select(StudentRating.elo).where(StudentRating.exams_rated > 0)).all()
+    elo = np.asarray(values, dtype=np.float64)
+    if elo.size == 0:
+        return EloDistribution(Histogram((), ()), 0, None, None)
+    counts, edges = np.histogram(elo, bins=bins)
+    return EloDistribution(
+        histogram=Histogram(tuple(float(e) for e in edges), tuple(int(c) for c in counts)),
+        rated_students=int(elo.size),
+        mean=float(elo.mean()),
+        median=float(np.median(elo)),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ExamParticipation:
+    """How many took one exam (started, submitted, auto-submitted) and how they did on average."""
+
+    exam_id: int
+    title: str
+    phase: ExamPhase
+    window_start: datetime
+    window_end: datetime
+    started: int
+    submitted: int
+    auto_submitted: int
+    mean_points: float | None
+    mean_scaled: float | None
+
+
+def participation_per_exam(*, now: datetime | None = None) -> tuple[ExamParticipation, ...]:
+    """Every non-draft exam, oldest window first, with its counts: one GROUP BY over sessions."""
+    now = now or utcnow()
+    s = ExamSession
+    submitted = col(s.submitted_at).is_not(None)
+    statement = (
+        select(
+            Exam.id,
+            Exam.title,
+            Exam.status,
+            Exam.window_start,
+            Exam.window_end,
+            func.count(s.id),
+            _count_if(submitted),
+            _count_if(and_(submitted, col(s.is_auto_submitted).is_(True))),
+            func.avg(case((submitted, s.points), else_=None)),
+            func.avg(case((submitted, s.scaled_score), else_=None)),
+        )
+        .join(s, col(s.exam_id) == Exam.id, isouter=True)
+        .where(Exam.status != ExamStatus.DRAFT)
+        .group_by(Exam.id, Exam.title, Exam.status, Exam.window_start, Exam.window_end)
+        .order_by(Exam.window_start, Exam.id)
+    )
+    with session_scope(readonly=True) as db:
+        rows = db.exec(statement).all()
+    return tuple(
+        ExamParticipation(
+            exam_id=exam_id,
+            title=title,
+            phase=exam_phase(
+                Exam(status=status, window_start=start, window_end=end, title=""), now
+            ),
+            window_start=start,
+            window_end=end,
+            started=int(started),
+            submitted=int(done),
+            auto_submitted=int(auto),
+            mean_points=None if mean_points is None else float(mean_points),
+            mean_scaled=None if mean_scaled is None else float(mean_scaled),
+        )
+        for exam_id, title, status, start, end, started, done, auto, mean_points, mean_scaled in rows
+    )
