@@ -45,8 +45,8 @@ from tests.e2e.test_miniapp import ConsoleErrors, student_id_of, wait_ready
 from tests.factories import DEFAULT_KEY_TEXT
 
 # Seconds from the module's start to the window's end: room for tests 1–2 (about
-# 30 s together), then test 3 waits for the clock to reach zero.
-FLOW_WINDOW_SECONDS = 95
+# 10 s together here), then test 3 waits for the clock to reach zero.
+FLOW_WINDOW_SECONDS = 45
 GRACE = timedelta(seconds=settings.deadline_grace_seconds)
 
 TAKER = 990_000_001  # starts, answers, reloads, goes offline (tests 1, 2, 4)
@@ -342,8 +342,8 @@ def test_exam_clock_running_out_submits_by_itself_and_shows_the_waiting_view(
     assert session is not None
     assert session.submitted_at is not None
     assert session.is_auto_submitted
-    # Submitted by the page's own clock, before the server's grace ran out.
-    assert _aware(session.submitted_at) <= _aware(session.deadline)
+    # Submitted by the page's own clock at zero, not by the server after its grace.
+    assert _aware(session.submitted_at) < flow_exam.window_end + timedelta(seconds=10)
     assert stored_answers(student_id, flow_exam.exam_id) == {
         "4": ("D", False),
         "45a": ("45", False),
