@@ -114,12 +114,17 @@ def analytics_totals(*, now: datetime | None = None) -> AnalyticsTotals:
 
     submitted_lately = (
         select(ExamSession.id)
-        .where(ExamSession.student_id == Student.id, col(ExamSession.submitted_at) >= since)
+        .where(
+            ExamSession.student_id == Student.id,
+            col(ExamSession.submitted_at) >= since,
+            col(ExamSession.submitted_at) <= now,
+        )
         .exists()
     )
+    seen_lately = and_(col(Student.last_seen_at) >= since, col(Student.last_seen_at) <= now)
     statement = select(
         count(Student),
-        count(Student, or_(col(Student.last_seen_at) >= since, submitted_lately)),
+        count(Student, or_(seen_lately, submitted_lately)),
         count(Student, col(Student.is_reachable).is_(True)),
         count(Exam),
         count(Exam, Exam.status != ExamStatus.DRAFT),

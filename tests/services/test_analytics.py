@@ -1,0 +1,261 @@
+"""Admin analytics on small hand-checkable data: totals, scores, growth, retention, Elo, participation."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+from sqlalchemy import event
+from sqlmodel import Session
+
+from mockexam.db import get_engine, session_scope
+from mockexam.errors import NotFoundError, ValidationError
+from mockexam.models import Exam, ExamPhase, ExamSession, ExamStatus, Student, StudentRating
+from mockexam.services import analytics
+from tests.factories import make_student
+
+NOW = datetime(2025, 4, 15, 12, 0, tzinfo=UTC)
+
+
+@contextmanager
+def count_queries():
+    engine = get_engine()
+    seen: list[str] = []
+
+    def before(_conn, _cursor, statement, *_args):
+        if not statement.lstrip().upper().startswith(("BEGIN", "PRAGMA")):
+            seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+
+
+def _exam(db: Session, start: datetime, status: str = ExamStatus.PUBLISHED, **fields) -> Exam:
+    exam = Exam(
+        title=fields.pop("title", f"Exam {start:%Y-%m-%d}"),
+        window_start=start,
+        window_end=start + timedelta(hours=3),
+        status=status,
+        **fields,
+    )
+    db.add(exam)
+    db.flush()
+    return exam
+
+
+def _take(db: Session, exam: Exam, student: Student, *, submitted: bool = True, **fields):
+    row = ExamSession(
+        student_id=student.id,
+        exam_id=exam.id,
+        started_at=exam.window_start,
+        deadline=exam.window_start + timedelta(hours=2),
+        submitted_at=exam.window_start + timedelta(hours=1) if submitted else None,
+        status="submitted" if submitted else "in_progress",
+        **fields,
+    )
+    db.add(row)
+    db.flush()
+    return row
+
+
+def test_analytics_totals_count_each_kind(db_url):
+    with session_scope() as db:
+        seen_lately = make_student(db)
+        seen_lately.last_seen_at = NOW - timedelta(days=10)
+        submitted_lately = make_student(db)
+        submitted_lately.last_seen_at = None
+        long_gone = make_student(db)
+        long_gone.last_seen_at = NOW - timedelta(days=40)
+        long_gone.is_reachable = False
+        make_student(db).last_seen_at = None  # never seen
+        make_student(db).last_seen_at = NOW + timedelta(days=1)  # after `now`: not counted
+        _exam(db, NOW - timedelta(days=60), status=ExamStatus.DRAFT)
+        old = _exam(db, NOW - timedelta(days=50), status=ExamStatus.RELEASED)
+        recent = _exam(db, NOW - timedelta(days=5))
+        _take(db, old, long_gone)
+        _take(db, recent, submitted_lately)
+        _take(db, recent, seen_lately, submitted=False)
+    totals = analytics.analytics_totals(now=NOW)
+    assert (totals.students, totals.active_students, totals.reachable_students) == (5, 2, 4)
+    assert (totals.exams, totals.published_exams, totals.released_exams) == (3, 2, 1)
+    assert (totals.sessions, totals.submitted_sessions) == (3, 2)
+
+
+def test_score_distribution_bins_scaled_scores_and_points(db_url):
+    with session_scope() as db:
+        exam = _exam(db, NOW - timedelta(days=3), status=ExamStatus.RELEASED)
+        rows = [(0.0, 0), (4.99, 3), (5.0, 3), (52.5, 30), (99.99, 54), (100.0, 55), (None, 20)]
+        for scaled, points in rows:
+            _take(db, exam, make_student(db), scaled_score=scaled, points=points, max_points=55)
+        _take(db, exam, make_student(db), submitted=False)  # not a participant
+    dist = analytics.score_distribution(exam.id, bin_width=5)
+    assert dist.participants == 7 and dist.scored == 6 and dist.max_points == 55
+    counts = dict(zip(dist.scaled.edges, dist.scaled.counts, strict=False))
+    assert counts[0.0] == 2 and counts[5.0] == 1 and counts[50.0] == 1 and counts[95.0] == 2
+    assert dist.scaled.total == 6
+    assert len(dist.scaled.edges) == 21 and dist.scaled.edges[-1] == 100.0
+    assert dist.points.counts[3] == 2 and dist.points.counts[55] == 1 and dist.points.total == 7
+    assert dist.mean_scaled == pytest.approx((0 + 4.99 + 5 + 52.5 + 99.99 + 100) / 6)
+    assert dist.mean_points == pytest.approx((0 + 3 + 3 + 30 + 54 + 55 + 20) / 7)
+
+
+def test_score_distribution_of_an_exam_without_sessions(db_url):
+    with session_scope() as db:
+        exam = _exam(db, NOW)
+    dist = analytics.score_distribution(exam.id)
+    assert (dist.participants, dist.scaled.total, dist.mean_scaled) == (0, 0, None)
+    with pytest.raises(NotFoundError):
+        analytics.score_distribution(exam.id + 1)
+    with pytest.raises(ValidationError):
+        analytics.score_distribution(exam.id, bin_width=0)
+
+
+def test_user_growth_by_month_fills_empty_months(db_url):
+    with session_scope() as db:
+        for created in (
+            datetime(2025, 1, 3, tzinfo=UTC),
+            datetime(2025, 1, 31, 23, 59, tzinfo=UTC),
+            datetime(2025, 3, 1, tzinfo=UTC),
+        ):
+            make_student(db).created_at = created
+    growth = analytics.user_growth_by_month(now=NOW)
+    assert [(g.month, g.new_students, g.total_students) for g in growth] == [
+        ("2025-01", 2, 2),
+        ("2025-02", 0, 2),
+        ("2025-03", 1, 3),
+        ("2025-04", 0, 3),
+    ]
+
+
+def test_user_growth_by_month_empty(db_url):
+    assert analytics.user_growth_by_month(now=NOW) == ()
+
+
+def test_retention_by_cohort_triangle_by_hand(db_url):
+    """A: Jan, Feb, Apr. B: Jan, Mar. C: Feb, Feb, Mar. D: Mar. (Months of 2025.)"""
+    with session_scope() as db:
+        exams = {
+            key: _exam(db, datetime(2025, month, day, 8, tzinfo=UTC))
+            for key, month, day in (
+                ("jan", 1, 10),
+                ("feb", 2, 7),
+                ("feb2", 2, 21),
+                ("mar", 3, 14),
+                ("apr", 4, 4),
+            )
+        }
+        students = {name: make_student(db, first_name=name) for name in "ABCD"}
+        taken = {"A": ["jan", "feb", "apr"], "B": ["jan", "mar"], "C": ["feb", "feb2", "mar"]}
+        taken["D"] = ["mar"]
+        for name, keys in taken.items():
+            for key in keys:
+                _take(db, exams[key], students[name])
+        _take(db, exams["apr"], students["D"], submitted=False)  # started, never submitted
+    retention = analytics.retention_by_cohort(now=NOW)
+    rows = {c.month: c for c in retention.cohorts}
+    assert list(rows) == ["2025-01", "2025-02", "2025-03"]
+    assert rows["2025-01"].size == 2
+    assert rows["2025-01"].retained == (2, 1, 1, 1)
+    assert rows["2025-01"].shares == (1.0, 0.5, 0.5, 0.5)
+    assert rows["2025-02"].retained == (1, 1, 0)
+    assert rows["2025-03"].retained == (1, 0)
+    assert retention.max_offset == 3
+
+
+def test_retention_by_cohort_extends_to_the_current_month(db_url):
+    with session_scope() as db:
+        exam = _exam(db, datetime(2025, 1, 10, tzinfo=UTC))
+        _take(db, exam, make_student(db))
+    retention = analytics.retention_by_cohort(now=datetime(2025, 3, 2, tzinfo=UTC))
+    assert retention.cohorts[0].retained == (1, 0, 0)
+    assert analytics.retention_by_cohort.__doc__
+
+
+def test_retention_by_cohort_empty(db_url):
+    assert analytics.retention_by_cohort(now=NOW).cohorts == ()
+
+
+def test_elo_distribution_matches_numpy(db_url):
+    values = [1100.0, 1150.0, 1200.0, 1200.0, 1260.0, 1400.0]
+    with session_scope() as db:
+        for elo in values:
+            db.add(StudentRating(student_id=make_student(db).id, elo=elo, exams_rated=1))
+        db.add(StudentRating(student_id=make_student(db).id, elo=1200.0, exams_rated=0))
+    dist = analytics.elo_distribution(bins=4)
+    counts, edges = np.histogram(values, bins=4)
+    assert dist.histogram.counts == tuple(counts)
+    assert dist.histogram.edges == pytest.approx(tuple(edges))
+    assert dist.rated_students == 6
+    assert dist.mean == pytest.approx(np.mean(values))
+    assert dist.median == 1200.0
+    with pytest.raises(ValidationError):
+        analytics.elo_distribution(bins=0)
+
+
+def test_elo_distribution_empty(db_url):
+    dist = analytics.elo_distribution()
+    assert (dist.rated_students, dist.histogram.counts, dist.mean) == (0, (), None)
+
+
+def test_participation_per_exam_counts_and_means(db_url):
+    with session_scope() as db:
+        _exam(db, NOW - timedelta(days=20), status=ExamStatus.DRAFT)
+        first = _exam(db, NOW - timedelta(days=14), status=ExamStatus.RELEASED, title="First")
+        second = _exam(db, NOW + timedelta(days=1), title="Second")
+        _take(db, first, make_student(db), points=40, scaled_score=70.0)
+        _take(db, first, make_student(db), points=20, scaled_score=40.0, is_auto_submitted=True)
+        _take(db, first, make_student(db), submitted=False, points=None)
+    rows = analytics.participation_per_exam(now=NOW)
+    assert [r.title for r in rows] == ["First", "Second"]
+    one, two = rows
+    assert (one.started, one.submitted, one.auto_submitted) == (3, 2, 1)
+    assert one.mean_points == pytest.approx(30.0) and one.mean_scaled == pytest.approx(55.0)
+    assert one.phase == ExamPhase.RELEASED
+    assert (two.started, two.submitted, two.mean_points, two.phase) == (
+        0,
+        0,
+        None,
+        ExamPhase.SCHEDULED,
+    )
+    assert second.id == two.exam_id
+
+
+def test_analytics_functions_issue_a_fixed_number_of_queries(db_url):
+    def run() -> int:
+        with count_queries() as seen:
+            analytics.analytics_totals(now=NOW)
+            analytics.score_distribution(exam_id)
+            analytics.user_growth_by_month(now=NOW)
+            analytics.retention_by_cohort(now=NOW)
+            analytics.elo_distribution()
+            analytics.participation_per_exam(now=NOW)
+        return len(seen)
+
+    with session_scope() as db:
+        exam = _exam(db, NOW - timedelta(days=3))
+        exam_id = exam.id
+        _take(db, exam, make_student(db), points=10)
+    few = run()
+    with session_scope() as db:
+        exam = db.get(Exam, exam_id)
+        for k in range(40):
+            other = _exam(db, NOW - timedelta(days=100 + k))
+            student = make_student(db)
+            _take(db, other, student, points=k)
+            _take(db, exam, student, points=k)
+            db.add(StudentRating(student_id=student.id, elo=1100.0 + k, exams_rated=2))
+    assert run() == few == 7  # one each, plus the exam lookup of score_distribution
+
+
+def test_month_range_crosses_years():
+    assert analytics.month_range("2024-11", "2025-02") == [
+        "2024-11",
+        "2024-12",
+        "2025-01",
+        "2025-02",
+    ]
