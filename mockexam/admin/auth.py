@@ -1,0 +1,185 @@
+"""Who is using the admin panel: a server-side admin identity behind a session token.
+
+`AdminState` is the root of every admin state. The admin's id lives only in
+the backend-only `_admin_id`; the browser holds nothing but the random
+session token from `services.admin_auth.login` in a cookie scoped to
+`/admin` (so a reload keeps the login and the Mini App never sees it). Every
+handler of every admin state starts with `await self._require_admin()`,
+which re-validates that token against the database each time (expiry and
+logout count at once) and returns the admin id, or None after wiping the
+page's data, in which case the handler does nothing. A student's Mini App
+tab, or any websocket client that calls an admin handler by name, has no
+valid token and so gets nothing and changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, Final, TypeVar
+
+import reflex as rx
+from sqlalchemy.exc import SQLAlchemyError
+
+from mockexam.config import settings
+from mockexam.db import session_scope
+from mockexam.errors import MockExamError
+from mockexam.services import admin_auth
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+ADMIN_ROOT = "/admin"
+LOGIN_ROUTE = f"{ADMIN_ROOT}/login"
+TOKEN_COOKIE = "mockexam_admin"
+MAX_TOKEN_CHARS = 200
+MAX_USERNAME_CHARS = 64
+MAX_PASSWORD_CHARS = 256
+
+
+DB_UNAVAILABLE = "The database is unavailable; try again in a minute."
+
+
+class Failed:
+    """What `_service` returns when the service refused: its message is in the page's `error`."""
+
+    def __repr__(self) -> str:
+        return "FAILED"
+
+
+FAILED: Final = Failed()
+
+
+def in_session(fn: Callable[[Any], T], *, readonly: bool = False) -> Callable[[], T]:
+    """`fn(db)` inside its own transaction, as a callable for `rx.run_in_thread`."""
+
+    def run() -> T:
+        with session_scope(readonly=readonly) as db:
+            return fn(db)
+
+    return run
+
+
+class AuthStatus:
+    PENDING = "pending"  # nothing checked yet (first paint)
+    OK = "ok"
+    DENIED = "denied"  # no token, or an expired / revoked one
+    UNAVAILABLE = "unavailable"  # the database could not be reached
+
+
+class AdminState(rx.State):
+    """The signed-in admin of this browser tab; every admin page state derives from it."""
+
+    # The session token (a bearer secret, checked against its hash in the
+    # database on every use). Cookie path /admin: only admin pages send it.
+    token: str = rx.Cookie(
+        "",
+        name=TOKEN_COOKIE,
+        path=ADMIN_ROOT,
+        same_site="strict",
+        max_age=settings.admin_session_hours * 3600,
+    )
+    auth_status: str = AuthStatus.PENDING
+    admin_name: str = ""
+
+    _admin_id: int | None = None
+
+    def _forget(self) -> None:
+        """Drop what this state shows (page states override to clear their data)."""
+
+    def _signed_out(self, status: str = AuthStatus.DENIED) -> None:
+        self._admin_id = None
+        self.admin_name = ""
+        self.auth_status = status
+        self._forget()
+
+    async def _require_admin(self) -> int | None:
+        """The admin id behind this tab's token, re-checked in the database now; else None.
+
+        None also wipes the calling page's data, so a handler that gets None
+        returns at once and leaves nothing behind.
+        """
+        token = self.token
+        if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_CHARS:
+            self._signed_out()
+            return None
+        try:
+            identity = await rx.run_in_thread(lambda: admin_auth.admin_for_token(token))
+        except SQLAlchemyError:
+            logger.exception("admin session check: the database is unavailable")
+            self._signed_out(AuthStatus.UNAVAILABLE)
+            return None
+        if identity is None:
+            self._signed_out()
+            return None
+        self._admin_id = identity.admin_id
+        self.admin_name = identity.username
+        self.auth_status = AuthStatus.OK
+        return self._admin_id
+
+    async def _service(self, fn: Callable[[], T], *, error_var: str = "error") -> T | Failed:
+        """Run a service call in a worker thread; a refusal's message goes to `error_var`.
+
+        MockExamError (locks, overlapping windows, incomplete key, bad input)
+        is what the admin must read; a database error is logged and reported
+        as unavailable.
+        """
+        try:
+            return await rx.run_in_thread(fn)
+        except MockExamError as err:
+            setattr(self, error_var, str(err))
+        except SQLAlchemyError:
+            logger.exception("admin action failed in the database")
+            setattr(self, error_var, DB_UNAVAILABLE)
+        return FAILED
+
+    def _route_id(self, marker: str = "exams") -> int | None:
+        """The number after `/<marker>/` in the page's path (`/admin/exams/7/analysis` → 7)."""
+        parts = self.router.url.path.strip("/").split("/")
+        if marker in parts:
+            index = parts.index(marker) + 1
+            if index < len(parts) and parts[index].isdigit() and len(parts[index]) < 12:
+                return int(parts[index])
+        return None
+
+    @rx.event
+    async def check_session(self):
+        """on_load of every admin page: a tab without a valid session goes to the login page."""
+        if await self._require_admin() is None:
+            return login_redirect(self.router.url.path)
+        return None
+
+    @rx.event
+    async def logout(self):
+        """End this session (the token stops working everywhere) and forget everything."""
+        token = self.token
+        if await self._require_admin() is None:
+            return rx.redirect(LOGIN_ROUTE)
+        try:
+            await rx.run_in_thread(lambda: admin_auth.logout(token))
+        except (MockExamError, SQLAlchemyError):
+            logger.exception("admin logout could not revoke the session")
+        self.reset()  # this state and every loaded admin page state, token included
+        return rx.redirect(LOGIN_ROUTE)
+
+
+def login_redirect(path: str) -> rx.event.EventSpec:
+    if path.startswith(ADMIN_ROOT) and path != LOGIN_ROUTE and path.isascii():
+        return rx.redirect(f"{LOGIN_ROUTE}?next={path}")
+    return rx.redirect(LOGIN_ROUTE)
+
+
+def safe_next(value: Any) -> str:
+    """Where to go after signing in: an admin path of this site, nothing else."""
+    if (
+        isinstance(value, str)
+        and value.startswith(ADMIN_ROOT + "/")
+        and "//" not in value
+        and "\\" not in value
+        and ".." not in value
+        and len(value) < 200
+        and value.isascii()
+        and not value.startswith(LOGIN_ROUTE)
+    ):
+        return value
+    return ADMIN_ROOT

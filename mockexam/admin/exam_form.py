@@ -1,0 +1,208 @@
+"""The exam form shared by "new exam" and "edit exam": fields, parsing, Tashkent time.
+
+Admins type times in Tashkent time (UTC+5, what every message to students
+says); the database keeps UTC. Parsing turns the browser's form values into
+checked Python values or raises `ValidationError` with a message naming the
+field; the services then apply their own rules (window order, overlaps, locks).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import reflex as rx
+
+from mockexam.errors import ValidationError
+from mockexam.models import GradingScheme
+from mockexam.telegram.messages import DISPLAY_TZ
+
+TIME_ZONE_NOTE = "Times are Tashkent time (UTC+5)."
+INPUT_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M")
+MAX_TITLE = 200
+MAX_DESCRIPTION = 2000
+SCHEMES: tuple[tuple[str, str], ...] = (
+    (GradingScheme.PERCENTILE.value, "Percentile among participants (A+ top 10%, …)"),
+    (GradingScheme.FIXED_BANDS.value, "Fixed bands on the scaled score (A+ ≥ 70, …)"),
+)
+
+
+def local_input(moment: datetime) -> str:
+    """A UTC moment as the value of a datetime-local input, in Tashkent time."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(DISPLAY_TZ).strftime("%Y-%m-%dT%H:%M")
+
+
+def local_text(moment: datetime | None) -> str:
+    """`22.11.2026 14:00` in Tashkent time ("" for None)."""
+    if moment is None:
+        return ""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(DISPLAY_TZ).strftime("%d.%m.%Y %H:%M")
+
+
+def parse_local_datetime(value: Any, field: str) -> datetime:
+    """A datetime-local value typed in Tashkent time → aware UTC."""
+    text = value.strip() if isinstance(value, str) else ""
+    for fmt in INPUT_FORMATS:
+        try:
+            naive = datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+        return naive.replace(tzinfo=DISPLAY_TZ).astimezone(UTC)
+    raise ValidationError(f"{field}: enter a date and a time.")
+
+
+def _text(form: dict[str, Any], name: str, limit: int) -> str:
+    value = form.get(name, "")
+    if not isinstance(value, str):
+        raise ValidationError(f"{name.capitalize()}: expected text.")
+    value = value.strip()
+    if len(value) > limit:
+        raise ValidationError(f"{name.capitalize()} is longer than {limit} characters.")
+    return value
+
+
+@dataclass(frozen=True)
+class ExamFields:
+    """What the exam form says, checked for form: the services check the rules."""
+
+    title: str
+    description: str
+    window_start: datetime
+    window_end: datetime
+    duration_minutes: int
+    grading_scheme: str
+
+
+def parse_exam_form(form: Any) -> ExamFields:
+    """The submitted form → `ExamFields`; ValidationError names the first bad field."""
+    if not isinstance(form, dict):
+        raise ValidationError("The form was not sent correctly; reload the page.")
+    title = _text(form, "title", MAX_TITLE)
+    if not title:
+        raise ValidationError("The exam needs a title.")
+    description = _text(form, "description", MAX_DESCRIPTION)
+    start = parse_local_datetime(form.get("window_start"), "Window start")
+    end = parse_local_datetime(form.get("window_end"), "Window end")
+    raw_duration = form.get("duration_minutes", "")
+    try:
+        duration = int(str(raw_duration).strip())
+    except ValueError:
+        raise ValidationError("Duration: enter a whole number of minutes.") from None
+    scheme = form.get("grading_scheme", GradingScheme.PERCENTILE.value)
+    if scheme not in {value for value, _ in SCHEMES}:
+        raise ValidationError("Grading scheme: choose one of the listed schemes.")
+    return ExamFields(
+        title=title,
+        description=description,
+        window_start=start,
+        window_end=end,
+        duration_minutes=duration,
+        grading_scheme=scheme,
+    )
+
+
+def _field(label: str, control: rx.Component, hint: str | None = None) -> rx.Component:
+    return rx.vstack(
+        rx.text(label, size="2", weight="medium"),
+        control,
+        rx.text(hint, size="1", color="var(--gray-10)") if hint else rx.fragment(),
+        spacing="1",
+        width="100%",
+        align="stretch",
+    )
+
+
+def exam_form_fields(
+    *,
+    title: rx.Var[str] | str,
+    description: rx.Var[str] | str,
+    window_start: rx.Var[str] | str,
+    window_end: rx.Var[str] | str,
+    duration: rx.Var[int] | int,
+    scheme: rx.Var[str] | str,
+    schedule_locked: rx.Var[bool] | bool = False,
+) -> rx.Component:
+    """The inputs (uncontrolled: remount them with a `key` to show new values)."""
+    return rx.vstack(
+        _field(
+            "Title",
+            rx.input(
+                name="title",
+                default_value=title,
+                max_length=MAX_TITLE,
+                required=True,
+                size="3",
+                id="exam-title",
+            ),
+        ),
+        _field(
+            "Description (optional)",
+            rx.text_area(
+                name="description",
+                default_value=description,
+                max_length=MAX_DESCRIPTION,
+                rows="2",
+                id="exam-description",
+            ),
+        ),
+        rx.grid(
+            _field(
+                "Window opens",
+                rx.input(
+                    type="datetime-local",
+                    name="window_start",
+                    default_value=window_start,
+                    required=True,
+                    read_only=schedule_locked,
+                    id="exam-window-start",
+                ),
+            ),
+            _field(
+                "Window closes",
+                rx.input(
+                    type="datetime-local",
+                    name="window_end",
+                    default_value=window_end,
+                    required=True,
+                    read_only=schedule_locked,
+                    id="exam-window-end",
+                ),
+            ),
+            _field(
+                "Duration (minutes)",
+                rx.input(
+                    type="number",
+                    name="duration_minutes",
+                    default_value=duration.to_string()
+                    if isinstance(duration, rx.Var)
+                    else str(duration),
+                    min=1,
+                    max=24 * 60,
+                    required=True,
+                    read_only=schedule_locked,
+                    id="exam-duration",
+                ),
+            ),
+            columns="3",
+            spacing="4",
+            width="100%",
+        ),
+        rx.text(TIME_ZONE_NOTE, size="1", color="var(--gray-10)"),
+        _field(
+            "Grading scheme",
+            rx.select.root(
+                rx.select.trigger(id="exam-scheme"),
+                rx.select.content(
+                    *(rx.select.item(text, value=value) for value, text in SCHEMES),
+                ),
+                name="grading_scheme",
+                default_value=scheme,
+            ),
+        ),
+        spacing="4",
+        width="100%",
+        align="stretch",
+    )

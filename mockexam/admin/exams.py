@@ -1,0 +1,200 @@
+"""The admin home `/admin`: every exam with its status and counts, and "New exam"."""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+import reflex as rx
+
+from mockexam.admin.auth import ADMIN_ROOT, FAILED, AdminState, in_session
+from mockexam.admin.exam_form import local_text
+from mockexam.admin.layout import admin_page, card, error_callout, phase_badge, stat
+from mockexam.admin.readers import ExamListEntry, list_exams
+
+PAGE_SIZE = 50
+
+
+class ExamRow(TypedDict):
+    exam_id: int
+    href: str
+    title: str
+    phase: str
+    window: str
+    duration: int
+    has_pdf: bool
+    sessions: int
+    submitted: int
+    auto_submitted: int
+    missing_key: int
+
+
+def exam_row(entry: ExamListEntry) -> ExamRow:
+    return {
+        "exam_id": entry.exam_id,
+        "href": f"{ADMIN_ROOT}/exams/{entry.exam_id}",
+        "title": entry.title,
+        "phase": entry.phase,
+        "window": f"{local_text(entry.window_start)} – {local_text(entry.window_end)}",
+        "duration": entry.duration_minutes,
+        "has_pdf": entry.has_pdf,
+        "sessions": entry.sessions,
+        "submitted": entry.submitted,
+        "auto_submitted": entry.auto_submitted,
+        "missing_key": entry.missing_key,
+    }
+
+
+class ExamsState(AdminState):
+    """One page of the exam list and the number of exams per phase."""
+
+    loaded: bool = False
+    rows: list[ExamRow] = []
+    total: int = 0
+    offset: int = 0
+    drafts: int = 0
+    scheduled: int = 0
+    open_now: int = 0
+    closed: int = 0
+    released: int = 0
+    error: str = ""
+
+    def _forget(self) -> None:
+        self.reset()
+
+    async def _read(self) -> None:
+        offset = self.offset
+        listing = await self._service(
+            in_session(lambda db: list_exams(db, limit=PAGE_SIZE, offset=offset), readonly=True)
+        )
+        if listing is FAILED:
+            return
+        self.loaded = True
+        self.rows = [exam_row(e) for e in listing.entries]
+        self.total = listing.total
+        counts = listing.counts
+        self.drafts = counts.get("draft", 0)
+        self.scheduled = counts.get("scheduled", 0)
+        self.open_now = counts.get("open", 0)
+        self.closed = counts.get("closed", 0)
+        self.released = counts.get("released", 0)
+
+    @rx.event
+    async def load(self):
+        """on_load: the newest exams first."""
+        if await self._require_admin() is None:
+            return
+        self.error = ""
+        self.offset = 0
+        await self._read()
+
+    @rx.event
+    async def page(self, step: int):
+        """Next (+1) or previous (−1) page of exams."""
+        if await self._require_admin() is None or step not in (-1, 1):
+            return
+        offset = self.offset + step * PAGE_SIZE
+        if 0 <= offset < max(self.total, 1):
+            self.offset = offset
+            await self._read()
+
+
+def _row(r: rx.Var[ExamRow]) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(
+            rx.link(r["title"], href=r["href"], weight="medium"),
+        ),
+        rx.table.cell(phase_badge(r["phase"].to(str))),
+        rx.table.cell(rx.text(r["window"], size="2")),
+        rx.table.cell(r["duration"], " min"),
+        rx.table.cell(
+            rx.cond(
+                r["has_pdf"],
+                rx.icon("file-check", size=16, color="var(--green-10)"),
+                rx.icon("file-x", size=16, color="var(--gray-8)"),
+            )
+        ),
+        rx.table.cell(
+            rx.cond(
+                r["missing_key"].to(int) > 0,
+                rx.badge(r["missing_key"], " missing", color_scheme="amber", size="1"),
+                rx.icon("check", size=16, color="var(--green-10)"),
+            )
+        ),
+        rx.table.cell(r["sessions"]),
+        rx.table.cell(r["submitted"]),
+        rx.table.cell(r["auto_submitted"]),
+        class_name="exam-row",
+        data_phase=r["phase"].to(str),
+    )
+
+
+def exams_page() -> rx.Component:
+    return admin_page(
+        error_callout(ExamsState.error, callout_id="exams-error"),
+        rx.hstack(
+            stat("Drafts", ExamsState.drafts, stat_id="count-draft"),
+            stat("Scheduled", ExamsState.scheduled, stat_id="count-scheduled"),
+            stat("Open now", ExamsState.open_now, stat_id="count-open"),
+            stat("Closed", ExamsState.closed, stat_id="count-closed"),
+            stat("Released", ExamsState.released, stat_id="count-released"),
+            spacing="3",
+            width="100%",
+        ),
+        card(
+            rx.cond(
+                ExamsState.rows.length() > 0,
+                rx.table.root(
+                    rx.table.header(
+                        rx.table.row(
+                            rx.table.column_header_cell("Exam"),
+                            rx.table.column_header_cell("Status"),
+                            rx.table.column_header_cell("Window (Tashkent)"),
+                            rx.table.column_header_cell("Duration"),
+                            rx.table.column_header_cell("PDF"),
+                            rx.table.column_header_cell("Key"),
+                            rx.table.column_header_cell("Started"),
+                            rx.table.column_header_cell("Submitted"),
+                            rx.table.column_header_cell("Auto"),
+                        )
+                    ),
+                    rx.table.body(rx.foreach(ExamsState.rows, _row)),
+                    variant="surface",
+                    width="100%",
+                    id="exams-table",
+                ),
+                rx.cond(
+                    ExamsState.loaded,
+                    rx.text("No exams yet: create the first one.", color="var(--gray-11)"),
+                    rx.spinner(),
+                ),
+            ),
+            rx.hstack(
+                rx.text(ExamsState.total, " exam(s)", size="2", color="var(--gray-11)"),
+                rx.spacer(),
+                rx.button(
+                    rx.icon("chevron-left", size=16),
+                    variant="soft",
+                    disabled=ExamsState.offset == 0,
+                    on_click=ExamsState.page(-1),
+                ),
+                rx.button(
+                    rx.icon("chevron-right", size=16),
+                    variant="soft",
+                    disabled=ExamsState.offset + PAGE_SIZE >= ExamsState.total,
+                    on_click=ExamsState.page(1),
+                ),
+                width="100%",
+                align="center",
+            ),
+        ),
+        active="exams",
+        title="Exams",
+        subtitle="Draft → published (scheduled, open, closed) → results released",
+        actions=rx.link(
+            rx.button(rx.icon("plus", size=16), "New exam", size="3", id="new-exam"),
+            href=f"{ADMIN_ROOT}/exams/new",
+        ),
+    )
+
+
+EXAMS_ON_LOAD = [AdminState.check_session, ExamsState.load]

@@ -1,0 +1,98 @@
+"""Admin states built the way the state manager builds them, signed in (or not) like a browser."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, TypeVar
+
+import reflex as rx
+from reflex.istate.data import RouterData
+
+from mockexam.admin.auth import AdminState
+from mockexam.db import session_scope
+from mockexam.services import admin_auth
+from mockexam.services.admins import create_admin
+
+S = TypeVar("S", bound=rx.State)
+PASSWORD = "correct horse battery"
+
+
+def make_admin(username: str = "alice") -> int:
+    """An admin account (committed); returns its id."""
+    with session_scope() as db:
+        return create_admin(db, username=username, password=PASSWORD).id
+
+
+def admin_token(username: str = "alice") -> str:
+    """A live session token for `username` (creating the account if needed)."""
+    make_admin(username)
+    return admin_auth.login(username=username, password=PASSWORD, client="test").token
+
+
+def make_state(
+    cls: type[S],
+    *,
+    path: str = "/admin",
+    token: str = "",
+    params: dict[str, str] | None = None,
+    client_ip: str = "203.0.113.7",
+) -> S:
+    """A fresh `cls` inside a fresh root state, routed to `path`, with `token` in the cookie."""
+    root = rx.State(_reflex_internal_init=True)
+    state = root.get_substate(cls.get_full_name().split(".")[1:])
+    assert isinstance(state, cls)
+    root.router = RouterData.from_router_data(
+        {
+            "pathname": path,
+            "asPath": path,
+            "query": dict(params or {}),
+            "token": "test-token",
+            "sid": "test-sid",
+            "headers": {},
+            "ip": client_ip,
+        }
+    )
+    admin = root.get_substate(AdminState.get_full_name().split(".")[1:])
+    admin.token = token
+    return state
+
+
+def run(handler: Any, state: rx.State, *args: Any, **kwargs: Any) -> Any:
+    """Call an event handler's function on `state`; returns what it returned (or yielded)."""
+    result = handler.fn(state, *args, **kwargs)
+    if asyncio.iscoroutine(result):
+        return asyncio.run(result)
+    if hasattr(result, "__anext__"):
+
+        async def drain() -> list[Any]:
+            return [item async for item in result]
+
+        return asyncio.run(drain())
+    return result
+
+
+def events(result: Any) -> list[Any]:
+    """Every EventSpec a handler returned or yielded (nested lists flattened)."""
+    out: list[Any] = []
+    stack = [result]
+    while stack:
+        item = stack.pop(0)
+        if isinstance(item, list | tuple):
+            stack[:0] = list(item)
+        elif getattr(item, "handler", None) is not None:
+            out.append(item)
+    return out
+
+
+def event_args(result: Any, name: str) -> dict[str, Any] | None:
+    """The arguments of the first `name` event (`_redirect`, `_download`, …), or None."""
+    for spec in events(result):
+        if spec.handler.fn.__qualname__ == name:
+            return {key._js_expr: getattr(value, "_var_value", value) for key, value in spec.args}
+    return None
+
+
+def redirect_target(result: Any) -> str | None:
+    """The path of the first rx.redirect among a handler's returned / yielded events."""
+    args = event_args(result, "_redirect")
+    return None if args is None else args["path"]
