@@ -24,7 +24,7 @@ from enum import StrEnum
 from typing import Any
 
 from openpyxl import Workbook
-from sqlalchemy import and_, case, func, literal, or_
+from sqlalchemy import and_, case, func
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -40,6 +40,7 @@ from mockexam.models import (
     Student,
 )
 from mockexam.services.exams import exam_phase
+from mockexam.services.student_directory import name_expression, search_condition
 
 PERSON_MISFIT_MNSQ = 1.5
 """Person infit or outfit mean-square above this flags the row for review (Linacre)."""
@@ -253,13 +254,9 @@ _ROW_COLUMNS = (
 )
 
 
-def _name_expr() -> Any:
-    return func.lower(Student.first_name + literal(" ") + Student.last_name)
-
-
 def _sort_key(sort: ResultSort) -> Any:
     if sort == ResultSort.NAME:
-        return _name_expr()
+        return name_expression()
     if sort == ResultSort.POINTS:
         return ExamSession.points
     if sort == ResultSort.EXERCISES:
@@ -288,22 +285,8 @@ def _results_statement(exam_id: int, search: str | None) -> Any:
         .where(ExamSession.exam_id == exam_id, col(ExamSession.submitted_at).is_not(None))
     )
     if search and search.strip():
-        statement = statement.where(_search_condition(search))
+        statement = statement.where(search_condition(search))
     return statement
-
-
-def _search_condition(search: str) -> Any:
-    """Name or username contains `search` (ASCII case-insensitive), or the telegram id is it."""
-    needle = search.strip().lower()
-    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    pattern = f"%{escaped}%"
-    conditions = [
-        _name_expr().like(pattern, escape="\\"),
-        func.lower(func.coalesce(Student.username, "")).like(pattern, escape="\\"),
-    ]
-    if needle.lstrip("@").isdigit():
-        conditions.append(Student.telegram_id == int(needle.lstrip("@")))
-    return or_(*conditions)
 
 
 def _row(values: Sequence[Any]) -> ResultRow:

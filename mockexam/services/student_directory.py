@@ -1,0 +1,205 @@
+"""The admin's student list: search, sort and page, with rating, exams, streak, reachability.
+
+One query per page: students LEFT JOIN rating and streak, the number of
+submitted exams as a correlated count (an index lookup per student), and the
+total over all pages as a window count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import func, literal, or_
+from sqlmodel import col, select
+
+from mockexam.db import session_scope
+from mockexam.models import ExamSession, Streak, Student, StudentRating
+
+MAX_PAGE = 500
+
+
+class StudentSort(StrEnum):
+    """Columns the student list can be sorted by."""
+
+    NAME = "name"
+    RATING = "rating"
+    EXAMS = "exams"
+    STREAK = "streak"  # current streak
+    JOINED = "joined"
+    LAST_SEEN = "last_seen"
+
+
+@dataclass(frozen=True, slots=True)
+class StudentListRow:
+    """One student; `elo` is None until their first rated exam."""
+
+    student_id: int
+    telegram_id: int
+    name: str
+    username: str | None
+    language_code: str
+    is_reachable: bool
+    unreachable_reason: str | None
+    created_at: datetime
+    last_seen_at: datetime | None
+    elo: float | None
+    exams_rated: int
+    exams_taken: int  # submitted sessions, released or not
+    current_streak: int
+    longest_streak: int
+
+
+@dataclass(frozen=True, slots=True)
+class StudentPage:
+    """A page of the list and the number of matching students over all pages."""
+
+    rows: tuple[StudentListRow, ...]
+    total: int
+    sort: StudentSort
+    descending: bool
+    limit: int
+    offset: int
+
+
+def name_expression() -> Any:
+    """Lower-cased "first last" of a student (sorting and searching)."""
+    return func.lower(Student.first_name + literal(" ") + Student.last_name)
+
+
+def search_condition(search: str) -> Any:
+    """Name or username contains `search`, or the telegram id equals it.
+
+    Case-insensitive for ASCII on SQLite and for all letters on PostgreSQL
+    (SQLite's lower() only folds ASCII). `%` and `_` are matched literally.
+    """
+    needle = search.strip().lower()
+    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = f"%{escaped.lstrip('@')}%"
+    conditions = [
+        name_expression().like(pattern, escape="\\"),
+        func.lower(func.coalesce(Student.username, "")).like(pattern, escape="\\"),
+    ]
+    if needle.lstrip("@").isdigit() and len(needle) < 20:
+        conditions.append(Student.telegram_id == int(needle.lstrip("@")))
+    return or_(*conditions)
+
+
+def _exams_taken() -> Any:
+    return (
+        select(func.count(ExamSession.id))
+        .where(ExamSession.student_id == Student.id, col(ExamSession.submitted_at).is_not(None))
+        .correlate(Student)
+        .scalar_subquery()
+    )
+
+
+def _sort_key(sort: StudentSort, exams_taken: Any) -> Any:
+    return {
+        StudentSort.NAME: name_expression(),
+        StudentSort.RATING: StudentRating.elo,
+        StudentSort.EXAMS: exams_taken,
+        StudentSort.STREAK: func.coalesce(Streak.current, 0),
+        StudentSort.JOINED: Student.created_at,
+        StudentSort.LAST_SEEN: Student.last_seen_at,
+    }[sort]
+
+
+def list_students(
+    *,
+    search: str | None = None,
+    sort: StudentSort | str = StudentSort.JOINED,
+    descending: bool = True,
+    limit: int = 50,
+    offset: int = 0,
+    reachable: bool | None = None,
+) -> StudentPage:
+    """One page of students (newest first by default), nulls last, ties by id.
+
+    `search`: part of the name or username, or a telegram id. `reachable`:
+    only students the bot can (True) or cannot (False) message.
+    """
+    sort = StudentSort(sort)
+    limit = max(1, min(int(limit), MAX_PAGE))
+    offset = max(0, int(offset))
+    exams_taken = _exams_taken()
+    key = _sort_key(sort, exams_taken)
+    order = key.desc() if descending else key.asc()
+    statement = (
+        select(
+            Student.id,
+            Student.telegram_id,
+            Student.first_name,
+            Student.last_name,
+            Student.username,
+            Student.language_code,
+            Student.is_reachable,
+            Student.unreachable_reason,
+            Student.created_at,
+            Student.last_seen_at,
+            StudentRating.elo,
+            StudentRating.exams_rated,
+            exams_taken,
+            Streak.current,
+            Streak.longest,
+            func.count().over(),
+        )
+        .join(StudentRating, col(StudentRating.student_id) == Student.id, isouter=True)
+        .join(Streak, col(Streak.student_id) == Student.id, isouter=True)
+        .order_by(order.nulls_last(), col(Student.id).desc() if descending else col(Student.id))
+        .limit(limit)
+        .offset(offset)
+    )
+    filters = []
+    if search and search.strip():
+        filters.append(search_condition(search))
+    if reachable is not None:
+        filters.append(col(Student.is_reachable).is_(reachable))
+    statement = statement.where(*filters)
+    with session_scope(readonly=True) as db:
+        fetched = db.exec(statement).all()
+        if fetched:
+            total = int(fetched[0][-1])
+        else:
+            total = int(db.exec(select(func.count(Student.id)).where(*filters)).one())
+    rows = tuple(
+        StudentListRow(
+            student_id=sid,
+            telegram_id=telegram_id,
+            name=" ".join(p for p in (first, last) if p) or (username or f"#{telegram_id}"),
+            username=username,
+            language_code=language,
+            is_reachable=bool(is_reachable),
+            unreachable_reason=reason,
+            created_at=created,
+            last_seen_at=seen,
+            elo=elo,
+            exams_rated=int(rated or 0),
+            exams_taken=int(taken or 0),
+            current_streak=int(current or 0),
+            longest_streak=int(longest or 0),
+        )
+        for (
+            sid,
+            telegram_id,
+            first,
+            last,
+            username,
+            language,
+            is_reachable,
+            reason,
+            created,
+            seen,
+            elo,
+            rated,
+            taken,
+            current,
+            longest,
+            _total,
+        ) in fetched
+    )
+    return StudentPage(
+        rows=rows, total=total, sort=sort, descending=descending, limit=limit, offset=offset
+    )
