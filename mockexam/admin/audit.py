@@ -1,0 +1,199 @@
+"""The audit log page `/admin/audit`: who did what, when (newest first, 50 per page)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypedDict
+
+import reflex as rx
+
+from mockexam.admin.auth import ADMIN_ROOT, FAILED, AdminState, in_session
+from mockexam.admin.exam_form import local_text
+from mockexam.admin.layout import admin_page, card, error_callout
+from mockexam.admin.readers import AuditEntry, list_audit
+
+PAGE_SIZE = 50
+# The filter menu: "" = everything, else an action prefix.
+FILTERS: tuple[tuple[str, str], ...] = (
+    ("all", "Everything"),
+    ("exam.", "Exams (create, edit, publish, delete)"),
+    ("key.", "Answer keys"),
+    ("item.", "Item exclusion"),
+    ("exam.recalibrate", "Recalibration"),
+    ("broadcast.", "Broadcasts"),
+    ("admin.", "Sign-ins"),
+)
+MAX_DETAILS_CHARS = 300
+
+
+class AuditRow(TypedDict):
+    entry_id: int
+    when: str
+    admin: str
+    action: str
+    target: str
+    href: str
+    details: str
+
+
+def audit_row(entry: AuditEntry) -> AuditRow:
+    target = entry.entity + (f" #{entry.entity_id}" if entry.entity_id is not None else "")
+    href = (
+        f"{ADMIN_ROOT}/exams/{entry.entity_id}"
+        if entry.entity == "exam" and entry.entity_id is not None
+        else ""
+    )
+    details = json.dumps(entry.details, ensure_ascii=False, default=str, sort_keys=True)
+    if details == "{}":
+        details = ""
+    if len(details) > MAX_DETAILS_CHARS:
+        details = details[: MAX_DETAILS_CHARS - 1] + "…"
+    return {
+        "entry_id": entry.entry_id,
+        "when": local_text(entry.created_at),
+        "admin": entry.admin,
+        "action": entry.action,
+        "target": target,
+        "href": href,
+        "details": details,
+    }
+
+
+class AuditState(AdminState):
+    """One page of the audit log and its filter."""
+
+    rows: list[AuditRow] = []
+    total: int = 0
+    offset: int = 0
+    action_filter: str = "all"
+    loaded: bool = False
+    error: str = ""
+
+    def _forget(self) -> None:
+        self.reset()
+
+    async def _read(self) -> None:
+        offset = self.offset
+        prefix = None if self.action_filter == "all" else self.action_filter
+        result = await self._service(
+            in_session(
+                lambda db: list_audit(db, limit=PAGE_SIZE, offset=offset, action_prefix=prefix),
+                readonly=True,
+            )
+        )
+        if result is FAILED:
+            return
+        entries, total = result
+        self.rows = [audit_row(e) for e in entries]
+        self.total = total
+        self.loaded = True
+
+    @rx.event
+    async def load(self):
+        if await self._require_admin() is None:
+            return
+        self.offset = 0
+        await self._read()
+
+    @rx.event
+    async def set_filter(self, value: Any):
+        """Show one kind of action (a prefix from FILTERS)."""
+        if await self._require_admin() is None:
+            return
+        if value not in {key for key, _ in FILTERS}:
+            return
+        self.action_filter = value
+        self.offset = 0
+        await self._read()
+
+    @rx.event
+    async def page(self, step: int):
+        if await self._require_admin() is None or step not in (-1, 1):
+            return
+        offset = self.offset + step * PAGE_SIZE
+        if 0 <= offset < max(self.total, 1):
+            self.offset = offset
+            await self._read()
+
+
+def _row(r: rx.Var[AuditRow]) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.text(r["when"], size="2", white_space="nowrap")),
+        rx.table.cell(r["admin"]),
+        rx.table.cell(rx.code(r["action"], variant="soft")),
+        rx.table.cell(
+            rx.cond(r["href"] != "", rx.link(r["target"], href=r["href"]), rx.text(r["target"]))
+        ),
+        rx.table.cell(
+            rx.text(
+                r["details"],
+                size="1",
+                color="var(--gray-11)",
+                font_family="var(--code-font-family)",
+            )
+        ),
+        class_name="audit-row",
+    )
+
+
+def audit_page() -> rx.Component:
+    return admin_page(
+        error_callout(AuditState.error, callout_id="audit-error"),
+        card(
+            rx.hstack(
+                rx.select.root(
+                    rx.select.trigger(id="audit-filter"),
+                    rx.select.content(
+                        *(rx.select.item(label, value=key) for key, label in FILTERS)
+                    ),
+                    value=AuditState.action_filter,
+                    on_change=AuditState.set_filter,
+                ),
+                rx.spacer(),
+                rx.text(AuditState.total, " entries", size="2", color="var(--gray-11)"),
+                align="center",
+                width="100%",
+            ),
+            rx.table.root(
+                rx.table.header(
+                    rx.table.row(
+                        rx.table.column_header_cell("When (Tashkent)"),
+                        rx.table.column_header_cell("Admin"),
+                        rx.table.column_header_cell("Action"),
+                        rx.table.column_header_cell("On"),
+                        rx.table.column_header_cell("Details"),
+                    )
+                ),
+                rx.table.body(rx.foreach(AuditState.rows, _row)),
+                size="1",
+                variant="surface",
+                width="100%",
+                id="audit-table",
+            ),
+            rx.hstack(
+                rx.spacer(),
+                rx.button(
+                    rx.icon("chevron-left", size=16),
+                    "Newer",
+                    variant="soft",
+                    disabled=AuditState.offset == 0,
+                    on_click=AuditState.page(-1),
+                ),
+                rx.button(
+                    "Older",
+                    rx.icon("chevron-right", size=16),
+                    variant="soft",
+                    disabled=AuditState.offset + PAGE_SIZE >= AuditState.total,
+                    on_click=AuditState.page(1),
+                ),
+                width="100%",
+            ),
+        ),
+        active="audit",
+        title="Audit log",
+        subtitle="Every change an admin made: who, when, what",
+    )
+
+
+AUDIT_ROUTE = f"{ADMIN_ROOT}/audit"
+AUDIT_ON_LOAD = [AdminState.check_session, AuditState.load]

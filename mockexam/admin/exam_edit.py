@@ -1,0 +1,467 @@
+"""One exam's header and "Details" tab: edit, PDF upload, publish, unpublish, delete.
+
+Every change goes through `services.exams` with the admin's id (audit log);
+the services' refusals (window locked once students started, overlapping
+windows, incomplete key, delete with sessions, released exams) are shown as
+they are worded there.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import reflex as rx
+from sqlmodel import Session
+
+from mockexam.admin.auth import ADMIN_ROOT, FAILED, AdminState, in_session
+from mockexam.admin.exam_form import (
+    TIME_ZONE_NOTE,
+    exam_form_fields,
+    local_input,
+    local_text,
+    parse_exam_form,
+)
+from mockexam.admin.layout import card, error_callout, phase_badge, success_callout
+from mockexam.admin.paper_upload import store_pdf
+from mockexam.config import settings
+from mockexam.errors import ValidationError
+from mockexam.models import ExamPhase
+from mockexam.services import exams as exam_service
+
+logger = logging.getLogger(__name__)
+
+UPLOAD_ID = "exam-pdf"
+
+
+@dataclass(frozen=True)
+class ExamView:
+    """What the exam page header and the details form show."""
+
+    exam_id: int
+    title: str
+    description: str
+    phase: str
+    window_start: datetime
+    window_end: datetime
+    duration_minutes: int
+    grading_scheme: str
+    pdf_path: str
+    sessions: int
+    items: int
+    missing: tuple[str, ...]
+
+
+def read_exam(db: Session, exam_id: int) -> ExamView:
+    exam = exam_service.get_exam(db, exam_id)
+    items = exam_service.get_items(db, exam_id)
+    return ExamView(
+        exam_id=exam_id,
+        title=exam.title,
+        description=exam.description,
+        phase=str(exam_service.exam_phase(exam)),
+        window_start=exam.window_start,
+        window_end=exam.window_end,
+        duration_minutes=exam.duration_minutes,
+        grading_scheme=exam.grading_scheme,
+        pdf_path=exam.pdf_path or "",
+        sessions=exam_service.session_count(db, exam_id),
+        items=len(items),
+        missing=tuple(i.label for i in items if not i.is_excluded and not i.accepted_answers),
+    )
+
+
+class ExamState(AdminState):
+    """The exam of the page `/admin/exams/<id>`: its header, details and lifecycle buttons."""
+
+    exam_id: int = 0
+    loaded: bool = False
+    not_found: bool = False
+    title: str = ""
+    description: str = ""
+    phase: str = ""
+    window_start_input: str = ""
+    window_end_input: str = ""
+    window_text: str = ""
+    duration_minutes: int = 0
+    grading_scheme: str = ""
+    pdf_path: str = ""
+    sessions: int = 0
+    items: int = 0
+    missing_count: int = 0
+    missing_preview: str = ""
+    form_version: int = 0
+    error: str = ""
+    notice: str = ""
+
+    def _forget(self) -> None:
+        self.reset()
+
+    def _show(self, view: ExamView) -> None:
+        self.exam_id = view.exam_id
+        self.loaded, self.not_found = True, False
+        self.title = view.title
+        self.description = view.description
+        self.phase = view.phase
+        self.window_start_input = local_input(view.window_start)
+        self.window_end_input = local_input(view.window_end)
+        self.window_text = f"{local_text(view.window_start)} – {local_text(view.window_end)}"
+        self.duration_minutes = view.duration_minutes
+        self.grading_scheme = view.grading_scheme
+        self.pdf_path = view.pdf_path
+        self.sessions = view.sessions
+        self.items = view.items
+        self.missing_count = len(view.missing)
+        self.missing_preview = ", ".join(view.missing[:12]) + (
+            " …" if len(view.missing) > 12 else ""
+        )
+        self.form_version += 1
+
+    async def _refresh(self) -> bool:
+        exam_id = self._route_id()
+        if exam_id is None:
+            self.loaded, self.not_found = True, True
+            return False
+        view = await self._service(in_session(lambda db: read_exam(db, exam_id), readonly=True))
+        if view is FAILED:
+            self.loaded, self.not_found = True, True
+            return False
+        self._show(view)
+        return True
+
+    @rx.event
+    async def load(self):
+        """on_load: the exam of the path, or "not found"."""
+        if await self._require_admin() is None:
+            return
+        self.error, self.notice = "", ""
+        await self._refresh()
+
+    @rx.event
+    async def refresh(self):
+        """Re-read the header (after a key change elsewhere on the page)."""
+        if await self._require_admin() is None:
+            return
+        await self._refresh()
+
+    @rx.event
+    async def save_details(self, form_data: dict[str, Any]):
+        """Save title, description, window, duration and grading scheme."""
+        admin_id = await self._require_admin()
+        if admin_id is None or not self.loaded or self.not_found:
+            return
+        self.error, self.notice = "", ""
+        try:
+            fields = parse_exam_form(form_data)
+        except ValidationError as err:
+            self.error = str(err)
+            return
+        exam_id = self.exam_id
+        # Unchanged times are sent as None: the inputs have minutes, the stored value may not.
+        same_start = form_data.get("window_start") == self.window_start_input
+        same_end = form_data.get("window_end") == self.window_end_input
+        same_duration = fields.duration_minutes == self.duration_minutes
+        result = await self._service(
+            in_session(
+                lambda db: exam_service.update_exam(
+                    db,
+                    exam_id,
+                    title=fields.title,
+                    description=fields.description,
+                    window_start=None if same_start else fields.window_start,
+                    window_end=None if same_end else fields.window_end,
+                    duration_minutes=None if same_duration else fields.duration_minutes,
+                    grading_scheme=fields.grading_scheme,
+                    admin_id=admin_id,
+                )
+            )
+        )
+        if result is FAILED:
+            return
+        self.notice = "Saved."
+        await self._refresh()
+
+    @rx.event
+    async def upload_pdf(self, files: list[rx.UploadFile]):
+        """Store the uploaded question paper (PDF only, at most settings.max_pdf_bytes)."""
+        admin_id = await self._require_admin()
+        if admin_id is None or not self.loaded or self.not_found:
+            return
+        self.error, self.notice = "", ""
+        if not isinstance(files, list) or len(files) != 1:
+            self.error = "Choose one PDF file."
+            return
+        upload = files[0]
+        data = await upload.read(settings.max_pdf_bytes + 1)
+        name = (upload.name or "")[:120]
+        exam_id = self.exam_id
+
+        def save() -> str:
+            relative = store_pdf(exam_id, data, filename=name)
+            with_session = in_session(
+                lambda db: exam_service.update_exam(
+                    db, exam_id, pdf_path=relative, admin_id=admin_id
+                )
+            )
+            with_session()
+            return relative
+
+        result = await self._service(save)
+        if result is FAILED:
+            return
+        self.notice = f"Question paper uploaded ({len(data) / 1024:.0f} kB)."
+        await self._refresh()
+
+    @rx.event
+    async def publish(self):
+        """Publish the draft (complete key, window ahead, no overlap)."""
+        admin_id = await self._require_admin()
+        if admin_id is None or not self.loaded or self.not_found:
+            return
+        self.error, self.notice = "", ""
+        exam_id = self.exam_id
+        result = await self._service(
+            in_session(lambda db: exam_service.publish_exam(db, exam_id, admin_id=admin_id))
+        )
+        if result is not FAILED:
+            self.notice = "Published. Students see it in the Mini App; press Notify to tell them."
+        await self._refresh()
+
+    @rx.event
+    async def unpublish(self):
+        """Back to draft while nobody has started."""
+        admin_id = await self._require_admin()
+        if admin_id is None or not self.loaded or self.not_found:
+            return
+        self.error, self.notice = "", ""
+        exam_id = self.exam_id
+        result = await self._service(
+            in_session(lambda db: exam_service.unpublish_exam(db, exam_id, admin_id=admin_id))
+        )
+        if result is not FAILED:
+            self.notice = "Back to draft."
+        await self._refresh()
+
+    @rx.event
+    async def delete_exam(self):
+        """Delete the exam (refused once any student has started it)."""
+        admin_id = await self._require_admin()
+        if admin_id is None or not self.loaded or self.not_found:
+            return None
+        self.error, self.notice = "", ""
+        exam_id = self.exam_id
+        result = await self._service(
+            in_session(lambda db: exam_service.delete_exam(db, exam_id, admin_id=admin_id))
+        )
+        if result is FAILED:
+            return None
+        title = self.title
+        self.reset()
+        return [
+            rx.toast.success(f"Deleted “{title}”."),
+            rx.redirect(ADMIN_ROOT),
+        ]
+
+
+# ---------------------------------------------------------------------------
+# Components
+# ---------------------------------------------------------------------------
+def _delete_button() -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(
+            rx.button(
+                rx.icon("trash-2", size=16),
+                "Delete",
+                color_scheme="red",
+                variant="soft",
+                id="exam-delete",
+            )
+        ),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Delete this exam?"),
+            rx.alert_dialog.description(
+                "The exam, its answer key and its schedule are removed. An exam that students "
+                "have started cannot be deleted."
+            ),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                rx.alert_dialog.action(
+                    rx.button(
+                        "Delete",
+                        color_scheme="red",
+                        on_click=ExamState.delete_exam,
+                        id="exam-delete-confirm",
+                    )
+                ),
+                spacing="3",
+                justify="end",
+                margin_top="1rem",
+            ),
+        ),
+    )
+
+
+def exam_actions() -> rx.Component:
+    """Publish / unpublish / delete, as the exam's phase allows."""
+    return rx.hstack(
+        rx.cond(
+            ExamState.phase == ExamPhase.DRAFT,
+            rx.button(
+                rx.icon("send", size=16),
+                "Publish",
+                on_click=ExamState.publish,
+                id="exam-publish",
+            ),
+        ),
+        rx.cond(
+            (ExamState.phase == ExamPhase.SCHEDULED) | (ExamState.phase == ExamPhase.OPEN),
+            rx.button(
+                "Unpublish",
+                variant="soft",
+                color_scheme="gray",
+                on_click=ExamState.unpublish,
+                id="exam-unpublish",
+            ),
+        ),
+        rx.cond(ExamState.phase != ExamPhase.RELEASED, _delete_button()),
+        spacing="3",
+    )
+
+
+def exam_summary() -> rx.Component:
+    """Phase, window, sessions, key completeness: one line under the title."""
+    return rx.hstack(
+        phase_badge(ExamState.phase),
+        rx.text(ExamState.window_text, color="var(--gray-11)", size="2", id="exam-window"),
+        rx.text("·", color="var(--gray-9)"),
+        rx.text(ExamState.duration_minutes, " min", color="var(--gray-11)", size="2"),
+        rx.text("·", color="var(--gray-9)"),
+        rx.text(ExamState.sessions, " session(s)", color="var(--gray-11)", size="2"),
+        rx.text("·", color="var(--gray-9)"),
+        rx.cond(
+            ExamState.missing_count == 0,
+            rx.text("key complete", color="var(--green-11)", size="2", id="key-status"),
+            rx.text(
+                ExamState.missing_count,
+                " item(s) without a key",
+                color="var(--amber-11)",
+                size="2",
+                id="key-status",
+            ),
+        ),
+        spacing="2",
+        align="center",
+        wrap="wrap",
+    )
+
+
+def _pdf_card() -> rx.Component:
+    return card(
+        rx.heading("Question paper (PDF)", size="4"),
+        rx.cond(
+            ExamState.pdf_path != "",
+            rx.hstack(
+                rx.icon("file-text", size=18, color="var(--accent-9)"),
+                rx.code(ExamState.pdf_path, id="exam-pdf-path"),
+                spacing="2",
+                align="center",
+            ),
+            rx.text("No question paper yet.", color="var(--gray-11)", id="exam-pdf-path"),
+        ),
+        rx.upload.root(
+            rx.vstack(
+                rx.icon("file-up", size=26, color="var(--gray-10)"),
+                rx.text("Drop a PDF here or click to choose one", size="2"),
+                rx.text(
+                    f"PDF only, at most {settings.max_pdf_bytes // (1024 * 1024)} MB",
+                    size="1",
+                    color="var(--gray-10)",
+                ),
+                rx.foreach(
+                    rx.selected_files(UPLOAD_ID),
+                    lambda name: rx.badge(name, variant="soft"),
+                ),
+                align="center",
+                spacing="1",
+            ),
+            id=UPLOAD_ID,
+            accept={"application/pdf": [".pdf"]},
+            max_files=1,
+            multiple=False,
+            border="1px dashed var(--gray-a7)",
+            border_radius="var(--radius-3)",
+            padding="1.25rem",
+            width="100%",
+            cursor="pointer",
+        ),
+        rx.hstack(
+            rx.button(
+                rx.icon("upload", size=16),
+                "Upload",
+                on_click=ExamState.upload_pdf(rx.upload_files(upload_id=UPLOAD_ID)),
+                id="exam-pdf-upload",
+            ),
+            rx.button(
+                "Clear",
+                variant="soft",
+                color_scheme="gray",
+                on_click=rx.clear_selected_files(UPLOAD_ID),
+            ),
+            spacing="3",
+        ),
+    )
+
+
+def details_tab() -> rx.Component:
+    """The edit form and the PDF upload."""
+    return rx.vstack(
+        card(
+            rx.heading("Details", size="4"),
+            rx.cond(
+                ExamState.sessions > 0,
+                rx.callout(
+                    "Students have started this exam: the window and duration are locked.",
+                    icon="lock",
+                    color_scheme="amber",
+                    size="1",
+                ),
+            ),
+            rx.form(
+                rx.vstack(
+                    exam_form_fields(
+                        title=ExamState.title,
+                        description=ExamState.description,
+                        window_start=ExamState.window_start_input,
+                        window_end=ExamState.window_end_input,
+                        duration=ExamState.duration_minutes,
+                        scheme=ExamState.grading_scheme,
+                        schedule_locked=ExamState.sessions > 0,
+                    ),
+                    rx.hstack(
+                        rx.button("Save changes", type="submit", id="exam-save"),
+                        rx.text(TIME_ZONE_NOTE, size="1", color="var(--gray-10)"),
+                        align="center",
+                        spacing="3",
+                    ),
+                    spacing="4",
+                    width="100%",
+                ),
+                on_submit=ExamState.save_details,
+                reset_on_submit=False,
+                key=ExamState.form_version.to_string(),
+                width="100%",
+            ),
+        ),
+        _pdf_card(),
+        spacing="4",
+        width="100%",
+    )
+
+
+def exam_messages() -> rx.Component:
+    return rx.fragment(
+        error_callout(ExamState.error, callout_id="exam-error"),
+        success_callout(ExamState.notice, callout_id="exam-notice"),
+    )

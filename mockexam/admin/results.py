@@ -1,0 +1,378 @@
+"""The "Results" tab of an exam: a sortable, searchable, paginated table and the exports.
+
+Only one page of rows (50) is ever in the state; sorting, searching and
+paging ask `services.exam_results.results_table` again. Exports (results and
+the 0/1 response matrix, CSV or Excel) are built by the service and handed
+to the browser as a download.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypedDict
+
+import reflex as rx
+
+from mockexam.admin.auth import FAILED, AdminState
+from mockexam.admin.exam_form import local_text
+from mockexam.admin.layout import card, error_callout
+from mockexam.services import exam_results
+from mockexam.services.exam_results import ResultRow, ResultSort
+
+PAGE_SIZE = 50
+MAX_SEARCH_CHARS = 100
+EXPORTS: dict[str, tuple[str, str]] = {
+    # key: (service function name, file suffix)
+    "results_csv": ("export_results_csv", "results.csv"),
+    "results_xlsx": ("export_results_xlsx", "results.xlsx"),
+    "matrix_csv": ("export_response_matrix_csv", "responses.csv"),
+    "matrix_xlsx": ("export_response_matrix_xlsx", "responses.xlsx"),
+}
+MIME = {
+    "csv": "text/csv;charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+class ResultView(TypedDict):
+    rank: int
+    session_id: int
+    name: str
+    username: str
+    points: str
+    exercises: str
+    scaled: str
+    grade: str
+    elo_change: str
+    elo_sign: int
+    auto: bool
+    misfit: bool
+    fit: str
+    provisional: bool
+    submitted: str
+
+
+def _fraction(value: int | None, total: int | None) -> str:
+    return "—" if value is None else f"{value}/{total if total is not None else '?'}"
+
+
+def signed(value: float | None, digits: int = 0) -> str:
+    """`+12`, `−7`, `±0`, or — for None."""
+    if value is None:
+        return "—"
+    rounded = round(value, digits)
+    text = f"{abs(rounded):.{digits}f}"
+    if rounded > 0:
+        return f"+{text}"
+    return f"\u2212{text}" if rounded < 0 else f"\u00b1{text}"
+
+
+def result_view(rank: int, row: ResultRow) -> ResultView:
+    """One table row as plain strings (the page shows it as it is)."""
+    scaled = "—"
+    if row.scaled_score is not None:
+        scaled = f"{row.scaled_score:.1f}"
+        if row.scaled_score_se is not None:
+            scaled += f" ± {row.scaled_score_se:.1f}"
+    fits = [f"{f:.2f}" for f in (row.person_infit, row.person_outfit) if f is not None]
+    change = row.elo_change
+    return {
+        "rank": rank,
+        "session_id": row.session_id,
+        "name": row.name,
+        "username": f"@{row.username}" if row.username else "",
+        "points": _fraction(row.points, row.max_points),
+        "exercises": _fraction(row.exercises, row.max_exercises),
+        "scaled": scaled,
+        "grade": row.grade or "—",
+        "elo_change": signed(change),
+        "elo_sign": 0 if change is None or round(change) == 0 else (1 if change > 0 else -1),
+        "auto": row.is_auto_submitted,
+        "misfit": bool(row.person_misfit),
+        "fit": " / ".join(fits) if fits else "—",
+        "provisional": row.is_provisional,
+        "submitted": local_text(row.submitted_at),
+    }
+
+
+class ResultsState(AdminState):
+    """One page of the exam's results and how it is sorted, searched and paged."""
+
+    loaded: bool = False
+    rows: list[ResultView] = []
+    total: int = 0
+    sort: str = ResultSort.POINTS.value
+    descending: bool = True
+    offset: int = 0
+    search: str = ""
+    error: str = ""
+
+    def _forget(self) -> None:
+        self.reset()
+
+    async def _read(self) -> None:
+        exam_id = self._route_id()
+        if exam_id is None:
+            return
+        sort, descending, offset, search = self.sort, self.descending, self.offset, self.search
+        page = await self._service(
+            lambda: exam_results.results_table(
+                exam_id,
+                sort=sort,
+                descending=descending,
+                limit=PAGE_SIZE,
+                offset=offset,
+                search=search or None,
+            )
+        )
+        if page is FAILED:
+            return
+        self.error = ""
+        self.loaded = True
+        self.total = page.total
+        self.rows = [result_view(offset + i + 1, row) for i, row in enumerate(page.rows)]
+
+    @rx.event
+    async def load(self):
+        """on_load: the first page, best first."""
+        if await self._require_admin() is None:
+            return
+        self.offset = 0
+        await self._read()
+
+    @rx.event
+    async def sort_by(self, column: str):
+        """Sort by a column; the same column again flips the direction."""
+        if await self._require_admin() is None:
+            return
+        if column not in {s.value for s in ResultSort}:
+            return
+        if column == self.sort:
+            self.descending = not self.descending
+        else:
+            self.sort, self.descending = column, column != ResultSort.NAME
+        self.offset = 0
+        await self._read()
+
+    @rx.event
+    async def page(self, step: int):
+        """Next (+1) or previous (−1) page."""
+        if await self._require_admin() is None or step not in (-1, 1):
+            return
+        offset = self.offset + step * PAGE_SIZE
+        if offset < 0 or offset >= max(self.total, 1):
+            return
+        self.offset = offset
+        await self._read()
+
+    @rx.event
+    async def find(self, form_data: dict[str, Any]):
+        """Filter by a part of the name or username, or a telegram id."""
+        if await self._require_admin() is None or not isinstance(form_data, dict):
+            return
+        text = form_data.get("search", "")
+        if not isinstance(text, str):
+            return
+        self.search = text.strip()[:MAX_SEARCH_CHARS]
+        self.offset = 0
+        await self._read()
+
+    @rx.event
+    async def export(self, kind: str):
+        """Download results or the 0/1 response matrix as CSV or Excel."""
+        if await self._require_admin() is None or kind not in EXPORTS:
+            return None
+        exam_id = self._route_id()
+        if exam_id is None:
+            return None
+        function_name, suffix = EXPORTS[kind]
+        build = getattr(exam_results, function_name)
+        data = await self._service(lambda: build(exam_id))
+        if data is FAILED:
+            return None
+        return rx.download(
+            data=data,
+            filename=f"exam-{exam_id}-{suffix}",
+            mime_type=MIME[suffix.rsplit(".", 1)[1]],
+        )
+
+
+# ---------------------------------------------------------------------------
+# Components
+# ---------------------------------------------------------------------------
+def _header(label: str, column: str | None) -> rx.Component:
+    if column is None:
+        return rx.table.column_header_cell(label)
+    arrow = rx.cond(
+        ResultsState.sort == column,
+        rx.icon(rx.cond(ResultsState.descending, "arrow-down", "arrow-up"), size=14),
+        rx.icon("arrow-up-down", size=14, color="var(--gray-8)"),
+    )
+    return rx.table.column_header_cell(
+        rx.hstack(label, arrow, spacing="1", align="center"),
+        on_click=ResultsState.sort_by(column),
+        cursor="pointer",
+        id=f"sort-{column}",
+    )
+
+
+def _row(r: rx.Var[ResultView]) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(r["rank"]),
+        rx.table.cell(
+            rx.vstack(
+                rx.text(r["name"], weight="medium"),
+                rx.text(r["username"], size="1", color="var(--gray-10)"),
+                spacing="0",
+            )
+        ),
+        rx.table.cell(r["points"]),
+        rx.table.cell(r["exercises"]),
+        rx.table.cell(
+            rx.hstack(
+                rx.text(r["scaled"]),
+                rx.cond(r["provisional"], rx.badge("provisional", size="1", color_scheme="gray")),
+                spacing="1",
+            )
+        ),
+        rx.table.cell(rx.badge(r["grade"], variant="soft")),
+        rx.table.cell(
+            rx.text(
+                r["elo_change"],
+                color=rx.match(
+                    r["elo_sign"], (1, "var(--green-11)"), (-1, "var(--red-11)"), "var(--gray-11)"
+                ),
+            )
+        ),
+        rx.table.cell(rx.cond(r["auto"], rx.badge("auto", color_scheme="amber", size="1"), "")),
+        rx.table.cell(
+            rx.cond(
+                r["misfit"],
+                rx.badge(r["fit"], color_scheme="red", size="1", title="person misfit: review"),
+                rx.text(r["fit"], size="1", color="var(--gray-10)"),
+            )
+        ),
+        rx.table.cell(rx.text(r["submitted"], size="1", color="var(--gray-11)")),
+        class_name="result-row",
+        background_color=rx.cond(r["misfit"], "var(--red-a2)", "transparent"),
+    )
+
+
+def _export_menu() -> rx.Component:
+    return rx.dropdown_menu.root(
+        rx.dropdown_menu.trigger(
+            rx.button(rx.icon("download", size=16), "Export", variant="soft", id="export-menu")
+        ),
+        rx.dropdown_menu.content(
+            rx.dropdown_menu.item(
+                "Results (CSV)",
+                on_click=ResultsState.export("results_csv"),
+                id="export-results-csv",
+            ),
+            rx.dropdown_menu.item(
+                "Results (Excel)",
+                on_click=ResultsState.export("results_xlsx"),
+                id="export-results-xlsx",
+            ),
+            rx.dropdown_menu.separator(),
+            rx.dropdown_menu.item(
+                "0/1 response matrix (CSV)",
+                on_click=ResultsState.export("matrix_csv"),
+                id="export-matrix-csv",
+            ),
+            rx.dropdown_menu.item(
+                "0/1 response matrix (Excel)",
+                on_click=ResultsState.export("matrix_xlsx"),
+                id="export-matrix-xlsx",
+            ),
+        ),
+    )
+
+
+def results_tab() -> rx.Component:
+    first = ResultsState.offset + 1
+    last = rx.cond(
+        ResultsState.offset + ResultsState.rows.length() < ResultsState.total,
+        ResultsState.offset + ResultsState.rows.length(),
+        ResultsState.total,
+    )
+    return rx.vstack(
+        error_callout(ResultsState.error, callout_id="results-error"),
+        card(
+            rx.hstack(
+                rx.heading("Results", size="4"),
+                rx.text(
+                    ResultsState.total, " submitted", color="var(--gray-11)", id="results-total"
+                ),
+                rx.spacer(),
+                rx.form(
+                    rx.hstack(
+                        rx.input(
+                            name="search",
+                            placeholder="Name, @username or Telegram id",
+                            max_length=MAX_SEARCH_CHARS,
+                            width="18rem",
+                            id="results-search",
+                        ),
+                        rx.button("Search", type="submit", variant="soft"),
+                        spacing="2",
+                    ),
+                    on_submit=ResultsState.find,
+                    reset_on_submit=False,
+                ),
+                _export_menu(),
+                align="center",
+                spacing="3",
+                width="100%",
+            ),
+            rx.table.root(
+                rx.table.header(
+                    rx.table.row(
+                        _header("#", None),
+                        _header("Student", ResultSort.NAME.value),
+                        _header("Points", ResultSort.POINTS.value),
+                        _header("Exercises", ResultSort.EXERCISES.value),
+                        _header("Scaled ± SE", ResultSort.SCALED.value),
+                        _header("Grade", None),
+                        _header("Elo", ResultSort.ELO_CHANGE.value),
+                        _header("Auto", None),
+                        _header("Person fit", ResultSort.PERSON_FIT.value),
+                        _header("Submitted", ResultSort.SUBMITTED_AT.value),
+                    )
+                ),
+                rx.table.body(rx.foreach(ResultsState.rows, _row)),
+                size="1",
+                variant="surface",
+                width="100%",
+                id="results-table",
+            ),
+            rx.hstack(
+                rx.cond(
+                    ResultsState.total > 0,
+                    rx.text(first, "–", last, " of ", ResultsState.total, size="2"),
+                    rx.text("No submitted sessions yet.", size="2", color="var(--gray-11)"),
+                ),
+                rx.spacer(),
+                rx.button(
+                    rx.icon("chevron-left", size=16),
+                    "Previous",
+                    variant="soft",
+                    disabled=ResultsState.offset == 0,
+                    on_click=ResultsState.page(-1),
+                    id="results-prev",
+                ),
+                rx.button(
+                    "Next",
+                    rx.icon("chevron-right", size=16),
+                    variant="soft",
+                    disabled=ResultsState.offset + PAGE_SIZE >= ResultsState.total,
+                    on_click=ResultsState.page(1),
+                    id="results-next",
+                ),
+                spacing="2",
+                align="center",
+                width="100%",
+            ),
+        ),
+        spacing="4",
+        width="100%",
+    )

@@ -1,0 +1,259 @@
+"""Notify with live progress, the broadcasts page, the live monitor, results, exports, audit log."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from mockexam.admin.audit import AuditState
+from mockexam.admin.broadcasts import BroadcastsState
+from mockexam.admin.monitor import MonitorState
+from mockexam.admin.notify import NotifyState
+from mockexam.admin.results import PAGE_SIZE, ResultsState, signed
+from mockexam.db import session_scope, utcnow
+from mockexam.models import AuditLog, Broadcast, Delivery
+from mockexam.services.release import release_exam
+from mockexam.services.sessions import start_session
+from tests.admin.helpers import event_args, make_state, run
+from tests.factories import make_cohort, make_exam, make_student
+
+
+def _path(exam_id: int) -> str:
+    return f"/admin/exams/{exam_id}"
+
+
+def _published(n_students: int = 3, **kwargs) -> int:
+    with session_scope() as db:
+        for _ in range(n_students):
+            make_student(db)
+        exam = make_exam(db, start=utcnow() + timedelta(days=1), **kwargs)
+        return exam.id
+
+
+def _released(n: int = 30) -> int:
+    """A closed exam with `n` graded sessions, released (calibrated)."""
+    with session_scope() as db:
+        exam = make_exam(db, title="Released", start=utcnow() - timedelta(days=2), hours=3)
+        make_cohort(db, exam, n=n, graded=True)
+        exam_id = exam.id
+    assert release_exam(exam_id) is not None
+    return exam_id
+
+
+# --- Notify ------------------------------------------------------------------------
+def test_notify_without_telegram_stores_the_broadcast_and_says_nothing_is_sent(admin):
+    exam_id = _published(n_students=3)
+    state = make_state(NotifyState, path=_path(exam_id), token=admin.token)
+    run(NotifyState.load, state)
+    assert state.has_current is False and state.delivery_enabled is False
+
+    run(NotifyState.notify, state, "new")
+
+    assert state.error == "" and "Sending to 3 student(s)" in state.notice
+    assert state.has_current and state.current["total"] == 3
+    assert state.current["pending"] == 3 and state.current["done"] is False
+    assert "not configured" in state.current["notice"]
+    with session_scope() as db:
+        broadcast = db.exec(select(Broadcast)).one()
+        assert broadcast.created_by_admin_id == admin.admin_id
+        assert db.exec(select(AuditLog).where(AuditLog.action == "broadcast.create")).one()
+
+    # Pressing again shows the same broadcast (once per exam), nothing new is created.
+    run(NotifyState.notify, state, "new")
+    assert "already made" in state.notice
+    with session_scope() as db:
+        assert len(db.exec(select(Broadcast)).all()) == 1
+
+
+def test_notify_sends_through_the_fake_bot_api_and_progress_reaches_100_percent(admin, telegram):
+    exam_id = _published(n_students=4)
+    state = make_state(NotifyState, path=_path(exam_id), token=admin.token)
+
+    run(NotifyState.notify, state, "new")  # huey.immediate: the sender runs inline
+    run(NotifyState.tick, state, "")
+
+    assert state.current["sent"] == 4 and state.current["total"] == 4
+    assert state.current["percent"] == 100.0 and state.current["done"] is True
+    assert len(telegram.messages) == 4
+
+    # A reload (a fresh state) reads the same report from the database.
+    again = make_state(NotifyState, path=_path(exam_id), token=admin.token)
+    run(NotifyState.load, again)
+    assert again.current["broadcast_id"] == state.current["broadcast_id"]
+    assert again.current["sent"] == 4 and again.current["done"] is True
+
+
+def test_tick_follows_the_database_while_a_broadcast_is_being_sent(admin):
+    exam_id = _published(n_students=2)
+    state = make_state(NotifyState, path=_path(exam_id), token=admin.token)
+    run(NotifyState.notify, state, "new")
+    with session_scope() as db:
+        first = db.exec(select(Delivery).order_by(Delivery.id)).first()
+        first.status = "sent"
+        db.add(first)
+
+    run(NotifyState.tick, state, "")
+
+    assert state.current["sent"] == 1 and state.current["pending"] == 1
+    assert state.current["percent"] == 50.0
+
+
+@pytest.mark.parametrize(
+    ("kind", "message"),
+    [("open", "only while the exam's window is open"), ("results", "after they are released")],
+)
+def test_notify_refusals_are_shown(admin, kind, message):
+    exam_id = _published()
+    state = make_state(NotifyState, path=_path(exam_id), token=admin.token)
+
+    run(NotifyState.notify, state, kind)
+
+    assert message in state.error
+    with session_scope() as db:
+        assert db.exec(select(Broadcast)).all() == []
+
+
+def test_notify_of_a_draft_is_refused(admin):
+    with session_scope() as db:
+        exam_id = make_exam(db, start=utcnow() + timedelta(days=1), publish=False).id
+    state = make_state(NotifyState, path=_path(exam_id), token=admin.token)
+    run(NotifyState.notify, state, "new")
+    assert "publish it first" in state.error
+
+
+def test_notify_ignores_unknown_kinds(admin):
+    exam_id = _published()
+    state = make_state(NotifyState, path=_path(exam_id), token=admin.token)
+    run(NotifyState.notify, state, "everyone")
+    assert state.error == "" and state.notice == ""
+
+
+# --- Broadcasts page -----------------------------------------------------------------
+def test_custom_broadcast_is_sent_and_listed_with_its_report(admin, telegram):
+    with session_scope() as db:
+        for _ in range(3):
+            make_student(db)
+    state = make_state(BroadcastsState, path="/admin/broadcasts", token=admin.token)
+    run(BroadcastsState.load, state)
+    assert state.rows == [] and state.delivery_enabled
+
+    run(BroadcastsState.send, state, {"text": "Exam moved to Sunday", "channel": "on"})
+
+    assert "Sending to 3 student(s)" in state.notice
+    assert len(telegram.messages) == 3
+    run(BroadcastsState.tick, state, "")
+    assert state.current["sent"] == 3 and state.current["done"]
+    assert [r["kind"] for r in state.rows] == ["Message"]
+    assert state.rows[0]["text"] == "Exam moved to Sunday"
+    run(BroadcastsState.show, state, state.rows[0]["broadcast_id"])
+    assert state.current["broadcast_id"] == state.rows[0]["broadcast_id"]
+
+
+@pytest.mark.parametrize(
+    ("form", "message"),
+    [({"text": "  "}, "Write the message first"), ({"text": "x" * 5000}, "longer than")],
+)
+def test_custom_broadcast_refuses_empty_or_long_text(admin, form, message):
+    state = make_state(BroadcastsState, path="/admin/broadcasts", token=admin.token)
+    run(BroadcastsState.send, state, form)
+    assert message in state.error
+    with session_scope() as db:
+        assert db.exec(select(Broadcast)).all() == []
+
+
+# --- Monitor -----------------------------------------------------------------------
+def test_monitor_counts_started_in_progress_and_submitted(admin):
+    with session_scope() as db:
+        exam = make_exam(db, title="Open")
+        students = [make_student(db) for _ in range(4)]
+        for s in students[:3]:
+            start_session(db, student_id=s.id, exam_id=exam.id)
+        exam_id = exam.id
+    from mockexam.services.sessions import submit_session
+
+    with session_scope() as db:
+        from mockexam.services.sessions import find_session
+
+        first = find_session(db, student_id=students[0].id, exam_id=exam_id)
+        submit_session(db, student_id=students[0].id, session_id=first.id)
+    state = make_state(MonitorState, path=_path(exam_id), token=admin.token)
+
+    run(MonitorState.load, state)
+
+    assert state.phase == "open"
+    assert (state.started, state.in_progress, state.submitted, state.not_started) == (3, 2, 1, 1)
+    assert state.submitted_percent == 33
+    run(MonitorState.tick, state, "")
+    assert state.started == 3
+
+
+# --- Results -----------------------------------------------------------------------
+def test_results_page_sorts_pages_searches_and_exports(admin):
+    exam_id = _released(n=60)
+    state = make_state(ResultsState, path=_path(exam_id), token=admin.token)
+
+    run(ResultsState.load, state)
+    assert state.total == 60 and len(state.rows) == PAGE_SIZE
+    points = [int(r["points"].split("/")[0]) for r in state.rows]
+    assert points == sorted(points, reverse=True)
+    assert state.rows[0]["rank"] == 1 and state.rows[0]["scaled"].count("±") == 1
+
+    run(ResultsState.sort_by, state, "points")  # same column: ascending now
+    points = [int(r["points"].split("/")[0]) for r in state.rows]
+    assert points == sorted(points) and state.descending is False
+
+    run(ResultsState.page, state, 1)
+    assert state.offset == PAGE_SIZE and len(state.rows) == 10 and state.rows[0]["rank"] == 51
+    run(ResultsState.page, state, 1)  # past the end: stays
+    assert state.offset == PAGE_SIZE
+
+    run(ResultsState.find, state, {"search": "Sim7"})
+    assert state.offset == 0 and {r["name"] for r in state.rows} >= {"Sim7"}
+    assert all("Sim7" in r["name"] for r in state.rows)
+
+    run(ResultsState.sort_by, state, "no_such_column")
+    assert state.sort == "points"
+
+    download = event_args(run(ResultsState.export, state, "results_csv"), "_download")
+    assert download["filename"] == f"exam-{exam_id}-results.csv"
+    data = base64.b64decode(download["url"].split(",", 1)[1]).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(data)))
+    assert rows[0][:4] == ["rank", "student_id", "telegram_id", "name"]
+    assert len(rows) == 61
+
+    matrix = event_args(run(ResultsState.export, state, "matrix_xlsx"), "_download")
+    assert matrix["filename"].endswith("responses.xlsx")
+    assert run(ResultsState.export, state, "passwords") is None
+
+
+def test_signed_changes_read_well():
+    assert (signed(12.4), signed(-7.6), signed(0.2), signed(None)) == (
+        "+12",
+        "\u22128",
+        "\u00b10",
+        "—",
+    )
+
+
+# --- Audit log ---------------------------------------------------------------------
+def test_audit_page_lists_who_did_what_newest_first_and_filters(admin):
+    exam_id = _published()
+    state = make_state(NotifyState, path=_path(exam_id), token=admin.token)
+    run(NotifyState.notify, state, "new")
+    audit = make_state(AuditState, path="/admin/audit", token=admin.token)
+
+    run(AuditState.load, audit)
+
+    actions = [r["action"] for r in audit.rows]
+    assert actions[0] == "broadcast.create"
+    assert "admin.login" in actions
+    assert audit.rows[0]["admin"] == "alice"
+    run(AuditState.set_filter, audit, "broadcast.")
+    assert [r["action"] for r in audit.rows] == ["broadcast.create"] and audit.total == 1
+    run(AuditState.set_filter, audit, "'; drop table audit;--")
+    assert audit.action_filter == "broadcast."

@@ -1,0 +1,320 @@
+"""Every handler of every admin state, called by someone who is not a signed-in admin, does nothing.
+
+The sweep finds the admin states by introspection (every `rx.State` defined
+under `mockexam.admin`, which must all derive from `AdminState`), and calls
+each handler in `State.event_handlers` with plausible arguments built from
+its parameters — valid forms, a real PDF, real exam and broadcast ids, every
+notify and export kind — as:
+
+- an anonymous websocket client (no cookie),
+- a student signed into the Mini App in the same browser tab state,
+- a client with a forged token, and with a real admin's expired or revoked token.
+
+After each call: no row of any table changed, no file was written, no
+download was sent, and the state holds nothing but its defaults. A control
+runs the known mutating handlers with the same arguments as a real admin and
+checks that they do change the database, so the sweep cannot pass vacuously.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import io
+import itertools
+import pkgutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import reflex as rx
+from sqlalchemy import select as sa_select
+from sqlmodel import select
+
+import mockexam.admin
+from mockexam.admin.auth import AdminState, AuthStatus
+from mockexam.admin.exam_form import local_input
+from mockexam.config import settings
+from mockexam.db import session_scope, utcnow
+from mockexam.models import AdminSession, metadata
+from mockexam.services import admin_auth
+from mockexam.services import broadcasts as broadcast_service
+from mockexam.services.release import release_exam
+from mockexam.student.auth import StudentState
+from tests.admin.helpers import PASSWORD, admin_token, events, make_state, run
+from tests.factories import DEFAULT_KEY_TEXT, make_cohort, make_exam, make_student
+
+PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
+
+# The login form must answer anyone: it is the way in. A wrong password there
+# records a failed attempt (throttling), by design; tests/admin/test_auth_state.py
+# checks that it never grants an identity.
+PUBLIC_HANDLERS = {("LoginState", "submit"), ("LoginState", "load")}
+
+# Handlers that must change the database when a real admin calls them (the control).
+MUTATORS = {
+    ("NewExamState", "create"),
+    ("ExamState", "save_details"),
+    ("ExamState", "upload_pdf"),
+    ("ExamState", "publish"),
+    ("ExamState", "delete_exam"),
+    ("KeyState", "set_choice"),
+    ("KeyState", "set_free"),
+    ("KeyState", "import_key"),
+    ("NotifyState", "notify"),
+    ("BroadcastsState", "send"),
+}
+
+
+def admin_state_classes() -> list[type[rx.State]]:
+    """Every state class defined in a mockexam.admin module (all must derive from AdminState)."""
+    for info in pkgutil.walk_packages(mockexam.admin.__path__, "mockexam.admin."):
+        importlib.import_module(info.name)
+    found: list[type[rx.State]] = []
+    stack: list[type] = [rx.State]
+    seen: set[type] = set()
+    while stack:
+        cls = stack.pop()
+        for sub in cls.__subclasses__():
+            if sub in seen:
+                continue
+            seen.add(sub)
+            stack.append(sub)
+            if sub.__module__.startswith("mockexam.admin"):
+                found.append(sub)
+    return sorted(found, key=lambda c: c.get_full_name())
+
+
+def test_every_admin_state_derives_from_admin_state():
+    classes = admin_state_classes()
+    names = {c.__name__ for c in classes}
+    assert {"AdminState", "LoginState", "ExamState", "KeyState", "NotifyState"} <= names
+    assert [c.__name__ for c in classes if not issubclass(c, AdminState)] == []
+
+
+# ---------------------------------------------------------------------------
+# The world the handlers could touch
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class World:
+    draft_id: int
+    published_id: int
+    released_id: int
+    broadcast_id: int
+    student_id: int
+
+
+def build_world() -> World:
+    now = utcnow()
+    with session_scope() as db:
+        student = make_student(db, first_name="Dilnoza")
+        draft = make_exam(db, title="Draft", start=now + timedelta(days=9), publish=False)
+        published = make_exam(db, title="Published", start=now + timedelta(days=2))
+        released = make_exam(db, title="Released", start=now - timedelta(days=3), hours=3)
+        make_cohort(db, released, n=12, graded=True)
+        ids = (draft.id, published.id, released.id)
+    assert release_exam(ids[2]) is not None
+    with session_scope() as db:
+        created = broadcast_service.notify_new_exam(db, ids[1])
+    return World(
+        draft_id=ids[0],
+        published_id=ids[1],
+        released_id=ids[2],
+        broadcast_id=created.broadcast_id,
+        student_id=student.id,
+    )
+
+
+def snapshot() -> dict[str, list[tuple]]:
+    """Every row of every table (the test database is small)."""
+    out = {}
+    with session_scope(readonly=True) as db:
+        for table in metadata.sorted_tables:
+            rows = db.execute(sa_select(table)).all()
+            out[table.name] = sorted(tuple(map(repr, r)) for r in rows)
+    return out
+
+
+def files_written() -> list[Path]:
+    base = Path(settings.upload_dir)
+    return sorted(p for p in base.rglob("*") if p.is_file()) if base.exists() else []
+
+
+# ---------------------------------------------------------------------------
+# Plausible arguments
+# ---------------------------------------------------------------------------
+def _form(world: World) -> dict[str, Any]:
+    start = utcnow() + timedelta(days=20)
+    return {
+        "title": "Injected",
+        "description": "x",
+        "window_start": local_input(start),
+        "window_end": local_input(start + timedelta(hours=5)),
+        "duration_minutes": "90",
+        "grading_scheme": "fixed_bands",
+        "key_text": DEFAULT_KEY_TEXT.replace("ABCD", "DCBA", 1),
+        "text": "Hello from nowhere",
+        "channel": "on",
+        "search": "Sim",
+        "username": "alice",
+        "password": PASSWORD,
+    }
+
+
+def _candidates(name: str, annotation: Any, world: World) -> list[Any]:
+    by_name: dict[str, list[Any]] = {
+        "form_data": [_form(world)],
+        "files": [[rx.UploadFile(file=io.BytesIO(PDF), path=Path("p.pdf"), size=len(PDF))]],
+        "label": ["1", "36a"],
+        "letter": ["B"],
+        "value": ["12", "exam."],
+        "kind": ["new", "open", "results", "results_csv", "matrix_xlsx"],
+        "tab": ["monitor", "results", "key"],
+        "column": ["name", "points"],
+        "step": [1, -1],
+        "broadcast_id": [world.broadcast_id],
+        "_now": [""],
+    }
+    if name in by_name:
+        return by_name[name]
+    text = str(annotation)
+    if "int" in text:
+        return [world.released_id]
+    if "dict" in text:
+        return [_form(world)]
+    return ["1"]
+
+
+def arg_sets(handler: Any, world: World) -> Iterator[tuple[Any, ...]]:
+    params = list(inspect.signature(handler.fn).parameters.values())[1:]
+    choices = [_candidates(p.name, p.annotation, world) for p in params]
+    yield from itertools.product(*choices)
+
+
+def handlers_of(cls: type[rx.State]) -> list[tuple[str, Any]]:
+    return [(name, h) for name, h in sorted(cls.event_handlers.items()) if name != "setvar"]
+
+
+# ---------------------------------------------------------------------------
+# The callers
+# ---------------------------------------------------------------------------
+def caller_token(caller: str) -> str:
+    """The cookie this kind of caller sends (made once, before the database snapshot)."""
+    if caller == "forged":
+        return "x" * 43
+    if caller not in ("expired", "revoked"):
+        return ""
+    token = admin_token("bob")
+    with session_scope() as db:
+        row = db.exec(
+            select(AdminSession).where(AdminSession.token_hash == admin_auth.hash_token(token))
+        ).one()
+        if caller == "expired":
+            row.expires_at = utcnow() - timedelta(seconds=1)
+        else:
+            row.revoked_at = utcnow()
+        db.add(row)
+    return token
+
+
+def _as_caller(cls: type[rx.State], caller: str, token: str, path: str, world: World) -> rx.State:
+    state = make_state(cls, path=path, token=token)
+    if caller == "student":
+        student = _root(state).get_substate(StudentState.get_full_name().split(".")[1:])
+        student._student_id = world.student_id
+        student.auth_status = "ok"
+    return state
+
+
+def _root(state: rx.State) -> rx.State:
+    while state.parent_state is not None:
+        state = state.parent_state
+    return state
+
+
+def _defaults(cls: type[rx.State]) -> dict[str, Any]:
+    return {name: f.default_value() for name, f in cls.__fields__.items() if f._owner is cls}
+
+
+def _assert_empty(state: rx.State, cls: type[rx.State], where: str) -> None:
+    admin = _root(state).get_substate(AdminState.get_full_name().split(".")[1:])
+    assert admin._admin_id is None, where
+    assert admin.admin_name == "", where
+    assert admin.auth_status in (AuthStatus.PENDING, AuthStatus.DENIED), where
+    for klass in type(state).__mro__:
+        if not (isinstance(klass, type) and issubclass(klass, AdminState)) or klass is AdminState:
+            continue
+        for name, default in _defaults(klass).items():
+            if name.startswith("router") or name == "is_hydrated":
+                continue
+            value = getattr(state, name)
+            assert value == default, f"{where}: {klass.__name__}.{name} = {value!r}"
+
+
+def _assert_harmless_events(result: Any, where: str) -> None:
+    for spec in events(result):
+        name = spec.handler.fn.__qualname__
+        if name == "_redirect":
+            path = {k._js_expr: getattr(v, "_var_value", v) for k, v in spec.args}["path"]
+            assert str(path).startswith("/admin/login"), f"{where}: redirect to {path}"
+        else:
+            assert name not in ("_download", "_call_script"), f"{where}: sent {name}"
+
+
+@pytest.mark.parametrize("caller", ["anonymous", "student", "forged", "expired", "revoked"])
+def test_admin_handlers_called_by_a_non_admin_change_nothing_and_show_nothing(db_url, caller):
+    world = build_world()
+    token = caller_token(caller)
+    paths = [f"/admin/exams/{world.draft_id}", f"/admin/exams/{world.released_id}"]
+    calls = 0
+    before = snapshot()
+    for cls in admin_state_classes():
+        for name, handler in handlers_of(cls):
+            if (cls.__name__, name) in PUBLIC_HANDLERS:
+                continue
+            for path, args in itertools.product(paths, list(arg_sets(handler, world))):
+                state = _as_caller(cls, caller, token, path, world)
+                where = f"{cls.__name__}.{name}{args!r} as {caller} on {path}"
+                result = run(handler, state, *args)
+                calls += 1
+                _assert_harmless_events(result, where)
+                _assert_empty(state, cls, where)
+                assert files_written() == [], where
+                after = snapshot()
+                changed = [t for t in after if after[t] != before[t]]
+                assert changed == [], f"{where} changed {changed}"
+    assert calls > 60
+
+
+def test_setvar_cannot_set_anything_on_an_admin_state(db_url):
+    """No admin state has setters: `setvar` (which every state has) fails for every var."""
+    for cls in admin_state_classes():
+        state = make_state(cls)
+        for name in ("_admin_id", *_defaults(cls)):
+            with pytest.raises(AttributeError):
+                cls.event_handlers["setvar"].fn(state, name, 1)
+        assert state.parent_state is None or getattr(state, "_admin_id", None) is None
+
+
+@pytest.mark.parametrize(("state_name", "handler_name"), sorted(MUTATORS))
+def test_control_the_same_calls_as_an_admin_do_change_the_database(
+    db_url, state_name, handler_name
+):
+    world = build_world()
+    token = admin_token("alice")
+    classes = {c.__name__: c for c in admin_state_classes()}
+    cls = classes[state_name]
+    handler = cls.event_handlers[handler_name]
+    paths = [f"/admin/exams/{i}" for i in (world.draft_id, world.released_id)]
+    before = snapshot()
+    for path, args in itertools.product(paths, list(arg_sets(handler, world))):
+        state = make_state(cls, path=path, token=token)
+        if hasattr(cls, "load") and handler_name != "load":
+            run(cls.load, state)
+        run(handler, state, *args)
+    after = snapshot()
+    changed = [t for t in after if t not in ("adminsession",) and after[t] != before[t]]
+    assert changed, f"{state_name}.{handler_name} as an admin changed nothing"
