@@ -474,7 +474,8 @@ export function AnswerSheet({
       return now - sent.at > RESEND_MS || saveError ? "queued" : "saving";
     }
     if (refused[label]) return "refused";
-    if ((values[label] ?? "") !== "" || flags[label]) return "saved";
+    // The tick means "your answer is stored"; a flag alone shows on its own button.
+    if ((values[label] ?? "") !== "") return "saved";
     return "none";
   };
 

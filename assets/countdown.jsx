@@ -30,8 +30,11 @@ export function formatSeconds(total, daySuffix = "d") {
   const s = Math.max(0, Math.ceil(total));
   const days = Math.floor(s / 86400);
   const pad = (n) => String(n).padStart(2, "0");
-  const hms = `${pad(Math.floor((s % 86400) / 3600))}:${pad(Math.floor((s % 3600) / 60))}:${pad(s % 60)}`;
-  return days > 0 ? `${days}${daySuffix} ${hms}` : hms;
+  const hours = Math.floor((s % 86400) / 3600);
+  const ms = `${pad(Math.floor((s % 3600) / 60))}:${pad(s % 60)}`;
+  if (days > 0) return `${days}${daySuffix} ${pad(hours)}:${ms}`;
+  // Under an hour "09:59" reads faster than "00:09:59".
+  return hours > 0 ? `${pad(hours)}:${ms}` : ms;
 }
 
 export function Countdown({

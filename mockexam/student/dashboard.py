@@ -391,7 +391,14 @@ def _score_card() -> rx.Component:
                         line_height="1",
                     ),
                     rx.vstack(
-                        rx.badge(DashboardState.grade, size="3", variant="solid", id="grade"),
+                        rx.badge(
+                            DashboardState.grade,
+                            size="3",
+                            variant="solid",
+                            id="grade",
+                            background_color=theme.BUTTON,
+                            color=theme.BUTTON_TEXT,
+                        ),
                         rx.text(
                             "± ",
                             local_number(DashboardState.scaled_score_se, StudentState.lang, 1),
@@ -531,7 +538,11 @@ def _content() -> rx.Component:
         rx.grid(
             _stat(
                 tr("Elo reyting", "Рейтинг Эло", "Elo rating"),
-                rx.cond(DashboardState.has_elo, DashboardState.elo.to_string(), "—"),
+                rx.cond(
+                    DashboardState.has_elo,
+                    local_number(DashboardState.elo.to(float), StudentState.lang),
+                    "—",
+                ),
                 "elo",
                 "chart-line",
             ),

@@ -1065,6 +1065,8 @@ def _waiting_view() -> rx.Component:
                 variant="soft",
                 size="3",
                 width="100%",
+                color=theme.LINK,
+                background_color=theme.SECONDARY_BG,
             ),
             href=APP_ROOT,
             width="100%",

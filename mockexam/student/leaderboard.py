@@ -258,7 +258,9 @@ def _own_rank() -> rx.Component:
         border_radius="var(--radius-4)",
         background=theme.BUTTON,
         color=theme.BUTTON_TEXT,
-        box_shadow="var(--shadow-4)",
+        # A page-coloured shadow fills the gap above the tab bar, so rows
+        # scrolling underneath do not peek through it.
+        box_shadow=f"var(--shadow-4), 0 0.75rem 0 0.5rem {theme.BG}",
         data_in_top=rx.cond(LeaderboardState.you_in_top, "true", "false"),
         id="own-rank",
     )

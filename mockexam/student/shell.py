@@ -74,7 +74,12 @@ def language_switch() -> rx.Component:
                 title=name,
                 id=f"lang-{code}",
                 size="1",
-                variant=rx.cond(StudentState.lang == code, "solid", "soft"),
+                variant="soft",
+                background_color=rx.cond(
+                    StudentState.lang == code, theme.BUTTON, theme.SECONDARY_BG
+                ),
+                color=rx.cond(StudentState.lang == code, theme.BUTTON_TEXT, theme.LINK),
+                aria_pressed=rx.cond(StudentState.lang == code, "true", "false"),
                 on_click=StudentState.switch_language(code),
             )
             for code, name in LANGUAGES
