@@ -1,0 +1,215 @@
+"""Every student page at a phone's size, light and dark: rendered without console errors,
+in the right colour scheme, and (with MOCKEXAM_SCREENSHOTS=1) saved as
+docs/screenshots/<page>-<light|dark>.png for the README.
+
+    MOCKEXAM_SCREENSHOTS=1 .venv/bin/pytest tests/e2e/test_screenshots.py
+
+Dark means what Telegram's night theme does: the browser's colour scheme is
+dark and the launch link carries Telegram's dark theme parameters.
+
+The exam pages use a test exam open for the module (a student in the middle
+of it, another who has submitted); its window is closed again afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlmodel import select
+
+from mockexam.config import PROJECT_ROOT
+from mockexam.db import session_scope
+from mockexam.models import ExamSession
+from mockexam.services.achievements import mark_achievements_seen
+from mockexam.services.demo import DEMO_STUDENT_TELEGRAM_ID
+from mockexam.services.exam_room import save_sheet, start_exam, submit_sheet
+from mockexam.services.sessions import AnswerChange
+from mockexam.services.students import login_student
+from mockexam.telegram.webapp_link import student_link as signed_link
+from tests.e2e.appserver import AppServer
+from tests.e2e.test_exam_flow import create_open_exam, retire_exam
+from tests.e2e.test_miniapp import RELEASED_EXAM_ID, ConsoleErrors, student_id_of, wait_ready
+
+SCREENSHOT_DIR = PROJECT_ROOT / "docs" / "screenshots"
+SAVE = os.environ.get("MOCKEXAM_SCREENSHOTS", "") == "1"
+UPCOMING_EXAM_ID = 2  # the demo's upcoming exam: its lobby
+
+SHEET_TAKER = 990_000_101  # in the middle of the screenshot exam
+SUBMITTER = 990_000_102  # has submitted it
+
+# A student part-way through: some options, free answers, one flag.
+SHEET_ANSWERS = {
+    "1": "A",
+    "2": "B",
+    "3": "D",
+    "4": "D",
+    "6": "B",
+    "7": "C",
+    "9": "A",
+    "36a": "36",
+    "36b": "-18",
+}
+
+PAGES = (
+    "dashboard",
+    "lobby",
+    "exam",
+    "exam-paper",
+    "waiting",
+    "results",
+    "history",
+    "achievements",
+    "leaderboard",
+    "signin-required",
+)
+
+
+@dataclass(frozen=True)
+class ScreenshotExam:
+    exam_id: int
+
+
+@pytest.fixture(scope="module")
+def screenshot_exam(app_server: AppServer) -> Iterator[ScreenshotExam]:
+    """An exam open now: one student mid-way through it, another submitted."""
+    exam_id, _ = create_open_exam(
+        app_server, title="Weekly mock #3 — Mathematics", seconds_open=600
+    )
+    with app_server.database():
+        taker = login_student(telegram_id=SHEET_TAKER, first_name="Dilnoza", last_name="Rashidova")
+        submitter = login_student(telegram_id=SUBMITTER, first_name="Jasur", last_name="Tursunov")
+        assert taker.id is not None and submitter.id is not None
+        start_exam(student_id=taker.id, exam_id=exam_id)
+        changes = {label: AnswerChange(value=value) for label, value in SHEET_ANSWERS.items()}
+        changes["5"] = AnswerChange(flagged=True)
+        save_sheet(student_id=taker.id, exam_id=exam_id, changes=changes)
+        start_exam(student_id=submitter.id, exam_id=exam_id)
+        submit_sheet(
+            student_id=submitter.id,
+            exam_id=exam_id,
+            changes={"1": AnswerChange(value="A"), "2": AnswerChange(value="C")},
+        )
+    try:
+        yield ScreenshotExam(exam_id)
+    finally:
+        retire_exam(app_server, exam_id)
+
+
+def _demo_results_path() -> str:
+    student_id = student_id_of(DEMO_STUDENT_TELEGRAM_ID)
+    with session_scope(readonly=True) as db:
+        session_id = db.exec(
+            select(ExamSession.id).where(
+                ExamSession.student_id == student_id, ExamSession.exam_id == RELEASED_EXAM_ID
+            )
+        ).one()
+    return f"/results/{session_id}"
+
+
+def _open(
+    page: Page, name: str, *, link: Callable[..., str], request: pytest.FixtureRequest
+) -> None:
+    """Open page `name` and wait until it shows its data."""
+    if name == "signin-required":
+        page.goto(link(None, ""))
+        expect(page.locator("#signin-required")).to_be_visible()
+        return
+    if name in ("exam", "exam-paper", "waiting"):
+        exam = request.getfixturevalue("screenshot_exam")
+        who = SUBMITTER if name == "waiting" else SHEET_TAKER
+        page.goto(link(who, f"/exam/{exam.exam_id}"))
+        if name == "waiting":
+            expect(page.locator("#exam-waiting")).to_be_visible()
+            expect(page.locator("#waiting-countdown")).not_to_be_empty()
+            return
+        expect(page.locator("#answer-sheet")).to_be_visible()
+        expect(page.locator("#q-1-A")).to_have_attribute("aria-pressed", "true")
+        if name == "exam-paper":
+            page.locator("#tab-paper").tap()
+            expect(page.locator("#paper canvas").first).to_be_visible(timeout=30_000)
+            # The tab keeps a focus ring after the tap here (see the findings); not on the shot.
+            page.evaluate("() => document.activeElement && document.activeElement.blur()")
+            page.wait_for_timeout(800)  # the page's pixels, after the canvas appeared
+        return
+    if name == "lobby":
+        page.goto(link(DEMO_STUDENT_TELEGRAM_ID, f"/exam/{UPCOMING_EXAM_ID}"))
+        expect(page.locator("#exam-lobby")).to_be_visible()
+        expect(page.locator("#lobby-countdown")).not_to_be_empty()
+        return
+    path, ready = {
+        "dashboard": ("", "dashboard-ready"),
+        "results": (_demo_results_path(), "results-ready"),
+        "history": ("/history", "history-ready"),
+        "achievements": ("/achievements", "achievements-ready"),
+        "leaderboard": ("/leaderboard", "leaderboard-ready"),
+    }[name]
+    page.goto(link(DEMO_STUDENT_TELEGRAM_ID, path))
+    wait_ready(page, ready)
+    if name == "history":
+        expect(page.locator("#elo-chart .main-svg").first).to_be_attached()
+
+
+_BACKGROUND_JS = """
+() => {
+    let el = document.elementFromPoint(3, 3);
+    while (el) {
+        const colour = getComputedStyle(el).backgroundColor;
+        const m = colour.match(/rgba?\\(([\\d.]+), ([\\d.]+), ([\\d.]+)(?:, ([\\d.]+))?\\)/);
+        if (m && (m[4] === undefined || Number(m[4]) > 0.5)) {
+            return (0.2126 * m[1] + 0.7152 * m[2] + 0.0722 * m[3]) / 255;
+        }
+        el = el.parentElement;
+    }
+    return 1;  // the canvas default: white
+}
+"""
+
+
+@pytest.fixture
+def demo_awards_seen(app_db: str) -> None:
+    """No "new achievement" toast over the dashboard: the demo student has seen them."""
+    mark_achievements_seen(student_id=student_id_of(DEMO_STUDENT_TELEGRAM_ID))
+
+
+@pytest.mark.parametrize("phone_page", ["light", "dark"], indirect=True)
+@pytest.mark.parametrize("name", PAGES)
+def test_screenshot_page_renders_in_light_and_dark(
+    app_server: AppServer,
+    phone_page: Page,
+    request: pytest.FixtureRequest,
+    demo_awards_seen: None,
+    name: str,
+) -> None:
+    scheme = request.node.callspec.params["phone_page"]
+
+    def link(telegram_id: int | None, path: str) -> str:
+        if telegram_id is None:  # forged: signed with another bot's token
+            return signed_link(
+                DEMO_STUDENT_TELEGRAM_ID,
+                base_url=app_server.webapp_url,
+                bot_token="123456:not-the-apps-token",
+                theme=scheme,
+            )
+        return app_server.student_link(telegram_id, path, theme=scheme)
+
+    errors = ConsoleErrors(phone_page)
+    _open(phone_page, name, link=link, request=request)
+    phone_page.evaluate("() => document.fonts.ready.then(() => true)")
+    phone_page.wait_for_timeout(300)  # let entrance transitions settle
+
+    background = phone_page.evaluate(_BACKGROUND_JS)
+    if scheme == "dark":
+        assert background < 0.25, f"{name}: the page is not dark (luminance {background:.2f})"
+    else:
+        assert background > 0.75, f"{name}: the page is not light (luminance {background:.2f})"
+    errors.assert_none()
+    if SAVE:
+        target = SCREENSHOT_DIR / f"{name}-{scheme}.png"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        phone_page.screenshot(path=str(target), animations="disabled", caret="hide")
+        assert Path(target).stat().st_size > 10_000
