@@ -7,12 +7,15 @@ list of routes.
 import reflex as rx
 from reflex_components_core.core.banner import connection_pulser
 
+from mockexam.admin import analysis as admin_analysis
+from mockexam.admin import analytics as admin_analytics
 from mockexam.admin import audit as admin_audit
 from mockexam.admin import broadcasts as admin_broadcasts
 from mockexam.admin import exam_new as admin_exam_new
 from mockexam.admin import exam_page as admin_exam
 from mockexam.admin import exams as admin_exams
 from mockexam.admin import login as admin_login
+from mockexam.admin import students as admin_students
 from mockexam.admin.auth import ADMIN_ROOT, LOGIN_ROUTE
 from mockexam.api import api
 from mockexam.student.achievements import (
@@ -96,4 +99,22 @@ app.add_page(
     route=admin_audit.AUDIT_ROUTE,
     title="Admin · audit log",
     on_load=admin_audit.AUDIT_ON_LOAD,
+)
+app.add_page(
+    admin_analysis.analysis_page,
+    route=admin_analysis.ANALYSIS_ROUTE,
+    title="Admin · item analysis",
+    on_load=admin_analysis.ANALYSIS_ON_LOAD,
+)
+app.add_page(
+    admin_analytics.analytics_page,
+    route=admin_analytics.ANALYTICS_ROUTE,
+    title="Admin · analytics",
+    on_load=admin_analytics.ANALYTICS_ON_LOAD,
+)
+app.add_page(
+    admin_students.students_page,
+    route=admin_students.STUDENTS_ROUTE,
+    title="Admin · students",
+    on_load=admin_students.STUDENTS_ON_LOAD,
 )

@@ -96,3 +96,13 @@ def redirect_target(result: Any) -> str | None:
     """The path of the first rx.redirect among a handler's returned / yielded events."""
     args = event_args(result, "_redirect")
     return None if args is None else args["path"]
+
+
+def sibling(state: rx.State, cls: type[S]) -> S:
+    """The `cls` state of the same client (same root state) as `state`."""
+    root = state
+    while root.parent_state is not None:
+        root = root.parent_state
+    other = root.get_substate(cls.get_full_name().split(".")[1:])
+    assert isinstance(other, cls)
+    return other

@@ -1,0 +1,264 @@
+"""The students page `/admin/students`: a searchable, sortable list (50 per page).
+
+Rating, exams taken, current/longest streak and whether the bot can reach
+them, from `services.student_directory.list_students` (one query per page).
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypedDict
+
+import reflex as rx
+
+from mockexam.admin.auth import ADMIN_ROOT, FAILED, AdminState
+from mockexam.admin.exam_form import local_text
+from mockexam.admin.layout import admin_page, card, error_callout
+from mockexam.services import student_directory
+from mockexam.services.student_directory import StudentListRow, StudentSort
+
+STUDENTS_ROUTE = f"{ADMIN_ROOT}/students"
+PAGE_SIZE = 50
+MAX_SEARCH_CHARS = 100
+REACHABLE_FILTERS = ("all", "reachable", "unreachable")
+
+
+class StudentView(TypedDict):
+    student_id: int
+    name: str
+    username: str
+    telegram_id: str
+    language: str
+    elo: str
+    exams: int
+    streak: str
+    reachable: bool
+    reason: str
+    joined: str
+    last_seen: str
+
+
+def student_view(row: StudentListRow) -> StudentView:
+    return {
+        "student_id": row.student_id,
+        "name": row.name,
+        "username": f"@{row.username}" if row.username else "",
+        "telegram_id": str(row.telegram_id),
+        "language": row.language_code,
+        "elo": "—" if row.elo is None else f"{row.elo:.0f}",
+        "exams": row.exams_taken,
+        "streak": f"{row.current_streak} (best {row.longest_streak})",
+        "reachable": row.is_reachable,
+        "reason": row.unreachable_reason or "",
+        "joined": local_text(row.created_at)[:10],
+        "last_seen": local_text(row.last_seen_at) or "—",
+    }
+
+
+class StudentsState(AdminState):
+    """One page of the student list, its search, sort and reachability filter."""
+
+    loaded: bool = False
+    rows: list[StudentView] = []
+    total: int = 0
+    offset: int = 0
+    sort: str = StudentSort.JOINED.value
+    descending: bool = True
+    search: str = ""
+    reachable: str = "all"
+    error: str = ""
+
+    def _forget(self) -> None:
+        self.reset()
+
+    async def _read(self) -> None:
+        search, sort, descending, offset = self.search, self.sort, self.descending, self.offset
+        reachable = {"all": None, "reachable": True, "unreachable": False}[self.reachable]
+        page = await self._service(
+            lambda: student_directory.list_students(
+                search=search or None,
+                sort=sort,
+                descending=descending,
+                limit=PAGE_SIZE,
+                offset=offset,
+                reachable=reachable,
+            )
+        )
+        if page is FAILED:
+            return
+        self.error = ""
+        self.loaded = True
+        self.total = page.total
+        self.rows = [student_view(r) for r in page.rows]
+
+    @rx.event
+    async def load(self):
+        if await self._require_admin() is None:
+            return
+        self.offset = 0
+        await self._read()
+
+    @rx.event
+    async def find(self, form_data: dict[str, Any]):
+        """Search by a part of the name or username, or a telegram id."""
+        if await self._require_admin() is None or not isinstance(form_data, dict):
+            return
+        text = form_data.get("search", "")
+        if not isinstance(text, str):
+            return
+        self.search = text.strip()[:MAX_SEARCH_CHARS]
+        self.offset = 0
+        await self._read()
+
+    @rx.event
+    async def sort_by(self, column: str):
+        """Sort by a column; the same column again flips the direction."""
+        if await self._require_admin() is None or column not in {s.value for s in StudentSort}:
+            return
+        if column == self.sort:
+            self.descending = not self.descending
+        else:
+            self.sort, self.descending = column, column != StudentSort.NAME
+        self.offset = 0
+        await self._read()
+
+    @rx.event
+    async def set_reachable(self, value: str | list[str]):
+        """All students, only reachable ones, or only those the bot cannot reach."""
+        if await self._require_admin() is None or value not in REACHABLE_FILTERS:
+            return
+        self.reachable = value
+        self.offset = 0
+        await self._read()
+
+    @rx.event
+    async def page(self, step: int):
+        if await self._require_admin() is None or step not in (-1, 1):
+            return
+        offset = self.offset + step * PAGE_SIZE
+        if 0 <= offset < max(self.total, 1):
+            self.offset = offset
+            await self._read()
+
+
+def _header(label: str, column: str | None) -> rx.Component:
+    if column is None:
+        return rx.table.column_header_cell(label)
+    arrow = rx.cond(
+        StudentsState.sort == column,
+        rx.icon(rx.cond(StudentsState.descending, "arrow-down", "arrow-up"), size=14),
+        rx.icon("arrow-up-down", size=14, color="var(--gray-8)"),
+    )
+    return rx.table.column_header_cell(
+        rx.hstack(label, arrow, spacing="1", align="center"),
+        on_click=StudentsState.sort_by(column),
+        cursor="pointer",
+        id=f"students-sort-{column}",
+    )
+
+
+def _row(r: rx.Var[StudentView]) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(
+            rx.vstack(
+                rx.text(r["name"], weight="medium"),
+                rx.text(r["username"], size="1", color="var(--gray-10)"),
+                spacing="0",
+            )
+        ),
+        rx.table.cell(rx.code(r["telegram_id"], variant="ghost")),
+        rx.table.cell(r["language"]),
+        rx.table.cell(r["elo"]),
+        rx.table.cell(r["exams"]),
+        rx.table.cell(r["streak"]),
+        rx.table.cell(
+            rx.cond(
+                r["reachable"],
+                rx.badge("yes", color_scheme="green", variant="soft"),
+                rx.badge("no", color_scheme="red", variant="soft", title=r["reason"]),
+            )
+        ),
+        rx.table.cell(rx.text(r["joined"], size="2")),
+        rx.table.cell(rx.text(r["last_seen"], size="2")),
+        class_name="student-row",
+    )
+
+
+def students_page() -> rx.Component:
+    return admin_page(
+        error_callout(StudentsState.error, callout_id="students-error"),
+        card(
+            rx.hstack(
+                rx.form(
+                    rx.hstack(
+                        rx.input(
+                            name="search",
+                            placeholder="Name, @username or Telegram id",
+                            max_length=MAX_SEARCH_CHARS,
+                            width="20rem",
+                            id="students-search",
+                        ),
+                        rx.button("Search", type="submit", variant="soft"),
+                        spacing="2",
+                    ),
+                    on_submit=StudentsState.find,
+                    reset_on_submit=False,
+                ),
+                rx.segmented_control.root(
+                    rx.segmented_control.item("All", value="all"),
+                    rx.segmented_control.item("Reachable", value="reachable"),
+                    rx.segmented_control.item("Unreachable", value="unreachable"),
+                    value=StudentsState.reachable,
+                    on_change=StudentsState.set_reachable,
+                ),
+                rx.spacer(),
+                rx.text(StudentsState.total, " student(s)", size="2", id="students-total"),
+                align="center",
+                spacing="3",
+                width="100%",
+            ),
+            rx.table.root(
+                rx.table.header(
+                    rx.table.row(
+                        _header("Student", StudentSort.NAME.value),
+                        _header("Telegram id", None),
+                        _header("Lang", None),
+                        _header("Elo", StudentSort.RATING.value),
+                        _header("Exams", StudentSort.EXAMS.value),
+                        _header("Streak", StudentSort.STREAK.value),
+                        _header("Reachable", None),
+                        _header("Joined", StudentSort.JOINED.value),
+                        _header("Last seen", StudentSort.LAST_SEEN.value),
+                    )
+                ),
+                rx.table.body(rx.foreach(StudentsState.rows, _row)),
+                size="1",
+                variant="surface",
+                width="100%",
+                id="students-table",
+            ),
+            rx.hstack(
+                rx.spacer(),
+                rx.button(
+                    rx.icon("chevron-left", size=16),
+                    "Previous",
+                    variant="soft",
+                    disabled=StudentsState.offset == 0,
+                    on_click=StudentsState.page(-1),
+                ),
+                rx.button(
+                    "Next",
+                    rx.icon("chevron-right", size=16),
+                    variant="soft",
+                    disabled=StudentsState.offset + PAGE_SIZE >= StudentsState.total,
+                    on_click=StudentsState.page(1),
+                ),
+                width="100%",
+            ),
+        ),
+        active="students",
+        title="Students",
+        subtitle="Rating, exams taken, streaks and whether the bot can reach them",
+    )
+
+
+STUDENTS_ON_LOAD = [AdminState.check_session, StudentsState.load]
