@@ -443,4 +443,14 @@ class AdminSession(SQLModel, table=True):
     revoked_at: datetime | None = None
 
 
+# An index the admin read paths need on a table defined above (migration 0004):
+# per-student submitted sessions, read from the index alone (exams taken per
+# student, retention cohorts, sorting students by exams taken).
+sa.Index(
+    "ix_session_student_submitted",
+    ExamSession.__table__.c.student_id,
+    ExamSession.__table__.c.submitted_at,
+)
+
+
 metadata = SQLModel.metadata

@@ -6,6 +6,10 @@ services/admin_auth.py are two small index range reads) and `adminsession`
 (the SHA-256 of each admin browser's session token, its expiry and
 revocation). Both live in the database so several backend workers agree.
 
+Adds `ix_session_student_submitted` (student_id, submitted_at) on
+`examsession`: the admin analytics and student list read each student's
+submitted sessions from the index alone (retention cohorts, exams taken).
+
 Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-24 09:00:00
@@ -58,8 +62,13 @@ def upgrade() -> None:
     with op.batch_alter_table("adminsession", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_adminsession_admin_id"), ["admin_id"])
 
+    with op.batch_alter_table("examsession", schema=None) as batch_op:
+        batch_op.create_index("ix_session_student_submitted", ["student_id", "submitted_at"])
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("examsession", schema=None) as batch_op:
+        batch_op.drop_index("ix_session_student_submitted")
     with op.batch_alter_table("adminsession", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_adminsession_admin_id"))
     op.drop_table("adminsession")

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Integer, and_, case, cast, func, or_
+from sqlalchemy import Integer, and_, case, cast, distinct, func, literal_column, or_
 from sqlmodel import Session, col, select
 
 from mockexam.db import session_scope, utcnow
@@ -112,14 +112,10 @@ def analytics_totals(*, now: datetime | None = None) -> AnalyticsTotals:
     def count(model: Any, *where: Any) -> Any:
         return select(func.count()).select_from(model).where(*where).scalar_subquery()
 
-    submitted_lately = (
-        select(ExamSession.id)
-        .where(
-            ExamSession.student_id == Student.id,
-            col(ExamSession.submitted_at) >= since,
-            col(ExamSession.submitted_at) <= now,
+    submitted_lately = col(Student.id).in_(
+        select(ExamSession.student_id).where(
+            col(ExamSession.submitted_at) >= since, col(ExamSession.submitted_at) <= now
         )
-        .exists()
     )
     seen_lately = and_(col(Student.last_seen_at) >= since, col(Student.last_seen_at) <= now)
     statement = select(
@@ -267,26 +263,35 @@ class CohortRetention:
 
 
 def retention_by_cohort(*, now: datetime | None = None) -> CohortRetention:
-    """Cohort retention from one GROUP BY (cohort month, activity month) over submitted sessions."""
+    """Cohort retention from one statement over submitted sessions.
+
+    Inner GROUP BY student: the distinct months the student submitted in, as
+    one text ("2025-01,2025-03"); outer GROUP BY that text: how many students
+    share each pattern (a few hundred rows, whatever the number of students).
+    The cohort of a pattern is its first month; Python adds up the triangle.
+    """
     now = now or utcnow()
     with session_scope(readonly=True) as db:
         month = sql_month(db, ExamSession.submitted_at)
-        activity = (
-            select(ExamSession.student_id.label("student_id"), month.label("month"))
+        if db.get_bind().dialect.name == "postgresql":
+            months = func.string_agg(distinct(month), literal_column("','"))
+        else:
+            months = func.group_concat(distinct(month))
+        per_student = (
+            select(months.label("months"))
             .where(col(ExamSession.submitted_at).is_not(None))
-            .group_by(ExamSession.student_id, month)
+            .group_by(ExamSession.student_id)
             .subquery()
         )
-        first = (
-            select(activity.c.student_id, func.min(activity.c.month).label("cohort"))
-            .group_by(activity.c.student_id)
-            .subquery()
+        patterns = db.connection().execute(
+            select(per_student.c.months, func.count()).group_by(per_student.c.months)
         )
-        rows = db.exec(
-            select(first.c.cohort, activity.c.month, func.count())
-            .join(first, first.c.student_id == activity.c.student_id)
-            .group_by(first.c.cohort, activity.c.month)
-        ).all()
+        counter: dict[tuple[str, str], int] = {}
+        for text_months, n in patterns:
+            seen = sorted(set(text_months.split(",")))
+            for m in seen:
+                counter[seen[0], m] = counter.get((seen[0], m), 0) + int(n)
+    rows = [(c, m, n) for (c, m), n in counter.items()]
     if not rows:
         return CohortRetention(cohorts=(), max_offset=0)
     cohort_months = sorted({c for c, _m, _n in rows})
@@ -330,8 +335,9 @@ def elo_distribution(*, bins: int = 20) -> EloDistribution:
     if not 1 <= bins <= 200:
         raise ValidationError("Choose between 1 and 200 bins.")
     with session_scope(readonly=True) as db:
-        values = db.exec(select(StudentRating.elo).where(StudentRating.exams_rated > 0)).all()
-    elo = np.asarray(values, dtype=np.float64)
+        rating = StudentRating.__table__.c  # plain Core rows: no ORM loading per row
+        result = db.connection().execute(select(rating.elo).where(rating.exams_rated > 0))
+        elo = np.fromiter((row[0] for row in result), dtype=np.float64)
     if elo.size == 0:
         return EloDistribution(Histogram((), ()), 0, None, None)
     counts, edges = np.histogram(elo, bins=bins)

@@ -392,6 +392,11 @@ def results_table(
     )
 
 
+def _stream(db: Session, statement: Any) -> Any:
+    """Plain rows in chunks of EXPORT_CHUNK_ROWS (a server-side cursor on PostgreSQL)."""
+    return db.connection().execution_options(yield_per=EXPORT_CHUNK_ROWS).execute(statement)
+
+
 def _require_exam(db: Session, exam_id: int) -> Exam:
     exam = db.get(Exam, exam_id)
     if exam is None:
@@ -475,7 +480,7 @@ def iter_results_rows(exam_id: int) -> Iterator[list[Any]]:
     yield list(RESULT_COLUMNS)
     with session_scope(readonly=True) as db:
         _require_exam(db, exam_id)
-        result = db.exec(statement.execution_options(yield_per=EXPORT_CHUNK_ROWS))
+        result = _stream(db, statement)
         for rank, values in enumerate(result, start=1):
             yield _result_cells(rank, _row(values))
 
@@ -527,7 +532,6 @@ def iter_response_matrix_rows(exam_id: int) -> Iterator[list[Any]]:
             )
             .where(ExamSession.exam_id == exam_id, col(ExamSession.submitted_at).is_not(None))
             .order_by(col(ExamSession.id))
-            .execution_options(yield_per=EXPORT_CHUNK_ROWS)
         )
         head: list[Any] | None = None
         cells: list[Any] = []
@@ -541,7 +545,7 @@ def iter_response_matrix_rows(exam_id: int) -> Iterator[list[Any]]:
             graded,
             points,
             item_id,
-        ) in db.exec(statement):
+        ) in _stream(db, statement):
             if head is None or head[0] != session_id:
                 if head is not None:
                     yield [*head[:4], *cells, head[4]]

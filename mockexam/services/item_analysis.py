@@ -427,19 +427,22 @@ def item_characteristic_curve(
         if stat is None or stat.beta is None:
             why = "it is excluded" if item.is_excluded else "the exam is not calibrated yet"
             raise ValidationError(f"Item {item.label} has no difficulty: {why}.")
-        rows = db.exec(
-            select(ExamSession.theta, Answer.is_correct)
-            .join(
-                Answer,
-                and_(col(Answer.session_id) == ExamSession.id, Answer.item_id == item.id),
-                isouter=True,
+        s, a = ExamSession.__table__.c, Answer.__table__.c  # plain Core rows: no ORM loading
+        rows = (
+            db.connection()
+            .execute(
+                select(s.theta, a.is_correct)
+                .select_from(
+                    ExamSession.__table__.join(
+                        Answer.__table__,
+                        and_(a.session_id == s.id, a.item_id == item.id),
+                        isouter=True,
+                    )
+                )
+                .where(s.exam_id == exam_id, s.submitted_at.is_not(None), s.theta.is_not(None))
             )
-            .where(
-                ExamSession.exam_id == exam_id,
-                col(ExamSession.submitted_at).is_not(None),
-                col(ExamSession.theta).is_not(None),
-            )
-        ).all()
+            .all()
+        )
     beta = float(stat.beta)
     theta = np.fromiter((r[0] for r in rows), dtype=np.float64, count=len(rows))
     right = np.fromiter((r[1] is True for r in rows), dtype=np.float64, count=len(rows))

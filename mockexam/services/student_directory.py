@@ -88,6 +88,7 @@ def search_condition(search: str) -> Any:
 
 
 def _exams_taken() -> Any:
+    """Submitted sessions of the student of the enclosing row (an index lookup)."""
     return (
         select(func.count(ExamSession.id))
         .where(ExamSession.student_id == Student.id, col(ExamSession.submitted_at).is_not(None))
@@ -96,11 +97,21 @@ def _exams_taken() -> Any:
     )
 
 
-def _sort_key(sort: StudentSort, exams_taken: Any) -> Any:
+def _taken_counts() -> Any:
+    """Submitted sessions per student, for sorting by it (one GROUP BY)."""
+    return (
+        select(ExamSession.student_id.label("student_id"), func.count().label("n"))
+        .where(col(ExamSession.submitted_at).is_not(None))
+        .group_by(ExamSession.student_id)
+        .subquery()
+    )
+
+
+def _sort_key(sort: StudentSort, taken: Any) -> Any:
     return {
         StudentSort.NAME: name_expression(),
         StudentSort.RATING: StudentRating.elo,
-        StudentSort.EXAMS: exams_taken,
+        StudentSort.EXAMS: func.coalesce(taken.c.n, 0) if taken is not None else None,
         StudentSort.STREAK: func.coalesce(Streak.current, 0),
         StudentSort.JOINED: Student.created_at,
         StudentSort.LAST_SEEN: Student.last_seen_at,
@@ -119,14 +130,36 @@ def list_students(
     """One page of students (newest first by default), nulls last, ties by id.
 
     `search`: part of the name or username, or a telegram id. `reachable`:
-    only students the bot can (True) or cannot (False) message.
+    only students the bot can (True) or cannot (False) message. One statement:
+    an inner query sorts and cuts the page (with the total as a window count),
+    the outer one adds the page's columns, so per-student work is done for the
+    page's rows only.
     """
     sort = StudentSort(sort)
     limit = max(1, min(int(limit), MAX_PAGE))
     offset = max(0, int(offset))
-    exams_taken = _exams_taken()
-    key = _sort_key(sort, exams_taken)
-    order = key.desc() if descending else key.asc()
+    filters = []
+    if search and search.strip():
+        filters.append(search_condition(search))
+    if reachable is not None:
+        filters.append(col(Student.is_reachable).is_(reachable))
+    taken = _taken_counts() if sort == StudentSort.EXAMS else None
+    key = _sort_key(sort, taken)
+    order = (key.desc() if descending else key.asc()).nulls_last()
+    tiebreak = col(Student.id).desc() if descending else col(Student.id).asc()
+    inner = (
+        select(
+            Student.id.label("sid"),
+            func.row_number().over(order_by=(order, tiebreak)).label("pos"),
+            func.count().over().label("total"),
+        )
+        .join(StudentRating, col(StudentRating.student_id) == Student.id, isouter=True)
+        .join(Streak, col(Streak.student_id) == Student.id, isouter=True)
+        .where(*filters)
+    )
+    if taken is not None:
+        inner = inner.join(taken, taken.c.student_id == Student.id, isouter=True)
+    page = inner.order_by(order, tiebreak).limit(limit).offset(offset).subquery()
     statement = (
         select(
             Student.id,
@@ -141,23 +174,17 @@ def list_students(
             Student.last_seen_at,
             StudentRating.elo,
             StudentRating.exams_rated,
-            exams_taken,
+            _exams_taken(),
             Streak.current,
             Streak.longest,
-            func.count().over(),
+            page.c.total,
         )
+        .select_from(page)
+        .join(Student, col(Student.id) == page.c.sid)
         .join(StudentRating, col(StudentRating.student_id) == Student.id, isouter=True)
         .join(Streak, col(Streak.student_id) == Student.id, isouter=True)
-        .order_by(order.nulls_last(), col(Student.id).desc() if descending else col(Student.id))
-        .limit(limit)
-        .offset(offset)
+        .order_by(page.c.pos)
     )
-    filters = []
-    if search and search.strip():
-        filters.append(search_condition(search))
-    if reachable is not None:
-        filters.append(col(Student.is_reachable).is_(reachable))
-    statement = statement.where(*filters)
     with session_scope(readonly=True) as db:
         fetched = db.exec(statement).all()
         if fetched:
