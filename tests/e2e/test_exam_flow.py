@@ -36,6 +36,7 @@ from mockexam.config import settings
 from mockexam.db import session_scope, utcnow
 from mockexam.models import Exam, ExamSession, ExamStatus, SessionStatus
 from mockexam.services import exams as exam_service
+from mockexam.services.demo import DEMO_STUDENT_TELEGRAM_ID
 from mockexam.services.demo_paper import attach_demo_paper
 from mockexam.services.history import get_session_results
 from mockexam.services.sessions import session_answers
@@ -49,8 +50,10 @@ from tests.factories import DEFAULT_KEY_TEXT
 FLOW_WINDOW_SECONDS = 45
 GRACE = timedelta(seconds=settings.deadline_grace_seconds)
 
-TAKER = 990_000_001  # starts, answers, reloads, goes offline (tests 1, 2, 4)
-LATE_TAKER = 990_000_002  # lets the clock run out (tests 3, 4)
+# Demo students (Uzbek speakers) who sat no exam yet (the demo cohort is the first 80 %): the app's
+# student count stays the demo's (tests/e2e/test_smoke.py counts them).
+TAKER = DEMO_STUDENT_TELEGRAM_ID + 252  # starts, answers, reloads, goes offline (tests 1, 2, 4)
+LATE_TAKER = DEMO_STUDENT_TELEGRAM_ID + 255  # lets the clock run out (tests 3, 4)
 
 # The DEFAULT_KEY_TEXT key: 1–35 cycle A B C D; {n}a = n, {n}b = -n/2.
 ANSWERS_BEFORE_RELOAD = {"1": "A", "2": "C", "5": "A", "33": "A", "36a": "36", "37b": "-37/2"}
@@ -221,7 +224,7 @@ def flow_exam(app_server: AppServer) -> FlowExam:
 
 
 def exam_link(student_link, telegram_id: int, exam_id: int, **options: Any) -> str:
-    return student_link(telegram_id, f"/exam/{exam_id}", first_name="Flow", **options)
+    return student_link(telegram_id, f"/exam/{exam_id}", **options)
 
 
 def test_exam_start_answer_and_reload_keeps_answers_flag_and_time(

@@ -29,7 +29,6 @@ from mockexam.services.achievements import mark_achievements_seen
 from mockexam.services.demo import DEMO_STUDENT_TELEGRAM_ID
 from mockexam.services.exam_room import save_sheet, start_exam, submit_sheet
 from mockexam.services.sessions import AnswerChange
-from mockexam.services.students import login_student
 from mockexam.telegram.webapp_link import student_link as signed_link
 from tests.e2e.appserver import AppServer
 from tests.e2e.test_exam_flow import create_open_exam, retire_exam
@@ -39,8 +38,9 @@ SCREENSHOT_DIR = PROJECT_ROOT / "docs" / "screenshots"
 SAVE = os.environ.get("MOCKEXAM_SCREENSHOTS", "") == "1"
 UPCOMING_EXAM_ID = 2  # the demo's upcoming exam: its lobby
 
-SHEET_TAKER = 990_000_101  # in the middle of the screenshot exam
-SUBMITTER = 990_000_102  # has submitted it
+# Demo students without an exam yet (no new students: the smoke test counts them).
+SHEET_TAKER = DEMO_STUDENT_TELEGRAM_ID + 258  # in the middle of the screenshot exam
+SUBMITTER = DEMO_STUDENT_TELEGRAM_ID + 261  # has submitted it
 
 # A student part-way through: some options, free answers, one flag.
 SHEET_ANSWERS = {
@@ -81,16 +81,14 @@ def screenshot_exam(app_server: AppServer) -> Iterator[ScreenshotExam]:
         app_server, title="Weekly mock #3 — Mathematics", seconds_open=600
     )
     with app_server.database():
-        taker = login_student(telegram_id=SHEET_TAKER, first_name="Dilnoza", last_name="Rashidova")
-        submitter = login_student(telegram_id=SUBMITTER, first_name="Jasur", last_name="Tursunov")
-        assert taker.id is not None and submitter.id is not None
-        start_exam(student_id=taker.id, exam_id=exam_id)
+        taker, submitter = student_id_of(SHEET_TAKER), student_id_of(SUBMITTER)
+        start_exam(student_id=taker, exam_id=exam_id)
         changes = {label: AnswerChange(value=value) for label, value in SHEET_ANSWERS.items()}
         changes["5"] = AnswerChange(flagged=True)
-        save_sheet(student_id=taker.id, exam_id=exam_id, changes=changes)
-        start_exam(student_id=submitter.id, exam_id=exam_id)
+        save_sheet(student_id=taker, exam_id=exam_id, changes=changes)
+        start_exam(student_id=submitter, exam_id=exam_id)
         submit_sheet(
-            student_id=submitter.id,
+            student_id=submitter,
             exam_id=exam_id,
             changes={"1": AnswerChange(value="A"), "2": AnswerChange(value="C")},
         )
