@@ -541,7 +541,9 @@ def retention_heatmap_figure(
         ),
         layout=_layout(height or max(220, 60 + 30 * len(cohorts))),
     )
-    fig.update_xaxes(title={"text": "months after joining"}, showgrid=False, side="top")
+    fig.update_xaxes(
+        title={"text": "months after joining"}, showgrid=False, side="top", type="category"
+    )
     fig.update_yaxes(autorange="reversed", showgrid=False, type="category")
     return fig
 

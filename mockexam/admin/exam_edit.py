@@ -18,7 +18,6 @@ from sqlmodel import Session
 
 from mockexam.admin.auth import ADMIN_ROOT, FAILED, AdminState, in_session
 from mockexam.admin.exam_form import (
-    TIME_ZONE_NOTE,
     exam_form_fields,
     local_input,
     local_text,
@@ -420,7 +419,7 @@ def details_tab() -> rx.Component:
         card(
             rx.heading("Details", size="4"),
             rx.cond(
-                ExamState.sessions > 0,
+                (ExamState.sessions > 0) & (ExamState.phase != ExamPhase.RELEASED),
                 rx.callout(
                     "Students have started this exam: the window and duration are locked.",
                     icon="lock",
@@ -439,11 +438,16 @@ def details_tab() -> rx.Component:
                         scheme=ExamState.grading_scheme,
                         schedule_locked=ExamState.sessions > 0,
                     ),
-                    rx.hstack(
+                    rx.cond(
+                        ExamState.phase == ExamPhase.RELEASED,
+                        rx.callout(
+                            "Results are released: the exam can no longer be edited. To "
+                            "correct a question, exclude the item on the item-analysis page.",
+                            icon="lock",
+                            color_scheme="gray",
+                            size="1",
+                        ),
                         rx.button("Save changes", type="submit", id="exam-save"),
-                        rx.text(TIME_ZONE_NOTE, size="1", color="var(--gray-10)"),
-                        align="center",
-                        spacing="3",
                     ),
                     spacing="4",
                     width="100%",
