@@ -27,7 +27,7 @@ from enum import StrEnum
 from typing import Any
 
 import numpy as np
-from sqlalchemy import and_, case, func
+from sqlalchemy import Float, case, cast, func, literal_column, null, union_all
 from sqlmodel import Session, col, select
 
 from mockexam.config import settings
@@ -125,7 +125,7 @@ class ItemAnalysis:
     exam_id: int
     title: str
     is_released: bool
-    is_provisional: bool  # released without calibration (too few participants)
+    is_provisional: bool  # no calibration: not released yet, or too few participants
     participants: int
     cronbach_alpha: float | None
     person_separation_reliability: float | None
@@ -427,25 +427,22 @@ def item_characteristic_curve(
         if stat is None or stat.beta is None:
             why = "it is excluded" if item.is_excluded else "the exam is not calibrated yet"
             raise ValidationError(f"Item {item.label} has no difficulty: {why}.")
+        # One statement, two index range reads: every calibrated person of the exam
+        # (with θ), then the sessions that got this item right. A LEFT JOIN from the
+        # sessions would probe the answer index once per person instead.
         s, a = ExamSession.__table__.c, Answer.__table__.c  # plain Core rows: no ORM loading
-        rows = (
-            db.connection()
-            .execute(
-                select(s.theta, a.is_correct)
-                .select_from(
-                    ExamSession.__table__.join(
-                        Answer.__table__,
-                        and_(a.session_id == s.id, a.item_id == item.id),
-                        isouter=True,
-                    )
-                )
-                .where(s.exam_id == exam_id, s.submitted_at.is_not(None), s.theta.is_not(None))
-            )
-            .all()
+        persons = select(s.id, s.theta, literal_column("0").label("right")).where(
+            s.exam_id == exam_id, s.submitted_at.is_not(None), s.theta.is_not(None)
         )
+        right_ones = select(a.session_id, cast(null(), Float), literal_column("1")).where(
+            a.exam_id == exam_id, a.item_id == item.id, a.is_correct.is_(True)
+        )
+        rows = db.connection().execute(union_all(persons, right_ones)).all()
     beta = float(stat.beta)
-    theta = np.fromiter((r[0] for r in rows), dtype=np.float64, count=len(rows))
-    right = np.fromiter((r[1] is True for r in rows), dtype=np.float64, count=len(rows))
+    session_ids = np.fromiter((r[0] for r in rows if r[2] == 0), dtype=np.int64)
+    theta = np.fromiter((r[1] for r in rows if r[2] == 0), dtype=np.float64)
+    right_ids = np.fromiter((r[0] for r in rows if r[2] == 1), dtype=np.int64)
+    right = np.isin(session_ids, right_ids).astype(np.float64)
     span = [beta - 1.0, beta + 1.0, -4.0, 4.0]
     if theta.size:
         span += [float(theta.min()), float(theta.max())]
