@@ -35,8 +35,12 @@ from mockexam.ui.theme import APP_STYLE
 app = rx.App(style=APP_STYLE, api_transformer=api)
 # Reflex's default overlay toasts "Cannot connect to server: <websocket URL>" in
 # English over every page. The exam sheet has its own translated banner (answers
-# are kept and re-sent); elsewhere a small pulsing dot is enough.
-app.app_wraps[(5, "Overlay")] = lambda stateful: connection_pulser() if stateful else None
+# are kept and re-sent); elsewhere a small pulsing dot is enough. The fragment
+# matters: Reflex wraps the app in this component, and a bare fixed-position
+# pulser as the wrapper stops every page from scrolling.
+app.app_wraps[(5, "Overlay")] = lambda stateful: (
+    rx.fragment(connection_pulser()) if stateful else None
+)
 
 app.add_page(
     home_page,
