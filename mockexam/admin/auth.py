@@ -164,6 +164,8 @@ class AdminState(rx.State):
 
 
 def login_redirect(path: str) -> rx.event.EventSpec:
+    """To the login page, remembering the admin page asked for (`?next=`)."""
+    path = path.rstrip("/") or "/"
     if path.startswith(ADMIN_ROOT) and path != LOGIN_ROUTE and path.isascii():
         return rx.redirect(f"{LOGIN_ROUTE}?next={path}")
     return rx.redirect(LOGIN_ROUTE)

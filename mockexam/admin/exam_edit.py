@@ -95,6 +95,8 @@ class ExamState(AdminState):
     error: str = ""
     notice: str = ""
 
+    _form_shown: str = ""
+
     def _forget(self) -> None:
         self.reset()
 
@@ -116,7 +118,23 @@ class ExamState(AdminState):
         self.missing_preview = ", ".join(view.missing[:12]) + (
             " …" if len(view.missing) > 12 else ""
         )
-        self.form_version += 1
+        # Remount the (uncontrolled) form only when what it shows changed, so a refresh
+        # from another tab of the page never wipes what the admin is typing.
+        shown = repr(
+            (
+                view.title,
+                view.description,
+                view.window_start,
+                view.window_end,
+                view.duration_minutes,
+                view.grading_scheme,
+                view.phase,
+                view.sessions > 0,
+            )
+        )
+        if shown != self._form_shown:
+            self._form_shown = shown
+            self.form_version += 1
 
     async def _refresh(self) -> bool:
         exam_id = self._route_id()
@@ -210,7 +228,8 @@ class ExamState(AdminState):
         result = await self._service(save)
         if result is FAILED:
             return
-        self.notice = f"Question paper uploaded ({len(data) / 1024:.0f} kB)."
+        size = f"{len(data) / 1024:.0f} kB" if len(data) >= 1024 else f"{len(data)} bytes"
+        self.notice = f"Question paper uploaded ({size})."
         await self._refresh()
 
     @rx.event

@@ -20,14 +20,13 @@ from mockexam.db import utcnow
 from mockexam.errors import ValidationError
 from mockexam.models import GradingScheme
 from mockexam.services import exams as exam_service
+from mockexam.telegram.messages import DISPLAY_TZ
 
 NEW_EXAM_ROUTE = f"{ADMIN_ROOT}/exams/new"
 
 
 def default_window() -> tuple[str, str]:
     """Next Saturday 09:00–18:00 Tashkent time, as datetime-local values."""
-    from mockexam.telegram.messages import DISPLAY_TZ
-
     today = utcnow().astimezone(DISPLAY_TZ)
     days = (5 - today.weekday()) % 7 or 7
     start = (today + timedelta(days=days)).replace(hour=9, minute=0, second=0, microsecond=0)
@@ -39,7 +38,7 @@ class NewExamState(AdminState):
 
     window_start: str = ""
     window_end: str = ""
-    form_version: int = 0
+    ready: bool = False
     error: str = ""
 
     def _forget(self) -> None:
@@ -52,7 +51,7 @@ class NewExamState(AdminState):
             return
         self.error = ""
         self.window_start, self.window_end = default_window()
-        self.form_version += 1
+        self.ready = True
 
     @rx.event
     async def create(self, form_data: dict[str, Any]):
@@ -90,6 +89,15 @@ class NewExamState(AdminState):
 def new_exam_page() -> rx.Component:
     return admin_page(
         error_callout(NewExamState.error, callout_id="new-exam-error"),
+        rx.cond(NewExamState.ready, _form(), rx.spinner(size="3")),
+        active="exams",
+        title="New exam",
+    )
+
+
+def _form() -> rx.Component:
+    # Rendered once the defaults are in: uncontrolled inputs keep what the admin types.
+    return rx.box(
         card(
             rx.form(
                 rx.vstack(
@@ -121,13 +129,11 @@ def new_exam_page() -> rx.Component:
                 ),
                 on_submit=NewExamState.create,
                 reset_on_submit=False,
-                key=NewExamState.form_version.to_string(),
                 width="100%",
             ),
-            max_width="52rem",
         ),
-        active="exams",
-        title="New exam",
+        max_width="52rem",
+        width="100%",
     )
 
 

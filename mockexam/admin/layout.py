@@ -174,6 +174,7 @@ def admin_page(
         min_height="100vh",
         background_color="var(--color-background)",
         color="var(--gray-12)",
+        id="admin-root",
     )
 
 
