@@ -49,7 +49,10 @@ WAIT = 20_000  # ms for a server round trip on a busy two-core machine
 
 
 def shot(page: Page, name: str) -> None:
-    """Save the whole admin page (the app's frame does not scroll the document)."""
+    """Save the whole admin page as docs/screenshots/admin-<name>.png (MOCKEXAM_SCREENSHOTS=1).
+
+    The window is made as tall as the page first, so the sticky sidebar spans it.
+    """
     if not SAVE:
         return
     page.evaluate("() => document.activeElement && document.activeElement.blur()")
@@ -57,7 +60,7 @@ def shot(page: Page, name: str) -> None:
         "() => Math.ceil(document.querySelector('#admin-root').getBoundingClientRect().height)"
     )
     page.set_viewport_size({"width": DESKTOP["width"], "height": max(DESKTOP["height"], height)})
-    page.wait_for_timeout(600)
+    page.wait_for_timeout(600)  # charts follow the new size
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOT_DIR / f"admin-{name}.png"))
     page.set_viewport_size(DESKTOP)
