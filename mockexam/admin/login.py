@@ -132,6 +132,8 @@ def login_page() -> rx.Component:
                         size="3",
                         width="100%",
                         loading=LoginState.busy,
+                        # Until the page is connected a click would go nowhere.
+                        disabled=~rx.State.is_hydrated,
                         id="login-submit",
                     ),
                     spacing="4",
