@@ -24,6 +24,27 @@ and are extrapolated linearly (printed as "sampled").
     .venv/bin/python bench/admin_bench.py [--sessions 100000] [--exams 10]
         [--students 30000] [--repeat 5] [--sample 2000] [--backend sqlite postgres]
 
+Figures here (2 vCPUs shared with other jobs, load average 2–8, so ±50 % between
+runs; SQLite 3.40, PostgreSQL 15 on the same machine; default arguments):
+
+    median per call              SQLite     PostgreSQL
+    item_analysis               20.9 ms        11.5 ms
+    item_characteristic_curve   46.5 ms        32.7 ms
+    = item-analysis data        67.4 ms        44.2 ms   naive 10.3 s / 4.7 s:  152× / 106×
+    analytics_totals            22.8 ms        26.7 ms
+    score_distribution          17.3 ms         5.7 ms
+    user_growth_by_month         9.4 ms        10.5 ms
+    retention_by_cohort        100.8 ms        91.1 ms
+    elo_distribution            16.0 ms        40.4 ms
+    participation_per_exam     164.7 ms        58.3 ms
+    = analytics data           330.9 ms       232.7 ms   naive 31.4 s / 21.6 s:  95× /  93×
+    results_table / live_monitor / list_students (by exams): ≤ 81 ms each
+
+Every call stays far below 0.5 s. Per function, the loops over students and
+sessions are 70–400× slower; the per-month and per-exam loops (11 and 30
+queries) are about as fast as the aggregates. Loading takes ~40 s (SQLite) and
+~100 s (PostgreSQL, mostly COPY of the answers and their indexes).
+
 PostgreSQL: TEST_POSTGRES_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/test);
 the data goes to a schema of its own, dropped at the end. SQLite: a temporary file.
 """
@@ -526,7 +547,9 @@ def naive_item_analysis(exam_id: int, sample: int, rng: np.random.Generator) -> 
         ).all()
     per_item: list[Any] = []
     for item_id, options in items:
-        base = select(func.count(Answer.id)).where(Answer.item_id == item_id)
+        base = select(func.count(Answer.id)).where(
+            Answer.exam_id == exam_id, Answer.item_id == item_id
+        )
         per_item.append(base)
         per_item.append(base.where(col(Answer.is_correct).is_(True)))
         per_item += [base.where(Answer.value == o) for o in [*options, ""] if options]
