@@ -12,7 +12,7 @@ from huey import crontab
 from huey.exceptions import TaskLockedException
 
 from mockexam.db import session_scope
-from mockexam.services import grading, leaderboard, release, sessions
+from mockexam.services import admin_auth, grading, leaderboard, release, sessions
 from mockexam.worker import huey
 
 logger = logging.getLogger(__name__)
@@ -66,6 +66,18 @@ def run_sweep() -> dict[str, int]:
     leaderboard.refresh_recent_gains_if_stale()
     mockexam.tasks_telegram.telegram_sweep()  # notifications due; restart stalled broadcasts
     return {"auto_submitted": submitted, "graded": graded, "released": released}
+
+
+@huey.periodic_task(crontab(minute="7", hour="3"))
+def prune_admin_auth() -> None:
+    """Daily: forget admin sign-in attempts and ended admin sessions older than 30 days.
+
+    The scheduler ticks every SWEEP_INTERVAL_SECONDS, so this may run a few
+    times in its minute; deleting what is already gone changes nothing.
+    """
+    removed = admin_auth.prune_auth_records()
+    if removed:
+        logger.info("Pruned %s old admin sign-in record(s)", removed)
 
 
 def grade_all_pending() -> int:

@@ -206,3 +206,16 @@ def test_prune_auth_records_drops_old_rows(admin_id):
     removed = admin_auth.prune_auth_records(now=T0 + timedelta(days=60))
     assert removed == 3  # two attempts and the (long expired) session
     assert admin_auth.admin_for_token(token, now=T0) is None
+
+
+def test_prune_runs_daily_as_a_periodic_task():
+    from datetime import datetime
+
+    from mockexam.tasks import prune_admin_auth
+    from mockexam.worker import huey
+
+    def due(moment: datetime) -> set[str]:
+        return {task.name for task in huey.read_periodic(moment)}
+
+    assert prune_admin_auth.task_class.__name__ in due(datetime(2026, 11, 23, 3, 7))
+    assert prune_admin_auth.task_class.__name__ not in due(datetime(2026, 11, 23, 3, 8))
