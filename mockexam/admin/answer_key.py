@@ -15,14 +15,14 @@ from typing import Any, TypedDict
 
 import reflex as rx
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session
 
-from mockexam.admin.auth import DB_UNAVAILABLE, FAILED, AdminState, in_session
+from mockexam.admin.auth import DB_UNAVAILABLE, FAILED, AdminState
 from mockexam.admin.exam_edit import ExamState
 from mockexam.admin.layout import card, error_callout, success_callout
 from mockexam.errors import AnswerKeyError, MockExamError
 from mockexam.models import ExamItem, ItemKind
 from mockexam.services import exams as exam_service
+from mockexam.services.transactions import in_session
 
 logger = logging.getLogger(__name__)
 
@@ -57,11 +57,6 @@ def _row(item: ExamItem) -> KeyRow:
     }
 
 
-def read_key(db: Session, exam_id: int) -> list[KeyRow]:
-    exam_service.get_exam(db, exam_id)
-    return [_row(item) for item in exam_service.get_items(db, exam_id)]
-
-
 def split_answers(value: str) -> list[str]:
     """`"0.5 | 1/2"` → `["0.5", "1/2"]` (blank parts dropped)."""
     return [part.strip() for part in value.split("|") if part.strip()]
@@ -91,7 +86,11 @@ class KeyState(AdminState):
         exam_id = self._route_id()
         if exam_id is None:
             return
-        rows = await self._service(in_session(lambda db: read_key(db, exam_id), readonly=True))
+        rows = await self._service(
+            in_session(
+                lambda db: [_row(i) for i in exam_service.answer_sheet(db, exam_id)], readonly=True
+            )
+        )
         if rows is not FAILED:
             self.exam_id = exam_id
             self._show(rows)

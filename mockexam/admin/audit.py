@@ -7,10 +7,11 @@ from typing import Any, TypedDict
 
 import reflex as rx
 
-from mockexam.admin.auth import ADMIN_ROOT, FAILED, AdminState, in_session
+from mockexam.admin.auth import ADMIN_ROOT, FAILED, AdminState
 from mockexam.admin.exam_form import local_text
 from mockexam.admin.layout import admin_page, card, error_callout
-from mockexam.admin.readers import AuditEntry, list_audit
+from mockexam.services.audit import AuditEntry, list_entries
+from mockexam.services.transactions import in_session
 
 PAGE_SIZE = 50
 # The filter menu: "" = everything, else an action prefix.
@@ -77,15 +78,14 @@ class AuditState(AdminState):
         prefix = None if self.action_filter == "all" else self.action_filter
         result = await self._service(
             in_session(
-                lambda db: list_audit(db, limit=PAGE_SIZE, offset=offset, action_prefix=prefix),
+                lambda db: list_entries(db, limit=PAGE_SIZE, offset=offset, action_prefix=prefix),
                 readonly=True,
             )
         )
         if result is FAILED:
             return
-        entries, total = result
-        self.rows = [audit_row(e) for e in entries]
-        self.total = total
+        self.rows = [audit_row(e) for e in result.entries]
+        self.total = result.total
         self.loaded = True
 
     @rx.event

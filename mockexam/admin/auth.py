@@ -22,7 +22,6 @@ import reflex as rx
 from sqlalchemy.exc import SQLAlchemyError
 
 from mockexam.config import settings
-from mockexam.db import session_scope
 from mockexam.errors import MockExamError
 from mockexam.services import admin_auth
 
@@ -48,16 +47,6 @@ class Failed:
 
 
 FAILED: Final = Failed()
-
-
-def in_session(fn: Callable[[Any], T], *, readonly: bool = False) -> Callable[[], T]:
-    """`fn(db)` inside its own transaction, as a callable for `rx.run_in_thread`."""
-
-    def run() -> T:
-        with session_scope(readonly=readonly) as db:
-            return fn(db)
-
-    return run
 
 
 class AuthStatus:

@@ -13,7 +13,7 @@ from typing import Any
 import reflex as rx
 
 from mockexam import tasks_telegram
-from mockexam.admin.auth import ADMIN_ROOT, FAILED, AdminState, in_session
+from mockexam.admin.auth import ADMIN_ROOT, FAILED, AdminState
 from mockexam.admin.layout import admin_page, card, error_callout, success_callout
 from mockexam.admin.progress import (
     EMPTY_PROGRESS,
@@ -24,6 +24,7 @@ from mockexam.admin.progress import (
 from mockexam.config import settings
 from mockexam.services import broadcasts
 from mockexam.services.broadcasts import MAX_TEXT_CHARS
+from mockexam.services.transactions import in_session
 
 LIST_LIMIT = 50
 

@@ -9,14 +9,11 @@ they are worded there.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import reflex as rx
-from sqlmodel import Session
 
-from mockexam.admin.auth import ADMIN_ROOT, FAILED, AdminState, in_session
+from mockexam.admin.auth import ADMIN_ROOT, FAILED, AdminState
 from mockexam.admin.exam_form import (
     exam_form_fields,
     local_input,
@@ -29,47 +26,12 @@ from mockexam.config import settings
 from mockexam.errors import ValidationError
 from mockexam.models import ExamPhase
 from mockexam.services import exams as exam_service
+from mockexam.services.exams import ExamDetails
+from mockexam.services.transactions import in_session
 
 logger = logging.getLogger(__name__)
 
 UPLOAD_ID = "exam-pdf"
-
-
-@dataclass(frozen=True)
-class ExamView:
-    """What the exam page header and the details form show."""
-
-    exam_id: int
-    title: str
-    description: str
-    phase: str
-    window_start: datetime
-    window_end: datetime
-    duration_minutes: int
-    grading_scheme: str
-    pdf_path: str
-    sessions: int
-    items: int
-    missing: tuple[str, ...]
-
-
-def read_exam(db: Session, exam_id: int) -> ExamView:
-    exam = exam_service.get_exam(db, exam_id)
-    items = exam_service.get_items(db, exam_id)
-    return ExamView(
-        exam_id=exam_id,
-        title=exam.title,
-        description=exam.description,
-        phase=str(exam_service.exam_phase(exam)),
-        window_start=exam.window_start,
-        window_end=exam.window_end,
-        duration_minutes=exam.duration_minutes,
-        grading_scheme=exam.grading_scheme,
-        pdf_path=exam.pdf_path or "",
-        sessions=exam_service.session_count(db, exam_id),
-        items=len(items),
-        missing=tuple(i.label for i in items if not i.is_excluded and not i.accepted_answers),
-    )
 
 
 class ExamState(AdminState):
@@ -100,12 +62,12 @@ class ExamState(AdminState):
     def _forget(self) -> None:
         self.reset()
 
-    def _show(self, view: ExamView) -> None:
+    def _show(self, view: ExamDetails) -> None:
         self.exam_id = view.exam_id
         self.loaded, self.not_found = True, False
         self.title = view.title
         self.description = view.description
-        self.phase = view.phase
+        self.phase = view.phase.value
         self.window_start_input = local_input(view.window_start)
         self.window_end_input = local_input(view.window_end)
         self.window_text = f"{local_text(view.window_start)} – {local_text(view.window_end)}"
@@ -141,7 +103,9 @@ class ExamState(AdminState):
         if exam_id is None:
             self.loaded, self.not_found = True, True
             return False
-        view = await self._service(in_session(lambda db: read_exam(db, exam_id), readonly=True))
+        view = await self._service(
+            in_session(lambda db: exam_service.exam_details(db, exam_id), readonly=True)
+        )
         if view is FAILED:
             self.loaded, self.not_found = True, True
             return False

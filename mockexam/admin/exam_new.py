@@ -12,7 +12,7 @@ from typing import Any
 
 import reflex as rx
 
-from mockexam.admin.auth import ADMIN_ROOT, FAILED, AdminState, in_session
+from mockexam.admin.auth import ADMIN_ROOT, FAILED, AdminState
 from mockexam.admin.exam_form import exam_form_fields, local_input, parse_exam_form
 from mockexam.admin.layout import admin_page, card, error_callout
 from mockexam.config import settings
@@ -20,6 +20,7 @@ from mockexam.db import utcnow
 from mockexam.errors import ValidationError
 from mockexam.models import GradingScheme
 from mockexam.services import exams as exam_service
+from mockexam.services.transactions import in_session
 from mockexam.telegram.messages import DISPLAY_TZ
 
 NEW_EXAM_ROUTE = f"{ADMIN_ROOT}/exams/new"

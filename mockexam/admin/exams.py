@@ -6,10 +6,11 @@ from typing import TypedDict
 
 import reflex as rx
 
-from mockexam.admin.auth import ADMIN_ROOT, FAILED, AdminState, in_session
+from mockexam.admin.auth import ADMIN_ROOT, FAILED, AdminState
 from mockexam.admin.exam_form import local_text
 from mockexam.admin.layout import admin_page, card, error_callout, phase_badge, stat
-from mockexam.admin.readers import ExamListEntry, list_exams
+from mockexam.services.exams import ExamListEntry, list_exams
+from mockexam.services.transactions import in_session
 
 PAGE_SIZE = 50
 
@@ -33,7 +34,7 @@ def exam_row(entry: ExamListEntry) -> ExamRow:
         "exam_id": entry.exam_id,
         "href": f"{ADMIN_ROOT}/exams/{entry.exam_id}",
         "title": entry.title,
-        "phase": entry.phase,
+        "phase": entry.phase.value,
         "window": f"{local_text(entry.window_start)} – {local_text(entry.window_end)}",
         "duration": entry.duration_minutes,
         "has_pdf": entry.has_pdf,
@@ -72,11 +73,11 @@ class ExamsState(AdminState):
         self.rows = [exam_row(e) for e in listing.entries]
         self.total = listing.total
         counts = listing.counts
-        self.drafts = counts.get("draft", 0)
-        self.scheduled = counts.get("scheduled", 0)
-        self.open_now = counts.get("open", 0)
-        self.closed = counts.get("closed", 0)
-        self.released = counts.get("released", 0)
+        self.drafts = counts.draft
+        self.scheduled = counts.scheduled
+        self.open_now = counts.open
+        self.closed = counts.closed
+        self.released = counts.released
 
     @rx.event
     async def load(self):

@@ -13,7 +13,7 @@ import logging
 import reflex as rx
 
 from mockexam import tasks_telegram
-from mockexam.admin.auth import FAILED, AdminState, in_session
+from mockexam.admin.auth import FAILED, AdminState
 from mockexam.admin.exam_edit import ExamState
 from mockexam.admin.layout import card, error_callout, success_callout
 from mockexam.admin.progress import (
@@ -26,6 +26,7 @@ from mockexam.admin.progress import (
 from mockexam.config import settings
 from mockexam.models import ExamPhase
 from mockexam.services import broadcasts
+from mockexam.services.transactions import in_session
 
 logger = logging.getLogger(__name__)
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlalchemy import String, case, cast, func, true
+from sqlmodel import Session, col, select
 
 from mockexam.config import settings
 from mockexam.db import utcnow
@@ -81,6 +82,232 @@ def session_count(session: Session, exam_id: int) -> int:
     return session.exec(
         select(func.count()).select_from(ExamSession).where(ExamSession.exam_id == exam_id)
     ).one()
+
+
+def answer_sheet(session: Session, exam_id: int) -> list[ExamItem]:
+    """The exam's items in sheet order; NotFoundError if there is no such exam."""
+    get_exam(session, exam_id)
+    return get_items(session, exam_id)
+
+
+@dataclass(frozen=True, slots=True)
+class ExamDetails:
+    """One exam as its admin page shows it: fields, phase, sessions and key status."""
+
+    exam_id: int
+    title: str
+    description: str
+    phase: ExamPhase
+    window_start: datetime
+    window_end: datetime
+    duration_minutes: int
+    grading_scheme: str
+    pdf_path: str
+    sessions: int
+    items: int
+    missing: tuple[str, ...]  # labels of items (not excluded) without an accepted answer
+
+
+def exam_details(session: Session, exam_id: int, *, now: datetime | None = None) -> ExamDetails:
+    """The exam, its phase now, how many sessions it has and which items lack a key."""
+    exam = get_exam(session, exam_id)
+    items = get_items(session, exam_id)
+    return ExamDetails(
+        exam_id=exam_id,
+        title=exam.title,
+        description=exam.description,
+        phase=exam_phase(exam, now),
+        window_start=exam.window_start,
+        window_end=exam.window_end,
+        duration_minutes=exam.duration_minutes,
+        grading_scheme=exam.grading_scheme,
+        pdf_path=exam.pdf_path or "",
+        sessions=session_count(session, exam_id),
+        items=len(items),
+        missing=tuple(i.label for i in items if not i.is_excluded and not i.accepted_answers),
+    )
+
+
+# ---------------------------------------------------------------------------
+# The exam list (admin home)
+# ---------------------------------------------------------------------------
+MAX_LIST_PAGE = 500
+
+
+@dataclass(frozen=True, slots=True)
+class ExamListEntry:
+    """One exam of the list with its session counts."""
+
+    exam_id: int
+    title: str
+    phase: ExamPhase
+    window_start: datetime
+    window_end: datetime
+    duration_minutes: int
+    has_pdf: bool
+    sessions: int  # started (any state)
+    submitted: int  # submitted, by the student or automatically
+    auto_submitted: int
+    missing_key: int  # drafts: items without an answer (0 for published exams)
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseCounts:
+    """How many exams are in each phase now."""
+
+    draft: int = 0
+    scheduled: int = 0
+    open: int = 0
+    closed: int = 0
+    released: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.draft + self.scheduled + self.open + self.closed + self.released
+
+
+@dataclass(frozen=True, slots=True)
+class ExamList:
+    """One page of exams (newest window first) and the phase counts of all exams."""
+
+    entries: list[ExamListEntry]
+    counts: PhaseCounts
+
+    @property
+    def total(self) -> int:
+        return self.counts.total
+
+
+def phase_expression(now: datetime) -> Any:
+    """`exam_phase` as a SQL CASE over the Exam columns (for grouping and filtering)."""
+    return case(
+        (col(Exam.status) == ExamStatus.DRAFT, ExamPhase.DRAFT.value),
+        (col(Exam.status) == ExamStatus.RELEASED, ExamPhase.RELEASED.value),
+        (col(Exam.window_start) > now, ExamPhase.SCHEDULED.value),
+        (col(Exam.window_end) > now, ExamPhase.OPEN.value),
+        else_=ExamPhase.CLOSED.value,
+    )
+
+
+def _count_if(condition: Any) -> Any:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def list_exams(
+    session: Session, *, limit: int = 50, offset: int = 0, now: datetime | None = None
+) -> ExamList:
+    """A page of exams, newest window first, with session counts, and every exam's phase count.
+
+    One statement: a one-row CTE of phase counts over all exams, LEFT JOINed
+    (so the counts come back even past the last page) to the page's exams, and
+    those to their session counts and missing-key counts, both grouped over
+    only the page's exam ids (index `ix_session_exam_submitted`, `exam_id`).
+    An item lacks a key when its accepted answers are the empty JSON list.
+    """
+    now = now or utcnow()
+    phase = phase_expression(now)
+    phased = select(phase.label("phase")).select_from(Exam).subquery("phased")
+    counts = (
+        select(*(_count_if(phased.c.phase == p.value).label(f"n_{p.value}") for p in ExamPhase))
+        .select_from(phased)
+        .cte("phase_counts")
+    )
+    page = (
+        select(
+            col(Exam.id).label("exam_id"),
+            Exam.title,
+            Exam.window_start,
+            Exam.window_end,
+            Exam.duration_minutes,
+            Exam.pdf_path,
+            phase.label("phase"),
+        )
+        .order_by(col(Exam.window_start).desc(), col(Exam.id).desc())
+        .limit(max(1, min(limit, MAX_LIST_PAGE)))
+        .offset(max(0, offset))
+        .cte("page")
+    )
+    s = ExamSession
+    sessions = (
+        select(
+            s.exam_id,
+            func.count().label("sessions"),
+            _count_if(col(s.submitted_at).is_not(None)).label("submitted"),
+            _count_if(col(s.is_auto_submitted).is_(True)).label("auto_submitted"),
+        )
+        .where(col(s.exam_id).in_(select(page.c.exam_id)))
+        .group_by(s.exam_id)
+        .subquery("sessions")
+    )
+    # json.dumps([]) on both backends (PostgreSQL's json type keeps the text as written).
+    no_key = cast(ExamItem.accepted_answers, String).in_(("[]", "null"))
+    missing = (
+        select(ExamItem.exam_id, func.count().label("missing"))
+        .where(
+            col(ExamItem.exam_id).in_(select(page.c.exam_id)),
+            col(ExamItem.is_excluded).is_(False),
+            no_key,
+        )
+        .group_by(ExamItem.exam_id)
+        .subquery("missing")
+    )
+    statement = (
+        select(
+            counts,
+            page.c.exam_id,
+            page.c.title,
+            page.c.window_start,
+            page.c.window_end,
+            page.c.duration_minutes,
+            page.c.pdf_path,
+            page.c.phase,
+            func.coalesce(sessions.c.sessions, 0),
+            func.coalesce(sessions.c.submitted, 0),
+            func.coalesce(sessions.c.auto_submitted, 0),
+            func.coalesce(missing.c.missing, 0),
+        )
+        .select_from(counts)
+        .join(page, true(), isouter=True)
+        .join(sessions, sessions.c.exam_id == page.c.exam_id, isouter=True)
+        .join(missing, missing.c.exam_id == page.c.exam_id, isouter=True)
+        .order_by(page.c.window_start.desc(), page.c.exam_id.desc())
+    )
+    rows = session.exec(statement).all()  # type: ignore[call-overload]
+    n_phases = len(ExamPhase)
+    first = rows[0]
+    phase_counts = PhaseCounts(
+        **{p.value: int(n) for p, n in zip(ExamPhase, first[:n_phases], strict=True)}
+    )
+    entries = [
+        ExamListEntry(
+            exam_id=int(exam_id),
+            title=title,
+            phase=ExamPhase(phase_value),
+            window_start=window_start,
+            window_end=window_end,
+            duration_minutes=int(duration),
+            has_pdf=bool(pdf_path),
+            sessions=int(n_sessions),
+            submitted=int(n_submitted),
+            auto_submitted=int(n_auto),
+            missing_key=int(n_missing) if phase_value == ExamPhase.DRAFT else 0,
+        )
+        for (
+            exam_id,
+            title,
+            window_start,
+            window_end,
+            duration,
+            pdf_path,
+            phase_value,
+            n_sessions,
+            n_submitted,
+            n_auto,
+            n_missing,
+        ) in (row[n_phases:] for row in rows)
+        if exam_id is not None
+    ]
+    return ExamList(entries=entries, counts=phase_counts)
 
 
 def _check_fields(

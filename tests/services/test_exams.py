@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import select
 
 from mockexam.db import utcnow
 from mockexam.errors import (
     AnswerKeyError,
     ExamLockedError,
+    NotFoundError,
     ScheduleConflictError,
     ValidationError,
 )
@@ -170,3 +172,141 @@ def test_exam_phase_follows_the_clock(db):
     assert exams.exam_phase(exam, start) == ExamPhase.OPEN
     assert exams.exam_phase(exam, start + timedelta(hours=2)) == ExamPhase.CLOSED
     assert exams.upcoming_or_open_exam(db).id == exam.id
+
+
+# --- The exam list -------------------------------------------------------------------
+def _statements(db) -> list[str]:
+    """Every query the session's engine runs from now on (a live list; BEGIN left out)."""
+    seen: list[str] = []
+
+    def note(_conn, _cursor, statement: str, *_args) -> None:
+        if not statement.startswith("BEGIN"):
+            seen.append(statement)
+
+    event.listen(db.get_bind(), "before_cursor_execute", note)
+    return seen
+
+
+def _list_scenario(db) -> dict[str, int]:
+    """One exam in each phase (and a half-keyed draft); sessions on the open one."""
+    now = utcnow()
+    ids = {
+        "released": make_exam(db, title="Released", start=now - timedelta(days=14)).id,
+        "closed": make_exam(db, title="Closed", start=now - timedelta(days=7)).id,
+        "open": make_exam(db, title="Open", start=now - timedelta(hours=1)).id,
+        "scheduled": make_exam(db, title="Scheduled", start=now + timedelta(days=7)).id,
+        "draft": make_exam(
+            db, title="Draft", start=now + timedelta(days=14), publish=False, key=False
+        ).id,
+        "half": make_exam(
+            db, title="Half keyed", start=now + timedelta(days=15), publish=False, key=False
+        ).id,
+    }
+    released = exams.get_exam(db, ids["released"])
+    released.status = ExamStatus.RELEASED
+    db.add(released)
+    exams.import_answer_key(db, ids["half"], "A" * 35)  # the 20 free-response parts stay empty
+    items = exams.get_items(db, ids["half"])
+    items[40].is_excluded = True  # an excluded item needs no key
+    db.add(items[40])
+    for n in range(3):
+        row = start_session(db, student_id=make_student(db).id, exam_id=ids["open"])
+        if n < 2:
+            row.submitted_at = now
+            row.is_auto_submitted = n == 1
+            db.add(row)
+    closed = exams.get_exam(db, ids["closed"])
+    start_session(db, student_id=make_student(db).id, exam_id=closed.id, now=closed.window_start)
+    db.commit()
+    return ids
+
+
+def test_list_exams_newest_window_first_with_counts_in_one_statement(db):
+    ids = _list_scenario(db)
+    statements = _statements(db)
+
+    listing = exams.list_exams(db)
+
+    assert len(statements) == 1
+    by_title = {e.title: e for e in listing.entries}
+    assert [e.title for e in listing.entries] == [
+        "Half keyed",
+        "Draft",
+        "Scheduled",
+        "Open",
+        "Closed",
+        "Released",
+    ]
+    assert {e.title: e.phase for e in listing.entries} == {
+        "Half keyed": ExamPhase.DRAFT,
+        "Draft": ExamPhase.DRAFT,
+        "Scheduled": ExamPhase.SCHEDULED,
+        "Open": ExamPhase.OPEN,
+        "Closed": ExamPhase.CLOSED,
+        "Released": ExamPhase.RELEASED,
+    }
+    opened = by_title["Open"]
+    assert (opened.exam_id, opened.sessions, opened.submitted, opened.auto_submitted) == (
+        ids["open"],
+        3,
+        2,
+        1,
+    )
+    assert (by_title["Closed"].sessions, by_title["Closed"].submitted) == (1, 0)
+    assert by_title["Released"].sessions == 0
+    assert by_title["Draft"].missing_key == 55
+    assert by_title["Half keyed"].missing_key == 19
+    assert by_title["Scheduled"].missing_key == 0
+    assert not any(e.has_pdf for e in listing.entries)
+    assert by_title["Open"].duration_minutes == 150
+    assert listing.counts == exams.PhaseCounts(draft=2, scheduled=1, open=1, closed=1, released=1)
+    assert listing.total == 6
+
+
+def test_list_exams_pages_keep_the_counts_of_all_exams(db):
+    _list_scenario(db)
+
+    second = exams.list_exams(db, limit=2, offset=2)
+    past_the_end = exams.list_exams(db, limit=2, offset=10)
+
+    assert [e.title for e in second.entries] == ["Scheduled", "Open"]
+    assert second.total == past_the_end.total == 6
+    assert past_the_end.entries == []
+    assert past_the_end.counts.draft == 2
+
+
+def test_list_exams_phase_agrees_with_exam_phase_at_the_window_edges(db):
+    start = utcnow() + timedelta(hours=1)
+    exam = make_exam(db, start=start, hours=2)
+    exam.pdf_path = "papers/1.pdf"
+    db.add(exam)
+    db.commit()
+    for moment in (start - timedelta(microseconds=1), start, start + timedelta(hours=2)):
+        (entry,) = exams.list_exams(db, now=moment).entries
+        assert entry.phase == exams.exam_phase(exam, moment)
+        assert entry.has_pdf
+
+
+def test_list_exams_of_an_empty_database(db):
+    listing = exams.list_exams(db)
+    assert listing.entries == []
+    assert listing.counts == exams.PhaseCounts()
+    assert listing.total == 0
+
+
+def test_exam_details_and_answer_sheet(db):
+    exam = make_exam(db, publish=False, key=False)
+    exams.import_answer_key(db, exam.id, "A" * 35)
+    details = exams.exam_details(db, exam.id)
+    assert (details.title, details.phase, details.items, details.sessions) == (
+        "Mock exam",
+        ExamPhase.DRAFT,
+        55,
+        0,
+    )
+    assert details.missing[:2] == ("36a", "36b") and len(details.missing) == 20
+    assert [i.label for i in exams.answer_sheet(db, exam.id)][:2] == ["1", "2"]
+    with pytest.raises(NotFoundError):
+        exams.answer_sheet(db, 999_999)
+    with pytest.raises(NotFoundError):
+        exams.exam_details(db, 999_999)
