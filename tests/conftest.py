@@ -164,3 +164,10 @@ def redis_queue_url() -> Iterator[str]:
     yield REDIS_TEST_URL
     client.flushdb()
     client.close()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The browser tests run last: the quick tests report first, and nothing runs after
+    Playwright's event loop (closed at the end of the e2e package) except more e2e."""
+    e2e_dir = Path(__file__).parent / "e2e"
+    items.sort(key=lambda item: e2e_dir in item.path.parents)

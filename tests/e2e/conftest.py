@@ -80,9 +80,9 @@ def require_browser_tools() -> None:
         _missing("chromium is not installed (make chromium)")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def app_server() -> Iterator[AppServer]:
-    """The production app on its own database and port, for the whole session."""
+    """The production app on its own database and port, for the browser tests."""
     workdir = Path(tempfile.mkdtemp(prefix="mockexam-e2e-"))
     server = AppServer(workdir)
     try:
@@ -114,7 +114,10 @@ def student_link(app_server: AppServer) -> Callable[..., str]:
     return link
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API keeps an event loop running
+# in this thread while it is open, and every later `asyncio.run` (the Reflex
+# state tests) would fail with "cannot be called from a running event loop".
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     require_browser_tools()
     from playwright.sync_api import sync_playwright
