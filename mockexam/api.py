@@ -1,4 +1,4 @@
-"""Plain HTTP routes beside the Reflex app: the exam's PDF question paper.
+"""Plain HTTP routes beside the Reflex app: the question paper and the admin exports.
 
 `api` is a Starlette app that Reflex mounts in front of its own backend
 (`rx.App(api_transformer=api)`): its routes are matched first, everything
@@ -9,32 +9,55 @@ signed token in the URL is the credential, no cookies are involved.
 GET /api/paper/{exam_id}?t=<token> → the PDF (inline, never cached), or a
 JSON error: 403 bad/expired link or not a taker of this exam, 404 no such
 paper, 410 the window has closed (spec §3.8).
+
+GET /admin/api/exams/{exam_id}/export/{file} → an admin export as an
+attachment (`file`: results.csv, results.xlsx, responses.csv, responses.xlsx;
+saved as `exam-<id>-<file>`), or a JSON error: 401 without a live admin
+session (no cookie; an unknown, expired or revoked token), 403 a request the
+browser marks cross-site, 404 no such exam or export, 503 the database could
+not be read. The credential is the admin panel's session cookie, scoped to
+`/admin` (so the Mini App never sends it): that is why the route lives under
+/admin/api and not /api. Cookies ignore ports, so in dev the link from the
+page (3000) to the backend (8000) on the same host carries it too; it is
+SameSite=strict, so another site cannot make a browser send it. CSV is
+streamed chunk by chunk from one query (each chunk read in a worker thread);
+Excel is built in a worker thread and sent whole. Every download is recorded
+in the audit log.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator, Callable, Iterator
+from functools import partial
 
+import anyio
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mockexam.admin.auth import ADMIN_ROOT, TOKEN_COOKIE
 from mockexam.errors import (
     ExamNotOpenError,
     MockExamError,
     NotFoundError,
     PermissionDeniedError,
 )
+from mockexam.services import admin_auth, exam_results
+from mockexam.services.exam_results import ExportFile
 from mockexam.services.paper import open_paper
 
 logger = logging.getLogger(__name__)
 
 PAPER_ROUTE = "/api/paper/{exam_id:int}"
+EXPORT_ROOT = f"{ADMIN_ROOT}/api/exams"
+EXPORT_ROUTE = EXPORT_ROOT + "/{exam_id:int}/export/{file}"
 _NO_STORE = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
 _STATUS: tuple[tuple[type[MockExamError], int], ...] = (
     (PermissionDeniedError, 403),
@@ -65,6 +88,87 @@ def paper(request: Request) -> Response:
         content_disposition_type="inline",
         headers={**_NO_STORE, "Referrer-Policy": "no-referrer"},
     )
+
+
+def export_path(exam_id: int, file: ExportFile) -> str:
+    """The backend path of an admin export: `/admin/api/exams/7/export/results.csv`."""
+    return f"{EXPORT_ROOT}/{exam_id}/export/{file.value}"
+
+
+CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_CSV_EXPORTS: dict[ExportFile, Callable[[int], Iterator[bytes]]] = {
+    ExportFile.RESULTS_CSV: exam_results.iter_results_csv,
+    ExportFile.RESPONSES_CSV: exam_results.iter_response_matrix_csv,
+}
+_XLSX_EXPORTS: dict[ExportFile, Callable[[int], bytes]] = {
+    ExportFile.RESULTS_XLSX: exam_results.export_results_xlsx,
+    ExportFile.RESPONSES_XLSX: exam_results.export_response_matrix_xlsx,
+}
+NOT_SIGNED_IN = "Sign in to the admin panel first (or again: the session has ended)."
+DB_UNREADABLE = "The export cannot be built right now; try again shortly."
+
+
+async def _in_threads(chunks: Iterator[bytes], what: str) -> AsyncIterator[bytes]:
+    """Each chunk of a blocking iterator read in a worker thread; closed even if the client leaves.
+
+    Closing the generator ends its read transaction (and PostgreSQL's
+    server-side cursor) at once instead of whenever it is garbage-collected.
+    """
+    try:
+        while (chunk := await run_in_threadpool(next, chunks, None)) is not None:
+            yield chunk
+    except SQLAlchemyError:
+        logger.exception("%s: the database failed mid-stream (the download is cut short)", what)
+        raise
+    finally:
+        with anyio.CancelScope(shield=True):
+            await run_in_threadpool(chunks.close)
+
+
+async def admin_export(request: Request) -> Response:
+    """An export of one exam for a signed-in admin (cookie), recorded in the audit log."""
+    exam_id: int = request.path_params["exam_id"]
+    try:
+        file = ExportFile(request.path_params["file"])
+    except ValueError:
+        names = ", ".join(f.value for f in ExportFile)
+        return _error(404, f"No such export; choose one of {names}.")
+    if request.headers.get("sec-fetch-site") == "cross-site":
+        # SameSite=strict keeps the cookie from other sites already; refuse even if one came.
+        return _error(403, "Exports are downloaded from the admin panel itself.")
+    token = request.cookies.get(TOKEN_COOKIE, "")
+    try:
+        identity = await run_in_threadpool(admin_auth.admin_for_token, token) if token else None
+        if identity is None:
+            return _error(401, NOT_SIGNED_IN)
+        await run_in_threadpool(
+            partial(
+                exam_results.record_export,
+                exam_id=exam_id,
+                file=file,
+                admin_id=identity.admin_id,
+            )
+        )
+    except NotFoundError as err:
+        return _error(404, str(err))
+    except SQLAlchemyError:
+        logger.exception("export %s of exam %s: the database could not be read", file, exam_id)
+        return _error(503, DB_UNREADABLE)
+    filename = f"exam-{exam_id}-{file.value}"
+    headers = {**_NO_STORE, "Content-Disposition": f'attachment; filename="{filename}"'}
+    logger.info("Admin %r exports %s", identity.username, filename)
+    if file in _CSV_EXPORTS:
+        chunks = _CSV_EXPORTS[file](exam_id)
+        return StreamingResponse(
+            _in_threads(chunks, filename), media_type=CSV_MEDIA_TYPE, headers=headers
+        )
+    try:
+        data = await run_in_threadpool(_XLSX_EXPORTS[file], exam_id)
+    except SQLAlchemyError:
+        logger.exception("export %s: the database could not be read", filename)
+        return _error(503, DB_UNREADABLE)
+    return Response(data, media_type=XLSX_MEDIA_TYPE, headers=headers)
 
 
 # Vite names every built file under /assets/ by its content hash: a browser may
@@ -100,7 +204,10 @@ class ImmutableAssetsMiddleware:
 def create_api() -> Starlette:
     """A fresh instance of the HTTP routes (tests build their own)."""
     return Starlette(
-        routes=[Route(PAPER_ROUTE, paper, methods=["GET"])],
+        routes=[
+            Route(PAPER_ROUTE, paper, methods=["GET"]),
+            Route(EXPORT_ROUTE, admin_export, methods=["GET"]),
+        ],
         middleware=[
             Middleware(ImmutableAssetsMiddleware),
             Middleware(

@@ -17,7 +17,7 @@ PAGE_SIZE = 50
 # The filter menu: "" = everything, else an action prefix.
 FILTERS: tuple[tuple[str, str], ...] = (
     ("all", "Everything"),
-    ("exam.", "Exams (create, edit, publish, delete)"),
+    ("exam.", "Exams (create, edit, publish, delete, export)"),
     ("key.", "Answer keys"),
     ("item.", "Item exclusion"),
     ("exam.recalibrate", "Recalibration"),

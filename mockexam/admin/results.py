@@ -2,8 +2,9 @@
 
 Only one page of rows (50) is ever in the state; sorting, searching and
 paging ask `services.exam_results.results_table` again. Exports (results and
-the 0/1 response matrix, CSV or Excel) are built by the service and handed
-to the browser as a download.
+the 0/1 response matrix, CSV or Excel) are plain links to the backend's
+export route (`mockexam.api`), which checks the admin session cookie and
+streams the file: nothing of it passes through the websocket or the state.
 """
 
 from __future__ import annotations
@@ -11,26 +12,32 @@ from __future__ import annotations
 from typing import Any, TypedDict
 
 import reflex as rx
+from reflex.constants import Dirs
+from reflex.utils.imports import ImportVar
+from reflex.vars import VarData
 
 from mockexam.admin.auth import FAILED, AdminState
 from mockexam.admin.exam_form import local_text
 from mockexam.admin.layout import card, error_callout
+from mockexam.api import EXPORT_ROOT
 from mockexam.services import exam_results
-from mockexam.services.exam_results import ResultRow, ResultSort
+from mockexam.services.exam_results import ExportFile, ResultRow, ResultSort
 
 PAGE_SIZE = 50
 MAX_SEARCH_CHARS = 100
-EXPORTS: dict[str, tuple[str, str]] = {
-    # key: (service function name, file suffix)
-    "results_csv": ("export_results_csv", "results.csv"),
-    "results_xlsx": ("export_results_xlsx", "results.xlsx"),
-    "matrix_csv": ("export_response_matrix_csv", "responses.csv"),
-    "matrix_xlsx": ("export_response_matrix_xlsx", "responses.xlsx"),
-}
-MIME = {
-    "csv": "text/csv;charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
+
+# Where the backend answers, as Reflex resolves its own endpoints: in dev it
+# runs on another port than the page (the admin cookie still goes along:
+# cookies ignore ports); in production it is the page's own origin.
+BACKEND_ORIGIN: rx.Var[str] = rx.Var(
+    _js_expr="getBackendURL(env.PING).origin",
+    _var_data=VarData(
+        imports={
+            f"$/{Dirs.STATE_PATH}": [ImportVar(tag="getBackendURL")],
+            "$/env.json": [ImportVar(tag="env", is_default=True)],
+        }
+    ),
+).to(str)
 
 
 class ResultView(TypedDict):
@@ -98,6 +105,7 @@ class ResultsState(AdminState):
     """One page of the exam's results and how it is sorted, searched and paged."""
 
     loaded: bool = False
+    exam_id: int = 0
     rows: list[ResultView] = []
     total: int = 0
     sort: str = ResultSort.POINTS.value
@@ -128,6 +136,7 @@ class ResultsState(AdminState):
             return
         self.error = ""
         self.loaded = True
+        self.exam_id = exam_id
         self.total = page.total
         self.rows = [result_view(offset + i + 1, row) for i, row in enumerate(page.rows)]
 
@@ -175,25 +184,6 @@ class ResultsState(AdminState):
         self.search = text.strip()[:MAX_SEARCH_CHARS]
         self.offset = 0
         await self._read()
-
-    @rx.event
-    async def export(self, kind: str):
-        """Download results or the 0/1 response matrix as CSV or Excel."""
-        if await self._require_admin() is None or kind not in EXPORTS:
-            return None
-        exam_id = self._route_id()
-        if exam_id is None:
-            return None
-        function_name, suffix = EXPORTS[kind]
-        build = getattr(exam_results, function_name)
-        data = await self._service(lambda: build(exam_id))
-        if data is FAILED:
-            return None
-        return rx.download(
-            data=data,
-            filename=f"exam-{exam_id}-{suffix}",
-            mime_type=MIME[suffix.rsplit(".", 1)[1]],
-        )
 
 
 # ---------------------------------------------------------------------------
@@ -257,32 +247,44 @@ def _row(r: rx.Var[ResultView]) -> rx.Component:
     )
 
 
+def export_href(file: ExportFile) -> rx.Var[str]:
+    """The backend URL of this exam's export `file` (`…/admin/api/exams/7/export/results.csv`)."""
+    return (
+        BACKEND_ORIGIN
+        + f"{EXPORT_ROOT}/"
+        + ResultsState.exam_id.to_string()
+        + f"/export/{file.value}"
+    )
+
+
+def _export_item(label: str, file: ExportFile, item_id: str) -> rx.Component:
+    # A document link (not client-side routing): the browser downloads the attachment.
+    return rx.dropdown_menu.item(
+        rx.el.a(label, href=export_href(file), download=True, reload_document=True, id=item_id),
+        as_child=True,
+    )
+
+
 def _export_menu() -> rx.Component:
     return rx.dropdown_menu.root(
         rx.dropdown_menu.trigger(
-            rx.button(rx.icon("download", size=16), "Export", variant="soft", id="export-menu")
+            rx.button(
+                rx.icon("download", size=16),
+                "Export",
+                variant="soft",
+                disabled=~ResultsState.loaded,
+                id="export-menu",
+            )
         ),
         rx.dropdown_menu.content(
-            rx.dropdown_menu.item(
-                "Results (CSV)",
-                on_click=ResultsState.export("results_csv"),
-                id="export-results-csv",
-            ),
-            rx.dropdown_menu.item(
-                "Results (Excel)",
-                on_click=ResultsState.export("results_xlsx"),
-                id="export-results-xlsx",
-            ),
+            _export_item("Results (CSV)", ExportFile.RESULTS_CSV, "export-results-csv"),
+            _export_item("Results (Excel)", ExportFile.RESULTS_XLSX, "export-results-xlsx"),
             rx.dropdown_menu.separator(),
-            rx.dropdown_menu.item(
-                "0/1 response matrix (CSV)",
-                on_click=ResultsState.export("matrix_csv"),
-                id="export-matrix-csv",
+            _export_item(
+                "0/1 response matrix (CSV)", ExportFile.RESPONSES_CSV, "export-matrix-csv"
             ),
-            rx.dropdown_menu.item(
-                "0/1 response matrix (Excel)",
-                on_click=ResultsState.export("matrix_xlsx"),
-                id="export-matrix-xlsx",
+            _export_item(
+                "0/1 response matrix (Excel)", ExportFile.RESPONSES_XLSX, "export-matrix-xlsx"
             ),
         ),
     )

@@ -39,6 +39,7 @@ from mockexam.models import (
     ExamSession,
     Student,
 )
+from mockexam.services import audit
 from mockexam.services.exams import exam_phase
 from mockexam.services.student_directory import name_expression, search_condition
 
@@ -621,3 +622,26 @@ def export_response_matrix_csv(exam_id: int) -> bytes:
 def export_response_matrix_xlsx(exam_id: int) -> bytes:
     """The response matrix as an Excel workbook (one sheet, "Responses")."""
     return _xlsx(iter_response_matrix_rows(exam_id), "Responses")
+
+
+class ExportFile(StrEnum):
+    """The exports an admin can download, by file name (kind and format)."""
+
+    RESULTS_CSV = "results.csv"
+    RESULTS_XLSX = "results.xlsx"
+    RESPONSES_CSV = "responses.csv"
+    RESPONSES_XLSX = "responses.xlsx"
+
+
+def record_export(*, exam_id: int, file: ExportFile, admin_id: int | None) -> None:
+    """Note in the audit log that an admin is downloading an export (NotFoundError: no such exam)."""
+    with session_scope() as db:
+        _require_exam(db, exam_id)
+        audit.record(
+            db,
+            admin_id=admin_id,
+            action="exam.export",
+            entity="exam",
+            entity_id=exam_id,
+            details={"file": file.value},
+        )

@@ -6,7 +6,8 @@ press Notify and watch the live progress reach 100% while a sender delivers
 to the fake Telegram Bot API (this process plays the Huey worker; the app
 has no bot token), reload and still see the report. Then the seeded released
 exam: item analysis and analytics with their Plotly charts drawn, and the
-results CSV downloaded and checked row by row against the database.
+results CSV downloaded (a link to the backend's export route) and checked
+row by row against the database.
 
 With MOCKEXAM_SCREENSHOTS=1 each admin page is saved as
 docs/screenshots/admin-<page>.png (1440 px wide, the whole page).
@@ -29,7 +30,7 @@ from sqlmodel import col, select
 
 from mockexam.config import PROJECT_ROOT, settings
 from mockexam.db import session_scope, utcnow
-from mockexam.models import Broadcast, Exam, ExamSession, ExamStatus, Student
+from mockexam.models import AuditLog, Broadcast, Exam, ExamSession, ExamStatus, Student
 from mockexam.services import broadcasts as broadcast_service
 from mockexam.services import exams as exam_service
 from mockexam.services.analytics import analytics_totals
@@ -304,6 +305,7 @@ def test_admin_results_table_and_csv_download(
     shot(page, "results")
 
     page.click("#export-menu")
+    href = page.locator("#export-results-csv").get_attribute("href") or ""
     with page.expect_download() as info:
         page.click("#export-results-csv")
     download = info.value
@@ -324,3 +326,12 @@ def test_admin_results_table_and_csv_download(
             )
         )
     assert {int(r[1]) for r in rows[1:]} == student_ids
+    # The file came over the export route (HTTP, the admin's cookie), which audits it.
+    assert href.endswith(f"/admin/api/exams/{RELEASED_EXAM_ID}/export/results.csv")
+    with session_scope(readonly=True) as db:
+        exports = db.exec(
+            select(AuditLog.details).where(
+                AuditLog.action == "exam.export", AuditLog.entity_id == RELEASED_EXAM_ID
+            )
+        ).all()
+    assert {"file": "results.csv"} in exports
