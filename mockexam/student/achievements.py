@@ -2,31 +2,28 @@
 
 Earned awards show when and with which exam; locked ones how far the
 student is (value of threshold). Awards not seen yet are toasted once here
-or on the results page (`award_toasts`), whichever the student opens first.
+or on the home or results page (`components.toast_new_awards`), whichever opens first.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from typing import Any, TypedDict
+from typing import TypedDict
 
 import reflex as rx
-from sqlalchemy.exc import SQLAlchemyError
 
-from mockexam.errors import MockExamError
 from mockexam.gamification.achievements import ACHIEVEMENTS
 from mockexam.services.achievements import (
     AchievementsOverview,
     EarnedAchievement,
     LockedAchievement,
     get_achievements,
-    mark_achievements_seen,
-    new_achievements,
 )
 from mockexam.student.achievement_texts import achievement_descriptions, achievement_names
 from mockexam.student.auth import StudentState, student_on_load
-from mockexam.student.i18n import pick, tr
+from mockexam.student.components import loaded_content, read_or_fail, toast_new_awards
+from mockexam.student.i18n import tr
 from mockexam.student.shell import APP_ROOT, page_header, student_shell
 from mockexam.ui import theme
 from mockexam.ui.intl import local_datetime
@@ -69,32 +66,6 @@ def award_icon(name: rx.Var[str], size: int, color: str) -> rx.Component:
         *((icon, rx.icon(icon, size=size, color=color)) for icon in _ICONS),
         rx.icon("award", size=size, color=color),
     )
-
-
-async def award_toasts(student_id: int, lang: str) -> list[Any] | None:
-    """One toast per award the student has not seen yet; they are then marked seen."""
-    try:
-        new = await rx.run_in_thread(lambda: new_achievements(student_id=student_id))
-        if not new:
-            return None
-        await rx.run_in_thread(
-            lambda: mark_achievements_seen(
-                student_id=student_id, award_ids=[a.award_id for a in new]
-            )
-        )
-    except SQLAlchemyError:
-        logger.exception("could not read or mark the new awards of student %s", student_id)
-        return None
-    title = pick(lang, "Yangi yutuq!", "Новое достижение!", "New achievement!")
-    return [
-        rx.toast.success(
-            title,
-            description=achievement_names(a.code, a.name).get(lang, a.name),
-            duration=6000,
-            position="top-center",
-        )
-        for a in new
-    ]
 
 
 class EarnedView(TypedDict):
@@ -158,20 +129,21 @@ class AchievementsState(StudentState):
         student_id = await self._sign_in(init_data)
         if student_id is None:
             return None
-        try:
-            overview: AchievementsOverview = await rx.run_in_thread(
-                lambda: get_achievements(student_id=student_id)
-            )
-        except (MockExamError, SQLAlchemyError):
-            logger.exception("achievements of student %s could not be read", student_id)
-            self.failed, self.loaded = True, True
+        overview: AchievementsOverview | None = await read_or_fail(
+            self,
+            lambda: get_achievements(student_id=student_id),
+            logger,
+            "achievements of student %s could not be read",
+            student_id,
+        )
+        if overview is None:
             return None
         self.earned = [_earned_view(a) for a in overview.earned]
         self.locked = [_locked_view(a) for a in overview.locked]
         self.total = overview.total
         self.failed, self.loaded = False, True
         if any(a.is_new for a in overview.earned):
-            return await award_toasts(student_id, self.lang)
+            return await toast_new_awards(student_id, self.lang)
         return None
 
 
@@ -384,30 +356,17 @@ def achievements_page() -> rx.Component:
     """`/app/achievements`: what the student has earned and what is still ahead."""
     return student_shell(
         page_header(tr("Yutuqlar", "Награды", "Achievements")),
-        rx.cond(
-            AchievementsState.loaded,
-            rx.cond(
-                AchievementsState.failed,
-                rx.callout(
-                    tr(
-                        "Ma’lumotlarni o‘qib bo‘lmadi. Birozdan so‘ng qayta urinib ko‘ring.",
-                        "Не удалось загрузить данные. Попробуйте чуть позже.",
-                        "Your data could not be read. Please try again shortly.",
-                    ),
-                    icon="triangle-alert",
-                    color_scheme="red",
-                ),
-                rx.vstack(
-                    _summary(),
-                    _earned_list(),
-                    _locked_list(),
-                    rx.box(id="achievements-ready"),
-                    spacing="4",
-                    align="stretch",
-                    width="100%",
-                ),
+        loaded_content(
+            AchievementsState,
+            rx.vstack(
+                _summary(),
+                _earned_list(),
+                _locked_list(),
+                rx.box(id="achievements-ready"),
+                spacing="4",
+                align="stretch",
+                width="100%",
             ),
-            rx.skeleton(height="18rem", width="100%", border_radius="var(--radius-4)"),
         ),
         tab="awards",
     )

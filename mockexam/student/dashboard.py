@@ -10,14 +10,13 @@ import logging
 from typing import TypedDict
 
 import reflex as rx
-from sqlalchemy.exc import SQLAlchemyError
 
-from mockexam.errors import MockExamError
-from mockexam.services.achievements import EarnedAchievement, mark_achievements_seen
+from mockexam.services.achievements import EarnedAchievement
 from mockexam.services.dashboard import Dashboard, ExamCardState, get_dashboard
 from mockexam.student.achievement_texts import achievement_names
 from mockexam.student.auth import StudentState, student_on_load
-from mockexam.student.i18n import pick, tr
+from mockexam.student.components import loaded_content, read_or_fail, toast_new_awards
+from mockexam.student.i18n import tr
 from mockexam.student.shell import APP_ROOT, language_switch, student_shell
 from mockexam.ui import theme
 from mockexam.ui.countdown import countdown
@@ -95,14 +94,17 @@ class DashboardState(StudentState):
         return await self._read(student_id)
 
     async def _read(self, student_id: int):
-        try:
-            board: Dashboard = await rx.run_in_thread(lambda: get_dashboard(student_id=student_id))
-        except (MockExamError, SQLAlchemyError):
-            logger.exception("dashboard of student %s could not be read", student_id)
-            self.failed, self.loaded = True, True
+        board: Dashboard | None = await read_or_fail(
+            self,
+            lambda: get_dashboard(student_id=student_id),
+            logger,
+            "dashboard of student %s could not be read",
+            student_id,
+        )
+        if board is None:
             return None
         self._show(board)
-        return await self._toast_new_awards(student_id, board.new_achievements)
+        return await toast_new_awards(student_id, self.lang, board.new_achievements)
 
     def _show(self, board: Dashboard) -> None:
         self.failed = False
@@ -138,29 +140,6 @@ class DashboardState(StudentState):
             self.seconds_until_end = card.seconds_until_end
             self.seconds_until_deadline = card.seconds_until_deadline or 0
         self.loaded = True
-
-    async def _toast_new_awards(self, student_id: int, new: list[EarnedAchievement]):
-        if not new:
-            return None
-        try:
-            await rx.run_in_thread(
-                lambda: mark_achievements_seen(
-                    student_id=student_id, award_ids=[a.award_id for a in new]
-                )
-            )
-        except SQLAlchemyError:
-            logger.exception("could not mark the awards of student %s seen", student_id)
-            return None
-        title = pick(self.lang, "Yangi yutuq!", "Новое достижение!", "New achievement!")
-        return [
-            rx.toast.success(
-                title,
-                description=achievement_names(a.code, a.name).get(self.lang, a.name),
-                duration=6000,
-                position="top-center",
-            )
-            for a in new
-        ]
 
 
 # --- the exam card -------------------------------------------------------------------
@@ -576,23 +555,7 @@ def _content() -> rx.Component:
 def dashboard_page() -> rx.Component:
     """`/app`: the student's home screen."""
     return student_shell(
-        rx.cond(
-            DashboardState.loaded,
-            rx.cond(
-                DashboardState.failed,
-                rx.callout(
-                    tr(
-                        "Ma’lumotlarni o‘qib bo‘lmadi. Birozdan so‘ng qayta urinib ko‘ring.",
-                        "Не удалось загрузить данные. Попробуйте чуть позже.",
-                        "Your data could not be read. Please try again shortly.",
-                    ),
-                    icon="triangle-alert",
-                    color_scheme="red",
-                ),
-                _content(),
-            ),
-            rx.skeleton(height="18rem", width="100%", border_radius="var(--radius-4)"),
-        ),
+        loaded_content(DashboardState, _content()),
         tab="home",
     )
 

@@ -12,13 +12,12 @@ from typing import TypedDict
 
 import plotly.graph_objects as go
 import reflex as rx
-from sqlalchemy.exc import SQLAlchemyError
 
 from mockexam.charts import CHART_HEIGHT, PLOT_CONFIG, blank_figure, elo_trend_figure
-from mockexam.errors import MockExamError
 from mockexam.models import SessionStatus
 from mockexam.services.history import EloSeries, HistoryEntry, get_elo_series, get_history
 from mockexam.student.auth import StudentState, student_on_load
+from mockexam.student.components import loaded_content, read_or_fail
 from mockexam.student.i18n import pick, tr
 from mockexam.student.shell import APP_ROOT, page_header, student_shell
 from mockexam.ui import theme
@@ -107,17 +106,16 @@ class HistoryState(StudentState):
         student_id = await self._sign_in(init_data)
         if student_id is None:
             return
-        try:
-            entries, series = await rx.run_in_thread(
-                lambda: (
-                    get_history(student_id=student_id),
-                    get_elo_series(student_id=student_id),
-                )
-            )
-        except (MockExamError, SQLAlchemyError):
-            logger.exception("history of student %s could not be read", student_id)
-            self.failed, self.loaded = True, True
+        found = await read_or_fail(
+            self,
+            lambda: (get_history(student_id=student_id), get_elo_series(student_id=student_id)),
+            logger,
+            "history of student %s could not be read",
+            student_id,
+        )
+        if found is None:
             return
+        entries, series = found
         self.rows = [_row(e) for e in entries]
         self.has_chart = bool(series.points)
         if series.points:
@@ -347,38 +345,25 @@ def history_page() -> rx.Component:
     """`/app/history`: the student's exams and Elo trend."""
     return student_shell(
         page_header(tr("Imtihonlar tarixi", "История экзаменов", "Exam history")),
-        rx.cond(
-            HistoryState.loaded,
+        loaded_content(
+            HistoryState,
             rx.cond(
-                HistoryState.failed,
-                rx.callout(
-                    tr(
-                        "Ma’lumotlarni o‘qib bo‘lmadi. Birozdan so‘ng qayta urinib ko‘ring.",
-                        "Не удалось загрузить данные. Попробуйте чуть позже.",
-                        "Your data could not be read. Please try again shortly.",
+                HistoryState.rows.length() > 0,
+                rx.vstack(
+                    rx.cond(HistoryState.has_chart, _chart_card()),
+                    section_card(
+                        rx.foreach(HistoryState.rows, _history_row),
+                        id="history-list",
+                        padding_y="0.25rem",
+                        style={"& > a:last-of-type > div": {"border_bottom": "none"}},
                     ),
-                    icon="triangle-alert",
-                    color_scheme="red",
+                    rx.box(id="history-ready"),
+                    spacing="4",
+                    align="stretch",
+                    width="100%",
                 ),
-                rx.cond(
-                    HistoryState.rows.length() > 0,
-                    rx.vstack(
-                        rx.cond(HistoryState.has_chart, _chart_card()),
-                        section_card(
-                            rx.foreach(HistoryState.rows, _history_row),
-                            id="history-list",
-                            padding_y="0.25rem",
-                            style={"& > a:last-of-type > div": {"border_bottom": "none"}},
-                        ),
-                        rx.box(id="history-ready"),
-                        spacing="4",
-                        align="stretch",
-                        width="100%",
-                    ),
-                    _empty(),
-                ),
+                _empty(),
             ),
-            rx.skeleton(height="18rem", width="100%", border_radius="var(--radius-4)"),
         ),
         tab="history",
     )

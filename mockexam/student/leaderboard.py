@@ -11,12 +11,11 @@ import logging
 from typing import TypedDict
 
 import reflex as rx
-from sqlalchemy.exc import SQLAlchemyError
 
-from mockexam.errors import MockExamError
 from mockexam.gamification.leaderboard import Board
 from mockexam.services.leaderboard import Leaderboard, get_leaderboard
 from mockexam.student.auth import StudentState, student_on_load
+from mockexam.student.components import loaded_content, read_or_fail
 from mockexam.student.i18n import tr
 from mockexam.student.shell import APP_ROOT, TAB_BAR_HEIGHT, page_header, student_shell
 from mockexam.ui import theme
@@ -65,13 +64,15 @@ class LeaderboardState(StudentState):
         await self._read(student_id, board)
 
     async def _read(self, student_id: int, board: str) -> None:
-        try:
-            result: Leaderboard = await rx.run_in_thread(
-                lambda: get_leaderboard(student_id=student_id, board=board)
-            )
-        except (MockExamError, SQLAlchemyError):
-            logger.exception("leaderboard %s for student %s could not be read", board, student_id)
-            self.failed, self.loaded = True, True
+        result: Leaderboard | None = await read_or_fail(
+            self,
+            lambda: get_leaderboard(student_id=student_id, board=board),
+            logger,
+            "leaderboard %s for student %s could not be read",
+            board,
+            student_id,
+        )
+        if result is None:
             return
         self.board = board
         self.rows = [
@@ -308,30 +309,22 @@ def leaderboard_page() -> rx.Component:
     return student_shell(
         page_header(tr("Reyting", "Рейтинг", "Leaderboard")),
         _tabs(),
-        rx.cond(
-            LeaderboardState.loaded,
-            rx.cond(
-                LeaderboardState.failed,
-                rx.callout(
-                    tr(
-                        "Reytingni o‘qib bo‘lmadi. Birozdan so‘ng qayta urinib ko‘ring.",
-                        "Не удалось загрузить рейтинг. Попробуйте чуть позже.",
-                        "The leaderboard could not be read. Please try again shortly.",
-                    ),
-                    icon="triangle-alert",
-                    color_scheme="red",
-                ),
-                rx.vstack(
-                    _caption(),
-                    _rows(),
-                    _own_rank(),
-                    rx.box(id="leaderboard-ready"),
-                    spacing="3",
-                    align="stretch",
-                    width="100%",
-                ),
+        loaded_content(
+            LeaderboardState,
+            rx.vstack(
+                _caption(),
+                _rows(),
+                _own_rank(),
+                rx.box(id="leaderboard-ready"),
+                spacing="3",
+                align="stretch",
+                width="100%",
             ),
-            rx.skeleton(height="18rem", width="100%", border_radius="var(--radius-4)"),
+            failed_text=tr(
+                "Reytingni o‘qib bo‘lmadi. Birozdan so‘ng qayta urinib ko‘ring.",
+                "Не удалось загрузить рейтинг. Попробуйте чуть позже.",
+                "The leaderboard could not be read. Please try again shortly.",
+            ),
         ),
         tab="ranking",
     )

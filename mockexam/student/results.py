@@ -23,8 +23,8 @@ from mockexam.services.history import (
     get_history,
     get_session_results,
 )
-from mockexam.student.achievements import award_toasts
 from mockexam.student.auth import StudentState, student_on_load
+from mockexam.student.components import toast_new_awards
 from mockexam.student.i18n import tr
 from mockexam.student.shell import APP_ROOT, page_header, student_shell
 from mockexam.ui import theme
@@ -158,7 +158,7 @@ class ResultsState(StudentState):
             self.view = ResultsView.NOT_RELEASED
             return None
         self._show(found)
-        return await award_toasts(student_id, self.lang)
+        return await toast_new_awards(student_id, self.lang)
 
     @rx.event
     def set_item_filter(self, name: str) -> None:
