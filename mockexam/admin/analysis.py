@@ -22,6 +22,7 @@ import reflex as rx
 
 from mockexam import admin_charts as charts
 from mockexam.admin.auth import ADMIN_ROOT, FAILED, AdminState
+from mockexam.admin.components import header_row, plot
 from mockexam.admin.layout import admin_page, card, error_callout, stat, success_callout
 from mockexam.models import ItemKind
 from mockexam.services import item_analysis as analysis_service
@@ -298,22 +299,6 @@ class ItemChartsState(AdminState):
 # ---------------------------------------------------------------------------
 # Components
 # ---------------------------------------------------------------------------
-def _plot(figure: rx.Var, plot_id: str, height: int = charts.HEIGHT) -> rx.Component:
-    return rx.box(
-        rx.plotly.cartesian(
-            data=figure,
-            config=charts.ADMIN_PLOT_CONFIG,
-            use_resize_handler=True,
-            template=go.layout.Template(),
-            style={"width": "100%", "height": f"{height}px"},
-            id=plot_id,
-        ),
-        width="100%",
-        min_height=f"{height}px",
-        class_name="admin-plot",
-    )
-
-
 def _row(r: rx.Var[ItemView]) -> rx.Component:
     return rx.table.row(
         rx.table.cell(
@@ -391,7 +376,7 @@ def _table() -> rx.Component:
         ),
         rx.box(
             rx.table.root(
-                rx.table.header(rx.table.row(*(rx.table.column_header_cell(h) for h in heads))),
+                header_row(*heads),
                 rx.table.body(rx.foreach(AnalysisState.rows, _row)),
                 size="1",
                 variant="surface",
@@ -407,16 +392,16 @@ def _table() -> rx.Component:
 def _charts() -> rx.Component:
     return rx.vstack(
         card(
-            rx.heading("Wright map", size="4"), _plot(AnalysisChartsState.wright, "wright-map", 520)
+            rx.heading("Wright map", size="4"), plot(AnalysisChartsState.wright, "wright-map", 520)
         ),
         rx.grid(
             card(
                 rx.heading("Difficulty vs facility", size="4"),
-                _plot(AnalysisChartsState.scatter, "difficulty-facility"),
+                plot(AnalysisChartsState.scatter, "difficulty-facility"),
             ),
             card(
                 rx.heading("Infit / outfit by item", size="4"),
-                _plot(AnalysisChartsState.fit, "fit-chart"),
+                plot(AnalysisChartsState.fit, "fit-chart"),
             ),
             columns="2",
             spacing="4",
@@ -444,8 +429,8 @@ def _item_charts() -> rx.Component:
         ),
         error_callout(ItemChartsState.error, callout_id="item-error"),
         rx.grid(
-            _plot(ItemChartsState.icc, "icc-chart"),
-            _plot(ItemChartsState.options, "options-chart"),
+            plot(ItemChartsState.icc, "icc-chart"),
+            plot(ItemChartsState.options, "options-chart"),
             columns="2",
             spacing="4",
             width="100%",

@@ -16,6 +16,7 @@ import reflex as rx
 
 from mockexam import admin_charts as charts
 from mockexam.admin.auth import ADMIN_ROOT, FAILED, AdminState
+from mockexam.admin.components import plot
 from mockexam.admin.exam_form import local_text
 from mockexam.admin.layout import admin_page, card, error_callout, stat
 from mockexam.services import analytics
@@ -214,22 +215,6 @@ class ScoreChartState(AdminState):
 # ---------------------------------------------------------------------------
 # Components
 # ---------------------------------------------------------------------------
-def _plot(figure: rx.Var, plot_id: str, height: int = charts.HEIGHT) -> rx.Component:
-    return rx.box(
-        rx.plotly.cartesian(
-            data=figure,
-            config=charts.ADMIN_PLOT_CONFIG,
-            use_resize_handler=True,
-            template=go.layout.Template(),
-            style={"width": "100%", "height": f"{height}px"},
-            id=plot_id,
-        ),
-        width="100%",
-        min_height=f"{height}px",
-        class_name="admin-plot",
-    )
-
-
 def _score_card() -> rx.Component:
     return card(
         rx.hstack(
@@ -259,7 +244,7 @@ def _score_card() -> rx.Component:
         ),
         error_callout(ScoreChartState.error, callout_id="score-error"),
         rx.text(ScoreChartState.summary, size="2", color="var(--gray-11)"),
-        _plot(ScoreChartState.figure, "score-chart"),
+        plot(ScoreChartState.figure, "score-chart"),
     )
 
 
@@ -286,7 +271,7 @@ def analytics_page() -> rx.Component:
         rx.grid(
             card(
                 rx.heading("User growth by month", size="4"),
-                _plot(AnalyticsChartsState.growth, "growth-chart"),
+                plot(AnalyticsChartsState.growth, "growth-chart"),
             ),
             card(
                 rx.heading("Retention by cohort month", size="4"),
@@ -295,7 +280,7 @@ def analytics_page() -> rx.Component:
                     size="1",
                     color="var(--gray-10)",
                 ),
-                _plot(AnalyticsChartsState.retention, "retention-chart"),
+                plot(AnalyticsChartsState.retention, "retention-chart"),
             ),
             card(
                 rx.hstack(
@@ -304,11 +289,11 @@ def analytics_page() -> rx.Component:
                     rx.text(AnalyticsChartsState.elo_summary, size="1", color="var(--gray-10)"),
                     width="100%",
                 ),
-                _plot(AnalyticsChartsState.elo, "elo-chart"),
+                plot(AnalyticsChartsState.elo, "elo-chart"),
             ),
             card(
                 rx.heading("Participation per exam", size="4"),
-                _plot(AnalyticsChartsState.participation, "participation-chart"),
+                plot(AnalyticsChartsState.participation, "participation-chart"),
             ),
             columns="2",
             spacing="4",

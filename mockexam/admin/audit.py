@@ -8,6 +8,7 @@ from typing import Any, TypedDict
 import reflex as rx
 
 from mockexam.admin.auth import ADMIN_ROOT, FAILED, AdminState
+from mockexam.admin.components import header_row, pager_buttons, step_offset
 from mockexam.admin.exam_form import local_text
 from mockexam.admin.layout import admin_page, card, error_callout
 from mockexam.services.audit import AuditEntry, list_entries
@@ -108,10 +109,10 @@ class AuditState(AdminState):
 
     @rx.event
     async def page(self, step: int):
-        if await self._require_admin() is None or step not in (-1, 1):
+        if await self._require_admin() is None:
             return
-        offset = self.offset + step * PAGE_SIZE
-        if 0 <= offset < max(self.total, 1):
+        offset = step_offset(self.offset, step, page_size=PAGE_SIZE, total=self.total)
+        if offset is not None:
             self.offset = offset
             await self._read()
 
@@ -155,15 +156,7 @@ def audit_page() -> rx.Component:
                 width="100%",
             ),
             rx.table.root(
-                rx.table.header(
-                    rx.table.row(
-                        rx.table.column_header_cell("When (Tashkent)"),
-                        rx.table.column_header_cell("Admin"),
-                        rx.table.column_header_cell("Action"),
-                        rx.table.column_header_cell("On"),
-                        rx.table.column_header_cell("Details"),
-                    )
-                ),
+                header_row("When (Tashkent)", "Admin", "Action", "On", "Details"),
                 rx.table.body(rx.foreach(AuditState.rows, _row)),
                 size="1",
                 variant="surface",
@@ -172,19 +165,13 @@ def audit_page() -> rx.Component:
             ),
             rx.hstack(
                 rx.spacer(),
-                rx.button(
-                    rx.icon("chevron-left", size=16),
-                    "Newer",
-                    variant="soft",
-                    disabled=AuditState.offset == 0,
-                    on_click=AuditState.page(-1),
-                ),
-                rx.button(
-                    "Older",
-                    rx.icon("chevron-right", size=16),
-                    variant="soft",
-                    disabled=AuditState.offset + PAGE_SIZE >= AuditState.total,
-                    on_click=AuditState.page(1),
+                *pager_buttons(
+                    offset=AuditState.offset,
+                    total=AuditState.total,
+                    page_size=PAGE_SIZE,
+                    on_page=AuditState.page,
+                    prev_label="Newer",
+                    next_label="Older",
                 ),
                 width="100%",
             ),

@@ -7,6 +7,7 @@ from typing import TypedDict
 import reflex as rx
 
 from mockexam.admin.auth import ADMIN_ROOT, FAILED, AdminState
+from mockexam.admin.components import header_row, pager_buttons, step_offset
 from mockexam.admin.exam_form import local_text
 from mockexam.admin.layout import admin_page, card, error_callout, phase_badge, stat
 from mockexam.services.exams import ExamListEntry, list_exams
@@ -91,10 +92,10 @@ class ExamsState(AdminState):
     @rx.event
     async def page(self, step: int):
         """Next (+1) or previous (−1) page of exams."""
-        if await self._require_admin() is None or step not in (-1, 1):
+        if await self._require_admin() is None:
             return
-        offset = self.offset + step * PAGE_SIZE
-        if 0 <= offset < max(self.total, 1):
+        offset = step_offset(self.offset, step, page_size=PAGE_SIZE, total=self.total)
+        if offset is not None:
             self.offset = offset
             await self._read()
 
@@ -145,18 +146,16 @@ def exams_page() -> rx.Component:
             rx.cond(
                 ExamsState.rows.length() > 0,
                 rx.table.root(
-                    rx.table.header(
-                        rx.table.row(
-                            rx.table.column_header_cell("Exam"),
-                            rx.table.column_header_cell("Status"),
-                            rx.table.column_header_cell("Window (Tashkent)"),
-                            rx.table.column_header_cell("Duration"),
-                            rx.table.column_header_cell("PDF"),
-                            rx.table.column_header_cell("Key"),
-                            rx.table.column_header_cell("Started"),
-                            rx.table.column_header_cell("Submitted"),
-                            rx.table.column_header_cell("Auto"),
-                        )
+                    header_row(
+                        "Exam",
+                        "Status",
+                        "Window (Tashkent)",
+                        "Duration",
+                        "PDF",
+                        "Key",
+                        "Started",
+                        "Submitted",
+                        "Auto",
                     ),
                     rx.table.body(rx.foreach(ExamsState.rows, _row)),
                     variant="surface",
@@ -172,17 +171,11 @@ def exams_page() -> rx.Component:
             rx.hstack(
                 rx.text(ExamsState.total, " exam(s)", size="2", color="var(--gray-11)"),
                 rx.spacer(),
-                rx.button(
-                    rx.icon("chevron-left", size=16),
-                    variant="soft",
-                    disabled=ExamsState.offset == 0,
-                    on_click=ExamsState.page(-1),
-                ),
-                rx.button(
-                    rx.icon("chevron-right", size=16),
-                    variant="soft",
-                    disabled=ExamsState.offset + PAGE_SIZE >= ExamsState.total,
-                    on_click=ExamsState.page(1),
+                *pager_buttons(
+                    offset=ExamsState.offset,
+                    total=ExamsState.total,
+                    page_size=PAGE_SIZE,
+                    on_page=ExamsState.page,
                 ),
                 width="100%",
                 align="center",

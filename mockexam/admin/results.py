@@ -17,6 +17,7 @@ from reflex.utils.imports import ImportVar
 from reflex.vars import VarData
 
 from mockexam.admin.auth import FAILED, AdminState
+from mockexam.admin.components import pager_buttons, search_form, sort_header, step_offset
 from mockexam.admin.exam_form import local_text
 from mockexam.admin.layout import card, error_callout
 from mockexam.api import EXPORT_ROOT
@@ -165,10 +166,10 @@ class ResultsState(AdminState):
     @rx.event
     async def page(self, step: int):
         """Next (+1) or previous (−1) page."""
-        if await self._require_admin() is None or step not in (-1, 1):
+        if await self._require_admin() is None:
             return
-        offset = self.offset + step * PAGE_SIZE
-        if offset < 0 or offset >= max(self.total, 1):
+        offset = step_offset(self.offset, step, page_size=PAGE_SIZE, total=self.total)
+        if offset is None:
             return
         self.offset = offset
         await self._read()
@@ -190,18 +191,13 @@ class ResultsState(AdminState):
 # Components
 # ---------------------------------------------------------------------------
 def _header(label: str, column: str | None) -> rx.Component:
-    if column is None:
-        return rx.table.column_header_cell(label)
-    arrow = rx.cond(
-        ResultsState.sort == column,
-        rx.icon(rx.cond(ResultsState.descending, "arrow-down", "arrow-up"), size=14),
-        rx.icon("arrow-up-down", size=14, color="var(--gray-8)"),
-    )
-    return rx.table.column_header_cell(
-        rx.hstack(label, arrow, spacing="1", align="center"),
-        on_click=ResultsState.sort_by(column),
-        cursor="pointer",
-        id=f"sort-{column}",
+    return sort_header(
+        label,
+        column,
+        sort=ResultsState.sort,
+        descending=ResultsState.descending,
+        on_sort=ResultsState.sort_by,
+        id_prefix="sort-",
     )
 
 
@@ -306,20 +302,11 @@ def results_tab() -> rx.Component:
                     ResultsState.total, " submitted", color="var(--gray-11)", id="results-total"
                 ),
                 rx.spacer(),
-                rx.form(
-                    rx.hstack(
-                        rx.input(
-                            name="search",
-                            placeholder="Name, @username or Telegram id",
-                            max_length=MAX_SEARCH_CHARS,
-                            width="18rem",
-                            id="results-search",
-                        ),
-                        rx.button("Search", type="submit", variant="soft"),
-                        spacing="2",
-                    ),
+                search_form(
                     on_submit=ResultsState.find,
-                    reset_on_submit=False,
+                    input_id="results-search",
+                    max_length=MAX_SEARCH_CHARS,
+                    width="18rem",
                 ),
                 _export_menu(),
                 align="center",
@@ -354,21 +341,15 @@ def results_tab() -> rx.Component:
                     rx.text("No submitted sessions yet.", size="2", color="var(--gray-11)"),
                 ),
                 rx.spacer(),
-                rx.button(
-                    rx.icon("chevron-left", size=16),
-                    "Previous",
-                    variant="soft",
-                    disabled=ResultsState.offset == 0,
-                    on_click=ResultsState.page(-1),
-                    id="results-prev",
-                ),
-                rx.button(
-                    "Next",
-                    rx.icon("chevron-right", size=16),
-                    variant="soft",
-                    disabled=ResultsState.offset + PAGE_SIZE >= ResultsState.total,
-                    on_click=ResultsState.page(1),
-                    id="results-next",
+                *pager_buttons(
+                    offset=ResultsState.offset,
+                    total=ResultsState.total,
+                    page_size=PAGE_SIZE,
+                    on_page=ResultsState.page,
+                    prev_label="Previous",
+                    next_label="Next",
+                    prev_id="results-prev",
+                    next_id="results-next",
                 ),
                 spacing="2",
                 align="center",

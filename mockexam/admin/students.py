@@ -11,6 +11,7 @@ from typing import Any, TypedDict
 import reflex as rx
 
 from mockexam.admin.auth import ADMIN_ROOT, FAILED, AdminState
+from mockexam.admin.components import pager_buttons, search_form, sort_header, step_offset
 from mockexam.admin.exam_form import local_text
 from mockexam.admin.layout import admin_page, card, error_callout
 from mockexam.services import student_directory
@@ -132,27 +133,22 @@ class StudentsState(AdminState):
 
     @rx.event
     async def page(self, step: int):
-        if await self._require_admin() is None or step not in (-1, 1):
+        if await self._require_admin() is None:
             return
-        offset = self.offset + step * PAGE_SIZE
-        if 0 <= offset < max(self.total, 1):
+        offset = step_offset(self.offset, step, page_size=PAGE_SIZE, total=self.total)
+        if offset is not None:
             self.offset = offset
             await self._read()
 
 
 def _header(label: str, column: str | None) -> rx.Component:
-    if column is None:
-        return rx.table.column_header_cell(label)
-    arrow = rx.cond(
-        StudentsState.sort == column,
-        rx.icon(rx.cond(StudentsState.descending, "arrow-down", "arrow-up"), size=14),
-        rx.icon("arrow-up-down", size=14, color="var(--gray-8)"),
-    )
-    return rx.table.column_header_cell(
-        rx.hstack(label, arrow, spacing="1", align="center"),
-        on_click=StudentsState.sort_by(column),
-        cursor="pointer",
-        id=f"students-sort-{column}",
+    return sort_header(
+        label,
+        column,
+        sort=StudentsState.sort,
+        descending=StudentsState.descending,
+        on_sort=StudentsState.sort_by,
+        id_prefix="students-sort-",
     )
 
 
@@ -188,20 +184,11 @@ def students_page() -> rx.Component:
         error_callout(StudentsState.error, callout_id="students-error"),
         card(
             rx.hstack(
-                rx.form(
-                    rx.hstack(
-                        rx.input(
-                            name="search",
-                            placeholder="Name, @username or Telegram id",
-                            max_length=MAX_SEARCH_CHARS,
-                            width="20rem",
-                            id="students-search",
-                        ),
-                        rx.button("Search", type="submit", variant="soft"),
-                        spacing="2",
-                    ),
+                search_form(
                     on_submit=StudentsState.find,
-                    reset_on_submit=False,
+                    input_id="students-search",
+                    max_length=MAX_SEARCH_CHARS,
+                    width="20rem",
                 ),
                 rx.segmented_control.root(
                     rx.segmented_control.item("All", value="all"),
@@ -238,19 +225,13 @@ def students_page() -> rx.Component:
             ),
             rx.hstack(
                 rx.spacer(),
-                rx.button(
-                    rx.icon("chevron-left", size=16),
-                    "Previous",
-                    variant="soft",
-                    disabled=StudentsState.offset == 0,
-                    on_click=StudentsState.page(-1),
-                ),
-                rx.button(
-                    "Next",
-                    rx.icon("chevron-right", size=16),
-                    variant="soft",
-                    disabled=StudentsState.offset + PAGE_SIZE >= StudentsState.total,
-                    on_click=StudentsState.page(1),
+                *pager_buttons(
+                    offset=StudentsState.offset,
+                    total=StudentsState.total,
+                    page_size=PAGE_SIZE,
+                    on_page=StudentsState.page,
+                    prev_label="Previous",
+                    next_label="Next",
                 ),
                 width="100%",
             ),

@@ -1,0 +1,121 @@
+"""Small pieces several admin pages share: paging, search, sortable headers, charts.
+
+Pure component builders and one paging rule; no state lives here (every admin
+state, and so every handler and its `_require_admin()` check, stays on its page).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import plotly.graph_objects as go
+import reflex as rx
+
+from mockexam import admin_charts as charts
+
+
+def step_offset(offset: int, step: int, *, page_size: int, total: int) -> int | None:
+    """The offset one page forward (+1) or back (−1), or None past either end (or a bad step)."""
+    if step not in (-1, 1):
+        return None
+    new = offset + step * page_size
+    return new if 0 <= new < max(total, 1) else None
+
+
+def pager_buttons(
+    *,
+    offset: rx.Var[int],
+    total: rx.Var[int],
+    page_size: int,
+    on_page: Any,
+    prev_label: str | None = None,
+    next_label: str | None = None,
+    prev_id: str | None = None,
+    next_id: str | None = None,
+) -> tuple[rx.Component, rx.Component]:
+    """The previous and next buttons of a paged table; `on_page(step)` is the state's handler."""
+    prev_props: dict[str, Any] = {"id": prev_id} if prev_id is not None else {}
+    next_props: dict[str, Any] = {"id": next_id} if next_id is not None else {}
+    previous = rx.button(
+        rx.icon("chevron-left", size=16),
+        *((prev_label,) if prev_label is not None else ()),
+        variant="soft",
+        disabled=offset == 0,
+        on_click=on_page(-1),
+        **prev_props,
+    )
+    following = rx.button(
+        *((next_label,) if next_label is not None else ()),
+        rx.icon("chevron-right", size=16),
+        variant="soft",
+        disabled=offset + page_size >= total,
+        on_click=on_page(1),
+        **next_props,
+    )
+    return previous, following
+
+
+def search_form(*, on_submit: Any, input_id: str, max_length: int, width: str) -> rx.Component:
+    """A name / @username / Telegram id search box with its button (the field is `search`)."""
+    return rx.form(
+        rx.hstack(
+            rx.input(
+                name="search",
+                placeholder="Name, @username or Telegram id",
+                max_length=max_length,
+                width=width,
+                id=input_id,
+            ),
+            rx.button("Search", type="submit", variant="soft"),
+            spacing="2",
+        ),
+        on_submit=on_submit,
+        reset_on_submit=False,
+    )
+
+
+def sort_header(
+    label: str,
+    column: str | None,
+    *,
+    sort: rx.Var[str],
+    descending: rx.Var[bool],
+    on_sort: Any,
+    id_prefix: str,
+) -> rx.Component:
+    """A column header; with a `column`, clicking sorts by it and an arrow shows the order."""
+    if column is None:
+        return rx.table.column_header_cell(label)
+    arrow = rx.cond(
+        sort == column,
+        rx.icon(rx.cond(descending, "arrow-down", "arrow-up"), size=14),
+        rx.icon("arrow-up-down", size=14, color="var(--gray-8)"),
+    )
+    return rx.table.column_header_cell(
+        rx.hstack(label, arrow, spacing="1", align="center"),
+        on_click=on_sort(column),
+        cursor="pointer",
+        id=f"{id_prefix}{column}",
+    )
+
+
+def header_row(*labels: str) -> rx.Component:
+    """A table header of plain (not sortable) column titles."""
+    return rx.table.header(rx.table.row(*(rx.table.column_header_cell(label) for label in labels)))
+
+
+def plot(figure: rx.Var, plot_id: str, height: int = charts.HEIGHT) -> rx.Component:
+    """A Plotly figure at full width and a fixed height (the admin chart cards)."""
+    return rx.box(
+        rx.plotly.cartesian(
+            data=figure,
+            config=charts.ADMIN_PLOT_CONFIG,
+            use_resize_handler=True,
+            template=go.layout.Template(),
+            style={"width": "100%", "height": f"{height}px"},
+            id=plot_id,
+        ),
+        width="100%",
+        min_height=f"{height}px",
+        class_name="admin-plot",
+    )
