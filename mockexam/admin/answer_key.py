@@ -17,6 +17,7 @@ import reflex as rx
 from sqlalchemy.exc import SQLAlchemyError
 
 from mockexam.admin.auth import DB_UNAVAILABLE, FAILED, AdminState
+from mockexam.admin.components import header_row
 from mockexam.admin.exam_edit import ExamState
 from mockexam.admin.layout import card, error_callout, success_callout
 from mockexam.errors import AnswerKeyError, MockExamError
@@ -266,12 +267,7 @@ def _paste_card() -> rx.Component:
         rx.cond(
             KeyState.paste_errors.length() > 0,
             rx.table.root(
-                rx.table.header(
-                    rx.table.row(
-                        rx.table.column_header_cell("Line"),
-                        rx.table.column_header_cell("Problem"),
-                    )
-                ),
+                header_row("Line", "Problem"),
                 rx.table.body(
                     rx.foreach(
                         KeyState.paste_errors,

@@ -14,6 +14,7 @@ import reflex as rx
 
 from mockexam import tasks_telegram
 from mockexam.admin.auth import ADMIN_ROOT, FAILED, AdminState
+from mockexam.admin.components import header_row
 from mockexam.admin.layout import admin_page, card, error_callout, success_callout
 from mockexam.admin.progress import (
     EMPTY_PROGRESS,
@@ -234,25 +235,18 @@ def broadcasts_page() -> rx.Component:
         card(
             rx.heading("Latest broadcasts", size="4"),
             rx.table.root(
-                rx.table.header(
-                    rx.table.row(
-                        *(
-                            rx.table.column_header_cell(name)
-                            for name in (
-                                "#",
-                                "Kind",
-                                "Text",
-                                "Created",
-                                "Status",
-                                "Sent",
-                                "Blocked",
-                                "Failed",
-                                "Unknown",
-                                "Total",
-                                "",
-                            )
-                        )
-                    )
+                header_row(
+                    "#",
+                    "Kind",
+                    "Text",
+                    "Created",
+                    "Status",
+                    "Sent",
+                    "Blocked",
+                    "Failed",
+                    "Unknown",
+                    "Total",
+                    "",
                 ),
                 rx.table.body(rx.foreach(BroadcastsState.rows, _row)),
                 size="1",

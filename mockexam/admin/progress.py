@@ -14,6 +14,7 @@ from typing import TypedDict
 
 import reflex as rx
 
+from mockexam.admin.components import header_row
 from mockexam.admin.exam_form import local_text
 from mockexam.models import BroadcastStatus
 from mockexam.services.broadcasts import BroadcastProgress
@@ -179,18 +180,8 @@ def progress_panel(view: rx.Var[ProgressView], *, tick: rx.EventHandler) -> rx.C
 def history_table(rows: rx.Var[list[ProgressView]]) -> rx.Component:
     """Earlier broadcasts: kind, when, status, sent / blocked / failed / unknown of total."""
     return rx.table.root(
-        rx.table.header(
-            rx.table.row(
-                rx.table.column_header_cell("#"),
-                rx.table.column_header_cell("Kind"),
-                rx.table.column_header_cell("Created"),
-                rx.table.column_header_cell("Status"),
-                rx.table.column_header_cell("Sent"),
-                rx.table.column_header_cell("Blocked"),
-                rx.table.column_header_cell("Failed"),
-                rx.table.column_header_cell("Unknown"),
-                rx.table.column_header_cell("Total"),
-            )
+        header_row(
+            "#", "Kind", "Created", "Status", "Sent", "Blocked", "Failed", "Unknown", "Total"
         ),
         rx.table.body(
             rx.foreach(
