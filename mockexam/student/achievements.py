@@ -22,7 +22,12 @@ from mockexam.services.achievements import (
 )
 from mockexam.student.achievement_texts import achievement_descriptions, achievement_names
 from mockexam.student.auth import StudentState, student_on_load
-from mockexam.student.components import loaded_content, read_or_fail, toast_new_awards
+from mockexam.student.components import (
+    empty_note,
+    loaded_content,
+    read_or_fail,
+    toast_new_awards,
+)
 from mockexam.student.i18n import tr
 from mockexam.student.shell import APP_ROOT, page_header, student_shell
 from mockexam.ui import theme
@@ -294,24 +299,15 @@ def _earned_list() -> rx.Component:
                     spacing="4",
                     width="100%",
                 ),
-                rx.vstack(
-                    rx.text(
-                        tr("Hali yutuq yo‘q", "Наград пока нет", "No achievements yet"),
-                        size="3",
-                        weight="bold",
+                empty_note(
+                    tr("Hali yutuq yo‘q", "Наград пока нет", "No achievements yet"),
+                    tr(
+                        "Birinchisi birinchi imtihon natijalari bilan keladi.",
+                        "Первая придёт с результатами первого экзамена.",
+                        "The first one comes with your first exam's results.",
                     ),
-                    rx.text(
-                        tr(
-                            "Birinchisi birinchi imtihon natijalari bilan keladi.",
-                            "Первая придёт с результатами первого экзамена.",
-                            "The first one comes with your first exam's results.",
-                        ),
-                        size="2",
-                        color=theme.HINT,
-                    ),
-                    spacing="1",
-                    align="start",
-                    id="earned-empty",
+                    "earned-empty",
+                    title_size="3",
                 ),
             ),
             id="earned-list",

@@ -15,7 +15,16 @@ from mockexam.services.achievements import EarnedAchievement
 from mockexam.services.dashboard import Dashboard, ExamCardState, get_dashboard
 from mockexam.student.achievement_texts import achievement_names
 from mockexam.student.auth import StudentState, student_on_load
-from mockexam.student.components import loaded_content, read_or_fail, toast_new_awards
+from mockexam.student.components import (
+    card_header,
+    empty_note,
+    link_button,
+    loaded_content,
+    message_card,
+    primary_button,
+    read_or_fail,
+    toast_new_awards,
+)
 from mockexam.student.i18n import tr
 from mockexam.student.shell import APP_ROOT, language_switch, student_shell
 from mockexam.ui import theme
@@ -146,19 +155,7 @@ class DashboardState(StudentState):
 
 
 def _exam_button(label: rx.Var[str], href: rx.Var[str], button_id: str) -> rx.Component:
-    return rx.link(
-        rx.button(
-            label,
-            size="3",
-            width="100%",
-            background_color=theme.BUTTON,
-            color=theme.BUTTON_TEXT,
-            id=button_id,
-        ),
-        href=href,
-        width="100%",
-        underline="none",
-    )
+    return link_button(primary_button(label, id=button_id), href)
 
 
 def _big_countdown(caption: rx.Var[str], seconds: rx.Var[int]) -> rx.Component:
@@ -300,33 +297,25 @@ def _exam_card() -> rx.Component:
 
 
 def _no_exam_card() -> rx.Component:
-    return section_card(
-        rx.vstack(
-            rx.icon("calendar-clock", size=28, color=theme.HINT),
-            rx.heading(
-                tr(
-                    "Hozircha rejalashtirilgan imtihon yo‘q",
-                    "Пока нет запланированного экзамена",
-                    "No upcoming exam yet",
-                ),
-                size="4",
-            ),
-            rx.text(
-                tr(
-                    "Keyingi haftalik imtihon e’lon qilinishi bilan shu yerda paydo bo‘ladi. "
-                    "Unga qadar mashq qilib turing.",
-                    "Следующий еженедельный экзамен появится здесь, как только его опубликуют. "
-                    "А пока — потренируйтесь.",
-                    "The next weekly exam appears here as soon as it is published. "
-                    "Until then, try practice.",
-                ),
-                size="2",
-                color=theme.HINT,
-            ),
-            spacing="2",
-            align="start",
+    return message_card(
+        "calendar-clock",
+        tr(
+            "Hozircha rejalashtirilgan imtihon yo‘q",
+            "Пока нет запланированного экзамена",
+            "No upcoming exam yet",
         ),
-        id="no-exam",
+        tr(
+            "Keyingi haftalik imtihon e’lon qilinishi bilan shu yerda paydo bo‘ladi. "
+            "Unga qadar mashq qilib turing.",
+            "Следующий еженедельный экзамен появится здесь, как только его опубликуют. "
+            "А пока — потренируйтесь.",
+            "The next weekly exam appears here as soon as it is published. "
+            "Until then, try practice.",
+        ),
+        card_id="no-exam",
+        icon_size=28,
+        heading_size="4",
+        spacing="2",
     )
 
 
@@ -415,26 +404,17 @@ def _score_card() -> rx.Component:
                 spacing="2",
                 align="start",
             ),
-            rx.vstack(
-                rx.text(
-                    tr("Hali natija yo‘q", "Результатов пока нет", "No results yet"),
-                    size="4",
-                    weight="bold",
+            empty_note(
+                tr("Hali natija yo‘q", "Результатов пока нет", "No results yet"),
+                tr(
+                    "Birinchi haftalik imtihonni topshiring — ballingiz, bahoingiz va "
+                    "reytingingiz shu yerda chiqadi.",
+                    "Сдайте первый еженедельный экзамен — здесь появятся ваш балл, оценка "
+                    "и рейтинг.",
+                    "Take your first weekly exam: your score, grade and rating appear here.",
                 ),
-                rx.text(
-                    tr(
-                        "Birinchi haftalik imtihonni topshiring — ballingiz, bahoingiz va "
-                        "reytingingiz shu yerda chiqadi.",
-                        "Сдайте первый еженедельный экзамен — здесь появятся ваш балл, оценка "
-                        "и рейтинг.",
-                        "Take your first weekly exam: your score, grade and rating appear here.",
-                    ),
-                    size="2",
-                    color=theme.HINT,
-                ),
-                spacing="1",
-                align="start",
-                id="no-score",
+                "no-score",
+                title_size="4",
             ),
         ),
         id="score-card",
@@ -444,20 +424,14 @@ def _score_card() -> rx.Component:
 def _awards() -> rx.Component:
     return section_card(
         rx.vstack(
-            rx.hstack(
-                rx.text(
-                    tr("So‘nggi yutuqlar", "Последние награды", "Recent achievements"),
-                    size="3",
-                    weight="bold",
-                ),
-                rx.spacer(),
+            card_header(
+                tr("So‘nggi yutuqlar", "Последние награды", "Recent achievements"),
                 rx.link(
                     tr("Hammasi", "Все", "All"),
                     href=f"{APP_ROOT}/achievements",
                     size="2",
                     color=theme.LINK,
                 ),
-                width="100%",
             ),
             rx.cond(
                 DashboardState.awards.length() > 0,

@@ -45,6 +45,7 @@ from mockexam.services.exam_room import (
 from mockexam.services.paper import paper_url
 from mockexam.services.sessions import AnswerChange
 from mockexam.student.auth import StudentState, student_on_load
+from mockexam.student.components import card_skeleton, error_callout, link_button, message_card
 from mockexam.student.i18n import error_text, pick, tr
 from mockexam.student.shell import APP_ROOT, page_header, student_shell
 from mockexam.ui import theme
@@ -1059,7 +1060,7 @@ def _waiting_view() -> rx.Component:
             ),
             id="exam-waiting",
         ),
-        rx.link(
+        link_button(
             rx.button(
                 tr("Bosh sahifaga", "На главную", "Back to home"),
                 variant="soft",
@@ -1068,9 +1069,7 @@ def _waiting_view() -> rx.Component:
                 color=theme.LINK,
                 background_color=theme.SECONDARY_BG,
             ),
-            href=APP_ROOT,
-            width="100%",
-            underline="none",
+            APP_ROOT,
             id="back-to-dashboard",
         ),
         spacing="4",
@@ -1083,30 +1082,15 @@ def _message_view(
 ) -> rx.Component:
     return rx.vstack(
         _title(),
-        section_card(
-            rx.vstack(
-                rx.icon(icon, size=32, color=theme.HINT),
-                rx.heading(title, size="5"),
-                rx.text(body, size="2", color=theme.HINT),
-                link,
-                spacing="3",
-                align="start",
-                width="100%",
-            ),
-            id=view_id,
-        ),
+        message_card(icon, title, body, link, card_id=view_id, width="100%"),
         spacing="4",
         width="100%",
     )
 
 
 def _home_link(link_id: str = "back-to-dashboard") -> rx.Component:
-    return rx.link(
-        _primary_button(tr("Bosh sahifaga", "На главную", "Back to home")),
-        href=APP_ROOT,
-        width="100%",
-        underline="none",
-        id=link_id,
+    return link_button(
+        _primary_button(tr("Bosh sahifaga", "На главную", "Back to home")), APP_ROOT, id=link_id
     )
 
 
@@ -1116,11 +1100,9 @@ def _released_view() -> rx.Component:
         "chart-column",
         tr("Natijalar chiqdi", "Результаты готовы", "Results are out"),
         tr("Natijalaringizni ko‘ring.", "Посмотрите свои результаты.", "See how you did."),
-        rx.link(
+        link_button(
             _primary_button(tr("Natijalarni ko‘rish", "Открыть результаты", "See the results")),
-            href=ExamState.results_href,
-            width="100%",
-            underline="none",
+            ExamState.results_href,
             id="results-link",
         ),
     )
@@ -1159,14 +1141,12 @@ def _not_found_view() -> rx.Component:
 def _failed_view() -> rx.Component:
     return rx.vstack(
         page_header(tr("Imtihon", "Экзамен", "Exam"), back_href=APP_ROOT),
-        rx.callout(
+        error_callout(
             tr(
                 "Ma’lumotlarni o‘qib bo‘lmadi. Birozdan so‘ng qayta urinib ko‘ring.",
                 "Не удалось загрузить данные. Попробуйте чуть позже.",
                 "The exam could not be loaded. Please try again shortly.",
             ),
-            icon="triangle-alert",
-            color_scheme="red",
             id="exam-failed",
         ),
         rx.button(
@@ -1183,8 +1163,8 @@ def _failed_view() -> rx.Component:
 def _loading_view() -> rx.Component:
     return rx.vstack(
         rx.skeleton(height="2rem", width="60%", border_radius="var(--radius-3)"),
-        rx.skeleton(height="9rem", width="100%", border_radius="var(--radius-4)"),
-        rx.skeleton(height="14rem", width="100%", border_radius="var(--radius-4)"),
+        card_skeleton("9rem"),
+        card_skeleton("14rem"),
         spacing="4",
         width="100%",
         id="exam-loading",

@@ -17,7 +17,13 @@ from mockexam.charts import CHART_HEIGHT, PLOT_CONFIG, blank_figure, elo_trend_f
 from mockexam.models import SessionStatus
 from mockexam.services.history import EloSeries, HistoryEntry, get_elo_series, get_history
 from mockexam.student.auth import StudentState, student_on_load
-from mockexam.student.components import loaded_content, read_or_fail
+from mockexam.student.components import (
+    link_button,
+    loaded_content,
+    message_card,
+    primary_button,
+    read_or_fail,
+)
 from mockexam.student.i18n import pick, tr
 from mockexam.student.shell import APP_ROOT, page_header, student_shell
 from mockexam.ui import theme
@@ -303,41 +309,19 @@ def _chart_card() -> rx.Component:
 
 
 def _empty() -> rx.Component:
-    return section_card(
-        rx.vstack(
-            rx.icon("history", size=32, color=theme.HINT),
-            rx.heading(
-                tr("Hali imtihon topshirilmagan", "Экзаменов пока нет", "No exams yet"),
-                size="5",
-            ),
-            rx.text(
-                tr(
-                    "Topshirgan imtihonlaringiz va Elo reytingingiz o‘zgarishi shu yerda "
-                    "ko‘rinadi. Keyingi imtihon bosh sahifada.",
-                    "Здесь появятся ваши экзамены и график рейтинга Эло. Следующий экзамен — "
-                    "на главной.",
-                    "Your exams and your Elo trend appear here. The next exam is on the home "
-                    "screen.",
-                ),
-                size="2",
-                color=theme.HINT,
-            ),
-            rx.link(
-                rx.button(
-                    tr("Keyingi imtihon", "Следующий экзамен", "Next exam"),
-                    size="3",
-                    width="100%",
-                    background_color=theme.BUTTON,
-                    color=theme.BUTTON_TEXT,
-                ),
-                href=APP_ROOT,
-                width="100%",
-                underline="none",
-            ),
-            spacing="3",
-            align="start",
+    return message_card(
+        "history",
+        tr("Hali imtihon topshirilmagan", "Экзаменов пока нет", "No exams yet"),
+        tr(
+            "Topshirgan imtihonlaringiz va Elo reytingingiz o‘zgarishi shu yerda "
+            "ko‘rinadi. Keyingi imtihon bosh sahifada.",
+            "Здесь появятся ваши экзамены и график рейтинга Эло. Следующий экзамен — на главной.",
+            "Your exams and your Elo trend appear here. The next exam is on the home screen.",
         ),
-        id="history-empty",
+        link_button(
+            primary_button(tr("Keyingi imtihon", "Следующий экзамен", "Next exam")), APP_ROOT
+        ),
+        card_id="history-empty",
     )
 
 

@@ -15,7 +15,7 @@ import reflex as rx
 from mockexam.gamification.leaderboard import Board
 from mockexam.services.leaderboard import Leaderboard, get_leaderboard
 from mockexam.student.auth import StudentState, student_on_load
-from mockexam.student.components import loaded_content, read_or_fail
+from mockexam.student.components import loaded_content, message_card, read_or_fail
 from mockexam.student.i18n import tr
 from mockexam.student.shell import APP_ROOT, TAB_BAR_HEIGHT, page_header, student_shell
 from mockexam.ui import theme
@@ -279,27 +279,17 @@ def _rows() -> rx.Component:
             ),
             id="leaderboard-rows",
         ),
-        section_card(
-            rx.vstack(
-                rx.icon("trophy", size=32, color=theme.HINT),
-                rx.heading(
-                    tr("Reyting hali bo‘sh", "Рейтинг пока пуст", "No ranking yet"),
-                    size="4",
-                ),
-                rx.text(
-                    tr(
-                        "Birinchi imtihon natijalari chiqqach, bu yerda eng yaxshilar paydo "
-                        "bo‘ladi.",
-                        "Лучшие появятся здесь после результатов первого экзамена.",
-                        "The best appear here once the first exam's results are out.",
-                    ),
-                    size="2",
-                    color=theme.HINT,
-                ),
-                spacing="2",
-                align="start",
+        message_card(
+            "trophy",
+            tr("Reyting hali bo‘sh", "Рейтинг пока пуст", "No ranking yet"),
+            tr(
+                "Birinchi imtihon natijalari chiqqach, bu yerda eng yaxshilar paydo bo‘ladi.",
+                "Лучшие появятся здесь после результатов первого экзамена.",
+                "The best appear here once the first exam's results are out.",
             ),
-            id="leaderboard-empty",
+            card_id="leaderboard-empty",
+            heading_size="4",
+            spacing="2",
         ),
     )
 

@@ -24,7 +24,14 @@ from mockexam.services.history import (
     get_session_results,
 )
 from mockexam.student.auth import StudentState, student_on_load
-from mockexam.student.components import toast_new_awards
+from mockexam.student.components import (
+    card_header,
+    error_callout,
+    link_button,
+    message_card,
+    page_skeleton,
+    toast_new_awards,
+)
 from mockexam.student.i18n import tr
 from mockexam.student.shell import APP_ROOT, page_header, student_shell
 from mockexam.ui import theme
@@ -512,16 +519,14 @@ def _items() -> rx.Component:
     )
     return section_card(
         rx.vstack(
-            rx.hstack(
-                rx.text(tr("Javoblar", "Ответы", "Answers"), size="3", weight="bold"),
-                rx.spacer(),
+            card_header(
+                tr("Javoblar", "Ответы", "Answers"),
                 rx.text(
                     ResultsState.n_right.to_string(),
                     tr(" to‘g‘ri", " верно", " right"),
                     size="2",
                     color=theme.HINT,
                 ),
-                width="100%",
                 align="center",
             ),
             rx.flex(
@@ -585,28 +590,16 @@ def _items() -> rx.Component:
 def _message(
     icon: str, title: rx.Var[str], text: rx.Var[str], view_id: str, *extra
 ) -> rx.Component:
-    return section_card(
-        rx.vstack(
-            rx.icon(icon, size=32, color=theme.HINT),
-            rx.heading(title, size="5"),
-            rx.text(text, size="2", color=theme.HINT),
-            *extra,
-            rx.link(
-                rx.button(
-                    tr("Imtihonlar tarixi", "История экзаменов", "Exam history"),
-                    size="3",
-                    width="100%",
-                    variant="soft",
-                ),
-                href=HISTORY_HREF,
-                width="100%",
-                underline="none",
-            ),
-            spacing="3",
-            align="start",
+    history_link = link_button(
+        rx.button(
+            tr("Imtihonlar tarixi", "История экзаменов", "Exam history"),
+            size="3",
+            width="100%",
+            variant="soft",
         ),
-        id=view_id,
+        HISTORY_HREF,
     )
+    return message_card(icon, title, text, *extra, history_link, card_id=view_id)
 
 
 def _not_released() -> rx.Component:
@@ -660,18 +653,16 @@ def results_page() -> rx.Component:
             (ResultsView.NOT_FOUND, _not_found()),
             (
                 ResultsView.FAILED,
-                rx.callout(
+                error_callout(
                     tr(
                         "Natijalarni o‘qib bo‘lmadi. Birozdan so‘ng qayta urinib ko‘ring.",
                         "Не удалось загрузить результаты. Попробуйте чуть позже.",
                         "The results could not be read. Please try again shortly.",
                     ),
-                    icon="triangle-alert",
-                    color_scheme="red",
                     id="results-failed",
                 ),
             ),
-            rx.skeleton(height="18rem", width="100%", border_radius="var(--radius-4)"),
+            page_skeleton(),
         ),
         back_href=HISTORY_HREF,
     )

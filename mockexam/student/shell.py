@@ -13,9 +13,10 @@ import reflex as rx
 
 from mockexam.config import settings
 from mockexam.student.auth import AuthStatus, StudentState
+from mockexam.student.components import card_skeleton, error_callout, message_card, primary_button
 from mockexam.student.i18n import LANGUAGES, tr
 from mockexam.ui import theme
-from mockexam.ui.layout import mobile_page, section_card
+from mockexam.ui.layout import mobile_page
 from mockexam.ui.telegram import telegram_bridge
 
 APP_ROOT = "/app"
@@ -115,13 +116,8 @@ def denied_view() -> rx.Component:
     bot = settings.telegram_bot_username
     open_bot = (
         rx.link(
-            rx.button(
-                rx.icon("send", size=16),
-                tr("Botni ochish", "Открыть бота", "Open the bot"),
-                size="3",
-                width="100%",
-                background_color=theme.BUTTON,
-                color=theme.BUTTON_TEXT,
+            primary_button(
+                rx.icon("send", size=16), tr("Botni ochish", "Открыть бота", "Open the bot")
             ),
             href=f"https://t.me/{bot}",
             is_external=True,
@@ -130,54 +126,43 @@ def denied_view() -> rx.Component:
         if bot
         else rx.fragment()
     )
-    return section_card(
-        rx.vstack(
-            rx.icon("lock-keyhole", size=32, color=theme.HINT),
-            rx.heading(
-                tr(
-                    "Telegram bot orqali oching",
-                    "Откройте через Telegram-бота",
-                    "Open this from the Telegram bot",
-                ),
-                size="5",
-            ),
-            rx.text(
-                tr(
-                    "mockexam Telegram ichida ishlaydi. Botga o‘ting va «Imtihonlar» tugmasini "
-                    "bosing — kirish avtomatik bo‘ladi.",
-                    "mockexam работает внутри Telegram. Откройте бота и нажмите кнопку "
-                    "«Экзамены» — вход произойдёт автоматически.",
-                    "mockexam runs inside Telegram. Open the bot and tap the “Exams” button — "
-                    "you are signed in automatically.",
-                ),
-                size="2",
-                color=theme.HINT,
-            ),
-            open_bot,
-            spacing="3",
-            align="start",
+    return message_card(
+        "lock-keyhole",
+        tr(
+            "Telegram bot orqali oching",
+            "Откройте через Telegram-бота",
+            "Open this from the Telegram bot",
         ),
-        id="signin-required",
+        tr(
+            "mockexam Telegram ichida ishlaydi. Botga o‘ting va «Imtihonlar» tugmasini "
+            "bosing — kirish avtomatik bo‘ladi.",
+            "mockexam работает внутри Telegram. Откройте бота и нажмите кнопку "
+            "«Экзамены» — вход произойдёт автоматически.",
+            "mockexam runs inside Telegram. Open the bot and tap the “Exams” button — "
+            "you are signed in automatically.",
+        ),
+        open_bot,
+        card_id="signin-required",
     )
 
 
 def unavailable_view() -> rx.Component:
-    return rx.callout(
+    """The database could not be reached while signing in."""
+    return error_callout(
         tr(
             "Server hozir javob bermayapti. Birozdan so‘ng qayta urinib ko‘ring.",
             "Сервер сейчас не отвечает. Попробуйте чуть позже.",
             "The server is not answering right now. Please try again shortly.",
         ),
-        icon="triangle-alert",
-        color_scheme="red",
         id="unavailable",
     )
 
 
 def loading_view() -> rx.Component:
+    """Before the sign-in has been checked."""
     return rx.vstack(
-        rx.skeleton(height="7rem", width="100%", border_radius="var(--radius-4)"),
-        rx.skeleton(height="11rem", width="100%", border_radius="var(--radius-4)"),
+        card_skeleton("7rem"),
+        card_skeleton("11rem"),
         spacing="4",
         width="100%",
         id="loading",
