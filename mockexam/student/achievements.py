@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from typing import TypedDict
 
 import reflex as rx
@@ -73,21 +74,22 @@ def award_icon(name: rx.Var[str], size: int, color: str) -> rx.Component:
     )
 
 
-class EarnedView(TypedDict):
+class AwardView(TypedDict):
+    """What earned and locked awards both show: icon, name and description by language."""
+
     code: str
     icon: str
     name: dict[str, str]
     description: dict[str, str]
+
+
+class EarnedView(AwardView):
     awarded_iso: str
     exam_title: str
     is_new: bool
 
 
-class LockedView(TypedDict):
-    code: str
-    icon: str
-    name: dict[str, str]
-    description: dict[str, str]
+class LockedView(AwardView):
     value: int
     threshold: int
     percent: int
@@ -288,17 +290,22 @@ def _summary() -> rx.Component:
     )
 
 
+def _titled_card(title: rx.Var[str], card: rx.Component) -> rx.Component:
+    """A section title over its card."""
+    return rx.vstack(_section_title(title), card, spacing="2", align="stretch", width="100%")
+
+
+def _award_rows(awards: rx.Var, row: Callable[[rx.Var], rx.Component]) -> rx.Component:
+    return rx.vstack(rx.foreach(awards, row), spacing="4", width="100%")
+
+
 def _earned_list() -> rx.Component:
-    return rx.vstack(
-        _section_title(tr("Qo‘lga kiritilgan", "Полученные", "Earned")),
+    return _titled_card(
+        tr("Qo‘lga kiritilgan", "Полученные", "Earned"),
         section_card(
             rx.cond(
                 AchievementsState.earned.length() > 0,
-                rx.vstack(
-                    rx.foreach(AchievementsState.earned, _earned_row),
-                    spacing="4",
-                    width="100%",
-                ),
+                _award_rows(AchievementsState.earned, _earned_row),
                 empty_note(
                     tr("Hali yutuq yo‘q", "Наград пока нет", "No achievements yet"),
                     tr(
@@ -312,28 +319,15 @@ def _earned_list() -> rx.Component:
             ),
             id="earned-list",
         ),
-        spacing="2",
-        align="stretch",
-        width="100%",
     )
 
 
 def _locked_list() -> rx.Component:
     return rx.cond(
         AchievementsState.locked.length() > 0,
-        rx.vstack(
-            _section_title(tr("Oldinda", "Впереди", "Still to earn")),
-            section_card(
-                rx.vstack(
-                    rx.foreach(AchievementsState.locked, _locked_row),
-                    spacing="4",
-                    width="100%",
-                ),
-                id="locked-list",
-            ),
-            spacing="2",
-            align="stretch",
-            width="100%",
+        _titled_card(
+            tr("Oldinda", "Впереди", "Still to earn"),
+            section_card(_award_rows(AchievementsState.locked, _locked_row), id="locked-list"),
         ),
         rx.callout(
             tr(

@@ -184,11 +184,11 @@ def card_header(title: rx.Var[str], aside: rx.Component, **props: Any) -> rx.Com
     )
 
 
-def primary_button(*children: Any, **props: Any) -> rx.Component:
+def primary_button(*children: Any, size: str = "3", **props: Any) -> rx.Component:
     """A full-width button in Telegram's button colours."""
     return rx.button(
         *children,
-        size="3",
+        size=size,
         width="100%",
         background_color=theme.BUTTON,
         color=theme.BUTTON_TEXT,

@@ -175,6 +175,18 @@ def _big_countdown(caption: rx.Var[str], seconds: rx.Var[int]) -> rx.Component:
     )
 
 
+def _countdown_and_open(
+    caption: rx.Var[str], seconds: rx.Var[int], label: rx.Var[str], exam_href: rx.Var[str]
+) -> rx.Component:
+    """A countdown over the button that opens the exam page (`#exam-open`)."""
+    return rx.vstack(
+        _big_countdown(caption, seconds),
+        _exam_button(label, exam_href, "exam-open"),
+        width="100%",
+        spacing="3",
+    )
+
+
 def _exam_card() -> rx.Component:
     exam_href = f"{APP_ROOT}/exam/" + DashboardState.exam_id.to_string()
     state = DashboardState.exam_state
@@ -197,41 +209,29 @@ def _exam_card() -> rx.Component:
         state,
         (
             ExamCardState.UPCOMING.value,
-            rx.vstack(
-                _big_countdown(
-                    tr("Boshlanishiga", "До начала", "Starts in"),
-                    DashboardState.seconds_until_start,
-                ),
-                _exam_button(
-                    tr("Kutish zaliga", "В зал ожидания", "Go to the lobby"), exam_href, "exam-open"
-                ),
-                width="100%",
-                spacing="3",
+            _countdown_and_open(
+                tr("Boshlanishiga", "До начала", "Starts in"),
+                DashboardState.seconds_until_start,
+                tr("Kutish zaliga", "В зал ожидания", "Go to the lobby"),
+                exam_href,
             ),
         ),
         (
             ExamCardState.NOT_STARTED.value,
-            rx.vstack(
-                _big_countdown(
-                    tr("Yopilishiga", "До закрытия", "Closes in"), DashboardState.seconds_until_end
-                ),
-                _exam_button(tr("Boshlash", "Начать", "Start"), exam_href, "exam-open"),
-                width="100%",
-                spacing="3",
+            _countdown_and_open(
+                tr("Yopilishiga", "До закрытия", "Closes in"),
+                DashboardState.seconds_until_end,
+                tr("Boshlash", "Начать", "Start"),
+                exam_href,
             ),
         ),
         (
             ExamCardState.IN_PROGRESS.value,
-            rx.vstack(
-                _big_countdown(
-                    tr("Qolgan vaqt", "Осталось времени", "Time left"),
-                    DashboardState.seconds_until_deadline,
-                ),
-                _exam_button(
-                    tr("Davom ettirish", "Продолжить", "Continue"), exam_href, "exam-open"
-                ),
-                width="100%",
-                spacing="3",
+            _countdown_and_open(
+                tr("Qolgan vaqt", "Осталось времени", "Time left"),
+                DashboardState.seconds_until_deadline,
+                tr("Davom ettirish", "Продолжить", "Continue"),
+                exam_href,
             ),
         ),
         (

@@ -45,7 +45,13 @@ from mockexam.services.exam_room import (
 from mockexam.services.paper import paper_url
 from mockexam.services.sessions import AnswerChange
 from mockexam.student.auth import StudentState, student_on_load
-from mockexam.student.components import card_skeleton, error_callout, link_button, message_card
+from mockexam.student.components import (
+    card_skeleton,
+    error_callout,
+    link_button,
+    message_card,
+    primary_button,
+)
 from mockexam.student.i18n import error_text, pick, tr
 from mockexam.student.shell import APP_ROOT, page_header, student_shell
 from mockexam.ui import theme
@@ -580,12 +586,10 @@ DAY_SUFFIX = tr("k", "д", "d")
 
 
 def _primary_button(*children: Any, **props: Any) -> rx.Component:
-    return rx.button(
+    """The exam room's larger primary button (start, back home, see the results)."""
+    return primary_button(
         *children,
         size="4",
-        width="100%",
-        background_color=theme.BUTTON,
-        color=theme.BUTTON_TEXT,
         style={"font_weight": "600", "border_radius": "14px", "height": "3.25rem"},
         **props,
     )

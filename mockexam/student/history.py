@@ -133,25 +133,23 @@ class HistoryState(StudentState):
 # --- components --------------------------------------------------------------------------
 
 
+def _badge(icon: str, text: rx.Var[str], colour: str) -> rx.Component:
+    return rx.badge(rx.icon(icon, size=12), text, color_scheme=colour, variant="soft")
+
+
 def _status_badge(status: rx.Var[str]) -> rx.Component:
     return rx.match(
         status,
         (
             SessionStatus.IN_PROGRESS.value,
-            rx.badge(
-                rx.icon("pencil", size=12),
-                tr("Davom etmoqda", "Идёт", "In progress"),
-                color_scheme="amber",
-                variant="soft",
-            ),
+            _badge("pencil", tr("Davom etmoqda", "Идёт", "In progress"), "amber"),
         ),
         (
             SessionStatus.SUBMITTED.value,
-            rx.badge(
-                rx.icon("hourglass", size=12),
+            _badge(
+                "hourglass",
                 tr("Natija kutilmoqda", "Ждёт результатов", "Waiting for results"),
-                color_scheme="gray",
-                variant="soft",
+                "gray",
             ),
         ),
         rx.fragment(),
