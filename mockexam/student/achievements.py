@@ -168,71 +168,68 @@ def _icon_disc(icon: rx.Var[str], earned: bool) -> rx.Component:
     )
 
 
-def _earned_row(award: rx.Var[EarnedView]) -> rx.Component:
-    lang = StudentState.lang
+def _award_row(award: rx.Var, earned: bool, *details: rx.Component, **props: str) -> rx.Component:
+    """An award's icon disc beside its `details` (`#award-<code>`, class award earned/locked)."""
     return rx.hstack(
-        _icon_disc(award["icon"].to(str), earned=True),
-        rx.vstack(
-            rx.hstack(
-                rx.text(award["name"].to(dict)[lang], size="3", weight="bold"),
-                rx.cond(
-                    award["is_new"].to(bool),
-                    rx.badge(tr("Yangi", "Новое", "New"), color_scheme="green", size="1"),
-                ),
-                spacing="2",
-                align="center",
-            ),
-            rx.text(award["description"].to(dict)[lang], size="2", color=theme.HINT),
-            rx.text(
-                local_datetime(award["awarded_iso"].to(str), lang, "date"),
-                rx.cond(award["exam_title"].to(str) != "", " · " + award["exam_title"].to(str), ""),
-                size="1",
-                color=theme.HINT,
-            ),
-            spacing="1",
-            align="start",
-            min_width="0",
-        ),
+        _icon_disc(award["icon"].to(str), earned=earned),
+        rx.vstack(*details, spacing="1", align="start", **props),
         spacing="3",
         align="start",
         width="100%",
         id="award-" + award["code"].to(str),
-        class_name="award earned",
+        class_name="award earned" if earned else "award locked",
+    )
+
+
+def _earned_row(award: rx.Var[EarnedView]) -> rx.Component:
+    lang = StudentState.lang
+    return _award_row(
+        award,
+        True,
+        rx.hstack(
+            rx.text(award["name"].to(dict)[lang], size="3", weight="bold"),
+            rx.cond(
+                award["is_new"].to(bool),
+                rx.badge(tr("Yangi", "Новое", "New"), color_scheme="green", size="1"),
+            ),
+            spacing="2",
+            align="center",
+        ),
+        rx.text(award["description"].to(dict)[lang], size="2", color=theme.HINT),
+        rx.text(
+            local_datetime(award["awarded_iso"].to(str), lang, "date"),
+            rx.cond(award["exam_title"].to(str) != "", " · " + award["exam_title"].to(str), ""),
+            size="1",
+            color=theme.HINT,
+        ),
+        min_width="0",
     )
 
 
 def _locked_row(award: rx.Var[LockedView]) -> rx.Component:
     lang = StudentState.lang
-    return rx.hstack(
-        _icon_disc(award["icon"].to(str), earned=False),
-        rx.vstack(
-            rx.hstack(
-                rx.text(award["name"].to(dict)[lang], size="3", weight="bold"),
-                rx.spacer(),
-                rx.text(
-                    award["value"].to(int).to_string(),
-                    " / ",
-                    award["threshold"].to(int).to_string(),
-                    size="1",
-                    color=theme.HINT,
-                    weight="medium",
-                    white_space="nowrap",
-                ),
-                width="100%",
-                align="center",
+    return _award_row(
+        award,
+        False,
+        rx.hstack(
+            rx.text(award["name"].to(dict)[lang], size="3", weight="bold"),
+            rx.spacer(),
+            rx.text(
+                award["value"].to(int).to_string(),
+                " / ",
+                award["threshold"].to(int).to_string(),
+                size="1",
+                color=theme.HINT,
+                weight="medium",
+                white_space="nowrap",
             ),
-            rx.text(award["description"].to(dict)[lang], size="2", color=theme.HINT),
-            progress_bar(award["percent"].to(int), "6px"),
-            spacing="1",
-            align="start",
             width="100%",
-            min_width="0",
+            align="center",
         ),
-        spacing="3",
-        align="start",
+        rx.text(award["description"].to(dict)[lang], size="2", color=theme.HINT),
+        progress_bar(award["percent"].to(int), "6px"),
         width="100%",
-        id="award-" + award["code"].to(str),
-        class_name="award locked",
+        min_width="0",
     )
 
 
