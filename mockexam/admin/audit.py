@@ -165,14 +165,7 @@ def audit_page() -> rx.Component:
             ),
             rx.hstack(
                 rx.spacer(),
-                *pager_buttons(
-                    offset=AuditState.offset,
-                    total=AuditState.total,
-                    page_size=PAGE_SIZE,
-                    on_page=AuditState.page,
-                    prev_label="Newer",
-                    next_label="Older",
-                ),
+                *pager_buttons(AuditState, PAGE_SIZE, "Newer", "Older"),
                 width="100%",
             ),
         ),

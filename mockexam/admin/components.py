@@ -23,33 +23,35 @@ def step_offset(offset: int, step: int, *, page_size: int, total: int) -> int | 
 
 
 def pager_buttons(
-    *,
-    offset: rx.Var[int],
-    total: rx.Var[int],
+    state: Any,
     page_size: int,
-    on_page: Any,
     prev_label: str | None = None,
     next_label: str | None = None,
+    *,
     prev_id: str | None = None,
     next_id: str | None = None,
 ) -> tuple[rx.Component, rx.Component]:
-    """The previous and next buttons of a paged table; `on_page(step)` is the state's handler."""
+    """The previous and next buttons of a paged table.
+
+    `state` is the page's state class: its `offset` and `total` vars and its
+    `page(step)` handler (step −1 or +1).
+    """
     prev_props: dict[str, Any] = {"id": prev_id} if prev_id is not None else {}
     next_props: dict[str, Any] = {"id": next_id} if next_id is not None else {}
     previous = rx.button(
         rx.icon("chevron-left", size=16),
         *((prev_label,) if prev_label is not None else ()),
         variant="soft",
-        disabled=offset == 0,
-        on_click=on_page(-1),
+        disabled=state.offset == 0,
+        on_click=state.page(-1),
         **prev_props,
     )
     following = rx.button(
         *((next_label,) if next_label is not None else ()),
         rx.icon("chevron-right", size=16),
         variant="soft",
-        disabled=offset + page_size >= total,
-        on_click=on_page(1),
+        disabled=state.offset + page_size >= state.total,
+        on_click=state.page(1),
         **next_props,
     )
     return previous, following
@@ -74,26 +76,22 @@ def search_form(*, on_submit: Any, input_id: str, max_length: int, width: str) -
     )
 
 
-def sort_header(
-    label: str,
-    column: str | None,
-    *,
-    sort: rx.Var[str],
-    descending: rx.Var[bool],
-    on_sort: Any,
-    id_prefix: str,
-) -> rx.Component:
-    """A column header; with a `column`, clicking sorts by it and an arrow shows the order."""
+def sort_header(label: str, column: str | None, *, state: Any, id_prefix: str) -> rx.Component:
+    """A column header; with a `column`, clicking sorts by it and an arrow shows the order.
+
+    `state` is the page's state class: its `sort` and `descending` vars and its
+    `sort_by(column)` handler. The header's id is `id_prefix + column`.
+    """
     if column is None:
         return rx.table.column_header_cell(label)
     arrow = rx.cond(
-        sort == column,
-        rx.icon(rx.cond(descending, "arrow-down", "arrow-up"), size=14),
+        state.sort == column,
+        rx.icon(rx.cond(state.descending, "arrow-down", "arrow-up"), size=14),
         rx.icon("arrow-up-down", size=14, color="var(--gray-8)"),
     )
     return rx.table.column_header_cell(
         rx.hstack(label, arrow, spacing="1", align="center"),
-        on_click=on_sort(column),
+        on_click=state.sort_by(column),
         cursor="pointer",
         id=f"{id_prefix}{column}",
     )

@@ -171,12 +171,7 @@ def exams_page() -> rx.Component:
             rx.hstack(
                 rx.text(ExamsState.total, " exam(s)", size="2", color="var(--gray-11)"),
                 rx.spacer(),
-                *pager_buttons(
-                    offset=ExamsState.offset,
-                    total=ExamsState.total,
-                    page_size=PAGE_SIZE,
-                    on_page=ExamsState.page,
-                ),
+                *pager_buttons(ExamsState, PAGE_SIZE),
                 width="100%",
                 align="center",
             ),

@@ -191,14 +191,7 @@ class ResultsState(AdminState):
 # Components
 # ---------------------------------------------------------------------------
 def _header(label: str, column: str | None) -> rx.Component:
-    return sort_header(
-        label,
-        column,
-        sort=ResultsState.sort,
-        descending=ResultsState.descending,
-        on_sort=ResultsState.sort_by,
-        id_prefix="sort-",
-    )
+    return sort_header(label, column, state=ResultsState, id_prefix="sort-")
 
 
 def _row(r: rx.Var[ResultView]) -> rx.Component:
@@ -342,12 +335,10 @@ def results_tab() -> rx.Component:
                 ),
                 rx.spacer(),
                 *pager_buttons(
-                    offset=ResultsState.offset,
-                    total=ResultsState.total,
-                    page_size=PAGE_SIZE,
-                    on_page=ResultsState.page,
-                    prev_label="Previous",
-                    next_label="Next",
+                    ResultsState,
+                    PAGE_SIZE,
+                    "Previous",
+                    "Next",
                     prev_id="results-prev",
                     next_id="results-next",
                 ),

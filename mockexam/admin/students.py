@@ -142,14 +142,7 @@ class StudentsState(AdminState):
 
 
 def _header(label: str, column: str | None) -> rx.Component:
-    return sort_header(
-        label,
-        column,
-        sort=StudentsState.sort,
-        descending=StudentsState.descending,
-        on_sort=StudentsState.sort_by,
-        id_prefix="students-sort-",
-    )
+    return sort_header(label, column, state=StudentsState, id_prefix="students-sort-")
 
 
 def _row(r: rx.Var[StudentView]) -> rx.Component:
@@ -225,14 +218,7 @@ def students_page() -> rx.Component:
             ),
             rx.hstack(
                 rx.spacer(),
-                *pager_buttons(
-                    offset=StudentsState.offset,
-                    total=StudentsState.total,
-                    page_size=PAGE_SIZE,
-                    on_page=StudentsState.page,
-                    prev_label="Previous",
-                    next_label="Next",
-                ),
+                *pager_buttons(StudentsState, PAGE_SIZE, "Previous", "Next"),
                 width="100%",
             ),
         ),
