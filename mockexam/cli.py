@@ -1,7 +1,7 @@
 """`python -m mockexam …`: the command line of mockexam.
 
-migrate · create-admin · seed-demo · import-key · auto-submit · calibrate-exam ·
-exclude-item · worker · bot · broadcast · notify · student-link
+migrate · create-admin · seed-demo · import-key · import-questions · auto-submit ·
+calibrate-exam · exclude-item · worker · bot · broadcast · notify · student-link
 """
 
 from __future__ import annotations
@@ -83,13 +83,35 @@ def _import_key(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import_questions(args: argparse.Namespace) -> int:
+    from mockexam.db import session_scope
+    from mockexam.services import practice_bank
+
+    path = Path(args.file)
+    try:
+        bundle = practice_bank.read_question_path(path)
+        with session_scope() as db:
+            report = practice_bank.import_questions(
+                db, bundle, source=path.name, dry_run=args.dry_run
+            )
+    except practice_bank.QuestionImportError as err:
+        print(f"Nothing was imported from {path}:", file=sys.stderr)
+        for line in practice_bank.error_lines(err):
+            print(f"  {line}", file=sys.stderr)
+        return 2
+    verb = "Would add" if args.dry_run else "Added"
+    print(f"{verb} {report.added} question(s); {report.skipped_duplicates} already in the bank.")
+    return 0
+
+
 def _auto_submit(_args: argparse.Namespace) -> int:
     from mockexam.tasks import run_sweep
 
     outcome = run_sweep()
     print(
         f"Auto-submitted {outcome['auto_submitted']}, graded {outcome['graded']}, "
-        f"released {outcome['released']} exam(s)."
+        f"released {outcome['released']} exam(s), "
+        f"{outcome['practice_submitted']} practice session(s) auto-submitted."
     )
     return 0
 
@@ -296,6 +318,13 @@ def _build_parser() -> argparse.ArgumentParser:
     p = add("import-key", _import_key, "Import an answer key (bulk-paste format) from a file.")
     p.add_argument("exam_id", type=int)
     p.add_argument("file")
+    p = add(
+        "import-questions",
+        _import_questions,
+        "Import practice questions from a CSV or JSON file (or a .zip with its images).",
+    )
+    p.add_argument("file")
+    p.add_argument("--dry-run", action="store_true", help="check the file, change nothing")
     add("auto-submit", _auto_submit, "One sweep: auto-submit overdue sessions, grade, release.")
     p = add("calibrate-exam", _calibrate_exam, "Calibrate and release a closed exam.")
     p.add_argument("exam_id", type=int)

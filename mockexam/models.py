@@ -363,34 +363,71 @@ class AuditLog(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, index=True)
 
 
+class PracticeMode(StrEnum):
+    """The two practice session sizes (spec §7): questions and minutes in services/practice.py."""
+
+    LIGHT = "light"
+    MEDIUM = "medium"
+
+
 class PracticeTopic(SQLModel, table=True):
+    """A topic of the practice bank (seeded in migration 0005, editable by admins)."""
+
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(unique=True, max_length=40)
-    name: str = Field(max_length=80)
+    name: str = Field(max_length=80)  # the admin panel's (English) name
+    names: dict[str, str] = _json_column(dict)  # language → the students' name
     sort_order: int = 0
 
 
 class PracticeQuestion(SQLModel, table=True):
+    """One question of the practice bank; never part of an exam, never calibrated.
+
+    `accepted_answers` holds the option letter for multiple choice, or the
+    accepted free answers (matched like exam answers). `fingerprint` (hash of
+    topic, kind, text and options) keeps an import or an edit from adding the
+    same question twice.
+    """
+
     id: int | None = Field(default=None, primary_key=True)
     topic_id: int = Field(foreign_key="practicetopic.id", index=True)
     difficulty: int = Field(default=3)  # 1..5
-    kind: str = Field(max_length=8)
+    kind: str = Field(max_length=8)  # ItemKind value
     text: str = Field(sa_type=sa.Text)
-    image_path: str | None = Field(default=None, max_length=500)
+    image_path: str | None = Field(default=None, max_length=500)  # a file in UPLOAD_DIR/practice
     options: list[str] = _json_column(list)
     accepted_answers: list[str] = _json_column(list)
     explanation: str = Field(default="", sa_type=sa.Text)
     is_active: bool = Field(default=True)
+    fingerprint: str = Field(max_length=64, unique=True)
     created_at: datetime = _ts()
+    updated_at: datetime = _ts()
 
 
 class PracticeSession(SQLModel, table=True):
-    __table_args__ = (sa.Index("ix_practice_student_started", "student_id", "started_at"),)
+    """A student's practice run: questions are its PracticeAnswer rows (drawn at start).
+
+    At most one unsubmitted session per student (a partial unique index);
+    the deadline is the server's, as for exams.
+    """
+
+    __table_args__ = (
+        sa.Index("ix_practice_student_started", "student_id", "started_at"),
+        sa.Index("ix_practice_open_deadline", "submitted_at", "deadline"),
+        sa.Index(
+            "uq_practice_one_open",
+            "student_id",
+            unique=True,
+            sqlite_where=sa.text("submitted_at IS NULL"),
+            postgresql_where=sa.text("submitted_at IS NULL"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     student_id: int = Field(foreign_key="student.id")
-    mode: str = Field(max_length=8)  # light / medium
-    question_ids: list[int] = _json_column(list)
+    mode: str = Field(max_length=8)  # PracticeMode value
+    is_adaptive: bool = Field(default=False)
+    target_difficulty: int | None = None  # adaptive: the difficulty aimed at (1..5)
     started_at: datetime = _ts()
     deadline: datetime
     submitted_at: datetime | None = None
@@ -400,13 +437,16 @@ class PracticeSession(SQLModel, table=True):
 
 
 class PracticeAnswer(SQLModel, table=True):
+    """One question of a practice session, in order, with the student's answer ("" = none)."""
+
     __table_args__ = (
         sa.UniqueConstraint("practice_session_id", "question_id", name="uq_practice_answer"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     practice_session_id: int = Field(foreign_key="practicesession.id", ondelete="CASCADE")
-    question_id: int = Field(foreign_key="practicequestion.id")
+    question_id: int = Field(foreign_key="practicequestion.id", index=True)
+    position: int = 0
     value: str = Field(default="", max_length=64)
     is_correct: bool | None = None
     saved_at: datetime = _ts()

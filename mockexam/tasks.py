@@ -12,7 +12,7 @@ from huey import crontab
 from huey.exceptions import TaskLockedException
 
 from mockexam.db import session_scope
-from mockexam.services import admin_auth, grading, leaderboard, release, sessions
+from mockexam.services import admin_auth, grading, leaderboard, practice, release, sessions
 from mockexam.worker import huey
 
 logger = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ _SWEEP_LOCK = huey.lock_task("sweep")
 
 @huey.periodic_task(crontab())  # every scheduler tick (SWEEP_INTERVAL_SECONDS)
 def sweep() -> None:
-    """Do whatever should have happened: auto-submit, grade, release closed exams.
+    """Do whatever should have happened: auto-submit, grade, release closed exams, practice.
 
     One sweep at a time: a tick that finds the previous sweep still running
     skips (the lock is flushed when the periodic consumer starts, so a
@@ -62,10 +62,18 @@ def run_sweep() -> dict[str, int]:
     released = 0
     for exam_id in release.exams_due_for_release():
         released += release.release_exam(exam_id) is not None
+    practice_submitted = practice.auto_submit_overdue_practice()
+    if practice_submitted:
+        logger.info("Auto-submitted %s practice session(s) past their deadline", practice_submitted)
     # An exam leaving the 30-day window changes "most improved": refresh here, not on a read.
     leaderboard.refresh_recent_gains_if_stale()
     mockexam.tasks_telegram.telegram_sweep()  # notifications due; restart stalled broadcasts
-    return {"auto_submitted": submitted, "graded": graded, "released": released}
+    return {
+        "auto_submitted": submitted,
+        "graded": graded,
+        "released": released,
+        "practice_submitted": practice_submitted,
+    }
 
 
 @huey.periodic_task(crontab(minute="7", hour="3"))

@@ -157,3 +157,51 @@ def make_cohort(
         grade_pending(session, exam.id, limit=n)
     session.flush()
     return session_ids, theta, beta
+
+
+PRACTICE_TOPICS = (
+    "algebra",
+    "geometry",
+    "probability",
+    "calculus",
+    "trigonometry",
+    "number_theory",
+)
+
+
+def make_practice_bank(
+    session: Session,
+    *,
+    per_topic: int = 3,
+    topics: tuple[str, ...] = PRACTICE_TOPICS,
+    levels: tuple[int, ...] = (1, 2, 3, 4, 5),
+    free_topics: tuple[str, ...] = (),
+) -> list[int]:
+    """`per_topic` questions in each topic (the default topics are added when missing).
+
+    Odd positions are multiple choice (A–D, answer "B"), even ones free
+    response (answer "1/2"), except that every question of `free_topics` is
+    free response; levels cycle through `levels`. Returns the ids.
+    """
+    from mockexam.services import practice_bank
+
+    practice_bank.ensure_default_topics(session)
+    lookup = practice_bank.topic_lookup(session)
+    ids: list[int] = []
+    for topic in topics:
+        for k in range(per_topic):
+            mcq = k % 2 == 0 and topic not in free_topics
+            draft = practice_bank.QuestionDraft(
+                topic=topic,
+                difficulty=levels[k % len(levels)],
+                kind="mcq" if mcq else "free",
+                text=f"{topic} question {k + 1}: $x^{k}$ #{next(_ids)}",
+                options=("$1$", "$2$", "$3$", "$4$") if mcq else (),
+                answers=("B",) if mcq else ("1/2",),
+                explanation=f"Because {k}.",
+            )
+            checked, problems = practice_bank.check_draft(draft, lookup)
+            assert checked is not None, problems
+            ids.append(practice_bank.create_question(session, draft).id)
+    session.flush()
+    return ids

@@ -1,0 +1,780 @@
+"""Practice sessions (spec §7): start, autosave, submit, the sweep, results and history.
+
+Practice never touches exams, Elo, Rasch calibration, streaks or
+achievements: it reads the student's last exam θ (for the adaptive choice)
+and nothing else of theirs.
+
+A session's questions are drawn at start (scoring/practice.py: balanced
+topics, no repeats until a topic is exhausted, optionally near the
+student's ability) and stored as its `PracticeAnswer` rows with their
+position; the sheet's labels are those positions ("1" … "10"). As for
+exams, the server clock is the only clock: the deadline is start + the
+mode's minutes + the grace, a save after it is refused, the client submits
+at zero, and the sweep auto-submits (submitted_at = the deadline) whatever
+is left. At most one unsubmitted session per student, enforced by a
+partial unique index; a start while one runs returns that one. Grading
+happens in the submit, so results show right after it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import numpy as np
+from sqlalchemy import case, func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from mockexam.config import settings
+from mockexam.db import lock_for_update, session_scope, utcnow
+from mockexam.errors import (
+    AlreadySubmittedError,
+    DeadlinePassedError,
+    NotFoundError,
+    ValidationError,
+)
+from mockexam.models import (
+    ExamSession,
+    ItemKind,
+    PracticeAnswer,
+    PracticeQuestion,
+    PracticeSession,
+    PracticeTopic,
+)
+from mockexam.scoring.grading import ItemSpec, free_response_problem, grade_item
+from mockexam.scoring.practice import (
+    PRACTICE_MODES,
+    Candidate,
+    ability_estimate,
+    difficulty_for_ability,
+    draw_questions,
+)
+from mockexam.services.exam_room import Refusal
+from mockexam.services.practice_bank import LETTERS
+
+RECENT_ANSWERS_FOR_ABILITY = 40
+HISTORY_LIMIT = 30
+
+
+class PracticePhase:
+    IN_PROGRESS = "in_progress"
+    SUBMITTED = "submitted"
+
+
+@dataclass(frozen=True, slots=True)
+class PracticeQuestionView:
+    """One question as the student sees it while practising (no answer key)."""
+
+    label: str  # its position, "1" …
+    question_id: int
+    topic_code: str
+    topic_names: dict[str, str]
+    topic_name: str
+    difficulty: int
+    kind: str
+    text: str
+    options: list[str]  # texts; shown as A, B, C …
+    image_path: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewedQuestion:
+    """One question of a finished session: the student's answer, the right one, why."""
+
+    label: str
+    topic_code: str
+    topic_names: dict[str, str]
+    topic_name: str
+    difficulty: int
+    kind: str
+    text: str
+    options: list[str]
+    image_path: str | None
+    given: str  # "" = unanswered
+    correct_answer: str  # the letter, or the first accepted answer
+    accepted_answers: list[str]
+    is_correct: bool
+    explanation: str
+
+
+@dataclass(frozen=True, slots=True)
+class TopicScore:
+    topic_code: str
+    topic_names: dict[str, str]
+    topic_name: str
+    correct: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class PracticeRoom:
+    """A practice session of one student, as of `now`."""
+
+    now: datetime
+    practice_id: int
+    mode: str
+    is_adaptive: bool
+    target_difficulty: int | None
+    phase: str
+    started_at: datetime
+    deadline: datetime
+    submitted_at: datetime | None
+    is_auto_submitted: bool
+    seconds_left: int  # to the deadline without the grace (what the countdown shows)
+    score: int | None
+    total: int
+    questions: list[PracticeQuestionView] = field(default_factory=list)  # while in progress
+    saved: dict[str, str] = field(default_factory=dict)  # label → value, while in progress
+    review: list[ReviewedQuestion] = field(default_factory=list)  # once submitted
+    topics: list[TopicScore] = field(default_factory=list)  # once submitted
+
+
+@dataclass(frozen=True, slots=True)
+class PracticeSave:
+    accepted: tuple[str, ...]
+    stored: dict[str, str]
+    rejected: dict[str, Refusal]
+
+
+@dataclass(frozen=True, slots=True)
+class PracticeSubmit:
+    practice_id: int
+    score: int
+    total: int
+    is_auto_submitted: bool
+    saved: PracticeSave
+    late: bool  # after the deadline: the changes sent along were not stored
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryItem:
+    practice_id: int
+    mode: str
+    is_adaptive: bool
+    started_at: datetime
+    submitted_at: datetime | None
+    is_auto_submitted: bool
+    score: int | None
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class ModeAvailability:
+    mode: str
+    questions: int
+    minutes: int
+    available: int  # questions the draw would give now (fewer when the bank is small)
+
+
+@dataclass(frozen=True, slots=True)
+class PracticeHub:
+    """The practice page: what is running, what can start, what was done."""
+
+    open_session: PracticeRoom | None
+    modes: list[ModeAvailability]
+    bank_size: int  # active questions
+    topic_count: int  # topics with active questions
+    ability: float
+    target_difficulty: int
+    has_exam_ability: bool
+    history: list[HistoryItem]
+    sessions_done: int
+    questions_answered: int
+    accuracy: float | None  # share right over every finished session
+    topics: list[TopicScore]  # overall per topic, over finished sessions
+
+
+def _seconds(start: datetime, end: datetime) -> int:
+    return max(0, math.ceil((end - start).total_seconds()))
+
+
+def _grace() -> timedelta:
+    return timedelta(seconds=settings.deadline_grace_seconds)
+
+
+def _mode_rule(mode: str):
+    rule = PRACTICE_MODES.get(mode)
+    if rule is None:
+        raise ValidationError(f"Choose a practice mode: {', '.join(PRACTICE_MODES)}.")
+    return rule
+
+
+def _spec(kind: str, options: list[str], position: int) -> ItemSpec:
+    letters = tuple(LETTERS[: len(options)]) if kind == ItemKind.MULTIPLE_CHOICE else ()
+    return ItemSpec(number=max(1, position), sub_part="", kind=kind, options=letters)
+
+
+def _topic_name(names: Mapping[str, str] | None, fallback: str, lang: str) -> str:
+    names = names or {}
+    return names.get(lang) or names.get("uz") or fallback
+
+
+# --- drawing -------------------------------------------------------------------------------
+
+
+def _candidates(session: Session, student_id: int) -> list[Candidate]:
+    """Active questions with how many of this student's sessions gave each (one query)."""
+    seen = (
+        select(PracticeAnswer.question_id, func.count().label("n"))
+        .join(PracticeSession, col(PracticeSession.id) == PracticeAnswer.practice_session_id)
+        .where(PracticeSession.student_id == student_id)
+        .group_by(col(PracticeAnswer.question_id))
+        .subquery()
+    )
+    rows = session.execute(
+        select(
+            PracticeQuestion.id,
+            PracticeTopic.code,
+            PracticeQuestion.difficulty,
+            func.coalesce(seen.c.n, 0),
+        )
+        .join(PracticeTopic, col(PracticeTopic.id) == PracticeQuestion.topic_id)
+        .outerjoin(seen, seen.c.question_id == PracticeQuestion.id)
+        .where(col(PracticeQuestion.is_active))
+    )
+    return [
+        Candidate(question_id=qid, topic=code, difficulty=difficulty, times_seen=int(n))
+        for qid, code, difficulty, n in rows
+    ]
+
+
+def _last_exam_theta(session: Session, student_id: int) -> float | None:
+    return session.exec(
+        select(ExamSession.theta)
+        .where(
+            ExamSession.student_id == student_id,
+            col(ExamSession.theta).is_not(None),
+            col(ExamSession.released_at).is_not(None),
+            col(ExamSession.is_provisional).is_(False),
+        )
+        .order_by(col(ExamSession.released_at).desc())
+        .limit(1)
+    ).first()
+
+
+def student_ability(session: Session, student_id: int) -> tuple[float, int, bool]:
+    """(θ, target level, whether an exam θ was known): MAP from the recent practice answers
+    around the last calibrated exam's θ (scoring/practice.ability_estimate)."""
+    exam_theta = _last_exam_theta(session, student_id)
+    recent = session.execute(
+        select(PracticeQuestion.difficulty, PracticeAnswer.is_correct)
+        .join(PracticeAnswer, col(PracticeAnswer.question_id) == PracticeQuestion.id)
+        .join(PracticeSession, col(PracticeSession.id) == PracticeAnswer.practice_session_id)
+        .where(
+            PracticeSession.student_id == student_id,
+            col(PracticeSession.submitted_at).is_not(None),
+            col(PracticeAnswer.is_correct).is_not(None),
+        )
+        .order_by(col(PracticeSession.submitted_at).desc(), col(PracticeAnswer.position))
+        .limit(RECENT_ANSWERS_FOR_ABILITY)
+    ).all()
+    theta = ability_estimate(
+        [d for d, _ in recent],
+        [bool(c) for _, c in recent],
+        prior_mean=float(exam_theta) if exam_theta is not None else 0.0,
+    )
+    return theta, difficulty_for_ability(theta), exam_theta is not None
+
+
+# --- starting ------------------------------------------------------------------------------
+
+
+def _open_session(session: Session, student_id: int, *, lock: bool = False):
+    statement = select(PracticeSession).where(
+        PracticeSession.student_id == student_id, col(PracticeSession.submitted_at).is_(None)
+    )
+    if lock:
+        statement = lock_for_update(session, statement)
+    return session.exec(statement).first()
+
+
+def start_practice(
+    *,
+    student_id: int,
+    mode: str,
+    adaptive: bool = False,
+    now: datetime | None = None,
+    rng: np.random.Generator | None = None,
+) -> PracticeRoom:
+    """Start a session (or return the one in progress); ValidationError when the bank is empty.
+
+    A session of the caller's whose deadline has passed is auto-submitted first.
+    """
+    now = now or utcnow()
+    rule = _mode_rule(mode)
+    if not isinstance(adaptive, bool):
+        raise ValidationError("Adaptive is yes or no.")
+    rng = rng or np.random.default_rng()
+    with session_scope() as session:
+        current = _open_session(session, student_id, lock=True)
+        if current is not None and now <= current.deadline:
+            practice_id = current.id
+        else:
+            if current is not None:
+                _finish(session, current, now=now, auto=True)
+            target = None
+            if adaptive:
+                _, target, _ = student_ability(session, student_id)
+            chosen = draw_questions(
+                _candidates(session, student_id),
+                rule.questions,
+                rng,
+                target_difficulty=target,
+            )
+            if not chosen:
+                raise ValidationError(
+                    "The practice bank has no questions yet; please try again later."
+                )
+            new = PracticeSession(
+                student_id=student_id,
+                mode=mode,
+                is_adaptive=adaptive,
+                target_difficulty=target,
+                started_at=now,
+                deadline=now + timedelta(minutes=rule.minutes) + _grace(),
+            )
+            try:
+                with session.begin_nested():
+                    session.add(new)
+                    session.flush()
+                    session.add_all(
+                        PracticeAnswer(
+                            practice_session_id=new.id,
+                            question_id=question_id,
+                            position=position,
+                            saved_at=now,
+                        )
+                        for position, question_id in enumerate(chosen, start=1)
+                    )
+                    session.flush()
+                practice_id = new.id
+            except IntegrityError:
+                # Another tab of the same student started one at the same moment: theirs it is.
+                session.expire_all()
+                other = _open_session(session, student_id)
+                if other is None:
+                    raise
+                practice_id = other.id
+    return get_practice_room(student_id=student_id, practice_id=practice_id, now=now)
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def _own(session: Session, *, student_id: int, practice_id: int, lock: bool = False):
+    statement = select(PracticeSession).where(PracticeSession.id == practice_id)
+    if lock:
+        statement = lock_for_update(session, statement)
+    row = session.exec(statement).first()
+    if row is None or row.student_id != student_id:
+        raise NotFoundError("This practice session does not exist or is not yours.")
+    return row
+
+
+def _questions(session: Session, practice_id: int):
+    """(answer row, question, topic code, topic names, topic name) in position order."""
+    return session.execute(
+        select(
+            PracticeAnswer,
+            PracticeQuestion,
+            PracticeTopic.code,
+            PracticeTopic.names,
+            PracticeTopic.name,
+        )
+        .join(PracticeQuestion, col(PracticeQuestion.id) == PracticeAnswer.question_id)
+        .join(PracticeTopic, col(PracticeTopic.id) == PracticeQuestion.topic_id)
+        .where(PracticeAnswer.practice_session_id == practice_id)
+        .order_by(col(PracticeAnswer.position))
+    ).all()
+
+
+def _correct_answer(question: PracticeQuestion) -> str:
+    accepted = list(question.accepted_answers)
+    return accepted[0] if accepted else ""
+
+
+def _topic_scores(rows: list[ReviewedQuestion]) -> list[TopicScore]:
+    scores: dict[str, list] = {}
+    for row in rows:
+        entry = scores.setdefault(row.topic_code, [row.topic_names, row.topic_name, 0, 0])
+        entry[2] += int(row.is_correct)
+        entry[3] += 1
+    return [
+        TopicScore(code, names, name, correct, total)
+        for code, (names, name, correct, total) in scores.items()
+    ]
+
+
+def _read_room(
+    session: Session, practice: PracticeSession, *, now: datetime, lang: str = "uz"
+) -> PracticeRoom:
+    rows = _questions(session, practice.id)
+    in_progress = practice.submitted_at is None and now <= practice.deadline
+    questions: list[PracticeQuestionView] = []
+    saved: dict[str, str] = {}
+    review: list[ReviewedQuestion] = []
+    for answer, question, code, names, name in rows:
+        label = str(answer.position)
+        topic_name = _topic_name(names, name, lang)
+        if in_progress:
+            questions.append(
+                PracticeQuestionView(
+                    label=label,
+                    question_id=question.id,
+                    topic_code=code,
+                    topic_names=dict(names or {}),
+                    topic_name=topic_name,
+                    difficulty=question.difficulty,
+                    kind=question.kind,
+                    text=question.text,
+                    options=list(question.options),
+                    image_path=question.image_path,
+                )
+            )
+            if answer.value:
+                saved[label] = answer.value
+        elif practice.submitted_at is not None:
+            review.append(
+                ReviewedQuestion(
+                    label=label,
+                    topic_code=code,
+                    topic_names=dict(names or {}),
+                    topic_name=topic_name,
+                    difficulty=question.difficulty,
+                    kind=question.kind,
+                    text=question.text,
+                    options=list(question.options),
+                    image_path=question.image_path,
+                    given=answer.value,
+                    correct_answer=_correct_answer(question),
+                    accepted_answers=list(question.accepted_answers),
+                    is_correct=bool(answer.is_correct),
+                    explanation=question.explanation,
+                )
+            )
+    phase = PracticePhase.IN_PROGRESS if in_progress else PracticePhase.SUBMITTED
+    return PracticeRoom(
+        now=now,
+        practice_id=practice.id,
+        mode=practice.mode,
+        is_adaptive=practice.is_adaptive,
+        target_difficulty=practice.target_difficulty,
+        phase=phase,
+        started_at=practice.started_at,
+        deadline=practice.deadline,
+        submitted_at=practice.submitted_at,
+        is_auto_submitted=practice.is_auto_submitted,
+        seconds_left=_seconds(now, practice.deadline - _grace()),
+        score=practice.score,
+        total=practice.total if practice.total is not None else len(rows),
+        questions=questions,
+        saved=saved,
+        review=review,
+        topics=_topic_scores(review),
+    )
+
+
+def get_practice_room(
+    *, student_id: int, practice_id: int, now: datetime | None = None, lang: str = "uz"
+) -> PracticeRoom:
+    """The caller's session: its questions while running; its review once submitted.
+
+    A session past its deadline that the sweep has not reached yet is
+    submitted here first (its results are what the student asks for).
+    NotFoundError for a session that is not the caller's.
+    """
+    now = now or utcnow()
+    with session_scope() as session:
+        practice = _own(session, student_id=student_id, practice_id=practice_id)
+        if practice.submitted_at is None and now > practice.deadline:
+            practice = _own(session, student_id=student_id, practice_id=practice_id, lock=True)
+            if practice.submitted_at is None:
+                _finish(session, practice, now=now, auto=True)
+        return _read_room(session, practice, now=now, lang=lang)
+
+
+# --- answers -------------------------------------------------------------------------------
+
+
+def _check_changes(
+    rows: list, changes: Mapping[str, str | None]
+) -> tuple[dict[str, str], dict[str, Refusal]]:
+    """Storable label → value (mcq letters upper-cased, free trimmed) and the refusals."""
+    by_label = {str(answer.position): (answer, question) for answer, question, *_ in rows}
+    valid: dict[str, str] = {}
+    rejected: dict[str, Refusal] = {}
+    limit = settings.free_response_max_chars
+    for label, value in changes.items():
+        found = by_label.get(label)
+        if found is None:
+            rejected[label] = Refusal.UNKNOWN_ITEM
+            continue
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            rejected[label] = Refusal.INVALID
+            continue
+        _, question = found
+        text = value.strip()
+        if question.kind == ItemKind.MULTIPLE_CHOICE:
+            letters = LETTERS[: len(question.options)]
+            if text and (len(text) != 1 or text.upper() not in letters):
+                rejected[label] = Refusal.NOT_AN_OPTION
+                continue
+            valid[label] = text.upper()
+            continue
+        if len(text) > limit:
+            rejected[label] = Refusal.TOO_LONG
+            continue
+        problem = free_response_problem(text, max_chars=limit)
+        if problem:
+            rejected[label] = Refusal.TOO_LONG if "characters long" in problem else Refusal.INVALID
+            continue
+        valid[label] = text
+    return valid, rejected
+
+
+def _store(session: Session, rows: list, values: Mapping[str, str], now: datetime) -> None:
+    by_label = {str(answer.position): answer for answer, *_ in rows}
+    for label, value in values.items():
+        answer = by_label[label]
+        if answer.value != value:
+            answer.value = value
+            answer.saved_at = now
+            session.add(answer)
+    session.flush()
+
+
+def _check_open(practice: PracticeSession, now: datetime) -> None:
+    if practice.submitted_at is not None:
+        raise AlreadySubmittedError("This practice was submitted; answers can no longer change.")
+    if now > practice.deadline:
+        raise DeadlinePassedError("Time is up: answers after the deadline are not accepted.")
+
+
+def save_practice(
+    *,
+    student_id: int,
+    practice_id: int,
+    changes: Mapping[str, str | None],
+    now: datetime | None = None,
+) -> PracticeSave:
+    """Store the caller's answer changes; refused labels are reported, not raised.
+
+    DeadlinePassedError / AlreadySubmittedError store nothing; NotFoundError for
+    a session that is not the caller's.
+    """
+    now = now or utcnow()
+    with session_scope() as session:
+        practice = _own(session, student_id=student_id, practice_id=practice_id, lock=True)
+        _check_open(practice, now)
+        rows = _questions(session, practice_id)
+        valid, rejected = _check_changes(rows, changes)
+        _store(session, rows, valid, now)
+    return PracticeSave(accepted=tuple(valid), stored=valid, rejected=rejected)
+
+
+def _finish(session: Session, practice: PracticeSession, *, now: datetime, auto: bool) -> None:
+    """Grade every answer and mark the session submitted (the caller holds the row)."""
+    rows = _questions(session, practice.id)
+    score = 0
+    for answer, question, *_ in rows:
+        right = grade_item(
+            _spec(question.kind, list(question.options), answer.position),
+            list(question.accepted_answers),
+            answer.value or "",
+        )
+        if answer.is_correct != right:
+            answer.is_correct = right
+            session.add(answer)
+        score += int(right)
+    late = now > practice.deadline
+    practice.submitted_at = practice.deadline if late else now
+    practice.is_auto_submitted = auto or late
+    practice.score = score
+    practice.total = len(rows)
+    session.add(practice)
+    session.flush()
+
+
+def submit_practice(
+    *,
+    student_id: int,
+    practice_id: int,
+    changes: Mapping[str, str | None],
+    auto: bool = False,
+    now: datetime | None = None,
+) -> PracticeSubmit:
+    """Store the last changes (while in time), grade and submit; idempotent.
+
+    After the deadline the changes are dropped and it counts as auto-submitted.
+    `auto` (the client's clock ran out) counts only when the server agrees.
+    """
+    now = now or utcnow()
+    with session_scope() as session:
+        practice = _own(session, student_id=student_id, practice_id=practice_id, lock=True)
+        saved = PracticeSave(accepted=(), stored={}, rejected={})
+        late = practice.submitted_at is None and now > practice.deadline
+        if practice.submitted_at is None:
+            if not late:
+                rows = _questions(session, practice_id)
+                valid, rejected = _check_changes(rows, changes)
+                _store(session, rows, valid, now)
+                saved = PracticeSave(accepted=tuple(valid), stored=valid, rejected=rejected)
+            time_over = now >= practice.deadline - _grace() - timedelta(seconds=5)
+            _finish(session, practice, now=now, auto=bool(auto) and time_over)
+        return PracticeSubmit(
+            practice_id=practice.id,
+            score=practice.score or 0,
+            total=practice.total or 0,
+            is_auto_submitted=practice.is_auto_submitted,
+            saved=saved,
+            late=late,
+        )
+
+
+def auto_submit_overdue_practice(now: datetime | None = None, *, batch: int = 200) -> int:
+    """Grade and submit every practice session past its deadline (submitted_at = the deadline).
+
+    Each session in its own small transaction, claimed with SKIP LOCKED on
+    PostgreSQL, so two consumers never grade the same one.
+    """
+    now = now or utcnow()
+    done = 0
+    while True:
+        with session_scope() as session:
+            overdue = session.exec(
+                lock_for_update(
+                    session,
+                    select(PracticeSession)
+                    .where(
+                        col(PracticeSession.submitted_at).is_(None),
+                        PracticeSession.deadline < now,
+                    )
+                    .order_by(col(PracticeSession.deadline))
+                    .limit(batch),
+                    skip_locked=True,
+                )
+            ).all()
+            for practice in overdue:
+                _finish(session, practice, now=now, auto=True)
+        done += len(overdue)
+        if len(overdue) < batch:
+            return done
+
+
+# --- the hub -------------------------------------------------------------------------------
+
+
+def _history(session: Session, student_id: int) -> list[HistoryItem]:
+    rows = session.exec(
+        select(PracticeSession)
+        .where(
+            PracticeSession.student_id == student_id,
+            col(PracticeSession.submitted_at).is_not(None),
+        )
+        .order_by(col(PracticeSession.started_at).desc())
+        .limit(HISTORY_LIMIT)
+    ).all()
+    return [
+        HistoryItem(
+            practice_id=p.id,
+            mode=p.mode,
+            is_adaptive=p.is_adaptive,
+            started_at=p.started_at,
+            submitted_at=p.submitted_at,
+            is_auto_submitted=p.is_auto_submitted,
+            score=p.score,
+            total=p.total or 0,
+        )
+        for p in rows
+    ]
+
+
+def _overall_topics(session: Session, student_id: int, lang: str) -> list[TopicScore]:
+    """Right / given per topic over the student's finished sessions (one grouped query)."""
+    per_topic = (
+        select(
+            PracticeQuestion.topic_id,
+            func.sum(case((col(PracticeAnswer.is_correct), 1), else_=0)).label("right"),
+            func.count().label("n"),
+        )
+        .join(PracticeAnswer, col(PracticeAnswer.question_id) == PracticeQuestion.id)
+        .join(PracticeSession, col(PracticeSession.id) == PracticeAnswer.practice_session_id)
+        .where(
+            PracticeSession.student_id == student_id,
+            col(PracticeSession.submitted_at).is_not(None),
+        )
+        .group_by(col(PracticeQuestion.topic_id))
+        .subquery()
+    )
+    rows = session.execute(
+        select(
+            PracticeTopic.code,
+            PracticeTopic.names,
+            PracticeTopic.name,
+            per_topic.c.right,
+            per_topic.c.n,
+        )
+        .join(per_topic, per_topic.c.topic_id == PracticeTopic.id)
+        .order_by(col(PracticeTopic.sort_order), col(PracticeTopic.id))
+    ).all()
+    return [
+        TopicScore(code, dict(names or {}), _topic_name(names, name, lang), int(right or 0), int(n))
+        for code, names, name, right, n in rows
+    ]
+
+
+def practice_hub(*, student_id: int, now: datetime | None = None, lang: str = "uz") -> PracticeHub:
+    """Everything the practice page shows for the caller (a handful of small queries)."""
+    now = now or utcnow()
+    with session_scope() as session:
+        current = _open_session(session, student_id)
+        open_room = None
+        if current is not None:
+            if now > current.deadline:
+                current = _open_session(session, student_id, lock=True)
+                if current is not None:
+                    _finish(session, current, now=now, auto=True)
+            else:
+                open_room = _read_room(session, current, now=now, lang=lang)
+        candidates = _candidates(session, student_id)
+        theta, target, has_exam = student_ability(session, student_id)
+        history = _history(session, student_id)
+        topics = _overall_topics(session, student_id, lang)
+        totals = session.execute(
+            select(func.count(), func.coalesce(func.sum(PracticeSession.total), 0)).where(
+                PracticeSession.student_id == student_id,
+                col(PracticeSession.submitted_at).is_not(None),
+            )
+        ).one()
+    topic_sizes: dict[str, int] = {}
+    for candidate in candidates:
+        topic_sizes[candidate.topic] = topic_sizes.get(candidate.topic, 0) + 1
+    answered = sum(t.total for t in topics)
+    right = sum(t.correct for t in topics)
+    return PracticeHub(
+        open_session=open_room,
+        modes=[
+            ModeAvailability(
+                mode=mode,
+                questions=rule.questions,
+                minutes=rule.minutes,
+                available=min(rule.questions, len(candidates)),
+            )
+            for mode, rule in PRACTICE_MODES.items()
+        ],
+        bank_size=len(candidates),
+        topic_count=len(topic_sizes),
+        ability=theta,
+        target_difficulty=target,
+        has_exam_ability=has_exam,
+        history=history,
+        sessions_done=int(totals[0]),
+        questions_answered=int(totals[1] or 0),
+        accuracy=(right / answered) if answered else None,
+        topics=topics,
+    )

@@ -1,0 +1,1214 @@
+"""The practice question bank (spec §7): topics, questions, images, and the CSV/JSON import.
+
+A question is checked field by field (`check_draft`) before anything is
+written, whether it comes from the admin form or from a file; an import is
+all or nothing: every bad row and field is named (`QuestionImportError`) and
+the bank is left as it was. A question already in the bank (same topic,
+kind, text and options: its `fingerprint`) is skipped, so importing a file
+twice adds nothing the second time.
+
+Import files (`parse_question_file`):
+
+- JSON: `{"questions": [...]}` or a bare list; each question an object with
+  `topic`, `difficulty` (1–5), `kind` (`mcq` or `free`), `text` (Markdown
+  with `$…$` LaTeX), `options` (mcq: 2–6 texts, shown as A, B, C…),
+  `answer` (mcq: the letter of the right option; free: an accepted answer
+  or a list of them), optional `explanation` and `image`.
+- CSV (UTF-8, comma or semicolon separated, a header row): the columns
+  `topic, difficulty, kind, text, option_a … option_f, answer, explanation,
+  image`; several accepted free answers are separated by `|`.
+- ZIP: one such file plus the images it names.
+
+`image` names a PNG, JPEG, GIF, WebP or SVG file next to the import file;
+images are stored under `UPLOAD_DIR/practice/` by content hash.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+import unicodedata
+import zipfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from sqlalchemy import case, func
+from sqlmodel import Session, col, select
+
+from mockexam.config import settings
+from mockexam.db import utcnow
+from mockexam.errors import MockExamError, NotFoundError, ValidationError
+from mockexam.models import ItemKind, PracticeAnswer, PracticeQuestion, PracticeTopic
+from mockexam.scoring.grading import free_response_problem, normalize_free_response
+from mockexam.services import audit
+
+PRACTICE_DIR = "practice"
+LETTERS = "ABCDEF"
+MIN_OPTIONS, MAX_OPTIONS = 2, len(LETTERS)
+MAX_TEXT_CHARS = 4000
+MAX_EXPLANATION_CHARS = 4000
+MAX_OPTION_CHARS = 500
+MAX_ANSWERS = 10
+MAX_IMPORT_QUESTIONS = 5000
+MAX_IMPORT_BYTES = 10 * 1024 * 1024
+MAX_ZIP_BYTES = 50 * 1024 * 1024
+MAX_IMAGE_BYTES = 2 * 1024 * 1024
+KIND_ALIASES = {
+    "mcq": ItemKind.MULTIPLE_CHOICE.value,
+    "multiple_choice": ItemKind.MULTIPLE_CHOICE.value,
+    "choice": ItemKind.MULTIPLE_CHOICE.value,
+    "free": ItemKind.FREE_RESPONSE.value,
+    "free_response": ItemKind.FREE_RESPONSE.value,
+}
+CSV_OPTION_COLUMNS = tuple(f"option_{letter.lower()}" for letter in LETTERS)
+CSV_COLUMNS = (
+    "topic",
+    "difficulty",
+    "kind",
+    "text",
+    *CSV_OPTION_COLUMNS,
+    "answer",
+    "explanation",
+    "image",
+)
+JSON_FIELDS = frozenset(
+    ("topic", "difficulty", "kind", "text", "options", "answer", "explanation", "image")
+)
+_TOPIC_CODE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
+_IMAGE_NAME = re.compile(r"^[0-9a-f]{24}\.(png|jpg|gif|webp|svg)$")
+_SVG_DANGER = re.compile(
+    rb"<script|<foreignobject|\bon[a-z]+\s*=|javascript:|<!entity|xlink:href\s*=\s*[\"'](?!#)"
+    rb"|\bhref\s*=\s*[\"'](?!#)",
+    re.IGNORECASE,
+)
+
+# Seeded by migration 0005 (a test checks the two lists agree).
+DEFAULT_TOPICS: tuple[tuple[str, str, dict[str, str], int], ...] = (
+    ("algebra", "Algebra", {"uz": "Algebra", "ru": "Алгебра", "en": "Algebra"}, 1),
+    ("geometry", "Geometry", {"uz": "Geometriya", "ru": "Геометрия", "en": "Geometry"}, 2),
+    (
+        "probability",
+        "Probability & statistics",
+        {
+            "uz": "Ehtimollik va statistika",
+            "ru": "Вероятность и статистика",
+            "en": "Probability & statistics",
+        },
+        3,
+    ),
+    (
+        "calculus",
+        "Calculus",
+        {"uz": "Matematik analiz", "ru": "Начала анализа", "en": "Calculus"},
+        4,
+    ),
+    (
+        "trigonometry",
+        "Trigonometry",
+        {"uz": "Trigonometriya", "ru": "Тригонометрия", "en": "Trigonometry"},
+        5,
+    ),
+    (
+        "number_theory",
+        "Number theory",
+        {"uz": "Sonlar nazariyasi", "ru": "Теория чисел", "en": "Number theory"},
+        6,
+    ),
+)
+LANGUAGES = ("uz", "ru", "en")
+
+
+class QuestionImportError(ValidationError):
+    """A question file that was not imported; `errors` lists (where, field, message)."""
+
+    def __init__(self, errors: list[tuple[str, str, str]]) -> None:
+        self.errors = errors
+        shown = "; ".join(
+            f"{where}, {name}: {message}" if name else f"{where}: {message}"
+            for where, name, message in errors[:10]
+        )
+        more = f" (and {len(errors) - 10} more)" if len(errors) > 10 else ""
+        super().__init__(f"Nothing was imported: {shown}{more}")
+
+
+@dataclass(frozen=True)
+class QuestionDraft:
+    """A question as typed or read from a file, before it is checked.
+
+    `image` is an already stored image name (`store_image`), or for a file
+    import the name of a file beside it (resolved by the importer).
+    """
+
+    topic: str
+    difficulty: Any
+    kind: str
+    text: str
+    options: Sequence[str] = ()
+    answers: Sequence[str] = ()  # mcq: [the letter]; free: the accepted answers
+    explanation: str = ""
+    image: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckedQuestion:
+    """A draft that passed every check, in the form it is stored."""
+
+    topic_id: int
+    topic_code: str
+    difficulty: int
+    kind: str
+    text: str
+    options: list[str]
+    accepted_answers: list[str]
+    explanation: str
+    image_path: str | None
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import did."""
+
+    added: int
+    skipped_duplicates: int
+    question_ids: list[int] = field(default_factory=list)
+
+
+# --- topics --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TopicRow:
+    topic_id: int
+    code: str
+    name: str
+    names: dict[str, str]
+    sort_order: int
+    questions: int  # in the bank (active or not)
+    active_questions: int
+
+
+def list_topics(session: Session) -> list[TopicRow]:
+    """Every topic in its order, with its question counts (one query)."""
+    active = func.coalesce(func.sum(case((col(PracticeQuestion.is_active), 1), else_=0)), 0)
+    rows = session.execute(
+        select(
+            PracticeTopic.id,
+            PracticeTopic.code,
+            PracticeTopic.name,
+            PracticeTopic.names,
+            PracticeTopic.sort_order,
+            func.count(col(PracticeQuestion.id)),
+            active,
+        )
+        .outerjoin(PracticeQuestion, col(PracticeQuestion.topic_id) == PracticeTopic.id)
+        .group_by(col(PracticeTopic.id))
+        .order_by(col(PracticeTopic.sort_order), col(PracticeTopic.id))
+    )
+    return [
+        TopicRow(tid, code, name, dict(names or {}), order, int(total), int(active_count))
+        for tid, code, name, names, order, total, active_count in rows
+    ]
+
+
+def topic_label(names: Mapping[str, str], fallback: str, lang: str) -> str:
+    """The students' name of a topic in `lang` (Uzbek, then the admin name, as fallbacks)."""
+    return names.get(lang) or names.get("uz") or fallback
+
+
+def _clean_names(names: Mapping[str, str]) -> dict[str, str]:
+    cleaned: dict[str, str] = {}
+    for lang in LANGUAGES:
+        value = str(names.get(lang, "") or "").strip()
+        if len(value) > 80:
+            raise ValidationError(f"The {lang} name is over 80 characters.")
+        if value:
+            cleaned[lang] = value
+    return cleaned
+
+
+def create_topic(
+    session: Session,
+    *,
+    code: str,
+    name: str,
+    names: Mapping[str, str] | None = None,
+    admin_id: int | None = None,
+) -> PracticeTopic:
+    """Add a topic; the code is a short lower-case identifier (`number_theory`)."""
+    code = (code or "").strip().lower()
+    name = (name or "").strip()
+    if not _TOPIC_CODE.fullmatch(code):
+        raise ValidationError(
+            "The topic code must be 2–40 lower-case letters, digits or _, starting with a letter."
+        )
+    if not name or len(name) > 80:
+        raise ValidationError("The topic needs a name of at most 80 characters.")
+    if session.exec(select(PracticeTopic).where(PracticeTopic.code == code)).first():
+        raise ValidationError(f"A topic with the code {code!r} exists already.")
+    last = session.exec(select(func.max(PracticeTopic.sort_order))).one() or 0
+    topic = PracticeTopic(
+        code=code, name=name, names=_clean_names(names or {}), sort_order=int(last) + 1
+    )
+    session.add(topic)
+    session.flush()
+    audit.record(
+        session,
+        admin_id=admin_id,
+        action="practice.topic.create",
+        entity="practicetopic",
+        entity_id=topic.id,
+        details={"code": code, "name": name},
+    )
+    return topic
+
+
+def update_topic(
+    session: Session,
+    topic_id: int,
+    *,
+    name: str,
+    names: Mapping[str, str],
+    admin_id: int | None = None,
+) -> PracticeTopic:
+    """Rename a topic (its code stays: imports refer to it)."""
+    topic = session.get(PracticeTopic, topic_id)
+    if topic is None:
+        raise NotFoundError(f"Topic {topic_id} does not exist.")
+    name = (name or "").strip()
+    if not name or len(name) > 80:
+        raise ValidationError("The topic needs a name of at most 80 characters.")
+    topic.name, topic.names = name, _clean_names(names)
+    session.add(topic)
+    audit.record(
+        session,
+        admin_id=admin_id,
+        action="practice.topic.update",
+        entity="practicetopic",
+        entity_id=topic_id,
+        details={"name": name, "names": topic.names},
+    )
+    return topic
+
+
+def move_topic(
+    session: Session, topic_id: int, *, step: int, admin_id: int | None = None
+) -> list[TopicRow]:
+    """Move a topic one place up (step −1) or down (+1) in the students' order."""
+    if step not in (-1, 1):
+        raise ValidationError("A topic moves one place at a time.")
+    topics = list(
+        session.exec(
+            select(PracticeTopic).order_by(col(PracticeTopic.sort_order), col(PracticeTopic.id))
+        )
+    )
+    index = next((i for i, t in enumerate(topics) if t.id == topic_id), None)
+    if index is None:
+        raise NotFoundError(f"Topic {topic_id} does not exist.")
+    other = index + step
+    if 0 <= other < len(topics):
+        topics[index], topics[other] = topics[other], topics[index]
+        for order, topic in enumerate(topics, start=1):
+            if topic.sort_order != order:
+                topic.sort_order = order
+                session.add(topic)
+        audit.record(
+            session,
+            admin_id=admin_id,
+            action="practice.topic.move",
+            entity="practicetopic",
+            entity_id=topic_id,
+            details={"step": step},
+        )
+        session.flush()
+    return list_topics(session)
+
+
+def delete_topic(session: Session, topic_id: int, *, admin_id: int | None = None) -> None:
+    """Remove a topic that has no questions (otherwise say so)."""
+    topic = session.get(PracticeTopic, topic_id)
+    if topic is None:
+        raise NotFoundError(f"Topic {topic_id} does not exist.")
+    count = session.exec(select(func.count()).where(PracticeQuestion.topic_id == topic_id)).one()
+    if count:
+        raise ValidationError(
+            f"The topic {topic.name!r} has {count} question(s): move or delete them first."
+        )
+    session.delete(topic)
+    audit.record(
+        session,
+        admin_id=admin_id,
+        action="practice.topic.delete",
+        entity="practicetopic",
+        entity_id=topic_id,
+        details={"code": topic.code},
+    )
+
+
+def ensure_default_topics(session: Session) -> int:
+    """Add any of the default topics that is missing (the migration seeds them too)."""
+    existing = set(session.exec(select(PracticeTopic.code)))
+    added = 0
+    for code, name, names, order in DEFAULT_TOPICS:
+        if code not in existing:
+            session.add(PracticeTopic(code=code, name=name, names=dict(names), sort_order=order))
+            added += 1
+    session.flush()
+    return added
+
+
+# --- checking a question -------------------------------------------------------------------
+
+
+def _clean_text(value: Any) -> str:
+    """Text as stored: NFC, Windows line ends unified, trailing spaces trimmed."""
+    text = unicodedata.normalize("NFC", str(value)).replace("\r\n", "\n").replace("\r", "\n")
+    return text.strip()
+
+
+def question_fingerprint(topic_code: str, kind: str, text: str, options: Sequence[str]) -> str:
+    """SHA-256 of what makes two questions the same (whitespace and case folded)."""
+
+    def fold(value: str) -> str:
+        return " ".join(unicodedata.normalize("NFKC", value).casefold().split())
+
+    payload = json.dumps([topic_code, kind, fold(text), [fold(o) for o in options]])
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _has_control(value: str, *, allow_newlines: bool) -> bool:
+    allowed = {"\n", "\t"} if allow_newlines else set()
+    return any(unicodedata.category(ch) in ("Cc", "Cs") and ch not in allowed for ch in value)
+
+
+def check_draft(
+    draft: QuestionDraft,
+    topics: Mapping[str, tuple[int, str]],
+    *,
+    image_exists: Callable[[str], bool] | None = None,
+) -> tuple[CheckedQuestion | None, list[tuple[str, str]]]:
+    """The stored form of `draft`, or every (field, message) that is wrong with it.
+
+    `topics` maps topic code and lower-cased admin name → (topic id, code).
+    """
+    errors: list[tuple[str, str]] = []
+    topic_key = str(draft.topic or "").strip().lower()
+    topic = topics.get(topic_key)
+    if not topic_key:
+        errors.append(("topic", "missing"))
+    elif topic is None:
+        codes = ", ".join(sorted({code for _, code in topics.values()}))
+        errors.append(("topic", f"{draft.topic!r} is not a topic; use one of {codes}"))
+
+    difficulty = draft.difficulty
+    if isinstance(difficulty, str) and difficulty.strip().isdigit():
+        difficulty = int(difficulty.strip())
+    if isinstance(difficulty, float) and difficulty.is_integer():
+        difficulty = int(difficulty)
+    if isinstance(difficulty, bool) or not isinstance(difficulty, int) or not 1 <= difficulty <= 5:
+        shown = "missing" if difficulty in (None, "") else f"{draft.difficulty!r}"
+        errors.append(("difficulty", f"must be a whole number from 1 to 5, not {shown}"))
+        difficulty = 0
+
+    kind = KIND_ALIASES.get(str(draft.kind or "").strip().lower())
+    if kind is None:
+        errors.append(("kind", f"must be 'mcq' (multiple choice) or 'free', not {draft.kind!r}"))
+
+    text = _clean_text(draft.text or "")
+    if not text:
+        errors.append(("text", "missing: the question needs its text"))
+    elif len(text) > MAX_TEXT_CHARS:
+        errors.append(("text", f"{len(text)} characters; at most {MAX_TEXT_CHARS}"))
+    elif _has_control(text, allow_newlines=True):
+        errors.append(("text", "contains control characters"))
+
+    explanation = _clean_text(draft.explanation or "")
+    if len(explanation) > MAX_EXPLANATION_CHARS:
+        errors.append(
+            ("explanation", f"{len(explanation)} characters; at most {MAX_EXPLANATION_CHARS}")
+        )
+
+    options = [_clean_text(o) for o in draft.options]
+    while options and not options[-1]:
+        options.pop()  # trailing empty CSV columns
+    answers = [str(a).strip() for a in draft.answers if str(a).strip()]
+    accepted: list[str] = []
+    if kind == ItemKind.MULTIPLE_CHOICE:
+        if not MIN_OPTIONS <= len(options) <= MAX_OPTIONS:
+            errors.append(
+                ("options", f"a multiple-choice question needs {MIN_OPTIONS}–{MAX_OPTIONS} options")
+            )
+        elif any(not o for o in options):
+            gap = LETTERS[next(i for i, o in enumerate(options) if not o)]
+            errors.append(("options", f"option {gap} is empty"))
+        elif any(len(o) > MAX_OPTION_CHARS for o in options):
+            errors.append(("options", f"an option is over {MAX_OPTION_CHARS} characters"))
+        elif len({" ".join(o.casefold().split()) for o in options}) != len(options):
+            errors.append(("options", "two options are the same"))
+        letters = LETTERS[: len(options)] if options else "ABCD"
+        if len(answers) != 1:
+            errors.append(
+                ("answer", f"give the letter of the right option ({letters[0]}–{letters[-1]})")
+            )
+        elif answers[0].upper() not in letters or len(answers[0]) != 1:
+            errors.append(
+                (
+                    "answer",
+                    f"{answers[0]!r} is not an option letter; use {letters[0]}–{letters[-1]}",
+                )
+            )
+        else:
+            accepted = [answers[0].upper()]
+    elif kind == ItemKind.FREE_RESPONSE:
+        if options:
+            errors.append(("options", "a free-response question has no options"))
+        if not answers:
+            errors.append(("answer", "missing: give at least one accepted answer"))
+        elif len(answers) > MAX_ANSWERS:
+            errors.append(("answer", f"at most {MAX_ANSWERS} accepted answers"))
+        for answer in answers:
+            problem = free_response_problem(answer, max_chars=settings.free_response_max_chars)
+            if problem is None and not normalize_free_response(answer):
+                problem = "an accepted answer is empty"
+            if problem:
+                errors.append(("answer", f"{answer[:30]!r}: {problem}"))
+                break
+        accepted = answers
+
+    image = (draft.image or "").strip() or None
+    if image is not None and image_exists is not None and not image_exists(image):
+        errors.append(("image", f"{image!r} was not found"))
+
+    if errors or topic is None or kind is None:
+        return None, errors
+    topic_id, topic_code = topic
+    return (
+        CheckedQuestion(
+            topic_id=topic_id,
+            topic_code=topic_code,
+            difficulty=int(difficulty),
+            kind=kind,
+            text=text,
+            options=options if kind == ItemKind.MULTIPLE_CHOICE else [],
+            accepted_answers=accepted,
+            explanation=explanation,
+            image_path=image,
+            fingerprint=question_fingerprint(topic_code, kind, text, options),
+        ),
+        [],
+    )
+
+
+def topic_lookup(session: Session) -> dict[str, tuple[int, str]]:
+    """topic code and lower-cased admin name → (id, code)."""
+    lookup: dict[str, tuple[int, str]] = {}
+    for topic_id, code, name in session.execute(
+        select(PracticeTopic.id, PracticeTopic.code, PracticeTopic.name)
+    ):
+        lookup[name.strip().lower()] = (topic_id, code)
+        lookup[code] = (topic_id, code)
+    return lookup
+
+
+# --- images --------------------------------------------------------------------------------
+
+
+def image_kind(data: bytes) -> str | None:
+    """The extension of an accepted image format, from its first bytes (not its name)."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpg"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "gif"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if (head.startswith((b"<?xml", b"<svg"))) and b"<svg" in head:
+        return "svg"
+    return None
+
+
+def check_image(data: bytes, name: str = "image") -> str:
+    """The extension of an image fit for the bank, or ValidationError saying why not."""
+    if not data:
+        raise ValidationError(f"{name}: the file is empty.")
+    if len(data) > MAX_IMAGE_BYTES:
+        raise ValidationError(
+            f"{name}: {len(data) // 1024} KB; an image may have at most "
+            f"{MAX_IMAGE_BYTES // 1024 // 1024} MB."
+        )
+    kind = image_kind(data)
+    if kind is None:
+        raise ValidationError(f"{name}: not a PNG, JPEG, GIF, WebP or SVG image.")
+    if kind == "svg" and _SVG_DANGER.search(data):
+        raise ValidationError(f"{name}: SVG images may not contain scripts or links.")
+    return kind
+
+
+def store_image(data: bytes, name: str = "image") -> str:
+    """Keep an image under UPLOAD_DIR/practice/ by content hash; returns the stored name."""
+    kind = check_image(data, name)
+    stored = f"{hashlib.sha256(data).hexdigest()[:24]}.{kind}"
+    folder = Path(settings.upload_dir) / PRACTICE_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / stored
+    if not target.exists():
+        partial = target.with_suffix(".part")
+        partial.write_bytes(data)
+        partial.replace(target)
+    return stored
+
+
+def image_file(name: str) -> Path:
+    """The file of a stored image name; NotFoundError for anything else."""
+    if not _IMAGE_NAME.fullmatch(name or ""):
+        raise NotFoundError("No such image.")
+    path = Path(settings.upload_dir) / PRACTICE_DIR / name
+    if not path.is_file():
+        raise NotFoundError("No such image.")
+    return path
+
+
+def _stored_image_exists(name: str) -> bool:
+    try:
+        image_file(name)
+    except NotFoundError:
+        return False
+    return True
+
+
+# --- reading import files ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportRow:
+    """One question of an import file, where it was, and the file's image bytes."""
+
+    where: str  # "line 7" (CSV) or "question 3" (JSON)
+    draft: QuestionDraft
+
+
+def _decode(data: bytes, name: str) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise QuestionImportError(
+            [(name, "", f"not UTF-8 text (byte {err.start}); save the file as UTF-8")]
+        ) from err
+
+
+def _answers_of(value: Any, *, split: bool) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    text = str(value)
+    return text.split("|") if split else [text]
+
+
+def parse_json_questions(data: bytes, name: str = "file") -> list[ImportRow]:
+    """The questions of a JSON import file; QuestionImportError names what is malformed."""
+    try:
+        document = json.loads(_decode(data, name))
+    except json.JSONDecodeError as err:
+        raise QuestionImportError(
+            [(name, "", f"not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}")]
+        ) from err
+    items = document.get("questions") if isinstance(document, dict) else document
+    if not isinstance(items, list):
+        raise QuestionImportError(
+            [(name, "", 'expected a list of questions, or {"questions": [...]}')]
+        )
+    rows: list[ImportRow] = []
+    errors: list[tuple[str, str, str]] = []
+    for index, item in enumerate(items, start=1):
+        where = f"question {index}"
+        if not isinstance(item, dict):
+            errors.append((where, "", "is not an object"))
+            continue
+        unknown = sorted(set(item) - JSON_FIELDS)
+        if unknown:
+            errors.append((where, unknown[0], f"unknown field; the fields are {_fields()}"))
+            continue
+        options = item.get("options") or []
+        if not isinstance(options, list) or not all(isinstance(o, str) for o in options):
+            errors.append((where, "options", "must be a list of texts"))
+            continue
+        not_text = [
+            name
+            for name in ("topic", "kind", "text", "explanation", "image")
+            if item.get(name) is not None and not isinstance(item[name], str)
+        ]
+        if not_text:
+            errors.append((where, not_text[0], "must be text"))
+            continue
+        answer = item.get("answer")
+        if answer is not None and not isinstance(answer, str | list):
+            errors.append((where, "answer", "must be text or a list of texts"))
+            continue
+        rows.append(
+            ImportRow(
+                where,
+                QuestionDraft(
+                    topic=item.get("topic") or "",
+                    difficulty=item.get("difficulty"),
+                    kind=item.get("kind") or "",
+                    text=item.get("text") or "",
+                    options=options,
+                    answers=_answers_of(answer, split=False),
+                    explanation=item.get("explanation") or "",
+                    image=item.get("image"),
+                ),
+            )
+        )
+    if errors:
+        raise QuestionImportError(errors)
+    return rows
+
+
+def _fields() -> str:
+    return ", ".join(sorted(JSON_FIELDS))
+
+
+def parse_csv_questions(data: bytes, name: str = "file") -> list[ImportRow]:
+    """The questions of a CSV import file (comma or semicolon separated, header row)."""
+    text = _decode(data, name)
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise QuestionImportError([(name, "", "the file is empty")]) from None
+    except csv.Error as err:
+        raise QuestionImportError([("line 1", "", f"not readable as CSV: {err}")]) from err
+    columns = [h.strip().lower() for h in header]
+    unknown = [c for c in columns if c and c not in CSV_COLUMNS]
+    if unknown:
+        raise QuestionImportError(
+            [("line 1", unknown[0], f"unknown column; the columns are {', '.join(CSV_COLUMNS)}")]
+        )
+    missing = [c for c in ("topic", "difficulty", "kind", "text", "answer") if c not in columns]
+    if missing:
+        raise QuestionImportError([("line 1", missing[0], "this column is missing")])
+    if len(set(columns)) != len(columns):
+        raise QuestionImportError([("line 1", "", "a column appears twice")])
+    rows: list[ImportRow] = []
+    errors: list[tuple[str, str, str]] = []
+    try:
+        for record in reader:
+            where = f"line {reader.line_num}"
+            if not any(cell.strip() for cell in record):
+                continue
+            if len(record) > len(columns):
+                errors.append((where, "", f"{len(record)} cells but {len(columns)} columns"))
+                continue
+            values = dict(zip(columns, record, strict=False))
+            options = [values.get(c, "") for c in CSV_OPTION_COLUMNS]
+            rows.append(
+                ImportRow(
+                    where,
+                    QuestionDraft(
+                        topic=values.get("topic", ""),
+                        difficulty=values.get("difficulty", "").strip(),
+                        kind=values.get("kind", ""),
+                        text=values.get("text", ""),
+                        options=options,
+                        answers=_answers_of(values.get("answer", ""), split=True),
+                        explanation=values.get("explanation", ""),
+                        image=values.get("image") or None,
+                    ),
+                )
+            )
+    except csv.Error as err:
+        errors.append((f"line {reader.line_num}", "", f"not readable as CSV: {err}"))
+    if errors:
+        raise QuestionImportError(errors)
+    return rows
+
+
+@dataclass
+class ImportBundle:
+    """An import file's rows and the image files it may name (name → bytes)."""
+
+    rows: list[ImportRow]
+    images: dict[str, bytes] = field(default_factory=dict)
+    folder: Path | None = None  # the file's folder on disk (CLI imports), for image names
+
+
+def _parse_by_name(data: bytes, name: str) -> list[ImportRow]:
+    suffix = PurePosixPath(name).suffix.lower()
+    if suffix == ".json":
+        return parse_json_questions(data, name)
+    if suffix in (".csv", ".txt"):
+        return parse_csv_questions(data, name)
+    raise QuestionImportError(
+        [(name, "", "choose a .json or .csv file (or a .zip holding one, with its images)")]
+    )
+
+
+def read_question_upload(data: bytes, name: str) -> ImportBundle:
+    """An uploaded import: a .json or .csv file, or a .zip with one of them and its images."""
+    if PurePosixPath(name).suffix.lower() != ".zip":
+        if len(data) > MAX_IMPORT_BYTES:
+            raise QuestionImportError(
+                [(name, "", f"over {MAX_IMPORT_BYTES // 1024 // 1024} MB; split the file")]
+            )
+        return ImportBundle(rows=_parse_by_name(data, name))
+    if len(data) > MAX_ZIP_BYTES:
+        raise QuestionImportError(
+            [(name, "", f"over {MAX_ZIP_BYTES // 1024 // 1024} MB; split the archive")]
+        )
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as err:
+        raise QuestionImportError([(name, "", "not a readable ZIP archive")]) from err
+    with archive:
+        members = [m for m in archive.infolist() if not m.is_dir()]
+        sheets = [
+            m
+            for m in members
+            if PurePosixPath(m.filename).suffix.lower() in (".json", ".csv")
+            and not PurePosixPath(m.filename).name.startswith(".")
+        ]
+        if len(sheets) != 1:
+            raise QuestionImportError(
+                [(name, "", "the archive must hold exactly one .json or .csv file")]
+            )
+        total = sum(m.file_size for m in members)
+        if total > MAX_ZIP_BYTES * 2:
+            raise QuestionImportError([(name, "", "the archive unpacks to too much data")])
+        sheet = sheets[0]
+        rows = _parse_by_name(archive.read(sheet), PurePosixPath(sheet.filename).name)
+        base = PurePosixPath(sheet.filename).parent
+        images: dict[str, bytes] = {}
+        for member in members:
+            if member is sheet or member.file_size > MAX_IMAGE_BYTES:
+                continue
+            path = PurePosixPath(member.filename)
+            try:
+                relative = str(path.relative_to(base)) if str(base) != "." else str(path)
+            except ValueError:
+                relative = str(path)
+            images[relative] = archive.read(member)
+    return ImportBundle(rows=rows, images=images)
+
+
+def read_question_path(path: Path) -> ImportBundle:
+    """An import file on disk (CLI); images are looked up beside it."""
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise QuestionImportError([(str(path), "", f"cannot be read: {err.strerror}")]) from err
+    bundle = read_question_upload(data, path.name)
+    if path.suffix.lower() != ".zip":
+        bundle.folder = path.resolve().parent
+    return bundle
+
+
+def _bundle_image(bundle: ImportBundle, name: str) -> bytes | None:
+    if name in bundle.images:
+        return bundle.images[name]
+    if bundle.folder is not None:
+        candidate = (bundle.folder / name).resolve()
+        if bundle.folder in candidate.parents and candidate.is_file():
+            return candidate.read_bytes()
+    return None
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+def import_questions(
+    session: Session,
+    bundle: ImportBundle,
+    *,
+    admin_id: int | None = None,
+    source: str = "",
+    dry_run: bool = False,
+) -> ImportReport:
+    """Check every row, then add the new ones in the caller's transaction (all or nothing).
+
+    `dry_run`: check and count only; nothing is written (no rows, no image files).
+    """
+    if not bundle.rows:
+        raise QuestionImportError([(source or "file", "", "holds no questions")])
+    if len(bundle.rows) > MAX_IMPORT_QUESTIONS:
+        raise QuestionImportError(
+            [
+                (
+                    source or "file",
+                    "",
+                    f"{len(bundle.rows)} questions; at most {MAX_IMPORT_QUESTIONS}",
+                )
+            ]
+        )
+    topics = topic_lookup(session)
+    errors: list[tuple[str, str, str]] = []
+    checked: list[tuple[str, CheckedQuestion]] = []
+    images: dict[str, bytes] = {}
+    first_seen: dict[str, str] = {}
+    for row in bundle.rows:
+        draft = row.draft
+        if draft.image:
+            data = _bundle_image(bundle, draft.image.strip())
+            if data is None:
+                errors.append((row.where, "image", f"{draft.image!r} is not in the import"))
+                draft = replace(draft, image=None)
+            else:
+                try:
+                    check_image(data, draft.image)
+                    images[draft.image.strip()] = data
+                except ValidationError as err:
+                    errors.append((row.where, "image", str(err)))
+                    draft = replace(draft, image=None)
+        question, problems = check_draft(draft, topics)
+        errors.extend((row.where, name, message) for name, message in problems)
+        if question is None:
+            continue
+        earlier = first_seen.get(question.fingerprint)
+        if earlier is not None:
+            errors.append((row.where, "text", f"the same question as {earlier}"))
+            continue
+        first_seen[question.fingerprint] = row.where
+        checked.append((row.where, question))
+    if errors:
+        raise QuestionImportError(errors)
+    existing = set(
+        session.exec(
+            select(PracticeQuestion.fingerprint).where(
+                col(PracticeQuestion.fingerprint).in_([q.fingerprint for _, q in checked])
+            )
+        )
+    )
+    fresh = [q for _, q in checked if q.fingerprint not in existing]
+    if dry_run:
+        return ImportReport(added=len(fresh), skipped_duplicates=len(checked) - len(fresh))
+    stored_names = {name: store_image(data, name) for name, data in images.items()}
+    now = utcnow()
+    added: list[PracticeQuestion] = []
+    for question in fresh:
+        row = _new_question(question, now)
+        if question.image_path:
+            row.image_path = stored_names[question.image_path]
+        session.add(row)
+        added.append(row)
+    session.flush()
+    audit.record(
+        session,
+        admin_id=admin_id,
+        action="practice.question.import",
+        entity="practicequestion",
+        details={
+            "source": source[:200],
+            "added": len(added),
+            "skipped_duplicates": len(checked) - len(added),
+        },
+    )
+    return ImportReport(
+        added=len(added),
+        skipped_duplicates=len(checked) - len(added),
+        question_ids=[q.id for q in added if q.id is not None],
+    )
+
+
+def _new_question(question: CheckedQuestion, now: Any) -> PracticeQuestion:
+    return PracticeQuestion(
+        topic_id=question.topic_id,
+        difficulty=question.difficulty,
+        kind=question.kind,
+        text=question.text,
+        options=question.options,
+        accepted_answers=question.accepted_answers,
+        explanation=question.explanation,
+        image_path=question.image_path,
+        fingerprint=question.fingerprint,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _checked_or_raise(session: Session, draft: QuestionDraft) -> CheckedQuestion:
+    question, problems = check_draft(
+        draft, topic_lookup(session), image_exists=_stored_image_exists
+    )
+    if question is None:
+        raise ValidationError(
+            "Not saved: " + "; ".join(f"{name}: {message}" for name, message in problems)
+        )
+    return question
+
+
+def _refuse_duplicate(session: Session, fingerprint: str, *, own_id: int | None = None) -> None:
+    other = session.exec(
+        select(PracticeQuestion.id).where(PracticeQuestion.fingerprint == fingerprint)
+    ).first()
+    if other is not None and other != own_id:
+        raise ValidationError(f"Not saved: question #{other} is the same question.")
+
+
+def create_question(
+    session: Session, draft: QuestionDraft, *, admin_id: int | None = None
+) -> PracticeQuestion:
+    """Add one question from the admin form."""
+    question = _checked_or_raise(session, draft)
+    _refuse_duplicate(session, question.fingerprint)
+    row = _new_question(question, utcnow())
+    session.add(row)
+    session.flush()
+    audit.record(
+        session,
+        admin_id=admin_id,
+        action="practice.question.create",
+        entity="practicequestion",
+        entity_id=row.id,
+        details={"topic": question.topic_code, "difficulty": question.difficulty},
+    )
+    return row
+
+
+def update_question(
+    session: Session, question_id: int, draft: QuestionDraft, *, admin_id: int | None = None
+) -> PracticeQuestion:
+    """Change a question. Sessions already graded keep their marks; new ones use the change."""
+    row = session.get(PracticeQuestion, question_id)
+    if row is None:
+        raise NotFoundError(f"Question {question_id} does not exist.")
+    question = _checked_or_raise(session, draft)
+    _refuse_duplicate(session, question.fingerprint, own_id=question_id)
+    changed = [
+        name
+        for name, value in (
+            ("topic", question.topic_id != row.topic_id),
+            ("difficulty", question.difficulty != row.difficulty),
+            ("kind", question.kind != row.kind),
+            ("text", question.text != row.text),
+            ("options", question.options != list(row.options)),
+            ("answer", question.accepted_answers != list(row.accepted_answers)),
+            ("explanation", question.explanation != row.explanation),
+            ("image", question.image_path != row.image_path),
+        )
+        if value
+    ]
+    if not changed:
+        return row
+    row.topic_id = question.topic_id
+    row.difficulty = question.difficulty
+    row.kind = question.kind
+    row.text = question.text
+    row.options = question.options
+    row.accepted_answers = question.accepted_answers
+    row.explanation = question.explanation
+    row.image_path = question.image_path
+    row.fingerprint = question.fingerprint
+    row.updated_at = utcnow()
+    session.add(row)
+    audit.record(
+        session,
+        admin_id=admin_id,
+        action="practice.question.update",
+        entity="practicequestion",
+        entity_id=question_id,
+        details={"changed": changed},
+    )
+    return row
+
+
+def set_question_active(
+    session: Session, question_id: int, active: bool, *, admin_id: int | None = None
+) -> PracticeQuestion:
+    """Retire a question from new sessions (or bring it back); past sessions keep it."""
+    row = session.get(PracticeQuestion, question_id)
+    if row is None:
+        raise NotFoundError(f"Question {question_id} does not exist.")
+    if row.is_active != active:
+        row.is_active = active
+        row.updated_at = utcnow()
+        session.add(row)
+        audit.record(
+            session,
+            admin_id=admin_id,
+            action="practice.question.activate" if active else "practice.question.deactivate",
+            entity="practicequestion",
+            entity_id=question_id,
+        )
+    return row
+
+
+def delete_question(session: Session, question_id: int, *, admin_id: int | None = None) -> None:
+    """Delete a question no student has been given; otherwise say to retire it instead."""
+    row = session.get(PracticeQuestion, question_id)
+    if row is None:
+        raise NotFoundError(f"Question {question_id} does not exist.")
+    used = session.exec(select(func.count()).where(PracticeAnswer.question_id == question_id)).one()
+    if used:
+        raise ValidationError(
+            f"Question #{question_id} was given in {used} practice session(s), so it stays "
+            "for their results: deactivate it instead."
+        )
+    session.delete(row)
+    audit.record(
+        session,
+        admin_id=admin_id,
+        action="practice.question.delete",
+        entity="practicequestion",
+        entity_id=question_id,
+    )
+
+
+# --- the admin list ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionRow:
+    """One question in the admin list (the text cut short)."""
+
+    question_id: int
+    topic_id: int
+    topic: str
+    difficulty: int
+    kind: str
+    text: str
+    options: list[str]
+    accepted_answers: list[str]
+    explanation: str
+    image_path: str | None
+    is_active: bool
+    times_given: int
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionPage:
+    rows: list[QuestionRow]
+    total: int  # matching the filter, over all pages
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def list_questions(
+    session: Session,
+    *,
+    topic_id: int | None = None,
+    difficulty: int | None = None,
+    kind: str | None = None,
+    active: bool | None = None,
+    search: str = "",
+    offset: int = 0,
+    limit: int = 25,
+) -> QuestionPage:
+    """A page of the bank, newest first, with how often each question was given."""
+    conditions: list[Any] = []
+    if topic_id is not None:
+        conditions.append(PracticeQuestion.topic_id == topic_id)
+    if difficulty is not None:
+        conditions.append(PracticeQuestion.difficulty == difficulty)
+    if kind:
+        conditions.append(PracticeQuestion.kind == kind)
+    if active is not None:
+        conditions.append(PracticeQuestion.is_active == active)
+    search = (search or "").strip()[:100]
+    if search:
+        if search.lstrip("#").isdigit():
+            conditions.append(PracticeQuestion.id == int(search.lstrip("#")))
+        else:
+            conditions.append(col(PracticeQuestion.text).ilike(_like(search), escape="\\"))
+    total = session.exec(
+        select(func.count()).select_from(PracticeQuestion).where(*conditions)
+    ).one()
+    page = (
+        select(PracticeQuestion.id)
+        .where(*conditions)
+        .order_by(col(PracticeQuestion.id).desc())
+        .offset(max(0, offset))
+        .limit(max(1, min(limit, 200)))
+        .subquery()
+    )
+    given = (
+        select(PracticeAnswer.question_id, func.count().label("n"))
+        .where(col(PracticeAnswer.question_id).in_(select(page.c.id)))
+        .group_by(col(PracticeAnswer.question_id))
+        .subquery()
+    )
+    rows = session.execute(
+        select(PracticeQuestion, PracticeTopic.name, func.coalesce(given.c.n, 0))
+        .join(page, page.c.id == PracticeQuestion.id)
+        .join(PracticeTopic, col(PracticeTopic.id) == PracticeQuestion.topic_id)
+        .outerjoin(given, given.c.question_id == PracticeQuestion.id)
+        .order_by(col(PracticeQuestion.id).desc())
+    )
+    return QuestionPage(
+        rows=[
+            QuestionRow(
+                question_id=q.id,
+                topic_id=q.topic_id,
+                topic=topic_name,
+                difficulty=q.difficulty,
+                kind=q.kind,
+                text=q.text,
+                options=list(q.options),
+                accepted_answers=list(q.accepted_answers),
+                explanation=q.explanation,
+                image_path=q.image_path,
+                is_active=q.is_active,
+                times_given=int(n),
+            )
+            for q, topic_name, n in rows
+        ],
+        total=int(total),
+    )
+
+
+def get_question(session: Session, question_id: int) -> PracticeQuestion:
+    row = session.get(PracticeQuestion, question_id)
+    if row is None:
+        raise NotFoundError(f"Question {question_id} does not exist.")
+    return row
+
+
+@dataclass(frozen=True, slots=True)
+class BankSummary:
+    """How many active questions each topic has at each difficulty."""
+
+    topics: list[str]  # admin names, in order
+    counts: list[list[int]]  # topics × difficulty 1..5
+    total_active: int
+    total: int
+
+
+def bank_summary(session: Session) -> BankSummary:
+    """Active questions per topic and difficulty (one grouped query)."""
+    topics = list_topics(session)
+    index = {t.topic_id: i for i, t in enumerate(topics)}
+    counts = [[0] * 5 for _ in topics]
+    for topic_id, difficulty, n in session.execute(
+        select(PracticeQuestion.topic_id, PracticeQuestion.difficulty, func.count())
+        .where(col(PracticeQuestion.is_active))
+        .group_by(col(PracticeQuestion.topic_id), col(PracticeQuestion.difficulty))
+    ):
+        if topic_id in index and 1 <= difficulty <= 5:
+            counts[index[topic_id]][difficulty - 1] = int(n)
+    return BankSummary(
+        topics=[t.name for t in topics],
+        counts=counts,
+        total_active=sum(t.active_questions for t in topics),
+        total=sum(t.questions for t in topics),
+    )
+
+
+def error_lines(err: MockExamError) -> list[str]:
+    """An import error as one line per problem (the admin page lists them)."""
+    if isinstance(err, QuestionImportError):
+        return [
+            f"{where} · {name}: {message}" if name else f"{where}: {message}"
+            for where, name, message in err.errors
+        ]
+    return [str(err)]
