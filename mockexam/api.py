@@ -10,6 +10,11 @@ GET /api/paper/{exam_id}?t=<token> → the PDF (inline, never cached), or a
 JSON error: 403 bad/expired link or not a taker of this exam, 404 no such
 paper, 410 the window has closed (spec §3.8).
 
+GET /api/practice/image/{name} → a practice question's figure (public: a figure says
+nothing without its question; names are content hashes, so it is cached for good).
+SVGs are sent with a sandboxing Content-Security-Policy, so one opened directly
+can run nothing.
+
 GET /admin/api/exams/{exam_id}/export/{file} → an admin export as an
 attachment (`file`: results.csv, results.xlsx, responses.csv, responses.xlsx;
 saved as `exam-<id>-<file>`), or a JSON error: 401 without a live admin
@@ -52,10 +57,19 @@ from mockexam.errors import (
 from mockexam.services import admin_auth, exam_results
 from mockexam.services.exam_results import ExportFile
 from mockexam.services.paper import open_paper
+from mockexam.services.practice_bank import image_file
 
 logger = logging.getLogger(__name__)
 
 PAPER_ROUTE = "/api/paper/{exam_id:int}"
+PRACTICE_IMAGE_ROUTE = "/api/practice/image/{name}"
+_IMAGE_TYPES = {
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "gif": "image/gif",
+    "webp": "image/webp",
+    "svg": "image/svg+xml",
+}
 EXPORT_ROOT = f"{ADMIN_ROOT}/api/exams"
 EXPORT_ROUTE = EXPORT_ROOT + "/{exam_id:int}/export/{file}"
 _NO_STORE = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
@@ -87,6 +101,24 @@ def paper(request: Request) -> Response:
         filename=f"exam-{exam_id}.pdf",
         content_disposition_type="inline",
         headers={**_NO_STORE, "Referrer-Policy": "no-referrer"},
+    )
+
+
+def practice_image(request: Request) -> Response:
+    """A stored practice figure by its content-hash name (sync: run in the threadpool)."""
+    name: str = request.path_params["name"]
+    try:
+        path = image_file(name)
+    except NotFoundError as err:
+        return _error(404, str(err))
+    return FileResponse(
+        path,
+        media_type=_IMAGE_TYPES[path.suffix.lstrip(".")],
+        headers={
+            "Cache-Control": "public, max-age=31536000, immutable",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox",
+        },
     )
 
 
@@ -206,6 +238,7 @@ def create_api() -> Starlette:
     return Starlette(
         routes=[
             Route(PAPER_ROUTE, paper, methods=["GET"]),
+            Route(PRACTICE_IMAGE_ROUTE, practice_image, methods=["GET"]),
             Route(EXPORT_ROUTE, admin_export, methods=["GET"]),
         ],
         middleware=[

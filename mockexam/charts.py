@@ -122,3 +122,58 @@ def elo_trend_figure(
     )
     layout["yaxis"].update(range=[low - pad, high + pad], nticks=4, tickformat=".0f")
     return go.Figure(data=[line, latest], layout=layout)
+
+
+RIGHT = "#34c759"  # a green that reads on Telegram's light and dark backgrounds
+WRONG = "rgba(142, 142, 147, 0.35)"
+
+
+def topic_breakdown_figure(
+    *, topics: Sequence[str], correct: Sequence[int], totals: Sequence[int], bar_height: int = 34
+) -> go.Figure:
+    """Right answers per topic as horizontal bars: the share right in green over the rest.
+
+    One row per topic (first at the top), each bar 0–100 %, labelled "right/total".
+    """
+    if not len(topics) == len(correct) == len(totals):
+        raise ValueError("topics, correct and totals must have the same length")
+    if any(t <= 0 or c < 0 or c > t for c, t in zip(correct, totals, strict=True)):
+        raise ValueError("every topic needs 0 ≤ right ≤ total and total > 0")
+    share = [round(100 * c / t, 1) for c, t in zip(correct, totals, strict=True)]
+    labels = [f"{c}/{t}" for c, t in zip(correct, totals, strict=True)]
+    # The "right/total" label sits inside whichever part is longer.
+    on_right = [label if s >= 50 else "" for label, s in zip(labels, share, strict=True)]
+    on_rest = [label if s < 50 else "" for label, s in zip(labels, share, strict=True)]
+    right = go.Bar(
+        y=list(topics),
+        x=share,
+        orientation="h",
+        name="right",
+        marker={"color": RIGHT},
+        text=on_right,
+        textposition="inside",
+        insidetextanchor="end",
+        textfont={"color": "white", "size": 12},
+        customdata=labels,
+        hovertemplate="%{y}: %{customdata}<extra></extra>",
+    )
+    rest = go.Bar(
+        y=list(topics),
+        x=[round(100 - s, 1) for s in share],
+        orientation="h",
+        name="rest",
+        marker={"color": WRONG},
+        text=on_rest,
+        textposition="inside",
+        insidetextanchor="end",
+        textfont={"color": NEUTRAL, "size": 12},
+        hoverinfo="skip",
+    )
+    height = 30 + bar_height * max(1, len(topics))
+    layout = _base_layout(height)
+    layout.update(barmode="stack", bargap=0.35, margin={"l": 8, "r": 8, "t": 4, "b": 22, "pad": 4})
+    layout["xaxis"].update(range=[0, 100], ticksuffix="%", tickvals=[0, 50, 100], showgrid=True)
+    layout["yaxis"].update(
+        autorange="reversed", showgrid=False, automargin=True, tickfont={"size": 12}
+    )
+    return go.Figure(data=[right, rest], layout=layout)

@@ -28,6 +28,12 @@ from mockexam.student.exam import EXAM_ON_LOAD, EXAM_ROUTE, exam_page
 from mockexam.student.history import HISTORY_ON_LOAD, HISTORY_ROUTE, history_page
 from mockexam.student.home import HomeState, home_page
 from mockexam.student.leaderboard import LEADERBOARD_ON_LOAD, LEADERBOARD_ROUTE, leaderboard_page
+from mockexam.student.practice import PRACTICE_ON_LOAD, PRACTICE_ROUTE, practice_page
+from mockexam.student.practice_session import (
+    PRACTICE_SESSION_ON_LOAD,
+    PRACTICE_SESSION_ROUTE,
+    practice_session_page,
+)
 from mockexam.student.results import RESULTS_ON_LOAD, RESULTS_ROUTE, results_page
 from mockexam.ui.theme import APP_STYLE
 
@@ -65,6 +71,15 @@ app.add_page(
     route=LEADERBOARD_ROUTE,
     title="mockexam · leaderboard",
     on_load=LEADERBOARD_ON_LOAD,
+)
+app.add_page(
+    practice_page, route=PRACTICE_ROUTE, title="mockexam · practice", on_load=PRACTICE_ON_LOAD
+)
+app.add_page(
+    practice_session_page,
+    route=PRACTICE_SESSION_ROUTE,
+    title="mockexam · practice",
+    on_load=PRACTICE_SESSION_ON_LOAD,
 )
 
 # --- Admin panel (desktop, English) ------------------------------------------

@@ -65,3 +65,21 @@ def test_elo_trend_figure_rejects_mismatched_inputs():
 def test_blank_figure_has_no_traces():
     figure = blank_figure()
     assert figure.data == () and figure.layout.height == CHART_HEIGHT
+
+
+def test_topic_breakdown_figure_stacks_the_share_right_over_the_rest():
+    from mockexam.charts import topic_breakdown_figure
+
+    figure = topic_breakdown_figure(topics=["Algebra", "Geometry"], correct=[1, 0], totals=[2, 1])
+    right, rest = figure.data
+    assert list(right.y) == ["Algebra", "Geometry"] and right.orientation == "h"
+    assert list(right.x) == [50.0, 0.0] and list(rest.x) == [50.0, 100.0]
+    assert list(right.text) == ["1/2", ""] and list(rest.text) == ["", "0/1"]
+    assert list(right.customdata) == ["1/2", "0/1"]
+    assert figure.layout.barmode == "stack"
+    assert figure.layout.yaxis.autorange == "reversed"
+    assert list(figure.layout.xaxis.range) == [0, 100]
+    with pytest.raises(ValueError):
+        topic_breakdown_figure(topics=["A"], correct=[2], totals=[1])
+    with pytest.raises(ValueError):
+        topic_breakdown_figure(topics=["A", "B"], correct=[1], totals=[1])

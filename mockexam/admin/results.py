@@ -12,9 +12,6 @@ from __future__ import annotations
 from typing import Any, TypedDict
 
 import reflex as rx
-from reflex.constants import Dirs
-from reflex.utils.imports import ImportVar
-from reflex.vars import VarData
 
 from mockexam.admin.auth import FAILED, AdminState
 from mockexam.admin.components import pager_buttons, search_form, sort_header, step_offset
@@ -23,22 +20,10 @@ from mockexam.admin.layout import card, error_callout
 from mockexam.api import EXPORT_ROOT
 from mockexam.services import exam_results
 from mockexam.services.exam_results import ExportFile, ResultRow, ResultSort
+from mockexam.ui.backend import BACKEND_ORIGIN
 
 PAGE_SIZE = 50
 MAX_SEARCH_CHARS = 100
-
-# Where the backend answers, as Reflex resolves its own endpoints: in dev it
-# runs on another port than the page (the admin cookie still goes along:
-# cookies ignore ports); in production it is the page's own origin.
-BACKEND_ORIGIN: rx.Var[str] = rx.Var(
-    _js_expr="getBackendURL(env.PING).origin",
-    _var_data=VarData(
-        imports={
-            f"$/{Dirs.STATE_PATH}": [ImportVar(tag="getBackendURL")],
-            "$/env.json": [ImportVar(tag="env", is_default=True)],
-        }
-    ),
-).to(str)
 
 
 class ResultView(TypedDict):

@@ -1,4 +1,5 @@
-"""Demo data: students, a released exam answered by a Rasch-simulated cohort, an upcoming exam.
+"""Demo data: students, a released exam answered by a Rasch-simulated cohort, an upcoming exam,
+and the practice question bank (mockexam/services/demo_practice/, imported like any file).
 
 The answers are drawn from the Rasch model with known parameters
 (θ ~ N(0, 1), β ~ N(0, 1)), so the demo's item analysis shows what a real
@@ -10,15 +11,24 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 from sqlalchemy import func
 from sqlmodel import select
 
 from mockexam.db import insert_for, session_scope, utcnow
-from mockexam.models import Answer, Exam, ExamSession, ItemKind, SessionStatus, Student
+from mockexam.models import (
+    Answer,
+    Exam,
+    ExamSession,
+    ItemKind,
+    PracticeQuestion,
+    SessionStatus,
+    Student,
+)
 from mockexam.services import exams as exam_service
-from mockexam.services import release
+from mockexam.services import practice_bank, release
 from mockexam.services.admins import create_admin
 from mockexam.services.demo_paper import attach_demo_paper
 from mockexam.services.grading import grade_pending
@@ -27,6 +37,7 @@ from mockexam.services.students import upsert_student
 DEMO_ADMIN_USERNAME = "admin"
 DEMO_ADMIN_PASSWORD_DEFAULT = "admin-demo-2026"
 DEMO_STUDENT_TELEGRAM_ID = 100_000_001
+DEMO_QUESTIONS = Path(__file__).resolve().parent / "demo_practice" / "questions.json"
 
 _FIRST = [
     "Aziz",
@@ -82,14 +93,30 @@ class DemoSummary:
     released_exam_id: int | None = None
     upcoming_exam_id: int | None = None
     admin_username: str = DEMO_ADMIN_USERNAME
+    practice_questions: int = 0  # added to the practice bank now
 
     def describe(self) -> str:
+        bank = (
+            f" Practice bank: {self.practice_questions} demo question(s) added."
+            if self.practice_questions
+            else ""
+        )
         if not self.created:
-            return "Demo data: the database already has exams; nothing was added."
+            return "Demo data: the database already has exams; nothing was added." + bank
         return (
             f"Demo data: {self.students} students, released exam #{self.released_exam_id}, "
-            f"upcoming exam #{self.upcoming_exam_id}, admin {self.admin_username!r}."
+            f"upcoming exam #{self.upcoming_exam_id}, admin {self.admin_username!r}." + bank
         )
+
+
+def seed_demo_questions() -> int:
+    """Import the demo practice bank when the bank is empty; how many questions were added."""
+    with session_scope() as db:
+        practice_bank.ensure_default_topics(db)
+        if db.exec(select(func.count()).select_from(PracticeQuestion)).one() > 0:
+            return 0
+        bundle = practice_bank.read_question_path(DEMO_QUESTIONS)
+        return practice_bank.import_questions(db, bundle, source="demo bank").added
 
 
 def demo_admin_password() -> str:
@@ -112,9 +139,10 @@ def seed_demo(
     """Create the demo admin, students, a released exam and an upcoming one."""
     now = now or utcnow()
     rng = np.random.default_rng(seed)
+    questions = seed_demo_questions()
     with session_scope() as db:
         if if_empty and db.exec(select(func.count()).select_from(Exam)).one() > 0:
-            return DemoSummary(created=False)
+            return DemoSummary(created=False, practice_questions=questions)
         create_admin(db, username=DEMO_ADMIN_USERNAME, password=demo_admin_password())
         student_ids = []
         for k in range(students):
@@ -164,6 +192,7 @@ def seed_demo(
             students=len(student_ids),
             released_exam_id=past.id,
             upcoming_exam_id=upcoming.id,
+            practice_questions=questions,
         )
     release.release_exam(past.id, now=now)
     return summary

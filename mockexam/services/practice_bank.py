@@ -19,8 +19,9 @@ Import files (`parse_question_file`):
   image`; several accepted free answers are separated by `|`.
 - ZIP: one such file plus the images it names.
 
-`image` names a PNG, JPEG, GIF, WebP or SVG file next to the import file;
-images are stored under `UPLOAD_DIR/practice/` by content hash.
+`image` names a PNG, JPEG, GIF, WebP or SVG file next to the import file
+(or in an `images/` folder beside it); images are stored under
+`UPLOAD_DIR/practice/` by content hash.
 """
 
 from __future__ import annotations
@@ -439,6 +440,7 @@ def check_draft(
     answers = [str(a).strip() for a in draft.answers if str(a).strip()]
     accepted: list[str] = []
     if kind == ItemKind.MULTIPLE_CHOICE:
+        before = len(errors)
         if not MIN_OPTIONS <= len(options) <= MAX_OPTIONS:
             errors.append(
                 ("options", f"a multiple-choice question needs {MIN_OPTIONS}–{MAX_OPTIONS} options")
@@ -450,8 +452,10 @@ def check_draft(
             errors.append(("options", f"an option is over {MAX_OPTION_CHARS} characters"))
         elif len({" ".join(o.casefold().split()) for o in options}) != len(options):
             errors.append(("options", "two options are the same"))
-        letters = LETTERS[: len(options)] if options else "ABCD"
-        if len(answers) != 1:
+        letters = LETTERS[: len(options)]
+        if len(errors) > before:
+            pass  # the answer letter means nothing until the options are right
+        elif len(answers) != 1:
             errors.append(
                 ("answer", f"give the letter of the right option ({letters[0]}–{letters[-1]})")
             )
@@ -813,12 +817,14 @@ def read_question_path(path: Path) -> ImportBundle:
 
 
 def _bundle_image(bundle: ImportBundle, name: str) -> bytes | None:
-    if name in bundle.images:
-        return bundle.images[name]
-    if bundle.folder is not None:
-        candidate = (bundle.folder / name).resolve()
-        if bundle.folder in candidate.parents and candidate.is_file():
-            return candidate.read_bytes()
+    """The bytes of the image `name`: beside the import file, or in an `images/` folder there."""
+    for candidate_name in (name, f"images/{name}"):
+        if candidate_name in bundle.images:
+            return bundle.images[candidate_name]
+        if bundle.folder is not None:
+            candidate = (bundle.folder / candidate_name).resolve()
+            if bundle.folder in candidate.parents and candidate.is_file():
+                return candidate.read_bytes()
     return None
 
 

@@ -296,6 +296,61 @@ def _exam_card() -> rx.Component:
     )
 
 
+def _practice_link(link_id: str) -> rx.Component:
+    """The way from an empty state to practice (`/app/practice`)."""
+    return link_button(
+        primary_button(
+            rx.icon("target", size=16),
+            tr("Mashq qilish", "Потренироваться", "Practise now"),
+        ),
+        f"{APP_ROOT}/practice",
+        id=link_id,
+        margin_top="0.25rem",
+    )
+
+
+def _practice_card() -> rx.Component:
+    """A standing entry to practice: short sessions between the weekly exams."""
+    return rx.link(
+        section_card(
+            rx.hstack(
+                rx.box(
+                    rx.icon("target", size=22, color=theme.BUTTON_TEXT),
+                    padding="0.55rem",
+                    border_radius="12px",
+                    background_color=theme.BUTTON,
+                    display="flex",
+                ),
+                rx.vstack(
+                    rx.text(tr("Mashq", "Тренировка", "Practice"), size="3", weight="bold"),
+                    rx.text(
+                        tr(
+                            "6 savol · 30 daqiqa yoki 10 savol · 60 daqiqa",
+                            "6 вопросов · 30 минут или 10 · 60 минут",
+                            "6 questions · 30 min, or 10 · 60 min",
+                        ),
+                        size="2",
+                        color=theme.HINT,
+                    ),
+                    spacing="0",
+                    align="start",
+                    flex="1",
+                ),
+                rx.icon("chevron-right", size=20, color=theme.HINT),
+                align="center",
+                spacing="3",
+                width="100%",
+            ),
+            padding="1rem",
+        ),
+        href=f"{APP_ROOT}/practice",
+        underline="none",
+        color=theme.TEXT,
+        width="100%",
+        id="practice-card",
+    )
+
+
 def _no_exam_card() -> rx.Component:
     return message_card(
         "calendar-clock",
@@ -312,6 +367,7 @@ def _no_exam_card() -> rx.Component:
             "The next weekly exam appears here as soon as it is published. "
             "Until then, try practice.",
         ),
+        _practice_link("no-exam-practice"),
         card_id="no-exam",
         icon_size=28,
         heading_size="4",
@@ -404,17 +460,23 @@ def _score_card() -> rx.Component:
                 spacing="2",
                 align="start",
             ),
-            empty_note(
-                tr("Hali natija yo‘q", "Результатов пока нет", "No results yet"),
-                tr(
-                    "Birinchi haftalik imtihonni topshiring — ballingiz, bahoingiz va "
-                    "reytingingiz shu yerda chiqadi.",
-                    "Сдайте первый еженедельный экзамен — здесь появятся ваш балл, оценка "
-                    "и рейтинг.",
-                    "Take your first weekly exam: your score, grade and rating appear here.",
+            rx.vstack(
+                empty_note(
+                    tr("Hali natija yo‘q", "Результатов пока нет", "No results yet"),
+                    tr(
+                        "Birinchi haftalik imtihonni topshiring — ballingiz, bahoingiz va "
+                        "reytingingiz shu yerda chiqadi. Unga qadar mashq qiling.",
+                        "Сдайте первый еженедельный экзамен — здесь появятся ваш балл, оценка "
+                        "и рейтинг. А пока — потренируйтесь.",
+                        "Take your first weekly exam: your score, grade and rating appear here. "
+                        "Meanwhile, practise.",
+                    ),
+                    "no-score",
+                    title_size="4",
                 ),
-                "no-score",
-                title_size="4",
+                _practice_link("no-score-practice"),
+                spacing="2",
+                width="100%",
             ),
         ),
         id="score-card",
@@ -521,6 +583,7 @@ def _content() -> rx.Component:
             spacing="3",
             width="100%",
         ),
+        _practice_card(),
         _awards(),
         rx.box(id="dashboard-ready"),
     )

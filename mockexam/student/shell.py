@@ -44,9 +44,10 @@ def _tab(icon: str, label: rx.Var[str], href: str, active: bool, tab_id: str) ->
 
 
 def tab_bar(active: str) -> rx.Component:
-    """The four top-level sections, fixed to the bottom above the home indicator."""
+    """The five top-level sections, fixed to the bottom above the home indicator."""
     tabs = (
         ("house", tr("Bosh sahifa", "Главная", "Home"), APP_ROOT, "home"),
+        ("target", tr("Mashq", "Тренировка", "Practice"), f"{APP_ROOT}/practice", "practice"),
         ("history", tr("Tarix", "История", "History"), f"{APP_ROOT}/history", "history"),
         ("award", tr("Yutuqlar", "Награды", "Awards"), f"{APP_ROOT}/achievements", "awards"),
         ("trophy", tr("Reyting", "Рейтинг", "Ranking"), f"{APP_ROOT}/leaderboard", "ranking"),

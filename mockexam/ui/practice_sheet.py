@@ -1,0 +1,101 @@
+"""Practice's sheet: one question at a time, Markdown + KaTeX, answers synced like the exam's.
+
+The React side (`assets/practice_sheet.jsx`) shares the exam sheet's sync
+(`assets/sheet_sync.jsx`): every change goes to localStorage first, then to
+`on_save` as `{"seq": int, "changes": {label: {"value": str | None,
+"flagged": None}}}`; the state acks with `ack_seq` and `rejected` only;
+unacked changes are re-sent, and `on_submit` gets the same batch plus
+`"auto"` when the clock (`seconds_left`) runs out. Labels are the
+questions' positions ("1" … "10").
+
+Items: `[{label, kind, text, options, image_url, topic, difficulty}]`, no
+answer key. Element ids (browser tests): `#practice-sheet` (`data-pending`),
+`#practice-progress`, `#pnav-<label>` (`data-answered`), `#pq-<label>`
+(`data-kind`), `#ptext-<label>`, `#pimage-<label>`, `#popt-<label>-<letter>`
+(`aria-pressed`), `#pinput-<label>`, `#status-<label>`, `#refused-<label>`,
+`#question-position`, `#practice-prev`, `#practice-next`,
+`#practice-finish`, `#practice-finish-early`, `#submit-dialog`,
+`#submit-confirm`, `#submit-cancel`, `#save-error`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypedDict
+
+import reflex as rx
+from reflex.components.core.banner import has_connection_errors
+from reflex.event import passthrough_event_spec
+
+from mockexam.ui.answer_sheet import SHEET_COLORS
+
+LIBRARY = "$/public/practice_sheet.jsx"
+# The Markdown stack rx.markdown uses (reflex-components-markdown), so one copy is bundled.
+MARKDOWN_PACKAGES = ["react-markdown@10.1.0", "remark-math@6.0.0", "rehype-katex@7.0.1"]
+
+
+class PracticeLabels(TypedDict):
+    """The sheet's words in the student's language; `{n}` is replaced by a count."""
+
+    question: str
+    level: str
+    placeholder: str
+    freeHint: str  # camelCase: the React prop names
+    prev: str
+    next: str
+    submit: str
+    submitting: str
+    confirmTitle: str
+    confirmUnanswered: str
+    confirmAllAnswered: str
+    confirmFinal: str
+    cancel: str
+    confirm: str
+    saved: str
+    saving: str
+    queued: str
+    refused: str
+
+
+class PracticeSheet(rx.Component):
+    """The practice sheet (see the module docstring for the protocol and element ids)."""
+
+    library = LIBRARY
+    tag = "PracticeSheet"
+    lib_dependencies: list[str] = MARKDOWN_PACKAGES
+
+    session_key: rx.Var[str]
+    items: rx.Var[list[dict[str, Any]]]
+    saved: rx.Var[dict[str, dict[str, Any]]]
+    ack_seq: rx.Var[int]
+    rejected: rx.Var[dict[str, str]]
+    labels: rx.Var[dict[str, str]]
+    colors: rx.Var[dict[str, str]]
+    seconds_left: rx.Var[int]
+    load_id: rx.Var[str]
+    offline: rx.Var[bool]
+    save_error: rx.Var[str]
+
+    on_save: rx.EventHandler[passthrough_event_spec(dict)]
+    on_submit: rx.EventHandler[passthrough_event_spec(dict)]
+
+
+class MathText(rx.Component):
+    """Markdown with `$…$` / `$$…$$` math (KaTeX), no raw HTML: question texts and options."""
+
+    library = LIBRARY
+    tag = "MathText"
+    lib_dependencies: list[str] = MARKDOWN_PACKAGES
+
+    text: rx.Var[str]
+
+
+def practice_sheet(**props: Any) -> rx.Component:
+    """The practice sheet; `offline` and `colors` default to the connection and the theme."""
+    props.setdefault("offline", has_connection_errors)
+    props.setdefault("colors", SHEET_COLORS)
+    return PracticeSheet.create(**props)
+
+
+def math_text(text: str | rx.Var[str], **props: Any) -> rx.Component:
+    """A question, option or explanation rendered as Markdown with math."""
+    return MathText.create(text=text, **props)

@@ -1,0 +1,211 @@
+"""The practice pages' handlers: who calls, which session, the server clock, what is sent back."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from mockexam.db import session_scope, utcnow
+from mockexam.models import PracticeAnswer, PracticeSession, Student
+from mockexam.services.practice import PracticePhase
+from mockexam.student.auth import AuthStatus
+from mockexam.student.practice import PracticeHubState
+from mockexam.student.practice_session import PracticeSessionState, View
+from tests.factories import make_practice_bank, make_student
+from tests.student.helpers import init_data_for, make_state, run
+
+OWNER_TG, OTHER_TG = 710_001, 710_002
+
+
+def _setup(**bank: object) -> None:
+    with session_scope() as db:
+        make_student(db, telegram_id=OWNER_TG, first_name="Owner")
+        make_student(db, telegram_id=OTHER_TG, first_name="Other")
+        make_practice_bank(db, **bank)
+
+
+def _hub(telegram_id: int = OWNER_TG) -> PracticeHubState:
+    state = make_state(PracticeHubState, path="/app/practice")
+    run(PracticeHubState.load, state, init_data_for(telegram_id))
+    assert state.auth_status == AuthStatus.OK and state.loaded and not state.failed
+    return state
+
+
+def _started(telegram_id: int = OWNER_TG, mode: str = "light") -> int:
+    hub = _hub(telegram_id)
+    events = run(PracticeHubState.start, hub, mode)
+    redirect = [e for e in events if e is not None][-1]
+    assert "/app/practice/" in str(redirect)
+    with session_scope(readonly=True) as db:
+        return db.execute(
+            select(PracticeSession.id)
+            .join(Student, Student.id == PracticeSession.student_id)
+            .where(Student.telegram_id == telegram_id)
+            .order_by(PracticeSession.id.desc())
+        ).scalar()
+
+
+def _session_page(practice_id: int, telegram_id: int = OWNER_TG) -> PracticeSessionState:
+    state = make_state(PracticeSessionState, path=f"/app/practice/{practice_id}")
+    run(PracticeSessionState.load, state, init_data_for(telegram_id))
+    return state
+
+
+def _stored(practice_id: int) -> dict[str, str]:
+    with session_scope(readonly=True) as db:
+        rows = db.execute(
+            select(PracticeAnswer.position, PracticeAnswer.value).where(
+                PracticeAnswer.practice_session_id == practice_id
+            )
+        ).all()
+    return {str(p): v for p, v in rows}
+
+
+def _batch(seq: int, **values: str | None) -> dict:
+    return {
+        "seq": seq,
+        "changes": {k.removeprefix("q"): {"value": v, "flagged": None} for k, v in values.items()},
+    }
+
+
+def test_hub_shows_modes_and_starts_a_session(db_url):
+    _setup()
+    hub = _hub()
+    assert (hub.bank_size, hub.light_questions, hub.medium_questions) == (18, 6, 10)
+    assert hub.history == [] and hub.open_href == ""
+    practice_id = _started()
+    hub = _hub()
+    assert hub.open_href == f"/app/practice/{practice_id}" and hub.open_total == 6
+
+
+def test_hub_refuses_unknown_modes_and_non_boolean_adaptive(db_url):
+    _setup()
+    hub = _hub()
+    assert run(PracticeHubState.start, hub, "enormous") is None or not hub.starting
+    run(PracticeHubState.set_adaptive, hub, "yes")
+    assert hub.adaptive is False
+    run(PracticeHubState.set_adaptive, hub, True)
+    assert hub.adaptive is True
+    with session_scope(readonly=True) as db:
+        assert db.execute(select(PracticeSession)).first() is None
+
+
+def test_hub_without_sign_in_does_nothing(db_url):
+    _setup()
+    state = make_state(PracticeHubState, path="/app/practice")
+    run(PracticeHubState.load, state, "query_id=x&user=%7B%7D&auth_date=1&hash=forged")
+    assert state.auth_status == AuthStatus.DENIED and not state.loaded
+    run(PracticeHubState.start, state, "light")
+    with session_scope(readonly=True) as db:
+        assert db.execute(select(PracticeSession)).first() is None
+
+
+def test_session_page_sends_questions_without_the_answer_key(db_url):
+    _setup()
+    practice_id = _started()
+    page = _session_page(practice_id)
+    assert page.phase == PracticePhase.IN_PROGRESS and len(page.items) == 6
+    assert set(page.items[0]) == {
+        "label",
+        "kind",
+        "text",
+        "options",
+        "image_url",
+        "topic",
+        "difficulty",
+    }
+    assert 29 * 60 < page.seconds_left <= 30 * 60
+    assert page.review == [] and page.sheet_key == f"p{practice_id}"
+
+
+def test_another_students_session_is_not_found_and_their_saves_change_nothing(db_url):
+    _setup()
+    practice_id = _started()
+    intruder = _session_page(practice_id, OTHER_TG)
+    assert intruder.phase == View.NOT_FOUND and intruder.items == []
+    # Saving or submitting for a session that is not theirs: nothing stored, no ack.
+    run(PracticeSessionState.save, intruder, _batch(1, q1="A"))
+    run(PracticeSessionState.submit, intruder, {**_batch(2, q1="A"), "auto": False})
+    assert set(_stored(practice_id).values()) == {""}
+    assert intruder.ack_seq == 0
+    with session_scope(readonly=True) as db:
+        assert db.get(PracticeSession, practice_id).submitted_at is None
+
+
+def test_a_forged_route_swap_cannot_save_into_someone_elses_session(db_url):
+    """The page loaded for the caller's own session; the route then names another one."""
+    _setup()
+    theirs = _started(OTHER_TG)
+    mine = _started(OWNER_TG)
+    page = _session_page(mine)
+    swapped = make_state(PracticeSessionState, path=f"/app/practice/{theirs}")
+    root = page.parent_state.parent_state
+    root.router = swapped.parent_state.parent_state.router
+    assert page._path_id() == theirs
+    run(PracticeSessionState.save, page, _batch(1, q1="A"))
+    assert set(_stored(theirs).values()) == {""}
+
+
+def test_saves_are_acked_and_refusals_named(db_url):
+    _setup(per_topic=1, free_topics=("geometry",))
+    practice_id = _started()
+    page = _session_page(practice_id)
+    mcq = next(i["label"] for i in page.items if i["kind"] == "mcq")
+    free = next(i["label"] for i in page.items if i["kind"] == "free")
+    run(PracticeSessionState.save, page, {"seq": 3, "changes": {mcq: {"value": "B"}}})
+    assert page.ack_seq == 3 and _stored(practice_id)[mcq] == "B"
+    run(
+        PracticeSessionState.save,
+        page,
+        {"seq": 4, "changes": {mcq: {"value": "Z"}, free: {"value": "x" * 80}}},
+    )
+    assert page.ack_seq == 4
+    assert set(page.rejected) == {mcq, free}
+    assert _stored(practice_id)[mcq] == "B"
+    # A malformed batch gets no ack at all (the sheet re-sends it).
+    run(PracticeSessionState.save, page, {"seq": "five", "changes": {}})
+    assert page.ack_seq == 4
+
+
+def test_a_save_after_the_deadline_shows_the_results_instead(db_url):
+    _setup()
+    practice_id = _started()
+    page = _session_page(practice_id)
+    with session_scope() as db:
+        db.execute(
+            update(PracticeSession)
+            .where(PracticeSession.id == practice_id)
+            .values(deadline=utcnow() - timedelta(seconds=1))
+        )
+    run(PracticeSessionState.save, page, _batch(1, q1="B"))
+    assert page.phase == PracticePhase.SUBMITTED and page.notice
+    assert page.ack_seq == 0 and _stored(practice_id)["1"] == ""
+    assert len(page.review) == 6
+
+
+def test_submit_shows_score_review_and_topic_chart(db_url):
+    _setup(per_topic=1)
+    practice_id = _started()
+    page = _session_page(practice_id)
+    answers = {f"q{i['label']}": "B" if i["kind"] == "mcq" else "1/2" for i in page.items}
+    run(PracticeSessionState.submit, page, {**_batch(9, **answers), "auto": False})
+    assert page.phase == PracticePhase.SUBMITTED
+    assert (page.score, page.total, page.percent) == (6, 6, 100)
+    assert page.items == [] and len(page.review) == 6
+    assert all(r["is_correct"] and r["explanation"] for r in page.review)
+    mcq = next(r for r in page.review if r["kind"] == "mcq")
+    assert [o["right"] for o in mcq["options"]] == [False, True, False, False]
+    assert len(page.topic_figure.data) == 2
+    # The hub now lists it.
+    hub = _hub()
+    assert hub.history[0]["score"] == "6/6" and hub.accuracy == 100
+
+
+@pytest.mark.parametrize("path", ["/app/practice/abc", "/app/practice/99999"])
+def test_unknown_sessions_are_not_found(db_url, path):
+    _setup()
+    state = make_state(PracticeSessionState, path=path)
+    run(PracticeSessionState.load, state, init_data_for(OWNER_TG))
+    assert state.phase == View.NOT_FOUND
