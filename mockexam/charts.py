@@ -169,10 +169,11 @@ def topic_breakdown_figure(
         textfont={"color": NEUTRAL, "size": 12},
         hoverinfo="skip",
     )
-    height = 30 + bar_height * max(1, len(topics))
+    height = 12 + bar_height * max(1, len(topics))
     layout = _base_layout(height)
-    layout.update(barmode="stack", bargap=0.35, margin={"l": 8, "r": 8, "t": 4, "b": 22, "pad": 4})
-    layout["xaxis"].update(range=[0, 100], ticksuffix="%", tickvals=[0, 50, 100], showgrid=True)
+    layout.update(barmode="stack", bargap=0.35, margin={"l": 8, "r": 8, "t": 4, "b": 4, "pad": 4})
+    # The bars carry their "right/total" labels: no axis numbers needed.
+    layout["xaxis"].update(range=[0, 100], showticklabels=False, showgrid=False)
     layout["yaxis"].update(
         autorange="reversed", showgrid=False, automargin=True, tickfont={"size": 12}
     )

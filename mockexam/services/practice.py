@@ -234,6 +234,7 @@ def _candidates(session: Session, student_id: int) -> list[Candidate]:
         .join(PracticeTopic, col(PracticeTopic.id) == PracticeQuestion.topic_id)
         .outerjoin(seen, seen.c.question_id == PracticeQuestion.id)
         .where(col(PracticeQuestion.is_active))
+        .order_by(col(PracticeQuestion.id))  # a seeded draw is repeatable
     )
     return [
         Candidate(question_id=qid, topic=code, difficulty=difficulty, times_seen=int(n))
@@ -375,7 +376,7 @@ def _own(session: Session, *, student_id: int, practice_id: int, lock: bool = Fa
 
 
 def _questions(session: Session, practice_id: int):
-    """(answer row, question, topic code, topic names, topic name) in position order."""
+    """(answer row, question, topic code, topic names, topic name, topic order) by position."""
     return session.execute(
         select(
             PracticeAnswer,
@@ -383,6 +384,7 @@ def _questions(session: Session, practice_id: int):
             PracticeTopic.code,
             PracticeTopic.names,
             PracticeTopic.name,
+            PracticeTopic.sort_order,
         )
         .join(PracticeQuestion, col(PracticeQuestion.id) == PracticeAnswer.question_id)
         .join(PracticeTopic, col(PracticeTopic.id) == PracticeQuestion.topic_id)
@@ -396,9 +398,10 @@ def _correct_answer(question: PracticeQuestion) -> str:
     return accepted[0] if accepted else ""
 
 
-def _topic_scores(rows: list[ReviewedQuestion]) -> list[TopicScore]:
+def _topic_scores(rows: list[ReviewedQuestion], order: dict[str, int]) -> list[TopicScore]:
+    """Right / given per topic, in the topics' order."""
     scores: dict[str, list] = {}
-    for row in rows:
+    for row in sorted(rows, key=lambda r: order.get(r.topic_code, 0)):
         entry = scores.setdefault(row.topic_code, [row.topic_names, row.topic_name, 0, 0])
         entry[2] += int(row.is_correct)
         entry[3] += 1
@@ -416,7 +419,9 @@ def _read_room(
     questions: list[PracticeQuestionView] = []
     saved: dict[str, str] = {}
     review: list[ReviewedQuestion] = []
-    for answer, question, code, names, name in rows:
+    order: dict[str, int] = {}
+    for answer, question, code, names, name, sort_order in rows:
+        order[code] = sort_order
         label = str(answer.position)
         topic_name = _topic_name(names, name, lang)
         if in_progress:
@@ -473,7 +478,7 @@ def _read_room(
         questions=questions,
         saved=saved,
         review=review,
-        topics=_topic_scores(review),
+        topics=_topic_scores(review, order),
     )
 
 

@@ -28,6 +28,7 @@ from mockexam.models import ExamSession
 from mockexam.services.achievements import mark_achievements_seen
 from mockexam.services.demo import DEMO_STUDENT_TELEGRAM_ID
 from mockexam.services.exam_room import save_sheet, start_exam, submit_sheet
+from mockexam.services.practice import save_practice, start_practice, submit_practice
 from mockexam.services.sessions import AnswerChange
 from mockexam.telegram.webapp_link import student_link as signed_link
 from tests.e2e.appserver import AppServer
@@ -41,6 +42,7 @@ UPCOMING_EXAM_ID = 2  # the demo's upcoming exam: its lobby
 # Demo students without an exam yet (no new students: the smoke test counts them).
 SHEET_TAKER = DEMO_STUDENT_TELEGRAM_ID + 258  # in the middle of the screenshot exam
 SUBMITTER = DEMO_STUDENT_TELEGRAM_ID + 261  # has submitted it
+PRACTICE_TAKER = DEMO_STUDENT_TELEGRAM_ID + 268  # in the middle of a practice session
 
 # A student part-way through: some options, free answers, one flag.
 SHEET_ANSWERS = {
@@ -65,6 +67,9 @@ PAGES = (
     "history",
     "achievements",
     "leaderboard",
+    "practice",
+    "practice-question",
+    "practice-results",
     "signin-required",
 )
 
@@ -96,6 +101,63 @@ def screenshot_exam(app_server: AppServer) -> Iterator[ScreenshotExam]:
         yield ScreenshotExam(exam_id)
     finally:
         retire_exam(app_server, exam_id)
+
+
+@dataclass(frozen=True)
+class ScreenshotPractice:
+    results_id: int  # the demo student's latest finished session
+    running_id: int  # PRACTICE_TAKER's session in progress
+    shown_label: str  # the question to show (one with a figure when there is one)
+
+
+def _answers(room, right: set[str]) -> dict[str, str]:
+    """Right answers for the labels in `right`, wrong ones for the rest (from the key)."""
+    from mockexam.models import PracticeAnswer, PracticeQuestion
+
+    with session_scope(readonly=True) as db:
+        keys = {
+            str(a.position): (q.kind, q.accepted_answers[0])
+            for a, q in db.exec(
+                select(PracticeAnswer, PracticeQuestion)
+                .join(PracticeQuestion, PracticeQuestion.id == PracticeAnswer.question_id)
+                .where(PracticeAnswer.practice_session_id == room.practice_id)
+            ).all()
+        }
+    wrong = {"mcq": lambda k: "A" if k != "A" else "B", "free": lambda _k: "7"}
+    return {
+        label: key if label in right else wrong[kind](key) for label, (kind, key) in keys.items()
+    }
+
+
+@pytest.fixture(scope="module")
+def screenshot_practice(app_server: AppServer) -> ScreenshotPractice:
+    """Two finished sessions of the demo student (hub and results), one running session."""
+    import numpy as np
+
+    with app_server.database():
+        demo = student_id_of(DEMO_STUDENT_TELEGRAM_ID)
+        rng = np.random.default_rng(5)
+        results_id = 0
+        for mode, right in (
+            ("medium", {"1", "2", "4", "5", "7", "8", "10"}),
+            ("light", {"1", "3", "4", "6"}),
+        ):
+            room = start_practice(student_id=demo, mode=mode, rng=rng)
+            submit_practice(
+                student_id=demo, practice_id=room.practice_id, changes=_answers(room, right)
+            )
+            results_id = room.practice_id
+        taker = student_id_of(PRACTICE_TAKER)
+        room = start_practice(student_id=taker, mode="medium", rng=np.random.default_rng(9))
+        with_figure = [q.label for q in room.questions if q.image_path]
+        shown = with_figure[0] if with_figure else room.questions[-1].label
+        answers = _answers(room, {"1", "2"})
+        save_practice(
+            student_id=taker,
+            practice_id=room.practice_id,
+            changes={label: answers[label] for label in ("1", "2", "3")},
+        )
+    return ScreenshotPractice(results_id, room.practice_id, shown)
 
 
 def _demo_results_path() -> str:
@@ -133,6 +195,24 @@ def _open(
             # The tab keeps a focus ring after the tap here (see the findings); not on the shot.
             page.evaluate("() => document.activeElement && document.activeElement.blur()")
             page.wait_for_timeout(800)  # the page's pixels, after the canvas appeared
+        return
+    if name.startswith("practice"):
+        practice = request.getfixturevalue("screenshot_practice")
+        if name == "practice":
+            page.goto(link(DEMO_STUDENT_TELEGRAM_ID, "/practice"))
+            wait_ready(page, "practice-ready")
+            expect(page.locator(".practice-history-row").first).to_be_visible()
+        elif name == "practice-question":
+            page.goto(link(PRACTICE_TAKER, f"/practice/{practice.running_id}"))
+            expect(page.locator("#practice-sheet")).to_be_visible()
+            page.locator(f"#pnav-{practice.shown_label}").tap()
+            expect(page.locator(f"#pq-{practice.shown_label}")).to_be_visible()
+            page.evaluate("() => document.activeElement && document.activeElement.blur()")
+            page.wait_for_timeout(500)  # KaTeX fonts and the figure
+        else:
+            page.goto(link(DEMO_STUDENT_TELEGRAM_ID, f"/practice/{practice.results_id}"))
+            wait_ready(page, "practice-results-ready")
+            expect(page.locator("#topic-chart .main-svg").first).to_be_attached()
         return
     if name == "lobby":
         page.goto(link(DEMO_STUDENT_TELEGRAM_ID, f"/exam/{UPCOMING_EXAM_ID}"))
