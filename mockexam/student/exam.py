@@ -52,10 +52,10 @@ from mockexam.student.components import (
     message_card,
     primary_button,
 )
-from mockexam.student.i18n import error_text, pick, tr
+from mockexam.student.i18n import error_text, not_saved_text, pick, texts_by_language, tr
 from mockexam.student.shell import APP_ROOT, page_header, student_shell
 from mockexam.ui import theme
-from mockexam.ui.answer_sheet import answer_sheet, sheet_banner
+from mockexam.ui.answer_sheet import answer_sheet, forget_sheet, sheet_banner
 from mockexam.ui.countdown import countdown
 from mockexam.ui.intl import local_datetime
 from mockexam.ui.layout import section_card
@@ -69,7 +69,6 @@ EXAM_ROUTE = f"{APP_ROOT}/exam/[exam_id]"
 MAX_BATCH_LABELS = 120
 MAX_LABEL_CHARS = 16
 MAX_SEQ = 2**53 - 1  # what a JavaScript number holds exactly
-SHEET_STORAGE_PREFIX = "mockexam:sheet:"  # as in assets/answer_sheet.jsx
 
 
 class View:
@@ -172,15 +171,6 @@ def refusal_text(refusal: Refusal, lang: str, options: list[str] | None = None) 
     )
 
 
-def _not_saved_text(lang: str) -> str:
-    return pick(
-        lang,
-        "Javoblar hali saqlanmadi — qayta yuborilmoqda. Ular telefoningizda saqlanib turibdi.",
-        "Ответы ещё не сохранены — отправляем снова. Они сохранены на вашем телефоне.",
-        "Answers not saved yet: sending them again. They are kept on your phone.",
-    )
-
-
 def _unreadable_text(lang: str) -> str:
     return pick(
         lang,
@@ -188,12 +178,6 @@ def _unreadable_text(lang: str) -> str:
         "Не удалось прочитать ответы. Обновите страницу.",
         "The answers could not be read. Please reload the page.",
     )
-
-
-def _forget_sheet(sheet_key: str) -> rx.event.EventSpec:
-    """Remove the browser's copy of a finished session's pending answers."""
-    key = f"{SHEET_STORAGE_PREFIX}{sheet_key}"
-    return rx.call_script(f"try {{ window.localStorage.removeItem({key!r}); }} catch (e) {{}}")
 
 
 class ExamState(StudentState):
@@ -384,7 +368,7 @@ class ExamState(StudentState):
             and was == RoomPhase.IN_PROGRESS
             and room.session_id is not None
         ):
-            events.append(_forget_sheet(f"s{room.session_id}"))
+            events.append(forget_sheet(f"s{room.session_id}"))
         return events or None
 
     # --- starting -----------------------------------------------------------------------
@@ -472,7 +456,7 @@ class ExamState(StudentState):
             return None
         except (MockExamError, SQLAlchemyError):
             logger.exception("exam %s: answers of student %s not saved", exam_id, student_id)
-            self.save_error = _not_saved_text(self.lang)
+            self.save_error = not_saved_text(self.lang)
             return None
         self._acknowledge(seq, list(batch["changes"]), result, refused)
         return None
@@ -500,7 +484,7 @@ class ExamState(StudentState):
             return None
         except (MockExamError, SQLAlchemyError):
             logger.exception("exam %s: student %s could not submit", exam_id, student_id)
-            self.save_error = _not_saved_text(self.lang)
+            self.save_error = not_saved_text(self.lang)
             return None
         self._acknowledge(seq, list(batch["changes"]), done.saved, refused)
         if done.late and changes:
@@ -514,16 +498,7 @@ EXAM_ON_LOAD = student_on_load(ExamState.load)
 # --- the views --------------------------------------------------------------------------
 
 
-def _labels(**texts: tuple[str, str, str]) -> rx.Var[dict[str, str]]:
-    """{key: text} in the student's language (a client-side lookup, like `tr`)."""
-    by_lang = {
-        lang: {key: value[index] for key, value in texts.items()}
-        for index, lang in enumerate(("uz", "ru", "en"))
-    }
-    return rx.Var.create(by_lang)[StudentState.lang].to(dict)
-
-
-SHEET_LABELS = _labels(
+SHEET_LABELS = texts_by_language(
     answered=("Javob berilgan", "Отвечено", "Answered"),
     unanswered=("Javobsiz", "Без ответа", "Unanswered"),
     flagged=("Belgilangan", "Отмечено", "Flagged"),
@@ -567,7 +542,7 @@ SHEET_LABELS = _labels(
     unsent=("Yuborilmagan", "Не отправлено", "Unsent"),
 )
 
-PDF_LABELS = _labels(
+PDF_LABELS = texts_by_language(
     loading=("Savollar yuklanmoqda…", "Загружаем задания…", "Loading the questions…"),
     error=(
         "Savollar varag‘ini ochib bo‘lmadi.",

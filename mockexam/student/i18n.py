@@ -31,6 +31,26 @@ def tr(uz: str, ru: str, en: str) -> rx.Var[str]:
     return rx.Var.create({"uz": uz, "ru": ru, "en": en})[StudentState.lang].to(str)
 
 
+def texts_by_language(**texts: tuple[str, str, str]) -> rx.Var[dict[str, str]]:
+    """{key: text} in the student's language (a client-side lookup, like `tr`): the labels
+    handed to a React component as one prop."""
+    by_lang = {
+        lang: {key: value[index] for key, value in texts.items()}
+        for index, lang in enumerate(("uz", "ru", "en"))
+    }
+    return rx.Var.create(by_lang)[StudentState.lang].to(dict)
+
+
+def not_saved_text(lang: str) -> str:
+    """An answer sheet's batch could not be stored (the sheet keeps and re-sends it)."""
+    return pick(
+        lang,
+        "Javoblar hali saqlanmadi — qayta yuborilmoqda. Ular telefoningizda saqlanib turibdi.",
+        "Ответы ещё не сохранены — отправляем снова. Они сохранены на вашем телефоне.",
+        "Answers not saved yet: sending them again. They are kept on your phone.",
+    )
+
+
 def pick(lang: str, uz: str, ru: str, en: str) -> str:
     """The server-side twin of `tr`, for text built in an event handler."""
     return {"ru": ru, "en": en}.get(lang, uz)

@@ -50,11 +50,11 @@ from mockexam.student.components import (
     primary_button,
 )
 from mockexam.student.exam import BatchError, parse_batch, refusal_text
-from mockexam.student.i18n import error_text, pick, tr
+from mockexam.student.i18n import error_text, not_saved_text, texts_by_language, tr
 from mockexam.student.practice import PRACTICE_ROUTE, mode_name
 from mockexam.student.shell import APP_ROOT, page_header, student_shell
 from mockexam.ui import theme
-from mockexam.ui.answer_sheet import sheet_banner
+from mockexam.ui.answer_sheet import forget_sheet, sheet_banner
 from mockexam.ui.backend import BACKEND_ORIGIN
 from mockexam.ui.countdown import countdown
 from mockexam.ui.practice_sheet import math_text, practice_sheet
@@ -105,15 +105,6 @@ class ReviewView(TypedDict):
 
 def image_url(image_path: str | None) -> str:
     return f"{IMAGE_ROUTE}/{image_path}" if image_path else ""
-
-
-def _not_saved_text(lang: str) -> str:
-    return pick(
-        lang,
-        "Javoblar hali saqlanmadi — qayta yuborilmoqda. Ular telefoningizda saqlanib turibdi.",
-        "Ответы ещё не сохранены — отправляем снова. Они сохранены на вашем телефоне.",
-        "Answers not saved yet: sending them again. They are kept on your phone.",
-    )
 
 
 class PracticeSessionState(StudentState):
@@ -225,7 +216,7 @@ class PracticeSessionState(StudentState):
                     totals=[t.total for t in room.topics],
                 )
             if was == PracticePhase.IN_PROGRESS:
-                events.append(_forget_sheet(self.sheet_key))
+                events.append(forget_sheet(self.sheet_key))
         self.load_id = uuid.uuid4().hex[:12]
         self.phase = room.phase
         return events or None
@@ -289,7 +280,7 @@ class PracticeSessionState(StudentState):
             logger.exception(
                 "practice %s: answers of student %s not saved", practice_id, student_id
             )
-            self.save_error = _not_saved_text(self.lang)
+            self.save_error = not_saved_text(self.lang)
             return None
         self._acknowledge(seq, list(batch["changes"]), result, refused)
         return None
@@ -318,7 +309,7 @@ class PracticeSessionState(StudentState):
             return None
         except (MockExamError, SQLAlchemyError):
             logger.exception("practice %s: student %s could not submit", practice_id, student_id)
-            self.save_error = _not_saved_text(self.lang)
+            self.save_error = not_saved_text(self.lang)
             return None
         self._acknowledge(seq, list(batch["changes"]), done.saved, refused)
         if done.late and changes:
@@ -353,26 +344,13 @@ def _review_view(row) -> ReviewView:
     }
 
 
-def _forget_sheet(sheet_key: str) -> rx.event.EventSpec:
-    key = f"mockexam:sheet:{sheet_key}"  # as in assets/sheet_sync.jsx
-    return rx.call_script(f"try {{ window.localStorage.removeItem({key!r}); }} catch (e) {{}}")
-
-
 PRACTICE_SESSION_ON_LOAD = student_on_load(PracticeSessionState.load)
 
 
 # --- the views ----------------------------------------------------------------------------
 
 
-def _labels(**texts: tuple[str, str, str]) -> rx.Var[dict[str, str]]:
-    by_lang = {
-        lang: {key: value[index] for key, value in texts.items()}
-        for index, lang in enumerate(("uz", "ru", "en"))
-    }
-    return rx.Var.create(by_lang)[StudentState.lang].to(dict)
-
-
-PRACTICE_LABELS = _labels(
+PRACTICE_LABELS = texts_by_language(
     question=("Savol", "Вопрос", "Question"),
     level=("Qiyinlik darajasi", "Сложность", "Difficulty"),
     placeholder=("Javobingiz", "Ваш ответ", "Your answer"),
@@ -409,7 +387,7 @@ PRACTICE_LABELS = _labels(
     refused=("Qabul qilinmadi", "Не принято", "Not accepted"),
 )
 
-BANNER_LABELS = _labels(
+BANNER_LABELS = texts_by_language(
     offline=(
         "Aloqa uzildi — javoblaringiz saqlanib turibdi va yuboriladi.",
         "Нет связи — ваши ответы сохранены и будут отправлены.",

@@ -32,6 +32,7 @@ from reflex.event import passthrough_event_spec
 from mockexam.ui import theme
 
 LIBRARY = "$/public/answer_sheet.jsx"
+SHEET_STORAGE_PREFIX = "mockexam:sheet:"  # as in assets/sheet_sync.jsx
 
 # The sheet's colours: Telegram's theme inside Telegram, the radix theme outside.
 SHEET_COLORS: dict[str, str] = {
@@ -128,3 +129,9 @@ def sheet_banner(labels: rx.Var[dict[str, str]] | dict[str, str], **props: Any) 
     """The connection-lost banner (renders nothing while connected)."""
     props.setdefault("offline", has_connection_errors)
     return SheetBanner.create(labels=labels, **props)
+
+
+def forget_sheet(sheet_key: str) -> rx.event.EventSpec:
+    """Remove the browser's copy of a finished session's pending answers."""
+    key = f"{SHEET_STORAGE_PREFIX}{sheet_key}"
+    return rx.call_script(f"try {{ window.localStorage.removeItem({key!r}); }} catch (e) {{}}")
