@@ -492,13 +492,22 @@ def get_practice_room(
     NotFoundError for a session that is not the caller's.
     """
     now = now or utcnow()
-    with session_scope() as session:
+    with session_scope(readonly=True) as session:
         practice = _own(session, student_id=student_id, practice_id=practice_id)
-        if practice.submitted_at is None and now > practice.deadline:
-            practice = _own(session, student_id=student_id, practice_id=practice_id, lock=True)
-            if practice.submitted_at is None:
-                _finish(session, practice, now=now, auto=True)
+        if practice.submitted_at is not None or now <= practice.deadline:
+            return _read_room(session, practice, now=now, lang=lang)
+    _finish_overdue(student_id, now)
+    with session_scope(readonly=True) as session:
+        practice = _own(session, student_id=student_id, practice_id=practice_id)
         return _read_room(session, practice, now=now, lang=lang)
+
+
+def _finish_overdue(student_id: int, now: datetime) -> None:
+    """Submit the caller's open session if its deadline has passed (a short write)."""
+    with session_scope() as session:
+        current = _open_session(session, student_id, lock=True)
+        if current is not None and now > current.deadline:
+            _finish(session, current, now=now, auto=True)
 
 
 # --- answers -------------------------------------------------------------------------------
@@ -736,16 +745,13 @@ def _overall_topics(session: Session, student_id: int, lang: str) -> list[TopicS
 def practice_hub(*, student_id: int, now: datetime | None = None, lang: str = "uz") -> PracticeHub:
     """Everything the practice page shows for the caller (a handful of small queries)."""
     now = now or utcnow()
-    with session_scope() as session:
+    with session_scope(readonly=True) as session:
         current = _open_session(session, student_id)
-        open_room = None
-        if current is not None:
-            if now > current.deadline:
-                current = _open_session(session, student_id, lock=True)
-                if current is not None:
-                    _finish(session, current, now=now, auto=True)
-            else:
-                open_room = _read_room(session, current, now=now, lang=lang)
+    if current is not None and now > current.deadline:
+        _finish_overdue(student_id, now)
+    with session_scope(readonly=True) as session:
+        current = _open_session(session, student_id)
+        open_room = _read_room(session, current, now=now, lang=lang) if current else None
         candidates = _candidates(session, student_id)
         theta, target, has_exam = student_ability(session, student_id)
         history = _history(session, student_id)
