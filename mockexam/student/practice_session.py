@@ -57,6 +57,7 @@ from mockexam.ui import theme
 from mockexam.ui.answer_sheet import forget_sheet, sheet_banner
 from mockexam.ui.backend import BACKEND_ORIGIN
 from mockexam.ui.countdown import countdown
+from mockexam.ui.layout import section_card
 from mockexam.ui.practice_sheet import math_text, practice_sheet
 from mockexam.ui.telegram import haptic
 
@@ -475,7 +476,7 @@ def _running_view() -> rx.Component:
 
 
 def _score_card() -> rx.Component:
-    return rx.box(
+    return section_card(
         rx.vstack(
             rx.text(
                 mode_name(PracticeSessionState.mode),
@@ -541,17 +542,13 @@ def _score_card() -> rx.Component:
             align="start",
             width="100%",
         ),
-        background_color=theme.SECTION_BG,
-        border_radius="var(--radius-4)",
-        padding="1.25rem",
-        box_shadow="var(--shadow-2)",
         width="100%",
         id="practice-result",
     )
 
 
 def _topics_card() -> rx.Component:
-    return rx.box(
+    return section_card(
         rx.vstack(
             rx.text(tr("Mavzular bo‘yicha", "По темам", "By topic"), size="3", weight="bold"),
             rx.plotly.basic(
@@ -565,10 +562,6 @@ def _topics_card() -> rx.Component:
             spacing="2",
             width="100%",
         ),
-        background_color=theme.SECTION_BG,
-        border_radius="var(--radius-4)",
-        padding="1.25rem",
-        box_shadow="var(--shadow-2)",
         width="100%",
         id="practice-topic-card",
     )
@@ -648,7 +641,7 @@ def _free_answers(review: rx.Var[ReviewView]) -> rx.Component:
 
 
 def _review_card(review: rx.Var[ReviewView]) -> rx.Component:
-    return rx.box(
+    return section_card(
         rx.vstack(
             rx.hstack(
                 rx.text(review["label"].to(str), ".", size="3", weight="bold"),
@@ -705,10 +698,7 @@ def _review_card(review: rx.Var[ReviewView]) -> rx.Component:
             align="start",
             width="100%",
         ),
-        background_color=theme.SECTION_BG,
-        border_radius="var(--radius-4)",
         padding="1rem",
-        box_shadow="var(--shadow-2)",
         width="100%",
         id="review-" + review["label"].to(str),
         data_correct=rx.cond(review["is_correct"].to(bool), "true", "false"),
