@@ -17,6 +17,7 @@ from mockexam.admin import exams as admin_exams
 from mockexam.admin import login as admin_login
 from mockexam.admin import students as admin_students
 from mockexam.admin.auth import ADMIN_ROOT, LOGIN_ROUTE
+from mockexam.admin.practice_bank import page as admin_practice_bank
 from mockexam.api import api
 from mockexam.student.achievements import (
     ACHIEVEMENTS_ON_LOAD,
@@ -136,4 +137,10 @@ app.add_page(
     route=admin_students.STUDENTS_ROUTE,
     title="Admin · students",
     on_load=admin_students.STUDENTS_ON_LOAD,
+)
+app.add_page(
+    admin_practice_bank.practice_bank_page,
+    route=admin_practice_bank.PRACTICE_BANK_ROUTE,
+    title="Admin · practice bank",
+    on_load=admin_practice_bank.PRACTICE_BANK_ON_LOAD,
 )

@@ -19,6 +19,7 @@ NAV: tuple[tuple[str, str, str, str], ...] = (
     ("exams", "Exams", ADMIN_ROOT, "file-text"),
     ("analytics", "Analytics", f"{ADMIN_ROOT}/analytics", "chart-column"),
     ("students", "Students", f"{ADMIN_ROOT}/students", "users"),
+    ("practice", "Practice bank", f"{ADMIN_ROOT}/practice", "book-open"),
     ("broadcasts", "Broadcasts", f"{ADMIN_ROOT}/broadcasts", "megaphone"),
     ("audit", "Audit log", f"{ADMIN_ROOT}/audit", "scroll-text"),
 )

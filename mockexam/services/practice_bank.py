@@ -137,6 +137,16 @@ class QuestionImportError(ValidationError):
         super().__init__(f"Nothing was imported: {shown}{more}")
 
 
+class QuestionDraftError(ValidationError):
+    """A question from the admin form that was not saved; `problems` lists (field, message)."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        self.problems = problems
+        super().__init__(
+            "Not saved: " + "; ".join(f"{name}: {message}" for name, message in problems)
+        )
+
+
 @dataclass(frozen=True)
 class QuestionDraft:
     """A question as typed or read from a file, before it is checked.
@@ -945,9 +955,7 @@ def _checked_or_raise(session: Session, draft: QuestionDraft) -> CheckedQuestion
         draft, topic_lookup(session), image_exists=_stored_image_exists
     )
     if question is None:
-        raise ValidationError(
-            "Not saved: " + "; ".join(f"{name}: {message}" for name, message in problems)
-        )
+        raise QuestionDraftError(problems)
     return question
 
 

@@ -4,7 +4,8 @@ The sweep finds the admin states by introspection (every `rx.State` defined
 under `mockexam.admin`, which must all derive from `AdminState`), and calls
 each handler in `State.event_handlers` with plausible arguments built from
 its parameters — valid forms, a real PDF, real exam and broadcast ids, every
-notify kind — as:
+notify kind, real practice question and topic ids, an image and an import
+file — as:
 
 - an anonymous websocket client (no cookie),
 - a student signed into the Mini App in the same browser tab state,
@@ -41,15 +42,27 @@ from mockexam.admin.auth import AdminState, AuthStatus
 from mockexam.admin.exam_form import local_input
 from mockexam.config import settings
 from mockexam.db import session_scope, utcnow
-from mockexam.models import AdminSession, metadata
-from mockexam.services import admin_auth
+from mockexam.models import AdminSession, PracticeAnswer, PracticeQuestion, metadata
+from mockexam.services import admin_auth, practice_bank
 from mockexam.services import broadcasts as broadcast_service
+from mockexam.services.practice import start_practice
 from mockexam.services.release import release_exam
 from mockexam.student.auth import StudentState
 from tests.admin.helpers import PASSWORD, admin_token, events, make_state, run
-from tests.factories import DEFAULT_KEY_TEXT, make_cohort, make_exam, make_student
+from tests.factories import (
+    DEFAULT_KEY_TEXT,
+    make_cohort,
+    make_exam,
+    make_practice_bank,
+    make_student,
+)
 
 PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(24)
+IMPORT_CSV = (
+    b"topic,difficulty,kind,text,option_a,option_b,option_c,option_d,answer\n"
+    b"algebra,2,mcq,Injected by the sweep $x$,1,2,3,4,B\n"
+)
 
 # The login form must answer anyone: it is the way in. A wrong password there
 # records a failed attempt (throttling), by design; tests/admin/test_auth_state.py
@@ -69,7 +82,18 @@ MUTATORS = {
     ("NotifyState", "notify"),
     ("BroadcastsState", "send"),
     ("AnalysisState", "set_excluded"),
+    ("PracticeBankState", "set_active"),
+    ("PracticeBankState", "delete_question"),
+    ("QuestionFormState", "save"),
+    ("QuestionImportState", "run_import"),
+    ("PracticeTopicsState", "add_topic"),
+    ("PracticeTopicsState", "rename_topic"),
+    ("PracticeTopicsState", "move_topic"),
+    ("PracticeTopicsState", "delete_topic"),
 }
+# A mutator that acts only on what an earlier handler prepared (the import runs the
+# file its dry run checked): the control calls the preparing handler first.
+PREPARE = {("QuestionImportState", "run_import"): "check_import"}
 
 
 def admin_state_classes() -> list[type[rx.State]]:
@@ -105,6 +129,10 @@ def test_every_admin_state_derives_from_admin_state():
         "AnalyticsState",
         "ScoreChartState",
         "StudentsState",
+        "PracticeBankState",
+        "QuestionFormState",
+        "QuestionImportState",
+        "PracticeTopicsState",
     } <= names
     assert [c.__name__ for c in classes if not issubclass(c, AdminState)] == []
 
@@ -119,6 +147,10 @@ class World:
     released_id: int
     broadcast_id: int
     student_id: int
+    question_id: int  # a practice question no student was given
+    used_question_id: int  # one given in a practice session
+    topic_id: int  # a practice topic with questions
+    empty_topic_id: int  # one without
 
 
 def build_world() -> World:
@@ -133,12 +165,24 @@ def build_world() -> World:
     assert release_exam(ids[2]) is not None
     with session_scope() as db:
         created = broadcast_service.notify_new_exam(db, ids[1])
+        make_practice_bank(db, per_topic=2)
+        empty = practice_bank.create_topic(db, code="empty_topic", name="Empty")
+        empty_id = empty.id
+    start_practice(student_id=student.id, mode="light")
+    with session_scope(readonly=True) as db:
+        used = set(db.exec(select(PracticeAnswer.question_id)))
+        questions = list(db.exec(select(PracticeQuestion).order_by(PracticeQuestion.id)))
+    unused = next(q for q in questions if q.id not in used)
     return World(
         draft_id=ids[0],
         published_id=ids[1],
         released_id=ids[2],
         broadcast_id=created.broadcast_id,
         student_id=student.id,
+        question_id=unused.id,
+        used_question_id=min(used),
+        topic_id=unused.topic_id,
+        empty_topic_id=empty_id,
     )
 
 
@@ -175,13 +219,35 @@ def _form(world: World) -> dict[str, Any]:
         "search": "Sim",
         "username": "alice",
         "password": PASSWORD,
+        # the practice question form
+        "topic": "algebra",
+        "difficulty": "2",
+        "option_a": "$1$",
+        "option_b": "$2$",
+        "option_c": "$3$",
+        "option_d": "$4$",
+        "answer": "C",
+        "answers": "1/2",
+        "explanation": "Because.",
+        # the practice topic forms
+        "code": "injected",
+        "name": "Injected",
+        "name_uz": "Kiritilgan",
+        "name_ru": "Внедрённая",
+        "name_en": "Injected",
     }
+
+
+def _upload(data: bytes, name: str) -> list[rx.UploadFile]:
+    return [rx.UploadFile(file=io.BytesIO(data), path=Path(name), size=len(data))]
 
 
 def _candidates(name: str, annotation: Any, world: World) -> list[Any]:
     by_name: dict[str, list[Any]] = {
         "form_data": [_form(world)],
-        "files": [[rx.UploadFile(file=io.BytesIO(PDF), path=Path("p.pdf"), size=len(PDF))]],
+        "files": [_upload(PDF, "p.pdf")],
+        "image_files": [_upload(PNG, "figure.png")],
+        "import_files": [_upload(IMPORT_CSV, "bank.csv")],
         "label": ["1", "36a"],
         "letter": ["B"],
         "value": ["12", "exam."],
@@ -194,6 +260,12 @@ def _candidates(name: str, annotation: Any, world: World) -> list[Any]:
         "metric": ["points"],
         "exam_id": [str(world.released_id)],
         "_now": [""],
+        "question_id": [world.question_id, world.used_question_id],
+        "topic_id": [world.empty_topic_id],
+        "active": [False, True],
+        "is_open": [False, True],
+        "field": ["text", "option_a"],
+        "filter_name": ["topic", "level"],
     }
     if name in by_name:
         return by_name[name]
@@ -331,12 +403,18 @@ def test_control_the_same_calls_as_an_admin_do_change_the_database(
     cls = classes[state_name]
     handler = cls.event_handlers[handler_name]
     paths = [f"/admin/exams/{i}" for i in (world.draft_id, world.released_id)]
+    prepare = PREPARE.get((state_name, handler_name))
     before = snapshot()
-    for path, args in itertools.product(paths, list(arg_sets(handler, world))):
-        state = make_state(cls, path=path, token=token)
-        if hasattr(cls, "load") and handler_name != "load":
-            run(cls.load, state)
-        run(handler, state, *args)
+    for path in paths:
+        # Fresh arguments for each path (an upload is read once).
+        for args in list(arg_sets(handler, world)):
+            state = make_state(cls, path=path, token=token)
+            if hasattr(cls, "load") and handler_name != "load":
+                run(cls.load, state)
+            if prepare is not None:
+                preparer = cls.event_handlers[prepare]
+                run(preparer, state, *next(arg_sets(preparer, world)))
+            run(handler, state, *args)
     after = snapshot()
     changed = [t for t in after if t not in ("adminsession",) and after[t] != before[t]]
     assert changed, f"{state_name}.{handler_name} as an admin changed nothing"

@@ -1,0 +1,571 @@
+"""The practice bank's data on the page: the topic × difficulty summary, the topics, one page of questions.
+
+`PracticeBankState` reads all three in one service call (`_read`), so every
+change elsewhere on the page (the question form, the import, the topics)
+ends by returning `PracticeBankState.refresh`. The list is filtered by
+topic, difficulty, kind, active or not and a text / `#id` search, 25 rows a
+page; each row can be switched on or off and deleted (the service refuses a
+question that students were given: its message is shown).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypedDict
+
+import reflex as rx
+
+from mockexam.admin.auth import FAILED, AdminState
+from mockexam.admin.components import header_row, pager_buttons, step_offset
+from mockexam.admin.layout import card, error_callout, success_callout
+from mockexam.models import ItemKind
+from mockexam.services import practice_bank as bank
+from mockexam.services.transactions import in_session
+from mockexam.ui.practice_sheet import math_text
+
+PAGE_SIZE = 25
+MAX_SEARCH_CHARS = 100
+FIRST_LINE_CHARS = 140
+LEVELS = (1, 2, 3, 4, 5)
+# A topic × difficulty cell with fewer active questions than this is "thin" (amber);
+# none at all is a gap (red). A light session takes one question per topic.
+THIN_BELOW = 3
+KIND_LABELS = {ItemKind.MULTIPLE_CHOICE.value: "MCQ", ItemKind.FREE_RESPONSE.value: "free"}
+FILTER_CHOICES: dict[str, tuple[str, ...]] = {
+    "level": ("all", *(str(n) for n in LEVELS)),
+    "kind": ("all", *KIND_LABELS),
+    "status": ("all", "active", "inactive"),
+}
+
+
+class SummaryRow(TypedDict):
+    topic: str
+    cells: list[int]  # active questions at difficulty 1..5
+    total: int
+
+
+class TopicView(TypedDict):
+    topic_id: int
+    code: str
+    name: str
+    name_uz: str
+    name_ru: str
+    name_en: str
+    questions: int
+    active_questions: int
+    first: bool
+    last: bool
+
+
+class QuestionView(TypedDict):
+    question_id: int
+    topic: str
+    level: int
+    kind: str
+    first_line: str
+    answer: str
+    has_image: bool
+    times_given: int
+    active: bool
+
+
+def first_line(text: str, limit: int = FIRST_LINE_CHARS) -> str:
+    """The first non-empty line of a question, cut short without splitting a `$…$` formula."""
+    line = next((part.strip() for part in text.splitlines() if part.strip()), "")
+    if len(line) <= limit:
+        return line
+    cut = line[:limit]
+    if cut.count("$") % 2:  # inside a formula: stop before it
+        cut = cut[: cut.rfind("$")]
+    if " " in cut.strip():
+        cut = cut[: cut.rstrip().rfind(" ")]
+    return cut.rstrip() + " …"
+
+
+def question_view(row: bank.QuestionRow) -> QuestionView:
+    if row.kind == ItemKind.MULTIPLE_CHOICE:
+        answer = ", ".join(row.accepted_answers)
+    else:
+        answer = " | ".join(row.accepted_answers)
+    return {
+        "question_id": row.question_id,
+        "topic": row.topic,
+        "level": row.difficulty,
+        "kind": KIND_LABELS.get(row.kind, row.kind),
+        "first_line": first_line(row.text),
+        "answer": answer,
+        "has_image": bool(row.image_path),
+        "times_given": row.times_given,
+        "active": row.is_active,
+    }
+
+
+def topic_view(row: bank.TopicRow, *, first: bool, last: bool) -> TopicView:
+    return {
+        "topic_id": row.topic_id,
+        "code": row.code,
+        "name": row.name,
+        "name_uz": row.names.get("uz", ""),
+        "name_ru": row.names.get("ru", ""),
+        "name_en": row.names.get("en", ""),
+        "questions": row.questions,
+        "active_questions": row.active_questions,
+        "first": first,
+        "last": last,
+    }
+
+
+def summary_rows(summary: bank.BankSummary) -> list[SummaryRow]:
+    return [
+        {"topic": name, "cells": list(counts), "total": sum(counts)}
+        for name, counts in zip(summary.topics, summary.counts, strict=True)
+    ]
+
+
+def valid_id(value: Any) -> bool:
+    """A database id as a client may send it: a positive int (not a bool), not absurdly large."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31
+
+
+class PracticeBankState(AdminState):
+    """The summary, the topics and one page of the question list with its filters."""
+
+    loaded: bool = False
+    total_active: int = 0
+    total_questions: int = 0
+    summary: list[SummaryRow] = []
+    level_totals: list[int] = [0, 0, 0, 0, 0]
+    topics: list[TopicView] = []
+    rows: list[QuestionView] = []
+    total: int = 0  # questions matching the filters
+    offset: int = 0
+    topic_filter: str = "all"  # "all" or a topic id
+    level_filter: str = "all"
+    kind_filter: str = "all"
+    status_filter: str = "all"
+    search: str = ""
+    error: str = ""
+    notice: str = ""
+
+    def _forget(self) -> None:
+        self.reset()
+
+    async def _read(self) -> None:
+        topic_id = int(self.topic_filter) if self.topic_filter.isdigit() else None
+        level = int(self.level_filter) if self.level_filter.isdigit() else None
+        kind = self.kind_filter if self.kind_filter in KIND_LABELS else None
+        active = {"active": True, "inactive": False}.get(self.status_filter)
+        search, offset = self.search, self.offset
+
+        def read(db):
+            page = bank.list_questions(
+                db,
+                topic_id=topic_id,
+                difficulty=level,
+                kind=kind,
+                active=active,
+                search=search,
+                offset=offset,
+                limit=PAGE_SIZE,
+            )
+            return bank.bank_summary(db), bank.list_topics(db), page
+
+        result = await self._service(in_session(read, readonly=True))
+        if result is FAILED:
+            return
+        summary, topics, page = result
+        self.loaded = True
+        self.total_active, self.total_questions = summary.total_active, summary.total
+        self.summary = summary_rows(summary)
+        self.level_totals = [sum(column) for column in zip(*summary.counts, strict=True)] or [0] * 5
+        self.topics = [
+            topic_view(t, first=i == 0, last=i == len(topics) - 1) for i, t in enumerate(topics)
+        ]
+        if topic_id is not None and all(t.topic_id != topic_id for t in topics):
+            self.topic_filter = "all"  # the topic was deleted meanwhile
+        self.rows = [question_view(r) for r in page.rows]
+        self.total = page.total
+        if not page.rows and self.offset > 0 and page.total > 0:
+            self.offset = max(0, (page.total - 1) // PAGE_SIZE * PAGE_SIZE)
+            await self._read()
+
+    @rx.event
+    async def load(self):
+        """on_load: the first page (filters kept from an earlier visit in this tab)."""
+        if await self._require_admin() is None:
+            return
+        self.error, self.notice = "", ""
+        self.offset = 0
+        await self._read()
+
+    @rx.event
+    async def refresh(self):
+        """Re-read everything after a change made elsewhere on the page (the same page)."""
+        if await self._require_admin() is None:
+            return
+        await self._read()
+
+    @rx.event
+    async def set_filter(self, filter_name: str, value: str | list[str]):
+        """Narrow the list by topic (an id), level (1–5), kind or status; "all" for any."""
+        if await self._require_admin() is None or not isinstance(value, str):
+            return
+        if filter_name == "topic":
+            if value != "all" and not (value.isdigit() and len(value) < 10):
+                return
+            self.topic_filter = value
+        elif filter_name in FILTER_CHOICES and value in FILTER_CHOICES[filter_name]:
+            setattr(self, f"{filter_name}_filter", value)
+        else:
+            return
+        self.offset = 0
+        await self._read()
+
+    @rx.event
+    async def find(self, form_data: dict[str, Any]):
+        """Search the question texts, or go to `#id`."""
+        if await self._require_admin() is None or not isinstance(form_data, dict):
+            return
+        text = form_data.get("search", "")
+        if not isinstance(text, str):
+            return
+        self.search = text.strip()[:MAX_SEARCH_CHARS]
+        self.offset = 0
+        await self._read()
+
+    @rx.event
+    async def clear_filters(self):
+        if await self._require_admin() is None:
+            return
+        self.topic_filter = self.level_filter = self.kind_filter = self.status_filter = "all"
+        self.search, self.offset = "", 0
+        await self._read()
+
+    @rx.event
+    async def page(self, step: int):
+        """Next (+1) or previous (−1) page."""
+        if await self._require_admin() is None:
+            return
+        offset = step_offset(self.offset, step, page_size=PAGE_SIZE, total=self.total)
+        if offset is not None:
+            self.offset = offset
+            await self._read()
+
+    @rx.event
+    async def set_active(self, question_id: int, active: bool):
+        """Retire a question from new practice sessions, or bring it back."""
+        admin_id = await self._require_admin()
+        if admin_id is None or not valid_id(question_id) or not isinstance(active, bool):
+            return
+        self.error, self.notice = "", ""
+        result = await self._service(
+            in_session(
+                lambda db: bank.set_question_active(db, question_id, active, admin_id=admin_id)
+            )
+        )
+        if result is not FAILED:
+            self.notice = f"Question #{question_id} is {'active' if active else 'inactive'}."
+        await self._read()
+
+    @rx.event
+    async def delete_question(self, question_id: int):
+        """Delete a question no student was given (otherwise the service says to deactivate it)."""
+        admin_id = await self._require_admin()
+        if admin_id is None or not valid_id(question_id):
+            return
+        self.error, self.notice = "", ""
+        result = await self._service(
+            in_session(lambda db: bank.delete_question(db, question_id, admin_id=admin_id))
+        )
+        if result is not FAILED:
+            self.notice = f"Question #{question_id} deleted."
+        await self._read()
+
+
+# ---------------------------------------------------------------------------
+# Components
+# ---------------------------------------------------------------------------
+def _count_cell(n: rx.Var[int]) -> rx.Component:
+    return rx.table.cell(
+        rx.badge(
+            n,
+            color_scheme=rx.cond(n == 0, "red", rx.cond(n < THIN_BELOW, "amber", "gray")),
+            variant=rx.cond(n < THIN_BELOW, "solid", "soft"),
+            size="2",
+            min_width="2.2rem",
+            justify_content="center",
+        ),
+        text_align="center",
+    )
+
+
+def _summary_row(r: rx.Var[SummaryRow]) -> rx.Component:
+    return rx.table.row(
+        rx.table.row_header_cell(rx.text(r["topic"], weight="medium", white_space="nowrap")),
+        rx.foreach(r["cells"].to(list[int]), _count_cell),
+        rx.table.cell(rx.text(r["total"], weight="bold"), text_align="center"),
+        class_name="summary-row",
+    )
+
+
+def summary_card() -> rx.Component:
+    """Active questions per topic and difficulty: where the bank is thin."""
+    return card(
+        rx.hstack(
+            rx.heading("Active questions by topic and difficulty", size="4"),
+            rx.spacer(),
+            rx.hstack(
+                rx.badge("0", color_scheme="red", variant="solid"),
+                rx.text("none", size="1", color="var(--gray-11)"),
+                rx.badge(f"< {THIN_BELOW}", color_scheme="amber", variant="solid"),
+                rx.text("thin", size="1", color="var(--gray-11)"),
+                spacing="2",
+                align="center",
+            ),
+            align="center",
+            width="100%",
+        ),
+        rx.table.root(
+            rx.table.header(
+                rx.table.row(
+                    rx.table.column_header_cell("Topic"),
+                    *(
+                        rx.table.column_header_cell(f"Level {n}", text_align="center")
+                        for n in LEVELS
+                    ),
+                    rx.table.column_header_cell("Total", text_align="center"),
+                )
+            ),
+            rx.table.body(
+                rx.foreach(PracticeBankState.summary, _summary_row),
+                rx.table.row(
+                    rx.table.row_header_cell(rx.text("All topics", weight="bold")),
+                    rx.foreach(
+                        PracticeBankState.level_totals,
+                        lambda n: rx.table.cell(rx.text(n, weight="bold"), text_align="center"),
+                    ),
+                    rx.table.cell(
+                        rx.text(PracticeBankState.total_active, weight="bold"),
+                        text_align="center",
+                    ),
+                ),
+            ),
+            size="1",
+            variant="surface",
+            width="100%",
+            id="bank-summary",
+        ),
+    )
+
+
+def _select(
+    filter_name: str, value: rx.Var[str], items: list[rx.Component], *, select_id: str
+) -> rx.Component:
+    return rx.select.root(
+        rx.select.trigger(id=select_id, min_width="7rem"),
+        rx.select.content(*items),
+        value=value,
+        on_change=lambda v: PracticeBankState.set_filter(filter_name, v),
+    )
+
+
+def _filters() -> rx.Component:
+    return rx.hstack(
+        _select(
+            "topic",
+            PracticeBankState.topic_filter,
+            [
+                rx.select.item("All topics", value="all"),
+                rx.foreach(
+                    PracticeBankState.topics,
+                    lambda t: rx.select.item(t["name"], value=t["topic_id"].to_string()),
+                ),
+            ],
+            select_id="filter-topic",
+        ),
+        _select(
+            "level",
+            PracticeBankState.level_filter,
+            [
+                rx.select.item("Any level", value="all"),
+                *(rx.select.item(f"Level {n}", value=str(n)) for n in LEVELS),
+            ],
+            select_id="filter-level",
+        ),
+        _select(
+            "kind",
+            PracticeBankState.kind_filter,
+            [
+                rx.select.item("Any kind", value="all"),
+                rx.select.item("Multiple choice", value=ItemKind.MULTIPLE_CHOICE.value),
+                rx.select.item("Free response", value=ItemKind.FREE_RESPONSE.value),
+            ],
+            select_id="filter-kind",
+        ),
+        rx.segmented_control.root(
+            rx.segmented_control.item("All", value="all"),
+            rx.segmented_control.item("Active", value="active"),
+            rx.segmented_control.item("Inactive", value="inactive"),
+            value=PracticeBankState.status_filter,
+            on_change=lambda v: PracticeBankState.set_filter("status", v),
+            id="filter-status",
+        ),
+        rx.form(
+            rx.hstack(
+                rx.input(
+                    name="search",
+                    placeholder="Text or #id",
+                    default_value=PracticeBankState.search,
+                    max_length=MAX_SEARCH_CHARS,
+                    width="11rem",
+                    id="bank-search",
+                ),
+                rx.button("Search", type="submit", variant="soft"),
+                spacing="2",
+            ),
+            on_submit=PracticeBankState.find,
+            reset_on_submit=False,
+            width="auto",
+            flex_shrink="0",
+        ),
+        rx.button(
+            "Clear",
+            variant="ghost",
+            color_scheme="gray",
+            on_click=PracticeBankState.clear_filters,
+            id="bank-clear-filters",
+        ),
+        spacing="3",
+        align="center",
+        width="100%",
+    )
+
+
+def _delete_button(r: rx.Var[QuestionView]) -> rx.Component:
+    question_id = r["question_id"].to(int)
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(
+            rx.icon_button(
+                rx.icon("trash-2", size=15),
+                size="1",
+                variant="soft",
+                color_scheme="red",
+                title="Delete",
+                id="delete-q-" + question_id.to_string(),
+            )
+        ),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Delete question #", question_id.to_string(), "?"),
+            rx.alert_dialog.description(
+                "A question that students were given in practice cannot be deleted "
+                "(their results keep it): deactivate it instead."
+            ),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                rx.alert_dialog.action(
+                    rx.button(
+                        "Delete",
+                        color_scheme="red",
+                        on_click=PracticeBankState.delete_question(question_id),
+                        id="delete-q-confirm",
+                    )
+                ),
+                spacing="3",
+                justify="end",
+                margin_top="1rem",
+            ),
+        ),
+    )
+
+
+def _row(
+    r: rx.Var[QuestionView], edit_button: Callable[[rx.Var[int]], rx.Component]
+) -> rx.Component:
+    question_id = r["question_id"].to(int)
+    return rx.table.row(
+        rx.table.cell(rx.text("#", r["question_id"], color="var(--gray-11)", size="2")),
+        rx.table.cell(rx.text(r["topic"], size="2", white_space="nowrap")),
+        rx.table.cell(r["level"], text_align="center"),
+        rx.table.cell(rx.badge(r["kind"], variant="soft", color_scheme="gray")),
+        rx.table.cell(
+            rx.vstack(
+                rx.box(
+                    math_text(r["first_line"].to(str)),
+                    font_size="var(--font-size-2)",
+                    css={"& p": {"margin": "0"}},
+                ),
+                rx.hstack(
+                    rx.text("answer ", rx.code(r["answer"], variant="ghost"), size="1"),
+                    rx.cond(
+                        r["has_image"],
+                        rx.hstack(
+                            rx.icon("image", size=12),
+                            rx.text("image", size="1"),
+                            spacing="1",
+                            align="center",
+                        ),
+                    ),
+                    spacing="3",
+                    color="var(--gray-10)",
+                    align="center",
+                ),
+                spacing="1",
+                align="start",
+            ),
+            max_width="34rem",
+        ),
+        rx.table.cell(r["times_given"], text_align="center"),
+        rx.table.cell(
+            rx.switch(
+                checked=r["active"].to(bool),
+                on_change=lambda checked: PracticeBankState.set_active(question_id, checked),
+                id="active-q-" + question_id.to_string(),
+            )
+        ),
+        rx.table.cell(
+            rx.hstack(edit_button(question_id), _delete_button(r), spacing="2"),
+        ),
+        class_name="question-row",
+        data_active=r["active"].to_string(),
+        opacity=rx.cond(r["active"], "1", "0.6"),
+    )
+
+
+def questions_card(edit_button: Callable[[rx.Var[int]], rx.Component]) -> rx.Component:
+    """Filters, one page of questions, and the pager; `edit_button` opens the form for a row."""
+    return card(
+        _filters(),
+        error_callout(PracticeBankState.error, callout_id="bank-error"),
+        success_callout(PracticeBankState.notice, callout_id="bank-notice"),
+        rx.cond(
+            PracticeBankState.rows.length() > 0,
+            rx.table.root(
+                header_row("#", "Topic", "Level", "Kind", "Question", "Given", "Active", ""),
+                rx.table.body(rx.foreach(PracticeBankState.rows, lambda r: _row(r, edit_button))),
+                size="1",
+                variant="surface",
+                width="100%",
+                id="questions-table",
+            ),
+            rx.cond(
+                PracticeBankState.loaded,
+                rx.text(
+                    rx.cond(
+                        PracticeBankState.total_questions > 0,
+                        "No question matches these filters.",
+                        "The bank is empty: add a question or import a file.",
+                    ),
+                    color="var(--gray-11)",
+                    id="questions-empty",
+                ),
+                rx.spinner(),
+            ),
+        ),
+        rx.hstack(
+            rx.text(PracticeBankState.total, " question(s)", size="2", id="questions-total"),
+            rx.spacer(),
+            *pager_buttons(PracticeBankState, PAGE_SIZE, "Previous", "Next"),
+            width="100%",
+            align="center",
+        ),
+    )
