@@ -425,20 +425,21 @@ class ExamState(StudentState):
         refusals = dict(early)
         if result is not None:
             refusals.update(result.rejected)
-        options = {item["label"]: list(item["options"]) for item in self.items}
-        rejected = {
-            label: text
-            for label, text in self.rejected.items()
-            if label not in sent and label in options
-        }
-        rejected.update(
-            {
-                label: refusal_text(refusal, self.lang, options.get(label))
-                for label, refusal in refusals.items()
+        if refusals or self.rejected:  # rare: most acks touch neither (and skip the sheet)
+            options = {item["label"]: list(item["options"]) for item in self.items}
+            rejected = {
+                label: text
+                for label, text in self.rejected.items()
+                if label not in sent and label in options
             }
-        )
-        if rejected != self.rejected:
-            self.rejected = rejected
+            rejected.update(
+                {
+                    label: refusal_text(refusal, self.lang, options.get(label))
+                    for label, refusal in refusals.items()
+                }
+            )
+            if rejected != self.rejected:
+                self.rejected = rejected
         if self.save_error:
             self.save_error = ""
         self.ack_seq = seq
