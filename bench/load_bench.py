@@ -305,48 +305,6 @@ def _prepare_database(url: str, n: int, opens_at: float, ends_at: float) -> tupl
     return exam_id, ids
 
 
-def _check_database(url: str, exam_id: int, results: list[dict[str, Any]]) -> tuple[int, int]:
-    """(answers lost, confirmed submits not submitted) against what each tab was told."""
-    from sqlmodel import col, select
-
-    from mockexam import db as db_module
-    from mockexam.config import settings
-    from mockexam.db import session_scope
-    from mockexam.models import Answer, ExamItem, ExamSession, Student
-
-    object.__setattr__(settings, "database_url", url)
-    with session_scope(readonly=True) as db:
-        sessions = {
-            tid: (sid, submitted)
-            for tid, sid, submitted in db.execute(
-                select(Student.telegram_id, ExamSession.id, ExamSession.submitted_at)
-                .join(ExamSession, col(ExamSession.student_id) == Student.id)
-                .where(ExamSession.exam_id == exam_id)
-            )
-        }
-        stored: dict[int, dict[str, str]] = {}
-        for sid, number, sub_part, value in db.execute(
-            select(Answer.session_id, ExamItem.number, ExamItem.sub_part, Answer.value)
-            .join(ExamItem, col(ExamItem.id) == Answer.item_id)
-            .where(Answer.exam_id == exam_id)
-        ):
-            stored.setdefault(sid, {})[f"{number}{sub_part}"] = value
-    db_module.dispose_engines()
-    lost = unsubmitted = 0
-    for result in results:
-        session = sessions.get(result["telegram_id"])
-        if result["submitted"] and (session is None or session[1] is None):
-            unsubmitted += 1
-        answers = stored.get(session[0], {}) if session else {}
-        for label, value in result["acked"].items():
-            history = result["history"][label]
-            # the acked value, or one the student set after it (sent, perhaps stored)
-            newer = history[len(history) - 1 - history[::-1].index(value) :]
-            if answers.get(label) not in newer:
-                lost += 1
-    return lost, unsubmitted
-
-
 def _sources_digest() -> str:
     """What the frontend build depends on: the app's code and assets."""
     import hashlib
@@ -362,7 +320,7 @@ def _sources_digest() -> str:
 
 def run_mode(mode: str, args: argparse.Namespace) -> ModeResult:
     from mockexam.config import DEV_WEBAPP_TOKEN
-    from tests.scaleapp import AppStack
+    from tests.scaleapp import AppStack, check_sheets
     from tests.servers import own_redis
 
     n = args.clients
@@ -527,7 +485,11 @@ def run_mode(mode: str, args: argparse.Namespace) -> ModeResult:
                     kinds[key] = kinds.get(key, 0) + r["stats"][key]
         result.error_kinds = kinds
         result.errors = sum(kinds.values())
-        result.lost, result.not_submitted_in_db = _check_database(database_url, exam_id, results)
+        check = check_sheets(database_url, exam_id, results)
+        result.lost = len(check.lost) + len(check.duplicated)
+        result.not_submitted_in_db = len(check.not_submitted)
+        for line in (check.lost + check.duplicated)[:5]:
+            print(f"  LOST {line}", flush=True)
         if stack.backend is not None and "lock held too long" in stack.backend_log(10**7).lower():
             result.error_kinds["lock-held-too-long warnings"] = 1
         return result

@@ -233,10 +233,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "backend":
         run_backend(port=args.port, workers=args.workers)
         return 0
-    env = scale_environment()
-    if args.command == "build":
-        build_frontend(env, args.port)
+    if args.command == "build":  # the bundle does not depend on the database
+        build_frontend(reflex_environment(), args.port)
         return 0
+    env = scale_environment()
 
     ensure_database(env["DATABASE_URL"])
     check_redis(env["REDIS_URL"])

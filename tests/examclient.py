@@ -89,6 +89,7 @@ class TabStats:
     refused: int = 0  # labels refused with a reason (none expected from valid answers)
     resends: int = 0
     disconnects: int = 0
+    page_loads: int = 0  # the page's on_load ran (connect, reconnect, state rebuilt)
 
 
 class ExamTab:
@@ -132,6 +133,8 @@ class ExamTab:
         self._connected = asyncio.Event()
         self._closing = False
         self._ticker: asyncio.Task[None] | None = None
+        self.server_events: list[tuple[str, Any]] = []  # socket.io events other than "event"
+        self.local_port = 0  # of the current connection (which worker holds it: tests)
 
     # --- connection -----------------------------------------------------------------
 
@@ -164,6 +167,7 @@ class ExamTab:
             )
         )
         self._ws, self._writer = ws, writer
+        self.local_port = int(writer.get_extra_info("sockname")[1])
         opened = asyncio.get_running_loop().create_future()
         self._reader = asyncio.create_task(self._read(reader, ws, opened, first))
         await opened
@@ -213,6 +217,9 @@ class ExamTab:
                         pass
         except (Disconnected, ConnectionError, OSError):
             pass
+        except asyncio.CancelledError:
+            self._closing = True  # the tab itself is going away: not a lost connection
+            raise
         finally:
             self._lost(opened)
 
@@ -235,8 +242,11 @@ class ExamTab:
             if not opened.done():
                 opened.set_result(None)
         elif message.startswith("42/_event,"):
-            _, update = json.loads(message[10:])
-            self._update(update)
+            name, update = json.loads(message[10:])
+            if name == "event":
+                self._update(update)
+            else:
+                self.server_events.append((name, update))
         elif message.startswith("44/_event") and not opened.done():  # connect refused
             opened.set_exception(Disconnected(message))
 
@@ -288,6 +298,7 @@ class ExamTab:
                 event.get("payload", {}).get("callback", "")
             ):
                 # The page's on_load read the initData; its callback sends load(init_data).
+                self.stats.page_loads += 1
                 self.send_event("load", {"init_data": self.init_data})
         self._after_update()
         self._changed.set()

@@ -25,7 +25,7 @@ from mockexam.devserver import reflex_environment
 from mockexam.scaleserver import backend_command, wait_until_serving
 from tests.consumer import Consumer
 from tests.e2e.appserver import _BACKEND_ONLY, _group_gone, _group_members, free_port
-from tests.examclient import AppBuild
+from tests.examclient import AppBuild, ExamTab
 
 START_TIMEOUT_SECONDS = 90.0
 
@@ -205,3 +205,78 @@ class AppStack:
         for consumer in self.consumers:
             consumer.stop()
         self.stop_backend()
+
+
+# --- what the tabs were told, against what the database holds ---------------------------
+
+
+def tab_record(tab: ExamTab, telegram_id: int) -> dict[str, object]:
+    """What one tab knows (JSON-able): the acks it got and every value it set."""
+    return {
+        "telegram_id": telegram_id,
+        "acked": dict(tab.acked),
+        "history": {label: list(values) for label, values in tab.history.items()},
+        "pending": list(tab.pending),
+        "submitted": tab.phase == "submitted",
+    }
+
+
+@dataclass
+class SheetCheck:
+    """Acked answers not stored as acked (lost), answers stored twice, submits not stored."""
+
+    lost: list[str] = field(default_factory=list)
+    duplicated: list[str] = field(default_factory=list)
+    not_submitted: list[int] = field(default_factory=list)
+    stored: dict[int, dict[str, str]] = field(default_factory=dict)  # telegram id → answers
+
+
+def check_sheets(database_url: str, exam_id: int, records: list[dict]) -> SheetCheck:
+    """Every acked answer is stored with the acked value or one the student set after it;
+    no (session, item) twice; every submit the tab saw confirmed is submitted."""
+    from sqlalchemy import create_engine, func
+    from sqlmodel import Session, col, select
+
+    from mockexam.models import Answer, ExamItem, ExamSession, Student
+
+    engine = create_engine(database_url)
+    check = SheetCheck()
+    try:
+        with Session(engine) as db:
+            sessions = {
+                tid: (sid, submitted)
+                for tid, sid, submitted in db.execute(
+                    select(Student.telegram_id, ExamSession.id, ExamSession.submitted_at)
+                    .join(ExamSession, col(ExamSession.student_id) == Student.id)
+                    .where(ExamSession.exam_id == exam_id)
+                )
+            }
+            by_session: dict[int, dict[str, str]] = {}
+            for sid, number, sub_part, value in db.execute(
+                select(Answer.session_id, ExamItem.number, ExamItem.sub_part, Answer.value)
+                .join(ExamItem, col(ExamItem.id) == Answer.item_id)
+                .where(Answer.exam_id == exam_id)
+            ):
+                by_session.setdefault(sid, {})[f"{number}{sub_part}"] = value
+            twice = db.execute(
+                select(Answer.session_id, Answer.item_id)
+                .where(Answer.exam_id == exam_id)
+                .group_by(Answer.session_id, Answer.item_id)
+                .having(func.count() > 1)
+            ).all()
+            check.duplicated = [f"session {s} item {i}" for s, i in twice]
+    finally:
+        engine.dispose()
+    for record in records:
+        tid = record["telegram_id"]
+        session = sessions.get(tid)
+        if record["submitted"] and (session is None or session[1] is None):
+            check.not_submitted.append(tid)
+        answers = by_session.get(session[0], {}) if session else {}
+        check.stored[tid] = answers
+        for label, value in record["acked"].items():
+            history = record["history"][label]
+            newer = history[len(history) - 1 - history[::-1].index(value) :]
+            if answers.get(label) not in newer:
+                check.lost.append(f"{tid} {label}: acked {value!r}, stored {answers.get(label)!r}")
+    return check
