@@ -237,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         build_frontend(reflex_environment(), args.port)
         return 0
     env = scale_environment()
+    env.setdefault("WEBAPP_URL", f"http://localhost:{args.port}/app")
 
     ensure_database(env["DATABASE_URL"])
     check_redis(env["REDIS_URL"])
@@ -245,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
         build_frontend(env, args.port)
     from mockexam.config import reload_settings
 
-    os.environ.update({k: env[k] for k in ("DATABASE_URL", "REDIS_URL")})
+    os.environ.update({k: env[k] for k in ("DATABASE_URL", "REDIS_URL", "WEBAPP_URL")})
     settings = reload_settings()
     specs = child_specs(
         port=args.port, workers=args.workers, telegram_enabled=settings.telegram_enabled
