@@ -222,6 +222,10 @@ class ExamState(StudentState):
     starting: bool = False
 
     _exam_shown: int | None = None  # the exam whose data the vars hold
+    # The newest batch stored since the page (re)loaded. Batches of one tab can be
+    # processed out of order (the state lock has no queue order under load); each
+    # carries every pending change, so one at or below this holds nothing newer.
+    _applied_seq: int = 0
 
     # --- loading ------------------------------------------------------------------------
 
@@ -318,6 +322,7 @@ class ExamState(StudentState):
         ):
             if getattr(self, name) != default:
                 setattr(self, name, default)
+        self._applied_seq = 0
         self._drop_sheet()
 
     def _drop_sheet(self) -> None:
@@ -370,6 +375,7 @@ class ExamState(StudentState):
                 for label, answer in room.answers.items()
             }
             self.ack_seq = 0
+            self._applied_seq = 0  # the sheet re-sends what is pending with this load
             if self.rejected:
                 self.rejected = {}
         else:
@@ -462,6 +468,10 @@ class ExamState(StudentState):
             logger.info("exam %s: a malformed batch was refused: %s", exam_id, error)
             self.save_error = _unreadable_text(self.lang)
             return None
+        if seq <= self._applied_seq:
+            # Not older answers over newer ones: a batch this old is already covered.
+            self._acknowledge(self._applied_seq, [], None, {})
+            return None
         try:
             result = await rx.run_in_thread(
                 lambda: save_sheet(student_id=student_id, exam_id=exam_id, changes=changes)
@@ -475,6 +485,7 @@ class ExamState(StudentState):
             logger.exception("exam %s: answers of student %s not saved", exam_id, student_id)
             self.save_error = _not_saved_text(self.lang)
             return None
+        self._applied_seq = seq
         self._acknowledge(seq, list(batch["changes"]), result, refused)
         return None
 
@@ -490,6 +501,9 @@ class ExamState(StudentState):
             logger.info("exam %s: a malformed submit was refused: %s", exam_id, error)
             self.save_error = _unreadable_text(self.lang)
             return None
+        if seq <= self._applied_seq:
+            changes, refused = {}, {}  # already stored (see `save`): submit only
+            seq = self._applied_seq
         try:
             done = await rx.run_in_thread(
                 lambda: submit_sheet(

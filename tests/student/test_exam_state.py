@@ -317,6 +317,25 @@ def test_exam_database_error_sends_no_ack_and_says_not_saved(db_url, monkeypatch
     assert _stored(exam_id) == {"1": ("A", False)}
 
 
+def test_exam_save_of_an_older_batch_after_a_newer_one_keeps_the_newer_answer(db_url):
+    """Under load the state lock runs a tab's events in any order: seq 5 before seq 3."""
+    exam_id = _setup()
+    state = _started(exam_id)
+
+    run(ExamState.save, state, _batch(5, q1=("B", None), q2=("C", None)))
+    run(ExamState.save, state, _batch(3, q1=("A", None)))  # sent earlier, processed later
+
+    assert _stored(exam_id) == {"1": ("B", False), "2": ("C", False)}
+    assert state.ack_seq == 5 and state.save_error == ""
+    # A new page load starts over (the sheet re-sends what is pending with its seq).
+    run(ExamState.load, state, init_data_for(OWNER_TG))
+    run(ExamState.save, state, _batch(3, q1=("A", None)))
+    assert state.ack_seq == 3 and _stored(exam_id)["1"] == ("A", False)
+    run(ExamState.submit, state, {**_batch(2, q1=("D", None)), "auto": False})
+    assert state.phase == RoomPhase.SUBMITTED
+    assert _stored(exam_id)["1"] == ("A", False)  # the stale submit batch stored nothing
+
+
 def test_exam_tab_that_lost_its_state_signs_in_again_before_saving(db_url):
     exam_id = _setup()
     _started(exam_id)
