@@ -10,13 +10,17 @@
 // - Unacked entries are re-sent after a few seconds, when the connection
 //   comes back, and on mount / after every page load (a reload or a backend
 //   restart gives a new page state: the server's saved answers are shown with
-//   the pending entries merged over them).
+//   the pending entries merged over them). A re-send that gets no ack doubles
+//   the wait before the next (4, 8, 16, 30 s): when thousands of tabs wait on
+//   a slow server, re-sending every 4 s would multiply its load until no
+//   ack ever came in time. An ack, or the connection coming back, starts over.
 // Typing is sent ~600 ms after the last key, on blur, and a tap at once.
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
 import { Check, CircleAlert, CloudOff, Flag, LoaderCircle } from "lucide-react";
 
 const DEBOUNCE_MS = 600;
 const RESEND_MS = 4000;
+const RESEND_MAX_MS = 30000;
 const SUBMIT_RETRY_MS = 8000;
 const MAX_CHARS = 64;
 const STORAGE_PREFIX = "mockexam:sheet:";
@@ -225,6 +229,7 @@ export function AnswerSheet({
   const storeRef = useRef({ seq: 0, pending: {} });
   const sentRef = useRef({}); // label → {seq, at} of the last send
   const lastSendRef = useRef(0);
+  const resendAfterRef = useRef(RESEND_MS); // the wait before the next re-send (backs off)
   const debounceRef = useRef(null);
   const submitRef = useRef(null); // {at, auto} while a submit is on its way
   const deadlineRef = useRef(Infinity); // Date.now() at which the time is up
@@ -277,6 +282,7 @@ export function AnswerSheet({
     }
     storeRef.current = store;
     sentRef.current = {};
+    resendAfterRef.current = RESEND_MS;
     const nextValues = {};
     const nextFlags = {};
     for (const [label, answer] of Object.entries(saved || {})) {
@@ -313,6 +319,7 @@ export function AnswerSheet({
       }
     }
     if (!dropped) return;
+    resendAfterRef.current = RESEND_MS; // the server answers again: back to the short wait
     saveStore(live.current.sessionKey, store);
     if (Object.keys(nowRefused).length) {
       setRefused((old) => ({ ...old, ...nowRefused }));
@@ -325,7 +332,10 @@ export function AnswerSheet({
 
   // Back online: send what waited.
   useEffect(() => {
-    if (!lost) flush();
+    if (!lost) {
+      resendAfterRef.current = RESEND_MS;
+      flush();
+    }
   }, [lost, flush]);
 
   // The clock (the server's seconds, counted here), re-based on every new value.
@@ -369,7 +379,10 @@ export function AnswerSheet({
         return;
       }
       if (Object.keys(pending).length > 0) {
-        if (!live.current.lost && now - lastSendRef.current >= RESEND_MS) flush();
+        if (!live.current.lost && now - lastSendRef.current >= resendAfterRef.current) {
+          resendAfterRef.current = Math.min(resendAfterRef.current * 2, RESEND_MAX_MS);
+          flush();
+        }
         else bump();
       }
     };

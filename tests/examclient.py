@@ -43,7 +43,8 @@ ROOT_STATE = "reflex___state____state"
 STUDENT_STATE = f"{ROOT_STATE}.mockexam___student___auth____student_state"
 EXAM_STATE = f"{STUDENT_STATE}.mockexam___student___exam____exam_state"
 SUFFIX = "_rx_state_"
-RESEND_SECONDS = 4.0  # assets/answer_sheet.jsx RESEND_MS
+RESEND_SECONDS = 4.0  # assets/answer_sheet.jsx RESEND_MS, doubling to RESEND_MAX_MS
+RESEND_MAX_SECONDS = 30.0
 SUBMIT_RETRY_SECONDS = 8.0  # SUBMIT_RETRY_MS
 REFLEX_VERSION = "0.10.1"  # the subprotocol the browser offers
 
@@ -123,6 +124,7 @@ class ExamTab:
         self.records: list[SaveRecord] = []
         self._open: dict[int, SaveRecord] = {}
         self._last_send = 0.0
+        self._resend_after = RESEND_SECONDS
         self._submit_sent_at: float | None = None
         self.submit_auto = False
         self._seen_load_id = ""
@@ -313,6 +315,8 @@ class ExamTab:
                 del self._open[record.seq]
             if done and self.on_ack is not None:
                 self.on_ack(self, done)
+            if done:
+                self._resend_after = RESEND_SECONDS
         if ack:
             for label in [label for label, entry in self.pending.items() if entry["seq"] <= ack]:
                 entry = self.pending.pop(label)
@@ -323,6 +327,7 @@ class ExamTab:
         load_id = self.exam.get("load_id", "")
         if load_id and load_id != self._seen_load_id:
             self._seen_load_id = load_id
+            self._resend_after = RESEND_SECONDS
             if self.exam.get("phase") == "in_progress":
                 self._flush()  # a page load re-sends whatever is pending
 
@@ -363,8 +368,9 @@ class ExamTab:
                 ):
                     self._send_submit()
                 continue
-            if self.pending and now - self._last_send >= RESEND_SECONDS:
+            if self.pending and now - self._last_send >= self._resend_after:
                 self.stats.resends += 1
+                self._resend_after = min(self._resend_after * 2, RESEND_MAX_SECONDS)
                 self._flush()
 
     # --- the answer sheet -----------------------------------------------------------
