@@ -354,6 +354,7 @@ def run_mode(mode: str, args: argparse.Namespace) -> ModeResult:
                 port=args.port,
                 web_dir=args.web_dir,
                 sweep_seconds=15,
+                extra_env=dict(kv.split("=", 1) for kv in args.backend_env),
             )
         else:
             database_url = f"sqlite:///{workdir / 'app.db'}"
@@ -364,6 +365,7 @@ def run_mode(mode: str, args: argparse.Namespace) -> ModeResult:
                 port=args.port,
                 web_dir=args.web_dir,
                 sweep_seconds=15,
+                extra_env=dict(kv.split("=", 1) for kv in args.backend_env),
             )
         cleanups.append(stack.close)
         stamp = stack.web_dir / ".mockexam-sources"
@@ -383,7 +385,8 @@ def run_mode(mode: str, args: argparse.Namespace) -> ModeResult:
             stack.start_consumer(periodic=k == 0)
         print(
             f"  {mode}: backend up ({result.workers} worker(s)), {consumers} consumer(s); "
-            f"{n} students connect in {args.connect_seconds:.0f} s, exam {args.exam_seconds:.0f} s",
+            f"{n} students connect in {args.connect_seconds:.0f} s, exam {args.exam_seconds:.0f} s"
+            + (f"; backend env {' '.join(args.backend_env)}" if args.backend_env else ""),
             flush=True,
         )
         build = stack.app_build()
@@ -545,6 +548,13 @@ def main() -> int:
         help="frontend build to reuse (built for --port); default /tmp/mockexam-load-web-PORT",
     )
     parser.add_argument("--rebuild", action="store_true", help="rebuild the frontend first")
+    parser.add_argument(
+        "--backend-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra environment for the backend (e.g. REFLEX_OPLOCK_ENABLED=true)",
+    )
     parser.add_argument("--seed", type=int, default=9)
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     args = parser.parse_args()

@@ -168,6 +168,10 @@ def run_backend(*, port: int, workers: int, host: str = "0.0.0.0") -> None:
     os.environ.update(
         REFLEX_ENV_MODE="prod", REFLEX_FRONTEND_PORT=str(port), REFLEX_BACKEND_PORT=str(port)
     )
+    # A tab's websocket stays on one worker, so that worker may keep the tab's state
+    # between events (Reflex's opportunistic lock) instead of a Redis round trip each
+    # time; another worker asking for it makes the holder write it back at once.
+    os.environ.setdefault("REFLEX_OPLOCK_ENABLED", "true")
     import multiprocessing
 
     from granian.constants import Interfaces
