@@ -247,6 +247,7 @@ class ModeResult:
     server_cpu: float = 0.0  # percent of one core, over the whole run
     server_cpu_exam: float = 0.0  # during the saving phase
     client_cpu: float = 0.0
+    pg_connections_max: int = 0  # scale mode: peak connections to the app's database
     load_before: float = 0.0
     load_max: float = 0.0
     seconds: float = 0.0
@@ -431,9 +432,24 @@ def run_mode(mode: str, args: argparse.Namespace) -> ModeResult:
         t_start = t_exam_start = t_exam_end = None
         load_max = 0.0
         hard_stop = ends_at + 120.0
+        pg_count = None
+        if mode == "scale":
+            from sqlalchemy import text as sql_text
+
+            def pg_count() -> int:
+                with admin.connect() as conn:
+                    return int(
+                        conn.execute(
+                            sql_text("SELECT count(*) FROM pg_stat_activity WHERE datname = :d"),
+                            {"d": name},
+                        ).scalar()
+                    )
+
         while any(p.poll() is None for p, _ in procs):
             now = time.time()
             load_max = max(load_max, _loadavg())
+            if pg_count is not None:
+                result.pg_connections_max = max(result.pg_connections_max, pg_count())
             ticks = _cpu_ticks(stack.server_pids())
             if cpu_start is None and now >= connect_from:
                 cpu_start, t_start = ticks, now
@@ -522,7 +538,12 @@ def _report(r: ModeResult) -> None:
         f"{r.server_cpu_exam:.0f}% while saving (200% = both cores)\n"
         f"    client CPU     {r.client_cpu:.0f}%   load average: {r.load_before:.2f} before, "
         f"max {r.load_max:.2f} during\n"
-        f"    target (p95 ≤ {TARGET_P95_MS:.0f} ms, no errors, nothing lost): {verdict}",
+        + (
+            f"    PostgreSQL     at most {r.pg_connections_max} connections to the app's database\n"
+            if r.mode == "scale"
+            else ""
+        )
+        + f"    target (p95 ≤ {TARGET_P95_MS:.0f} ms, no errors, nothing lost): {verdict}",
         flush=True,
     )
 

@@ -45,10 +45,7 @@ DEFAULT_PORT = 3000
 # Two cores here: three workers left the most CPU for everything else at 5,000
 # exam-takers (bench/load_bench.py; the README's Scaling section has the figures).
 DEFAULT_BACKEND_WORKERS = 3
-# Granian admits at most `backpressure` requests per worker at once, and an open
-# websocket is a request for as long as it lasts: its default (backlog / workers,
-# 1024 / W) would turn away students past about a thousand on the whole server.
-MAX_CONNECTIONS_PER_WORKER = 20_000
+# Room in the kernel's accept queue for a burst of students connecting at once.
 LISTEN_BACKLOG = 4096
 
 
@@ -163,7 +160,7 @@ def run_backend(*, port: int, workers: int, host: str = "0.0.0.0") -> None:
     """Granian with `workers` processes serving the compiled app; crashed workers respawn.
 
     What `reflex run --env prod` ends with (reflex.utils.exec.run_granian_backend_prod),
-    with the worker count, the connection limit and the respawn set here.
+    with the worker count, the accept backlog and the respawn set here.
     """
     os.environ.update(
         REFLEX_ENV_MODE="prod", REFLEX_FRONTEND_PORT=str(port), REFLEX_BACKEND_PORT=str(port)
@@ -197,7 +194,6 @@ def run_backend(*, port: int, workers: int, host: str = "0.0.0.0") -> None:
         interface=Interfaces.ASGI,
         workers=workers,
         backlog=LISTEN_BACKLOG,
-        backpressure=MAX_CONNECTIONS_PER_WORKER,
         respawn_failed_workers=True,
         respawn_interval=1.0,
         log_level=LogLevels(os.environ.get("GRANIAN_LOG_LEVEL", "warning")),
