@@ -117,6 +117,7 @@ class ExamRoom:
     seconds_until_deadline: int = 0  # to the deadline itself, grace included
     items: list[SheetItem] = field(default_factory=list)  # only while in progress
     answers: dict[str, SavedAnswer] = field(default_factory=dict)  # label → saved
+    pdf_path: str | None = None  # the question paper (services.paper links to it)
 
     @property
     def answered(self) -> int:
@@ -152,6 +153,7 @@ def _room_row(session: Session, *, student_id: int, exam_id: int) -> Row[Any] | 
             ExamSession.deadline,
             ExamSession.submitted_at,
             ExamSession.is_auto_submitted,
+            Exam.pdf_path,
         )
         .select_from(Exam)
         .outerjoin(
@@ -237,6 +239,7 @@ def _read_room(
         deadline,
         submitted_at,
         is_auto,
+        pdf_path,
     ) = row
     phase = _phase(
         status=status,
@@ -274,6 +277,7 @@ def _read_room(
         seconds_until_deadline=_seconds(now, deadline) if deadline is not None else 0,
         items=items,
         answers=answers,
+        pdf_path=pdf_path,
     )
 
 
@@ -304,7 +308,8 @@ def start_exam(*, student_id: int, exam_id: int, now: datetime | None = None) ->
         if row[6] == ExamStatus.RELEASED and row[7] is None:
             raise ExamNotOpenError("This exam is not open: its window has closed.")
         start_session(session, student_id=student_id, exam_id=exam_id, now=now)
-    return get_exam_room(student_id=student_id, exam_id=exam_id, now=now)
+        session.flush()
+        return _read_room(session, student_id=student_id, exam_id=exam_id, now=now)
 
 
 def _refusal(spec: ItemSpec, value: object) -> Refusal | None:

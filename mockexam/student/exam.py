@@ -42,7 +42,7 @@ from mockexam.services.exam_room import (
     start_exam,
     submit_sheet,
 )
-from mockexam.services.paper import paper_url
+from mockexam.services.paper import paper_link
 from mockexam.services.sessions import AnswerChange
 from mockexam.student.auth import StudentState, student_on_load
 from mockexam.student.components import (
@@ -283,11 +283,6 @@ class ExamState(StudentState):
             room = await rx.run_in_thread(
                 lambda: get_exam_room(student_id=student_id, exam_id=exam_id)
             )
-            url = None
-            if room.phase == RoomPhase.IN_PROGRESS:
-                url = await rx.run_in_thread(
-                    lambda: paper_url(student_id=student_id, exam_id=exam_id)
-                )
         except NotFoundError:
             self._clear()
             self.phase = View.NOT_FOUND
@@ -296,7 +291,7 @@ class ExamState(StudentState):
             logger.exception("exam %s of student %s could not be read", exam_id, student_id)
             self.phase = View.FAILED
             return None
-        return self._show(room, url or "", then=then)
+        return self._show(room, then=then)
 
     def _clear(self) -> None:
         """Forget everything shown (another exam, or no sign-in)."""
@@ -338,9 +333,19 @@ class ExamState(StudentState):
             if getattr(self, name) != value:
                 setattr(self, name, value)
 
-    def _show(self, room: ExamRoom, url: str, *, then: Any = None):
+    def _show(self, room: ExamRoom, *, then: Any = None):
         """Put `room` on the page; the sheet only while in progress (one delta)."""
         self._exam_shown = room.exam_id
+        url = None
+        if room.phase == RoomPhase.IN_PROGRESS and self._student_id is not None:
+            url = paper_link(
+                student_id=self._student_id,
+                exam_id=room.exam_id,
+                status=room.status,
+                pdf_path=room.pdf_path,
+                window_end=room.window_end,
+                now=room.now,
+            )
         was = self.phase
         self._set_if_changed(
             title=room.title,
@@ -355,7 +360,7 @@ class ExamState(StudentState):
             results_href=(
                 f"{APP_ROOT}/results/{room.session_id}" if room.phase == RoomPhase.RELEASED else ""
             ),
-            paper=url,
+            paper=url or "",
             save_error="",
             starting=False,
         )
@@ -405,7 +410,9 @@ class ExamState(StudentState):
             return None
         self.starting, self.start_error = True, ""
         try:
-            await rx.run_in_thread(lambda: start_exam(student_id=student_id, exam_id=exam_id))
+            room = await rx.run_in_thread(
+                lambda: start_exam(student_id=student_id, exam_id=exam_id)
+            )
         except ExamNotOpenError as error:
             self.starting = False
             self.start_error = error_text(error, self.lang)
@@ -419,7 +426,7 @@ class ExamState(StudentState):
             self.starting = False
             self.start_error = error_text(MockExamError(), self.lang)
             return None
-        return await self._read(student_id, exam_id, then=[haptic("success")])
+        return self._show(room, then=[haptic("success")])  # start_exam read the room
 
     # --- answers ------------------------------------------------------------------------
 
