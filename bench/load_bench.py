@@ -5,7 +5,7 @@ speaks, signed in with its own signed initData. The timeline is the exam day:
 
 1. lobby: the N students connect over `--connect-seconds` before the window
    opens (the lobby design: hydration and sign-in happen before the start);
-2. the window opens: every lobby countdown fires `refresh` within a second,
+2. the window opens: every lobby countdown fires `opened` within a second,
    then each student taps Start within `--start-spread` seconds;
 3. the exam: each student saves an answer every 10–20 s (jitter), a random
    field of the 55, sometimes changing an earlier answer; the sheet's own
@@ -129,9 +129,9 @@ async def _student(plan: ClientPlan, telegram_id: int, rng: random.Random, laten
         result.connected = True
         if tab.phase != "lobby":
             raise RuntimeError(f"expected the lobby, got {tab.phase}")
-        # The lobby countdown reaches zero: `refresh` within a second of the opening.
+        # The lobby countdown reaches zero: `opened` within a second of the opening.
         await _sleep_until(plan.opens_at + rng.uniform(0.0, 1.0))
-        tab.send_event("refresh", {})
+        tab.send_event("opened", {})
         await tab.wait(lambda t: t.phase == "open", 60)
         await _sleep_until(plan.opens_at + 1.0 + rng.uniform(0, plan.start_spread))
         tab.start()

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import datetime
 from typing import Any, TypedDict
 
 import reflex as rx
@@ -39,6 +40,7 @@ from mockexam.services.exam_room import (
     SheetSave,
     get_exam_room,
     save_sheet,
+    seconds_left_in_open_window,
     start_exam,
     submit_sheet,
 )
@@ -226,6 +228,7 @@ class ExamState(StudentState):
     # processed out of order (the state lock has no queue order under load); each
     # carries every pending change, so one at or below this holds nothing newer.
     _applied_seq: int = 0
+    _window: tuple[datetime, datetime] | None = None  # the shown exam's window (server clock)
 
     # --- loading ------------------------------------------------------------------------
 
@@ -255,6 +258,26 @@ class ExamState(StudentState):
         if exam_id is None:
             return None
         return await self._read(student_id, exam_id)
+
+    @rx.event
+    async def opened(self):
+        """The lobby countdown reached zero: show the start button, from the server clock.
+
+        Every student in the lobby sends this in the same second, so it reads
+        nothing: the window is known from the last read. Starting is checked
+        again by `start` (the database decides).
+        """
+        student_id, exam_id = self._signed_in(), self._path_id()
+        if student_id is None:
+            return EXAM_ON_LOAD
+        if exam_id is None or exam_id != self._exam_shown or self.phase != RoomPhase.LOBBY:
+            return None
+        left = seconds_left_in_open_window(*self._window) if self._window else None
+        if left is None:
+            return await self._read(student_id, exam_id)  # early, or already over: ask
+        self._set_if_changed(seconds_until_start=0, seconds_until_end=left)
+        self.phase = RoomPhase.OPEN.value
+        return None
 
     @rx.event
     async def resync(self):
@@ -318,6 +341,7 @@ class ExamState(StudentState):
             if getattr(self, name) != default:
                 setattr(self, name, default)
         self._applied_seq = 0
+        self._window = None
         self._drop_sheet()
 
     def _drop_sheet(self) -> None:
@@ -336,6 +360,7 @@ class ExamState(StudentState):
     def _show(self, room: ExamRoom, *, then: Any = None):
         """Put `room` on the page; the sheet only while in progress (one delta)."""
         self._exam_shown = room.exam_id
+        self._window = (room.window_start, room.window_end)
         url = None
         if room.phase == RoomPhase.IN_PROGRESS and self._student_id is not None:
             url = paper_link(
@@ -723,7 +748,7 @@ def _lobby_view() -> rx.Component:
                 tr("Imtihon boshlanishiga", "До начала экзамена", "The exam opens in"),
                 ExamState.seconds_until_start,
                 "lobby-countdown",
-                on_done=ExamState.refresh,
+                on_done=ExamState.opened,
                 on_visible=ExamState.resync,
             ),
             rx.text(

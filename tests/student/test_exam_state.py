@@ -97,6 +97,25 @@ def test_exam_lobby_turns_into_the_start_button_on_refresh(db_url):
     assert state.phase == RoomPhase.OPEN and state.seconds_until_end > 0
 
 
+def test_exam_lobby_opens_on_the_countdown_by_the_server_clock_without_reading(db_url, monkeypatch):
+    exam_id = _setup(start_in=timedelta(seconds=2))
+    state = _signed_in(exam_id)
+    assert state.phase == RoomPhase.LOBBY
+
+    run(ExamState.opened, state)  # a phone clock ahead of the server's: not yet
+    assert state.phase == RoomPhase.LOBBY and state.seconds_until_start > 0
+
+    def no_reads(**_kwargs: object) -> None:
+        raise AssertionError("opened read the database")
+
+    later = utcnow() + timedelta(seconds=3)
+    monkeypatch.setattr(exam_module, "get_exam_room", no_reads)
+    monkeypatch.setattr("mockexam.services.exam_room.utcnow", lambda: later)
+    run(ExamState.opened, state)  # every lobby sends this in the same second
+    assert state.phase == RoomPhase.OPEN
+    assert 3 * 3600 - 10 <= state.seconds_until_end <= 3 * 3600  # `start` still checks
+
+
 def test_exam_start_refused_before_the_window_opens(db_url):
     exam_id = _setup(start_in=timedelta(hours=1))
     state = _signed_in(exam_id)
