@@ -557,7 +557,7 @@ def main() -> int:
     parser.add_argument("--client-procs", type=int, default=2)
     parser.add_argument("--connect-seconds", type=float, default=60.0)
     parser.add_argument("--exam-seconds", type=float, default=180.0)
-    parser.add_argument("--start-spread", type=float, default=20.0)
+    parser.add_argument("--start-spread", type=float, default=60.0)
     parser.add_argument("--submit-spread", type=float, default=30.0)
     parser.add_argument("--save-min", type=float, default=10.0)
     parser.add_argument("--save-max", type=float, default=20.0)
