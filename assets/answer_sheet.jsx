@@ -7,6 +7,8 @@
 // - The server answers with a tiny ack (ackSeq = the batch's seq, and the
 //   refused labels with their reason); a pending entry is dropped only when an
 //   ack covers its seq. Nothing else comes back: the sheet itself lives here.
+//   A batch names its page load (loadId): seqs rise within one load, and the
+//   server stores nothing of a batch older than one it stored in this load.
 // - Unacked entries are re-sent after a few seconds, when the connection
 //   comes back, and on mount / after every page load (a reload or a backend
 //   restart gives a new page state: the server's saved answers are shown with
@@ -237,7 +239,7 @@ export function AnswerSheet({
   const browserOnline = useBrowserOnline();
   const lost = offline || !browserOnline;
   const live = useRef({});
-  live.current = { onSave, onSubmit, lost, disabled, sessionKey, known };
+  live.current = { onSave, onSubmit, lost, disabled, sessionKey, known, loadId };
 
   const bump = useCallback(() => setTick((t) => t + 1), []);
   const pendingCount = () => Object.keys(storeRef.current.pending).length;
@@ -254,7 +256,9 @@ export function AnswerSheet({
       };
       seq = Math.max(seq, entry.seq);
     }
-    return { seq, changes };
+    // The page load it belongs to: the server ignores a batch of an earlier load
+    // that it happens to process late (this load re-sends the same changes).
+    return { seq, changes, load: live.current.loadId || "" };
   }, []);
 
   const flush = useCallback(() => {

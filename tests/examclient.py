@@ -383,6 +383,7 @@ class ExamTab:
         return {
             "seq": max((e["seq"] for e in self.pending.values()), default=0),
             "changes": changes,
+            "load": self._seen_load_id,  # the page load it belongs to, as the sheet sends
         }
 
     def _flush(self) -> None:

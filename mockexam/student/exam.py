@@ -105,7 +105,8 @@ def parse_batch(
     """(seq, changes, per-label refusals, auto) of a client batch; BatchError if malformed.
 
     A batch is `{"seq": int, "changes": {label: {"value": str | None, "flagged":
-    bool | None}}}` (+ `"auto": bool` on submit), at most 120 labels. A change of
+    bool | None}}, "load": load_id}` (+ `"auto": bool` on submit), at most 120
+    labels; `load` is the page load it was sent in (see `_current_load`). A change of
     the wrong shape or a value over the length limit is refused for its label only.
     """
     if not isinstance(batch, dict):
@@ -117,10 +118,12 @@ def parse_batch(
         raise BatchError("changes is not an object")
     if len(changes) > MAX_BATCH_LABELS:
         raise BatchError(f"more than {MAX_BATCH_LABELS} answers")
-    extra = set(batch) - {"seq", "changes", "auto"}
-    auto = batch.get("auto", False)
+    extra = set(batch) - {"seq", "changes", "auto", "load"}
+    auto, load = batch.get("auto", False), batch.get("load", "")
     if extra or not isinstance(auto, bool) or (auto and not allow_auto):
         raise BatchError("unexpected fields")
+    if not isinstance(load, str) or len(load) > 32:
+        raise BatchError("load is not a page load id")
     parsed: dict[str, AnswerChange] = {}
     refused: dict[str, Refusal] = {}
     limit = settings.free_response_max_chars
@@ -488,6 +491,17 @@ class ExamState(StudentState):
         events = await self._read(student_id, exam_id)
         return [*(events or []), haptic("warning")]
 
+    def _current_load(self, batch: dict) -> bool:
+        """Whether `batch` was sent in this page load (seqs only rise within one).
+
+        `_applied_seq` starts over with every load, so a batch still queued
+        from before it (processed late under load) could otherwise put older
+        answers over ones acked since. A batch without `load` (a page built
+        before this field) counts as current.
+        """
+        load = batch.get("load") or ""
+        return not load or load == self.load_id
+
     @rx.event
     async def save(self, batch: dict):
         """Store a batch of answer changes for the caller's session of this exam; ack it."""
@@ -500,6 +514,8 @@ class ExamState(StudentState):
             logger.info("exam %s: a malformed batch was refused: %s", exam_id, error)
             self.save_error = _unreadable_text(self.lang)
             return None
+        if not self._current_load(batch):
+            return None  # sent before the page loaded again: its changes come again
         if seq <= self._applied_seq:
             # Not older answers over newer ones: a batch this old is already covered.
             self._acknowledge(self._applied_seq, [], None, {})
@@ -533,6 +549,8 @@ class ExamState(StudentState):
             logger.info("exam %s: a malformed submit was refused: %s", exam_id, error)
             self.save_error = _unreadable_text(self.lang)
             return None
+        if not self._current_load(batch):
+            return None  # an earlier page load's submit: the sheet submits again in this one
         if seq <= self._applied_seq:
             changes, refused = {}, {}  # already stored (see `save`): submit only
             seq = self._applied_seq

@@ -355,6 +355,27 @@ def test_exam_save_of_an_older_batch_after_a_newer_one_keeps_the_newer_answer(db
     assert _stored(exam_id)["1"] == ("A", False)  # the stale submit batch stored nothing
 
 
+def test_exam_save_sent_before_the_page_loaded_again_stores_nothing(db_url):
+    """Queued from the last page load, processed after this one acked newer answers."""
+    exam_id = _setup()
+    state = _started(exam_id)
+    before = state.load_id
+    run(ExamState.save, state, {**_batch(4, q1=("A", None)), "load": before})
+    queued_late = {**_batch(6, q1=("B", None)), "load": before}
+
+    run(ExamState.load, state, init_data_for(OWNER_TG))  # a reconnect: a new page load
+    assert state.load_id != before
+    run(ExamState.save, state, {**_batch(7, q1=("C", None)), "load": state.load_id})
+    run(ExamState.save, state, queued_late)
+
+    assert _stored(exam_id)["1"] == ("C", False)
+    assert state.ack_seq == 7
+    run(ExamState.submit, state, {**_batch(8, q2=("D", None)), "load": before, "auto": False})
+    assert state.phase == RoomPhase.IN_PROGRESS  # an earlier load's submit: sent again
+    run(ExamState.submit, state, {**_batch(8, q2=("D", None)), "load": state.load_id})
+    assert state.phase == RoomPhase.SUBMITTED and _stored(exam_id)["2"] == ("D", False)
+
+
 def test_exam_tab_that_lost_its_state_signs_in_again_before_saving(db_url):
     exam_id = _setup()
     _started(exam_id)
