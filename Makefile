@@ -26,7 +26,7 @@ BUN_STAMP := $(TOOLS)/.bun-$(BUN_VERSION)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export VIRTUAL_ENV := $(CURDIR)/$(VENV)
 
-.PHONY: help install db run test lint format chromium clean distclean
+.PHONY: help install db run run-scale test lint format chromium clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
@@ -57,6 +57,12 @@ db: install ## migrate the database (alembic upgrade head) and seed demo data if
 
 run: db ## start worker, app (and bot if TELEGRAM_BOT_TOKEN is set); Ctrl-C stops all
 	exec $(PY) -m mockexam.devserver
+
+# Scale-out: PostgreSQL + Redis from DATABASE_URL / REDIS_URL (defaults: the servers on
+# 127.0.0.1, database `mockexam` created if missing), the prod build, BACKEND_WORKERS
+# Granian workers, two Huey consumers (one periodic) and the bot. See README "Scaling".
+run-scale: install ## scale-out: prod build on PostgreSQL + Redis, several workers, two consumers
+	exec $(PY) -m mockexam.scaleserver
 
 lint: $(DEPS_STAMP) ## ruff check + ruff format --check
 	$(VENV)/bin/ruff check .

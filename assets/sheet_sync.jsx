@@ -10,10 +10,15 @@
 // - The server answers with a tiny ack (ackSeq = the batch's seq, and the
 //   refused labels with their reason); a pending entry is dropped only when an
 //   ack covers its seq. Nothing else comes back: the sheet itself lives here.
+//   A batch names its page load (loadId): seqs rise within one load, and the
+//   server stores nothing of a batch older than one it stored in this load.
 // - Unacked entries are re-sent after a few seconds, when the connection
 //   comes back, and on mount / after every page load (a reload or a backend
 //   restart gives a new page state: the server's saved answers are shown with
-//   the pending entries merged over them).
+//   the pending entries merged over them). A re-send that gets no ack doubles
+//   the wait before the next (4, 8, 16, 30 s): when thousands of tabs wait on
+//   a slow server, re-sending every 4 s would multiply its load until no
+//   ack ever came in time. An ack, or the connection coming back, starts over.
 // - At zero on the sheet's clock (the server's seconds, counted here) the sheet
 //   submits by itself; a submit that got no answer is sent again.
 import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from "react";
@@ -21,6 +26,7 @@ import { Check, CircleAlert, CloudOff, LoaderCircle } from "lucide-react";
 
 export const DEBOUNCE_MS = 600;
 export const RESEND_MS = 4000;
+const RESEND_MAX_MS = 30000;
 const SUBMIT_RETRY_MS = 8000;
 export const MAX_CHARS = 64;
 export const STORAGE_PREFIX = "mockexam:sheet:";
@@ -137,13 +143,14 @@ export function useSheetSync({
   const storeRef = useRef({ seq: 0, pending: {} });
   const sentRef = useRef({}); // label → {seq, at} of the last send
   const lastSendRef = useRef(0);
+  const resendAfterRef = useRef(RESEND_MS); // the wait before the next re-send (backs off)
   const debounceRef = useRef(null);
   const submitRef = useRef(null); // {at, auto} while a submit is on its way
   const deadlineRef = useRef(Infinity); // Date.now() at which the time is up
   const browserOnline = useBrowserOnline();
   const lost = offline || !browserOnline;
   const live = useRef({});
-  live.current = { onSave, onSubmit, lost, disabled, sessionKey, known };
+  live.current = { onSave, onSubmit, lost, disabled, sessionKey, known, loadId };
 
   const bump = useCallback(() => setTick((t) => t + 1), []);
   const pendingCount = () => Object.keys(storeRef.current.pending).length;
@@ -160,7 +167,9 @@ export function useSheetSync({
       };
       seq = Math.max(seq, entry.seq);
     }
-    return { seq, changes };
+    // The page load it belongs to: the server ignores a batch of an earlier load
+    // that it happens to process late (this load re-sends the same changes).
+    return { seq, changes, load: live.current.loadId || "" };
   }, []);
 
   const flush = useCallback(() => {
@@ -188,6 +197,7 @@ export function useSheetSync({
     }
     storeRef.current = store;
     sentRef.current = {};
+    resendAfterRef.current = RESEND_MS;
     const nextValues = {};
     const nextFlags = {};
     for (const [label, answer] of Object.entries(saved || {})) {
@@ -224,6 +234,7 @@ export function useSheetSync({
       }
     }
     if (!dropped) return;
+    resendAfterRef.current = RESEND_MS; // the server answers again: back to the short wait
     saveStore(live.current.sessionKey, store);
     if (Object.keys(nowRefused).length) {
       setRefused((old) => ({ ...old, ...nowRefused }));
@@ -236,7 +247,10 @@ export function useSheetSync({
 
   // Back online: send what waited.
   useEffect(() => {
-    if (!lost) flush();
+    if (!lost) {
+      resendAfterRef.current = RESEND_MS;
+      flush();
+    }
   }, [lost, flush]);
 
   // The clock (the server's seconds, counted here), re-based on every new value.
@@ -279,8 +293,10 @@ export function useSheetSync({
         return;
       }
       if (Object.keys(pending).length > 0) {
-        if (!live.current.lost && now - lastSendRef.current >= RESEND_MS) flush();
-        else bump();
+        if (!live.current.lost && now - lastSendRef.current >= resendAfterRef.current) {
+          resendAfterRef.current = Math.min(resendAfterRef.current * 2, RESEND_MAX_MS);
+          flush();
+        } else bump();
       }
     };
     const timer = window.setInterval(check, 1000);

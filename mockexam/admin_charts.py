@@ -14,6 +14,7 @@ heatmap): the admin pages use `rx.plotly.cartesian`.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -150,6 +151,19 @@ def _check_lengths(**columns: Sequence[Any]) -> int:
         names = ", ".join(lengths)
         raise ValueError(f"{names} must have the same length (got {lengths})")
     return next(iter(lengths.values()), 0)
+
+
+@functools.cache
+def shared_blank_admin_figure() -> go.Figure:
+    """The one blank figure every admin chart var starts from (a state var's default).
+
+    Built once and shared by every state instance instead of being deep-copied
+    into each: Reflex reads every var's default when a tab connects (for the
+    admin states of each student's tab too), and a Figure's deep copy
+    re-validates all of it (about 1 ms; twelve figure vars made most of a
+    connection's cost). Never changed in place: the states assign new figures.
+    """
+    return blank_admin_figure()
 
 
 def blank_admin_figure(height: int = HEIGHT, message: str = "") -> go.Figure:

@@ -8,6 +8,7 @@ Plotly cannot read CSS variables, so colours are plain values here.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -57,6 +58,17 @@ def _base_layout(height: int) -> dict[str, Any]:
         "xaxis": dict(axis),
         "yaxis": dict(axis),
     }
+
+
+@functools.cache
+def shared_blank_figure() -> go.Figure:
+    """The one blank figure a state var starts from, shared, never changed in place.
+
+    Reflex deep-copies a var's default into every state instance, and every
+    tab's connect reads them all; a Figure's deep copy re-validates it (about
+    1 ms). The states assign new figures, so one shared default is safe.
+    """
+    return blank_figure()
 
 
 def blank_figure(height: int = CHART_HEIGHT) -> go.Figure:

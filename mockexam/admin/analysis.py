@@ -218,9 +218,9 @@ class AnalysisState(AdminState):
 class AnalysisChartsState(AdminState):
     """The exam-wide figures (kept apart from the table)."""
 
-    wright: go.Figure = charts.blank_admin_figure()
-    scatter: go.Figure = charts.blank_admin_figure()
-    fit: go.Figure = charts.blank_admin_figure()
+    wright: go.Figure = rx.field(default_factory=charts.shared_blank_admin_figure)
+    scatter: go.Figure = rx.field(default_factory=charts.shared_blank_admin_figure)
+    fit: go.Figure = rx.field(default_factory=charts.shared_blank_admin_figure)
     drawn: bool = False
 
     def _forget(self) -> None:
@@ -236,8 +236,8 @@ class ItemChartsState(AdminState):
     """The chosen item's characteristic curve and option-choice bars."""
 
     label: str = ""
-    icc: go.Figure = charts.blank_admin_figure()
-    options: go.Figure = charts.blank_admin_figure()
+    icc: go.Figure = rx.field(default_factory=charts.shared_blank_admin_figure)
+    options: go.Figure = rx.field(default_factory=charts.shared_blank_admin_figure)
     has_options: bool = False
     error: str = ""
 

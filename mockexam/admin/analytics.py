@@ -97,10 +97,10 @@ class AnalyticsState(AdminState):
 class AnalyticsChartsState(AdminState):
     """Growth, retention, Elo and participation figures."""
 
-    growth: go.Figure = charts.blank_admin_figure()
-    retention: go.Figure = charts.blank_admin_figure()
-    elo: go.Figure = charts.blank_admin_figure()
-    participation: go.Figure = charts.blank_admin_figure()
+    growth: go.Figure = rx.field(default_factory=charts.shared_blank_admin_figure)
+    retention: go.Figure = rx.field(default_factory=charts.shared_blank_admin_figure)
+    elo: go.Figure = rx.field(default_factory=charts.shared_blank_admin_figure)
+    participation: go.Figure = rx.field(default_factory=charts.shared_blank_admin_figure)
     elo_summary: str = ""
 
     def _forget(self) -> None:
@@ -156,7 +156,7 @@ class ScoreChartState(AdminState):
 
     exam_id: str = ""
     metric: str = "scaled"
-    figure: go.Figure = charts.blank_admin_figure()
+    figure: go.Figure = rx.field(default_factory=charts.shared_blank_admin_figure)
     summary: str = ""
     error: str = ""
 

@@ -28,10 +28,8 @@ from sqlalchemy import Row, and_
 from sqlmodel import Session, col, select
 
 from mockexam.config import settings
-from mockexam.db import session_scope, utcnow
+from mockexam.db import lock_for_update, session_scope, utcnow
 from mockexam.errors import (
-    AlreadySubmittedError,
-    DeadlinePassedError,
     ExamNotOpenError,
     NotFoundError,
     ValidationError,
@@ -45,11 +43,14 @@ from mockexam.scoring.grading import (
 )
 from mockexam.services.sessions import (
     AnswerChange,
-    find_session,
+    LockedSession,
+    check_accepting,
+    lock_session_of,
     parse_label,
-    save_answers,
+    sheet_items,
     start_session,
-    submit_session,
+    store_answers,
+    submit_locked,
 )
 
 
@@ -116,6 +117,7 @@ class ExamRoom:
     seconds_until_deadline: int = 0  # to the deadline itself, grace included
     items: list[SheetItem] = field(default_factory=list)  # only while in progress
     answers: dict[str, SavedAnswer] = field(default_factory=dict)  # label → saved
+    pdf_path: str | None = None  # the question paper (services.paper links to it)
 
     @property
     def answered(self) -> int:
@@ -151,6 +153,7 @@ def _room_row(session: Session, *, student_id: int, exam_id: int) -> Row[Any] | 
             ExamSession.deadline,
             ExamSession.submitted_at,
             ExamSession.is_auto_submitted,
+            Exam.pdf_path,
         )
         .select_from(Exam)
         .outerjoin(
@@ -236,6 +239,7 @@ def _read_room(
         deadline,
         submitted_at,
         is_auto,
+        pdf_path,
     ) = row
     phase = _phase(
         status=status,
@@ -273,7 +277,16 @@ def _read_room(
         seconds_until_deadline=_seconds(now, deadline) if deadline is not None else 0,
         items=items,
         answers=answers,
+        pdf_path=pdf_path,
     )
+
+
+def seconds_left_in_open_window(
+    window_start: datetime, window_end: datetime, now: datetime | None = None
+) -> int | None:
+    """Seconds until the window closes when it is open now (server clock), else None."""
+    now = now or utcnow()
+    return _seconds(now, window_end) if window_start <= now < window_end else None
 
 
 def get_exam_room(
@@ -303,7 +316,8 @@ def start_exam(*, student_id: int, exam_id: int, now: datetime | None = None) ->
         if row[6] == ExamStatus.RELEASED and row[7] is None:
             raise ExamNotOpenError("This exam is not open: its window has closed.")
         start_session(session, student_id=student_id, exam_id=exam_id, now=now)
-    return get_exam_room(student_id=student_id, exam_id=exam_id, now=now)
+        session.flush()
+        return _read_room(session, student_id=student_id, exam_id=exam_id, now=now)
 
 
 def _refusal(spec: ItemSpec, value: object) -> Refusal | None:
@@ -326,25 +340,12 @@ def _refusal(spec: ItemSpec, value: object) -> Refusal | None:
 
 
 def _check_changes(
-    session: Session, *, exam_id: int, changes: Mapping[str, AnswerChange]
+    items: Mapping[str, tuple[int, ItemSpec]], changes: Mapping[str, AnswerChange]
 ) -> tuple[dict[str, AnswerChange], dict[str, Refusal]]:
-    """Split `changes` into the storable ones (canonical labels) and the refused ones."""
-    numbers = set()
-    for label in changes:
-        try:
-            numbers.add(parse_label(label)[0])
-        except ValidationError:
-            continue
-    specs = {
-        f"{number}{sub_part}": ItemSpec(
-            number=number, sub_part=sub_part, kind=kind, options=tuple(options)
-        )
-        for number, sub_part, kind, options in session.execute(
-            select(ExamItem.number, ExamItem.sub_part, ExamItem.kind, ExamItem.options).where(
-                ExamItem.exam_id == exam_id, col(ExamItem.number).in_(numbers)
-            )
-        )
-    }
+    """Split `changes` into the storable ones (canonical labels) and the refused ones.
+
+    `items` is `sheet_items` for the changes' labels (read once per batch).
+    """
     valid: dict[str, AnswerChange] = {}
     rejected: dict[str, Refusal] = {}
     for label, change in changes.items():
@@ -353,10 +354,11 @@ def _check_changes(
         except ValidationError:
             rejected[label] = Refusal.UNKNOWN_ITEM
             continue
-        spec = specs.get(f"{number}{sub_part}")
-        if spec is None:
+        found = items.get(f"{number}{sub_part}")
+        if found is None:
             rejected[label] = Refusal.UNKNOWN_ITEM
             continue
+        spec = found[1]
         if change.flagged is not None and not isinstance(change.flagged, bool):
             rejected[label] = Refusal.INVALID
             continue
@@ -371,19 +373,28 @@ def _check_changes(
     return valid, rejected
 
 
-def _own_session(session: Session, *, student_id: int, exam_id: int) -> ExamSession:
-    exam_session = find_session(session, student_id=student_id, exam_id=exam_id)
+def _own_locked_session(session: Session, *, student_id: int, exam_id: int) -> LockedSession:
+    exam_session = lock_session_of(session, student_id=student_id, exam_id=exam_id)
     if exam_session is None:
         raise NotFoundError("You have not started this exam.")
     return exam_session
 
 
-def _check_open(exam_session: ExamSession, now: datetime) -> None:
-    """Refuse before looking at the changes: nothing is accepted after submit or the deadline."""
-    if exam_session.submitted_at is not None:
-        raise AlreadySubmittedError("This exam was submitted; answers can no longer change.")
-    if now > exam_session.deadline:
-        raise DeadlinePassedError("Time is up: answers after the deadline are not accepted.")
+def _store_checked(
+    session: Session,
+    exam_session: LockedSession,
+    changes: Mapping[str, AnswerChange],
+    now: datetime,
+) -> SheetSave:
+    """Check each change on its own and store the valid ones (two queries: items, upsert)."""
+    items = sheet_items(session, exam_session.exam_id, changes.keys()) if changes else {}
+    valid, rejected = _check_changes(items, changes)
+    stored = (
+        store_answers(session, exam_session=exam_session, items=items, changes=valid, now=now)
+        if valid
+        else {}
+    )
+    return SheetSave(accepted=tuple(valid), stored=stored, rejected=rejected)
 
 
 def save_sheet(
@@ -400,13 +411,10 @@ def save_sheet(
     """
     now = now or utcnow()
     with session_scope() as session:
-        exam_session = _own_session(session, student_id=student_id, exam_id=exam_id)
-        _check_open(exam_session, now)
-        valid, rejected = _check_changes(session, exam_id=exam_id, changes=changes)
-        stored = save_answers(
-            session, student_id=student_id, session_id=exam_session.id, changes=valid, now=now
-        )
-    return SheetSave(accepted=tuple(valid), stored=stored, rejected=rejected)
+        # The session row locked first: a save and a submit of it never interleave.
+        exam_session = _own_locked_session(session, student_id=student_id, exam_id=exam_id)
+        check_accepting(exam_session, now)
+        return _store_checked(session, exam_session, changes, now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -436,17 +444,22 @@ def submit_sheet(
     """
     now = now or utcnow()
     with session_scope() as session:
-        exam_session = _own_session(session, student_id=student_id, exam_id=exam_id)
+        exam_session = session.exec(
+            lock_for_update(
+                session,
+                select(ExamSession).where(
+                    ExamSession.student_id == student_id, ExamSession.exam_id == exam_id
+                ),
+            )
+        ).first()
+        if exam_session is None:
+            raise NotFoundError("You have not started this exam.")
         saved = SheetSave(accepted=(), stored={}, rejected={})
         late = exam_session.submitted_at is None and now > exam_session.deadline
         if exam_session.submitted_at is None and not late:
-            valid, rejected = _check_changes(session, exam_id=exam_id, changes=changes)
-            stored = save_answers(
-                session, student_id=student_id, session_id=exam_session.id, changes=valid, now=now
-            )
-            saved = SheetSave(accepted=tuple(valid), stored=stored, rejected=rejected)
+            saved = _store_checked(session, exam_session, changes, now)
         was_submitted = exam_session.submitted_at is not None
-        done = submit_session(session, student_id=student_id, session_id=exam_session.id, now=now)
+        done = submit_locked(session, exam_session, now)
         time_over = now >= done.deadline - timedelta(seconds=settings.deadline_grace_seconds + 5)
         if auto and time_over and not was_submitted and not done.is_auto_submitted:
             done.is_auto_submitted = True

@@ -132,10 +132,32 @@ def paper_url(*, student_id: int, exam_id: int, now: datetime | None = None) -> 
     now = now or utcnow()
     with session_scope(readonly=True) as session:
         exam = session.get(Exam, exam_id)
-        if exam is None or exam.status != ExamStatus.PUBLISHED or not exam.pdf_path:
+        if exam is None:
             return None
-        if now >= exam.window_end:
-            return None  # spec §3.8: no paper after the window closes
-        window_end = exam.window_end
+        status, pdf_path, window_end = exam.status, exam.pdf_path, exam.window_end
+    return paper_link(
+        student_id=student_id,
+        exam_id=exam_id,
+        status=status,
+        pdf_path=pdf_path,
+        window_end=window_end,
+        now=now,
+    )
+
+
+def paper_link(
+    *,
+    student_id: int,
+    exam_id: int,
+    status: str,
+    pdf_path: str | None,
+    window_end: datetime,
+    now: datetime,
+) -> str | None:
+    """`paper_url` for an exam already read (the exam room has these fields): no query."""
+    if status != ExamStatus.PUBLISHED or not pdf_path:
+        return None
+    if now >= window_end:
+        return None  # spec §3.8: no paper after the window closes
     token = paper_token(student_id=student_id, exam_id=exam_id, now=now, expires_at=window_end)
     return f"/api/paper/{exam_id}?t={token}"

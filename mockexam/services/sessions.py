@@ -9,17 +9,21 @@ submit of the same session never interleave.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from mockexam.config import settings
-from mockexam.db import insert_for, lock_for_update, utcnow
+from mockexam.db import lock_for_update, utcnow
 from mockexam.errors import (
     AlreadySubmittedError,
     DeadlinePassedError,
@@ -112,7 +116,7 @@ def parse_label(label: str) -> tuple[int, str]:
     return int(match.group(1)), match.group(2).lower()
 
 
-def _sheet_items(
+def sheet_items(
     session: Session, exam_id: int, labels: Iterable[str]
 ) -> dict[str, tuple[int, ItemSpec]]:
     """label → (item id, spec) for the exercise numbers named in `labels` (one light query)."""
@@ -169,12 +173,65 @@ def save_answers(
     if len(changes) > MAX_BATCH:
         raise ValidationError(f"Too many answers in one save (at most {MAX_BATCH}).")
     exam_session = _locked_own_session(session, student_id=student_id, session_id=session_id)
+    check_accepting(exam_session, now)
+    items = sheet_items(session, exam_session.exam_id, changes.keys())
+    return store_answers(session, exam_session=exam_session, items=items, changes=changes, now=now)
+
+
+class LockedSession(Protocol):
+    """What the save path reads of a locked session row (an ExamSession or a light row)."""
+
+    id: int
+    exam_id: int
+    submitted_at: datetime | None
+    deadline: datetime
+
+
+_LOCKED_COLUMNS = (
+    ExamSession.id,
+    ExamSession.exam_id,
+    ExamSession.submitted_at,
+    ExamSession.deadline,
+)
+
+
+def lock_session_of(session: Session, *, student_id: int, exam_id: int) -> LockedSession | None:
+    """The student's session of this exam, row-locked until the transaction ends.
+
+    One query returning only what a save needs (no ORM object to build).
+    """
+    return session.execute(
+        lock_for_update(
+            session,
+            select(*_LOCKED_COLUMNS).where(
+                ExamSession.student_id == student_id, ExamSession.exam_id == exam_id
+            ),
+        )
+    ).first()
+
+
+def check_accepting(exam_session: LockedSession, now: datetime) -> None:
+    """Nothing is stored after submit or after the personal deadline."""
     if exam_session.submitted_at is not None:
         raise AlreadySubmittedError("This exam was submitted; answers can no longer change.")
     if now > exam_session.deadline:
         raise DeadlinePassedError("Time is up: answers after the deadline are not accepted.")
-    items = _sheet_items(session, exam_session.exam_id, changes.keys())
-    rows: list[dict[str, object]] = []
+
+
+def store_answers(
+    session: Session,
+    *,
+    exam_session: LockedSession,
+    items: Mapping[str, tuple[int, ItemSpec]],
+    changes: Mapping[str, AnswerChange],
+    now: datetime,
+) -> dict[str, str]:
+    """Validate `changes` against `items` (all or nothing) and upsert them in one statement.
+
+    `exam_session` is the caller's, locked and accepting (see `check_accepting`);
+    `items` is `sheet_items` for the changes' labels. Returns label → stored value.
+    """
+    rows: dict[int, dict[str, object]] = {}  # item id → row (a label given twice: last wins)
     stored: dict[str, str] = {}
     errors: list[str] = []
     for raw_label, change in changes.items():
@@ -194,28 +251,42 @@ def save_answers(
         except ValidationError as err:
             errors.append(str(err))
             continue
-        row: dict[str, object] = {
-            "session_id": exam_session.id,
-            "exam_id": exam_session.exam_id,
-            "item_id": item_id,
-            "saved_at": now,
-        }
+        row = rows.setdefault(
+            item_id,
+            {"session_id": exam_session.id, "exam_id": exam_session.exam_id, "item_id": item_id},
+        )
+        row["saved_at"] = now
         if value is not None:
             row["value"] = value
             stored[spec.label] = value
         if change.flagged is not None:
             row["is_flagged"] = bool(change.flagged)
-        rows.append(row)
     if errors:
         raise ValidationError("Not saved: " + "; ".join(errors))
-    for row in rows:
-        statement = insert_for(session, Answer).values(**row)
-        update_cols = {k: v for k, v in row.items() if k in ("value", "is_flagged", "saved_at")}
-        statement = statement.on_conflict_do_update(
-            index_elements=["session_id", "item_id"], set_=update_cols
-        )
-        session.execute(statement)
+    # One upsert per shape of row (a value, a flag or both), all rows of a shape at once.
+    shapes: dict[tuple[str, ...], list[dict[str, object]]] = {}
+    for row in rows.values():
+        shapes.setdefault(tuple(sorted(row)), []).append(row)
+    dialect = session.get_bind().dialect.name
+    for columns, shaped in shapes.items():
+        session.execute(_upsert_statement(dialect, columns), shaped)
     return stored
+
+
+@functools.cache
+def _upsert_statement(dialect: str, columns: tuple[str, ...]) -> Any:
+    """INSERT … ON CONFLICT (session, item) DO UPDATE of `columns`, built once per shape.
+
+    On the Core table (not the ORM entity): no ORM bulk machinery per save.
+    """
+    table = Answer.__table__
+    insert = pg_insert(table) if dialect == "postgresql" else sqlite_insert(table)
+    update_cols = {
+        name: insert.excluded[name]
+        for name in columns
+        if name in ("value", "is_flagged", "saved_at")
+    }
+    return insert.on_conflict_do_update(index_elements=["session_id", "item_id"], set_=update_cols)
 
 
 def save_answer(
@@ -249,6 +320,11 @@ def submit_session(
     """
     now = now or utcnow()
     exam_session = _locked_own_session(session, student_id=student_id, session_id=session_id)
+    return submit_locked(session, exam_session, now)
+
+
+def submit_locked(session: Session, exam_session: ExamSession, now: datetime) -> ExamSession:
+    """`submit_session` for a session the caller has already row-locked."""
     if exam_session.submitted_at is not None:
         return exam_session
     if now > exam_session.deadline:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import datetime
 from typing import Any, TypedDict
 
 import reflex as rx
@@ -39,10 +40,11 @@ from mockexam.services.exam_room import (
     SheetSave,
     get_exam_room,
     save_sheet,
+    seconds_left_in_open_window,
     start_exam,
     submit_sheet,
 )
-from mockexam.services.paper import paper_url
+from mockexam.services.paper import paper_link
 from mockexam.services.sessions import AnswerChange
 from mockexam.student.auth import StudentState, student_on_load
 from mockexam.student.components import (
@@ -102,7 +104,8 @@ def parse_batch(
     """(seq, changes, per-label refusals, auto) of a client batch; BatchError if malformed.
 
     A batch is `{"seq": int, "changes": {label: {"value": str | None, "flagged":
-    bool | None}}}` (+ `"auto": bool` on submit), at most 120 labels. A change of
+    bool | None}}, "load": load_id}` (+ `"auto": bool` on submit), at most 120
+    labels; `load` is the page load it was sent in (see `_current_load`). A change of
     the wrong shape or a value over the length limit is refused for its label only.
     """
     if not isinstance(batch, dict):
@@ -114,10 +117,12 @@ def parse_batch(
         raise BatchError("changes is not an object")
     if len(changes) > MAX_BATCH_LABELS:
         raise BatchError(f"more than {MAX_BATCH_LABELS} answers")
-    extra = set(batch) - {"seq", "changes", "auto"}
-    auto = batch.get("auto", False)
+    extra = set(batch) - {"seq", "changes", "auto", "load"}
+    auto, load = batch.get("auto", False), batch.get("load", "")
     if extra or not isinstance(auto, bool) or (auto and not allow_auto):
         raise BatchError("unexpected fields")
+    if not isinstance(load, str) or len(load) > 32:
+        raise BatchError("load is not a page load id")
     parsed: dict[str, AnswerChange] = {}
     refused: dict[str, Refusal] = {}
     limit = settings.free_response_max_chars
@@ -206,6 +211,11 @@ class ExamState(StudentState):
     starting: bool = False
 
     _exam_shown: int | None = None  # the exam whose data the vars hold
+    # The newest batch stored since the page (re)loaded. Batches of one tab can be
+    # processed out of order (the state lock has no queue order under load); each
+    # carries every pending change, so one at or below this holds nothing newer.
+    _applied_seq: int = 0
+    _window: tuple[datetime, datetime] | None = None  # the shown exam's window (server clock)
 
     # --- loading ------------------------------------------------------------------------
 
@@ -237,6 +247,26 @@ class ExamState(StudentState):
         return await self._read(student_id, exam_id)
 
     @rx.event
+    async def opened(self):
+        """The lobby countdown reached zero: show the start button, from the server clock.
+
+        Every student in the lobby sends this in the same second, so it reads
+        nothing: the window is known from the last read. Starting is checked
+        again by `start` (the database decides).
+        """
+        student_id, exam_id = self._signed_in(), self._path_id()
+        if student_id is None:
+            return EXAM_ON_LOAD
+        if exam_id is None or exam_id != self._exam_shown or self.phase != RoomPhase.LOBBY:
+            return None
+        left = seconds_left_in_open_window(*self._window) if self._window else None
+        if left is None:
+            return await self._read(student_id, exam_id)  # early, or already over: ask
+        self._set_if_changed(seconds_until_start=0, seconds_until_end=left)
+        self.phase = RoomPhase.OPEN.value
+        return None
+
+    @rx.event
     async def resync(self):
         """The page became visible again: the true seconds left from the server clock."""
         student_id, exam_id = self._signed_in(), self._path_id()
@@ -263,11 +293,6 @@ class ExamState(StudentState):
             room = await rx.run_in_thread(
                 lambda: get_exam_room(student_id=student_id, exam_id=exam_id)
             )
-            url = None
-            if room.phase == RoomPhase.IN_PROGRESS:
-                url = await rx.run_in_thread(
-                    lambda: paper_url(student_id=student_id, exam_id=exam_id)
-                )
         except NotFoundError:
             self._clear()
             self.phase = View.NOT_FOUND
@@ -276,7 +301,7 @@ class ExamState(StudentState):
             logger.exception("exam %s of student %s could not be read", exam_id, student_id)
             self.phase = View.FAILED
             return None
-        return self._show(room, url or "", then=then)
+        return self._show(room, then=then)
 
     def _clear(self) -> None:
         """Forget everything shown (another exam, or no sign-in)."""
@@ -302,6 +327,8 @@ class ExamState(StudentState):
         ):
             if getattr(self, name) != default:
                 setattr(self, name, default)
+        self._applied_seq = 0
+        self._window = None
         self._drop_sheet()
 
     def _drop_sheet(self) -> None:
@@ -317,9 +344,20 @@ class ExamState(StudentState):
             if getattr(self, name) != value:
                 setattr(self, name, value)
 
-    def _show(self, room: ExamRoom, url: str, *, then: Any = None):
+    def _show(self, room: ExamRoom, *, then: Any = None):
         """Put `room` on the page; the sheet only while in progress (one delta)."""
         self._exam_shown = room.exam_id
+        self._window = (room.window_start, room.window_end)
+        url = None
+        if room.phase == RoomPhase.IN_PROGRESS and self._student_id is not None:
+            url = paper_link(
+                student_id=self._student_id,
+                exam_id=room.exam_id,
+                status=room.status,
+                pdf_path=room.pdf_path,
+                window_end=room.window_end,
+                now=room.now,
+            )
         was = self.phase
         self._set_if_changed(
             title=room.title,
@@ -334,7 +372,7 @@ class ExamState(StudentState):
             results_href=(
                 f"{APP_ROOT}/results/{room.session_id}" if room.phase == RoomPhase.RELEASED else ""
             ),
-            paper=url,
+            paper=url or "",
             save_error="",
             starting=False,
         )
@@ -354,6 +392,7 @@ class ExamState(StudentState):
                 for label, answer in room.answers.items()
             }
             self.ack_seq = 0
+            self._applied_seq = 0  # the sheet re-sends what is pending with this load
             if self.rejected:
                 self.rejected = {}
         else:
@@ -383,7 +422,9 @@ class ExamState(StudentState):
             return None
         self.starting, self.start_error = True, ""
         try:
-            await rx.run_in_thread(lambda: start_exam(student_id=student_id, exam_id=exam_id))
+            room = await rx.run_in_thread(
+                lambda: start_exam(student_id=student_id, exam_id=exam_id)
+            )
         except ExamNotOpenError as error:
             self.starting = False
             self.start_error = error_text(error, self.lang)
@@ -397,7 +438,7 @@ class ExamState(StudentState):
             self.starting = False
             self.start_error = error_text(MockExamError(), self.lang)
             return None
-        return await self._read(student_id, exam_id, then=[haptic("success")])
+        return self._show(room, then=[haptic("success")])  # start_exam read the room
 
     # --- answers ------------------------------------------------------------------------
 
@@ -409,20 +450,21 @@ class ExamState(StudentState):
         refusals = dict(early)
         if result is not None:
             refusals.update(result.rejected)
-        options = {item["label"]: list(item["options"]) for item in self.items}
-        rejected = {
-            label: text
-            for label, text in self.rejected.items()
-            if label not in sent and label in options
-        }
-        rejected.update(
-            {
-                label: refusal_text(refusal, self.lang, options.get(label))
-                for label, refusal in refusals.items()
+        if refusals or self.rejected:  # rare: most acks touch neither (and skip the sheet)
+            options = {item["label"]: list(item["options"]) for item in self.items}
+            rejected = {
+                label: text
+                for label, text in self.rejected.items()
+                if label not in sent and label in options
             }
-        )
-        if rejected != self.rejected:
-            self.rejected = rejected
+            rejected.update(
+                {
+                    label: refusal_text(refusal, self.lang, options.get(label))
+                    for label, refusal in refusals.items()
+                }
+            )
+            if rejected != self.rejected:
+                self.rejected = rejected
         if self.save_error:
             self.save_error = ""
         self.ack_seq = seq
@@ -432,6 +474,17 @@ class ExamState(StudentState):
         self.notice = error_text(error, self.lang)
         events = await self._read(student_id, exam_id)
         return [*(events or []), haptic("warning")]
+
+    def _current_load(self, batch: dict) -> bool:
+        """Whether `batch` was sent in this page load (seqs only rise within one).
+
+        `_applied_seq` starts over with every load, so a batch still queued
+        from before it (processed late under load) could otherwise put older
+        answers over ones acked since. A batch without `load` (a page built
+        before this field) counts as current.
+        """
+        load = batch.get("load") or ""
+        return not load or load == self.load_id
 
     @rx.event
     async def save(self, batch: dict):
@@ -444,6 +497,12 @@ class ExamState(StudentState):
         except BatchError as error:
             logger.info("exam %s: a malformed batch was refused: %s", exam_id, error)
             self.save_error = _unreadable_text(self.lang)
+            return None
+        if not self._current_load(batch):
+            return None  # sent before the page loaded again: its changes come again
+        if seq <= self._applied_seq:
+            # Not older answers over newer ones: a batch this old is already covered.
+            self._acknowledge(self._applied_seq, [], None, {})
             return None
         try:
             result = await rx.run_in_thread(
@@ -458,6 +517,7 @@ class ExamState(StudentState):
             logger.exception("exam %s: answers of student %s not saved", exam_id, student_id)
             self.save_error = not_saved_text(self.lang)
             return None
+        self._applied_seq = seq
         self._acknowledge(seq, list(batch["changes"]), result, refused)
         return None
 
@@ -473,6 +533,11 @@ class ExamState(StudentState):
             logger.info("exam %s: a malformed submit was refused: %s", exam_id, error)
             self.save_error = _unreadable_text(self.lang)
             return None
+        if not self._current_load(batch):
+            return None  # an earlier page load's submit: the sheet submits again in this one
+        if seq <= self._applied_seq:
+            changes, refused = {}, {}  # already stored (see `save`): submit only
+            seq = self._applied_seq
         try:
             done = await rx.run_in_thread(
                 lambda: submit_sheet(
@@ -676,7 +741,7 @@ def _lobby_view() -> rx.Component:
                 tr("Imtihon boshlanishiga", "До начала экзамена", "The exam opens in"),
                 ExamState.seconds_until_start,
                 "lobby-countdown",
-                on_done=ExamState.refresh,
+                on_done=ExamState.opened,
                 on_visible=ExamState.resync,
             ),
             rx.text(

@@ -13,7 +13,12 @@ from typing import TypedDict
 import plotly.graph_objects as go
 import reflex as rx
 
-from mockexam.charts import CHART_HEIGHT, PLOT_CONFIG, blank_figure, elo_trend_figure
+from mockexam.charts import (
+    CHART_HEIGHT,
+    PLOT_CONFIG,
+    elo_trend_figure,
+    shared_blank_figure,
+)
 from mockexam.models import SessionStatus
 from mockexam.services.history import EloSeries, HistoryEntry, get_elo_series, get_history
 from mockexam.student.auth import StudentState, student_on_load
@@ -104,7 +109,7 @@ class HistoryState(StudentState):
     rows: list[HistoryRow] = []
     has_chart: bool = False
     elo_now: int = 0
-    elo_figure: go.Figure = blank_figure()
+    elo_figure: go.Figure = rx.field(default_factory=shared_blank_figure)
 
     @rx.event
     async def load(self, init_data: str = ""):

@@ -131,6 +131,7 @@ class PracticeSessionState(StudentState):
     topic_figure: go.Figure = blank_figure(80)
 
     _shown: int | None = None  # the session whose data the vars hold
+    _applied_seq: int = 0  # the newest batch stored in this page load
 
     @rx.event
     async def load(self, init_data: str = ""):
@@ -203,6 +204,7 @@ class PracticeSessionState(StudentState):
             ]
             self.saved = {label: {"value": value} for label, value in room.saved.items()}
             self.ack_seq = 0
+            self._applied_seq = 0  # the sheet re-sends what is pending with this load
             self.rejected = {}
             self.review = []
         else:
@@ -247,6 +249,11 @@ class PracticeSessionState(StudentState):
             self.save_error = ""
         self.ack_seq = seq
 
+    def _current_load(self, batch: dict) -> bool:
+        """Whether `batch` was sent in this page load (as the exam page checks it)."""
+        load = batch.get("load") or ""
+        return not load or load == self.load_id
+
     @staticmethod
     def _values(changes: dict) -> dict[str, str | None]:
         return {label: change.value for label, change in changes.items()}
@@ -261,6 +268,11 @@ class PracticeSessionState(StudentState):
             seq, changes, refused, _ = parse_batch(batch)
         except BatchError as error:
             logger.info("practice %s: a malformed batch was refused: %s", practice_id, error)
+            return None
+        if not self._current_load(batch):
+            return None  # sent before the page loaded again: its changes come again
+        if seq <= self._applied_seq:
+            self._acknowledge(self._applied_seq, [], None, {})  # already covered
             return None
         values = self._values(changes)
         try:
@@ -283,6 +295,7 @@ class PracticeSessionState(StudentState):
             )
             self.save_error = not_saved_text(self.lang)
             return None
+        self._applied_seq = seq
         self._acknowledge(seq, list(batch["changes"]), result, refused)
         return None
 
@@ -297,6 +310,10 @@ class PracticeSessionState(StudentState):
         except BatchError as error:
             logger.info("practice %s: a malformed submit was refused: %s", practice_id, error)
             return None
+        if not self._current_load(batch):
+            return None  # an earlier page load's submit: the sheet submits again in this one
+        if seq <= self._applied_seq:
+            changes, refused, seq = {}, {}, self._applied_seq  # already stored: submit only
         values = self._values(changes)
         try:
             done = await rx.run_in_thread(

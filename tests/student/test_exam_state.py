@@ -97,6 +97,25 @@ def test_exam_lobby_turns_into_the_start_button_on_refresh(db_url):
     assert state.phase == RoomPhase.OPEN and state.seconds_until_end > 0
 
 
+def test_exam_lobby_opens_on_the_countdown_by_the_server_clock_without_reading(db_url, monkeypatch):
+    exam_id = _setup(start_in=timedelta(seconds=2))
+    state = _signed_in(exam_id)
+    assert state.phase == RoomPhase.LOBBY
+
+    run(ExamState.opened, state)  # a phone clock ahead of the server's: not yet
+    assert state.phase == RoomPhase.LOBBY and state.seconds_until_start > 0
+
+    def no_reads(**_kwargs: object) -> None:
+        raise AssertionError("opened read the database")
+
+    later = utcnow() + timedelta(seconds=3)
+    monkeypatch.setattr(exam_module, "get_exam_room", no_reads)
+    monkeypatch.setattr("mockexam.services.exam_room.utcnow", lambda: later)
+    run(ExamState.opened, state)  # every lobby sends this in the same second
+    assert state.phase == RoomPhase.OPEN
+    assert 3 * 3600 - 10 <= state.seconds_until_end <= 3 * 3600  # `start` still checks
+
+
 def test_exam_start_refused_before_the_window_opens(db_url):
     exam_id = _setup(start_in=timedelta(hours=1))
     state = _signed_in(exam_id)
@@ -315,6 +334,46 @@ def test_exam_database_error_sends_no_ack_and_says_not_saved(db_url, monkeypatch
     run(ExamState.save, state, _batch(3, q1=("A", None)))
     assert state.ack_seq == 3 and state.save_error == ""
     assert _stored(exam_id) == {"1": ("A", False)}
+
+
+def test_exam_save_of_an_older_batch_after_a_newer_one_keeps_the_newer_answer(db_url):
+    """Under load the state lock runs a tab's events in any order: seq 5 before seq 3."""
+    exam_id = _setup()
+    state = _started(exam_id)
+
+    run(ExamState.save, state, _batch(5, q1=("B", None), q2=("C", None)))
+    run(ExamState.save, state, _batch(3, q1=("A", None)))  # sent earlier, processed later
+
+    assert _stored(exam_id) == {"1": ("B", False), "2": ("C", False)}
+    assert state.ack_seq == 5 and state.save_error == ""
+    # A new page load starts over (the sheet re-sends what is pending with its seq).
+    run(ExamState.load, state, init_data_for(OWNER_TG))
+    run(ExamState.save, state, _batch(3, q1=("A", None)))
+    assert state.ack_seq == 3 and _stored(exam_id)["1"] == ("A", False)
+    run(ExamState.submit, state, {**_batch(2, q1=("D", None)), "auto": False})
+    assert state.phase == RoomPhase.SUBMITTED
+    assert _stored(exam_id)["1"] == ("A", False)  # the stale submit batch stored nothing
+
+
+def test_exam_save_sent_before_the_page_loaded_again_stores_nothing(db_url):
+    """Queued from the last page load, processed after this one acked newer answers."""
+    exam_id = _setup()
+    state = _started(exam_id)
+    before = state.load_id
+    run(ExamState.save, state, {**_batch(4, q1=("A", None)), "load": before})
+    queued_late = {**_batch(6, q1=("B", None)), "load": before}
+
+    run(ExamState.load, state, init_data_for(OWNER_TG))  # a reconnect: a new page load
+    assert state.load_id != before
+    run(ExamState.save, state, {**_batch(7, q1=("C", None)), "load": state.load_id})
+    run(ExamState.save, state, queued_late)
+
+    assert _stored(exam_id)["1"] == ("C", False)
+    assert state.ack_seq == 7
+    run(ExamState.submit, state, {**_batch(8, q2=("D", None)), "load": before, "auto": False})
+    assert state.phase == RoomPhase.IN_PROGRESS  # an earlier load's submit: sent again
+    run(ExamState.submit, state, {**_batch(8, q2=("D", None)), "load": state.load_id})
+    assert state.phase == RoomPhase.SUBMITTED and _stored(exam_id)["2"] == ("D", False)
 
 
 def test_exam_tab_that_lost_its_state_signs_in_again_before_saving(db_url):

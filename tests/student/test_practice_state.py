@@ -209,3 +209,19 @@ def test_unknown_sessions_are_not_found(db_url, path):
     state = make_state(PracticeSessionState, path=path)
     run(PracticeSessionState.load, state, init_data_for(OWNER_TG))
     assert state.phase == View.NOT_FOUND
+
+
+def test_an_older_batch_or_one_of_an_earlier_page_load_stores_nothing(db_url):
+    _setup(per_topic=1)
+    practice_id = _started()
+    page = _session_page(practice_id)
+    mcq = next(i["label"] for i in page.items if i["kind"] == "mcq")
+    load = page.load_id
+    run(PracticeSessionState.save, page, {**_batch(5, **{f"q{mcq}": "C"}), "load": load})
+    assert page.ack_seq == 5 and _stored(practice_id)[mcq] == "C"
+    # Processed late: an older batch of the same load would put an older answer back.
+    run(PracticeSessionState.save, page, {**_batch(4, **{f"q{mcq}": "A"}), "load": load})
+    assert page.ack_seq == 5 and _stored(practice_id)[mcq] == "C"
+    # A batch sent before the page loaded again: ignored (this load re-sends its changes).
+    run(PracticeSessionState.save, page, {**_batch(9, **{f"q{mcq}": "D"}), "load": "old-load"})
+    assert page.ack_seq == 5 and _stored(practice_id)[mcq] == "C"

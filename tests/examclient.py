@@ -1,0 +1,431 @@
+"""A student's browser tab on the exam page, as the app's websocket protocol sees it.
+
+Speaks what the built frontend speaks (checked against headless Chromium,
+shared/notes/reflex-websocket.md): socket.io over one websocket to
+`/_event/`, the hydrate event inside the namespace CONNECT packet, the page's
+on_load (`_call_script` reading Telegram's initData, whose callback sends
+`ExamState.load(init_data)`), then `start`, `save` and `submit` events with
+the answer sheet's batches, exactly as assets/answer_sheet.jsx sends them:
+every pending change goes in each batch with its seq, a change is dropped
+only when an ack (`ack_seq`) covers it, unacked changes are re-sent after
+4 s and after every page load (a new `load_id`, e.g. after a reconnect).
+
+asyncio and wsproto only (no browser), lean enough that one process drives
+a few thousand tabs: bench/load_bench.py runs thousands, the fault tests a few.
+Traffic goes only to the host it is given (127.0.0.1 in tests and the bench).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import random
+import re
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from wsproto import ConnectionType, WSConnection
+from wsproto.events import (
+    AcceptConnection,
+    CloseConnection,
+    Ping,
+    RejectConnection,
+    Request,
+    TextMessage,
+)
+
+ROOT_STATE = "reflex___state____state"
+STUDENT_STATE = f"{ROOT_STATE}.mockexam___student___auth____student_state"
+EXAM_STATE = f"{STUDENT_STATE}.mockexam___student___exam____exam_state"
+SUFFIX = "_rx_state_"
+RESEND_SECONDS = 4.0  # assets/answer_sheet.jsx RESEND_MS, doubling to RESEND_MAX_MS
+RESEND_MAX_SECONDS = 30.0
+SUBMIT_RETRY_SECONDS = 8.0  # SUBMIT_RETRY_MS
+REFLEX_VERSION = "0.10.1"  # the subprotocol the browser offers
+
+
+@dataclass(frozen=True)
+class AppBuild:
+    """What a built frontend sends on connect: its state hashes and state schema."""
+
+    host: str
+    port: int
+    hashes: list[str]
+    schema: str
+
+    @classmethod
+    def from_web_dir(cls, web_dir: Path, *, host: str = "127.0.0.1", port: int) -> AppBuild:
+        context = (web_dir / "utils" / "context.jsx").read_text()
+        hashes = re.search(r"initialStateHashes = (\[[^\]]*\])", context)
+        schema = re.search(r'stateSchema = "([^"]*)"', context)
+        if hashes is None or schema is None:
+            raise ValueError(f"{web_dir} holds no built Reflex context")
+        return cls(host=host, port=port, hashes=json.loads(hashes.group(1)), schema=schema.group(1))
+
+
+class Disconnected(ConnectionError):
+    """The websocket closed (or never opened)."""
+
+
+@dataclass
+class SaveRecord:
+    """One batch's fate: first sent at `sent`, acked at `acked` (monotonic seconds)."""
+
+    seq: int
+    sent: float
+    acked: float | None = None
+
+
+@dataclass
+class TabStats:
+    connects: int = 0
+    reconnects: int = 0
+    connect_seconds: list[float] = field(default_factory=list)
+    save_errors: int = 0  # the server said "not saved" (save_error set)
+    refused: int = 0  # labels refused with a reason (none expected from valid answers)
+    resends: int = 0
+    disconnects: int = 0
+    page_loads: int = 0  # the page's on_load ran (connect, reconnect, state rebuilt)
+
+
+class ExamTab:
+    """One tab of one student on `/app/exam/<exam_id>`."""
+
+    def __init__(
+        self,
+        build: AppBuild,
+        *,
+        exam_id: int,
+        init_data: str,
+        token: str | None = None,
+        reconnect: bool = True,
+        on_ack: Callable[[ExamTab, list[SaveRecord]], None] | None = None,
+    ):
+        self.build = build
+        self.exam_id = exam_id
+        self.path = f"/app/exam/{exam_id}"
+        self.init_data = init_data
+        self.token = token or str(uuid.uuid4())  # one per tab, kept across reconnects
+        self.reconnect = reconnect
+        self.on_ack = on_ack
+        self.exam: dict[str, Any] = {}
+        self.student: dict[str, Any] = {}
+        self.stats = TabStats()
+        # The answer sheet (assets/answer_sheet.jsx): label → {"value","flagged","seq"}.
+        self.seq = 0
+        self.pending: dict[str, dict[str, Any]] = {}
+        self.acked: dict[str, str] = {}  # label → the newest value an ack covered
+        self.history: dict[str, list[str]] = {}  # label → every value set, in order
+        self.records: list[SaveRecord] = []
+        self._open: dict[int, SaveRecord] = {}
+        self._last_send = 0.0
+        self._resend_after = RESEND_SECONDS
+        self._submit_sent_at: float | None = None
+        self.submit_auto = False
+        self._seen_load_id = ""
+        self._changed = asyncio.Event()
+        self._reader: asyncio.Task[None] | None = None
+        self._writer: asyncio.StreamWriter | None = None
+        self._ws: WSConnection | None = None
+        self._connected = asyncio.Event()
+        self._closing = False
+        self._ticker: asyncio.Task[None] | None = None
+        self.server_events: list[tuple[str, Any]] = []  # socket.io events other than "event"
+        self.local_port = 0  # of the current connection (which worker holds it: tests)
+
+    # --- connection -----------------------------------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    async def open(self, timeout: float = 30.0) -> float:
+        """Connect, hydrate and sign in; the seconds until the page shows a phase."""
+        began = time.monotonic()
+        await asyncio.wait_for(self._connect(first=True), timeout)
+        await self.wait(lambda t: t.exam.get("phase", "loading") != "loading", timeout)
+        seconds = time.monotonic() - began
+        self.stats.connect_seconds.append(seconds)
+        if self._ticker is None:
+            self._ticker = asyncio.create_task(self._tick())
+        return seconds
+
+    async def _connect(self, *, first: bool) -> None:
+        reader, writer = await asyncio.open_connection(self.build.host, self.build.port)
+        ws = WSConnection(ConnectionType.CLIENT)
+        target = f"/_event/?token={self.token}&EIO=4&transport=websocket"
+        writer.write(
+            ws.send(
+                Request(
+                    host=f"{self.build.host}:{self.build.port}",
+                    target=target,
+                    subprotocols=[REFLEX_VERSION],
+                )
+            )
+        )
+        self._ws, self._writer = ws, writer
+        self.local_port = int(writer.get_extra_info("sockname")[1])
+        opened = asyncio.get_running_loop().create_future()
+        self._reader = asyncio.create_task(self._read(reader, ws, opened, first))
+        await opened
+        self.stats.connects += 1
+
+    def _send(self, text: str) -> None:
+        if self._ws is None or self._writer is None or self._writer.is_closing():
+            raise Disconnected("not connected")
+        self._writer.write(self._ws.send(TextMessage(data=text)))
+
+    def send_event(self, handler: str, payload: dict[str, Any], state: str = EXAM_STATE) -> None:
+        """One event as the browser sends it (the route in router_data)."""
+        if not self.connected:
+            raise Disconnected("not connected")
+        event = {
+            "name": f"{state}.{handler}",
+            "payload": payload,
+            "router_data": {"pathname": self.path, "asPath": self.path},
+        }
+        self._send("42/_event," + json.dumps(["event", event], separators=(",", ":")))
+
+    async def _read(
+        self,
+        reader: asyncio.StreamReader,
+        ws: WSConnection,
+        opened: asyncio.Future[None],
+        first: bool,
+    ) -> None:
+        parts: list[str] = []
+        try:
+            while True:
+                data = await reader.read(65536)
+                if not data:
+                    break
+                ws.receive_data(data)
+                for event in ws.events():
+                    if isinstance(event, TextMessage):
+                        parts.append(event.data)
+                        if event.message_finished:
+                            self._packet("".join(parts), first, opened)
+                            parts.clear()
+                    elif isinstance(event, Ping):
+                        self._writer.write(ws.send(event.response()))
+                    elif isinstance(event, CloseConnection | RejectConnection):
+                        raise Disconnected(f"closed: {event}")
+                    elif isinstance(event, AcceptConnection):
+                        pass
+        except (Disconnected, ConnectionError, OSError):
+            pass
+        except asyncio.CancelledError:
+            self._closing = True  # the tab itself is going away: not a lost connection
+            raise
+        finally:
+            self._lost(opened)
+
+    def _packet(self, message: str, first: bool, opened: asyncio.Future[None]) -> None:
+        if message == "2":  # engine.io ping
+            self._send("3")
+        elif message.startswith("0{"):  # engine.io open: connect the namespace with the hydrate
+            payload: dict[str, Any] = {} if not first else {"hashes": self.build.hashes}
+            boot = {
+                "event": {
+                    "name": f"{ROOT_STATE}.hydrate_and_load",
+                    "payload": payload,
+                    "router_data": {"pathname": self.path, "asPath": self.path},
+                },
+                "state_schema": self.build.schema,
+            }
+            self._send("40/_event," + json.dumps(boot, separators=(",", ":")))
+        elif message.startswith("40/_event"):
+            self._connected.set()
+            if not opened.done():
+                opened.set_result(None)
+        elif message.startswith("42/_event,"):
+            name, update = json.loads(message[10:])
+            if name == "event":
+                self._update(update)
+            else:
+                self.server_events.append((name, update))
+        elif message.startswith("44/_event") and not opened.done():  # connect refused
+            opened.set_exception(Disconnected(message))
+
+    def _lost(self, opened: asyncio.Future[None]) -> None:
+        was = self._connected.is_set()
+        self._connected.clear()
+        if self._writer is not None:
+            self._writer.close()
+        self._writer = self._ws = None
+        if not opened.done():
+            opened.set_exception(Disconnected("the connection closed before it opened"))
+        if was and not self._closing:
+            self.stats.disconnects += 1
+            self._changed.set()
+
+    async def close(self) -> None:
+        self._closing = True
+        if self._ticker is not None:
+            self._ticker.cancel()
+        if self._writer is not None and self._ws is not None:
+            with contextlib.suppress(Exception):
+                self._writer.write(self._ws.send(CloseConnection(code=1000)))
+                await self._writer.drain()
+            self._writer.close()
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(BaseException):
+                await self._reader
+
+    # --- updates from the server -------------------------------------------------
+
+    def _update(self, update: dict[str, Any]) -> None:
+        for state, values in (update.get("delta") or {}).items():
+            target = (
+                self.exam
+                if state == EXAM_STATE
+                else self.student
+                if state == STUDENT_STATE
+                else None
+            )
+            if target is None:
+                continue
+            for name, value in values.items():
+                target[name.removesuffix(SUFFIX)] = value
+            if target is self.exam and values.get(f"save_error{SUFFIX}"):
+                self.stats.save_errors += 1
+        for event in update.get("events") or ():
+            if event.get("name") == "_call_script" and ".load" in str(
+                event.get("payload", {}).get("callback", "")
+            ):
+                # The page's on_load read the initData; its callback sends load(init_data).
+                self.stats.page_loads += 1
+                self.send_event("load", {"init_data": self.init_data})
+        self._after_update()
+        self._changed.set()
+
+    def _after_update(self) -> None:
+        ack = int(self.exam.get("ack_seq") or 0)
+        if ack and self._open:
+            now = time.monotonic()
+            done = [record for seq, record in self._open.items() if seq <= ack]
+            for record in done:
+                record.acked = now
+                del self._open[record.seq]
+            if done and self.on_ack is not None:
+                self.on_ack(self, done)
+            if done:
+                self._resend_after = RESEND_SECONDS
+        if ack:
+            for label in [label for label, entry in self.pending.items() if entry["seq"] <= ack]:
+                entry = self.pending.pop(label)
+                if "value" in entry:
+                    self.acked[label] = entry["value"]
+                if label in (self.exam.get("rejected") or {}):
+                    self.stats.refused += 1
+        load_id = self.exam.get("load_id", "")
+        if load_id and load_id != self._seen_load_id:
+            self._seen_load_id = load_id
+            self._resend_after = RESEND_SECONDS
+            if self.exam.get("phase") == "in_progress":
+                self._flush()  # a page load re-sends whatever is pending
+
+    # --- waiting --------------------------------------------------------------------
+
+    async def wait(self, predicate: Callable[[ExamTab], bool], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while not predicate(self):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"tab {self.token[:8]}: condition not met; exam={self.exam}")
+            self._changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), min(left, 1.0))
+
+    async def _tick(self) -> None:
+        """Once a second, as the sheet does: reconnect, re-send unacked changes, retry a submit."""
+        backoff = 0.5
+        while not self._closing:
+            await asyncio.sleep(1.0)
+            if not self.connected:
+                if not self.reconnect:
+                    continue
+                try:
+                    began = time.monotonic()
+                    await asyncio.wait_for(self._connect(first=False), 15)
+                    self.stats.reconnects += 1
+                    self.stats.connect_seconds.append(time.monotonic() - began)
+                    backoff = 0.5
+                except (OSError, TimeoutError, Disconnected):
+                    await asyncio.sleep(backoff * random.random())
+                    backoff = min(backoff * 2, 8.0)
+                continue
+            now = time.monotonic()
+            if self._submit_sent_at is not None:
+                if self.exam.get("phase") == "in_progress" and (
+                    now - self._submit_sent_at >= SUBMIT_RETRY_SECONDS
+                ):
+                    self._send_submit()
+                continue
+            if self.pending and now - self._last_send >= self._resend_after:
+                self.stats.resends += 1
+                self._resend_after = min(self._resend_after * 2, RESEND_MAX_SECONDS)
+                self._flush()
+
+    # --- the answer sheet -----------------------------------------------------------
+
+    def _batch(self) -> dict[str, Any]:
+        changes = {
+            label: {"value": entry.get("value"), "flagged": entry.get("flagged")}
+            for label, entry in self.pending.items()
+        }
+        return {
+            "seq": max((e["seq"] for e in self.pending.values()), default=0),
+            "changes": changes,
+            "load": self._seen_load_id,  # the page load it belongs to, as the sheet sends
+        }
+
+    def _flush(self) -> None:
+        if not self.pending or not self.connected or self._submit_sent_at is not None:
+            return
+        batch = self._batch()
+        now = time.monotonic()
+        self._last_send = now
+        if batch["seq"] not in self._open and batch["seq"] > int(self.exam.get("ack_seq") or 0):
+            record = SaveRecord(seq=batch["seq"], sent=now)
+            self._open[record.seq] = record
+            self.records.append(record)
+        with contextlib.suppress(Disconnected):
+            self.send_event("save", {"batch": batch})
+
+    def answer(self, label: str, value: str) -> None:
+        """The student picks or types `value` for `label`: record it and send the batch."""
+        self.seq += 1
+        entry = self.pending.setdefault(label, {})
+        entry.update(value=value, seq=self.seq)
+        self.history.setdefault(label, []).append(value)
+        self._flush()
+
+    def start(self) -> None:
+        self.send_event("start", {})
+
+    def submit(self, *, auto: bool = False) -> None:
+        self.submit_auto = auto
+        self._send_submit()
+
+    def _send_submit(self) -> None:
+        self._submit_sent_at = time.monotonic()
+        with contextlib.suppress(Disconnected):
+            self.send_event("submit", {"batch": {**self._batch(), "auto": self.submit_auto}})
+
+    @property
+    def items(self) -> list[dict[str, Any]]:
+        return list(self.exam.get("items") or [])
+
+    @property
+    def phase(self) -> str:
+        return str(self.exam.get("phase", "loading"))
+
+    def open_records(self) -> list[SaveRecord]:
+        return list(self._open.values())
