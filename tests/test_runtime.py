@@ -1,0 +1,51 @@
+"""The backend's garbage-collector tuning (mockexam/runtime.py)."""
+
+from __future__ import annotations
+
+import gc
+
+import pytest
+
+from mockexam import runtime
+
+
+@pytest.fixture
+def gc_restored():
+    """Whatever a test does to the collector is undone afterwards."""
+    thresholds = gc.get_threshold()
+    yield
+    gc.unfreeze()
+    gc.set_threshold(*thresholds)
+
+
+def test_tune_gc_freezes_what_is_alive_and_raises_the_thresholds(gc_restored, monkeypatch):
+    monkeypatch.delenv("MOCKEXAM_GC", raising=False)
+    gc.unfreeze()
+    alive = [1]  # a tracked object alive before the call: frozen with the rest
+    assert runtime.tune_gc() is True
+    assert gc.get_threshold() == runtime.THRESHOLDS
+    assert gc.get_threshold()[0] > 700  # above Python's own default
+    assert gc.get_freeze_count() > 1_000  # the interpreter and the imported modules
+    # Frozen objects are out of the collector's view: a full collection no longer tracks them.
+    assert not any(o is alive for o in gc.get_objects())
+    # Cycles made afterwards are still collected.
+    cycle = []
+    cycle.append(cycle)
+    del cycle
+    assert gc.collect() >= 1
+
+
+@pytest.mark.parametrize("value", ["default", " Default "])
+def test_mockexam_gc_default_leaves_python_settings(gc_restored, monkeypatch, value):
+    monkeypatch.setenv("MOCKEXAM_GC", value)
+    gc.unfreeze()
+    before = gc.get_threshold()
+    assert runtime.tune_gc() is False
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0
+
+
+def test_the_app_tunes_every_backend_worker_at_start_up():
+    from mockexam.mockexam import app
+
+    assert runtime.tune_gc in app.get_lifespan_tasks()
