@@ -109,7 +109,9 @@ async def _sleep_until(epoch: float) -> None:
         await asyncio.sleep(delay)
 
 
-async def _student(plan: ClientPlan, telegram_id: int, rng: random.Random, latencies: list[float]):
+async def _student(
+    plan: ClientPlan, telegram_id: int, rng: random.Random, latencies: list[list[float]]
+):
     from mockexam.telegram.webapp_auth import sign_init_data
     from tests.examclient import AppBuild, ExamTab
 
@@ -117,7 +119,8 @@ async def _student(plan: ClientPlan, telegram_id: int, rng: random.Random, laten
     result = TabResult(telegram_id=telegram_id)
 
     def on_ack(_tab: ExamTab, records: list) -> None:
-        latencies.extend((r.acked - r.sent) * 1000.0 for r in records)
+        to_epoch = time.time() - time.monotonic()  # the tab times its saves on the monotonic clock
+        latencies.extend([to_epoch + r.sent, (r.acked - r.sent) * 1000.0] for r in records)
 
     await _sleep_until(plan.connect_from + rng.uniform(0, plan.connect_seconds))
     user = {"id": telegram_id, "first_name": f"Load{telegram_id % 100000}", "language_code": "uz"}
@@ -175,7 +178,7 @@ async def _student(plan: ClientPlan, telegram_id: int, rng: random.Random, laten
 
 async def _client_main(plan: ClientPlan) -> None:
     rng = random.Random(plan.seed)
-    latencies: list[float] = []
+    latencies: list[list[float]] = []  # [first send (epoch s), latency ms]
     began = time.process_time()
     results = await asyncio.gather(
         *(_student(plan, tid, random.Random(rng.random()), latencies) for tid in plan.telegram_ids)
@@ -240,6 +243,8 @@ class ModeResult:
     save_p95: float = 0.0
     save_p99: float = 0.0
     save_max: float = 0.0
+    # Save latency by phase of the exam day: name → (saves, p50, p95, p99).
+    phases: dict[str, tuple[int, float, float, float]] = field(default_factory=dict)
     errors: int = 0
     error_kinds: dict[str, int] = field(default_factory=dict)
     lost: int = 0
@@ -474,12 +479,12 @@ def run_mode(mode: str, args: argparse.Namespace) -> ModeResult:
                 100.0 * (cpu_exam_end - cpu_exam_start) / CLK_TCK / (t_exam_end - t_exam_start)
             )
         result.load_max = load_max
-        latencies: list[float] = []
+        timed: list[list[float]] = []
         results: list[dict[str, Any]] = []
         client_cpu = 0.0
         for _, out in procs:
             data = json.loads(out.read_text())
-            latencies += data["latencies"]
+            timed += data["latencies"]
             results += data["results"]
             client_cpu += data["cpu_seconds"]
         result.client_cpu = 100.0 * client_cpu / max(1e-9, result.seconds)
@@ -489,6 +494,12 @@ def run_mode(mode: str, args: argparse.Namespace) -> ModeResult:
         result.submitted = sum(r["submitted"] for r in results)
         result.connect_p50 = _percentile(connect_times, 50) * 1000
         result.connect_p95 = _percentile(connect_times, 95) * 1000
+        latencies = [ms for _, ms in timed]
+        result.phases = _phases(
+            timed,
+            start_minute_end=opens_at + 1.0 + args.start_spread,
+            closing_from=ends_at - args.submit_spread,
+        )
         result.saves = len(latencies)
         result.save_p50 = _percentile(latencies, 50)
         result.save_p95 = _percentile(latencies, 95)
@@ -524,6 +535,26 @@ def run_mode(mode: str, args: argparse.Namespace) -> ModeResult:
             print(f"  kept {workdir}")
 
 
+def _phases(
+    timed: list[list[float]], *, start_minute_end: float, closing_from: float
+) -> dict[str, tuple[int, float, float, float]]:
+    """Save latency in the start minute (students still tapping Start), the exam's
+    middle, and the closing (students submitting), by when each batch was first sent."""
+    groups: dict[str, list[float]] = {"start minute": [], "middle": [], "closing": []}
+    for sent, ms in timed:
+        if sent < start_minute_end:
+            groups["start minute"].append(ms)
+        elif sent < closing_from:
+            groups["middle"].append(ms)
+        else:
+            groups["closing"].append(ms)
+    return {
+        name: (len(v), _percentile(v, 50), _percentile(v, 95), _percentile(v, 99))
+        for name, v in groups.items()
+        if v
+    }
+
+
 def _report(r: ModeResult) -> None:
     verdict = "MEETS" if r.meets_target else "MISSES"
     print(
@@ -532,7 +563,11 @@ def _report(r: ModeResult) -> None:
         f"p95 {r.connect_p95:.0f} ms); started {r.started}; submitted {r.submitted}\n"
         f"    saves          {r.saves}: p50 {r.save_p50:.1f} ms  p95 {r.save_p95:.1f} ms  "
         f"p99 {r.save_p99:.1f} ms  max {r.save_max:.0f} ms\n"
-        f"    errors         {r.errors} {r.error_kinds or ''}\n"
+        + "".join(
+            f"      {name:<13}{n:>6}: p50 {p50:.1f} ms  p95 {p95:.1f} ms  p99 {p99:.1f} ms\n"
+            for name, (n, p50, p95, p99) in r.phases.items()
+        )
+        + f"    errors         {r.errors} {r.error_kinds or ''}\n"
         f"    lost answers   {r.lost}; confirmed submits not in the db: {r.not_submitted_in_db}\n"
         f"    server CPU     {r.server_cpu:.0f}% of one core over the run, "
         f"{r.server_cpu_exam:.0f}% while saving (200% = both cores)\n"
