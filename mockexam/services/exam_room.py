@@ -426,6 +426,7 @@ class SheetSubmit:
     is_auto_submitted: bool
     saved: SheetSave
     late: bool  # it came after the deadline: the changes sent along were not stored
+    room: ExamRoom  # the exam page as it is now (read in the submit's transaction)
 
 
 def submit_sheet(
@@ -464,10 +465,16 @@ def submit_sheet(
         if auto and time_over and not was_submitted and not done.is_auto_submitted:
             done.is_auto_submitted = True
             session.add(done)
+        session.flush()
         return SheetSubmit(
             session_id=done.id,
             submitted_at=done.submitted_at,
             is_auto_submitted=done.is_auto_submitted,
             saved=saved,
             late=late,
+            # What the page shows next, without a second transaction (one per student
+            # in the closing minute): the waiting view needs the room row only.
+            room=_read_room(
+                session, student_id=student_id, exam_id=exam_id, now=now, with_sheet=False
+            ),
         )

@@ -554,7 +554,7 @@ class ExamState(StudentState):
         self._acknowledge(seq, list(batch["changes"]), done.saved, refused)
         if done.late and changes:
             self.notice = error_text(DeadlinePassedError(), self.lang)
-        return await self._read(student_id, exam_id, then=[haptic("success")])
+        return self._show(done.room, then=[haptic("success")])  # submit_sheet read the room
 
 
 EXAM_ON_LOAD = student_on_load(ExamState.load)

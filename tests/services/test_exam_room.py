@@ -300,6 +300,10 @@ def test_submit_sheet_saves_the_last_changes_then_submits_once(db):
     assert again.submitted_at == done.submitted_at and again.saved.stored == {}
     assert _answers(db, room.session_id) == {"1": ("D", False)}
     assert get_exam_room(student_id=student.id, exam_id=exam.id).phase == RoomPhase.SUBMITTED
+    # The room comes back with the submit, read in its transaction: the waiting view.
+    assert done.room.phase == RoomPhase.SUBMITTED and again.room.phase == RoomPhase.SUBMITTED
+    assert done.room.session_id == room.session_id and done.room.submitted_at == done.submitted_at
+    assert done.room.items == [] and not done.room.is_auto_submitted
 
 
 def test_submit_sheet_at_zero_is_an_auto_submit_and_after_the_deadline_drops_changes(db):
@@ -319,6 +323,7 @@ def test_submit_sheet_at_zero_is_an_auto_submit_and_after_the_deadline_drops_cha
         now=at_zero,
     )
     assert done.is_auto_submitted and done.submitted_at == at_zero
+    assert done.room.is_auto_submitted  # the flag set in the same transaction is read back
     assert _answers(db, room.session_id) == {"5": ("A", False)}
 
     after = room.deadline + timedelta(seconds=5)
