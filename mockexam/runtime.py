@@ -16,7 +16,9 @@ start-up:
   between collections, which this machine (24 GB) does not notice.
 
 `MOCKEXAM_GC=default` leaves Python's own settings (for comparison:
-`bench/load_bench.py --backend-env MOCKEXAM_GC=default`).
+`bench/load_bench.py --backend-env MOCKEXAM_GC=default`). `MOCKEXAM_GC_LOG=MS`
+logs every collection that paused the process MS milliseconds or more (a warning
+with its generation and duration), to see what the collector costs under load.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import time
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +36,9 @@ THRESHOLDS = (GEN0, 20, 20)
 
 def tune_gc() -> bool:
     """Freeze what is alive and raise the thresholds; False (nothing done) when disabled."""
+    log_ms = os.environ.get("MOCKEXAM_GC_LOG", "").strip()
+    if log_ms:
+        log_pauses(float(log_ms))
     if os.environ.get("MOCKEXAM_GC", "tuned").strip().lower() == "default":
         return False
     gc.collect()  # what import-time left as garbage goes now, not into the frozen set
@@ -40,3 +46,26 @@ def tune_gc() -> bool:
     gc.set_threshold(*THRESHOLDS)
     logger.info("gc: %d objects frozen, thresholds %s", gc.get_freeze_count(), THRESHOLDS)
     return True
+
+
+def log_pauses(threshold_ms: float) -> None:
+    """Warn about every collection of `threshold_ms` or longer (once per process)."""
+    if any(getattr(cb, "_mockexam", False) for cb in gc.callbacks):
+        return
+    started: list[float] = [0.0]
+
+    def callback(phase: str, info: dict) -> None:
+        if phase == "start":
+            started[0] = time.perf_counter()
+            return
+        ms = (time.perf_counter() - started[0]) * 1000.0
+        if ms >= threshold_ms:
+            logger.warning(
+                "gc: generation %d paused %.0f ms (%d collected)",
+                info["generation"],
+                ms,
+                info.get("collected", 0),
+            )
+
+    callback._mockexam = True  # type: ignore[attr-defined]
+    gc.callbacks.append(callback)

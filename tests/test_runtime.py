@@ -49,3 +49,19 @@ def test_the_app_tunes_every_backend_worker_at_start_up():
     from mockexam.mockexam import app
 
     assert runtime.tune_gc in app.get_lifespan_tasks()
+
+
+def test_mockexam_gc_log_warns_about_long_collections(gc_restored, monkeypatch, caplog):
+    monkeypatch.setenv("MOCKEXAM_GC", "default")
+    monkeypatch.setenv("MOCKEXAM_GC_LOG", "0")  # every collection, however short
+    callbacks = list(gc.callbacks)
+    try:
+        runtime.tune_gc()
+        runtime.tune_gc()  # a second call adds no second callback
+        assert len(gc.callbacks) == len(callbacks) + 1
+        with caplog.at_level("WARNING", logger="mockexam.runtime"):
+            gc.collect(1)
+        lines = [r.getMessage() for r in caplog.records if r.name == "mockexam.runtime"]
+        assert lines and lines[-1].startswith("gc: generation 1 paused ")
+    finally:
+        gc.callbacks[:] = callbacks
