@@ -16,7 +16,8 @@ start-up:
   between collections, which this machine (24 GB) does not notice.
 
 `MOCKEXAM_GC=default` leaves Python's own settings (for comparison:
-`bench/load_bench.py --backend-env MOCKEXAM_GC=default`). `MOCKEXAM_GC_LOG=MS`
+`bench/load_bench.py --backend-env MOCKEXAM_GC=default`);
+`MOCKEXAM_GC_THRESHOLDS=700,10,10` freezes but sets other thresholds. `MOCKEXAM_GC_LOG=MS`
 logs every collection that paused the process MS milliseconds or more (a warning
 with its generation and duration), to see what the collector costs under load.
 """
@@ -41,11 +42,24 @@ def tune_gc() -> bool:
         log_pauses(float(log_ms))
     if os.environ.get("MOCKEXAM_GC", "tuned").strip().lower() == "default":
         return False
+    thresholds = _thresholds(os.environ.get("MOCKEXAM_GC_THRESHOLDS", ""))
     gc.collect()  # what import-time left as garbage goes now, not into the frozen set
     gc.freeze()
-    gc.set_threshold(*THRESHOLDS)
-    logger.info("gc: %d objects frozen, thresholds %s", gc.get_freeze_count(), THRESHOLDS)
+    gc.set_threshold(*thresholds)
+    logger.info("gc: %d objects frozen, thresholds %s", gc.get_freeze_count(), thresholds)
     return True
+
+
+def _thresholds(text: str) -> tuple[int, int, int]:
+    """`MOCKEXAM_GC_THRESHOLDS="700,10,10"` (for experiments); THRESHOLDS when unset."""
+    if not text.strip():
+        return THRESHOLDS
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) != 3 or not all(p.isdigit() and int(p) > 0 for p in parts):
+        raise ValueError(
+            f"MOCKEXAM_GC_THRESHOLDS must be three positive integers like 700,10,10: {text!r}"
+        )
+    return int(parts[0]), int(parts[1]), int(parts[2])
 
 
 def log_pauses(threshold_ms: float) -> None:

@@ -65,3 +65,15 @@ def test_mockexam_gc_log_warns_about_long_collections(gc_restored, monkeypatch, 
         assert lines and lines[-1].startswith("gc: generation 1 paused ")
     finally:
         gc.callbacks[:] = callbacks
+
+
+def test_mockexam_gc_thresholds_override_and_refuse_nonsense(gc_restored, monkeypatch):
+    monkeypatch.delenv("MOCKEXAM_GC", raising=False)
+    monkeypatch.setenv("MOCKEXAM_GC_THRESHOLDS", " 700, 10 ,10 ")
+    assert runtime.tune_gc() is True
+    assert gc.get_threshold() == (700, 10, 10)
+    for bad in ("700,10", "a,b,c", "0,10,10", "-1,2,3"):
+        monkeypatch.setenv("MOCKEXAM_GC_THRESHOLDS", bad)
+        with pytest.raises(ValueError, match="three positive integers"):
+            runtime.tune_gc()
+    assert gc.get_threshold() == (700, 10, 10)  # a refused value changes nothing
