@@ -279,6 +279,22 @@ def create_topic(
     return topic
 
 
+def _topic(session: Session, topic_id: int) -> PracticeTopic:
+    """The topic, or NotFoundError."""
+    topic = session.get(PracticeTopic, topic_id)
+    if topic is None:
+        raise NotFoundError(f"Topic {topic_id} does not exist.")
+    return topic
+
+
+def _question(session: Session, question_id: int) -> PracticeQuestion:
+    """The question, or NotFoundError."""
+    row = session.get(PracticeQuestion, question_id)
+    if row is None:
+        raise NotFoundError(f"Question {question_id} does not exist.")
+    return row
+
+
 def update_topic(
     session: Session,
     topic_id: int,
@@ -288,9 +304,7 @@ def update_topic(
     admin_id: int | None = None,
 ) -> PracticeTopic:
     """Rename a topic (its code stays: imports refer to it)."""
-    topic = session.get(PracticeTopic, topic_id)
-    if topic is None:
-        raise NotFoundError(f"Topic {topic_id} does not exist.")
+    topic = _topic(session, topic_id)
     name = (name or "").strip()
     if not name or len(name) > 80:
         raise ValidationError("The topic needs a name of at most 80 characters.")
@@ -342,9 +356,7 @@ def move_topic(
 
 def delete_topic(session: Session, topic_id: int, *, admin_id: int | None = None) -> None:
     """Remove a topic that has no questions (otherwise say so)."""
-    topic = session.get(PracticeTopic, topic_id)
-    if topic is None:
-        raise NotFoundError(f"Topic {topic_id} does not exist.")
+    topic = _topic(session, topic_id)
     count = session.exec(select(func.count()).where(PracticeQuestion.topic_id == topic_id)).one()
     if count:
         raise ValidationError(
@@ -991,9 +1003,7 @@ def update_question(
     session: Session, question_id: int, draft: QuestionDraft, *, admin_id: int | None = None
 ) -> PracticeQuestion:
     """Change a question. Sessions already graded keep their marks; new ones use the change."""
-    row = session.get(PracticeQuestion, question_id)
-    if row is None:
-        raise NotFoundError(f"Question {question_id} does not exist.")
+    row = _question(session, question_id)
     question = _checked_or_raise(session, draft)
     _refuse_duplicate(session, question.fingerprint, own_id=question_id)
     changed = [
@@ -1038,9 +1048,7 @@ def set_question_active(
     session: Session, question_id: int, active: bool, *, admin_id: int | None = None
 ) -> PracticeQuestion:
     """Retire a question from new sessions (or bring it back); past sessions keep it."""
-    row = session.get(PracticeQuestion, question_id)
-    if row is None:
-        raise NotFoundError(f"Question {question_id} does not exist.")
+    row = _question(session, question_id)
     if row.is_active != active:
         row.is_active = active
         row.updated_at = utcnow()
@@ -1057,9 +1065,7 @@ def set_question_active(
 
 def delete_question(session: Session, question_id: int, *, admin_id: int | None = None) -> None:
     """Delete a question no student has been given; otherwise say to retire it instead."""
-    row = session.get(PracticeQuestion, question_id)
-    if row is None:
-        raise NotFoundError(f"Question {question_id} does not exist.")
+    row = _question(session, question_id)
     used = session.exec(select(func.count()).where(PracticeAnswer.question_id == question_id)).one()
     if used:
         raise ValidationError(
@@ -1182,9 +1188,7 @@ def list_questions(
 
 
 def get_question(session: Session, question_id: int) -> PracticeQuestion:
-    row = session.get(PracticeQuestion, question_id)
-    if row is None:
-        raise NotFoundError(f"Question {question_id} does not exist.")
+    row = _question(session, question_id)
     return row
 
 
