@@ -653,8 +653,9 @@ def submit_practice(
 def auto_submit_overdue_practice(now: datetime | None = None, *, batch: int = 200) -> int:
     """Grade and submit every practice session past its deadline (submitted_at = the deadline).
 
-    Each session in its own small transaction, claimed with SKIP LOCKED on
-    PostgreSQL, so two consumers never grade the same one.
+    Batches of `batch` sessions, each batch in one transaction, claimed with
+    SKIP LOCKED on PostgreSQL, so two consumers never grade the same one (each
+    session's questions are read on their own: at most `batch` small reads).
     """
     now = now or utcnow()
     done = 0
