@@ -148,7 +148,7 @@ class QuestionImportState(AdminState):
             return
         self.would_add, self.duplicates = report.added, report.skipped_duplicates
         self.checked = report.added > 0
-        self._digest = hashlib.sha256(data).hexdigest() if self.checked else ""
+        self._digest = await _digest(data) if self.checked else ""
 
     @rx.event
     async def run_import(self, import_files: list[rx.UploadFile]):
@@ -161,7 +161,7 @@ class QuestionImportState(AdminState):
         if upload is None:
             return None
         data, name = upload
-        if not self.checked or hashlib.sha256(data).hexdigest() != self._digest:
+        if not self.checked or await _digest(data) != self._digest:
             self.checked = False
             self.error = "This is not the file that was checked: press Check first."
             return None
@@ -401,3 +401,8 @@ def import_card() -> rx.Component:
             width="100%",
         ),
     )
+
+
+async def _digest(data: bytes) -> str:
+    """SHA-256 of an upload (up to tens of MB) off the event loop."""
+    return await rx.run_in_thread(lambda: hashlib.sha256(data).hexdigest())

@@ -208,8 +208,10 @@ class PracticeBankState(AdminState):
     @rx.event
     async def set_filter(self, filter_name: str, value: str | list[str]):
         """Narrow the list by topic (an id), level (1–5), kind or status; "all" for any."""
-        if await self._require_admin() is None or not isinstance(value, str):
+        if await self._require_admin() is None:
             return
+        if not isinstance(filter_name, str) or not isinstance(value, str):
+            return  # not what the page sends: ignored like any other unknown filter
         if filter_name == "topic":
             if value != "all" and not (value.isdigit() and len(value) < 10):
                 return
