@@ -42,8 +42,12 @@ export function AnswerSheet({
   loadId = "",
   offline = false,
   saveError = "",
+  saveUrl = "",
+  saveToken = "",
+  lang = "",
   onSave,
   onSubmit,
+  onClosed,
   ...rest
 }) {
   const exercises = useMemo(() => groupExercises(items), [items]);
@@ -63,8 +67,13 @@ export function AnswerSheet({
     loadId,
     offline,
     saveError,
+    saveUrl,
+    saveToken,
+    lang,
+    networkError: labels.notSaved || "",
     onSave,
     onSubmit,
+    onClosed,
   });
   const { values, flags, refused, submitting, statusOf, change, flush } = sync;
 
@@ -444,7 +453,7 @@ export function AnswerSheet({
         </div>
       </div>
 
-      <SaveError text={saveError} />
+      <SaveError text={sync.saveError} />
 
       <div style={{ ...card, padding: "0.35rem 0.6rem" }}>
         {exercises.map((exercise) =>

@@ -21,14 +21,27 @@
 //   ack ever came in time. An ack, or the connection coming back, starts over.
 // - At zero on the sheet's clock (the server's seconds, counted here) the sheet
 //   submits by itself; a submit that got no answer is sent again.
+// - Transport. With `saveUrl` (the exam) a batch is a plain HTTP POST (text/plain
+//   JSON, so no CORS preflight in dev) carrying `saveToken`, the signed credential
+//   the page got at start, and the answer is the ack itself; the websocket is not
+//   involved, so saves go on while it reconnects. HTTP requests may overtake each
+//   other: every batch names its device (a random id kept in localStorage with the
+//   seqs) and the server stores nothing of a batch a newer one of that device
+//   covers. A refusal as "closed" (deadline, submit) or a credential no longer
+//   good calls `onClosed` once per page load: the page reads itself again.
+//   Without `saveUrl` (practice) batches go through `onSave` (a Reflex event) and
+//   the ack comes back as the `ackSeq` / `rejected` props.
 import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from "react";
 import { Check, CircleAlert, CloudOff, LoaderCircle } from "lucide-react";
+import env from "$/env.json";
+import { getBackendURL } from "$/utils/state";
 
 export const DEBOUNCE_MS = 600;
 export const RESEND_MS = 4000;
 const RESEND_MAX_MS = 30000;
 const SUBMIT_RETRY_MS = 8000;
 export const MAX_CHARS = 64;
+const HTTP_TIMEOUT_MS = 15000;
 export const STORAGE_PREFIX = "mockexam:sheet:";
 // Shown → inserted at the cursor (the minus is typed as ASCII; grading unifies them).
 export const KEYPAD = [
@@ -49,6 +62,19 @@ function storageKey(sessionKey) {
   return STORAGE_PREFIX + sessionKey;
 }
 
+const DEVICE_RE = /^[A-Za-z0-9_-]{8,24}$/;
+
+function newDevice() {
+  const bytes = new Uint8Array(12);
+  try {
+    window.crypto.getRandomValues(bytes);
+  } catch (e) {
+    for (let i = 0; i < bytes.length; i += 1) bytes[i] = Math.floor(Math.random() * 256);
+  }
+  return Array.from(bytes, (b) => "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_-"[b & 63]).join("");
+}
+
+// The device id lives with the seqs: a new id exactly when the seqs start over.
 function loadStore(sessionKey) {
   try {
     const raw = window.localStorage.getItem(storageKey(sessionKey));
@@ -59,12 +85,21 @@ function loadStore(sessionKey) {
       parsed.pending &&
       typeof parsed.pending === "object"
     ) {
-      return { seq: parsed.seq, pending: parsed.pending };
+      const device = DEVICE_RE.test(parsed.device || "") ? parsed.device : newDevice();
+      return { seq: parsed.seq, pending: parsed.pending, device };
     }
   } catch (e) {
     // unreadable: start empty (the server still has every acked answer)
   }
-  return { seq: 0, pending: {} };
+  return { seq: 0, pending: {}, device: newDevice() };
+}
+
+function backendUrl(url) {
+  try {
+    return new URL(url, getBackendURL(env.PING).origin).toString();
+  } catch (e) {
+    return url;
+  }
 }
 
 function saveStore(sessionKey, store) {
@@ -131,16 +166,23 @@ export function useSheetSync({
   loadId = "",
   offline = false,
   saveError = "",
+  saveUrl = "",
+  saveToken = "",
+  lang = "",
+  networkError = "",
   onSave,
   onSubmit,
+  onClosed,
 }) {
   const [values, setValues] = useState({});
+  const [httpError, setHttpError] = useState("");
   const [flags, setFlags] = useState({});
   const [refused, setRefused] = useState({});
   const [, setTick] = useState(0);
   const [submitting, setSubmitting] = useState(false);
 
-  const storeRef = useRef({ seq: 0, pending: {} });
+  const storeRef = useRef({ seq: 0, pending: {}, device: "" });
+  const closedRef = useRef(""); // the page load in which onClosed was called
   const sentRef = useRef({}); // label → {seq, at} of the last send
   const lastSendRef = useRef(0);
   const resendAfterRef = useRef(RESEND_MS); // the wait before the next re-send (backs off)
@@ -149,8 +191,24 @@ export function useSheetSync({
   const deadlineRef = useRef(Infinity); // Date.now() at which the time is up
   const browserOnline = useBrowserOnline();
   const lost = offline || !browserOnline;
+  // Over HTTP only the browser's own network matters: saves go on while the websocket reconnects.
+  const sendLost = saveUrl ? !browserOnline : lost;
   const live = useRef({});
-  live.current = { onSave, onSubmit, lost, disabled, sessionKey, known, loadId };
+  live.current = {
+    onSave,
+    onSubmit,
+    onClosed,
+    lost,
+    sendLost,
+    disabled,
+    sessionKey,
+    known,
+    loadId,
+    saveUrl,
+    saveToken,
+    lang,
+    networkError,
+  };
 
   const bump = useCallback(() => setTick((t) => t + 1), []);
   const pendingCount = () => Object.keys(storeRef.current.pending).length;
@@ -169,13 +227,82 @@ export function useSheetSync({
     }
     // The page load it belongs to: the server ignores a batch of an earlier load
     // that it happens to process late (this load re-sends the same changes).
-    return { seq, changes, load: live.current.loadId || "" };
+    return {
+      seq,
+      changes,
+      load: live.current.loadId || "",
+      device: storeRef.current.device,
+    };
   }, []);
+
+  // The ack: drop what it covers; remember the refusals.
+  const applyAck = useCallback((seq, refusals) => {
+    const store = storeRef.current;
+    const nowRefused = {};
+    let dropped = false;
+    for (const [label, entry] of Object.entries(store.pending)) {
+      if (entry.seq <= seq) {
+        delete store.pending[label];
+        delete sentRef.current[label];
+        dropped = true;
+        if (refusals && refusals[label]) nowRefused[label] = refusals[label];
+      }
+    }
+    if (!dropped) return;
+    resendAfterRef.current = RESEND_MS; // the server answers again: back to the short wait
+    saveStore(live.current.sessionKey, store);
+    if (Object.keys(nowRefused).length) {
+      setRefused((old) => ({ ...old, ...nowRefused }));
+      haptic("error");
+    }
+    publishUnsent(Object.keys(store.pending).length);
+    setTick((t) => t + 1);
+  }, []);
+
+  const post = useCallback(
+    async (batch) => {
+      const { saveUrl: url, saveToken: token, lang: language, loadId: load } = live.current;
+      const controller = new AbortController();
+      const timer = window.setTimeout(() => controller.abort(), HTTP_TIMEOUT_MS);
+      let response = null;
+      let body = null;
+      try {
+        response = await fetch(backendUrl(url), {
+          method: "POST",
+          headers: { "Content-Type": "text/plain;charset=UTF-8" },
+          body: JSON.stringify({ ...batch, t: token, lang: language }),
+          credentials: "omit",
+          cache: "no-store",
+          signal: controller.signal,
+        });
+        body = await response.json().catch(() => null);
+      } catch (e) {
+        // no answer (network, timeout): the re-send timer tries again
+      } finally {
+        window.clearTimeout(timer);
+      }
+      if (load !== live.current.loadId) return; // the page loaded again meanwhile
+      if (response && response.ok && body && Number.isFinite(body.ack)) {
+        setHttpError("");
+        applyAck(body.ack, body.rejected || {});
+        return;
+      }
+      if (body && (body.closed || body.reload)) {
+        if (closedRef.current !== load && live.current.onClosed) {
+          closedRef.current = load;
+          live.current.onClosed();
+        }
+        return;
+      }
+      setHttpError((body && body.error) || live.current.networkError || "");
+    },
+    [applyAck],
+  );
 
   const flush = useCallback(() => {
     window.clearTimeout(debounceRef.current);
-    const { onSave: save, lost: isLost, disabled: isDisabled } = live.current;
-    if (isLost || isDisabled || submitRef.current || !save) return;
+    const { onSave: save, sendLost: isLost, disabled: isDisabled, saveUrl: url } = live.current;
+    if (isLost || isDisabled || submitRef.current || (!save && !url)) return;
     const batch = buildBatch();
     const labelsSent = Object.keys(batch.changes);
     if (labelsSent.length === 0) return;
@@ -184,9 +311,10 @@ export function useSheetSync({
       sentRef.current[label] = { seq: storeRef.current.pending[label].seq, at };
     }
     lastSendRef.current = at;
-    save(batch);
+    if (url) post(batch);
+    else save(batch);
     bump();
-  }, [buildBatch, bump]);
+  }, [buildBatch, bump, post]);
 
   // Every page load (and the first mount): the server's answers, pending ones over them.
   useEffect(() => {
@@ -211,6 +339,7 @@ export function useSheetSync({
     setValues(nextValues);
     setFlags(nextFlags);
     setRefused({});
+    setHttpError("");
     submitRef.current = null;
     setSubmitting(false);
     publish();
@@ -220,38 +349,18 @@ export function useSheetSync({
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [sessionKey, loadId]);
 
-  // The ack: drop what it covers; remember the refusals.
+  // An ack from the page state (an event's, e.g. submit's).
   useEffect(() => {
-    const store = storeRef.current;
-    const nowRefused = {};
-    let dropped = false;
-    for (const [label, entry] of Object.entries(store.pending)) {
-      if (entry.seq <= ackSeq) {
-        delete store.pending[label];
-        delete sentRef.current[label];
-        dropped = true;
-        if (rejected && rejected[label]) nowRefused[label] = rejected[label];
-      }
-    }
-    if (!dropped) return;
-    resendAfterRef.current = RESEND_MS; // the server answers again: back to the short wait
-    saveStore(live.current.sessionKey, store);
-    if (Object.keys(nowRefused).length) {
-      setRefused((old) => ({ ...old, ...nowRefused }));
-      haptic("error");
-    }
-    publish();
-    bump();
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [ackSeq, rejected]);
+    applyAck(ackSeq, rejected);
+  }, [ackSeq, rejected, applyAck]);
 
   // Back online: send what waited.
   useEffect(() => {
-    if (!lost) {
+    if (!sendLost) {
       resendAfterRef.current = RESEND_MS;
       flush();
     }
-  }, [lost, flush]);
+  }, [sendLost, flush]);
 
   // The clock (the server's seconds, counted here), re-based on every new value.
   useEffect(() => {
@@ -293,7 +402,7 @@ export function useSheetSync({
         return;
       }
       if (Object.keys(pending).length > 0) {
-        if (!live.current.lost && now - lastSendRef.current >= resendAfterRef.current) {
+        if (!live.current.sendLost && now - lastSendRef.current >= resendAfterRef.current) {
           resendAfterRef.current = Math.min(resendAfterRef.current * 2, RESEND_MAX_MS);
           flush();
         } else bump();
@@ -333,13 +442,14 @@ export function useSheetSync({
   };
 
   const now = Date.now();
+  const shownError = saveError || httpError;
   const statusOf = (label) => {
     const entry = storeRef.current.pending[label];
     if (entry) {
-      if (lost) return "queued";
+      if (sendLost) return "queued";
       const sent = sentRef.current[label];
       if (!sent) return lastSendRef.current && now - lastSendRef.current > RESEND_MS ? "queued" : "saving";
-      return now - sent.at > RESEND_MS || saveError ? "queued" : "saving";
+      return now - sent.at > RESEND_MS || shownError ? "queued" : "saving";
     }
     if (refused[label]) return "refused";
     // The tick means "your answer is stored"; a flag alone shows on its own button.
@@ -353,6 +463,7 @@ export function useSheetSync({
     refused,
     submitting,
     lost,
+    saveError: shownError,
     pendingCount: pendingCount(),
     statusOf,
     change,

@@ -1,7 +1,8 @@
-"""Exam start to exam end with N simulated students on the real websocket protocol.
+"""Exam start to exam end with N simulated students on the app's real protocol.
 
 Each student is a tab (tests/examclient.py) speaking what the built frontend
-speaks, signed in with its own signed initData. The timeline is the exam day:
+speaks (the websocket for the page, plain HTTP POSTs for answer saves), signed
+in with its own signed initData. The timeline is the exam day:
 
 1. lobby: the N students connect over `--connect-seconds` before the window
    opens (the lobby design: hydration and sign-in happen before the start);
@@ -510,7 +511,7 @@ def run_mode(mode: str, args: argparse.Namespace) -> ModeResult:
             if r["error"]:
                 kind = r["error"].split(":", 1)[0]
                 kinds[kind] = kinds.get(kind, 0) + 1
-            for key in ("save_errors", "refused", "disconnects", "unacked"):
+            for key in ("save_errors", "refused", "disconnects", "unacked", "closed"):
                 if r["stats"].get(key):
                     kinds[key] = kinds.get(key, 0) + r["stats"][key]
         result.error_kinds = kinds

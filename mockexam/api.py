@@ -15,6 +15,20 @@ nothing without its question; names are content hashes, so it is cached for good
 SVGs are sent with a sandboxing Content-Security-Policy, so one opened directly
 can run nothing.
 
+POST /api/sheet/{exam_id} → the exam answer sheet's save (assets/sheet_sync.jsx), a
+plain HTTP request beside the websocket: no Reflex event, state lock or delta, so
+one costs little more than its database transaction. Body (any content type; the
+sheet sends text/plain, so a cross-origin dev page needs no preflight): a batch
+(student.sheet_protocol) with `"device"`, plus `"t"`: the sheet token the exam
+page handed over at start (services.exam_room.sheet_token: student + exam,
+signed, expiring), and `"lang"`. 200 `{"ack": seq, "rejected": {label: why}}`;
+otherwise `{"error": why}` in the student's language: 400 not a batch, 401 the
+token is bad or expired (`"reload": true`: the page reads itself again), 404
+the exam was never started, 409 after the deadline or submit (`"closed": true`),
+413 a body over 64 KiB, 503 not stored (the sheet re-sends). Nothing of the
+session comes from the body but the changes: the student is the token's, the
+session the one of (student, exam).
+
 GET /admin/api/exams/{exam_id}/export/{file} → an admin export as an
 attachment (`file`: results.csv, results.xlsx, responses.csv, responses.xlsx;
 saved as `exam-<id>-<file>`), or a JSON error: 401 without a live admin
@@ -32,6 +46,7 @@ in the audit log.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator
 from functools import partial
@@ -49,6 +64,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockexam.admin.auth import ADMIN_ROOT, TOKEN_COOKIE
 from mockexam.errors import (
+    AlreadySubmittedError,
+    DeadlinePassedError,
     ExamNotOpenError,
     MockExamError,
     NotFoundError,
@@ -56,8 +73,17 @@ from mockexam.errors import (
 )
 from mockexam.services import admin_auth, exam_results
 from mockexam.services.exam_results import ExportFile
+from mockexam.services.exam_room import check_sheet_token, save_sheet
 from mockexam.services.paper import open_paper
 from mockexam.services.practice_bank import image_file
+from mockexam.student.i18n import error_text, not_saved_text
+from mockexam.student.sheet_protocol import (
+    BatchError,
+    batch_device,
+    parse_batch,
+    refusal_text,
+    unreadable_text,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +96,9 @@ _IMAGE_TYPES = {
     "webp": "image/webp",
     "svg": "image/svg+xml",
 }
+SHEET_ROUTE = "/api/sheet/{exam_id:int}"
+MAX_SHEET_BODY = 64 * 1024
+_LANGUAGES = frozenset({"uz", "ru", "en"})
 EXPORT_ROOT = f"{ADMIN_ROOT}/api/exams"
 EXPORT_ROUTE = EXPORT_ROOT + "/{exam_id:int}/export/{file}"
 _NO_STORE = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
@@ -120,6 +149,88 @@ def practice_image(request: Request) -> Response:
             "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox",
         },
     )
+
+
+def sheet_path(exam_id: int) -> str:
+    """Where the exam's answer sheet posts its saves: `/api/sheet/7`."""
+    return f"/api/sheet/{exam_id}"
+
+
+class _TooLarge(ValueError):
+    pass
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    """The request body, refused past `limit` bytes (without reading the rest)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _TooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _TooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def sheet_save(request: Request) -> Response:
+    """Store an answer-sheet batch for the token's student in this exam; ack it."""
+    exam_id: int = request.path_params["exam_id"]
+    try:
+        data = json.loads(await _body(request, MAX_SHEET_BODY))
+    except _TooLarge:
+        return _error(413, unreadable_text("uz"))
+    except ValueError:
+        return _error(400, unreadable_text("uz"))
+    if not isinstance(data, dict):
+        return _error(400, unreadable_text("uz"))
+    lang = data.pop("lang", "uz")
+    lang = lang if lang in _LANGUAGES else "uz"
+    token = data.pop("t", "")
+    try:
+        student_id = check_sheet_token(
+            exam_id=exam_id, token=token if isinstance(token, str) else ""
+        )
+    except PermissionDeniedError as err:
+        return JSONResponse(
+            {"error": error_text(err, lang), "reload": True}, status_code=401, headers=_NO_STORE
+        )
+    try:
+        seq, changes, refused, _ = parse_batch(data)
+        device = batch_device(data)
+        if device is None:
+            raise BatchError("no device")
+    except BatchError as err:
+        logger.info("exam %s: a malformed sheet batch was refused: %s", exam_id, err)
+        return _error(400, unreadable_text(lang))
+    try:
+        result = await run_in_threadpool(
+            partial(
+                save_sheet,
+                student_id=student_id,
+                exam_id=exam_id,
+                changes=changes,
+                device=device,
+                seq=seq,
+            )
+        )
+    except (DeadlinePassedError, AlreadySubmittedError) as err:
+        return JSONResponse(
+            {"error": error_text(err, lang), "closed": True}, status_code=409, headers=_NO_STORE
+        )
+    except NotFoundError as err:
+        return _error(404, error_text(err, lang))
+    except (MockExamError, SQLAlchemyError):
+        logger.exception("exam %s: answers of student %s not saved", exam_id, student_id)
+        return _error(503, not_saved_text(lang))
+    refusals = {**refused, **result.rejected}
+    rejected = {
+        label: refusal_text(why, lang, list(result.options.get(label, ())) or None)
+        for label, why in refusals.items()
+    }
+    return JSONResponse({"ack": result.ack, "rejected": rejected}, headers=_NO_STORE)
 
 
 def export_path(exam_id: int, file: ExportFile) -> str:
@@ -239,6 +350,7 @@ def create_api() -> Starlette:
         routes=[
             Route(PAPER_ROUTE, paper, methods=["GET"]),
             Route(PRACTICE_IMAGE_ROUTE, practice_image, methods=["GET"]),
+            Route(SHEET_ROUTE, sheet_save, methods=["POST"]),
             Route(EXPORT_ROUTE, admin_export, methods=["GET"]),
         ],
         middleware=[
@@ -246,7 +358,7 @@ def create_api() -> Starlette:
             Middleware(
                 CORSMiddleware,
                 allow_origins=["*"],
-                allow_methods=["GET", "HEAD"],
+                allow_methods=["GET", "HEAD", "POST"],
                 allow_headers=["Range"],
                 # pdf.js reads these to fetch a large paper in ranges.
                 expose_headers=["Accept-Ranges", "Content-Range", "Content-Length"],

@@ -209,6 +209,22 @@ class Answer(SQLModel, table=True):
     saved_at: datetime = _ts()
 
 
+class SheetSync(SQLModel, table=True):
+    """The newest answer-sheet batch stored per device of a session (its seq).
+
+    The sheet numbers its batches with a seq that only rises on one device
+    (kept in the browser's localStorage with its device id), and every batch
+    carries every change still pending. A batch at or below the stored seq is
+    already covered by a newer one: storing it would put older answers over
+    newer ones (HTTP requests of one tab may arrive out of order).
+    """
+
+    session_id: int = Field(foreign_key="examsession.id", primary_key=True, ondelete="CASCADE")
+    device: str = Field(primary_key=True, max_length=24)
+    seq: int = Field(sa_type=sa.BigInteger)
+    updated_at: datetime = _ts()
+
+
 class ItemStatistic(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     exam_id: int = Field(foreign_key="exam.id", index=True)

@@ -4,11 +4,15 @@ Speaks what the built frontend speaks (checked against headless Chromium,
 shared/notes/reflex-websocket.md): socket.io over one websocket to
 `/_event/`, the hydrate event inside the namespace CONNECT packet, the page's
 on_load (`_call_script` reading Telegram's initData, whose callback sends
-`ExamState.load(init_data)`), then `start`, `save` and `submit` events with
-the answer sheet's batches, exactly as assets/answer_sheet.jsx sends them:
-every pending change goes in each batch with its seq, a change is dropped
-only when an ack (`ack_seq`) covers it, unacked changes are re-sent after
-4 s and after every page load (a new `load_id`, e.g. after a reconnect).
+`ExamState.load(init_data)`), then the `start` and `submit` events; answer
+saves as HTTP POSTs to the page's `save_url` with its `save_token`, exactly as
+assets/sheet_sync.jsx sends them: every pending change goes in each batch with
+its seq and the tab's device id, a change is dropped only when an ack (the
+HTTP answer's `ack`, or `ack_seq` after a submit) covers it, unacked changes
+are re-sent after 4 s (doubling to 30 s) and after every page load (a new
+`load_id`, e.g. after a reconnect), whether or not the websocket is up; a
+save refused as closed calls `sheet_closed`. HTTP/1.1 keep-alive connections,
+a new one when all of the tab's are busy, as a browser does.
 
 asyncio and wsproto only (no browser), lean enough that one process drives
 a few thousand tabs: bench/load_bench.py runs thousands, the fault tests a few.
@@ -46,6 +50,7 @@ SUFFIX = "_rx_state_"
 RESEND_SECONDS = 4.0  # assets/answer_sheet.jsx RESEND_MS, doubling to RESEND_MAX_MS
 RESEND_MAX_SECONDS = 30.0
 SUBMIT_RETRY_SECONDS = 8.0  # SUBMIT_RETRY_MS
+HTTP_TIMEOUT_SECONDS = 15.0  # HTTP_TIMEOUT_MS
 REFLEX_VERSION = "0.10.1"  # the subprotocol the browser offers
 
 
@@ -72,6 +77,67 @@ class Disconnected(ConnectionError):
     """The websocket closed (or never opened)."""
 
 
+class HttpConnection:
+    """One HTTP/1.1 keep-alive connection (just enough for JSON POSTs to the app)."""
+
+    def __init__(self, host: str, port: int):
+        self.host, self.port = host, port
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+
+    async def post_json(self, path: str, body: dict[str, Any]) -> tuple[int, Any]:
+        """(status, decoded JSON or None); OSError/TimeoutError when there is no answer."""
+        data = json.dumps(body, separators=(",", ":")).encode()
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+            f"Content-Type: text/plain;charset=UTF-8\r\nContent-Length: {len(data)}\r\n\r\n"
+        ).encode()
+        fresh = self._writer is None or self._writer.is_closing()
+        try:
+            return await self._exchange(head + data, fresh)
+        except (OSError, asyncio.IncompleteReadError, ValueError) as err:
+            self.close()
+            if fresh:
+                raise OSError("no answer") from err
+            return await self._exchange(head + data, True)  # the kept-alive one had closed
+
+    async def _exchange(self, request: bytes, fresh: bool) -> tuple[int, Any]:
+        try:
+            if fresh:
+                self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
+            assert self._reader is not None and self._writer is not None
+            self._writer.write(request)
+            header = await self._reader.readuntil(b"\r\n\r\n")
+            lines = header.decode("latin-1").split("\r\n")
+            status = int(lines[0].split(" ", 2)[1])
+            headers = {
+                k.strip().lower(): v.strip()
+                for k, _, v in (line.partition(":") for line in lines[1:] if line)
+            }
+            if headers.get("transfer-encoding", "").lower() == "chunked":
+                parts = []
+                while size := int((await self._reader.readuntil(b"\r\n")).strip(), 16):
+                    parts.append(await self._reader.readexactly(size + 2))
+                await self._reader.readuntil(b"\r\n")
+                content = b"".join(part[:-2] for part in parts)
+            else:
+                content = await self._reader.readexactly(int(headers.get("content-length", "0")))
+            if headers.get("connection", "").lower() == "close":
+                self.close()
+        except BaseException:
+            self.close()
+            raise
+        try:
+            return status, json.loads(content) if content else None
+        except ValueError:
+            return status, None
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        self._reader = self._writer = None
+
+
 @dataclass
 class SaveRecord:
     """One batch's fate: first sent at `sent`, acked at `acked` (monotonic seconds)."""
@@ -86,11 +152,12 @@ class TabStats:
     connects: int = 0
     reconnects: int = 0
     connect_seconds: list[float] = field(default_factory=list)
-    save_errors: int = 0  # the server said "not saved" (save_error set)
+    save_errors: int = 0  # the server said "not saved" (save_error set, an HTTP 5xx, no answer)
     refused: int = 0  # labels refused with a reason (none expected from valid answers)
     resends: int = 0
     disconnects: int = 0
     page_loads: int = 0  # the page's on_load ran (connect, reconnect, state rebuilt)
+    closed: int = 0  # saves refused as closed (deadline, submit) or a credential not good
 
 
 class ExamTab:
@@ -118,6 +185,7 @@ class ExamTab:
         self.stats = TabStats()
         # The answer sheet (assets/answer_sheet.jsx): label → {"value","flagged","seq"}.
         self.seq = 0
+        self.device = uuid.uuid4().hex[:16]  # kept with the seqs, as in localStorage
         self.pending: dict[str, dict[str, Any]] = {}
         self.acked: dict[str, str] = {}  # label → the newest value an ack covered
         self.history: dict[str, list[str]] = {}  # label → every value set, in order
@@ -137,6 +205,9 @@ class ExamTab:
         self._ticker: asyncio.Task[None] | None = None
         self.server_events: list[tuple[str, Any]] = []  # socket.io events other than "event"
         self.local_port = 0  # of the current connection (which worker holds it: tests)
+        self._idle_http: list[HttpConnection] = []
+        self._posts: set[asyncio.Task[None]] = set()
+        self._closed_for_load = ""  # the page load in which sheet_closed was sent
 
     # --- connection -----------------------------------------------------------------
 
@@ -268,6 +339,11 @@ class ExamTab:
         self._closing = True
         if self._ticker is not None:
             self._ticker.cancel()
+        for task in list(self._posts):
+            task.cancel()
+        for conn in self._idle_http:
+            conn.close()
+        self._idle_http.clear()
         if self._writer is not None and self._ws is not None:
             with contextlib.suppress(Exception):
                 self._writer.write(self._ws.send(CloseConnection(code=1000)))
@@ -305,9 +381,11 @@ class ExamTab:
         self._after_update()
         self._changed.set()
 
-    def _after_update(self) -> None:
-        ack = int(self.exam.get("ack_seq") or 0)
-        if ack and self._open:
+    def _ack(self, ack: int, rejected: dict[str, str]) -> None:
+        """An ack covering every batch up to `ack`: drop what it covers."""
+        if not ack:
+            return
+        if self._open:
             now = time.monotonic()
             done = [record for seq, record in self._open.items() if seq <= ack]
             for record in done:
@@ -317,13 +395,15 @@ class ExamTab:
                 self.on_ack(self, done)
             if done:
                 self._resend_after = RESEND_SECONDS
-        if ack:
-            for label in [label for label, entry in self.pending.items() if entry["seq"] <= ack]:
-                entry = self.pending.pop(label)
-                if "value" in entry:
-                    self.acked[label] = entry["value"]
-                if label in (self.exam.get("rejected") or {}):
-                    self.stats.refused += 1
+        for label in [label for label, entry in self.pending.items() if entry["seq"] <= ack]:
+            entry = self.pending.pop(label)
+            if "value" in entry:
+                self.acked[label] = entry["value"]
+            if label in rejected:
+                self.stats.refused += 1
+
+    def _after_update(self) -> None:
+        self._ack(int(self.exam.get("ack_seq") or 0), self.exam.get("rejected") or {})
         load_id = self.exam.get("load_id", "")
         if load_id and load_id != self._seen_load_id:
             self._seen_load_id = load_id
@@ -348,6 +428,16 @@ class ExamTab:
         backoff = 0.5
         while not self._closing:
             await asyncio.sleep(1.0)
+            now = time.monotonic()
+            if (
+                self._submit_sent_at is None
+                and self.pending
+                and now - self._last_send >= self._resend_after
+            ):
+                # Over HTTP: re-sent whether or not the websocket is up.
+                self.stats.resends += 1
+                self._resend_after = min(self._resend_after * 2, RESEND_MAX_SECONDS)
+                self._flush()
             if not self.connected:
                 if not self.reconnect:
                     continue
@@ -361,17 +451,12 @@ class ExamTab:
                     await asyncio.sleep(backoff * random.random())
                     backoff = min(backoff * 2, 8.0)
                 continue
-            now = time.monotonic()
-            if self._submit_sent_at is not None:
-                if self.exam.get("phase") == "in_progress" and (
-                    now - self._submit_sent_at >= SUBMIT_RETRY_SECONDS
-                ):
-                    self._send_submit()
-                continue
-            if self.pending and now - self._last_send >= self._resend_after:
-                self.stats.resends += 1
-                self._resend_after = min(self._resend_after * 2, RESEND_MAX_SECONDS)
-                self._flush()
+            if (
+                self._submit_sent_at is not None
+                and self.exam.get("phase") == "in_progress"
+                and time.monotonic() - self._submit_sent_at >= SUBMIT_RETRY_SECONDS
+            ):
+                self._send_submit()
 
     # --- the answer sheet -----------------------------------------------------------
 
@@ -384,20 +469,50 @@ class ExamTab:
             "seq": max((e["seq"] for e in self.pending.values()), default=0),
             "changes": changes,
             "load": self._seen_load_id,  # the page load it belongs to, as the sheet sends
+            "device": self.device,
         }
 
     def _flush(self) -> None:
-        if not self.pending or not self.connected or self._submit_sent_at is not None:
+        url, token = self.exam.get("save_url"), self.exam.get("save_token")
+        if not self.pending or not url or not token or self._submit_sent_at is not None:
             return
         batch = self._batch()
         now = time.monotonic()
         self._last_send = now
-        if batch["seq"] not in self._open and batch["seq"] > int(self.exam.get("ack_seq") or 0):
+        if batch["seq"] not in self._open:
             record = SaveRecord(seq=batch["seq"], sent=now)
             self._open[record.seq] = record
             self.records.append(record)
-        with contextlib.suppress(Disconnected):
-            self.send_event("save", {"batch": batch})
+        body = {**batch, "t": token, "lang": self.student.get("lang") or "uz"}
+        task = asyncio.get_running_loop().create_task(self._post(url, body))
+        self._posts.add(task)
+        task.add_done_callback(self._posts.discard)
+
+    async def _post(self, url: str, body: dict[str, Any]) -> None:
+        """One save as the sheet's fetch: the answer is the ack (or why not)."""
+        load = self._seen_load_id
+        conn = self._idle_http.pop() if self._idle_http else None
+        conn = conn or HttpConnection(self.build.host, self.build.port)
+        try:
+            status, answer = await asyncio.wait_for(conn.post_json(url, body), HTTP_TIMEOUT_SECONDS)
+        except (OSError, TimeoutError):
+            conn.close()
+            self.stats.save_errors += 1  # no answer: the re-send timer tries again
+            return
+        self._idle_http.append(conn)
+        if load != self._seen_load_id:
+            return  # the page loaded again meanwhile (its re-send is on its way)
+        if status == 200 and isinstance(answer, dict) and isinstance(answer.get("ack"), int):
+            self._ack(answer["ack"], answer.get("rejected") or {})
+        elif isinstance(answer, dict) and (answer.get("closed") or answer.get("reload")):
+            self.stats.closed += 1
+            if self._closed_for_load != load and self.connected:
+                self._closed_for_load = load
+                with contextlib.suppress(Disconnected):
+                    self.send_event("sheet_closed", {})
+        else:
+            self.stats.save_errors += 1
+        self._changed.set()
 
     def answer(self, label: str, value: str) -> None:
         """The student picks or types `value` for `label`: record it and send the batch."""

@@ -17,6 +17,7 @@ the caller's own, found from (student, exam).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,6 +26,8 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Row, and_
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from mockexam.config import settings
@@ -34,7 +37,7 @@ from mockexam.errors import (
     NotFoundError,
     ValidationError,
 )
-from mockexam.models import Answer, Exam, ExamItem, ExamSession, ExamStatus, ItemKind
+from mockexam.models import Answer, Exam, ExamItem, ExamSession, ExamStatus, ItemKind, SheetSync
 from mockexam.scoring.grading import (
     ItemSpec,
     free_response_problem,
@@ -52,6 +55,7 @@ from mockexam.services.sessions import (
     store_answers,
     submit_locked,
 )
+from mockexam.services.tokens import check_token, make_token
 
 
 class RoomPhase(StrEnum):
@@ -131,6 +135,14 @@ class SheetSave:
     accepted: tuple[str, ...]  # labels written (a value, a flag or both)
     stored: dict[str, str]  # label → value as stored ("" = cleared), for value changes
     rejected: dict[str, Refusal]  # label → why it was not stored
+    # The seq the client may drop its pending changes up to: the batch's own, or
+    # the newer one of its device that already covers it (then nothing was stored).
+    ack: int = 0
+    covered: bool = False  # a newer batch of the device was stored first: this one stored nothing
+    options: dict[str, tuple[str, ...]] = field(default_factory=dict)  # of refused labels
+
+
+NO_SAVE = SheetSave(accepted=(), stored={}, rejected={})
 
 
 def _seconds(start: datetime, end: datetime) -> int:
@@ -281,6 +293,36 @@ def _read_room(
     )
 
 
+SHEET_PURPOSE = "sheet"
+# A save token outlives the deadline a little, so a late save is told "time is up"
+# (and the page shows the waiting view) rather than "sign in again".
+SHEET_TOKEN_SLACK = timedelta(minutes=10)
+
+
+def sheet_token(*, student_id: int, exam_id: int, deadline: datetime) -> str:
+    """The answer sheet's credential for saving over HTTP (services.tokens), for this
+    student and exam until a little past the personal deadline."""
+    return make_token(
+        SHEET_PURPOSE,
+        student_id=student_id,
+        exam_id=exam_id,
+        expires_at=deadline + SHEET_TOKEN_SLACK,
+    )
+
+
+def check_sheet_token(*, exam_id: int, token: str, now: datetime | None = None) -> int:
+    """The student a sheet token was made for; PermissionDeniedError if forged or moved,
+    TokenExpiredError once expired."""
+    return check_token(
+        SHEET_PURPOSE,
+        exam_id=exam_id,
+        token=token,
+        now=now or utcnow(),
+        invalid="This answer sheet's credential is not valid: reload the exam page.",
+        expired="This answer sheet's credential has expired: reload the exam page.",
+    )
+
+
 def seconds_left_in_open_window(
     window_start: datetime, window_end: datetime, now: datetime | None = None
 ) -> int | None:
@@ -385,16 +427,69 @@ def _store_checked(
     exam_session: LockedSession,
     changes: Mapping[str, AnswerChange],
     now: datetime,
+    *,
+    device: str | None = None,
+    seq: int = 0,
 ) -> SheetSave:
-    """Check each change on its own and store the valid ones (two queries: items, upsert)."""
+    """Check each change on its own and store the valid ones (two queries: items, upsert).
+
+    With a `device`, the batch is first claimed as that device's newest (one more
+    statement); a batch a newer one covers is checked for refusals but stores nothing.
+    """
     items = sheet_items(session, exam_session.exam_id, changes.keys()) if changes else {}
     valid, rejected = _check_changes(items, changes)
+    options = {
+        label: items[label][1].options
+        for label in rejected
+        if label in items and items[label][1].options
+    }
+    covering = None
+    if device is not None and changes:
+        covering = _claim_batch(
+            session, session_id=exam_session.id, device=device, seq=seq, now=now
+        )
+    if covering is not None:
+        return SheetSave(
+            accepted=(), stored={}, rejected=rejected, ack=covering, covered=True, options=options
+        )
     stored = (
         store_answers(session, exam_session=exam_session, items=items, changes=valid, now=now)
         if valid
         else {}
     )
-    return SheetSave(accepted=tuple(valid), stored=stored, rejected=rejected)
+    return SheetSave(
+        accepted=tuple(valid), stored=stored, rejected=rejected, ack=seq, options=options
+    )
+
+
+def _claim_batch(
+    session: Session, *, session_id: int, device: str, seq: int, now: datetime
+) -> int | None:
+    """Record `seq` as the device's newest stored batch; None when it is, else the newer seq.
+
+    One upsert that only moves the seq forward (the session row is locked, so two
+    batches of one session never race here).
+    """
+    params = {"session_id": session_id, "device": device, "seq": seq, "updated_at": now}
+    dialect = session.get_bind().dialect.name
+    if session.execute(_claim_statement(dialect), params).first() is not None:
+        return None
+    table = SheetSync.__table__
+    return session.execute(
+        select(table.c.seq).where(table.c.session_id == session_id, table.c.device == device)
+    ).scalar_one()
+
+
+@functools.cache
+def _claim_statement(dialect: str) -> Any:
+    """INSERT … ON CONFLICT DO UPDATE … WHERE stored seq < new seq RETURNING seq."""
+    table = SheetSync.__table__
+    insert = pg_insert(table) if dialect == "postgresql" else sqlite_insert(table)
+    return insert.on_conflict_do_update(
+        index_elements=["session_id", "device"],
+        set_={"seq": insert.excluded.seq, "updated_at": insert.excluded.updated_at},
+        where=table.c.seq < insert.excluded.seq,
+    ).returning(table.c.seq)
 
 
 def save_sheet(
@@ -402,10 +497,14 @@ def save_sheet(
     student_id: int,
     exam_id: int,
     changes: Mapping[str, AnswerChange],
+    device: str | None = None,
+    seq: int = 0,
     now: datetime | None = None,
 ) -> SheetSave:
     """Store the caller's answer changes for this exam; refused labels are reported, not raised.
 
+    `device` + `seq`: the batch's device and seq (see `SheetSync`): a batch
+    that a newer one of the same device already covers stores nothing.
     NotFoundError when the caller has no session of this exam; DeadlinePassedError
     after the personal deadline and AlreadySubmittedError after submit (nothing stored).
     """
@@ -414,7 +513,7 @@ def save_sheet(
         # The session row locked first: a save and a submit of it never interleave.
         exam_session = _own_locked_session(session, student_id=student_id, exam_id=exam_id)
         check_accepting(exam_session, now)
-        return _store_checked(session, exam_session, changes, now)
+        return _store_checked(session, exam_session, changes, now, device=device, seq=seq)
 
 
 @dataclass(frozen=True, slots=True)
@@ -435,6 +534,8 @@ def submit_sheet(
     exam_id: int,
     changes: Mapping[str, AnswerChange],
     auto: bool = False,
+    device: str | None = None,
+    seq: int = 0,
     now: datetime | None = None,
 ) -> SheetSubmit:
     """Store the last changes (when still in time) and submit; idempotent.
@@ -442,6 +543,7 @@ def submit_sheet(
     `auto`: the client's clock ran out; counted as an auto-submit only when the
     server agrees the time (without the grace) is over. After the deadline the
     changes are dropped and the submit counts as the auto-submit (spec §3.6).
+    `device` + `seq` as in `save_sheet`.
     """
     now = now or utcnow()
     with session_scope() as session:
@@ -455,10 +557,10 @@ def submit_sheet(
         ).first()
         if exam_session is None:
             raise NotFoundError("You have not started this exam.")
-        saved = SheetSave(accepted=(), stored={}, rejected={})
+        saved = NO_SAVE
         late = exam_session.submitted_at is None and now > exam_session.deadline
         if exam_session.submitted_at is None and not late:
-            saved = _store_checked(session, exam_session, changes, now)
+            saved = _store_checked(session, exam_session, changes, now, device=device, seq=seq)
         was_submitted = exam_session.submitted_at is not None
         done = submit_locked(session, exam_session, now)
         time_over = now >= done.deadline - timedelta(seconds=settings.deadline_grace_seconds + 5)

@@ -1,8 +1,8 @@
 """The exam's PDF question paper: signed links, served only to exam-takers while the window is open.
 
-A paper link is `/api/paper/{exam_id}?t=<token>`. The token binds the student,
-the exam and an expiry with HMAC-SHA256 under a key derived from
-`settings.admin_secret_key` for this one purpose, so it cannot be forged,
+A paper link is `/api/paper/{exam_id}?t=<token>`. The token (services.tokens)
+binds the student, the exam and an expiry with HMAC-SHA256 under a key derived
+from `settings.admin_secret_key` for this one purpose, so it cannot be forged,
 moved to another exam or used after it expires. It lives at most
 `TOKEN_TTL` and never past the window end. Spec §3.8: the PDF is no longer
 served after the window closes, whatever the token says.
@@ -13,12 +13,8 @@ a path that leads outside it is refused.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import logging
-import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from mockexam.config import settings
@@ -26,28 +22,12 @@ from mockexam.db import session_scope, utcnow
 from mockexam.errors import ExamNotOpenError, NotFoundError, PermissionDeniedError
 from mockexam.models import Exam, ExamStatus
 from mockexam.services.sessions import find_session
+from mockexam.services.tokens import check_token, make_token
 
 logger = logging.getLogger(__name__)
 
 TOKEN_TTL = timedelta(hours=4)
-_PURPOSE = b"mockexam/paper/v1"
-_TOKEN = re.compile(
-    r"^(?P<student>[1-9]\d{0,18})\.(?P<exp>[1-9]\d{0,11})\.(?P<sig>[A-Za-z0-9_-]{43})$"
-)
-
-
-def _key() -> bytes:
-    """The paper-link key: HMAC of the purpose label under the admin secret."""
-    secret = settings.admin_secret_key
-    if not secret:
-        raise PermissionDeniedError("The server has no secret key configured.")
-    return hmac.new(secret.encode(), _PURPOSE, hashlib.sha256).digest()
-
-
-def _signature(student_id: int, exam_id: int, expires: int) -> str:
-    message = f"paper:{student_id}:{exam_id}:{expires}".encode()
-    digest = hmac.new(_key(), message, hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+_PURPOSE = "paper"
 
 
 def paper_token(
@@ -61,25 +41,19 @@ def paper_token(
     now = now or utcnow()
     latest = now + TOKEN_TTL
     expiry = latest if expires_at is None else min(expires_at, latest)
-    expires = int(expiry.timestamp())
-    return f"{student_id}.{expires}.{_signature(student_id, exam_id, expires)}"
+    return make_token(_PURPOSE, student_id=student_id, exam_id=exam_id, expires_at=expiry)
 
 
 def check_paper_token(*, exam_id: int, token: str, now: datetime | None = None) -> int:
     """The student id the token was made for; PermissionDeniedError if forged, moved or expired."""
-    now = now or utcnow()
-    match = _TOKEN.match(token or "")
-    if match is None:
-        raise PermissionDeniedError("This link to the question paper is not valid.")
-    student_id, expires = int(match["student"]), int(match["exp"])
-    expected = _signature(student_id, exam_id, expires)
-    if not hmac.compare_digest(expected.encode(), match["sig"].encode()):
-        raise PermissionDeniedError("This link to the question paper is not valid.")
-    if now >= datetime.fromtimestamp(expires, UTC):
-        raise PermissionDeniedError(
-            "This link to the question paper has expired: reopen the exam page."
-        )
-    return student_id
+    return check_token(
+        _PURPOSE,
+        exam_id=exam_id,
+        token=token,
+        now=now or utcnow(),
+        invalid="This link to the question paper is not valid.",
+        expired="This link to the question paper has expired: reopen the exam page.",
+    )
 
 
 def resolve_pdf_path(pdf_path: str) -> Path:

@@ -8,11 +8,19 @@ the server deadline), the waiting view after submit, a redirect to the
 results once released, or "this exam has closed".
 
 Answers: the sheet (ui/answer_sheet.py) keeps every change in the browser and
-sends only changes; `save` / `submit` store them for the caller's own session
-of the exam in the route (found in the database from student + exam, never
-taken from the payload) and send back only a tiny ack (`ack_seq`, `rejected`).
-A database error sends no ack, so the sheet re-sends; after the deadline or a
-submit the page switches to the waiting view with a clear message.
+sends only changes. Saves go as plain HTTP POSTs to `save_url` (mockexam/api.py,
+no Reflex event: at the start and end of a national exam these are most of the
+traffic), with `save_token`, the signed credential of this student for this
+exam that `_show` hands over while the session runs; the route stores them for
+the session of (token's student, exam) and answers with a tiny ack. `submit`
+stays an event (the page changes with it): it stores the last changes for the
+caller's own session of the exam in the route (found in the database from
+student + exam, never taken from the payload) and shows the waiting view.
+Every batch names its device and seq, and the database stores nothing of a
+batch that a newer one of the same device covers (services.exam_room). An
+error sends no ack, so the sheet re-sends; after the deadline or a submit the
+page switches to the waiting view with a clear message (the HTTP route says
+"closed", the sheet calls `sheet_closed`, which reads the room again).
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ from typing import Any, TypedDict
 import reflex as rx
 from sqlalchemy.exc import SQLAlchemyError
 
-from mockexam.config import settings
+from mockexam.api import sheet_path
 from mockexam.errors import (
     AlreadySubmittedError,
     DeadlinePassedError,
@@ -39,13 +47,12 @@ from mockexam.services.exam_room import (
     RoomPhase,
     SheetSave,
     get_exam_room,
-    save_sheet,
     seconds_left_in_open_window,
+    sheet_token,
     start_exam,
     submit_sheet,
 )
 from mockexam.services.paper import paper_link
-from mockexam.services.sessions import AnswerChange
 from mockexam.student.auth import StudentState, student_on_load
 from mockexam.student.components import (
     card_skeleton,
@@ -54,7 +61,14 @@ from mockexam.student.components import (
     message_card,
     primary_button,
 )
-from mockexam.student.i18n import error_text, not_saved_text, pick, texts_by_language, tr
+from mockexam.student.i18n import NOT_SAVED, error_text, not_saved_text, texts_by_language, tr
+from mockexam.student.sheet_protocol import (
+    BatchError,
+    batch_device,
+    parse_batch,
+    refusal_text,
+    unreadable_text,
+)
 from mockexam.student.shell import APP_ROOT, page_header, student_shell
 from mockexam.ui import theme
 from mockexam.ui.answer_sheet import answer_sheet, forget_sheet, sheet_banner
@@ -68,9 +82,6 @@ from mockexam.ui.timefmt import iso_utc
 logger = logging.getLogger(__name__)
 
 EXAM_ROUTE = f"{APP_ROOT}/exam/[exam_id]"
-MAX_BATCH_LABELS = 120
-MAX_LABEL_CHARS = 16
-MAX_SEQ = 2**53 - 1  # what a JavaScript number holds exactly
 
 
 class View:
@@ -94,97 +105,6 @@ class SavedView(TypedDict):
     flagged: bool
 
 
-class BatchError(ValueError):
-    """A save/submit payload that is not a batch at all (the whole batch is refused)."""
-
-
-def parse_batch(
-    batch: Any, *, allow_auto: bool = False
-) -> tuple[int, dict[str, AnswerChange], dict[str, Refusal], bool]:
-    """(seq, changes, per-label refusals, auto) of a client batch; BatchError if malformed.
-
-    A batch is `{"seq": int, "changes": {label: {"value": str | None, "flagged":
-    bool | None}}, "load": load_id}` (+ `"auto": bool` on submit), at most 120
-    labels; `load` is the page load it was sent in (see `_current_load`). A change of
-    the wrong shape or a value over the length limit is refused for its label only.
-    """
-    if not isinstance(batch, dict):
-        raise BatchError("the batch is not an object")
-    seq, changes = batch.get("seq"), batch.get("changes")
-    if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq <= MAX_SEQ:
-        raise BatchError("seq is not a whole number")
-    if not isinstance(changes, dict):
-        raise BatchError("changes is not an object")
-    if len(changes) > MAX_BATCH_LABELS:
-        raise BatchError(f"more than {MAX_BATCH_LABELS} answers")
-    extra = set(batch) - {"seq", "changes", "auto", "load"}
-    auto, load = batch.get("auto", False), batch.get("load", "")
-    if extra or not isinstance(auto, bool) or (auto and not allow_auto):
-        raise BatchError("unexpected fields")
-    if not isinstance(load, str) or len(load) > 32:
-        raise BatchError("load is not a page load id")
-    parsed: dict[str, AnswerChange] = {}
-    refused: dict[str, Refusal] = {}
-    limit = settings.free_response_max_chars
-    for label, change in changes.items():
-        if not isinstance(label, str) or not label or len(label) > MAX_LABEL_CHARS:
-            raise BatchError("a label is not a short text")
-        if not isinstance(change, dict) or set(change) - {"value", "flagged"}:
-            refused[label] = Refusal.INVALID
-            continue
-        value, flagged = change.get("value"), change.get("flagged")
-        wrong_value = value is not None and not isinstance(value, str)
-        if wrong_value or (flagged is not None and not isinstance(flagged, bool)):
-            refused[label] = Refusal.INVALID
-        elif value is not None and len(value.strip()) > limit:
-            refused[label] = Refusal.TOO_LONG
-        else:
-            parsed[label] = AnswerChange(value=value, flagged=flagged)
-    return seq, parsed, refused, auto
-
-
-def refusal_text(refusal: Refusal, lang: str, options: list[str] | None = None) -> str:
-    """Why one answer was not accepted, in the student's language."""
-    if refusal == Refusal.NOT_AN_OPTION:
-        choices = ", ".join(options or ["A", "B", "C", "D"])
-        return pick(
-            lang,
-            f"Variantlardan birini tanlang: {choices}.",
-            f"Выберите один из вариантов: {choices}.",
-            f"Choose one of the options: {choices}.",
-        )
-    if refusal == Refusal.TOO_LONG:
-        limit = settings.free_response_max_chars
-        return pick(
-            lang,
-            f"Javob juda uzun: ko‘pi bilan {limit} belgi.",
-            f"Слишком длинный ответ: не больше {limit} символов.",
-            f"Too long: at most {limit} characters.",
-        )
-    if refusal == Refusal.UNKNOWN_ITEM:
-        return pick(
-            lang,
-            "Varaqda bunday javob maydoni yo‘q.",
-            "На бланке нет такого поля.",
-            "There is no such answer on this sheet.",
-        )
-    return pick(
-        lang,
-        "Javobni bir qatorda, oddiy matn bilan yozing.",
-        "Напишите ответ одной строкой, обычным текстом.",
-        "Type the answer on one line, as plain text.",
-    )
-
-
-def _unreadable_text(lang: str) -> str:
-    return pick(
-        lang,
-        "Javoblarni o‘qib bo‘lmadi. Sahifani yangilang.",
-        "Не удалось прочитать ответы. Обновите страницу.",
-        "The answers could not be read. Please reload the page.",
-    )
-
-
 class ExamState(StudentState):
     """The exam page of the signed-in student; the exam is the one in the route."""
 
@@ -203,6 +123,8 @@ class ExamState(StudentState):
     saved: dict[str, SavedView] = {}
     paper: str = ""
     load_id: str = ""
+    save_url: str = ""  # where the sheet posts its saves (while in progress)
+    save_token: str = ""  # the sheet's credential for them (services.exam_room.sheet_token)
     ack_seq: int = 0
     rejected: dict[str, str] = {}
     save_error: str = ""
@@ -211,10 +133,6 @@ class ExamState(StudentState):
     starting: bool = False
 
     _exam_shown: int | None = None  # the exam whose data the vars hold
-    # The newest batch stored since the page (re)loaded. Batches of one tab can be
-    # processed out of order (the state lock has no queue order under load); each
-    # carries every pending change, so one at or below this holds nothing newer.
-    _applied_seq: int = 0
     _window: tuple[datetime, datetime] | None = None  # the shown exam's window (server clock)
 
     # --- loading ------------------------------------------------------------------------
@@ -327,11 +245,11 @@ class ExamState(StudentState):
         ):
             if getattr(self, name) != default:
                 setattr(self, name, default)
-        self._applied_seq = 0
         self._window = None
         self._drop_sheet()
 
     def _drop_sheet(self) -> None:
+        self._set_if_changed(save_url="", save_token="")
         if self.items:
             self.items = []
         if self.saved:
@@ -392,7 +310,13 @@ class ExamState(StudentState):
                 for label, answer in room.answers.items()
             }
             self.ack_seq = 0
-            self._applied_seq = 0  # the sheet re-sends what is pending with this load
+            if room.deadline is not None and self._student_id is not None:
+                self._set_if_changed(
+                    save_url=sheet_path(room.exam_id),
+                    save_token=sheet_token(
+                        student_id=self._student_id, exam_id=room.exam_id, deadline=room.deadline
+                    ),
+                )
             if self.rejected:
                 self.rejected = {}
         else:
@@ -475,51 +399,30 @@ class ExamState(StudentState):
         events = await self._read(student_id, exam_id)
         return [*(events or []), haptic("warning")]
 
-    def _current_load(self, batch: dict) -> bool:
-        """Whether `batch` was sent in this page load (seqs only rise within one).
-
-        `_applied_seq` starts over with every load, so a batch still queued
-        from before it (processed late under load) could otherwise put older
-        answers over ones acked since. A batch without `load` (a page built
-        before this field) counts as current.
-        """
-        load = batch.get("load") or ""
-        return not load or load == self.load_id
-
     @rx.event
-    async def save(self, batch: dict):
-        """Store a batch of answer changes for the caller's session of this exam; ack it."""
+    async def sheet_closed(self):
+        """The sheet's HTTP save was refused as closed (deadline, submit) or with a
+        credential no longer good: read the room again and say why, from the database."""
         student_id, exam_id = self._signed_in(), self._path_id()
-        if student_id is None or exam_id is None:
-            return None  # no ack: the sheet re-sends once the page has signed in again
-        try:
-            seq, changes, refused, _ = parse_batch(batch)
-        except BatchError as error:
-            logger.info("exam %s: a malformed batch was refused: %s", exam_id, error)
-            self.save_error = _unreadable_text(self.lang)
-            return None
-        if not self._current_load(batch):
-            return None  # sent before the page loaded again: its changes come again
-        if seq <= self._applied_seq:
-            # Not older answers over newer ones: a batch this old is already covered.
-            self._acknowledge(self._applied_seq, [], None, {})
+        if student_id is None:
+            return EXAM_ON_LOAD
+        if exam_id is None or self.phase != RoomPhase.IN_PROGRESS:
             return None
         try:
-            result = await rx.run_in_thread(
-                lambda: save_sheet(student_id=student_id, exam_id=exam_id, changes=changes)
+            room = await rx.run_in_thread(
+                lambda: get_exam_room(student_id=student_id, exam_id=exam_id)
             )
-        except (DeadlinePassedError, AlreadySubmittedError) as error:
-            return await self._closed_by_clock(student_id, exam_id, error)
-        except NotFoundError as error:
-            self.save_error = error_text(error, self.lang)
-            return None
         except (MockExamError, SQLAlchemyError):
-            logger.exception("exam %s: answers of student %s not saved", exam_id, student_id)
-            self.save_error = not_saved_text(self.lang)
+            logger.warning(
+                "exam %s: the closed sheet could not be read again", exam_id, exc_info=True
+            )
             return None
-        self._applied_seq = seq
-        self._acknowledge(seq, list(batch["changes"]), result, refused)
-        return None
+        events = self._show(room)
+        if room.phase != RoomPhase.SUBMITTED:
+            return events  # still running (a new credential): the sheet re-sends with it
+        error = DeadlinePassedError() if room.is_auto_submitted else AlreadySubmittedError()
+        self.notice = error_text(error, self.lang)
+        return [*(events or []), haptic("warning")]
 
     @rx.event
     async def submit(self, batch: dict):
@@ -529,19 +432,20 @@ class ExamState(StudentState):
             return None
         try:
             seq, changes, refused, auto = parse_batch(batch, allow_auto=True)
+            device = batch_device(batch)
         except BatchError as error:
             logger.info("exam %s: a malformed submit was refused: %s", exam_id, error)
-            self.save_error = _unreadable_text(self.lang)
+            self.save_error = unreadable_text(self.lang)
             return None
-        if not self._current_load(batch):
-            return None  # an earlier page load's submit: the sheet submits again in this one
-        if seq <= self._applied_seq:
-            changes, refused = {}, {}  # already stored (see `save`): submit only
-            seq = self._applied_seq
         try:
             done = await rx.run_in_thread(
                 lambda: submit_sheet(
-                    student_id=student_id, exam_id=exam_id, changes=changes, auto=auto
+                    student_id=student_id,
+                    exam_id=exam_id,
+                    changes=changes,
+                    auto=auto,
+                    device=device,
+                    seq=seq,
                 )
             )
         except NotFoundError as error:
@@ -551,7 +455,7 @@ class ExamState(StudentState):
             logger.exception("exam %s: student %s could not submit", exam_id, student_id)
             self.save_error = not_saved_text(self.lang)
             return None
-        self._acknowledge(seq, list(batch["changes"]), done.saved, refused)
+        self._acknowledge(done.saved.ack or seq, list(batch["changes"]), done.saved, refused)
         if done.late and changes:
             self.notice = error_text(DeadlinePassedError(), self.lang)
         return self._show(done.room, then=[haptic("success")])  # submit_sheet read the room
@@ -605,6 +509,7 @@ SHEET_LABELS = texts_by_language(
         "Connection lost — your answers are kept and will be sent.",
     ),
     unsent=("Yuborilmagan", "Не отправлено", "Unsent"),
+    notSaved=NOT_SAVED,
 )
 
 PDF_LABELS = texts_by_language(
@@ -987,8 +892,11 @@ def _exam_view() -> rx.Component:
         seconds_left=ExamState.seconds_left,
         load_id=ExamState.load_id,
         save_error=ExamState.save_error,
-        on_save=ExamState.save,
+        save_url=ExamState.save_url,
+        save_token=ExamState.save_token,
+        lang=ExamState.lang,
         on_submit=ExamState.submit,
+        on_closed=ExamState.sheet_closed,
     )
     return rx.tabs.root(
         header,

@@ -41,14 +41,17 @@ def texts_by_language(**texts: tuple[str, str, str]) -> rx.Var[dict[str, str]]:
     return rx.Var.create(by_lang)[StudentState.lang].to(dict)
 
 
+# An answer sheet's batch could not be stored (the sheet keeps and re-sends it): uz, ru, en.
+NOT_SAVED = (
+    "Javoblar hali saqlanmadi — qayta yuborilmoqda. Ular telefoningizda saqlanib turibdi.",
+    "Ответы ещё не сохранены — отправляем снова. Они сохранены на вашем телефоне.",
+    "Answers not saved yet: sending them again. They are kept on your phone.",
+)
+
+
 def not_saved_text(lang: str) -> str:
     """An answer sheet's batch could not be stored (the sheet keeps and re-sends it)."""
-    return pick(
-        lang,
-        "Javoblar hali saqlanmadi — qayta yuborilmoqda. Ular telefoningizda saqlanib turibdi.",
-        "Ответы ещё не сохранены — отправляем снова. Они сохранены на вашем телефоне.",
-        "Answers not saved yet: sending them again. They are kept on your phone.",
-    )
+    return pick(lang, *NOT_SAVED)
 
 
 def pick(lang: str, uz: str, ru: str, en: str) -> str:

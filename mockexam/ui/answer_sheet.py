@@ -3,13 +3,17 @@
 The React side (`assets/answer_sheet.jsx`) keeps every change in
 localStorage first (a pending entry with a per-session monotonic `seq`) and
 sends batches `{"seq": int, "changes": {label: {"value": str | None,
-"flagged": bool | None}}}` through `on_save`. The state answers with a tiny
+"flagged": bool | None}}, "load": …, "device": …}` as HTTP POSTs to
+`save_url` with `save_token` (mockexam/api.py answers with the ack), or,
+without a `save_url`, through `on_save`: then the state answers with a tiny
 ack: `ack_seq` (the batch's seq) and `rejected` (label → reason). A pending
 entry is dropped only when an ack covers it; unacked ones are re-sent after
 a few seconds, when the connection returns and after every page load
 (`load_id` changes), merged over `saved`. `on_submit` gets the same batch
 plus `"auto": bool` (true when the sheet's own clock, `seconds_left`, ran
-out). `SheetBanner` is the "connection lost" line with the unsent count.
+out). `on_closed` runs when the HTTP route refuses a save as closed (deadline,
+submit) or its credential as no longer good. `SheetBanner` is the "connection
+lost" line with the unsent count.
 
 Element ids (for browser tests): `#answer-sheet` (its `data-pending` is the
 unsent count), `#q-<n>-<option>` choice buttons (`aria-pressed`),
@@ -27,7 +31,7 @@ from typing import Any, TypedDict
 
 import reflex as rx
 from reflex.components.core.banner import has_connection_errors
-from reflex.event import passthrough_event_spec
+from reflex.event import no_args_event_spec, passthrough_event_spec
 
 from mockexam.ui import theme
 
@@ -71,6 +75,7 @@ class SheetLabels(TypedDict):
     confirm: str
     offline: str
     unsent: str
+    notSaved: str  # a save got no answer (network, timeout): shown while it is re-sent
 
 
 LABEL_KEYS: tuple[str, ...] = tuple(SheetLabels.__annotations__)
@@ -103,9 +108,15 @@ class AnswerSheet(rx.Component):
     offline: rx.Var[bool]
     # A server-side failure to store ("not saved yet"); "" when fine.
     save_error: rx.Var[str]
+    # Saves as HTTP POSTs here (resolved against the backend), with this credential.
+    save_url: rx.Var[str]
+    save_token: rx.Var[str]
+    # The student's language: the HTTP route's refusals and errors come in it.
+    lang: rx.Var[str]
 
     on_save: rx.EventHandler[passthrough_event_spec(dict)]
     on_submit: rx.EventHandler[passthrough_event_spec(dict)]
+    on_closed: rx.EventHandler[no_args_event_spec]
 
 
 class SheetBanner(rx.Component):

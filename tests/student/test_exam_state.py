@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import time
 from datetime import timedelta
 
+import httpx
 import pytest
 from reflex.istate.data import RouterData
 from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
 from sqlmodel import col, select
 
+from mockexam import api as api_module
+from mockexam.api import create_api
 from mockexam.db import session_scope, utcnow
 from mockexam.models import Exam, ExamSession, ExamStatus, SessionStatus, Student
+from mockexam.services import exam_room
 from mockexam.services import sessions as session_service
 from mockexam.services.exam_room import RoomPhase
+from mockexam.services.paper import paper_token
 from mockexam.student import exam as exam_module
 from mockexam.student.auth import AuthStatus
-from mockexam.student.exam import ExamState, View, parse_batch
+from mockexam.student.exam import ExamState, View
+from mockexam.student.sheet_protocol import parse_batch
 from tests.factories import make_exam, make_student
 from tests.student.helpers import init_data_for, make_state, run
 
@@ -180,22 +188,46 @@ def test_exam_closed_for_a_student_who_never_started(db_url):
     assert _session_count() == 0
 
 
-# --- saving -------------------------------------------------------------------------------
+# --- saving (HTTP: mockexam/api.py, as the sheet posts) --------------------------------------
+
+DEVICE = "tab-one-device"
+
+
+def _save(state: ExamState, batch: object, *, device: str | None = DEVICE, **extra: object):
+    """POST `batch` as the sheet does (its device, the page's token); (status, JSON answer)."""
+    body: object = batch
+    if isinstance(batch, dict):
+        body = {**batch, "t": state.save_token, "lang": state.lang, **extra}
+        if device is not None:
+            body.setdefault("device", device)
+    response = _post(state.save_url or f"/api/sheet/{state._path_id()}", body)
+    return response.status_code, response.json()
+
+
+def _post(path: str, body: object, **headers: str) -> httpx.Response:
+    """POST `body` as JSON text to a fresh api (the real route, in process)."""
+
+    async def send() -> httpx.Response:
+        transport = httpx.ASGITransport(app=create_api())
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            return await c.post(
+                path,
+                content=json.dumps(body),
+                headers={"content-type": "text/plain;charset=UTF-8", **headers},
+            )
+
+    return asyncio.run(send())
 
 
 def test_exam_save_stores_a_valid_batch_and_acks_it(db_url):
     exam_id = _setup()
     state = _started(exam_id)
+    assert state.save_url == f"/api/sheet/{exam_id}" and state.save_token
 
-    result = run(
-        ExamState.save, state, _batch(3, q1=("b", None), q36a=(" −1/2 ", True), q2=(None, True))
-    )
+    status, answer = _save(state, _batch(3, q1=("b", None), q36a=(" −1/2 ", True), q2=(None, True)))
 
-    assert result is None
-    assert state.ack_seq == 3 and state.rejected == {} and state.save_error == ""
+    assert (status, answer) == (200, {"ack": 3, "rejected": {}})
     assert _stored(exam_id) == {"1": ("B", False), "36a": ("−1/2", True), "2": ("", True)}
-    # The ack is all that changes: the sheet's answers are not sent back.
-    assert state.saved == {}
     # A reload shows them.
     run(ExamState.load, state, "")
     assert state.saved["36a"] == {"value": "−1/2", "flagged": True}
@@ -216,6 +248,8 @@ def test_exam_save_stores_a_valid_batch_and_acks_it(db_url):
         {"seq": 3, "changes": {"1": {"value": "A"}}, "session_id": 1},
         {"seq": 3, "changes": {"1": {"value": "A"}}, "auto": True},
         {"seq": 3, "changes": {"1" * 40: {"value": "A"}}},
+        {"seq": 3, "changes": {"1": {"value": "A"}}, "device": "no spaces allowed"},
+        {"seq": 3, "changes": {"1": {"value": "A"}}, "device": None},
     ],
     ids=repr,
 )
@@ -223,10 +257,26 @@ def test_exam_save_refuses_a_malformed_batch_whole(db_url, batch):
     exam_id = _setup()
     state = _started(exam_id)
 
-    run(ExamState.save, state, batch)
+    status, answer = _save(state, batch)
 
-    assert state.ack_seq == 0 and state.save_error
+    assert status == 400 and "ack" not in answer and answer["error"]
     assert _stored(exam_id) == {}
+
+
+def test_exam_save_from_the_dev_page_needs_no_preflight_and_may_read_the_answer(db_url):
+    exam_id = _setup()
+    state = _started(exam_id)
+    body = {**_batch(1, q1=("A", None)), "t": state.save_token, "device": DEVICE}
+    response = _post(state.save_url, body, origin="http://localhost:3000")
+    assert response.status_code == 200 and response.headers["access-control-allow-origin"] == "*"
+    assert response.headers["cache-control"] == "private, no-store"
+
+
+def test_exam_save_refuses_a_body_over_the_limit(db_url):
+    exam_id = _setup()
+    state = _started(exam_id)
+    status, answer = _save(state, _batch(1, q1=("A", None)), padding="x" * 70_000)
+    assert status == 413 and answer["error"] and _stored(exam_id) == {}
 
 
 def test_exam_save_refuses_each_bad_answer_with_a_reason_and_keeps_the_good(db_url):
@@ -247,20 +297,18 @@ def test_exam_save_refuses_each_bad_answer_with_a_reason_and_keeps_the_good(db_u
         },
     }
 
-    run(ExamState.save, state, batch)
+    status, answer = _save(state, batch)
 
-    assert state.ack_seq == 9
-    assert set(state.rejected) == {"7", "46", "36a", "36b", "37a", "37b", "38a", "38b"}
-    assert "A, B, C, D" in state.rejected["7"] and "64" in state.rejected["36a"]
+    assert status == 200 and answer["ack"] == 9
+    rejected = answer["rejected"]
+    assert set(rejected) == {"7", "46", "36a", "36b", "37a", "37b", "38a", "38b"}
+    assert "A, B, C, D" in rejected["7"] and "64" in rejected["36a"]
     assert _stored(exam_id) == {"1": ("A", False)}
-    # A later good value clears the refusal of that answer only (refusals of labels
-    # that are not on the sheet last one ack: `rejected` stays as small as the sheet).
-    run(ExamState.save, state, _batch(10, q7=("D", None)))
-    assert set(state.rejected) == {"36a", "36b", "37a", "37b", "38a", "38b"}
-    assert state.ack_seq == 10
+    status, answer = _save(state, _batch(10, q7=("D", None)))
+    assert (status, answer) == (200, {"ack": 10, "rejected": {}})
 
 
-def test_exam_save_after_the_deadline_is_refused_and_shows_the_waiting_view(db_url):
+def test_exam_save_after_the_deadline_is_refused_and_the_page_shows_the_waiting_view(db_url):
     exam_id = _setup()
     state = _started(exam_id)
     with session_scope() as db:
@@ -270,25 +318,91 @@ def test_exam_save_after_the_deadline_is_refused_and_shows_the_waiting_view(db_u
             .values(deadline=utcnow() - timedelta(seconds=1))
         )
 
-    events = run(ExamState.save, state, _batch(4, q1=("A", None)))
+    status, answer = _save(state, _batch(4, q1=("A", None)))
+    assert status == 409 and answer["closed"] is True and "Vaqt tugadi" in answer["error"]
+    assert _stored(exam_id) == {}
 
-    assert state.ack_seq == 0
+    events = run(ExamState.sheet_closed, state)  # the sheet asks the page to read itself
+
     assert state.phase == RoomPhase.SUBMITTED and state.is_auto_submitted
     assert "Vaqt tugadi" in state.notice
-    assert state.items == [] and state.saved == {}
+    assert state.items == [] and state.saved == {} and state.save_token == ""
     assert events  # the localStorage copy is dropped, the phone buzzes
-    assert _stored(exam_id) == {}
+
+
+def test_exam_sheet_closed_while_still_running_hands_over_a_new_credential(db_url):
+    exam_id = _setup()
+    state = _started(exam_id)
+    before = state.load_id
+    state.save_token = "1.2.forged"  # as if the page held a credential no longer good
+
+    status, answer = _save(state, _batch(1, q1=("A", None)))
+    assert status == 401 and answer["reload"] is True
+    run(ExamState.sheet_closed, state)
+
+    assert state.phase == RoomPhase.IN_PROGRESS and state.notice == ""
+    assert state.load_id != before  # the sheet re-sends its pending changes with the new one
+    assert _save(state, _batch(1, q1=("A", None)))[0] == 200
+    assert _stored(exam_id) == {"1": ("A", False)}
+
+
+def test_exam_save_token_is_bound_to_its_student_and_exam_and_expires(db_url):
+    exam_id = _setup()
+    owner = _started(exam_id)
+    other = _started(exam_id, OTHER_TG)
+    second = exam_id + 1  # any other exam: the credential names its own
+    assert _save(owner, _batch(1, q1=("A", None)))[0] == 200
+
+    # The other student's token only ever writes their own session.
+    assert _save(other, _batch(1, q1=("D", None)))[0] == 200
+    assert _stored(exam_id) == {"1": ("A", False)}
+    assert _stored(exam_id, OTHER_TG) == {"1": ("D", False)}
+    # Moved to another exam, tampered with, missing, expired: refused, nothing stored.
+    moved = _post(
+        f"/api/sheet/{second}",
+        {**_batch(2, q1=("B", None)), "t": owner.save_token, "device": DEVICE},
+    )
+    assert moved.status_code == 401
+    student, expires, signature = owner.save_token.split(".")
+    for bad in (
+        f"{student}.{int(expires) + 60}.{signature}",
+        f"{int(student) + 1}.{expires}.{signature}",
+        "",
+        7,
+    ):
+        assert _save(owner, _batch(2, q1=("B", None)), t=bad)[0] == 401
+    late = utcnow() + exam_room.SHEET_TOKEN_SLACK + timedelta(hours=4)
+    with session_scope(readonly=True) as db:
+        deadline = db.exec(
+            select(ExamSession.deadline).where(ExamSession.exam_id == exam_id)
+        ).first()
+    expired = exam_room.sheet_token(
+        student_id=int(student), exam_id=exam_id, deadline=deadline - (late - utcnow())
+    )
+    assert _save(owner, _batch(2, q1=("B", None)), t=expired)[0] == 401
+    # A question-paper link of the same student and exam is no sheet credential.
+    paper = paper_token(student_id=int(student), exam_id=exam_id)
+    assert _save(owner, _batch(2, q1=("B", None)), t=paper)[0] == 401
+    assert _stored(exam_id) == {"1": ("A", False)}
 
 
 def test_exam_save_and_submit_refused_for_an_exam_the_caller_has_not_started(db_url):
     exam_id = _setup()
     owner = _started(exam_id)
-    run(ExamState.save, owner, _batch(1, q1=("A", None)))
+    _save(owner, _batch(1, q1=("A", None)))
     other = _signed_in(exam_id, OTHER_TG)  # same exam in the route, no session of theirs
     assert other.phase == RoomPhase.OPEN and other.items == [] and other.saved == {}
+    assert other.save_token == ""
 
-    run(ExamState.save, other, _batch(5, q1=("D", None), q2=("C", None)))
-    assert other.ack_seq == 0 and other.save_error
+    assert _save(other, _batch(5, q1=("D", None)))[0] == 401  # no credential was handed over
+    # A genuine credential of this student, but no session of theirs: nothing to write.
+    with session_scope(readonly=True) as db:
+        other_id = db.exec(select(Student.id).where(Student.telegram_id == OTHER_TG)).one()
+    token = exam_room.sheet_token(
+        student_id=other_id, exam_id=exam_id, deadline=utcnow() + timedelta(hours=1)
+    )
+    status, answer = _save(other, _batch(5, q1=("D", None)), t=token)
+    assert status == 404 and answer["error"]
     run(ExamState.submit, other, _batch(6, q1=("D", None)))
     assert other.ack_seq == 0 and other.save_error
 
@@ -304,7 +418,7 @@ def test_exam_route_decides_the_exam_not_the_tab_history(db_url):
     with session_scope() as db:
         second = make_exam(db, title="Other exam", start=utcnow() + timedelta(days=3)).id
     state = _started(first)
-    run(ExamState.save, state, _batch(1, q1=("A", None)))
+    _save(state, _batch(1, q1=("A", None)))
     # The same tab now on the other exam's route: nothing of the first is shown or written.
     root = state
     while root.parent_state is not None:
@@ -315,7 +429,8 @@ def test_exam_route_decides_the_exam_not_the_tab_history(db_url):
     )
     run(ExamState.load, state, "")
     assert state.phase == RoomPhase.LOBBY and state.items == [] and state.sheet_key == ""
-    run(ExamState.save, state, _batch(2, q1=("B", None)))
+    assert state.save_token == "" and state.save_url == ""
+    run(ExamState.submit, state, _batch(2, q1=("B", None)))
     assert state.ack_seq == 0
     assert _stored(first) == {"1": ("A", False)}
 
@@ -327,68 +442,50 @@ def test_exam_database_error_sends_no_ack_and_says_not_saved(db_url, monkeypatch
     def broken(**_kwargs: object) -> None:
         raise OperationalError("INSERT", {}, Exception("database is locked"))
 
-    monkeypatch.setattr(exam_module, "save_sheet", broken)
-    run(ExamState.save, state, _batch(2, q1=("A", None)))
-    assert state.ack_seq == 0 and "saqlanmadi" in state.save_error
+    monkeypatch.setattr(api_module, "save_sheet", broken)
+    status, answer = _save(state, _batch(2, q1=("A", None)))
+    assert status == 503 and "saqlanmadi" in answer["error"] and "ack" not in answer
     monkeypatch.undo()
-    run(ExamState.save, state, _batch(3, q1=("A", None)))
-    assert state.ack_seq == 3 and state.save_error == ""
+    assert _save(state, _batch(2, q1=("A", None))) == (200, {"ack": 2, "rejected": {}})
     assert _stored(exam_id) == {"1": ("A", False)}
 
 
 def test_exam_save_of_an_older_batch_after_a_newer_one_keeps_the_newer_answer(db_url):
-    """Under load the state lock runs a tab's events in any order: seq 5 before seq 3."""
+    """HTTP requests of one tab may overtake each other: seq 5 stored before seq 3."""
     exam_id = _setup()
     state = _started(exam_id)
 
-    run(ExamState.save, state, _batch(5, q1=("B", None), q2=("C", None)))
-    run(ExamState.save, state, _batch(3, q1=("A", None)))  # sent earlier, processed later
+    assert _save(state, _batch(5, q1=("B", None), q2=("C", None)))[1]["ack"] == 5
+    status, answer = _save(state, _batch(3, q1=("A", None), q7=("E", None)))  # sent earlier
 
     assert _stored(exam_id) == {"1": ("B", False), "2": ("C", False)}
-    assert state.ack_seq == 5 and state.save_error == ""
-    # A new page load starts over (the sheet re-sends what is pending with its seq).
+    assert status == 200 and answer["ack"] == 5  # covered: the newer batch holds it all
+    assert set(answer["rejected"]) == {"7"}  # and a refusal is still reported
+    # Another device of the same student (its own seqs) is stored on its own.
+    assert _save(state, _batch(1, q1=("D", None)), device="second-phone-01")[1]["ack"] == 1
+    assert _stored(exam_id)["1"] == ("D", False)
+    # A page load keeps the device and its seqs (localStorage): still covered.
     run(ExamState.load, state, init_data_for(OWNER_TG))
-    run(ExamState.save, state, _batch(3, q1=("A", None)))
-    assert state.ack_seq == 3 and _stored(exam_id)["1"] == ("A", False)
-    run(ExamState.submit, state, {**_batch(2, q1=("D", None)), "auto": False})
+    assert _save(state, _batch(4, q1=("A", None)))[1]["ack"] == 5
+    assert _stored(exam_id)["1"] == ("D", False)
+    run(ExamState.submit, state, {**_batch(2, q1=("A", None)), "device": DEVICE, "auto": False})
     assert state.phase == RoomPhase.SUBMITTED
-    assert _stored(exam_id)["1"] == ("A", False)  # the stale submit batch stored nothing
+    assert _stored(exam_id)["1"] == ("D", False)  # the stale submit batch stored nothing
 
 
-def test_exam_save_sent_before_the_page_loaded_again_stores_nothing(db_url):
-    """Queued from the last page load, processed after this one acked newer answers."""
+def test_exam_save_needs_no_reflex_state_a_fresh_tab_signs_in_for_the_rest(db_url):
+    """After a backend restart the page state is gone; the sheet's credential still saves."""
     exam_id = _setup()
     state = _started(exam_id)
-    before = state.load_id
-    run(ExamState.save, state, {**_batch(4, q1=("A", None)), "load": before})
-    queued_late = {**_batch(6, q1=("B", None)), "load": before}
+    fresh = make_state(ExamState, path=f"/app/exam/{exam_id}")
 
-    run(ExamState.load, state, init_data_for(OWNER_TG))  # a reconnect: a new page load
-    assert state.load_id != before
-    run(ExamState.save, state, {**_batch(7, q1=("C", None)), "load": state.load_id})
-    run(ExamState.save, state, queued_late)
-
-    assert _stored(exam_id)["1"] == ("C", False)
-    assert state.ack_seq == 7
-    run(ExamState.submit, state, {**_batch(8, q2=("D", None)), "load": before, "auto": False})
-    assert state.phase == RoomPhase.IN_PROGRESS  # an earlier load's submit: sent again
-    run(ExamState.submit, state, {**_batch(8, q2=("D", None)), "load": state.load_id})
-    assert state.phase == RoomPhase.SUBMITTED and _stored(exam_id)["2"] == ("D", False)
-
-
-def test_exam_tab_that_lost_its_state_signs_in_again_before_saving(db_url):
-    exam_id = _setup()
-    _started(exam_id)
-    fresh = make_state(ExamState, path=f"/app/exam/{exam_id}")  # after a backend restart
-
-    assert run(ExamState.save, fresh, _batch(7, q5=("C", None))) is None
-    assert fresh.ack_seq == 0 and _stored(exam_id) == {}
-    assert run(ExamState.refresh, fresh) is exam_module.EXAM_ON_LOAD
-
+    assert _save(state, _batch(7, q5=("C", None)))[0] == 200
+    assert _stored(exam_id) == {"5": ("C", False)}
+    assert run(ExamState.submit, fresh, _batch(8, q5=("D", None))) is None
+    assert run(ExamState.sheet_closed, fresh) is exam_module.EXAM_ON_LOAD
+    assert _stored(exam_id) == {"5": ("C", False)}
     run(ExamState.load, fresh, init_data_for(OWNER_TG))  # the on_load reruns on reconnect
-    assert fresh.phase == RoomPhase.IN_PROGRESS
-    run(ExamState.save, fresh, _batch(7, q5=("C", None)))  # the sheet re-sends
-    assert fresh.ack_seq == 7 and _stored(exam_id) == {"5": ("C", False)}
+    assert fresh.phase == RoomPhase.IN_PROGRESS and fresh.saved["5"]["value"] == "C"
 
 
 # --- submitting ----------------------------------------------------------------------------
@@ -397,7 +494,7 @@ def test_exam_tab_that_lost_its_state_signs_in_again_before_saving(db_url):
 def test_exam_submit_stores_the_pending_changes_and_shows_the_waiting_view(db_url):
     exam_id = _setup()
     state = _started(exam_id)
-    key = state.sheet_key
+    key, token = state.sheet_key, state.save_token
 
     events = run(ExamState.submit, state, {**_batch(12, q3=("C", True)), "auto": True})
 
@@ -407,8 +504,9 @@ def test_exam_submit_stores_the_pending_changes_and_shows_the_waiting_view(db_ur
     assert _stored(exam_id) == {"3": ("C", True)}
     assert any(f"mockexam:sheet:{key}" in str(event) for event in events)
     # Nothing changes after submit.
-    run(ExamState.save, state, _batch(13, q3=("A", None)))
-    assert state.ack_seq == 12 and _stored(exam_id) == {"3": ("C", True)}
+    status, answer = _save(state, _batch(13, q3=("A", None)), t=token)
+    assert status == 409 and answer["closed"] is True
+    assert _stored(exam_id) == {"3": ("C", True)}
 
 
 def test_exam_submit_after_the_deadline_counts_as_auto_and_drops_the_changes(db_url):
@@ -442,7 +540,7 @@ def test_exam_submit_refuses_a_malformed_batch(db_url):
 def test_exam_forged_stale_and_foreign_init_data_see_and_change_nothing(db_url):
     exam_id = _setup()
     owner = _started(exam_id)
-    run(ExamState.save, owner, _batch(1, q1=("A", None)))
+    _save(owner, _batch(1, q1=("A", None)))
     forged = init_data_for(OWNER_TG, bot_token="123:another-bot")
     stale = init_data_for(OWNER_TG, auth_date=int(time.time()) - 3 * 24 * 3600)
     tampered = init_data_for(OTHER_TG).replace("Test", "Evil")
@@ -452,9 +550,10 @@ def test_exam_forged_stale_and_foreign_init_data_see_and_change_nothing(db_url):
         assert state.auth_status == AuthStatus.DENIED and state._student_id is None
         assert state.phase == View.LOADING and state.title == "" and state.items == []
         assert state.saved == {} and state.sheet_key == ""
+        assert state.save_token == ""
         for handler, args in (
-            (ExamState.save, (_batch(2, q1=("D", None)),)),
             (ExamState.submit, (_batch(2, q1=("D", None)),)),
+            (ExamState.sheet_closed, ()),
             (ExamState.start, ()),
             (ExamState.resync, ()),
         ):
@@ -480,11 +579,11 @@ def test_parse_batch_keeps_labels_as_sent():
     assert changes["36a"].value == "x" and changes["1"].flagged is True
 
 
-def test_exam_refusals_stay_as_small_as_the_sheet(db_url):
+def test_exam_refusals_stay_as_small_as_the_batch(db_url):
     exam_id = _setup()
     state = _started(exam_id)
     for round_ in range(3):
         fake = {f"{900 + round_}x{k}": {"value": "A", "flagged": None} for k in range(120)}
-        run(ExamState.save, state, {"seq": round_ + 1, "changes": fake})
-        assert len(state.rejected) == 120 and state.ack_seq == round_ + 1
+        status, answer = _save(state, {"seq": round_ + 1, "changes": fake})
+        assert status == 200 and len(answer["rejected"]) == 120 and answer["ack"] == round_ + 1
     assert _stored(exam_id) == {}
