@@ -46,9 +46,12 @@ in the audit log.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import json
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 import anyio
@@ -160,6 +163,18 @@ class _TooLarge(ValueError):
     pass
 
 
+# Saves run on a few threads of their own, not Starlette's 40: each thread holds a
+# database connection while it works, and PostgreSQL's max_connections (100 by
+# default) is shared by every worker and consumer. A save is a few milliseconds of
+# database work, so a handful of threads per worker carry hundreds per second.
+SAVE_THREADS = 4
+
+
+@functools.cache
+def _save_pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=SAVE_THREADS, thread_name_prefix="sheet-save")
+
+
 async def _body(request: Request, limit: int) -> bytes:
     """The request body, refused past `limit` bytes (without reading the rest)."""
     declared = request.headers.get("content-length", "")
@@ -206,7 +221,8 @@ async def sheet_save(request: Request) -> Response:
         logger.info("exam %s: a malformed sheet batch was refused: %s", exam_id, err)
         return _error(400, unreadable_text(lang))
     try:
-        result = await run_in_threadpool(
+        result = await asyncio.get_running_loop().run_in_executor(
+            _save_pool(),
             partial(
                 save_sheet,
                 student_id=student_id,
@@ -214,7 +230,7 @@ async def sheet_save(request: Request) -> Response:
                 changes=changes,
                 device=device,
                 seq=seq,
-            )
+            ),
         )
     except (DeadlinePassedError, AlreadySubmittedError) as err:
         return JSONResponse(
