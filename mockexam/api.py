@@ -50,6 +50,7 @@ import asyncio
 import functools
 import json
 import logging
+import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -165,14 +166,23 @@ class _TooLarge(ValueError):
 
 # Saves run on a few threads of their own, not Starlette's 40: each thread holds a
 # database connection while it works, and PostgreSQL's max_connections (100 by
-# default) is shared by every worker and consumer. A save is a few milliseconds of
-# database work, so a handful of threads per worker carry hundreds per second.
-SAVE_THREADS = 4
+# default) is shared by every worker and consumer (40 threads in each of 3 workers
+# hit it at 5,000 students). `MOCKEXAM_SAVE_THREADS` per backend worker.
+SAVE_THREADS = 8
+
+
+def save_threads() -> int:
+    text = os.environ.get("MOCKEXAM_SAVE_THREADS", "").strip()
+    if not text:
+        return SAVE_THREADS
+    if not text.isdigit() or not 1 <= int(text) <= 64:
+        raise ValueError(f"MOCKEXAM_SAVE_THREADS must be a whole number from 1 to 64: {text!r}")
+    return int(text)
 
 
 @functools.cache
 def _save_pool() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=SAVE_THREADS, thread_name_prefix="sheet-save")
+    return ThreadPoolExecutor(max_workers=save_threads(), thread_name_prefix="sheet-save")
 
 
 async def _body(request: Request, limit: int) -> bytes:

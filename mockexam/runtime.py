@@ -1,4 +1,5 @@
-"""The backend process's garbage collector, tuned for a server holding thousands of tabs.
+"""The backend process's garbage collector and thread switching, tuned for a server
+holding thousands of tabs.
 
 CPython's cyclic collector stops the event loop while it walks its objects. The
 imported app alone (Reflex's pages, component trees, state classes) is about
@@ -20,6 +21,14 @@ start-up:
 `MOCKEXAM_GC_THRESHOLDS=700,10,10` freezes but sets other thresholds. `MOCKEXAM_GC_LOG=MS`
 logs every collection that paused the process MS milliseconds or more (a warning
 with its generation and duration), to see what the collector costs under load.
+
+Thread switching: database calls run on worker threads (Reflex's `run_in_thread`,
+the sheet-save pool in mockexam/api.py) while the event loop thread keeps the
+GIL busy. A thread whose query answered waits for the GIL until the loop thread
+lets go, at the latest after the switch interval (Python's default 5 ms); a save
+is several round trips, each of which may wait that long. `tune_switching` sets
+the interval to `MOCKEXAM_SWITCH_INTERVAL_MS` (default 1 ms; `default` keeps
+Python's 5 ms).
 """
 
 from __future__ import annotations
@@ -27,12 +36,14 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import sys
 import time
 
 logger = logging.getLogger(__name__)
 
 GEN0 = 20_000
 THRESHOLDS = (GEN0, 20, 20)
+SWITCH_INTERVAL_MS = 1.0
 
 
 def tune_gc() -> bool:
@@ -83,3 +94,30 @@ def log_pauses(threshold_ms: float) -> None:
 
     callback._mockexam = True  # type: ignore[attr-defined]
     gc.callbacks.append(callback)
+
+
+def tune_switching() -> float:
+    """Set the GIL switch interval (ms; `MOCKEXAM_SWITCH_INTERVAL_MS`); returns the one in force."""
+    text = os.environ.get("MOCKEXAM_SWITCH_INTERVAL_MS", "").strip().lower()
+    if text != "default":
+        ms = SWITCH_INTERVAL_MS
+        if text:
+            try:
+                ms = float(text)
+            except ValueError:
+                ms = -1.0
+            if not 0.05 <= ms <= 100:
+                raise ValueError(
+                    "MOCKEXAM_SWITCH_INTERVAL_MS must be a number of milliseconds "
+                    f"from 0.05 to 100, or default: {text!r}"
+                )
+        sys.setswitchinterval(ms / 1000.0)
+    interval = sys.getswitchinterval() * 1000.0
+    logger.info("thread switch interval %.2f ms", interval)
+    return interval
+
+
+def tune_runtime() -> None:
+    """Both, as the app's lifespan task runs them in every backend worker."""
+    tune_gc()
+    tune_switching()
