@@ -31,7 +31,7 @@ Modes (each starts its own app on 127.0.0.1 and removes it afterwards):
   Reflex's own prod path runs it (`make run` with MOCKEXAM_RUN_MODE=prod),
   one Huey consumer on the SQLite queue.
 
-    .venv/bin/python bench/load_bench.py --mode scale --clients 5000 [--workers 3]
+    .venv/bin/python bench/load_bench.py --mode scale --clients 5000 [--workers 2]
         [--connect-seconds 60] [--exam-seconds 180] [--client-procs 2]
     .venv/bin/python bench/load_bench.py --mode embedded --clients 2000
 
@@ -64,6 +64,7 @@ sys.path.insert(0, str(ROOT))
 
 PG_URL = os.environ.get("LOAD_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 TARGET_P95_MS = 250.0
+DEFAULT_BACKEND_WORKERS = max(1, os.cpu_count() or 1)  # as mockexam.scaleserver (a test checks)
 MAX_CLIENTS = 20_000
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 TELEGRAM_ID_BASE = 7_000_000_000
@@ -589,7 +590,12 @@ def main() -> int:
     parser.add_argument("--client-plan", help=argparse.SUPPRESS)
     parser.add_argument("--mode", nargs="+", choices=["scale", "embedded"], default=["scale"])
     parser.add_argument("--clients", type=int, default=5000)
-    parser.add_argument("--workers", type=int, default=3, help="backend workers (scale mode)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=DEFAULT_BACKEND_WORKERS,
+        help="backend workers (scale mode; default: one per core, as make run-scale)",
+    )
     parser.add_argument("--client-procs", type=int, default=2)
     parser.add_argument("--connect-seconds", type=float, default=60.0)
     parser.add_argument("--exam-seconds", type=float, default=180.0)

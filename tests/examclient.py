@@ -505,7 +505,8 @@ class ExamTab:
         if status == 200 and isinstance(answer, dict) and isinstance(answer.get("ack"), int):
             self._ack(answer["ack"], answer.get("rejected") or {})
         elif isinstance(answer, dict) and (answer.get("closed") or answer.get("reload")):
-            self.stats.closed += 1
+            if self._submit_sent_at is None:  # not a save overtaken by this tab's own submit
+                self.stats.closed += 1
             if self._closed_for_load != load and self.connected:
                 self._closed_for_load = load
                 with contextlib.suppress(Disconnected):

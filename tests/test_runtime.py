@@ -1,8 +1,9 @@
-"""The backend's garbage-collector tuning (mockexam/runtime.py)."""
+"""The backend's garbage-collector and thread-switch tuning (mockexam/runtime.py)."""
 
 from __future__ import annotations
 
 import gc
+import sys
 
 import pytest
 
@@ -48,7 +49,7 @@ def test_mockexam_gc_default_leaves_python_settings(gc_restored, monkeypatch, va
 def test_the_app_tunes_every_backend_worker_at_start_up():
     from mockexam.mockexam import app
 
-    assert runtime.tune_gc in app.get_lifespan_tasks()
+    assert runtime.tune_runtime in app.get_lifespan_tasks()
 
 
 def test_mockexam_gc_log_warns_about_long_collections(gc_restored, monkeypatch, caplog):
@@ -77,3 +78,31 @@ def test_mockexam_gc_thresholds_override_and_refuse_nonsense(gc_restored, monkey
         with pytest.raises(ValueError, match="three positive integers"):
             runtime.tune_gc()
     assert gc.get_threshold() == (700, 10, 10)  # a refused value changes nothing
+
+
+@pytest.fixture
+def switch_restored():
+    interval = sys.getswitchinterval()
+    yield
+    sys.setswitchinterval(interval)
+
+
+def test_switch_interval_is_one_millisecond_unless_told(switch_restored, monkeypatch):
+    monkeypatch.delenv("MOCKEXAM_SWITCH_INTERVAL_MS", raising=False)
+    sys.setswitchinterval(0.005)
+    assert runtime.tune_switching() == pytest.approx(1.0)
+    assert sys.getswitchinterval() == pytest.approx(0.001)
+    monkeypatch.setenv("MOCKEXAM_SWITCH_INTERVAL_MS", "2.5")
+    assert runtime.tune_switching() == pytest.approx(2.5)
+    monkeypatch.setenv("MOCKEXAM_SWITCH_INTERVAL_MS", "default")
+    sys.setswitchinterval(0.005)
+    assert runtime.tune_switching() == pytest.approx(5.0)  # Python's own stays
+
+
+def test_switch_interval_refuses_nonsense_and_changes_nothing(switch_restored, monkeypatch):
+    sys.setswitchinterval(0.004)
+    for bad in ("fast", "0", "-1", "1000", "nan"):
+        monkeypatch.setenv("MOCKEXAM_SWITCH_INTERVAL_MS", bad)
+        with pytest.raises(ValueError, match="MOCKEXAM_SWITCH_INTERVAL_MS"):
+            runtime.tune_switching()
+    assert sys.getswitchinterval() == pytest.approx(0.004)

@@ -57,3 +57,22 @@ def test_ensure_database_creates_a_missing_database_once() -> None:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_the_bench_runs_as_many_backend_workers_as_run_scale_by_default():
+    import importlib.util
+    import sys
+
+    from mockexam import scaleserver
+    from mockexam.config import PROJECT_ROOT
+
+    spec = importlib.util.spec_from_file_location(
+        "load_bench", PROJECT_ROOT / "bench" / "load_bench.py"
+    )
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules["load_bench"] = bench  # its dataclasses look their module up
+    try:
+        spec.loader.exec_module(bench)
+    finally:
+        del sys.modules["load_bench"]
+    assert bench.DEFAULT_BACKEND_WORKERS == scaleserver.DEFAULT_BACKEND_WORKERS >= 1

@@ -587,3 +587,14 @@ def test_exam_refusals_stay_as_small_as_the_batch(db_url):
         status, answer = _save(state, {"seq": round_ + 1, "changes": fake})
         assert status == 200 and len(answer["rejected"]) == 120 and answer["ack"] == round_ + 1
     assert _stored(exam_id) == {}
+
+
+def test_save_threads_come_from_the_environment_and_refuse_nonsense(monkeypatch):
+    monkeypatch.delenv("MOCKEXAM_SAVE_THREADS", raising=False)
+    assert api_module.save_threads() == api_module.SAVE_THREADS
+    monkeypatch.setenv("MOCKEXAM_SAVE_THREADS", "12")
+    assert api_module.save_threads() == 12
+    for bad in ("0", "65", "many", "-3", "2.5"):
+        monkeypatch.setenv("MOCKEXAM_SAVE_THREADS", bad)
+        with pytest.raises(ValueError, match="MOCKEXAM_SAVE_THREADS"):
+            api_module.save_threads()
