@@ -76,3 +76,12 @@ def test_the_bench_runs_as_many_backend_workers_as_run_scale_by_default():
     finally:
         del sys.modules["load_bench"]
     assert bench.DEFAULT_BACKEND_WORKERS == scaleserver.DEFAULT_BACKEND_WORKERS >= 1
+
+
+def test_sheet_save_threads_share_the_database_connections_among_the_workers():
+    from mockexam.scaleserver import SAVE_CONNECTIONS, save_threads_for
+
+    assert save_threads_for(1) == save_threads_for(2) == 24
+    assert save_threads_for(3) == 16 and save_threads_for(4) == 12
+    assert save_threads_for(64) == 4  # never fewer than 4
+    assert all(save_threads_for(w) * w <= SAVE_CONNECTIONS for w in range(1, 13))
