@@ -67,6 +67,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockexam.admin.auth import ADMIN_ROOT, TOKEN_COOKIE
+from mockexam.config import settings
 from mockexam.errors import (
     AlreadySubmittedError,
     DeadlinePassedError,
@@ -172,9 +173,12 @@ SAVE_THREADS = 8
 
 
 def save_threads() -> int:
+    """`MOCKEXAM_SAVE_THREADS`, else SAVE_THREADS; one on SQLite, which has one writer
+    at a time: more save threads only meet in its busy handler, which sleeps and tries
+    again (embedded, 2,000 students with 8: p95 106 s, 9,860 saves unanswered in 15 s)."""
     text = os.environ.get("MOCKEXAM_SAVE_THREADS", "").strip()
     if not text:
-        return SAVE_THREADS
+        return 1 if settings.database_url.startswith("sqlite") else SAVE_THREADS
     if not text.isdigit() or not 1 <= int(text) <= 64:
         raise ValueError(f"MOCKEXAM_SAVE_THREADS must be a whole number from 1 to 64: {text!r}")
     return int(text)

@@ -591,7 +591,10 @@ def test_exam_refusals_stay_as_small_as_the_batch(db_url):
 
 def test_save_threads_come_from_the_environment_and_refuse_nonsense(monkeypatch):
     monkeypatch.delenv("MOCKEXAM_SAVE_THREADS", raising=False)
+    monkeypatch.setattr(api_module.settings, "database_url", "postgresql+psycopg://h/db")
     assert api_module.save_threads() == api_module.SAVE_THREADS
+    monkeypatch.setattr(api_module.settings, "database_url", "sqlite:///data/x.db")
+    assert api_module.save_threads() == 1  # SQLite: one writer at a time
     monkeypatch.setenv("MOCKEXAM_SAVE_THREADS", "12")
     assert api_module.save_threads() == 12
     for bad in ("0", "65", "many", "-3", "2.5"):
