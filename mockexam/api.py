@@ -178,7 +178,7 @@ def save_threads() -> int:
     again (embedded, 2,000 students with 8: p95 106 s, 9,860 saves unanswered in 15 s)."""
     text = os.environ.get("MOCKEXAM_SAVE_THREADS", "").strip()
     if not text:
-        return 1 if settings.database_url.startswith("sqlite") else SAVE_THREADS
+        return 1 if settings.is_sqlite else SAVE_THREADS
     if not text.isdigit() or not 1 <= int(text) <= 64:
         raise ValueError(f"MOCKEXAM_SAVE_THREADS must be a whole number from 1 to 64: {text!r}")
     return int(text)

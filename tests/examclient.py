@@ -5,7 +5,8 @@ shared/notes/reflex-websocket.md): socket.io over one websocket to
 `/_event/`, the hydrate event inside the namespace CONNECT packet, the page's
 on_load (`_call_script` reading Telegram's initData, whose callback sends
 `ExamState.load(init_data)`), then the `start` and `submit` events; answer
-saves as HTTP POSTs to the page's `save_url` with its `save_token`, exactly as
+saves as HTTP POSTs to the page's `save_url` with its `save_token` (or, when
+the page gives none — the events transport —, as `save` events), exactly as
 assets/sheet_sync.jsx sends them: every pending change goes in each batch with
 its seq and the tab's device id, a change is dropped only when an ack (the
 HTTP answer's `ack`, or `ack_seq` after a submit) covers it, unacked changes
@@ -474,8 +475,10 @@ class ExamTab:
 
     def _flush(self) -> None:
         url, token = self.exam.get("save_url"), self.exam.get("save_token")
-        if not self.pending or not url or not token or self._submit_sent_at is not None:
+        if not self.pending or self._submit_sent_at is not None:
             return
+        if not (url and token) and not self.connected:
+            return  # the events transport needs the websocket
         batch = self._batch()
         now = time.monotonic()
         self._last_send = now
@@ -483,6 +486,10 @@ class ExamTab:
             record = SaveRecord(seq=batch["seq"], sent=now)
             self._open[record.seq] = record
             self.records.append(record)
+        if not (url and token):  # the events transport (the embedded default, SQLite)
+            with contextlib.suppress(Disconnected):
+                self.send_event("save", {"batch": batch})
+            return
         body = {**batch, "t": token, "lang": self.student.get("lang") or "uz"}
         task = asyncio.get_running_loop().create_task(self._post(url, body))
         self._posts.add(task)

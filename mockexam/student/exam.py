@@ -47,7 +47,9 @@ from mockexam.services.exam_room import (
     RoomPhase,
     SheetSave,
     get_exam_room,
+    save_sheet,
     seconds_left_in_open_window,
+    sheet_over_http,
     sheet_token,
     start_exam,
     submit_sheet,
@@ -310,7 +312,7 @@ class ExamState(StudentState):
                 for label, answer in room.answers.items()
             }
             self.ack_seq = 0
-            if room.deadline is not None and self._student_id is not None:
+            if room.deadline is not None and self._student_id is not None and sheet_over_http():
                 self._set_if_changed(
                     save_url=sheet_path(room.exam_id),
                     save_token=sheet_token(
@@ -398,6 +400,45 @@ class ExamState(StudentState):
         self.notice = error_text(error, self.lang)
         events = await self._read(student_id, exam_id)
         return [*(events or []), haptic("warning")]
+
+    @rx.event
+    async def save(self, batch: dict):
+        """Store a batch of answer changes for the caller's session of this exam; ack it.
+
+        The events transport (`sheet_over_http()` false: the embedded default on
+        SQLite); the database stores nothing of a batch its device's newer one covers.
+        """
+        student_id, exam_id = self._signed_in(), self._path_id()
+        if student_id is None or exam_id is None:
+            return None  # no ack: the sheet re-sends once the page has signed in again
+        try:
+            seq, changes, refused, _ = parse_batch(batch)
+            device = batch_device(batch)
+        except BatchError as error:
+            logger.info("exam %s: a malformed batch was refused: %s", exam_id, error)
+            self.save_error = unreadable_text(self.lang)
+            return None
+        try:
+            result = await rx.run_in_thread(
+                lambda: save_sheet(
+                    student_id=student_id,
+                    exam_id=exam_id,
+                    changes=changes,
+                    device=device,
+                    seq=seq,
+                )
+            )
+        except (DeadlinePassedError, AlreadySubmittedError) as error:
+            return await self._closed_by_clock(student_id, exam_id, error)
+        except NotFoundError as error:
+            self.save_error = error_text(error, self.lang)
+            return None
+        except (MockExamError, SQLAlchemyError):
+            logger.exception("exam %s: answers of student %s not saved", exam_id, student_id)
+            self.save_error = not_saved_text(self.lang)
+            return None
+        self._acknowledge(result.ack or seq, list(batch["changes"]), result, refused)
+        return None
 
     @rx.event
     async def sheet_closed(self):
@@ -895,6 +936,7 @@ def _exam_view() -> rx.Component:
         save_url=ExamState.save_url,
         save_token=ExamState.save_token,
         lang=ExamState.lang,
+        on_save=ExamState.save,
         on_submit=ExamState.submit,
         on_closed=ExamState.sheet_closed,
     )

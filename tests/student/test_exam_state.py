@@ -32,6 +32,13 @@ from tests.student.helpers import init_data_for, make_state, run
 OWNER_TG, OTHER_TG = 700_001, 700_002
 
 
+@pytest.fixture(autouse=True)
+def _sheet_over_http(monkeypatch):
+    """The HTTP transport on both databases (its default is PostgreSQL only); the events
+    transport's own tests set it back."""
+    monkeypatch.setenv("MOCKEXAM_SHEET_TRANSPORT", "http")
+
+
 def _setup(*, start_in: timedelta = -timedelta(minutes=10), hours: float = 3) -> int:
     """An exam (open now by default) and two students; returns the exam id."""
     with session_scope() as db:
@@ -601,3 +608,51 @@ def test_save_threads_come_from_the_environment_and_refuse_nonsense(monkeypatch)
         monkeypatch.setenv("MOCKEXAM_SAVE_THREADS", bad)
         with pytest.raises(ValueError, match="MOCKEXAM_SAVE_THREADS"):
             api_module.save_threads()
+
+
+# --- the events transport (the embedded default on SQLite) -----------------------------
+
+
+def test_sheet_transport_is_http_on_postgresql_and_events_on_sqlite(monkeypatch):
+    monkeypatch.delenv("MOCKEXAM_SHEET_TRANSPORT")
+    monkeypatch.setattr(exam_room.settings, "database_url", "postgresql+psycopg://h/db")
+    assert exam_room.sheet_over_http() is True
+    monkeypatch.setattr(exam_room.settings, "database_url", "sqlite:///data/x.db")
+    assert exam_room.sheet_over_http() is False
+    monkeypatch.setenv("MOCKEXAM_SHEET_TRANSPORT", "http")
+    assert exam_room.sheet_over_http() is True
+    monkeypatch.setenv("MOCKEXAM_SHEET_TRANSPORT", "carrier-pigeon")
+    with pytest.raises(ValueError, match="MOCKEXAM_SHEET_TRANSPORT"):
+        exam_room.sheet_over_http()
+
+
+def test_exam_events_transport_stores_acks_and_keeps_the_newer_batch(db_url, monkeypatch):
+    monkeypatch.setenv("MOCKEXAM_SHEET_TRANSPORT", "events")
+    exam_id = _setup()
+    state = _started(exam_id)
+    assert state.save_url == "" and state.save_token == ""  # no credential handed over
+
+    run(ExamState.save, state, {**_batch(5, q1=("B", None), q7=("E", None)), "device": DEVICE})
+    assert state.ack_seq == 5 and set(state.rejected) == {"7"} and state.save_error == ""
+    run(ExamState.save, state, {**_batch(3, q1=("A", None)), "device": DEVICE})  # overtaken
+    assert state.ack_seq == 5 and _stored(exam_id) == {"1": ("B", False)}
+    run(ExamState.save, state, {**_batch(6, q1=("C", None)), "device": "bad device!"})
+    assert state.ack_seq == 5 and state.save_error and _stored(exam_id)["1"] == ("B", False)
+
+
+def test_exam_events_transport_after_the_deadline_shows_the_waiting_view(db_url, monkeypatch):
+    monkeypatch.setenv("MOCKEXAM_SHEET_TRANSPORT", "events")
+    exam_id = _setup()
+    state = _started(exam_id)
+    with session_scope() as db:
+        db.execute(
+            update(ExamSession)
+            .where(ExamSession.exam_id == exam_id)
+            .values(deadline=utcnow() - timedelta(seconds=1))
+        )
+    events = run(ExamState.save, state, {**_batch(4, q1=("A", None)), "device": DEVICE})
+    assert state.phase == RoomPhase.SUBMITTED and "Vaqt tugadi" in state.notice
+    assert events and _stored(exam_id) == {}
+    fresh = make_state(ExamState, path=f"/app/exam/{exam_id}")  # not signed in: nothing
+    assert run(ExamState.save, fresh, _batch(5, q1=("B", None))) is None
+    assert fresh.ack_seq == 0 and _stored(exam_id) == {}
