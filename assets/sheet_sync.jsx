@@ -29,7 +29,7 @@
 //   seqs) and the server stores nothing of a batch a newer one of that device
 //   covers. A refusal as "closed" (deadline, submit) or a credential no longer
 //   good calls `onClosed` once per page load: the page reads itself again.
-//   Without `saveUrl` (practice) batches go through `onSave` (a Reflex event) and
+//   Without `saveUrl` (practice; the exam on SQLite) batches go through `onSave` (a Reflex event) and
 //   the ack comes back as the `ackSeq` / `rejected` props.
 import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from "react";
 import { Check, CircleAlert, CloudOff, LoaderCircle } from "lucide-react";

@@ -8,11 +8,13 @@ the server deadline), the waiting view after submit, a redirect to the
 results once released, or "this exam has closed".
 
 Answers: the sheet (ui/answer_sheet.py) keeps every change in the browser and
-sends only changes. Saves go as plain HTTP POSTs to `save_url` (mockexam/api.py,
-no Reflex event: at the start and end of a national exam these are most of the
-traffic), with `save_token`, the signed credential of this student for this
-exam that `_show` hands over while the session runs; the route stores them for
-the session of (token's student, exam) and answers with a tiny ack. `submit`
+sends only changes. On PostgreSQL (`sheet_over_http()`) saves go as plain HTTP
+POSTs to `save_url` (mockexam/api.py, no Reflex event: at the start and end of
+a national exam these are most of the traffic), with `save_token`, the signed
+credential of this student for this exam that `_show` hands over while the
+session runs; the route stores them for the session of (token's student, exam)
+and answers with a tiny ack. On SQLite they are `save` events, acked through
+`ack_seq` / `rejected`. `submit`
 stays an event (the page changes with it): it stores the last changes for the
 caller's own session of the exam in the route (found in the database from
 student + exam, never taken from the payload) and shows the waiting view.
