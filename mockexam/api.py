@@ -81,6 +81,7 @@ from mockexam.services.exam_results import ExportFile
 from mockexam.services.exam_room import check_sheet_token, save_sheet
 from mockexam.services.paper import open_paper
 from mockexam.services.practice_bank import image_file
+from mockexam.services.students import SUPPORTED_LANGUAGES
 from mockexam.student.i18n import error_text, not_saved_text
 from mockexam.student.sheet_protocol import (
     BatchError,
@@ -101,9 +102,9 @@ _IMAGE_TYPES = {
     "webp": "image/webp",
     "svg": "image/svg+xml",
 }
-SHEET_ROUTE = "/api/sheet/{exam_id:int}"
+SHEET_ROOT = "/api/sheet"
+SHEET_ROUTE = SHEET_ROOT + "/{exam_id:int}"
 MAX_SHEET_BODY = 64 * 1024
-_LANGUAGES = frozenset({"uz", "ru", "en"})
 EXPORT_ROOT = f"{ADMIN_ROOT}/api/exams"
 EXPORT_ROUTE = EXPORT_ROOT + "/{exam_id:int}/export/{file}"
 _NO_STORE = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
@@ -114,8 +115,8 @@ _STATUS: tuple[tuple[type[MockExamError], int], ...] = (
 )
 
 
-def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status, headers=_NO_STORE)
+def _error(status: int, message: str, **extra: object) -> JSONResponse:
+    return JSONResponse({"error": message, **extra}, status_code=status, headers=_NO_STORE)
 
 
 def paper(request: Request) -> Response:
@@ -158,7 +159,7 @@ def practice_image(request: Request) -> Response:
 
 def sheet_path(exam_id: int) -> str:
     """Where the exam's answer sheet posts its saves: `/api/sheet/7`."""
-    return f"/api/sheet/{exam_id}"
+    return f"{SHEET_ROOT}/{exam_id}"
 
 
 class _TooLarge(ValueError):
@@ -216,16 +217,14 @@ async def sheet_save(request: Request) -> Response:
     if not isinstance(data, dict):
         return _error(400, unreadable_text("uz"))
     lang = data.pop("lang", "uz")
-    lang = lang if lang in _LANGUAGES else "uz"
+    lang = lang if lang in SUPPORTED_LANGUAGES else "uz"
     token = data.pop("t", "")
     try:
         student_id = check_sheet_token(
             exam_id=exam_id, token=token if isinstance(token, str) else ""
         )
     except PermissionDeniedError as err:
-        return JSONResponse(
-            {"error": error_text(err, lang), "reload": True}, status_code=401, headers=_NO_STORE
-        )
+        return _error(401, error_text(err, lang), reload=True)
     try:
         seq, changes, refused, _ = parse_batch(data)
         device = batch_device(data)
@@ -247,9 +246,7 @@ async def sheet_save(request: Request) -> Response:
             ),
         )
     except (DeadlinePassedError, AlreadySubmittedError) as err:
-        return JSONResponse(
-            {"error": error_text(err, lang), "closed": True}, status_code=409, headers=_NO_STORE
-        )
+        return _error(409, error_text(err, lang), closed=True)
     except NotFoundError as err:
         return _error(404, error_text(err, lang))
     except (MockExamError, SQLAlchemyError):

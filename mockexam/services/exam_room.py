@@ -139,7 +139,6 @@ class SheetSave:
     # The seq the client may drop its pending changes up to: the batch's own, or
     # the newer one of its device that already covers it (then nothing was stored).
     ack: int = 0
-    covered: bool = False  # a newer batch of the device was stored first: this one stored nothing
     options: dict[str, tuple[str, ...]] = field(default_factory=dict)  # of refused labels
 
 
@@ -463,9 +462,7 @@ def _store_checked(
             session, session_id=exam_session.id, device=device, seq=seq, now=now
         )
     if covering is not None:
-        return SheetSave(
-            accepted=(), stored={}, rejected=rejected, ack=covering, covered=True, options=options
-        )
+        return SheetSave(accepted=(), stored={}, rejected=rejected, ack=covering, options=options)
     stored = (
         store_answers(session, exam_session=exam_session, items=items, changes=valid, now=now)
         if valid

@@ -415,7 +415,7 @@ class ExamState(StudentState):
             return None  # no ack: the sheet re-sends once the page has signed in again
         try:
             seq, changes, refused, _ = parse_batch(batch)
-            device = batch_device(batch)
+            device = batch_device(batch, page_load_fallback=True)
         except BatchError as error:
             logger.info("exam %s: a malformed batch was refused: %s", exam_id, error)
             self.save_error = unreadable_text(self.lang)
@@ -475,7 +475,7 @@ class ExamState(StudentState):
             return None
         try:
             seq, changes, refused, auto = parse_batch(batch, allow_auto=True)
-            device = batch_device(batch)
+            device = batch_device(batch, page_load_fallback=True)
         except BatchError as error:
             logger.info("exam %s: a malformed submit was refused: %s", exam_id, error)
             self.save_error = unreadable_text(self.lang)

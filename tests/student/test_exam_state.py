@@ -656,3 +656,16 @@ def test_exam_events_transport_after_the_deadline_shows_the_waiting_view(db_url,
     fresh = make_state(ExamState, path=f"/app/exam/{exam_id}")  # not signed in: nothing
     assert run(ExamState.save, fresh, _batch(5, q1=("B", None))) is None
     assert fresh.ack_seq == 0 and _stored(exam_id) == {}
+
+
+def test_exam_events_batches_of_a_page_without_device_ids_keep_the_newer_answer(
+    db_url, monkeypatch
+):
+    """A page built before device ids: its page load stands in for the device."""
+    monkeypatch.setenv("MOCKEXAM_SHEET_TRANSPORT", "events")
+    exam_id = _setup()
+    state = _started(exam_id)
+    load = state.load_id
+    run(ExamState.save, state, {**_batch(5, q1=("B", None)), "load": load})
+    run(ExamState.save, state, {**_batch(3, q1=("A", None)), "load": load})  # overtaken
+    assert state.ack_seq == 5 and _stored(exam_id) == {"1": ("B", False)}
