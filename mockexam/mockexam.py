@@ -19,7 +19,7 @@ from mockexam.admin import students as admin_students
 from mockexam.admin.auth import ADMIN_ROOT, LOGIN_ROUTE
 from mockexam.admin.practice_bank import page as admin_practice_bank
 from mockexam.api import api
-from mockexam.runtime import tune_runtime
+from mockexam.runtime import tune_runtime, watch_stalls
 from mockexam.student.achievements import (
     ACHIEVEMENTS_ON_LOAD,
     ACHIEVEMENTS_ROUTE,
@@ -44,6 +44,7 @@ app = rx.App(style=APP_STYLE, api_transformer=api)
 # Each backend worker, once up: the app frozen out of the garbage collector's walks
 # (its full collections paused every event 100+ ms), thresholds raised (runtime.py).
 app.register_lifespan_task(tune_runtime)
+app.register_lifespan_task(watch_stalls)
 # Reflex's default overlay toasts "Cannot connect to server: <websocket URL>" in
 # English over every page. The exam sheet has its own translated banner (answers
 # are kept and re-sent); elsewhere a small pulsing dot is enough. The fragment

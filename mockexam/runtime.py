@@ -29,15 +29,23 @@ lets go, at the latest after the switch interval (Python's default 5 ms); a save
 is several round trips, each of which may wait that long. `tune_switching` sets
 the interval to `MOCKEXAM_SWITCH_INTERVAL_MS` (default 1 ms; `default` keeps
 Python's 5 ms).
+
+Stalls: `MOCKEXAM_STALL_LOG=MS` starts a watchdog (`watch_stalls`) that logs,
+as a warning, where the event loop thread was while it had not come back to the
+loop for MS milliseconds or more: the code that holds up every tab of that
+worker (sampled every MS while the stall lasts; off by default).
 """
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import os
 import sys
+import threading
 import time
+import traceback
 
 logger = logging.getLogger(__name__)
 
@@ -121,3 +129,60 @@ def tune_runtime() -> None:
     """Both, as the app's lifespan task runs them in every backend worker."""
     tune_gc()
     tune_switching()
+
+
+def _stall_threshold_ms() -> float | None:
+    """`MOCKEXAM_STALL_LOG` in milliseconds, or None when unset."""
+    text = os.environ.get("MOCKEXAM_STALL_LOG", "").strip()
+    if not text:
+        return None
+    try:
+        ms = float(text)
+    except ValueError:
+        ms = -1.0
+    if not 5 <= ms <= 60_000:
+        raise ValueError(
+            f"MOCKEXAM_STALL_LOG must be a number of milliseconds from 5 to 60000: {text!r}"
+        )
+    return ms
+
+
+def _loop_stack(thread_id: int, limit: int = 14) -> str:
+    frame = sys._current_frames().get(thread_id)
+    if frame is None:
+        return "(the loop thread is gone)"
+    return "".join(traceback.format_stack(frame)[-limit:])
+
+
+def _watchdog(beat: list[float], thread_id: int, threshold_ms: float, stop: threading.Event):
+    """Report the loop thread's stack while its heartbeat is older than the threshold."""
+    threshold = threshold_ms / 1000.0
+    while not stop.wait(threshold / 2):
+        late = time.monotonic() - beat[0]
+        if late >= threshold:
+            logger.warning(
+                "event loop stalled %.0f ms so far, at:\n%s", late * 1000, _loop_stack(thread_id)
+            )
+
+
+async def watch_stalls() -> None:
+    """The lifespan task behind `MOCKEXAM_STALL_LOG` (returns at once when it is unset)."""
+    threshold_ms = _stall_threshold_ms()
+    if threshold_ms is None:
+        return
+    beat = [time.monotonic()]
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=_watchdog,
+        args=(beat, threading.get_ident(), threshold_ms, stop),
+        name="stall-watchdog",
+        daemon=True,
+    )
+    thread.start()
+    logger.info("stall watchdog: loop stalls of %.0f ms or more are logged", threshold_ms)
+    try:
+        while True:
+            beat[0] = time.monotonic()
+            await asyncio.sleep(min(0.01, threshold_ms / 4000.0))
+    finally:
+        stop.set()

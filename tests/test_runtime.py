@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
+import logging
 import sys
+import time
 
 import pytest
 
@@ -106,3 +110,49 @@ def test_switch_interval_refuses_nonsense_and_changes_nothing(switch_restored, m
         with pytest.raises(ValueError, match="MOCKEXAM_SWITCH_INTERVAL_MS"):
             runtime.tune_switching()
     assert sys.getswitchinterval() == pytest.approx(0.004)
+
+
+def _hold_the_loop_for(seconds: float) -> None:
+    time.sleep(seconds)  # blocking on purpose: what a sync call in a handler does
+
+
+def test_stall_watchdog_logs_where_the_loop_was_held(monkeypatch, caplog):
+    monkeypatch.setenv("MOCKEXAM_STALL_LOG", "50")
+
+    async def scenario() -> None:
+        watcher = asyncio.create_task(runtime.watch_stalls())
+        await asyncio.sleep(0.05)
+        _hold_the_loop_for(0.3)
+        await asyncio.sleep(0.05)
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
+
+    with caplog.at_level(logging.WARNING, logger="mockexam.runtime"):
+        asyncio.run(scenario())
+    stalls = [r.getMessage() for r in caplog.records if "stalled" in r.getMessage()]
+    assert stalls, "a 300 ms stall went unreported"
+    assert all("_hold_the_loop_for" in message for message in stalls)
+    assert len(stalls) < 20  # sampled every threshold/2, not in a busy loop
+
+
+def test_stall_watchdog_is_off_unless_asked_and_refuses_nonsense(monkeypatch, caplog):
+    monkeypatch.delenv("MOCKEXAM_STALL_LOG", raising=False)
+
+    async def quiet() -> None:
+        await runtime.watch_stalls()  # returns at once
+        _hold_the_loop_for(0.1)
+
+    with caplog.at_level(logging.WARNING, logger="mockexam.runtime"):
+        asyncio.run(quiet())
+    assert not [r for r in caplog.records if "stalled" in r.getMessage()]
+    for bad in ("soon", "0", "-5", "1e9"):
+        monkeypatch.setenv("MOCKEXAM_STALL_LOG", bad)
+        with pytest.raises(ValueError, match="MOCKEXAM_STALL_LOG"):
+            asyncio.run(runtime.watch_stalls())
+
+
+def test_the_app_runs_the_stall_watchdog_in_every_worker():
+    from mockexam.mockexam import app
+
+    assert runtime.watch_stalls in app.get_lifespan_tasks()
