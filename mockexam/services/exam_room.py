@@ -20,13 +20,15 @@ from __future__ import annotations
 import functools
 import math
 import os
+import threading
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Row, and_
+from sqlalchemy import Row, and_, bindparam
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -51,7 +53,6 @@ from mockexam.services.sessions import (
     check_accepting,
     lock_session_of,
     parse_label,
-    sheet_items,
     start_session,
     store_answers,
     submit_locked,
@@ -202,34 +203,90 @@ def _phase(
     return RoomPhase.OPEN
 
 
-def _sheet(
-    session: Session, *, exam_id: int, session_id: int
-) -> tuple[list[SheetItem], dict[str, SavedAnswer]]:
-    """The sheet's items in order, with the session's saved answers (one query)."""
-    rows = session.execute(
+@dataclass(frozen=True, slots=True)
+class SheetLayout:
+    """An exam's answer sheet: its items in order, and label → (item id, spec)."""
+
+    items: tuple[SheetItem, ...]
+    by_label: Mapping[str, tuple[int, ItemSpec]]
+    labels: Mapping[int, str]  # item id → label
+
+
+# An exam's items never change once a student has started it: the layout (labels,
+# kinds, options, points) is written by create_exam only, an exam with a session
+# cannot be deleted (services.exams.delete_exam) and sessions are never deleted.
+# So each backend process reads a started exam's layout once instead of at every
+# save (a query and ~30% of a save's Python time). Cached only for callers who
+# hold a session of the exam; per connection pool, so two databases (tests) never
+# share an entry.
+_LAYOUTS: weakref.WeakKeyDictionary[Any, dict[int, SheetLayout]] = weakref.WeakKeyDictionary()
+_LAYOUTS_LOCK = threading.Lock()
+MAX_CACHED_LAYOUTS = 256
+
+
+def sheet_layout(session: Session, exam_id: int) -> SheetLayout:
+    """The layout of an exam the caller has a session of (read once per process)."""
+    pool = session.get_bind().pool
+    with _LAYOUTS_LOCK:
+        found = _LAYOUTS.get(pool, {}).get(exam_id)
+    if found is not None:
+        return found
+    rows = session.execute(_layout_statement(), {"exam_id": exam_id})
+    items: list[SheetItem] = []
+    by_label: dict[str, tuple[int, ItemSpec]] = {}
+    labels: dict[int, str] = {}
+    for item_id, number, sub_part, kind, options, points in rows:
+        spec = ItemSpec(
+            number=number, sub_part=sub_part, kind=kind, options=tuple(options or ()), points=points
+        )
+        items.append(SheetItem(spec.label, number, sub_part, kind, spec.options))
+        by_label[spec.label] = (item_id, spec)
+        labels[item_id] = spec.label
+    layout = SheetLayout(items=tuple(items), by_label=by_label, labels=labels)
+    with _LAYOUTS_LOCK:
+        per_pool = _LAYOUTS.setdefault(pool, {})
+        if len(per_pool) >= MAX_CACHED_LAYOUTS:
+            per_pool.clear()
+        per_pool[exam_id] = layout
+    return layout
+
+
+@functools.cache
+def _layout_statement() -> Any:
+    return (
         select(
+            ExamItem.id,
             ExamItem.number,
             ExamItem.sub_part,
             ExamItem.kind,
             ExamItem.options,
-            Answer.value,
-            Answer.is_flagged,
+            ExamItem.points,
         )
-        .outerjoin(
-            Answer,
-            and_(col(Answer.item_id) == ExamItem.id, col(Answer.session_id) == session_id),
-        )
-        .where(ExamItem.exam_id == exam_id)
+        .where(ExamItem.exam_id == bindparam("exam_id"))
         .order_by(ExamItem.position)
     )
-    items: list[SheetItem] = []
+
+
+@functools.cache
+def _answers_statement() -> Any:
+    return select(Answer.item_id, Answer.value, Answer.is_flagged).where(
+        Answer.session_id == bindparam("session_id")
+    )
+
+
+def _sheet(
+    session: Session, *, exam_id: int, session_id: int
+) -> tuple[list[SheetItem], dict[str, SavedAnswer]]:
+    """The sheet's items in order, with the session's saved answers (one query)."""
+    layout = sheet_layout(session, exam_id)
     answers: dict[str, SavedAnswer] = {}
-    for number, sub_part, kind, options, value, flagged in rows:
-        label = f"{number}{sub_part}"
-        items.append(SheetItem(label, number, sub_part, kind, tuple(options or ())))
-        if value is not None:
+    found = session.connection().execute(_answers_statement(), {"session_id": session_id})
+    for item_id, value, flagged in found:
+        label = layout.labels.get(item_id)
+        if label is not None and value is not None:
             answers[label] = SavedAnswer(value=value, flagged=bool(flagged))
-    return items, answers
+    ordered = {item.label: answers[item.label] for item in layout.items if item.label in answers}
+    return list(layout.items), ordered
 
 
 def _read_room(
@@ -399,7 +456,7 @@ def _check_changes(
 ) -> tuple[dict[str, AnswerChange], dict[str, Refusal]]:
     """Split `changes` into the storable ones (canonical labels) and the refused ones.
 
-    `items` is `sheet_items` for the changes' labels (read once per batch).
+    `items` is the layout's label → (item id, spec) (`sheet_layout`).
     """
     valid: dict[str, AnswerChange] = {}
     rejected: dict[str, Refusal] = {}
@@ -444,12 +501,12 @@ def _store_checked(
     device: str | None = None,
     seq: int = 0,
 ) -> SheetSave:
-    """Check each change on its own and store the valid ones (two queries: items, upsert).
+    """Check each change on its own and store the valid ones (one upsert per row shape).
 
     With a `device`, the batch is first claimed as that device's newest (one more
     statement); a batch a newer one covers is checked for refusals but stores nothing.
     """
-    items = sheet_items(session, exam_session.exam_id, changes.keys()) if changes else {}
+    items = sheet_layout(session, exam_session.exam_id).by_label if changes else {}
     valid, rejected = _check_changes(items, changes)
     options = {
         label: items[label][1].options
@@ -483,10 +540,11 @@ def _claim_batch(
     """
     params = {"session_id": session_id, "device": device, "seq": seq, "updated_at": now}
     dialect = session.get_bind().dialect.name
-    if session.execute(_claim_statement(dialect), params).first() is not None:
+    conn = session.connection()
+    if conn.execute(_claim_statement(dialect), params).first() is not None:
         return None
     table = SheetSync.__table__
-    return session.execute(
+    return conn.execute(
         select(table.c.seq).where(table.c.session_id == session_id, table.c.device == device)
     ).scalar_one()
 

@@ -333,3 +333,76 @@ def test_submit_sheet_at_zero_is_an_auto_submit_and_after_the_deadline_drops_cha
     assert done.is_auto_submitted and done.submitted_at == room.deadline
     assert done.saved.stored == {}
     assert _answers(db, done.session_id) == {}
+
+
+def test_a_save_reads_no_layout_once_the_exam_was_shown(db):
+    """The sheet's layout is read once per process (start_exam), not at every save."""
+    exam = make_exam(db)
+    student = make_student(db)
+    db.commit()
+    start_exam(student_id=student.id, exam_id=exam.id)
+
+    with _count_queries() as queries:
+        save_sheet(
+            student_id=student.id,
+            exam_id=exam.id,
+            changes={"1": AnswerChange(value="a"), "2": AnswerChange(value="b")},
+            device="tab",
+            seq=1,
+        )
+    # The session row locked, the device's seq moved, the answers upserted.
+    assert len(queries) == 3
+    assert not [q for q in queries if "examitem" in q.lower()]
+
+
+def test_layouts_are_kept_per_database(tmp_path):
+    """Two databases may both hold an exam 1 with different sheets: each save is
+    checked against its own database's sheet, whatever the other one cached."""
+    from mockexam.models import ItemKind
+    from mockexam.scoring.grading import ItemSpec
+    from mockexam.services import exams as exam_service
+    from tests.conftest import _use, make_database
+
+    def exam_in_fresh_database(short: bool) -> Iterator[tuple[int, int]]:
+        for url in make_database("sqlite", tmp_path):
+            for _ in _use(url):
+                with session_scope() as s:
+                    if short:
+                        start = utcnow() - timedelta(minutes=5)
+                        exam = exam_service.create_exam(
+                            s,
+                            title="One field",
+                            window_start=start,
+                            window_end=start + timedelta(hours=3),
+                            duration_minutes=60,
+                            layout=[ItemSpec(1, "", ItemKind.FREE_RESPONSE, ())],
+                        )
+                        exam_service.set_item_key(s, exam.id, "1", ["12"])
+                        exam_service.publish_exam(s, exam.id, now=start)
+                    else:
+                        exam = make_exam(s)  # the default 55 fields
+                    ids = (exam.id, make_student(s).id)
+                start_exam(student_id=ids[1], exam_id=ids[0])
+                yield ids
+
+    full = exam_in_fresh_database(short=False)
+    exam_a, student_a = next(full)
+    assert (
+        save_sheet(
+            student_id=student_a, exam_id=exam_a, changes={"45b": AnswerChange(value="7")}
+        ).rejected
+        == {}
+    )
+    short = exam_in_fresh_database(short=True)
+    exam_b, student_b = next(short)
+    assert exam_b == exam_a  # the same id in the other database
+    result = save_sheet(
+        student_id=student_b,
+        exam_id=exam_b,
+        changes={"1": AnswerChange(value="12"), "45b": AnswerChange(value="7")},
+    )
+    assert result.stored == {"1": "12"}
+    assert result.rejected == {"45b": Refusal.UNKNOWN_ITEM}
+    assert [i.label for i in get_exam_room(student_id=student_b, exam_id=exam_b).items] == ["1"]
+    for database in (short, full):
+        database.close()
