@@ -46,10 +46,46 @@ _LABEL = re.compile(r"^\s*(\d{1,3})\s*([a-z]?)\s*$", re.IGNORECASE)
 MAX_BATCH = 200
 
 
-def personal_deadline(exam: Exam, started_at: datetime) -> datetime:
+def personal_deadline(exam: Exam | Any, started_at: datetime) -> datetime:
     """min(started_at + duration, window end) + grace."""
     end = min(started_at + timedelta(minutes=exam.duration_minutes), exam.window_end)
     return end + timedelta(seconds=settings.deadline_grace_seconds)
+
+
+def check_startable(exam: Exam | Any, now: datetime) -> None:
+    """ExamNotOpenError unless a session may start now (`exam`: an Exam or a row with its
+    status, window_start and window_end)."""
+    phase = exam_phase(exam, now)
+    if phase == ExamPhase.SCHEDULED:
+        raise ExamNotOpenError(
+            f"The exam opens at {exam.window_start:%Y-%m-%d %H:%M} UTC; you cannot start yet."
+        )
+    if phase != ExamPhase.OPEN:
+        raise ExamNotOpenError("This exam is not open: its window has closed.")
+
+
+@functools.cache
+def start_statement(dialect: str) -> Any:
+    """INSERT a session … ON CONFLICT (student, exam) DO NOTHING: a second start (another
+    tab, a retry) leaves the first session as it is."""
+    table = ExamSession.__table__
+    insert = pg_insert(table) if dialect == "postgresql" else sqlite_insert(table)
+    return insert.on_conflict_do_nothing(index_elements=["student_id", "exam_id"])
+
+
+def start_values(exam: Exam | Any, *, student_id: int, exam_id: int, now: datetime) -> dict:
+    """The new session's row for `start_statement` (`exam`: an Exam or a row with its
+    duration_minutes and window_end)."""
+    return {
+        "student_id": student_id,
+        "exam_id": exam_id,
+        "status": SessionStatus.IN_PROGRESS,
+        "started_at": now,
+        "deadline": personal_deadline(exam, now),
+        "is_auto_submitted": False,
+        "is_provisional": False,
+        "is_extreme": False,
+    }
 
 
 def start_session(
@@ -61,13 +97,7 @@ def start_session(
     existing = _find(session, student_id=student_id, exam_id=exam_id)
     if existing is not None:
         return existing
-    phase = exam_phase(exam, now)
-    if phase == ExamPhase.SCHEDULED:
-        raise ExamNotOpenError(
-            f"The exam opens at {exam.window_start:%Y-%m-%d %H:%M} UTC; you cannot start yet."
-        )
-    if phase != ExamPhase.OPEN:
-        raise ExamNotOpenError("This exam is not open: its window has closed.")
+    check_startable(exam, now)
     new = ExamSession(
         student_id=student_id,
         exam_id=exam_id,

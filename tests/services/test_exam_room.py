@@ -406,3 +406,42 @@ def test_layouts_are_kept_per_database(tmp_path):
     assert [i.label for i in get_exam_room(student_id=student_b, exam_id=exam_b).items] == ["1"]
     for database in (short, full):
         database.close()
+
+
+def test_two_tabs_starting_at_once_get_one_session(db):
+    """Start from two tabs in the same moment: one session, both tabs show it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    exam = make_exam(db)
+    student = make_student(db)
+    db.commit()
+    at = utcnow()
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        rooms = list(
+            pool.map(
+                lambda k: start_exam(
+                    student_id=student.id, exam_id=exam.id, now=at + timedelta(seconds=k)
+                ),
+                range(4),
+            )
+        )
+    assert {r.phase for r in rooms} == {RoomPhase.IN_PROGRESS}
+    assert len({r.session_id for r in rooms}) == 1
+    assert len({r.deadline for r in rooms}) == 1
+    with session_scope(readonly=True) as reader:
+        (row,) = reader.exec(select(ExamSession).where(ExamSession.exam_id == exam.id)).all()
+        assert row.status == SessionStatus.IN_PROGRESS
+        assert row.is_auto_submitted is False and row.submitted_at is None
+        assert row.deadline == rooms[0].deadline
+
+
+def test_a_start_is_four_statements_once_the_layout_is_known(db):
+    exam = make_exam(db)
+    first, second = make_student(db), make_student(db)
+    db.commit()
+    start_exam(student_id=first.id, exam_id=exam.id)  # reads the layout
+    with _count_queries() as queries:
+        room = start_exam(student_id=second.id, exam_id=exam.id)
+    # The room, the new session (INSERT … ON CONFLICT DO NOTHING), the room again, its answers.
+    assert len(queries) == 4, queries
+    assert len(room.items) == 55 and room.answers == {}
