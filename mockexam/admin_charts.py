@@ -24,6 +24,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from mockexam.charts import share
+
 NEUTRAL = "#8b8d98"
 GRID = "rgba(139, 141, 152, 0.22)"
 ACCENT = "#3e63dd"  # radix indigo 9
@@ -163,7 +165,7 @@ def shared_blank_admin_figure() -> go.Figure:
     re-validates all of it (about 1 ms; twelve figure vars made most of a
     connection's cost). Never changed in place: the states assign new figures.
     """
-    return blank_admin_figure()
+    return share(blank_admin_figure())
 
 
 def blank_admin_figure(height: int = HEIGHT, message: str = "") -> go.Figure:

@@ -9,11 +9,13 @@ Plotly cannot read CSS variables, so colours are plain values here.
 from __future__ import annotations
 
 import functools
+import json
 import math
 from collections.abc import Sequence
 from typing import Any
 
 import plotly.graph_objects as go
+import plotly.io as pio
 
 # A grey with enough contrast on Telegram's white and its dark blue-black.
 NEUTRAL = "#8e8e93"
@@ -60,15 +62,34 @@ def _base_layout(height: int) -> dict[str, Any]:
     }
 
 
+# Shared, never-changed figures (the state vars' defaults) and their JSON, made once.
+_SHARED: dict[int, tuple[go.Figure, dict[str, Any]]] = {}
+
+
+def share(figure: go.Figure) -> go.Figure:
+    """Register `figure` as a shared default that nothing changes in place; its JSON
+    (what the state sends) is made now, once (`shared_json`)."""
+    _SHARED[id(figure)] = (figure, json.loads(str(pio.to_json(figure))))
+    return figure
+
+
+def shared_json(figure: Any) -> dict[str, Any] | None:
+    """The JSON form of a figure registered with `share`, else None."""
+    found = _SHARED.get(id(figure))
+    return found[1] if found is not None and found[0] is figure else None
+
+
 @functools.cache
-def shared_blank_figure() -> go.Figure:
+def shared_blank_figure(height: int = CHART_HEIGHT) -> go.Figure:
     """The one blank figure a state var starts from, shared, never changed in place.
 
-    Reflex deep-copies a var's default into every state instance, and every
-    tab's connect reads them all; a Figure's deep copy re-validates it (about
-    1 ms). The states assign new figures, so one shared default is safe.
+    Reflex deep-copies a plain default into every state instance, and every
+    tab's connect reads them all and serializes them (the whole app's state
+    tree, admin states included): a Figure's deep copy re-validates it (about
+    1 ms) and its JSON is another. The states assign new figures, so one shared
+    default with its JSON made once (`share`) is safe.
     """
-    return blank_figure()
+    return share(blank_figure(height))
 
 
 def blank_figure(height: int = CHART_HEIGHT) -> go.Figure:

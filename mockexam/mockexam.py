@@ -37,6 +37,7 @@ from mockexam.student.practice_session import (
     practice_session_page,
 )
 from mockexam.student.results import RESULTS_ON_LOAD, RESULTS_ROUTE, results_page
+from mockexam.ui import figures as _figures  # noqa: F401  (the figure serializer)
 from mockexam.ui.theme import APP_STYLE
 
 # The radix theme is set in rxconfig.py (RadixThemesPlugin), as Reflex 0.10 wants.

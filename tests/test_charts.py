@@ -83,3 +83,42 @@ def test_topic_breakdown_figure_stacks_the_share_right_over_the_rest():
         topic_breakdown_figure(topics=["A"], correct=[2], totals=[1])
     with pytest.raises(ValueError):
         topic_breakdown_figure(topics=["A", "B"], correct=[1], totals=[1])
+
+
+def test_shared_default_figures_serialize_once_and_as_reflex_would(monkeypatch):
+    import plotly.io as pio
+    from reflex_base.utils.serializers import serialize, serialize_figure
+
+    from mockexam import admin_charts, charts
+    from mockexam.student.history import HistoryState
+    from mockexam.student.practice_session import PracticeSessionState
+    from mockexam.ui import figures  # registers the serializer
+
+    shared = [
+        charts.shared_blank_figure(),
+        charts.shared_blank_figure(80),
+        admin_charts.shared_blank_admin_figure(),
+    ]
+    expected = [serialize_figure(f) for f in shared]  # Reflex's own, through to_json
+    fresh = elo_trend_figure(
+        start_elo=1500, elos=[1510.0], tick_labels=["Mar 1"], hover_titles=["Mock 1"]
+    )
+    fresh_expected = serialize_figure(fresh)
+
+    def no_json(*_args, **_kwargs):
+        raise AssertionError("a shared default went through to_json again")
+
+    monkeypatch.setattr(pio, "to_json", no_json)
+    assert [serialize(f) for f in shared] == expected
+    assert [figures.serialize_figure(f) for f in shared] == expected
+    with pytest.raises(AssertionError, match="to_json again"):
+        serialize(fresh)  # any other figure is serialized as Reflex does
+    monkeypatch.undo()
+    assert serialize(fresh) == fresh_expected
+    assert charts.shared_json(blank_figure()) is None  # equal, but not the shared one
+    # The states' figure defaults are the shared figures.
+    defaults = {
+        "history": HistoryState.get_fields()["elo_figure"].default_value(),
+        "practice": PracticeSessionState.get_fields()["topic_figure"].default_value(),
+    }
+    assert all(charts.shared_json(f) is not None for f in defaults.values()), defaults

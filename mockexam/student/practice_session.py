@@ -16,6 +16,7 @@ the Elo rating, Rasch scores or streaks.
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from typing import Any, TypedDict
@@ -24,7 +25,7 @@ import plotly.graph_objects as go
 import reflex as rx
 from sqlalchemy.exc import SQLAlchemyError
 
-from mockexam.charts import PLOT_CONFIG, blank_figure, topic_breakdown_figure
+from mockexam.charts import PLOT_CONFIG, shared_blank_figure, topic_breakdown_figure
 from mockexam.errors import (
     AlreadySubmittedError,
     DeadlinePassedError,
@@ -128,7 +129,7 @@ class PracticeSessionState(StudentState):
     save_error: str = ""
     notice: str = ""
     review: list[ReviewView] = []
-    topic_figure: go.Figure = blank_figure(80)
+    topic_figure: go.Figure = rx.field(default_factory=functools.partial(shared_blank_figure, 80))
 
     _shown: int | None = None  # the session whose data the vars hold
     _applied_seq: int = 0  # the newest batch stored in this page load
