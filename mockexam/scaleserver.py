@@ -48,6 +48,13 @@ DEFAULT_PORT = 3000
 DEFAULT_BACKEND_WORKERS = max(1, os.cpu_count() or 1)
 # Room in the kernel's accept queue for a burst of students connecting at once.
 LISTEN_BACKLOG = 4096
+# Granian's "backpressure" caps the connections a worker holds open, idle keep-alive
+# ones included (measured: with a cap of 8, a 9th client got no answer while 8 idle
+# keep-alive connections stayed open). Its default, backlog // workers, was 2,048 per
+# worker here: every exam tab holds a websocket and a keep-alive connection for its
+# saves, so at 5,000 students the saves of the tabs over the cap waited minutes for a
+# slot with the CPU half idle. The cap is for connections, not work in progress.
+CONNECTIONS_PER_WORKER = 16_384
 # Reflex's Redis lock on a tab's state, and how long a worker keeps an idle tab's state
 # (its opportunistic lease): see run_backend.
 REDIS_LOCK_EXPIRATION_MS = 30_000
@@ -170,11 +177,23 @@ def save_threads_for(workers: int) -> int:
     return max(4, min(MAX_SAVE_THREADS, SAVE_CONNECTIONS // max(1, workers)))
 
 
+def connections_per_worker() -> int:
+    """`MOCKEXAM_CONNECTIONS_PER_WORKER`, else CONNECTIONS_PER_WORKER (Granian's backpressure)."""
+    text = os.environ.get("MOCKEXAM_CONNECTIONS_PER_WORKER", "").strip()
+    if not text:
+        return CONNECTIONS_PER_WORKER
+    if not text.isdigit() or not 128 <= int(text) <= 1_000_000:
+        raise SystemExit(
+            f"MOCKEXAM_CONNECTIONS_PER_WORKER must be a whole number from 128 to 1000000: {text!r}"
+        )
+    return int(text)
+
+
 def run_backend(*, port: int, workers: int, host: str = "0.0.0.0") -> None:
     """Granian with `workers` processes serving the compiled app; crashed workers respawn.
 
     What `reflex run --env prod` ends with (reflex.utils.exec.run_granian_backend_prod),
-    with the worker count, the accept backlog and the respawn set here.
+    with the worker count, the accept backlog, the connection cap and the respawn set here.
     """
     os.environ.update(
         REFLEX_ENV_MODE="prod", REFLEX_FRONTEND_PORT=str(port), REFLEX_BACKEND_PORT=str(port)
@@ -221,6 +240,7 @@ def run_backend(*, port: int, workers: int, host: str = "0.0.0.0") -> None:
         interface=Interfaces.ASGI,
         workers=workers,
         backlog=LISTEN_BACKLOG,
+        backpressure=connections_per_worker(),
         respawn_failed_workers=True,
         respawn_interval=1.0,
         log_level=LogLevels(os.environ.get("GRANIAN_LOG_LEVEL", "warning")),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 
 import pytest
@@ -85,3 +86,115 @@ def test_sheet_save_threads_share_the_database_connections_among_the_workers():
     assert save_threads_for(3) == 16 and save_threads_for(4) == 12
     assert save_threads_for(64) == 4  # never fewer than 4
     assert all(save_threads_for(w) * w <= SAVE_CONNECTIONS for w in range(1, 13))
+
+
+def test_the_backend_caps_connections_far_above_two_per_exam_tab(monkeypatch):
+    """run_backend hands Granian our connection cap (its backpressure), not its default."""
+    import granian.server
+
+    from mockexam import scaleserver
+
+    seen: dict = {}
+
+    class FakeServer:
+        def __init__(self, **kwargs):
+            seen.update(kwargs)
+
+        def serve(self):
+            seen["served"] = True
+
+    monkeypatch.setattr(granian.server, "Server", FakeServer)
+    monkeypatch.setattr("reflex.utils.exec.get_app_instance_from_file", lambda: "app")
+    monkeypatch.setattr("reflex.utils.exec._preload_for_fork", lambda _target: True)
+    monkeypatch.delenv("MOCKEXAM_CONNECTIONS_PER_WORKER", raising=False)
+    saved = dict(os.environ)  # run_backend sets Reflex's variables for its workers
+    try:
+        scaleserver.run_backend(port=3999, workers=2)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    assert seen["served"] and seen["workers"] == 2
+    # A websocket and a keep-alive save connection per tab: 5,000 tabs on one worker fit.
+    assert seen["backpressure"] == scaleserver.CONNECTIONS_PER_WORKER >= 2 * 5_000
+    assert seen["backpressure"] > seen["backlog"] // seen["workers"]  # Granian's default
+
+    monkeypatch.setenv("MOCKEXAM_CONNECTIONS_PER_WORKER", "50000")
+    assert scaleserver.connections_per_worker() == 50_000
+    for bad in ("many", "12", "-1", "2000000"):
+        monkeypatch.setenv("MOCKEXAM_CONNECTIONS_PER_WORKER", bad)
+        with pytest.raises(SystemExit, match="MOCKEXAM_CONNECTIONS_PER_WORKER"):
+            scaleserver.connections_per_worker()
+
+
+_TINY_ASGI = """
+async def app(scope, receive, send):
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            done = message["type"].replace(".startup", ".startup.complete").replace(
+                ".shutdown", ".shutdown.complete")
+            await send({"type": done})
+            if "shutdown" in done:
+                return
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-length", b"2")]})
+    await send({"type": "http.response.body", "body": b"ok"})
+"""
+_SERVE = """
+import sys
+from granian.constants import Interfaces
+from granian.server import Server
+Server("tinyapp:app", address="127.0.0.1", port=int(sys.argv[1]), interface=Interfaces.ASGI,
+       workers=1, backpressure=int(sys.argv[2])).serve()
+"""
+
+
+@pytest.mark.parametrize("cap", [8, 64])
+def test_granian_backpressure_is_a_cap_on_open_connections(tmp_path, cap):
+    """Why the cap above matters: idle keep-alive connections hold Granian's slots."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    (tmp_path / "tinyapp.py").write_text(_TINY_ASGI)
+    (tmp_path / "serve.py").write_text(_SERVE)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "serve.py", str(port), str(cap)],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    idle: list[socket.socket] = []
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "granian did not start"
+                time.sleep(0.2)
+        time.sleep(0.5)  # the probe's own slot is given back
+        request = b"GET / HTTP/1.1\r\nHost: t\r\n\r\n"
+        for _ in range(8):  # eight clients that keep their connection open, idle
+            conn = socket.create_connection(("127.0.0.1", port), timeout=5)
+            conn.sendall(request)
+            assert conn.recv(64).startswith(b"HTTP/1.1 200")
+            idle.append(conn)
+        ninth = socket.create_connection(("127.0.0.1", port), timeout=3)
+        idle.append(ninth)
+        ninth.sendall(request)
+        try:
+            answered = ninth.recv(64).startswith(b"HTTP/1.1 200")
+        except TimeoutError:
+            answered = False
+        assert answered == (cap > 8)
+    finally:
+        for conn in idle:
+            conn.close()
+        server.terminate()
+        server.wait(timeout=10)
