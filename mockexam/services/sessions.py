@@ -215,6 +215,7 @@ class LockedSession(Protocol):
     exam_id: int
     submitted_at: datetime | None
     deadline: datetime
+    is_auto_submitted: bool
 
 
 _LOCKED_COLUMNS = (
@@ -222,6 +223,7 @@ _LOCKED_COLUMNS = (
     ExamSession.exam_id,
     ExamSession.submitted_at,
     ExamSession.deadline,
+    ExamSession.is_auto_submitted,
 )
 
 

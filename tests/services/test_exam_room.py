@@ -445,3 +445,19 @@ def test_a_start_is_four_statements_once_the_layout_is_known(db):
     # The room, the new session (INSERT … ON CONFLICT DO NOTHING), the room again, its answers.
     assert len(queries) == 4, queries
     assert len(room.items) == 55 and room.answers == {}
+
+
+def test_a_submit_is_three_statements_plus_the_save(db):
+    exam = make_exam(db)
+    student = make_student(db)
+    db.commit()
+    start_exam(student_id=student.id, exam_id=exam.id)
+    with _count_queries() as queries:
+        done = submit_sheet(student_id=student.id, exam_id=exam.id, changes={})
+    # The session locked, submitted, and the room read for the waiting view.
+    assert len(queries) == 3, queries
+    assert done.room.phase == RoomPhase.SUBMITTED and not done.is_auto_submitted
+    with _count_queries() as queries:
+        again = submit_sheet(student_id=student.id, exam_id=exam.id, changes={}, auto=True)
+    assert len(queries) == 2  # already submitted: nothing written
+    assert again.submitted_at == done.submitted_at and not again.is_auto_submitted
