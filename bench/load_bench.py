@@ -53,7 +53,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -337,20 +336,10 @@ def run_mode(mode: str, args: argparse.Namespace) -> ModeResult:
     cleanups: list[Any] = []
     try:
         if mode == "scale":
-            from sqlalchemy import create_engine, text
+            from bench.pg_database import fresh_database
 
-            name = f"mockexam_load_{uuid.uuid4().hex[:8]}"
-            admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-            def drop() -> None:
-                with admin.connect() as conn:
-                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                admin.dispose()
-
+            database_url, drop = fresh_database(PG_URL, "mockexam_load")
             cleanups.append(drop)
-            database_url = PG_URL.rsplit("/", 1)[0] + f"/{name}"
             redis_cm = own_redis()
             redis_server = redis_cm.__enter__()
             cleanups.append(lambda: redis_cm.__exit__(None, None, None))
@@ -441,10 +430,15 @@ def run_mode(mode: str, args: argparse.Namespace) -> ModeResult:
         hard_stop = ends_at + 120.0
         pg_count = None
         if mode == "scale":
+            from sqlalchemy import create_engine
             from sqlalchemy import text as sql_text
 
+            watcher = create_engine(PG_URL, isolation_level="AUTOCOMMIT", pool_size=1)
+            cleanups.append(watcher.dispose)
+            name = database_url.rsplit("/", 1)[1]
+
             def pg_count() -> int:
-                with admin.connect() as conn:
+                with watcher.connect() as conn:
                     return int(
                         conn.execute(
                             sql_text("SELECT count(*) FROM pg_stat_activity WHERE datname = :d"),

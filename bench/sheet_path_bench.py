@@ -37,7 +37,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -92,7 +91,7 @@ def _floor_save(raw_url: str) -> Callable[[int, int, int, str, int], None]:
 
 
 def run(backend: str, students: int, saves: int, seed: int) -> None:
-    from sqlalchemy import create_engine, insert, select, text
+    from sqlalchemy import insert, select
 
     from mockexam import db as db_module
     from mockexam.config import settings
@@ -105,18 +104,10 @@ def run(backend: str, students: int, saves: int, seed: int) -> None:
     rng = random.Random(seed)
     cleanup: list[Callable[[], None]] = []
     if backend == "postgres":
-        name = f"mockexam_sheetbench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        from bench.pg_database import fresh_database
 
-        def drop() -> None:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
-
+        url, drop = fresh_database(PG_URL, "mockexam_sheetbench")
         cleanup.append(drop)
-        url = PG_URL.rsplit("/", 1)[0] + f"/{name}"
     else:
         folder = tempfile.mkdtemp(prefix="mockexam-sheetbench-")
         cleanup.append(lambda: shutil.rmtree(folder, ignore_errors=True))

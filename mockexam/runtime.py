@@ -108,17 +108,11 @@ def tune_switching() -> float:
     """Set the GIL switch interval (ms; `MOCKEXAM_SWITCH_INTERVAL_MS`); returns the one in force."""
     text = os.environ.get("MOCKEXAM_SWITCH_INTERVAL_MS", "").strip().lower()
     if text != "default":
-        ms = SWITCH_INTERVAL_MS
-        if text:
-            try:
-                ms = float(text)
-            except ValueError:
-                ms = -1.0
-            if not 0.05 <= ms <= 100:
-                raise ValueError(
-                    "MOCKEXAM_SWITCH_INTERVAL_MS must be a number of milliseconds "
-                    f"from 0.05 to 100, or default: {text!r}"
-                )
+        ms = (
+            _milliseconds("MOCKEXAM_SWITCH_INTERVAL_MS", text, 0.05, 100, " or default")
+            if text
+            else SWITCH_INTERVAL_MS
+        )
         sys.setswitchinterval(ms / 1000.0)
     interval = sys.getswitchinterval() * 1000.0
     logger.info("thread switch interval %.2f ms", interval)
@@ -134,15 +128,18 @@ def tune_runtime() -> None:
 def _stall_threshold_ms() -> float | None:
     """`MOCKEXAM_STALL_LOG` in milliseconds, or None when unset."""
     text = os.environ.get("MOCKEXAM_STALL_LOG", "").strip()
-    if not text:
-        return None
+    return _milliseconds("MOCKEXAM_STALL_LOG", text, 5, 60_000) if text else None
+
+
+def _milliseconds(name: str, text: str, low: float, high: float, other: str = "") -> float:
+    """`text` as milliseconds from `low` to `high`; ValueError naming `name` otherwise."""
     try:
         ms = float(text)
     except ValueError:
         ms = -1.0
-    if not 5 <= ms <= 60_000:
+    if not low <= ms <= high:
         raise ValueError(
-            f"MOCKEXAM_STALL_LOG must be a number of milliseconds from 5 to 60000: {text!r}"
+            f"{name} must be a number of milliseconds from {low:g} to {high:g}{other}: {text!r}"
         )
     return ms
 
