@@ -5,8 +5,8 @@ the window opens, the start button while it is open, the answer sheet with
 the saved answers while the student's session runs, the waiting view after
 submit (or after the personal deadline), and the way to the results once
 released. Seconds are counted on the server clock. Two queries: the exam
-with the caller's session, then (only while in progress) the sheet's items
-with the caller's answers.
+with the caller's session, then (only while in progress) the caller's
+answers; the sheet's items come from `sheet_layout` (read once per process).
 
 `save_sheet` / `submit_sheet` take the Mini App's answer changes: each
 label is checked on its own, so one bad value is refused with its reason
