@@ -175,8 +175,9 @@ SAVE_THREADS = 8
 
 def save_threads() -> int:
     """`MOCKEXAM_SAVE_THREADS`, else SAVE_THREADS; one on SQLite, which has one writer
-    at a time: more save threads only meet in its busy handler, which sleeps and tries
-    again (embedded, 2,000 students with 8: p95 106 s, 9,860 saves unanswered in 15 s)."""
+    at a time (HTTP saves on SQLite are not the default: their collapse at 2,000
+    students, with 1 thread as with 8, was Granian's connection cap under Reflex's
+    runner, see mockexam/scaleserver.py CONNECTIONS_PER_WORKER)."""
     text = os.environ.get("MOCKEXAM_SAVE_THREADS", "").strip()
     if not text:
         return 1 if settings.is_sqlite else SAVE_THREADS

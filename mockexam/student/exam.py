@@ -403,6 +403,18 @@ class ExamState(StudentState):
         events = await self._read(student_id, exam_id)
         return [*(events or []), haptic("warning")]
 
+    def _read_batch(self, batch: Any, exam_id: int, *, allow_auto: bool = False) -> Any:
+        """(seq, changes, refused, auto, device) of a sheet batch, or None (and the
+        "unreadable" notice) when it is malformed."""
+        try:
+            seq, changes, refused, auto = parse_batch(batch, allow_auto=allow_auto)
+            device = batch_device(batch, page_load_fallback=True)
+        except BatchError as error:
+            logger.info("exam %s: a malformed sheet batch was refused: %s", exam_id, error)
+            self.save_error = unreadable_text(self.lang)
+            return None
+        return seq, changes, refused, auto, device
+
     @rx.event
     async def save(self, batch: dict):
         """Store a batch of answer changes for the caller's session of this exam; ack it.
@@ -413,13 +425,10 @@ class ExamState(StudentState):
         student_id, exam_id = self._signed_in(), self._path_id()
         if student_id is None or exam_id is None:
             return None  # no ack: the sheet re-sends once the page has signed in again
-        try:
-            seq, changes, refused, _ = parse_batch(batch)
-            device = batch_device(batch, page_load_fallback=True)
-        except BatchError as error:
-            logger.info("exam %s: a malformed batch was refused: %s", exam_id, error)
-            self.save_error = unreadable_text(self.lang)
+        read = self._read_batch(batch, exam_id)
+        if read is None:
             return None
+        seq, changes, refused, _, device = read
         try:
             result = await rx.run_in_thread(
                 lambda: save_sheet(
@@ -473,13 +482,10 @@ class ExamState(StudentState):
         student_id, exam_id = self._signed_in(), self._path_id()
         if student_id is None or exam_id is None:
             return None
-        try:
-            seq, changes, refused, auto = parse_batch(batch, allow_auto=True)
-            device = batch_device(batch, page_load_fallback=True)
-        except BatchError as error:
-            logger.info("exam %s: a malformed submit was refused: %s", exam_id, error)
-            self.save_error = unreadable_text(self.lang)
+        read = self._read_batch(batch, exam_id, allow_auto=True)
+        if read is None:
             return None
+        seq, changes, refused, auto, device = read
         try:
             done = await rx.run_in_thread(
                 lambda: submit_sheet(
