@@ -19,7 +19,6 @@ from typing import Any, Protocol
 from sqlalchemy import bindparam, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from mockexam.config import settings
@@ -98,22 +97,17 @@ def start_session(
     if existing is not None:
         return existing
     check_startable(exam, now)
-    new = ExamSession(
-        student_id=student_id,
-        exam_id=exam_id,
-        started_at=now,
-        deadline=personal_deadline(exam, now),
+    session.flush()  # what the caller added (the student) before the Core insert
+    # The same INSERT … ON CONFLICT DO NOTHING as the exam room's start: if another
+    # request of the same student won the race, theirs is the session found below.
+    session.connection().execute(
+        start_statement(session.get_bind().dialect.name),
+        start_values(exam, student_id=student_id, exam_id=exam_id, now=now),
     )
-    try:
-        with session.begin_nested():
-            session.add(new)
-    except IntegrityError:
-        # Another request of the same student won the race: theirs is the session.
-        existing = _find(session, student_id=student_id, exam_id=exam_id)
-        if existing is None:
-            raise
-        return existing
-    return new
+    started = _find(session, student_id=student_id, exam_id=exam_id)
+    if started is None:  # inserted now or by the winner of a race: never absent
+        raise NotFoundError("The exam session could not be started; try again.")
+    return started
 
 
 def _find(session: Session, *, student_id: int, exam_id: int) -> ExamSession | None:
