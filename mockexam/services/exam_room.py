@@ -31,10 +31,11 @@ from typing import Any
 from sqlalchemy import Row, and_, bindparam, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session, col, select
+from sqlalchemy.engine import Connection
+from sqlmodel import col, select
 
 from mockexam.config import settings
-from mockexam.db import session_scope, utcnow
+from mockexam.db import connection_scope, utcnow
 from mockexam.errors import (
     ExamNotOpenError,
     NotFoundError,
@@ -160,13 +161,9 @@ def _seconds(start: datetime, end: datetime) -> int:
     return max(0, math.ceil((end - start).total_seconds()))
 
 
-def _room_row(session: Session, *, student_id: int, exam_id: int) -> Row[Any] | None:
+def _room_row(conn: Connection, *, student_id: int, exam_id: int) -> Row[Any] | None:
     """The exam's fields and the caller's session fields (None when not started)."""
-    return (
-        session.connection()
-        .execute(_room_statement(), {"student_id": student_id, "exam_id": exam_id})
-        .first()
-    )
+    return conn.execute(_room_statement(), {"student_id": student_id, "exam_id": exam_id}).first()
 
 
 @functools.cache
@@ -243,14 +240,14 @@ _LAYOUTS_LOCK = threading.Lock()
 MAX_CACHED_LAYOUTS = 256
 
 
-def sheet_layout(session: Session, exam_id: int) -> SheetLayout:
+def sheet_layout(conn: Connection, exam_id: int) -> SheetLayout:
     """The layout of an exam the caller has a session of (read once per process)."""
-    pool = session.get_bind().pool
+    pool = conn.engine.pool
     with _LAYOUTS_LOCK:
         found = _LAYOUTS.get(pool, {}).get(exam_id)
     if found is not None:
         return found
-    rows = session.execute(_layout_statement(), {"exam_id": exam_id})
+    rows = conn.execute(_layout_statement(), {"exam_id": exam_id})
     items: list[SheetItem] = []
     by_label: dict[str, tuple[int, ItemSpec]] = {}
     labels: dict[int, str] = {}
@@ -294,12 +291,12 @@ def _answers_statement() -> Any:
 
 
 def _sheet(
-    session: Session, *, exam_id: int, session_id: int
+    conn: Connection, *, exam_id: int, session_id: int
 ) -> tuple[list[SheetItem], dict[str, SavedAnswer]]:
     """The sheet's items in order, with the session's saved answers (one query)."""
-    layout = sheet_layout(session, exam_id)
+    layout = sheet_layout(conn, exam_id)
     answers: dict[str, SavedAnswer] = {}
-    found = session.connection().execute(_answers_statement(), {"session_id": session_id})
+    found = conn.execute(_answers_statement(), {"session_id": session_id})
     for item_id, value, flagged in found:
         label = layout.labels.get(item_id)
         if label is not None and value is not None:
@@ -309,9 +306,9 @@ def _sheet(
 
 
 def _read_room(
-    session: Session, *, student_id: int, exam_id: int, now: datetime, with_sheet: bool = True
+    conn: Connection, *, student_id: int, exam_id: int, now: datetime, with_sheet: bool = True
 ) -> ExamRoom:
-    row = _room_row(session, student_id=student_id, exam_id=exam_id)
+    row = _room_row(conn, student_id=student_id, exam_id=exam_id)
     if row is None or row[6] == ExamStatus.DRAFT:
         raise NotFoundError(f"Exam {exam_id} does not exist.")
     (
@@ -341,7 +338,7 @@ def _read_room(
     items: list[SheetItem] = []
     answers: dict[str, SavedAnswer] = {}
     if with_sheet and phase == RoomPhase.IN_PROGRESS and session_id is not None:
-        items, answers = _sheet(session, exam_id=exam_id, session_id=session_id)
+        items, answers = _sheet(conn, exam_id=exam_id, session_id=session_id)
     grace = timedelta(seconds=settings.deadline_grace_seconds)
     overdue = submitted_at is None and deadline is not None and now > deadline
     return ExamRoom(
@@ -428,9 +425,9 @@ def get_exam_room(
     `with_sheet=False` leaves out the items and answers (one query: a clock resync).
     """
     now = now or utcnow()
-    with session_scope(readonly=True) as session:
+    with connection_scope(readonly=True) as conn:
         return _read_room(
-            session, student_id=student_id, exam_id=exam_id, now=now, with_sheet=with_sheet
+            conn, student_id=student_id, exam_id=exam_id, now=now, with_sheet=with_sheet
         )
 
 
@@ -440,8 +437,8 @@ def start_exam(*, student_id: int, exam_id: int, now: datetime | None = None) ->
     ExamNotOpenError before the window opens and after it closes; NotFoundError for a draft.
     """
     now = now or utcnow()
-    with session_scope() as session:
-        row = _room_row(session, student_id=student_id, exam_id=exam_id)
+    with connection_scope() as conn:
+        row = _room_row(conn, student_id=student_id, exam_id=exam_id)
         if row is None or row[6] == ExamStatus.DRAFT:
             raise NotFoundError(f"Exam {exam_id} does not exist.")
         if row[6] == ExamStatus.RELEASED and row[7] is None:
@@ -450,11 +447,11 @@ def start_exam(*, student_id: int, exam_id: int, now: datetime | None = None) ->
             # One INSERT … ON CONFLICT DO NOTHING: a start in another tab at the same
             # moment leaves one session, and this read below shows it.
             check_startable(row, now)
-            session.connection().execute(
-                start_statement(session.get_bind().dialect.name),
+            conn.execute(
+                start_statement(conn.dialect.name),
                 start_values(row, student_id=student_id, exam_id=exam_id, now=now),
             )
-        return _read_room(session, student_id=student_id, exam_id=exam_id, now=now)
+        return _read_room(conn, student_id=student_id, exam_id=exam_id, now=now)
 
 
 def _refusal(spec: ItemSpec, value: object) -> Refusal | None:
@@ -510,15 +507,15 @@ def _check_changes(
     return valid, rejected
 
 
-def _own_locked_session(session: Session, *, student_id: int, exam_id: int) -> LockedSession:
-    exam_session = lock_session_of(session, student_id=student_id, exam_id=exam_id)
+def _own_locked_session(conn: Connection, *, student_id: int, exam_id: int) -> LockedSession:
+    exam_session = lock_session_of(conn, student_id=student_id, exam_id=exam_id)
     if exam_session is None:
         raise NotFoundError("You have not started this exam.")
     return exam_session
 
 
 def _store_checked(
-    session: Session,
+    conn: Connection,
     exam_session: LockedSession,
     changes: Mapping[str, AnswerChange],
     now: datetime,
@@ -531,7 +528,7 @@ def _store_checked(
     With a `device`, the batch is first claimed as that device's newest (one more
     statement); a batch a newer one covers is checked for refusals but stores nothing.
     """
-    items = sheet_layout(session, exam_session.exam_id).by_label if changes else {}
+    items = sheet_layout(conn, exam_session.exam_id).by_label if changes else {}
     valid, rejected = _check_changes(items, changes)
     options = {
         label: items[label][1].options
@@ -540,13 +537,11 @@ def _store_checked(
     }
     covering = None
     if device is not None and changes:
-        covering = _claim_batch(
-            session, session_id=exam_session.id, device=device, seq=seq, now=now
-        )
+        covering = _claim_batch(conn, session_id=exam_session.id, device=device, seq=seq, now=now)
     if covering is not None:
         return SheetSave(accepted=(), stored={}, rejected=rejected, ack=covering, options=options)
     stored = (
-        store_answers(session, exam_session=exam_session, items=items, changes=valid, now=now)
+        store_answers(conn, exam_session=exam_session, items=items, changes=valid, now=now)
         if valid
         else {}
     )
@@ -556,7 +551,7 @@ def _store_checked(
 
 
 def _claim_batch(
-    session: Session, *, session_id: int, device: str, seq: int, now: datetime
+    conn: Connection, *, session_id: int, device: str, seq: int, now: datetime
 ) -> int | None:
     """Record `seq` as the device's newest stored batch; None when it is, else the newer seq.
 
@@ -564,9 +559,7 @@ def _claim_batch(
     batches of one session never race here).
     """
     params = {"session_id": session_id, "device": device, "seq": seq, "updated_at": now}
-    dialect = session.get_bind().dialect.name
-    conn = session.connection()
-    if conn.execute(_claim_statement(dialect), params).first() is not None:
+    if conn.execute(_claim_statement(conn.dialect.name), params).first() is not None:
         return None
     table = SheetSync.__table__
     return conn.execute(
@@ -603,11 +596,11 @@ def save_sheet(
     after the personal deadline and AlreadySubmittedError after submit (nothing stored).
     """
     now = now or utcnow()
-    with session_scope() as session:
+    with connection_scope() as conn:
         # The session row locked first: a save and a submit of it never interleave.
-        exam_session = _own_locked_session(session, student_id=student_id, exam_id=exam_id)
+        exam_session = _own_locked_session(conn, student_id=student_id, exam_id=exam_id)
         check_accepting(exam_session, now)
-        return _store_checked(session, exam_session, changes, now, device=device, seq=seq)
+        return _store_checked(conn, exam_session, changes, now, device=device, seq=seq)
 
 
 @dataclass(frozen=True, slots=True)
@@ -640,20 +633,20 @@ def submit_sheet(
     `device` + `seq` as in `save_sheet`.
     """
     now = now or utcnow()
-    with session_scope() as session:
+    with connection_scope() as conn:
         # The session row locked first, as a save does: the two never interleave.
-        exam_session = _own_locked_session(session, student_id=student_id, exam_id=exam_id)
+        exam_session = _own_locked_session(conn, student_id=student_id, exam_id=exam_id)
         saved = NO_SAVE
         submitted_at, is_auto = exam_session.submitted_at, exam_session.is_auto_submitted
         late = submitted_at is None and now > exam_session.deadline
         if submitted_at is None:
             if not late:
-                saved = _store_checked(session, exam_session, changes, now, device=device, seq=seq)
+                saved = _store_checked(conn, exam_session, changes, now, device=device, seq=seq)
                 grace = timedelta(seconds=settings.deadline_grace_seconds + 5)
                 submitted_at, is_auto = now, auto and now >= exam_session.deadline - grace
             else:  # past the deadline: it counts as the clock's submit, at the deadline
                 submitted_at, is_auto = exam_session.deadline, True
-            session.connection().execute(
+            conn.execute(
                 _submit_statement(),
                 {"session_id": exam_session.id, "submitted_at": submitted_at, "auto": is_auto},
             )
@@ -666,7 +659,7 @@ def submit_sheet(
             # What the page shows next, without a second transaction (one per student
             # in the closing minute): the waiting view needs the room row only.
             room=_read_room(
-                session, student_id=student_id, exam_id=exam_id, now=now, with_sheet=False
+                conn, student_id=student_id, exam_id=exam_id, now=now, with_sheet=False
             ),
         )
 

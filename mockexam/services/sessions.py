@@ -19,10 +19,11 @@ from typing import Any, Protocol
 from sqlalchemy import bindparam, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
 from mockexam.config import settings
-from mockexam.db import lock_for_update, utcnow
+from mockexam.db import connection_of, lock_for_update, utcnow
 from mockexam.errors import (
     AlreadySubmittedError,
     DeadlinePassedError,
@@ -221,18 +222,18 @@ _LOCKED_COLUMNS = (
 )
 
 
-def lock_session_of(session: Session, *, student_id: int, exam_id: int) -> LockedSession | None:
+def lock_session_of(
+    db: Session | Connection, *, student_id: int, exam_id: int
+) -> LockedSession | None:
     """The student's session of this exam, row-locked until the transaction ends.
 
     One query returning only what a save needs (no ORM object to build), on the
-    session's connection: a statement built once, no ORM execution per save.
+    Core connection: a statement built once, no ORM execution per save.
     """
-    dialect = session.get_bind().dialect.name
-    return (
-        session.connection()
-        .execute(_lock_statement(dialect), {"student_id": student_id, "exam_id": exam_id})
-        .first()
-    )
+    conn = connection_of(db)
+    return conn.execute(
+        _lock_statement(conn.dialect.name), {"student_id": student_id, "exam_id": exam_id}
+    ).first()
 
 
 @functools.cache
@@ -253,7 +254,7 @@ def check_accepting(exam_session: LockedSession, now: datetime) -> None:
 
 
 def store_answers(
-    session: Session,
+    db: Session | Connection,
     *,
     exam_session: LockedSession,
     items: Mapping[str, tuple[int, ItemSpec]],
@@ -301,9 +302,9 @@ def store_answers(
     shapes: dict[tuple[str, ...], list[dict[str, object]]] = {}
     for row in rows.values():
         shapes.setdefault(tuple(sorted(row)), []).append(row)
-    dialect = session.get_bind().dialect.name
+    conn = connection_of(db)
     for columns, shaped in shapes.items():
-        session.connection().execute(_upsert_statement(dialect, columns), shaped)
+        conn.execute(_upsert_statement(conn.dialect.name, columns), shaped)
     return stored
 
 
