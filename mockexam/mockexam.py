@@ -18,7 +18,7 @@ from mockexam.admin import login as admin_login
 from mockexam.admin import students as admin_students
 from mockexam.admin.auth import ADMIN_ROOT, LOGIN_ROUTE
 from mockexam.admin.practice_bank import page as admin_practice_bank
-from mockexam.api import api
+from mockexam.api import SheetSaves, api
 from mockexam.runtime import tune_runtime, watch_stalls
 from mockexam.student.achievements import (
     ACHIEVEMENTS_ON_LOAD,
@@ -42,6 +42,14 @@ from mockexam.ui.theme import APP_STYLE
 
 # The radix theme is set in rxconfig.py (RadixThemesPlugin), as Reflex 0.10 wants.
 app = rx.App(style=APP_STYLE, api_transformer=api)
+
+
+def scale_app() -> SheetSaves:
+    """The backend as `make run-scale` serves it (Granian's factory): Reflex's ASGI app,
+    with the answer sheet's saves answered before Reflex's middleware (mockexam.api)."""
+    return SheetSaves(app())
+
+
 # Each backend worker, once up: the app frozen out of the garbage collector's walks
 # (its full collections paused every event 100+ ms), thresholds raised (runtime.py).
 app.register_lifespan_task(tune_runtime)

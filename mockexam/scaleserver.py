@@ -233,7 +233,9 @@ def run_backend(*, port: int, workers: int, host: str = "0.0.0.0") -> None:
     if not reflex_exec._preload_for_fork(None):
         multiprocessing.set_start_method("spawn", force=True)
     server = Server(
-        target=reflex_exec.get_app_instance_from_file(),
+        # The app module's scale_app (mockexam.mockexam): Reflex's app with the sheet's
+        # saves answered first.
+        target=reflex_exec.get_app_instance_from_file().rsplit(":", 1)[0] + ":scale_app",
         factory=True,
         address=host,
         port=port,

@@ -104,7 +104,9 @@ def test_the_backend_caps_connections_far_above_two_per_exam_tab(monkeypatch):
             seen["served"] = True
 
     monkeypatch.setattr(granian.server, "Server", FakeServer)
-    monkeypatch.setattr("reflex.utils.exec.get_app_instance_from_file", lambda: "app")
+    monkeypatch.setattr(
+        "reflex.utils.exec.get_app_instance_from_file", lambda: "mockexam.mockexam:app"
+    )
     monkeypatch.setattr("reflex.utils.exec._preload_for_fork", lambda _target: True)
     monkeypatch.delenv("MOCKEXAM_CONNECTIONS_PER_WORKER", raising=False)
     saved = dict(os.environ)  # run_backend sets Reflex's variables for its workers
@@ -114,6 +116,8 @@ def test_the_backend_caps_connections_far_above_two_per_exam_tab(monkeypatch):
         os.environ.clear()
         os.environ.update(saved)
     assert seen["served"] and seen["workers"] == 2
+    # The app with the answer-sheet saves in front (mockexam.mockexam.scale_app).
+    assert seen["target"] == "mockexam.mockexam:scale_app" and seen["factory"] is True
     # A websocket and a keep-alive save connection per tab: 5,000 tabs on one worker fit.
     assert seen["backpressure"] == scaleserver.CONNECTIONS_PER_WORKER >= 2 * 5_000
     assert seen["backpressure"] > seen["backlog"] // seen["workers"]  # Granian's default

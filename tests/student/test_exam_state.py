@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import col, select
 
 from mockexam import api as api_module
-from mockexam.api import create_api
+from mockexam.api import SheetSaves, create_api
 from mockexam.db import session_scope, utcnow
 from mockexam.models import Exam, ExamSession, ExamStatus, SessionStatus, Student
 from mockexam.services import exam_room
@@ -211,11 +211,28 @@ def _save(state: ExamState, batch: object, *, device: str | None = DEVICE, **ext
     return response.status_code, response.json()
 
 
+def _not_reached(scope, receive, send):
+    raise AssertionError(f"{scope['method']} {scope['path']} went past the sheet's saves")
+
+
+# What answers a save: `create_api()`'s route (as under Reflex's own runner), or
+# `SheetSaves` in front of the whole app (as under make run-scale): see `front`.
+_FRONT = {"app": create_api}
+
+
+@pytest.fixture(params=["api route", "in front of reflex"])
+def front(request, monkeypatch):
+    """Run the test's saves through each way in: the same answers either way."""
+    if request.param == "in front of reflex":
+        monkeypatch.setitem(_FRONT, "app", lambda: SheetSaves(_not_reached))
+    return request.param
+
+
 def _post(path: str, body: object, **headers: str) -> httpx.Response:
     """POST `body` as JSON text to a fresh api (the real route, in process)."""
 
     async def send() -> httpx.Response:
-        transport = httpx.ASGITransport(app=create_api())
+        transport = httpx.ASGITransport(app=_FRONT["app"]())
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
             return await c.post(
                 path,
@@ -226,7 +243,7 @@ def _post(path: str, body: object, **headers: str) -> httpx.Response:
     return asyncio.run(send())
 
 
-def test_exam_save_stores_a_valid_batch_and_acks_it(db_url):
+def test_exam_save_stores_a_valid_batch_and_acks_it(db_url, front):
     exam_id = _setup()
     state = _started(exam_id)
     assert state.save_url == f"/api/sheet/{exam_id}" and state.save_token
@@ -260,7 +277,7 @@ def test_exam_save_stores_a_valid_batch_and_acks_it(db_url):
     ],
     ids=repr,
 )
-def test_exam_save_refuses_a_malformed_batch_whole(db_url, batch):
+def test_exam_save_refuses_a_malformed_batch_whole(db_url, batch, front):
     exam_id = _setup()
     state = _started(exam_id)
 
@@ -270,7 +287,7 @@ def test_exam_save_refuses_a_malformed_batch_whole(db_url, batch):
     assert _stored(exam_id) == {}
 
 
-def test_exam_save_from_the_dev_page_needs_no_preflight_and_may_read_the_answer(db_url):
+def test_exam_save_from_the_dev_page_needs_no_preflight_and_may_read_the_answer(db_url, front):
     exam_id = _setup()
     state = _started(exam_id)
     body = {**_batch(1, q1=("A", None)), "t": state.save_token, "device": DEVICE}
@@ -279,11 +296,55 @@ def test_exam_save_from_the_dev_page_needs_no_preflight_and_may_read_the_answer(
     assert response.headers["cache-control"] == "private, no-store"
 
 
-def test_exam_save_refuses_a_body_over_the_limit(db_url):
+def test_exam_save_refuses_a_body_over_the_limit(db_url, front):
     exam_id = _setup()
     state = _started(exam_id)
     status, answer = _save(state, _batch(1, q1=("A", None)), padding="x" * 70_000)
     assert status == 413 and answer["error"] and _stored(exam_id) == {}
+
+
+def test_exam_save_refuses_a_streamed_body_over_the_limit_without_reading_on(db_url):
+    exam_id = _setup()
+    state = _started(exam_id)
+    chunk = json.dumps({**_batch(1, q1=("A", None)), "t": state.save_token}).encode()
+    received: list[int] = []
+    sent: list[dict] = []
+
+    async def receive():  # no content-length: the body comes in 10 KiB pieces, forever
+        received.append(1)
+        return {"type": "http.request", "body": chunk + b" " * 10_240, "more_body": True}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": f"/api/sheet/{exam_id}", "headers": []}
+    asyncio.run(SheetSaves(_not_reached)(scope, receive, send))
+    assert sent[0]["status"] == 413 and json.loads(sent[1]["body"])["error"]
+    assert len(received) <= 8 and _stored(exam_id) == {}  # stopped past 64 KiB
+
+
+def test_sheet_saves_in_front_answer_only_posts_to_a_sheet_and_pass_the_rest_on():
+    passed: list[tuple[str, str]] = []
+
+    async def inner(scope, receive, send):
+        passed.append((scope["type"], scope.get("method", ""), scope.get("path", "")))
+
+    front = SheetSaves(inner)
+    for method, path in [
+        ("GET", "/api/sheet/7"),
+        ("OPTIONS", "/api/sheet/7"),
+        ("POST", "/api/sheet/"),
+        ("POST", "/api/sheet/7/x"),
+        ("POST", "/api/sheet/seven"),
+        ("POST", "/api/sheet/١"),  # a digit, but not an ASCII one
+        ("POST", "/api/sheets/7"),
+        ("POST", "/_event/"),
+    ]:
+        asyncio.run(front({"type": "http", "method": method, "path": path}, None, None))
+    asyncio.run(front({"type": "lifespan"}, None, None))
+    asyncio.run(front({"type": "websocket", "path": "/_event/"}, None, None))
+    assert len(passed) == 10 and passed[-2][0] == "lifespan"
+    assert [api_module.sheet_exam_id(p) for p in ("/api/sheet/7", "/api/sheet/0012")] == [7, 12]
 
 
 def test_exam_save_refuses_each_bad_answer_with_a_reason_and_keeps_the_good(db_url):
@@ -315,7 +376,7 @@ def test_exam_save_refuses_each_bad_answer_with_a_reason_and_keeps_the_good(db_u
     assert (status, answer) == (200, {"ack": 10, "rejected": {}})
 
 
-def test_exam_save_after_the_deadline_is_refused_and_the_page_shows_the_waiting_view(db_url):
+def test_exam_save_after_the_deadline_is_refused_and_the_page_shows_the_waiting_view(db_url, front):
     exam_id = _setup()
     state = _started(exam_id)
     with session_scope() as db:
@@ -353,7 +414,7 @@ def test_exam_sheet_closed_while_still_running_hands_over_a_new_credential(db_ur
     assert _stored(exam_id) == {"1": ("A", False)}
 
 
-def test_exam_save_token_is_bound_to_its_student_and_exam_and_expires(db_url):
+def test_exam_save_token_is_bound_to_its_student_and_exam_and_expires(db_url, front):
     exam_id = _setup()
     owner = _started(exam_id)
     other = _started(exam_id, OTHER_TG)
@@ -393,7 +454,7 @@ def test_exam_save_token_is_bound_to_its_student_and_exam_and_expires(db_url):
     assert _stored(exam_id) == {"1": ("A", False)}
 
 
-def test_exam_save_and_submit_refused_for_an_exam_the_caller_has_not_started(db_url):
+def test_exam_save_and_submit_refused_for_an_exam_the_caller_has_not_started(db_url, front):
     exam_id = _setup()
     owner = _started(exam_id)
     _save(owner, _batch(1, q1=("A", None)))
@@ -442,7 +503,7 @@ def test_exam_route_decides_the_exam_not_the_tab_history(db_url):
     assert _stored(first) == {"1": ("A", False)}
 
 
-def test_exam_database_error_sends_no_ack_and_says_not_saved(db_url, monkeypatch):
+def test_exam_database_error_sends_no_ack_and_says_not_saved(db_url, monkeypatch, front):
     exam_id = _setup()
     state = _started(exam_id)
 
