@@ -40,6 +40,10 @@ export const DEBOUNCE_MS = 600;
 export const RESEND_MS = 4000;
 const RESEND_MAX_MS = 30000;
 const SUBMIT_RETRY_MS = 8000;
+// At zero the sheet locks at once, and its auto-submit goes a random 0-5 s later
+// (well inside the server's 30 s grace): a whole country's clocks reach zero in the
+// same second, and their submits would otherwise reach the server together.
+export const AUTO_SUBMIT_SPREAD_MS = 5000;
 export const MAX_CHARS = 64;
 const HTTP_TIMEOUT_MS = 15000;
 export const STORAGE_PREFIX = "mockexam:sheet:";
@@ -189,6 +193,7 @@ export function useSheetSync({
   const debounceRef = useRef(null);
   const submitRef = useRef(null); // {at, auto} while a submit is on its way
   const deadlineRef = useRef(Infinity); // Date.now() at which the time is up
+  const autoSubmitAtRef = useRef(null); // Date.now() of the auto-submit, once time is up
   const browserOnline = useBrowserOnline();
   const lost = offline || !browserOnline;
   // Over HTTP only the browser's own network matters: saves go on while the websocket reconnects.
@@ -341,6 +346,7 @@ export function useSheetSync({
     setRefused({});
     setHttpError("");
     submitRef.current = null;
+    autoSubmitAtRef.current = null; // a reload at zero locks and picks its moment again
     setSubmitting(false);
     publish();
     flush();
@@ -365,6 +371,11 @@ export function useSheetSync({
   // The clock (the server's seconds, counted here), re-based on every new value.
   useEffect(() => {
     deadlineRef.current = Date.now() + Math.max(0, Number(secondsLeft) || 0) * 1000;
+    if (autoSubmitAtRef.current !== null && Date.now() < deadlineRef.current) {
+      // The server gave the time back (a resync): unlock what zero locked.
+      autoSubmitAtRef.current = null;
+      if (!submitRef.current) setSubmitting(false);
+    }
   }, [secondsLeft, loadId]);
 
   const submit = useCallback(
@@ -398,7 +409,12 @@ export function useSheetSync({
         return;
       }
       if (now >= deadlineRef.current) {
-        submit(true);
+        if (autoSubmitAtRef.current === null) {
+          autoSubmitAtRef.current = now + Math.random() * AUTO_SUBMIT_SPREAD_MS;
+          window.clearTimeout(debounceRef.current);
+          setSubmitting(true); // locked now; what was typed goes with the submit
+        }
+        if (now >= autoSubmitAtRef.current) submit(true);
         return;
       }
       if (Object.keys(pending).length > 0) {

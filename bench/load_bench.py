@@ -12,7 +12,8 @@ in with its own signed initData. The timeline is the exam day:
    field of the 55, sometimes changing an earlier answer; the sheet's own
    protocol (every pending change in each batch, re-sent until acked);
 4. the end: everyone submits in the last `--submit-spread` seconds, a fifth
-   of them by the clock reaching zero (`auto`).
+   of them by the clock reaching zero (`auto`: the sheet's auto-submit, a random
+   0-5 s past zero, as assets/sheet_sync.jsx spreads it).
 
 Measured: connection success and time, answer-save latency (first send of a
 batch → its ack) p50/p95/p99/max, errors (connect failures, "not saved"
@@ -47,6 +48,7 @@ import asyncio
 import json
 import os
 import random
+import re
 import resource
 import shutil
 import subprocess
@@ -67,6 +69,15 @@ DEFAULT_BACKEND_WORKERS = max(1, os.cpu_count() or 1)  # as mockexam.scaleserver
 MAX_CLIENTS = 20_000
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 TELEGRAM_ID_BASE = 7_000_000_000
+# The sheet's auto-submit spread past zero (assets/sheet_sync.jsx, read from there).
+AUTO_SUBMIT_SPREAD_S = (
+    int(
+        re.search(
+            r"AUTO_SUBMIT_SPREAD_MS = (\d+);", (ROOT / "assets" / "sheet_sync.jsx").read_text()
+        ).group(1)
+    )
+    / 1000.0
+)
 FREE_VALUES = ("12", "3.5", "-7", "144", "0.25", "9", "2/3", "81")
 
 
@@ -143,7 +154,11 @@ async def _student(
         result.started = True
         items = tab.items
         auto = rng.random() < 0.2
-        submit_at = plan.ends_at if auto else plan.ends_at - rng.uniform(1.0, plan.submit_spread)
+        submit_at = (
+            plan.ends_at + rng.uniform(0.0, AUTO_SUBMIT_SPREAD_S)
+            if auto
+            else plan.ends_at - rng.uniform(1.0, plan.submit_spread)
+        )
         next_save = time.time() + rng.uniform(1.0, plan.save_max)
         while True:
             if next_save >= submit_at:
