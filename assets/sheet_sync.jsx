@@ -189,6 +189,7 @@ export function useSheetSync({
   const closedRef = useRef(""); // the page load in which onClosed was called
   const sentRef = useRef({}); // label → {seq, at} of the last send
   const lastSendRef = useRef(0);
+  const postsRef = useRef(0); // saves over HTTP on their way (answered or timed out)
   const resendAfterRef = useRef(RESEND_MS); // the wait before the next re-send (backs off)
   const debounceRef = useRef(null);
   const submitRef = useRef(null); // {at, auto} while a submit is on its way
@@ -271,6 +272,7 @@ export function useSheetSync({
       const timer = window.setTimeout(() => controller.abort(), HTTP_TIMEOUT_MS);
       let response = null;
       let body = null;
+      postsRef.current += 1;
       try {
         response = await fetch(backendUrl(url), {
           method: "POST",
@@ -285,6 +287,7 @@ export function useSheetSync({
         // no answer (network, timeout): the re-send timer tries again
       } finally {
         window.clearTimeout(timer);
+        postsRef.current -= 1;
       }
       if (load !== live.current.loadId) return; // the page loaded again meanwhile
       if (response && response.ok && body && Number.isFinite(body.ack)) {
@@ -418,7 +421,14 @@ export function useSheetSync({
         return;
       }
       if (Object.keys(pending).length > 0) {
-        if (!live.current.sendLost && now - lastSendRef.current >= resendAfterRef.current) {
+        // A re-send waits for the save on its way to be answered or to time out: sent
+        // beside it, it would only add to the load of a server already slow to answer.
+        const onItsWay = live.current.saveUrl && postsRef.current > 0;
+        if (
+          !live.current.sendLost &&
+          !onItsWay &&
+          now - lastSendRef.current >= resendAfterRef.current
+        ) {
           resendAfterRef.current = Math.min(resendAfterRef.current * 2, RESEND_MAX_MS);
           flush();
         } else bump();

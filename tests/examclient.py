@@ -433,6 +433,7 @@ class ExamTab:
             if (
                 self._submit_sent_at is None
                 and self.pending
+                and not self._posts  # as the sheet: not beside a save on its way
                 and now - self._last_send >= self._resend_after
             ):
                 # Over HTTP: re-sent whether or not the websocket is up.
