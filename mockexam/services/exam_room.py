@@ -613,6 +613,10 @@ class SheetSubmit:
     saved: SheetSave
     late: bool  # it came after the deadline: the changes sent along were not stored
     room: ExamRoom  # the exam page as it is now (read in the submit's transaction)
+    # Changes were sent along but not stored: it came late, or the session was
+    # already submitted (by the clock's sweep or another device). The client must
+    # not take them as saved.
+    dropped: bool = False
 
 
 def submit_sheet(
@@ -638,6 +642,7 @@ def submit_sheet(
         exam_session = _own_locked_session(conn, student_id=student_id, exam_id=exam_id)
         saved = NO_SAVE
         submitted_at, is_auto = exam_session.submitted_at, exam_session.is_auto_submitted
+        dropped = bool(changes) and (submitted_at is not None or now > exam_session.deadline)
         late = submitted_at is None and now > exam_session.deadline
         if submitted_at is None:
             if not late:
@@ -656,6 +661,7 @@ def submit_sheet(
             is_auto_submitted=is_auto,
             saved=saved,
             late=late,
+            dropped=dropped,
             # What the page shows next, without a second transaction (one per student
             # in the closing minute): the waiting view needs the room row only.
             room=_read_room(

@@ -504,9 +504,14 @@ class ExamState(StudentState):
             logger.exception("exam %s: student %s could not submit", exam_id, student_id)
             self.save_error = not_saved_text(self.lang)
             return None
-        self._acknowledge(done.saved.ack or seq, list(batch["changes"]), done.saved, refused)
-        if done.late and changes:
-            self.notice = error_text(DeadlinePassedError(), self.lang)
+        # Changes that came too late (or after the session was submitted) are not
+        # acknowledged: the student is told they were not saved.
+        ack = 0 if done.dropped else done.saved.ack or seq
+        self._acknowledge(ack, list(batch["changes"]), done.saved, refused)
+        if done.dropped:
+            clock = done.late or done.is_auto_submitted  # time ran out, or another device
+            error = DeadlinePassedError() if clock else AlreadySubmittedError()
+            self.notice = error_text(error, self.lang)
         return self._show(done.room, then=[haptic("success")])  # submit_sheet read the room
 
 

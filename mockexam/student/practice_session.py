@@ -330,8 +330,9 @@ class PracticeSessionState(StudentState):
             logger.exception("practice %s: student %s could not submit", practice_id, student_id)
             self.save_error = not_saved_text(self.lang)
             return None
-        self._acknowledge(seq, list(batch["changes"]), done.saved, refused)
-        if done.late and changes:
+        dropped = done.late and bool(changes)  # not stored: not acknowledged either
+        self._acknowledge(0 if dropped else seq, list(batch["changes"]), done.saved, refused)
+        if dropped:
             self.notice = error_text(DeadlinePassedError(), self.lang)
         return await self._read(student_id, practice_id, then=[haptic("success")])
 

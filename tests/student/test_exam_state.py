@@ -17,6 +17,7 @@ from sqlmodel import col, select
 from mockexam import api as api_module
 from mockexam.api import SheetSaves, create_api
 from mockexam.db import session_scope, utcnow
+from mockexam.errors import AlreadySubmittedError, DeadlinePassedError
 from mockexam.models import Exam, ExamSession, ExamStatus, SessionStatus, Student
 from mockexam.services import exam_room
 from mockexam.services import sessions as session_service
@@ -590,7 +591,37 @@ def test_exam_submit_after_the_deadline_counts_as_auto_and_drops_the_changes(db_
     run(ExamState.submit, state, {**_batch(3, q1=("A", None)), "auto": True})
 
     assert state.phase == RoomPhase.SUBMITTED and state.is_auto_submitted
-    assert state.notice and _stored(exam_id) == {}
+    assert state.notice == exam_module.error_text(DeadlinePassedError(), "uz")
+    assert state.ack_seq == 0  # not acknowledged: the page must not call them saved
+    assert _stored(exam_id) == {}
+
+
+@pytest.mark.parametrize("by_clock", [True, False], ids=["by the clock", "by another device"])
+def test_exam_submit_of_an_already_submitted_session_acks_none_of_its_changes(db_url, by_clock):
+    """The sweep (or another tab) submitted first: the late tab's changes are not
+    taken as saved, and the student is told why."""
+    exam_id = _setup()
+    state = _started(exam_id)
+    assert _save(state, _batch(1, q1=("A", None)))[0] == 200
+    with session_scope() as db:
+        db.execute(
+            update(ExamSession)
+            .where(ExamSession.exam_id == exam_id)
+            .values(
+                submitted_at=utcnow(), is_auto_submitted=by_clock, status=SessionStatus.SUBMITTED
+            )
+        )
+
+    run(ExamState.submit, state, {**_batch(2, q1=("B", None), q2=("C", None)), "auto": True})
+
+    assert state.phase == RoomPhase.SUBMITTED and state.ack_seq == 0
+    error = DeadlinePassedError() if by_clock else AlreadySubmittedError()
+    assert state.notice == exam_module.error_text(error, "uz")
+    assert _stored(exam_id) == {"1": ("A", False)}
+    # A submit with nothing left to send is no loss: acknowledged, no notice.
+    again = _signed_in(exam_id)
+    run(ExamState.submit, again, _batch(2))
+    assert again.phase == RoomPhase.SUBMITTED and again.notice == "" and again.ack_seq == 2
 
 
 def test_exam_submit_refuses_a_malformed_batch(db_url):

@@ -185,6 +185,21 @@ def test_a_save_after_the_deadline_shows_the_results_instead(db_url):
     assert len(page.review) == 6
 
 
+def test_a_submit_after_the_deadline_acks_none_of_its_changes(db_url):
+    _setup()
+    practice_id = _started()
+    page = _session_page(practice_id)
+    with session_scope() as db:
+        db.execute(
+            update(PracticeSession)
+            .where(PracticeSession.id == practice_id)
+            .values(deadline=utcnow() - timedelta(seconds=1))
+        )
+    run(PracticeSessionState.submit, page, {**_batch(4, q1="B"), "auto": True})
+    assert page.phase == PracticePhase.SUBMITTED and page.notice
+    assert page.ack_seq == 0 and _stored(practice_id)["1"] == ""
+
+
 def test_submit_shows_score_review_and_topic_chart(db_url):
     _setup(per_topic=1)
     practice_id = _started()
