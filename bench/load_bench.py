@@ -17,7 +17,8 @@ in with its own signed initData. The timeline is the exam day:
 
 Measured: connection success and time, answer-save latency (first send of a
 batch → its ack) p50/p95/p99/max, errors (connect failures, "not saved"
-replies, acks that never came, refusals, disconnects), submits; then the
+replies, acks that never came, refusals, disconnects, changes still unsaved at
+the end — e.g. sent along with a submit that came too late), submits; then the
 database is checked: every acknowledged answer is stored with the value
 acknowledged (or a newer one the student set), every confirmed submit is
 submitted. CPU of the server processes and of the client processes is
@@ -59,6 +60,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+import uvloop
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -186,6 +189,7 @@ async def _student(
         result.pending = list(tab.pending)
         stats = asdict(tab.stats)
         stats["unacked"] = len(tab.open_records())
+        stats["unsaved"] = len(tab.pending)  # changes the server never stored (late, or lost contact)
         stats["saves"] = len(tab.records)
         result.stats = stats
         await tab.close()
@@ -215,7 +219,10 @@ def client_process(plan_path: str) -> None:
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     plan = ClientPlan(**json.loads(Path(plan_path).read_text()))
-    asyncio.run(_client_main(plan))
+    # uvloop (a requirement: Granian's event loop too): the simulated students
+    # share this machine with the app, so their own CPU per message matters.
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(_client_main(plan))
 
 
 # --- the server side ----------------------------------------------------------------------
@@ -521,7 +528,7 @@ def run_mode(mode: str, args: argparse.Namespace) -> ModeResult:
             if r["error"]:
                 kind = r["error"].split(":", 1)[0]
                 kinds[kind] = kinds.get(kind, 0) + 1
-            for key in ("save_errors", "refused", "disconnects", "unacked", "closed"):
+            for key in ("save_errors", "refused", "disconnects", "unacked", "closed", "unsaved"):
                 if r["stats"].get(key):
                     kinds[key] = kinds.get(key, 0) + r["stats"][key]
         result.error_kinds = kinds
