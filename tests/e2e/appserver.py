@@ -112,6 +112,8 @@ class AppServer:
     # How long the last start took, and whether it rebuilt the frontend.
     last_start_seconds: float = 0.0
     last_start_rebuilt: bool = False
+    # Settings of the next start() on top of environment() (e.g. the sheet's transport).
+    extra_env: dict[str, str] = field(default_factory=dict)
     _built: bool = False
 
     # --- addresses and settings ---------------------------------------------
@@ -151,6 +153,7 @@ class AppServer:
             REFLEX_WEB_WORKDIR=str(self.workdir / "web"),
             REFLEX_STATES_WORKDIR=str(self.workdir / "states"),
         )
+        env.update(self.extra_env)
         return env
 
     # --- database -----------------------------------------------------------

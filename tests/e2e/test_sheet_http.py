@@ -1,0 +1,89 @@
+"""The answer sheet saving over HTTP — the scale-out transport — in a real browser.
+
+Under `make run-scale` (PostgreSQL) the sheet posts its saves to
+/api/sheet/<exam> with its signed credential; the browser tests' app runs on
+SQLite, where the sheet saves as Reflex events, so this module restarts the
+backend with MOCKEXAM_SHEET_TRANSPORT=http (and back to the default after it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Page, Route, expect
+
+from mockexam.services.demo import DEMO_STUDENT_TELEGRAM_ID
+from tests.e2e.appserver import AppServer
+from tests.e2e.test_exam_flow import (
+    answer,
+    create_open_exam,
+    exam_link,
+    retire_exam,
+    start_exam_in_browser,
+    stored_answers,
+    wait_for,
+)
+from tests.e2e.test_miniapp import ConsoleErrors, student_id_of
+
+SAVER = DEMO_STUDENT_TELEGRAM_ID + 272  # a demo student who sat no exam
+HELD_SECONDS = 10  # past two of the sheet's re-send waits (4 s, then 8 s), inside its 15 s timeout
+
+
+@pytest.fixture(scope="module")
+def http_exam(app_server: AppServer) -> Iterator[int]:
+    """An open exam, with the backend saving sheets over HTTP meanwhile."""
+    app_server.stop()
+    app_server.extra_env["MOCKEXAM_SHEET_TRANSPORT"] = "http"
+    exam_id = None
+    try:
+        app_server.start()
+        exam_id, _ = create_open_exam(app_server, title="E2E sheet over HTTP", seconds_open=300)
+        yield exam_id
+    finally:
+        if exam_id is not None:
+            retire_exam(app_server, exam_id)
+        app_server.stop()
+        app_server.extra_env.pop("MOCKEXAM_SHEET_TRANSPORT", None)
+        app_server.start()
+
+
+def test_sheet_saves_over_http_and_a_slow_save_is_not_sent_again_beside_itself(
+    app_server: AppServer, phone_page: Page, student_link, http_exam: int, app_db: str
+) -> None:
+    errors = ConsoleErrors(phone_page)
+    posts: list[str] = []
+    held: list[Route] = []
+
+    def first_one_waits(route: Route) -> None:
+        posts.append(route.request.url)
+        if len(posts) == 1:
+            held.append(route)  # a server slow to answer: no reply yet
+        else:
+            route.continue_()
+
+    phone_page.route("**/api/sheet/**", first_one_waits)
+    phone_page.goto(exam_link(student_link, SAVER, http_exam))
+    start_exam_in_browser(phone_page)
+    student_id = student_id_of(SAVER)
+
+    answer(phone_page, "1", "A")
+    status = phone_page.locator("#status-1")
+    expect(status).to_have_attribute("data-status", "queued", timeout=8_000)
+    phone_page.wait_for_timeout(HELD_SECONDS * 1000)
+    # The save on its way is waited for: re-sent beside it, it would only add load.
+    assert len(posts) == 1 and posts[0].endswith(f"/api/sheet/{http_exam}")
+    assert stored_answers(student_id, http_exam) == {}
+    expect(phone_page.locator("#answer-sheet")).to_have_attribute("data-pending", "1")
+
+    held[0].continue_()  # the server answers at last: stored, and the ack arrives
+    expect(status).to_have_attribute("data-status", "saved")
+    expect(phone_page.locator("#answer-sheet")).to_have_attribute("data-pending", "0")
+    wait_for(lambda: stored_answers(student_id, http_exam).get("1") == ("A", False))
+    assert len(posts) == 1
+
+    answer(phone_page, "36a", "12")  # the next save goes at once, and is answered
+    expect(phone_page.locator("#status-36a")).to_have_attribute("data-status", "saved")
+    wait_for(lambda: stored_answers(student_id, http_exam).get("36a") == ("12", False))
+    assert len(posts) == 2
+    errors.assert_none()
