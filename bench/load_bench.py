@@ -189,7 +189,8 @@ async def _student(
         result.pending = list(tab.pending)
         stats = asdict(tab.stats)
         stats["unacked"] = len(tab.open_records())
-        stats["unsaved"] = len(tab.pending)  # changes the server never stored (late, or lost contact)
+        # Changes the server never stored (sent too late, or contact lost).
+        stats["unsaved"] = len(tab.pending)
         stats["saves"] = len(tab.records)
         result.stats = stats
         await tab.close()
