@@ -169,7 +169,9 @@ def test_saves_are_acked_and_refusals_named(db_url):
     assert page.ack_seq == 4
 
 
-def test_a_save_after_the_deadline_shows_the_results_instead(db_url):
+@pytest.mark.parametrize("handler", ["save", "submit"])
+def test_changes_after_the_deadline_are_not_acked_and_the_results_show(db_url, handler):
+    """Neither a save nor a submit that comes late acks what it did not store."""
     _setup()
     practice_id = _started()
     page = _session_page(practice_id)
@@ -179,25 +181,13 @@ def test_a_save_after_the_deadline_shows_the_results_instead(db_url):
             .where(PracticeSession.id == practice_id)
             .values(deadline=utcnow() - timedelta(seconds=1))
         )
-    run(PracticeSessionState.save, page, _batch(1, q1="B"))
+    if handler == "save":
+        run(PracticeSessionState.save, page, _batch(1, q1="B"))
+    else:
+        run(PracticeSessionState.submit, page, {**_batch(4, q1="B"), "auto": True})
     assert page.phase == PracticePhase.SUBMITTED and page.notice
     assert page.ack_seq == 0 and _stored(practice_id)["1"] == ""
     assert len(page.review) == 6
-
-
-def test_a_submit_after_the_deadline_acks_none_of_its_changes(db_url):
-    _setup()
-    practice_id = _started()
-    page = _session_page(practice_id)
-    with session_scope() as db:
-        db.execute(
-            update(PracticeSession)
-            .where(PracticeSession.id == practice_id)
-            .values(deadline=utcnow() - timedelta(seconds=1))
-        )
-    run(PracticeSessionState.submit, page, {**_batch(4, q1="B"), "auto": True})
-    assert page.phase == PracticePhase.SUBMITTED and page.notice
-    assert page.ack_seq == 0 and _stored(practice_id)["1"] == ""
 
 
 def test_submit_shows_score_review_and_topic_chart(db_url):
