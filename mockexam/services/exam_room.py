@@ -642,8 +642,8 @@ def submit_sheet(
         exam_session = _own_locked_session(conn, student_id=student_id, exam_id=exam_id)
         saved = NO_SAVE
         submitted_at, is_auto = exam_session.submitted_at, exam_session.is_auto_submitted
-        dropped = bool(changes) and (submitted_at is not None or now > exam_session.deadline)
         late = submitted_at is None and now > exam_session.deadline
+        dropped = bool(changes) and (late or submitted_at is not None)
         if submitted_at is None:
             if not late:
                 saved = _store_checked(conn, exam_session, changes, now, device=device, seq=seq)

@@ -472,9 +472,13 @@ class ExamState(StudentState):
         events = self._show(room)
         if room.phase != RoomPhase.SUBMITTED:
             return events  # still running (a new credential): the sheet re-sends with it
-        error = DeadlinePassedError() if room.is_auto_submitted else AlreadySubmittedError()
-        self.notice = error_text(error, self.lang)
+        self.notice = self._closed_text(by_clock=room.is_auto_submitted)
         return [*(events or []), haptic("warning")]
+
+    def _closed_text(self, *, by_clock: bool) -> str:
+        """Why the sheet takes no more answers: the time is up, or it was submitted."""
+        error = DeadlinePassedError() if by_clock else AlreadySubmittedError()
+        return error_text(error, self.lang)
 
     @rx.event
     async def submit(self, batch: dict):
@@ -508,10 +512,8 @@ class ExamState(StudentState):
         # acknowledged: the student is told they were not saved.
         ack = 0 if done.dropped else done.saved.ack or seq
         self._acknowledge(ack, list(batch["changes"]), done.saved, refused)
-        if done.dropped:
-            clock = done.late or done.is_auto_submitted  # time ran out, or another device
-            error = DeadlinePassedError() if clock else AlreadySubmittedError()
-            self.notice = error_text(error, self.lang)
+        if done.dropped:  # time ran out, or another device submitted first
+            self.notice = self._closed_text(by_clock=done.late or done.is_auto_submitted)
         return self._show(done.room, then=[haptic("success")])  # submit_sheet read the room
 
 
