@@ -14,11 +14,14 @@ GIL-holding part) and the wall time of:
 - `read room`    services.exam_room.get_exam_room (a reload mid-exam);
 - `submit sheet` services.exam_room.submit_sheet.
 
-Baseline, in the same process on the same database: `floor save`, the same
-save's SQL sent straight through psycopg (lock the session row, upsert the
-answer, move the device's seq, commit: no ORM, no SQL built per call) — what
-a save cannot get under with this driver. The ratio save/floor is the Python
-overhead left.
+Baselines, in the same process on the same database: `floor save`, a save
+as a transaction sent straight through psycopg (BEGIN, lock the session row,
+upsert the answer, move the device's seq, COMMIT: five round trips, no ORM,
+no SQL built per call — how `save_sheet` saved until it became one
+statement), and `floor, 1 trip`, the one statement `save_sheet` sends on
+PostgreSQL now, straight through psycopg on an autocommit connection: what a
+save cannot get under with this driver. The ratios save/floor are the
+Python overhead left (CPU) and the round trips saved (wall).
 
     .venv/bin/python bench/sheet_path_bench.py [--students 400] [--saves 2000]
         [--backend postgres sqlite]
@@ -32,12 +35,14 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import shutil
 import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -60,8 +65,39 @@ def _measure(calls: list[Callable[[], Any]]) -> tuple[float, float, float]:
     return cpu, statistics.median(walls), walls[min(len(walls) - 1, int(0.95 * len(walls)))]
 
 
+def _floor_one_statement(raw_url: str) -> Callable[[int, int, int, str, int], None]:
+    """The save's one statement on PostgreSQL (services.exam_room._SAVE_SQL) through
+    psycopg itself on an autocommit connection, with the same parameters."""
+    import psycopg
+
+    from mockexam.services.exam_room import _SAVE_SQL
+
+    conn = psycopg.connect(raw_url, autocommit=True)
+    sql = re.sub(r"(?<!:):(\w+)", r"%(\1)s", _SAVE_SQL)
+
+    def save(student_id: int, item_id: int, exam_id: int, value: str, seq: int) -> None:
+        params = {
+            "student_id": student_id,
+            "exam_id": exam_id,
+            "device": "floor",
+            "seq": seq,
+            "now": datetime.now(UTC),
+            "both_items": [],
+            "both_values": [],
+            "both_flags": [],
+            "value_items": [item_id],
+            "value_values": [value],
+            "flag_items": [],
+            "flag_flags": [],
+        }
+        conn.execute(sql, params).fetchone()
+
+    return save
+
+
 def _floor_save(raw_url: str) -> Callable[[int, int, int, str, int], None]:
-    """The save's SQL through psycopg itself (prepared by the server after a few calls)."""
+    """A save as a transaction of three statements through psycopg itself (prepared by
+    the server after a few calls): BEGIN, lock, upsert, claim, COMMIT — five round trips."""
     import psycopg
 
     conn = psycopg.connect(raw_url)
@@ -191,6 +227,15 @@ def run(backend: str, students: int, saves: int, seed: int) -> None:
                 floor(session_of[sid], item_id, exam_id, rng.choice(opts), floor_seq[0])
 
             figures["floor save"] = _measure([one_floor for _ in range(saves)])
+            floor_once = _floor_one_statement(raw_url)
+
+            def one_floor_once() -> None:
+                sid = rng.choice(ids)
+                item_id, _, opts = rng.choice(labels)
+                floor_seq[0] += 1
+                floor_once(sid, item_id, exam_id, rng.choice(opts), floor_seq[0])
+
+            figures["floor, 1 trip"] = _measure([one_floor_once for _ in range(saves)])
         figures["read room"] = _measure(
             [
                 (
@@ -215,8 +260,12 @@ def run(backend: str, students: int, saves: int, seed: int) -> None:
         for path, (cpu, p50, p95) in figures.items():
             print(f"    {path:<14}{cpu:>12.2f}{p50:>10.2f}{p95:>10.2f}")
         if "floor save" in figures:
-            ratio = figures["save sheet"][0] / figures["floor save"][0]
-            print(f"    save sheet / floor save (CPU): {ratio:.2f}x")
+            for floor_path in ("floor save", "floor, 1 trip"):
+                cpu_ratio = figures["save sheet"][0] / figures[floor_path][0]
+                wall_ratio = figures["save sheet"][1] / figures[floor_path][1]
+                print(
+                    f"    save sheet / {floor_path}: CPU {cpu_ratio:.2f}x, wall p50 {wall_ratio:.2f}x"
+                )
     finally:
         db_module.dispose_engines()
         for step in reversed(cleanup):

@@ -28,14 +28,15 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, update
+from sqlalchemy import Boolean, Integer, Row, and_, bindparam, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import col, select
+from sqlmodel.sql.sqltypes import UTCDateTime
 
 from mockexam.config import settings
-from mockexam.db import connection_scope, utcnow
+from mockexam.db import connection_scope, get_engine, utcnow
 from mockexam.errors import (
     ExamNotOpenError,
     NotFoundError,
@@ -60,6 +61,7 @@ from mockexam.scoring.grading import (
 from mockexam.services.sessions import (
     AnswerChange,
     LockedSession,
+    answer_rows,
     check_accepting,
     check_startable,
     lock_session_of,
@@ -240,11 +242,16 @@ _LAYOUTS_LOCK = threading.Lock()
 MAX_CACHED_LAYOUTS = 256
 
 
+def _cached_layout(pool: Any, exam_id: int) -> SheetLayout | None:
+    """The layout `sheet_layout` read earlier from this pool's database, else None."""
+    with _LAYOUTS_LOCK:
+        return _LAYOUTS.get(pool, {}).get(exam_id)
+
+
 def sheet_layout(conn: Connection, exam_id: int) -> SheetLayout:
     """The layout of an exam the caller has a session of (read once per process)."""
     pool = conn.engine.pool
-    with _LAYOUTS_LOCK:
-        found = _LAYOUTS.get(pool, {}).get(exam_id)
+    found = _cached_layout(pool, exam_id)
     if found is not None:
         return found
     rows = conn.execute(_layout_statement(), {"exam_id": exam_id})
@@ -596,11 +603,160 @@ def save_sheet(
     after the personal deadline and AlreadySubmittedError after submit (nothing stored).
     """
     now = now or utcnow()
+    engine = get_engine()
+    if device is not None and changes and engine.dialect.name == "postgresql":
+        layout = _cached_layout(engine.pool, exam_id)
+        if layout is not None:  # always, once the student's page has shown the sheet
+            return _save_in_one_statement(
+                engine,
+                layout,
+                student_id=student_id,
+                exam_id=exam_id,
+                changes=changes,
+                device=device,
+                seq=seq,
+                now=now,
+            )
     with connection_scope() as conn:
         # The session row locked first: a save and a submit of it never interleave.
         exam_session = _own_locked_session(conn, student_id=student_id, exam_id=exam_id)
         check_accepting(exam_session, now)
         return _store_checked(conn, exam_session, changes, now, device=device, seq=seq)
+
+
+def _save_in_one_statement(
+    engine: Engine,
+    layout: SheetLayout,
+    *,
+    student_id: int,
+    exam_id: int,
+    changes: Mapping[str, AnswerChange],
+    device: str,
+    seq: int,
+    now: datetime,
+) -> SheetSave:
+    """`save_sheet` on PostgreSQL as one statement on an autocommit connection: one
+    round trip to the server instead of five (BEGIN, the lock, the claim, the upsert,
+    COMMIT), each of which a saving thread waits for and then waits for the GIL again.
+
+    The same rules as the transaction of `_own_locked_session`, `check_accepting` and
+    `_store_checked`: the session row locked first; nothing claimed or stored once
+    submitted or past the deadline; the answers stored only when the device's seq
+    moved forward. A covered batch reads the covering seq afterwards (rare).
+    """
+    items = layout.by_label
+    valid, rejected = _check_changes(items, changes)
+    options = {
+        label: items[label][1].options
+        for label in rejected
+        if label in items and items[label][1].options
+    }
+    rows, stored = answer_rows(items, valid)
+    params: dict[str, Any] = {
+        "student_id": student_id,
+        "exam_id": exam_id,
+        "device": device,
+        "seq": seq,
+        "now": now,
+        "both_items": [],
+        "both_values": [],
+        "both_flags": [],
+        "value_items": [],
+        "value_values": [],
+        "flag_items": [],
+        "flag_flags": [],
+    }
+    for item_id, row in rows.items():  # by shape: a value and a flag, a value, a flag
+        if "value" in row and "is_flagged" in row:
+            params["both_items"].append(item_id)
+            params["both_values"].append(row["value"])
+            params["both_flags"].append(row["is_flagged"])
+        elif "value" in row:
+            params["value_items"].append(item_id)
+            params["value_values"].append(row["value"])
+        else:
+            params["flag_items"].append(item_id)
+            params["flag_flags"].append(row["is_flagged"])
+    with engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT")
+        found = conn.execute(_save_statement(), params).first()
+        if found is None:
+            raise NotFoundError("You have not started this exam.")
+        check_accepting(found, now)
+        if found.claimed:
+            return SheetSave(
+                accepted=tuple(valid), stored=stored, rejected=rejected, ack=seq, options=options
+            )
+        table = SheetSync.__table__
+        covering = conn.execute(
+            select(table.c.seq).where(table.c.session_id == found.id, table.c.device == device)
+        ).scalar_one()
+    return SheetSave(accepted=(), stored={}, rejected=rejected, ack=covering, options=options)
+
+
+# The answers are stored only when the claim moved the device's seq forward (they
+# join `claim`); the claim only when the session takes answers (`check_accepting`'s
+# rule: not submitted, deadline not passed). Answer rows come in three shapes, each
+# an upsert of the columns it sets (a new row gets the columns' defaults, as the
+# ORM's upsert gives it). Data-modifying WITH parts run once, whether read or not.
+_SAVE_SQL = """
+WITH s AS (
+    SELECT id, submitted_at, deadline, is_auto_submitted
+    FROM examsession
+    WHERE student_id = :student_id AND exam_id = :exam_id
+    FOR UPDATE
+), claim AS (
+    INSERT INTO sheetsync (session_id, device, seq, updated_at)
+    SELECT id, :device, :seq, :now FROM s
+    WHERE submitted_at IS NULL AND deadline >= :now
+    ON CONFLICT (session_id, device) DO UPDATE
+        SET seq = excluded.seq, updated_at = excluded.updated_at
+        WHERE sheetsync.seq < excluded.seq
+    RETURNING session_id
+), both_set AS (
+    INSERT INTO answer (session_id, exam_id, item_id, value, is_flagged, saved_at)
+    SELECT claim.session_id, :exam_id, v.item_id, v.value, v.flagged, :now
+    FROM claim, unnest(
+        CAST(:both_items AS integer[]), CAST(:both_values AS varchar[]),
+        CAST(:both_flags AS boolean[])
+    ) AS v(item_id, value, flagged)
+    ON CONFLICT (session_id, item_id) DO UPDATE
+        SET value = excluded.value, is_flagged = excluded.is_flagged,
+            saved_at = excluded.saved_at
+), value_set AS (
+    INSERT INTO answer (session_id, exam_id, item_id, value, is_flagged, saved_at)
+    SELECT claim.session_id, :exam_id, v.item_id, v.value, false, :now
+    FROM claim, unnest(CAST(:value_items AS integer[]), CAST(:value_values AS varchar[]))
+        AS v(item_id, value)
+    ON CONFLICT (session_id, item_id) DO UPDATE
+        SET value = excluded.value, saved_at = excluded.saved_at
+), flag_set AS (
+    INSERT INTO answer (session_id, exam_id, item_id, value, is_flagged, saved_at)
+    SELECT claim.session_id, :exam_id, v.item_id, '', v.flagged, :now
+    FROM claim, unnest(CAST(:flag_items AS integer[]), CAST(:flag_flags AS boolean[]))
+        AS v(item_id, flagged)
+    ON CONFLICT (session_id, item_id) DO UPDATE
+        SET is_flagged = excluded.is_flagged, saved_at = excluded.saved_at
+)
+SELECT s.id, s.submitted_at, s.deadline, s.is_auto_submitted,
+       EXISTS (SELECT 1 FROM claim) AS claimed
+FROM s
+"""
+
+
+@functools.cache
+def _save_statement() -> Any:
+    return (
+        text(_SAVE_SQL)
+        .bindparams(bindparam("now", type_=UTCDateTime()))
+        .columns(
+            id=Integer(),
+            submitted_at=UTCDateTime(),
+            deadline=UTCDateTime(),
+            is_auto_submitted=Boolean(),
+            claimed=Boolean(),
+        )
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -253,20 +253,12 @@ def check_accepting(exam_session: LockedSession, now: datetime) -> None:
         raise DeadlinePassedError("Time is up: answers after the deadline are not accepted.")
 
 
-def store_answers(
-    db: Session | Connection,
-    *,
-    exam_session: LockedSession,
-    items: Mapping[str, tuple[int, ItemSpec]],
-    changes: Mapping[str, AnswerChange],
-    now: datetime,
-) -> dict[str, str]:
-    """Validate `changes` against `items` (all or nothing) and upsert them in one statement.
-
-    `exam_session` is the caller's, locked and accepting (see `check_accepting`);
-    `items` is `sheet_items` for the changes' labels. Returns label → stored value.
-    """
-    rows: dict[int, dict[str, object]] = {}  # item id → row (a label given twice: last wins)
+def answer_rows(
+    items: Mapping[str, tuple[int, ItemSpec]], changes: Mapping[str, AnswerChange]
+) -> tuple[dict[int, dict[str, object]], dict[str, str]]:
+    """Validate `changes` against `items` (all or nothing): (item id → the columns to set,
+    `value` and/or `is_flagged`; label → stored value). A label given twice: last wins."""
+    rows: dict[int, dict[str, object]] = {}
     stored: dict[str, str] = {}
     errors: list[str] = []
     for raw_label, change in changes.items():
@@ -286,11 +278,7 @@ def store_answers(
         except ValidationError as err:
             errors.append(str(err))
             continue
-        row = rows.setdefault(
-            item_id,
-            {"session_id": exam_session.id, "exam_id": exam_session.exam_id, "item_id": item_id},
-        )
-        row["saved_at"] = now
+        row = rows.setdefault(item_id, {})
         if value is not None:
             row["value"] = value
             stored[spec.label] = value
@@ -298,9 +286,33 @@ def store_answers(
             row["is_flagged"] = bool(change.flagged)
     if errors:
         raise ValidationError("Not saved: " + "; ".join(errors))
+    return rows, stored
+
+
+def store_answers(
+    db: Session | Connection,
+    *,
+    exam_session: LockedSession,
+    items: Mapping[str, tuple[int, ItemSpec]],
+    changes: Mapping[str, AnswerChange],
+    now: datetime,
+) -> dict[str, str]:
+    """Validate `changes` against `items` (all or nothing) and upsert them in one statement.
+
+    `exam_session` is the caller's, locked and accepting (see `check_accepting`);
+    `items` is `sheet_items` for the changes' labels. Returns label → stored value.
+    """
+    rows, stored = answer_rows(items, changes)
     # One upsert per shape of row (a value, a flag or both), all rows of a shape at once.
     shapes: dict[tuple[str, ...], list[dict[str, object]]] = {}
-    for row in rows.values():
+    for item_id, columns in rows.items():
+        row = {
+            "session_id": exam_session.id,
+            "exam_id": exam_session.exam_id,
+            "item_id": item_id,
+            "saved_at": now,
+            **columns,
+        }
         shapes.setdefault(tuple(sorted(row)), []).append(row)
     conn = connection_of(db)
     for columns, shaped in shapes.items():
