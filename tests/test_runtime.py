@@ -6,8 +6,11 @@ import asyncio
 import contextlib
 import gc
 import logging
+import os
+import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -156,3 +159,24 @@ def test_the_app_runs_the_stall_watchdog_in_every_worker():
     from mockexam.mockexam import app
 
     assert runtime.watch_stalls in app.get_lifespan_tasks()
+
+
+def test_the_app_loads_reflex_model_at_import_not_at_the_first_submit():
+    """Reflex's event processor imports reflex.model (and with it alembic) the first time
+    an event has a dict argument — under `make run-scale` the first submit, at the start
+    of the closing burst. The app module loads it up front (a fresh interpreter: this
+    test process may have imported it some other way)."""
+    check = (
+        "import sys; import mockexam.mockexam; "
+        "print('reflex.model' in sys.modules, 'alembic.autogenerate' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", check],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parent.parent,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["True", "True"]
