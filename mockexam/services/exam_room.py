@@ -485,8 +485,9 @@ def _refusal(spec: ItemSpec, value: object) -> Refusal | None:
 
 def _check_changes(
     items: Mapping[str, tuple[int, ItemSpec]], changes: Mapping[str, AnswerChange]
-) -> tuple[dict[str, AnswerChange], dict[str, Refusal]]:
-    """Split `changes` into the storable ones (canonical labels) and the refused ones.
+) -> tuple[dict[str, AnswerChange], dict[str, Refusal], dict[str, tuple[str, ...]]]:
+    """Split `changes` into the storable ones (canonical labels) and the refused ones,
+    with the options of each refused multiple-choice label (for the refusal's text).
 
     `items` is the layout's label → (item id, spec) (`sheet_layout`).
     """
@@ -514,7 +515,12 @@ def _check_changes(
         if change.value is None and change.flagged is None:
             continue
         valid[spec.label] = change
-    return valid, rejected
+    options = {
+        label: items[label][1].options
+        for label in rejected
+        if label in items and items[label][1].options
+    }
+    return valid, rejected, options
 
 
 def _own_locked_session(conn: Connection, *, student_id: int, exam_id: int) -> LockedSession:
@@ -539,12 +545,7 @@ def _store_checked(
     statement); a batch a newer one covers is checked for refusals but stores nothing.
     """
     items = sheet_layout(conn, exam_session.exam_id).by_label if changes else {}
-    valid, rejected = _check_changes(items, changes)
-    options = {
-        label: items[label][1].options
-        for label in rejected
-        if label in items and items[label][1].options
-    }
+    valid, rejected, options = _check_changes(items, changes)
     covering = None
     if device is not None and changes:
         covering = _claim_batch(conn, session_id=exam_session.id, device=device, seq=seq, now=now)
@@ -571,6 +572,11 @@ def _claim_batch(
     params = {"session_id": session_id, "device": device, "seq": seq, "updated_at": now}
     if conn.execute(_claim_statement(conn.dialect.name), params).first() is not None:
         return None
+    return _stored_seq(conn, session_id=session_id, device=device)
+
+
+def _stored_seq(conn: Connection, *, session_id: int, device: str) -> int:
+    """The seq of the device's newest stored batch (the one that covers a later-stored one)."""
     table = SheetSync.__table__
     return conn.execute(
         select(table.c.seq).where(table.c.session_id == session_id, table.c.device == device)
@@ -648,12 +654,7 @@ def _save_in_one_statement(
     moved forward. A covered batch reads the covering seq afterwards (rare).
     """
     items = layout.by_label
-    valid, rejected = _check_changes(items, changes)
-    options = {
-        label: items[label][1].options
-        for label in rejected
-        if label in items and items[label][1].options
-    }
+    valid, rejected, options = _check_changes(items, changes)
     rows, stored = answer_rows(items, valid)
     params: dict[str, Any] = {
         "student_id": student_id,
@@ -690,10 +691,7 @@ def _save_in_one_statement(
             return SheetSave(
                 accepted=tuple(valid), stored=stored, rejected=rejected, ack=seq, options=options
             )
-        table = SheetSync.__table__
-        covering = conn.execute(
-            select(table.c.seq).where(table.c.session_id == found.id, table.c.device == device)
-        ).scalar_one()
+        covering = _stored_seq(conn, session_id=found.id, device=device)
     return SheetSave(accepted=(), stored={}, rejected=rejected, ack=covering, options=options)
 
 
@@ -704,7 +702,7 @@ def _save_in_one_statement(
 # ORM's upsert gives it). Data-modifying WITH parts run once, whether read or not.
 _SAVE_SQL = """
 WITH s AS (
-    SELECT id, submitted_at, deadline, is_auto_submitted
+    SELECT id, submitted_at, deadline
     FROM examsession
     WHERE student_id = :student_id AND exam_id = :exam_id
     FOR UPDATE
@@ -741,7 +739,7 @@ WITH s AS (
     ON CONFLICT (session_id, item_id) DO UPDATE
         SET is_flagged = excluded.is_flagged, saved_at = excluded.saved_at
 )
-SELECT s.id, s.submitted_at, s.deadline, s.is_auto_submitted,
+SELECT s.id, s.submitted_at, s.deadline,
        EXISTS (SELECT 1 FROM claim) AS claimed
 FROM s
 """
@@ -756,7 +754,6 @@ def _save_statement() -> Any:
             id=Integer(),
             submitted_at=UTCDateTime(),
             deadline=UTCDateTime(),
-            is_auto_submitted=Boolean(),
             claimed=Boolean(),
         )
     )
