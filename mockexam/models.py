@@ -499,6 +499,19 @@ class AdminSession(SQLModel, table=True):
     revoked_at: datetime | None = None
 
 
+class Heartbeat(SQLModel, table=True):
+    """The last time a background job of this installation ran: one row per job.
+
+    `sweep` is written by the consumer's periodic sweep, `backup` by every backup
+    (`detail` says where it went). /health, `doctor` and the admin panel's banner
+    read these rows (services/heartbeat.py); nothing else does.
+    """
+
+    name: str = Field(primary_key=True, max_length=32)
+    beat_at: datetime = _ts()
+    detail: str = Field(default="", max_length=500)
+
+
 # An index the admin read paths need on a table defined above (migration 0004):
 # per-student submitted sessions, read from the index alone (exams taken per
 # student, retention cohorts, sorting students by exams taken).

@@ -12,7 +12,15 @@ from huey import crontab
 from huey.exceptions import TaskLockedException
 
 from mockexam.db import session_scope
-from mockexam.services import admin_auth, grading, leaderboard, practice, release, sessions
+from mockexam.services import (
+    admin_auth,
+    grading,
+    heartbeat,
+    leaderboard,
+    practice,
+    release,
+    sessions,
+)
 from mockexam.worker import huey
 
 logger = logging.getLogger(__name__)
@@ -43,6 +51,9 @@ def sweep() -> None:
     skips (the lock is flushed when the periodic consumer starts, so a
     SIGKILLed sweep cannot leave it held).
     """
+    with session_scope() as db:
+        # The consumer is alive: /health, `doctor` and the admin banner read this.
+        heartbeat.beat(db, heartbeat.SWEEP)
     try:
         with _SWEEP_LOCK:
             run_sweep()
