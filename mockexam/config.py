@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -65,6 +65,19 @@ class Settings(BaseSettings):
     sweep_interval_seconds: int = Field(default=15, ge=1, le=3600)
     huey_workers: int = 2
     grading_batch_size: int = Field(default=1000, ge=1)
+
+    # Backups (services/backup.py): `python -m mockexam backup` writes into BACKUP_DIR,
+    # and the consumer backs up nightly when it is set. Rotation keeps the newest
+    # backup of each of the last BACKUP_KEEP_DAILY days and BACKUP_KEEP_WEEKLY ISO weeks.
+    backup_dir: Path | None = None
+    backup_keep_daily: int = Field(default=7, ge=1, le=366)
+    backup_keep_weekly: int = Field(default=4, ge=0, le=520)
+
+    @field_validator("backup_dir", mode="before")
+    @classmethod
+    def _empty_backup_dir_is_unset(cls, value: object) -> object:
+        # BACKUP_DIR= (empty) means "no backups", not the current directory.
+        return None if isinstance(value, str) and not value.strip() else value
 
     @model_validator(mode="after")
     def _secrets_in_production(self) -> Settings:
