@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     telegram_channel_id: str | None = None
     telegram_api_base_url: str = "https://api.telegram.org/bot"
     telegram_bot_username: str | None = None
+    # Webhook mode: Telegram sends it back in X-Telegram-Bot-Api-Secret-Token (telegram-setup, bot)
+    telegram_webhook_secret: str | None = None
     webapp_url: str = "http://localhost:3000/app"
     telegram_messages_per_second: float = 30.0
     initdata_max_age_seconds: int = 24 * 3600
