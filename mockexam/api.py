@@ -42,6 +42,12 @@ SameSite=strict, so another site cannot make a browser send it. CSV is
 streamed chunk by chunk from one query (each chunk read in a worker thread);
 Excel is built in a worker thread and sent whole. Every download is recorded
 in the audit log.
+
+GET /health → this installation's health for an uptime monitor (public, no secrets:
+services.health): 200 `{"status": "ok", …}`, or 503 `{"status": "down", "problems":
+[…]}` when the database is down or behind the head migration, the queue is down or
+the consumer's heartbeat is stale. The checks run in a thread, within a timeout; one
+report serves every request for HEALTH_REUSE_SECONDS, so a flood of polls costs one.
 """
 
 from __future__ import annotations
@@ -51,6 +57,7 @@ import functools
 import json
 import logging
 import os
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -76,7 +83,7 @@ from mockexam.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
-from mockexam.services import admin_auth, exam_results
+from mockexam.services import admin_auth, exam_results, health
 from mockexam.services.exam_results import ExportFile
 from mockexam.services.exam_room import check_sheet_token, save_sheet
 from mockexam.services.paper import open_paper
@@ -440,6 +447,47 @@ class ImmutableAssetsMiddleware:
         await self.app(scope, receive, send_with_cache)
 
 
+HEALTH_ROUTE = "/health"
+HEALTH_TIMEOUT_SECONDS = 10.0
+HEALTH_REUSE_SECONDS = 2.0
+
+
+def _queue_pending() -> int:
+    """Tasks waiting in the Huey queue (imported here: the queue sits above the services)."""
+    from mockexam.worker import huey
+
+    return huey.pending_count()
+
+
+class _Health:
+    """GET /health: one report at a time, reused for HEALTH_REUSE_SECONDS."""
+
+    def __init__(self) -> None:
+        self._lock: asyncio.Lock | None = None
+        self._last: tuple[float, int, dict[str, object]] | None = None
+
+    async def _answer(self) -> tuple[int, dict[str, object]]:
+        try:
+            report = await asyncio.wait_for(
+                asyncio.to_thread(health.health_report, pending=_queue_pending),
+                HEALTH_TIMEOUT_SECONDS,
+            )
+        except TimeoutError:
+            logger.warning("health: the checks took over %ss", HEALTH_TIMEOUT_SECONDS)
+            return 503, {"status": "down", "problems": ["health check timed out"]}
+        return (200 if report.ok else 503), report.as_json()
+
+    async def endpoint(self, _request: Request) -> Response:
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            last = self._last
+            if last is None or time.monotonic() - last[0] > HEALTH_REUSE_SECONDS:
+                status, body = await self._answer()
+                last = self._last = (time.monotonic(), status, body)
+        return JSONResponse(last[2], status_code=last[1], headers=_NO_STORE)
+
+
 def create_api() -> Starlette:
     """A fresh instance of the HTTP routes (tests build their own)."""
     return Starlette(
@@ -448,6 +496,7 @@ def create_api() -> Starlette:
             Route(PRACTICE_IMAGE_ROUTE, practice_image, methods=["GET"]),
             Route(SHEET_ROUTE, sheet_save, methods=["POST"]),
             Route(EXPORT_ROUTE, admin_export, methods=["GET"]),
+            Route(HEALTH_ROUTE, _Health().endpoint, methods=["GET"]),
         ],
         middleware=[
             Middleware(ImmutableAssetsMiddleware),
