@@ -99,6 +99,21 @@ def prune_admin_auth() -> None:
         logger.info("Pruned %s old admin sign-in record(s)", removed)
 
 
+# 22:30 UTC is 03:30 in Tashkent (UTC+5, no daylight saving): the quietest hour for
+# students in Uzbekistan, long after evening study and before the school day.
+@huey.periodic_task(crontab(minute="30", hour="22"))
+def nightly_backup() -> None:
+    """Nightly, when BACKUP_DIR is set: back up the database and uploads, rotate old backups.
+
+    The scheduler ticks every SWEEP_INTERVAL_SECONDS, so this fires several times
+    in its minute: a backup within the last hour (or one running) makes it skip.
+    A failure is logged as an error and does not beat `backup`.
+    """
+    from mockexam.services import backup
+
+    backup.scheduled_backup()
+
+
 def grade_all_pending() -> int:
     """Grade ungraded submitted sessions exam by exam, one committed batch at a time."""
     with session_scope(readonly=True) as db:
