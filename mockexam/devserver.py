@@ -1,9 +1,16 @@
 """`python -m mockexam.devserver`: run the whole app locally under one supervisor.
 
 Starts the Huey consumer, the Reflex app and, when `TELEGRAM_BOT_TOKEN` is set,
-the Telegram bot. Each child runs in its own process group; Ctrl-C or SIGTERM
-stops every group (SIGTERM, then SIGKILL after a grace period), and if one
-child dies the supervisor says so and stops the rest.
+the Telegram bot. Each child runs in its own process group; a child that dies
+is started again (a log line says so; a child that keeps dying waits longer
+each time, up to a minute), and only Ctrl-C or SIGTERM stops every group
+(SIGTERM, then SIGKILL after a grace period).
+
+Hot reload watches the source only (`reload_paths()`: the `mockexam` package
+and `rxconfig.py`), never the project root: the SQLite database and queue
+write `-wal`/`-shm` files on every poll and save, and a watched data directory
+restarted the backend every two seconds. A runtime directory configured inside
+the watched source is refused at start-up (`runtime_paths_in_source`).
 
 `MOCKEXAM_RUN_MODE=dev` (default) runs Reflex with hot reload (frontend on
 3000, backend on 8000); `MOCKEXAM_RUN_MODE=prod` builds the frontend once and
@@ -36,6 +43,13 @@ RUN_MODES = ("dev", "prod")
 ADMIN_PATH = "/admin"
 STOP_GRACE_SECONDS = 10.0
 POLL_SECONDS = 0.25
+# A dead child is started again after RESTART_DELAYS[n] seconds, n = how many times in a
+# row it died within STABLE_SECONDS of starting (a crash loop backs off; a child that ran
+# a while and then died comes back at once).
+RESTART_DELAYS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
+STABLE_SECONDS = 30.0
+# What the backend's hot reload watches: the code, nothing the app writes at run time.
+RELOAD_SOURCES = ("mockexam", "rxconfig.py")
 TOOLS_BIN = PROJECT_ROOT / ".tools" / "node_modules" / ".bin"
 DEFAULT_NPM_REGISTRY = "https://registry.npmjs.org"
 
@@ -52,10 +66,51 @@ def reflex_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
     path = [str(TOOLS_BIN), str(Path(sys.executable).parent)]
     env["PATH"] = os.pathsep.join([*path, env.get("PATH", "")])
     env["REFLEX_USE_SYSTEM_BUN"] = "1"
+    # Reflex would watch every folder of the project root, data/ included (see module doc).
+    env.setdefault(
+        "REFLEX_HOT_RELOAD_OVERRIDE_PATHS", ":".join(str(path) for path in reload_paths())
+    )
     env.setdefault("NPM_CONFIG_REGISTRY", DEFAULT_NPM_REGISTRY)
     env.setdefault("REFLEX_CHECK_LATEST_VERSION", "0")
     env.setdefault("PYTHONUNBUFFERED", "1")
     return env
+
+
+def reload_paths(root: Path = PROJECT_ROOT) -> list[Path]:
+    """What the dev backend's hot reload watches: the app's source, not the project root."""
+    return [root / name for name in RELOAD_SOURCES]
+
+
+def runtime_paths(env: Mapping[str, str] | None = None) -> dict[str, Path]:
+    """Where the app writes while it runs (databases, queue, uploads, backups, Reflex's states)."""
+    env = os.environ if env is None else env
+    paths: dict[str, Path] = {
+        "HUEY_SQLITE_PATH": settings.huey_sqlite_path,
+        "UPLOAD_DIR": settings.upload_dir,
+    }
+    if settings.is_sqlite:
+        database = settings.database_url.split("///", 1)[-1]
+        if database and database != ":memory:":
+            paths["DATABASE_URL"] = Path(database)
+    backup_dir = getattr(settings, "backup_dir", None)
+    if backup_dir:
+        paths["BACKUP_DIR"] = Path(backup_dir)
+    for name in ("REFLEX_STATES_WORKDIR", "REFLEX_WEB_WORKDIR"):
+        if env.get(name):
+            paths[name] = Path(env[name])
+    return {name: path.resolve() for name, path in paths.items()}
+
+
+def runtime_paths_in_source(
+    env: Mapping[str, str] | None = None, root: Path = PROJECT_ROOT
+) -> list[str]:
+    """Settings that put run-time files where hot reload watches (each would restart it)."""
+    watched = [path.resolve() for path in reload_paths(root)]
+    return [
+        f"{name}={path}"
+        for name, path in runtime_paths(env).items()
+        if any(path == source or source in path.parents for source in watched)
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,46 +202,93 @@ def _live_members(pgid: int) -> bool:
 
 @dataclass
 class Supervisor:
-    """Starts children in their own process groups and stops them all together."""
+    """Starts children in their own process groups, restarts any that dies, stops them all.
+
+    Only a stop request (Ctrl-C, SIGTERM, SIGHUP: `request_stop`) ends `wait()`;
+    a child that exits is logged and started again after `restart_delay()`.
+    """
 
     specs: Sequence[ChildSpec]
     env: Mapping[str, str]
     cwd: Path = PROJECT_ROOT
     grace_seconds: float = STOP_GRACE_SECONDS
+    restart_delays: Sequence[float] = RESTART_DELAYS
+    stable_seconds: float = STABLE_SECONDS
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     stop_requested: str | None = None
+    # Per child: how many times it has been restarted, and how many times in a row it
+    # died soon after starting (the back-off's step).
+    restarts: dict[str, int] = field(default_factory=dict)
+    _quick_deaths: dict[str, int] = field(default_factory=dict)
+    _started_at: dict[str, float] = field(default_factory=dict)
+    _restart_at: dict[str, float] = field(default_factory=dict)
 
     def start(self) -> None:
         for spec in self.specs:
-            logger.info("starting %s: %s", spec.name, " ".join(spec.argv[1:]))
-            self.processes[spec.name] = subprocess.Popen(
-                spec.argv,
-                cwd=self.cwd,
-                env=dict(self.env),
-                stdin=subprocess.DEVNULL,
-                process_group=0,  # its own group: one killpg reaches all it starts
-                preexec_fn=_die_with_parent,  # safe: the supervisor has no threads
-            )
+            self._start(spec)
+
+    def _start(self, spec: ChildSpec) -> None:
+        logger.info("starting %s: %s", spec.name, " ".join(spec.argv[1:]))
+        self.processes[spec.name] = subprocess.Popen(
+            spec.argv,
+            cwd=self.cwd,
+            env=dict(self.env),
+            stdin=subprocess.DEVNULL,
+            process_group=0,  # its own group: one killpg reaches all it starts
+            preexec_fn=_die_with_parent,  # safe: the supervisor has no threads
+        )
+        self._started_at[spec.name] = time.monotonic()
 
     def request_stop(self, signum: int, _frame: FrameType | None = None) -> None:
         self.stop_requested = signal.Signals(signum).name
 
+    def restart_delay(self, name: str) -> float:
+        """Seconds before child `name` starts again: longer while it keeps dying at once."""
+        step = min(self._quick_deaths.get(name, 0), len(self.restart_delays)) - 1
+        return self.restart_delays[max(step, 0)]
+
     def wait(self, on_tick: Callable[[], None] | None = None) -> int:
-        """Block until a signal arrives or a child exits; the exit status to use."""
+        """Block until a stop is requested, restarting children that die; returns 0."""
         while self.stop_requested is None:
-            for name, process in self.processes.items():
-                code = process.poll()
-                if code is not None:
-                    logger.error("%s exited with status %s; stopping everything else", name, code)
-                    return code if code > 0 else 1
+            self._restart_dead()
             if on_tick is not None:
                 on_tick()
             time.sleep(POLL_SECONDS)
         logger.info("%s received; stopping", self.stop_requested)
         return 0
 
+    def _restart_dead(self) -> None:
+        now = time.monotonic()
+        for spec in self.specs:
+            process = self.processes[spec.name]
+            if spec.name in self._restart_at:
+                if now >= self._restart_at[spec.name]:
+                    del self._restart_at[spec.name]
+                    self.restarts[spec.name] = self.restarts.get(spec.name, 0) + 1
+                    self._start(spec)
+                continue
+            code = process.poll()
+            if code is None:
+                continue
+            # Whatever it started may still run (a reloader's worker): end the group first.
+            self._signal_groups({spec.name: process.pid}, signal.SIGKILL)
+            ran = now - self._started_at.get(spec.name, now)
+            quick = self._quick_deaths.get(spec.name, 0)
+            self._quick_deaths[spec.name] = quick + 1 if ran < self.stable_seconds else 1
+            delay = self.restart_delay(spec.name)
+            how = f"killed by {signal.Signals(-code).name}" if code < 0 else f"status {code}"
+            logger.error(
+                "%s exited (%s) after %.0f s; restarting it in %g s (the others keep running)",
+                spec.name,
+                how,
+                ran,
+                delay,
+            )
+            self._restart_at[spec.name] = now + delay
+
     def stop(self) -> None:
         """Signal every process group to stop, wait, then SIGKILL what is left."""
+        self._restart_at.clear()
         groups = {name: process.pid for name, process in self.processes.items()}
         stop_signals = {spec.name: spec.stop_signal for spec in self.specs}
         for name, pgid in groups.items():
@@ -278,7 +380,7 @@ def banner(
 
 
 def main() -> int:
-    """Run until Ctrl-C / SIGTERM or until a child dies; return the exit status."""
+    """Run until Ctrl-C / SIGTERM (children that die are restarted); return the exit status."""
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s devserver %(levelname)s %(message)s"
     )
@@ -287,6 +389,15 @@ def main() -> int:
     if not _on_path("bun", env["PATH"]):
         logger.error("bun is missing: run `make install` (it installs bun into .tools/)")
         return 2
+    if mode == "dev":
+        inside = runtime_paths_in_source(env)
+        if inside:
+            logger.error(
+                "hot reload would restart the backend whenever these are written; move them "
+                "out of the source (mockexam/): %s",
+                ", ".join(inside),
+            )
+            return 2
     port = frontend_port()
     urls = app_urls(port)
     telegram_enabled = settings.telegram_enabled
