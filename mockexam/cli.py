@@ -296,6 +296,28 @@ def _student_link(args: argparse.Namespace) -> int:
     return 0
 
 
+def _deploy_config(args: argparse.Namespace) -> int:
+    from mockexam.deploy import DeployOptions, write_deploy_config
+
+    options = DeployOptions(
+        domain=args.domain,
+        email=args.email,
+        tls_internal=args.tls_internal,
+        app_port=args.app_port,
+        https_port=args.https_port,
+        http_port=args.http_port,
+        bind=args.bind,
+        caddy_admin=args.caddy_admin,
+        project_dir=Path(args.project_dir),
+        data_dir=Path(args.data_dir) if args.data_dir else None,
+        python=Path(args.python) if args.python else None,
+        user=args.user,
+        database_url=args.database_url,
+    )
+    print(write_deploy_config(options, Path(args.out)).describe(), end="")
+    return 0
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m mockexam", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -376,6 +398,30 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--language", choices=LINK_LANGUAGES, help="default: the stored student's")
     p.add_argument("--base-url", help="default: WEBAPP_URL")
     p.add_argument("--theme", choices=("light", "dark"), default="light")
+    p = add(
+        "deploy-config",
+        _deploy_config,
+        "Write a Caddyfile (HTTPS), systemd units and an environment file with fresh secrets "
+        "for one production server; re-running keeps the secrets.",
+    )
+    p.add_argument("--domain", required=True, help="the site's DNS name, e.g. exam.example.uz")
+    p.add_argument("--email", help="for Let's Encrypt's expiry notices")
+    p.add_argument("--out", default="deploy", help="directory to write into (default: deploy/)")
+    p.add_argument(
+        "--tls-internal",
+        action="store_true",
+        help="local testing: Caddy's own CA instead of Let's Encrypt",
+    )
+    p.add_argument("--app-port", type=int, default=3000, help="the app's port on 127.0.0.1")
+    p.add_argument("--https-port", type=int, default=443)
+    p.add_argument("--http-port", type=int, default=80)
+    p.add_argument("--bind", help="Caddy listens only on this address (e.g. 127.0.0.1)")
+    p.add_argument("--caddy-admin", default="localhost:2019", help="host:port, or off")
+    p.add_argument("--project-dir", default=str(PROJECT_ROOT), help="the checkout on the server")
+    p.add_argument("--data-dir", help="database, uploads, backups, build (default: PROJECT/data)")
+    p.add_argument("--python", help="default: PROJECT/.venv/bin/python")
+    p.add_argument("--user", default="mockexam", help="the services' user (default: mockexam)")
+    p.add_argument("--database-url", help="default: SQLite in the data directory")
     return parser
 
 

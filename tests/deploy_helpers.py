@@ -1,0 +1,95 @@
+"""Running what `deploy-config` writes: Debian's caddy, and a systemd unit's command as systemd would.
+
+There is no systemd here to start the units, so `unit_process_spec` reads a
+generated unit the way systemd does for what matters to the command itself —
+`ExecStart`, `WorkingDirectory`, `Environment=` and `EnvironmentFile=` (read
+from the generated file, not from /etc) — and `read_only_project` runs it with
+the project directory mounted read-only (as `ProtectSystem=strict` leaves it)
+except the unit's `ReadWritePaths`, in a private mount namespace.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from mockexam.deploy import parse_env_file
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def require_caddy() -> str:
+    """Debian's caddy (`make caddy` installs it); skip without it, fail under CI=true."""
+    path = shutil.which("caddy")
+    if path is None:
+        message = "caddy is not installed (make caddy)"
+        if IN_CI:
+            pytest.fail(f"{message} (CI=true: the Caddy tests must run)")
+        pytest.skip(message)
+    return path
+
+
+def caddy_environment(home: Path) -> dict[str, str]:
+    """Caddy's certificates, CA and autosave under `home`, not the system's."""
+    env = dict(os.environ)
+    env.update(
+        HOME=str(home),
+        XDG_DATA_HOME=str(home / "data"),
+        XDG_CONFIG_HOME=str(home / "config"),
+    )
+    return env
+
+
+@dataclass(frozen=True)
+class UnitProcess:
+    argv: list[str]
+    env: dict[str, str]
+    cwd: Path
+    read_write_paths: list[Path]
+
+
+def unit_directives(unit_text: str) -> dict[str, list[str]]:
+    """Every `Key=value` of the unit (repeated keys in order); sections are not kept apart."""
+    directives: dict[str, list[str]] = {}
+    for line in unit_text.splitlines():
+        if not line.strip() or line.lstrip().startswith(("#", ";", "[")):
+            continue
+        key, _, value = line.partition("=")
+        directives.setdefault(key.strip(), []).append(value.strip())
+    return directives
+
+
+def unit_process_spec(unit_text: str, env_file: Path) -> UnitProcess:
+    """The command, environment and directory systemd would start the unit's service with."""
+    directives = unit_directives(unit_text)
+    env = {"LANG": "C.UTF-8"}
+    env.update(parse_env_file(env_file.read_text(encoding="utf-8")))
+    for assignment in directives.get("Environment", []):
+        name, _, value = assignment.partition("=")
+        env[name] = value
+    (exec_start,) = directives["ExecStart"]
+    (cwd,) = directives["WorkingDirectory"]
+    writable = [
+        Path(path.lstrip("-"))
+        for line in directives.get("ReadWritePaths", [])
+        for path in line.split()
+    ]
+    return UnitProcess(shlex.split(exec_start), env, Path(cwd), writable)
+
+
+def read_only_project(spec: UnitProcess, project: Path) -> list[str]:
+    """`spec.argv` in a mount namespace where `project` is read-only but the unit's writable paths."""
+    binds = [f"mount --bind -o ro {shlex.quote(str(project))} {shlex.quote(str(project))}"]
+    for path in spec.read_write_paths:
+        if path.is_relative_to(project) and path.exists():
+            quoted = shlex.quote(str(path))
+            # A bind inside a read-only mount is read-only too until remounted.
+            binds.append(f"mount --bind {quoted} {quoted}")
+            binds.append(f"mount -o remount,bind,rw {quoted}")
+    script = " && ".join([*binds, 'exec "$@"'])
+    return ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", *spec.argv]

@@ -1,0 +1,355 @@
+"""`deploy-config`: the files it writes, checked by Debian's caddy and systemd-analyze; safe re-runs;
+bad input refused with nothing written. (tests/e2e/test_caddy.py runs them for real.)"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from mockexam.cli import main
+from mockexam.config import PROJECT_ROOT, Settings
+from mockexam.deploy import (
+    APP_UNIT,
+    BOT_UNIT,
+    CADDYFILE,
+    CLI_FILE,
+    ENV_FILE,
+    GENERATED_SECRETS,
+    TELEGRAM_WEB_ORIGINS,
+    UNITS_DIR,
+    WORKER_UNIT,
+    DeployConfigError,
+    DeployOptions,
+    parse_env_file,
+    write_deploy_config,
+)
+from mockexam.services.practice_bank import MAX_ZIP_BYTES
+from tests.deploy_helpers import caddy_environment, require_caddy, unit_directives
+
+DOMAIN = "exam.example.uz"
+
+
+def _options(tmp_path: Path, **overrides) -> DeployOptions:
+    values = {"domain": DOMAIN, "email": "admin@example.uz", "data_dir": tmp_path / "data"}
+    values.update(overrides)
+    return DeployOptions(**values)
+
+
+def _tokens():
+    counter = iter(range(1000))
+    return lambda: f"secret-{next(counter)}"
+
+
+def _caddy(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    caddy = require_caddy()
+    return subprocess.run(
+        [caddy, *args, "--adapter", "caddyfile"],
+        capture_output=True,
+        text=True,
+        env=caddy_environment(tmp_path / "caddy-home"),
+        timeout=60,
+    )
+
+
+def _adapted(tmp_path: Path, caddyfile: Path) -> dict:
+    done = _caddy(tmp_path, "adapt", "--config", str(caddyfile))
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def _handlers(config: dict) -> list[dict]:
+    """Every handler of the (first) server's routes, depth first."""
+    found: list[dict] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            if "handler" in node:
+                found.append(node)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(config["apps"]["http"]["servers"])
+    return found
+
+
+# --- what is written --------------------------------------------------------------------------
+
+
+def test_deploy_config_writes_every_file_with_its_mode(tmp_path):
+    out = tmp_path / "deploy"
+    result = write_deploy_config(_options(tmp_path), out, token=_tokens())
+
+    names = {item.path.relative_to(out).as_posix() for item in result.files}
+    assert names == {
+        ENV_FILE,
+        CADDYFILE,
+        CLI_FILE,
+        f"{UNITS_DIR}/{APP_UNIT}",
+        f"{UNITS_DIR}/{WORKER_UNIT}",
+        f"{UNITS_DIR}/{BOT_UNIT}",
+    }
+    assert {item.status for item in result.files} == {"created"}
+    assert stat.S_IMODE((out / ENV_FILE).stat().st_mode) == 0o600
+    assert stat.S_IMODE((out / CLI_FILE).stat().st_mode) == 0o755
+    assert stat.S_IMODE((out / CADDYFILE).stat().st_mode) == 0o644
+    assert result.env.generated == list(GENERATED_SECRETS)
+    text = result.describe()
+    assert "systemctl enable --now mockexam-app.service" in text
+    assert "journalctl -u mockexam-app" in text
+
+
+def test_env_file_has_every_setting_and_production_starts_from_it(tmp_path):
+    out = tmp_path / "deploy"
+    write_deploy_config(_options(tmp_path), out, token=_tokens())
+    text = (out / ENV_FILE).read_text()
+    values = parse_env_file(text)
+
+    assert values["MOCKEXAM_ENV"] == "production"
+    assert values["WEBAPP_URL"] == f"https://{DOMAIN}/app"
+    assert values["REFLEX_API_URL"] == f"https://{DOMAIN}"
+    assert values["DATABASE_URL"] == f"sqlite:///{tmp_path / 'data' / 'mockexam.db'}"
+    assert values["BACKUP_DIR"] == str(tmp_path / "data" / "backups")
+    assert values["TELEGRAM_BOT_TOKEN"] == ""  # to fill in: production refuses to start
+    assert values["ADMIN_SECRET_KEY"] == "secret-0"
+    assert values["TELEGRAM_WEBHOOK_SECRET"] == "secret-1"
+    for name in Settings.model_fields:  # every setting is there, set or as a default
+        assert f"\n{name.upper()}=" in text or f"\n# {name.upper()}=" in text, name
+    # Every set line is commented and single-quoted (literal for systemd and sh alike).
+    lines = text.splitlines()
+    for index, line in enumerate(lines):
+        if line and not line.startswith("#"):
+            assert lines[index - 1].startswith("# "), line
+            assert line.split("=", 1)[1].startswith("'"), line
+
+    fields = {name.lower(): value for name, value in values.items()}
+    with pytest.raises(ValueError, match="TELEGRAM_BOT_TOKEN"):
+        Settings(_env_file=None, **fields)
+    fields["telegram_bot_token"] = "123:filled-in"
+    settings = Settings(_env_file=None, **fields)
+    assert settings.mockexam_env == "production"
+    assert settings.admin_secret_key == "secret-0"
+    assert settings.max_pdf_bytes == Settings.model_fields["max_pdf_bytes"].default
+
+
+def test_rerun_keeps_secrets_and_the_operators_values_and_says_so(tmp_path):
+    out = tmp_path / "deploy"
+    write_deploy_config(_options(tmp_path), out, token=_tokens())
+    env_path = out / ENV_FILE
+    edited = env_path.read_text().replace(
+        "TELEGRAM_BOT_TOKEN=''", "TELEGRAM_BOT_TOKEN='123:real-token'"
+    )
+    edited = edited.replace("# SWEEP_INTERVAL_SECONDS='15'", "SWEEP_INTERVAL_SECONDS='20'")
+    env_path.write_text(edited + "CUSTOM_THING='kept'\n")
+    env_path.chmod(0o644)
+
+    again = write_deploy_config(
+        _options(tmp_path, domain="mock.example.uz"), out, token=lambda: "NEW"
+    )
+    values = parse_env_file(env_path.read_text())
+    assert values["ADMIN_SECRET_KEY"] == "secret-0"
+    assert values["TELEGRAM_WEBHOOK_SECRET"] == "secret-1"
+    assert values["TELEGRAM_BOT_TOKEN"] == "123:real-token"
+    assert values["SWEEP_INTERVAL_SECONDS"] == "20"
+    assert values["CUSTOM_THING"] == "kept"
+    assert values["WEBAPP_URL"] == "https://mock.example.uz/app"
+    assert "NEW" not in env_path.read_text()
+    assert again.env.generated == []
+    assert {"ADMIN_SECRET_KEY", "TELEGRAM_WEBHOOK_SECRET", "TELEGRAM_BOT_TOKEN"} <= set(
+        again.env.kept
+    )
+    assert set(again.env.changed) == {"WEBAPP_URL", "REFLEX_API_URL"}
+    assert stat.S_IMODE(env_path.stat().st_mode) == 0o600
+    assert "Kept from the existing mockexam.env (not regenerated): ADMIN_SECRET_KEY" in (
+        again.describe()
+    )
+
+    third = write_deploy_config(_options(tmp_path, domain="mock.example.uz"), out)
+    statuses = {item.path.name: item.status for item in third.files}
+    assert statuses[CADDYFILE] == "unchanged" and statuses[APP_UNIT] == "unchanged"
+
+
+def test_caddy_upload_limit_follows_max_pdf_bytes_of_the_env_file(tmp_path):
+    out = tmp_path / "deploy"
+    write_deploy_config(_options(tmp_path), out, token=_tokens())
+    limit = max(Settings.model_fields["max_pdf_bytes"].default, MAX_ZIP_BYTES) + 1024 * 1024
+    assert f"max_size {limit}\n" in (out / CADDYFILE).read_text()
+    env_path = out / ENV_FILE
+    bigger = 80 * 1024 * 1024
+    env_path.write_text(
+        env_path.read_text().replace("MAX_PDF_BYTES='31457280'", f"MAX_PDF_BYTES='{bigger}'")
+    )
+    write_deploy_config(_options(tmp_path), out)
+    assert f"max_size {bigger + 1024 * 1024}\n" in (out / CADDYFILE).read_text()
+
+
+# --- checked by the real tools --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("tls_internal", [False, True], ids=["letsencrypt", "tls-internal"])
+def test_caddyfile_is_valid_for_debians_caddy(tmp_path, tls_internal):
+    out = tmp_path / "deploy"
+    write_deploy_config(_options(tmp_path, tls_internal=tls_internal), out)
+    done = _caddy(tmp_path, "validate", "--config", str(out / CADDYFILE))
+    assert done.returncode == 0, done.stderr
+    assert "Valid configuration" in done.stdout + done.stderr
+
+
+def test_caddyfile_adapts_to_proxy_limits_compression_and_headers(tmp_path):
+    out = tmp_path / "deploy"
+    write_deploy_config(_options(tmp_path, tls_internal=True), out)
+    config = _adapted(tmp_path, out / CADDYFILE)
+    server = next(iter(config["apps"]["http"]["servers"].values()))
+    assert server["listen"] == [":443"]
+    (route,) = server["routes"]
+    assert route["match"] == [{"host": [DOMAIN]}]
+    handlers = _handlers(config)
+
+    (proxy,) = [h for h in handlers if h["handler"] == "reverse_proxy"]
+    assert proxy["upstreams"] == [{"dial": "127.0.0.1:3000"}]
+    limits = sorted(h["max_size"] for h in handlers if h["handler"] == "request_body")
+    upload = max(Settings.model_fields["max_pdf_bytes"].default, MAX_ZIP_BYTES) + 1024 * 1024
+    assert limits == [1_000_000, upload]
+    (encode,) = [h for h in handlers if h["handler"] == "encode"]
+    assert set(encode["encodings"]) == {"gzip", "zstd"}
+
+    headers = [h for h in handlers if h["handler"] == "headers"]
+    policies = [
+        value
+        for h in headers
+        for value in h["response"].get("add", {}).get("Content-Security-Policy", [])
+    ]
+    telegram = " ".join(TELEGRAM_WEB_ORIGINS)
+    assert f"frame-ancestors {telegram}; base-uri 'self'; object-src 'none'" in policies
+    assert "frame-ancestors 'none'; base-uri 'self'; object-src 'none'" in policies
+    assert all(h["response"].get("deferred") for h in headers)
+    sets = {name: value for h in headers for name, value in h["response"].get("set", {}).items()}
+    assert sets["Strict-Transport-Security"] == ["max-age=31536000"]
+    assert sets["X-Content-Type-Options"] == ["nosniff"]
+    assert sets["X-Frame-Options"] == ["DENY"]
+    assert (tmp_path / "caddy-home").exists()  # Caddy's files stayed in the test's directory
+
+
+def test_units_pass_systemd_analyze_verify(tmp_path):
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        pytest.skip("systemd-analyze is not installed")
+    out = tmp_path / "deploy"
+    write_deploy_config(_options(tmp_path), out)
+    units = [out / UNITS_DIR / name for name in (APP_UNIT, WORKER_UNIT, BOT_UNIT)]
+    for unit in units:  # verify reads EnvironmentFile= from where the unit says
+        unit.write_text(unit.read_text().replace("/etc/mockexam/mockexam.env", str(out / ENV_FILE)))
+    done = subprocess.run(
+        [analyze, "verify", "--man=no", *map(str, units)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    problems = [
+        line
+        for line in done.stderr.splitlines()
+        if "mockexam-" in line and "PR_SET_MM" not in line and "container" not in line
+    ]
+    assert problems == []
+
+
+def test_units_run_the_app_worker_and_bot_with_restart_and_hardening(tmp_path):
+    out = tmp_path / "deploy"
+    result = write_deploy_config(_options(tmp_path, app_port=3100), out)
+    opts = result.options
+    app = unit_directives((out / UNITS_DIR / APP_UNIT).read_text())
+    assert app["ExecStart"] == [
+        f"{opts.python_path} -m reflex run --env prod --frontend-port 3100 "
+        "--backend-port 3100 --backend-host 127.0.0.1"
+    ]
+    env = dict(line.split("=", 1) for line in app["Environment"])
+    assert env["REFLEX_USE_SYSTEM_BUN"] == "1"
+    assert env["PATH"].startswith(f"{PROJECT_ROOT / '.tools' / 'node_modules' / '.bin'}:")
+    assert env["REFLEX_WEB_WORKDIR"] == str(tmp_path / "data" / "reflex-web")
+    assert env["REFLEX_TRUSTED_PROXY_HOPS"] == "1"
+    worker = unit_directives((out / UNITS_DIR / WORKER_UNIT).read_text())
+    assert worker["ExecStart"] == [f"{opts.python_path} -m mockexam worker"]
+    assert worker["KillSignal"] == ["SIGINT"]
+    bot = unit_directives((out / UNITS_DIR / BOT_UNIT).read_text())
+    assert bot["ExecStart"] == [f"{opts.python_path} -m mockexam bot"]
+    for unit in (app, worker, bot):
+        assert unit["Restart"] == ["on-failure"]
+        assert unit["User"] == ["mockexam"]
+        assert unit["EnvironmentFile"] == ["/etc/mockexam/mockexam.env"]
+        assert unit["WorkingDirectory"] == [str(PROJECT_ROOT)]
+        assert unit["NoNewPrivileges"] == ["true"]
+        assert unit["ProtectSystem"] == ["strict"]
+        assert unit["ReadWritePaths"][0].split()[0] == str(tmp_path / "data")
+
+
+# --- bad input ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"domain": "localhost"}, "single label"),
+        ({"domain": "exam..example.uz"}, "not a host name"),
+        ({"domain": "exam_1.example.uz"}, "not a host name"),
+        ({"domain": "-exam.example.uz"}, "not a host name"),
+        ({"domain": "https://exam.example.uz"}, "not a host name"),
+        ({"domain": "192.168.1.10"}, "an IP address"),
+        ({"domain": "exam.example.123"}, "the last label is a number"),
+        ({"email": "admin"}, "not an e-mail address"),
+        ({"email": "admin@localhost"}, "not an e-mail address"),
+        ({"email": "a b@example.uz"}, "not an e-mail address"),
+        ({"app_port": 70000}, "--app-port"),
+        ({"app_port": 443}, "one of Caddy's ports"),
+        ({"bind": "my-host"}, "--bind"),
+        ({"caddy_admin": "2019"}, "--caddy-admin"),
+        ({"user": "root"}, "unprivileged user"),
+        ({"project_dir": Path("/")}, "not a mockexam checkout"),
+        ({"data_dir": Path("relative/data")}, "absolute path"),
+        ({"database_url": "mysql://x@y/z"}, "--database-url"),
+    ],
+)
+def test_bad_input_is_refused_and_nothing_is_written(tmp_path, overrides, message):
+    out = tmp_path / "deploy"
+    with pytest.raises(DeployConfigError, match=message):
+        write_deploy_config(_options(tmp_path, **overrides), out)
+    assert not out.exists()
+
+
+def test_out_that_is_a_file_is_refused_and_left_alone(tmp_path):
+    out = tmp_path / "deploy"
+    out.write_text("not a directory")
+    with pytest.raises(DeployConfigError, match="is a file, not a directory"):
+        write_deploy_config(_options(tmp_path), out)
+    assert out.read_text() == "not a directory"
+
+
+def test_cli_writes_the_files_and_refuses_a_bad_domain(tmp_path, capsys):
+    out = tmp_path / "deploy"
+    data = tmp_path / "data"
+    assert (
+        main(
+            ["deploy-config", "--domain", "bad domain", "--out", str(out), "--data-dir", str(data)]
+        )
+        == 2
+    )
+    assert "--domain 'bad domain' is not a host name" in capsys.readouterr().err
+    assert not out.exists()
+
+    argv = ["deploy-config", "--domain", DOMAIN, "--email", "ops@example.uz"]
+    assert main([*argv, "--out", str(out), "--data-dir", str(data), "--tls-internal"]) == 0
+    printed = capsys.readouterr().out
+    assert f"created   {out / ENV_FILE}  ->  /etc/mockexam/mockexam.env" in printed
+    assert "Generated new secrets: ADMIN_SECRET_KEY, TELEGRAM_WEBHOOK_SECRET." in printed
+    assert "tls internal" in (out / CADDYFILE).read_text()
+    assert "email ops@example.uz" in (out / CADDYFILE).read_text()
+
+    assert main([*argv, "--out", str(out), "--data-dir", str(data)]) == 0
+    assert "Kept from the existing mockexam.env (not regenerated)" in capsys.readouterr().out
