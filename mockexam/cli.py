@@ -296,6 +296,22 @@ def _student_link(args: argparse.Namespace) -> int:
     return 0
 
 
+def _telegram_setup(args: argparse.Namespace) -> int:
+    from mockexam.telegram.setup import run_telegram_setup
+
+    report = run_telegram_setup(
+        webhook_url=args.webhook_url,
+        delete_webhook=args.delete_webhook,
+        dry_run=args.dry_run,
+        force=args.force,
+    )
+    for line in report.lines():
+        print(line)
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return 0
+
+
 def _deploy_config(args: argparse.Namespace) -> int:
     from mockexam.deploy import DeployOptions, write_deploy_config
 
@@ -398,6 +414,29 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--language", choices=LINK_LANGUAGES, help="default: the stored student's")
     p.add_argument("--base-url", help="default: WEBAPP_URL")
     p.add_argument("--theme", choices=("light", "dark"), default="light")
+    p = add(
+        "telegram-setup",
+        _telegram_setup,
+        "Set the bot up: check the token, set commands, descriptions and the Mini App menu "
+        "button in uz/ru/en, and the webhook in webhook mode; only what differs is changed.",
+    )
+    p.add_argument(
+        "--webhook-url",
+        help="webhook mode: the public HTTPS URL Telegram posts updates to "
+        "(the same as `bot --webhook-url`; needs TELEGRAM_WEBHOOK_SECRET)",
+    )
+    p.add_argument(
+        "--delete-webhook",
+        action="store_true",
+        help="polling mode: remove a webhook that is set (polling fails while one is)",
+    )
+    p.add_argument("--dry-run", action="store_true", help="show what would change, change nothing")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="set every item even if it looks unchanged (after changing TELEGRAM_WEBHOOK_SECRET, "
+        "which Telegram never shows back)",
+    )
     p = add(
         "deploy-config",
         _deploy_config,

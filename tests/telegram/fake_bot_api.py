@@ -14,10 +14,19 @@ web_app button outside a private chat (as Telegram does),
 delay chosen replies (the message is still delivered, as on Telegram), and
 drop the connection after delivering to chosen chats, and
 enforce a messages-per-second limit with 429s when it is exceeded.
+
+The bot's set-up keeps state like Telegram: what setMyCommands,
+setMyDescription, setMyShortDescription (per language_code),
+setChatMenuButton and setWebhook/deleteWebhook stored is what the matching
+get* method returns; getUpdates answers 409 while a webhook is set; the
+limits Telegram enforces (command names and description lengths, HTTPS
+webhooks on ports 443, 80, 88 and 8443, HTTPS Mini App URLs) answer 400.
+Run it alone with `python -m tests.telegram.fake_bot_api --port 8081`.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import re
@@ -30,11 +39,27 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from multiprocessing.managers import BaseManager
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 DEFAULT_TOKEN = "123456789:AAFakeTokenForTestsOnly-abcdefghijk"
 _PATH = re.compile(r"^/bot(?P<token>[^/]+)/(?P<method>[A-Za-z]+)$")
 _INT = re.compile(r"^-?\d+$")
+_COMMAND = re.compile(r"^[a-z0-9_]{1,32}$")
+_SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+_WEBHOOK_PORTS = (443, 80, 88, 8443)
+DEFAULT_SCOPE = '{"type": "default"}'
+# Methods that change the bot's set-up (what a second `telegram-setup` must not call).
+SETUP_SETTERS = frozenset(
+    {
+        "setMyCommands",
+        "deleteMyCommands",
+        "setMyDescription",
+        "setMyShortDescription",
+        "setChatMenuButton",
+        "setWebhook",
+        "deleteWebhook",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -73,6 +98,16 @@ class _State:
     window: deque[float] = field(default_factory=deque)
     updates: list[dict[str, Any]] = field(default_factory=list)
     next_message_id: int = 1
+    # The bot's set-up, keyed by (scope as JSON, language_code or "") / language_code or "".
+    commands: dict[tuple[str, str], list[dict[str, str]]] = field(default_factory=dict)
+    descriptions: dict[str, str] = field(default_factory=dict)
+    short_descriptions: dict[str, str] = field(default_factory=dict)
+    menu_buttons: dict[int | None, dict[str, Any]] = field(default_factory=dict)
+    webhook_url: str = ""
+    webhook_secret: str | None = None
+    webhook_allowed_updates: list[str] | None = None
+    webhook_max_connections: int = 40
+    webhook_last_error: str | None = None  # shown by getWebhookInfo as last_error_message
 
 
 class FakeBotAPI:
@@ -142,7 +177,10 @@ class FakeBotAPI:
         """Set behaviour: blocked, deactivated, bad_chats, slow_chats, drop_chats,
         error_chats (always 502, after delivering), garbled_chats (200 with a body
         that is not JSON, after delivering), retry_every, retry_after,
-        server_error_every (502 after delivering), rate_limit, latency."""
+        server_error_every (502 after delivering), rate_limit, latency; the set-up
+        as it stands before a test: commands, descriptions, short_descriptions,
+        menu_buttons, webhook_url, webhook_secret, webhook_allowed_updates,
+        webhook_last_error (Telegram's last failed delivery to the webhook)."""
         with self._lock:
             for name, value in controls.items():
                 if not hasattr(self._state, name) or name in {"messages", "calls", "window"}:
@@ -169,6 +207,38 @@ class FakeBotAPI:
     def calls(self, method: str | None = None) -> list[tuple[str, dict[str, Any]]]:
         with self._lock:
             return [c for c in self._state.calls if method is None or c[0] == method]
+
+    def setup_calls(self) -> list[tuple[str, dict[str, Any]]]:
+        """The calls that changed (or tried to change) the bot's set-up."""
+        return [c for c in self.calls() if c[0] in SETUP_SETTERS]
+
+    def commands(self, language_code: str | None = None) -> list[dict[str, str]]:
+        """The default-scope commands stored for `language_code` (None: for every language)."""
+        with self._lock:
+            return list(self._state.commands.get((DEFAULT_SCOPE, language_code or ""), []))
+
+    def description(self, language_code: str | None = None) -> str:
+        with self._lock:
+            return self._state.descriptions.get(language_code or "", "")
+
+    def short_description(self, language_code: str | None = None) -> str:
+        with self._lock:
+            return self._state.short_descriptions.get(language_code or "", "")
+
+    def menu_button(self, chat_id: int | None = None) -> dict[str, Any]:
+        with self._lock:
+            return dict(self._menu_button(chat_id))
+
+    @property
+    def webhook(self) -> dict[str, Any]:
+        """The webhook as set: url ("" when none), secret_token, allowed_updates."""
+        with self._lock:
+            state = self._state
+            return {
+                "url": state.webhook_url,
+                "secret_token": state.webhook_secret,
+                "allowed_updates": state.webhook_allowed_updates,
+            }
 
     @property
     def too_many_requests(self) -> int:
@@ -311,6 +381,16 @@ class FakeBotAPI:
         return 200, _ok(result), delay
 
     def _api_getupdates(self, params: dict[str, Any]) -> tuple[int, dict, float]:
+        if self._state.webhook_url:
+            return (
+                409,
+                _error(
+                    409,
+                    "Conflict: can't use getUpdates method while webhook is active; "
+                    "use deleteWebhook to delete the webhook first",
+                ),
+                0.0,
+            )
         offset = int(params.get("offset") or 0)
         timeout = float(params.get("timeout") or 0)
         deadline = time.monotonic() + min(timeout, 5.0)
@@ -321,17 +401,148 @@ class FakeBotAPI:
                 return 200, _ok(pending[: int(params.get("limit") or 100)]), 0.0
             self._lock.wait(remaining)
 
-    def _api_setchatmenubutton(self, _params: dict[str, Any]) -> tuple[int, dict, float]:
+    # ---- the bot's set-up ---------------------------------------------------------
+    def _menu_button(self, chat_id: int | None) -> dict[str, Any]:
+        buttons = self._state.menu_buttons
+        return buttons.get(chat_id) or buttons.get(None) or {"type": "default"}
+
+    def _api_setmycommands(self, params: dict[str, Any]) -> tuple[int, dict, float]:
+        commands = params.get("commands")
+        if not isinstance(commands, list) or len(commands) > 100:
+            return 400, _error(400, "Bad Request: commands must be a list of at most 100"), 0.0
+        for command in commands:
+            name = str(command.get("command", "")) if isinstance(command, dict) else ""
+            description = str(command.get("description", "")) if isinstance(command, dict) else ""
+            if not _COMMAND.match(name):
+                return 400, _error(400, "Bad Request: BOT_COMMAND_INVALID"), 0.0
+            if not 1 <= len(description) <= 256:
+                return 400, _error(400, "Bad Request: command description is invalid"), 0.0
+        key = (_scope(params), _language(params))
+        self._state.commands[key] = [
+            {"command": str(c["command"]), "description": str(c["description"])} for c in commands
+        ]
         return 200, _ok(True), 0.0
 
-    def _api_setmycommands(self, _params: dict[str, Any]) -> tuple[int, dict, float]:
+    def _api_getmycommands(self, params: dict[str, Any]) -> tuple[int, dict, float]:
+        key = (_scope(params), _language(params))
+        return 200, _ok(self._state.commands.get(key, [])), 0.0
+
+    def _api_deletemycommands(self, params: dict[str, Any]) -> tuple[int, dict, float]:
+        self._state.commands.pop((_scope(params), _language(params)), None)
         return 200, _ok(True), 0.0
 
-    def _api_deletewebhook(self, _params: dict[str, Any]) -> tuple[int, dict, float]:
+    def _set_text(
+        self, store: dict[str, str], params: dict[str, Any], name: str, limit: int
+    ) -> tuple[int, dict, float]:
+        value = params.get(name)
+        value = "" if value is None else str(value)
+        if len(value) > limit:
+            return 400, _error(400, f"Bad Request: {name} is too long"), 0.0
+        language = _language(params)
+        if value:
+            store[language] = value
+        else:  # an empty text removes the one for that language
+            store.pop(language, None)
+        return 200, _ok(True), 0.0
+
+    def _api_setmydescription(self, params: dict[str, Any]) -> tuple[int, dict, float]:
+        return self._set_text(self._state.descriptions, params, "description", 512)
+
+    def _api_getmydescription(self, params: dict[str, Any]) -> tuple[int, dict, float]:
+        text = self._state.descriptions.get(_language(params), "")
+        return 200, _ok({"description": text}), 0.0
+
+    def _api_setmyshortdescription(self, params: dict[str, Any]) -> tuple[int, dict, float]:
+        return self._set_text(self._state.short_descriptions, params, "short_description", 120)
+
+    def _api_getmyshortdescription(self, params: dict[str, Any]) -> tuple[int, dict, float]:
+        text = self._state.short_descriptions.get(_language(params), "")
+        return 200, _ok({"short_description": text}), 0.0
+
+    def _api_setchatmenubutton(self, params: dict[str, Any]) -> tuple[int, dict, float]:
+        button = params.get("menu_button") or {"type": "default"}
+        if not isinstance(button, dict) or button.get("type") not in {
+            "default",
+            "commands",
+            "web_app",
+        }:
+            return 400, _error(400, "Bad Request: can't parse menu button"), 0.0
+        if button["type"] == "web_app":
+            url = str((button.get("web_app") or {}).get("url", ""))
+            if not button.get("text") or not url:
+                return 400, _error(400, "Bad Request: menu button text or URL is empty"), 0.0
+            if urlsplit(url).scheme != "https":  # Telegram: Mini Apps only over HTTPS
+                return 400, _error(400, "Bad Request: BUTTON_URL_INVALID"), 0.0
+        chat_id = params.get("chat_id")
+        self._state.menu_buttons[chat_id if isinstance(chat_id, int) else None] = button
+        return 200, _ok(True), 0.0
+
+    def _api_getchatmenubutton(self, params: dict[str, Any]) -> tuple[int, dict, float]:
+        chat_id = params.get("chat_id")
+        return 200, _ok(self._menu_button(chat_id if isinstance(chat_id, int) else None)), 0.0
+
+    def _api_setwebhook(self, params: dict[str, Any]) -> tuple[int, dict, float]:
+        state = self._state
+        url = str(params.get("url") or "")
+        secret = params.get("secret_token")
+        if url:
+            parts = urlsplit(url)
+            if parts.scheme != "https" or not parts.hostname:
+                return (
+                    400,
+                    _error(
+                        400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook"
+                    ),
+                    0.0,
+                )
+            if (parts.port or 443) not in _WEBHOOK_PORTS:
+                return (
+                    400,
+                    _error(
+                        400,
+                        "Bad Request: bad webhook: Webhook can be set up only on ports "
+                        "80, 88, 443 or 8443",
+                    ),
+                    0.0,
+                )
+        if secret is not None and not _SECRET_TOKEN.match(str(secret)):
+            return 400, _error(400, "Bad Request: secret token contains unallowed characters"), 0.0
+        if params.get("drop_pending_updates") in (True, "true", "True"):
+            state.updates.clear()
+        state.webhook_url = url
+        state.webhook_secret = None if secret is None else str(secret)
+        if "allowed_updates" in params:  # Telegram keeps the previous list when none is given
+            allowed = params["allowed_updates"]
+            state.webhook_allowed_updates = list(allowed) if isinstance(allowed, list) else None
+        if "max_connections" in params:
+            state.webhook_max_connections = int(params["max_connections"])
+        state.webhook_last_error = None
+        return 200, _ok(True), 0.0
+
+    def _api_deletewebhook(self, params: dict[str, Any]) -> tuple[int, dict, float]:
+        state = self._state
+        if params.get("drop_pending_updates") in (True, "true", "True"):
+            state.updates.clear()
+        state.webhook_url = ""
+        state.webhook_secret = None
+        state.webhook_last_error = None
         return 200, _ok(True), 0.0
 
     def _api_getwebhookinfo(self, _params: dict[str, Any]) -> tuple[int, dict, float]:
-        return 200, _ok({"url": "", "has_custom_certificate": False, "pending_update_count": 0}), 0
+        state = self._state
+        info: dict[str, Any] = {
+            "url": state.webhook_url,
+            "has_custom_certificate": False,
+            "pending_update_count": len(state.updates) if state.webhook_url else 0,
+        }
+        if state.webhook_url:
+            info["max_connections"] = state.webhook_max_connections
+        if state.webhook_allowed_updates is not None:
+            info["allowed_updates"] = list(state.webhook_allowed_updates)
+        if state.webhook_last_error:
+            info["last_error_date"] = int(time.time()) - 60
+            info["last_error_message"] = state.webhook_last_error
+        return 200, _ok(info), 0.0
 
 
 class _FakeManager(BaseManager):
@@ -378,6 +589,16 @@ def fake_bot_api_process(**kwargs: Any) -> Iterator[Any]:
 
 def _ok(result: Any) -> dict[str, Any]:
     return {"ok": True, "result": result}
+
+
+def _scope(params: dict[str, Any]) -> str:
+    """A command scope as canonical JSON (the default scope when none is given)."""
+    scope = params.get("scope")
+    return json.dumps(scope, sort_keys=True) if isinstance(scope, dict) else DEFAULT_SCOPE
+
+
+def _language(params: dict[str, Any]) -> str:
+    return str(params.get("language_code") or "")
 
 
 def _has_web_app_button(markup: Any) -> bool:
@@ -463,3 +684,20 @@ def _handler_for(fake: FakeBotAPI) -> type[BaseHTTPRequestHandler]:
         do_GET = _answer
 
     return Handler
+
+
+def main() -> None:
+    """Serve the fake on 127.0.0.1 until Ctrl-C (for trying the CLI by hand)."""
+    parser = argparse.ArgumentParser(description="A fake Telegram Bot API on 127.0.0.1.")
+    parser.add_argument("--port", type=int, default=8081)
+    parser.add_argument("--token", default=DEFAULT_TOKEN)
+    args = parser.parse_args()
+    with FakeBotAPI(token=args.token, port=args.port) as fake:
+        print(f"TELEGRAM_API_BASE_URL={fake.base_url}")
+        print(f"TELEGRAM_BOT_TOKEN={fake.token}")
+        with contextlib.suppress(KeyboardInterrupt):
+            threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()
