@@ -334,6 +334,25 @@ def _deploy_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def _doctor(args: argparse.Namespace) -> int:
+    from mockexam.services.doctor import fit_to_serve, run_checks
+
+    if not args.verbose:  # each failure is a ✗ line below; the log would only repeat it
+        for name in ("alembic", "mockexam.services.health"):
+            logging.getLogger(name).setLevel(logging.ERROR)
+    checks = run_checks()
+    for check in checks:
+        print(f"{'✓' if check.ok else '✗'} {check.name}: {check.detail}")
+        if not check.ok and check.fix:
+            print(f"    fix: {check.fix}")
+    failed = sum(not check.ok for check in checks)
+    if fit_to_serve(checks):
+        print(f"All {len(checks)} checks pass: this installation is fit to serve.")
+        return 0
+    print(f"{failed} of {len(checks)} checks fail: not fit to serve real users yet.")
+    return 1
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m mockexam", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -461,6 +480,12 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--python", help="default: PROJECT/.venv/bin/python")
     p.add_argument("--user", default="mockexam", help="the services' user (default: mockexam)")
     p.add_argument("--database-url", help="default: SQLite in the data directory")
+    add(
+        "doctor",
+        _doctor,
+        "Check that this installation is fit to serve: secrets, HTTPS, database, queue, "
+        "consumer, bot, disk, backups (exit 1 on any failure).",
+    )
     return parser
 
 

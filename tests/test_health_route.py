@@ -9,32 +9,21 @@ moved back for an old one.
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 from alembic import command
-from alembic.config import Config
 
-from mockexam import db as db_module
 from mockexam.api import HEALTH_ROUTE, create_api
-from mockexam.config import PROJECT_ROOT, settings
-from mockexam.db import session_scope, utcnow
+from mockexam.config import settings
 from mockexam.services import heartbeat
 from mockexam.services.health import CONSUMER_STALE, DATABASE_DOWN, QUEUE_DOWN, SCHEMA_BEHIND
 from mockexam.worker import huey
-from tests.conftest import make_database
+from tests.health_helpers import alembic_config, beat_seconds_ago, closed_port, migrated_database
 
 SECRET = "s3cret-Passw0rd"
-
-
-def alembic_config(url: str) -> Config:
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
-    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    return config
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -42,13 +31,9 @@ def migrated_url(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[str]:
     """A fresh database brought to the head migration by Alembic; settings point at it."""
-    for url in make_database(request.param, tmp_path, create=False):
-        command.upgrade(alembic_config(url), "head")
+    for url in migrated_database(request.param, tmp_path):
         monkeypatch.setattr(settings, "database_url", url)
         yield url
-        engine = db_module._engines.pop(url, None)
-        if engine is not None:
-            engine.dispose()
 
 
 def get(path: str = HEALTH_ROUTE, app=None) -> httpx.Response:
@@ -58,20 +43,6 @@ def get(path: str = HEALTH_ROUTE, app=None) -> httpx.Response:
             return await c.get(path)
 
     return asyncio.run(send())
-
-
-def beat_seconds_ago(seconds: float, name: str = heartbeat.SWEEP) -> None:
-    with session_scope() as db:
-        heartbeat.beat(
-            db, name, detail="/srv/secret/place", now=utcnow() - timedelta(seconds=seconds)
-        )
-
-
-def closed_port() -> int:
-    """A local port with nothing listening on it."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_health_with_a_fresh_consumer_beat_is_200_ok(migrated_url):
@@ -116,7 +87,7 @@ def test_health_of_a_consumer_that_never_ran_is_503_consumer_stale(migrated_url)
 
 def test_health_reports_the_last_backup_without_its_detail(migrated_url):
     beat_seconds_ago(1)
-    beat_seconds_ago(3600, heartbeat.BACKUP)
+    beat_seconds_ago(3600, heartbeat.BACKUP, detail="/srv/secret/place")
     response = get()
     assert response.status_code == 200  # an old backup is the doctor's business, not a page
     backup = response.json()["backup"]

@@ -254,11 +254,6 @@ def redis_ping(url: str) -> None:
         client.close()
 
 
-def backup_dir_setting() -> object | None:
-    """BACKUP_DIR, when this installation has the setting and it is set."""
-    return getattr(settings, "backup_dir", None)
-
-
 def health_report(*, pending: Callable[[], int], now: datetime | None = None) -> HealthReport:
     """Check everything once (blocking: run it in a thread from async code)."""
     reading = read_database()
@@ -283,6 +278,6 @@ def health_report(*, pending: Callable[[], int], now: datetime | None = None) ->
         queue=queue,
         consumer=consumer,
         backup=backup,
-        backup_configured=backup_dir_setting() is not None,
+        backup_configured=settings.backup_dir is not None,
         problems=problems,
     )
