@@ -325,11 +325,13 @@ class _Run:
         try:
             await apply()
         except TelegramError as err:
+            done = [i.name for i in self.items if i.change == Change.SET]
             raise TelegramSetupError(
-                f"Telegram refused to set the {name}: {err}. What is listed above was already "
-                "applied; running telegram-setup again is safe."
+                f"Telegram refused to set the {name}: {err}. "
+                + (f"Set before it: {', '.join(done)}. " if done else "Nothing was changed. ")
+                + "Running telegram-setup again is safe."
             ) from err
-        logger.info("telegram-setup: %s set", name)
+        logger.debug("telegram-setup: %s set", name)
         self.items.append(SetupItem(name, Change.SET, detail))
 
 
@@ -465,6 +467,8 @@ async def set_up_bot(
     force: bool = False,
 ) -> SetupReport:
     """Check the token (getMe), then apply `plan` to the bot."""
+    # httpx logs every request's URL at INFO, and the URL holds the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     bot = Bot(token, base_url=base_url)
     try:
         await bot.initialize()

@@ -8,6 +8,7 @@ the first run and that a second run sends no set* call at all.
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 import pytest
@@ -318,9 +319,9 @@ def test_setup_a_refusal_from_telegram_names_the_item(telegram, webhook_secret, 
 
     message = str(caught.value)
     assert message.startswith("Telegram refused to set the webhook: ")
-    assert (
-        "ports 80, 88, 443 or 8443" in message and "running telegram-setup again is safe" in message
-    )
+    assert "ports 80, 88, 443 or 8443" in message
+    assert "Set before it: commands (default), commands (uz)," in message
+    assert message.endswith("menu button. Running telegram-setup again is safe.")
     assert telegram.menu_button() == MENU  # what came before it was applied
 
 
@@ -366,6 +367,15 @@ def test_cli_telegram_setup_prints_each_item_then_unchanged(telegram, capsys):
     assert all(": unchanged" in line for line in second[1:-1])
     assert len(second) == len(first)
     assert second[-1] == "Nothing changed: the bot was already set up."
+
+
+def test_cli_telegram_setup_logs_no_token(telegram, monkeypatch, caplog):
+    # httpx logs each request URL (which holds the token) at INFO unless quietened
+    monkeypatch.setattr(logging.getLogger("httpx"), "level", logging.NOTSET)
+    caplog.set_level(logging.INFO)  # the CLI's level without --verbose
+    assert main(["telegram-setup"]) == 0
+    assert telegram.token not in caplog.text
+    assert telegram.token.split(":")[1] not in caplog.text
 
 
 def test_cli_telegram_setup_errors_exit_non_zero(telegram, monkeypatch, capsys):
