@@ -353,6 +353,27 @@ def _doctor(args: argparse.Namespace) -> int:
     return 1
 
 
+def _backup(args: argparse.Namespace) -> int:
+    from mockexam.services import backup
+
+    result = backup.create_backup(directory=Path(args.dir) if args.dir else None)
+    print(result.describe())
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from mockexam.services import backup
+
+    print(
+        f"Restoring {args.file} into {backup.safe_url(settings.database_url)} and "
+        f"{settings.upload_dir}. The app, the worker and the bot must be stopped "
+        "(a SQLite file that is in use is refused)."
+    )
+    result = backup.restore(Path(args.file), force=args.force)
+    print(result.describe())
+    return 0 if result.ok else 1
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m mockexam", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -485,6 +506,23 @@ def _build_parser() -> argparse.ArgumentParser:
         _doctor,
         "Check that this installation is fit to serve: secrets, HTTPS, database, queue, "
         "consumer, bot, disk, backups (exit 1 on any failure).",
+    )
+    p = add(
+        "backup",
+        _backup,
+        "Back up the database and the uploaded files into one file (rotating old backups).",
+    )
+    p.add_argument("--dir", help="the folder for backups (default: BACKUP_DIR)")
+    p = add(
+        "restore",
+        _restore,
+        "Restore a backup into an empty database, then migrate it to the latest schema.",
+    )
+    p.add_argument("file", help="a mockexam-backup-….tar.gz file")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace a database that is not empty with the backup's contents",
     )
     return parser
 
