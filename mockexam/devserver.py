@@ -400,6 +400,7 @@ def main() -> int:
             return 2
     port = frontend_port()
     urls = app_urls(port)
+    _webapp_url_follows_port(env, port)
     telegram_enabled = settings.telegram_enabled
     if not telegram_enabled:
         logger.warning("Telegram is not configured: messages are not being sent")
@@ -436,6 +437,19 @@ def main() -> int:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         supervisor.stop()
     return status
+
+
+def _webapp_url_follows_port(env: dict[str, str], port: int) -> None:
+    """An unset WEBAPP_URL (default: port 3000) follows REFLEX_FRONTEND_PORT here and in
+    the children, so the printed student link opens the app that is running."""
+    from mockexam.config import Settings, reload_settings
+
+    if settings.webapp_url != Settings.model_fields["webapp_url"].default:
+        return
+    url = f"{app_urls(port).app}app"
+    if url != settings.webapp_url:
+        env["WEBAPP_URL"] = os.environ["WEBAPP_URL"] = url
+        reload_settings()
 
 
 def _on_path(program: str, path: str) -> bool:
