@@ -947,13 +947,13 @@ def scheduled_backup(*, now: datetime | None = None) -> BackupResult | None:
         logger.debug("BACKUP_DIR is not set: no nightly backup")
         return None
     now = now or utcnow()
-    with Session(get_engine()) as db:
-        last = heartbeat.last_beat(db, heartbeat.BACKUP)
-    age = last.age_seconds(now)
-    if age is not None and age < RECENT_BACKUP.total_seconds():
-        logger.info("A backup was made %.0f s ago (%s): skipping this tick", age, last.detail)
-        return None
     try:
+        with Session(get_engine()) as db:
+            last = heartbeat.last_beat(db, heartbeat.BACKUP)
+        age = last.age_seconds(now)
+        if age is not None and age < RECENT_BACKUP.total_seconds():
+            logger.info("A backup was made %.0f s ago (%s): skipping this tick", age, last.detail)
+            return None
         return create_backup(now=now)
     except BackupInProgressError as err:
         logger.info("Nightly backup skipped: %s", err)
@@ -1211,7 +1211,8 @@ def _restore_postgres(unpacked: _Unpacked, url: str, work: Path) -> tuple[TableC
             server_major = int(conn.execute(text("SHOW server_version_num")).scalar_one())
         server_major //= 10000
         dumped = _dumped_tables(unpacked.database, server_major, url)
-        args = ["--no-owner", "--no-password", "--exit-on-error", "--single-transaction"]
+        args = ["--no-owner", "--no-acl", "--no-password", "--exit-on-error"]
+        args.append("--single-transaction")  # all or nothing
         if present:
             # An empty-but-migrated or a forced target: drop what the dump recreates, in
             # the same transaction (a failure leaves the target as it was).

@@ -607,3 +607,58 @@ def test_a_failed_nightly_backup_logs_an_error_and_does_not_beat(
     assert any(r.levelno == logging.ERROR and "FAILED" in r.getMessage() for r in caplog.records)
     with session_scope() as db:
         assert heartbeat.last_beat(db, heartbeat.BACKUP).at is None
+
+
+@pytest.mark.postgres
+def test_the_same_rows_give_the_same_checksums_on_sqlite_and_postgresql(tmp_path):
+    from sqlalchemy import insert
+
+    from mockexam.models import Admin, AuditLog, Student, metadata
+
+    at = datetime(2026, 12, 7, 3, 30, 0, 123456, tzinfo=UTC)
+    rows = {
+        Student: [
+            {
+                "id": 1,
+                "telegram_id": 9_000_000_001,
+                "first_name": "Дилноза",
+                "last_name": "",
+                "username": None,
+                "language_code": "uz",
+                "is_reachable": True,
+                "created_at": at,
+                "updated_at": at,
+                "last_seen_at": None,
+            },
+        ],
+        AuditLog: [
+            {
+                "id": 1,
+                "admin_id": None,
+                "action": "edit",
+                "entity": "exam",
+                "entity_id": 3,
+                "details": {"b": [1, 2.5, None], "a": "x"},
+                "created_at": at,
+            },
+        ],
+    }
+    summaries = []
+    for kind in ("sqlite", "postgres"):
+        for url in fresh_database(kind, tmp_path):
+            engine = create_engine(url, poolclass=NullPool)
+            metadata.create_all(
+                engine, tables=[Admin.__table__, Student.__table__, AuditLog.__table__]
+            )
+            with engine.begin() as conn:
+                for model, values in rows.items():
+                    conn.execute(insert(model.__table__), values)
+                summaries.append(backup.table_summaries(conn))
+            engine.dispose()
+    sqlite_tables, pg_tables = summaries
+    assert [(t.name, t.rows) for t in sqlite_tables] == [
+        ("admin", 0),
+        ("auditlog", 1),
+        ("student", 1),
+    ]
+    assert sqlite_tables == pg_tables
