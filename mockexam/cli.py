@@ -1,7 +1,8 @@
 """`python -m mockexam …`: the command line of mockexam.
 
 migrate · create-admin · seed-demo · import-key · import-questions · auto-submit ·
-calibrate-exam · exclude-item · worker · bot · broadcast · notify · student-link
+calibrate-exam · exclude-item · worker · bot · broadcast · notify · student-link ·
+deploy-config · telegram-setup · doctor · backup · restore
 """
 
 from __future__ import annotations
@@ -152,7 +153,7 @@ def _bot(args: argparse.Namespace) -> int:
         webhook_url=args.webhook_url,
         listen=args.listen,
         port=args.port,
-        secret_token=os.environ.get("TELEGRAM_WEBHOOK_SECRET"),
+        secret_token=settings.telegram_webhook_secret,
     )
     return 0
 

@@ -192,9 +192,9 @@ class TelegramGateway:
         try:
             await self._bot.initialize()
         except InvalidToken as err:
+            # Not PTB's text: it quotes the token, and this message is logged and stored.
             raise TelegramUnavailableError(
-                f"Telegram refused the bot token ({err}); check TELEGRAM_BOT_TOKEN.",
-                permanent=True,
+                "Telegram refused the bot token; check TELEGRAM_BOT_TOKEN.", permanent=True
             ) from err
         except TelegramError as err:
             raise TelegramUnavailableError(

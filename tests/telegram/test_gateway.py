@@ -109,6 +109,7 @@ def test_gateway_enter_checks_token_and_reachability(fake_api):
         _run(enter("999:wrong-token", fake_api.base_url))
     assert err.value.permanent
     assert "TELEGRAM_BOT_TOKEN" in str(err.value)
+    assert "wrong-token" not in str(err.value)  # the message is logged and stored
     with pytest.raises(TelegramUnavailableError) as err:
         _run(enter(fake_api.token, f"http://127.0.0.1:{_closed_port()}/bot"))
     assert not err.value.permanent
