@@ -38,7 +38,7 @@ Modes (each starts its own app on 127.0.0.1 and removes it afterwards):
     .venv/bin/python bench/load_bench.py --mode embedded --clients 2000
 
 Target (issue 9), scale mode: N = 5,000, save p95 ≤ 250 ms, no errors, no lost answers.
-Figures: README.md, "Scaling". Bounded: at most --max-clients tabs, runs
+Figures: docs/benchmarks.md, "Capacity: an exam day". Bounded: at most --max-clients tabs, runs
 for connect + exam + 60 s at most, and only to 127.0.0.1.
 """
 

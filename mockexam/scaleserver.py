@@ -44,7 +44,7 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 DEFAULT_PORT = 3000
 # One worker per core: with answer saves over HTTP, 3 workers on this 2-core machine
 # gave 2,000 exam-takers a save p95 of 3.0 s, 2 workers 0.27 s (bench/load_bench.py;
-# the README's Scaling section has the figures).
+# docs/benchmarks.md has the figures).
 DEFAULT_BACKEND_WORKERS = max(1, os.cpu_count() or 1)
 # Room in the kernel's accept queue for a burst of students connecting at once.
 LISTEN_BACKLOG = 4096
