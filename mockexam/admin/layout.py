@@ -2,8 +2,9 @@
 
 `admin_page(...)` shows the page's content only once `AdminState` has checked
 the tab's session (the page's on_load does that); before, a spinner, and for
-a missing or ended session a link to the login page. Small shared pieces
-(stat cards, notices, section cards) live here too.
+a missing or ended session a link to the login page. Above it, for a signed-in
+admin, the red banner while the worker is not running (admin/health_banner.py).
+Small shared pieces (stat cards, notices, section cards) live here too.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import reflex as rx
 
 from mockexam.admin.auth import ADMIN_ROOT, LOGIN_ROUTE, AdminState, AuthStatus
+from mockexam.admin.health_banner import health_banner
 
 SIDEBAR_WIDTH = "15rem"
 CONTENT_MAX_WIDTH = "88rem"
@@ -154,6 +156,8 @@ def admin_page(
         sidebar(active),
         rx.box(
             rx.vstack(
+                # Mounted (and so checked) only once the tab's admin session is.
+                rx.cond(AdminState.auth_status == AuthStatus.OK, health_banner()),
                 header,
                 rx.cond(
                     AdminState.auth_status == AuthStatus.OK,

@@ -33,6 +33,7 @@ from mockexam.services.admins import verify_password
 from mockexam.services.demo import DEMO_ADMIN_PASSWORD_DEFAULT, demo_admin_password
 from mockexam.services.health import (
     DatabaseReading,
+    ago,
     head_revision,
     probe_engine,
     read_database,
@@ -63,17 +64,6 @@ class Check:
     ok: bool
     detail: str
     fix: str = ""
-
-
-def ago(seconds: float) -> str:
-    """`12 s`, `5 min`, `3 h`, `2 days`: an age as an operator reads it."""
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 2 * 3600:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 2 * 86400:
-        return f"{seconds / 3600:.0f} h"
-    return f"{seconds / 86400:.0f} days"
 
 
 def _reason(err: BaseException) -> str:

@@ -31,7 +31,7 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
 from mockexam.config import PROJECT_ROOT, settings
-from mockexam.db import utcnow
+from mockexam.db import session_scope, utcnow
 from mockexam.services import heartbeat
 
 logger = logging.getLogger(__name__)
@@ -281,3 +281,31 @@ def health_report(*, pending: Callable[[], int], now: datetime | None = None) ->
         backup_configured=settings.backup_dir is not None,
         problems=problems,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumerStatus:
+    """Whether the consumer runs (its sweep beat within the allowance) and the beat's age."""
+
+    alive: bool
+    age_seconds: float | None  # None: it never ran on this installation
+
+
+def consumer_status(*, now: datetime | None = None) -> ConsumerStatus:
+    """The admin panel's banner: one read of the sweep's heartbeat (the shared engine)."""
+    with session_scope(readonly=True) as db:
+        beat = heartbeat.last_beat(db, heartbeat.SWEEP)
+    age = beat.age_seconds(now or utcnow())
+    alive = age is not None and age <= heartbeat.sweep_allowance_seconds()
+    return ConsumerStatus(alive=alive, age_seconds=age)
+
+
+def ago(seconds: float) -> str:
+    """`12 s`, `5 min`, `3 h`, `2 days`: an age as a person reads it."""
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 2 * 3600:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.0f} h"
+    return f"{seconds / 86400:.0f} days"
