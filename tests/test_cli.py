@@ -154,3 +154,29 @@ def test_student_link_without_a_usable_database_still_prints_a_link(tmp_path, mo
         dispose_engines()
     user = _link_user(capsys.readouterr().out.strip(), settings.webapp_token)
     assert (user.id, user.first_name) == (31337, "Student")
+
+
+def test_an_invalid_configuration_is_named_without_a_traceback(tmp_path):
+    """Production without its secrets: every command says which setting, and nothing runs."""
+    import os
+    import subprocess
+    import sys
+
+    from mockexam.config import PROJECT_ROOT
+
+    env = {k: v for k, v in os.environ.items() if k not in ("ADMIN_SECRET_KEY",)}
+    env.update(MOCKEXAM_ENV="production", TELEGRAM_BOT_TOKEN="", SWEEP_INTERVAL_SECONDS="15")
+    done = subprocess.run(
+        [sys.executable, "-m", "mockexam", "migrate"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert "the configuration is not valid" in done.stderr
+    assert "ADMIN_SECRET_KEY, TELEGRAM_BOT_TOKEN" in done.stderr
+    assert "latest schema" not in done.stdout
