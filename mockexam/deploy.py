@@ -314,7 +314,11 @@ def render_caddyfile(opts: DeployOptions) -> str:
         "\t}",
         "",
         "\t# Pages, websocket, uploads, the sheet's saves and /ping: all on the app's one port.",
-        f"\treverse_proxy 127.0.0.1:{opts.app_port}",
+        f"\treverse_proxy 127.0.0.1:{opts.app_port} {{",
+        "\t\t# The app sees plain HTTP from Caddy, so its redirects (/app -> /app/) say",
+        "\t\t# http://; inside Telegram that would leave HTTPS. Send them as https://.",
+        "\t\theader_down Location ^http:// https://",
+        "\t}",
         "}",
         "",
     ]

@@ -3,10 +3,20 @@ bad input refused with nothing written. (tests/e2e/test_caddy.py runs them for r
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import json
+import os
 import shutil
+import signal
+import socket
+import ssl
 import stat
 import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -30,6 +40,7 @@ from mockexam.deploy import (
 )
 from mockexam.services.practice_bank import MAX_ZIP_BYTES
 from tests.deploy_helpers import caddy_environment, require_caddy, unit_directives
+from tests.e2e.appserver import free_port
 
 DOMAIN = "exam.example.uz"
 
@@ -214,6 +225,10 @@ def test_caddyfile_adapts_to_proxy_limits_compression_and_headers(tmp_path):
 
     (proxy,) = [h for h in handlers if h["handler"] == "reverse_proxy"]
     assert proxy["upstreams"] == [{"dial": "127.0.0.1:3000"}]
+    # The app's own redirects (/app -> /app/) say http://: sent on as https://.
+    assert proxy["headers"]["response"]["replace"]["Location"] == [
+        {"search_regexp": "^http://", "replace": "https://"}
+    ]
     limits = sorted(h["max_size"] for h in handlers if h["handler"] == "request_body")
     upload = max(Settings.model_fields["max_pdf_bytes"].default, MAX_ZIP_BYTES) + 1024 * 1024
     assert limits == [1_000_000, upload]
@@ -353,3 +368,172 @@ def test_cli_writes_the_files_and_refuses_a_bad_domain(tmp_path, capsys):
 
     assert main([*argv, "--out", str(out), "--data-dir", str(data)]) == 0
     assert "Kept from the existing mockexam.env (not regenerated)" in capsys.readouterr().out
+
+
+# --- the Caddyfile run by caddy, in front of a recording upstream ---------------------------
+
+
+class _Upstream(BaseHTTPRequestHandler):
+    """Reads every body whole (so Caddy's limits are what refuses), like the app's upload route."""
+
+    protocol_version = "HTTP/1.1"
+    received: list[int] = []  # noqa: RUF012 (bytes of each POST body, as they arrived)
+
+    def do_GET(self) -> None:
+        if self.path == "/app":  # what the app does: a redirect built from plain HTTP
+            self._reply(307, b"", {"Location": f"http://{self.headers['Host']}/app/"})
+        elif self.path.startswith("/api/practice/image/"):
+            self._reply(200, b"<svg/>", {"Content-Security-Policy": "sandbox"})
+        else:
+            self._reply(200, b"x" * 4096, {"Content-Type": "text/html"})
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length", "0"))
+        received = 0
+        while received < length:
+            chunk = self.rfile.read(min(65536, length - received))
+            if not chunk:
+                break
+            received += len(chunk)
+        self.received.append(received)
+        self._reply(200, str(received).encode(), {"Content-Type": "text/plain"})
+
+    def _reply(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_args: object) -> None:
+        pass
+
+    def handle(self) -> None:
+        # Caddy cuts a body over its limit and goes away.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            super().handle()
+
+
+@pytest.fixture
+def caddy_site(tmp_path) -> Iterator[tuple[DeployOptions, ssl.SSLContext]]:
+    """The generated Caddyfile (tls internal, 127.0.0.1, free ports) in front of `_Upstream`."""
+    caddy = require_caddy()
+    upstream = ThreadingHTTPServer(("127.0.0.1", 0), _Upstream)
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    options = _options(
+        tmp_path,
+        tls_internal=True,
+        app_port=upstream.server_address[1],
+        https_port=free_port(),
+        http_port=free_port(),
+        bind="127.0.0.1",
+        caddy_admin="off",
+    )
+    result = write_deploy_config(options, tmp_path / "deploy")
+    home = tmp_path / "caddy-home"
+    process = subprocess.Popen(
+        [caddy, "run", "--config", str(result.out_dir / CADDYFILE), "--adapter", "caddyfile"],
+        env=caddy_environment(home),
+        stdout=subprocess.DEVNULL,
+        stderr=(tmp_path / "caddy.log").open("wb"),
+        start_new_session=True,
+    )
+    root = home / "data" / "caddy" / "pki" / "authorities" / "local" / "root.crt"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert process.poll() is None, (tmp_path / "caddy.log").read_text()
+            if root.exists():
+                context = ssl.create_default_context(cafile=str(root))
+                try:
+                    _request(result.options, context, "GET", "/ping")
+                    break
+                except (OSError, http.client.HTTPException):
+                    pass
+            assert time.monotonic() < deadline, (tmp_path / "caddy.log").read_text()
+            time.sleep(0.2)
+        yield result.options, context
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=10)
+        upstream.shutdown()
+
+
+def _request(
+    opts: DeployOptions,
+    context: ssl.SSLContext,
+    method: str,
+    path: str,
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
+) -> tuple[int, dict[str, list[str]], bytes]:
+    """One request to the site over TLS (SNI: the domain); a body cut short still gets the answer."""
+    connection = http.client.HTTPSConnection(opts.domain, opts.https_port, context=context)
+    raw = socket.create_connection(("127.0.0.1", opts.https_port), timeout=30)
+    connection.sock = context.wrap_socket(raw, server_hostname=opts.domain)
+    connection.putrequest(method, path, skip_accept_encoding=True)
+    for name, value in {**(headers or {}), "Content-Length": str(len(body))}.items():
+        connection.putheader(name, value)
+    connection.endheaders()
+    try:
+        for start in range(0, len(body), 256 * 1024):
+            connection.send(body[start : start + 256 * 1024])
+    except OSError:
+        pass  # refused before the end: the answer is on its way
+    response = connection.getresponse()
+    found: dict[str, list[str]] = {}
+    for name, value in response.getheaders():
+        found.setdefault(name.lower(), []).append(value)
+    return response.status, found, response.read()
+
+
+def test_caddy_refuses_bodies_over_its_limits_and_passes_the_rest(caddy_site):
+    opts, context = caddy_site
+    limit = opts.upload_limit
+    status, _headers, body = _request(opts, context, "POST", "/_upload", b"p" * (3 * 1024 * 1024))
+    assert (status, body) == (200, str(3 * 1024 * 1024).encode())
+    # Over a limit: Caddy stops the body at the limit (2.6 answers 502 then, later ones 413).
+    _Upstream.received.clear()
+    status, _headers, _body = _request(opts, context, "POST", "/_upload", b"p" * (limit + 1))
+    assert status in (413, 502)
+    assert all(count <= limit for count in _Upstream.received)
+    status, _headers, body = _request(opts, context, "POST", "/api/sheet/1", b"s" * 900_000)
+    assert (status, body) == (200, b"900000")
+    _Upstream.received.clear()
+    status, _headers, _body = _request(opts, context, "POST", "/api/sheet/1", b"s" * 1_100_000)
+    assert status in (413, 502)
+    assert all(count <= 1_000_000 for count in _Upstream.received)
+
+
+def test_caddy_sends_the_headers_and_rewrites_the_apps_http_redirects(caddy_site):
+    opts, context = caddy_site
+    status, headers, _body = _request(opts, context, "GET", "/app")
+    assert status == 307
+    assert headers["location"] == [f"https://{opts.domain}:{opts.https_port}/app/"]
+
+    status, headers, _body = _request(
+        opts, context, "GET", "/app/", headers={"Accept-Encoding": "gzip"}
+    )
+    assert status == 200
+    assert headers["content-encoding"] == ["gzip"]
+    assert headers["strict-transport-security"] == ["max-age=31536000"]
+    assert headers["x-content-type-options"] == ["nosniff"]
+    assert headers["referrer-policy"] == ["strict-origin-when-cross-origin"]
+    telegram = " ".join(TELEGRAM_WEB_ORIGINS)
+    assert headers["content-security-policy"] == [
+        f"frame-ancestors {telegram}; base-uri 'self'; object-src 'none'"
+    ]
+    assert "x-frame-options" not in headers
+
+    for path in ("/admin", "/admin/exams/3"):
+        status, headers, _body = _request(opts, context, "GET", path)
+        assert headers["content-security-policy"] == [
+            "frame-ancestors 'none'; base-uri 'self'; object-src 'none'"
+        ]
+        assert headers["x-frame-options"] == ["DENY"]
+
+    # The app's own policy (a practice figure's sandbox) stays, beside the frame rule.
+    _status, headers, _body = _request(opts, context, "GET", "/api/practice/image/a.svg")
+    assert sorted(headers["content-security-policy"])[1] == "sandbox"
+    assert len(headers["content-security-policy"]) == 2
