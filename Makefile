@@ -26,7 +26,7 @@ BUN_STAMP := $(TOOLS)/.bun-$(BUN_VERSION)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export VIRTUAL_ENV := $(CURDIR)/$(VENV)
 
-.PHONY: help install db run run-scale test lint format chromium clean distclean
+.PHONY: help install db run run-scale test lint format chromium caddy clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
@@ -87,7 +87,21 @@ chromium: ## Debian's chromium for the browser tests (apt-get install when missi
 	  || { $$sudo apt-get update -q && $$sudo apt-get install -y -q --no-install-recommends chromium; }; \
 	chromium --version
 
-test: db lint chromium ## lint, then the whole pytest suite (installs chromium if missing)
+# Debian's caddy for the HTTPS tests (tests/e2e/test_caddy.py runs the Caddyfile that
+# `deploy-config` writes). Installed the same way; the package's own service is not started here.
+caddy: ## Debian's caddy for the HTTPS tests (apt-get install when missing)
+	@if command -v caddy >/dev/null 2>&1; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null 2>&1; then \
+	  echo "caddy is missing and there is no apt-get: install Caddy yourself" \
+	    "(the Caddy tests skip, or fail with CI=true)" >&2; exit 0; fi; \
+	sudo=""; if [ "$$(id -u)" != 0 ]; then sudo="sudo"; fi; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	if ! apt-cache show caddy >/dev/null 2>&1; then $$sudo apt-get update -q; fi; \
+	$$sudo apt-get install -y -q --no-install-recommends caddy \
+	  || { $$sudo apt-get update -q && $$sudo apt-get install -y -q --no-install-recommends caddy; }; \
+	caddy version
+
+test: db lint chromium caddy ## lint, then the whole pytest suite (installs chromium and caddy if missing)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 clean: ## remove build output, caches and local data (keeps .venv and .tools)
