@@ -72,34 +72,32 @@ format: $(DEPS_STAMP) ## ruff format + ruff check --fix
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-# Debian's Chromium drives the browser tests (Playwright never downloads its own
-# browsers here). Quick when it is there; apt-get (via sudo unless root) when not,
-# refreshing the package lists first only if apt cannot find the package.
-chromium: ## Debian's chromium for the browser tests (apt-get install when missing)
-	@if command -v chromium >/dev/null 2>&1; then exit 0; fi; \
+# Debian's packages for the tests that need a system tool: Chromium drives the browser
+# tests (Playwright never downloads its own browsers here), Caddy runs the Caddyfile
+# that `deploy-config` writes (tests/e2e/test_caddy.py; the package's own service is
+# not started here). Quick when the command is there; apt-get (via sudo unless root)
+# when not, refreshing the package lists first only if apt cannot find the package,
+# and waiting for another apt-get to finish instead of failing on its lock.
+# $(call apt_tool,PACKAGE,COMMAND,VERSION-ARGS,WHAT NEEDS IT)
+define apt_tool
+	@if command -v $(2) >/dev/null 2>&1; then exit 0; fi; \
 	if ! command -v apt-get >/dev/null 2>&1; then \
-	  echo "chromium is missing and there is no apt-get: install Chromium yourself" \
-	    "(browser tests skip, or fail with CI=true)" >&2; exit 0; fi; \
+	  echo "$(1) is missing and there is no apt-get: install it yourself" \
+	    "($(4) skip, or fail with CI=true)" >&2; exit 0; fi; \
 	sudo=""; if [ "$$(id -u)" != 0 ]; then sudo="sudo"; fi; \
 	export DEBIAN_FRONTEND=noninteractive; \
-	if ! apt-cache show chromium >/dev/null 2>&1; then $$sudo apt-get update -q; fi; \
-	$$sudo apt-get install -y -q --no-install-recommends chromium \
-	  || { $$sudo apt-get update -q && $$sudo apt-get install -y -q --no-install-recommends chromium; }; \
-	chromium --version
+	apt="$$sudo apt-get -q -o DPkg::Lock::Timeout=600"; \
+	if ! apt-cache show $(1) >/dev/null 2>&1; then $$apt update; fi; \
+	$$apt install -y --no-install-recommends $(1) \
+	  || { $$apt update && $$apt install -y --no-install-recommends $(1); }; \
+	$(2) $(3)
+endef
 
-# Debian's caddy for the HTTPS tests (tests/e2e/test_caddy.py runs the Caddyfile that
-# `deploy-config` writes). Installed the same way; the package's own service is not started here.
+chromium: ## Debian's chromium for the browser tests (apt-get install when missing)
+	$(call apt_tool,chromium,chromium,--version,browser tests)
+
 caddy: ## Debian's caddy for the HTTPS tests (apt-get install when missing)
-	@if command -v caddy >/dev/null 2>&1; then exit 0; fi; \
-	if ! command -v apt-get >/dev/null 2>&1; then \
-	  echo "caddy is missing and there is no apt-get: install Caddy yourself" \
-	    "(the Caddy tests skip, or fail with CI=true)" >&2; exit 0; fi; \
-	sudo=""; if [ "$$(id -u)" != 0 ]; then sudo="sudo"; fi; \
-	export DEBIAN_FRONTEND=noninteractive; \
-	if ! apt-cache show caddy >/dev/null 2>&1; then $$sudo apt-get update -q; fi; \
-	$$sudo apt-get install -y -q --no-install-recommends caddy \
-	  || { $$sudo apt-get update -q && $$sudo apt-get install -y -q --no-install-recommends caddy; }; \
-	caddy version
+	$(call apt_tool,caddy,caddy,version,the Caddy tests)
 
 test: db lint chromium caddy ## lint, then the whole pytest suite (installs chromium and caddy if missing)
 	$(PY) -m pytest $(PYTEST_ARGS)
