@@ -10,9 +10,12 @@ except the unit's `ReadWritePaths`, in a private mount namespace.
 
 from __future__ import annotations
 
+import http.client
 import os
 import shlex
 import shutil
+import socket
+import ssl
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,3 +96,32 @@ def read_only_project(spec: UnitProcess, project: Path) -> list[str]:
             binds.append(f"mount -o remount,bind,rw {quoted}")
     script = " && ".join([*binds, 'exec "$@"'])
     return ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", *spec.argv]
+
+
+def https_request(
+    domain: str,
+    port: int,
+    context: ssl.SSLContext,
+    method: str,
+    path: str,
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
+) -> http.client.HTTPResponse:
+    """One request to the site on 127.0.0.1:`port` over TLS (SNI: `domain`).
+
+    The body goes in pieces, and a refusal that cuts it short (Caddy answers and
+    closes) still yields the response Caddy sent.
+    """
+    connection = http.client.HTTPSConnection(domain, port, context=context, timeout=30)
+    raw = socket.create_connection(("127.0.0.1", port), timeout=30)
+    connection.sock = context.wrap_socket(raw, server_hostname=domain)
+    connection.putrequest(method, path, skip_accept_encoding=True)
+    for name, value in {**(headers or {}), "Content-Length": str(len(body))}.items():
+        connection.putheader(name, value)
+    connection.endheaders()
+    try:
+        for start in range(0, len(body), 256 * 1024):
+            connection.send(body[start : start + 256 * 1024])
+    except OSError:
+        pass  # refused before the end: the answer is already on its way
+    return connection.getresponse()

@@ -9,7 +9,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import ssl
 import stat
 import subprocess
@@ -39,7 +38,12 @@ from mockexam.deploy import (
     write_deploy_config,
 )
 from mockexam.services.practice_bank import MAX_ZIP_BYTES
-from tests.deploy_helpers import caddy_environment, require_caddy, unit_directives
+from tests.deploy_helpers import (
+    caddy_environment,
+    https_request,
+    require_caddy,
+    unit_directives,
+)
 from tests.e2e.appserver import free_port
 
 DOMAIN = "exam.example.uz"
@@ -469,19 +473,7 @@ def _request(
     headers: dict[str, str] | None = None,
 ) -> tuple[int, dict[str, list[str]], bytes]:
     """One request to the site over TLS (SNI: the domain); a body cut short still gets the answer."""
-    connection = http.client.HTTPSConnection(opts.domain, opts.https_port, context=context)
-    raw = socket.create_connection(("127.0.0.1", opts.https_port), timeout=30)
-    connection.sock = context.wrap_socket(raw, server_hostname=opts.domain)
-    connection.putrequest(method, path, skip_accept_encoding=True)
-    for name, value in {**(headers or {}), "Content-Length": str(len(body))}.items():
-        connection.putheader(name, value)
-    connection.endheaders()
-    try:
-        for start in range(0, len(body), 256 * 1024):
-            connection.send(body[start : start + 256 * 1024])
-    except OSError:
-        pass  # refused before the end: the answer is on its way
-    response = connection.getresponse()
+    response = https_request(opts.domain, opts.https_port, context, method, path, body, headers)
     found: dict[str, list[str]] = {}
     for name, value in response.getheaders():
         found.setdefault(name.lower(), []).append(value)

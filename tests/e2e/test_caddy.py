@@ -27,7 +27,6 @@ import http.client
 import os
 import re
 import signal
-import socket
 import ssl
 import subprocess
 import time
@@ -66,6 +65,7 @@ from mockexam.services.demo import (
 )
 from tests.deploy_helpers import (
     caddy_environment,
+    https_request,
     read_only_project,
     require_caddy,
     unit_process_spec,
@@ -239,19 +239,7 @@ def _https(
     """
     context = ssl.create_default_context(cafile=str(deployment.caddy_root_certificate()))
     port = deployment.opts.https_port
-    connection = http.client.HTTPSConnection(DOMAIN, port, context=context, timeout=30)
-    raw = socket.create_connection(("127.0.0.1", port), timeout=30)
-    connection.sock = context.wrap_socket(raw, server_hostname=DOMAIN)
-    connection.putrequest(method, path, skip_accept_encoding=True)
-    for name, value in {**(headers or {}), "Content-Length": str(len(body))}.items():
-        connection.putheader(name, value)
-    connection.endheaders()
-    try:
-        for start in range(0, len(body), 256 * 1024):
-            connection.send(body[start : start + 256 * 1024])
-    except OSError:
-        pass  # refused before the end: the answer is already on its way
-    return connection.getresponse()
+    return https_request(DOMAIN, port, context, method, path, body, headers)
 
 
 def _caddy_answers(deployment: Deployment) -> bool:
