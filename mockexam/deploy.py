@@ -133,7 +133,7 @@ class DeployOptions:
 
     def validated(self) -> DeployOptions:
         """The options with the domain lower-cased and paths absolute, or DeployConfigError."""
-        domain = check_domain(self.domain)
+        domain = check_domain(self.domain, tls_internal=self.tls_internal)
         if self.email is not None:
             check_email(self.email)
         for name in ("app_port", "https_port", "http_port"):
@@ -199,9 +199,15 @@ def default_upload_limit() -> int:
     return max(Settings().max_pdf_bytes, MAX_ZIP_BYTES) + MULTIPART_MARGIN_BYTES
 
 
-def check_domain(domain: str) -> str:
-    """A public DNS name like exam.example.uz (lower-cased), else DeployConfigError."""
+def check_domain(domain: str, *, tls_internal: bool = False) -> str:
+    """A public DNS name like exam.example.uz (lower-cased), else DeployConfigError.
+
+    With `tls_internal` (a try-out on one machine, Caddy's own certificates)
+    `localhost` is accepted too: it needs no DNS and no hosts entry.
+    """
     name = domain.strip().lower().rstrip(".")
+    if tls_internal and name == "localhost":
+        return name
     why = None
     labels = name.split(".")
     try:
@@ -213,7 +219,10 @@ def check_domain(domain: str) -> str:
         elif not all(_LABEL.fullmatch(label) for label in labels):
             why = "not a host name (letters, digits and hyphens between dots)"
         elif len(labels) < 2:
-            why = "a single label (a DNS name has a dot, e.g. exam.example.uz)"
+            why = (
+                "a single label (a DNS name has a dot, e.g. exam.example.uz; "
+                "for a try-out on this machine: --domain localhost --tls-internal)"
+            )
         elif labels[-1].isdigit():
             why = "not a host name (the last label is a number)"
     if why:

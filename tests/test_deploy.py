@@ -208,10 +208,14 @@ def test_caddy_upload_limit_follows_max_pdf_bytes_of_the_env_file(tmp_path):
 # --- checked by the real tools --------------------------------------------------------------
 
 
-@pytest.mark.parametrize("tls_internal", [False, True], ids=["letsencrypt", "tls-internal"])
-def test_caddyfile_is_valid_for_debians_caddy(tmp_path, tls_internal):
+@pytest.mark.parametrize(
+    ("domain", "tls_internal"),
+    [(DOMAIN, False), (DOMAIN, True), ("localhost", True)],
+    ids=["letsencrypt", "tls-internal", "localhost-try-out"],
+)
+def test_caddyfile_is_valid_for_debians_caddy(tmp_path, domain, tls_internal):
     out = tmp_path / "deploy"
-    write_deploy_config(_options(tmp_path, tls_internal=tls_internal), out)
+    write_deploy_config(_options(tmp_path, domain=domain, tls_internal=tls_internal), out)
     done = _caddy(tmp_path, "validate", "--config", str(out / CADDYFILE))
     assert done.returncode == 0, done.stderr
     assert "Valid configuration" in done.stdout + done.stderr
