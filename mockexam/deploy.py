@@ -698,8 +698,33 @@ class DeployResult:
             )
         if self.env.changed:
             lines.append(f"Changed to follow the options: {', '.join(self.env.changed)}.")
+        blocked = closed_to_others(self.options.python_path)
+        if blocked is not None:
+            lines += [
+                "",
+                f"Warning: the services' user cannot run {self.options.python_path}: "
+                f"{blocked} is closed to other users (the venv was made from a Python "
+                "under a private home).",
+                "  Make the venv from the system's Python instead: "
+                "rm -rf .venv && make install PYTHON=/usr/bin/python3",
+            ]
         lines += ["", "Next steps (as root):", *install_steps(self.options, self.out_dir)]
         return "\n".join(lines) + "\n"
+
+
+def closed_to_others(program: Path) -> Path | None:
+    """The first path (a folder on the way, or the file) that keeps another user from
+    running `program` (symlinks followed, as exec does); None when it can run it."""
+    try:
+        real = program.resolve(strict=True)
+    except OSError:
+        return None  # not there (yet): `make install` makes it
+    for path in (*reversed(real.parents), real):
+        mode = path.stat().st_mode
+        needed = 0o005 if path == real else 0o001  # r-x on the file, x on each folder
+        if mode & needed != needed:
+            return path
+    return None
 
 
 def install_steps(opts: DeployOptions, out_dir: Path) -> list[str]:

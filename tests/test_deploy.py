@@ -12,6 +12,7 @@ import signal
 import ssl
 import stat
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -34,6 +35,7 @@ from mockexam.deploy import (
     WORKER_UNIT,
     DeployConfigError,
     DeployOptions,
+    closed_to_others,
     parse_env_file,
     write_deploy_config,
 )
@@ -533,3 +535,34 @@ def test_caddy_sends_the_headers_and_rewrites_the_apps_http_redirects(caddy_site
     _status, headers, _body = _request(opts, context, "GET", "/api/practice/image/a.svg")
     assert sorted(headers["content-security-policy"])[1] == "sandbox"
     assert len(headers["content-security-policy"]) == 2
+
+
+def test_a_python_the_services_user_cannot_run_is_warned_about(tmp_path):
+    # Outside pytest's own temporary folder, which is closed to other users itself.
+    root = Path(tempfile.mkdtemp(prefix="mockexam-deploy-"))
+    try:
+        root.chmod(0o755)
+        private = root / "home"
+        (private / "bin").mkdir(parents=True)
+        python = private / "bin" / "python3"
+        python.write_text("#!/bin/sh\n")
+        python.chmod(0o755)
+        venv = root / "venv-bin"
+        venv.mkdir()
+        (venv / "python").symlink_to(python)
+        assert closed_to_others(venv / "python") is None
+        private.chmod(0o700)  # like /root holding pyenv's Python
+
+        assert closed_to_others(venv / "python") == private
+        text = write_deploy_config(
+            _options(tmp_path, python=venv / "python"), tmp_path / "deploy"
+        ).describe()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+    assert f"Warning: the services' user cannot run {venv / 'python'}: {private}" in text
+    assert "make install PYTHON=/usr/bin/python3" in text
+    system = write_deploy_config(
+        _options(tmp_path, python=Path("/usr/bin/env")), tmp_path / "deploy2"
+    ).describe()
+    assert "Warning" not in system
