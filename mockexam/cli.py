@@ -336,11 +336,12 @@ def _deploy_config(args: argparse.Namespace) -> int:
 
 
 def _doctor(args: argparse.Namespace) -> int:
-    from mockexam.services.doctor import fit_to_serve, run_checks
-
     if not args.verbose:  # each failure is a ✗ line below; the log would only repeat it
+        # Before the import: alembic logs its plugins' set-up as it is imported.
         for name in ("alembic", "mockexam.services.health"):
             logging.getLogger(name).setLevel(logging.ERROR)
+    from mockexam.services.doctor import fit_to_serve, run_checks
+
     checks = run_checks()
     for check in checks:
         print(f"{'✓' if check.ok else '✗'} {check.name}: {check.detail}")

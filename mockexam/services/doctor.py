@@ -141,6 +141,14 @@ def check_ping() -> Check:
     )
     try:
         response = httpx.get(ping, timeout=NETWORK_TIMEOUT_SECONDS, follow_redirects=False)
+    except OSError as err:  # before any request: e.g. an SSL_CERT_FILE it may not read
+        return Check(
+            "app answers",
+            False,
+            f"{ping}: cannot set up TLS: {err.strerror or err} "
+            f"({os.environ.get('SSL_CERT_FILE') or 'the trusted certificates'})",
+            "Make SSL_CERT_FILE a file this user may read (or unset it).",
+        )
     except httpx.HTTPError as err:
         reason = _reason(err)
         if "CERTIFICATE" in reason.upper():
@@ -385,6 +393,13 @@ async def _telegram_checks(now: datetime) -> list[Check]:
                     token,
                     Check("webhook", False, f"getWebhookInfo failed: {_reason(err)}", ""),
                 ]
+    except OSError as err:  # before any request: e.g. an SSL_CERT_FILE it may not read
+        fix = "Make SSL_CERT_FILE a file this user may read (or unset it)."
+        reason = f"cannot set up TLS: {err.strerror or err}"
+        return [
+            Check("bot token", False, reason, fix),
+            Check("webhook", False, f"cannot tell: {reason}", fix),
+        ]
     except TelegramUnavailableError as err:
         fix = (
             "Copy the token from BotFather into TELEGRAM_BOT_TOKEN."

@@ -217,6 +217,11 @@ def _untrusted_certificate(_fit: Installation, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.delenv("SSL_CERT_FILE")
 
 
+def _unreadable_ca_file(_fit: Installation, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A directory stands for Caddy's root.crt that only the caddy user may read.
+    monkeypatch.setenv("SSL_CERT_FILE", str(PROJECT_ROOT))
+
+
 def _behind_head(fit: Installation, _mp: pytest.MonkeyPatch) -> None:
     command.downgrade(alembic_config(fit.db_url), "-1")
 
@@ -268,6 +273,11 @@ FAILURES: dict[str, tuple[Callable[[Installation, pytest.MonkeyPatch], None], se
     "http WEBAPP_URL": (_http_url, {"WEBAPP_URL"}, "is not HTTPS"),
     "nothing answers /ping": (_nothing_listening, {"app answers"}, "ConnectError"),
     "untrusted certificate": (_untrusted_certificate, {"app answers"}, "SSL_CERT_FILE"),
+    "unreadable SSL_CERT_FILE": (
+        _unreadable_ca_file,
+        {"app answers", "bot token", "webhook"},
+        "cannot set up TLS",
+    ),
     "database behind head": (_behind_head, {"schema", *BEATS}, "this code needs"),
     "database unreachable": (
         _db_unreachable,
