@@ -377,10 +377,12 @@ def _unit(
         "# Hardening: the code is read-only to the service; it writes only the data directory.",
         "NoNewPrivileges=true",
         "ProtectSystem=strict",
-        # Reflex keeps the frontend's lockfiles in <project>/reflex.lock and may write
-        # assets/external at start-up; "-": fine when missing.
-        f"ReadWritePaths={opts.data} -{opts.project_dir / 'reflex.lock'} "
-        f"-{opts.project_dir / 'assets' / 'external'}",
+        # Reflex keeps the frontend's lockfiles in <project>/reflex.lock, may write
+        # assets/external at start-up, and rewrites <project>/.gitignore whenever it
+        # (re)initialises the frontend (the first start, a Reflex upgrade); "-": fine
+        # when missing.
+        "ReadWritePaths="
+        + " ".join([str(opts.data), *(f"-{path}" for path in reflex_writes(opts))]),
         "ProtectHome=read-only",
         "PrivateTmp=true",
         "PrivateDevices=true",
@@ -437,7 +439,16 @@ def app_environment(opts: DeployOptions) -> dict[str, str]:
         "REFLEX_STATES_WORKDIR": str(opts.data / "reflex-states"),
         # Caddy is one proxy hop: the admin login's throttle sees the client's address.
         "REFLEX_TRUSTED_PROXY_HOPS": "1",
+        # Reflex makes its upload folder at start-up (default: ./uploaded_files, in the
+        # read-only code); mockexam keeps uploads in UPLOAD_DIR, this one stays empty.
+        "REFLEX_UPLOADED_FILES_DIR": str(opts.data / "reflex-uploads"),
     }
+
+
+def reflex_writes(opts: DeployOptions) -> list[Path]:
+    """What Reflex writes inside the project (the code) when the app starts."""
+    project = opts.project_dir
+    return [project / "reflex.lock", project / "assets" / "external", project / ".gitignore"]
 
 
 def render_units(opts: DeployOptions) -> dict[str, str]:
@@ -735,8 +746,8 @@ def install_steps(opts: DeployOptions, out_dir: Path) -> list[str]:
         f"  2. useradd --system --user-group --home-dir {opts.home} --shell /usr/sbin/nologin "
         f"{opts.user}",
         f"     install -d -o {opts.user} -g {opts.user} -m 0750 {opts.data} {opts.home}",
-        f"     chown -R {opts.user}: {opts.project_dir / 'reflex.lock'}"
-        "   (Reflex updates its lockfiles there)",
+        f"     chown -R {opts.user}: {opts.project_dir / 'reflex.lock'} "
+        f"{opts.project_dir / '.gitignore'}   (Reflex rewrites them at start-up)",
         f"  3. install -D -m 0600 -o root -g root {out_dir / ENV_FILE} {opts.env_install_path}",
         f"     install -m 0755 {out_dir / CLI_FILE} {CLI_INSTALL_PATH}",
         f"     install -m 0644 {units} {UNIT_INSTALL_DIR}/",

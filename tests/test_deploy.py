@@ -300,6 +300,16 @@ def test_units_run_the_app_worker_and_bot_with_restart_and_hardening(tmp_path):
     assert env["PATH"].startswith(f"{PROJECT_ROOT / '.tools' / 'node_modules' / '.bin'}:")
     assert env["REFLEX_WEB_WORKDIR"] == str(tmp_path / "data" / "reflex-web")
     assert env["REFLEX_TRUSTED_PROXY_HOPS"] == "1"
+    # Nothing Reflex writes at start-up is left in the (read-only) code but these three.
+    assert env["REFLEX_UPLOADED_FILES_DIR"] == str(tmp_path / "data" / "reflex-uploads")
+    assert app["ReadWritePaths"][0].split()[1:] == [
+        f"-{PROJECT_ROOT / 'reflex.lock'}",
+        f"-{PROJECT_ROOT / 'assets' / 'external'}",
+        f"-{PROJECT_ROOT / '.gitignore'}",
+    ]
+    assert f"chown -R mockexam: {PROJECT_ROOT / 'reflex.lock'} {PROJECT_ROOT / '.gitignore'}" in (
+        result.describe()
+    )
     worker = unit_directives((out / UNITS_DIR / WORKER_UNIT).read_text())
     assert worker["ExecStart"] == [f"{opts.python_path} -m mockexam worker"]
     assert worker["KillSignal"] == ["SIGINT"]
