@@ -576,3 +576,38 @@ def test_a_python_the_services_user_cannot_run_is_warned_about(tmp_path):
         _options(tmp_path, python=Path("/usr/bin/env")), tmp_path / "deploy2"
     ).describe()
     assert "Warning" not in system
+
+
+def test_the_cli_wrapper_reads_the_env_file_and_a_setting_given_wins(tmp_path):
+    out = tmp_path / "deploy"
+    opts = write_deploy_config(_options(tmp_path), out).options
+    env_file = tmp_path / "mockexam.env"
+    shutil.copy(out / ENV_FILE, env_file)
+    # The wrapper as installed, but reading this env file; runuser stands in to show
+    # what the command would get.
+    wrapper = (out / CLI_FILE).read_text().replace(str(opts.env_install_path), str(env_file))
+    (tmp_path / "mockexam").write_text(wrapper)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    runuser = bin_dir / "runuser"
+    runuser.write_text('#!/bin/sh\necho "user=$2 args=$*"\necho "DATABASE_URL=$DATABASE_URL"\n')
+    runuser.chmod(0o755)
+    base = {"PATH": f"{bin_dir}:/usr/bin:/bin"}
+
+    def run(**env: str) -> str:
+        done = subprocess.run(
+            ["sh", str(tmp_path / "mockexam"), "restore", "backup.tar.gz"],
+            env={**base, **env},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return done.stdout
+
+    from_file = parse_env_file(env_file.read_text())["DATABASE_URL"]
+    assert f"DATABASE_URL={from_file}\n" in run()
+    assert "user=mockexam" in run()
+    assert "-m mockexam restore backup.tar.gz" in run()
+    assert "DATABASE_URL=sqlite:////tmp/scratch.db\n" in run(
+        DATABASE_URL="sqlite:////tmp/scratch.db"
+    )
