@@ -175,16 +175,17 @@ def test_bot_help_in_a_group_answers_without_the_mini_app_button(db_url, telegra
 def test_bot_webhook_refuses_to_start_without_a_secret(monkeypatch, capsys):
     from mockexam import bot
     from mockexam.cli import main
+    from mockexam.config import settings
 
     def must_not_build(**_kwargs):
         raise AssertionError("the bot must not start")
 
     monkeypatch.setattr(bot, "build_application", must_not_build)
-    monkeypatch.delenv("TELEGRAM_WEBHOOK_SECRET", raising=False)
+    monkeypatch.setattr(settings, "telegram_webhook_secret", None)
     assert main(["bot", "--webhook-url", "https://mockexam.example/tg"]) == 2
     err = capsys.readouterr().err
     assert "TELEGRAM_WEBHOOK_SECRET" in err and "forged" in err
-    monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", "has spaces!")
+    monkeypatch.setattr(settings, "telegram_webhook_secret", "has spaces!")
     assert main(["bot", "--webhook-url", "https://mockexam.example/tg"]) == 2
     assert "TELEGRAM_WEBHOOK_SECRET must be" in capsys.readouterr().err
 
@@ -192,6 +193,7 @@ def test_bot_webhook_refuses_to_start_without_a_secret(monkeypatch, capsys):
 def test_bot_webhook_passes_the_secret_to_ptb(monkeypatch):
     from mockexam import bot
     from mockexam.cli import main
+    from mockexam.config import settings
 
     seen = {}
 
@@ -200,7 +202,8 @@ def test_bot_webhook_passes_the_secret_to_ptb(monkeypatch):
             seen.update(kwargs)
 
     monkeypatch.setattr(bot, "build_application", lambda **_kwargs: FakeApplication())
-    monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", "s3cret_Token-1")
+    # Read as a setting (TELEGRAM_WEBHOOK_SECRET, from the environment or .env).
+    monkeypatch.setattr(settings, "telegram_webhook_secret", "s3cret_Token-1")
     assert main(["bot", "--webhook-url", "https://mockexam.example/tg", "--port", "9001"]) == 0
     assert seen["secret_token"] == "s3cret_Token-1"
     assert seen["webhook_url"] == "https://mockexam.example/tg"
