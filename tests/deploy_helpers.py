@@ -87,14 +87,19 @@ def unit_process_spec(unit_text: str, env_file: Path) -> UnitProcess:
 
 def read_only_project(spec: UnitProcess, project: Path) -> list[str]:
     """`spec.argv` in a mount namespace where `project` is read-only but the unit's writable paths."""
-    binds = [f"mount --bind -o ro {shlex.quote(str(project))} {shlex.quote(str(project))}"]
+    root = shlex.quote(str(project))
+    # `mount --bind -o ro` alone leaves the bind writable on some file systems (seen on
+    # this machine's /work): the read-only flag is set by the remount.
+    binds = [f"mount --bind {root} {root}", f"mount -o remount,bind,ro {root}"]
     for path in spec.read_write_paths:
         if path.is_relative_to(project) and path.exists():
             quoted = shlex.quote(str(path))
             # A bind inside a read-only mount is read-only too until remounted.
             binds.append(f"mount --bind {quoted} {quoted}")
             binds.append(f"mount -o remount,bind,rw {quoted}")
-    script = " && ".join([*binds, 'exec "$@"'])
+    # cd again: the working directory was taken before the mounts, and relative paths
+    # (Reflex's ./uploaded_files) would still reach the writable directory under them.
+    script = " && ".join([*binds, 'cd "$PWD"', 'exec "$@"'])
     return ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", *spec.argv]
 
 

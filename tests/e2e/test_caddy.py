@@ -23,6 +23,7 @@ The worker (heartbeat) and the bot (polling the fake Bot API) run from their uni
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import re
@@ -278,6 +279,10 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
     try:
         _run_cli(deployment, "migrate")
         _run_cli(deployment, "seed-demo", "--if-empty")
+        # Reflex's default upload folder, left in the project by the other browser tests'
+        # app: gone, so that the read-only project shows whether the unit still needs it.
+        with contextlib.suppress(OSError):
+            (PROJECT_ROOT / "uploaded_files").rmdir()  # only when empty
         _start_unit(deployment, APP_UNIT)
         _start_unit(deployment, WORKER_UNIT)
         _start_unit(deployment, BOT_UNIT)
