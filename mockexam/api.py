@@ -85,7 +85,7 @@ from mockexam.errors import (
 )
 from mockexam.services import admin_auth, exam_results, health
 from mockexam.services.exam_results import ExportFile
-from mockexam.services.exam_room import check_sheet_token, save_sheet
+from mockexam.services.exam_room import check_sheet_token, save_sheet, sheet_over_http
 from mockexam.services.paper import open_paper
 from mockexam.services.practice_bank import image_file
 from mockexam.services.students import SUPPORTED_LANGUAGES
@@ -488,13 +488,22 @@ class _Health:
         return JSONResponse(last[2], status_code=last[1], headers=_NO_STORE)
 
 
-def create_api() -> Starlette:
-    """A fresh instance of the HTTP routes (tests build their own)."""
+def create_api(*, sheet_saves: bool | None = None) -> Starlette:
+    """A fresh instance of the HTTP routes (tests build their own).
+
+    The sheet's save route is there only where the sheet saves over HTTP
+    (`sheet_saves`, by default `exam_room.sheet_over_http()`): elsewhere the
+    saves are Reflex events, and a route nobody's page uses is only something
+    to attack.
+    """
+    if sheet_saves is None:
+        sheet_saves = sheet_over_http()
+    sheet = [Route(SHEET_ROUTE, sheet_save, methods=["POST"])] if sheet_saves else []
     return Starlette(
         routes=[
             Route(PAPER_ROUTE, paper, methods=["GET"]),
             Route(PRACTICE_IMAGE_ROUTE, practice_image, methods=["GET"]),
-            Route(SHEET_ROUTE, sheet_save, methods=["POST"]),
+            *sheet,
             Route(EXPORT_ROUTE, admin_export, methods=["GET"]),
             Route(HEALTH_ROUTE, _Health().endpoint, methods=["GET"]),
         ],

@@ -2,14 +2,28 @@
 
 Every knob is an environment variable of the same name in upper case, e.g.
 `DATABASE_URL`, `REDIS_URL`, `TELEGRAM_BOT_TOKEN`. A `.env` file in the project
-root is read too. Secrets have development defaults only: with
-`MOCKEXAM_ENV=production` a missing secret is a start-up error.
+root is read too. No secret has a public default:
+
+- with `MOCKEXAM_ENV=production` a missing `ADMIN_SECRET_KEY` or
+  `TELEGRAM_BOT_TOKEN` is a start-up error;
+- elsewhere an unset `ADMIN_SECRET_KEY` is a random secret made once and kept
+  in `SECRET_KEY_FILE` (data/admin_secret.key, mode 0600), so every process of
+  the installation signs with the same one and nobody else knows it;
+- without a bot token, Mini App sign-ins are checked with the development token
+  (`student-link` signs with it): only while `WEBAPP_URL` is on this machine
+  (localhost); a WEBAPP_URL anyone else can reach refuses to start without
+  `TELEGRAM_BOT_TOKEN`, since anyone could sign in as any Telegram user.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import os
+import secrets
+import time
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -17,6 +31,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_ROOT / "data"
 
+# The public value older versions fell back to; `doctor` still flags it if set.
 DEV_ADMIN_SECRET = "dev-only-admin-secret-change-me"
 # Signs and checks Mini App initData when no bot token is configured (development
 # and tests without Telegram): `student-link` signs with it exactly as Telegram
@@ -50,6 +65,8 @@ class Settings(BaseSettings):
 
     # Admin panel
     admin_secret_key: str | None = None
+    # Where an unset ADMIN_SECRET_KEY is generated once and kept (not in production).
+    secret_key_file: Path = DATA_DIR / "admin_secret.key"
     admin_session_hours: int = 12
     admin_login_max_failures: int = 5
     admin_login_lockout_minutes: int = 15
@@ -94,8 +111,16 @@ class Settings(BaseSettings):
                     "production mode needs these secrets set in the environment: "
                     + ", ".join(name.upper() for name in missing)
                 )
-        elif self.admin_secret_key is None:
-            self.admin_secret_key = DEV_ADMIN_SECRET
+        else:
+            if not self.telegram_bot_token and not is_local_url(self.webapp_url):
+                raise ValueError(
+                    f"WEBAPP_URL {self.webapp_url} is reachable from other machines, and "
+                    "without TELEGRAM_BOT_TOKEN Mini App sign-ins would be checked with the "
+                    "public development token (anyone could sign in as anyone): set "
+                    "TELEGRAM_BOT_TOKEN, or keep WEBAPP_URL on localhost"
+                )
+            if self.admin_secret_key is None:
+                self.admin_secret_key = stored_secret(self.secret_key_file)
         return self
 
     @property
@@ -110,6 +135,44 @@ class Settings(BaseSettings):
     def webapp_token(self) -> str:
         """The bot token Mini App initData is signed with (the dev token without a real one)."""
         return self.telegram_bot_token or DEV_WEBAPP_TOKEN
+
+
+LOCAL_HOSTS = ("localhost", "localhost.localdomain")
+SECRET_BYTES = 32
+
+
+def is_local_url(url: str) -> bool:
+    """Whether `url` points at this machine only (localhost, 127.0.0.0/8, ::1)."""
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    if host in LOCAL_HOSTS or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def stored_secret(path: Path) -> str:
+    """The secret kept in `path`; made (random, mode 0600) by the first process to ask.
+
+    Several processes start together (app, worker, bot): the file is created with
+    O_EXCL, so exactly one writes it and the others read what it wrote.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):  # the creator may not have written it yet
+            text = path.read_text(encoding="ascii").strip()
+            if text:
+                return text
+            time.sleep(0.02)
+        raise ValueError(f"{path} is empty: delete it to have a new secret made") from None
+    secret = secrets.token_urlsafe(SECRET_BYTES)
+    with os.fdopen(fd, "w", encoding="ascii") as out:
+        out.write(secret + "\n")
+    return secret
 
 
 settings = Settings()

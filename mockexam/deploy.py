@@ -484,6 +484,8 @@ def render_units(opts: DeployOptions) -> dict[str, str]:
 
 # What each setting is for, as the operator reads it (mockexam/config.py has the rest).
 SETTING_NOTES: dict[str, str] = {
+    "SECRET_KEY_FILE": "Not used in production (ADMIN_SECRET_KEY is required there): "
+    "elsewhere an unset ADMIN_SECRET_KEY is made once and kept in this file.",
     "MOCKEXAM_ENV": "production: missing secrets stop the start-up instead of dev defaults.",
     "DATABASE_URL": "The database. SQLite in the data directory, or "
     "postgresql+psycopg://user:password@127.0.0.1:5432/mockexam.",

@@ -218,7 +218,7 @@ def _not_reached(scope, receive, send):
 
 # What answers a save: `create_api()`'s route (as under Reflex's own runner), or
 # `SheetSaves` in front of the whole app (as under make run-scale): see `front`.
-_FRONT = {"app": create_api}
+_FRONT = {"app": lambda: create_api(sheet_saves=True)}
 
 
 @pytest.fixture(params=["api route", "in front of reflex"])
@@ -716,6 +716,25 @@ def test_sheet_transport_is_http_on_postgresql_and_events_on_sqlite(monkeypatch)
     monkeypatch.setenv("MOCKEXAM_SHEET_TRANSPORT", "carrier-pigeon")
     with pytest.raises(ValueError, match="MOCKEXAM_SHEET_TRANSPORT"):
         exam_room.sheet_over_http()
+
+
+def test_the_sheet_route_is_mounted_only_where_the_sheet_saves_over_http(sqlite_url, monkeypatch):
+    """On the events transport nobody's page posts saves: the route is not there to attack."""
+
+    def status(app) -> int:
+        async def post() -> int:
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+                return (await c.post("/api/sheet/1", content="{}")).status_code
+
+        return asyncio.run(post())
+
+    monkeypatch.delenv("MOCKEXAM_SHEET_TRANSPORT", raising=False)
+    assert status(create_api()) == 404  # SQLite: events
+    monkeypatch.setenv("MOCKEXAM_SHEET_TRANSPORT", "events")
+    assert status(create_api()) == 404
+    monkeypatch.setenv("MOCKEXAM_SHEET_TRANSPORT", "http")
+    assert status(create_api()) == 401  # there, and wanting its token
 
 
 def test_exam_events_transport_stores_acks_and_keeps_the_newer_batch(db_url, monkeypatch):
