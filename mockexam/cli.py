@@ -65,7 +65,15 @@ def _create_admin(args: argparse.Namespace) -> int:
 def _seed_demo(args: argparse.Namespace) -> int:
     from mockexam.services import demo
 
-    summary = demo.seed_demo(if_empty=args.if_empty, students=args.students)
+    try:
+        summary = demo.seed_demo(
+            if_empty=args.if_empty, students=args.students, in_production=args.in_production
+        )
+    except demo.DemoInProductionError as err:
+        if args.if_empty:  # `make run` and `make run-scale` ask for it on every start
+            print(f"Skipped: {err}")
+            return 0
+        raise
     print(summary.describe())
     return 0
 
@@ -395,6 +403,11 @@ def _build_parser() -> argparse.ArgumentParser:
     p = add("seed-demo", _seed_demo, "Fill the database with demo students and exams.")
     p.add_argument("--if-empty", action="store_true", help="do nothing if any exam exists")
     p.add_argument("--students", type=int, default=300)
+    p.add_argument(
+        "--in-production",
+        action="store_true",
+        help="with MOCKEXAM_ENV=production: seed anyway (the demo admin gets a random password)",
+    )
     p = add("import-key", _import_key, "Import an answer key (bulk-paste format) from a file.")
     p.add_argument("exam_id", type=int)
     p.add_argument("file")

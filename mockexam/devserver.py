@@ -350,7 +350,7 @@ def banner(
     urls: AppUrls, mode: str, *, telegram_enabled: bool, student_link: str | None = None
 ) -> str:
     """What a person needs to start: where the app is, how to log in, what is off."""
-    from mockexam.services.demo import DEMO_ADMIN_USERNAME, demo_admin_password
+    from mockexam.services.demo import admin_sign_in_hint
 
     if telegram_enabled:
         telegram = "bot running; messages are sent to real Telegram users"
@@ -362,7 +362,7 @@ def banner(
         f"  mockexam is running ({mode_text})",
         f"    App:          {urls.app}",
         f"    Admin panel:  {urls.admin}",
-        f"                  username {DEMO_ADMIN_USERNAME!r}, password {demo_admin_password()!r}",
+        f"                  {admin_sign_in_hint()}",
         f"    Telegram:     {telegram}",
     ]
     if student_link:

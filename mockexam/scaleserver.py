@@ -324,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _banner(url: str, workers: int, env: Mapping[str, str], telegram: bool) -> str:
     from mockexam.devserver import demo_student_link
-    from mockexam.services.demo import DEMO_ADMIN_USERNAME, demo_admin_password
+    from mockexam.services.demo import admin_sign_in_hint
 
     database = make_url(env["DATABASE_URL"]).render_as_string(hide_password=True)
     lines = [
@@ -332,7 +332,7 @@ def _banner(url: str, workers: int, env: Mapping[str, str], telegram: bool) -> s
         "  mockexam is running (scale-out: PostgreSQL + Redis, prod build)",
         f"    App:          {url}/app",
         f"    Admin panel:  {url}/admin",
-        f"                  username {DEMO_ADMIN_USERNAME!r}, password {demo_admin_password()!r}",
+        f"                  {admin_sign_in_hint()}",
         f"    Backend:      {workers} Granian workers, Reflex state in {env['REDIS_URL']}",
         f"    Database:     {database}",
         "    Consumers:    2 (one runs the periodic sweep)",

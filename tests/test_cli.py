@@ -38,6 +38,32 @@ def test_seed_demo_then_if_empty_adds_nothing(sqlite_url, capsys):
         assert len(db.exec(select(Exam)).all()) == 2
 
 
+def test_seed_demo_never_seeds_production_unless_asked_and_then_with_a_random_password(
+    sqlite_url, monkeypatch, capsys
+):
+    from mockexam.services.admins import authenticate
+    from mockexam.services.demo import DEMO_ADMIN_PASSWORD_DEFAULT, admin_sign_in_hint
+
+    monkeypatch.setattr(settings, "mockexam_env", "production")
+
+    # What `make run` / `make run-scale` run on every start: skipped, and said why.
+    assert main(["seed-demo", "--if-empty"]) == 0
+    assert "Skipped: Demo data is never seeded in production" in capsys.readouterr().out
+    assert main(["seed-demo"]) == 2
+    assert "create-admin NAME" in capsys.readouterr().err
+    with session_scope(readonly=True) as db:
+        assert db.exec(select(Admin)).all() == []
+        assert db.exec(select(Exam)).all() == []
+    assert "admin-demo" not in admin_sign_in_hint()
+
+    assert main(["seed-demo", "--in-production", "--students", "12"]) == 0
+    out = capsys.readouterr().out
+    password = out.split("Its password, shown this once: ", 1)[1].split()[0]
+    with session_scope() as db:
+        assert authenticate(db, username="admin", password=password) is not None
+        assert authenticate(db, username="admin", password=DEMO_ADMIN_PASSWORD_DEFAULT) is None
+
+
 def test_import_key_reports_line_errors_and_changes_nothing(sqlite_url, tmp_path, capsys):
     with session_scope() as db:
         exam = make_exam(db, start=utcnow() + timedelta(days=2), publish=False, key=False)

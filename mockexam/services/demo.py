@@ -9,6 +9,7 @@ calibration shows, and the seed doubles as a smoke test of the pipeline.
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -17,7 +18,9 @@ import numpy as np
 from sqlalchemy import func
 from sqlmodel import select
 
+from mockexam.config import settings
 from mockexam.db import insert_for, session_scope, utcnow
+from mockexam.errors import PermissionDeniedError
 from mockexam.models import (
     Answer,
     Exam,
@@ -86,6 +89,18 @@ _LAST = [
 ]
 
 
+NOT_IN_PRODUCTION = (
+    "Demo data is never seeded in production (MOCKEXAM_ENV=production): it adds an admin "
+    "and 300 made-up students to the real database. Create the first admin with "
+    "python -m mockexam create-admin NAME; to seed a demo installation anyway, run "
+    "seed-demo --in-production (its admin gets a random password, printed once)."
+)
+
+
+class DemoInProductionError(PermissionDeniedError):
+    """Demo data was asked for in production without saying so explicitly."""
+
+
 @dataclass(frozen=True)
 class DemoSummary:
     created: bool
@@ -94,6 +109,8 @@ class DemoSummary:
     upcoming_exam_id: int | None = None
     admin_username: str = DEMO_ADMIN_USERNAME
     practice_questions: int = 0  # added to the practice bank now
+    # In production the demo admin's password is random, and this is its only showing.
+    admin_password: str | None = None
 
     def describe(self) -> str:
         bank = (
@@ -103,9 +120,14 @@ class DemoSummary:
         )
         if not self.created:
             return "Demo data: the database already has exams; nothing was added." + bank
+        password = (
+            f" Its password, shown this once: {self.admin_password}" if self.admin_password else ""
+        )
         return (
             f"Demo data: {self.students} students, released exam #{self.released_exam_id}, "
-            f"upcoming exam #{self.upcoming_exam_id}, admin {self.admin_username!r}." + bank
+            f"upcoming exam #{self.upcoming_exam_id}, admin {self.admin_username!r}."
+            + password
+            + bank
         )
 
 
@@ -123,6 +145,13 @@ def demo_admin_password() -> str:
     return os.environ.get("DEMO_ADMIN_PASSWORD", DEMO_ADMIN_PASSWORD_DEFAULT)
 
 
+def admin_sign_in_hint() -> str:
+    """How to sign in to the admin panel, for the start-up banners."""
+    if settings.mockexam_env == "production":
+        return "the admin you created (python -m mockexam create-admin NAME)"
+    return f"username {DEMO_ADMIN_USERNAME!r}, password {demo_admin_password()!r}"
+
+
 def _demo_key(rng: np.random.Generator, items: list) -> str:
     lines = []
     for item in items:
@@ -134,16 +163,29 @@ def _demo_key(rng: np.random.Generator, items: list) -> str:
 
 
 def seed_demo(
-    *, if_empty: bool = True, students: int = 300, seed: int = 2026, now: datetime | None = None
+    *,
+    if_empty: bool = True,
+    students: int = 300,
+    seed: int = 2026,
+    now: datetime | None = None,
+    in_production: bool = False,
 ) -> DemoSummary:
-    """Create the demo admin, students, a released exam and an upcoming one."""
+    """Create the demo admin, students, a released exam and an upcoming one.
+
+    In production only when asked for explicitly (`in_production`), and then the
+    admin's password is random (DemoSummary.admin_password), never the published one.
+    """
+    production = settings.mockexam_env == "production"
+    if production and not in_production:
+        raise DemoInProductionError(NOT_IN_PRODUCTION)
     now = now or utcnow()
     rng = np.random.default_rng(seed)
     questions = seed_demo_questions()
     with session_scope() as db:
         if if_empty and db.exec(select(func.count()).select_from(Exam)).one() > 0:
             return DemoSummary(created=False, practice_questions=questions)
-        create_admin(db, username=DEMO_ADMIN_USERNAME, password=demo_admin_password())
+        password = secrets.token_urlsafe(12) if production else demo_admin_password()
+        create_admin(db, username=DEMO_ADMIN_USERNAME, password=password)
         student_ids = []
         for k in range(students):
             telegram_id = DEMO_STUDENT_TELEGRAM_ID + k
@@ -193,6 +235,7 @@ def seed_demo(
             released_exam_id=past.id,
             upcoming_exam_id=upcoming.id,
             practice_questions=questions,
+            admin_password=password if production else None,
         )
     release.release_exam(past.id, now=now)
     return summary
