@@ -447,6 +447,43 @@ class ImmutableAssetsMiddleware:
         await self.app(scope, receive, send_with_cache)
 
 
+ADMIN_PREFIX = b"/admin"
+NO_FRAMING = (
+    (b"x-frame-options", b"DENY"),
+    (b"content-security-policy", b"frame-ancestors 'none'"),
+)
+
+
+class NoFramingMiddleware:
+    """No page may frame the admin panel (clickjacking of Publish, Notify…).
+
+    Caddy sends the same headers in the going-live layout (mockexam/deploy.py); the
+    app sends them itself, so that no deployment without them exists.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("raw_path") or scope.get("path", "").encode()
+        if scope["type"] != "http" or not (
+            path == ADMIN_PREFIX or path.startswith((ADMIN_PREFIX + b"/", ADMIN_PREFIX + b"?"))
+        ):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_unframable(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                # A policy of the response's own stays: browsers enforce every one sent.
+                headers = [
+                    (k, v) for k, v in message.get("headers", []) if k.lower() != b"x-frame-options"
+                ]
+                message = {**message, "headers": [*headers, *NO_FRAMING]}
+            await send(message)
+
+        await self.app(scope, receive, send_unframable)
+
+
 HEALTH_ROUTE = "/health"
 HEALTH_TIMEOUT_SECONDS = 10.0
 HEALTH_REUSE_SECONDS = 2.0
@@ -508,6 +545,7 @@ def create_api(*, sheet_saves: bool | None = None) -> Starlette:
             Route(HEALTH_ROUTE, _Health().endpoint, methods=["GET"]),
         ],
         middleware=[
+            Middleware(NoFramingMiddleware),
             Middleware(ImmutableAssetsMiddleware),
             Middleware(
                 CORSMiddleware,

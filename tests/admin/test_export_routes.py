@@ -291,3 +291,24 @@ def test_stream_closes_the_iterator_when_the_client_goes_away():
 
     assert asyncio.run(read_one()) == b"a"
     assert closed == [True]
+
+
+@pytest.mark.parametrize(
+    ("path", "unframable"),
+    [
+        ("/admin", True),
+        ("/admin/login", True),
+        ("/admin/exams/3?tab=key", True),
+        ("/app", False),
+        ("/administrators-guide", False),
+    ],
+)
+def test_the_admin_panel_cannot_be_framed_by_any_page(path, unframable):
+    """Sent by the app itself, not only by Caddy: no deployment leaves /admin frameable."""
+    response = _get(path)
+
+    if unframable:
+        assert response.headers["x-frame-options"] == "DENY"
+        assert "frame-ancestors 'none'" in response.headers.get_list("content-security-policy")
+    else:
+        assert "x-frame-options" not in response.headers

@@ -70,3 +70,12 @@ def test_stop_takes_the_app_offline_and_start_brings_it_back_on_the_same_port(
     assert app_server.last_start_seconds < 30
     phone_page.goto(app_server.base_url + "/")
     expect(phone_page.locator("#student-count")).to_have_text(str(DEMO_STUDENTS))
+
+
+def test_the_production_build_itself_forbids_framing_the_admin_panel(app_server: AppServer):
+    """The page's HTML as the app serves it, without Caddy in front."""
+    with urllib.request.urlopen(app_server.base_url + "/admin/login", timeout=10) as response:
+        assert response.headers["X-Frame-Options"] == "DENY"
+        assert "frame-ancestors 'none'" in response.headers.get_all("Content-Security-Policy")
+    with urllib.request.urlopen(app_server.base_url + "/app/", timeout=10) as response:
+        assert response.headers["X-Frame-Options"] is None
