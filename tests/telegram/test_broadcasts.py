@@ -537,7 +537,8 @@ def test_progress_lists_broadcasts_newest_first_with_counts(db, telegram):
     db.commit()
     a = _custom("a")
     b = _custom("b")
-    broadcasts.deliver_pending(gateway_factory=fast_gateway(telegram))
+    # Not a test of timeouts: a busy CI machine once took over the default 1 s to answer.
+    broadcasts.deliver_pending(gateway_factory=fast_gateway(telegram, read_timeout=10.0))
     with session_scope(readonly=True) as s:
         listed = broadcasts.list_broadcasts(s)
     assert [p.broadcast_id for p in listed] == [b.broadcast_id, a.broadcast_id]
