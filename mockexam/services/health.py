@@ -296,8 +296,7 @@ def consumer_status(*, now: datetime | None = None) -> ConsumerStatus:
     with session_scope(readonly=True) as db:
         beat = heartbeat.last_beat(db, heartbeat.SWEEP)
     age = beat.age_seconds(now or utcnow())
-    alive = age is not None and age <= heartbeat.sweep_allowance_seconds()
-    return ConsumerStatus(alive=alive, age_seconds=age)
+    return ConsumerStatus(alive=heartbeat.sweep_fresh(age), age_seconds=age)
 
 
 def ago(seconds: float) -> str:

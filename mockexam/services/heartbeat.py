@@ -62,10 +62,9 @@ def sweep_allowance_seconds() -> float:
     return SWEEP_MISSED_TICKS * interval + max(MIN_SLACK_SECONDS, interval)
 
 
-def consumer_alive(db: Session, *, now: datetime | None = None) -> bool:
-    """Whether the consumer's sweep beat within its allowance."""
-    age = last_beat(db, SWEEP).age_seconds(now or utcnow())
-    return age is not None and age <= sweep_allowance_seconds()
+def sweep_fresh(age_seconds: float | None) -> bool:
+    """Whether a sweep beat `age_seconds` old means the consumer runs (None: it never ran)."""
+    return age_seconds is not None and age_seconds <= sweep_allowance_seconds()
 
 
 def stale_after(name: str) -> timedelta:
