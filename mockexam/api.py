@@ -220,7 +220,7 @@ async def _sheet_answer(exam_id: int, body: bytes | None) -> tuple[int, dict[str
         return (413, {"error": unreadable_text("uz")})
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: thousands of nested brackets
         return (400, {"error": unreadable_text("uz")})
     if not isinstance(data, dict):
         return (400, {"error": unreadable_text("uz")})

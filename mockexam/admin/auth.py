@@ -23,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from mockexam.config import settings
 from mockexam.errors import MockExamError
+from mockexam.parsing import parse_id
 from mockexam.services import admin_auth
 
 logger = logging.getLogger(__name__)
@@ -127,8 +128,8 @@ class AdminState(rx.State):
         parts = self.router.url.path.strip("/").split("/")
         if marker in parts:
             index = parts.index(marker) + 1
-            if index < len(parts) and parts[index].isdigit() and len(parts[index]) < 12:
-                return int(parts[index])
+            if index < len(parts):
+                return parse_id(parts[index])
         return None
 
     @rx.event

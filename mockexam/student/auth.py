@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from mockexam.config import settings
 from mockexam.errors import MockExamError
+from mockexam.parsing import parse_id
 from mockexam.services.students import SUPPORTED_LANGUAGES, login_student, set_language
 from mockexam.telegram.webapp_auth import InitDataError, validate_init_data
 from mockexam.ui.telegram import INIT_DATA_JS
@@ -83,8 +84,7 @@ class StudentState(rx.State):
 
     def _path_id(self) -> int | None:
         """The number at the end of the page's path (`/app/exam/7` → 7), or None."""
-        last = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
-        return int(last) if last.isdigit() and len(last) < 12 else None
+        return parse_id(self.router.url.path.rstrip("/").rsplit("/", 1)[-1])
 
     def _signed_in(self) -> int | None:
         """The caller's student id if this tab has signed in, else None."""

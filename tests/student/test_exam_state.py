@@ -288,6 +288,23 @@ def test_exam_save_refuses_a_malformed_batch_whole(db_url, batch, front):
     assert _stored(exam_id) == {}
 
 
+def test_exam_save_answers_deeply_nested_json_with_400_not_a_traceback(db_url, front):
+    exam_id = _setup()
+    _started(exam_id)
+    response = _post_raw(f"/api/sheet/{exam_id}", b"[" * 30_000)
+    assert response.status_code == 400 and response.json()["error"]
+    assert _stored(exam_id) == {}
+
+
+def _post_raw(path: str, content: bytes) -> httpx.Response:
+    async def send() -> httpx.Response:
+        transport = httpx.ASGITransport(app=_FRONT["app"]())
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            return await c.post(path, content=content, headers={"content-type": "text/plain"})
+
+    return asyncio.run(send())
+
+
 def test_exam_save_from_the_dev_page_needs_no_preflight_and_may_read_the_answer(db_url, front):
     exam_id = _setup()
     state = _started(exam_id)
