@@ -68,8 +68,14 @@ class Settings(BaseSettings):
     # Where an unset ADMIN_SECRET_KEY is generated once and kept (not in production).
     secret_key_file: Path = DATA_DIR / "admin_secret.key"
     admin_session_hours: int = 12
-    admin_login_max_failures: int = 5
-    admin_login_lockout_minutes: int = 15
+    # Sign-in throttling (services/admin_auth.py): wrong passwords one address may try for one
+    # username before each further try waits (5 s, doubling), and the longest such wait.
+    admin_login_max_failures: int = Field(default=5, ge=1, le=1000)
+    admin_login_lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    # Reverse proxies whose X-Forwarded-For is believed (services/client_address.py):
+    # comma-separated IPs or CIDRs, e.g. "127.0.0.1,::1" for Caddy on the same machine.
+    # Empty (the default): nobody's; the connection's own address is the client's.
+    trusted_proxies: str = ""
 
     # Exams
     deadline_grace_seconds: int = 30
@@ -101,6 +107,12 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _secrets_in_production(self) -> Settings:
         if self.mockexam_env == "production":
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_parse(cls, value: str) -> str:
+        parse_trusted_proxies(value)  # a typo refuses to start rather than trust nobody
+        return value
+
             missing = [
                 name
                 for name in ("admin_secret_key", "telegram_bot_token")
@@ -139,6 +151,31 @@ class Settings(BaseSettings):
 
 LOCAL_HOSTS = ("localhost", "localhost.localdomain")
 SECRET_BYTES = 32
+
+MAX_TRUSTED_PROXIES = 64
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_trusted_proxies(text: str) -> tuple[IPNetwork, ...]:
+    """TRUSTED_PROXIES as networks; ValueError naming the entry that is not an IP or CIDR."""
+    networks: list[IPNetwork] = []
+    for entry in (text or "").split(","):
+        entry = entry.strip()
+        if not entry:
+            continue
+        try:
+            network = ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise ValueError(
+                f"TRUSTED_PROXIES: {entry[:60]!r} is not an IP address or CIDR "
+                "(e.g. 127.0.0.1,::1 or 10.0.0.0/8)"
+            ) from None
+        networks.append(network)
+    if len(networks) > MAX_TRUSTED_PROXIES:
+        raise ValueError(f"TRUSTED_PROXIES: at most {MAX_TRUSTED_PROXIES} entries")
+    return tuple(networks)
+
 
 
 def is_local_url(url: str) -> bool:

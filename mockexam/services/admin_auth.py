@@ -1,25 +1,48 @@
 """Admin sign-in: throttled password checks, session tokens, sign-out.
 
-Throttling (the state lives in the database, so every backend worker agrees):
+Throttling slows guessing down without letting anyone lock the real admin out.
+Every rule is a *delay* after a run of failures (never a lock of the account as a
+whole), and the state lives in the database, so every backend worker agrees:
 
-- per account: once `settings.admin_login_max_failures` failed attempts for one
-  username fall within `settings.admin_login_lockout_minutes`, that username is
-  refused until that long after the last of them. A successful sign-in wipes
-  the slate (earlier failures stop counting). Unknown usernames are throttled
-  exactly like real ones, so the answers never tell which accounts exist.
-- per client (address): `CLIENT_MAX_FAILURES` failures across all usernames
-  within the same window lock the client out the same way (success does not
-  reset this one: one valid account must not buy guesses at the others).
+- per (client address, username): after `settings.admin_login_max_failures`
+  failures (within `LOOKBACK`, since the last success of that pair) each further
+  attempt waits `BASE_DELAY` after the last failure, doubling with every failure,
+  at most `settings.admin_login_lockout_minutes`. A success from that address
+  wipes its slate.
+- per client address (any usernames): the same after `CLIENT_FREE_FAILURES`
+  failures; a success does not reset this one (one valid account must not buy
+  guesses at the others).
+- per account, the guard against a distributed attack (many addresses, one
+  username): once `ACCOUNT_FREE_FAILURES` failures for the username fall within
+  `ACCOUNT_WINDOW`, attempts from *new* addresses wait after the account's last
+  failure: 1 s, one more second per further 10 failures, at most
+  `ACCOUNT_MAX_DELAY`. So a botnet gets at most one guess per few seconds at the
+  account, whatever its size.
+
+Why none of this can be used to deny the real admin: the first two rules count
+only failures sent *from the address they throttle*; another client cannot send
+from the admin's address (the TCP peer cannot be forged for a whole exchange, and
+X-Forwarded-For is believed only from TRUSTED_PROXIES, services/client_address.py).
+The account guard never applies to an address that signed in to that account
+successfully within `KNOWN_CLIENT_DAYS` (a "known" address), and to a new address
+it is a wait of a few seconds, never a lock: at worst, during a sustained
+distributed attack, the admin at a brand-new address retries for a turn, and
+from any address they have used before they are not slowed at all. (Behind a
+reverse proxy that is not in TRUSTED_PROXIES every client has the proxy's
+address and these guarantees are void: deploy.py writes the setting.)
+
+Unknown usernames are throttled exactly like real ones, so the answers never tell
+which accounts exist. Messages say how long to wait and until when.
 
 An attempt is stored as a failure *before* the password is checked (with the
 throttling rows of that username and client serialised: PostgreSQL advisory
 locks, SQLite's single writer) and turned into a success afterwards, so a burst
-of parallel guesses cannot slip past the limit while argon2 is busy.
+of parallel guesses cannot slip past the limits while argon2 is busy.
 
 Sessions: a random 32-byte URL-safe token goes to the browser; only its
 SHA-256 is stored, with an expiry `settings.admin_session_hours` after sign-in.
-Sign-ins, failures, lock-outs and sign-outs go to the audit log (never the
-password).
+Sign-ins, failures, the start of a wait and sign-outs go to the audit log (never
+the password).
 """
 
 from __future__ import annotations
@@ -40,12 +63,24 @@ from mockexam.db import session_scope, utcnow
 from mockexam.errors import InvalidCredentialsError, LoginThrottledError
 from mockexam.models import Admin, AdminLoginAttempt, AdminSession
 from mockexam.services import audit
-from mockexam.services.admins import hash_password, verify_password
+from mockexam.services.admins import end_sessions, hash_password, verify_password
 
 logger = logging.getLogger(__name__)
 
-CLIENT_MAX_FAILURES = 20
-"""Failed sign-ins from one client address (any usernames) before it is locked out."""
+BASE_DELAY = timedelta(seconds=5)
+"""The first wait of the per-address rules; it doubles with every further failure."""
+LOOKBACK = timedelta(hours=24)
+"""Failures older than this no longer count for the per-address rules."""
+CLIENT_FREE_FAILURES = 20
+"""Failed sign-ins from one address (any usernames) before its attempts are delayed."""
+ACCOUNT_FREE_FAILURES = 20
+"""Failures for one username (any addresses) within ACCOUNT_WINDOW before new addresses wait."""
+ACCOUNT_WINDOW = timedelta(hours=1)
+ACCOUNT_MAX_DELAY = timedelta(seconds=10)
+"""The longest wait the account guard imposes (per attempt, on new addresses only)."""
+KNOWN_CLIENT_DAYS = 30
+"""An address with a successful sign-in to the account this recently skips the account guard
+(sign-in attempts are kept 30 days, see prune_auth_records)."""
 
 TOKEN_BYTES = 32
 MAX_FIELD = 64  # stored length of username and client
@@ -80,9 +115,10 @@ def hash_token(token: str) -> str:
 def login(*, username: str, password: str, client: str, now: datetime | None = None) -> AdminLogin:
     """Check the credentials and open an admin session.
 
-    InvalidCredentialsError: wrong username or password, or an inactive account
-    (one generic message). LoginThrottledError: too many failures for this
-    username or from this client; its `retry_at` says when to try again.
+    `client` is the caller's address (services/client_address.py). InvalidCredentialsError:
+    wrong username or password, or an inactive account (one generic message).
+    LoginThrottledError: too many recent failures (see the module's rules); its
+    `retry_at` says when to try again, and so does its message.
     """
     now = now or utcnow()
     name = username.strip()[:MAX_FIELD]
@@ -111,21 +147,22 @@ def login(*, username: str, password: str, client: str, now: datetime | None = N
                 entity_id=admin_id,
                 details={"username": name, "client": client},
             )
-            lock = _lock(db, name, client, now)
-            if lock is not None:
-                audit.record(
-                    db,
-                    admin_id=None,
-                    action="admin.login_locked",
-                    entity="admin",
-                    entity_id=admin_id,
-                    details={
-                        "username": name,
-                        "client": client,
-                        "scope": lock[1],
-                        "until": lock[0].isoformat(),
-                    },
-                )
+            # A rule whose free failures this one used up starts making attempts wait.
+            for wait in _waits(db, name, client, now):
+                if wait.failures == wait.free and wait.until > now:
+                    audit.record(
+                        db,
+                        admin_id=None,
+                        action="admin.login_throttled",
+                        entity="admin",
+                        entity_id=admin_id,
+                        details={
+                            "username": name,
+                            "client": client,
+                            "scope": wait.scope,
+                            "until": wait.until.isoformat(),
+                        },
+                    )
         else:
             db.execute(
                 update(AdminLoginAttempt)
@@ -211,14 +248,8 @@ def logout(token: str | None, *, now: datetime | None = None) -> bool:
 
 def revoke_admin_sessions(admin_id: int, *, now: datetime | None = None) -> int:
     """Sign an admin out everywhere (e.g. after a password reset); returns sessions ended."""
-    now = now or utcnow()
     with session_scope() as db:
-        result = db.execute(
-            update(AdminSession)
-            .where(col(AdminSession.admin_id) == admin_id, col(AdminSession.revoked_at).is_(None))
-            .values(revoked_at=now)
-        )
-        return int(result.rowcount or 0)
+        return end_sessions(db, admin_id, now=now)
 
 
 def prune_auth_records(*, now: datetime | None = None, keep_days: int = 30) -> int:
@@ -259,64 +290,137 @@ def _serialise(db: Session, name: str, client: str) -> None:
         db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
-def _locked_until(
-    db: Session, where: list, limit: int, window: timedelta, now: datetime
-) -> datetime | None:
-    """When the lock ends if the last `limit` failures matching `where` fall within `window`."""
-    recent = list(
+@dataclass(frozen=True, slots=True)
+class _Wait:
+    """One rule's verdict: attempts wait until `until`; `failures` counted against `free`."""
+
+    until: datetime
+    scope: str  # "address+account", "address" or "account"
+    failures: int
+    free: int
+
+
+def _failures(db: Session, where: list, since: datetime, limit: int) -> list[datetime]:
+    """The newest failures matching `where` after `since` (at most `limit`, newest first)."""
+    return list(
         db.exec(
             select(AdminLoginAttempt.attempted_at)
             .where(
                 *where,
                 col(AdminLoginAttempt.succeeded).is_(False),
-                col(AdminLoginAttempt.attempted_at) > now - 2 * window,
+                col(AdminLoginAttempt.attempted_at) > since,
             )
             .order_by(col(AdminLoginAttempt.attempted_at).desc())
             .limit(limit)
         )
     )
-    if len(recent) < limit or recent[0] - recent[-1] > window:
-        return None
-    until = recent[0] + window
-    return until if until > now else None
 
 
-def _lock(db: Session, name: str, client: str, now: datetime) -> tuple[datetime, str] | None:
-    """(until, "account" or "client") if this username or client is locked out now."""
-    window = timedelta(minutes=settings.admin_login_lockout_minutes)
-    account_scope = [AdminLoginAttempt.username == name]
-    last_success = db.exec(
+def _last_success(db: Session, where: list) -> datetime | None:
+    return db.exec(
         select(func.max(AdminLoginAttempt.attempted_at)).where(
-            *account_scope, col(AdminLoginAttempt.succeeded).is_(True)
+            *where, col(AdminLoginAttempt.succeeded).is_(True)
         )
     ).one()
-    if last_success is not None:
-        account_scope.append(col(AdminLoginAttempt.attempted_at) > last_success)
-    account = _locked_until(
-        db, account_scope, max(settings.admin_login_max_failures, 1), window, now
+
+
+def _doubling(recent: list[datetime], free: int, scope: str) -> _Wait | None:
+    """BASE_DELAY after the last failure once `free` are used up, doubling, capped."""
+    if len(recent) < free:
+        return None
+    cap = timedelta(minutes=settings.admin_login_lockout_minutes)
+    delay = min(cap, BASE_DELAY * 2 ** min(len(recent) - free, 30))
+    return _Wait(until=recent[0] + delay, scope=scope, failures=len(recent), free=free)
+
+
+# Enough rows to reach any capped delay: 5 s * 2**20 is far beyond a day.
+_DOUBLINGS = 21
+
+
+def _waits(db: Session, name: str, client: str, now: datetime) -> list[_Wait]:
+    """Every rule's wait for this username from this client (expired ones included)."""
+    since = now - LOOKBACK
+    waits: list[_Wait] = []
+
+    pair = [AdminLoginAttempt.username == name, AdminLoginAttempt.client == client]
+    pair_success = _last_success(db, pair)
+    free = settings.admin_login_max_failures
+    recent = _failures(
+        db, pair, max(since, pair_success) if pair_success else since, free + _DOUBLINGS
     )
-    if account is not None:
-        return account, "account"
-    by_client = _locked_until(
-        db, [AdminLoginAttempt.client == client], CLIENT_MAX_FAILURES, window, now
-    )
-    if by_client is not None:
-        return by_client, "client"
-    return None
+    if (wait := _doubling(recent, free, "address+account")) is not None:
+        waits.append(wait)
+
+    by_client = [AdminLoginAttempt.client == client]
+    recent = _failures(db, by_client, since, CLIENT_FREE_FAILURES + _DOUBLINGS)
+    if (wait := _doubling(recent, CLIENT_FREE_FAILURES, "address")) is not None:
+        waits.append(wait)
+
+    if not _known_client(db, name, client, now):
+        steps = int(ACCOUNT_MAX_DELAY.total_seconds())
+        recent = _failures(
+            db,
+            [AdminLoginAttempt.username == name],
+            now - ACCOUNT_WINDOW,
+            ACCOUNT_FREE_FAILURES + 10 * steps,
+        )
+        if len(recent) >= ACCOUNT_FREE_FAILURES:
+            seconds = min(steps, 1 + (len(recent) - ACCOUNT_FREE_FAILURES) // 10)
+            waits.append(
+                _Wait(
+                    until=recent[0] + timedelta(seconds=seconds),
+                    scope="account",
+                    failures=len(recent),
+                    free=ACCOUNT_FREE_FAILURES,
+                )
+            )
+    return waits
+
+
+def _known_client(db: Session, name: str, client: str, now: datetime) -> bool:
+    """Whether `client` signed in to `name` successfully within KNOWN_CLIENT_DAYS."""
+    row = db.exec(
+        select(AdminLoginAttempt.id)
+        .where(
+            AdminLoginAttempt.username == name,
+            AdminLoginAttempt.client == client,
+            col(AdminLoginAttempt.succeeded).is_(True),
+            col(AdminLoginAttempt.attempted_at) > now - timedelta(days=KNOWN_CLIENT_DAYS),
+        )
+        .limit(1)
+    ).first()
+    return row is not None
+
+
+def _current_wait(db: Session, name: str, client: str, now: datetime) -> _Wait | None:
+    """The rule that makes this attempt wait longest, if any does now."""
+    live = [w for w in _waits(db, name, client, now) if w.until > now]
+    return max(live, key=lambda w: w.until) if live else None
+
+
+_WHO = {
+    "address+account": "for this account from your address",
+    "address": "from your address",
+    "account": "for this account from new addresses",
+}
+
+
+def _wait_text(until: datetime, now: datetime) -> str:
+    seconds = max(1, math.ceil((until - now).total_seconds()))
+    if seconds < 120:
+        return f"{seconds} second(s)"
+    return f"{math.ceil(seconds / 60)} minute(s)"
 
 
 def _check_throttle(db: Session, name: str, client: str, now: datetime) -> None:
-    lock = _lock(db, name, client, now)
-    if lock is None:
+    wait = _current_wait(db, name, client, now)
+    if wait is None:
         return
-    until, scope = lock
-    minutes = max(1, math.ceil((until - now).total_seconds() / 60))
-    who = "for this account" if scope == "account" else "from this address"
-    logger.warning("Admin sign-in throttled (%s) for %r from %s", scope, name, client)
+    logger.warning("Admin sign-in throttled (%s) for %r from %s", wait.scope, name, client)
     raise LoginThrottledError(
-        f"Too many failed sign-ins {who}. Try again in {minutes} minute(s), "
-        f"after {until:%H:%M} UTC.",
-        retry_at=until,
+        f"Too many failed sign-ins {_WHO[wait.scope]}. "
+        f"Try again in {_wait_text(wait.until, now)}, after {wait.until:%H:%M:%S} UTC.",
+        retry_at=wait.until,
     )
 
 

@@ -1,16 +1,32 @@
-"""Admin accounts: creation and password checks (argon2)."""
+"""Admin accounts: creation, password resets, deactivation, sessions (argon2 passwords).
+
+Every change to an account ends that admin's sessions where it should and is in
+the audit log, in the same transaction (`actor_id`: the admin who acted in the
+panel; None when the operator acted from the command line):
+
+- a password reset ends every session of the admin (a stolen session must not
+  outlive the password it was opened with) and never re-activates a deactivated
+  admin: that is a separate, explicit step (`reactivate`), so a routine reset
+  cannot undo a deliberate deactivation;
+- deactivation ends every session (`admin_for_token` also checks `is_active`, so
+  a token stops working at once either way).
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlmodel import Session, select
+from sqlalchemy import func, update
+from sqlmodel import Session, col, select
 
 from mockexam.db import utcnow
-from mockexam.errors import ValidationError
-from mockexam.models import Admin
+from mockexam.errors import NotFoundError, PermissionDeniedError, ValidationError
+from mockexam.models import Admin, AdminSession
+from mockexam.services import audit
 
 _hasher = PasswordHasher()
 _USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
@@ -29,20 +45,184 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 
 def create_admin(session: Session, *, username: str, password: str) -> Admin:
-    """Create an admin, or reset the password of an existing one with that name."""
+    """Create an admin, or reset the password of an existing one (see `set_admin`)."""
+    return set_admin(session, username=username, password=password).admin
+
+
+@dataclass(frozen=True, slots=True)
+class AdminChange:
+    """What `set_admin` did: the admin, whether it is new, and sessions ended."""
+
+    admin: Admin
+    created: bool
+    sessions_ended: int
+    reactivated: bool
+
+
+def set_admin(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    reactivate: bool = False,
+    actor_id: int | None = None,
+    now: datetime | None = None,
+) -> AdminChange:
+    """Create an admin, or reset an existing one's password (ending all their sessions).
+
+    A reset leaves a deactivated admin deactivated unless `reactivate` is given.
+    A reset and a re-activation are audited (creation is not: the first admin is made
+    before there is anyone to audit, and the account list shows it).
+    """
     if not _USERNAME.match(username):
         raise ValidationError("Username must be 3–64 characters: letters, digits, '_', '.' or '-'.")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationError(f"Password must be at least {MIN_PASSWORD_LENGTH} characters.")
+    now = now or utcnow()
     admin = session.exec(select(Admin).where(Admin.username == username)).first()
     if admin is None:
         admin = Admin(username=username, password_hash=hash_password(password))
-    else:
-        admin.password_hash = hash_password(password)
-        admin.is_active = True
+        session.add(admin)
+        session.flush()
+        return AdminChange(admin=admin, created=True, sessions_ended=0, reactivated=False)
+    admin.password_hash = hash_password(password)
     session.add(admin)
     session.flush()
+    ended = end_sessions(session, admin.id, now=now)
+    _audit(session, actor_id, "admin.password_reset", admin, sessions_ended=ended)
+    reactivated = False
+    if reactivate and not admin.is_active:
+        admin.is_active = True
+        session.add(admin)
+        reactivated = True
+        _audit(session, actor_id, "admin.reactivated", admin)
+    session.flush()
+    return AdminChange(admin=admin, created=False, sessions_ended=ended, reactivated=reactivated)
+
+
+def end_sessions(session: Session, admin_id: int, *, now: datetime | None = None) -> int:
+    """Revoke every live session of the admin in the caller's transaction; how many ended."""
+    result = session.execute(
+        update(AdminSession)
+        .where(col(AdminSession.admin_id) == admin_id, col(AdminSession.revoked_at).is_(None))
+        .values(revoked_at=now or utcnow())
+    )
+    return int(result.rowcount or 0)
+
+
+def find_admin(session: Session, username: str) -> Admin:
+    """The admin with this username; NotFoundError naming it otherwise."""
+    name = username.strip() if isinstance(username, str) else ""
+    admin = session.exec(select(Admin).where(Admin.username == name)).first() if name else None
+    if admin is None:
+        raise NotFoundError(f"There is no admin named {name[:64]!r}.")
     return admin
+
+
+def set_active(
+    session: Session,
+    admin: Admin,
+    active: bool,
+    *,
+    actor_id: int | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Deactivate (ending every session) or re-activate `admin`; returns sessions ended.
+
+    From the panel (`actor_id` given) an admin cannot deactivate themselves, nor
+    the last active admin: that would leave nobody to undo it there. The command
+    line (the operator, `actor_id` None) may, since it can also re-activate.
+    """
+    if not active and actor_id is not None:
+        if admin.id == actor_id:
+            raise PermissionDeniedError("You cannot deactivate yourself.")
+        if admin.is_active and _active_count(session) <= 1:
+            raise PermissionDeniedError("The last active admin cannot be deactivated.")
+    ended = 0
+    if not active:
+        ended = end_sessions(session, admin.id, now=now)
+    changed = admin.is_active != active
+    admin.is_active = active
+    session.add(admin)
+    session.flush()
+    if changed or ended:
+        action = "admin.reactivated" if active else "admin.deactivated"
+        _audit(session, actor_id, action, admin, sessions_ended=ended)
+    return ended
+
+
+def end_admin_sessions(
+    session: Session, admin: Admin, *, actor_id: int | None = None, now: datetime | None = None
+) -> int:
+    """Sign `admin` out everywhere (audited); returns how many sessions ended."""
+    ended = end_sessions(session, admin.id, now=now)
+    _audit(session, actor_id, "admin.sessions_ended", admin, sessions_ended=ended)
+    return ended
+
+
+@dataclass(frozen=True, slots=True)
+class AdminRow:
+    """One admin as the admins page lists them."""
+
+    admin_id: int
+    username: str
+    is_active: bool
+    last_login_at: datetime | None
+    live_sessions: int
+
+
+MAX_LISTED = 500
+
+
+def list_admins(session: Session, *, now: datetime | None = None) -> list[AdminRow]:
+    """Every admin (by name, at most MAX_LISTED) with their live session count."""
+    now = now or utcnow()
+    live = (
+        select(AdminSession.admin_id, func.count().label("n"))
+        .where(col(AdminSession.revoked_at).is_(None), AdminSession.expires_at > now)
+        .group_by(col(AdminSession.admin_id))
+        .subquery()
+    )
+    rows = session.exec(
+        select(Admin.id, Admin.username, Admin.is_active, Admin.last_login_at, live.c.n)
+        .outerjoin(live, live.c.admin_id == Admin.id)
+        .order_by(col(Admin.username))
+        .limit(MAX_LISTED)
+    ).all()
+    return [
+        AdminRow(
+            admin_id=admin_id,
+            username=username,
+            is_active=bool(active),
+            last_login_at=last,
+            live_sessions=int(n or 0),
+        )
+        for admin_id, username, active, last, n in rows
+    ]
+
+
+def _active_count(session: Session) -> int:
+    """Active admins, their rows locked until commit (PostgreSQL; SQLite has one writer).
+
+    Two admins deactivating each other at once must not both see "two active".
+    """
+    ids = session.exec(
+        select(Admin.id).where(col(Admin.is_active).is_(True)).with_for_update()
+    ).all()
+    return len(ids)
+
+
+def _audit(
+    session: Session, actor_id: int | None, action: str, admin: Admin, **details: object
+) -> None:
+    audit.record(
+        session,
+        admin_id=actor_id,
+        action=action,
+        entity="admin",
+        entity_id=admin.id,
+        details={"username": admin.username, "by": "panel" if actor_id else "cli", **details},
+    )
 
 
 def authenticate(session: Session, *, username: str, password: str) -> Admin | None:
