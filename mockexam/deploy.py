@@ -504,8 +504,9 @@ SETTING_NOTES: dict[str, str] = {
     "ADMIN_SECRET_KEY": "Signs admin sessions and paper links; generated here. Changing it "
     "signs every admin out.",
     "ADMIN_SESSION_HOURS": "How long an admin stays signed in.",
-    "ADMIN_LOGIN_MAX_FAILURES": "Wrong passwords before an admin account is locked for a while.",
-    "ADMIN_LOGIN_LOCKOUT_MINUTES": "How long that lock lasts.",
+    "ADMIN_LOGIN_MAX_FAILURES": "Wrong passwords one address may try for one admin name "
+    "before each further try waits (5 s, doubling).",
+    "ADMIN_LOGIN_LOCKOUT_MINUTES": "The longest such wait.",
     "DEADLINE_GRACE_SECONDS": "Answers accepted this long after a deadline (network delays).",
     "DEFAULT_DURATION_MINUTES": "A new exam's duration.",
     "MAX_PDF_BYTES": "The largest question paper. Caddy's upload limit is derived from it: "
@@ -521,6 +522,8 @@ SETTING_NOTES: dict[str, str] = {
     "BACKUP_KEEP_WEEKLY": "Backups kept: the last one of each of this many ISO weeks.",
     "TELEGRAM_WEBHOOK_SECRET": "Generated here; only for the bot's webhook mode "
     "(Telegram sends it with every update).",
+    "TRUSTED_PROXIES": "Proxies whose X-Forwarded-For names the client (Caddy, on this "
+    "machine): the admin sign-in throttle needs the real address.",
     "REFLEX_API_URL": "The address the pages' websocket and saves use: this site (built "
     "into the frontend at each start).",
 }
@@ -581,6 +584,7 @@ def render_env_file(
         "UPLOAD_DIR": str(opts.data / "uploads"),
         "BACKUP_DIR": str(opts.data / "backups"),
         "MAX_PDF_BYTES": str(Settings.model_fields["max_pdf_bytes"].default),
+        "TRUSTED_PROXIES": "127.0.0.1,::1",  # Caddy, on this machine
     }
     # Values the operator owns: kept from the existing file, else these.
     owned = {"TELEGRAM_BOT_TOKEN": "", "TELEGRAM_BOT_USERNAME": ""}
@@ -614,7 +618,7 @@ def render_env_file(
     sections: list[tuple[str, list[str]]] = [
         ("Secrets (generated once; re-running deploy-config keeps them)", ["ADMIN_SECRET_KEY"]),
         ("Telegram", ["TELEGRAM_BOT_TOKEN", "TELEGRAM_BOT_USERNAME", "TELEGRAM_WEBHOOK_SECRET"]),
-        ("Site", ["MOCKEXAM_ENV", "WEBAPP_URL", "REFLEX_API_URL"]),
+        ("Site", ["MOCKEXAM_ENV", "WEBAPP_URL", "REFLEX_API_URL", "TRUSTED_PROXIES"]),
         ("Storage", ["DATABASE_URL", "HUEY_SQLITE_PATH", "UPLOAD_DIR", "BACKUP_DIR"]),
         ("Limits", ["MAX_PDF_BYTES"]),
     ]

@@ -134,6 +134,7 @@ def test_env_file_has_every_setting_and_production_starts_from_it(tmp_path):
     assert values["REFLEX_API_URL"] == f"https://{DOMAIN}"
     assert values["DATABASE_URL"] == f"sqlite:///{tmp_path / 'data' / 'mockexam.db'}"
     assert values["BACKUP_DIR"] == str(tmp_path / "data" / "backups")
+    assert values["TRUSTED_PROXIES"] == "127.0.0.1,::1"  # Caddy's X-Forwarded-For is believed
     assert values["TELEGRAM_BOT_TOKEN"] == ""  # to fill in: production refuses to start
     assert values["ADMIN_SECRET_KEY"] == "secret-0"
     assert values["TELEGRAM_WEBHOOK_SECRET"] == "secret-1"
@@ -154,6 +155,7 @@ def test_env_file_has_every_setting_and_production_starts_from_it(tmp_path):
     assert settings.mockexam_env == "production"
     assert settings.admin_secret_key == "secret-0"
     assert settings.max_pdf_bytes == Settings.model_fields["max_pdf_bytes"].default
+    assert settings.trusted_proxies == "127.0.0.1,::1"
 
 
 def test_rerun_keeps_secrets_and_the_operators_values_and_says_so(tmp_path):

@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 
 from mockexam.config import IPNetwork, parse_trusted_proxies, settings
+from mockexam.parsing import is_ascii_digits
 
 MAX_ADDRESS_CHARS = 64
 MAX_HEADER_CHARS = 2048
@@ -79,7 +80,7 @@ def parse_address(value: str) -> IPAddress | None:
 
 def _is_port_suffix(text: str) -> bool:
     port = text[1:]
-    return text.startswith(":") and 0 < len(port) <= 5 and port.isascii() and port.isdigit()
+    return text.startswith(":") and is_ascii_digits(port) and len(port) <= 5 and int(port) < 65536
 
 
 def _is_trusted(address: IPAddress, networks: tuple[IPNetwork, ...]) -> bool:
