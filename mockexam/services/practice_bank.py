@@ -29,6 +29,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
 import json
 import re
 import unicodedata
@@ -45,8 +46,11 @@ from mockexam.config import settings
 from mockexam.db import utcnow
 from mockexam.errors import MockExamError, NotFoundError, ValidationError
 from mockexam.models import ItemKind, PracticeAnswer, PracticeQuestion, PracticeTopic
+from mockexam.parsing import is_ascii_digits, parse_id, parse_int
 from mockexam.scoring.grading import free_response_problem, normalize_free_response
 from mockexam.services import audit
+from mockexam.services.safe_zip import ArchiveProblem, SafeZip, ZipLimits
+from mockexam.text import strip_bidi
 
 PRACTICE_DIR = "practice"
 LETTERS = "ABCDEF"
@@ -56,8 +60,10 @@ MAX_EXPLANATION_CHARS = 4000
 MAX_OPTION_CHARS = 500
 MAX_ANSWERS = 10
 MAX_IMPORT_QUESTIONS = 5000
-MAX_IMPORT_BYTES = 10 * 1024 * 1024
-MAX_ZIP_BYTES = 50 * 1024 * 1024
+MAX_IMPORT_BYTES = 10 * 1024 * 1024  # a .json/.csv file, unpacked
+MAX_ZIP_BYTES = 50 * 1024 * 1024  # an uploaded .zip, packed
+MAX_ZIP_UNPACKED_BYTES = 100 * 1024 * 1024  # every member read, measured while reading
+MAX_ZIP_MEMBERS = MAX_IMPORT_QUESTIONS + 100  # the sheet, an image a question, some folders
 MAX_IMAGE_BYTES = 2 * 1024 * 1024
 KIND_ALIASES = {
     "mcq": ItemKind.MULTIPLE_CHOICE.value,
@@ -235,7 +241,7 @@ def topic_label(names: Mapping[str, str], fallback: str, lang: str) -> str:
 def _clean_names(names: Mapping[str, str]) -> dict[str, str]:
     cleaned: dict[str, str] = {}
     for lang in LANGUAGES:
-        value = str(names.get(lang, "") or "").strip()
+        value = strip_bidi(str(names.get(lang, "") or "")).strip()
         if len(value) > 80:
             raise ValidationError(f"The {lang} name is over 80 characters.")
         if value:
@@ -253,7 +259,7 @@ def create_topic(
 ) -> PracticeTopic:
     """Add a topic; the code is a short lower-case identifier (`number_theory`)."""
     code = (code or "").strip().lower()
-    name = (name or "").strip()
+    name = strip_bidi(name or "").strip()
     if not _TOPIC_CODE.fullmatch(code):
         raise ValidationError(
             "The topic code must be 2–40 lower-case letters, digits or _, starting with a letter."
@@ -305,7 +311,7 @@ def update_topic(
 ) -> PracticeTopic:
     """Rename a topic (its code stays: imports refer to it)."""
     topic = _topic(session, topic_id)
-    name = (name or "").strip()
+    name = strip_bidi(name or "").strip()
     if not name or len(name) > 80:
         raise ValidationError("The topic needs a name of at most 80 characters.")
     topic.name, topic.names = name, _clean_names(names)
@@ -389,8 +395,16 @@ def ensure_default_topics(session: Session) -> int:
 
 
 def _clean_text(value: Any) -> str:
-    """Text as stored: NFC, Windows line ends unified, trailing spaces trimmed."""
-    text = unicodedata.normalize("NFC", str(value)).replace("\r\n", "\n").replace("\r", "\n")
+    """Text as stored: NFC, no bidi controls, Windows line ends unified, trailing spaces trimmed.
+
+    Bidi controls (`strip_bidi`) would let a question, option or explanation show
+    in an order other than the one stored (issue 20, item 10).
+    """
+    text = (
+        unicodedata.normalize("NFC", strip_bidi(str(value)))
+        .replace("\r\n", "\n")
+        .replace("\r", "\n")
+    )
     return text.strip()
 
 
@@ -407,6 +421,28 @@ def question_fingerprint(topic_code: str, kind: str, text: str, options: Sequenc
 def _has_control(value: str, *, allow_newlines: bool) -> bool:
     allowed = {"\n", "\t"} if allow_newlines else set()
     return any(unicodedata.category(ch) in ("Cc", "Cs") and ch not in allowed for ch in value)
+
+
+def _difficulty(value: Any) -> int | None:
+    """1..5 from a form's or a file's value: ASCII digits (`parse_int`), an int, or 2.0.
+
+    '²' passes `str.isdigit()` and then fails `int()`; a 5,000-digit string fails
+    `int()` too, and a JSON 1e999 is a float: each is a named row error, never an
+    exception.
+    """
+    if isinstance(value, str):
+        return parse_int(value, minimum=1, maximum=5)
+    if isinstance(value, float) and value.is_integer() and 1 <= value <= 5:
+        return int(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if 1 <= value <= 5 else None
+    return None
+
+
+def _shown(value: Any, limit: int = 24) -> str:
+    """A value quoted in an error message, cut short (a row may hold 10,000 characters)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def check_draft(
@@ -426,21 +462,18 @@ def check_draft(
         errors.append(("topic", "missing"))
     elif topic is None:
         codes = ", ".join(sorted({code for _, code in topics.values()}))
-        errors.append(("topic", f"{draft.topic!r} is not a topic; use one of {codes}"))
+        errors.append(("topic", f"{_shown(draft.topic)} is not a topic; use one of {codes}"))
 
-    difficulty = draft.difficulty
-    if isinstance(difficulty, str) and difficulty.strip().isdigit():
-        difficulty = int(difficulty.strip())
-    if isinstance(difficulty, float) and difficulty.is_integer():
-        difficulty = int(difficulty)
-    if isinstance(difficulty, bool) or not isinstance(difficulty, int) or not 1 <= difficulty <= 5:
-        shown = "missing" if difficulty in (None, "") else f"{draft.difficulty!r}"
+    difficulty = _difficulty(draft.difficulty)
+    if difficulty is None:
+        shown = "missing" if draft.difficulty in (None, "") else _shown(draft.difficulty)
         errors.append(("difficulty", f"must be a whole number from 1 to 5, not {shown}"))
         difficulty = 0
 
     kind = KIND_ALIASES.get(str(draft.kind or "").strip().lower())
     if kind is None:
-        errors.append(("kind", f"must be 'mcq' (multiple choice) or 'free', not {draft.kind!r}"))
+        shown = _shown(draft.kind)
+        errors.append(("kind", f"must be 'mcq' (multiple choice) or 'free', not {shown}"))
 
     text = _clean_text(draft.text or "")
     if not text:
@@ -459,7 +492,7 @@ def check_draft(
     options = [_clean_text(o) for o in draft.options]
     while options and not options[-1]:
         options.pop()  # trailing empty CSV columns
-    answers = [str(a).strip() for a in draft.answers if str(a).strip()]
+    answers = [strip_bidi(str(a)).strip() for a in draft.answers if strip_bidi(str(a)).strip()]
     accepted: list[str] = []
     if kind == ItemKind.MULTIPLE_CHOICE:
         before = len(errors)
@@ -610,6 +643,25 @@ def _stored_image_exists(name: str) -> bool:
 
 
 # --- reading import files ------------------------------------------------------------------
+#
+# An import file is read as it streams in and stops at the first limit crossed
+# (issue 20, item 8): a 68 KB ZIP can hold a million CSV rows, so the rows are
+# counted while the member is decompressed and decoded, never after. The archive
+# itself goes through `safe_zip.SafeZip` (entries, names, sizes and ratios measured
+# while reading, damaged members named). Every problem is a `QuestionImportError`
+# line: the file or member, the line or question, the column, and why.
+
+MAX_CSV_LINE_CHARS = 32 * 1024  # a physical line; a question's fields together are ~12,000
+MAX_CSV_LINES = 250_000  # physical lines (multi-line texts included): 50 a question
+MAX_JSON_CONTAINERS = 3 * MAX_IMPORT_QUESTIONS + 10  # a question, its options, its answers
+_ZIP_LIMITS = ZipLimits(
+    max_members=MAX_ZIP_MEMBERS,
+    max_total_bytes=MAX_ZIP_UNPACKED_BYTES,
+)
+# A JSON string (to skip) or an opening bracket (to count). A string that never ends
+# matches to the end of the text, so no position is scanned twice.
+_UNDECODED = re.compile("[\udc80-\udcff]")
+_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*(?:"|\\?\Z)|[\[{]', re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -618,6 +670,19 @@ class ImportRow:
 
     where: str  # "line 7" (CSV) or "question 3" (JSON)
     draft: QuestionDraft
+
+
+def _too_many(name: str) -> QuestionImportError:
+    return QuestionImportError(
+        [
+            (
+                name,
+                "",
+                f"more than {MAX_IMPORT_QUESTIONS} questions; at most "
+                f"{MAX_IMPORT_QUESTIONS} a file: split it",
+            )
+        ]
+    )
 
 
 def _decode(data: bytes, name: str) -> str:
@@ -638,19 +703,69 @@ def _answers_of(value: Any, *, split: bool) -> list[str]:
     return text.split("|") if split else [text]
 
 
+class _HugeNumber:
+    """A JSON number with more digits than any field takes (kept out of `int()`).
+
+    Python refuses `int()` of more than 4,300 digits with a ValueError from inside
+    `json.loads`; this stands in for it so the row gets a named error instead.
+    """
+
+    def __init__(self, digits: str) -> None:
+        self.digits = digits
+
+    def __str__(self) -> str:
+        return self.digits
+
+    def __repr__(self) -> str:
+        return f"a {len(self.digits)}-digit number"
+
+
+def _json_int(text: str) -> int | _HugeNumber:
+    return int(text) if len(text) <= 18 else _HugeNumber(text)
+
+
+def _count_json_containers(text: str, name: str) -> None:
+    """Refuse a JSON text with more objects and lists than a full import has.
+
+    `json.loads` of 10 MB of `[[],[],…]` builds 3 million lists (~200 MB): the
+    brackets outside strings are counted first, in one pass over the text.
+    """
+    containers = 0
+    for token in _JSON_TOKENS.finditer(text):
+        if token.group()[0] != '"':
+            containers += 1
+            if containers > MAX_JSON_CONTAINERS:
+                raise QuestionImportError(
+                    [
+                        (
+                            name,
+                            "",
+                            f"more objects and lists than {MAX_IMPORT_QUESTIONS} questions "
+                            f"have; at most {MAX_IMPORT_QUESTIONS} questions a file: split it",
+                        )
+                    ]
+                )
+
+
 def parse_json_questions(data: bytes, name: str = "file") -> list[ImportRow]:
     """The questions of a JSON import file; QuestionImportError names what is malformed."""
+    text = _decode(data, name)
+    _count_json_containers(text, name)
     try:
-        document = json.loads(_decode(data, name))
+        document = json.loads(text, parse_int=_json_int)
     except json.JSONDecodeError as err:
         raise QuestionImportError(
             [(name, "", f"not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}")]
         ) from err
+    except (RecursionError, ValueError) as err:
+        raise QuestionImportError([(name, "", "not valid JSON: nested too deeply")]) from err
     items = document.get("questions") if isinstance(document, dict) else document
     if not isinstance(items, list):
         raise QuestionImportError(
             [(name, "", 'expected a list of questions, or {"questions": [...]}')]
         )
+    if len(items) > MAX_IMPORT_QUESTIONS:
+        raise _too_many(name)
     rows: list[ImportRow] = []
     errors: list[tuple[str, str, str]] = []
     for index, item in enumerate(items, start=1):
@@ -660,7 +775,7 @@ def parse_json_questions(data: bytes, name: str = "file") -> list[ImportRow]:
             continue
         unknown = sorted(set(item) - JSON_FIELDS)
         if unknown:
-            errors.append((where, unknown[0], f"unknown field; the fields are {_fields()}"))
+            errors.append((where, unknown[0][:40], f"unknown field; the fields are {_fields()}"))
             continue
         options = item.get("options") or []
         if not isinstance(options, list) or not all(isinstance(o, str) for o in options):
@@ -702,23 +817,78 @@ def _fields() -> str:
     return ", ".join(sorted(JSON_FIELDS))
 
 
+class _CsvLines:
+    """The physical lines of a CSV stream, decoded as they come, each of bounded length.
+
+    csv.reader asks for one line at a time, so nothing past the first limit
+    crossed is decompressed or decoded.
+    """
+
+    def __init__(self, stream: io.TextIOBase, name: str) -> None:
+        self.stream = stream
+        self.name = name
+        self.count = 0  # lines handed out
+
+    def __iter__(self) -> _CsvLines:
+        return self
+
+    def __next__(self) -> str:
+        line = self.stream.readline(MAX_CSV_LINE_CHARS + 1)
+        if not line:
+            raise StopIteration
+        self.count += 1
+        where = f"line {self.count}"
+        if len(line) > MAX_CSV_LINE_CHARS:
+            raise QuestionImportError(
+                [(where, "", f"over {MAX_CSV_LINE_CHARS} characters on one line")]
+            )
+        if self.count > MAX_CSV_LINES:
+            raise QuestionImportError(
+                [(self.name, "", f"more than {MAX_CSV_LINES} lines; split the file")]
+            )
+        if _UNDECODED.search(line):  # surrogateescape's stand-ins for bytes that are not UTF-8
+            raise QuestionImportError(
+                [(self.name, "", f"not UTF-8 text ({where}); save the file as UTF-8")]
+            )
+        return line
+
+
 def parse_csv_questions(data: bytes, name: str = "file") -> list[ImportRow]:
     """The questions of a CSV import file (comma or semicolon separated, header row)."""
-    text = _decode(data, name)
-    first_line = text.split("\n", 1)[0]
+    return _read_csv(io.BytesIO(data), name)
+
+
+def _read_csv(stream: io.BufferedIOBase | io.RawIOBase, name: str) -> list[ImportRow]:
+    """The questions of a CSV stream, read row by row; stops at MAX_IMPORT_QUESTIONS + 1."""
+    # surrogateescape: a byte that is not UTF-8 is kept (as U+DC80..U+DCFF) until its line is
+    # read, so the error names that line, not the 8 KB chunk the decoder happened to be on.
+    text = io.TextIOWrapper(
+        stream,  # type: ignore[arg-type]
+        encoding="utf-8-sig",
+        errors="surrogateescape",
+        newline="",
+    )
+    lines = _CsvLines(text, name)
+    first_line = next(lines, "")
+    if not first_line.strip():
+        raise QuestionImportError([(name, "", "the file is empty")])
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(itertools.chain([first_line], lines), delimiter=delimiter)
     try:
         header = next(reader)
-    except StopIteration:
-        raise QuestionImportError([(name, "", "the file is empty")]) from None
     except csv.Error as err:
         raise QuestionImportError([("line 1", "", f"not readable as CSV: {err}")]) from err
     columns = [h.strip().lower() for h in header]
     unknown = [c for c in columns if c and c not in CSV_COLUMNS]
     if unknown:
         raise QuestionImportError(
-            [("line 1", unknown[0], f"unknown column; the columns are {', '.join(CSV_COLUMNS)}")]
+            [
+                (
+                    "line 1",
+                    unknown[0][:40],
+                    f"unknown column; the columns are {', '.join(CSV_COLUMNS)}",
+                )
+            ]
         )
     missing = [c for c in ("topic", "difficulty", "kind", "text", "answer") if c not in columns]
     if missing:
@@ -727,11 +897,15 @@ def parse_csv_questions(data: bytes, name: str = "file") -> list[ImportRow]:
         raise QuestionImportError([("line 1", "", "a column appears twice")])
     rows: list[ImportRow] = []
     errors: list[tuple[str, str, str]] = []
+    records = 0
     try:
         for record in reader:
             where = f"line {reader.line_num}"
             if not any(cell.strip() for cell in record):
                 continue
+            records += 1
+            if records > MAX_IMPORT_QUESTIONS:
+                raise _too_many(name)
             if len(record) > len(columns):
                 errors.append((where, "", f"{len(record)} cells but {len(columns)} columns"))
                 continue
@@ -753,6 +927,7 @@ def parse_csv_questions(data: bytes, name: str = "file") -> list[ImportRow]:
                 )
             )
     except csv.Error as err:
+        # e.g. "field larger than field limit (131072)": a cell far over any field's limit
         errors.append((f"line {reader.line_num}", "", f"not readable as CSV: {err}"))
     if errors:
         raise QuestionImportError(errors)
@@ -768,14 +943,31 @@ class ImportBundle:
     folder: Path | None = None  # the file's folder on disk (CLI imports), for image names
 
 
-def _parse_by_name(data: bytes, name: str) -> list[ImportRow]:
+def _parse_stream(stream: io.BufferedIOBase | io.RawIOBase, name: str) -> list[ImportRow]:
+    """The rows of a .json or .csv stream (at most MAX_IMPORT_BYTES of it is read)."""
     suffix = PurePosixPath(name).suffix.lower()
     if suffix == ".json":
+        data = stream.read(MAX_IMPORT_BYTES + 1) or b""
+        if len(data) > MAX_IMPORT_BYTES:
+            raise QuestionImportError([(name, "", _over(MAX_IMPORT_BYTES, "split the file"))])
         return parse_json_questions(data, name)
     if suffix in (".csv", ".txt"):
-        return parse_csv_questions(data, name)
+        return _read_csv(stream, name)
     raise QuestionImportError(
         [(name, "", "choose a .json or .csv file (or a .zip holding one, with its images)")]
+    )
+
+
+def _over(limit: int, advice: str) -> str:
+    return f"over {limit // 1024 // 1024} MB; {advice}"
+
+
+def _is_sheet(member: zipfile.ZipInfo) -> bool:
+    path = PurePosixPath(member.filename)
+    return (
+        path.suffix.lower() in (".json", ".csv")
+        and not path.name.startswith(".")
+        and path.parts[0] != "__MACOSX"  # macOS's resource forks beside the real files
     )
 
 
@@ -783,53 +975,53 @@ def read_question_upload(data: bytes, name: str) -> ImportBundle:
     """An uploaded import: a .json or .csv file, or a .zip with one of them and its images."""
     if PurePosixPath(name).suffix.lower() != ".zip":
         if len(data) > MAX_IMPORT_BYTES:
-            raise QuestionImportError(
-                [(name, "", f"over {MAX_IMPORT_BYTES // 1024 // 1024} MB; split the file")]
-            )
-        return ImportBundle(rows=_parse_by_name(data, name))
+            raise QuestionImportError([(name, "", _over(MAX_IMPORT_BYTES, "split the file"))])
+        return ImportBundle(rows=_parse_stream(io.BytesIO(data), name))
     if len(data) > MAX_ZIP_BYTES:
-        raise QuestionImportError(
-            [(name, "", f"over {MAX_ZIP_BYTES // 1024 // 1024} MB; split the archive")]
-        )
+        raise QuestionImportError([(name, "", _over(MAX_ZIP_BYTES, "split the archive"))])
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as err:
-        raise QuestionImportError([(name, "", "not a readable ZIP archive")]) from err
-    with archive:
-        members = [m for m in archive.infolist() if not m.is_dir()]
-        sheets = [
-            m
-            for m in members
-            if PurePosixPath(m.filename).suffix.lower() in (".json", ".csv")
-            and not PurePosixPath(m.filename).name.startswith(".")
-        ]
-        if len(sheets) != 1:
-            raise QuestionImportError(
-                [(name, "", "the archive must hold exactly one .json or .csv file")]
-            )
-        total = sum(m.file_size for m in members)
-        if total > MAX_ZIP_BYTES * 2:
-            raise QuestionImportError([(name, "", "the archive unpacks to too much data")])
-        sheet = sheets[0]
-        rows = _parse_by_name(archive.read(sheet), PurePosixPath(sheet.filename).name)
-        base = PurePosixPath(sheet.filename).parent
-        images: dict[str, bytes] = {}
-        for member in members:
-            if member is sheet or member.file_size > MAX_IMAGE_BYTES:
-                continue
-            path = PurePosixPath(member.filename)
-            try:
-                relative = str(path.relative_to(base)) if str(base) != "." else str(path)
-            except ValueError:
-                relative = str(path)
-            images[relative] = archive.read(member)
+        with SafeZip(data, name, _ZIP_LIMITS) as archive:
+            return _read_archive(archive, name)
+    except ArchiveProblem as err:
+        raise QuestionImportError([(err.where, "", err.message)]) from err
+
+
+def _read_archive(archive: SafeZip, name: str) -> ImportBundle:
+    """The sheet's rows (streamed), then only the images those rows name."""
+    sheets = [m for m in archive.members if _is_sheet(m)]
+    if len(sheets) != 1:
+        raise QuestionImportError(
+            [(name, "", "the archive must hold exactly one .json or .csv file")]
+        )
+    sheet = sheets[0]
+    with archive.open(sheet, MAX_IMPORT_BYTES) as member:
+        rows = _parse_stream(io.BufferedReader(member), PurePosixPath(sheet.filename).name)
+    wanted: set[str] = set()
+    for row in rows:
+        image = (row.draft.image or "").strip()
+        if image:
+            wanted.update((image, f"images/{image}"))
+    base = PurePosixPath(sheet.filename).parent
+    images: dict[str, bytes] = {}
+    for member_info in archive.members:
+        if member_info is sheet:
+            continue
+        path = PurePosixPath(member_info.filename)
+        try:
+            relative = str(path.relative_to(base)) if str(base) != "." else str(path)
+        except ValueError:
+            relative = str(path)
+        if relative in wanted:
+            images[relative] = archive.read(member_info, MAX_IMAGE_BYTES)
     return ImportBundle(rows=rows, images=images)
 
 
 def read_question_path(path: Path) -> ImportBundle:
     """An import file on disk (CLI); images are looked up beside it."""
+    limit = MAX_ZIP_BYTES if path.suffix.lower() == ".zip" else MAX_IMPORT_BYTES
     try:
-        data = path.read_bytes()
+        with path.open("rb") as file:
+            data = file.read(limit + 1)  # a 3 GB file is not read whole to be refused
     except OSError as err:
         raise QuestionImportError([(str(path), "", f"cannot be read: {err.strerror}")]) from err
     bundle = read_question_upload(data, path.name)
@@ -839,14 +1031,19 @@ def read_question_path(path: Path) -> ImportBundle:
 
 
 def _bundle_image(bundle: ImportBundle, name: str) -> bytes | None:
-    """The bytes of the image `name`: beside the import file, or in an `images/` folder there."""
+    """The bytes of the image `name`: beside the import file, or in an `images/` folder there.
+
+    From disk at most one byte over MAX_IMAGE_BYTES is read: `check_image` then says
+    it is too large.
+    """
     for candidate_name in (name, f"images/{name}"):
         if candidate_name in bundle.images:
             return bundle.images[candidate_name]
         if bundle.folder is not None:
             candidate = (bundle.folder / candidate_name).resolve()
             if bundle.folder in candidate.parents and candidate.is_file():
-                return candidate.read_bytes()
+                with candidate.open("rb") as file:
+                    return file.read(MAX_IMAGE_BYTES + 1)
     return None
 
 
@@ -1137,8 +1334,11 @@ def list_questions(
         conditions.append(PracticeQuestion.is_active == active)
     search = (search or "").strip()[:100]
     if search:
-        if search.lstrip("#").isdigit():
-            conditions.append(PracticeQuestion.id == int(search.lstrip("#")))
+        wanted = search.lstrip("#")
+        if is_ascii_digits(wanted, max_len=100):
+            # '#99999999999999999999' is an id no row has (not an overflow in the driver).
+            question_id = parse_id(wanted)
+            conditions.append(PracticeQuestion.id == (question_id or 0))
         else:
             conditions.append(col(PracticeQuestion.text).ilike(_like(search), escape="\\"))
     total = session.exec(
