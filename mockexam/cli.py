@@ -1,7 +1,7 @@
 """`python -m mockexam …`: the command line of mockexam.
 
-migrate · create-admin · seed-demo · import-key · import-questions · auto-submit ·
-calibrate-exam · exclude-item · worker · bot · broadcast · notify · student-link ·
+migrate · create-admin · deactivate-admin · seed-demo · import-key · import-questions ·
+auto-submit · calibrate-exam · exclude-item · worker · bot · broadcast · notify · student-link ·
 deploy-config · telegram-setup · doctor · backup · restore
 """
 
@@ -48,7 +48,7 @@ def _safe_url(url: str) -> str:
 
 def _create_admin(args: argparse.Namespace) -> int:
     from mockexam.db import session_scope
-    from mockexam.services.admins import create_admin
+    from mockexam.services.admins import set_admin
 
     password = args.password or os.environ.get("ADMIN_PASSWORD")
     if not password:
@@ -57,8 +57,44 @@ def _create_admin(args: argparse.Namespace) -> int:
             print("The passwords differ; nothing was changed.", file=sys.stderr)
             return 2
     with session_scope() as db:
-        admin = create_admin(db, username=args.username, password=password)
-        print(f"Admin {admin.username!r} is ready (id {admin.id}).")
+        change = set_admin(
+            db, username=args.username, password=password, reactivate=args.reactivate
+        )
+        admin = change.admin
+        if change.created:
+            print(f"Admin {admin.username!r} is ready (id {admin.id}).")
+            return 0
+        print(
+            f"The password of admin {admin.username!r} was reset; "
+            f"{change.sessions_ended} session(s) signed out."
+        )
+        if change.reactivated:
+            print(f"Admin {admin.username!r} is active again.")
+        elif not admin.is_active:
+            print(
+                f"Admin {admin.username!r} is still deactivated (a reset does not re-activate): "
+                f"`create-admin {admin.username} --reactivate` does."
+            )
+    return 0
+
+
+def _deactivate_admin(args: argparse.Namespace) -> int:
+    from mockexam.db import session_scope
+    from mockexam.services.admins import active_admin_count, find_admin, set_active
+
+    with session_scope() as db:
+        admin = find_admin(db, args.username)
+        was_active = admin.is_active
+        ended = set_active(db, admin, False)
+        name = admin.username
+        others = active_admin_count(db)
+    state = "deactivated" if was_active else "was already deactivated"
+    print(
+        f"Admin {name!r} {state}; {ended} session(s) signed out. "
+        f"`create-admin {name} --reactivate` re-activates with a new password."
+    )
+    if not others:
+        print("No active admin is left: the panel cannot be signed in to until one is.")
     return 0
 
 
@@ -397,9 +433,24 @@ def _build_parser() -> argparse.ArgumentParser:
         return p
 
     add("migrate", _migrate, "Bring the database to the latest schema (alembic upgrade head).")
-    p = add("create-admin", _create_admin, "Create an admin (or reset their password).")
+    p = add(
+        "create-admin",
+        _create_admin,
+        "Create an admin, or reset their password (which signs them out everywhere).",
+    )
     p.add_argument("username")
     p.add_argument("--password", help="default: $ADMIN_PASSWORD, else asked for")
+    p.add_argument(
+        "--reactivate",
+        action="store_true",
+        help="also re-activate a deactivated admin (a reset alone does not)",
+    )
+    p = add(
+        "deactivate-admin",
+        _deactivate_admin,
+        "Deactivate an admin and sign them out everywhere (create-admin --reactivate undoes).",
+    )
+    p.add_argument("username")
     p = add("seed-demo", _seed_demo, "Fill the database with demo students and exams.")
     p.add_argument("--if-empty", action="store_true", help="do nothing if any exam exists")
     p.add_argument("--students", type=int, default=300)

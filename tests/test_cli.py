@@ -206,3 +206,86 @@ def test_an_invalid_configuration_is_named_without_a_traceback(tmp_path):
     assert "the configuration is not valid" in done.stderr
     assert "ADMIN_SECRET_KEY, TELEGRAM_BOT_TOKEN" in done.stderr
     assert "latest schema" not in done.stdout
+
+
+# --- admins: reset, deactivate, re-activate (issue 20, item 6) ---------------------------------
+
+
+def _admin_sessions(username: str) -> tuple[str, str]:
+    from mockexam.services import admin_auth
+
+    return tuple(
+        admin_auth.login(username=username, password="first password", client="10.0.0.1").token
+        for _ in range(2)
+    )
+
+
+def _audit_actions() -> list[tuple[str, dict]]:
+    from mockexam.models import AuditLog
+
+    with session_scope(readonly=True) as db:
+        rows = db.exec(select(AuditLog).order_by(AuditLog.id)).all()
+    return [(row.action, row.details) for row in rows if not row.action.startswith("admin.log")]
+
+
+def test_create_admin_reset_signs_out_everywhere_and_is_audited(sqlite_url, capsys):
+    from mockexam.services import admin_auth
+
+    assert main(["create-admin", "alice", "--password", "first password"]) == 0
+    assert "Admin 'alice' is ready" in capsys.readouterr().out
+    tokens = _admin_sessions("alice")
+
+    assert main(["create-admin", "alice", "--password", "second password"]) == 0
+
+    assert "password of admin 'alice' was reset; 2 session(s) signed out" in (
+        capsys.readouterr().out
+    )
+    assert all(admin_auth.admin_for_token(token) is None for token in tokens)
+    assert _audit_actions() == [
+        ("admin.password_reset", {"username": "alice", "by": "cli", "sessions_ended": 2})
+    ]
+
+
+def test_deactivate_admin_signs_out_and_a_reset_does_not_reactivate(sqlite_url, capsys):
+    from mockexam.services import admin_auth
+
+    main(["create-admin", "alice", "--password", "first password"])
+    main(["create-admin", "bob", "--password", "first password"])
+    tokens = _admin_sessions("alice")
+    capsys.readouterr()
+
+    assert main(["deactivate-admin", "alice"]) == 0
+
+    out = capsys.readouterr().out
+    assert "Admin 'alice' deactivated; 2 session(s) signed out." in out
+    assert "create-admin alice --reactivate" in out
+    assert all(admin_auth.admin_for_token(token) is None for token in tokens)
+
+    # A reset alone leaves her deactivated, and says how to re-activate.
+    assert main(["create-admin", "alice", "--password", "third password"]) == 0
+    out = capsys.readouterr().out
+    assert "still deactivated (a reset does not re-activate)" in out
+    with session_scope(readonly=True) as db:
+        assert db.exec(select(Admin).where(Admin.username == "alice")).one().is_active is False
+
+    assert main(["create-admin", "alice", "--password", "third password", "--reactivate"]) == 0
+    assert "Admin 'alice' is active again." in capsys.readouterr().out
+    assert admin_auth.login(username="alice", password="third password", client="10.0.0.1")
+    assert [action for action, _ in _audit_actions()] == [
+        "admin.deactivated",
+        "admin.password_reset",
+        "admin.password_reset",
+        "admin.reactivated",
+    ]
+
+
+def test_deactivate_admin_of_an_unknown_name_is_an_error(sqlite_url, capsys):
+    assert main(["deactivate-admin", "nobody"]) == 2
+    assert "error: There is no admin named 'nobody'." in capsys.readouterr().err
+
+
+def test_deactivating_the_last_active_admin_says_what_that_means(sqlite_url, capsys):
+    main(["create-admin", "alice", "--password", "first password"])
+    capsys.readouterr()
+    assert main(["deactivate-admin", "alice"]) == 0
+    assert "No active admin is left" in capsys.readouterr().out

@@ -136,7 +136,7 @@ def set_active(
     if not active and actor_id is not None:
         if admin.id == actor_id:
             raise PermissionDeniedError("You cannot deactivate yourself.")
-        if admin.is_active and _active_count(session) <= 1:
+        if admin.is_active and active_admin_count(session) <= 1:
             raise PermissionDeniedError("The last active admin cannot be deactivated.")
     ended = 0
     if not active:
@@ -201,7 +201,7 @@ def list_admins(session: Session, *, now: datetime | None = None) -> list[AdminR
     ]
 
 
-def _active_count(session: Session) -> int:
+def active_admin_count(session: Session) -> int:
     """Active admins, their rows locked until commit (PostgreSQL; SQLite has one writer).
 
     Two admins deactivating each other at once must not both see "two active".
