@@ -32,16 +32,28 @@ session the one of (student, exam).
 GET /admin/api/exams/{exam_id}/export/{file} → an admin export as an
 attachment (`file`: results.csv, results.xlsx, responses.csv, responses.xlsx;
 saved as `exam-<id>-<file>`), or a JSON error: 401 without a live admin
-session (no cookie; an unknown, expired or revoked token), 403 a request the
-browser marks cross-site, 404 no such exam or export, 503 the database could
-not be read. The credential is the admin panel's session cookie, scoped to
-`/admin` (so the Mini App never sends it): that is why the route lives under
-/admin/api and not /api. Cookies ignore ports, so in dev the link from the
-page (3000) to the backend (8000) on the same host carries it too; it is
-SameSite=strict, so another site cannot make a browser send it. CSV is
-streamed chunk by chunk from one query (each chunk read in a worker thread);
-Excel is built in a worker thread and sent whole. Every download is recorded
-in the audit log.
+session (no cookie; an unknown, expired or revoked token), 403 a request from
+a page that is not the app's own (`from_app_page`: a page on another port of
+the same host gets the cookie, since cookies ignore ports, but not the file),
+404 no such exam or export, 503 the database could not be read. The
+credential is the admin panel's session cookie (HttpOnly, SameSite=Strict).
+CSV is streamed chunk by chunk from one query (each chunk read in a worker
+thread); Excel is built in a worker thread and sent whole. Every download is
+recorded in the audit log.
+
+POST /admin/api/login (form-encoded, as the login page's plain HTML form posts
+it, or JSON) → checks the credentials (admin_auth.login, throttled), sets the
+session cookie (HttpOnly, SameSite=Strict, Path=/ so the websocket handshake
+carries it, Secure under https or in production, Max-Age the session length)
+and answers 303 to the admin page asked for (`next`); on failure 303 back to
+the login page with the reason in a short-lived HttpOnly cookie. A JSON request
+gets JSON instead (200 `{"ok": true}` / 4xx `{"error": …}`). POST
+/admin/api/logout revokes the cookie's session and clears the cookie (303 to
+the login page). Both refuse (403) a request from a page that is not the app's
+own (`from_app_page`): no sign-in or sign-out forged from another site or port.
+
+POST /_upload (Reflex's upload route) is guarded in front (`UploadGuard`): a body
+over the upload limit, or without a live admin session, is refused before it is read.
 
 GET /health → this installation's health for an uptime monitor (public, no secrets:
 services.health): 200 `{"status": "ok", …}`, or 503 `{"status": "down", "problems":
@@ -61,19 +73,42 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
+from urllib.parse import parse_qsl, quote, urlencode
 
 import anyio
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from starlette.responses import (
+    FileResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mockexam.admin.auth import ADMIN_ROOT, TOKEN_COOKIE
+from mockexam.admin.auth import (
+    ADMIN_ROOT,
+    LEGACY_TOKEN_COOKIE,
+    LEGACY_TOKEN_PATH,
+    LOGIN_API,
+    LOGIN_ERROR_COOKIE,
+    LOGIN_ROUTE,
+    LOGOUT_API,
+    MAX_PASSWORD_CHARS,
+    MAX_TOKEN_CHARS,
+    MAX_USERNAME_CHARS,
+    TOKEN_COOKIE,
+    AdminState,
+    cookie_value,
+    safe_next,
+)
 from mockexam.config import settings
 from mockexam.errors import (
     AlreadySubmittedError,
@@ -83,11 +118,13 @@ from mockexam.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from mockexam.origins import app_origins, origin_of
 from mockexam.services import admin_auth, exam_results, health
+from mockexam.services.client_address import client_address
 from mockexam.services.exam_results import ExportFile
 from mockexam.services.exam_room import check_sheet_token, save_sheet, sheet_over_http
 from mockexam.services.paper import open_paper
-from mockexam.services.practice_bank import image_file
+from mockexam.services.practice_bank import MAX_ZIP_BYTES, image_file
 from mockexam.services.students import SUPPORTED_LANGUAGES
 from mockexam.student.i18n import error_text, not_saved_text
 from mockexam.student.sheet_protocol import (
@@ -124,6 +161,23 @@ _STATUS: tuple[tuple[type[MockExamError], int], ...] = (
 
 def _error(status: int, message: str, **extra: object) -> JSONResponse:
     return JSONResponse({"error": message, **extra}, status_code=status, headers=_NO_STORE)
+
+
+def from_app_page(headers: Headers) -> bool:
+    """Whether a browser request comes from one of the app's own pages (mockexam/origins.py).
+
+    `Sec-Fetch-Site: same-origin` (or `none`: typed, bookmarked) is the app's own;
+    otherwise the page's origin (`Origin`, else the `Referer`'s) must be one of
+    the app's origins. A request with no browser metadata at all (curl, a
+    script) is not a page's and passes: such a client sends no victim's cookie.
+    """
+    site = headers.get("sec-fetch-site")
+    if site in ("same-origin", "none"):
+        return True
+    source = headers.get("origin") or origin_of(headers.get("referer") or "")
+    if source:
+        return source in app_origins()
+    return site is None
 
 
 def paper(request: Request) -> Response:
@@ -380,12 +434,17 @@ async def admin_export(request: Request) -> Response:
     except ValueError:
         names = ", ".join(f.value for f in ExportFile)
         return _error(404, f"No such export; choose one of {names}.")
-    if request.headers.get("sec-fetch-site") == "cross-site":
-        # SameSite=strict keeps the cookie from other sites already; refuse even if one came.
+    if not from_app_page(request.headers):
+        # SameSite=strict keeps the cookie from other sites, not from another port of
+        # this host (same site): such a page could read the file through CORS.
         return _error(403, "Exports are downloaded from the admin panel itself.")
-    token = request.cookies.get(TOKEN_COOKIE, "")
+    token = cookie_value(request.headers.get("cookie"), TOKEN_COOKIE)
     try:
-        identity = await run_in_threadpool(admin_auth.admin_for_token, token) if token else None
+        identity = (
+            await run_in_threadpool(admin_auth.admin_for_token, token)
+            if token and len(token) <= MAX_TOKEN_CHARS
+            else None
+        )
         if identity is None:
             return _error(401, NOT_SIGNED_IN)
         await run_in_threadpool(
@@ -415,6 +474,297 @@ async def admin_export(request: Request) -> Response:
         logger.exception("export %s: the database could not be read", filename)
         return _error(503, DB_UNREADABLE)
     return Response(data, media_type=XLSX_MEDIA_TYPE, headers=headers)
+
+
+# --- Admin sign-in and sign-out (the session cookie) ---------------------------------
+MAX_LOGIN_BODY = 4096
+LOGIN_ERROR_SECONDS = 60
+CROSS_SITE = "Sign in from the admin panel's own page."
+MISSING_CREDENTIALS = "Enter your username and password."
+SIGN_IN_UNAVAILABLE = "The database is unavailable; try again in a minute."
+
+
+def secure_cookies() -> bool:
+    """Whether the session cookie is Secure: in production, or wherever the app is on https."""
+    return settings.mockexam_env == "production" or settings.webapp_url.lower().startswith("https:")
+
+
+def _set_cookie(response: Response, name: str, value: str, max_age: int, path: str = "/") -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path=path,
+        secure=secure_cookies(),
+        httponly=True,
+        samesite="strict",
+    )
+
+
+def _page_base(headers: Headers) -> str:
+    """Where the app's pages are, for a redirect: the posting page's origin if it is the
+    app's (dev: the frontend's port, not this backend's), else this host (a relative URL)."""
+    origin = headers.get("origin") or ""
+    return origin if origin in app_origins() else ""
+
+
+async def _small_body(request: Request, limit: int) -> bytes | None:
+    """The request body, or None past `limit` bytes (not read on)."""
+    length = request.headers.get("content-length", "")
+    if length.isascii() and length.isdigit() and int(length) > limit:
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
+
+
+def _login_fields(body: bytes, content_type: str) -> dict[str, str]:
+    """username / password / next from a form-encoded or JSON body; only strings kept."""
+    try:
+        text = body.decode("utf-8")
+        if content_type.startswith("application/json"):
+            data = json.loads(text)
+            items = data.items() if isinstance(data, dict) else ()
+        else:
+            items = parse_qsl(text, keep_blank_values=True, max_num_fields=10)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return {}
+    fields: dict[str, str] = {}
+    for key, value in items:
+        if key in ("username", "password", "next") and isinstance(value, str):
+            fields.setdefault(key, value)
+    return fields
+
+
+async def admin_login(request: Request) -> Response:
+    """Sign in: the session cookie and on to the page asked for, or back with the reason."""
+    wants_json = request.headers.get("content-type", "").startswith("application/json")
+    base = _page_base(request.headers)
+    if not from_app_page(request.headers):
+        return _error(403, CROSS_SITE)
+    body = await _small_body(request, MAX_LOGIN_BODY)
+    fields = _login_fields(body or b"", request.headers.get("content-type", ""))
+    next_path = safe_next(fields.get("next"))
+
+    def failed(status: int, message: str) -> Response:
+        if wants_json:
+            return _error(status, message)
+        query = urlencode({"next": next_path}) if next_path != ADMIN_ROOT else ""
+        response = RedirectResponse(f"{base}{LOGIN_ROUTE}{'?' if query else ''}{query}", 303)
+        response.headers.update(_NO_STORE)
+        _set_cookie(response, LOGIN_ERROR_COOKIE, quote(message), LOGIN_ERROR_SECONDS)
+        return response
+
+    username = fields.get("username", "").strip()
+    password = fields.get("password", "")
+    if (
+        not username
+        or not password
+        or len(username) > MAX_USERNAME_CHARS
+        or len(password) > MAX_PASSWORD_CHARS
+    ):
+        return failed(400, MISSING_CREDENTIALS)
+    peer = request.client.host if request.client else None
+    client = client_address(peer, request.headers)
+    try:
+        login = await run_in_threadpool(
+            partial(admin_auth.login, username=username, password=password, client=client)
+        )
+    except MockExamError as err:  # wrong credentials, or throttled (says until when)
+        return failed(429 if "try again" in str(err).lower() else 401, str(err))
+    except SQLAlchemyError:
+        logger.exception("admin login: the database is unavailable")
+        return failed(503, SIGN_IN_UNAVAILABLE)
+    if wants_json:
+        response: Response = JSONResponse({"ok": True, "next": next_path}, headers=_NO_STORE)
+    else:
+        response = RedirectResponse(base + next_path, 303)
+        response.headers.update(_NO_STORE)
+    _set_cookie(response, TOKEN_COOKIE, login.token, settings.admin_session_hours * 3600)
+    _set_cookie(response, LOGIN_ERROR_COOKIE, "", 0)
+    # The cookie of older versions (set by JavaScript, so script-readable): gone.
+    _set_cookie(response, LEGACY_TOKEN_COOKIE, "", 0, path=LEGACY_TOKEN_PATH)
+    return response
+
+
+async def admin_logout(request: Request) -> Response:
+    """Sign out: the cookie's session revoked everywhere, the cookie cleared, to the login page."""
+    if not from_app_page(request.headers):
+        return _error(403, CROSS_SITE)
+    token = cookie_value(request.headers.get("cookie"), TOKEN_COOKIE)
+    if token and len(token) <= MAX_TOKEN_CHARS:
+        try:
+            await run_in_threadpool(admin_auth.logout, token)
+        except (MockExamError, SQLAlchemyError):
+            logger.exception("admin logout could not revoke the session")
+            return _error(503, "The session could not be ended; try again in a minute.")
+    response = RedirectResponse(_page_base(request.headers) + LOGIN_ROUTE, 303)
+    response.headers.update(_NO_STORE)
+    _set_cookie(response, TOKEN_COOKIE, "", 0)
+    return response
+
+
+# --- Uploads: refused before their body is read ------------------------------------
+UPLOAD_PATH = "/_upload"
+# The multipart framing around the file (boundaries, part headers, the handler's
+# arguments): generous, as the limit is there to stop hundreds of megabytes.
+UPLOAD_MARGIN_BYTES = 1024 * 1024
+MAX_CLIENT_TOKEN_CHARS = 100
+
+
+def upload_limit() -> int:
+    """The largest upload body: the bigger of a PDF paper and a question-bank zip, plus framing."""
+    return max(settings.max_pdf_bytes, MAX_ZIP_BYTES) + UPLOAD_MARGIN_BYTES
+
+
+def _registered_states(handler_name: str) -> tuple[type, ...]:
+    """The state classes of a registered event handler by its full name ((): no such handler)."""
+    from reflex_base.registry import RegistrationContext
+
+    try:
+        registered = RegistrationContext.get().event_handlers.get(handler_name)
+    except LookupError:
+        return ()
+    return tuple(registered.states) if registered is not None else ()
+
+
+async def _client_admin_state(client_token: str) -> AdminState | None:
+    """The AdminState of a connected client (Reflex's tab token), without creating one.
+
+    Read without the state lock: only the handshake's Cookie header is wanted. A
+    manager keeping states in a dict (memory, disk) is asked whether it has the
+    client first, so a made-up token makes nothing; Redis builds a state it does
+    not have without storing it.
+    """
+    from reflex.istate.manager import get_state_manager
+    from reflex.istate.manager.token import BaseStateToken
+    from reflex.state import State
+
+    try:
+        manager = get_state_manager()
+    except LookupError:
+        return None
+    states = getattr(manager, "states", None)
+    if isinstance(states, dict) and client_token not in states:
+        return None
+    root = await manager.get_state(BaseStateToken(ident=client_token, cls=AdminState))
+    if not isinstance(root, State):
+        return None
+    admin = await root.get_state(AdminState)
+    return admin if isinstance(admin, AdminState) else None
+
+
+async def upload_admin(headers: Headers) -> admin_auth.AdminIdentity | None:
+    """The live admin behind an upload, else None.
+
+    The cookie where the browser sends it (production: the page's own origin); in dev the
+    upload goes to another port without cookies, so the client's websocket state tells:
+    the session token of its handshake. Either way checked in the database now.
+    """
+    tokens = [cookie_value(headers.get("cookie"), TOKEN_COOKIE)]
+    client_token = headers.get("reflex-client-token", "")
+    if (
+        not tokens[0]
+        and client_token
+        and client_token.isascii()
+        and len(client_token) <= MAX_CLIENT_TOKEN_CHARS
+    ):
+        state = await _client_admin_state(client_token)
+        if state is not None:
+            tokens.append(state._session_token())
+    for token in tokens:
+        if token and len(token) <= MAX_TOKEN_CHARS:
+            identity = await run_in_threadpool(admin_auth.admin_for_token, token)
+            if identity is not None:
+                return identity
+    return None
+
+
+class UploadGuard:
+    """POST /_upload answered 413 / 401 / 403 before its body is read; counted while read.
+
+    Reflex's upload route parses the whole multipart body (to temp files) before
+    the event handler, and so its admin check, runs: an anonymous client could
+    fill the disk. Here, first: a declared Content-Length over `upload_limit()`
+    is 413; a handler that is not an admin state's is 403; no live admin session
+    (`upload_admin`) is 401. A body without a length (chunked) is counted as it is
+    read and cut off at the limit with 413. The handlers check the admin again
+    (`_require_admin`) and the file's own limit (a paper, an image, a zip).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != UPLOAD_PATH:
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        limit = upload_limit()
+        length = headers.get("content-length", "")
+        if length and not (length.isascii() and length.isdigit()):
+            await _error(400, "The upload's Content-Length is not a number.")(scope, receive, send)
+            return
+        if length and int(length) > limit:
+            await _error(413, _too_large(limit))(scope, receive, send)
+            return
+        states = _registered_states(headers.get("reflex-event-handler", ""))
+        if not states or not all(issubclass(cls, AdminState) for cls in states):
+            await _error(403, "Uploads are for the admin panel only.")(scope, receive, send)
+            return
+        try:
+            identity = await upload_admin(headers)
+        except SQLAlchemyError:
+            logger.exception("upload: the admin session could not be checked")
+            await _error(503, DB_UNREADABLE)(scope, receive, send)
+            return
+        if identity is None:
+            await _error(401, NOT_SIGNED_IN)(scope, receive, send)
+            return
+        await self._counted(scope, receive, send, limit)
+
+    async def _counted(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        """Pass the upload on, cutting it off at `limit` bytes however it is framed.
+
+        Past the limit the reader is told the client left (Starlette's parser
+        stops, Reflex answers nothing), and whatever it answers is replaced by 413.
+        """
+        received = 0
+        over = replied = False
+
+        async def counting_receive() -> Message:
+            nonlocal received, over
+            if over:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    over = True
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def answer_413() -> None:
+            nonlocal replied
+            replied = True
+            await _error(413, _too_large(limit))(scope, receive, send)
+
+        async def guarded_send(message: Message) -> None:
+            if not over:
+                await send(message)
+            elif not replied:
+                await answer_413()
+
+        await self.app(scope, counting_receive, guarded_send)
+        if over and not replied:
+            await answer_413()
+
+
+def _too_large(limit: int) -> str:
+    return f"The upload is larger than {limit // (1024 * 1024)} MB."
 
 
 # Vite names every built file under /assets/ by its content hash: a browser may
@@ -484,6 +834,36 @@ class NoFramingMiddleware:
         await self.app(scope, receive, send_unframable)
 
 
+PUBLIC_PREFIXES = ("/api/paper/", "/api/practice/image/", SHEET_ROOT + "/")
+
+
+class PublicCORSMiddleware:
+    """`Access-Control-Allow-Origin: *` for the routes whose credential is in the request.
+
+    The paper and practice images carry their own signed token (or none), the sheet's
+    save a token in its body: any page may read them, and no cookie is involved (a
+    browser refuses `*` to a request with credentials). Everything else is left to
+    Reflex's CORS middleware, which answers only the app's own origins (rxconfig.py).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.public = CORSMiddleware(
+            app,
+            allow_origins=["*"],
+            allow_methods=["GET", "HEAD", "POST"],
+            allow_headers=["Range"],
+            # pdf.js reads these to fetch a large paper in ranges.
+            expose_headers=["Accept-Ranges", "Content-Range", "Content-Length"],
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(PUBLIC_PREFIXES):
+            await self.public(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+
 HEALTH_ROUTE = "/health"
 HEALTH_TIMEOUT_SECONDS = 10.0
 HEALTH_REUSE_SECONDS = 2.0
@@ -542,19 +922,15 @@ def create_api(*, sheet_saves: bool | None = None) -> Starlette:
             Route(PRACTICE_IMAGE_ROUTE, practice_image, methods=["GET"]),
             *sheet,
             Route(EXPORT_ROUTE, admin_export, methods=["GET"]),
+            Route(LOGIN_API, admin_login, methods=["POST"]),
+            Route(LOGOUT_API, admin_logout, methods=["POST"]),
             Route(HEALTH_ROUTE, _Health().endpoint, methods=["GET"]),
         ],
         middleware=[
             Middleware(NoFramingMiddleware),
             Middleware(ImmutableAssetsMiddleware),
-            Middleware(
-                CORSMiddleware,
-                allow_origins=["*"],
-                allow_methods=["GET", "HEAD", "POST"],
-                allow_headers=["Range"],
-                # pdf.js reads these to fetch a large paper in ranges.
-                expose_headers=["Accept-Ranges", "Content-Range", "Content-Length"],
-            ),
+            Middleware(UploadGuard),
+            Middleware(PublicCORSMiddleware),
         ],
     )
 

@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     # Webhook mode: Telegram sends it back in X-Telegram-Bot-Api-Secret-Token (telegram-setup, bot)
     telegram_webhook_secret: str | None = None
     webapp_url: str = "http://localhost:3000/app"
+    # Origins besides WEBAPP_URL's (and the dev ports on localhost outside production)
+    # whose pages may use the admin's cookie: comma-separated, see mockexam/origins.py.
+    cors_allowed_origins: str = ""
     telegram_messages_per_second: float = 30.0
     initdata_max_age_seconds: int = 24 * 3600
 

@@ -1,12 +1,19 @@
 """Who is using the admin panel: a server-side admin identity behind a session token.
 
 `AdminState` is the root of every admin state. The admin's id lives only in
-the backend-only `_admin_id`; the browser holds nothing but the random
-session token from `services.admin_auth.login` in a cookie scoped to
-`/admin` (so a reload keeps the login and the Mini App never sees it). Every
-handler of every admin state starts with `await self._require_admin()`,
-which re-validates that token against the database each time (expiry and
-logout count at once) and returns the admin id, or None after wiping the
+the backend-only `_admin_id`. The browser holds nothing but the random
+session token from `services.admin_auth.login`, in a cookie that the login
+route (`POST /admin/api/login`, mockexam/api.py) sets: HttpOnly, so no script
+of the origin can read it (a script injected into the Mini App, which shares
+the origin, gets nothing), SameSite=Strict, Secure under https, Path=/ so the
+websocket handshake at `/_event` carries it. The state reads the token from
+that handshake's Cookie header, on the server (`router.headers.cookie`: Reflex
+keeps request cookies out of what it sends the page); after signing in the
+page navigates in full, so a new websocket brings the new cookie.
+
+Every handler of every admin state starts with `await self._require_admin()`,
+which re-validates that token against the database each time (expiry, logout,
+deactivation count at once) and returns the admin id, or None after wiping the
 page's data, in which case the handler does nothing. A student's Mini App
 tab, or any websocket client that calls an admin handler by name, has no
 valid token and so gets nothing and changes nothing.
@@ -21,7 +28,6 @@ from typing import Any, Final, TypeVar
 import reflex as rx
 from sqlalchemy.exc import SQLAlchemyError
 
-from mockexam.config import settings
 from mockexam.errors import MockExamError
 from mockexam.parsing import parse_id
 from mockexam.services import admin_auth
@@ -31,7 +37,17 @@ T = TypeVar("T")
 
 ADMIN_ROOT = "/admin"
 LOGIN_ROUTE = f"{ADMIN_ROOT}/login"
-TOKEN_COOKIE = "mockexam_admin"
+# The HTTP routes that sign in and out (mockexam/api.py): they set and clear the cookie.
+LOGIN_API = f"{ADMIN_ROOT}/api/login"
+LOGOUT_API = f"{ADMIN_ROOT}/api/logout"
+# The session cookie. A new name: the old `mockexam_admin` (Path=/admin) was written
+# by JavaScript, so readable by scripts; the login route expires any left behind.
+TOKEN_COOKIE = "mockexam_admin_session"
+LEGACY_TOKEN_COOKIE = "mockexam_admin"
+LEGACY_TOKEN_PATH = "/admin"
+# A failed sign-in's message, for the login page the route sends the browser back to
+# (HttpOnly and short-lived like the session; nothing the admin typed is in it).
+LOGIN_ERROR_COOKIE = "mockexam_login_error"
 MAX_TOKEN_CHARS = 200
 MAX_USERNAME_CHARS = 64
 MAX_PASSWORD_CHARS = 256
@@ -60,19 +76,14 @@ class AuthStatus:
 class AdminState(rx.State):
     """The signed-in admin of this browser tab; every admin page state derives from it."""
 
-    # The session token (a bearer secret, checked against its hash in the
-    # database on every use). Cookie path /admin: only admin pages send it.
-    token: str = rx.Cookie(
-        "",
-        name=TOKEN_COOKIE,
-        path=ADMIN_ROOT,
-        same_site="strict",
-        max_age=settings.admin_session_hours * 3600,
-    )
     auth_status: str = AuthStatus.PENDING
     admin_name: str = ""
 
     _admin_id: int | None = None
+
+    def _session_token(self) -> str:
+        """The session token of this tab's websocket handshake (its Cookie header), or ""."""
+        return cookie_value(self.router.headers.cookie, TOKEN_COOKIE)
 
     def _forget(self) -> None:
         """Drop what this state shows (page states override to clear their data)."""
@@ -89,8 +100,8 @@ class AdminState(rx.State):
         None also wipes the calling page's data, so a handler that gets None
         returns at once and leaves nothing behind.
         """
-        token = self.token
-        if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_CHARS:
+        token = self._session_token()
+        if not token or len(token) > MAX_TOKEN_CHARS:
             self._signed_out()
             return None
         try:
@@ -141,16 +152,37 @@ class AdminState(rx.State):
 
     @rx.event
     async def logout(self):
-        """End this session (the token stops working everywhere) and forget everything."""
-        token = self.token
+        """End this session (the token stops working everywhere) and forget everything.
+
+        The panel's sign-out is a form posting to the logout route, which also
+        clears the cookie; this handler is for a page that signs out over the
+        websocket: the session ends the same, the dead cookie stays until the
+        next sign-in replaces it.
+        """
+        token = self._session_token()
         if await self._require_admin() is None:
             return rx.redirect(LOGIN_ROUTE)
         try:
             await rx.run_in_thread(lambda: admin_auth.logout(token))
         except (MockExamError, SQLAlchemyError):
             logger.exception("admin logout could not revoke the session")
-        self.reset()  # this state and every loaded admin page state, token included
+        self.reset()  # this state and every loaded admin page state
         return rx.redirect(LOGIN_ROUTE)
+
+
+def cookie_value(header: Any, name: str, *, limit: int = MAX_TOKEN_CHARS + 1) -> str:
+    """The first `name` cookie of a Cookie header ("" without one).
+
+    Read by hand: http.cookies gives up on the whole header at the first
+    cookie it does not like, and any page of the host can set cookies.
+    """
+    if not isinstance(header, str):
+        return ""
+    for part in header.split(";"):
+        key, sep, value = part.strip().partition("=")
+        if sep and key.strip() == name:
+            return value.strip()[:limit]
+    return ""
 
 
 def login_redirect(path: str) -> rx.event.EventSpec:

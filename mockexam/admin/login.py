@@ -1,85 +1,75 @@
-"""The admin login page `/admin/login`: username + password (throttled by the service)."""
+"""The admin login page `/admin/login`: a plain HTML form posting to the login route.
+
+The credentials never go over the websocket: the form posts (no JavaScript
+needed) to `POST /admin/api/login` on the backend (mockexam/api.py), which
+checks them (throttled by the service), sets the HttpOnly session cookie and
+answers 303: to the page asked for, or back here with the reason in a
+short-lived HttpOnly cookie that `load` reads from the new page's websocket
+handshake. Nothing the admin typed comes back in a URL or a cookie.
+"""
 
 from __future__ import annotations
 
-import logging
-from typing import Any
+from urllib.parse import unquote
 
 import reflex as rx
-from sqlalchemy.exc import SQLAlchemyError
+from reflex_components_core.el.elements.forms import Form
 
 from mockexam.admin.auth import (
+    LOGIN_API,
+    LOGIN_ERROR_COOKIE,
     MAX_PASSWORD_CHARS,
     MAX_USERNAME_CHARS,
     AdminState,
-    AuthStatus,
+    cookie_value,
     safe_next,
 )
-from mockexam.errors import MockExamError
-from mockexam.services import admin_auth
+from mockexam.ui.backend import BACKEND_ORIGIN
 
-logger = logging.getLogger(__name__)
+MAX_ERROR_CHARS = 300
+
+
+class NativeForm(Form):
+    """A <form> the browser submits itself (Reflex's forms always prevent that)."""
+
+    @classmethod
+    def create(cls, *children, **props):
+        props.setdefault("handle_submit_unique_name", "native")
+        return super(Form, cls).create(*children, **props)
+
+    def add_hooks(self) -> list[str]:
+        return []
 
 
 class LoginState(AdminState):
-    """The login form: username + password, throttled by the service."""
+    """The login page: where to go after signing in, and why the last try failed."""
 
     error: str = ""
-    busy: bool = False
-
-    def _forget(self) -> None:
-        self.busy = False
+    next_path: str = "/admin"
 
     @rx.event
     async def load(self):
-        """A tab that is still signed in skips the form."""
-        self.error = ""
-        if self.token and await self._require_admin() is not None:
-            return rx.redirect(safe_next(self.router.page.params.get("next")))
+        """A tab that is still signed in skips the form; else the last failure, if any."""
+        self.next_path = safe_next(self.router.page.params.get("next"))
+        if await self._require_admin() is not None:
+            return rx.redirect(self.next_path)
+        self.error = login_error_text(self.router.headers.cookie)
         return None
 
-    @rx.event
-    async def submit(self, form_data: dict[str, Any]):
-        """Check the credentials; on success keep the token in the cookie and go on."""
-        if not isinstance(form_data, dict):
-            return
-        username = form_data.get("username")
-        password = form_data.get("password")
-        if not isinstance(username, str) or not isinstance(password, str):
-            return
-        username = username.strip()[:MAX_USERNAME_CHARS]
-        if not username or not password or len(password) > MAX_PASSWORD_CHARS:
-            self.error = "Enter your username and password."
-            return
-        client = (self.router.session.client_ip or "unknown")[:64]
-        self.busy = True
-        yield
-        try:
-            login = await rx.run_in_thread(
-                lambda: admin_auth.login(username=username, password=password, client=client)
-            )
-        except MockExamError as err:  # wrong credentials, or throttled (says until when)
-            self.error = str(err) or "Wrong username or password."
-            return
-        except SQLAlchemyError:
-            logger.exception("admin login: the database is unavailable")
-            self.error = "The database is unavailable; try again in a minute."
-            return
-        finally:
-            self.busy = False
-        self.token = login.token
-        self._admin_id = login.admin_id
-        self.admin_name = login.username
-        self.auth_status = AuthStatus.OK
-        self.error = ""
-        yield rx.redirect(safe_next(self.router.page.params.get("next")))
+
+def login_error_text(cookie_header: str) -> str:
+    """The message the login route left in its cookie (URL-quoted), as plain text."""
+    quoted = cookie_value(cookie_header, LOGIN_ERROR_COOKIE, limit=3 * MAX_ERROR_CHARS)
+    text = unquote(quoted.strip('"'))
+    return "".join(ch for ch in text if ch.isprintable())[:MAX_ERROR_CHARS]
 
 
 def login_page() -> rx.Component:
     """A centred card with the form; errors (wrong password, throttled) above the button."""
     return rx.center(
         rx.card(
-            rx.form(
+            NativeForm.create(
+                rx.el.input(type="hidden", name="next", value=LoginState.next_path),
                 rx.vstack(
                     rx.hstack(
                         rx.icon("graduation-cap", size=28, color="var(--accent-9)"),
@@ -131,16 +121,17 @@ def login_page() -> rx.Component:
                         type="submit",
                         size="3",
                         width="100%",
-                        loading=LoginState.busy,
-                        # Until the page is connected a click would go nowhere.
+                        # Until the page runs, the form's action may still name the
+                        # backend as it was built (dev: another port).
                         disabled=~rx.State.is_hydrated,
                         id="login-submit",
                     ),
                     spacing="4",
                     width="100%",
                 ),
-                on_submit=LoginState.submit,
-                reset_on_submit=False,
+                action=BACKEND_ORIGIN + LOGIN_API,
+                method="post",
+                id="login-form",
             ),
             size="4",
             width="24rem",

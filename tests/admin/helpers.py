@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 import reflex as rx
 from reflex.istate.data import RouterData
 
-from mockexam.admin.auth import AdminState
+from mockexam.admin.auth import TOKEN_COOKIE
 from mockexam.db import session_scope
 from mockexam.services import admin_auth
 from mockexam.services.admins import create_admin
@@ -37,7 +37,10 @@ def make_state(
     params: dict[str, str] | None = None,
     client_ip: str = "203.0.113.7",
 ) -> S:
-    """A fresh `cls` inside a fresh root state, routed to `path`, with `token` in the cookie."""
+    """A fresh `cls` inside a fresh root state, routed to `path`, with `token` in the cookie.
+
+    The cookie is where the server reads it: the websocket handshake's Cookie header.
+    """
     root = rx.State(_reflex_internal_init=True)
     state = root.get_substate(cls.get_full_name().split(".")[1:])
     assert isinstance(state, cls)
@@ -48,12 +51,10 @@ def make_state(
             "query": dict(params or {}),
             "token": "test-token",
             "sid": "test-sid",
-            "headers": {},
+            "headers": {"cookie": f"{TOKEN_COOKIE}={token}"} if token else {},
             "ip": client_ip,
         }
     )
-    admin = root.get_substate(AdminState.get_full_name().split(".")[1:])
-    admin.token = token
     return state
 
 
