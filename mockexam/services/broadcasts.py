@@ -14,11 +14,15 @@ students reachable when it is created. Rules the sender keeps (spec §6):
 - One sender per bot token: a lease row (`TelegramSender`) renewed with
   every claim; a killed sender's lease expires (at once when its process is
   gone from this host), so it can never block sending for long.
-- The rate (`TELEGRAM_MESSAGES_PER_SECOND`) is never exceeded: sends follow
-  a schedule 1/(rate × 0.98) apart, and a hard cap allows at most `rate`
-  request starts in any one second whatever the schedule does. The next
-  slot — or a 429's `retry_after` — lives in the lease row, so a restarted
-  or new sender keeps to it too.
+- The rate as Telegram counts it, on arrival, stays under
+  `TELEGRAM_MESSAGES_PER_SECOND` with a margin: at most 90 % of it within
+  any one second, whatever the network does (`_Pacer` has the rules and why
+  they hold at the receiver), and sends are evenly spaced — a stall is
+  never "caught up" with a burst. One chat gets at most one message per
+  second, a group or channel one per 3.3 s (Telegram's 20 a minute), with
+  the same margin. The earliest moment a new sender may start — or a
+  429's `retry_after` — lives in the lease row, so a restarted or new
+  sender keeps to it too.
 - 403 marks the student unreachable; unreachable students are skipped
   without a request and left out of later broadcasts.
 
@@ -82,10 +86,10 @@ logger = logging.getLogger(__name__)
 MAX_TEXT_CHARS = 4096
 LEASE_SECONDS = 60.0  # longer than one request can take (connect + write + read timeouts)
 RENEW_EVERY_SECONDS = 5.0  # while waiting (429, backoff), the lease is renewed this often
-RATE_MARGIN = 0.98  # spacing = 1 / (rate × margin): network jitter never tips it over
+RATE_MARGIN = 0.9  # the receiver sees at most this share of each limit (integer counts)
+PRIVATE_CHAT_PER_SECOND = 1.0  # Telegram: about one message per second to one chat
+GROUP_CHAT_PER_SECOND = 20 / 60  # … and at most 20 messages a minute to one group or channel
 CLAIM_LEAD_SECONDS = 0.02  # a row is claimed this long before its send slot, not earlier
-CATCH_UP_SECONDS = 0.1  # a late send may pull the next ones this much closer (never past the cap)
-WINDOW_SAFETY_SECONDS = 0.03  # the hard cap's window is this much longer than it has to be
 MAX_NETWORK_ATTEMPTS = 5  # a row that failed to go out this many times is `failed`
 STOP_AFTER_NETWORK_ERRORS = 6  # consecutive failures: Telegram is unreachable, stop the run
 BACKOFF_FIRST_SECONDS = 0.5
@@ -722,6 +726,81 @@ class SenderReport:
         return text + (f" ({self.detail})" if self.detail else "")
 
 
+def _limit(per_second: float) -> tuple[int, float]:
+    """`per_second × RATE_MARGIN` as "at most `budget` requests within any `window` seconds".
+
+    Counts are whole: 30/s becomes 27 per second; a rate below one per second
+    after the margin (one chat's 1/s) becomes one per a window longer than 1 s.
+    """
+    allowed = per_second * RATE_MARGIN
+    if allowed >= 1:
+        return int(allowed), 1.0
+    return 1, 1.0 / allowed
+
+
+def _chat_limit(chat_id: int | str) -> tuple[int, float]:
+    private = isinstance(chat_id, int) and chat_id > 0  # groups and channels are negative / @name
+    return _limit(PRIVATE_CHAT_PER_SECOND if private else GROUP_CHAT_PER_SECOND)
+
+
+class _Pacer:
+    """When the next request may start, so that Telegram never counts more than the limit.
+
+    The sender has one request in flight at a time, and Telegram counts a
+    request when it arrives, some time between our start and our answer (or
+    timeout). So a rule on our own clock holds at the receiver whatever the
+    network and the machine's load do:
+
+    - **the cap**: a request starts only after the answer to the request
+      `budget` sends back is at least `window` old. If `budget + 1` requests
+      i … i+budget arrived within less than `window`, the last one would have
+      started before answer(i) + window. So Telegram never sees more than
+      `budget` (90 % of the limit) within any `window`.
+    - **smooth spacing**: request starts are at least `window / budget` apart,
+      measured from the previous *start*: a late start (a slow answer, a busy
+      machine) pushes the next ones later, it never pulls them closer, so a
+      stall is never followed by a burst.
+    - **per chat**: a request to a chat starts only `window` (for one chat
+      1/(1 × 0.9) s, for a group or channel 60/(20 × 0.9) s) after the answer
+      to the previous one to that chat.
+    - **hold**: nothing starts before a 429's `retry_after`, a backoff, or the
+      moment the lease row says the previous sender allows.
+
+    A request that timed out counts as answered at the timeout: Telegram
+    could still process it later; such a send is `unknown`, and rare.
+    """
+
+    def __init__(self, rate: float) -> None:
+        self.budget, self.window = _limit(rate)
+        self.spacing = self.window / self.budget
+        self.answers: deque[float] = deque(maxlen=self.budget)  # the last answers (monotonic)
+        self.next_start = time.monotonic()  # spacing and holds
+        self.last_answer = float("-inf")
+        # chat → the moment its next request may start (entries expire; bounded by the window)
+        self.chats: dict[int | str, float] = {}
+        # A new sender (with no history) may start this long after our last answer.
+        self.restart_pause = max(self.window, _limit(PRIVATE_CHAT_PER_SECOND)[1])
+
+    def earliest(self, chat_id: int | str) -> float:
+        earliest = max(self.next_start, self.chats.get(chat_id, float("-inf")))
+        if len(self.answers) == self.budget:
+            earliest = max(earliest, self.answers[0] + self.window)
+        return earliest
+
+    def hold(self, until: float) -> None:
+        self.next_start = max(self.next_start, until)
+
+    def started(self, at: float) -> None:
+        self.next_start = max(self.next_start, at + self.spacing)
+
+    def answered(self, chat_id: int | str, at: float) -> None:
+        self.answers.append(at)
+        self.last_answer = at
+        self.chats[chat_id] = at + _chat_limit(chat_id)[1]
+        if len(self.chats) > 4 * self.budget + 64:  # forget chats whose pause is over
+            self.chats = {chat: t for chat, t in self.chats.items() if t > at}
+
+
 @dataclass(frozen=True)
 class _Row:
     id: int
@@ -741,14 +820,7 @@ class _Sender:
         self.gateway = gateway
         self.key = sender_key(token)
         self.holder = _holder_name()
-        self.interval = 1.0 / (rate * RATE_MARGIN)
-        # Pacing: sends follow a schedule 1/(rate × margin) apart (a send that woke late
-        # lets the next ones catch up a little), and a hard cap holds whatever happens:
-        # at most `burst` request starts within any `burst / rate` seconds.
-        self.next_send = time.monotonic()  # the schedule's next slot (monotonic)
-        self.burst = max(1, int(rate))
-        self.cap_window = self.burst / rate + WINDOW_SAFETY_SECONDS
-        self.recent: deque[float] = deque(maxlen=self.burst)  # the last request starts
+        self.pacer = _Pacer(rate)
         self.renewed_at = 0.0
         self.network_streak = 0
         self.report = SenderReport(state="finished")
@@ -819,17 +891,29 @@ class _Sender:
             )
         if lost:
             logger.warning("%s delivery(ies) were in flight when a sender stopped: unknown", lost)
-        self.next_send = time.monotonic() + max(0.0, min(wait, 3600.0))
+        self.pacer.hold(time.monotonic() + max(0.0, min(wait, 3600.0)))
         self.renewed_at = time.monotonic()
         return True
 
     def release(self) -> None:
+        """Give the lease up, leaving the moment the next sender (with no history) may start."""
+        now = utcnow()
+        pause = self.pacer.last_answer + self.pacer.restart_pause - time.monotonic()
         with session_scope() as db:
-            db.execute(
-                update(TelegramSender)
-                .where(TelegramSender.key == self.key, TelegramSender.holder == self.holder)
-                .values(holder=None, expires_at=None, updated_at=utcnow())
-            )
+            row = db.exec(
+                select(TelegramSender).where(
+                    TelegramSender.key == self.key, TelegramSender.holder == self.holder
+                )
+            ).first()
+            if row is None:
+                return
+            if pause > 0:
+                after_us = now + timedelta(seconds=pause)
+                row.next_send_at = max(row.next_send_at or after_us, after_us)
+            row.holder = None
+            row.expires_at = None
+            row.updated_at = now
+            db.add(row)
 
     def _renew(
         self, db: Session | Connection, now: datetime, *, next_send_at: datetime | None = None
@@ -989,30 +1073,25 @@ class _Sender:
         self.report.skipped += 1
         self.report.blocked += 1
 
-    def _earliest_send(self) -> float:
-        """The next slot, or later if the cap (`burst` starts per window) demands it."""
-        earliest = self.next_send
-        if len(self.recent) == self.burst:
-            earliest = max(earliest, self.recent[0] + self.cap_window)
-        return earliest
+    def _next_slot_wall(self, now: datetime, chat_id: int | str) -> datetime:
+        """When a new sender may start should this one die during the send about to go out.
 
-    def _next_slot_wall(self, now: datetime) -> datetime:
-        """Wall-clock time of the slot after the one about to be used (kept in the lease row)."""
-        ahead = max(0.0, self._earliest_send() - time.monotonic())
-        return now + timedelta(seconds=ahead + self.interval)
+        Kept in the lease row: the planned start plus the restart pause (the
+        answer is not known yet; `release()` writes the exact value).
+        """
+        ahead = max(0.0, self.pacer.earliest(chat_id) - time.monotonic())
+        return now + timedelta(seconds=ahead + self.pacer.restart_pause)
 
-    async def _send_slot(self) -> None:
-        """Wait for the send slot and take it."""
-        await self._sleep_until(self._earliest_send())
-        started = time.monotonic()
-        self.recent.append(started)
-        self.next_send = max(self.next_send + self.interval, started - CATCH_UP_SECONDS)
+    async def _send_slot(self, chat_id: int | str) -> None:
+        """Wait until the pacer allows a request to this chat, and take the slot."""
+        await self._sleep_until(self.pacer.earliest(chat_id))
+        self.pacer.started(time.monotonic())
 
     def _claim(self, row: _Row) -> int | None:
         """Mark the row `sending` (renewing the lease); its attempts, or None if not pending."""
         now = utcnow()
         with self._tx() as conn:
-            self._renew(conn, now, next_send_at=self._next_slot_wall(now))
+            self._renew(conn, now, next_send_at=self._next_slot_wall(now, row.chat_id))
             return conn.execute(
                 update(DeliveryRow)
                 .where(col(DeliveryRow.id) == row.id, DeliveryRow.status == DeliveryStatus.PENDING)
@@ -1030,14 +1109,17 @@ class _Sender:
             return
         # Claim just ahead of the slot (so the claim's commit does not stretch the spacing),
         # never during a long wait (a crash then would leave an unsent row in doubt).
-        await self._sleep_until(self._earliest_send() - CLAIM_LEAD_SECONDS)
+        await self._sleep_until(self.pacer.earliest(row.chat_id) - CLAIM_LEAD_SECONDS)
         attempts = self._claim(row)
         if attempts is None:
             return  # changed under us (should not happen while we hold the lease)
-        await self._send_slot()
-        result = await self.gateway.send_message(
-            row.chat_id, row.text, button=self._button(row.language)
-        )
+        await self._send_slot(row.chat_id)
+        try:
+            result = await self.gateway.send_message(
+                row.chat_id, row.text, button=self._button(row.language)
+            )
+        finally:
+            self.pacer.answered(row.chat_id, time.monotonic())
         self._record(row, result, attempts)
         await self._after(result)
 
@@ -1087,7 +1169,7 @@ class _Sender:
         """Wait or stop as the outcome demands."""
         if result.outcome == Outcome.RETRY_AFTER:
             logger.info("Telegram asked to wait %.0f s (429)", result.retry_after)
-            self.next_send = max(self.next_send, time.monotonic() + result.retry_after)
+            self.pacer.hold(time.monotonic() + result.retry_after)
             return
         if result.outcome == Outcome.INVALID_TOKEN:
             raise _StopError(
@@ -1103,7 +1185,7 @@ class _Sender:
             )
         backoff = min(BACKOFF_FIRST_SECONDS * 2 ** (self.network_streak - 1), BACKOFF_MAX_SECONDS)
         logger.info("Network error (%s); retrying in %.1f s", result.error, backoff)
-        self.next_send = max(self.next_send, time.monotonic() + backoff)
+        self.pacer.hold(time.monotonic() + backoff)
 
     # -- the channel post ---------------------------------------------------------
     async def _post_channel(
@@ -1123,10 +1205,10 @@ class _Sender:
             if not channel:
                 self._set_channel(broadcast_id, DeliveryStatus.FAILED, "No TELEGRAM_CHANNEL_ID.")
                 return
-            await self._sleep_until(self._earliest_send() - CLAIM_LEAD_SECONDS)
+            await self._sleep_until(self.pacer.earliest(channel) - CLAIM_LEAD_SECONDS)
             now = utcnow()
             with session_scope() as db:
-                self._renew(db, now, next_send_at=self._next_slot_wall(now))
+                self._renew(db, now, next_send_at=self._next_slot_wall(now, channel))
                 claimed = db.execute(
                     update(Broadcast)
                     .where(
@@ -1137,9 +1219,12 @@ class _Sender:
                 ).rowcount
             if not claimed:
                 return
-            await self._send_slot()
+            await self._send_slot(channel)
             attempts += 1
-            result = await self.gateway.post_to_channel(channel, text, link=link)
+            try:
+                result = await self.gateway.post_to_channel(channel, text, link=link)
+            finally:
+                self.pacer.answered(channel, time.monotonic())
             status = {
                 Outcome.SENT: DeliveryStatus.SENT,
                 Outcome.UNKNOWN: DeliveryStatus.UNKNOWN,
