@@ -413,6 +413,20 @@ def test_the_receiver_sees_the_rate_with_a_margin_and_a_stall_is_never_caught_up
     assert bursts == []
 
 
+def test_one_chat_gets_at_most_one_message_a_second(db, telegram):
+    """Telegram allows about one message a second to one chat: two broadcasts in a row
+    to the same students (at a global rate of 1000/s) reach each chat a second apart."""
+    make_student(db, telegram_id=701)
+    make_student(db, telegram_id=702)
+    db.commit()
+    _custom("birinchi")
+    _custom("ikkinchi")
+    assert broadcasts.deliver_pending(gateway_factory=fast_gateway(telegram)).sent == 4
+    for chat in (701, 702):
+        first, second = sorted(m.at for m in telegram.messages if m.chat_id == chat)
+        assert second - first >= 1.0
+
+
 def test_a_429_retry_after_is_kept_by_the_next_sender(db, telegram, monkeypatch):
     """A sender that stops right after a 429 leaves its retry_after in the lease row."""
     make_student(db, telegram_id=611)
