@@ -82,7 +82,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import (
     FileResponse,
     JSONResponse,
@@ -758,7 +758,11 @@ class UploadGuard:
             elif not replied:
                 await answer_413()
 
-        await self.app(scope, counting_receive, guarded_send)
+        try:
+            await self.app(scope, counting_receive, guarded_send)
+        except ClientDisconnect:  # a reader that does not catch it (Reflex's does)
+            if not over:
+                raise
         if over and not replied:
             await answer_413()
 
