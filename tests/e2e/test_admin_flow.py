@@ -28,6 +28,7 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import func
 from sqlmodel import col, select
 
+from mockexam.admin.auth import TOKEN_COOKIE
 from mockexam.config import PROJECT_ROOT, settings
 from mockexam.db import session_scope, utcnow
 from mockexam.models import AuditLog, Broadcast, Exam, ExamSession, ExamStatus, Student
@@ -109,6 +110,28 @@ def test_admin_login_refuses_a_wrong_password(desktop_page: Page, app_server: Ap
     page.fill("#password", "not the password")
     page.click("#login-submit")
     expect(page.locator("#login-error")).to_contain_text("Wrong username or password")
+    page.goto(app_server.base_url + "/admin/audit")
+    expect(page).to_have_url(re.compile(r"/admin/login\?next=/admin/audit$"))
+
+
+def test_admin_session_cookie_is_out_of_reach_of_page_scripts(
+    admin_page: Page, app_server: AppServer
+):
+    """Signed in by the login route: the page's scripts cannot see the token, a reload
+    keeps the session (the websocket handshake carries the cookie), sign-out ends it."""
+    page = admin_page
+    cookies = {c["name"]: c for c in page.context.cookies()}
+    session = cookies[TOKEN_COOKIE]
+    assert session["httpOnly"] is True and session["sameSite"] == "Strict"
+    assert session["path"] == "/"
+    assert session["value"] not in page.evaluate("() => document.cookie")
+    assert TOKEN_COOKIE not in page.evaluate("() => document.cookie")
+
+    page.reload()
+    expect(page.locator("#admin-name")).to_have_text(DEMO_ADMIN_USERNAME)
+
+    page.click("#logout")
+    expect(page).to_have_url(re.compile(r"/admin/login"))
     page.goto(app_server.base_url + "/admin/audit")
     expect(page).to_have_url(re.compile(r"/admin/login\?next=/admin/audit$"))
 
