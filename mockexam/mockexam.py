@@ -15,6 +15,7 @@ import reflex as rx
 import reflex.model
 from reflex_components_core.core.banner import connection_pulser
 
+from mockexam.admin import admins as admin_admins
 from mockexam.admin import analysis as admin_analysis
 from mockexam.admin import analytics as admin_analytics
 from mockexam.admin import audit as admin_audit
@@ -141,6 +142,12 @@ app.add_page(
     route=admin_audit.AUDIT_ROUTE,
     title="Admin · audit log",
     on_load=admin_audit.AUDIT_ON_LOAD,
+)
+app.add_page(
+    admin_admins.admins_page,
+    route=admin_admins.ADMINS_ROUTE,
+    title="Admin · admins",
+    on_load=admin_admins.ADMINS_ON_LOAD,
 )
 app.add_page(
     admin_analysis.analysis_page,

@@ -24,6 +24,7 @@ NAV: tuple[tuple[str, str, str, str], ...] = (
     ("practice", "Practice bank", f"{ADMIN_ROOT}/practice", "book-open"),
     ("broadcasts", "Broadcasts", f"{ADMIN_ROOT}/broadcasts", "megaphone"),
     ("audit", "Audit log", f"{ADMIN_ROOT}/audit", "scroll-text"),
+    ("admins", "Admins", f"{ADMIN_ROOT}/admins", "shield-user"),
 )
 
 

@@ -119,6 +119,14 @@ def find_admin(session: Session, username: str) -> Admin:
     return admin
 
 
+def get_admin(session: Session, admin_id: int) -> Admin:
+    """The admin with this id; NotFoundError otherwise (e.g. a stale page)."""
+    admin = session.get(Admin, admin_id)
+    if admin is None:
+        raise NotFoundError("That admin no longer exists; reload the page.")
+    return admin
+
+
 def set_active(
     session: Session,
     admin: Admin,
