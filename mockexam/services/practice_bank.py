@@ -1425,8 +1425,9 @@ def bank_summary(session: Session) -> BankSummary:
 def error_lines(err: MockExamError) -> list[str]:
     """An import error as one line per problem (the admin page lists them)."""
     if isinstance(err, QuestionImportError):
+        # Member and column names come from the file: no bidi controls on the page.
         return [
-            f"{where} · {name}: {message}" if name else f"{where}: {message}"
+            strip_bidi(f"{where} · {name}: {message}" if name else f"{where}: {message}")
             for where, name, message in err.errors
         ]
     return [str(err)]

@@ -132,6 +132,8 @@ class SafeZip:
         for info in infos:
             raw = info.filename
             shown = raw[:80]
+            if not raw:
+                raise ArchiveProblem(self.name, "an entry of the archive has no name")
             if len(raw) > limits.max_name_chars:
                 raise ArchiveProblem(shown, "the file name is too long")
             if "\\" in raw or raw.startswith("/") or (len(raw) > 1 and raw[1] == ":"):
@@ -163,7 +165,7 @@ class SafeZip:
         if declared > limits.max_total_bytes:
             raise ArchiveProblem(
                 self.name,
-                f"unpacks to {declared // MiB} MB; at most {limits.max_total_bytes // MiB} MB",
+                f"unpacks to {_size(declared)}; at most {_size(limits.max_total_bytes)}",
             )
         return members
 
@@ -243,4 +245,7 @@ class BoundedMember(io.RawIOBase):
 
 
 def _size(count: int) -> str:
-    return f"{count // MiB} MB" if count >= MiB else f"{count // 1024} KB"
+    """1.5 MB, 10 MB, 300 KB: one decimal at most, so "2.1 MB; at most 2 MB" reads right."""
+    if count < MiB:
+        return f"{count // 1024} KB"
+    return f"{count / MiB:.1f}".removesuffix(".0") + " MB"

@@ -379,3 +379,34 @@ def test_the_id_search_takes_ascii_ids_only(db_url, search):
     with session_scope(readonly=True) as db:
         page = practice_bank.list_questions(db, search=search)
     assert page.rows == [] and page.total == 0
+
+
+def test_an_entry_without_a_name_is_named(db_url):
+    data = bytearray(_zip([("bank.csv", HEADER + GOOD_ROW), ("x", b"")]))
+    # Set the second entry's name length to 0 in the central directory.
+    at = data.rindex(b"PK\x01\x02")
+    struct.pack_into("<H", data, at + 28, 0)
+    errors = _errors(bytes(data), "bank.zip")
+    assert len(errors) == 1 and errors[0][0] == "bank.zip"
+
+
+def test_damaged_archives_only_ever_give_named_errors(db_url):
+    """Random truncations and byte flips of a real archive: a named error or a good read."""
+    import random
+
+    sheet = b"topic,difficulty,kind,text,option_a,option_b,answer,image\n" + b"".join(
+        b"algebra,%d,mcq,Q%d?,a,b,A,fig.png\n" % (i % 5 + 1, i) for i in range(50)
+    )
+    base = _zip([("bank/questions.csv", sheet), ("bank/fig.png", PNG)])
+    chance = random.Random(20)
+    for _ in range(1500):
+        data = bytearray(base)
+        if chance.random() < 0.3:
+            data = data[: chance.randrange(len(data))]
+        else:
+            for _ in range(chance.randint(1, 4)):
+                data[chance.randrange(len(data))] = chance.randrange(256)
+        try:
+            read_question_upload(bytes(data), "bank.zip")
+        except QuestionImportError as err:
+            assert err.errors and all(where and message for where, _, message in err.errors)

@@ -22,6 +22,7 @@ from mockexam.admin.practice_bank.questions import PracticeBankState
 from mockexam.errors import MockExamError
 from mockexam.services import practice_bank as bank
 from mockexam.services.transactions import in_session
+from mockexam.text import clean_name
 
 logger = logging.getLogger(__name__)
 
@@ -95,8 +96,14 @@ class QuestionImportState(AdminState):
             self.error = "Choose one .json, .csv or .zip file."
             return None
         upload = files[0]
-        data = await upload.read(bank.MAX_ZIP_BYTES + 1)
-        name = (upload.name or "file")[-MAX_NAME_CHARS:]
+        # The name is the client's: no bidi or control characters on the page, its end kept
+        # (the suffix decides how the file is read).
+        name = clean_name(upload.name or "", max_len=10_000)[-MAX_NAME_CHARS:] or "file"
+        # At most one byte past the limit for this kind of file: the service then says it
+        # is too large, without a 50 MB read for a .csv that may have 10.
+        zipped = name.lower().endswith(".zip")
+        limit = bank.MAX_ZIP_BYTES if zipped else bank.MAX_IMPORT_BYTES
+        data = await upload.read(limit + 1)
         return data, name
 
     async def _import(self, data: bytes, name: str, *, admin_id: int, dry_run: bool):

@@ -19,6 +19,7 @@ from mockexam.admin.auth import FAILED, AdminState
 from mockexam.admin.components import header_row, pager_buttons, step_offset
 from mockexam.admin.layout import card, error_callout, success_callout
 from mockexam.models import ItemKind
+from mockexam.parsing import parse_id, parse_int
 from mockexam.services import practice_bank as bank
 from mockexam.services.transactions import in_session
 from mockexam.ui.practice_sheet import math_text
@@ -151,8 +152,9 @@ class PracticeBankState(AdminState):
         self.reset()
 
     async def _read(self) -> None:
-        topic_id = int(self.topic_filter) if self.topic_filter.isdigit() else None
-        level = int(self.level_filter) if self.level_filter.isdigit() else None
+        # Strict parsing ('²' passes isdigit() and fails int()): anything else is "all".
+        topic_id = parse_id(self.topic_filter)
+        level = parse_int(self.level_filter, minimum=LEVELS[0], maximum=LEVELS[-1])
         kind = self.kind_filter if self.kind_filter in KIND_LABELS else None
         active = {"active": True, "inactive": False}.get(self.status_filter)
         search, offset = self.search, self.offset
@@ -213,7 +215,7 @@ class PracticeBankState(AdminState):
         if not isinstance(filter_name, str) or not isinstance(value, str):
             return  # not what the page sends: ignored like any other unknown filter
         if filter_name == "topic":
-            if value != "all" and not (value.isdigit() and len(value) < 10):
+            if value != "all" and parse_id(value) is None:
                 return
             self.topic_filter = value
         elif filter_name in FILTER_CHOICES and value in FILTER_CHOICES[filter_name]:
