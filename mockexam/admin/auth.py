@@ -154,10 +154,10 @@ class AdminState(rx.State):
     async def logout(self):
         """End this session (the token stops working everywhere) and forget everything.
 
-        The panel's sign-out is a form posting to the logout route, which also
-        clears the cookie; this handler is for a page that signs out over the
-        websocket: the session ends the same, the dead cookie stays until the
-        next sign-in replaces it.
+        The session ends in the database, so the cookie stops working at once;
+        the cookie itself stays (a websocket cannot clear an HttpOnly cookie) until
+        the next sign-in replaces it. `POST /admin/api/logout` (mockexam/api.py)
+        does the same and clears the cookie too.
         """
         token = self._session_token()
         if await self._require_admin() is None:
