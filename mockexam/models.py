@@ -478,6 +478,8 @@ class AdminLoginAttempt(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_loginattempt_username_at", "username", "attempted_at"),
         sa.Index("ix_loginattempt_client_at", "client", "attempted_at"),
+        # Per (address, username): the throttle's pair and known-address reads (migration 0008).
+        sa.Index("ix_loginattempt_client_username_at", "client", "username", "attempted_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
