@@ -211,9 +211,7 @@ def test_login_parallel_guesses_from_one_address_cannot_exceed_the_limit(admin_i
     assert outcomes.count("throttled") == 12 - settings.admin_login_max_failures
 
 
-def test_login_parallel_guesses_from_many_addresses_cannot_exceed_the_guard(
-    admin_id, monkeypatch
-):
+def test_login_parallel_guesses_from_many_addresses_cannot_exceed_the_guard(admin_id, monkeypatch):
     monkeypatch.setattr(admin_auth, "ACCOUNT_FREE_FAILURES", 4)
     outcomes = _guess_in_parallel([f"198.51.100.{k}" for k in range(12)])
     assert outcomes.count("wrong") == 4
