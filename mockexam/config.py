@@ -175,6 +175,11 @@ def parse_trusted_proxies(text: str) -> tuple[IPNetwork, ...]:
                 "(e.g. 127.0.0.1,::1 or 10.0.0.0/8)"
             ) from None
         networks.append(network)
+        if network.prefixlen == 0:  # every address: anyone could name any client
+            raise ValueError(
+                f"TRUSTED_PROXIES: {entry!r} trusts every address, so any client could claim "
+                "to be any other (e.g. the admin's): list the proxies themselves"
+            )
     if len(networks) > MAX_TRUSTED_PROXIES:
         raise ValueError(f"TRUSTED_PROXIES: at most {MAX_TRUSTED_PROXIES} entries")
     return tuple(networks)

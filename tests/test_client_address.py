@@ -97,3 +97,10 @@ def test_a_bad_trusted_proxies_value_refuses_to_start(monkeypatch, value):
     monkeypatch.setenv("TRUSTED_PROXIES", value)
     with pytest.raises(ValueError, match=r"TRUSTED_PROXIES: .* is not an IP address or CIDR"):
         Settings()
+
+
+@pytest.mark.parametrize("value", ["0.0.0.0/0", "127.0.0.1, ::/0"])
+def test_trusting_every_address_refuses_to_start(monkeypatch, value):
+    monkeypatch.setenv("TRUSTED_PROXIES", value)
+    with pytest.raises(ValueError, match="trusts every address"):
+        Settings()
