@@ -116,9 +116,33 @@ def _seed_demo(args: argparse.Namespace) -> int:
 
 def _import_key(args: argparse.Namespace) -> int:
     from mockexam.db import session_scope
+    from mockexam.scoring.answer_key import MAX_KEY_CHARS
     from mockexam.services.exams import import_answer_key
 
-    text = Path(args.file).read_text(encoding="utf-8")
+    # At most what a key may be (4 bytes a character, one more to tell): a huge or
+    # binary file is refused with a message, not read whole or shown as a traceback.
+    limit = 4 * MAX_KEY_CHARS
+    try:
+        with Path(args.file).open("rb") as file:
+            data = file.read(limit + 1)
+    except OSError as err:
+        print(f"error: {args.file}: cannot be read: {err.strerror}", file=sys.stderr)
+        return 2
+    if len(data) > limit:
+        print(
+            f"error: {args.file}: over {limit:,} bytes; an answer key has at most "
+            f"{MAX_KEY_CHARS:,} characters",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        print(
+            f"error: {args.file}: not UTF-8 text (byte {err.start}); save it as UTF-8",
+            file=sys.stderr,
+        )
+        return 2
     with session_scope() as db:
         result = import_answer_key(db, args.exam_id, text)
     print(f"Saved {result.updated} answer(s).", end=" ")

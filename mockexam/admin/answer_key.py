@@ -22,14 +22,16 @@ from mockexam.admin.exam_edit import ExamState
 from mockexam.admin.layout import card, error_callout, success_callout
 from mockexam.errors import AnswerKeyError, MockExamError
 from mockexam.models import ExamItem, ItemKind
+from mockexam.scoring.answer_key import MAX_KEY_CHARS
 from mockexam.services import exams as exam_service
 from mockexam.services.transactions import in_session
+from mockexam.text import strip_bidi
 
 logger = logging.getLogger(__name__)
 
 MAX_LABEL_CHARS = 8
 MAX_ANSWER_FIELD_CHARS = 500
-MAX_PASTE_CHARS = 20_000
+MAX_PASTE_CHARS = MAX_KEY_CHARS  # checked here too: nothing larger goes to a thread
 PASTE_EXAMPLE = "ABCDA BCDAB …  (exercises 1–35)\n36a 12\n36b -1/2 | -0.5\n…"
 
 
@@ -59,8 +61,11 @@ def _row(item: ExamItem) -> KeyRow:
 
 
 def split_answers(value: str) -> list[str]:
-    """`"0.5 | 1/2"` → `["0.5", "1/2"]` (blank parts dropped)."""
-    return [part.strip() for part in value.split("|") if part.strip()]
+    """`"0.5 | 1/2"` → `["0.5", "1/2"]` (blank parts dropped, bidi controls removed).
+
+    A bidi control would make a stored answer show as another in the key table.
+    """
+    return [part.strip() for part in strip_bidi(value).split("|") if part.strip()]
 
 
 class KeyState(AdminState):
@@ -155,7 +160,7 @@ class KeyState(AdminState):
             self.error = "Paste the answer key first."
             return None
         if len(text) > MAX_PASTE_CHARS:
-            self.error = f"The paste is longer than {MAX_PASTE_CHARS} characters."
+            self.error = f"The paste is longer than {MAX_PASTE_CHARS:,} characters."
             return None
         exam_id = self.exam_id
         try:

@@ -24,6 +24,12 @@ Accepted text, one entry per line (blank lines and ``#`` comments ignored):
 - The first entry may instead be a string of letters, optionally with spaces
   (``ABCDA BCDAB …``): the multiple-choice items in sheet order, one letter
   each; per-line entries (usually the free-response ones) may follow.
+
+A paste is bounded before it is parsed (`MAX_KEY_CHARS`, `MAX_KEY_LINES`: a key
+of 45 items is ~500 characters), whether it comes from the admin page or a file
+on the command line, and bidi control characters are removed first: they would
+make an answer show as another in the key table (issue 20, item 10), and student
+answers lose them too when they are saved.
 """
 
 from __future__ import annotations
@@ -42,6 +48,10 @@ from mockexam.scoring.grading import (
     normalize_free_response,
     validate_layout,
 )
+from mockexam.text import strip_bidi
+
+MAX_KEY_CHARS = 20_000
+MAX_KEY_LINES = 1_000
 
 # Only the breaks a text box shows as new lines: str.splitlines() would also split on
 # \x0b, \x0c, \x1c-\x1e, \x85, \u2028, \u2029 and shift every later line number.
@@ -252,9 +262,23 @@ def parse_answer_key(
 
     Returns label → accepted answers (multiple choice: the one canonical
     letter) in sheet order, for the items given: a partial key is fine, see
-    `missing_items`. Raises AnswerKeyError with every problem found.
+    `missing_items`. Raises AnswerKeyError with every problem found, or a
+    ValidationError for a paste too large to be a key (checked first).
     """
-    return _KeyParser(items, max_chars).parse(text)
+    if not isinstance(text, str):
+        raise ValidationError("The answer key was not saved: it must be text.")
+    if len(text) > MAX_KEY_CHARS:
+        raise ValidationError(
+            f"The answer key was not saved: it is {len(text):,} characters long; "
+            f"at most {MAX_KEY_CHARS:,} are accepted."
+        )
+    lines = len(_LINE_BREAK.findall(text)) + 1
+    if lines > MAX_KEY_LINES:
+        raise ValidationError(
+            f"The answer key was not saved: it has {lines:,} lines; "
+            f"at most {MAX_KEY_LINES:,} are accepted."
+        )
+    return _KeyParser(items, max_chars).parse(strip_bidi(text))
 
 
 def missing_items(key: Mapping[str, Sequence[str]], items: Sequence[ItemSpec]) -> list[str]:

@@ -294,3 +294,32 @@ def test_missing_items_lists_unkeyed_labels_in_sheet_order(
     key: dict[str, list[str]], missing: list[str]
 ) -> None:
     assert missing_items(key, default_layout(1, 1)) == missing
+
+
+# --- bounded and bidi-free (issue 20, items 8 and 10) ---------------------------------
+
+
+def test_bidi_controls_are_removed_from_the_key_before_parsing():
+    rlo, lrm = "\u202e", "\u200e"
+    key = parse_answer_key(f"1 {rlo}A\n36a {rlo}12{lrm} | \u20661/2\u2069\n{rlo}2 B", ITEMS)
+    assert key == {"1": ["A"], "2": ["B"], "36a": ["12", "1/2"]}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("1 A\n" + " " * 20_000, "it is 20,004 characters long; at most 20,000 are accepted"),
+        ("\n" * 1_000 + "1 A", "it has 1,001 lines; at most 1,000 are accepted"),
+        ("\r" * 500 + "\r\n" * 501, "it has 1,002 lines; at most 1,000 are accepted"),
+    ],
+)
+def test_a_paste_too_large_to_be_a_key_is_refused_before_parsing(text, message):
+    with pytest.raises(ValidationError) as caught:
+        parse_answer_key(text, ITEMS)
+    assert not isinstance(caught.value, AnswerKeyError)
+    assert str(caught.value) == f"The answer key was not saved: {message}."
+
+
+def test_the_largest_accepted_paste_still_names_its_bad_lines():
+    text = "1 A\n" + "# a comment\n" * 990 + "2 Q"
+    assert _errors(text) == [(992, "item 2: 'Q' is not one of A, B, C, D")]
