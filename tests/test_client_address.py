@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import httpx
 import pytest
 from starlette.datastructures import Headers
 
+from mockexam.api import create_api
 from mockexam.config import Settings, settings
 from mockexam.services.client_address import MAX_HEADER_CHARS, client_address
+from tests.admin.helpers import PASSWORD, make_admin
 
 
 @pytest.fixture
@@ -104,3 +109,44 @@ def test_trusting_every_address_refuses_to_start(monkeypatch, value):
     monkeypatch.setenv("TRUSTED_PROXIES", value)
     with pytest.raises(ValueError, match="trusts every address"):
         Settings()
+
+
+# --- through the real login route (mockexam/api.py), as Caddy forwards it ------------------------
+SAME_ORIGIN = {"sec-fetch-site": "same-origin", "origin": "http://localhost:3000"}
+
+
+def _login_via_http(password: str, forwarded_for: str | None) -> int:
+    """POST /admin/api/login from the ASGI peer 127.0.0.1 (Caddy's place); the status code."""
+    headers = dict(SAME_ORIGIN)
+    if forwarded_for is not None:
+        headers["x-forwarded-for"] = forwarded_for
+
+    async def send() -> int:
+        transport = httpx.ASGITransport(app=create_api(), client=("127.0.0.1", 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost:8000") as c:
+            response = await c.post(
+                "/admin/api/login",
+                json={"username": "alice", "password": password},
+                headers=headers,
+            )
+            return response.status_code
+
+    return asyncio.run(send())
+
+
+def test_behind_a_trusted_proxy_the_real_admin_gets_in_while_an_attacker_waits(db_url, trust):
+    trust("127.0.0.1,::1")
+    make_admin("alice")
+    for _ in range(settings.admin_login_max_failures):
+        assert _login_via_http("wrong password", "6.6.6.6") == 401
+    assert _login_via_http(PASSWORD, "6.6.6.6") == 429  # the attacker's address waits
+    assert _login_via_http(PASSWORD, "198.51.100.4") == 200  # alice, elsewhere, does not
+
+
+def test_without_trusted_proxies_a_forged_header_buys_no_fresh_address(db_url, trust):
+    trust("")
+    make_admin("alice")
+    for k in range(settings.admin_login_max_failures):
+        assert _login_via_http("wrong password", f"203.0.113.{k}") == 401
+    # Every attempt came from 127.0.0.1 whatever the header said: that address waits.
+    assert _login_via_http(PASSWORD, "198.51.100.77") == 429
