@@ -19,6 +19,7 @@ from mockexam.admin.auth import ADMIN_ROOT, FAILED, AdminState
 from mockexam.admin.components import plot
 from mockexam.admin.exam_form import local_text
 from mockexam.admin.layout import admin_page, card, error_callout, stat
+from mockexam.parsing import parse_id
 from mockexam.services import analytics
 
 ANALYTICS_ROUTE = f"{ADMIN_ROOT}/analytics"
@@ -164,9 +165,9 @@ class ScoreChartState(AdminState):
         self.reset()
 
     async def _draw(self) -> None:
-        if not self.exam_id.isdigit():
+        exam_id, metric = parse_id(self.exam_id), self.metric
+        if exam_id is None:
             return
-        exam_id, metric = int(self.exam_id), self.metric
         data = await self._service(lambda: analytics.score_distribution(exam_id))
         if data is FAILED:
             return
@@ -198,7 +199,8 @@ class ScoreChartState(AdminState):
         """Show another exam's distribution."""
         if await self._require_admin() is None:
             return
-        if not isinstance(exam_id, str) or not exam_id.isdigit() or len(exam_id) > 12:
+        if parse_id(exam_id if isinstance(exam_id, str) else None) is None:
+            self.error = "Choose an exam from the list."
             return
         self.exam_id = exam_id
         await self._draw()

@@ -101,7 +101,7 @@ class AuditState(AdminState):
         """Show one kind of action (a prefix from FILTERS)."""
         if await self._require_admin() is None:
             return
-        if value not in {key for key, _ in FILTERS}:
+        if not isinstance(value, str) or value not in {key for key, _ in FILTERS}:
             return
         self.action_filter = value
         self.offset = 0

@@ -23,9 +23,14 @@ from mockexam.admin.progress import (
     progress_view,
 )
 from mockexam.config import settings
+from mockexam.parsing import parse_id
 from mockexam.services import broadcasts
 from mockexam.services.broadcasts import MAX_TEXT_CHARS
 from mockexam.services.transactions import in_session
+from mockexam.text import strip_bidi
+
+# What the "also post to the channel" checkbox can send (absent: unchecked).
+CHECKBOX_VALUES = ("", "on", "off", "true", "false", True, False)
 
 LIST_LIMIT = 50
 
@@ -77,9 +82,10 @@ class BroadcastsState(AdminState):
         """Show one broadcast's report in the live panel."""
         if await self._require_admin() is None:
             return
-        if not isinstance(broadcast_id, int) or broadcast_id <= 0:
+        shown = parse_id(broadcast_id)
+        if shown is None:
             return
-        await self._read(broadcast_id)
+        await self._read(shown)
 
     @rx.event
     async def send(self, form_data: dict[str, Any]):
@@ -88,8 +94,14 @@ class BroadcastsState(AdminState):
         if admin_id is None or not isinstance(form_data, dict):
             return
         text = form_data.get("text", "")
-        channel = form_data.get("channel") in ("on", True, "true")
+        checkbox = form_data.get("channel", "")
         self.error, self.notice = "", ""
+        if isinstance(text, str):
+            text = strip_bidi(text)
+        if not isinstance(checkbox, str | bool) or checkbox not in CHECKBOX_VALUES:
+            self.error = "The form was not sent correctly; reload the page."
+            return
+        channel = checkbox in ("on", True, "true")
         if not isinstance(text, str) or not text.strip():
             self.error = "Write the message first."
             return

@@ -171,7 +171,7 @@ class ExamState(AdminState):
         if admin_id is None or not self.loaded or self.not_found:
             return
         self.error, self.notice = "", ""
-        if not isinstance(files, list) or len(files) != 1:
+        if not isinstance(files, list) or len(files) != 1 or not hasattr(files[0], "read"):
             self.error = "Choose one PDF file."
             return
         upload = files[0]

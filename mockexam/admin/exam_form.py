@@ -16,12 +16,19 @@ import reflex as rx
 
 from mockexam.errors import ValidationError
 from mockexam.models import GradingScheme
+from mockexam.parsing import parse_int
 from mockexam.telegram.messages import DISPLAY_TZ
+from mockexam.text import strip_bidi
 
 TIME_ZONE_NOTE = "Times are Tashkent time (UTC+5)."
 INPUT_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M")
 MAX_TITLE = 200
 MAX_DESCRIPTION = 2000
+# Exam times an admin can mean: outside this, a typo (year 0001 or 9999 overflows the
+# time-zone conversion; either is no exam anyone sits).
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+MAX_DATETIME_CHARS = 32
+MAX_DURATION_MINUTES = 24 * 60
 SCHEMES: tuple[tuple[str, str], ...] = (
     (GradingScheme.PERCENTILE.value, "Percentile among participants (A+ top 10%, …)"),
     (GradingScheme.FIXED_BANDS.value, "Fixed bands on the scaled score (A+ ≥ 70, …)"),
@@ -45,11 +52,15 @@ def local_text(moment: datetime | None) -> str:
 def parse_local_datetime(value: Any, field: str) -> datetime:
     """A datetime-local value typed in Tashkent time → aware UTC."""
     text = value.strip() if isinstance(value, str) else ""
+    if len(text) > MAX_DATETIME_CHARS or not text.isascii():
+        text = ""  # strptime reads other scripts' digits; a form sends ASCII
     for fmt in INPUT_FORMATS:
         try:
             naive = datetime.strptime(text, fmt)
         except ValueError:
             continue
+        if not FIRST_YEAR <= naive.year <= LAST_YEAR:
+            raise ValidationError(f"{field}: enter a year from {FIRST_YEAR} to {LAST_YEAR}.")
         return naive.replace(tzinfo=DISPLAY_TZ).astimezone(UTC)
     raise ValidationError(f"{field}: enter a date and a time.")
 
@@ -58,7 +69,7 @@ def _text(form: dict[str, Any], name: str, limit: int) -> str:
     value = form.get(name, "")
     if not isinstance(value, str):
         raise ValidationError(f"{name.capitalize()}: expected text.")
-    value = value.strip()
+    value = strip_bidi(value).strip()
     if len(value) > limit:
         raise ValidationError(f"{name.capitalize()} is longer than {limit} characters.")
     return value
@@ -87,12 +98,17 @@ def parse_exam_form(form: Any) -> ExamFields:
     start = parse_local_datetime(form.get("window_start"), "Window start")
     end = parse_local_datetime(form.get("window_end"), "Window end")
     raw_duration = form.get("duration_minutes", "")
-    try:
-        duration = int(str(raw_duration).strip())
-    except ValueError:
-        raise ValidationError("Duration: enter a whole number of minutes.") from None
+    duration = parse_int(
+        raw_duration if isinstance(raw_duration, str) else None,
+        minimum=-MAX_DURATION_MINUTES,  # the service names a non-positive duration
+        maximum=MAX_DURATION_MINUTES,
+    )
+    if duration is None:
+        raise ValidationError(
+            f"Duration: enter a whole number of minutes (at most {MAX_DURATION_MINUTES})."
+        )
     scheme = form.get("grading_scheme", GradingScheme.PERCENTILE.value)
-    if scheme not in {value for value, _ in SCHEMES}:
+    if not isinstance(scheme, str) or scheme not in {value for value, _ in SCHEMES}:
         raise ValidationError("Grading scheme: choose one of the listed schemes.")
     return ExamFields(
         title=title,

@@ -139,7 +139,7 @@ class ResultsState(AdminState):
         """Sort by a column; the same column again flips the direction."""
         if await self._require_admin() is None:
             return
-        if column not in {s.value for s in ResultSort}:
+        if not isinstance(column, str) or column not in {s.value for s in ResultSort}:
             return
         if column == self.sort:
             self.descending = not self.descending

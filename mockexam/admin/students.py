@@ -113,7 +113,9 @@ class StudentsState(AdminState):
     @rx.event
     async def sort_by(self, column: str):
         """Sort by a column; the same column again flips the direction."""
-        if await self._require_admin() is None or column not in {s.value for s in StudentSort}:
+        if await self._require_admin() is None:
+            return
+        if not isinstance(column, str) or column not in {s.value for s in StudentSort}:
             return
         if column == self.sort:
             self.descending = not self.descending

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from mockexam.errors import ValidationError
+from mockexam.text import strip_bidi
 
 MCQ = "mcq"
 """Item kind: multiple choice, answered with one of the item's options."""
@@ -260,7 +261,7 @@ def validate_answer(item: ItemSpec, value: str, *, max_chars: int = MAX_ANSWER_C
     nothing visible is left. Too long means over `max_chars` either as stored
     or after normalising (NFKC can lengthen: "㎏" → "kg").
     """
-    text = value.strip()
+    text = strip_bidi(value).strip()  # bidi controls would make it display as another answer
     if item.kind == MCQ:
         if not text:
             return ""

@@ -74,6 +74,7 @@ from mockexam.services.sessions import (
     store_answers,
 )
 from mockexam.services.tokens import check_token, make_token
+from mockexam.text import has_bidi, strip_bidi
 
 
 class RoomPhase(StrEnum):
@@ -514,6 +515,9 @@ def _check_changes(
                 continue
         if change.value is None and change.flagged is None:
             continue
+        if change.value is not None and has_bidi(change.value):
+            # Stored without bidi controls: they would show the answer as another one.
+            change = AnswerChange(value=strip_bidi(change.value), flagged=change.flagged)
         valid[spec.label] = change
     options = {
         label: items[label][1].options

@@ -54,6 +54,7 @@ from mockexam.scoring.practice import (
 )
 from mockexam.services.exam_room import Refusal
 from mockexam.services.practice_bank import LETTERS
+from mockexam.text import strip_bidi
 
 RECENT_ANSWERS_FOR_ABILITY = 40
 HISTORY_LIMIT = 30
@@ -532,7 +533,7 @@ def _check_changes(
             rejected[label] = Refusal.INVALID
             continue
         _, question = found
-        text = value.strip()
+        text = strip_bidi(value).strip()  # bidi controls would show it as another answer
         if question.kind == ItemKind.MULTIPLE_CHOICE:
             letters = LETTERS[: len(question.options)]
             if text and (len(text) != 1 or text.upper() not in letters):

@@ -17,6 +17,7 @@ from sqlmodel import col, select
 
 from mockexam.db import session_scope
 from mockexam.models import ExamSession, Streak, Student, StudentRating
+from mockexam.parsing import parse_id
 
 MAX_PAGE = 500
 
@@ -82,8 +83,9 @@ def search_condition(search: str) -> Any:
         name_expression().like(pattern, escape="\\"),
         func.lower(func.coalesce(Student.username, "")).like(pattern, escape="\\"),
     ]
-    if needle.lstrip("@").isdigit() and len(needle) < 20:
-        conditions.append(Student.telegram_id == int(needle.lstrip("@")))
+    telegram_id = parse_id(needle.lstrip("@"))  # ASCII digits only: '²' is text, not an id
+    if telegram_id is not None:
+        conditions.append(Student.telegram_id == telegram_id)
     return or_(*conditions)
 
 

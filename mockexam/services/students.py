@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 from mockexam.db import insert_for, session_scope, utcnow
 from mockexam.errors import NotFoundError, ValidationError
 from mockexam.models import Student
+from mockexam.text import clean_name
 
 SUPPORTED_LANGUAGES = ("uz", "ru", "en")
 
@@ -38,9 +39,9 @@ def upsert_student(
     """Register a student or refresh their name, username and reachability (race-safe)."""
     now = now or utcnow()
     values = {
-        "first_name": (first_name or "")[:128],
-        "last_name": (last_name or "")[:128],
-        "username": (username or None) and username[:64],
+        "first_name": clean_name(first_name),
+        "last_name": clean_name(last_name),
+        "username": clean_name(username, max_len=64) or None,
         "updated_at": now,
         "last_seen_at": now,
         "is_reachable": True,
@@ -82,9 +83,9 @@ def login_student(
     now = utcnow()
     params = {
         "telegram_id": telegram_id,
-        "first_name": (first_name or "")[:128],
-        "last_name": (last_name or "")[:128],
-        "username": (username or None) and username[:64],
+        "first_name": clean_name(first_name),
+        "last_name": clean_name(last_name),
+        "username": clean_name(username, max_len=64) or None,
         "language_code": language_for(language_code),
         "is_reachable": True,
         "unreachable_reason": None,

@@ -152,7 +152,9 @@ class PracticeHubState(StudentState):
     async def start(self, mode: str):
         """Start a session of `mode` for the caller (or go back to the one in progress)."""
         student_id = self._signed_in()
-        if student_id is None or mode not in PRACTICE_MODES or self.starting:
+        if student_id is None or not isinstance(mode, str) or mode not in PRACTICE_MODES:
+            return
+        if self.starting:
             return
         self.starting, self.start_error = mode, ""
         adaptive = bool(self.adaptive)
