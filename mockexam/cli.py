@@ -359,9 +359,14 @@ def _student_link(args: argparse.Namespace) -> int:
             theme=args.theme,
         )
     )
-    hours = settings.initdata_max_age_seconds / 3600
+    from mockexam.telegram.webapp_session import describe_age, initdata_max_age
+
     token = "the bot token" if settings.telegram_enabled else "the dev token (no bot configured)"
-    print(f"Signed with {token}; valid for {hours:g} h.", file=sys.stderr)
+    print(
+        f"Signed with {token}; valid for {describe_age(initdata_max_age())} "
+        "(an opened tab then stays signed in on its own credential).",
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -64,7 +64,11 @@ class Settings(BaseSettings):
     # whose pages may use the admin's cookie: comma-separated, see mockexam/origins.py.
     cors_allowed_origins: str = ""
     telegram_messages_per_second: float = 30.0
-    initdata_max_age_seconds: int = 24 * 3600
+    # How old Telegram's initData may be for a new Mini App sign-in (telegram/webapp_session.py;
+    # the development token alone gets 24 h), and how long the tab's own credential lasts
+    # after it (renewed while the Mini App is open).
+    initdata_max_age_seconds: int = Field(default=600, ge=30, le=24 * 3600)
+    miniapp_session_seconds: int = Field(default=2 * 3600, ge=15 * 60, le=24 * 3600)
 
     # Admin panel
     admin_secret_key: str | None = None

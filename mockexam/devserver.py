@@ -366,10 +366,12 @@ def banner(
         f"    Telegram:     {telegram}",
     ]
     if student_link:
-        hours = settings.initdata_max_age_seconds / 3600
+        from mockexam.telegram.webapp_session import describe_age, initdata_max_age
+
+        age = describe_age(initdata_max_age())
         lines += [
             f"    Student Mini App: {student_link}",
-            f"                  (the demo student, signed in as Telegram would; valid {hours:g} h,"
+            f"                  (the demo student, signed in as Telegram would; valid {age},"
             " `python -m mockexam student-link TELEGRAM_ID` makes more)",
         ]
     lines += [

@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from mockexam.errors import PermissionDeniedError
+from mockexam.parsing import is_ascii_digits
 
 # Our clock may trail Telegram's a little; more than this in the future is refused.
 CLOCK_SKEW_SECONDS = 30
@@ -148,7 +149,7 @@ def parse_init_data(
     raw_date = fields.get("auth_date")
     if raw_date is None:
         raise InitDataError(InitDataProblem.MISSING_AUTH_DATE, "initData has no auth_date")
-    if not raw_date.isdigit():
+    if not is_ascii_digits(raw_date, max_len=12):  # '²' and 5,000 digits are no Unix time
         raise InitDataError(InitDataProblem.BAD_AUTH_DATE, "auth_date is not a Unix time")
     auth_date = int(raw_date)
     now = time.time() if now is None else now

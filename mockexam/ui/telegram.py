@@ -16,18 +16,21 @@ from typing import Literal
 import reflex as rx
 
 TWA_SDK = "@twa-dev/sdk@8.0.2"
+SESSION_STORAGE_KEY = "mockexam_session"  # = telegram.webapp_session.STORAGE_KEY
 
 HapticKind = Literal["light", "medium", "success", "warning", "error", "selection"]
 HAPTIC_KINDS: tuple[str, ...] = ("light", "medium", "success", "warning", "error", "selection")
 
-# The raw Mini App initData string, for `rx.call_script(INIT_DATA_JS, callback=...)`.
-# Works before the bridge has loaded the SDK (reads `tgWebAppData` from the
-# launch hash) and after in-app navigation dropped the hash (sessionStorage:
-# ours, then the one telegram-web-app.js keeps). "" outside Telegram.
+# What a student page signs in with, for `rx.call_script(INIT_DATA_JS, callback=...)`:
+# the raw Mini App initData, preceded by the tab's own credential and a newline when it
+# has one (student/auth.py, telegram/webapp_session.py). initData works before the
+# bridge has loaded the SDK (reads `tgWebAppData` from the launch hash) and after
+# in-app navigation dropped the hash (sessionStorage: ours, then the one
+# telegram-web-app.js keeps). "" outside Telegram without a credential.
 INIT_DATA_JS = (
     "(() => { const KEY = 'mockexam_init_data';"
     " const keep = (v) => { try { window.sessionStorage.setItem(KEY, v); } catch (e) {} return v; };"
-    " try {"
+    " const read = () => { try {"
     " const live = window.Telegram && window.Telegram.WebApp && window.Telegram.WebApp.initData;"
     " if (live) return keep(live);"
     " const fromHash = new URLSearchParams((window.location.hash || '').slice(1)).get('tgWebAppData');"
@@ -37,7 +40,11 @@ INIT_DATA_JS = (
     " let sdk = null; try { sdk = JSON.parse(window.sessionStorage.getItem('__telegram__initParams') || 'null'); } catch (e) {}"
     " if (sdk && sdk.tgWebAppData) return keep(sdk.tgWebAppData);"
     " return '';"
-    " } catch (e) { return ''; } })()"
+    " } catch (e) { return ''; } };"
+    " let session = null;"
+    f" try {{ session = window.sessionStorage.getItem('{SESSION_STORAGE_KEY}'); }} catch (e) {{}}"
+    " const init = read();"
+    " return session ? session + '\\n' + init : init; })()"
 )
 
 
@@ -66,8 +73,19 @@ def telegram_bridge(
     back_href: str | rx.Var[str] = "",
     confirm_close: bool | rx.Var[bool] = False,
 ) -> rx.Component:
-    """The page's Telegram bridge; render exactly one per page (in the layout)."""
-    return TelegramBridge.create(back_href=back_href, confirm_close=confirm_close)
+    """The page's Telegram bridge; render exactly one per page (in the layout).
+
+    Beside it, a hidden tick that keeps the tab's sign-in credential fresh while the
+    Mini App is open (`StudentState.keep_signed_in`): an exam page whose answers
+    save over HTTP may send no Reflex event for hours.
+    """
+    from mockexam.student.auth import StudentState  # the state imports INIT_DATA_JS from here
+    from mockexam.telegram.webapp_session import RENEW_TICK_MS
+
+    return rx.fragment(
+        TelegramBridge.create(back_href=back_href, confirm_close=confirm_close),
+        rx.moment(interval=RENEW_TICK_MS, on_change=StudentState.keep_signed_in, display="none"),
+    )
 
 
 def haptic(kind: HapticKind) -> rx.event.EventSpec:

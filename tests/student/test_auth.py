@@ -1,0 +1,230 @@
+"""The Mini App sign-in (issue 20, "Also"): initData only minutes old for a new sign-in, then
+the tab's own short-lived credential, renewed while the Mini App is open.
+
+Real states (DashboardState, the simplest page) against the real database; the
+credential goes to the tab through the `session_credential` sessionStorage var and
+comes back the way INIT_DATA_JS sends it: "<credential>\\n<initData>".
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import pytest
+
+from mockexam.cli import main, student_link_for
+from mockexam.config import settings
+from mockexam.student.auth import AuthStatus
+from mockexam.student.dashboard import DashboardState
+from mockexam.telegram import webapp_session
+from mockexam.telegram.webapp_link import init_data_from_link
+from mockexam.telegram.webapp_session import (
+    RENEW_AFTER_SECONDS,
+    CredentialError,
+    CredentialProblem,
+    check_credential,
+    initdata_max_age,
+    issue_credential,
+)
+from tests.student.helpers import init_data_for, make_state, run
+
+REAL_TOKEN = "4242:real-bot-token-for-tests"
+
+
+@pytest.fixture
+def real_token(monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setattr(settings, "telegram_bot_token", REAL_TOKEN)
+    return REAL_TOKEN
+
+
+def _load(sign_in: str) -> DashboardState:
+    """A tab whose server state is new (first open, or lost in a restart) signing in."""
+    state = make_state(DashboardState)
+    run(DashboardState.load, state, sign_in)
+    return state
+
+
+def _signed_in(telegram_id: int, **kwargs) -> DashboardState:
+    state = _load(init_data_for(telegram_id, **kwargs))
+    assert state.auth_status == AuthStatus.OK, "a fresh initData signs in"
+    return state
+
+
+def _refused(state: DashboardState) -> bool:
+    return (
+        state.auth_status == AuthStatus.DENIED
+        and state._student_id is None
+        and state.session_credential == ""
+    )
+
+
+def test_first_sign_in_gives_the_tab_a_credential_that_signs_it_in_after_the_state_is_lost(
+    sqlite_url, real_token
+):
+    first = _signed_in(555_101)
+    credential = first.session_credential
+    assert credential.startswith("mx1.")
+    assert check_credential(credential).student_id == first._student_id
+    # the backend restarted: a new state, the page sends the credential alone …
+    again = _load(credential + "\n")
+    assert again.auth_status == AuthStatus.OK
+    assert again._student_id == first._student_id and again.first_name == "Test"
+    # … or beside Telegram's initData, authentic but older than a new sign-in may use
+    old = init_data_for(555_101, auth_date=int(time.time()) - 3 * 3600)
+    assert _refused(_load(old))
+    beside = _load(credential + "\n" + old)
+    assert beside._student_id == first._student_id
+    assert beside.session_credential.startswith("mx1.")  # a renewed one for the tab
+
+
+def test_credentials_forged_expired_moved_or_from_another_secret_or_bot_are_refused(
+    sqlite_url, real_token, monkeypatch
+):
+    owner = _signed_in(555_201)
+    other = _signed_in(555_202)
+    credential = owner.session_credential
+    head, sid, tid, issued, expires, signature = credential.split(".")
+    now = int(time.time())
+    lifetime = settings.miniapp_session_seconds
+    old_owner_init = init_data_for(555_201, auth_date=now - 3 * 3600)
+
+    expired = issue_credential(
+        student_id=owner._student_id, telegram_id=555_201, now=now - lifetime - 1
+    )
+    monkeypatch.setattr(settings, "admin_secret_key", "another-installations-secret")
+    other_secret = issue_credential(student_id=owner._student_id, telegram_id=555_201)
+    monkeypatch.undo()
+    monkeypatch.setattr(settings, "telegram_bot_token", None)  # minted under the dev token
+    dev_minted = issue_credential(student_id=owner._student_id, telegram_id=555_201)
+    monkeypatch.setattr(settings, "telegram_bot_token", real_token)
+    for bad in (
+        f"{head}.{other._student_id}.{tid}.{issued}.{expires}.{signature}",  # moved
+        f"{head}.{sid}.555202.{issued}.{expires}.{signature}",
+        f"{head}.{sid}.{tid}.{issued}.{int(expires) + 86_400}.{signature}",  # prolonged
+        f"{head}.{sid}.{tid}.{issued}.{expires}.{'A' * 43}",  # forged
+        expired,
+        other_secret,
+        dev_minted,
+        "mx1.².1.1.1." + "A" * 43,
+        "mx1." + "9" * 5000,
+        "mx1.\u202e1.2.3.4.5",
+    ):
+        assert _refused(_load(bad + "\n")), bad
+        assert _refused(_load(bad + "\n" + old_owner_init)), bad
+    # another student's genuine credential beside this Telegram user's initData
+    assert _refused(_load(other.session_credential + "\n" + old_owner_init))
+    # a forged initData beside a genuine credential: nothing is signed in
+    forged = init_data_for(555_201, bot_token="123:another-bot", auth_date=now - 3 * 3600)
+    assert _refused(_load(credential + "\n" + forged))
+    # the genuine one still works
+    assert _load(credential + "\n" + old_owner_init)._student_id == owner._student_id
+
+
+def test_check_credential_reasons():
+    now = time.time()
+    good = issue_credential(student_id=7, telegram_id=70, now=now)
+    assert check_credential(good, now=now + 60).student_id == 7
+    cases = {
+        CredentialProblem.EXPIRED: (good, now + settings.miniapp_session_seconds),
+        CredentialProblem.FUTURE: (
+            issue_credential(student_id=7, telegram_id=70, now=now + 600),
+            now,
+        ),
+        CredentialProblem.MALFORMED: ("mx1.7.70", now),
+        CredentialProblem.BAD_SIGNATURE: (good[:-2] + ("AA" if good[-2:] != "AA" else "BB"), now),
+    }
+    for reason, (text, at) in cases.items():
+        with pytest.raises(CredentialError) as refused:
+            check_credential(text, now=at)
+        assert refused.value.reason == reason
+    for junk in (None, 42, "", "x" * 10_000, good + "\n"):
+        with pytest.raises(CredentialError):
+            check_credential(junk, now=now)
+
+
+def test_initdata_older_than_ten_minutes_is_refused_for_a_new_sign_in(sqlite_url, real_token):
+    assert settings.initdata_max_age_seconds == 600 == initdata_max_age()
+    now = int(time.time())
+    assert _load(init_data_for(555_301, auth_date=now - 5 * 60)).auth_status == AuthStatus.OK
+    assert _refused(_load(init_data_for(555_302, auth_date=now - 11 * 60)))
+    assert _refused(_load(init_data_for(555_303, auth_date=now - 3 * 3600)))
+
+
+def test_only_the_development_token_keeps_a_student_link_valid_for_a_day(
+    sqlite_url, monkeypatch, capsys
+):
+    """`make run` prints a link signed with the dev token; a newcomer may click it hours later.
+    A real bot token never gets the longer age, nor does production."""
+    three_hours_ago = int(time.time()) - 3 * 3600
+    assert settings.telegram_bot_token is None
+    assert initdata_max_age() == 24 * 3600
+    link = student_link_for(555_401)
+    assert _load(init_data_from_link(link)).auth_status == AuthStatus.OK
+    assert main(["student-link", "555401"]) == 0
+    assert "valid for 24 h" in capsys.readouterr().err
+    old = init_data_for(555_402, auth_date=three_hours_ago)
+    assert _load(old).auth_status == AuthStatus.OK
+    assert _refused(_load(init_data_for(555_403, auth_date=int(time.time()) - 25 * 3600)))
+
+    monkeypatch.setattr(settings, "telegram_bot_token", REAL_TOKEN)
+    assert initdata_max_age() == 600
+    old_real = init_data_for(555_404, auth_date=three_hours_ago)  # signed with the real token
+    assert _refused(_load(old_real))
+    assert main(["student-link", "555404"]) == 0
+    assert "valid for 10 min" in capsys.readouterr().err
+
+    monkeypatch.setattr(settings, "telegram_bot_token", None)
+    monkeypatch.setattr(settings, "mockexam_env", "production")
+    assert initdata_max_age() == 600
+
+
+def test_a_four_hour_exam_never_signs_the_student_out(sqlite_url, real_token, monkeypatch):
+    """The open Mini App ticks every few minutes (keep_signed_in); whenever the server
+    loses the tab's state, the credential the tab holds then signs it in again."""
+    state = _signed_in(555_501)
+    student_id = state._student_id
+    old_init = init_data_for(555_501)  # Telegram's initData from the opening, ageing
+    clock = [time.time()]
+    monkeypatch.setattr(time, "time", lambda: clock[0])
+    tick = webapp_session.RENEW_TICK_MS / 1000
+    for step in range(1, int(4 * 3600 / tick) + 1):
+        clock[0] += tick
+        run(DashboardState.keep_signed_in, state, "tick")  # answers save over HTTP meanwhile
+        if step * tick in (3.5 * 3600, 4 * 3600):  # the backend restarted: a new state
+            state = _load(state.session_credential + "\n" + old_init)
+            assert state._student_id == student_id, f"signed out after {step * tick:.0f} s"
+    assert check_credential(state.session_credential).expires_at > clock[0]
+
+
+def test_every_student_page_ticks_to_keep_its_credential_fresh():
+    from mockexam.ui.telegram import telegram_bridge
+
+    rendered = str(telegram_bridge().render())
+    assert "keep_signed_in" in rendered
+    assert str(webapp_session.RENEW_TICK_MS) in rendered
+
+
+def test_the_credential_is_renewed_on_use_and_only_when_old(sqlite_url, real_token, monkeypatch):
+    state = _signed_in(555_601)
+    first = state.session_credential
+    run(DashboardState.refresh, state)
+    assert state.session_credential == first  # fresh enough: not reissued on every event
+    clock = [time.time() + RENEW_AFTER_SECONDS + 1]
+    monkeypatch.setattr(time, "time", lambda: clock[0])
+    run(DashboardState.refresh, state)
+    renewed = state.session_credential
+    assert renewed != first
+    assert check_credential(renewed).issued_at > check_credential(first).issued_at
+
+
+def test_no_credential_or_initdata_in_logs(sqlite_url, real_token, caplog):
+    caplog.set_level(logging.DEBUG)
+    state = _signed_in(555_701)
+    credential = state.session_credential
+    _load(credential + "\n")
+    _load(credential[:-3] + "xyz\n")
+    _load(init_data_for(555_701, auth_date=int(time.time()) - 3600))
+    signature = credential.rsplit(".", 1)[1]
+    assert signature not in caplog.text
+    assert "hash=" not in caplog.text
