@@ -117,3 +117,27 @@ def plot(figure: rx.Var, plot_id: str, height: int = charts.HEIGHT) -> rx.Compon
         min_height=f"{height}px",
         class_name="admin-plot",
     )
+
+
+NAME_MAX_WIDTH = "18rem"
+
+
+def name_cell(name: Any, username: Any) -> rx.Component:
+    """A student's name and @username in a table cell: one line each, cut with an ellipsis
+    at NAME_MAX_WIDTH, the whole text on hover (title).
+
+    A 128-character name without a space would otherwise push the other columns out of
+    view (issue 20, item 10).
+    """
+    clipped = {
+        "max_width": NAME_MAX_WIDTH,
+        "overflow": "hidden",
+        "text_overflow": "ellipsis",
+        "white_space": "nowrap",
+    }
+    return rx.vstack(
+        rx.text(name, weight="medium", title=name, class_name="student-name", **clipped),
+        rx.text(username, size="1", color="var(--gray-10)", title=username, **clipped),
+        spacing="0",
+        min_width="0",
+    )

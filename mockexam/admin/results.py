@@ -14,12 +14,19 @@ from typing import Any, TypedDict
 import reflex as rx
 
 from mockexam.admin.auth import FAILED, AdminState
-from mockexam.admin.components import pager_buttons, search_form, sort_header, step_offset
+from mockexam.admin.components import (
+    name_cell,
+    pager_buttons,
+    search_form,
+    sort_header,
+    step_offset,
+)
 from mockexam.admin.exam_form import local_text
 from mockexam.admin.layout import card, error_callout
 from mockexam.api import EXPORT_ROOT
 from mockexam.services import exam_results
 from mockexam.services.exam_results import ExportFile, ResultRow, ResultSort
+from mockexam.text import strip_bidi
 from mockexam.ui.backend import BACKEND_ORIGIN
 
 PAGE_SIZE = 50
@@ -71,8 +78,8 @@ def result_view(rank: int, row: ResultRow) -> ResultView:
     return {
         "rank": rank,
         "session_id": row.session_id,
-        "name": row.name,
-        "username": f"@{row.username}" if row.username else "",
+        "name": strip_bidi(row.name),  # rows stored before names were cleaned at login
+        "username": f"@{strip_bidi(row.username)}" if row.username else "",
         "points": _fraction(row.points, row.max_points),
         "exercises": _fraction(row.exercises, row.max_exercises),
         "scaled": scaled,
@@ -182,13 +189,7 @@ def _header(label: str, column: str | None) -> rx.Component:
 def _row(r: rx.Var[ResultView]) -> rx.Component:
     return rx.table.row(
         rx.table.cell(r["rank"]),
-        rx.table.cell(
-            rx.vstack(
-                rx.text(r["name"], weight="medium"),
-                rx.text(r["username"], size="1", color="var(--gray-10)"),
-                spacing="0",
-            )
-        ),
+        rx.table.cell(name_cell(r["name"], r["username"])),
         rx.table.cell(r["points"]),
         rx.table.cell(r["exercises"]),
         rx.table.cell(

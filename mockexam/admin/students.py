@@ -11,11 +11,18 @@ from typing import Any, TypedDict
 import reflex as rx
 
 from mockexam.admin.auth import ADMIN_ROOT, FAILED, AdminState
-from mockexam.admin.components import pager_buttons, search_form, sort_header, step_offset
+from mockexam.admin.components import (
+    name_cell,
+    pager_buttons,
+    search_form,
+    sort_header,
+    step_offset,
+)
 from mockexam.admin.exam_form import local_text
 from mockexam.admin.layout import admin_page, card, error_callout
 from mockexam.services import student_directory
 from mockexam.services.student_directory import StudentListRow, StudentSort
+from mockexam.text import strip_bidi
 
 STUDENTS_ROUTE = f"{ADMIN_ROOT}/students"
 PAGE_SIZE = 50
@@ -41,8 +48,8 @@ class StudentView(TypedDict):
 def student_view(row: StudentListRow) -> StudentView:
     return {
         "student_id": row.student_id,
-        "name": row.name,
-        "username": f"@{row.username}" if row.username else "",
+        "name": strip_bidi(row.name),  # rows stored before names were cleaned at login
+        "username": f"@{strip_bidi(row.username)}" if row.username else "",
         "telegram_id": str(row.telegram_id),
         "language": row.language_code,
         "elo": "—" if row.elo is None else f"{row.elo:.0f}",
@@ -149,13 +156,7 @@ def _header(label: str, column: str | None) -> rx.Component:
 
 def _row(r: rx.Var[StudentView]) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(
-            rx.vstack(
-                rx.text(r["name"], weight="medium"),
-                rx.text(r["username"], size="1", color="var(--gray-10)"),
-                spacing="0",
-            )
-        ),
+        rx.table.cell(name_cell(r["name"], r["username"])),
         rx.table.cell(rx.code(r["telegram_id"], variant="ghost")),
         rx.table.cell(r["language"]),
         rx.table.cell(r["elo"]),

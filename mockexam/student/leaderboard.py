@@ -18,6 +18,7 @@ from mockexam.student.auth import StudentState, student_on_load
 from mockexam.student.components import loaded_content, message_card, read_or_fail
 from mockexam.student.i18n import tr
 from mockexam.student.shell import APP_ROOT, TAB_BAR_HEIGHT, page_header, student_shell
+from mockexam.text import strip_bidi
 from mockexam.ui import theme
 from mockexam.ui.intl import local_number
 from mockexam.ui.layout import section_card
@@ -76,7 +77,7 @@ class LeaderboardState(StudentState):
             return
         self.board = board
         self.rows = [
-            {"rank": r.rank, "name": r.name, "value": r.value, "is_you": r.is_you}
+            {"rank": r.rank, "name": strip_bidi(r.name), "value": r.value, "is_you": r.is_you}
             for r in result.rows
         ]
         self.total = result.total
@@ -141,6 +142,7 @@ def _row(row: rx.Var[RankRow]) -> rx.Component:
             rx.cond(you, rx.text(tr(" (siz)", " (вы)", " (you)"), as_="span", color=theme.HINT)),
             size="3",
             weight=rx.cond(you, "bold", "regular"),
+            title=row["name"].to(str),
             flex="1",
             min_width="0",
             overflow="hidden",
