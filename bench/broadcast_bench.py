@@ -3,21 +3,29 @@
 A real Huey consumer (`python -m mockexam worker`) sends the broadcast
 through python-telegram-bot to the fake Bot API on 127.0.0.1, which answers
 429 (retry_after 1) to any message that would make more than LIMIT arrive
-within one second. Reported: achieved rate as a fraction of the limit
-(target ≥ 95 %), 429s, duplicates (must be 0), the busiest second, time.
+within one second. Reported, all counted on the fake's arrival times: the
+busiest second (must stay within the sender's budget, 90 % of the limit: 27
+of 30), bursts (three arrivals within 10 ms: must be 0), achieved rate as a
+fraction of the limit (target ≥ 80 %), 429s, duplicates (must be 0), time.
 
     .venv/bin/python bench/broadcast_bench.py [--recipients 10000] [--limit 30]
         [--backend sqlite postgres]
 
-Figures (2 vCPU VM shared with other work; 10,000 recipients, limit 30/s):
+Figures (2 vCPU VM shared with other work, limit 30/s):
 
-    sqlite   10,000/10,000 delivered, duplicates 0, 429s 0, busiest second 30;
-             29.08 msg/s = 96.9 % of the limit; 344 s
-    postgres 10,000/10,000 delivered, duplicates 0, 429s 0, busiest second 30;
-             28.99 msg/s = 96.6 % of the limit; 345 s
+    2026-12-06, issue 20 item 11 (budget 27/s at the receiver, no catch-up):
+    sqlite   1,500/1,500 delivered, duplicates 0, 429s 0, busiest second 27,
+             bursts 0; 25.52 msg/s = 85.1 % of the limit; 59 s (no stalls)
+    sqlite   the same with 3 stalls of 0.3 s: busiest second 27, bursts 0;
+             25.19 msg/s = 84.0 % of the limit; 60 s
+    before (10,000 recipients; spacing margin 98 %, a catch-up and a hard cap):
+    sqlite   busiest second 30; 29.08 msg/s = 96.9 % of the limit; 344 s
+    postgres busiest second 30; 28.99 msg/s = 96.6 % of the limit; 345 s
+    (an independent fake saw 31 within one second, and bursts after a stall)
 
-The ceiling is 98 % (the sender's spacing margin); the rest is sleeps that
-woke later than the catch-up allows.
+The ceiling is the budget (90 %); below it, each window of 27 sends also waits
+for the answer to the first of them (one request in flight: that is what makes
+the budget hold at the receiver), i.e. 27 per (1 s + one request's time).
 """
 
 from __future__ import annotations
@@ -83,7 +91,10 @@ def run(backend: str, recipients: int, limit: float) -> dict[str, float]:
             created = broadcasts.send_custom_broadcast(db, text="Benchmark: salom!")
         # The fake runs in its own process: arrival times are not skewed by this one's work.
         with fake_bot_api_process() as fake:
-            fake.configure(rate_limit=limit, retry_after=1)
+            # Stalls: every 500th reply is held back 0.3 s (the message is delivered at once).
+            fake.configure(
+                rate_limit=limit, retry_after=1, slow_chats=dict.fromkeys(chats[250::500], 0.3)
+            )
             info = fake.stats()
             consumer = Consumer(
                 database_url=url,
@@ -130,6 +141,7 @@ def run(backend: str, recipients: int, limit: float) -> dict[str, float]:
                 )
                 assert db.get(Broadcast, created.broadcast_id).status == BroadcastStatus.DONE
         span = times[-1] - times[0]
+        bursts = sum(1 for a, c in zip(times, times[2:], strict=False) if c - a < 0.010)
         achieved = (len(times) - 1) / span if span > 0 else float("nan")
         return {
             "recipients": recipients,
@@ -143,6 +155,7 @@ def run(backend: str, recipients: int, limit: float) -> dict[str, float]:
             "fraction": achieved / limit,
             "too_many_requests": stats["too_many_requests"],
             "busiest_second": busiest,
+            "bursts": bursts,
         }
     finally:
         object.__setattr__(settings, "database_url", os.environ["DATABASE_URL"])
@@ -158,21 +171,27 @@ def main() -> int:
     print(
         f"Broadcast to {args.recipients:,} recipients; the fake Bot API answers 429 above "
         f"{args.limit:g} messages/s; sender set to {args.limit:g}/s "
-        f"(spacing margin {broadcasts.RATE_MARGIN:.0%})."
+        f"(receiver budget {broadcasts.RATE_MARGIN:.0%}); every 500th reply is held 0.3 s (a stall)."
     )
     ok = True
     for backend in args.backend:
         r = run(backend, args.recipients, args.limit)
-        ok &= r["duplicates"] == 0 and r["missing"] == 0 and r["fraction"] >= 0.95
+        budget = broadcasts._limit(args.limit)[0]
+        ok &= r["duplicates"] == 0 and r["missing"] == 0 and r["fraction"] >= 0.80
+        ok &= r["busiest_second"] <= budget and r["bursts"] == 0
         print(
             f"{backend:8s} delivered {r['delivered']:,}/{r['recipients']:,} "
             f"(sent rows {r['sent_rows']:,}, missing {r['missing']}), "
             f"duplicates {r['duplicates']}, 429s {r['too_many_requests']}, "
-            f"busiest second {r['busiest_second']}; "
+            f"busiest second {r['busiest_second']} (budget {budget}), bursts {r['bursts']}; "
             f"{r['achieved']:.2f} msg/s = {r['fraction']:.1%} of the limit; "
             f"sending {r['span_s']:.0f} s, wall {r['wall_s']:.0f} s (incl. consumer start)"
         )
-    print("target: ≥ 95 % of the limit, 0 duplicates, nobody missing:", "met" if ok else "NOT MET")
+    print(
+        "target: busiest second within the budget, no bursts, ≥ 80 % of the limit, "
+        "0 duplicates, nobody missing:",
+        "met" if ok else "NOT MET",
+    )
     return 0 if ok else 1
 
 
