@@ -8,8 +8,10 @@ Telegram opens a Mini App at its URL with a fragment of launch parameters:
 `student_link` builds exactly that for a Telegram user id, signing initData
 with the bot token (`settings.webapp_token`: the real token, or the dev token
 without one), so local use and browser tests take the production sign-in
-path. The link is valid while `auth_date` is fresh
-(`settings.initdata_max_age_seconds`, 24 h). Nothing here touches the
+path. The link signs in while `auth_date` is fresh
+(`telegram.webapp_session.initdata_max_age()`: 24 h with the development
+token, `INITDATA_MAX_AGE_SECONDS` — 10 min — with a real one); the opened tab
+then stays signed in on its own credential. Nothing here touches the
 database: the caller passes the names (`mockexam.cli.stored_profile` reads a
 stored student's).
 """
