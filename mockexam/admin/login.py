@@ -129,7 +129,11 @@ def login_page() -> rx.Component:
                     spacing="4",
                     width="100%",
                 ),
-                action=BACKEND_ORIGIN + LOGIN_API,
+                # The backend's origin is known only in the browser (dev: another
+                # port); the prerendered page has the relative path, and React keeps
+                # a prerendered attribute through hydration, so the state change of
+                # hydrating is what puts the backend's origin in.
+                action=rx.cond(rx.State.is_hydrated, BACKEND_ORIGIN + LOGIN_API, LOGIN_API),
                 method="post",
                 id="login-form",
             ),
