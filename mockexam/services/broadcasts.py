@@ -68,6 +68,7 @@ from mockexam.models import (
     TelegramSender,
 )
 from mockexam.models import Delivery as DeliveryRow
+from mockexam.parsing import parse_id
 from mockexam.services import audit
 from mockexam.telegram import messages
 from mockexam.telegram.gateway import (
@@ -627,9 +628,9 @@ def _holder_is_gone(holder: str) -> bool:
     """True when the holder was a process on this host that no longer exists."""
     host, _, rest = holder.partition(":")
     pid_text = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid_text.isdigit():
+    pid = parse_id(pid_text, maximum=2**31 - 1)  # a row anyone with the database could write
+    if host != socket.gethostname() or pid is None:
         return False
-    pid = int(pid_text)
     if pid == os.getpid():
         return False
     try:

@@ -344,6 +344,14 @@ def test_lease_of_a_killed_process_on_this_host_is_taken_over_at_once(db, telegr
     assert broadcasts.deliver_pending(gateway_factory=fast_gateway(telegram)).state == "busy"
 
 
+def test_a_lease_holder_with_a_non_ascii_pid_is_a_live_lease_not_a_crash(db, telegram):
+    make_student(db, telegram_id=503)
+    db.commit()
+    _custom()
+    _set_lease(f"{socket.gethostname()}:\u00b2:odd", expires_in=30)  # '²'.isdigit() is True
+    assert broadcasts.deliver_pending(gateway_factory=fast_gateway(telegram)).state == "busy"
+
+
 def test_row_in_flight_at_a_crash_becomes_unknown_and_is_never_resent(db, telegram):
     chats = add_students(db, 3)
     db.commit()
