@@ -374,11 +374,11 @@ def test_the_sweep_sees_every_page_state():
     assert sum(len(handlers_with_args(c)) for c in app_state_classes()) > 50
 
 
-def test_every_handler_survives_bad_input_and_changes_nothing(sqlite_url, monkeypatch):
+def test_every_handler_survives_bad_input_and_changes_nothing(sqlite_url, monkeypatch, request):
     monkeypatch.setattr(rx, "run_in_thread", _inline)
     # Reflex logs every payload it cannot convert (then passes it on as sent): thousands.
-    logging.getLogger("reflex_base.event.processor.base_state_processor").disabled = True
     logging.disable(logging.CRITICAL)
+    request.addfinalizer(lambda: logging.disable(logging.NOTSET))
     world = build_world()
     failures: list[str] = []
     calls = 0
