@@ -531,7 +531,8 @@ def _progress(broadcast: Broadcast, counts: dict, now: datetime) -> BroadcastPro
     idle_without_token = not settings.telegram_enabled and rate == 0
     eta = None
     if left and not idle_without_token:
-        eta = left / (rate if rate > 0 else settings.telegram_messages_per_second)
+        budget, window = _limit(settings.telegram_messages_per_second)
+        eta = left / (rate if rate > 0 else budget / window)
     notice = None
     if broadcast.status != BroadcastStatus.DONE and idle_without_token:
         notice = NOT_CONFIGURED
