@@ -111,15 +111,15 @@ class Settings(BaseSettings):
         # BACKUP_DIR= (empty) means "no backups", not the current directory.
         return None if isinstance(value, str) and not value.strip() else value
 
-    @model_validator(mode="after")
-    def _secrets_in_production(self) -> Settings:
-        if self.mockexam_env == "production":
     @field_validator("trusted_proxies")
     @classmethod
     def _proxies_parse(cls, value: str) -> str:
         parse_trusted_proxies(value)  # a typo refuses to start rather than trust nobody
         return value
 
+    @model_validator(mode="after")
+    def _secrets_in_production(self) -> Settings:
+        if self.mockexam_env == "production":
             missing = [
                 name
                 for name in ("admin_secret_key", "telegram_bot_token")
@@ -156,9 +156,6 @@ class Settings(BaseSettings):
         return self.telegram_bot_token or DEV_WEBAPP_TOKEN
 
 
-LOCAL_HOSTS = ("localhost", "localhost.localdomain")
-SECRET_BYTES = 32
-
 MAX_TRUSTED_PROXIES = 64
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -178,16 +175,19 @@ def parse_trusted_proxies(text: str) -> tuple[IPNetwork, ...]:
                 f"TRUSTED_PROXIES: {entry[:60]!r} is not an IP address or CIDR "
                 "(e.g. 127.0.0.1,::1 or 10.0.0.0/8)"
             ) from None
-        networks.append(network)
         if network.prefixlen == 0:  # every address: anyone could name any client
             raise ValueError(
                 f"TRUSTED_PROXIES: {entry!r} trusts every address, so any client could claim "
                 "to be any other (e.g. the admin's): list the proxies themselves"
             )
+        networks.append(network)
     if len(networks) > MAX_TRUSTED_PROXIES:
         raise ValueError(f"TRUSTED_PROXIES: at most {MAX_TRUSTED_PROXIES} entries")
     return tuple(networks)
 
+
+LOCAL_HOSTS = ("localhost", "localhost.localdomain")
+SECRET_BYTES = 32
 
 
 def is_local_url(url: str) -> bool:
