@@ -26,6 +26,7 @@ bank: a `QuestionImportError` line).
 from __future__ import annotations
 
 import io
+import math
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -247,5 +248,6 @@ class BoundedMember(io.RawIOBase):
 def _size(count: int) -> str:
     """1.5 MB, 10 MB, 300 KB: one decimal at most, so "2.1 MB; at most 2 MB" reads right."""
     if count < MiB:
-        return f"{count // 1024} KB"
-    return f"{count / MiB:.1f}".removesuffix(".0") + " MB"
+        return f"{math.ceil(count / 1024)} KB"
+    # Rounded up: a member one byte over 10 MB is "10.1 MB", not "10 MB; at most 10 MB".
+    return f"{math.ceil(count * 10 / MiB) / 10:.1f}".removesuffix(".0") + " MB"
