@@ -63,7 +63,7 @@ _ANY_AGE = 10 * 365 * 24 * 3600
 class AuthStatus:
     PENDING = "pending"  # nothing checked yet (first paint)
     OK = "ok"
-    DENIED = "denied"  # no initData, or a forged / stale one
+    DENIED = "denied"  # no initData, a forged / stale one, or a bad credential
     UNAVAILABLE = "unavailable"  # the database could not be reached
 
 
@@ -80,7 +80,7 @@ class StudentState(rx.State):
 
     _student_id: int | None = None
     _telegram_id: int | None = None
-    _credential_issued: float = 0.0  # monotonic-free wall time of the last credential we issued
+    _credential_issued: float = 0.0  # when (time.time()) this state last issued one
 
     async def _sign_in(self, init_data: str) -> int | None:
         """The caller's student id: kept from an earlier check, or signed in now (see above)."""
@@ -110,7 +110,7 @@ class StudentState(rx.State):
                     return None
             else:
                 return await self._sign_in_user(user)
-        return await self._sign_in_credential(credential, raw)
+        return await self._sign_in_credential(credential or "", raw)
 
     async def _sign_in_credential(self, credential: str, init_data: str) -> int | None:
         """Sign in again with the tab's credential; `init_data` is "" or authentic but old."""
