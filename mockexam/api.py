@@ -68,6 +68,7 @@ import asyncio
 import functools
 import json
 import logging
+import math
 import os
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -79,6 +80,7 @@ import anyio
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.datastructures import Headers
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -110,10 +112,12 @@ from mockexam.admin.auth import (
     safe_next,
 )
 from mockexam.config import settings
+from mockexam.db import utcnow
 from mockexam.errors import (
     AlreadySubmittedError,
     DeadlinePassedError,
     ExamNotOpenError,
+    LoginThrottledError,
     MockExamError,
     NotFoundError,
     PermissionDeniedError,
@@ -137,7 +141,23 @@ from mockexam.student.sheet_protocol import (
 
 logger = logging.getLogger(__name__)
 
-PAPER_ROUTE = "/api/paper/{exam_id:int}"
+
+class IdConvertor(Convertor[int]):
+    """`{exam_id:id}`: 1 to 18 ASCII digits (Starlette's `int` converter hands a
+    5,000-digit path to int(), which raises; 2**70 overflows every id column)."""
+
+    regex = "[0-9]{1,18}"
+
+    def convert(self, value: str) -> int:
+        return int(value)
+
+    def to_string(self, value: int) -> str:
+        return str(value)
+
+
+register_url_convertor("id", IdConvertor())
+
+PAPER_ROUTE = "/api/paper/{exam_id:id}"
 PRACTICE_IMAGE_ROUTE = "/api/practice/image/{name}"
 _IMAGE_TYPES = {
     "png": "image/png",
@@ -147,10 +167,10 @@ _IMAGE_TYPES = {
     "svg": "image/svg+xml",
 }
 SHEET_ROOT = "/api/sheet"
-SHEET_ROUTE = SHEET_ROOT + "/{exam_id:int}"
+SHEET_ROUTE = SHEET_ROOT + "/{exam_id:id}"
 MAX_SHEET_BODY = 64 * 1024
 EXPORT_ROOT = f"{ADMIN_ROOT}/api/exams"
-EXPORT_ROUTE = EXPORT_ROOT + "/{exam_id:int}/export/{file}"
+EXPORT_ROUTE = EXPORT_ROOT + "/{exam_id:id}/export/{file}"
 _NO_STORE = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
 _STATUS: tuple[tuple[type[MockExamError], int], ...] = (
     (PermissionDeniedError, 403),
@@ -573,8 +593,13 @@ async def admin_login(request: Request) -> Response:
         login = await run_in_threadpool(
             partial(admin_auth.login, username=username, password=password, client=client)
         )
-    except MockExamError as err:  # wrong credentials, or throttled (says until when)
-        return failed(429 if "try again" in str(err).lower() else 401, str(err))
+    except LoginThrottledError as err:  # too many failures: says until when
+        response = failed(429, str(err))
+        wait = math.ceil((err.retry_at - utcnow()).total_seconds())
+        response.headers["Retry-After"] = str(max(1, wait))
+        return response
+    except MockExamError as err:  # wrong credentials
+        return failed(401, str(err))
     except SQLAlchemyError:
         logger.exception("admin login: the database is unavailable")
         return failed(503, SIGN_IN_UNAVAILABLE)

@@ -493,13 +493,9 @@ BODY_BAD: list[bytes] = [
 ]
 
 
-# Found by this sweep in mockexam/api.py, reported to its owner (Starlette's `{x:int}`
-# converter calls int() on a 5,000-digit path; an export of exam 2**70 overflows the
-# database's integer): each line goes when its fix lands.
-KNOWN_HTTP = (
-    "ValueError: Exceeds the limit (4300 digits) for integer string conversion",
-    "OverflowError: Python int too large to convert to SQLite INTEGER",
-)
+# Findings of this sweep in the HTTP routes still waiting for their fix (none: the
+# 5,000-digit path and the exam 2**70 now stop at api.IdConvertor's 1-18 digits).
+KNOWN_HTTP: tuple[str, ...] = ()
 
 
 def _requests(world: World) -> Iterator[tuple[str, str, dict[str, str], bytes | None]]:

@@ -129,6 +129,8 @@ def _login_via_http(password: str, forwarded_for: str | None) -> int:
                 json={"username": "alice", "password": password},
                 headers=headers,
             )
+            if response.status_code == 429:  # how long to wait, for a client that reads it
+                assert 1 <= int(response.headers["retry-after"]) <= 15 * 60
             return response.status_code
 
     return asyncio.run(send())
