@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import reflex as rx
 
-from mockexam.admin.auth import ADMIN_ROOT, LOGIN_ROUTE, AdminState, AuthStatus
+from mockexam.admin.auth import ADMIN_ROOT, LOGIN_ROUTE, LOGOUT_API, AdminState, AuthStatus
 from mockexam.admin.health_banner import health_banner
+from mockexam.admin.login import NativeForm
+from mockexam.ui.backend import BACKEND_ORIGIN
 
 SIDEBAR_WIDTH = "15rem"
 CONTENT_MAX_WIDTH = "88rem"
@@ -79,15 +81,23 @@ def sidebar(active: str) -> rx.Component:
                     spacing="2",
                     padding_x="0.75rem",
                 ),
-                rx.button(
-                    rx.icon("log-out", size=16),
-                    "Log out",
-                    variant="ghost",
-                    color_scheme="gray",
-                    on_click=AdminState.logout,
-                    id="logout",
+                # A form the browser posts itself to the logout route: only an HTTP
+                # answer can clear the HttpOnly session cookie (mockexam/api.py).
+                NativeForm.create(
+                    rx.button(
+                        rx.icon("log-out", size=16),
+                        "Log out",
+                        type="submit",
+                        variant="ghost",
+                        color_scheme="gray",
+                        id="logout",
+                        width="100%",
+                        justify_content="start",
+                    ),
+                    action=rx.cond(rx.State.is_hydrated, BACKEND_ORIGIN + LOGOUT_API, LOGOUT_API),
+                    method="post",
+                    id="logout-form",
                     width="100%",
-                    justify_content="start",
                 ),
                 spacing="2",
                 width="100%",
