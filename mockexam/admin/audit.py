@@ -23,7 +23,7 @@ FILTERS: tuple[tuple[str, str], ...] = (
     ("item.", "Item exclusion"),
     ("exam.recalibrate", "Recalibration"),
     ("broadcast.", "Broadcasts"),
-    ("admin.", "Sign-ins"),
+    ("admin.", "Admins and sign-ins"),
 )
 MAX_DETAILS_CHARS = 300
 
