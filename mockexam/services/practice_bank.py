@@ -518,7 +518,7 @@ def check_draft(
             errors.append(
                 (
                     "answer",
-                    f"{answers[0]!r} is not an option letter; use {letters[0]}–{letters[-1]}",
+                    f"{_shown(answers[0])} is not an option letter; use {letters[0]}–{letters[-1]}",
                 )
             )
         else:
@@ -541,7 +541,7 @@ def check_draft(
 
     image = (draft.image or "").strip() or None
     if image is not None and image_exists is not None and not image_exists(image):
-        errors.append(("image", f"{image!r} was not found"))
+        errors.append(("image", f"{_shown(image, 80)} was not found"))
 
     if errors or topic is None or kind is None:
         return None, errors
@@ -1084,7 +1084,8 @@ def import_questions(
         if draft.image:
             data = _bundle_image(bundle, draft.image.strip())
             if data is None:
-                errors.append((row.where, "image", f"{draft.image!r} is not in the import"))
+                shown = _shown(draft.image, 80)
+                errors.append((row.where, "image", f"{shown} is not in the import"))
                 draft = replace(draft, image=None)
             else:
                 try:

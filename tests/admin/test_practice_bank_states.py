@@ -661,3 +661,31 @@ def test_a_filter_value_set_behind_the_handlers_back_reads_as_all(admin):
     state.topic_filter, state.level_filter = "²", "٣"
     run(PracticeBankState.refresh, state)
     assert state.total == 6 and state.error == ""
+
+
+def test_the_form_stores_texts_without_bidi_controls_and_refuses_a_superscript_level(admin):
+    _default_topics()
+    state = _form_state(admin.token)
+    run(QuestionFormState.open_new, state)
+    rlo = "\u202e"
+    run(QuestionFormState.save, state, _mcq_form(difficulty="²"))
+    assert state.errors.get("difficulty") and _questions() == []
+
+    run(
+        QuestionFormState.save,
+        state,
+        _mcq_form(text=f"{rlo}Solve $x$.", option_a=f"$1${rlo}", explanation=f"\u2066Why{rlo}"),
+    )
+    (question,) = _questions()
+    assert (question.text, question.options[0], question.explanation) == (
+        "Solve $x$.",
+        "$1$",
+        "Why",
+    )
+
+
+def test_the_image_upload_name_is_cleaned_for_its_messages(admin):
+    state = _form_state(admin.token)
+    run(QuestionFormState.open_new, state)
+    run(QuestionFormState.upload_image, state, _upload(b"not an image", "\u202egnp.exe\x07"))
+    assert state.image_error == "gnp.exe: not a PNG, JPEG, GIF, WebP or SVG image."

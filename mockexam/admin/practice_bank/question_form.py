@@ -29,6 +29,7 @@ from mockexam.errors import MockExamError
 from mockexam.models import ItemKind
 from mockexam.services import practice_bank as bank
 from mockexam.services.transactions import in_session
+from mockexam.text import clean_name
 from mockexam.ui.backend import BACKEND_ORIGIN
 from mockexam.ui.practice_sheet import math_text
 
@@ -266,7 +267,7 @@ class QuestionFormState(AdminState):
             return
         upload = image_files[0]
         data = await upload.read(bank.MAX_IMAGE_BYTES + 1)
-        name = (upload.name or "image")[:120]
+        name = clean_name(upload.name or "", max_len=120) or "image"  # shown in messages
         stored = await self._service(lambda: bank.store_image(data, name), error_var="image_error")
         if stored is not FAILED:
             self.image = stored
