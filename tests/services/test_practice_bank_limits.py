@@ -410,3 +410,20 @@ def test_damaged_archives_only_ever_give_named_errors(db_url):
             read_question_upload(bytes(data), "bank.zip")
         except QuestionImportError as err:
             assert err.errors and all(where and message for where, _, message in err.errors)
+
+
+def test_a_cell_over_the_csv_field_limit_is_a_named_error(db_url):
+    # Lines under the line limit, but one quoted cell of 150,000 characters across them.
+    cell = b'"' + (b"x" * 30_000 + b"\n") * 5 + b'"'
+    errors = _errors(HEADER + b"algebra,1,mcq," + cell + b",a,b,A\n", "bank.csv")
+    assert len(errors) == 1 and errors[0][1] == ""
+    assert errors[0][0].startswith("line ") and "not readable as CSV: field larger" in errors[0][2]
+
+
+def test_brackets_and_escaped_quotes_inside_json_strings_are_not_counted(db_url):
+    text = '\\"[[{{' * 2000  # 4,000 brackets a question, inside its text
+    questions = [
+        {"topic": "algebra", "difficulty": 1, "kind": "free", "text": f"{text} {i}", "answer": "1"}
+        for i in range(5)
+    ]
+    assert len(read_question_upload(json.dumps(questions).encode(), "b.json").rows) == 5
