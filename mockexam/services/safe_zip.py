@@ -10,7 +10,8 @@ written by whoever sent it, so here
   first (a 50 MB archive can declare ~600,000 entries, hundreds of MB of
   `ZipInfo`s), and the central directory is bounded too;
 - every name is checked before anything is read: no absolute paths, no `..`,
-  no backslashes or drive letters, no deep nesting, no duplicates;
+  no backslashes or drive letters, no deep nesting, no duplicates; entries
+  whose data overlap (one compressed kernel behind many entries) are refused;
 - encrypted members and compression methods other than stored/deflate are
   refused by name;
 - a member is read through `BoundedMember`, which counts the bytes actually
@@ -26,6 +27,7 @@ bank: a `QuestionImportError` line).
 from __future__ import annotations
 
 import io
+import itertools
 import math
 import zipfile
 import zlib
@@ -162,6 +164,7 @@ class SafeZip:
                     "uses a compression method that is not supported; use a standard ZIP (deflate)",
                 )
             members.append(info)
+        self._check_overlaps(infos)
         declared = sum(m.file_size for m in members)
         if declared > limits.max_total_bytes:
             raise ArchiveProblem(
@@ -169,6 +172,27 @@ class SafeZip:
                 f"unpacks to {_size(declared)}; at most {_size(limits.max_total_bytes)}",
             )
         return members
+
+    def _check_overlaps(self, infos: list[zipfile.ZipInfo]) -> None:
+        """Refuse entries whose data overlap (the "better zip bomb": many entries, one kernel).
+
+        Each entry spans at least its local header (30 bytes and the name) and its
+        compressed data; the next entry must not start before that span ends.
+        Python 3.12 checks this in `zipfile` itself; 3.11 does not.
+        """
+        ordered = sorted(infos, key=lambda info: info.header_offset)
+        for info, following in itertools.pairwise(ordered):
+            encoding = "utf-8" if info.flag_bits & 0x800 else "cp437"
+            try:
+                name_bytes = len(info.orig_filename.encode(encoding))
+            except UnicodeEncodeError:
+                name_bytes = len(info.orig_filename.encode("utf-8"))
+            end = info.header_offset + 30 + name_bytes + info.compress_size
+            if end > following.header_offset:
+                raise ArchiveProblem(
+                    following.filename[:80],
+                    "overlaps another entry's data (a ZIP bomb?); not accepted",
+                )
 
     def open(self, info: zipfile.ZipInfo, max_bytes: int) -> BoundedMember:
         """A binary stream of one member that stops at the first limit crossed."""

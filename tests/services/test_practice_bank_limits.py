@@ -427,3 +427,16 @@ def test_brackets_and_escaped_quotes_inside_json_strings_are_not_counted(db_url)
         for i in range(5)
     ]
     assert len(read_question_upload(json.dumps(questions).encode(), "b.json").rows) == 5
+
+
+def test_entries_that_share_one_compressed_kernel_are_refused(db_url):
+    """The "better zip bomb": many central entries pointing at the same data."""
+    sheet = b"topic,difficulty,kind,text,answer,image\nalgebra,1,free,Area?,2,a.png\n"
+    data = bytearray(_zip([("bank.csv", sheet), ("a.png", PNG), ("b.png", PNG)]))
+    first = data.index(b"PK\x01\x02", data.index(b"PK\x01\x02") + 4)  # a.png's entry
+    second = data.index(b"PK\x01\x02", first + 4)  # b.png's entry
+    (offset,) = struct.unpack_from("<I", data, first + 42)
+    struct.pack_into("<I", data, second + 42, offset)  # b.png now points at a.png's data
+    assert _errors(bytes(data), "bank.zip") == [
+        ("b.png", "", "overlaps another entry's data (a ZIP bomb?); not accepted")
+    ]
