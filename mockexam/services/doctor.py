@@ -28,6 +28,7 @@ from sqlmodel import Session, col, select
 from mockexam.config import DEV_ADMIN_SECRET, DEV_WEBAPP_TOKEN, settings
 from mockexam.db import utcnow
 from mockexam.models import Admin
+from mockexam.origins import parse_origins
 from mockexam.services import heartbeat
 from mockexam.services.admins import verify_password
 from mockexam.services.demo import DEMO_ADMIN_PASSWORD_DEFAULT, demo_admin_password
@@ -126,6 +127,78 @@ def check_webapp_url() -> Check:
         False,
         f"{url} is not HTTPS: Telegram opens Mini Apps only over HTTPS",
         "Set WEBAPP_URL=https://<your domain>/app (Caddy in front, see deploy-config).",
+    )
+
+
+MAX_INITDATA_AGE_SECONDS = 3600
+MAX_ADMIN_SESSION_HOURS = 24
+
+
+def check_trusted_proxies() -> Check:
+    """Behind the proxy every connection comes from it: its X-Forwarded-For must be believed.
+
+    Without that, every admin sign-in has the proxy's address, and the sign-in throttle,
+    which slows an address that keeps failing, slows every admin for one attacker's
+    failures (services/admin_auth.py).
+    """
+    name = "client addresses"
+    if settings.trusted_proxies.strip():
+        return Check(name, True, f"X-Forwarded-For believed from {settings.trusted_proxies}")
+    if urlsplit(settings.webapp_url).scheme != "https":
+        return Check(name, True, "no proxy in front (WEBAPP_URL is not HTTPS)")
+    return Check(
+        name,
+        False,
+        "TRUSTED_PROXIES is empty: behind the HTTPS proxy every client has the proxy's "
+        "address, so one attacker's failed sign-ins slow every admin",
+        "Set TRUSTED_PROXIES=127.0.0.1,::1 (Caddy on this machine; deploy-config writes it).",
+    )
+
+
+def check_sign_in_lifetimes() -> Check:
+    """A leaked Mini App link, or a stolen admin cookie, is someone's identity for this long."""
+    name = "sign-in lifetimes"
+    problems = []
+    if settings.initdata_max_age_seconds > MAX_INITDATA_AGE_SECONDS:
+        problems.append(
+            f"INITDATA_MAX_AGE_SECONDS={settings.initdata_max_age_seconds}: a Mini App link "
+            f"signs anyone in for {settings.initdata_max_age_seconds // 60} minutes"
+        )
+    if settings.admin_session_hours > MAX_ADMIN_SESSION_HOURS:
+        problems.append(f"ADMIN_SESSION_HOURS={settings.admin_session_hours}")
+    if problems:
+        return Check(
+            name,
+            False,
+            "; ".join(problems),
+            f"Keep INITDATA_MAX_AGE_SECONDS at most {MAX_INITDATA_AGE_SECONDS} (default 600) "
+            f"and ADMIN_SESSION_HOURS at most {MAX_ADMIN_SESSION_HOURS} (default 12).",
+        )
+    return Check(
+        name,
+        True,
+        f"Mini App links {settings.initdata_max_age_seconds // 60} min, "
+        f"admin sessions {settings.admin_session_hours} h",
+    )
+
+
+def check_allowed_origins() -> Check:
+    """Every extra origin allowed the admin's cookie must be HTTPS (plain HTTP can be forged)."""
+    name = "allowed origins"
+    try:
+        extra = parse_origins(settings.cors_allowed_origins)
+    except ValueError as err:
+        return Check(name, False, str(err), "Fix CORS_ALLOWED_ORIGINS.")
+    plain = [origin for origin in extra if not origin.startswith("https://")]
+    if plain:
+        return Check(
+            name,
+            False,
+            f"CORS_ALLOWED_ORIGINS has origins without HTTPS: {', '.join(plain)}",
+            "List only https:// origins in CORS_ALLOWED_ORIGINS (or leave it empty).",
+        )
+    return Check(
+        name, True, "only the app's own origin" + (f" and {', '.join(extra)}" if extra else "")
     )
 
 
@@ -459,6 +532,9 @@ def run_checks(*, now: datetime | None = None) -> list[Check]:
         check_admin_secret(),
         check_webapp_token(),
         check_webapp_url(),
+        check_trusted_proxies(),
+        check_sign_in_lifetimes(),
+        check_allowed_origins(),
         check_ping(),
         check_database(reading),
         check_schema(reading),

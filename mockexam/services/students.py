@@ -125,6 +125,15 @@ def _login_statement(dialect: str) -> Any:
     ).returning(table.c.id, table.c.first_name, table.c.language_code)
 
 
+def stored_student(student_id: int) -> Student | None:
+    """The student row (detached), or None: for a Mini App credential's sign-in."""
+    with session_scope(readonly=True) as db:
+        row = db.get(Student, student_id)
+        if row is not None:
+            db.expunge(row)
+        return row
+
+
 def set_language(*, student_id: int, language: str) -> str:
     """Store the student's chosen language (used by the Mini App and the bot's messages)."""
     if language not in SUPPORTED_LANGUAGES:

@@ -30,11 +30,14 @@ import reflex as rx
 from sqlalchemy.exc import SQLAlchemyError
 
 from mockexam.config import settings
-from mockexam.db import session_scope
 from mockexam.errors import MockExamError
-from mockexam.models import Student
 from mockexam.parsing import parse_id
-from mockexam.services.students import SUPPORTED_LANGUAGES, login_student, set_language
+from mockexam.services.students import (
+    SUPPORTED_LANGUAGES,
+    login_student,
+    set_language,
+    stored_student,
+)
 from mockexam.telegram.webapp_auth import (
     InitDataError,
     InitDataProblem,
@@ -130,7 +133,7 @@ class StudentState(rx.State):
             self.auth_status = AuthStatus.DENIED
             return None
         try:
-            row = await rx.run_in_thread(lambda: _stored_student(claim.student_id))
+            row = await rx.run_in_thread(lambda: stored_student(claim.student_id))
         except SQLAlchemyError:
             logger.exception("Mini App sign-in: the database is unavailable")
             self.auth_status = AuthStatus.UNAVAILABLE
@@ -211,14 +214,6 @@ class StudentState(rx.State):
             await rx.run_in_thread(lambda: set_language(student_id=student_id, language=lang))
         except (MockExamError, SQLAlchemyError):
             logger.exception("could not store the language of student %s", student_id)
-
-
-def _stored_student(student_id: int) -> Student | None:
-    with session_scope(readonly=True) as db:
-        row = db.get(Student, student_id)
-        if row is not None:
-            db.expunge(row)
-        return row
 
 
 def student_on_load(load: rx.EventHandler) -> rx.event.EventSpec:
