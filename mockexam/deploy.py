@@ -499,8 +499,14 @@ SETTING_NOTES: dict[str, str] = {
     "TELEGRAM_API_BASE_URL": "The Bot API (change only for a local Bot API server).",
     "TELEGRAM_BOT_USERNAME": "The bot's @username without @ (for t.me links).",
     "WEBAPP_URL": "The Mini App's address: what the bot's buttons open (HTTPS, through Caddy).",
-    "TELEGRAM_MESSAGES_PER_SECOND": "Broadcast speed (Telegram allows about 30 a second).",
-    "INITDATA_MAX_AGE_SECONDS": "How long a Mini App sign-in from Telegram stays valid.",
+    "TELEGRAM_MESSAGES_PER_SECOND": "Telegram's bulk limit (about 30 a second); broadcasts "
+    "stay within 90 % of it at Telegram's end.",
+    "INITDATA_MAX_AGE_SECONDS": "How old Telegram's sign-in data may be for a new Mini App "
+    "sign-in (default 10 minutes; doctor flags over an hour).",
+    "MINIAPP_SESSION_SECONDS": "How long the Mini App tab's own credential lasts after that, "
+    "renewed while the app is open.",
+    "CORS_ALLOWED_ORIGINS": "Extra https:// origins whose pages may use the admin's cookie "
+    "(comma-separated; usually none).",
     "ADMIN_SECRET_KEY": "Signs admin sessions and paper links; generated here. Changing it "
     "signs every admin out.",
     "ADMIN_SESSION_HOURS": "How long an admin stays signed in.",
