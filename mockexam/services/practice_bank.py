@@ -314,7 +314,10 @@ def update_topic(
     name = strip_bidi(name or "").strip()
     if not name or len(name) > 80:
         raise ValidationError("The topic needs a name of at most 80 characters.")
-    topic.name, topic.names = name, _clean_names(names)
+    cleaned = _clean_names(names)
+    if (topic.name, dict(topic.names or {})) == (name, cleaned):
+        return topic  # nothing to write, nothing to audit
+    topic.name, topic.names = name, cleaned
     session.add(topic)
     audit.record(
         session,
@@ -331,7 +334,7 @@ def move_topic(
     session: Session, topic_id: int, *, step: int, admin_id: int | None = None
 ) -> list[TopicRow]:
     """Move a topic one place up (step −1) or down (+1) in the students' order."""
-    if step not in (-1, 1):
+    if type(step) is not int or step not in (-1, 1):  # 1.0 == 1 but is no list index
         raise ValidationError("A topic moves one place at a time.")
     topics = list(
         session.exec(

@@ -689,3 +689,59 @@ def test_the_image_upload_name_is_cleaned_for_its_messages(admin):
     run(QuestionFormState.open_new, state)
     run(QuestionFormState.upload_image, state, _upload(b"not an image", "\u202egnp.exe\x07"))
     assert state.image_error == "gnp.exe: not a PNG, JPEG, GIF, WebP or SVG image."
+
+
+@pytest.mark.parametrize("value", [2**70, None, [], {"a": 1}, True, 1.5])
+def test_topic_forms_refuse_fields_that_are_not_text_and_change_nothing(admin, value):
+    _default_topics()
+    algebra = _topics()["algebra"]
+    names_before = dict(algebra.names)
+    state = _topics_state(admin.token)
+    form = {"name": "Algebra", "name_uz": "Algebra", "name_ru": "Алгебра", "name_en": value}
+    run(PracticeTopicsState.rename_topic, state, algebra.id, form)
+    assert state.error == "Not renamed: the field name_en is not text."
+    run(PracticeTopicsState.add_topic, state, {**form, "code": "logic"})
+    assert state.error == "Not added: the field name_en is not text."
+    assert _topics()["algebra"].names == names_before and "logic" not in _topics()
+    assert _audit("practice.topic.update") == [] and _audit("practice.topic.create") == []
+
+
+def test_a_rename_that_changes_nothing_writes_no_audit_entry(admin):
+    _default_topics()
+    algebra = _topics()["algebra"]
+    state = _topics_state(admin.token)
+    form = {"name": algebra.name, **{f"name_{k}": v for k, v in algebra.names.items()}}
+    run(PracticeTopicsState.rename_topic, state, algebra.id, form)
+    assert state.error == "" and _audit("practice.topic.update") == []
+
+
+@pytest.mark.parametrize("value", [2**70, None, ["x"], 1.5])
+def test_the_question_form_refuses_fields_that_are_not_text(admin, value):
+    _default_topics()
+    state = _form_state(admin.token)
+    run(QuestionFormState.open_new, state)
+    run(QuestionFormState.save, state, _mcq_form(option_d=value))
+    assert state.error == "Not saved: the field option_d is not text."
+    assert _questions() == [] and state.dialog_open
+
+
+def test_upload_handlers_refuse_what_is_not_an_uploaded_file(admin):
+    state = _import_state(admin.token)
+    for files in ([[[]]], [None], ["bank.csv"], [{"name": "bank.csv"}]):
+        run(QuestionImportState.check_import, state, files)
+        assert state.error == "Choose one .json, .csv or .zip file."
+        run(QuestionImportState.run_import, state, files)
+        assert state.error == "Choose one .json, .csv or .zip file."
+
+
+@pytest.mark.parametrize("step", [1.0, True, -1.0, 2])
+def test_steps_that_are_not_the_ints_plus_or_minus_one_are_ignored(admin, step):
+    _bank(per_topic=9)
+    state = _bank_state(admin.token)
+    run(PracticeBankState.page, state, step)
+    assert state.offset == 0 and type(state.offset) is int
+    topics = _topics_state(admin.token)
+    order = {code: t.sort_order for code, t in _topics().items()}
+    run(PracticeTopicsState.move_topic, topics, _topics()["algebra"].id, step)
+    assert {code: t.sort_order for code, t in _topics().items()} == order
+    assert topics.error == ""

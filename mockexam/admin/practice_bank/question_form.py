@@ -24,7 +24,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from mockexam.admin.answer_key import split_answers
 from mockexam.admin.auth import DB_UNAVAILABLE, FAILED, AdminState
 from mockexam.admin.layout import error_callout
-from mockexam.admin.practice_bank.questions import LEVELS, PracticeBankState, valid_id
+from mockexam.admin.practice_bank.questions import (
+    LEVELS,
+    PracticeBankState,
+    non_text_field,
+    valid_id,
+)
 from mockexam.errors import MockExamError
 from mockexam.models import ItemKind
 from mockexam.services import practice_bank as bank
@@ -46,6 +51,8 @@ IMAGE_ACCEPT = {
 }
 OPTION_FIELDS = tuple(f"option_{letter.lower()}" for letter in bank.LETTERS)
 PREVIEW_FIELDS = ("text", "explanation", *OPTION_FIELDS)
+# What `save` reads from the form.
+FORM_FIELDS = ("topic", "difficulty", "text", *OPTION_FIELDS, "answer", "answers", "explanation")
 DRAFT_FIELDS = ("topic", "difficulty", "kind", "text", "options", "answer", "explanation", "image")
 MAX_FIELD_CHARS = max(bank.MAX_TEXT_CHARS, bank.MAX_EXPLANATION_CHARS) + 100
 MAX_ANSWERS_FIELD_CHARS = 1000
@@ -286,9 +293,13 @@ class QuestionFormState(AdminState):
         admin_id = await self._require_admin()
         if admin_id is None or not isinstance(form_data, dict):
             return None
+        self.errors, self.error = dict(NO_ERRORS), ""
+        wrong = non_text_field(form_data, FORM_FIELDS)
+        if wrong is not None:
+            self.error = f"Not saved: the field {wrong} is not text."
+            return None
         draft = draft_from_form(form_data, kind=self.kind, image=self.image)
         question_id = self.question_id
-        self.errors, self.error = dict(NO_ERRORS), ""
         if question_id:
             call = in_session(
                 lambda db: bank.update_question(db, question_id, draft, admin_id=admin_id)

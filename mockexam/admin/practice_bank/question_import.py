@@ -92,7 +92,7 @@ class QuestionImportState(AdminState):
         self.problems, self.error, self.notice = [], "", ""
 
     async def _file(self, files: list[rx.UploadFile]) -> tuple[bytes, str] | None:
-        if not isinstance(files, list) or len(files) != 1:
+        if not isinstance(files, list) or len(files) != 1 or not _is_upload(files[0]):
             self.error = "Choose one .json, .csv or .zip file."
             return None
         upload = files[0]
@@ -408,6 +408,11 @@ def import_card() -> rx.Component:
             width="100%",
         ),
     )
+
+
+def _is_upload(value: object) -> bool:
+    """An uploaded file as Reflex hands it over (another client may send anything)."""
+    return isinstance(value, rx.UploadFile)
 
 
 async def _digest(data: bytes) -> str:

@@ -123,6 +123,15 @@ def summary_rows(summary: bank.BankSummary) -> list[SummaryRow]:
     ]
 
 
+def non_text_field(form: dict[str, Any], names: tuple[str, ...]) -> str | None:
+    """The first of `names` that the form holds as something other than text, or None.
+
+    The page only ever sends strings; anything else came from another client and is
+    refused with a message rather than read as an empty field (which would clear it).
+    """
+    return next((n for n in names if n in form and not isinstance(form[n], str)), None)
+
+
 def valid_id(value: Any) -> bool:
     """A database id as a client may send it: a positive int (not a bool), not absurdly large."""
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31
@@ -248,8 +257,8 @@ class PracticeBankState(AdminState):
     @rx.event
     async def page(self, step: int):
         """Next (+1) or previous (−1) page."""
-        if await self._require_admin() is None:
-            return
+        if await self._require_admin() is None or type(step) is not int:
+            return  # 1.0 or True would make the offset a float or pass as 1
         offset = step_offset(self.offset, step, page_size=PAGE_SIZE, total=self.total)
         if offset is not None:
             self.offset = offset

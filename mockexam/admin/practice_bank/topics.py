@@ -15,7 +15,12 @@ import reflex as rx
 from mockexam.admin.auth import FAILED, AdminState
 from mockexam.admin.components import header_row
 from mockexam.admin.layout import card, error_callout, success_callout
-from mockexam.admin.practice_bank.questions import PracticeBankState, TopicView, valid_id
+from mockexam.admin.practice_bank.questions import (
+    PracticeBankState,
+    TopicView,
+    non_text_field,
+    valid_id,
+)
 from mockexam.services import practice_bank as bank
 from mockexam.services.transactions import in_session
 
@@ -28,6 +33,14 @@ def _text(form: dict[str, Any], name: str, limit: int) -> str:
     """A form field, trimmed; one character over `limit` is kept so the service refuses it."""
     value = form.get(name, "")
     return value.strip()[: limit + 1] if isinstance(value, str) else ""
+
+
+def _is_step(value: Any) -> bool:
+    """−1 or +1 as an int (1.0 and True compare equal to 1 but are not list indexes)."""
+    return type(value) is int and value in (-1, 1)
+
+
+NAME_FIELDS = tuple(f"name_{lang}" for lang in bank.LANGUAGES)
 
 
 def names_from_form(form: dict[str, Any]) -> dict[str, str]:
@@ -62,10 +75,14 @@ class PracticeTopicsState(AdminState):
         admin_id = await self._require_admin()
         if admin_id is None or not isinstance(form_data, dict):
             return None
+        self.error, self.notice = "", ""
+        wrong = non_text_field(form_data, ("code", "name", *NAME_FIELDS))
+        if wrong is not None:
+            self.error = f"Not added: the field {wrong} is not text."
+            return None
         code = _text(form_data, "code", MAX_CODE_CHARS)
         name = _text(form_data, "name", MAX_NAME_CHARS)
         names = names_from_form(form_data)
-        self.error, self.notice = "", ""
         created = await self._service(
             in_session(
                 lambda db: (
@@ -109,9 +126,13 @@ class PracticeTopicsState(AdminState):
         admin_id = await self._require_admin()
         if admin_id is None or not valid_id(topic_id) or not isinstance(form_data, dict):
             return None
+        self.error, self.notice = "", ""
+        wrong = non_text_field(form_data, ("name", *NAME_FIELDS))
+        if wrong is not None:
+            self.error = f"Not renamed: the field {wrong} is not text."
+            return None
         name = _text(form_data, "name", MAX_NAME_CHARS)
         names = names_from_form(form_data)
-        self.error, self.notice = "", ""
         result = await self._service(
             in_session(
                 lambda db: bank.update_topic(
@@ -129,7 +150,7 @@ class PracticeTopicsState(AdminState):
     async def move_topic(self, topic_id: int, step: int):
         """One place up (−1) or down (+1) in the order students see."""
         admin_id = await self._require_admin()
-        if admin_id is None or not valid_id(topic_id) or step not in (-1, 1):
+        if admin_id is None or not valid_id(topic_id) or not _is_step(step):
             return None
         self.error, self.notice = "", ""
         result = await self._service(
