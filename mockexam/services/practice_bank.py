@@ -22,6 +22,12 @@ Import files (`parse_question_file`):
 `image` names a PNG, JPEG, GIF, WebP or SVG file next to the import file
 (or in an `images/` folder beside it); images are stored under
 `UPLOAD_DIR/practice/` by content hash.
+
+Limits, checked while the file is read, so nothing past the first one crossed is
+unpacked or parsed (issue 20, item 8): 5,000 questions, 10 MB for the .csv/.json
+(unpacked), 32 KB a CSV line; a ZIP of at most 50 MB, 5,100 entries and 100 MB
+unpacked, 2 MB an image, 100:1 compression past the first MB, no names that
+climb out, nest deeper than three folders or appear twice (`safe_zip`).
 """
 
 from __future__ import annotations

@@ -219,13 +219,15 @@ def _help() -> rx.Component:
         rx.text(
             rx.text.strong("ZIP"),
             ": one such file plus the images its image column names (PNG, JPEG, GIF, WebP or "
-            "SVG, beside it or in an images/ folder).",
+            "SVG, beside it or in an images/ folder). At most "
+            f"{bank.MAX_ZIP_BYTES // 1024 // 1024} MB, images "
+            f"{bank.MAX_IMAGE_BYTES // 1024 // 1024} MB each; no passwords.",
             **small,
         ),
         rx.text(
             "Texts are Markdown with $…$ math. A question already in the bank (same topic, "
             f"kind, text and options) is skipped. At most {bank.MAX_IMPORT_QUESTIONS} questions "
-            "a file.",
+            f"and {bank.MAX_IMPORT_BYTES // 1024 // 1024} MB a file.",
             **small,
         ),
         rx.hstack(
