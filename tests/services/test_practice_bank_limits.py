@@ -440,3 +440,14 @@ def test_entries_that_share_one_compressed_kernel_are_refused(db_url):
     assert _errors(bytes(data), "bank.zip") == [
         ("b.png", "", "overlaps another entry's data (a ZIP bomb?); not accepted")
     ]
+
+
+def test_an_end_record_that_hides_its_entries_is_caught_by_the_directory_size(db_url):
+    """The end record says 2 entries; the central directory holds 40,000 (too big to parse)."""
+    files = [("bank.csv", HEADER + GOOD_ROW)] + [(f"{i:05}.txt", b"") for i in range(40_000)]
+    data = bytearray(_zip(files, method=zipfile.ZIP_STORED))
+    end = data.rindex(b"PK\x05\x06")
+    struct.pack_into("<HH", data, end + 8, 2, 2)  # entries on this disk, entries in total
+    assert _errors(bytes(data), "bank.zip") == [
+        ("bank.zip", "", "its table of contents is too large")
+    ]
