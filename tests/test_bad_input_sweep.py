@@ -52,7 +52,7 @@ from mockexam.services.paper import paper_token
 from mockexam.student.auth import StudentState
 from mockexam.text import has_bidi
 from tests.admin import test_non_admin_sweep as admin_sweep
-from tests.admin.helpers import admin_token
+from tests.admin.helpers import admin_token, run
 from tests.factories import make_exam
 
 DEEP = 1000
@@ -225,15 +225,7 @@ def _fresh_seq(kwargs: dict[str, Any]) -> dict[str, Any]:
 def _call(handler: Any, state: rx.State, kwargs: dict[str, Any]) -> Any:
     """Call `handler` as Reflex does for a client's event: the payload converted first."""
     payload = _prepare_event_payload(handler, _fresh_seq(kwargs))
-    result = handler.fn(state, **payload)
-    if asyncio.iscoroutine(result):
-        return asyncio.run(result)
-    if hasattr(result, "__anext__"):
-
-        async def drain() -> list[Any]:
-            return [item async for item in result]
-
-        return asyncio.run(drain())
+    result = run(handler, state, **payload)
     if inspect.isgenerator(result):
         return list(result)
     return result

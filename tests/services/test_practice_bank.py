@@ -33,13 +33,7 @@ SVG = (
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
 
-@pytest.fixture(autouse=True)
-def _own_upload_dir(tmp_path: Path):
-    """Each test stores images in a folder of its own (to see what it wrote)."""
-    previous = settings.upload_dir
-    object.__setattr__(settings, "upload_dir", tmp_path / "uploads")
-    yield
-    object.__setattr__(settings, "upload_dir", previous)
+pytestmark = pytest.mark.usefixtures("own_upload_dir")
 
 
 def _question(**fields: object) -> dict:

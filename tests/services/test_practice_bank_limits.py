@@ -15,12 +15,10 @@ import io
 import json
 import struct
 import zipfile
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from mockexam.config import settings
 from mockexam.db import session_scope
 from mockexam.models import PracticeQuestion, PracticeTopic
 from mockexam.services import practice_bank
@@ -38,12 +36,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 MILLION_ROWS = 1_000_000
 
 
-@pytest.fixture(autouse=True)
-def _own_upload_dir(tmp_path: Path):
-    previous = settings.upload_dir
-    object.__setattr__(settings, "upload_dir", tmp_path / "uploads")
-    yield
-    object.__setattr__(settings, "upload_dir", previous)
+pytestmark = pytest.mark.usefixtures("own_upload_dir")
 
 
 @pytest.fixture
