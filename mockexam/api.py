@@ -796,6 +796,90 @@ def _too_large(limit: int) -> str:
     return f"The upload is larger than {limit // (1024 * 1024)} MB."
 
 
+# --- The websocket: frames nested too deep for the JSON decoder -------------------
+EVENT_PREFIX = "/_event"
+MAX_FRAME_DEPTH = 100
+# Counting brackets is C-speed; only a frame with more than this many is decoded here
+# (a full answer sheet's batch has about 125).
+_BRACKETS_WORTH_A_LOOK = 256
+
+
+def json_depth(data: object) -> int:
+    """How deep decoded JSON nests (iteratively: no recursion to exhaust)."""
+    deepest = 0
+    stack: list[tuple[object, int]] = [(data, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            node = list(node.values())
+        if isinstance(node, list):
+            deepest = max(deepest, depth + 1)
+            stack.extend((child, depth + 1) for child in node)
+    return deepest
+
+
+def too_deep(frame: str) -> bool:
+    """True for a Socket.IO frame whose JSON nests deeper than MAX_FRAME_DEPTH, or so deep
+    that the decoder gives up (RecursionError). Cheap for every normal frame: only one
+    with many brackets is decoded here, once, at C speed (no regex to backtrack)."""
+    if frame.count("[") + frame.count("{") <= _BRACKETS_WORTH_A_LOOK:
+        return False
+    starts = [i for i in (frame.find("["), frame.find("{")) if i >= 0]
+    try:
+        data = json.loads(frame[min(starts) :])
+    except RecursionError:
+        return True
+    except ValueError:  # not JSON: Socket.IO refuses it itself
+        return False
+    return json_depth(data) > MAX_FRAME_DEPTH
+
+
+class WebsocketFrameGuard:
+    """Close a websocket that sends a frame nested deeper than any event of this app.
+
+    Socket.IO decodes each frame with json.loads before any handler runs; 30,000
+    nested brackets raise RecursionError there, and python-engineio logs a
+    40-line traceback per frame (an attacker's log flood, a little CPU each). No
+    page of the app sends more than a handful of levels, so such a frame ends
+    the connection with 1008 (policy violation) and one log line, before
+    Socket.IO sees it.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "websocket" or not scope.get("path", "").startswith(EVENT_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        closed = False
+
+        async def guarded_receive() -> Message:
+            nonlocal closed
+            message = await receive()
+            if message["type"] == "websocket.receive" and not closed:
+                frame = message.get("text")
+                if frame is None and message.get("bytes"):
+                    frame = message["bytes"].decode("utf-8", "replace")
+                if frame and too_deep(frame):
+                    client = scope.get("client") or ("?", 0)
+                    logger.warning(
+                        "websocket from %s closed: a frame nested over %s levels",
+                        client[0],
+                        MAX_FRAME_DEPTH,
+                    )
+                    closed = True
+                    await send({"type": "websocket.close", "code": 1008})
+                    return {"type": "websocket.disconnect", "code": 1008}
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            if not closed:
+                await send(message)
+
+        await self.app(scope, guarded_receive, guarded_send)
+
+
 # Vite names every built file under /assets/ by its content hash: a browser may
 # keep them for good, so a warm Mini App open fetches only the page and data.
 IMMUTABLE_PREFIX = b"/assets/"
@@ -959,6 +1043,7 @@ def create_api(*, sheet_saves: bool | None = None) -> Starlette:
             Middleware(NoFramingMiddleware),
             Middleware(ImmutableAssetsMiddleware),
             Middleware(UploadGuard),
+            Middleware(WebsocketFrameGuard),
             Middleware(PublicCORSMiddleware),
         ],
     )
