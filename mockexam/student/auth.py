@@ -84,6 +84,7 @@ class StudentState(rx.State):
     _student_id: int | None = None
     _telegram_id: int | None = None
     _credential_issued: float = 0.0  # when (time.time()) this state last issued one
+    _signed_in_since: float = 0.0  # the Telegram sign-in behind it (credentials keep it)
 
     async def _sign_in(self, init_data: str) -> int | None:
         """The caller's student id: kept from an earlier check, or signed in now (see above)."""
@@ -142,10 +143,22 @@ class StudentState(rx.State):
             logger.info("Mini App sign-in refused: the credential's student is gone")
             self.auth_status = AuthStatus.DENIED
             return None
-        self._signed_in_as(row.id, row.telegram_id, row.first_name, row.language_code)
+        self._signed_in_as(
+            row.id, row.telegram_id, row.first_name, row.language_code, since=claim.signed_in_at
+        )
         return self._student_id
 
-    def _signed_in_as(self, student_id: int, telegram_id: int, name: str, language: str) -> None:
+    def _signed_in_as(
+        self,
+        student_id: int,
+        telegram_id: int,
+        name: str,
+        language: str,
+        *,
+        since: float | None = None,
+    ) -> None:
+        """Signed in: by fresh initData (`since` None: now) or by a credential (its `since`)."""
+        self._signed_in_since = time.time() if since is None else since
         self._student_id = student_id
         self._telegram_id = telegram_id
         self.first_name = name
@@ -161,7 +174,10 @@ class StudentState(rx.State):
         if not force and now - self._credential_issued < RENEW_AFTER_SECONDS:
             return
         self.session_credential = issue_credential(
-            student_id=self._student_id, telegram_id=self._telegram_id, now=now
+            student_id=self._student_id,
+            telegram_id=self._telegram_id,
+            since=self._signed_in_since or now,
+            now=now,
         )
         self._credential_issued = now
 

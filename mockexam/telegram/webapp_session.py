@@ -18,14 +18,17 @@ leaked Mini App link a day of someone's identity, exam included. So:
   is renewed while the Mini App is open (every use older than
   `RENEW_AFTER_SECONDS`, and a tick every `RENEW_TICK_MS`), so a 3–4 h exam
   never signs a student out. A page load that finds the tab's server state gone
-  (a backend restart, a new page) signs in again with it.
+  (a backend restart, a new page) signs in again with it. Renewal keeps the time
+  of the Telegram sign-in it descends from (`since`): MAX_SIGNED_IN_SECONDS (a
+  day) after it no credential is accepted, so a stolen one cannot be renewed
+  for ever; the Mini App reopened from Telegram signs in afresh.
 - The **development token** (no `TELEGRAM_BOT_TOKEN`; never in production,
   which refuses to start without one) keeps initData valid for 24 h: anyone can
   sign initData with that public token at any moment, so its age protects
   nothing, and the student link `make run` prints keeps working for a day. A
   real bot token never gets the longer age.
 
-Credential format: `mx1.<student id>.<telegram id>.<issued>.<expires>.<signature>`
+Credential format: `mx2.<student id>.<telegram id>.<since>.<issued>.<expires>.<signature>`
 (unix seconds; signature HMAC-SHA256, base64url).
 """
 
@@ -43,18 +46,20 @@ from enum import StrEnum
 from mockexam.config import settings
 from mockexam.errors import PermissionDeniedError
 
-PREFIX = "mx1"
+PREFIX = "mx2"
 # The tab's sessionStorage key (ui/telegram.py's INIT_DATA_JS reads it back).
 STORAGE_KEY = "mockexam_session"
 DEV_INITDATA_MAX_AGE_SECONDS = 24 * 3600
 RENEW_AFTER_SECONDS = 10 * 60  # a credential older than this is replaced on the next use
 RENEW_TICK_MS = 5 * 60 * 1000  # an open Mini App asks for that renewal this often
 CLOCK_SKEW_SECONDS = 30
-MAX_CREDENTIAL_CHARS = 128
+MAX_CREDENTIAL_CHARS = 140
+# However often it is renewed, a credential descends from a Telegram sign-in at most this old.
+MAX_SIGNED_IN_SECONDS = 24 * 3600
 
 _CREDENTIAL = re.compile(
-    r"mx1\.([1-9][0-9]{0,17})\.([1-9][0-9]{0,17})\.([1-9][0-9]{0,11})\.([1-9][0-9]{0,11})"
-    r"\.([A-Za-z0-9_-]{43})"
+    r"mx2\.([1-9][0-9]{0,17})\.([1-9][0-9]{0,17})\.([1-9][0-9]{0,11})\.([1-9][0-9]{0,11})"
+    r"\.([1-9][0-9]{0,11})\.([A-Za-z0-9_-]{43})"
 )
 
 
@@ -64,6 +69,7 @@ class CredentialProblem(StrEnum):
     MALFORMED = "malformed"
     BAD_SIGNATURE = "bad_signature"
     EXPIRED = "expired"
+    SIGNED_IN_TOO_LONG = "signed_in_too_long"
     FUTURE = "future"
     TOO_LONG_LIVED = "too_long_lived"
 
@@ -82,6 +88,7 @@ class SessionCredential:
 
     student_id: int
     telegram_id: int
+    signed_in_at: int  # the Telegram sign-in this credential descends from
     issued_at: int
     expires_at: int
 
@@ -112,21 +119,29 @@ def _key(secret: str, bot_token: str) -> bytes:
     ).digest()
 
 
-def _signature(student_id: int, telegram_id: int, issued: int, expires: int) -> str:
+def _signature(student_id: int, telegram_id: int, since: int, issued: int, expires: int) -> str:
     secret = settings.admin_secret_key
     if not secret:
         raise PermissionDeniedError("The server has no secret key configured.")
-    message = f"{PREFIX}:{student_id}:{telegram_id}:{issued}:{expires}".encode()
+    message = f"{PREFIX}:{student_id}:{telegram_id}:{since}:{issued}:{expires}".encode()
     digest = hmac.new(_key(secret, settings.webapp_token), message, hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-def issue_credential(*, student_id: int, telegram_id: int, now: float | None = None) -> str:
-    """A credential for this student, valid `MINIAPP_SESSION_SECONDS` from `now`."""
+def issue_credential(
+    *, student_id: int, telegram_id: int, since: float | None = None, now: float | None = None
+) -> str:
+    """A credential for this student, valid `MINIAPP_SESSION_SECONDS` from `now`.
+
+    `since`: when the Telegram sign-in it descends from happened (default: now, a
+    fresh sign-in); a renewal passes the old credential's. It never outlives
+    `since + MAX_SIGNED_IN_SECONDS`.
+    """
     issued = int(time.time() if now is None else now)
-    expires = issued + settings.miniapp_session_seconds
-    signature = _signature(student_id, telegram_id, issued, expires)
-    return f"{PREFIX}.{student_id}.{telegram_id}.{issued}.{expires}.{signature}"
+    signed_in = min(issued, int(issued if since is None else since))
+    expires = min(issued + settings.miniapp_session_seconds, signed_in + MAX_SIGNED_IN_SECONDS)
+    signature = _signature(student_id, telegram_id, signed_in, issued, expires)
+    return f"{PREFIX}.{student_id}.{telegram_id}.{signed_in}.{issued}.{expires}.{signature}"
 
 
 def check_credential(text: object, *, now: float | None = None) -> SessionCredential:
@@ -136,18 +151,20 @@ def check_credential(text: object, *, now: float | None = None) -> SessionCreden
     match = _CREDENTIAL.fullmatch(text)
     if match is None:
         raise CredentialError(CredentialProblem.MALFORMED)
-    student_id, telegram_id, issued, expires = (int(match[n]) for n in range(1, 5))
-    expected = _signature(student_id, telegram_id, issued, expires)
-    if not hmac.compare_digest(expected.encode(), match[5].encode()):
+    student_id, telegram_id, since, issued, expires = (int(match[n]) for n in range(1, 6))
+    expected = _signature(student_id, telegram_id, since, issued, expires)
+    if not hmac.compare_digest(expected.encode(), match[6].encode()):
         raise CredentialError(CredentialProblem.BAD_SIGNATURE)
     now = time.time() if now is None else now
     if issued > now + CLOCK_SKEW_SECONDS:
         raise CredentialError(CredentialProblem.FUTURE)
     if expires - issued > settings.miniapp_session_seconds:
         raise CredentialError(CredentialProblem.TOO_LONG_LIVED)  # the lifetime was lowered
+    if now >= since + MAX_SIGNED_IN_SECONDS:
+        raise CredentialError(CredentialProblem.SIGNED_IN_TOO_LONG)
     if now >= expires:
         raise CredentialError(CredentialProblem.EXPIRED)
-    return SessionCredential(student_id, telegram_id, issued, expires)
+    return SessionCredential(student_id, telegram_id, since, issued, expires)
 
 
 def split_sign_in(text: str) -> tuple[str | None, str]:

@@ -64,7 +64,7 @@ def test_first_sign_in_gives_the_tab_a_credential_that_signs_it_in_after_the_sta
 ):
     first = _signed_in(555_101)
     credential = first.session_credential
-    assert credential.startswith("mx1.")
+    assert credential.startswith("mx2.")
     assert check_credential(credential).student_id == first._student_id
     # the backend restarted: a new state, the page sends the credential alone …
     again = _load(credential + "\n")
@@ -75,7 +75,7 @@ def test_first_sign_in_gives_the_tab_a_credential_that_signs_it_in_after_the_sta
     assert _refused(_load(old))
     beside = _load(credential + "\n" + old)
     assert beside._student_id == first._student_id
-    assert beside.session_credential.startswith("mx1.")  # a renewed one for the tab
+    assert beside.session_credential.startswith("mx2.")  # a renewed one for the tab
 
 
 def test_credentials_forged_expired_moved_or_from_another_secret_or_bot_are_refused(
@@ -84,7 +84,7 @@ def test_credentials_forged_expired_moved_or_from_another_secret_or_bot_are_refu
     owner = _signed_in(555_201)
     other = _signed_in(555_202)
     credential = owner.session_credential
-    head, sid, tid, issued, expires, signature = credential.split(".")
+    head, sid, tid, since, issued, expires, signature = credential.split(".")
     now = int(time.time())
     lifetime = settings.miniapp_session_seconds
     old_owner_init = init_data_for(555_201, auth_date=now - 3 * 3600)
@@ -99,16 +99,17 @@ def test_credentials_forged_expired_moved_or_from_another_secret_or_bot_are_refu
     dev_minted = issue_credential(student_id=owner._student_id, telegram_id=555_201)
     monkeypatch.setattr(settings, "telegram_bot_token", real_token)
     for bad in (
-        f"{head}.{other._student_id}.{tid}.{issued}.{expires}.{signature}",  # moved
-        f"{head}.{sid}.555202.{issued}.{expires}.{signature}",
-        f"{head}.{sid}.{tid}.{issued}.{int(expires) + 86_400}.{signature}",  # prolonged
-        f"{head}.{sid}.{tid}.{issued}.{expires}.{'A' * 43}",  # forged
+        f"{head}.{other._student_id}.{tid}.{since}.{issued}.{expires}.{signature}",  # moved
+        f"{head}.{sid}.555202.{since}.{issued}.{expires}.{signature}",
+        f"{head}.{sid}.{tid}.{since}.{issued}.{int(expires) + 86_400}.{signature}",  # prolonged
+        f"{head}.{sid}.{tid}.{int(since) + 86_400}.{issued}.{expires}.{signature}",  # younger
+        f"{head}.{sid}.{tid}.{since}.{issued}.{expires}.{'A' * 43}",  # forged
         expired,
         other_secret,
         dev_minted,
-        "mx1.².1.1.1." + "A" * 43,
-        "mx1." + "9" * 5000,
-        "mx1.\u202e1.2.3.4.5",
+        "mx2.².1.1.1.1." + "A" * 43,
+        "mx2." + "9" * 5000,
+        "mx2.\u202e1.2.3.4.5",
     ):
         assert _refused(_load(bad + "\n")), bad
         assert _refused(_load(bad + "\n" + old_owner_init)), bad
@@ -131,7 +132,11 @@ def test_check_credential_reasons():
             issue_credential(student_id=7, telegram_id=70, now=now + 600),
             now,
         ),
-        CredentialProblem.MALFORMED: ("mx1.7.70", now),
+        CredentialProblem.MALFORMED: ("mx2.7.70", now),
+        CredentialProblem.SIGNED_IN_TOO_LONG: (
+            issue_credential(student_id=7, telegram_id=70, since=now - 86_000, now=now),
+            now + 400,
+        ),
         CredentialProblem.BAD_SIGNATURE: (good[:-2] + ("AA" if good[-2:] != "AA" else "BB"), now),
     }
     for reason, (text, at) in cases.items():
@@ -195,6 +200,31 @@ def test_a_four_hour_exam_never_signs_the_student_out(sqlite_url, real_token, mo
             state = _load(state.session_credential + "\n" + old_init)
             assert state._student_id == student_id, f"signed out after {step * tick:.0f} s"
     assert check_credential(state.session_credential).expires_at > clock[0]
+
+
+def test_renewals_never_carry_a_credential_past_a_day_from_the_telegram_sign_in(
+    sqlite_url, real_token, monkeypatch
+):
+    """A stolen credential, renewed by signing in with it again and again, dies a day
+    after the Telegram sign-in it descends from (MAX_SIGNED_IN_SECONDS)."""
+    state = _signed_in(555_551)
+    signed_in_at = check_credential(state.session_credential).signed_in_at
+    clock = [time.time()]
+    monkeypatch.setattr(time, "time", lambda: clock[0])
+    credential = state.session_credential
+    step = settings.miniapp_session_seconds - 60
+    while clock[0] + step < signed_in_at + webapp_session.MAX_SIGNED_IN_SECONDS:
+        clock[0] += step
+        state = _load(credential + "\n")  # a new tab each time, from the credential alone
+        assert state._student_id is not None
+        credential = state.session_credential
+        claim = check_credential(credential)
+        assert claim.signed_in_at == signed_in_at  # kept across renewals
+        assert claim.expires_at <= signed_in_at + webapp_session.MAX_SIGNED_IN_SECONDS
+    clock[0] = signed_in_at + webapp_session.MAX_SIGNED_IN_SECONDS
+    assert _refused(_load(credential + "\n"))
+    with pytest.raises(CredentialError):
+        check_credential(credential)
 
 
 def test_every_student_page_ticks_to_keep_its_credential_fresh():
