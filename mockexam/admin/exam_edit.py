@@ -370,6 +370,8 @@ def _pdf_card() -> rx.Component:
             ),
             id=UPLOAD_ID,
             accept={"application/pdf": [".pdf"]},
+            # Refused in the browser with a message; the server refuses it before reading too.
+            max_size=settings.max_pdf_bytes,
             max_files=1,
             multiple=False,
             border="1px dashed var(--gray-a7)",

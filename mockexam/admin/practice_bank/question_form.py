@@ -475,6 +475,7 @@ def _image_field() -> rx.Component:
                 ),
                 id=IMAGE_UPLOAD_ID,
                 accept=IMAGE_ACCEPT,
+                max_size=bank.MAX_IMAGE_BYTES,
                 max_files=1,
                 multiple=False,
                 on_drop=QuestionFormState.upload_image(rx.upload_files(upload_id=IMAGE_UPLOAD_ID)),

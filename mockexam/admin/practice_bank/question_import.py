@@ -358,6 +358,7 @@ def import_card() -> rx.Component:
                     ),
                     id=IMPORT_UPLOAD_ID,
                     accept=IMPORT_ACCEPT,
+                    max_size=bank.MAX_ZIP_BYTES,
                     max_files=1,
                     multiple=False,
                     border="1px dashed var(--gray-a7)",
