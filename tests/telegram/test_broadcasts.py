@@ -61,11 +61,13 @@ def _custom(text: str = "Ertaga sinov imtihoni!", **kwargs) -> broadcasts.Create
 
 
 # ---------------------------------------------------------------------------
-# The big one: 2,000 recipients, 429s, 403s, 400s and a reply past the timeout
+# The big one: 1,000 recipients, 429s, 403s, 400s and a reply past the timeout
+# (each 429 costs the whole second Telegram asks for: 2,000 recipients spent 20 s
+# of the test's 40 s waiting, and added nothing the first thousand do not show)
 # ---------------------------------------------------------------------------
 @pytest.mark.slow
-def test_broadcast_to_2000_students_delivers_each_message_exactly_once(db_url, telegram):
-    n = 2000
+def test_broadcast_to_1000_students_delivers_each_message_exactly_once(db_url, telegram):
+    n = 1000
     with session_scope() as db:
         chats = add_students(db, n)
     blocked = set(chats[7::33])  # ~3 %
