@@ -9,7 +9,10 @@ student link that `make run` prints in Chromium, keeps the page open for more th
 minute, and checks: the dashboard shows the demo student's data, the backend worker
 never restarts (same process, no "Killing worker" line), `/ping` answers throughout;
 and when the consumer is killed, the supervisor starts it again while the app keeps
-serving.
+serving. Meanwhile the admin signs in on the printed admin link with the printed
+credentials (the login form posts across ports, from the page to the backend, which
+sets the HttpOnly session cookie and sends the browser back), sees the exams and
+signs out.
 """
 
 from __future__ import annotations
@@ -27,13 +30,14 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, expect
 
+from mockexam.admin.auth import TOKEN_COOKIE
 from mockexam.config import PROJECT_ROOT
 from tests.e2e.appserver import free_port, new_phone_context
 
 pytestmark = pytest.mark.timeout(1200)
 
 BANNER_TIMEOUT = 600  # a fresh clone installs the frontend's packages first
-KEEP_OPEN_SECONDS = 70
+KEEP_OPEN_SECONDS = 60
 # Settings the test run's conftest points elsewhere; `make run` must see none of them.
 TEST_SETTINGS = (
     "MOCKEXAM_ENV",
@@ -50,6 +54,7 @@ TEST_SETTINGS = (
     "MOCKEXAM_RUN_MODE",
 )
 LINK = re.compile(r"Student Mini App: (\S+)")
+ADMIN_LINK = re.compile(r"Admin panel:\s+(\S+)\s+username '([^']+)', password '([^']+)'")
 
 
 def _listening_pids(port: int) -> set[int]:
@@ -159,6 +164,33 @@ def make_run(tmp_path: Path) -> Iterator[MakeRun]:
         run.stop()
 
 
+def _admin_signs_in_and_out(make_run: MakeRun, browser: Browser) -> None:
+    """The printed admin link and credentials, used as a newcomer would."""
+    found = ADMIN_LINK.search(make_run.output())
+    assert found, make_run.tail()
+    url, username, password = found.groups()
+    assert url == f"http://localhost:{make_run.frontend_port}/admin"
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        page.goto(url)
+        expect(page).to_have_url(re.compile(r"/admin/login"), timeout=120_000)
+        expect(page.locator("#login-submit")).to_be_enabled(timeout=60_000)
+        page.fill("#username", username)
+        page.fill("#password", password)
+        page.click("#login-submit")
+        expect(page.locator("#admin-name")).to_have_text(username, timeout=60_000)
+        expect(page).to_have_url(re.compile(r"/admin$"))
+        cookies = {c["name"]: c for c in context.cookies()}
+        assert cookies[TOKEN_COOKIE]["httpOnly"] is True
+        assert TOKEN_COOKIE not in page.evaluate("() => document.cookie")
+        page.click("#logout")
+        expect(page).to_have_url(re.compile(r"/admin/login"), timeout=30_000)
+        assert TOKEN_COOKIE not in {c["name"] for c in context.cookies()}
+    finally:
+        context.close()
+
+
 def test_make_run_keeps_the_printed_student_link_working(
     make_run: MakeRun, browser: Browser
 ) -> None:
@@ -176,6 +208,8 @@ def test_make_run_keeps_the_printed_student_link_working(
         expect(page.locator("#student-name")).not_to_be_empty()
         name = page.locator("#student-name").inner_text()
         expect(page.locator("#exams-taken")).to_have_text(re.compile(r"^[1-9]"))
+
+        _admin_signs_in_and_out(make_run, browser)
 
         # Kept open as a student would, for over a minute; the consumer is killed halfway.
         devserver = make_run.supervisor_pid()
