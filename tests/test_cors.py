@@ -25,6 +25,7 @@ from mockexam.origins import app_origins, origin_of, parse_origins
 from mockexam.services.exam_results import ExportFile
 from mockexam.services.release import release_exam
 from tests.admin.helpers import admin_token
+from tests.event_socket import event_socket_scope
 from tests.factories import make_cohort, make_exam
 
 OTHER_PORT = "http://localhost:5555"  # a page on another port of the same host
@@ -148,24 +149,7 @@ def _handshake(origin: str) -> str:
     async def send(message: Message) -> None:
         sent.append(message)
 
-    scope = {
-        "type": "websocket",
-        "asgi": {"version": "3.0"},
-        "path": "/_event/",
-        "raw_path": b"/_event/",
-        "root_path": "",
-        "query_string": b"EIO=4&transport=websocket",
-        "scheme": "ws",
-        "headers": [
-            (b"host", b"localhost:8000"),
-            (b"origin", origin.encode()),
-            (b"upgrade", b"websocket"),
-            (b"connection", b"Upgrade"),
-        ],
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 8000),
-        "subprotocols": [],
-    }
+    scope = event_socket_scope(origin)
     assert app._api is not None
     asyncio.run(asyncio.wait_for(app._api(scope, receive, send), 10))
     return sent[0]["type"]

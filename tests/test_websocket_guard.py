@@ -16,6 +16,7 @@ import pytest
 from starlette.types import Message
 
 from mockexam.api import MAX_FRAME_DEPTH, create_api, json_depth, too_deep
+from tests.event_socket import event_socket_scope
 
 DEEP = 30_000
 
@@ -47,24 +48,7 @@ def _talk(frames: list[str]) -> list[Message]:
         async def send(message: Message) -> None:
             sent.append(message)
 
-        scope = {
-            "type": "websocket",
-            "asgi": {"version": "3.0"},
-            "path": "/_event/",
-            "raw_path": b"/_event/",
-            "root_path": "",
-            "query_string": b"EIO=4&transport=websocket",
-            "scheme": "ws",
-            "headers": [
-                (b"host", b"localhost:8000"),
-                (b"origin", b"http://localhost:3000"),
-                (b"upgrade", b"websocket"),
-                (b"connection", b"Upgrade"),
-            ],
-            "client": ("127.0.0.1", 50000),
-            "server": ("127.0.0.1", 8000),
-            "subprotocols": [],
-        }
+        scope = event_socket_scope("http://localhost:3000")
         await asyncio.wait_for(api(scope, receive, send), 10)
 
     asyncio.run(run())
