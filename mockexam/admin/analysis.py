@@ -174,17 +174,32 @@ class AnalysisState(AdminState):
 
     @rx.event
     async def load(self):
-        """on_load: the table, then the charts (their own substate)."""
+        """on_load: the table, then the charts (their own substate).
+
+        Moving inside the panel from one exam's analysis to another's keeps this tab's
+        states: whatever the last exam left (its title, rows, exam-wide figures, the
+        chosen item's curve and option bars) is wiped first, and the item charts are
+        drawn again or left blank, never the last exam's.
+        """
         if await self._require_admin() is None:
             return None
+        figures = await self.get_state(AnalysisChartsState)
+        item = await self.get_state(ItemChartsState)
+        if self._route_id() != self.exam_id:
+            for state in (self, figures, item):
+                state.reset()
         self.error, self.notice = "", ""
         data = await self._read()
         if data is None:
+            figures.reset()
+            item.reset()
             return None
-        figures = await self.get_state(AnalysisChartsState)
         figures._show(data)
         first = next((r["label"] for r in self.rows if r["has_curve"]), "")
-        return ItemChartsState.choose(first) if first else None
+        if not first:
+            item.reset()
+            return None
+        return ItemChartsState.choose(first)
 
     @rx.event
     async def set_excluded(self, label: str, excluded: bool):
