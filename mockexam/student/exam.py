@@ -65,7 +65,15 @@ from mockexam.student.components import (
     message_card,
     primary_button,
 )
-from mockexam.student.i18n import NOT_SAVED, error_text, not_saved_text, texts_by_language, tr
+from mockexam.student.i18n import (
+    MINUTES,
+    NOT_SAVED,
+    count_text,
+    error_text,
+    not_saved_text,
+    texts_by_language,
+    tr,
+)
 from mockexam.student.sheet_protocol import (
     BatchError,
     batch_device,
@@ -612,7 +620,7 @@ def _exam_facts() -> rx.Component:
             "timer",
             rx.fragment(
                 ExamState.duration_minutes.to_string(),
-                tr(" daqiqa", " минут", " minutes"),
+                count_text(ExamState.duration_minutes, **MINUTES),
             ),
         ),
         spacing="1",
@@ -743,7 +751,7 @@ def _start_dialog() -> rx.Component:
                         tr("Sizda ", "У вас будет ", "You will have "),
                         rx.text.strong(
                             ExamState.duration_minutes.to_string(),
-                            tr(" daqiqa", " минут", " minutes"),
+                            count_text(ExamState.duration_minutes, **MINUTES),
                         ),
                         tr(
                             " bo‘ladi (oyna yopilishidan oshmaydi).",

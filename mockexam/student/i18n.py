@@ -41,6 +41,45 @@ def texts_by_language(**texts: tuple[str, str, str]) -> rx.Var[dict[str, str]]:
     return rx.Var.create(by_lang)[StudentState.lang].to(dict)
 
 
+def russian_form(n: int, one: str, few: str, many: str) -> str:
+    """Russian's word form after the number `n`: 1, 21 минута; 2–4, 22 минуты; 5–20, 11–14 минут."""
+    n = abs(n)
+    if n % 10 == 1 and n % 100 != 11:
+        return one
+    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        return few
+    return many
+
+
+def count_text(
+    n: int | rx.Var[int],
+    *,
+    uz: str,
+    ru: tuple[str, str, str],
+    en: tuple[str, str],
+    lang: rx.Var[str] | None = None,
+) -> rx.Var[str]:
+    """The word after a count, in the student's language and number: `3` → " минуты",
+    `5` → " минут", `1` → " minute". Uzbek has one form after a numeral. `n` may be a
+    Var (then the form is chosen in the browser, by the same rule as `russian_form`)."""
+    lang = StudentState.lang if lang is None else lang
+    if isinstance(n, int):
+        forms = {"uz": uz, "ru": russian_form(n, *ru), "en": en[0] if n == 1 else en[1]}
+        return rx.Var.create(forms)[lang].to(str)
+    ones, hundreds = n % 10, n % 100
+    russian = rx.cond(
+        (ones == 1) & (hundreds != 11),
+        ru[0],
+        rx.cond((ones >= 2) & (ones <= 4) & ((hundreds < 12) | (hundreds > 14)), ru[1], ru[2]),
+    )
+    english = rx.cond(n == 1, en[0], en[1])
+    return rx.match(lang, ("ru", russian), ("en", english), uz).to(str)
+
+
+# The word after a number of minutes (`count_text(n, **MINUTES)`).
+MINUTES = {"uz": " daqiqa", "ru": (" минута", " минуты", " минут"), "en": (" minute", " minutes")}
+
+
 # An answer sheet's batch could not be stored (the sheet keeps and re-sends it): uz, ru, en.
 NOT_SAVED = (
     "Javoblar hali saqlanmadi — qayta yuborilmoqda. Ular telefoningizda saqlanib turibdi.",

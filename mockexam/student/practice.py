@@ -29,7 +29,7 @@ from mockexam.student.components import (
     primary_button,
     read_or_fail,
 )
-from mockexam.student.i18n import pick, tr
+from mockexam.student.i18n import MINUTES, count_text, pick, tr
 from mockexam.student.shell import APP_ROOT, page_header, student_shell
 from mockexam.ui import theme
 from mockexam.ui.intl import local_datetime
@@ -269,13 +269,18 @@ def _mode_card(
             rx.vstack(
                 rx.text(
                     questions.to_string(),
-                    tr(" ta savol", " вопросов", " questions"),
+                    count_text(
+                        questions,
+                        uz=" ta savol",
+                        ru=(" вопрос", " вопроса", " вопросов"),
+                        en=(" question", " questions"),
+                    ),
                     size="2",
                     color=theme.HINT,
                 ),
                 rx.text(
                     str(minutes),
-                    tr(" daqiqa", " минут", " minutes"),
+                    count_text(minutes, **MINUTES),
                     size="2",
                     color=theme.HINT,
                 ),
