@@ -35,7 +35,6 @@ from urllib.parse import quote
 import httpx
 import pytest
 import reflex as rx
-from reflex.istate.data import RouterData
 from reflex_base.event.processor.base_state_processor import _prepare_event_payload
 from sqlalchemy import String, Text
 from sqlalchemy import select as sa_select
@@ -43,7 +42,7 @@ from sqlmodel import select
 from starlette.routing import Route
 
 import mockexam.mockexam  # noqa: F401  (the app: every page's state is defined)
-from mockexam.admin.auth import TOKEN_COOKIE, AdminState
+from mockexam.admin.auth import TOKEN_COOKIE
 from mockexam.api import create_api
 from mockexam.db import session_scope, utcnow
 from mockexam.models import PracticeSession, metadata
@@ -52,7 +51,7 @@ from mockexam.services.paper import paper_token
 from mockexam.student.auth import StudentState
 from mockexam.text import has_bidi
 from tests.admin import test_non_admin_sweep as admin_sweep
-from tests.admin.helpers import admin_token, run
+from tests.admin.helpers import admin_token, make_state, run
 from tests.factories import make_exam
 
 DEEP = 1000
@@ -229,29 +228,6 @@ def _call(handler: Any, state: rx.State, kwargs: dict[str, Any]) -> Any:
     if inspect.isgenerator(result):
         return list(result)
     return result
-
-
-def make_state(cls: type[rx.State], *, path: str, token: str) -> rx.State:
-    """A fresh `cls` in a fresh root state, routed to `path`, the admin cookie (if any) in the
-    websocket handshake's headers, as the browser sends it."""
-    root = rx.State(_reflex_internal_init=True)
-    state = root.get_substate(cls.get_full_name().split(".")[1:])
-    headers = {"cookie": f"{TOKEN_COOKIE}={token}"} if token else {}
-    root.router = RouterData.from_router_data(
-        {
-            "pathname": path,
-            "asPath": path,
-            "query": {},
-            "token": "test-token",
-            "sid": "test-sid",
-            "headers": headers,
-            "ip": "203.0.113.7",
-        }
-    )
-    admin = root.get_substate(AdminState.get_full_name().split(".")[1:])
-    if "token" in AdminState.__fields__:  # the cookie as a state var (before the handshake)
-        admin.token = token
-    return state
 
 
 def caller_state(cls: type[rx.State], caller: str, world: World) -> rx.State:

@@ -44,6 +44,26 @@ def make_state(
     root = rx.State(_reflex_internal_init=True)
     state = root.get_substate(cls.get_full_name().split(".")[1:])
     assert isinstance(state, cls)
+    cookie = f"{TOKEN_COOKIE}={token}" if token else ""
+    route(state, path, params=params, cookie=cookie, client_ip=client_ip)
+    return state
+
+
+def route(
+    state: rx.State,
+    path: str,
+    *,
+    params: dict[str, str] | None = None,
+    cookie: str | None = None,
+    client_ip: str = "203.0.113.7",
+) -> None:
+    """Route the tab of `state` (its root's router) to `path`, as a link click in the page
+    does; the handshake's cookie stays unless `cookie` is given."""
+    root = state
+    while root.parent_state is not None:
+        root = root.parent_state
+    if cookie is None:
+        cookie = root.router.headers.cookie
     root.router = RouterData.from_router_data(
         {
             "pathname": path,
@@ -51,11 +71,10 @@ def make_state(
             "query": dict(params or {}),
             "token": "test-token",
             "sid": "test-sid",
-            "headers": {"cookie": f"{TOKEN_COOKIE}={token}"} if token else {},
+            "headers": {"cookie": cookie} if cookie else {},
             "ip": client_ip,
         }
     )
-    return state
 
 
 def run(handler: Any, state: rx.State, *args: Any, **kwargs: Any) -> Any:

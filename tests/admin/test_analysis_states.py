@@ -16,7 +16,7 @@ from mockexam.admin.students import StudentsState
 from mockexam.db import session_scope, utcnow
 from mockexam.models import AuditLog, ExamItem
 from mockexam.services.release import release_exam
-from tests.admin.helpers import make_state, run, sibling
+from tests.admin.helpers import make_state, route, run, sibling
 from tests.factories import make_cohort, make_exam, make_student
 
 
@@ -67,27 +67,6 @@ def test_analysis_shows_the_item_table_test_statistics_and_charts(admin):
     assert list(item.options.data[0].x)[:4] == ["A", "B", "C", "D"]
 
 
-def _route(state, exam_id: int) -> None:
-    """Move the same tab (same states) to another exam's analysis page, as a link click does."""
-    from reflex.istate.data import RouterData
-
-    root = state
-    while root.parent_state is not None:
-        root = root.parent_state
-    path = _path(exam_id)
-    root.router = RouterData.from_router_data(
-        {
-            "pathname": path,
-            "asPath": path,
-            "query": {},
-            "token": "test-token",
-            "sid": "test-sid",
-            "headers": {"cookie": root.router.headers.cookie},
-            "ip": "203.0.113.7",
-        }
-    )
-
-
 def test_moving_to_another_exams_analysis_keeps_nothing_of_the_first(admin):
     """Issue 21: from exam A's analysis to B's (not calibrated) in the same tab, A's item
     curve and option bars stayed on B's page; a fresh load did not show them."""
@@ -99,7 +78,7 @@ def test_moving_to_another_exams_analysis_keeps_nothing_of_the_first(admin):
         unreleased = make_exam(db, title="Exam B", start=utcnow() - timedelta(hours=1), hours=3)
         second = unreleased.id
 
-    _route(state, second)
+    route(state, _path(second))
     assert run(AnalysisState.load, state) is None  # no calibrated item: no curve to draw
 
     fresh = make_state(AnalysisState, path=_path(second), token=admin.token)
@@ -114,7 +93,7 @@ def test_moving_to_another_exams_analysis_keeps_nothing_of_the_first(admin):
 
 def test_moving_to_an_exam_that_does_not_exist_forgets_the_previous_one(admin):
     state, figures, item = _loaded(admin, _released(title="Exam A"))
-    _route(state, 999_999)
+    route(state, _path(999_999))
     run(AnalysisState.load, state)
     assert state.not_found and state.title == "" and state.rows == []
     assert item.label == "" and not figures.drawn
