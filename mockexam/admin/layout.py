@@ -13,8 +13,7 @@ import reflex as rx
 
 from mockexam.admin.auth import ADMIN_ROOT, LOGIN_ROUTE, LOGOUT_API, AdminState, AuthStatus
 from mockexam.admin.health_banner import health_banner
-from mockexam.admin.login import NativeForm
-from mockexam.ui.backend import BACKEND_ORIGIN
+from mockexam.admin.login import NativeForm, backend_action
 
 SIDEBAR_WIDTH = "15rem"
 CONTENT_MAX_WIDTH = "88rem"
@@ -94,7 +93,7 @@ def sidebar(active: str) -> rx.Component:
                         width="100%",
                         justify_content="start",
                     ),
-                    action=rx.cond(rx.State.is_hydrated, BACKEND_ORIGIN + LOGOUT_API, LOGOUT_API),
+                    action=backend_action(LOGOUT_API),
                     method="post",
                     id="logout-form",
                     width="100%",

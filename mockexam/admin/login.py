@@ -41,6 +41,17 @@ class NativeForm(Form):
         return []
 
 
+def backend_action(route: str) -> rx.Var[str]:
+    """A native form's `action` for a backend route (login, logout).
+
+    The backend's origin is known only in the browser (dev: another port); the
+    prerendered page has the relative path, and React keeps a prerendered attribute
+    through hydration, so the state change of hydrating is what puts the backend's
+    origin in.
+    """
+    return rx.cond(rx.State.is_hydrated, BACKEND_ORIGIN + route, route)
+
+
 class LoginState(AdminState):
     """The login page: where to go after signing in, and why the last try failed."""
 
@@ -129,11 +140,7 @@ def login_page() -> rx.Component:
                     spacing="4",
                     width="100%",
                 ),
-                # The backend's origin is known only in the browser (dev: another
-                # port); the prerendered page has the relative path, and React keeps
-                # a prerendered attribute through hydration, so the state change of
-                # hydrating is what puts the backend's origin in.
-                action=rx.cond(rx.State.is_hydrated, BACKEND_ORIGIN + LOGIN_API, LOGIN_API),
+                action=backend_action(LOGIN_API),
                 method="post",
                 id="login-form",
             ),
