@@ -90,8 +90,16 @@ class Settings(BaseSettings):
     max_pdf_bytes: int = 30 * 1024 * 1024
     free_response_max_chars: int = 64
     min_participants_for_calibration: int = 10
+    # A block of a multi-section exam (DTM) gets its own Rasch measure when it has
+    # this many active items (and the calibration minimum of takers).
+    min_items_for_block_calibration: int = Field(default=10, ge=2, le=300)
     fit_low: float = 0.7
     fit_high: float = 1.3
+
+    # People: every time an admin reads or types is in this zone (an IANA name);
+    # the database keeps UTC. The admin panel's language for a new admin.
+    local_timezone: str = "Asia/Tashkent"
+    admin_default_language: Literal["uz", "ru", "en"] = "uz"
 
     # Background work
     sweep_interval_seconds: int = Field(default=15, ge=1, le=3600)
@@ -116,6 +124,19 @@ class Settings(BaseSettings):
     def _proxies_parse(cls, value: str) -> str:
         parse_trusted_proxies(value)  # a typo refuses to start rather than trust nobody
         return value
+
+    @field_validator("local_timezone")
+    @classmethod
+    def _zone_exists(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value.strip())
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"LOCAL_TIMEZONE: {value!r} is not a time zone name (e.g. Asia/Tashkent)"
+            ) from None
+        return value.strip()
 
     @model_validator(mode="after")
     def _secrets_in_production(self) -> Settings:

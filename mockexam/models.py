@@ -115,6 +115,7 @@ class Admin(SQLModel, table=True):
     is_active: bool = Field(default=True)
     created_at: datetime = _ts()
     last_login_at: datetime | None = None
+    language: str = Field(default="uz", max_length=8)  # the admin panel's language: uz, ru, en
 
 
 class Exam(SQLModel, table=True):
@@ -127,6 +128,9 @@ class Exam(SQLModel, table=True):
     duration_minutes: int = Field(default=150)
     status: str = Field(default=ExamStatus.DRAFT, max_length=16, index=True)
     grading_scheme: str = Field(default=GradingScheme.PERCENTILE, max_length=16)
+    # The answer sheet's recipe (scoring/layout.py `Layout.to_json()`): template, sections with
+    # titles, subjects, kinds, options, parts and points, and which score is official.
+    layout: dict[str, Any] = _json_column(dict)
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
     published_at: datetime | None = None
@@ -148,12 +152,13 @@ class ExamItem(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     exam_id: int = Field(foreign_key="exam.id", index=True, ondelete="CASCADE")
     position: int  # 0-based order on the answer sheet
-    number: int  # exercise number (1..45)
-    sub_part: str = Field(default="", max_length=4)  # "" or "a"/"b"
+    number: int  # exercise number (1.. the layout's last)
+    sub_part: str = Field(default="", max_length=4)  # "" or a part letter ("a", "b", …)
     kind: str = Field(max_length=8)
     options: list[str] = _json_column(list)
     accepted_answers: list[str] = _json_column(list)
-    points: int = Field(default=1)
+    points: float = Field(default=1.0)  # per item, in 0.01 steps (DTM blocks: 1.1, 3.1, 2.1)
+    section: int = Field(default=0)  # index into Exam.layout["sections"]
     is_excluded: bool = Field(default=False)
 
     @property
@@ -177,8 +182,12 @@ class ExamSession(SQLModel, table=True):
     submitted_at: datetime | None = None
     is_auto_submitted: bool = Field(default=False)
     graded_at: datetime | None = None
-    points: int | None = None
-    max_points: int | None = None
+    points: float | None = None
+    max_points: float | None = None
+    # Per layout section, aligned with Exam.layout["sections"]: {"points", "max_points",
+    # "exercises", "max_exercises"} and, where the block is calibrated on its own,
+    # {"theta", "theta_se", "scaled", "scaled_se"}; parsed by the services.
+    section_scores: list[dict[str, Any]] | None = Field(default=None, sa_type=sa.JSON)
     exercises: int | None = None
     max_exercises: int | None = None
     theta: float | None = None
@@ -393,6 +402,7 @@ class PracticeTopic(SQLModel, table=True):
     code: str = Field(unique=True, max_length=40)
     name: str = Field(max_length=80)  # the admin panel's (English) name
     names: dict[str, str] = _json_column(dict)  # language → the students' name
+    subject: str = Field(default="math", max_length=24)  # scoring/layout_templates.SUBJECTS
     sort_order: int = 0
 
 

@@ -180,7 +180,7 @@ def score_distribution(exam_id: int, *, bin_width: float = 5.0) -> ScoreDistribu
             .group_by(ExamSession.points, bin_index)
         ).all()
     scaled_counts = np.zeros(n_bins, dtype=np.int64)
-    max_points = max([m for *_rest, m in rows if m is not None], default=0)
+    max_points = int(np.ceil(max([m for *_rest, m in rows if m is not None], default=0)))
     points_counts = np.zeros(max_points + 1, dtype=np.int64)
     participants = scored = 0
     scaled_sum = 0.0
@@ -193,7 +193,7 @@ def score_distribution(exam_id: int, *, bin_width: float = 5.0) -> ScoreDistribu
             scaled_sum += float(total_scaled or 0.0)
         if points is not None:
             points_counts[min(max(int(points), 0), max_points)] += n
-            points_sum += int(points) * n
+            points_sum += float(points) * n
             points_n += n
     edges = tuple(min(k * bin_width, SCALED_MAX) for k in range(n_bins + 1))
     return ScoreDistribution(

@@ -39,6 +39,7 @@ from mockexam.models import (
     ExamSession,
     Student,
 )
+from mockexam.scoring.points import points_number
 from mockexam.services import audit
 from mockexam.services.exams import exam_phase
 from mockexam.services.student_directory import name_expression, search_condition
@@ -183,8 +184,8 @@ class ResultRow:
     status: str
     submitted_at: datetime | None
     is_auto_submitted: bool
-    points: int | None
-    max_points: int | None
+    points: float | None  # int when whole (points_number)
+    max_points: float | None
     exercises: int | None
     max_exercises: int | None
     scaled_score: float | None
@@ -327,8 +328,8 @@ def _row(values: Sequence[Any]) -> ResultRow:
         status=status,
         submitted_at=submitted_at,
         is_auto_submitted=bool(auto),
-        points=points,
-        max_points=max_points,
+        points=points_number(points),
+        max_points=points_number(max_points),
         exercises=exercises,
         max_exercises=max_exercises,
         scaled_score=scaled,
@@ -551,7 +552,7 @@ def iter_response_matrix_rows(exam_id: int) -> Iterator[list[Any]]:
                 if head is not None:
                     yield [*head[:4], *cells, head[4]]
                 name = " ".join(p for p in (first, last) if p) or (username or f"#{telegram_id}")
-                head = [session_id, student_id, telegram_id, name, points]
+                head = [session_id, student_id, telegram_id, name, points_number(points)]
                 cells = [None if graded is None or item[3] else 0 for item in items]
             c = column_of.get(item_id) if item_id is not None else None
             if c is not None and cells[c] is not None:

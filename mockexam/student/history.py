@@ -20,6 +20,7 @@ from mockexam.charts import (
     shared_blank_figure,
 )
 from mockexam.models import SessionStatus
+from mockexam.scoring.points import format_fraction
 from mockexam.services.history import EloSeries, HistoryEntry, get_elo_series, get_history
 from mockexam.student.auth import StudentState, student_on_load
 from mockexam.student.components import (
@@ -62,8 +63,8 @@ def _signed(change: int) -> str:
     return f"\u2212{-change}" if change < 0 else "\u00b10"
 
 
-def _fraction(value: int | None, total: int | None) -> str:
-    return f"{value}/{total}" if value is not None and total is not None else ""
+def _fraction(value: float | None, total: float | None) -> str:
+    return format_fraction(value, total)
 
 
 def _row(entry: HistoryEntry) -> HistoryRow:
