@@ -105,6 +105,7 @@ class AdminIdentity:
     username: str
     session_id: int
     expires_at: datetime
+    language: str = "uz"  # the admin panel's language (Admin.language)
 
 
 def hash_token(token: str) -> str:
@@ -203,7 +204,9 @@ def admin_for_token(token: str | None, *, now: datetime | None = None) -> AdminI
     now = now or utcnow()
     with session_scope(readonly=True) as db:
         row = db.exec(
-            select(AdminSession.id, Admin.id, Admin.username, AdminSession.expires_at)
+            select(
+                AdminSession.id, Admin.id, Admin.username, AdminSession.expires_at, Admin.language
+            )
             .join(Admin, col(Admin.id) == AdminSession.admin_id)
             .where(
                 AdminSession.token_hash == hash_token(token),
@@ -214,9 +217,13 @@ def admin_for_token(token: str | None, *, now: datetime | None = None) -> AdminI
         ).first()
     if row is None:
         return None
-    session_id, admin_id, username, expires_at = row
+    session_id, admin_id, username, expires_at, language = row
     return AdminIdentity(
-        admin_id=admin_id, username=username, session_id=session_id, expires_at=expires_at
+        admin_id=admin_id,
+        username=username,
+        session_id=session_id,
+        expires_at=expires_at,
+        language=language,
     )
 
 
