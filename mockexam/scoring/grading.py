@@ -36,7 +36,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from mockexam.errors import ValidationError
+from mockexam.errors import Msg, ValidationError, msg
 from mockexam.text import strip_bidi
 
 MCQ = "mcq"
@@ -78,41 +78,155 @@ _LOOK_ALIKES = str.maketrans(
 
 @dataclass(frozen=True)
 class ItemSpec:
-    """One scored item of an answer sheet: exercise number, sub-part, kind and options.
+    """One scored item of an answer sheet: exercise number, sub-part, kind, options, points.
 
-    Built from `ExamItem` rows by the services; the layout is data (SPEC §2).
+    Built from `ExamItem` rows by the services, or from a `Layout` (scoring/layout.py);
+    the layout is data (SPEC §2). `points` are in 0.01 steps (DTM weighs 1.1, 3.1, 2.1);
+    `section` is the index of the item's section in the exam's layout.
     """
 
     number: int
     sub_part: str
     kind: str
     options: tuple[str, ...]
-    points: int = 1
+    points: float = 1.0
+    section: int = 0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "options", tuple(self.options))  # a stored list is fine too
-        where = f"Item {self.number}{self.sub_part}"
+        where = msg("{n}-savol", "Задание {n}", "Item {n}", n=f"{self.number}{self.sub_part}")
         if self.number < 1:
-            raise ValidationError(f"{where}: the exercise number must be 1 or more")
+            raise ValidationError(
+                _at(
+                    where,
+                    msg(
+                        "topshiriq raqami kamida 1 bo‘lishi kerak",
+                        "номер задания должен быть не меньше 1",
+                        "the exercise number must be 1 or more",
+                    ),
+                )
+            )
         if not _SUB_PART.fullmatch(self.sub_part):
-            raise ValidationError(f"{where}: a sub-part is empty or lower-case letters (a, b, …)")
-        if self.points < 1:
-            raise ValidationError(f"{where}: points must be 1 or more (exclude an item instead)")
+            raise ValidationError(
+                _at(
+                    where,
+                    msg(
+                        "qism bo‘sh yoki kichik lotin harflari (a, b, …)",
+                        "часть — пустая или строчные латинские буквы (a, b, …)",
+                        "a sub-part is empty or lower-case letters (a, b, …)",
+                    ),
+                )
+            )
+        points = self.points
+        if isinstance(points, bool) or not isinstance(points, int | float) or not points > 0:
+            raise ValidationError(
+                _at(
+                    where,
+                    msg(
+                        "ball 0 dan katta bo‘lishi kerak (savolni chiqarib tashlang)",
+                        "балл должен быть больше 0 (лучше исключите задание)",
+                        "points must be more than 0 (exclude an item instead)",
+                    ),
+                )
+            )
+        if abs(float(points) * 100 - round(float(points) * 100)) >= 1e-6:
+            raise ValidationError(
+                _at(
+                    where,
+                    msg(
+                        "ball 0,01 aniqlikda bo‘lishi kerak ({points})",
+                        "балл задаётся с точностью до 0,01 ({points})",
+                        "points go in steps of 0.01 ({points})",
+                        points=points,
+                    ),
+                )
+            )
+        object.__setattr__(self, "points", round(float(points), 2))
+        if self.section < 0:
+            raise ValidationError(
+                _at(
+                    where,
+                    msg(
+                        "bo‘lim raqami manfiy bo‘lmaydi",
+                        "номер раздела не может быть отрицательным",
+                        "the section index cannot be negative",
+                    ),
+                )
+            )
         if self.kind == MCQ:
             if not self.options or any(not str(o).strip() for o in self.options):
-                raise ValidationError(f"{where}: a multiple-choice item needs non-empty options")
+                raise ValidationError(
+                    _at(
+                        where,
+                        msg(
+                            "test savoliga bo‘sh bo‘lmagan variantlar kerak",
+                            "заданию с выбором ответа нужны непустые варианты",
+                            "a multiple-choice item needs non-empty options",
+                        ),
+                    )
+                )
             if len({_fold_choice(o) for o in self.options}) != len(self.options):
-                raise ValidationError(f"{where}: options repeat: {', '.join(self.options)}")
+                raise ValidationError(
+                    _at(
+                        where,
+                        msg(
+                            "variantlar takrorlanadi: {options}",
+                            "варианты повторяются: {options}",
+                            "options repeat: {options}",
+                            options=", ".join(self.options),
+                        ),
+                    )
+                )
         elif self.kind == FREE:
             if self.options:
-                raise ValidationError(f"{where}: a free-response item has no options")
+                raise ValidationError(
+                    _at(
+                        where,
+                        msg(
+                            "ochiq javobli savolda variantlar bo‘lmaydi",
+                            "у задания с открытым ответом нет вариантов",
+                            "a free-response item has no options",
+                        ),
+                    )
+                )
         else:
-            raise ValidationError(f"{where}: kind must be '{MCQ}' or '{FREE}', not {self.kind!r}")
+            raise ValidationError(
+                _at(
+                    where,
+                    msg(
+                        "turi “{mcq}” yoki “{free}” bo‘lishi kerak, {kind!r} emas",
+                        "тип должен быть «{mcq}» или «{free}», а не {kind!r}",
+                        "kind must be '{mcq}' or '{free}', not {kind!r}",
+                        mcq=MCQ,
+                        free=FREE,
+                        kind=self.kind,
+                    ),
+                )
+            )
 
     @property
     def label(self) -> str:
         """The name on the sheet and in every mapping: "7", "36a"."""
         return f"{self.number}{self.sub_part}"
+
+    @property
+    def centipoints(self) -> int:
+        """The points in hundredths, an exact integer (1.1 → 110): totals are summed in these."""
+        return round(self.points * 100)
+
+
+def _at(where: Msg, what: Msg) -> Msg:
+    return msg("{where}: {what}", "{where}: {what}", "{where}: {what}", where=where, what=what)
+
+
+@dataclass(frozen=True)
+class SectionTally:
+    """One section's share of a graded sheet: points and whole exercises, each of its maximum."""
+
+    points: float
+    max_points: float
+    exercises: int
+    max_exercises: int
 
 
 @dataclass(frozen=True)
@@ -120,13 +234,16 @@ class SheetResult:
     """A graded sheet: points and whole exercises, each out of its maximum.
 
     `correct` maps every graded (not excluded) item label to whether it was right.
+    Points are exact to 0.01 (summed in centipoints). `sections` has one entry per
+    section index from 0 to the largest `ItemSpec.section` on the sheet.
     """
 
-    points: int
-    max_points: int
+    points: float
+    max_points: float
     exercises: int
     max_exercises: int
     correct: dict[str, bool]
+    sections: tuple[SectionTally, ...] = ()
 
 
 def default_layout(
@@ -138,15 +255,27 @@ def default_layout(
 ) -> list[ItemSpec]:
     """The national-certificate layout in sheet order: 1..35 (A–D), then 36a, 36b, …, 45b.
 
-    With the defaults: 45 exercises, 55 one-point items.
+    With the defaults it is `layout_templates.CERTIFICATE_MATH.items()`: 45
+    exercises, 55 one-point items, section 0 multiple choice and section 1 free
+    response. Other counts build the same shape (one-point items; tests use them).
     """
+    if (mcq_count, free_count, tuple(options), tuple(sub_parts)) == (
+        35,
+        10,
+        DEFAULT_OPTIONS,
+        ("a", "b"),
+    ):
+        from mockexam.scoring.layout_templates import CERTIFICATE_MATH
+
+        return CERTIFICATE_MATH.items()
     if mcq_count < 0 or free_count < 0:
         raise ValidationError("The numbers of exercises cannot be negative")
     if free_count and not sub_parts:
         raise ValidationError("Free-response exercises need at least one sub-part")
+    free_section = 1 if mcq_count else 0
     items = [ItemSpec(n, "", MCQ, tuple(options)) for n in range(1, mcq_count + 1)]
     items += [
-        ItemSpec(n, part, FREE, ())
+        ItemSpec(n, part, FREE, (), section=free_section)
         for n in range(mcq_count + 1, mcq_count + free_count + 1)
         for part in sub_parts
     ]
@@ -217,8 +346,12 @@ def answers_match(given: str, accepted: str) -> bool:
     return given_value is not None and given_value == parse_number(accepted_n)
 
 
-def _fold_choice(value: str) -> str:
+def fold_choice(value: str) -> str:
+    """An option as compared: NFKC, trimmed, look-alike Cyrillic/Greek → Latin, case-folded."""
     return unicodedata.normalize("NFKC", value).strip().translate(_LOOK_ALIKES).casefold()
+
+
+_fold_choice = fold_choice
 
 
 def _shorten(value: str, limit: int = 20) -> str:
@@ -328,16 +461,31 @@ def grade_sheet(
 
     correct: dict[str, bool] = {}
     exercise_right: dict[int, bool] = {}
-    points = 0
+    n_sections = max((item.section for item in items), default=-1) + 1
+    section_cents = [0] * n_sections
+    section_max = [0] * n_sections
+    section_right: list[dict[int, bool]] = [{} for _ in range(n_sections)]
     for item in graded:
         right = grade_item(item, accepted[item.label], answers.get(item.label, ""))
         correct[item.label] = right
-        points += item.points if right else 0
+        section_max[item.section] += item.centipoints
+        section_cents[item.section] += item.centipoints if right else 0
         exercise_right[item.number] = exercise_right.get(item.number, True) and right
+        by_number = section_right[item.section]
+        by_number[item.number] = by_number.get(item.number, True) and right
     return SheetResult(
-        points=points,
-        max_points=sum(item.points for item in graded),
+        points=sum(section_cents) / 100,
+        max_points=sum(section_max) / 100,
         exercises=sum(exercise_right.values()),
         max_exercises=len(exercise_right),
         correct=correct,
+        sections=tuple(
+            SectionTally(
+                points=section_cents[s] / 100,
+                max_points=section_max[s] / 100,
+                exercises=sum(section_right[s].values()),
+                max_exercises=len(section_right[s]),
+            )
+            for s in range(n_sections)
+        ),
     )

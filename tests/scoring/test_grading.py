@@ -449,7 +449,7 @@ def test_grade_sheet_refuses_a_broken_layout() -> None:
         grade_sheet([MCQ_ITEM, MCQ_ITEM], {"7": ["A"]}, {})
 
 
-@pytest.mark.parametrize("module", ["grading", "answer_key"])
+@pytest.mark.parametrize("module", ["grading", "answer_key", "layout", "layout_templates"])
 def test_grading_modules_import_only_the_standard_library(module: str) -> None:
     import ast
     import sys
@@ -469,6 +469,13 @@ def test_grading_modules_import_only_the_standard_library(module: str) -> None:
         for name in imported
         if name.split(".")[0] not in sys.stdlib_module_names
         # mockexam.text: the bidi-control rule, itself standard library only.
-        and name not in {"mockexam.errors", "mockexam.scoring.grading", "mockexam.text"}
+        and name
+        not in {
+            "mockexam.errors",
+            "mockexam.scoring.grading",
+            "mockexam.scoring.layout",
+            "mockexam.scoring.layout_templates",
+            "mockexam.text",
+        }
     }
     assert not outside
