@@ -22,7 +22,9 @@ from mockexam.errors import (
     NotFoundError,
     ScheduleConflictError,
     ValidationError,
+    msg,
 )
+from mockexam.localtime import local_text, utc_iso, zone_label
 from mockexam.models import (
     Exam,
     ExamItem,
@@ -344,9 +346,20 @@ def _check_no_overlap(session: Session, exam: Exam) -> None:
     ).first()
     if other is not None:
         raise ScheduleConflictError(
-            f"The window overlaps the published exam “{other.title}” "
-            f"({other.window_start:%Y-%m-%d %H:%M}–{other.window_end:%Y-%m-%d %H:%M} UTC). "
-            "Windows of two published exams may not overlap."
+            msg(
+                "Vaqt oralig‘i e’lon qilingan “{title}” imtihoni bilan ustma-ust tushadi "
+                "({start}–{end}, {zone}). E’lon qilingan ikki imtihonning vaqt oraliqlari "
+                "ustma-ust tushmasligi kerak.",
+                "Окно пересекается с опубликованным экзаменом «{title}» "
+                "({start}–{end}, {zone}). Окна двух опубликованных экзаменов "
+                "не должны пересекаться.",
+                "The window overlaps the published exam “{title}” "
+                "({start}–{end}, {zone}). Windows of two published exams may not overlap.",
+                title=other.title,
+                start=local_text(other.window_start),
+                end=local_text(other.window_end),
+                zone=zone_label(other.window_start),
+            )
         )
 
 
@@ -453,7 +466,7 @@ def update_exam(
     _check_fields(**new_values)
     for name, value in {**new_values, "description": description, "pdf_path": pdf_path}.items():
         if value is not None and getattr(exam, name) != value:
-            changes[name] = str(value)
+            changes[name] = utc_iso(value) if isinstance(value, datetime) else str(value)
             setattr(exam, name, value)
     if exam.status != ExamStatus.DRAFT and schedule_change:
         _check_no_overlap(session, exam)

@@ -1,0 +1,93 @@
+"""One local time zone for people (localtime.py): conversions, the DST edges, and the
+messages that used to print UTC (overlap, lock-out, audit details, analytics months)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlmodel import select
+
+from mockexam import localtime
+from mockexam.config import Settings, settings
+from mockexam.errors import ScheduleConflictError, ValidationError
+from mockexam.models import AuditLog
+from mockexam.services import exams
+from tests.factories import make_exam
+
+TASHKENT_14 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def berlin(monkeypatch):
+    monkeypatch.setattr(settings, "local_timezone", "Europe/Berlin")
+
+
+def test_tashkent_14_00_is_09_00_utc_both_ways():
+    assert localtime.local_text(TASHKENT_14) == "22.11.2026 14:00"
+    assert localtime.local_text(TASHKENT_14.replace(tzinfo=None)) == "22.11.2026 14:00"
+    assert localtime.local_text(TASHKENT_14, seconds=True) == "22.11.2026 14:00:00"
+    assert localtime.local_text(None) == ""
+    assert localtime.local_input(TASHKENT_14) == "2026-11-22T14:00"
+    assert localtime.parse_local("2026-11-22T14:00", "Start") == TASHKENT_14
+    assert localtime.parse_local(" 2026-11-22 14:00 ", "Start") == TASHKENT_14
+    assert localtime.to_local(TASHKENT_14).hour == 14
+    assert localtime.zone_label() == "Asia/Tashkent (UTC+05:00)"
+    assert localtime.utc_offset_text() == "UTC+05:00"
+    assert localtime.utc_iso(TASHKENT_14) == "2026-11-22T09:00:00Z"
+    assert localtime.local_iso(TASHKENT_14) == "2026-11-22 14:00:00"
+
+
+def test_unreadable_or_far_times_are_refused_naming_the_field():
+    with pytest.raises(ValidationError, match=r"^Start: enter a date and a time"):
+        localtime.parse_local("tomorrow", "Start")
+    with pytest.raises(ValidationError, match=r"^End: enter a year from 2000 to 2100"):
+        localtime.parse_local("9999-01-01T10:00", "End")
+    with pytest.raises(ValidationError) as err:
+        localtime.parse_local("", "Boshlanish")
+    assert err.value.text("uz") == "Boshlanish: sana va vaqtni kiriting."
+
+
+def test_berlin_spring_gap_is_refused_and_autumn_overlap_takes_the_first(berlin):
+    # 29 March 2026: Berlin's clocks jump from 02:00 to 03:00.
+    with pytest.raises(ValidationError, match=r"^Start: 29\.03\.2026 02:30 does not exist") as err:
+        localtime.parse_local("2026-03-29T02:30", "Start")
+    assert "Europe/Berlin" in str(err.value)
+    assert localtime.parse_local("2026-03-29T03:00", "Start") == datetime(
+        2026, 3, 29, 1, 0, tzinfo=UTC
+    )
+    # 25 October 2026: 02:30 happens twice (CEST, then CET); the first is 00:30Z.
+    assert localtime.parse_local("2026-10-25T02:30", "Start") == datetime(
+        2026, 10, 25, 0, 30, tzinfo=UTC
+    )
+    assert localtime.zone_label(datetime(2026, 7, 1, tzinfo=UTC)) == "Europe/Berlin (UTC+02:00)"
+    assert localtime.zone_label(datetime(2026, 1, 1, tzinfo=UTC)) == "Europe/Berlin (UTC+01:00)"
+    assert localtime.utc_offset_modifier(datetime(2026, 1, 1, tzinfo=UTC)) == "+60 minutes"
+
+
+def test_a_bad_local_timezone_refuses_to_start_naming_the_setting(monkeypatch):
+    monkeypatch.setenv("LOCAL_TIMEZONE", "Mars/Olympus")
+    with pytest.raises(ValueError, match="LOCAL_TIMEZONE: 'Mars/Olympus' is not a time zone"):
+        Settings()
+    monkeypatch.setenv("LOCAL_TIMEZONE", " Europe/Berlin ")
+    assert Settings().local_timezone == "Europe/Berlin"
+
+
+def test_the_overlap_message_shows_local_time(db):
+    start = datetime(2030, 11, 22, 9, 0, tzinfo=UTC)  # in the future: publishable
+    make_exam(db, title="First", start=start, hours=4)
+    second = make_exam(db, title="Second", start=start + timedelta(hours=3), publish=False)
+    with pytest.raises(ScheduleConflictError) as err:
+        exams.publish_exam(db, second.id)
+    assert str(err.value) == (
+        "The window overlaps the published exam “First” (22.11.2030 14:00–22.11.2030 18:00, "
+        "Asia/Tashkent (UTC+05:00)). Windows of two published exams may not overlap."
+    )
+    assert "«First» (22.11.2030 14:00–22.11.2030 18:00" in err.value.text("ru")
+
+
+def test_audit_details_of_an_edited_window_are_iso_utc(db):
+    exam = make_exam(db, title="Draft", start=TASHKENT_14, publish=False)
+    exams.update_exam(db, exam.id, window_start=TASHKENT_14 - timedelta(hours=1))
+    entry = db.exec(select(AuditLog).where(AuditLog.action == "exam.edit")).one()
+    assert entry.details == {"window_start": "2026-11-22T08:00:00Z"}
