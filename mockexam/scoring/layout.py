@@ -92,8 +92,6 @@ class Section:
         object.__setattr__(self, "titles", dict(self.titles))
         object.__setattr__(self, "options", tuple(self.options))
         object.__setattr__(self, "parts", tuple(self.parts))
-        if isinstance(self.points, int | float) and not isinstance(self.points, bool):
-            object.__setattr__(self, "points", round(float(self.points), 2))
 
     @property
     def items_per_exercise(self) -> int:
