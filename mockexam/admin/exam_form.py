@@ -1,68 +1,37 @@
-"""The exam form shared by "new exam" and "edit exam": fields, parsing, Tashkent time.
+"""The exam form shared by "new exam" and "edit exam": fields, parsing, local time.
 
-Admins type times in Tashkent time (UTC+5, what every message to students
-says); the database keeps UTC. Parsing turns the browser's form values into
-checked Python values or raises `ValidationError` with a message naming the
-field; the services then apply their own rules (window order, overlaps, locks).
+Admins type times in the local zone (settings.local_timezone, Asia/Tashkent;
+mockexam/localtime.py converts); the database keeps UTC. Parsing turns the
+browser's form values into checked Python values or raises `ValidationError`
+with a message naming the field; the services then apply their own rules
+(window order, overlaps, locks).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import reflex as rx
 
 from mockexam.errors import ValidationError
+
+# The time helpers are localtime's, re-exported for the admin pages that import them here.
+from mockexam.localtime import local_input, local_text, time_zone_note  # noqa: F401
+from mockexam.localtime import parse_local as parse_local_datetime
 from mockexam.models import GradingScheme
 from mockexam.parsing import parse_int
-from mockexam.telegram.messages import DISPLAY_TZ
 from mockexam.text import strip_bidi
 
-TIME_ZONE_NOTE = "Times are Tashkent time (UTC+5)."
-INPUT_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M")
+TIME_ZONE_NOTE = str(time_zone_note())  # "Times are Asia/Tashkent (UTC+05:00) time."
 MAX_TITLE = 200
 MAX_DESCRIPTION = 2000
-# Exam times an admin can mean: outside this, a typo (year 0001 or 9999 overflows the
-# time-zone conversion; either is no exam anyone sits).
-FIRST_YEAR, LAST_YEAR = 2000, 2100
-MAX_DATETIME_CHARS = 32
 MAX_DURATION_MINUTES = 24 * 60
 SCHEMES: tuple[tuple[str, str], ...] = (
     (GradingScheme.PERCENTILE.value, "Percentile among participants (A+ top 10%, …)"),
     (GradingScheme.FIXED_BANDS.value, "Fixed bands on the scaled score (A+ ≥ 70, …)"),
 )
-
-
-def local_input(moment: datetime) -> str:
-    """A UTC moment as the value of a datetime-local input, in Tashkent time."""
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return aware.astimezone(DISPLAY_TZ).strftime("%Y-%m-%dT%H:%M")
-
-
-def local_text(moment: datetime | None) -> str:
-    """`22.11.2026 14:00` in Tashkent time ("" for None)."""
-    if moment is None:
-        return ""
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return aware.astimezone(DISPLAY_TZ).strftime("%d.%m.%Y %H:%M")
-
-
-def parse_local_datetime(value: Any, field: str) -> datetime:
-    """A datetime-local value typed in Tashkent time → aware UTC."""
-    text = value.strip() if isinstance(value, str) else ""
-    if len(text) > MAX_DATETIME_CHARS or not text.isascii():
-        text = ""  # strptime reads other scripts' digits; a form sends ASCII
-    for fmt in INPUT_FORMATS:
-        try:
-            naive = datetime.strptime(text, fmt)
-        except ValueError:
-            continue
-        if not FIRST_YEAR <= naive.year <= LAST_YEAR:
-            raise ValidationError(f"{field}: enter a year from {FIRST_YEAR} to {LAST_YEAR}.")
-        return naive.replace(tzinfo=DISPLAY_TZ).astimezone(UTC)
-    raise ValidationError(f"{field}: enter a date and a time.")
 
 
 def _text(form: dict[str, Any], name: str, limit: int) -> str:
