@@ -178,7 +178,7 @@ class KeyState(AdminState):
             return None
         except SQLAlchemyError:
             logger.exception("answer key import failed in the database")
-            self.error = DB_UNAVAILABLE
+            self.error = self._text(*DB_UNAVAILABLE)
             return None
         missing = f" Still without a key: {', '.join(result.missing)}." if result.missing else ""
         self.notice = f"Saved the key for {result.updated} item(s).{missing}"

@@ -28,9 +28,12 @@ from typing import Any, Final, TypeVar
 import reflex as rx
 from sqlalchemy.exc import SQLAlchemyError
 
+from mockexam.config import settings
 from mockexam.errors import MockExamError
 from mockexam.parsing import parse_id
-from mockexam.services import admin_auth
+from mockexam.services import admin_auth, admins
+from mockexam.services.transactions import in_session
+from mockexam.ui.i18n import known_language, pick
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -51,9 +54,16 @@ LOGIN_ERROR_COOKIE = "mockexam_login_error"
 MAX_TOKEN_CHARS = 200
 MAX_USERNAME_CHARS = 64
 MAX_PASSWORD_CHARS = 256
+# The panel's language before (and without) a sign-in: the login page, the first paint.
+# The admin's own choice (Admin.language) replaces it at every handler's check.
+LANGUAGE_COOKIE = "mockexam_admin_lang"
 
 
-DB_UNAVAILABLE = "The database is unavailable; try again in a minute."
+DB_UNAVAILABLE = (
+    "Ma’lumotlar bazasi javob bermayapti; bir daqiqadan keyin qayta urinib ko‘ring.",
+    "База данных недоступна; попробуйте через минуту.",
+    "The database is unavailable; try again in a minute.",
+)
 
 
 class Failed:
@@ -78,6 +88,16 @@ class AdminState(rx.State):
 
     auth_status: str = AuthStatus.PENDING
     admin_name: str = ""
+    # uz | ru | en: what every `t(…)` of the panel (mockexam/admin/i18n.py) follows. A
+    # readable cookie so the first paint and the login page are already right; the
+    # server replaces it with the admin's saved choice at each check.
+    lang: str = rx.Cookie(
+        settings.admin_default_language,
+        name=LANGUAGE_COOKIE,
+        path="/",
+        max_age=365 * 24 * 3600,
+        same_site="strict",
+    )
 
     _admin_id: int | None = None
 
@@ -116,7 +136,18 @@ class AdminState(rx.State):
         self._admin_id = identity.admin_id
         self.admin_name = identity.username
         self.auth_status = AuthStatus.OK
+        language = known_language(identity.language, settings.admin_default_language)
+        if self.lang != language:
+            self.lang = language
         return self._admin_id
+
+    def _lang(self) -> str:
+        """This tab's language, one of uz/ru/en whatever the cookie held."""
+        return known_language(self.lang, settings.admin_default_language)
+
+    def _text(self, uz: str, ru: str, en: str) -> str:
+        """A message built in a handler, in this admin's language."""
+        return pick(self._lang(), uz, ru, en)
 
     async def _service(self, fn: Callable[[], T], *, error_var: str = "error") -> T | Failed:
         """Run a service call in a worker thread; a refusal's message goes to `error_var`.
@@ -128,10 +159,10 @@ class AdminState(rx.State):
         try:
             return await rx.run_in_thread(fn)
         except MockExamError as err:
-            setattr(self, error_var, str(err))
+            setattr(self, error_var, err.text(self._lang()))
         except SQLAlchemyError:
             logger.exception("admin action failed in the database")
-            setattr(self, error_var, DB_UNAVAILABLE)
+            setattr(self, error_var, self._text(*DB_UNAVAILABLE))
         return FAILED
 
     def _route_id(self, marker: str = "exams") -> int | None:
@@ -149,6 +180,23 @@ class AdminState(rx.State):
         if await self._require_admin() is None:
             return login_redirect(self.router.url.path)
         return None
+
+    @rx.event
+    async def set_language(self, lang: str):
+        """Switch the panel's language (uz, ru, en); a signed-in admin keeps it for next visits."""
+        if not isinstance(lang, str) or lang not in ("uz", "ru", "en"):
+            return
+        if self._session_token():
+            admin_id = await self._require_admin()  # (sets lang to the saved choice)
+            if admin_id is not None:
+                try:
+                    await rx.run_in_thread(
+                        in_session(lambda db: admins.set_admin_language(db, admin_id, lang))
+                    )
+                except (MockExamError, SQLAlchemyError):
+                    logger.exception("the admin's language could not be saved")
+                    return
+        self.lang = lang
 
     @rx.event
     async def logout(self):

@@ -13,28 +13,55 @@ import reflex as rx
 
 from mockexam.admin.auth import ADMIN_ROOT, LOGIN_ROUTE, LOGOUT_API, AdminState, AuthStatus
 from mockexam.admin.health_banner import health_banner
+from mockexam.admin.i18n import LANGUAGES, t
 from mockexam.admin.login import NativeForm, backend_action
 
 SIDEBAR_WIDTH = "15rem"
 CONTENT_MAX_WIDTH = "88rem"
 
-NAV: tuple[tuple[str, str, str, str], ...] = (
-    ("exams", "Exams", ADMIN_ROOT, "file-text"),
-    ("analytics", "Analytics", f"{ADMIN_ROOT}/analytics", "chart-column"),
-    ("students", "Students", f"{ADMIN_ROOT}/students", "users"),
-    ("practice", "Practice bank", f"{ADMIN_ROOT}/practice", "book-open"),
-    ("broadcasts", "Broadcasts", f"{ADMIN_ROOT}/broadcasts", "megaphone"),
-    ("audit", "Audit log", f"{ADMIN_ROOT}/audit", "scroll-text"),
-    ("admins", "Admins", f"{ADMIN_ROOT}/admins", "shield-user"),
+NAV: tuple[tuple[str, tuple[str, str, str], str, str], ...] = (
+    ("exams", ("Imtihonlar", "Экзамены", "Exams"), ADMIN_ROOT, "file-text"),
+    ("analytics", ("Tahlil", "Аналитика", "Analytics"), f"{ADMIN_ROOT}/analytics", "chart-column"),
+    ("students", ("O‘quvchilar", "Ученики", "Students"), f"{ADMIN_ROOT}/students", "users"),
+    (
+        "practice",
+        ("Mashqlar banki", "Банк упражнений", "Practice bank"),
+        f"{ADMIN_ROOT}/practice",
+        "book-open",
+    ),
+    ("broadcasts", ("Xabarlar", "Рассылки", "Broadcasts"), f"{ADMIN_ROOT}/broadcasts", "megaphone"),
+    (
+        "audit",
+        ("Audit jurnali", "Журнал действий", "Audit log"),
+        f"{ADMIN_ROOT}/audit",
+        "scroll-text",
+    ),
+    ("admins", ("Adminlar", "Администраторы", "Admins"), f"{ADMIN_ROOT}/admins", "shield-user"),
 )
 
 
-def _nav_link(key: str, label: str, href: str, icon: str, active: str) -> rx.Component:
+def language_switch() -> rx.Component:
+    """The panel's language (uz / ru / en), kept for this admin (AdminState.set_language)."""
+    return rx.select.root(
+        rx.select.trigger(variant="ghost", aria_label=t("Til", "Язык", "Language")),
+        rx.select.content(
+            *(rx.select.item(name, value=code) for code, name in LANGUAGES),
+        ),
+        value=AdminState.lang,
+        on_change=AdminState.set_language,
+        size="2",
+        id="admin-language",
+    )
+
+
+def _nav_link(
+    key: str, label: tuple[str, str, str], href: str, icon: str, active: str
+) -> rx.Component:
     is_active = key == active
     return rx.link(
         rx.hstack(
             rx.icon(icon, size=18),
-            rx.text(label, size="3", weight="medium" if is_active else "regular"),
+            rx.text(t(*label), size="3", weight="medium" if is_active else "regular"),
             spacing="3",
             align="center",
             padding_x="0.75rem",
@@ -67,6 +94,13 @@ def sidebar(active: str) -> rx.Component:
         ),
         *(_nav_link(key, label, href, icon, active) for key, label, href, icon in NAV),
         rx.spacer(),
+        rx.hstack(
+            rx.icon("languages", size=16, color="var(--gray-10)"),
+            language_switch(),
+            align="center",
+            spacing="2",
+            padding_x="0.75rem",
+        ),
         rx.cond(
             AdminState.auth_status == AuthStatus.OK,
             rx.vstack(
@@ -85,7 +119,7 @@ def sidebar(active: str) -> rx.Component:
                 NativeForm.create(
                     rx.button(
                         rx.icon("log-out", size=16),
-                        "Log out",
+                        t("Chiqish", "Выйти", "Log out"),
                         type="submit",
                         variant="ghost",
                         color_scheme="gray",

@@ -23,8 +23,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
+from mockexam.config import settings
 from mockexam.db import utcnow
-from mockexam.errors import NotFoundError, PermissionDeniedError, ValidationError
+from mockexam.errors import NotFoundError, PermissionDeniedError, ValidationError, msg
 from mockexam.models import Admin, AdminSession
 from mockexam.services import audit
 
@@ -81,7 +82,11 @@ def set_admin(
     now = now or utcnow()
     admin = session.exec(select(Admin).where(Admin.username == username)).first()
     if admin is None:
-        admin = Admin(username=username, password_hash=hash_password(password))
+        admin = Admin(
+            username=username,
+            password_hash=hash_password(password),
+            language=settings.admin_default_language,
+        )
         session.add(admin)
         session.flush()
         return AdminChange(admin=admin, created=True, sessions_ended=0, reactivated=False)
@@ -124,6 +129,28 @@ def get_admin(session: Session, admin_id: int) -> Admin:
     admin = session.get(Admin, admin_id)
     if admin is None:
         raise NotFoundError("That admin no longer exists; reload the page.")
+    return admin
+
+
+ADMIN_LANGUAGES = ("uz", "ru", "en")
+
+
+def set_admin_language(session: Session, admin_id: int, language: str) -> Admin:
+    """Keep the panel's language (uz, ru, en) for this admin; audited when it changes."""
+    if language not in ADMIN_LANGUAGES:
+        raise ValidationError(
+            msg(
+                "Til uz, ru yoki en bo‘lishi kerak.",
+                "Язык должен быть uz, ru или en.",
+                "The language must be uz, ru or en.",
+            )
+        )
+    admin = get_admin(session, admin_id)
+    if admin.language != language:
+        before = admin.language
+        admin.language = language
+        session.add(admin)
+        _audit(session, admin_id, "admin.language", admin, before=before, after=language)
     return admin
 
 

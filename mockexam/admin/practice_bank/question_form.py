@@ -317,7 +317,7 @@ class QuestionFormState(AdminState):
             return None
         except SQLAlchemyError:
             logger.exception("practice question could not be saved")
-            self.error = DB_UNAVAILABLE
+            self.error = self._text(*DB_UNAVAILABLE)
             return None
         self.dialog_open = False
         verb = "changed" if question_id else "added"

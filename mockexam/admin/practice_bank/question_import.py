@@ -129,7 +129,7 @@ class QuestionImportState(AdminState):
             self.error = str(err)
         except SQLAlchemyError:
             logger.exception("practice import failed in the database")
-            self.error = DB_UNAVAILABLE
+            self.error = self._text(*DB_UNAVAILABLE)
         return None
 
     @rx.event
