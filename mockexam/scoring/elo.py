@@ -8,7 +8,9 @@ Each exam plays one game against all its participants:
     E_i = 1 / (1 + 10^((R_exam − R_i)/400))           (expected score)
     R_i' = max(100, R_i + K_i·(s_i − E_i))
 with K_i = 40 for a student's first 5 rated exams and 20 after; new students
-start at 1200.
+start at 1200. Points are the weighted points of the sheet (floats in 0.01
+steps), so s is the proportion of points, not of items right: a DTM block's
+143.7 of 189 gives s ≈ 0.76.
 """
 
 from __future__ import annotations

@@ -5,7 +5,10 @@ clamped, so θ = 0 scores 50; its SE is 12.5·SE(θ). With too few participants 
 calibrate, the scaled score is the raw percentage, marked provisional.
 
 Letter grades compare the scores as shown (rounded to SCORE_DECIMALS), so a
-student never sees 70.00 and a grade for "below 70".
+student never sees 70.00 and a grade for "below 70". `letter_grades` picks the
+score each scheme reads: the percentile scheme ranks the layout's official score
+(the points of a DTM block, the scaled score of the certificate); the fixed bands
+are the national certificate's bands and always read the scaled score.
 """
 
 from __future__ import annotations
@@ -110,3 +113,21 @@ def _percentile_grades(scores: FloatArray) -> list[str]:
 
 def _band(score: float) -> str:
     return next((grade for grade, low in FIXED_GRADES if score >= low), LOWEST_GRADE)
+
+
+def letter_grades(*, scheme: str, official: npt.ArrayLike, scaled: npt.ArrayLike) -> list[str]:
+    """Letter grades in participant order: percentile on `official`, fixed bands on `scaled`.
+
+    `official` is what the exam's layout shows first (`Layout.official_score`):
+    the points (DTM) or the scaled score (certificate). Both arrays have one
+    entry per participant.
+    """
+    official_arr = np.asarray(official, dtype=np.float64)
+    scaled_arr = np.asarray(scaled, dtype=np.float64)
+    if official_arr.shape != scaled_arr.shape:
+        raise ValidationError("The official and the scaled scores must have one entry each.")
+    if scheme == PERCENTILE:
+        return grade_exam(official_arr, scheme=PERCENTILE)
+    if scheme == FIXED_BANDS:
+        return grade_exam(scaled_arr, scheme=FIXED_BANDS)
+    raise ValidationError(f"Unknown grading scheme {scheme!r}: use {' or '.join(SCHEMES)}.")

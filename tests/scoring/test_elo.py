@@ -48,6 +48,17 @@ def test_two_newcomers_by_hand():
     assert result.mean_score == pytest.approx(0.6) and result.mean_rating == 1200.0
 
 
+def test_elo_on_proportion_of_weighted_points():
+    # DTM: 141.75/189 and 47.25/189 are s = 0.75 and 0.25, so p̄ = 0.5, R_exam = 1200,
+    # E = 0.5 and R' = 1200 ± 40·0.25.
+    result = update_ratings([1200.0, 1200.0], [0, 0], [141.75, 47.25], 189.0)
+    assert result.actual.tolist() == [0.75, 0.25]
+    assert result.mean_score == 0.5
+    assert result.exam_rating == 1200.0
+    np.testing.assert_allclose(result.expected, [0.5, 0.5])
+    np.testing.assert_allclose(result.new_ratings, [1210.0, 1190.0])
+
+
 def test_rating_never_falls_below_the_floor():
     # R_exam ≈ 816, so E ≈ 0.016 and 100 + 40·(0 − 0.016) < 100.
     result = update_ratings([100.0, 1200.0], [0, 0], [0, 30], 55)

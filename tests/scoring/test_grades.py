@@ -9,7 +9,13 @@ import numpy as np
 import pytest
 
 from mockexam.errors import ValidationError
-from mockexam.scoring.grades import grade_exam, provisional_score, scaled_score, scaled_se
+from mockexam.scoring.grades import (
+    grade_exam,
+    letter_grades,
+    provisional_score,
+    scaled_score,
+    scaled_se,
+)
 
 
 def test_scaled_score_maps_theta_linearly_and_clamps():
@@ -86,3 +92,30 @@ def test_grade_exam_rejects_bad_input(scores, scheme):
 
 def test_grade_exam_of_nobody_is_empty():
     assert grade_exam([], scheme="percentile") == []
+
+
+def test_percentile_letters_follow_official_points():
+    points = np.arange(100, 0, -10, dtype=float)  # 100, 90, …, 10: best first
+    expected = ["A+", "A", "B+", "B+", "B", "C+", "C+", "C", "D", "D"]
+    reverse_scaled = np.arange(10, 101, 10, dtype=float)  # the worst has the best scaled score
+    letters = letter_grades(scheme="percentile", official=points, scaled=reverse_scaled)
+    assert letters == expected
+    # in input order: the same people listed from the lowest points up
+    assert (
+        letter_grades(scheme="percentile", official=points[::-1], scaled=reverse_scaled[::-1])
+        == expected[::-1]
+    )
+
+
+def test_fixed_bands_letters_read_the_scaled_score():
+    official = [189.0, 10.0, 100.0]  # points that would rank the other way
+    scaled = [45.0, 70.0, 55.0]
+    assert letter_grades(scheme="fixed_bands", official=official, scaled=scaled) == [
+        "D",
+        "A+",
+        "B",
+    ]
+    with pytest.raises(ValidationError):
+        letter_grades(scheme="curve", official=official, scaled=scaled)
+    with pytest.raises(ValidationError):
+        letter_grades(scheme="percentile", official=official, scaled=scaled[:2])
