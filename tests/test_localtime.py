@@ -91,3 +91,23 @@ def test_audit_details_of_an_edited_window_are_iso_utc(db):
     exams.update_exam(db, exam.id, window_start=TASHKENT_14 - timedelta(hours=1))
     entry = db.exec(select(AuditLog).where(AuditLog.action == "exam.edit")).one()
     assert entry.details == {"window_start": "2026-11-22T08:00:00Z"}
+
+
+def test_bot_messages_use_the_local_zone_and_weighted_points(berlin):
+    from mockexam.telegram import messages
+
+    summer = datetime(2026, 7, 1, 9, 0, tzinfo=UTC)
+    assert messages.format_time(summer) == "01.07.2026 11:00"  # Berlin, CEST
+    assert messages.DISPLAY_TZ.key == "Europe/Berlin"
+    score = messages.ScoreLine(
+        points=143.70000000000002,
+        max_points=189.0,
+        scaled_score=63.14,
+        scaled_score_se=None,
+        grade="B+",
+        elo_before=None,
+        elo_after=None,
+    )
+    assert messages.score_line(score, "uz").startswith("Ball: 143,7/189 · ")
+    assert messages.score_line(score, "ru").startswith("Баллы: 143,7/189 · ")
+    assert messages.score_line(score, "en").startswith("Points: 143.7/189 · ")

@@ -1,18 +1,23 @@
 """Texts the bot and the notifications send, in Uzbek (Latin, default), Russian and English.
 
 Plain text (no parse mode), so titles and names need no escaping. Times are
-shown in Tashkent time (UTC+5, no daylight saving), the first market's clock.
+shown in the local zone (settings.local_timezone, Asia/Tashkent: the first
+market's clock; mockexam/localtime.py converts). Points read "143,7" in Uzbek
+and Russian, "143.7" in English.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from enum import StrEnum
+from typing import Any
+
+from mockexam.localtime import local_text, local_zone
+from mockexam.scoring.points import format_points
 
 DEFAULT_LANGUAGE = "uz"
 LANGUAGES = ("uz", "ru", "en")
-DISPLAY_TZ = timezone(timedelta(hours=5), "UZT")
 
 
 class Text(StrEnum):
@@ -130,16 +135,23 @@ def text(key: Text, language: str | None, **values: object) -> str:
 
 
 def format_time(moment: datetime) -> str:
-    """`14.03.2025 09:00` in Tashkent time."""
-    return moment.astimezone(DISPLAY_TZ).strftime("%d.%m.%Y %H:%M")
+    """`14.03.2025 09:00` in local time (Tashkent)."""
+    return local_text(moment)
+
+
+def __getattr__(name: str) -> Any:
+    # DISPLAY_TZ was a fixed UTC+5 here: it is the configured zone now (localtime).
+    if name == "DISPLAY_TZ":
+        return local_zone()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
 class ScoreLine:
     """One student's released result, as the results-ready DM shows it."""
 
-    points: int
-    max_points: int
+    points: float
+    max_points: float
     scaled_score: float
     scaled_score_se: float | None
     grade: str
@@ -158,8 +170,8 @@ def score_line(score: ScoreLine, language: str | None) -> str:
     line = text(
         Text.SCORE_LINE,
         language,
-        points=score.points,
-        max_points=score.max_points,
+        points=format_points(score.points, normalise_language(language)),
+        max_points=format_points(score.max_points, normalise_language(language)),
         scaled=f"{score.scaled_score:.1f}",
         se="—" if score.scaled_score_se is None else f"{score.scaled_score_se:.1f}",
         grade=score.grade,

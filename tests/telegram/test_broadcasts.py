@@ -245,6 +245,7 @@ def test_notify_new_exam_refuses_drafts_and_closed_exams(db):
 
 def test_results_ready_carries_each_students_own_score_line(db, telegram):
     from mockexam.models import EloHistory, ExamSession
+    from mockexam.scoring.points import format_fraction
     from mockexam.services import release
     from tests.factories import make_cohort
 
@@ -272,7 +273,7 @@ def test_results_ready_carries_each_students_own_score_line(db, telegram):
     for es, chat, elo in rows:
         text = by_chat[chat]
         assert text.startswith("«Mock 3» natijalari tayyor.")
-        assert f"Ball: {es.points}/{es.max_points}" in text
+        assert f"Ball: {format_fraction(es.points, es.max_points, 'uz')}" in text
         assert f"Shkala bali: {es.scaled_score:.1f} ± {es.scaled_score_se:.1f}" in text
         assert f"Baho: {es.grade}" in text
         delta = round(elo.elo_after) - round(elo.elo_before)
