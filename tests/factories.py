@@ -9,7 +9,9 @@ import numpy as np
 from sqlmodel import Session, col, select
 
 from mockexam.db import utcnow
-from mockexam.models import Exam, Student
+from mockexam.models import Exam, ExamItem, Student
+from mockexam.scoring.layout import Layout
+from mockexam.scoring.layout_templates import CERTIFICATE_MATH
 from mockexam.services import exams as exam_service
 from mockexam.services.students import upsert_student
 
@@ -18,6 +20,23 @@ _ids = itertools.count(1_000_000)
 DEFAULT_KEY_TEXT = "ABCDABCDABCDABCDABCDABCDABCDABCDABC\n" + "\n".join(
     f"{n}a {n}\n{n}b -{n}/2" for n in range(36, 46)
 )
+"""The certificate's key: 1 A, 2 B, 3 C, 4 D, 5 A …; 36a = 36, 36b = -36/2 …"""
+
+
+def key_text(layout: Layout) -> str:
+    """A key for any layout, one line per item: multiple choice cycles through the
+    options by exercise number (1 A, 2 B, … as `DEFAULT_KEY_TEXT`), a part "a" is
+    the number and any other part minus half of it (36a 36, 36b -36/2)."""
+    lines = []
+    for item in layout.items():
+        if item.kind == "mcq":
+            answer = item.options[(item.number - 1) % len(item.options)]
+        elif item.sub_part in ("", "a"):
+            answer = str(item.number)
+        else:
+            answer = f"-{item.number}/2"
+        lines.append(f"{item.label} {answer}")
+    return "\n".join(lines)
 
 
 def make_student(session: Session, **fields: object) -> Student:
@@ -36,9 +55,16 @@ def make_exam(
     publish: bool = True,
     key: bool = True,
     grading_scheme: str = "percentile",
+    layout: Layout | None = None,
 ) -> Exam:
-    """An exam with the default 45/55 layout; by default open now, keyed, published."""
+    """An exam on `layout` (default: the certificate, 45 exercises / 55 items), by default
+    open now, keyed (`DEFAULT_KEY_TEXT`, or `key_text(layout)`), published.
+
+    `Exam.layout` is `layout.to_json()` and every item has its section and points.
+    """
+    layout = layout or CERTIFICATE_MATH
     start = start or utcnow() - timedelta(minutes=10)
+    specs = layout.items()
     exam = exam_service.create_exam(
         session,
         title=title,
@@ -46,9 +72,20 @@ def make_exam(
         window_end=start + timedelta(hours=hours),
         duration_minutes=duration_minutes,
         grading_scheme=grading_scheme,
+        layout=specs,
     )
+    # Until services.exams writes the layout itself: the recipe and each item's section.
+    exam.layout = layout.to_json()
+    session.add(exam)
+    section_of = {spec.label: spec.section for spec in specs}
+    for item in session.exec(select(ExamItem).where(ExamItem.exam_id == exam.id)):
+        if item.section != section_of[item.label]:
+            item.section = section_of[item.label]
+            session.add(item)
+    session.flush()
     if key:
-        exam_service.import_answer_key(session, exam.id, DEFAULT_KEY_TEXT)
+        text = DEFAULT_KEY_TEXT if layout == CERTIFICATE_MATH else key_text(layout)
+        exam_service.import_answer_key(session, exam.id, text)
     if publish:
         exam_service.publish_exam(session, exam.id, now=min(start, utcnow()))
     session.flush()
