@@ -10,6 +10,11 @@ are plain values.
 
 Every figure here is drawn by `plotly.js-cartesian-dist-min` (scatter, bar,
 heatmap): the admin pages use `rx.plotly.cartesian`.
+
+Every builder takes the reader's `lang` (uz, ru, en; the state passes its
+`self._lang()`): titles, axis names, legends and hover texts are worded in it.
+Hover texts name a count as "label: n" so that no word has to agree with the
+number (Plotly cannot choose a Russian plural form).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from mockexam.charts import share
+from mockexam.ui.i18n import pick
 
 NEUTRAL = "#8b8d98"
 GRID = "rgba(139, 141, 152, 0.22)"
@@ -137,6 +143,16 @@ def _layout(height: int, *, title: str | None = None, legend: bool = False) -> d
     return layout
 
 
+def _decimal(value: float, lang: str, digits: int = 1) -> str:
+    """`value` with `digits` decimals and the language's separator (1,5 in uz/ru)."""
+    text = f"{value:.{digits}f}"
+    return text.replace(".", ",") if lang in ("uz", "ru") else text
+
+
+def _students(lang: str) -> str:
+    return pick(lang, "o‘quvchilar", "ученики", "students")
+
+
 def _round(values: Sequence[float | None] | np.ndarray, digits: int = 3) -> list[float | None]:
     out: list[float | None] = []
     for v in values:
@@ -198,6 +214,7 @@ def wright_map_figure(
     item_betas: Sequence[float],
     flagged: Sequence[str] = (),
     height: int = 520,
+    lang: str = "en",
 ) -> go.Figure:
     """Persons and items on one logit axis: a sideways histogram of θ beside the item βs.
 
@@ -213,7 +230,10 @@ def wright_map_figure(
         shared_yaxes=True,
         column_widths=[0.42, 0.58],
         horizontal_spacing=0.02,
-        subplot_titles=("Persons (θ)", "Items (β)"),
+        subplot_titles=(
+            pick(lang, "Ishtirokchilar (θ)", "Участники (θ)", "Persons (θ)"),
+            pick(lang, "Savollar (β)", "Вопросы (β)", "Items (β)"),
+        ),
     )
     fig.add_trace(
         go.Bar(
@@ -221,9 +241,15 @@ def wright_map_figure(
             y=_round(persons.centers),
             width=[w * 0.92 for w in persons.widths],
             orientation="h",
-            name="persons",
+            name=pick(lang, "ishtirokchilar", "участники", "persons"),
             marker={"color": ACCENT_SOFT},
-            hovertemplate="θ %{y:.2f}: %{x} person(s)<extra></extra>",
+            hovertemplate=pick(
+                lang,
+                "θ %{y:.2f} · ishtirokchilar: %{x}",
+                "θ %{y:.2f} · участники: %{x}",
+                "θ %{y:.2f} · persons: %{x}",
+            )
+            + "<extra></extra>",
         ),
         row=1,
         col=1,
@@ -244,9 +270,15 @@ def wright_map_figure(
             textposition="middle right",
             textfont={"size": 10, "color": NEUTRAL},
             marker={"color": colours, "size": 8, "symbol": "diamond"},
-            name="items",
+            name=pick(lang, "savollar", "вопросы", "items"),
             customdata=list(item_labels),
-            hovertemplate="item %{customdata}: β %{y:.2f}<extra></extra>",
+            hovertemplate=pick(
+                lang,
+                "%{customdata}-savol: β %{y:.2f}",
+                "вопрос %{customdata}: β %{y:.2f}",
+                "item %{customdata}: β %{y:.2f}",
+            )
+            + "<extra></extra>",
             cliponaxis=False,
         ),
         row=1,
@@ -259,11 +291,25 @@ def wright_map_figure(
     fig.update_layout(
         {k: v for k, v in layout.items() if k not in ("xaxis", "yaxis")},
     )
-    fig.update_xaxes(_axis(title={"text": "persons"}, autorange="reversed"), row=1, col=1)
+    fig.update_xaxes(
+        _axis(
+            title={"text": pick(lang, "ishtirokchilar", "участники", "persons")},
+            autorange="reversed",
+        ),
+        row=1,
+        col=1,
+    )
     fig.update_xaxes(
         _axis(showgrid=False, showticklabels=False, range=[-0.5, columns + 0.5]), row=1, col=2
     )
-    fig.update_yaxes(_axis(title={"text": "logits"}, range=[low - 0.25, high + 0.25]), row=1, col=1)
+    fig.update_yaxes(
+        _axis(
+            title={"text": pick(lang, "logitlar", "логиты", "logits")},
+            range=[low - 0.25, high + 0.25],
+        ),
+        row=1,
+        col=1,
+    )
     fig.update_yaxes(_axis(range=[low - 0.25, high + 0.25]), row=1, col=2)
     fig.add_hline(y=0, line={"color": GRID, "width": 1, "dash": "dot"})
     for annotation in fig.layout.annotations:
@@ -278,6 +324,7 @@ def difficulty_facility_figure(
     facilities: Sequence[float | None],
     flagged: Sequence[str] = (),
     height: int = HEIGHT,
+    lang: str = "en",
 ) -> go.Figure:
     """Each item's difficulty (β, logits) against its facility (% correct); flagged items red."""
     _check_lengths(item_labels=item_labels, betas=betas, facilities=facilities)
@@ -297,13 +344,35 @@ def difficulty_facility_figure(
                 "line": {"width": 0},
             },
             customdata=list(item_labels),
-            hovertemplate="item %{customdata}<br>facility %{x:.1f}%<br>β %{y:.2f}<extra></extra>",
-            name="items",
+            hovertemplate=pick(
+                lang,
+                "%{customdata}-savol<br>yechilganlik %{x:.1f}%<br>β %{y:.2f}",
+                "вопрос %{customdata}<br>решаемость %{x:.1f}%<br>β %{y:.2f}",
+                "item %{customdata}<br>facility %{x:.1f}%<br>β %{y:.2f}",
+            )
+            + "<extra></extra>",
+            name=pick(lang, "savollar", "вопросы", "items"),
         ),
         layout=_layout(height),
     )
-    fig.update_xaxes(title={"text": "facility (% correct)"}, range=[-3, 103])
-    fig.update_yaxes(title={"text": "difficulty β (logits)"})
+    fig.update_xaxes(
+        title={
+            "text": pick(
+                lang,
+                "yechilganlik (to‘g‘ri javoblar, %)",
+                "решаемость (% верных ответов)",
+                "facility (% correct)",
+            )
+        },
+        range=[-3, 103],
+    )
+    fig.update_yaxes(
+        title={
+            "text": pick(
+                lang, "qiyinlik β (logitlarda)", "трудность β (в логитах)", "difficulty β (logits)"
+            )
+        }
+    )
     return fig
 
 
@@ -315,10 +384,12 @@ def fit_figure(
     low: float = 0.7,
     high: float = 1.3,
     height: int = HEIGHT,
+    lang: str = "en",
 ) -> go.Figure:
     """Infit and outfit mean-squares per item, with the acceptable band [low, high] shaded."""
     _check_lengths(item_labels=item_labels, infit=infit, outfit=outfit)
     labels = list(item_labels)
+    item = pick(lang, "%{x}-savol", "вопрос %{x}", "item %{x}")
     fig = go.Figure(layout=_layout(height, legend=True))
     fig.add_hrect(y0=low, y1=high, fillcolor=BAND, line_width=0, layer="below")
     for name, values, colour, symbol in (
@@ -338,13 +409,18 @@ def fit_figure(
                     "size": [11 if o else 7 for o in outside],
                     "line": {"color": [BAD if o else colour for o in outside], "width": 1.5},
                 },
-                hovertemplate=f"item %{{x}}: {name} %{{y:.2f}}<extra></extra>",
+                hovertemplate=f"{item}: {name} %{{y:.2f}}<extra></extra>",
             )
         )
     finite = [v for v in (*infit, *outfit) if v is not None and math.isfinite(v)]
     top = max([high + 0.2, *finite]) + 0.1
-    fig.update_xaxes(type="category", title={"text": "item"}, tickangle=-60)
-    fig.update_yaxes(title={"text": "mean-square"}, range=[0, top])
+    fig.update_xaxes(
+        type="category", title={"text": pick(lang, "savol", "вопрос", "item")}, tickangle=-60
+    )
+    fig.update_yaxes(
+        title={"text": pick(lang, "o‘rtacha kvadrat", "средний квадрат", "mean-square")},
+        range=[0, top],
+    )
     return fig
 
 
@@ -357,6 +433,7 @@ def icc_figure(
     group_sizes: Sequence[int],
     theta_range: tuple[float, float] = LOGIT_RANGE,
     height: int = HEIGHT,
+    lang: str = "en",
 ) -> go.Figure:
     """Item characteristic curve: the Rasch model P(θ) = 1 / (1 + e^−(θ−β)) and what was observed.
 
@@ -376,7 +453,7 @@ def icc_figure(
             x=_round(grid, 2),
             y=_round(model),
             mode="lines",
-            name="Rasch model",
+            name=pick(lang, "Rasch modeli", "модель Раша", "Rasch model"),
             line={"color": ACCENT, "width": 2.5},
             hovertemplate="θ %{x:.2f}: P %{y:.2f}<extra></extra>",
         )
@@ -387,19 +464,45 @@ def icc_figure(
             x=_round(group_thetas, 2),
             y=_round(group_proportions),
             mode="markers",
-            name="observed",
+            name=pick(lang, "kuzatilgan", "наблюдаемые", "observed"),
             marker={
                 "color": WARN,
                 "size": [8 + 10 * math.sqrt(n / biggest) for n in group_sizes],
                 "line": {"color": "white", "width": 1},
             },
             customdata=list(group_sizes),
-            hovertemplate="θ ≈ %{x:.2f}: %{y:.0%} correct (n = %{customdata})<extra></extra>",
+            hovertemplate=pick(
+                lang,
+                "θ ≈ %{x:.2f}: %{y:.0%} to‘g‘ri (n = %{customdata})",
+                "θ ≈ %{x:.2f}: %{y:.0%} верно (n = %{customdata})",
+                "θ ≈ %{x:.2f}: %{y:.0%} correct (n = %{customdata})",
+            )
+            + "<extra></extra>",
         )
     )
     fig.add_vline(x=beta, line={"color": NEUTRAL, "width": 1, "dash": "dot"})
-    fig.update_xaxes(title={"text": "ability θ (logits)"}, range=[low - 0.1, high + 0.1])
-    fig.update_yaxes(title={"text": f"P(correct), item {label}"}, range=[-0.03, 1.03])
+    fig.update_xaxes(
+        title={
+            "text": pick(
+                lang,
+                "qobiliyat θ (logitlarda)",
+                "способность θ (в логитах)",
+                "ability θ (logits)",
+            )
+        },
+        range=[low - 0.1, high + 0.1],
+    )
+    fig.update_yaxes(
+        title={
+            "text": pick(
+                lang,
+                f"P(to‘g‘ri), {label}-savol",
+                f"P(верно), вопрос {label}",
+                f"P(correct), item {label}",
+            )
+        },
+        range=[-0.03, 1.03],
+    )
     return fig
 
 
@@ -411,10 +514,11 @@ def option_choice_figure(
     correct: str | None,
     blank: int = 0,
     height: int = HEIGHT,
+    lang: str = "en",
 ) -> go.Figure:
     """How often each option of a multiple-choice item was chosen; the key green, blanks grey."""
     _check_lengths(options=options, counts=counts)
-    names = [*options, "blank"] if blank else list(options)
+    names = [*options, pick(lang, "bo‘sh", "пусто", "blank")] if blank else list(options)
     values = [int(c) for c in counts] + ([int(blank)] if blank else [])
     key = (correct or "").strip().upper()
     colours = [GOOD if name.upper() == key else ACCENT_SOFT for name in options]
@@ -428,13 +532,24 @@ def option_choice_figure(
             text=[f"{v / total:.0%}" for v in values],
             textposition="outside",
             cliponaxis=False,
-            hovertemplate="%{x}: %{y} student(s)<extra></extra>",
-            name="choices",
+            hovertemplate=f"%{{x}} · {_students(lang)}: %{{y}}<extra></extra>",
+            name=pick(lang, "tanlovlar", "выбор", "choices"),
         ),
         layout=_layout(height),
     )
-    fig.update_xaxes(type="category", title={"text": f"item {label} (key {key or '—'})"})
-    fig.update_yaxes(title={"text": "students"}, rangemode="tozero")
+    shown_key = key or "—"
+    fig.update_xaxes(
+        type="category",
+        title={
+            "text": pick(
+                lang,
+                f"{label}-savol (kalit {shown_key})",
+                f"вопрос {label} (ключ {shown_key})",
+                f"item {label} (key {shown_key})",
+            )
+        },
+    )
+    fig.update_yaxes(title={"text": _students(lang)}, rangemode="tozero")
     return fig
 
 
@@ -445,19 +560,22 @@ def score_distribution_figure(
     *,
     scores: Sequence[float],
     counts: Sequence[int],
-    x_title: str = "points",
+    x_title: str | None = None,
     mean: float | None = None,
     height: int = HEIGHT,
+    lang: str = "en",
 ) -> go.Figure:
-    """Number of students per score (a bar per score value or bin centre)."""
+    """Number of students per score (a bar per score value or bin centre); `x_title`
+    (already in `lang`) names the score, "points" by default."""
     _check_lengths(scores=scores, counts=counts)
+    x_title = x_title if x_title is not None else pick(lang, "ball", "баллы", "points")
     fig = go.Figure(
         go.Bar(
             x=_round(scores, 2),
             y=[int(c) for c in counts],
             marker={"color": ACCENT},
-            hovertemplate=f"{x_title} %{{x}}: %{{y}} student(s)<extra></extra>",
-            name="students",
+            hovertemplate=f"{x_title} %{{x}} · {_students(lang)}: %{{y}}<extra></extra>",
+            name=_students(lang),
         ),
         layout=_layout(height),
     )
@@ -465,12 +583,14 @@ def score_distribution_figure(
         fig.add_vline(
             x=round(mean, 2),
             line={"color": WARN, "width": 2, "dash": "dash"},
-            annotation_text=f"mean {mean:.1f}",
+            annotation_text=pick(lang, "o‘rtacha {}", "среднее {}", "mean {}").format(
+                _decimal(mean, lang)
+            ),
             annotation_position="top right",
             annotation_font={"color": WARN, "size": 11},
         )
     fig.update_xaxes(title={"text": x_title})
-    fig.update_yaxes(title={"text": "students"}, rangemode="tozero")
+    fig.update_yaxes(title={"text": _students(lang)}, rangemode="tozero")
     return fig
 
 
@@ -480,6 +600,7 @@ def user_growth_figure(
     new_students: Sequence[int],
     cumulative: Sequence[int] | None = None,
     height: int = HEIGHT,
+    lang: str = "en",
 ) -> go.Figure:
     """New students per month (bars) and the running total (line, right axis)."""
     _check_lengths(months=months, new_students=new_students)
@@ -492,9 +613,10 @@ def user_growth_figure(
         go.Bar(
             x=list(months),
             y=[int(v) for v in new_students],
-            name="new students",
+            name=pick(lang, "yangi o‘quvchilar", "новые ученики", "new students"),
             marker={"color": ACCENT_SOFT},
-            hovertemplate="%{x}: %{y} new<extra></extra>",
+            hovertemplate=pick(lang, "%{x} · yangi: %{y}", "%{x} · новых: %{y}", "%{x}: %{y} new")
+            + "<extra></extra>",
         ),
         secondary_y=False,
     )
@@ -502,19 +624,28 @@ def user_growth_figure(
         go.Scatter(
             x=list(months),
             y=[int(v) for v in running],
-            name="total",
+            name=pick(lang, "jami", "всего", "total"),
             mode="lines+markers",
             line={"color": ACCENT, "width": 2},
-            hovertemplate="%{x}: %{y} in total<extra></extra>",
+            hovertemplate=pick(
+                lang, "%{x} · jami: %{y}", "%{x} · всего: %{y}", "%{x}: %{y} in total"
+            )
+            + "<extra></extra>",
         ),
         secondary_y=True,
     )
     layout = _layout(height, legend=True)
     fig.update_layout({k: v for k, v in layout.items() if k not in ("xaxis", "yaxis")})
-    fig.update_xaxes(_axis(type="category", title={"text": "month"}))
-    fig.update_yaxes(_axis(title={"text": "new"}, rangemode="tozero"), secondary_y=False)
+    fig.update_xaxes(_axis(type="category", title={"text": pick(lang, "oy", "месяц", "month")}))
     fig.update_yaxes(
-        _axis(title={"text": "total"}, rangemode="tozero", showgrid=False), secondary_y=True
+        _axis(title={"text": pick(lang, "yangi", "новые", "new")}, rangemode="tozero"),
+        secondary_y=False,
+    )
+    fig.update_yaxes(
+        _axis(
+            title={"text": pick(lang, "jami", "всего", "total")}, rangemode="tozero", showgrid=False
+        ),
+        secondary_y=True,
     )
     return fig
 
@@ -525,6 +656,7 @@ def retention_heatmap_figure(
     cohort_sizes: Sequence[int],
     shares: Sequence[Sequence[float | None]],
     height: int | None = None,
+    lang: str = "en",
 ) -> go.Figure:
     """Share of each cohort month's new students who took an exam k months later.
 
@@ -553,12 +685,28 @@ def retention_heatmap_figure(
             ygap=2,
             hoverongaps=False,
             colorbar={"tickformat": ".0%", "thickness": 12, "outlinewidth": 0},
-            hovertemplate="%{y}, month %{x}: %{z:.0%}<extra></extra>",
+            hovertemplate=pick(
+                lang,
+                "%{y}, %{x} oy: %{z:.0%}",
+                "%{y}, месяц %{x}: %{z:.0%}",
+                "%{y}, month %{x}: %{z:.0%}",
+            )
+            + "<extra></extra>",
         ),
         layout=_layout(height or max(220, 60 + 30 * len(cohorts))),
     )
     fig.update_xaxes(
-        title={"text": "months after joining"}, showgrid=False, side="top", type="category"
+        title={
+            "text": pick(
+                lang,
+                "qo‘shilgandan keyingi oylar",
+                "месяцы после регистрации",
+                "months after joining",
+            )
+        },
+        showgrid=False,
+        side="top",
+        type="category",
     )
     fig.update_yaxes(autorange="reversed", showgrid=False, type="category")
     return fig
@@ -569,6 +717,7 @@ def elo_distribution_figure(
     ratings: Histogram,
     start_rating: float = 1200.0,
     height: int = HEIGHT,
+    lang: str = "en",
 ) -> go.Figure:
     """Students per Elo band, with the starting rating marked."""
     fig = go.Figure(
@@ -581,19 +730,19 @@ def elo_distribution_figure(
                 f"{a:.0f}–{b:.0f}"
                 for a, b in zip(ratings.edges[:-1], ratings.edges[1:], strict=True)
             ],
-            hovertemplate="Elo %{customdata}: %{y} student(s)<extra></extra>",
-            name="students",
+            hovertemplate=f"Elo %{{customdata}} · {_students(lang)}: %{{y}}<extra></extra>",
+            name=_students(lang),
         ),
         layout=_layout(height),
     )
     fig.add_vline(
         x=start_rating,
         line={"color": NEUTRAL, "width": 1, "dash": "dot"},
-        annotation_text="start",
+        annotation_text=pick(lang, "boshlang‘ich", "начальный", "start"),
         annotation_font={"size": 11, "color": NEUTRAL},
     )
-    fig.update_xaxes(title={"text": "Elo rating"})
-    fig.update_yaxes(title={"text": "students"}, rangemode="tozero")
+    fig.update_xaxes(title={"text": pick(lang, "Elo reytingi", "рейтинг Elo", "Elo rating")})
+    fig.update_yaxes(title={"text": _students(lang)}, rangemode="tozero")
     return fig
 
 
@@ -603,6 +752,7 @@ def participation_figure(
     participants: Sequence[int],
     submitted: Sequence[int] | None = None,
     height: int = HEIGHT,
+    lang: str = "en",
 ) -> go.Figure:
     """Students who started each exam (and of them, who submitted), oldest exam first."""
     _check_lengths(exam_titles=exam_titles, participants=participants)
@@ -612,9 +762,12 @@ def participation_figure(
         go.Bar(
             x=titles,
             y=[int(v) for v in participants],
-            name="started",
+            name=pick(lang, "boshlaganlar", "начали", "started"),
             marker={"color": ACCENT_SOFT},
-            hovertemplate="%{x}: %{y} started<extra></extra>",
+            hovertemplate=pick(
+                lang, "%{x} · boshlaganlar: %{y}", "%{x} · начали: %{y}", "%{x}: %{y} started"
+            )
+            + "<extra></extra>",
         )
     )
     if submitted is not None:
@@ -623,12 +776,15 @@ def participation_figure(
             go.Bar(
                 x=titles,
                 y=[int(v) for v in submitted],
-                name="submitted",
+                name=pick(lang, "topshirganlar", "сдали", "submitted"),
                 marker={"color": ACCENT},
-                hovertemplate="%{x}: %{y} submitted<extra></extra>",
+                hovertemplate=pick(
+                    lang, "%{x} · topshirganlar: %{y}", "%{x} · сдали: %{y}", "%{x}: %{y} submitted"
+                )
+                + "<extra></extra>",
             )
         )
         fig.update_layout(barmode="group")
-    fig.update_xaxes(type="category", title={"text": "exam"})
-    fig.update_yaxes(title={"text": "students"}, rangemode="tozero")
+    fig.update_xaxes(type="category", title={"text": pick(lang, "imtihon", "экзамен", "exam")})
+    fig.update_yaxes(title={"text": _students(lang)}, rangemode="tozero")
     return fig

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import numpy as np
 import pytest
@@ -230,3 +231,70 @@ def test_every_admin_figure_is_cartesian_small_and_template_free():
         assert _size(figure) < 20_000
         json_text = json.dumps(figure.to_plotly_json(), default=str)
         assert "NaN" not in json_text and not math.isnan(figure.layout.height)
+
+
+def _figure_texts(figure) -> list[str]:
+    """Every word a reader sees: titles, axis names, legend names, annotations, hovers."""
+    layout = figure.layout
+    texts = [a.text for a in layout.annotations or ()]
+    for name in dir(layout):
+        if name.startswith(("xaxis", "yaxis")) and getattr(layout, name) is not None:
+            axis = getattr(layout, name)
+            if axis.title and axis.title.text:
+                texts.append(axis.title.text)
+    for trace in figure.data:
+        texts += [trace.name or "", getattr(trace, "hovertemplate", None) or ""]
+    return [t for t in texts if t]
+
+
+@pytest.mark.parametrize("lang", ["ru", "uz"])
+def test_every_admin_figure_speaks_the_readers_language(lang):
+    rng = np.random.default_rng(7)
+    labels = ["1", "2", "3"]
+    figures = [
+        charts.wright_map_figure(
+            persons=charts.histogram(rng.normal(0, 1, 50), width=0.5),
+            item_labels=labels,
+            item_betas=[-1.0, 0.0, 1.0],
+            lang=lang,
+        ),
+        charts.difficulty_facility_figure(
+            item_labels=labels, betas=[0, 1, 2], facilities=[0.2, 0.5, 0.9], lang=lang
+        ),
+        charts.fit_figure(item_labels=labels, infit=[1, 1, 1], outfit=[1, 1, 1], lang=lang),
+        charts.icc_figure(
+            label="7",
+            beta=0,
+            group_thetas=[-1, 1],
+            group_proportions=[0.3, 0.7],
+            group_sizes=[5, 5],
+            lang=lang,
+        ),
+        charts.option_choice_figure(
+            label="7", options=["A", "B"], counts=[1, 2], correct="A", blank=1, lang=lang
+        ),
+        charts.score_distribution_figure(scores=[1, 2], counts=[3, 4], mean=1.5, lang=lang),
+        charts.user_growth_figure(months=["2025-01"], new_students=[3], lang=lang),
+        charts.retention_heatmap_figure(
+            cohorts=["2025-01"], cohort_sizes=[3], shares=[[1.0]], lang=lang
+        ),
+        charts.elo_distribution_figure(
+            ratings=charts.histogram([1200, 1300], width=100), lang=lang
+        ),
+        charts.participation_figure(
+            exam_titles=["Week 1"], participants=[3], submitted=[2], lang=lang
+        ),
+    ]
+    english = re.compile(
+        r"\b(students?|persons?|items?|facility|difficulty|ability|logits|correct|mean|month|"
+        r"months|new|total|started|submitted|exam|blank|key|observed|start|points)\b"
+    )
+    for figure in figures:
+        texts = _figure_texts(figure)
+        assert texts
+        for text in texts:
+            assert not english.search(text), text
+        if lang == "ru":
+            assert any(re.search("[а-я]", text) for text in texts)
+    score = charts.score_distribution_figure(scores=[1], counts=[1], mean=1.25, lang=lang)
+    assert score.layout.annotations[0].text.endswith("1,2")  # the decimal comma
