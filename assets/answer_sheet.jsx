@@ -26,12 +26,36 @@ function groupExercises(items) {
     if (!byNumber.has(item.number)) byNumber.set(item.number, []);
     byNumber.get(item.number).push(item);
   }
-  return [...byNumber.entries()].map(([number, parts]) => ({ number, parts }));
+  return [...byNumber.entries()].map(([number, parts]) => ({
+    number,
+    parts,
+    section: Number(parts[0].section) || 0,
+  }));
+}
+
+// The exercises in blocks, one per section of the layout (`sections` prop: [{index,
+// titles: {uz, ru, en}, notes: {uz, ru, en}}] in sheet order). Without sections (an older
+// page, practice) one block without a heading.
+function groupSections(exercises, sections) {
+  if (!sections || sections.length === 0) return [{ index: 0, section: null, exercises }];
+  const blocks = sections.map((section, index) => ({ index, section, exercises: [] }));
+  for (const exercise of exercises) {
+    const block = blocks[exercise.section] || blocks[blocks.length - 1];
+    block.exercises.push(exercise);
+  }
+  return blocks.filter((block) => block.exercises.length > 0);
+}
+
+function inLanguage(texts, lang) {
+  if (!texts) return "";
+  return texts[lang] || texts.uz || texts.en || "";
 }
 
 export function AnswerSheet({
   sessionKey = "",
   items = [],
+  sections = [],
+  preview = false,
   saved = {},
   ackSeq = 0,
   rejected = {},
@@ -51,19 +75,24 @@ export function AnswerSheet({
   ...rest
 }) {
   const exercises = useMemo(() => groupExercises(items), [items]);
+  const blocks = useMemo(() => groupSections(exercises, sections), [exercises, sections]);
   const known = useMemo(() => new Set((items || []).map((item) => item.label)), [items]);
   const [focused, setFocused] = useState(null);
   const [confirming, setConfirming] = useState(false);
   const [highlight, setHighlight] = useState(null);
   const inputRefs = useRef({});
+  // A preview (the admin's layout builder) answers in this component only: no storage, no
+  // server, no clock.
+  const [previewValues, setPreviewValues] = useState({});
+  const [previewFlags, setPreviewFlags] = useState({});
   const sync = useSheetSync({
-    sessionKey,
+    sessionKey: preview ? "" : sessionKey,
     known,
     saved,
     ackSeq,
     rejected,
-    disabled,
-    secondsLeft,
+    disabled: disabled || preview,
+    secondsLeft: preview ? 1e9 : secondsLeft,
     loadId,
     offline,
     saveError,
@@ -75,7 +104,16 @@ export function AnswerSheet({
     onSubmit,
     onClosed,
   });
-  const { values, flags, refused, submitting, statusOf, change, flush } = sync;
+  const { refused, statusOf, flush } = sync;
+  const submitting = preview ? false : sync.submitting;
+  const values = preview ? previewValues : sync.values;
+  const flags = preview ? previewFlags : sync.flags;
+  const change = preview
+    ? (label, patch) => {
+        if ("value" in patch) setPreviewValues((old) => ({ ...old, [label]: patch.value }));
+        if ("flagged" in patch) setPreviewFlags((old) => ({ ...old, [label]: patch.flagged }));
+      }
+    : sync.change;
 
   const submit = (auto) => {
     setConfirming(false);
@@ -136,10 +174,12 @@ export function AnswerSheet({
   const answered = exercises.filter(answeredOf).length;
   const flagged = exercises.filter(flaggedOf).length;
   const unanswered = exercises.length - answered;
-  const locked = disabled || submitting;
+  const locked = preview ? false : disabled || submitting;
 
   const c = colors;
-  const lastNumber = exercises.length ? exercises[exercises.length - 1].number : null;
+  const lastOfBlock = new Set(
+    blocks.map((block) => block.exercises[block.exercises.length - 1].number),
+  );
   const hairline = "1px solid var(--gray-a4)";
 
   const countChip = (id, value, label, tone) => (
@@ -181,8 +221,11 @@ export function AnswerSheet({
         disabled={locked}
         onClick={() => choose(item.label, option)}
         style={{
-          width: 46,
+          flex: "1 1 0",
+          minWidth: 36,
+          maxWidth: 46,
           height: 46,
+          padding: 0,
           borderRadius: 12,
           border: selected ? `2px solid ${c.button}` : "1.5px solid var(--gray-a6)",
           background: selected ? c.button : "transparent",
@@ -243,7 +286,7 @@ export function AnswerSheet({
 
   const rowStyle = (number) => ({
     padding: "0.7rem 0.25rem",
-    borderBottom: number === lastNumber ? "none" : hairline,
+    borderBottom: lastOfBlock.has(number) ? "none" : hairline,
     scrollMarginTop: "9rem",
     background: highlight === number ? "var(--accent-a3)" : "transparent",
     transition: "background 400ms",
@@ -264,7 +307,15 @@ export function AnswerSheet({
       <div key={exercise.number} id={`row-${exercise.number}`} style={rowStyle(exercise.number)}>
         <div style={{ display: "flex", alignItems: "center", gap: 6 }}>
           <span style={numberStyle}>{exercise.number}.</span>
-          <div style={{ display: "flex", gap: 7, flex: 1 }}>
+          <div
+            style={{
+              display: "flex",
+              flexWrap: "wrap",
+              gap: (item.options || []).length > 4 ? 4 : 7,
+              flex: 1,
+              minWidth: 0,
+            }}
+          >
             {(item.options || []).map((option) => choiceButton(item, option))}
           </div>
           <StatusMark
@@ -440,54 +491,86 @@ export function AnswerSheet({
           {countChip("count-unanswered", unanswered, labels.unanswered, c.text)}
           {countChip("count-flagged", flagged, labels.flagged, "var(--amber-11)")}
         </div>
-        <div
-          id="question-grid"
-          style={{
-            display: "grid",
-            gridTemplateColumns: "repeat(auto-fill, minmax(34px, 1fr))",
-            gap: 6,
-            marginTop: 12,
-          }}
-        >
-          {exercises.map(gridCell)}
+        <div id="question-grid" style={{ marginTop: 12 }}>
+          {blocks.map((block) => (
+            <div key={block.index} id={`grid-section-${block.index}`} style={{ marginTop: 6 }}>
+              {block.section && blocks.length > 1 ? (
+                <div style={{ fontSize: "0.75rem", color: c.hint, margin: "4px 0" }}>
+                  {inLanguage(block.section.titles, lang)}
+                </div>
+              ) : null}
+              <div
+                style={{
+                  display: "grid",
+                  gridTemplateColumns: "repeat(auto-fill, minmax(34px, 1fr))",
+                  gap: 6,
+                }}
+              >
+                {block.exercises.map(gridCell)}
+              </div>
+            </div>
+          ))}
         </div>
       </div>
 
-      <SaveError text={sync.saveError} />
+      <SaveError text={preview ? "" : sync.saveError} />
 
-      <div style={{ ...card, padding: "0.35rem 0.6rem" }}>
-        {exercises.map((exercise) =>
-          exercise.parts.length === 1 && exercise.parts[0].kind === "mcq"
-            ? mcqRow(exercise)
-            : freeRow(exercise),
-        )}
-      </div>
+      {blocks.map((block) => (
+        <div
+          key={block.index}
+          id={`section-${block.index}`}
+          style={{ display: "flex", flexDirection: "column", gap: 6 }}
+        >
+          {block.section ? (
+            <div style={{ padding: "0 0.3rem" }}>
+              <div
+                id={`section-title-${block.index}`}
+                style={{ fontWeight: 700, fontSize: "1rem", color: c.text }}
+              >
+                {inLanguage(block.section.titles, lang)}
+              </div>
+              <div id={`section-note-${block.index}`} style={{ fontSize: "0.8rem", color: c.hint }}>
+                {inLanguage(block.section.notes, lang)}
+              </div>
+            </div>
+          ) : null}
+          <div style={{ ...card, padding: "0.35rem 0.6rem" }}>
+            {block.exercises.map((exercise) =>
+              exercise.parts.length === 1 && exercise.parts[0].kind === "mcq"
+                ? mcqRow(exercise)
+                : freeRow(exercise),
+            )}
+          </div>
+        </div>
+      ))}
 
-      <button
-        id="submit-exam"
-        type="button"
-        disabled={locked}
-        onClick={() => setConfirming(true)}
-        style={{
-          height: 52,
-          borderRadius: 14,
-          border: "none",
-          background: c.button,
-          color: c.buttonText,
-          fontSize: "1.05rem",
-          fontWeight: 700,
-          cursor: locked ? "default" : "pointer",
-          opacity: locked ? 0.7 : 1,
-          display: "flex",
-          alignItems: "center",
-          justifyContent: "center",
-          gap: 8,
-          touchAction: "manipulation",
-        }}
-      >
-        {submitting ? <LoaderCircle size={18} className="mockexam-spin" /> : null}
-        {submitting ? labels.submitting : labels.submit}
-      </button>
+      {preview ? null : (
+        <button
+          id="submit-exam"
+          type="button"
+          disabled={locked}
+          onClick={() => setConfirming(true)}
+          style={{
+            height: 52,
+            borderRadius: 14,
+            border: "none",
+            background: c.button,
+            color: c.buttonText,
+            fontSize: "1.05rem",
+            fontWeight: 700,
+            cursor: locked ? "default" : "pointer",
+            opacity: locked ? 0.7 : 1,
+            display: "flex",
+            alignItems: "center",
+            justifyContent: "center",
+            gap: 8,
+            touchAction: "manipulation",
+          }}
+        >
+          {submitting ? <LoaderCircle size={18} className="mockexam-spin" /> : null}
+          {submitting ? labels.submitting : labels.submit}
+        </button>
+      )}
 
       <SubmitDialog
         open={confirming}

@@ -22,18 +22,23 @@ unsent count), `#q-<n>-<option>` choice buttons (`aria-pressed`),
 `#refused-<label>`, `#flag-<n>`, `#row-<n>`, `#grid-<n>` (`data-answered`,
 `data-flagged`), `#count-answered`, `#count-unanswered`, `#count-flagged`,
 `#save-error`, `#submit-exam`, `#submit-dialog`, `#submit-dialog-unanswered`,
-`#submit-confirm`, `#submit-cancel`, `#connection-banner`, `#unsent-count`.
+`#submit-confirm`, `#submit-cancel`, `#connection-banner`, `#unsent-count`;
+per layout section `#section-<i>` (its rows), `#section-title-<i>`, `#section-note-<i>`
+and `#grid-section-<i>`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any, TypedDict
 
 import reflex as rx
 from reflex.components.core.banner import has_connection_errors
 from reflex.event import no_args_event_spec, passthrough_event_spec
 
+from mockexam.scoring.points import format_points
 from mockexam.ui import theme
+from mockexam.ui.i18n import LANGUAGE_CODES, count_word, pick
 
 LIBRARY = "$/public/answer_sheet.jsx"
 SHEET_STORAGE_PREFIX = "mockexam:sheet:"  # as in assets/sheet_sync.jsx
@@ -89,8 +94,15 @@ class AnswerSheet(rx.Component):
 
     # localStorage namespace of this exam session's pending changes.
     session_key: rx.Var[str]
-    # [{label, number, sub_part, kind, options}] in sheet order.
+    # [{label, number, sub_part, kind, options, section}] in sheet order.
     items: rx.Var[list[dict[str, Any]]]
+    # The layout's sections in sheet order, [{index, titles: {uz, ru, en}, notes: {uz, ru,
+    # en}}] (notes: "1,1 ball har biri"); each a heading and its own block of the grid and
+    # the rows (items name theirs by `section`). Empty: one block without a heading.
+    sections: rx.Var[list[dict[str, Any]]]
+    # A preview (the admin's layout builder): taps and typing stay in the browser, no
+    # storage, no saves, no clock, no submit button.
+    preview: rx.Var[bool]
     # label → {value, flagged} as the server had them at the page load.
     saved: rx.Var[dict[str, dict[str, Any]]]
     # The seq of the last batch the server stored.
@@ -127,6 +139,114 @@ class SheetBanner(rx.Component):
 
     offline: rx.Var[bool]
     labels: rx.Var[dict[str, str]]
+
+
+def _range(first: int, last: int) -> str:
+    return f"{first}–{last}" if last > first else str(first)
+
+
+def _options_text(options: Sequence[str]) -> str:
+    """ "A–D" for consecutive letters from A, else the options listed: "A, B, X"."""
+    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    if len(options) > 2 and "".join(options) == letters[: len(options)]:
+        return f"{options[0]}–{options[-1]}"
+    return ", ".join(options)
+
+
+def _parts_text(parts: Sequence[str], conjunction: str) -> str:
+    named = [f"{part})" for part in parts]
+    if len(named) == 1:
+        return named[0]
+    return f"{', '.join(named[:-1])} {conjunction} {named[-1]}"
+
+
+def section_rule(
+    *, kind: str, options: Sequence[str], parts: Sequence[str], first: int, last: int, lang: str
+) -> str:
+    """The lobby's rule line of a section: "1–35: bitta variant (A–D).", "36–45: a) va b)
+    javoblarini yozing." in `lang`."""
+    span = _range(first, last)
+    if kind == "mcq":
+        choices = _options_text(options)
+        return pick(
+            lang,
+            f"{span}: bitta variant ({choices}).",
+            f"{span}: один вариант ({choices}).",
+            f"{span}: one option ({choices}).",
+        )
+    if parts:
+        return pick(
+            lang,
+            f"{span}: {_parts_text(parts, 'va')} javoblarini yozing.",
+            f"{span}: впишите ответы {_parts_text(parts, 'и')}.",
+            f"{span}: type the {_parts_text(parts, 'and')} answers.",
+        )
+    return pick(
+        lang,
+        f"{span}: javobni yozing.",
+        f"{span}: впишите ответ.",
+        f"{span}: type the answer.",
+    )
+
+
+def section_note(
+    *, kind: str, parts: Sequence[str], points: float, first: int, last: int, lang: str
+) -> str:
+    """Under a section's heading: "1–10 · har biri 1,1 ball", "11–20 · 1,1 балла за задание",
+    "36–45 · 1 point per part"."""
+    amount = format_points(points, lang)
+    word = count_word(
+        lang, points, uz="ball", ru=("балл", "балла", "баллов"), en=("point", "points")
+    )
+    span = _range(first, last)
+    if kind == "free" and len(parts) > 1:
+        each = pick(
+            lang,
+            f"har bir qismi {amount} {word}",
+            f"{amount} {word} за каждую часть",
+            f"{amount} {word} per part",
+        )
+    else:
+        each = pick(
+            lang,
+            f"har biri {amount} {word}",
+            f"{amount} {word} за задание",
+            f"{amount} {word} each",
+        )
+    return f"{span} · {each}"
+
+
+def sheet_section(
+    *,
+    index: int,
+    titles: Mapping[str, str],
+    kind: str,
+    options: Sequence[str],
+    parts: Sequence[str],
+    points: float,
+    first: int,
+    last: int,
+) -> dict[str, Any]:
+    """One entry of the sheet's `sections` prop: titles, notes and lobby rules in uz/ru/en."""
+    uz = titles.get("uz") or next(iter(titles.values()), "")
+
+    def each(build: Any) -> dict[str, str]:
+        return {lang: build(lang) for lang in LANGUAGE_CODES}
+
+    return {
+        "index": index,
+        "titles": {lang: titles.get(lang) or uz for lang in LANGUAGE_CODES},
+        "notes": each(
+            lambda lang: section_note(
+                kind=kind, parts=parts, points=points, first=first, last=last, lang=lang
+            )
+        ),
+        "rules": each(
+            lambda lang: section_rule(
+                kind=kind, options=options, parts=parts, first=first, last=last, lang=lang
+            )
+        ),
+    }
 
 
 def answer_sheet(**props: Any) -> rx.Component:
