@@ -35,7 +35,9 @@ from mockexam.models import (
     ItemKind,
 )
 from mockexam.scoring.answer_key import parse_answer_key
-from mockexam.scoring.grading import ItemSpec, default_layout, validate_answer
+from mockexam.scoring.grading import FREE, MCQ, ItemSpec, validate_answer
+from mockexam.scoring.layout import Layout, Section, check_layout, validate_layout_json
+from mockexam.scoring.layout_templates import CERTIFICATE_MATH
 from mockexam.services import audit
 
 MAX_DURATION_MINUTES = 24 * 60
@@ -62,7 +64,106 @@ def item_spec(item: ExamItem) -> ItemSpec:
         kind=item.kind,
         options=tuple(item.options),
         points=item.points,
+        section=item.section,
     )
+
+
+def exam_layout(exam: Exam) -> Layout:
+    """The exam's answer-sheet layout from its stored JSON (`{}`, as before issue 21: the
+    certificate). A stored layout that no longer passes the checks raises `LayoutError`."""
+    if not exam.layout:
+        return CERTIFICATE_MATH
+    return validate_layout_json(exam.layout)
+
+
+def layout_of_items(specs: Sequence[ItemSpec]) -> Layout:
+    """A custom layout holding exactly `specs` (in sheet order): one section per run of
+    exercises alike in kind, options, parts and points with consecutive numbers, as
+    migration 0009 groups an old exam's items. For callers that build items in code."""
+    exercises: list[tuple[int, str, tuple[str, ...], list[str], float]] = []
+    for spec in specs:
+        if exercises and exercises[-1][0] == spec.number and spec.sub_part:
+            exercises[-1][3].append(spec.sub_part)
+            continue
+        parts = [spec.sub_part] if spec.sub_part else []
+        exercises.append((spec.number, spec.kind, spec.options, parts, float(spec.points)))
+    sections: list[Section] = []
+    previous: tuple[object, ...] | None = None
+    for number, kind, options, parts, points in exercises:
+        signature = (kind, options, tuple(parts), points)
+        last = sections[-1] if sections else None
+        if (
+            last is None
+            or signature != previous
+            or last.first is None
+            or number != last.first + last.count
+        ):
+            n = len(sections) + 1
+            sections.append(
+                Section(
+                    key=f"s{n}",
+                    titles={"uz": f"{n}-bo‘lim", "ru": f"Раздел {n}", "en": f"Section {n}"},
+                    subject="math",
+                    kind=kind,
+                    count=1,
+                    options=options if kind == MCQ else (),
+                    parts=tuple(parts) if kind == FREE else (),
+                    points=points,
+                    first=number,
+                )
+            )
+            previous = signature
+        else:
+            sections[-1] = Section(
+                key=last.key,
+                titles=last.titles,
+                subject=last.subject,
+                kind=last.kind,
+                count=last.count + 1,
+                options=last.options,
+                parts=last.parts,
+                points=last.points,
+                first=last.first,
+            )
+    return Layout(template="custom", sections=tuple(sections))
+
+
+def _checked_layout(layout: Layout | Sequence[ItemSpec] | None) -> Layout:
+    """The layout to write, checked (`LayoutError` names every problem)."""
+    if layout is None:
+        return CERTIFICATE_MATH
+    if isinstance(layout, Layout):
+        check_layout(layout)
+        return layout
+    specs = list(layout)
+    if not specs:
+        raise ValidationError(
+            msg(
+                "Javoblar varaqasida kamida bitta savol bo‘lishi kerak.",
+                "В бланке ответов должно быть хотя бы одно задание.",
+                "The answer sheet needs at least one item.",
+            )
+        )
+    labels = [s.label for s in specs]
+    if len(set(labels)) != len(labels):
+        raise ValidationError(
+            msg(
+                "Tuzilmada bir savol ikki marta keltirilgan.",
+                "В структуре одно задание указано дважды.",
+                "The layout lists the same item twice.",
+            )
+        )
+    built = layout_of_items(specs)
+    check_layout(built)
+    if [s.label for s in built.items()] != labels:
+        raise ValidationError(
+            msg(
+                "Savollar tartibini bo‘limlarga ajratib bo‘lmadi.",
+                "Порядок заданий нельзя разбить на разделы.",
+                "The items cannot be grouped into sections in this order.",
+            )
+        )
+    return built
 
 
 def get_exam(session: Session, exam_id: int) -> Exam:
@@ -108,6 +209,7 @@ class ExamDetails:
     sessions: int
     items: int
     missing: tuple[str, ...]  # labels of items (not excluded) without an accepted answer
+    layout: Layout = CERTIFICATE_MATH  # the answer sheet's sections (template, points, …)
 
 
 def exam_details(session: Session, exam_id: int, *, now: datetime | None = None) -> ExamDetails:
@@ -127,6 +229,7 @@ def exam_details(session: Session, exam_id: int, *, now: datetime | None = None)
         sessions=session_count(session, exam_id),
         items=len(items),
         missing=tuple(i.label for i in items if not i.is_excluded and not i.accepted_answers),
+        layout=exam_layout(exam),
     )
 
 
@@ -372,10 +475,16 @@ def create_exam(
     duration_minutes: int | None = None,
     grading_scheme: str = GradingScheme.PERCENTILE,
     description: str = "",
-    layout: Sequence[ItemSpec] | None = None,
+    layout: Layout | Sequence[ItemSpec] | None = None,
     admin_id: int | None = None,
 ) -> Exam:
-    """Create a draft exam with its answer-sheet items (the default 45/55 layout)."""
+    """Create a draft exam on `layout` (default: the certificate, 45 exercises / 55 items).
+
+    Writes `Exam.layout = layout.to_json()` and one `ExamItem` per `layout.items()`
+    with its section, points and options. A list of `ItemSpec`s (items built in code)
+    is grouped into a custom layout by `layout_of_items`. A layout that breaks a rule
+    raises `LayoutError` naming every problem; nothing is written.
+    """
     duration = settings.default_duration_minutes if duration_minutes is None else duration_minutes
     _check_fields(
         title=title,
@@ -384,12 +493,7 @@ def create_exam(
         duration_minutes=duration,
         grading_scheme=grading_scheme,
     )
-    specs = list(layout) if layout is not None else default_layout()
-    if not specs:
-        raise ValidationError("The answer sheet needs at least one item.")
-    labels = [s.label for s in specs]
-    if len(set(labels)) != len(labels):
-        raise ValidationError("The layout lists the same item twice.")
+    chosen = _checked_layout(layout)
     exam = Exam(
         title=title.strip(),
         description=description,
@@ -397,31 +501,130 @@ def create_exam(
         window_end=window_end,
         duration_minutes=duration,
         grading_scheme=grading_scheme,
+        layout=chosen.to_json(),
     )
     session.add(exam)
     session.flush()
-    for position, spec in enumerate(specs):
-        session.add(
-            ExamItem(
-                exam_id=exam.id,
-                position=position,
-                number=spec.number,
-                sub_part=spec.sub_part,
-                kind=spec.kind,
-                options=list(spec.options),
-                points=spec.points,
-            )
-        )
+    for position, spec in enumerate(chosen.items()):
+        session.add(_new_item(exam.id, position, spec))
     audit.record(
         session,
         admin_id=admin_id,
         action="exam.create",
         entity="exam",
         entity_id=exam.id,
-        details={"title": exam.title},
+        details={"title": exam.title, **_layout_summary(chosen)},
     )
     session.flush()
     return exam
+
+
+def _new_item(exam_id: int | None, position: int, spec: ItemSpec) -> ExamItem:
+    assert exam_id is not None
+    return ExamItem(
+        exam_id=exam_id,
+        position=position,
+        number=spec.number,
+        sub_part=spec.sub_part,
+        kind=spec.kind,
+        options=list(spec.options),
+        points=float(spec.points),
+        section=spec.section,
+    )
+
+
+def _layout_summary(layout: Layout) -> dict[str, object]:
+    """What the audit log keeps of a layout: template, sections, items, points."""
+    return {
+        "template": layout.template,
+        "sections": len(layout.sections),
+        "items": layout.item_count(),
+        "max_points": layout.max_points(),
+    }
+
+
+@dataclass(frozen=True)
+class LayoutChange:
+    """What `set_layout` did to the items, by label."""
+
+    kept: tuple[str, ...]  # still on the sheet, same kind and options, key kept
+    cleared: tuple[str, ...]  # kind or options changed: the key was wiped
+    removed: tuple[str, ...]  # no longer on the sheet (deleted)
+    added: tuple[str, ...]  # new on the sheet, no key yet
+
+
+def set_layout(
+    session: Session, exam_id: int, layout: Layout, *, admin_id: int | None = None
+) -> LayoutChange:
+    """Give a draft exam another answer-sheet layout.
+
+    Only a draft (`ExamLockedError` otherwise: students may have its sheet). An item
+    whose label stays with the same kind and options keeps its accepted answers
+    (and its exclusion); an item whose kind or options change loses its key; items
+    no longer on the sheet are deleted. `LayoutError` names every problem of a
+    layout that breaks a rule; nothing changes then.
+    """
+    exam = get_exam(session, exam_id)
+    if exam.status != ExamStatus.DRAFT:
+        raise ExamLockedError(
+            msg(
+                "Javoblar varaqasi tuzilmasini faqat qoralama imtihonda o‘zgartirish mumkin.",
+                "Структуру бланка ответов можно менять только у черновика экзамена.",
+                "The answer-sheet layout can be changed only while the exam is a draft.",
+            )
+        )
+    check_layout(layout)
+    old = {item.label: item for item in get_items(session, exam_id)}
+    new_specs = layout.items()
+    new_labels = {spec.label for spec in new_specs}
+    removed = [label for label in old if label not in new_labels]
+    for label in removed:
+        session.delete(old.pop(label))
+    session.flush()
+    kept: list[str] = []
+    cleared: list[str] = []
+    added: list[str] = []
+    for position, spec in enumerate(new_specs):
+        item = old.get(spec.label)
+        if item is None:
+            session.add(_new_item(exam.id, position, spec))
+            added.append(spec.label)
+            continue
+        if item.kind != spec.kind or tuple(item.options) != spec.options:
+            if item.accepted_answers:
+                cleared.append(item.label)
+            item.accepted_answers = []
+            item.is_excluded = False
+        elif item.accepted_answers:
+            kept.append(item.label)
+        item.kind = spec.kind
+        item.options = list(spec.options)
+        item.position = position
+        item.points = float(spec.points)
+        item.section = spec.section
+        session.add(item)
+    exam.layout = layout.to_json()
+    exam.updated_at = utcnow()
+    session.add(exam)
+    change = LayoutChange(
+        kept=tuple(kept), cleared=tuple(cleared), removed=tuple(removed), added=tuple(added)
+    )
+    audit.record(
+        session,
+        admin_id=admin_id,
+        action="exam.layout",
+        entity="exam",
+        entity_id=exam.id,
+        details={
+            **_layout_summary(layout),
+            "kept_keys": len(change.kept),
+            "cleared_keys": len(change.cleared),
+            "removed_items": len(change.removed),
+            "added_items": len(change.added),
+        },
+    )
+    session.flush()
+    return change
 
 
 def update_exam(

@@ -310,3 +310,165 @@ def test_exam_details_and_answer_sheet(db):
         exams.answer_sheet(db, 999_999)
     with pytest.raises(NotFoundError):
         exams.exam_details(db, 999_999)
+
+
+# --- layouts (issue 21) -------------------------------------------------------------------
+
+
+def _draft(db, layout=None, title="Layout"):
+    now = utcnow()
+    return exams.create_exam(
+        db,
+        title=title,
+        window_start=now + timedelta(days=1),
+        window_end=now + timedelta(days=1, hours=3),
+        layout=layout,
+    )
+
+
+@pytest.mark.parametrize("name", ["certificate_math", "dtm_block", "custom"])
+def test_create_exam_on_each_template(db, name):
+    from mockexam.scoring.layout_templates import TEMPLATES
+
+    layout = TEMPLATES[name].layout
+    exam = _draft(db, layout)
+    db.commit()
+    db.refresh(exam)
+    items = exams.get_items(db, exam.id)
+    assert exam.layout == layout.to_json()
+    assert exams.exam_layout(exam) == layout
+    assert [(i.label, i.section, i.points, tuple(i.options)) for i in items] == [
+        (s.label, s.section, s.points, s.options) for s in layout.items()
+    ]
+    assert [i.position for i in items] == list(range(len(items)))
+    details = exams.exam_details(db, exam.id)
+    assert details.layout == layout and details.items == layout.item_count()
+    entry = db.exec(select(AuditLog).where(AuditLog.action == "exam.create")).one()
+    assert entry.details["template"] == name
+
+
+def test_create_exam_on_the_dtm_block_sums_to_189(db):
+    from mockexam.scoring.layout_templates import DTM_BLOCK
+
+    items = exams.get_items(db, _draft(db, DTM_BLOCK).id)
+    assert len(items) == 90
+    assert [sum(1 for i in items if i.section == k) for k in range(5)] == [10, 10, 10, 30, 30]
+    assert round(sum(i.points for i in items) * 100) == 18900
+    assert {i.points for i in items if i.section == 3} == {3.1}
+
+
+def test_create_exam_refuses_a_bad_layout_and_writes_nothing(db):
+    from mockexam.scoring.layout import Layout, LayoutError, Section
+
+    bad = Layout(
+        template="custom",
+        sections=(
+            Section("s1", {"uz": "A"}, "math", "mcq", 3, ("A", "A"), points=0.0, first=1),
+            Section("s2", {"uz": "B"}, "math", "free", 400, (), ("a",), points=1.0, first=2),
+        ),
+    )
+    with pytest.raises(LayoutError) as caught:
+        _draft(db, bad)
+    assert {"duplicate_option", "points_not_positive", "duplicate_labels"} <= set(
+        caught.value.codes
+    )
+    assert db.exec(select(Exam)).all() == []
+
+
+def test_exam_layout_of_an_old_exam_is_the_certificate(db):
+    from mockexam.scoring.layout_templates import CERTIFICATE_MATH
+
+    exam = _draft(db)
+    exam.layout = {}
+    assert exams.exam_layout(exam) == CERTIFICATE_MATH
+
+
+def test_create_exam_groups_item_specs_into_a_custom_layout(db):
+    from mockexam.scoring.grading import ItemSpec
+
+    specs = [
+        ItemSpec(1, "", "mcq", ("A", "B", "C")),
+        ItemSpec(2, "", "mcq", ("A", "B", "C")),
+        ItemSpec(3, "", "mcq", ("A", "B", "C", "D", "E"), points=2.5),
+        ItemSpec(4, "a", "free", ()),
+        ItemSpec(4, "b", "free", ()),
+    ]
+    exam = _draft(db, specs)
+    layout = exams.exam_layout(exam)
+    assert [(s.kind, s.count, s.options, s.parts, s.points, s.first) for s in layout.sections] == [
+        ("mcq", 2, ("A", "B", "C"), (), 1.0, 1),
+        ("mcq", 1, ("A", "B", "C", "D", "E"), (), 2.5, 3),
+        ("free", 1, (), ("a", "b"), 1.0, 4),
+    ]
+    items = exams.get_items(db, exam.id)
+    assert [(i.label, i.section) for i in items] == [
+        ("1", 0), ("2", 0), ("3", 1), ("4a", 2), ("4b", 2)
+    ]  # fmt: skip
+
+
+def test_set_layout_keeps_keys_of_unchanged_items(db):
+    from mockexam.scoring.layout import Layout, Section
+
+    def layout(options_of_2: tuple[str, ...], points: float) -> Layout:
+        return Layout(
+            template="custom",
+            sections=(
+                Section("s1", {"uz": "A"}, "math", "mcq", 1, ("A", "B", "C", "D"), points=points,
+                        first=1),
+                Section("s2", {"uz": "B"}, "math", "mcq", 2, options_of_2, points=1.0, first=2),
+                Section("s3", {"uz": "C"}, "math", "free", 1, (), ("a", "b"), points=0.5,
+                        first=4),
+            ),
+        )  # fmt: skip
+
+    exam = _draft(db, layout(("A", "B", "C", "D"), 1.0))
+    exams.import_answer_key(db, exam.id, "1 B\n2 C\n3 D\n4a 7\n4b 8")
+    # 1: points change only → key kept; 2, 3: options change → key wiped; 4b gone, 5 new.
+    new = Layout(
+        template="custom",
+        sections=(
+            *layout(("A", "B", "C", "D", "E"), 2.5).sections[:2],
+            Section("s3", {"uz": "C"}, "math", "free", 1, (), ("a",), points=0.5, first=4),
+            Section("s4", {"uz": "D"}, "math", "mcq", 1, ("A", "B"), points=1.0, first=5),
+        ),
+    )
+    change = exams.set_layout(db, exam.id, new, admin_id=None)
+    assert change == exams.LayoutChange(
+        kept=("1", "4a"), cleared=("2", "3"), removed=("4b",), added=("5",)
+    )
+    items = exams.get_items(db, exam.id)
+    assert [(i.label, i.position, i.section, i.points, i.accepted_answers) for i in items] == [
+        ("1", 0, 0, 2.5, ["B"]),
+        ("2", 1, 1, 1.0, []),
+        ("3", 2, 1, 1.0, []),
+        ("4a", 3, 2, 0.5, ["7"]),
+        ("5", 4, 3, 1.0, []),
+    ]
+    assert items[1].options == ["A", "B", "C", "D", "E"]
+    db.refresh(exam)
+    assert exams.exam_layout(exam) == new
+    assert exams.missing_key_items(db, exam.id) == ["2", "3", "5"]
+    entry = db.exec(select(AuditLog).where(AuditLog.action == "exam.layout")).one()
+    assert entry.details["kept_keys"] == 2 and entry.details["removed_items"] == 1
+
+
+def test_set_layout_only_on_a_draft(db):
+    from mockexam.scoring.layout_templates import CERTIFICATE_MATH, DTM_BLOCK
+
+    exam = make_exam(db)  # published
+    with pytest.raises(ExamLockedError, match="only while the exam is a draft"):
+        exams.set_layout(db, exam.id, DTM_BLOCK)
+    db.refresh(exam)
+    assert exams.exam_layout(exam) == CERTIFICATE_MATH
+    assert len(exams.get_items(db, exam.id)) == 55
+
+
+def test_set_layout_refuses_a_bad_layout_and_changes_nothing(db):
+    from mockexam.scoring.layout import Layout, LayoutError
+    from mockexam.scoring.layout_templates import CERTIFICATE_MATH
+
+    exam = _draft(db)
+    with pytest.raises(LayoutError):
+        exams.set_layout(db, exam.id, Layout(template="custom", sections=()))
+    assert len(exams.get_items(db, exam.id)) == 55
+    assert exams.exam_layout(exam) == CERTIFICATE_MATH
