@@ -4,15 +4,19 @@ Whether an answer is right depends only on (item, value), and an item gets
 few distinct values, so each batch grades the DISTINCT (item, value) pairs
 in Python (`grade_item`: normalisation, numeric equivalence) and then marks
 the answers with one UPDATE per item. Points and exercises come from the
-correctness matrix (`tally`). A session's `graded_at` is set once and kept
-by later regrades.
+correctness matrix (`tally`): weighted points (exact, 0.01 steps), and per
+layout section the subtotals in `ExamSession.section_scores`, written in the
+same UPDATE as the totals. A session's `graded_at` is set once and kept by
+later regrades.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 from sqlalchemy import bindparam, func, update
@@ -21,8 +25,9 @@ from sqlmodel import Session, col, select
 from mockexam.config import settings
 from mockexam.db import lock_for_update, utcnow
 from mockexam.models import Answer, ExamItem, ExamSession
-from mockexam.scoring.grading import grade_item
-from mockexam.scoring.tally import tally
+from mockexam.scoring.grading import ItemSpec, grade_item
+from mockexam.scoring.points import points_number
+from mockexam.scoring.tally import Tally, tally
 from mockexam.services.exams import get_items, item_spec
 
 
@@ -118,7 +123,7 @@ def _grade(
         if r is not None:
             marks[r, col_of[item_id]] = True
     result = tally(
-        [item_spec(i) for i in items], marks, np.array([i.is_excluded for i in items], bool)
+        [sectioned_spec(i) for i in items], marks, np.array([i.is_excluded for i in items], bool)
     )
     table = ExamSession.__table__
     session.execute(
@@ -127,6 +132,7 @@ def _grade(
         .values(
             points=bindparam("b_points"),
             exercises=bindparam("b_exercises"),
+            section_scores=bindparam("b_sections", type_=table.c.section_scores.type),
             max_points=result.max_points,
             max_exercises=result.max_exercises,
             graded_at=func.coalesce(table.c.graded_at, now),
@@ -134,13 +140,34 @@ def _grade(
         [
             {
                 "b_id": sid,
-                "b_points": int(result.points[r]),
+                "b_points": float(result.points[r]),
                 "b_exercises": int(result.exercises[r]),
+                "b_sections": section_scores(result, r),
             }
             for r, sid in enumerate(session_ids)
         ],
     )
     _expire_loaded(session, exam_id, set(session_ids))
+
+
+def sectioned_spec(item: ExamItem) -> ItemSpec:
+    """The item's `ItemSpec` with its layout section (the tally's subtotal column)."""
+    spec = item_spec(item)
+    return spec if spec.section == item.section else replace(spec, section=item.section)
+
+
+def section_scores(result: Tally, row: int) -> list[dict[str, Any]]:
+    """Sheet `row`'s subtotals, one dict per section index: points, max_points (numbers as
+    people read them: 29.7, not 29.700000000000003), exercises, max_exercises."""
+    return [
+        {
+            "points": points_number(float(result.section_points[row, s])),
+            "max_points": points_number(float(result.section_max_points[s])),
+            "exercises": int(result.section_exercises[row, s]),
+            "max_exercises": int(result.section_max_exercises[s]),
+        }
+        for s in range(result.section_max_points.shape[0])
+    ]
 
 
 def _expire_loaded(session: Session, exam_id: int, session_ids: set[int]) -> None:

@@ -1,5 +1,12 @@
 """The window-close pipeline: grade, calibrate, scale, grade letters, Elo, release.
 
+Rasch calibration is per item and unweighted (the 0/1 matrix); the percentile
+letters follow the layout's official score (the weighted points of a DTM block
+test, the scaled score of the certificate); Elo reads the proportion of points.
+An exam of two sections or more also gets each block's own Rasch measure where
+the block has enough items and takers (`scoring.blocks`), kept beside the
+block's points in `ExamSession.section_scores`.
+
 `release_exam` does everything for one exam in ONE transaction with the exam
 row locked, so a worker killed half-way leaves nothing half-done and a re-run
 (or a second worker) finds the exam released and changes nothing. Excluding
@@ -12,6 +19,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 from sqlalchemy import delete, func
@@ -32,7 +40,9 @@ from mockexam.models import (
     SessionStatus,
     StudentRating,
 )
-from mockexam.scoring import classical, elo, grades, rasch
+from mockexam.scoring import blocks, classical, elo, grades, rasch
+from mockexam.scoring.layout import POINTS, Layout, LayoutError
+from mockexam.scoring.layout_templates import CERTIFICATE_MATH
 from mockexam.services import audit, gamification
 from mockexam.services.exams import closed_unreleased_exams, get_items
 from mockexam.services.grading import regrade_exam
@@ -227,7 +237,24 @@ def _load_matrix(db: Session, exam: Exam) -> _Matrix:
     return _Matrix(sessions=sessions, items=items, scores=scores, choices=choices)
 
 
+BLOCK_MEASURES = ("theta", "theta_se", "scaled", "scaled_se")
+"""The keys a block's own Rasch measure adds to its `section_scores` entry."""
+
+
+def _exam_layout(exam: Exam) -> Layout:
+    """The exam's layout (an empty one is the certificate's, as migration 0009 backfills)."""
+    if not exam.layout:
+        return CERTIFICATE_MATH
+    try:
+        return Layout.from_json(exam.layout)
+    except LayoutError:
+        # A stored layout is validated when written; never let a bad one block a release.
+        logger.warning("exam %s has an unreadable layout; scaled score is official", exam.id)
+        return CERTIFICATE_MATH
+
+
 def _score_exam(db: Session, exam: Exam, *, now: datetime, recalibrate: bool) -> ReleaseSummary:
+    layout = _exam_layout(exam)
     m = _load_matrix(db, exam)
     n = len(m.sessions)
     active = np.array([not i.is_excluded for i in m.items], dtype=bool)
@@ -236,14 +263,23 @@ def _score_exam(db: Session, exam: Exam, *, now: datetime, recalibrate: bool) ->
     calibration = rasch.calibrate(x) if calibrated else None
 
     points = np.array([s.points or 0 for s in m.sessions], dtype=float)
-    max_points = np.array([max(s.max_points or 0, 1) for s in m.sessions], dtype=float)
+    max_points = np.array(
+        [s.max_points if s.max_points and s.max_points > 0 else 1 for s in m.sessions],
+        dtype=float,
+    )
     if calibration is not None:
         scaled = grades.scaled_score(calibration.theta)
         scaled_se = grades.scaled_se(calibration.theta_se)
     else:
         scaled = grades.provisional_score(points, max_points)
         scaled_se = np.full(n, np.nan)
-    letters = grades.grade_exam(scaled, scheme=exam.grading_scheme) if n else []
+    official = points if layout.official_score == POINTS else scaled
+    letters = (
+        grades.letter_grades(scheme=exam.grading_scheme, official=official, scaled=scaled)
+        if n
+        else []
+    )
+    measures = _block_measures(layout, m, active, x)
 
     for r, exam_session in enumerate(m.sessions):
         if calibration is not None:
@@ -260,6 +296,7 @@ def _score_exam(db: Session, exam: Exam, *, now: datetime, recalibrate: bool) ->
         exam_session.scaled_score_se = _finite(scaled_se[r], digits=2)
         exam_session.is_provisional = calibration is None
         exam_session.grade = letters[r]
+        exam_session.section_scores = _with_block_measures(exam_session.section_scores, measures, r)
         exam_session.status = SessionStatus.RELEASED
         if exam_session.released_at is None:
             exam_session.released_at = now
@@ -293,6 +330,47 @@ def _score_exam(db: Session, exam: Exam, *, now: datetime, recalibrate: bool) ->
         elo_rows=elo_rows,
         recalibrated=recalibrate,
     )
+
+
+def _block_measures(
+    layout: Layout, m: _Matrix, active: np.ndarray, x: np.ndarray
+) -> list[blocks.BlockMeasure | None]:
+    """Each section's own Rasch measure (None where the block is too small or has too few
+    takers, and for an exam of one section)."""
+    sections = [item.section for item, on in zip(m.items, active, strict=True) if on]
+    count = max([len(layout.sections), *(s + 1 for s in sections)])
+    if not len(m.sessions) or not sections:
+        return [None] * count
+    return blocks.calibrate_blocks(
+        x,
+        sections,
+        min_items=settings.min_items_for_block_calibration,
+        min_persons=settings.min_participants_for_calibration,
+        n_sections=count,
+    )
+
+
+def _with_block_measures(
+    scores: list[dict[str, Any]] | None, measures: list[blocks.BlockMeasure | None], row: int
+) -> list[dict[str, Any]] | None:
+    """The session's section subtotals (from grading) with each measured block's θ, SE and
+    scaled score added; a block no longer measured (after an exclusion) loses them."""
+    if scores is None and not any(m is not None for m in measures):
+        return None
+    out = [dict(entry) for entry in scores or []]
+    while len(out) < len(measures):
+        out.append({})
+    for s, entry in enumerate(out):
+        for key in BLOCK_MEASURES:
+            entry.pop(key, None)
+        measure = measures[s] if s < len(measures) else None
+        if measure is None or not np.isfinite(measure.theta[row]):
+            continue
+        entry["theta"] = round(float(measure.theta[row]), 4)
+        entry["theta_se"] = _finite(measure.theta_se[row], digits=4)
+        entry["scaled"] = round(float(measure.scaled[row]), 2)
+        entry["scaled_se"] = _finite(measure.scaled_se[row], digits=2)
+    return out
 
 
 def _store_item_statistics(

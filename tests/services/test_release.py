@@ -219,3 +219,74 @@ def test_exams_are_released_in_window_order(db_url):
     assert release.exams_due_for_release() == [first.id, second.id]
     release.release_exam(first.id)
     assert release.release_exam(second.id) is not None
+
+
+def _sheets(db, exam, right: list[set[int]]) -> list[int]:
+    """One submitted session per entry of `right` (the item positions answered right; every
+    other item answered wrong). Returns the session ids in order."""
+    from mockexam.models import Answer
+
+    items = get_items(db, exam.id)
+    ids = []
+    for positions in right:
+        student = make_student(db)
+        es = ExamSession(
+            student_id=student.id,
+            exam_id=exam.id,
+            started_at=exam.window_start,
+            deadline=exam.window_end,
+            submitted_at=exam.window_start + timedelta(minutes=30),
+            status="submitted",
+        )
+        db.add(es)
+        db.flush()
+        for c, item in enumerate(items):
+            key = item.accepted_answers[0]
+            value = key if c in positions else next(o for o in item.options if o != key)
+            db.add(Answer(session_id=es.id, exam_id=exam.id, item_id=item.id, value=value))
+        ids.append(es.id)
+    db.flush()
+    return ids
+
+
+def test_release_dtm_weighted(db_url):
+    """Two students with 30 right each: all of block 4 (3.1 points) vs all of block 5 (2.1).
+    Same θ (Rasch is unweighted), different points, and the letters follow the points."""
+    from mockexam.scoring.layout_templates import DTM_BLOCK
+
+    with session_scope() as db:
+        exam = make_exam(db, start=utcnow() - timedelta(days=1, hours=5), hours=4, layout=DTM_BLOCK)
+        fillers = [2, 5, 8, 12, 16, 20, 25, 28, 35, 40]  # the first k items right
+        a, b, *others = _sheets(
+            db,
+            exam,
+            [set(range(30, 60)), set(range(60, 90)), *(set(range(k)) for k in fillers)],
+        )
+    summary = release.release_exam(exam.id)
+    assert summary.calibrated and summary.participants == 12
+    with session_scope(readonly=True) as db:
+        rows = {s.id: s for s in db.exec(select(ExamSession).where(ExamSession.exam_id == exam.id))}
+    first, second = rows[a], rows[b]
+    assert (first.points, second.points, first.max_points) == (93, 63, 189)
+    assert first.exercises == second.exercises == 30
+    assert first.theta == pytest.approx(second.theta, abs=1e-6)
+    assert first.scaled_score == second.scaled_score
+    # 93 is the top score (A+); 64 (40 right: 33 + 10 × 3.1) is above 63, so block 5 gets A.
+    assert (first.grade, second.grade) == ("A+", "A")
+    order = ["A+", "A", "B+", "B", "C+", "C", "D"]
+    ranked = sorted(rows.values(), key=lambda s: -s.points)
+    assert [order.index(s.grade) for s in ranked] == sorted(order.index(s.grade) for s in ranked)
+    assert rows[others[-1]].points == 64 and rows[others[-2]].points == 48.5
+    # Per block: points and exercises as graded, and each block's own Rasch measure.
+    s4 = first.section_scores[3]
+    assert (s4["points"], s4["max_points"], s4["exercises"], s4["max_exercises"]) == (
+        93,
+        93,
+        30,
+        30,
+    )
+    assert [e["points"] for e in second.section_scores] == [0, 0, 0, 0, 63]
+    assert [e["points"] for e in rows[others[-1]].section_scores] == [11, 11, 11, 31, 0]
+    assert all("theta" in e and "scaled" in e for e in first.section_scores)
+    assert first.section_scores[3]["scaled"] > second.section_scores[3]["scaled"]
+    assert second.section_scores[4]["scaled"] > first.section_scores[4]["scaled"]
