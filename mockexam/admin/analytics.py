@@ -18,8 +18,10 @@ from mockexam import admin_charts as charts
 from mockexam.admin.auth import ADMIN_ROOT, FAILED, AdminState
 from mockexam.admin.components import plot
 from mockexam.admin.exam_form import local_text
+from mockexam.admin.i18n import t
 from mockexam.admin.layout import admin_page, card, error_callout, stat
 from mockexam.parsing import parse_id
+from mockexam.scoring.points import format_points
 from mockexam.services import analytics
 
 ANALYTICS_ROUTE = f"{ADMIN_ROOT}/analytics"
@@ -85,7 +87,13 @@ class AnalyticsState(AdminState):
         self.exam_choices = [
             {
                 "exam_id": str(p.exam_id),
-                "label": f"{p.title} ({local_text(p.window_start)[:10]}, {p.submitted} submitted)",
+                "label": f"{p.title} ({local_text(p.window_start)[:10]}, "
+                + self._text(
+                    f"{p.submitted} ta topshirgan",
+                    f"сдали: {p.submitted}",
+                    f"{p.submitted} submitted",
+                )
+                + ")",
             }
             for p in reversed(with_sessions)
         ]
@@ -114,42 +122,72 @@ class AnalyticsChartsState(AdminState):
         elo: analytics.EloDistribution,
         participation: tuple[analytics.ExamParticipation, ...],
     ) -> None:
+        lang = self._lang()
         if growth:
             self.growth = charts.user_growth_figure(
                 months=[g.month for g in growth],
                 new_students=[g.new_students for g in growth],
                 cumulative=[g.total_students for g in growth],
+                lang=lang,
             )
         else:
-            self.growth = charts.blank_admin_figure(message="No students yet.")
+            self.growth = charts.blank_admin_figure(
+                message=self._text(
+                    "Hali o‘quvchilar yo‘q.", "Учеников пока нет.", "No students yet."
+                )
+            )
         if retention.cohorts:
             self.retention = charts.retention_heatmap_figure(
                 cohorts=[c.month for c in retention.cohorts],
                 cohort_sizes=[c.size for c in retention.cohorts],
                 shares=[list(c.shares) for c in retention.cohorts],
+                lang=lang,
             )
         else:
-            self.retention = charts.blank_admin_figure(message="No submitted exams yet.")
+            self.retention = charts.blank_admin_figure(
+                message=self._text(
+                    "Hali topshirilgan imtihonlar yo‘q.",
+                    "Сданных экзаменов пока нет.",
+                    "No submitted exams yet.",
+                )
+            )
         if elo.rated_students:
             self.elo = charts.elo_distribution_figure(
                 ratings=charts.Histogram(
                     edges=tuple(elo.histogram.edges), counts=tuple(elo.histogram.counts)
-                )
+                ),
+                lang=lang,
             )
-            self.elo_summary = (
-                f"{elo.rated_students} rated · mean {elo.mean:.0f} · median {elo.median:.0f}"
+            n, mean, median = elo.rated_students, f"{elo.mean:.0f}", f"{elo.median:.0f}"
+            self.elo_summary = self._text(
+                f"{n} ta reytingli · o‘rtacha {mean} · mediana {median}",
+                f"с рейтингом: {n} · среднее {mean} · медиана {median}",
+                f"{n} rated · mean {mean} · median {median}",
             )
         else:
-            self.elo = charts.blank_admin_figure(message="Nobody is rated yet.")
+            self.elo = charts.blank_admin_figure(
+                message=self._text(
+                    "Hali hech kimda reyting yo‘q.",
+                    "Рейтинга пока нет ни у кого.",
+                    "Nobody is rated yet.",
+                )
+            )
             self.elo_summary = ""
         if participation:
             self.participation = charts.participation_figure(
                 exam_titles=[f"{_short(p.title)} #{p.exam_id}" for p in participation],
                 participants=[p.started for p in participation],
                 submitted=[p.submitted for p in participation],
+                lang=lang,
             )
         else:
-            self.participation = charts.blank_admin_figure(message="No published exams yet.")
+            self.participation = charts.blank_admin_figure(
+                message=self._text(
+                    "Hali e’lon qilingan imtihonlar yo‘q.",
+                    "Опубликованных экзаменов пока нет.",
+                    "No published exams yet.",
+                )
+            )
 
 
 class ScoreChartState(AdminState):
@@ -172,27 +210,48 @@ class ScoreChartState(AdminState):
         if data is FAILED:
             return
         self.error = ""
+        lang = self._lang()
         if metric == "scaled" and data.scored:
             hist = data.scaled
             self.figure = charts.score_distribution_figure(
                 scores=list(hist.centers),
                 counts=list(hist.counts),
-                x_title="scaled score (0–100)",
+                x_title=self._text(
+                    "shkala bo‘yicha ball (0–100)", "шкальный балл (0–100)", "scaled score (0–100)"
+                ),
                 mean=data.mean_scaled,
+                lang=lang,
             )
         elif data.participants:
             hist = data.points
+            most = format_points(data.max_points, lang)
             self.figure = charts.score_distribution_figure(
                 scores=[int(e) for e in hist.edges[:-1]],
                 counts=list(hist.counts),
-                x_title=f"points (of {data.max_points})",
+                x_title=self._text(
+                    f"ball (maksimal {most})", f"баллы (из {most})", f"points (of {most})"
+                ),
                 mean=data.mean_points,
+                lang=lang,
             )
         else:
-            self.figure = charts.blank_admin_figure(message="No submitted sessions.")
-        provisional = " · provisional" if data.is_provisional else ""
-        shown = "raw points" if metric == "points" or not data.scored else "scaled scores"
-        self.summary = f"{data.participants} submitted · {shown}{provisional}"
+            self.figure = charts.blank_admin_figure(
+                message=self._text(
+                    "Topshirilgan ishlar yo‘q.", "Сданных работ нет.", "No submitted sessions."
+                )
+            )
+        n = data.participants
+        submitted = self._text(f"{n} ta topshirgan", f"сдали: {n}", f"{n} submitted")
+        if metric == "points" or not data.scored:
+            shown = self._text("xom ballar", "первичные баллы", "raw points")
+        else:
+            shown = self._text("shkala ballari", "шкальные баллы", "scaled scores")
+        provisional = (
+            self._text(" · dastlabki", " · предварительно", " · provisional")
+            if data.is_provisional
+            else ""
+        )
+        self.summary = f"{submitted} · {shown}{provisional}"
 
     @rx.event
     async def choose(self, exam_id: str):
@@ -200,7 +259,11 @@ class ScoreChartState(AdminState):
         if await self._require_admin() is None:
             return
         if parse_id(exam_id if isinstance(exam_id, str) else None) is None:
-            self.error = "Choose an exam from the list."
+            self.error = self._text(
+                "Ro‘yxatdan imtihonni tanlang.",
+                "Выберите экзамен из списка.",
+                "Choose an exam from the list.",
+            )
             return
         self.exam_id = exam_id
         await self._draw()
@@ -220,10 +283,15 @@ class ScoreChartState(AdminState):
 def _score_card() -> rx.Component:
     return card(
         rx.hstack(
-            rx.heading("Score distribution", size="4"),
+            rx.heading(
+                t("Ballar taqsimoti", "Распределение баллов", "Score distribution"), size="4"
+            ),
             rx.spacer(),
             rx.select.root(
-                rx.select.trigger(placeholder="Choose an exam", id="score-exam"),
+                rx.select.trigger(
+                    placeholder=t("Imtihonni tanlang", "Выберите экзамен", "Choose an exam"),
+                    id="score-exam",
+                ),
                 rx.select.content(
                     rx.foreach(
                         AnalyticsState.exam_choices,
@@ -234,8 +302,8 @@ def _score_card() -> rx.Component:
                 on_change=ScoreChartState.choose,
             ),
             rx.segmented_control.root(
-                rx.segmented_control.item("Scaled", value="scaled"),
-                rx.segmented_control.item("Points", value="points"),
+                rx.segmented_control.item(t("Shkala", "Шкала", "Scaled"), value="scaled"),
+                rx.segmented_control.item(t("Ball", "Баллы", "Points"), value="points"),
                 value=ScoreChartState.metric,
                 on_change=ScoreChartState.set_metric,
                 id="score-metric",
@@ -254,17 +322,37 @@ def analytics_page() -> rx.Component:
     return admin_page(
         error_callout(AnalyticsState.error, callout_id="analytics-error"),
         rx.hstack(
-            stat("Students", AnalyticsState.students, stat_id="total-students"),
             stat(
-                "Active (30 days)",
+                t("O‘quvchilar", "Ученики", "Students"),
+                AnalyticsState.students,
+                stat_id="total-students",
+            ),
+            stat(
+                t("Faol (30 kun)", "Активные (30 дней)", "Active (30 days)"),
                 AnalyticsState.active_students,
                 stat_id="total-active",
             ),
-            stat("Reachable", AnalyticsState.reachable_students, stat_id="total-reachable"),
-            stat("Exams", AnalyticsState.exams, stat_id="total-exams"),
-            stat("Released", AnalyticsState.released_exams, stat_id="total-released"),
-            stat("Sessions", AnalyticsState.sessions, stat_id="total-sessions"),
-            stat("Submitted", AnalyticsState.submitted_sessions, stat_id="total-submitted"),
+            stat(
+                t("Xabar yetadiganlar", "Доступны для рассылки", "Reachable"),
+                AnalyticsState.reachable_students,
+                stat_id="total-reachable",
+            ),
+            stat(t("Imtihonlar", "Экзамены", "Exams"), AnalyticsState.exams, stat_id="total-exams"),
+            stat(
+                t("Natijasi chiqqan", "С результатами", "Released"),
+                AnalyticsState.released_exams,
+                stat_id="total-released",
+            ),
+            stat(
+                t("Urinishlar", "Попытки", "Sessions"),
+                AnalyticsState.sessions,
+                stat_id="total-sessions",
+            ),
+            stat(
+                t("Topshirilgan", "Сдано", "Submitted"),
+                AnalyticsState.submitted_sessions,
+                stat_id="total-submitted",
+            ),
             spacing="3",
             width="100%",
             wrap="wrap",
@@ -272,13 +360,32 @@ def analytics_page() -> rx.Component:
         _score_card(),
         rx.grid(
             card(
-                rx.heading("User growth by month", size="4"),
+                rx.heading(
+                    t(
+                        "O‘quvchilar soni oyma-oy",
+                        "Рост числа учеников по месяцам",
+                        "User growth by month",
+                    ),
+                    size="4",
+                ),
                 plot(AnalyticsChartsState.growth, "growth-chart"),
             ),
             card(
-                rx.heading("Retention by cohort month", size="4"),
+                rx.heading(
+                    t(
+                        "Qo‘shilgan oy bo‘yicha qaytish",
+                        "Удержание по месяцу регистрации",
+                        "Retention by cohort month",
+                    ),
+                    size="4",
+                ),
                 rx.text(
-                    "Share of each month's new participants who took an exam k months later.",
+                    t(
+                        "Har oyning yangi ishtirokchilaridan k oydan keyin imtihon "
+                        "topshirganlar ulushi.",
+                        "Доля новых участников каждого месяца, сдавших экзамен через k месяцев.",
+                        "Share of each month's new participants who took an exam k months later.",
+                    ),
                     size="1",
                     color="var(--gray-10)",
                 ),
@@ -286,7 +393,9 @@ def analytics_page() -> rx.Component:
             ),
             card(
                 rx.hstack(
-                    rx.heading("Elo distribution", size="4"),
+                    rx.heading(
+                        t("Elo taqsimoti", "Распределение Elo", "Elo distribution"), size="4"
+                    ),
                     rx.spacer(),
                     rx.text(AnalyticsChartsState.elo_summary, size="1", color="var(--gray-10)"),
                     width="100%",
@@ -294,7 +403,14 @@ def analytics_page() -> rx.Component:
                 plot(AnalyticsChartsState.elo, "elo-chart"),
             ),
             card(
-                rx.heading("Participation per exam", size="4"),
+                rx.heading(
+                    t(
+                        "Imtihonlar bo‘yicha ishtirok",
+                        "Участие по экзаменам",
+                        "Participation per exam",
+                    ),
+                    size="4",
+                ),
                 plot(AnalyticsChartsState.participation, "participation-chart"),
             ),
             columns="2",
@@ -302,8 +418,12 @@ def analytics_page() -> rx.Component:
             width="100%",
         ),
         active="analytics",
-        title="Analytics",
-        subtitle=rx.cond(AnalyticsState.as_of != "", "As of " + AnalyticsState.as_of, ""),
+        title=t("Tahlil", "Аналитика", "Analytics"),
+        subtitle=rx.cond(
+            AnalyticsState.as_of != "",
+            t("Holat: ", "По состоянию на ", "As of ") + AnalyticsState.as_of,
+            "",
+        ),
     )
 
 
