@@ -1,8 +1,9 @@
 """The exam room (spec §3, §7): where one student stands with one exam, and the answer sheet.
 
 `get_exam_room` is what the Mini App's exam page shows: the lobby before
-the window opens, the start button while it is open, the answer sheet with
-the saved answers while the student's session runs, the waiting view after
+the window opens, the start button while it is open, the answer sheet (its
+sections with titles, options and points, and its items) with the saved
+answers while the student's session runs, the waiting view after
 submit (or after the personal deadline), and the way to the results once
 released. Seconds are counted on the server clock. Two queries: the exam
 with the caller's session, then (only while in progress) the caller's
@@ -21,6 +22,7 @@ SQLite, and for a batch without a device, it is a transaction of three.
 from __future__ import annotations
 
 import functools
+import logging
 import math
 import os
 import threading
@@ -61,6 +63,8 @@ from mockexam.scoring.grading import (
     normalize_free_response,
     validate_answer,
 )
+from mockexam.scoring.layout import Layout, LayoutError, validate_layout_json
+from mockexam.scoring.layout_templates import CERTIFICATE_MATH
 from mockexam.services.sessions import (
     AnswerChange,
     LockedSession,
@@ -75,6 +79,8 @@ from mockexam.services.sessions import (
 )
 from mockexam.services.tokens import check_token, make_token
 from mockexam.text import has_bidi, strip_bidi
+
+log = logging.getLogger(__name__)
 
 
 class RoomPhase(StrEnum):
@@ -106,6 +112,28 @@ class SheetItem:
     sub_part: str
     kind: str  # ItemKind value
     options: tuple[str, ...]
+    section: int = 0  # index into SheetLayout.sections
+    points: float = 1.0  # what a right answer is worth (0.01 steps)
+
+
+@dataclass(frozen=True, slots=True)
+class SheetSection:
+    """One section of the sheet as the student page shows it: a heading and its rule."""
+
+    index: int
+    key: str  # "s1"
+    titles: dict[str, str]  # {"uz": …, "ru": …, "en": …}; uz always present
+    subject: str  # code in layout_templates.SUBJECTS
+    kind: str  # ItemKind value
+    options: tuple[str, ...]  # multiple choice: "A", "B", …; () for free response
+    parts: tuple[str, ...]  # free response: ("a", "b") or ()
+    points: float  # per item (per part for free response)
+    first: int  # first exercise number
+    last: int  # last exercise number
+    count: int  # exercises
+
+    def title(self, lang: str | None) -> str:
+        return self.titles.get(lang or "") or self.titles.get("uz") or self.key
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +167,7 @@ class ExamRoom:
     seconds_left: int = 0
     seconds_until_deadline: int = 0  # to the deadline itself, grace included
     items: list[SheetItem] = field(default_factory=list)  # only while in progress
+    sections: list[SheetSection] = field(default_factory=list)  # only while in progress
     answers: dict[str, SavedAnswer] = field(default_factory=dict)  # label → saved
     pdf_path: str | None = None  # the question paper (services.paper links to it)
 
@@ -227,16 +256,19 @@ def _phase(
 
 @dataclass(frozen=True, slots=True)
 class SheetLayout:
-    """An exam's answer sheet: its items in order, and label → (item id, spec)."""
+    """An exam's answer sheet: its sections, its items in order, and label → (item id, spec)."""
 
     items: tuple[SheetItem, ...]
     by_label: Mapping[str, tuple[int, ItemSpec]]
     labels: Mapping[int, str]  # item id → label
+    sections: tuple[SheetSection, ...] = ()
 
 
 # An exam's items never change once a student has started it: the layout (labels,
-# kinds, options, points) is written by create_exam only, an exam with a session
-# cannot be deleted (services.exams.delete_exam) and sessions are never deleted.
+# kinds, options, points, sections) is written by create_exam, and changed by
+# set_layout only while the exam is a draft (no student can start one); an exam
+# with a session cannot be deleted (services.exams.delete_exam) and sessions are
+# never deleted.
 # So each backend process reads a started exam's layout once instead of at every
 # save (a query and ~30% of a save's Python time). Cached only for callers who
 # hold a session of the exam; per connection pool, so two databases (tests) never
@@ -260,22 +292,83 @@ def sheet_layout(conn: Connection, exam_id: int) -> SheetLayout:
         return found
     rows = conn.execute(_layout_statement(), {"exam_id": exam_id})
     items: list[SheetItem] = []
+    specs: list[ItemSpec] = []
     by_label: dict[str, tuple[int, ItemSpec]] = {}
     labels: dict[int, str] = {}
-    for item_id, number, sub_part, kind, options, points in rows:
+    for item_id, number, sub_part, kind, options, points, section in rows:
         spec = ItemSpec(
-            number=number, sub_part=sub_part, kind=kind, options=tuple(options or ()), points=points
+            number=number,
+            sub_part=sub_part,
+            kind=kind,
+            options=tuple(options or ()),
+            points=points,
+            section=section,
         )
-        items.append(SheetItem(spec.label, number, sub_part, kind, spec.options))
+        items.append(
+            SheetItem(spec.label, number, sub_part, kind, spec.options, section, float(points))
+        )
+        specs.append(spec)
         by_label[spec.label] = (item_id, spec)
         labels[item_id] = spec.label
-    layout = SheetLayout(items=tuple(items), by_label=by_label, labels=labels)
+    recipe = conn.execute(select(Exam.layout).where(Exam.id == exam_id)).scalar()
+    sections = sheet_sections(exam_id, recipe, specs)
+    layout = SheetLayout(
+        items=tuple(items), by_label=by_label, labels=labels, sections=tuple(sections)
+    )
     with _LAYOUTS_LOCK:
         per_pool = _LAYOUTS.setdefault(pool, {})
         if len(per_pool) >= MAX_CACHED_LAYOUTS:
             per_pool.clear()
         per_pool[exam_id] = layout
     return layout
+
+
+def sheet_sections(
+    exam_id: int, recipe: Mapping[str, Any] | None, specs: list[ItemSpec]
+) -> list[SheetSection]:
+    """The sheet's sections from the exam's stored layout (`{}`: the certificate).
+
+    The items are the truth: a section's first/last/count are read from its items,
+    and a stored layout that no longer passes the checks, or that does not match
+    the items, is replaced by one grouped from the items (logged), so a student's
+    sheet always opens.
+    """
+    layout: Layout | None
+    try:
+        layout = validate_layout_json(recipe) if recipe else CERTIFICATE_MATH
+    except LayoutError as err:
+        log.warning("exam %s: stored layout refused (%s); grouping its items", exam_id, err)
+        layout = None
+    if layout is not None and [(s.label, s.section) for s in layout.items()] != [
+        (s.label, s.section) for s in specs
+    ]:
+        log.warning("exam %s: stored layout does not match its items; grouping them", exam_id)
+        layout = None
+    if layout is None:
+        from mockexam.services.exams import layout_of_items
+
+        layout = layout_of_items(specs)
+    out: list[SheetSection] = []
+    for index, section in enumerate(layout.sections):
+        numbers = [s.number for s in specs if s.section == index]
+        if not numbers:
+            continue
+        out.append(
+            SheetSection(
+                index=index,
+                key=section.key,
+                titles=dict(section.titles),
+                subject=section.subject,
+                kind=section.kind,
+                options=tuple(section.options),
+                parts=tuple(section.parts),
+                points=float(section.points),
+                first=min(numbers),
+                last=max(numbers),
+                count=len(set(numbers)),
+            )
+        )
+    return out
 
 
 @functools.cache
@@ -288,6 +381,7 @@ def _layout_statement() -> Any:
             ExamItem.kind,
             ExamItem.options,
             ExamItem.points,
+            ExamItem.section,
         )
         .where(ExamItem.exam_id == bindparam("exam_id"))
         .order_by(ExamItem.position)
@@ -303,8 +397,8 @@ def _answers_statement() -> Any:
 
 def _sheet(
     conn: Connection, *, exam_id: int, session_id: int
-) -> tuple[list[SheetItem], dict[str, SavedAnswer]]:
-    """The sheet's items in order, with the session's saved answers (one query)."""
+) -> tuple[SheetLayout, dict[str, SavedAnswer]]:
+    """The sheet (sections, items in order), with the session's saved answers (one query)."""
     layout = sheet_layout(conn, exam_id)
     answers: dict[str, SavedAnswer] = {}
     found = conn.execute(_answers_statement(), {"session_id": session_id})
@@ -313,7 +407,7 @@ def _sheet(
         if label is not None and value is not None:
             answers[label] = SavedAnswer(value=value, flagged=bool(flagged))
     ordered = {item.label: answers[item.label] for item in layout.items if item.label in answers}
-    return list(layout.items), ordered
+    return layout, ordered
 
 
 def _read_room(
@@ -347,9 +441,11 @@ def _read_room(
         now=now,
     )
     items: list[SheetItem] = []
+    sections: list[SheetSection] = []
     answers: dict[str, SavedAnswer] = {}
     if with_sheet and phase == RoomPhase.IN_PROGRESS and session_id is not None:
-        items, answers = _sheet(conn, exam_id=exam_id, session_id=session_id)
+        sheet, answers = _sheet(conn, exam_id=exam_id, session_id=session_id)
+        items, sections = list(sheet.items), list(sheet.sections)
     grace = timedelta(seconds=settings.deadline_grace_seconds)
     overdue = submitted_at is None and deadline is not None and now > deadline
     return ExamRoom(
@@ -372,6 +468,7 @@ def _read_room(
         seconds_left=_seconds(now, deadline - grace) if deadline is not None else 0,
         seconds_until_deadline=_seconds(now, deadline) if deadline is not None else 0,
         items=items,
+        sections=sections,
         answers=answers,
         pdf_path=pdf_path,
     )

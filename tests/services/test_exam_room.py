@@ -109,6 +109,91 @@ def test_exam_room_open_then_in_progress_with_the_sheet_and_saved_answers(db):
     assert room.seconds_until_deadline == 130 * 60 + 30
 
 
+def test_exam_room_in_progress_has_the_certificate_sections(db):
+    exam = make_exam(db)
+    student = make_student(db)
+    db.commit()
+    room = start_exam(student_id=student.id, exam_id=exam.id)
+    first, second = room.sections
+    assert (first.index, first.key, first.kind, first.options, first.parts) == (
+        0, "s1", "mcq", ("A", "B", "C", "D"), ()
+    )  # fmt: skip
+    assert (first.first, first.last, first.count, first.points) == (1, 35, 35, 1.0)
+    assert (second.kind, second.parts, second.first, second.last, second.count) == (
+        "free", ("a", "b"), 36, 45, 10
+    )  # fmt: skip
+    assert second.title("ru") == "Задания с открытым ответом" and second.title("uz")
+    assert {i.section for i in room.items[:35]} == {0} and {i.section for i in room.items[35:]} == {
+        1
+    }
+
+
+def test_exam_room_sections_follow_a_weighted_five_option_layout(db):
+    from mockexam.scoring.layout import Layout, Section
+    from mockexam.scoring.layout_templates import DTM_BLOCK
+
+    layout = Layout(
+        template="custom",
+        official_score="points",
+        sections=(
+            Section("s1", {"uz": "Algebra", "ru": "Алгебра"}, "math", "mcq", 3,
+                    ("A", "B", "C", "D", "E"), points=2.5, first=1),
+            Section("s2", {"uz": "Geometriya"}, "math", "free", 2, (), (), points=0.75, first=10),
+        ),
+    )  # fmt: skip
+    exam = make_exam(db, layout=layout)
+    dtm = make_exam(db, layout=DTM_BLOCK, start=utcnow() + timedelta(hours=5), publish=False)
+    student = make_student(db)
+    db.commit()
+    room = start_exam(student_id=student.id, exam_id=exam.id)
+    assert [(i.label, i.section, i.points, i.options) for i in room.items] == [
+        ("1", 0, 2.5, ("A", "B", "C", "D", "E")),
+        ("2", 0, 2.5, ("A", "B", "C", "D", "E")),
+        ("3", 0, 2.5, ("A", "B", "C", "D", "E")),
+        ("10", 1, 0.75, ()),
+        ("11", 1, 0.75, ()),
+    ]
+    assert [(s.first, s.last, s.count, s.points) for s in room.sections] == [
+        (1, 3, 3, 2.5),
+        (10, 11, 2, 0.75),
+    ]
+    assert (
+        room.sections[0].title("ru") == "Алгебра" and room.sections[1].title("ru") == "Geometriya"
+    )
+    saved = save_sheet(
+        student_id=student.id, exam_id=exam.id, changes={"2": AnswerChange(value="e")}
+    )
+    assert saved.rejected == {} and saved.stored == {"2": "E"}
+    # The DTM block's five sections (a draft here: read through the layout builder).
+    from mockexam.services.exam_room import sheet_sections
+    from mockexam.services.exams import get_items, item_spec
+
+    specs = [item_spec(i) for i in get_items(db, dtm.id)]
+    sections = sheet_sections(dtm.id, DTM_BLOCK.to_json(), specs)
+    assert [(s.first, s.last, s.points, s.subject) for s in sections] == [
+        (1, 10, 1.1, "native_language"),
+        (11, 20, 1.1, "math"),
+        (21, 30, 1.1, "history_uz"),
+        (31, 60, 3.1, "math"),
+        (61, 90, 2.1, "physics"),
+    ]
+
+
+def test_sheet_sections_from_the_items_when_the_stored_layout_is_broken(db):
+    from mockexam.services.exam_room import sheet_sections
+    from mockexam.services.exams import get_items, item_spec
+
+    exam = make_exam(db)
+    specs = [item_spec(i) for i in get_items(db, exam.id)]
+    broken = {"version": 1, "template": "custom", "sections": [{"kind": "mcq"}]}
+    sections = sheet_sections(exam.id, broken, specs)
+    assert [(s.kind, s.first, s.last, s.count) for s in sections] == [
+        ("mcq", 1, 35, 35),
+        ("free", 36, 45, 10),
+    ]
+    assert sections[0].title("en") == "Section 1"
+
+
 def test_exam_room_submitted_waits_for_the_window_end(db):
     now = utcnow()
     exam = make_exam(db, start=now - timedelta(minutes=10), hours=4, duration_minutes=60)
