@@ -10,13 +10,18 @@ twice adds nothing the second time.
 Import files (`parse_question_file`):
 
 - JSON: `{"questions": [...]}` or a bare list; each question an object with
-  `topic`, `difficulty` (1–5), `kind` (`mcq` or `free`), `text` (Markdown
+  `topic`, optional `subject`, `difficulty` (1–5), `kind` (`mcq` or `free`), `text` (Markdown
   with `$…$` LaTeX), `options` (mcq: 2–6 texts, shown as A, B, C…),
   `answer` (mcq: the letter of the right option; free: an accepted answer
   or a list of them), optional `explanation` and `image`.
 - CSV (UTF-8, comma or semicolon separated, a header row): the columns
   `topic, difficulty, kind, text, option_a … option_f, answer, explanation,
-  image`; several accepted free answers are separated by `|`.
+  image` and optionally `subject`; several accepted free answers are separated by `|`.
+
+`subject` (a code of `scoring/layout_templates.SUBJECTS` or its name in any of
+the three languages) is optional: given, the row's topic must be one of that
+subject's topics (and a topic name two subjects share is read as that
+subject's); left out, the topic alone decides, as before subjects existed.
 - ZIP: one such file plus the images it names.
 
 `image` names a PNG, JPEG, GIF, WebP or SVG file next to the import file
@@ -50,10 +55,11 @@ from sqlmodel import Session, col, select
 
 from mockexam.config import settings
 from mockexam.db import utcnow
-from mockexam.errors import MockExamError, NotFoundError, ValidationError
+from mockexam.errors import MockExamError, Msg, NotFoundError, ValidationError, localized, msg
 from mockexam.models import ItemKind, PracticeAnswer, PracticeQuestion, PracticeTopic
 from mockexam.parsing import is_ascii_digits, parse_id, parse_int
 from mockexam.scoring.grading import free_response_problem, normalize_free_response
+from mockexam.scoring.layout_templates import SUBJECTS
 from mockexam.services import audit
 from mockexam.services.safe_zip import ArchiveProblem, SafeZip, ZipLimits
 from mockexam.text import strip_bidi
@@ -88,10 +94,12 @@ CSV_COLUMNS = (
     "answer",
     "explanation",
     "image",
+    "subject",
 )
 JSON_FIELDS = frozenset(
-    ("topic", "difficulty", "kind", "text", "options", "answer", "explanation", "image")
+    ("topic", "subject", "difficulty", "kind", "text", "options", "answer", "explanation", "image")
 )
+DEFAULT_SUBJECT = "math"
 _TOPIC_CODE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 _IMAGE_NAME = re.compile(r"^[0-9a-f]{24}\.(png|jpg|gif|webp|svg)$")
 _SVG_DANGER = re.compile(
@@ -136,27 +144,74 @@ DEFAULT_TOPICS: tuple[tuple[str, str, dict[str, str], int], ...] = (
 LANGUAGES = ("uz", "ru", "en")
 
 
-class QuestionImportError(ValidationError):
-    """A question file that was not imported; `errors` lists (where, field, message)."""
+def line_at(n: int) -> Msg:
+    """Where a CSV problem is: "line 7" in the reader's language."""
+    return msg("{n}-qator", "строка {n}", "line {n}", n=n)
 
-    def __init__(self, errors: list[tuple[str, str, str]]) -> None:
-        self.errors = errors
+
+def question_at(n: int) -> Msg:
+    """Where a JSON problem is: "question 3" in the reader's language."""
+    return msg("{n}-savol", "вопрос {n}", "question {n}", n=n)
+
+
+class QuestionImportError(ValidationError):
+    """A question file that was not imported.
+
+    `entries` lists (where, field, message) as raised (`where` and `message` may be
+    `Msg`s: `text(lang)` and `error_lines(err, lang)` word them); `errors` is the same
+    list in English (the CLI, the logs).
+    """
+
+    def __init__(self, errors: list[tuple[str | Msg, str, str | Msg]]) -> None:
+        self.entries = list(errors)
+        self.errors = [(str(where), name, str(message)) for where, name, message in errors]
+        super().__init__(self.text("en"))
+
+    def lines(self, lang: str | None) -> list[str]:
+        """One line per problem in `lang`: "line 7 · answer: …"."""
+        return [
+            f"{localized(where, lang)} · {name}: {localized(message, lang)}"
+            if name
+            else f"{localized(where, lang)}: {localized(message, lang)}"
+            for where, name, message in self.entries
+        ]
+
+    def text(self, lang: str | None) -> str:
         shown = "; ".join(
-            f"{where}, {name}: {message}" if name else f"{where}: {message}"
-            for where, name, message in errors[:10]
+            f"{localized(where, lang)}, {name}: {localized(message, lang)}"
+            if name
+            else f"{localized(where, lang)}: {localized(message, lang)}"
+            for where, name, message in self.entries[:10]
         )
-        more = f" (and {len(errors) - 10} more)" if len(errors) > 10 else ""
-        super().__init__(f"Nothing was imported: {shown}{more}")
+        extra = len(self.entries) - 10
+        head = msg(
+            "Hech narsa import qilinmadi: {shown}",
+            "Ничего не импортировано: {shown}",
+            "Nothing was imported: {shown}",
+            shown=shown,
+        ).text(lang)
+        if extra > 0:
+            head += msg(" (yana {n} ta)", " (и ещё {n})", " (and {n} more)", n=extra).text(lang)
+        return head
 
 
 class QuestionDraftError(ValidationError):
-    """A question from the admin form that was not saved; `problems` lists (field, message)."""
+    """A question from the admin form that was not saved.
 
-    def __init__(self, problems: list[tuple[str, str]]) -> None:
-        self.problems = problems
-        super().__init__(
-            "Not saved: " + "; ".join(f"{name}: {message}" for name, message in problems)
-        )
+    `entries` lists (field, message) as raised (`message` may be a `Msg`);
+    `problems` is the same list in English.
+    """
+
+    def __init__(self, problems: list[tuple[str, str | Msg]]) -> None:
+        self.entries = list(problems)
+        self.problems = [(name, str(message)) for name, message in problems]
+        super().__init__(self.text("en"))
+
+    def text(self, lang: str | None) -> str:
+        shown = "; ".join(f"{name}: {localized(message, lang)}" for name, message in self.entries)
+        return msg(
+            "Saqlanmadi: {shown}", "Не сохранено: {shown}", "Not saved: {shown}", shown=shown
+        ).text(lang)
 
 
 @dataclass(frozen=True)
@@ -175,6 +230,7 @@ class QuestionDraft:
     answers: Sequence[str] = ()  # mcq: [the letter]; free: the accepted answers
     explanation: str = ""
     image: str | None = None
+    subject: str = ""  # optional (imports): the topic must be this subject's
 
 
 @dataclass(frozen=True)
@@ -214,6 +270,7 @@ class TopicRow:
     sort_order: int
     questions: int  # in the bank (active or not)
     active_questions: int
+    subject: str = DEFAULT_SUBJECT
 
 
 def list_topics(session: Session) -> list[TopicRow]:
@@ -228,15 +285,54 @@ def list_topics(session: Session) -> list[TopicRow]:
             PracticeTopic.sort_order,
             func.count(col(PracticeQuestion.id)),
             active,
+            PracticeTopic.subject,
         )
         .outerjoin(PracticeQuestion, col(PracticeQuestion.topic_id) == PracticeTopic.id)
         .group_by(col(PracticeTopic.id))
         .order_by(col(PracticeTopic.sort_order), col(PracticeTopic.id))
     )
     return [
-        TopicRow(tid, code, name, dict(names or {}), order, int(total), int(active_count))
-        for tid, code, name, names, order, total, active_count in rows
+        TopicRow(
+            tid,
+            code,
+            name,
+            dict(names or {}),
+            order,
+            int(total),
+            int(active_count),
+            subject or DEFAULT_SUBJECT,
+        )
+        for tid, code, name, names, order, total, active_count, subject in rows
     ]
+
+
+def subject_code(value: Any) -> str | None:
+    """A subject of `SUBJECTS` from its code or its name in uz/ru/en (any case), or None."""
+    key = " ".join(str(value or "").split()).casefold()
+    if not key:
+        return None
+    for code, names in SUBJECTS.items():
+        if key == code or key in (n.casefold() for n in names):
+            return code
+    return None
+
+
+def _checked_subject(value: Any) -> str:
+    """The subject code of a topic form (empty: mathematics), or ValidationError."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return DEFAULT_SUBJECT
+    code = subject_code(value)
+    if code is None:
+        raise ValidationError(
+            msg(
+                "{value} fan emas; quyidagilardan birini tanlang: {codes}.",
+                "{value} — не предмет; выберите один из: {codes}.",
+                "{value} is not a subject; choose one of {codes}.",
+                value=_shown(value),
+                codes=", ".join(SUBJECTS),
+            )
+        )
+    return code
 
 
 def topic_label(names: Mapping[str, str], fallback: str, lang: str) -> str:
@@ -249,7 +345,14 @@ def _clean_names(names: Mapping[str, str]) -> dict[str, str]:
     for lang in LANGUAGES:
         value = strip_bidi(str(names.get(lang, "") or "")).strip()
         if len(value) > 80:
-            raise ValidationError(f"The {lang} name is over 80 characters.")
+            raise ValidationError(
+                msg(
+                    "{lang} nomi 80 belgidan uzun.",
+                    "Название ({lang}) длиннее 80 символов.",
+                    "The {lang} name is over 80 characters.",
+                    lang=lang,
+                )
+            )
         if value:
             cleaned[lang] = value
     return cleaned
@@ -261,22 +364,42 @@ def create_topic(
     code: str,
     name: str,
     names: Mapping[str, str] | None = None,
+    subject: str | None = None,
     admin_id: int | None = None,
 ) -> PracticeTopic:
-    """Add a topic; the code is a short lower-case identifier (`number_theory`)."""
+    """Add a topic; the code is a short lower-case identifier (`number_theory`);
+    `subject` is a code of `SUBJECTS` (mathematics when left out)."""
     code = (code or "").strip().lower()
     name = strip_bidi(name or "").strip()
     if not _TOPIC_CODE.fullmatch(code):
         raise ValidationError(
-            "The topic code must be 2–40 lower-case letters, digits or _, starting with a letter."
+            msg(
+                "Mavzu kodi 2–40 ta kichik lotin harfi, raqam yoki _ bo‘lib, harf bilan "
+                "boshlanishi kerak.",
+                "Код темы — 2–40 строчных латинских букв, цифр или _, начиная с буквы.",
+                "The topic code must be 2–40 lower-case letters, digits or _, starting with a "
+                "letter.",
+            )
         )
     if not name or len(name) > 80:
-        raise ValidationError("The topic needs a name of at most 80 characters.")
+        raise ValidationError(_NAME_NEEDED)
+    subject_value = _checked_subject(subject)
     if session.exec(select(PracticeTopic).where(PracticeTopic.code == code)).first():
-        raise ValidationError(f"A topic with the code {code!r} exists already.")
+        raise ValidationError(
+            msg(
+                "{code} kodli mavzu allaqachon bor.",
+                "Тема с кодом {code} уже есть.",
+                "A topic with the code {code} exists already.",
+                code=repr(code),
+            )
+        )
     last = session.exec(select(func.max(PracticeTopic.sort_order))).one() or 0
     topic = PracticeTopic(
-        code=code, name=name, names=_clean_names(names or {}), sort_order=int(last) + 1
+        code=code,
+        name=name,
+        names=_clean_names(names or {}),
+        subject=subject_value,
+        sort_order=int(last) + 1,
     )
     session.add(topic)
     session.flush()
@@ -286,16 +409,32 @@ def create_topic(
         action="practice.topic.create",
         entity="practicetopic",
         entity_id=topic.id,
-        details={"code": code, "name": name},
+        details={"code": code, "name": name, "subject": subject_value},
     )
     return topic
+
+
+_NAME_NEEDED = msg(
+    "Mavzuga ko‘pi bilan 80 belgili nom kerak.",
+    "Теме нужно название не длиннее 80 символов.",
+    "The topic needs a name of at most 80 characters.",
+)
+
+
+def _no_topic(topic_id: int) -> Msg:
+    return msg(
+        "{id}-mavzu mavjud emas.",
+        "Темы {id} не существует.",
+        "Topic {id} does not exist.",
+        id=topic_id,
+    )
 
 
 def _topic(session: Session, topic_id: int) -> PracticeTopic:
     """The topic, or NotFoundError."""
     topic = session.get(PracticeTopic, topic_id)
     if topic is None:
-        raise NotFoundError(f"Topic {topic_id} does not exist.")
+        raise NotFoundError(_no_topic(topic_id))
     return topic
 
 
@@ -303,7 +442,14 @@ def _question(session: Session, question_id: int) -> PracticeQuestion:
     """The question, or NotFoundError."""
     row = session.get(PracticeQuestion, question_id)
     if row is None:
-        raise NotFoundError(f"Question {question_id} does not exist.")
+        raise NotFoundError(
+            msg(
+                "#{id} savol mavjud emas.",
+                "Вопроса #{id} не существует.",
+                "Question {id} does not exist.",
+                id=question_id,
+            )
+        )
     return row
 
 
@@ -313,17 +459,20 @@ def update_topic(
     *,
     name: str,
     names: Mapping[str, str],
+    subject: str | None = None,
     admin_id: int | None = None,
 ) -> PracticeTopic:
-    """Rename a topic (its code stays: imports refer to it)."""
+    """Rename a topic or move it to another subject (its code stays: imports refer to it);
+    `subject` None keeps the topic's subject."""
     topic = _topic(session, topic_id)
     name = strip_bidi(name or "").strip()
     if not name or len(name) > 80:
-        raise ValidationError("The topic needs a name of at most 80 characters.")
+        raise ValidationError(_NAME_NEEDED)
     cleaned = _clean_names(names)
-    if (topic.name, dict(topic.names or {})) == (name, cleaned):
+    new_subject = topic.subject if subject is None else _checked_subject(subject)
+    if (topic.name, dict(topic.names or {}), topic.subject) == (name, cleaned, new_subject):
         return topic  # nothing to write, nothing to audit
-    topic.name, topic.names = name, cleaned
+    topic.name, topic.names, topic.subject = name, cleaned, new_subject
     session.add(topic)
     audit.record(
         session,
@@ -331,7 +480,7 @@ def update_topic(
         action="practice.topic.update",
         entity="practicetopic",
         entity_id=topic_id,
-        details={"name": name, "names": topic.names},
+        details={"name": name, "names": topic.names, "subject": new_subject},
     )
     return topic
 
@@ -341,7 +490,13 @@ def move_topic(
 ) -> list[TopicRow]:
     """Move a topic one place up (step −1) or down (+1) in the students' order."""
     if type(step) is not int or step not in (-1, 1):  # 1.0 == 1 but is no list index
-        raise ValidationError("A topic moves one place at a time.")
+        raise ValidationError(
+            msg(
+                "Mavzu bir martada bir o‘ringa suriladi.",
+                "Тема сдвигается на одно место за раз.",
+                "A topic moves one place at a time.",
+            )
+        )
     topics = list(
         session.exec(
             select(PracticeTopic).order_by(col(PracticeTopic.sort_order), col(PracticeTopic.id))
@@ -349,7 +504,7 @@ def move_topic(
     )
     index = next((i for i, t in enumerate(topics) if t.id == topic_id), None)
     if index is None:
-        raise NotFoundError(f"Topic {topic_id} does not exist.")
+        raise NotFoundError(_no_topic(topic_id))
     other = index + step
     if 0 <= other < len(topics):
         topics[index], topics[other] = topics[other], topics[index]
@@ -375,7 +530,15 @@ def delete_topic(session: Session, topic_id: int, *, admin_id: int | None = None
     count = session.exec(select(func.count()).where(PracticeQuestion.topic_id == topic_id)).one()
     if count:
         raise ValidationError(
-            f"The topic {topic.name!r} has {count} question(s): move or delete them first."
+            msg(
+                "{name} mavzusida {count} ta savol bor: avval ularni boshqa mavzuga o‘tkazing "
+                "yoki o‘chiring.",
+                "В теме {name} вопросов: {count}. Сначала перенесите или удалите их.",
+                "The topic {name} has {count} {questions}: move or delete them first.",
+                name=repr(topic.name),
+                count=count,
+                questions="question" if count == 1 else "questions",
+            )
         )
     session.delete(topic)
     audit.record(
@@ -464,39 +627,127 @@ def check_draft(
 
     `topics` maps topic code and lower-cased admin name → (topic id, code).
     """
-    errors: list[tuple[str, str]] = []
+    errors: list[tuple[str, str | Msg]] = []
     topic_key = str(draft.topic or "").strip().lower()
+    subject_text = str(draft.subject or "").strip()
+    subject = subject_code(subject_text) if subject_text else None
+    if subject_text and subject is None:
+        errors.append(
+            (
+                "subject",
+                msg(
+                    "{value} fan emas; quyidagilardan birini yozing: {codes}",
+                    "{value} — не предмет; укажите один из: {codes}",
+                    "{value} is not a subject; use one of {codes}",
+                    value=_shown(draft.subject),
+                    codes=", ".join(SUBJECTS),
+                ),
+            )
+        )
     topic = topics.get(topic_key)
+    if subject is not None and topic_key:
+        # The subject's own topic of that name first (two subjects may share a name).
+        topic = topics.get(f"{subject}{SUBJECT_KEY}{topic_key}", topic)
     if not topic_key:
-        errors.append(("topic", "missing"))
+        errors.append(("topic", msg("yo‘q", "не указана", "missing")))
     elif topic is None:
         codes = ", ".join(sorted({code for _, code in topics.values()}))
-        errors.append(("topic", f"{_shown(draft.topic)} is not a topic; use one of {codes}"))
+        errors.append(
+            (
+                "topic",
+                msg(
+                    "{value} mavzu emas; quyidagilardan birini yozing: {codes}",
+                    "{value} — не тема; укажите одну из: {codes}",
+                    "{value} is not a topic; use one of {codes}",
+                    value=_shown(draft.topic),
+                    codes=codes,
+                ),
+            )
+        )
+    elif subject is not None and f"{subject}{SUBJECT_KEY}{topic[1]}" not in topics:
+        errors.append(
+            (
+                "topic",
+                msg(
+                    "{value} mavzusi {subject} fanidan emas",
+                    "тема {value} не относится к предмету «{subject}»",
+                    "the topic {value} is not a topic of {subject}",
+                    value=_shown(draft.topic),
+                    subject=msg(*SUBJECTS[subject]),
+                ),
+            )
+        )
 
     difficulty = _difficulty(draft.difficulty)
     if difficulty is None:
-        shown = "missing" if draft.difficulty in (None, "") else _shown(draft.difficulty)
-        errors.append(("difficulty", f"must be a whole number from 1 to 5, not {shown}"))
+        if draft.difficulty in (None, ""):
+            errors.append(
+                (
+                    "difficulty",
+                    msg(
+                        "1 dan 5 gacha butun son bo‘lishi kerak, u esa yo‘q",
+                        "должна быть целым числом от 1 до 5, а она не указана",
+                        "must be a whole number from 1 to 5, not missing",
+                    ),
+                )
+            )
+        else:
+            errors.append(
+                (
+                    "difficulty",
+                    msg(
+                        "1 dan 5 gacha butun son bo‘lishi kerak, {value} emas",
+                        "должна быть целым числом от 1 до 5, а не {value}",
+                        "must be a whole number from 1 to 5, not {value}",
+                        value=_shown(draft.difficulty),
+                    ),
+                )
+            )
         difficulty = 0
 
     kind = KIND_ALIASES.get(str(draft.kind or "").strip().lower())
     if kind is None:
-        shown = _shown(draft.kind)
-        errors.append(("kind", f"must be 'mcq' (multiple choice) or 'free', not {shown}"))
+        errors.append(
+            (
+                "kind",
+                msg(
+                    "'mcq' (test) yoki 'free' (ochiq javob) bo‘lishi kerak, {value} emas",
+                    "должен быть 'mcq' (с вариантами) или 'free' (свободный ответ), а не {value}",
+                    "must be 'mcq' (multiple choice) or 'free', not {value}",
+                    value=_shown(draft.kind),
+                ),
+            )
+        )
 
     text = _clean_text(draft.text or "")
     if not text:
-        errors.append(("text", "missing: the question needs its text"))
+        errors.append(
+            (
+                "text",
+                msg(
+                    "yo‘q: savolga matn kerak",
+                    "не указан: у вопроса должен быть текст",
+                    "missing: the question needs its text",
+                ),
+            )
+        )
     elif len(text) > MAX_TEXT_CHARS:
-        errors.append(("text", f"{len(text)} characters; at most {MAX_TEXT_CHARS}"))
+        errors.append(("text", _too_long(len(text), MAX_TEXT_CHARS)))
     elif _has_control(text, allow_newlines=True):
-        errors.append(("text", "contains control characters"))
+        errors.append(
+            (
+                "text",
+                msg(
+                    "boshqaruv belgilari bor",
+                    "содержит управляющие символы",
+                    "contains control characters",
+                ),
+            )
+        )
 
     explanation = _clean_text(draft.explanation or "")
     if len(explanation) > MAX_EXPLANATION_CHARS:
-        errors.append(
-            ("explanation", f"{len(explanation)} characters; at most {MAX_EXPLANATION_CHARS}")
-        )
+        errors.append(("explanation", _too_long(len(explanation), MAX_EXPLANATION_CHARS)))
 
     options = [_clean_text(o) for o in draft.options]
     while options and not options[-1]:
@@ -507,50 +758,159 @@ def check_draft(
         before = len(errors)
         if not MIN_OPTIONS <= len(options) <= MAX_OPTIONS:
             errors.append(
-                ("options", f"a multiple-choice question needs {MIN_OPTIONS}–{MAX_OPTIONS} options")
+                (
+                    "options",
+                    msg(
+                        "test savoliga {low}–{high} ta variant kerak",
+                        "у вопроса с вариантами должно быть {low}–{high} варианта",
+                        "a multiple-choice question needs {low}–{high} options",
+                        low=MIN_OPTIONS,
+                        high=MAX_OPTIONS,
+                    ),
+                )
             )
         elif any(not o for o in options):
             gap = LETTERS[next(i for i, o in enumerate(options) if not o)]
-            errors.append(("options", f"option {gap} is empty"))
+            errors.append(
+                (
+                    "options",
+                    msg(
+                        "{letter} variant bo‘sh",
+                        "вариант {letter} пуст",
+                        "option {letter} is empty",
+                        letter=gap,
+                    ),
+                )
+            )
         elif any(len(o) > MAX_OPTION_CHARS for o in options):
-            errors.append(("options", f"an option is over {MAX_OPTION_CHARS} characters"))
+            errors.append(
+                (
+                    "options",
+                    msg(
+                        "variantlardan biri {n} belgidan uzun",
+                        "один из вариантов длиннее {n} символов",
+                        "an option is over {n} characters",
+                        n=MAX_OPTION_CHARS,
+                    ),
+                )
+            )
         elif len({" ".join(o.casefold().split()) for o in options}) != len(options):
-            errors.append(("options", "two options are the same"))
+            errors.append(
+                (
+                    "options",
+                    msg(
+                        "ikkita variant bir xil",
+                        "два варианта совпадают",
+                        "two options are the same",
+                    ),
+                )
+            )
         letters = LETTERS[: len(options)]
         if len(errors) > before:
             pass  # the answer letter means nothing until the options are right
         elif len(answers) != 1:
             errors.append(
-                ("answer", f"give the letter of the right option ({letters[0]}–{letters[-1]})")
+                (
+                    "answer",
+                    msg(
+                        "to‘g‘ri variant harfini yozing ({first}–{last})",
+                        "укажите букву правильного варианта ({first}–{last})",
+                        "give the letter of the right option ({first}–{last})",
+                        first=letters[0],
+                        last=letters[-1],
+                    ),
+                )
             )
         elif answers[0].upper() not in letters or len(answers[0]) != 1:
             errors.append(
                 (
                     "answer",
-                    f"{_shown(answers[0])} is not an option letter; use {letters[0]}–{letters[-1]}",
+                    msg(
+                        "{value} variant harfi emas; {first}–{last} dan foydalaning",
+                        "{value} — не буква варианта; используйте {first}–{last}",
+                        "{value} is not an option letter; use {first}–{last}",
+                        value=_shown(answers[0]),
+                        first=letters[0],
+                        last=letters[-1],
+                    ),
                 )
             )
         else:
             accepted = [answers[0].upper()]
     elif kind == ItemKind.FREE_RESPONSE:
         if options:
-            errors.append(("options", "a free-response question has no options"))
+            errors.append(
+                (
+                    "options",
+                    msg(
+                        "ochiq javobli savolda variantlar bo‘lmaydi",
+                        "у вопроса со свободным ответом нет вариантов",
+                        "a free-response question has no options",
+                    ),
+                )
+            )
         if not answers:
-            errors.append(("answer", "missing: give at least one accepted answer"))
+            errors.append(
+                (
+                    "answer",
+                    msg(
+                        "yo‘q: kamida bitta qabul qilinadigan javob yozing",
+                        "не указан: дайте хотя бы один принимаемый ответ",
+                        "missing: give at least one accepted answer",
+                    ),
+                )
+            )
         elif len(answers) > MAX_ANSWERS:
-            errors.append(("answer", f"at most {MAX_ANSWERS} accepted answers"))
+            errors.append(
+                (
+                    "answer",
+                    msg(
+                        "ko‘pi bilan {n} ta qabul qilinadigan javob",
+                        "не больше {n} принимаемых ответов",
+                        "at most {n} accepted answers",
+                        n=MAX_ANSWERS,
+                    ),
+                )
+            )
         for answer in answers:
-            problem = free_response_problem(answer, max_chars=settings.free_response_max_chars)
+            problem: str | Msg | None = free_response_problem(
+                answer, max_chars=settings.free_response_max_chars
+            )
             if problem is None and not normalize_free_response(answer):
-                problem = "an accepted answer is empty"
+                problem = msg(
+                    "qabul qilinadigan javoblardan biri bo‘sh",
+                    "один из принимаемых ответов пуст",
+                    "an accepted answer is empty",
+                )
             if problem:
-                errors.append(("answer", f"{answer[:30]!r}: {problem}"))
+                errors.append(
+                    (
+                        "answer",
+                        msg(
+                            "{answer}: {problem}",
+                            "{answer}: {problem}",
+                            "{answer}: {problem}",
+                            answer=repr(answer[:30]),
+                            problem=problem,
+                        ),
+                    )
+                )
                 break
         accepted = answers
 
     image = (draft.image or "").strip() or None
     if image is not None and image_exists is not None and not image_exists(image):
-        errors.append(("image", f"{_shown(image, 80)} was not found"))
+        errors.append(
+            (
+                "image",
+                msg(
+                    "{name} topilmadi",
+                    "{name} не найден",
+                    "{name} was not found",
+                    name=_shown(image, 80),
+                ),
+            )
+        )
 
     if errors or topic is None or kind is None:
         return None, errors
@@ -572,14 +932,31 @@ def check_draft(
     )
 
 
+def _too_long(length: int, limit: int) -> Msg:
+    return msg(
+        "{length} belgi; ko‘pi bilan {limit}",
+        "{length} символов; не больше {limit}",
+        "{length} characters; at most {limit}",
+        length=length,
+        limit=limit,
+    )
+
+
+SUBJECT_KEY = "\x1f"  # topic_lookup's "subject␟key" entries
+
+
 def topic_lookup(session: Session) -> dict[str, tuple[int, str]]:
-    """topic code and lower-cased admin name → (id, code)."""
+    """topic code and lower-cased admin name → (id, code); the same keys prefixed with
+    "subject␟" (`SUBJECT_KEY`) give the topic of that subject (an import's subject column)."""
     lookup: dict[str, tuple[int, str]] = {}
-    for topic_id, code, name in session.execute(
-        select(PracticeTopic.id, PracticeTopic.code, PracticeTopic.name)
+    for topic_id, code, name, subject in session.execute(
+        select(PracticeTopic.id, PracticeTopic.code, PracticeTopic.name, PracticeTopic.subject)
     ):
+        subject = subject or DEFAULT_SUBJECT
         lookup[name.strip().lower()] = (topic_id, code)
         lookup[code] = (topic_id, code)
+        lookup[f"{subject}{SUBJECT_KEY}{name.strip().lower()}"] = (topic_id, code)
+        lookup[f"{subject}{SUBJECT_KEY}{code}"] = (topic_id, code)
     return lookup
 
 
@@ -605,17 +982,44 @@ def image_kind(data: bytes) -> str | None:
 def check_image(data: bytes, name: str = "image") -> str:
     """The extension of an image fit for the bank, or ValidationError saying why not."""
     if not data:
-        raise ValidationError(f"{name}: the file is empty.")
+        raise ValidationError(
+            msg(
+                "{name}: fayl bo‘sh.",
+                "{name}: файл пуст.",
+                "{name}: the file is empty.",
+                name=name,
+            )
+        )
     if len(data) > MAX_IMAGE_BYTES:
         raise ValidationError(
-            f"{name}: {len(data) // 1024} KB; an image may have at most "
-            f"{MAX_IMAGE_BYTES // 1024 // 1024} MB."
+            msg(
+                "{name}: {kb} KB; rasm ko‘pi bilan {mb} MB bo‘lishi mumkin.",
+                "{name}: {kb} КБ; изображение может быть не больше {mb} МБ.",
+                "{name}: {kb} KB; an image may have at most {mb} MB.",
+                name=name,
+                kb=len(data) // 1024,
+                mb=MAX_IMAGE_BYTES // 1024 // 1024,
+            )
         )
     kind = image_kind(data)
     if kind is None:
-        raise ValidationError(f"{name}: not a PNG, JPEG, GIF, WebP or SVG image.")
+        raise ValidationError(
+            msg(
+                "{name}: PNG, JPEG, GIF, WebP yoki SVG rasm emas.",
+                "{name}: не изображение PNG, JPEG, GIF, WebP или SVG.",
+                "{name}: not a PNG, JPEG, GIF, WebP or SVG image.",
+                name=name,
+            )
+        )
     if kind == "svg" and _SVG_DANGER.search(data):
-        raise ValidationError(f"{name}: SVG images may not contain scripts or links.")
+        raise ValidationError(
+            msg(
+                "{name}: SVG rasmlarda skript yoki havola bo‘lishi mumkin emas.",
+                "{name}: в изображениях SVG не может быть скриптов и ссылок.",
+                "{name}: SVG images may not contain scripts or links.",
+                name=name,
+            )
+        )
     return kind
 
 
@@ -633,13 +1037,16 @@ def store_image(data: bytes, name: str = "image") -> str:
     return stored
 
 
+_NO_IMAGE = msg("Bunday rasm yo‘q.", "Такого изображения нет.", "No such image.")
+
+
 def image_file(name: str) -> Path:
     """The file of a stored image name; NotFoundError for anything else."""
     if not _IMAGE_NAME.fullmatch(name or ""):
-        raise NotFoundError("No such image.")
+        raise NotFoundError(_NO_IMAGE)
     path = Path(settings.upload_dir) / PRACTICE_DIR / name
     if not path.is_file():
-        raise NotFoundError("No such image.")
+        raise NotFoundError(_NO_IMAGE)
     return path
 
 
@@ -679,7 +1086,7 @@ _JSON_TOKENS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*(?:"|\\?\Z)|[\[{]', re.DOTALL
 class ImportRow:
     """One question of an import file, where it was, and the file's image bytes."""
 
-    where: str  # "line 7" (CSV) or "question 3" (JSON)
+    where: str | Msg  # "line 7" (CSV) or "question 3" (JSON): `line_at`, `question_at`
     draft: QuestionDraft
 
 
@@ -689,10 +1096,23 @@ def _too_many(name: str) -> QuestionImportError:
             (
                 name,
                 "",
-                f"more than {MAX_IMPORT_QUESTIONS} questions; at most "
-                f"{MAX_IMPORT_QUESTIONS} a file: split it",
+                msg(
+                    "{n} tadan ko‘p savol; bir faylda ko‘pi bilan {n} ta: faylni bo‘ling",
+                    "больше {n} вопросов; в одном файле не больше {n}: разделите его",
+                    "more than {n} questions; at most {n} a file: split it",
+                    n=MAX_IMPORT_QUESTIONS,
+                ),
             )
         ]
+    )
+
+
+def _not_utf8(where: str | Msg) -> Msg:
+    return msg(
+        "UTF-8 matn emas ({where}); faylni UTF-8 da saqlang",
+        "не текст UTF-8 ({where}); сохраните файл в UTF-8",
+        "not UTF-8 text ({where}); save the file as UTF-8",
+        where=where,
     )
 
 
@@ -700,9 +1120,8 @@ def _decode(data: bytes, name: str) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        raise QuestionImportError(
-            [(name, "", f"not UTF-8 text (byte {err.start}); save the file as UTF-8")]
-        ) from err
+        where = msg("{n}-bayt", "байт {n}", "byte {n}", n=err.start)
+        raise QuestionImportError([(name, "", _not_utf8(where))]) from err
 
 
 def _answers_of(value: Any, *, split: bool) -> list[str]:
@@ -751,8 +1170,15 @@ def _count_json_containers(text: str, name: str) -> None:
                         (
                             name,
                             "",
-                            f"more objects and lists than {MAX_IMPORT_QUESTIONS} questions "
-                            f"have; at most {MAX_IMPORT_QUESTIONS} questions a file: split it",
+                            msg(
+                                "{n} ta savoldagidan ko‘p obyekt va ro‘yxat; bir faylda ko‘pi "
+                                "bilan {n} ta savol: faylni bo‘ling",
+                                "объектов и списков больше, чем в {n} вопросах; в одном файле "
+                                "не больше {n} вопросов: разделите его",
+                                "more objects and lists than {n} questions have; at most {n} "
+                                "questions a file: split it",
+                                n=MAX_IMPORT_QUESTIONS,
+                            ),
                         )
                     ]
                 )
@@ -766,43 +1192,115 @@ def parse_json_questions(data: bytes, name: str = "file") -> list[ImportRow]:
         document = json.loads(text, parse_int=_json_int)
     except json.JSONDecodeError as err:
         raise QuestionImportError(
-            [(name, "", f"not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}")]
+            [
+                (
+                    name,
+                    "",
+                    msg(
+                        "JSON noto‘g‘ri: {error}, {line}-qator, {column}-ustun",
+                        "неверный JSON: {error}, строка {line}, столбец {column}",
+                        "not valid JSON: {error} at line {line}, column {column}",
+                        error=err.msg,
+                        line=err.lineno,
+                        column=err.colno,
+                    ),
+                )
+            ]
         ) from err
     except (RecursionError, ValueError) as err:
-        raise QuestionImportError([(name, "", "not valid JSON: nested too deeply")]) from err
+        raise QuestionImportError(
+            [
+                (
+                    name,
+                    "",
+                    msg(
+                        "JSON noto‘g‘ri: ichma-ich joylashuv juda chuqur",
+                        "неверный JSON: слишком глубокая вложенность",
+                        "not valid JSON: nested too deeply",
+                    ),
+                )
+            ]
+        ) from err
     items = document.get("questions") if isinstance(document, dict) else document
     if not isinstance(items, list):
         raise QuestionImportError(
-            [(name, "", 'expected a list of questions, or {"questions": [...]}')]
+            [
+                (
+                    name,
+                    "",
+                    msg(
+                        'savollar ro‘yxati yoki {{"questions": [...]}} kutilgan edi',
+                        'ожидался список вопросов или {{"questions": [...]}}',
+                        'expected a list of questions, or {{"questions": [...]}}',
+                    ),
+                )
+            ]
         )
     if len(items) > MAX_IMPORT_QUESTIONS:
         raise _too_many(name)
     rows: list[ImportRow] = []
-    errors: list[tuple[str, str, str]] = []
+    errors: list[tuple[str | Msg, str, str | Msg]] = []
     for index, item in enumerate(items, start=1):
-        where = f"question {index}"
+        where = question_at(index)
         if not isinstance(item, dict):
-            errors.append((where, "", "is not an object"))
+            errors.append((where, "", msg("obyekt emas", "не объект", "is not an object")))
             continue
         unknown = sorted(set(item) - JSON_FIELDS)
         if unknown:
-            errors.append((where, unknown[0][:40], f"unknown field; the fields are {_fields()}"))
+            errors.append(
+                (
+                    where,
+                    unknown[0][:40],
+                    msg(
+                        "noma’lum maydon; maydonlar: {fields}",
+                        "неизвестное поле; поля: {fields}",
+                        "unknown field; the fields are {fields}",
+                        fields=_fields(),
+                    ),
+                )
+            )
             continue
         options = item.get("options") or []
         if not isinstance(options, list) or not all(isinstance(o, str) for o in options):
-            errors.append((where, "options", "must be a list of texts"))
+            errors.append(
+                (
+                    where,
+                    "options",
+                    msg(
+                        "matnlar ro‘yxati bo‘lishi kerak",
+                        "должно быть списком текстов",
+                        "must be a list of texts",
+                    ),
+                )
+            )
             continue
         not_text = [
             name
-            for name in ("topic", "kind", "text", "explanation", "image")
+            for name in ("topic", "subject", "kind", "text", "explanation", "image")
             if item.get(name) is not None and not isinstance(item[name], str)
         ]
         if not_text:
-            errors.append((where, not_text[0], "must be text"))
+            errors.append(
+                (
+                    where,
+                    not_text[0],
+                    msg("matn bo‘lishi kerak", "должно быть текстом", "must be text"),
+                )
+            )
             continue
         answer = item.get("answer")
         if answer is not None and not isinstance(answer, str | list):
-            errors.append((where, "answer", "must be text or a list of texts"))
+            errors.append(
+                (
+                    where,
+                    "answer",
+                    msg(
+                        "matn yoki matnlar ro‘yxati bo‘lishi kerak",
+                        "должно быть текстом или списком текстов",
+                        "must be text or a list of texts",
+                    ),
+                )
+            )
             continue
         rows.append(
             ImportRow(
@@ -816,6 +1314,7 @@ def parse_json_questions(data: bytes, name: str = "file") -> list[ImportRow]:
                     answers=_answers_of(answer, split=False),
                     explanation=item.get("explanation") or "",
                     image=item.get("image"),
+                    subject=item.get("subject") or "",
                 ),
             )
         )
@@ -848,19 +1347,39 @@ class _CsvLines:
         if not line:
             raise StopIteration
         self.count += 1
-        where = f"line {self.count}"
+        where = line_at(self.count)
         if len(line) > MAX_CSV_LINE_CHARS:
             raise QuestionImportError(
-                [(where, "", f"over {MAX_CSV_LINE_CHARS} characters on one line")]
+                [
+                    (
+                        where,
+                        "",
+                        msg(
+                            "bir qatorda {n} belgidan ko‘p",
+                            "больше {n} символов в одной строке",
+                            "over {n} characters on one line",
+                            n=MAX_CSV_LINE_CHARS,
+                        ),
+                    )
+                ]
             )
         if self.count > MAX_CSV_LINES:
             raise QuestionImportError(
-                [(self.name, "", f"more than {MAX_CSV_LINES} lines; split the file")]
+                [
+                    (
+                        self.name,
+                        "",
+                        msg(
+                            "{n} qatordan ko‘p; faylni bo‘ling",
+                            "больше {n} строк; разделите файл",
+                            "more than {n} lines; split the file",
+                            n=MAX_CSV_LINES,
+                        ),
+                    )
+                ]
             )
         if _UNDECODED.search(line):  # surrogateescape's stand-ins for bytes that are not UTF-8
-            raise QuestionImportError(
-                [(self.name, "", f"not UTF-8 text ({where}); save the file as UTF-8")]
-            )
+            raise QuestionImportError([(self.name, "", _not_utf8(where))])
         return line
 
 
@@ -882,43 +1401,80 @@ def _read_csv(stream: io.BufferedIOBase | io.RawIOBase, name: str) -> list[Impor
     lines = _CsvLines(text, name)
     first_line = next(lines, "")
     if not first_line.strip():
-        raise QuestionImportError([(name, "", "the file is empty")])
+        raise QuestionImportError([(name, "", msg("fayl bo‘sh", "файл пуст", "the file is empty"))])
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     reader = csv.reader(itertools.chain([first_line], lines), delimiter=delimiter)
     try:
         header = next(reader)
     except csv.Error as err:
-        raise QuestionImportError([("line 1", "", f"not readable as CSV: {err}")]) from err
+        raise QuestionImportError([(line_at(1), "", _not_csv(err))]) from err
     columns = [h.strip().lower() for h in header]
     unknown = [c for c in columns if c and c not in CSV_COLUMNS]
     if unknown:
         raise QuestionImportError(
             [
                 (
-                    "line 1",
+                    line_at(1),
                     unknown[0][:40],
-                    f"unknown column; the columns are {', '.join(CSV_COLUMNS)}",
+                    msg(
+                        "noma’lum ustun; ustunlar: {columns}",
+                        "неизвестный столбец; столбцы: {columns}",
+                        "unknown column; the columns are {columns}",
+                        columns=", ".join(CSV_COLUMNS),
+                    ),
                 )
             ]
         )
     missing = [c for c in ("topic", "difficulty", "kind", "text", "answer") if c not in columns]
     if missing:
-        raise QuestionImportError([("line 1", missing[0], "this column is missing")])
+        raise QuestionImportError(
+            [
+                (
+                    line_at(1),
+                    missing[0],
+                    msg("bu ustun yo‘q", "этого столбца нет", "this column is missing"),
+                )
+            ]
+        )
     if len(set(columns)) != len(columns):
-        raise QuestionImportError([("line 1", "", "a column appears twice")])
+        raise QuestionImportError(
+            [
+                (
+                    line_at(1),
+                    "",
+                    msg(
+                        "bir ustun ikki marta uchraydi",
+                        "столбец повторяется дважды",
+                        "a column appears twice",
+                    ),
+                )
+            ]
+        )
     rows: list[ImportRow] = []
-    errors: list[tuple[str, str, str]] = []
+    errors: list[tuple[str | Msg, str, str | Msg]] = []
     records = 0
     try:
         for record in reader:
-            where = f"line {reader.line_num}"
+            where = line_at(reader.line_num)
             if not any(cell.strip() for cell in record):
                 continue
             records += 1
             if records > MAX_IMPORT_QUESTIONS:
                 raise _too_many(name)
             if len(record) > len(columns):
-                errors.append((where, "", f"{len(record)} cells but {len(columns)} columns"))
+                errors.append(
+                    (
+                        where,
+                        "",
+                        msg(
+                            "{cells} ta katak, ustunlar esa {columns} ta",
+                            "ячеек {cells}, а столбцов {columns}",
+                            "{cells} cells but {columns} columns",
+                            cells=len(record),
+                            columns=len(columns),
+                        ),
+                    )
+                )
                 continue
             values = dict(zip(columns, record, strict=False))
             options = [values.get(c, "") for c in CSV_OPTION_COLUMNS]
@@ -934,15 +1490,25 @@ def _read_csv(stream: io.BufferedIOBase | io.RawIOBase, name: str) -> list[Impor
                         answers=_answers_of(values.get("answer", ""), split=True),
                         explanation=values.get("explanation", ""),
                         image=values.get("image") or None,
+                        subject=values.get("subject", ""),
                     ),
                 )
             )
     except csv.Error as err:
         # e.g. "field larger than field limit (131072)": a cell far over any field's limit
-        errors.append((f"line {reader.line_num}", "", f"not readable as CSV: {err}"))
+        errors.append((line_at(reader.line_num), "", _not_csv(err)))
     if errors:
         raise QuestionImportError(errors)
     return rows
+
+
+def _not_csv(err: csv.Error) -> Msg:
+    return msg(
+        "CSV sifatida o‘qib bo‘lmaydi: {error}",
+        "не читается как CSV: {error}",
+        "not readable as CSV: {error}",
+        error=str(err),
+    )
 
 
 @dataclass
@@ -960,17 +1526,41 @@ def _parse_stream(stream: io.BufferedIOBase | io.RawIOBase, name: str) -> list[I
     if suffix == ".json":
         data = stream.read(MAX_IMPORT_BYTES + 1) or b""
         if len(data) > MAX_IMPORT_BYTES:
-            raise QuestionImportError([(name, "", _over(MAX_IMPORT_BYTES, "split the file"))])
+            raise QuestionImportError([(name, "", _over(MAX_IMPORT_BYTES, archive=False))])
         return parse_json_questions(data, name)
     if suffix in (".csv", ".txt"):
         return _read_csv(stream, name)
     raise QuestionImportError(
-        [(name, "", "choose a .json or .csv file (or a .zip holding one, with its images)")]
+        [
+            (
+                name,
+                "",
+                msg(
+                    ".json yoki .csv faylni tanlang (yoki rasmlari bilan birga shulardan "
+                    "birini saqlagan .zip)",
+                    "выберите файл .json или .csv (или .zip с одним из них и его изображениями)",
+                    "choose a .json or .csv file (or a .zip holding one, with its images)",
+                ),
+            )
+        ]
     )
 
 
-def _over(limit: int, advice: str) -> str:
-    return f"over {limit // 1024 // 1024} MB; {advice}"
+def _over(limit: int, *, archive: bool) -> Msg:
+    mb = limit // 1024 // 1024
+    if archive:
+        return msg(
+            "{mb} MB dan katta; arxivni bo‘ling",
+            "больше {mb} МБ; разделите архив",
+            "over {mb} MB; split the archive",
+            mb=mb,
+        )
+    return msg(
+        "{mb} MB dan katta; faylni bo‘ling",
+        "больше {mb} МБ; разделите файл",
+        "over {mb} MB; split the file",
+        mb=mb,
+    )
 
 
 def _is_sheet(member: zipfile.ZipInfo) -> bool:
@@ -986,10 +1576,10 @@ def read_question_upload(data: bytes, name: str) -> ImportBundle:
     """An uploaded import: a .json or .csv file, or a .zip with one of them and its images."""
     if PurePosixPath(name).suffix.lower() != ".zip":
         if len(data) > MAX_IMPORT_BYTES:
-            raise QuestionImportError([(name, "", _over(MAX_IMPORT_BYTES, "split the file"))])
+            raise QuestionImportError([(name, "", _over(MAX_IMPORT_BYTES, archive=False))])
         return ImportBundle(rows=_parse_stream(io.BytesIO(data), name))
     if len(data) > MAX_ZIP_BYTES:
-        raise QuestionImportError([(name, "", _over(MAX_ZIP_BYTES, "split the archive"))])
+        raise QuestionImportError([(name, "", _over(MAX_ZIP_BYTES, archive=True))])
     try:
         with SafeZip(data, name, _ZIP_LIMITS) as archive:
             return _read_archive(archive, name)
@@ -1002,7 +1592,17 @@ def _read_archive(archive: SafeZip, name: str) -> ImportBundle:
     sheets = [m for m in archive.members if _is_sheet(m)]
     if len(sheets) != 1:
         raise QuestionImportError(
-            [(name, "", "the archive must hold exactly one .json or .csv file")]
+            [
+                (
+                    name,
+                    "",
+                    msg(
+                        "arxivda aynan bitta .json yoki .csv fayl bo‘lishi kerak",
+                        "в архиве должен быть ровно один файл .json или .csv",
+                        "the archive must hold exactly one .json or .csv file",
+                    ),
+                )
+            ]
         )
     sheet = sheets[0]
     with archive.open(sheet, MAX_IMPORT_BYTES) as member:
@@ -1034,7 +1634,20 @@ def read_question_path(path: Path) -> ImportBundle:
         with path.open("rb") as file:
             data = file.read(limit + 1)  # a 3 GB file is not read whole to be refused
     except OSError as err:
-        raise QuestionImportError([(str(path), "", f"cannot be read: {err.strerror}")]) from err
+        raise QuestionImportError(
+            [
+                (
+                    str(path),
+                    "",
+                    msg(
+                        "o‘qib bo‘lmaydi: {error}",
+                        "не читается: {error}",
+                        "cannot be read: {error}",
+                        error=err.strerror,
+                    ),
+                )
+            ]
+        ) from err
     bundle = read_question_upload(data, path.name)
     if path.suffix.lower() != ".zip":
         bundle.folder = path.resolve().parent
@@ -1074,36 +1687,54 @@ def import_questions(
     `dry_run`: check and count only; nothing is written (no rows, no image files).
     """
     if not bundle.rows:
-        raise QuestionImportError([(source or "file", "", "holds no questions")])
+        raise QuestionImportError(
+            [(source or "file", "", msg("savol yo‘q", "вопросов нет", "holds no questions"))]
+        )
     if len(bundle.rows) > MAX_IMPORT_QUESTIONS:
         raise QuestionImportError(
             [
                 (
                     source or "file",
                     "",
-                    f"{len(bundle.rows)} questions; at most {MAX_IMPORT_QUESTIONS}",
+                    msg(
+                        "{n} ta savol; ko‘pi bilan {limit} ta",
+                        "вопросов: {n}; не больше {limit}",
+                        "{n} questions; at most {limit}",
+                        n=len(bundle.rows),
+                        limit=MAX_IMPORT_QUESTIONS,
+                    ),
                 )
             ]
         )
     topics = topic_lookup(session)
-    errors: list[tuple[str, str, str]] = []
-    checked: list[tuple[str, CheckedQuestion]] = []
+    errors: list[tuple[str | Msg, str, str | Msg]] = []
+    checked: list[tuple[str | Msg, CheckedQuestion]] = []
     images: dict[str, bytes] = {}
-    first_seen: dict[str, str] = {}
+    first_seen: dict[str, str | Msg] = {}
     for row in bundle.rows:
         draft = row.draft
         if draft.image:
             data = _bundle_image(bundle, draft.image.strip())
             if data is None:
-                shown = _shown(draft.image, 80)
-                errors.append((row.where, "image", f"{shown} is not in the import"))
+                errors.append(
+                    (
+                        row.where,
+                        "image",
+                        msg(
+                            "{name} importda yo‘q",
+                            "{name} нет в импорте",
+                            "{name} is not in the import",
+                            name=_shown(draft.image, 80),
+                        ),
+                    )
+                )
                 draft = replace(draft, image=None)
             else:
                 try:
                     check_image(data, draft.image)
                     images[draft.image.strip()] = data
                 except ValidationError as err:
-                    errors.append((row.where, "image", str(err)))
+                    errors.append((row.where, "image", err.message))
                     draft = replace(draft, image=None)
         question, problems = check_draft(draft, topics)
         errors.extend((row.where, name, message) for name, message in problems)
@@ -1111,7 +1742,18 @@ def import_questions(
             continue
         earlier = first_seen.get(question.fingerprint)
         if earlier is not None:
-            errors.append((row.where, "text", f"the same question as {earlier}"))
+            errors.append(
+                (
+                    row.where,
+                    "text",
+                    msg(
+                        "{earlier} bilan bir xil savol",
+                        "тот же вопрос, что и {earlier}",
+                        "the same question as {earlier}",
+                        earlier=earlier,
+                    ),
+                )
+            )
             continue
         first_seen[question.fingerprint] = row.where
         checked.append((row.where, question))
@@ -1185,7 +1827,14 @@ def _refuse_duplicate(session: Session, fingerprint: str, *, own_id: int | None 
         select(PracticeQuestion.id).where(PracticeQuestion.fingerprint == fingerprint)
     ).first()
     if other is not None and other != own_id:
-        raise ValidationError(f"Not saved: question #{other} is the same question.")
+        raise ValidationError(
+            msg(
+                "Saqlanmadi: #{id} savol aynan shu savol.",
+                "Не сохранено: вопрос #{id} — тот же самый вопрос.",
+                "Not saved: question #{id} is the same question.",
+                id=other,
+            )
+        )
 
 
 def create_question(
@@ -1278,8 +1927,17 @@ def delete_question(session: Session, question_id: int, *, admin_id: int | None 
     used = session.exec(select(func.count()).where(PracticeAnswer.question_id == question_id)).one()
     if used:
         raise ValidationError(
-            f"Question #{question_id} was given in {used} practice session(s), so it stays "
-            "for their results: deactivate it instead."
+            msg(
+                "#{id} savol {n} ta mashqda berilgan, ularning natijalari uchun u qoladi: "
+                "o‘rniga uni o‘chirib qo‘ying (nofaol qiling).",
+                "Вопрос #{id} уже давался в тренировках ({n}) и остаётся ради их "
+                "результатов: вместо удаления сделайте его неактивным.",
+                "Question #{id} was given in {n} practice {sessions}, so it stays for their "
+                "results: deactivate it instead.",
+                id=question_id,
+                n=used,
+                sessions="session" if used == 1 else "sessions",
+            )
         )
     session.delete(row)
     audit.record(
@@ -1434,12 +2092,9 @@ def bank_summary(session: Session) -> BankSummary:
     )
 
 
-def error_lines(err: MockExamError) -> list[str]:
-    """An import error as one line per problem (the admin page lists them)."""
+def error_lines(err: MockExamError, lang: str | None = "en") -> list[str]:
+    """An import error as one line per problem in `lang` (the admin page lists them)."""
     if isinstance(err, QuestionImportError):
         # Member and column names come from the file: no bidi controls on the page.
-        return [
-            strip_bidi(f"{where} · {name}: {message}" if name else f"{where}: {message}")
-            for where, name, message in err.errors
-        ]
-    return [str(err)]
+        return [strip_bidi(line) for line in err.lines(lang)]
+    return [err.text(lang)]
