@@ -9,7 +9,7 @@ import numpy as np
 from sqlmodel import Session, col, select
 
 from mockexam.db import utcnow
-from mockexam.models import Exam, ExamItem, Student
+from mockexam.models import Exam, Student
 from mockexam.scoring.layout import Layout
 from mockexam.scoring.layout_templates import CERTIFICATE_MATH
 from mockexam.services import exams as exam_service
@@ -64,7 +64,6 @@ def make_exam(
     """
     layout = layout or CERTIFICATE_MATH
     start = start or utcnow() - timedelta(minutes=10)
-    specs = layout.items()
     exam = exam_service.create_exam(
         session,
         title=title,
@@ -72,17 +71,8 @@ def make_exam(
         window_end=start + timedelta(hours=hours),
         duration_minutes=duration_minutes,
         grading_scheme=grading_scheme,
-        layout=specs,
+        layout=layout,
     )
-    # Until services.exams writes the layout itself: the recipe and each item's section.
-    exam.layout = layout.to_json()
-    session.add(exam)
-    section_of = {spec.label: spec.section for spec in specs}
-    for item in session.exec(select(ExamItem).where(ExamItem.exam_id == exam.id)):
-        if item.section != section_of[item.label]:
-            item.section = section_of[item.label]
-            session.add(item)
-    session.flush()
     if key:
         text = DEFAULT_KEY_TEXT if layout == CERTIFICATE_MATH else key_text(layout)
         exam_service.import_answer_key(session, exam.id, text)
