@@ -97,6 +97,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockexam.admin.auth import (
     ADMIN_ROOT,
+    LANGUAGE_COOKIE,
     LEGACY_TOKEN_COOKIE,
     LEGACY_TOKEN_PATH,
     LOGIN_API,
@@ -559,6 +560,12 @@ def _login_fields(body: bytes, content_type: str) -> dict[str, str]:
     return fields
 
 
+def _login_language(headers: Headers) -> str:
+    """The login page's language (the panel's language cookie; the default without one)."""
+    value = cookie_value(headers.get("cookie"), LANGUAGE_COOKIE, limit=8).strip('"')
+    return value if value in ("uz", "ru", "en") else settings.admin_default_language
+
+
 async def admin_login(request: Request) -> Response:
     """Sign in: the session cookie and on to the page asked for, or back with the reason."""
     wants_json = request.headers.get("content-type", "").startswith("application/json")
@@ -593,8 +600,8 @@ async def admin_login(request: Request) -> Response:
         login = await run_in_threadpool(
             partial(admin_auth.login, username=username, password=password, client=client)
         )
-    except LoginThrottledError as err:  # too many failures: says until when
-        response = failed(429, str(err))
+    except LoginThrottledError as err:  # too many failures: says until when (local time)
+        response = failed(429, err.text(_login_language(request.headers)))
         wait = math.ceil((err.retry_at - utcnow()).total_seconds())
         response.headers["Retry-After"] = str(max(1, wait))
         return response

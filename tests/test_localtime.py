@@ -111,3 +111,52 @@ def test_bot_messages_use_the_local_zone_and_weighted_points(berlin):
     assert messages.score_line(score, "uz").startswith("Ball: 143,7/189 · ")
     assert messages.score_line(score, "ru").startswith("Баллы: 143,7/189 · ")
     assert messages.score_line(score, "en").startswith("Points: 143.7/189 · ")
+
+
+def test_the_lock_out_cookie_is_in_the_login_pages_language_and_local_time(db_url, monkeypatch):
+    import asyncio
+    from http.cookies import SimpleCookie
+
+    import httpx
+
+    from mockexam.admin.auth import LANGUAGE_COOKIE, LOGIN_ERROR_COOKIE
+    from mockexam.admin.login import login_error_text
+    from mockexam.api import create_api
+    from tests.admin.helpers import make_admin
+
+    monkeypatch.setattr(settings, "admin_login_max_failures", 1)
+    make_admin("alice")
+
+    def login(lang: str) -> str:
+        async def send() -> httpx.Response:
+            transport = httpx.ASGITransport(app=create_api())
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://localhost:8000"
+            ) as c:
+                return await c.post(
+                    "/admin/api/login",
+                    data={"username": "alice", "password": "nope nope"},
+                    headers={
+                        "sec-fetch-site": "same-origin",
+                        "origin": "http://localhost:3000",
+                        "cookie": f"{LANGUAGE_COOKIE}={lang}",
+                    },
+                )
+
+        response = asyncio.run(send())
+        jar = SimpleCookie()
+        for header in response.headers.get_list("set-cookie"):
+            jar.load(header)
+        return login_error_text(f"{LOGIN_ERROR_COOKIE}={jar[LOGIN_ERROR_COOKIE].value}")
+
+    login("en")  # the one free failure
+    start = datetime.now(UTC)
+    russian = login("ru")
+    assert russian.startswith("Слишком много неудачных попыток входа")
+    until = russian.rsplit("после ", 1)[1].removesuffix(" (Asia/Tashkent).")
+    soon = [start + timedelta(seconds=s) for s in range(61)]
+    assert until in {localtime.local_time_text(m, seconds=True) for m in soon} | {
+        localtime.local_text(m, seconds=True)
+        for m in soon  # past local midnight: with the date
+    }  # a local time a few seconds from now, not UTC
+    assert login("xx").startswith("Too many failed sign-ins")  # tests' default: English

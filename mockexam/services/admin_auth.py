@@ -60,7 +60,8 @@ from sqlmodel import Session, col, select
 
 from mockexam.config import settings
 from mockexam.db import session_scope, utcnow
-from mockexam.errors import InvalidCredentialsError, LoginThrottledError
+from mockexam.errors import InvalidCredentialsError, LoginThrottledError, Msg, msg
+from mockexam.localtime import local_text, local_time_text, to_local, utc_iso
 from mockexam.models import Admin, AdminLoginAttempt, AdminSession
 from mockexam.services import audit
 from mockexam.services.admins import end_sessions, hash_password, verify_password
@@ -161,7 +162,7 @@ def login(*, username: str, password: str, client: str, now: datetime | None = N
                             "username": name,
                             "client": client,
                             "scope": wait.scope,
-                            "until": wait.until.isoformat(),
+                            "until": utc_iso(wait.until),
                         },
                     )
         else:
@@ -406,17 +407,32 @@ def _current_wait(db: Session, name: str, client: str, now: datetime) -> _Wait |
 
 
 _WHO = {
-    "address+account": "for this account from your address",
-    "address": "from your address",
-    "account": "for this account from new addresses",
+    "address+account": msg(
+        "bu hisob uchun sizning manzilingizdan",
+        "для этой учётной записи с вашего адреса",
+        "for this account from your address",
+    ),
+    "address": msg("sizning manzilingizdan", "с вашего адреса", "from your address"),
+    "account": msg(
+        "bu hisob uchun yangi manzillardan",
+        "для этой учётной записи с новых адресов",
+        "for this account from new addresses",
+    ),
 }
 
 
-def _wait_text(until: datetime, now: datetime) -> str:
+def _wait_text(until: datetime, now: datetime) -> Msg:
     seconds = max(1, math.ceil((until - now).total_seconds()))
     if seconds < 120:
-        return f"{seconds} second(s)"
-    return f"{math.ceil(seconds / 60)} minute(s)"
+        return msg("{n} soniya", "{n} сек.", "{n} second(s)", n=seconds)
+    return msg("{n} daqiqa", "{n} мин.", "{n} minute(s)", n=math.ceil(seconds / 60))
+
+
+def _until_text(until: datetime, now: datetime) -> str:
+    """`14:00:05` in local time; with the date when that is not today there."""
+    if to_local(until).date() == to_local(now).date():
+        return local_time_text(until, seconds=True)
+    return local_text(until, seconds=True)
 
 
 def _check_throttle(db: Session, name: str, client: str, now: datetime) -> None:
@@ -425,8 +441,17 @@ def _check_throttle(db: Session, name: str, client: str, now: datetime) -> None:
         return
     logger.warning("Admin sign-in throttled (%s) for %r from %s", wait.scope, name, client)
     raise LoginThrottledError(
-        f"Too many failed sign-ins {_WHO[wait.scope]}. "
-        f"Try again in {_wait_text(wait.until, now)}, after {wait.until:%H:%M:%S} UTC.",
+        msg(
+            "Muvaffaqiyatsiz kirish urinishlari juda ko‘p ({who}). "
+            "Qayta urinib ko‘ring: {wait}dan keyin, soat {until} ({zone}) dan so‘ng.",
+            "Слишком много неудачных попыток входа {who}. "
+            "Попробуйте снова через {wait}, после {until} ({zone}).",
+            "Too many failed sign-ins {who}. Try again in {wait}, after {until} ({zone}).",
+            who=_WHO[wait.scope],
+            wait=_wait_text(wait.until, now),
+            until=_until_text(wait.until, now),
+            zone=settings.local_timezone,
+        ),
         retry_at=wait.until,
     )
 

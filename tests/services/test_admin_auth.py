@@ -108,9 +108,19 @@ def test_login_throttled_message_says_how_long_and_until_when(admin_id):
     for _ in range(settings.admin_login_max_failures):
         _fail()
     err = _throttled(client="10.0.0.1", at=T0 + timedelta(seconds=2))
+    # 09:00:05 UTC is 14:00:05 in Tashkent: people read the local time.
     assert str(err) == (
         "Too many failed sign-ins for this account from your address. "
-        "Try again in 3 second(s), after 09:00:05 UTC."
+        "Try again in 3 second(s), after 14:00:05 (Asia/Tashkent)."
+    )
+    assert err.text("ru") == (
+        "Слишком много неудачных попыток входа для этой учётной записи с вашего адреса. "
+        "Попробуйте снова через 3 сек., после 14:00:05 (Asia/Tashkent)."
+    )
+    assert err.text("uz") == (
+        "Muvaffaqiyatsiz kirish urinishlari juda ko‘p (bu hisob uchun sizning "
+        "manzilingizdan). Qayta urinib ko‘ring: 3 soniyadan keyin, soat 14:00:05 "
+        "(Asia/Tashkent) dan so‘ng."
     )
     assert err.retry_at == T0 + admin_auth.BASE_DELAY
 
@@ -240,6 +250,7 @@ def test_login_start_of_a_wait_is_audited_once(admin_id):
     assert len(rows) == 1
     assert rows[0].details["scope"] == "address+account"
     assert rows[0].details["client"] == "10.0.0.1"
+    assert rows[0].details["until"] == "2026-03-02T13:00:05Z"  # ISO UTC, for machines
 
 
 def test_admin_for_token_refuses_expired_revoked_inactive_and_garbage(admin_id):
