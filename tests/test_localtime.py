@@ -160,3 +160,29 @@ def test_the_lock_out_cookie_is_in_the_login_pages_language_and_local_time(db_ur
         for m in soon  # past local midnight: with the date
     }  # a local time a few seconds from now, not UTC
     assert login("xx").startswith("Too many failed sign-ins")  # tests' default: English
+
+
+def test_the_audit_page_shows_moments_in_details_in_local_time():
+    from mockexam.admin.audit import audit_row
+    from mockexam.services.audit import AuditEntry
+
+    entry = AuditEntry(
+        entry_id=1,
+        created_at=TASHKENT_14,
+        admin="alice",
+        action="exam.edit",
+        entity="exam",
+        entity_id=3,
+        details={
+            "window_start": "2026-11-22T09:00:00Z",
+            "window_end": "2026-11-22 12:30:00+00:00",  # rows written before localtime
+            "until": "2026-11-22T09:00:05Z",
+            "title": "2026-11-22 09:00 mock",
+        },
+    )
+    row = audit_row(entry)
+    assert row["when"] == "22.11.2026 14:00"
+    assert row["details"] == (
+        '{"title": "2026-11-22 09:00 mock", "until": "22.11.2026 14:00:05", '
+        '"window_end": "22.11.2026 17:30", "window_start": "22.11.2026 14:00"}'
+    )

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
+from datetime import datetime
 from typing import Any, TypedDict
 
 import reflex as rx
 
 from mockexam.admin.auth import ADMIN_ROOT, FAILED, AdminState
 from mockexam.admin.components import header_row, pager_buttons, step_offset
-from mockexam.admin.exam_form import local_text
 from mockexam.admin.layout import admin_page, card, error_callout
+from mockexam.localtime import local_text
 from mockexam.services.audit import AuditEntry, list_entries
 from mockexam.services.transactions import in_session
 
@@ -26,6 +28,10 @@ FILTERS: tuple[tuple[str, str], ...] = (
     ("admin.", "Admins and sign-ins"),
 )
 MAX_DETAILS_CHARS = 300
+# A moment in the details: ISO UTC ("2026-11-22T09:00:00Z"; older rows "2026-11-22 05:00:00+00:00").
+ISO_MOMENT = re.compile(
+    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?"
+)
 
 
 class AuditRow(TypedDict):
@@ -38,6 +44,21 @@ class AuditRow(TypedDict):
     details: str
 
 
+def _shown(value: Any) -> Any:
+    """The details as an admin reads them: ISO moments in local time (22.11.2026 14:00)."""
+    if isinstance(value, str) and len(value) <= 40 and ISO_MOMENT.fullmatch(value):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        return local_text(moment, seconds=bool(moment.second))
+    if isinstance(value, dict):
+        return {key: _shown(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_shown(item) for item in value]
+    return value
+
+
 def audit_row(entry: AuditEntry) -> AuditRow:
     target = entry.entity + (f" #{entry.entity_id}" if entry.entity_id is not None else "")
     href = (
@@ -45,7 +66,7 @@ def audit_row(entry: AuditEntry) -> AuditRow:
         if entry.entity == "exam" and entry.entity_id is not None
         else ""
     )
-    details = json.dumps(entry.details, ensure_ascii=False, default=str, sort_keys=True)
+    details = json.dumps(_shown(entry.details), ensure_ascii=False, default=str, sort_keys=True)
     if details == "{}":
         details = ""
     if len(details) > MAX_DETAILS_CHARS:

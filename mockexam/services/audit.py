@@ -1,4 +1,8 @@
-"""The audit log: every change an admin makes, with who, when and what."""
+"""The audit log: every change an admin makes, with who, when and what.
+
+Details are for machines as well as people: a moment in them is ISO UTC with a
+`Z` ("2026-11-22T09:00:00Z"); the admin page shows it in local time.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from mockexam.localtime import utc_iso
 from mockexam.models import Admin, AuditLog
 
 MAX_PAGE = 500
@@ -29,10 +34,21 @@ def record(
         action=action,
         entity=entity,
         entity_id=entity_id,
-        details=details or {},
+        details=_plain(details or {}),
     )
     session.add(row)
     return row
+
+
+def _plain(value: Any) -> Any:
+    """`value` with every datetime in it as ISO UTC with Z (the JSON column stores text)."""
+    if isinstance(value, datetime):
+        return utc_iso(value)
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
 
 
 @dataclass(frozen=True, slots=True)

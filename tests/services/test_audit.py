@@ -110,3 +110,28 @@ def test_list_entries_clamps_the_page_size(db):
     _log(db)
     assert len(audit.list_entries(db, limit=0).entries) == 1
     assert len(audit.list_entries(db, limit=10_000, offset=-5).entries) == 7
+
+
+def test_moments_in_details_are_stored_as_iso_utc_with_z(db):
+    from datetime import datetime, timedelta, timezone
+
+    tashkent = timezone(timedelta(hours=5))
+    audit.record(
+        db,
+        admin_id=None,
+        action="exam.edit",
+        entity="exam",
+        entity_id=1,
+        details={
+            "window_start": datetime(2026, 11, 22, 14, 0, tzinfo=tashkent),
+            "nested": {"at": [datetime(2026, 11, 22, 9, 0, 5)]},  # naive = UTC
+            "title": "2026-11-22",
+        },
+    )
+    db.commit()
+    (entry,) = audit.list_entries(db).entries
+    assert entry.details == {
+        "window_start": "2026-11-22T09:00:00Z",
+        "nested": {"at": ["2026-11-22T09:00:05Z"]},
+        "title": "2026-11-22",
+    }
