@@ -23,6 +23,8 @@ from mockexam.models import (
     Student,
     StudentRating,
 )
+from mockexam.scoring.layout import SCALED
+from mockexam.scoring.points import points_number
 from mockexam.services.achievements import EarnedAchievement, earned_achievements
 from mockexam.services.history import require_student
 
@@ -68,8 +70,9 @@ class LatestScore:
     scaled_score_se: float | None
     grade: str | None
     is_provisional: bool
-    points: int | None
-    max_points: int | None
+    points: float | None  # 143.7 (points_number: 55, not 55.0)
+    max_points: float | None
+    official_score: str = SCALED  # what the result shows first: "scaled" or "points" (DTM)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +158,7 @@ _LATEST = (
         Exam.window_end,
         Exam.duration_minutes,
         ExamSession.deadline,
+        Exam.layout,
     )
     .join(Exam, col(Exam.id) == ExamSession.exam_id)
     .where(
@@ -228,8 +232,15 @@ def get_dashboard(*, student_id: int, now: datetime | None = None) -> Dashboard:
         latest_row = session.exec(_LATEST, params={"student_id": student_id}).first()
         latest = latest_exam = None
         if latest_row is not None:
-            latest = LatestScore(*latest_row[:10])
-            session_id, exam_id, title, start, *_, end, duration, deadline = latest_row
+            *scores, points, max_points = latest_row[:10]
+            layout = latest_row[13] or {}
+            latest = LatestScore(
+                *scores,
+                points=points_number(points),
+                max_points=points_number(max_points),
+                official_score=layout.get("official_score") or SCALED,
+            )
+            session_id, exam_id, title, start, *_, end, duration, deadline, _ = latest_row
             latest_exam = ((exam_id, title, start, end, duration), (session_id, deadline, None))
         # At most one award per achievement: a student holds a few dozen rows at most.
         awards = earned_achievements(session, student_id=student_id)

@@ -11,6 +11,14 @@ above `PERSON_MISFIT_MNSQ` (underfit: right answers on hard items and wrong
 ones on easy items, more than the model expects — guessing, copying,
 carelessness). Overfit (too Guttman-like) is not aberrant and is not flagged.
 The flag is None where no fit was computed (provisional exams, extreme scores).
+
+Sections: every row carries the session's per-section subtotals
+(`ExamSession.section_scores`, aligned with the exam's layout), the page its
+`Layout`, and the results export one `<key>_points` and `<key>_exercises`
+column per section (plus `<key>_scaled`, the block's own Rasch score, when the
+exam has two sections or more): the section points of a row add up to its
+points. Times in the export are local (`localtime.local_iso`), the zone in the
+header: `submitted_at (Asia/Tashkent, UTC+05:00)`.
 """
 
 from __future__ import annotations
@@ -28,8 +36,10 @@ from sqlalchemy import and_, case, func
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from mockexam.config import settings
 from mockexam.db import session_scope, utcnow
 from mockexam.errors import NotFoundError
+from mockexam.localtime import local_iso, utc_offset_text
 from mockexam.models import (
     Answer,
     EloHistory,
@@ -39,9 +49,10 @@ from mockexam.models import (
     ExamSession,
     Student,
 )
+from mockexam.scoring.layout import POINTS, Layout
 from mockexam.scoring.points import points_number
 from mockexam.services import audit
-from mockexam.services.exams import exam_phase
+from mockexam.services.exams import exam_layout, exam_phase
 from mockexam.services.student_directory import name_expression, search_condition
 
 PERSON_MISFIT_MNSQ = 1.5
@@ -199,6 +210,14 @@ class ResultRow:
     person_infit: float | None
     person_outfit: float | None
     is_extreme: bool
+    # Per layout section: {"points", "max_points", "exercises", "max_exercises"[, "theta",
+    # "theta_se", "scaled", "scaled_se"]}; empty until graded.
+    section_scores: tuple[dict[str, Any], ...] = ()
+
+    def section_points(self, index: int) -> float | None:
+        """The points of section `index` (None: not graded, or no such section)."""
+        entry = self.section_scores[index] if index < len(self.section_scores) else {}
+        return points_number(entry.get("points"))
 
     @property
     def elo_change(self) -> float | None:
@@ -222,6 +241,7 @@ class ResultsPage:
     exam_id: int
     rows: tuple[ResultRow, ...]
     total: int
+    layout: Layout
     sort: ResultSort
     descending: bool
     limit: int
@@ -253,6 +273,7 @@ _ROW_COLUMNS = (
     ExamSession.person_infit,
     ExamSession.person_outfit,
     ExamSession.is_extreme,
+    ExamSession.section_scores,
 )
 
 
@@ -317,6 +338,7 @@ def _row(values: Sequence[Any]) -> ResultRow:
         infit,
         outfit,
         extreme,
+        sections,
     ) = values
     name = " ".join(p for p in (first, last) if p) or (username or f"#{telegram_id}")
     return ResultRow(
@@ -343,6 +365,7 @@ def _row(values: Sequence[Any]) -> ResultRow:
         person_infit=infit,
         person_outfit=outfit,
         is_extreme=bool(extreme),
+        section_scores=tuple(e if isinstance(e, dict) else {} for e in sections or ()),
     )
 
 
@@ -373,7 +396,7 @@ def results_table(
         .offset(offset)
     )
     with session_scope(readonly=True) as db:
-        _require_exam(db, exam_id)
+        layout = exam_layout(_require_exam(db, exam_id))
         fetched = db.exec(statement).all()
         if fetched:
             total = int(fetched[0][-1])
@@ -387,6 +410,7 @@ def results_table(
         exam_id=exam_id,
         rows=tuple(_row(r[:-1]) for r in fetched),
         total=total,
+        layout=layout,
         sort=sort,
         descending=descending,
         limit=limit,
@@ -434,14 +458,51 @@ RESULT_COLUMNS = (
     "person_outfit",
     "person_misfit",
 )
-"""Header of the results export (CSV and Excel)."""
+"""The results export's columns (CSV and Excel) before the section columns are put in after
+`max_exercises` and the zone is added to `submitted_at` (`result_columns`)."""
+
+_SECTIONS_AFTER = RESULT_COLUMNS.index("max_exercises") + 1
 
 
-def _result_cells(rank: int, row: ResultRow) -> list[Any]:
+def _with_blocks(layout: Layout) -> bool:
+    """Whether the export has a `<key>_scaled` column per section (blocks measured on their own)."""
+    return len(layout.sections) >= 2
+
+
+def result_columns(layout: Layout) -> list[str]:
+    """The header of an exam's results export: RESULT_COLUMNS, then per section of the layout
+    `<key>_points`, `<key>_exercises` (and `<key>_scaled` when it has two sections or more),
+    and `submitted_at (<zone>)`."""
+    per_section = []
+    for section in layout.sections:
+        per_section += [f"{section.key}_points", f"{section.key}_exercises"]
+        if _with_blocks(layout):
+            per_section.append(f"{section.key}_scaled")
+    columns = [
+        f"submitted_at ({settings.local_timezone}, {utc_offset_text()})"
+        if name == "submitted_at"
+        else name
+        for name in RESULT_COLUMNS
+    ]
+    return [*columns[:_SECTIONS_AFTER], *per_section, *columns[_SECTIONS_AFTER:]]
+
+
+def _section_cells(layout: Layout, row: ResultRow) -> list[Any]:
+    cells: list[Any] = []
+    for index in range(len(layout.sections)):
+        entry = row.section_scores[index] if index < len(row.section_scores) else {}
+        cells += [points_number(entry.get("points")), entry.get("exercises")]
+        if _with_blocks(layout):
+            scaled = entry.get("scaled")
+            cells.append(None if scaled is None else round(float(scaled), 2))
+    return cells
+
+
+def _result_cells(rank: int, row: ResultRow, layout: Layout) -> list[Any]:
     def rounded(value: float | None, digits: int) -> float | None:
         return None if value is None else round(value, digits)
 
-    return [
+    cells = [
         rank,
         row.student_id,
         row.telegram_id,
@@ -461,30 +522,32 @@ def _result_cells(rank: int, row: ResultRow) -> list[Any]:
         rounded(row.elo_after, 1),
         rounded(row.elo_change, 1),
         int(row.is_auto_submitted),
-        row.submitted_at.isoformat() if row.submitted_at else None,
+        local_iso(row.submitted_at) if row.submitted_at else None,
         rounded(row.person_infit, 3),
         rounded(row.person_outfit, 3),
         None if row.person_misfit is None else int(row.person_misfit),
     ]
+    return [*cells[:_SECTIONS_AFTER], *_section_cells(layout, row), *cells[_SECTIONS_AFTER:]]
 
 
-def _export_order() -> tuple[Any, ...]:
-    return (
-        col(ExamSession.scaled_score).desc().nulls_last(),
-        col(ExamSession.points).desc().nulls_last(),
-        col(ExamSession.id).asc(),
-    )
+def _export_order(layout: Layout) -> tuple[Any, ...]:
+    """Best first by the layout's official score (points for DTM), then the other score."""
+    scores = [col(ExamSession.scaled_score), col(ExamSession.points)]
+    if layout.official_score == POINTS:
+        scores.reverse()
+    return (*(score.desc().nulls_last() for score in scores), col(ExamSession.id).asc())
 
 
 def iter_results_rows(exam_id: int) -> Iterator[list[Any]]:
-    """The results export as rows of cells (header first), best first, streamed in chunks."""
-    statement = _results_statement(exam_id, None).order_by(*_export_order())
-    yield list(RESULT_COLUMNS)
+    """The results export as rows of cells (header first: `result_columns`), best first,
+    streamed in chunks."""
     with session_scope(readonly=True) as db:
-        _require_exam(db, exam_id)
+        layout = exam_layout(_require_exam(db, exam_id))
+        yield result_columns(layout)
+        statement = _results_statement(exam_id, None).order_by(*_export_order(layout))
         result = _stream(db, statement)
         for rank, values in enumerate(result, start=1):
-            yield _result_cells(rank, _row(values))
+            yield _result_cells(rank, _row(values), layout)
 
 
 def iter_response_matrix_rows(exam_id: int) -> Iterator[list[Any]]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -25,7 +24,7 @@ from sqlmodel import Session, col, select
 from mockexam.config import settings
 from mockexam.db import lock_for_update, utcnow
 from mockexam.models import Answer, ExamItem, ExamSession
-from mockexam.scoring.grading import ItemSpec, grade_item
+from mockexam.scoring.grading import grade_item
 from mockexam.scoring.points import points_number
 from mockexam.scoring.tally import Tally, tally
 from mockexam.services.exams import get_items, item_spec
@@ -123,7 +122,7 @@ def _grade(
         if r is not None:
             marks[r, col_of[item_id]] = True
     result = tally(
-        [sectioned_spec(i) for i in items], marks, np.array([i.is_excluded for i in items], bool)
+        [item_spec(i) for i in items], marks, np.array([i.is_excluded for i in items], bool)
     )
     table = ExamSession.__table__
     session.execute(
@@ -148,12 +147,6 @@ def _grade(
         ],
     )
     _expire_loaded(session, exam_id, set(session_ids))
-
-
-def sectioned_spec(item: ExamItem) -> ItemSpec:
-    """The item's `ItemSpec` with its layout section (the tally's subtotal column)."""
-    spec = item_spec(item)
-    return spec if spec.section == item.section else replace(spec, section=item.section)
 
 
 def section_scores(result: Tally, row: int) -> list[dict[str, Any]]:

@@ -4,18 +4,26 @@ Every function takes the caller's `student_id` and returns only that
 student's data. Scores, grades and Elo appear only once the exam is released
 (spec §3.7); one session's item-by-item results are for its owner only, and
 only after release.
+
+A released session's results follow the exam's layout: `SessionResults.sections`
+holds each section's title, exercise numbers and the student's subtotal (and
+the block's own Rasch score where it was measured); `official_score` says what
+the result shows first (the points of a DTM block test, the scaled score of the
+certificate). Points are floats in 0.01 steps (143.7/189).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
 
+from mockexam.config import settings
 from mockexam.db import session_scope
-from mockexam.errors import NotFoundError, PermissionDeniedError
+from mockexam.errors import NotFoundError, PermissionDeniedError, msg
+from mockexam.localtime import local_text
 from mockexam.models import (
     Answer,
     EloHistory,
@@ -27,13 +35,21 @@ from mockexam.models import (
     Student,
 )
 from mockexam.scoring.grading import grade_item
-from mockexam.services.exams import item_spec
+from mockexam.scoring.layout import SCALED, Layout, LayoutError
+from mockexam.scoring.points import points_number
+from mockexam.services.exams import exam_layout, item_spec
 
 
 def require_student(session: Session, *, student_id: int) -> Student:
     student = session.get(Student, student_id)
     if student is None:
-        raise NotFoundError("This student does not exist: open the app from the Telegram bot.")
+        raise NotFoundError(
+            msg(
+                "Bunday o‘quvchi yo‘q: ilovani Telegram botidan oching.",
+                "Такого ученика нет: откройте приложение из Telegram-бота.",
+                "This student does not exist: open the app from the Telegram bot.",
+            )
+        )
     return student
 
 
@@ -48,8 +64,8 @@ class HistoryEntry:
     status: SessionStatus  # in progress / submitted (waiting) / released
     submitted_at: datetime | None
     is_auto_submitted: bool
-    points: int | None
-    max_points: int | None
+    points: float | None  # 143.7 (points_number: 55, not 55.0)
+    max_points: float | None
     exercises: int | None
     max_exercises: int | None
     scaled_score: float | None
@@ -58,6 +74,7 @@ class HistoryEntry:
     is_provisional: bool
     elo_before: float | None
     elo_after: float | None
+    official_score: str = SCALED  # what the result shows first: "scaled" or "points"
 
     @property
     def is_released(self) -> bool:
@@ -89,6 +106,7 @@ _ENTRY_COLUMNS = (
     ExamSession.is_provisional,
     EloHistory.elo_before,
     EloHistory.elo_after,
+    Exam.layout,
 )
 
 
@@ -121,6 +139,7 @@ def _entry(row: Any) -> HistoryEntry:
         provisional,
         elo_before,
         elo_after,
+        layout,
     ) = row
     released = status == SessionStatus.RELEASED and exam_status == ExamStatus.RELEASED
     if not released and status == SessionStatus.RELEASED:
@@ -133,8 +152,8 @@ def _entry(row: Any) -> HistoryEntry:
         status=SessionStatus(status),
         submitted_at=submitted_at,
         is_auto_submitted=bool(auto),
-        points=points if released else None,
-        max_points=max_points if released else None,
+        points=points_number(points) if released else None,
+        max_points=points_number(max_points) if released else None,
         exercises=exercises if released else None,
         max_exercises=max_exercises if released else None,
         scaled_score=scaled if released else None,
@@ -143,6 +162,7 @@ def _entry(row: Any) -> HistoryEntry:
         is_provisional=bool(provisional) if released else False,
         elo_before=elo_before if released else None,
         elo_after=elo_after if released else None,
+        official_score=(layout or {}).get("official_score") or SCALED,
     )
 
 
@@ -167,19 +187,69 @@ class ItemResult:
     options: tuple[str, ...]
     answer: str | None  # None: left blank
     accepted_answers: tuple[str, ...]
-    points: int
+    points: float
     is_excluded: bool  # removed from scoring by the admin: neither right nor wrong
     is_correct: bool | None  # None only for excluded items
     is_flagged: bool
+    section: int = 0  # index into SessionResults.sections
+
+
+@dataclass(frozen=True, slots=True)
+class SectionResult:
+    """One section of the sheet and the student's subtotal in it (None: not graded)."""
+
+    index: int
+    key: str
+    titles: dict[str, str]  # uz/ru/en (uz always)
+    subject: str
+    first: int  # exercise numbers first … last
+    last: int
+    item_points: float  # points of each item (each part)
+    points: float | None
+    max_points: float | None
+    exercises: int | None
+    max_exercises: int | None
+    scaled: float | None  # the block's own Rasch score (0–100), where it was measured
+    scaled_se: float | None
+
+    def title(self, lang: str | None) -> str:
+        return self.titles.get(lang or "") or self.titles.get("uz") or self.key
 
 
 @dataclass(frozen=True, slots=True)
 class SessionResults:
-    """A released session in full: the summary (as in the history) and every item."""
+    """A released session in full: the summary (as in the history), its sections, every item."""
 
     entry: HistoryEntry
     items: list[ItemResult]
     released_at: datetime | None
+    sections: list[SectionResult] = field(default_factory=list)
+
+
+def section_results(layout: Layout, scores: list[dict[str, Any]] | None) -> list[SectionResult]:
+    """The layout's sections with the subtotals of `scores` (`ExamSession.section_scores`)."""
+    out = []
+    for index, (section, first) in enumerate(zip(layout.sections, layout.firsts(), strict=True)):
+        entry = scores[index] if scores and index < len(scores) else {}
+        entry = entry if isinstance(entry, dict) else {}
+        out.append(
+            SectionResult(
+                index=index,
+                key=section.key,
+                titles=dict(section.titles),
+                subject=section.subject,
+                first=first,
+                last=first + section.count - 1,
+                item_points=points_number(section.points) or 0,
+                points=points_number(entry.get("points")),
+                max_points=points_number(entry.get("max_points")),
+                exercises=entry.get("exercises"),
+                max_exercises=entry.get("max_exercises"),
+                scaled=entry.get("scaled"),
+                scaled_se=entry.get("scaled_se"),
+            )
+        )
+    return out
 
 
 def get_session_results(*, student_id: int, session_id: int) -> SessionResults:
@@ -193,17 +263,36 @@ def get_session_results(*, student_id: int, session_id: int) -> SessionResults:
             _entries_statement(student_id).where(ExamSession.id == session_id)
         ).first()
         if row is None:
-            raise NotFoundError("This exam result does not exist or is not yours.")
-        entry = _entry(row)
-        if not entry.is_released:
-            exam = session.get(Exam, entry.exam_id)
-            raise PermissionDeniedError(
-                f"Results of “{entry.exam_title}” come out after the exam window closes "
-                f"({exam.window_end:%Y-%m-%d %H:%M} UTC)."
+            raise NotFoundError(
+                msg(
+                    "Bunday natija yo‘q yoki u sizga tegishli emas.",
+                    "Такого результата нет, или он принадлежит не вам.",
+                    "This exam result does not exist or is not yours.",
+                )
             )
-        released_at = session.exec(
-            select(ExamSession.released_at).where(ExamSession.id == session_id)
+        entry = _entry(row)
+        exam = session.get(Exam, entry.exam_id)
+        if not entry.is_released:
+            raise PermissionDeniedError(
+                msg(
+                    "“{title}” natijalari imtihon oynasi yopilgandan keyin e’lon qilinadi "
+                    "({end}, {zone}).",
+                    "Результаты «{title}» появятся после закрытия окна экзамена ({end}, {zone}).",
+                    "Results of “{title}” come out after the exam window closes ({end}, {zone}).",
+                    title=entry.exam_title,
+                    end=local_text(exam.window_end),
+                    zone=settings.local_timezone,
+                )
+            )
+        released_at, scores = session.exec(
+            select(ExamSession.released_at, ExamSession.section_scores).where(
+                ExamSession.id == session_id
+            )
         ).one()
+        try:
+            layout = exam_layout(exam)
+        except LayoutError:
+            layout = None
         items_and_answers = session.exec(
             select(ExamItem, Answer)
             .join(
@@ -233,13 +322,15 @@ def get_session_results(*, student_id: int, session_id: int) -> SessionResults:
                     options=tuple(item.options),
                     answer=value,
                     accepted_answers=accepted,
-                    points=item.points,
+                    points=points_number(item.points) or 0,
                     is_excluded=item.is_excluded,
                     is_correct=correct,
                     is_flagged=bool(answer.is_flagged) if answer is not None else False,
+                    section=item.section,
                 )
             )
-    return SessionResults(entry=entry, items=items, released_at=released_at)
+    sections = section_results(layout, scores) if layout is not None else []
+    return SessionResults(entry=entry, items=items, released_at=released_at, sections=sections)
 
 
 @dataclass(frozen=True, slots=True)

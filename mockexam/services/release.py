@@ -44,7 +44,7 @@ from mockexam.scoring import blocks, classical, elo, grades, rasch
 from mockexam.scoring.layout import POINTS, Layout, LayoutError
 from mockexam.scoring.layout_templates import CERTIFICATE_MATH
 from mockexam.services import audit, gamification
-from mockexam.services.exams import closed_unreleased_exams, get_items
+from mockexam.services.exams import closed_unreleased_exams, exam_layout, get_items
 from mockexam.services.grading import regrade_exam
 from mockexam.services.sessions import auto_submit_overdue
 
@@ -243,10 +243,8 @@ BLOCK_MEASURES = ("theta", "theta_se", "scaled", "scaled_se")
 
 def _exam_layout(exam: Exam) -> Layout:
     """The exam's layout (an empty one is the certificate's, as migration 0009 backfills)."""
-    if not exam.layout:
-        return CERTIFICATE_MATH
     try:
-        return Layout.from_json(exam.layout)
+        return exam_layout(exam)
     except LayoutError:
         # A stored layout is validated when written; never let a bad one block a release.
         logger.warning("exam %s has an unreadable layout; scaled score is official", exam.id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
@@ -14,9 +14,11 @@ from sqlmodel import Session
 from mockexam.db import session_scope, utcnow
 from mockexam.errors import NotFoundError
 from mockexam.models import Answer, EloHistory, Exam, ExamPhase, ExamSession, Student
+from mockexam.scoring.layout_templates import CERTIFICATE_MATH, DTM_BLOCK
 from mockexam.services import exam_results
 from mockexam.services.exam_results import ResultSort
 from mockexam.services.exams import get_items
+from mockexam.services.grading import grade_pending
 from tests.factories import make_exam, make_student
 
 
@@ -246,7 +248,9 @@ def _csv_rows(data: bytes) -> list[list[str]]:
 def test_export_results_csv_rows_match_the_table(db_url):
     s = _released_scenario()
     rows = _csv_rows(exam_results.export_results_csv(s.exam_id))
-    assert rows[0] == list(exam_results.RESULT_COLUMNS)
+    assert rows[0] == exam_results.result_columns(CERTIFICATE_MATH)
+    assert rows[0][9:13] == ["s1_points", "s1_exercises", "s1_scaled", "s2_points"]
+    assert "submitted_at (Asia/Tashkent, UTC+05:00)" in rows[0]
     body = [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
     assert [b["name"] for b in body] == ["Ann Test", "Ben Test", "Cat Test", "Dan Test"]
     assert [b["rank"] for b in body] == ["1", "2", "3", "4"]
@@ -314,3 +318,51 @@ def test_export_streams_in_chunks(db_url, monkeypatch):
     chunks = list(exam_results.iter_results_csv(s.exam_id))
     assert len(chunks) >= 5
     assert b"".join(chunks) == exam_results.export_results_csv(s.exam_id)
+
+
+def test_export_results_dtm_section_columns_add_up(db_url):
+    """A DTM sheet graded: each block's points and whole exercises in its own columns, their
+    sum is the points column (by hand: 9 × 1.1 + 10 × 1.1 + 10 × 3.1 = 9.9 + 11 + 31 = 51.9);
+    submitted_at in Tashkent time, the zone in the header; best first by points (official)."""
+    right = {"Ann": [*range(0, 9), *range(10, 20), *range(40, 50)], "Ben": list(range(60, 90))}
+    with session_scope() as db:
+        exam = make_exam(db, start=utcnow() - timedelta(hours=5), hours=4, layout=DTM_BLOCK)
+        items = get_items(db, exam.id)
+        for name, positions in right.items():
+            row = _session(
+                db,
+                exam,
+                name,
+                submitted_at=datetime(2026, 11, 22, 9, 5, 9, tzinfo=UTC),
+                status="submitted",
+            )
+            for c in positions:
+                db.add(
+                    Answer(
+                        session_id=row.id,
+                        exam_id=exam.id,
+                        item_id=items[c].id,
+                        value=items[c].accepted_answers[0],
+                    )
+                )
+        db.flush()
+        assert grade_pending(db, exam.id) == 2
+    rows = _csv_rows(exam_results.export_results_csv(exam.id))
+    header = rows[0]
+    assert header[5:9] == ["points", "max_points", "exercises", "max_exercises"]
+    assert header[9:12] == ["s1_points", "s1_exercises", "s1_scaled"]
+    assert header[21:24] == ["s5_points", "s5_exercises", "s5_scaled"]
+    assert header[-4] == "submitted_at (Asia/Tashkent, UTC+05:00)"
+    ben, ann = (dict(zip(header, r, strict=True)) for r in rows[1:])  # 63 points first
+    assert (ann["name"], ben["name"]) == ("Ann Test", "Ben Test")
+    sections = [ann[f"s{k}_points"] for k in range(1, 6)]
+    assert sections == ["9.9", "11", "0", "31", "0"]
+    assert [ann[f"s{k}_exercises"] for k in range(1, 6)] == ["9", "10", "0", "10", "0"]
+    assert ann["points"] == "51.9" and ann["exercises"] == "29"
+    assert [ben[f"s{k}_points"] for k in range(1, 6)] == ["0", "0", "0", "0", "63"]
+    assert ben["points"] == "63" and ben["max_points"] == "189"
+    assert ann["s4_scaled"] == ""  # not released: no block measure yet
+    assert ann[header[-4]] == "2026-11-22 14:05:09"
+    page = exam_results.results_table(exam.id)
+    assert page.layout == DTM_BLOCK
+    assert [r.section_points(3) for r in page.rows] == [0, 31]

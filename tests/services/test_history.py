@@ -118,3 +118,55 @@ def test_elo_series_in_release_order(db_url):
     assert [p.elo_after for p in series.points] == [1195.0, 1205.0, 1210.0]
     assert series.start == 1200.0 and series.current == 1210.0
     assert all(a.elo_after == b.elo_before for a, b in pairwise(series.points))
+
+
+def test_session_results_of_a_dtm_exam_have_section_subtotals(db_url):
+    """Right: 1, 2 (block 1 at 1.1), 31 (block 4 at 3.1), 61 (block 5 at 2.1) → 7.4/189;
+    the sections carry their titles, numbers and the student's subtotals."""
+    from mockexam.scoring.layout_templates import DTM_BLOCK
+
+    now = utcnow()
+    with session_scope() as db:
+        owner = make_student(db).id
+        exam = make_exam(db, start=now - timedelta(days=1), hours=4, layout=DTM_BLOCK)
+        mine = _sit(
+            db,
+            exam,
+            owner,
+            {"1": "A", "2": "B", "3": "D", "31": "C", "61": "A"},
+            at=exam.window_start,
+        )
+        release(db, exam, {owner: 61.0})
+    results = get_session_results(student_id=owner, session_id=mine)
+    assert (results.entry.points, results.entry.max_points) == (7.4, 189)
+    assert results.entry.official_score == "points"
+    sections = results.sections
+    assert [(s.first, s.last, s.item_points) for s in sections] == [
+        (1, 10, 1.1),
+        (11, 20, 1.1),
+        (21, 30, 1.1),
+        (31, 60, 3.1),
+        (61, 90, 2.1),
+    ]
+    assert [s.points for s in sections] == [2.2, 0, 0, 3.1, 2.1]
+    assert [s.max_points for s in sections] == [11, 11, 11, 93, 63]
+    assert [s.exercises for s in sections] == [2, 0, 0, 1, 1]
+    assert sections[3].title("ru") and sections[3].title("ru") != sections[3].title("uz")
+    assert {i.label: i.section for i in results.items}["61"] == 4
+    assert {i.label: i.points for i in results.items}["31"] == 3.1
+
+
+def test_results_not_out_yet_says_when_in_local_time(db_url):
+    with session_scope() as db:
+        owner = make_student(db).id
+        exam = make_exam(db, start=utcnow() - timedelta(hours=1), hours=3)
+        mine = _sit(db, exam, owner, {}, at=exam.window_start)
+        exam.window_end = exam.window_end.replace(
+            year=2026, month=11, day=22, hour=9, minute=0, second=0, microsecond=0
+        )
+        db.add(exam)
+    with pytest.raises(PermissionDeniedError) as caught:
+        get_session_results(student_id=owner, session_id=mine)
+    assert "(22.11.2026 14:00, Asia/Tashkent)" in str(caught.value)
+    assert "закрытия окна экзамена (22.11.2026 14:00" in caught.value.text("ru")
+    assert "UTC" not in str(caught.value)
