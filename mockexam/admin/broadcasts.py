@@ -15,12 +15,23 @@ import reflex as rx
 from mockexam import tasks_telegram
 from mockexam.admin.auth import ADMIN_ROOT, FAILED, AdminState
 from mockexam.admin.components import header_row
+from mockexam.admin.i18n import t
 from mockexam.admin.layout import admin_page, card, error_callout, success_callout
 from mockexam.admin.progress import (
+    BLOCKED_LABEL,
+    CREATED_LABEL,
     EMPTY_PROGRESS,
+    FAILED_LABEL,
+    KIND_LABEL,
+    SENT_LABEL,
+    STATUS_LABEL,
+    TELEGRAM_OFF,
+    TOTAL_LABEL,
+    UNKNOWN_LABEL,
     ProgressView,
     progress_panel,
     progress_view,
+    sending_notice,
 )
 from mockexam.config import settings
 from mockexam.parsing import parse_id
@@ -58,7 +69,8 @@ class BroadcastsState(AdminState):
             return
         self.delivery_enabled = settings.telegram_enabled
         self.channel_configured = bool(settings.telegram_channel_id)
-        self.rows = [progress_view(r) for r in rows]
+        lang = self._lang()
+        self.rows = [progress_view(r, lang) for r in rows]
         chosen = next((r for r in rows if r.broadcast_id == current_id), None)
         if chosen is None and current_id is not None:
             chosen = await self._service(
@@ -68,7 +80,7 @@ class BroadcastsState(AdminState):
         if chosen is None:
             chosen = next((r for r in rows if not r.is_done), None)
         self.has_current = chosen is not None
-        self.current = progress_view(chosen) if chosen is not None else EMPTY_PROGRESS
+        self.current = progress_view(chosen, lang) if chosen is not None else EMPTY_PROGRESS
 
     @rx.event
     async def load(self):
@@ -99,21 +111,33 @@ class BroadcastsState(AdminState):
         if isinstance(text, str):
             text = strip_bidi(text)
         if not isinstance(checkbox, str | bool) or checkbox not in CHECKBOX_VALUES:
-            self.error = "The form was not sent correctly; reload the page."
+            self.error = self._text(
+                "Forma to‘g‘ri yuborilmadi; sahifani qayta yuklang.",
+                "Форма отправлена некорректно; перезагрузите страницу.",
+                "The form was not sent correctly; reload the page.",
+            )
             return
         channel = checkbox in ("on", True, "true")
         if not isinstance(text, str) or not text.strip():
-            self.error = "Write the message first."
+            self.error = self._text(
+                "Avval xabar matnini yozing.",
+                "Сначала напишите сообщение.",
+                "Write the message first.",
+            )
             return
         if len(text) > MAX_TEXT_CHARS:
-            self.error = f"The message is longer than {MAX_TEXT_CHARS} characters."
+            self.error = self._text(
+                f"Xabar {MAX_TEXT_CHARS} belgidan uzun.",
+                f"Сообщение длиннее {MAX_TEXT_CHARS} символов.",
+                f"The message is longer than {MAX_TEXT_CHARS} characters.",
+            )
             return
         created = await self._service(
             lambda: tasks_telegram.send_text(text, admin_id=admin_id, channel_post=channel)
         )
         if created is FAILED:
             return
-        self.notice = f"Sending to {created.total} student(s)."
+        self.notice = sending_notice(self._lang(), created.total)
         self.form_version += 1
         await self._read(created.broadcast_id)
 
@@ -128,7 +152,7 @@ class BroadcastsState(AdminState):
         )
         if progress is FAILED:
             return
-        self.current = progress_view(progress)
+        self.current = progress_view(progress, self._lang())
         if progress.is_done:
             await self._read(current_id)
 
@@ -149,7 +173,7 @@ def _row(r: rx.Var[ProgressView]) -> rx.Component:
         rx.table.cell(r["total"]),
         rx.table.cell(
             rx.button(
-                "Report",
+                t("Hisobot", "Отчёт", "Report"),
                 size="1",
                 variant="soft",
                 on_click=BroadcastsState.show(r["broadcast_id"].to(int)),
@@ -161,12 +185,23 @@ def _row(r: rx.Var[ProgressView]) -> rx.Component:
 
 def _compose() -> rx.Component:
     return card(
-        rx.heading("Message to every reachable student", size="4"),
+        rx.heading(
+            t(
+                "Xabar yetadigan barcha o‘quvchilarga xabar",
+                "Сообщение всем доступным ученикам",
+                "Message to every reachable student",
+            ),
+            size="4",
+        ),
         rx.form(
             rx.vstack(
                 rx.text_area(
                     name="text",
-                    placeholder="Text of the message (Telegram shows it as it is).",
+                    placeholder=t(
+                        "Xabar matni (Telegram uni qanday bo‘lsa, shunday ko‘rsatadi).",
+                        "Текст сообщения (Telegram покажет его как есть).",
+                        "Text of the message (Telegram shows it as it is).",
+                    ),
                     rows="4",
                     max_length=MAX_TEXT_CHARS,
                     width="100%",
@@ -175,25 +210,50 @@ def _compose() -> rx.Component:
                 rx.hstack(
                     rx.cond(
                         BroadcastsState.channel_configured,
-                        rx.checkbox("Also post to the channel", name="channel"),
+                        rx.checkbox(
+                            t(
+                                "Kanalga ham joylash",
+                                "Опубликовать и в канале",
+                                "Also post to the channel",
+                            ),
+                            name="channel",
+                        ),
                     ),
                     rx.spacer(),
                     rx.alert_dialog.root(
                         rx.alert_dialog.trigger(
-                            rx.button(rx.icon("send", size=16), "Send…", id="broadcast-send")
+                            rx.button(
+                                rx.icon("send", size=16),
+                                t("Yuborish…", "Отправить…", "Send…"),
+                                id="broadcast-send",
+                            )
                         ),
                         rx.alert_dialog.content(
-                            rx.alert_dialog.title("Send this message to every reachable student?"),
+                            rx.alert_dialog.title(
+                                t(
+                                    "Xabar yetadigan barcha o‘quvchilarga yuborilsinmi?",
+                                    "Отправить это сообщение всем доступным ученикам?",
+                                    "Send this message to every reachable student?",
+                                )
+                            ),
                             rx.alert_dialog.description(
-                                "A broadcast cannot be recalled once it is going out."
+                                t(
+                                    "Yuborish boshlangach, xabarni qaytarib bo‘lmaydi.",
+                                    "Начавшуюся рассылку нельзя отозвать.",
+                                    "A broadcast cannot be recalled once it is going out.",
+                                )
                             ),
                             rx.hstack(
                                 rx.alert_dialog.cancel(
-                                    rx.button("Cancel", variant="soft", color_scheme="gray")
+                                    rx.button(
+                                        t("Bekor qilish", "Отмена", "Cancel"),
+                                        variant="soft",
+                                        color_scheme="gray",
+                                    )
                                 ),
                                 rx.alert_dialog.action(
                                     rx.button(
-                                        "Send",
+                                        t("Yuborish", "Отправить", "Send"),
                                         # The dialog lives in a portal, outside the form.
                                         on_click=rx.call_script(
                                             "document.getElementById('broadcast-form')"
@@ -229,8 +289,7 @@ def broadcasts_page() -> rx.Component:
         rx.cond(
             ~BroadcastsState.delivery_enabled,
             rx.callout(
-                "Telegram is not configured (TELEGRAM_BOT_TOKEN is unset): broadcasts are stored "
-                "but nothing is sent.",
+                t(*TELEGRAM_OFF),
                 icon="triangle-alert",
                 color_scheme="amber",
                 id="telegram-off",
@@ -245,19 +304,24 @@ def broadcasts_page() -> rx.Component:
         ),
         _compose(),
         card(
-            rx.heading("Latest broadcasts", size="4"),
+            rx.heading(t("So‘nggi xabarlar", "Последние рассылки", "Latest broadcasts"), size="4"),
             rx.table.root(
                 header_row(
                     "#",
-                    "Kind",
-                    "Text",
-                    "Created",
-                    "Status",
-                    "Sent",
-                    "Blocked",
-                    "Failed",
-                    "Unknown",
-                    "Total",
+                    t(*KIND_LABEL),
+                    t("Matn", "Текст", "Text"),
+                    *(
+                        t(*label)
+                        for label in (
+                            CREATED_LABEL,
+                            STATUS_LABEL,
+                            SENT_LABEL,
+                            BLOCKED_LABEL,
+                            FAILED_LABEL,
+                            UNKNOWN_LABEL,
+                        )
+                    ),
+                    t(*TOTAL_LABEL),
                     "",
                 ),
                 rx.table.body(rx.foreach(BroadcastsState.rows, _row)),
@@ -268,8 +332,12 @@ def broadcasts_page() -> rx.Component:
             ),
         ),
         active="broadcasts",
-        title="Broadcasts",
-        subtitle="Announcements, reminders, results and your own messages",
+        title=t("Xabarlar", "Рассылки", "Broadcasts"),
+        subtitle=t(
+            "E’lonlar, eslatmalar, natijalar va o‘z xabarlaringiz",
+            "Объявления, напоминания, результаты и ваши сообщения",
+            "Announcements, reminders, results and your own messages",
+        ),
     )
 
 

@@ -11,6 +11,7 @@ import reflex as rx
 
 from mockexam.admin.auth import FAILED, AdminState
 from mockexam.admin.exam_form import local_text
+from mockexam.admin.i18n import t
 from mockexam.admin.layout import card, error_callout, stat
 from mockexam.models import ExamPhase
 from mockexam.services import exam_results
@@ -84,51 +85,92 @@ def monitor_tab() -> rx.Component:
         error_callout(MonitorState.error, callout_id="monitor-error"),
         card(
             rx.hstack(
-                rx.heading("Live monitor", size="4"),
+                rx.heading(t("Jonli kuzatuv", "Мониторинг", "Live monitor"), size="4"),
                 rx.cond(
                     live,
-                    rx.badge("updating every 5 s", color_scheme="green", variant="soft"),
+                    rx.badge(
+                        t(
+                            "har 5 soniyada yangilanadi",
+                            "обновляется каждые 5 с",
+                            "updating every 5 s",
+                        ),
+                        color_scheme="green",
+                        variant="soft",
+                    ),
                 ),
                 rx.spacer(),
-                rx.text("as of ", MonitorState.as_of, size="1", color="var(--gray-10)"),
+                rx.text(
+                    t("holat: ", "на ", "as of "),
+                    MonitorState.as_of,
+                    size="1",
+                    color="var(--gray-10)",
+                ),
                 rx.icon_button(
                     rx.icon("refresh-cw", size=16),
                     variant="soft",
                     on_click=MonitorState.load,
-                    title="Refresh",
+                    title=t("Yangilash", "Обновить", "Refresh"),
                 ),
                 align="center",
                 width="100%",
             ),
             rx.hstack(
-                stat("Started", MonitorState.started, stat_id="monitor-started"),
-                stat("In progress", MonitorState.in_progress, stat_id="monitor-in-progress"),
                 stat(
-                    "Submitted",
+                    t("Boshlagan", "Начали", "Started"),
+                    MonitorState.started,
+                    stat_id="monitor-started",
+                ),
+                stat(
+                    t("Jarayonda", "В процессе", "In progress"),
+                    MonitorState.in_progress,
+                    stat_id="monitor-in-progress",
+                ),
+                stat(
+                    t("Topshirgan", "Сдали", "Submitted"),
                     MonitorState.submitted,
                     stat_id="monitor-submitted",
                 ),
                 stat(
-                    "Auto-submitted",
+                    t("Avtomatik topshirilgan", "Сданы автоматически", "Auto-submitted"),
                     MonitorState.auto_submitted,
                     stat_id="monitor-auto-submitted",
                 ),
                 stat(
-                    "Past deadline, not swept yet", MonitorState.overdue, stat_id="monitor-overdue"
+                    t(
+                        "Muddati o‘tgan, hali yopilmagan",
+                        "Срок вышел, ещё не закрыты",
+                        "Past deadline, not swept yet",
+                    ),
+                    MonitorState.overdue,
+                    stat_id="monitor-overdue",
                 ),
-                stat("Not started", MonitorState.not_started, stat_id="monitor-not-started"),
+                stat(
+                    t("Boshlamagan", "Не начали", "Not started"),
+                    MonitorState.not_started,
+                    stat_id="monitor-not-started",
+                ),
                 spacing="3",
                 wrap="wrap",
                 width="100%",
             ),
             rx.progress(value=MonitorState.submitted_percent, max=100, size="2"),
             rx.text(
+                t(
+                    "Boshlanganlardan topshirilgani: ",
+                    "Сдано из начатых: ",
+                    "Submitted of the started sessions: ",
+                ),
                 MonitorState.submitted_percent,
-                "% of the started sessions are submitted · ",
+                "% · ",
+                t(
+                    "xabar yetadigan, lekin boshlamagan o‘quvchilar: ",
+                    "доступных учеников, не начавших: ",
+                    "reachable students who have not started: ",
+                ),
                 MonitorState.reachable_not_started,
-                " reachable student(s) have not started · last start ",
+                t(" · oxirgi boshlash ", " · последнее начало ", " · last start "),
                 MonitorState.last_started,
-                " · last submission ",
+                t(" · oxirgi topshirish ", " · последняя сдача ", " · last submission "),
                 MonitorState.last_submitted,
                 size="2",
                 color="var(--gray-11)",

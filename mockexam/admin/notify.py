@@ -15,13 +15,16 @@ import reflex as rx
 from mockexam import tasks_telegram
 from mockexam.admin.auth import FAILED, AdminState
 from mockexam.admin.exam_edit import ExamState
+from mockexam.admin.i18n import t
 from mockexam.admin.layout import card, error_callout, success_callout
 from mockexam.admin.progress import (
     EMPTY_PROGRESS,
+    TELEGRAM_OFF,
     ProgressView,
     history_table,
     progress_panel,
     progress_view,
+    sending_notice,
 )
 from mockexam.config import settings
 from mockexam.models import ExamPhase
@@ -72,10 +75,11 @@ class NotifyState(AdminState):
         )
         self.exam_id = exam_id
         self.delivery_enabled = settings.telegram_enabled
+        lang = self._lang()
         self.has_current = current is not None
-        self.current = progress_view(current) if current is not None else EMPTY_PROGRESS
+        self.current = progress_view(current, lang) if current is not None else EMPTY_PROGRESS
         self.earlier = [
-            progress_view(r)
+            progress_view(r, lang)
             for r in rows
             if current is None or r.broadcast_id != current.broadcast_id
         ]
@@ -106,9 +110,13 @@ class NotifyState(AdminState):
         if created is FAILED:
             return
         if created.created:
-            self.notice = f"Sending to {created.total} student(s)."
+            self.notice = sending_notice(self._lang(), created.total)
         else:
-            self.notice = "This announcement was already made; here is its progress."
+            self.notice = self._text(
+                "Bu e’lon allaqachon qilingan; quyida uning holati.",
+                "Это объявление уже отправлялось; ниже — ход рассылки.",
+                "This announcement was already made; here is its progress.",
+            )
         await self._read(exam_id, current_id=created.broadcast_id)
 
     @rx.event
@@ -122,7 +130,7 @@ class NotifyState(AdminState):
         )
         if progress is FAILED:
             return
-        self.current = progress_view(progress)
+        self.current = progress_view(progress, self._lang())
 
 
 def notify_tab() -> rx.Component:
@@ -134,21 +142,29 @@ def notify_tab() -> rx.Component:
         rx.cond(
             ~NotifyState.delivery_enabled,
             rx.callout(
-                "Telegram is not configured (TELEGRAM_BOT_TOKEN is unset): broadcasts are "
-                "stored but nothing is sent.",
+                t(*TELEGRAM_OFF),
                 icon="triangle-alert",
                 color_scheme="amber",
                 id="telegram-off",
             ),
         ),
         card(
-            rx.heading("Publish and notify", size="4"),
+            rx.heading(
+                t("E’lon qilish va xabar berish", "Публикация и оповещение", "Publish and notify"),
+                size="4",
+            ),
             rx.match(
                 phase,
                 (
                     ExamPhase.DRAFT,
                     rx.text(
-                        "Publish the exam first (button at the top); then announce it here.",
+                        t(
+                            "Avval imtihonni e’lon qiling (yuqoridagi tugma), keyin bu yerda "
+                            "xabar bering.",
+                            "Сначала опубликуйте экзамен (кнопка вверху), затем объявите о нём "
+                            "здесь.",
+                            "Publish the exam first (button at the top); then announce it here.",
+                        ),
                         color="var(--gray-11)",
                     ),
                 ),
@@ -157,12 +173,20 @@ def notify_tab() -> rx.Component:
                     rx.hstack(
                         rx.button(
                             rx.icon("bell", size=16),
-                            "Notify: results ready",
+                            t(
+                                "Xabar berish: natijalar tayyor",
+                                "Оповестить: результаты готовы",
+                                "Notify: results ready",
+                            ),
                             on_click=NotifyState.notify("results"),
                             id="notify-results",
                         ),
                         rx.text(
-                            "Each participant gets their own score.",
+                            t(
+                                "Har bir ishtirokchi o‘z natijasini oladi.",
+                                "Каждый участник получит свой результат.",
+                                "Each participant gets their own score.",
+                            ),
                             size="2",
                             color="var(--gray-11)",
                         ),
@@ -173,14 +197,23 @@ def notify_tab() -> rx.Component:
                 (
                     ExamPhase.CLOSED,
                     rx.text(
-                        "The window has closed; results are announced after they are released.",
+                        t(
+                            "Imtihon vaqti tugadi; natijalar e’lon qilingach, ular haqida xabar "
+                            "beriladi.",
+                            "Окно экзамена закрыто; о результатах сообщают после их публикации.",
+                            "The window has closed; results are announced after they are released.",
+                        ),
                         color="var(--gray-11)",
                     ),
                 ),
                 rx.hstack(
                     rx.button(
                         rx.icon("megaphone", size=16),
-                        "Notify: new exam",
+                        t(
+                            "Xabar berish: yangi imtihon",
+                            "Оповестить: новый экзамен",
+                            "Notify: new exam",
+                        ),
                         on_click=NotifyState.notify("new"),
                         id="notify-new",
                     ),
@@ -188,14 +221,22 @@ def notify_tab() -> rx.Component:
                         phase == ExamPhase.OPEN,
                         rx.button(
                             rx.icon("bell", size=16),
-                            "Notify: exam is open",
+                            t(
+                                "Xabar berish: imtihon ochildi",
+                                "Оповестить: экзамен открыт",
+                                "Notify: exam is open",
+                            ),
                             variant="soft",
                             on_click=NotifyState.notify("open"),
                             id="notify-open",
                         ),
                     ),
                     rx.text(
-                        "A DM to every reachable student, and one post to the channel.",
+                        t(
+                            "Xabar yetadigan har bir o‘quvchiga shaxsiy xabar va kanalga bitta post.",
+                            "Личное сообщение каждому доступному ученику и один пост в канале.",
+                            "A DM to every reachable student, and one post to the channel.",
+                        ),
                         size="2",
                         color="var(--gray-11)",
                     ),
@@ -211,7 +252,14 @@ def notify_tab() -> rx.Component:
         rx.cond(
             NotifyState.earlier.length() > 0,
             card(
-                rx.heading("Earlier broadcasts of this exam", size="4"),
+                rx.heading(
+                    t(
+                        "Bu imtihonning oldingi xabarlari",
+                        "Прежние рассылки этого экзамена",
+                        "Earlier broadcasts of this exam",
+                    ),
+                    size="4",
+                ),
                 history_table(NotifyState.earlier),
             ),
         ),

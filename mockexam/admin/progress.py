@@ -6,6 +6,10 @@ thing. While a broadcast is unfinished the page mounts a 1-second ticker
 (`rx.moment` with an interval) that calls the page state's `tick`, which
 re-reads the progress; the ticker goes away with the page or when the
 broadcast is done.
+
+The words of a view (kind, status, time left, the notice) are chosen on the
+server in the admin's language (`progress_view(progress, lang)`); the panel's
+labels follow the language switch at once (`t`).
 """
 
 from __future__ import annotations
@@ -16,17 +20,43 @@ import reflex as rx
 
 from mockexam.admin.components import header_row
 from mockexam.admin.exam_form import local_text
+from mockexam.admin.i18n import count_word, pick, t
 from mockexam.models import BroadcastStatus
-from mockexam.services.broadcasts import BroadcastProgress
+from mockexam.services.broadcasts import BroadcastProgress, stored_message
 
 TICK_MS = 1000
 
-KIND_NAMES = {
-    "new_exam": "New exam",
-    "exam_open": "Exam is open",
-    "results_ready": "Results ready",
-    "custom": "Message",
+KIND_NAMES: dict[str, tuple[str, str, str]] = {
+    "new_exam": ("Yangi imtihon", "Новый экзамен", "New exam"),
+    "exam_open": ("Imtihon ochildi", "Экзамен открыт", "Exam is open"),
+    "results_ready": ("Natijalar tayyor", "Результаты готовы", "Results ready"),
+    "custom": ("Xabar", "Сообщение", "Message"),
 }
+# A broadcast's status (pending, sending, done) and a channel post's (a delivery's) status.
+STATUS_NAMES: dict[str, tuple[str, str, str]] = {
+    "pending": ("kutilmoqda", "ожидает", "pending"),
+    "sending": ("yuborilmoqda", "отправляется", "sending"),
+    "done": ("tugadi", "завершена", "done"),
+}
+CHANNEL_STATUS_NAMES: dict[str, tuple[str, str, str]] = {
+    "pending": ("kutilmoqda", "ожидает", "pending"),
+    "sending": ("yuborilmoqda", "отправляется", "sending"),
+    "sent": ("joylandi", "опубликован", "sent"),
+    "blocked": ("bloklangan", "заблокирован", "blocked"),
+    "failed": ("xato", "ошибка", "failed"),
+    "unknown": ("noma’lum", "неизвестно", "unknown"),
+}
+
+
+def _name(names: dict[str, tuple[str, str, str]], code: str, lang: str) -> str:
+    """The word for a code in `lang`; an unknown code is shown as it is."""
+    triple = names.get(code)
+    return pick(lang, *triple) if triple is not None else code
+
+
+def _decimal(value: float, lang: str) -> str:
+    text = f"{value:.1f}".removesuffix(".0")
+    return text.replace(".", ",") if lang in ("uz", "ru") else text
 
 
 class ProgressView(TypedDict):
@@ -41,6 +71,7 @@ class ProgressView(TypedDict):
     pending: int
     finished: int
     percent: float
+    percent_text: str
     rate: str
     eta: str
     notice: str
@@ -50,32 +81,49 @@ class ProgressView(TypedDict):
     text: str
 
 
-def eta_text(seconds: float | None) -> str:
-    """`about 2 min 5 s left`, or "" when unknown."""
+def eta_text(seconds: float | None, lang: str = "en") -> str:
+    """`about 2 min 5 s left` (in `lang`), or "" when unknown."""
     if seconds is None:
         return ""
     whole = max(0, round(seconds))
     if whole < 60:
-        return f"about {whole} s left"
-    minutes, rest = divmod(whole, 60)
-    if minutes < 60:
-        return f"about {minutes} min {rest} s left"
-    hours, minutes = divmod(minutes, 60)
-    return f"about {hours} h {minutes} min left"
+        span = pick(lang, f"{whole} s", f"{whole} с", f"{whole} s")
+    else:
+        minutes, rest = divmod(whole, 60)
+        if minutes < 60:
+            span = pick(
+                lang,
+                f"{minutes} daq {rest} s",
+                f"{minutes} мин {rest} с",
+                f"{minutes} min {rest} s",
+            )
+        else:
+            hours, minutes = divmod(minutes, 60)
+            span = pick(
+                lang,
+                f"{hours} soat {minutes} daq",
+                f"{hours} ч {minutes} мин",
+                f"{hours} h {minutes} min",
+            )
+    return pick(lang, f"taxminan {span} qoldi", f"осталось около {span}", f"about {span} left")
 
 
-def progress_view(progress: BroadcastProgress) -> ProgressView:
-    """The plain values of one broadcast's progress (what the state keeps)."""
+def progress_view(progress: BroadcastProgress, lang: str = "en") -> ProgressView:
+    """The plain values of one broadcast's progress (what the state keeps), worded in `lang`."""
     channel = ""
     if progress.channel_status:
-        channel = f"Channel post: {progress.channel_status}"
-        if progress.channel_error:
-            channel += f" ({progress.channel_error})"
+        status = _name(CHANNEL_STATUS_NAMES, progress.channel_status, lang)
+        channel = pick(lang, "Kanaldagi post: ", "Пост в канале: ", "Channel post: ") + status
+        error = stored_message(progress.channel_error)
+        if error is not None:
+            channel += f" ({error.text(lang)})"
     sending = progress.status == BroadcastStatus.SENDING
+    percent = round(100.0 * progress.fraction, 1)
+    rate = _decimal(progress.rate_per_second, lang)
     return {
         "broadcast_id": progress.broadcast_id,
-        "kind": KIND_NAMES.get(progress.kind, progress.kind),
-        "status": progress.status,
+        "kind": _name(KIND_NAMES, progress.kind, lang),
+        "status": _name(STATUS_NAMES, progress.status, lang),
         "total": progress.total,
         "sent": progress.sent,
         "blocked": progress.blocked,
@@ -83,10 +131,13 @@ def progress_view(progress: BroadcastProgress) -> ProgressView:
         "unknown": progress.unknown,
         "pending": progress.pending + progress.sending,
         "finished": progress.finished,
-        "percent": round(100.0 * progress.fraction, 1),
-        "rate": f"{progress.rate_per_second:.1f} msg/s" if sending else "",
-        "eta": eta_text(progress.eta_seconds) if not progress.is_done else "",
-        "notice": progress.notice or "",
+        "percent": percent,
+        "percent_text": _decimal(percent, lang),
+        "rate": pick(lang, f"{rate} xabar/s", f"{rate} сообщ./с", f"{rate} msg/s")
+        if sending
+        else "",
+        "eta": eta_text(progress.eta_seconds, lang) if not progress.is_done else "",
+        "notice": progress.message.text(lang) if progress.message is not None else "",
         "channel": channel,
         "done": progress.is_done,
         "created": local_text(progress.created_at),
@@ -94,9 +145,21 @@ def progress_view(progress: BroadcastProgress) -> ProgressView:
     }
 
 
-def _count(label: str, value: rx.Var, colour: str, test_id: str) -> rx.Component:
+# The counts' labels (the panel's and the tables' column titles).
+SENT_LABEL = ("Yuborildi", "Отправлено", "Sent")
+BLOCKED_LABEL = ("Bloklagan", "Заблокировали", "Blocked")
+FAILED_LABEL = ("Xato", "Ошибка", "Failed")
+UNKNOWN_LABEL = ("Noma’lum", "Неизвестно", "Unknown")
+PENDING_LABEL = ("Navbatda", "В очереди", "Pending")
+TOTAL_LABEL = ("Jami", "Всего", "Total")
+KIND_LABEL = ("Turi", "Вид", "Kind")
+CREATED_LABEL = ("Yaratilgan", "Создана", "Created")
+STATUS_LABEL = ("Holati", "Статус", "Status")
+
+
+def _count(label: tuple[str, str, str], value: rx.Var, colour: str, test_id: str) -> rx.Component:
     return rx.vstack(
-        rx.text(label, size="1", color="var(--gray-11)"),
+        rx.text(t(*label), size="1", color="var(--gray-11)"),
         rx.text(value, size="5", weight="bold", color=colour, id=test_id),
         spacing="0",
         align="start",
@@ -110,7 +173,7 @@ def progress_panel(view: rx.Var[ProgressView], *, tick: rx.EventHandler) -> rx.C
         rx.hstack(
             rx.text(
                 view["kind"].to(str),
-                " · broadcast #",
+                t(" · xabar #", " · рассылка №", " · broadcast #"),
                 view["broadcast_id"].to(str),
                 weight="medium",
             ),
@@ -128,11 +191,12 @@ def progress_panel(view: rx.Var[ProgressView], *, tick: rx.EventHandler) -> rx.C
         rx.progress(value=view["percent"].to(int), max=100, size="3", id="broadcast-progress"),
         rx.hstack(
             rx.text(
+                t("Bajarildi: ", "Выполнено: ", "Done: "),
                 view["finished"].to(str),
-                " of ",
+                " / ",
                 view["total"].to(str),
-                " done (",
-                view["percent"].to(str),
+                " (",
+                view["percent_text"].to(str),
                 "%)",
                 size="2",
                 id="broadcast-fraction",
@@ -144,12 +208,12 @@ def progress_panel(view: rx.Var[ProgressView], *, tick: rx.EventHandler) -> rx.C
             width="100%",
         ),
         rx.hstack(
-            _count("Sent", view["sent"], "var(--green-11)", "broadcast-sent"),
-            _count("Blocked", view["blocked"], "var(--amber-11)", "broadcast-blocked"),
-            _count("Failed", view["failed"], "var(--red-11)", "broadcast-failed"),
-            _count("Unknown", view["unknown"], "var(--orange-11)", "broadcast-unknown"),
-            _count("Pending", view["pending"], "var(--gray-11)", "broadcast-pending"),
-            _count("Total", view["total"], "var(--gray-12)", "broadcast-total"),
+            _count(SENT_LABEL, view["sent"], "var(--green-11)", "broadcast-sent"),
+            _count(BLOCKED_LABEL, view["blocked"], "var(--amber-11)", "broadcast-blocked"),
+            _count(FAILED_LABEL, view["failed"], "var(--red-11)", "broadcast-failed"),
+            _count(UNKNOWN_LABEL, view["unknown"], "var(--orange-11)", "broadcast-unknown"),
+            _count(PENDING_LABEL, view["pending"], "var(--gray-11)", "broadcast-pending"),
+            _count(TOTAL_LABEL, view["total"], "var(--gray-12)", "broadcast-total"),
             spacing="5",
             wrap="wrap",
         ),
@@ -181,7 +245,20 @@ def history_table(rows: rx.Var[list[ProgressView]]) -> rx.Component:
     """Earlier broadcasts: kind, when, status, sent / blocked / failed / unknown of total."""
     return rx.table.root(
         header_row(
-            "#", "Kind", "Created", "Status", "Sent", "Blocked", "Failed", "Unknown", "Total"
+            "#",
+            *(
+                t(*label)
+                for label in (
+                    KIND_LABEL,
+                    CREATED_LABEL,
+                    STATUS_LABEL,
+                    SENT_LABEL,
+                    BLOCKED_LABEL,
+                    FAILED_LABEL,
+                    UNKNOWN_LABEL,
+                )
+            ),
+            t(*TOTAL_LABEL),
         ),
         rx.table.body(
             rx.foreach(
@@ -217,6 +294,7 @@ EMPTY_PROGRESS: ProgressView = {
     "pending": 0,
     "finished": 0,
     "percent": 0.0,
+    "percent_text": "0",
     "rate": "",
     "eta": "",
     "notice": "",
@@ -225,3 +303,27 @@ EMPTY_PROGRESS: ProgressView = {
     "created": "",
     "text": "",
 }
+
+
+# The callout of the broadcasts page and the Notify tab when no bot token is set.
+TELEGRAM_OFF = (
+    "Telegram sozlanmagan (TELEGRAM_BOT_TOKEN berilmagan): xabarlar saqlanadi, lekin hech narsa "
+    "yuborilmaydi.",
+    "Telegram не настроен (TELEGRAM_BOT_TOKEN не задан): рассылки сохраняются, но ничего не "
+    "отправляется.",
+    "Telegram is not configured (TELEGRAM_BOT_TOKEN is unset): broadcasts are stored but nothing "
+    "is sent.",
+)
+
+
+def sending_notice(lang: str, n: int) -> str:
+    """ "Sending to 3 students." in `lang` (after a broadcast was created)."""
+    students = count_word(
+        lang, n, uz="", ru=("ученику", "ученикам", "ученикам"), en=("student", "students")
+    )
+    return pick(
+        lang,
+        f"{n} ta o‘quvchiga yuborilmoqda.",
+        f"Отправляем {n} {students}.",
+        f"Sending to {n} {students}.",
+    )

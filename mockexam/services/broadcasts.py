@@ -38,6 +38,7 @@ import asyncio
 import hashlib
 import logging
 import os
+import re
 import socket
 import time
 import uuid
@@ -53,7 +54,7 @@ from sqlmodel import Session, col, select
 
 from mockexam.config import settings
 from mockexam.db import get_engine, insert_for, lock_for_update, session_scope, utcnow
-from mockexam.errors import NotFoundError, ValidationError
+from mockexam.errors import Msg, NotFoundError, ValidationError, msg
 from mockexam.models import (
     Broadcast,
     BroadcastKind,
@@ -109,6 +110,92 @@ _DONE_STATUSES = (
 _EXAM_KINDS = (BroadcastKind.NEW_EXAM, BroadcastKind.EXAM_OPEN, BroadcastKind.RESULTS_READY)
 NOT_CONFIGURED = "Telegram is not configured (TELEGRAM_BOT_TOKEN is unset): nothing is being sent."
 
+# What the sender writes into broadcasts.error, channel_error and deliveries.error: English
+# (the CLI prints it as it is), made from these (uz, ru, en) templates so that the admin
+# pages can word it again in the admin's language (`stored_message`).
+_Template = tuple[str, str, str]
+NOT_CONFIGURED_TEXT: _Template = (
+    "Telegram sozlanmagan (TELEGRAM_BOT_TOKEN berilmagan): hech narsa yuborilmayapti.",
+    "Telegram не настроен (TELEGRAM_BOT_TOKEN не задан): ничего не отправляется.",
+    NOT_CONFIGURED,
+)
+TOKEN_REFUSED: _Template = (
+    "Telegram bot tokenini qabul qilmadi ({detail}); TELEGRAM_BOT_TOKEN ni tekshiring.",
+    "Telegram отклонил токен бота ({detail}); проверьте TELEGRAM_BOT_TOKEN.",
+    "Telegram refused the bot token ({detail}); check TELEGRAM_BOT_TOKEN.",
+)
+UNREACHABLE: _Template = (
+    "Telegram bilan aloqa yo‘q ({detail}); yuborish o‘zi qayta boshlanadi.",
+    "Telegram недоступен ({detail}); отправка возобновится автоматически.",
+    "Telegram is unreachable ({detail}); sending resumes automatically.",
+)
+OUTDATED_TEXT: _Template = (
+    "Yuborilmadi: xabar jo‘natilguncha imtihon vaqti tugab qoldi.",
+    "Не отправлено: окно экзамена закрылось раньше, чем сообщение успело уйти.",
+    "Not sent: the exam's window closed before this message could go out.",
+)
+NO_CHANNEL: _Template = (
+    "TELEGRAM_CHANNEL_ID berilmagan.",
+    "TELEGRAM_CHANNEL_ID не задан.",
+    "No TELEGRAM_CHANNEL_ID.",
+)
+CHANNEL_STOPPED: _Template = (
+    "Kanalga joylash paytida yuboruvchi to‘xtadi; qayta joylanmaydi.",
+    "Отправитель остановился во время публикации в канале; повторно не публикуется.",
+    "The sender stopped during the channel post; not reposted.",
+)
+SEND_STOPPED: _Template = (
+    "Yuborish paytida yuboruvchi to‘xtadi; Telegram uni yetkazgan bo‘lishi mumkin, shuning "
+    "uchun qayta yuborilmaydi.",
+    "Отправитель остановился во время отправки; Telegram мог его доставить, поэтому повторно "
+    "не отправляется.",
+    "The sender stopped during this send; Telegram may have delivered it, so it is not resent.",
+)
+SKIPPED_UNREACHABLE: _Template = (
+    "Yuborilmadi: o‘quvchi avvalroq botni bloklagan yoki Telegramdan chiqib ketgan.",
+    "Не отправлено: ученик ранее заблокировал бота или ушёл из Telegram.",
+    "Not sent: the student blocked the bot or left Telegram earlier.",
+)
+GAVE_UP: _Template = (
+    "{attempts} urinishdan keyin to‘xtatildi: {detail}",
+    "Прекращено после попыток: {attempts}; {detail}",
+    "Gave up after {attempts} attempts: {detail}",
+)
+_STORED: tuple[_Template, ...] = (
+    NOT_CONFIGURED_TEXT,
+    TOKEN_REFUSED,
+    UNREACHABLE,
+    OUTDATED_TEXT,
+    NO_CHANNEL,
+    CHANNEL_STOPPED,
+    SEND_STOPPED,
+    SKIPPED_UNREACHABLE,
+    GAVE_UP,
+)
+
+
+def _stored_pattern(template: str) -> re.Pattern[str]:
+    parts = re.split(r"\{(\w+)\}", template)
+    pattern = "".join(
+        re.escape(part) if index % 2 == 0 else f"(?P<{part}>.*)" for index, part in enumerate(parts)
+    )
+    return re.compile(pattern, re.DOTALL)
+
+
+_STORED_PATTERNS = tuple((_stored_pattern(t[2]), t) for t in _STORED)
+
+
+def stored_message(text: str | None) -> Msg | None:
+    """A sentence the sender stored (English) as a `Msg` in the three languages; a text it
+    did not make (Telegram's own error) reads the same in all three."""
+    if not text:
+        return None
+    for pattern, (uz, ru, en) in _STORED_PATTERNS:
+        found = pattern.fullmatch(text)
+        if found is not None:
+            return Msg(uz, ru, en, found.groupdict())
+    return Msg(text, text, text)
+
 
 # ---------------------------------------------------------------------------
 # Creating broadcasts
@@ -136,10 +223,16 @@ class CreatedBroadcast:
 def _check_text(body: str) -> str:
     body = body.strip()
     if not body:
-        raise ValidationError("The message is empty.")
+        raise ValidationError(msg("Xabar bo‘sh.", "Сообщение пустое.", "The message is empty."))
     if len(body) > MAX_TEXT_CHARS:
         raise ValidationError(
-            f"The message is {len(body)} characters long; Telegram allows at most {MAX_TEXT_CHARS}."
+            msg(
+                "Xabar uzunligi {n} belgi; Telegram ko‘pi bilan {limit} belgiga ruxsat beradi.",
+                "Длина сообщения: {n}; Telegram допускает не больше {limit} символов.",
+                "The message is {n} characters long; Telegram allows at most {limit}.",
+                n=len(body),
+                limit=MAX_TEXT_CHARS,
+            )
         )
     return body
 
@@ -175,7 +268,14 @@ def create_broadcast(
     now = now or utcnow()
     text = _check_text(text)
     if kind not in {k.value for k in BroadcastKind}:
-        raise ValidationError(f"Unknown broadcast kind {kind!r}.")
+        raise ValidationError(
+            msg(
+                "Noma’lum xabar turi {kind}.",
+                "Неизвестный вид рассылки {kind}.",
+                "Unknown broadcast kind {kind}.",
+                kind=repr(kind),
+            )
+        )
     if dedupe_key is not None:
         existing = _by_dedupe_key(session, dedupe_key)
         if existing is not None:
@@ -199,7 +299,13 @@ def create_broadcast(
     if broadcast_id is None:  # a concurrent call created it first
         existing = _by_dedupe_key(session, dedupe_key or "")
         if existing is None:
-            raise NotFoundError("The broadcast vanished while it was being created; try again.")
+            raise NotFoundError(
+                msg(
+                    "Xabar yaratilayotganda yo‘qolib qoldi; qayta urinib ko‘ring.",
+                    "Рассылка пропала во время создания; попробуйте ещё раз.",
+                    "The broadcast vanished while it was being created; try again.",
+                )
+            )
         return _created(existing, created=False)
     if recipients is None:
         recipients = [Recipient(sid, chat) for sid, chat, _lang in _reachable_students(session)]
@@ -293,7 +399,14 @@ def _exam_values(exam: Exam) -> dict[str, object]:
 def _get_exam(session: Session, exam_id: int) -> Exam:
     exam = session.get(Exam, exam_id)
     if exam is None:
-        raise NotFoundError(f"Exam {exam_id} does not exist.")
+        raise NotFoundError(
+            msg(
+                "{exam_id}-imtihon mavjud emas.",
+                "Экзамена {exam_id} не существует.",
+                "Exam {exam_id} does not exist.",
+                exam_id=exam_id,
+            )
+        )
     return exam
 
 
@@ -304,10 +417,20 @@ def notify_new_exam(
     now = now or utcnow()
     exam = _get_exam(session, exam_id)
     if exam.status != ExamStatus.PUBLISHED:
-        raise ValidationError("Only a published exam can be announced; publish it first.")
+        raise ValidationError(
+            msg(
+                "Faqat e’lon qilingan imtihon haqida xabar berish mumkin; avval uni e’lon qiling.",
+                "Объявить можно только опубликованный экзамен; сначала опубликуйте его.",
+                "Only a published exam can be announced; publish it first.",
+            )
+        )
     if exam.window_end <= now:
         raise ValidationError(
-            "This exam's window has already closed; there is nothing to announce."
+            msg(
+                "Bu imtihonning vaqti allaqachon tugagan; e’lon qiladigan narsa yo‘q.",
+                "Окно этого экзамена уже закрылось; объявлять нечего.",
+                "This exam's window has already closed; there is nothing to announce.",
+            )
         )
     values = _exam_values(exam)
     recipients = [
@@ -334,7 +457,13 @@ def notify_exam_open(
     now = now or utcnow()
     exam = _get_exam(session, exam_id)
     if exam.status != ExamStatus.PUBLISHED or not exam.window_start <= now < exam.window_end:
-        raise ValidationError("The reminder goes out only while the exam's window is open.")
+        raise ValidationError(
+            msg(
+                "Eslatma faqat imtihon vaqti ochiq bo‘lganda yuboriladi.",
+                "Напоминание отправляется, только пока окно экзамена открыто.",
+                "The reminder goes out only while the exam's window is open.",
+            )
+        )
     values = _exam_values(exam)
     recipients = [
         Recipient(sid, chat, messages.text(Text.EXAM_OPEN, lang, **values))
@@ -358,7 +487,13 @@ def notify_results_ready(
     """ "Results ready" to each reachable participant with their own score line (once per exam)."""
     exam = _get_exam(session, exam_id)
     if exam.status != ExamStatus.RELEASED:
-        raise ValidationError("Results can be announced only after they are released.")
+        raise ValidationError(
+            msg(
+                "Natijalar faqat e’lon qilingandan keyin xabar qilinadi.",
+                "О результатах можно сообщить только после их публикации.",
+                "Results can be announced only after they are released.",
+            )
+        )
     rows = session.exec(
         select(ExamSession, Student.telegram_id, Student.language_code, EloHistory)
         .join(Student, col(Student.id) == ExamSession.student_id)
@@ -446,7 +581,8 @@ def create_due_notifications(session: Session, *, now: datetime | None = None) -
 # ---------------------------------------------------------------------------
 @dataclass(frozen=True)
 class BroadcastProgress:
-    """Where one broadcast stands; `notice` is the sentence the admin should read, if any."""
+    """Where one broadcast stands; `message` is the sentence the admin should read, if any
+    (in uz/ru/en; `notice` is its English text)."""
 
     broadcast_id: int
     kind: str
@@ -468,7 +604,12 @@ class BroadcastProgress:
     rate_per_second: float
     eta_seconds: float | None
     delivery_enabled: bool
-    notice: str | None
+    message: Msg | None
+
+    @property
+    def notice(self) -> str | None:
+        """The admin's sentence in English (the CLI, logs), or None."""
+        return None if self.message is None else str(self.message)
 
     @property
     def finished(self) -> int:
@@ -535,15 +676,24 @@ def _progress(broadcast: Broadcast, counts: dict, now: datetime) -> BroadcastPro
         eta = left / (rate if rate > 0 else budget / window)
     notice = None
     if broadcast.status != BroadcastStatus.DONE and idle_without_token:
-        notice = NOT_CONFIGURED
+        notice = Msg(*NOT_CONFIGURED_TEXT)
     elif broadcast.error and broadcast.status != BroadcastStatus.DONE:
-        notice = broadcast.error
+        notice = stored_message(broadcast.error)
     elif broadcast.status == BroadcastStatus.PENDING:
-        notice = "Waiting for the worker to start sending."
+        notice = msg(
+            "Fon jarayoni yuborishni boshlashi kutilmoqda.",
+            "Ждём, когда фоновый обработчик начнёт отправку.",
+            "Waiting for the worker to start sending.",
+        )
     elif unknown:
-        notice = (
-            f"{unknown} message(s) may or may not have arrived (the worker stopped or Telegram "
-            "did not answer in time); they are not resent automatically."
+        notice = msg(
+            "Yetib borgan-bormagani noma’lum xabarlar: {n} (fon jarayoni to‘xtadi yoki Telegram "
+            "o‘z vaqtida javob bermadi); ular avtomatik qayta yuborilmaydi.",
+            "Неизвестно, дошли ли сообщения ({n}): фоновый обработчик остановился или Telegram "
+            "не ответил вовремя; повторно они не отправляются.",
+            "Messages that may or may not have arrived: {n} (the worker stopped or Telegram did "
+            "not answer in time); they are not resent automatically.",
+            n=unknown,
         )
     return BroadcastProgress(
         broadcast_id=broadcast.id or 0,
@@ -566,7 +716,7 @@ def _progress(broadcast: Broadcast, counts: dict, now: datetime) -> BroadcastPro
         rate_per_second=rate,
         eta_seconds=eta,
         delivery_enabled=settings.telegram_enabled,
-        notice=notice,
+        message=notice,
     )
 
 
@@ -577,7 +727,14 @@ def broadcast_progress(
     now = now or utcnow()
     broadcast = session.get(Broadcast, broadcast_id)
     if broadcast is None:
-        raise NotFoundError(f"Broadcast {broadcast_id} does not exist.")
+        raise NotFoundError(
+            msg(
+                "{broadcast_id}-xabar mavjud emas.",
+                "Рассылки {broadcast_id} не существует.",
+                "Broadcast {broadcast_id} does not exist.",
+                broadcast_id=broadcast_id,
+            )
+        )
     counts = _counts(session, [broadcast_id], now - timedelta(seconds=RATE_WINDOW_SECONDS))
     return _progress(broadcast, counts[broadcast_id], now)
 
@@ -661,7 +818,7 @@ def sender_is_active(session: Session, *, token: str | None = None) -> bool:
     return _lease_is_live(session.get(TelegramSender, sender_key(token)), utcnow())
 
 
-OUTDATED = "Not sent: the exam's window closed before this message could go out."
+OUTDATED = OUTDATED_TEXT[2]
 
 
 def _is_outdated(session: Session, broadcast: Broadcast, now: datetime) -> bool:
@@ -878,8 +1035,7 @@ class _Sender:
                 .where(DeliveryRow.status == DeliveryStatus.SENDING)
                 .values(
                     status=DeliveryStatus.UNKNOWN,
-                    error="The sender stopped during this send; Telegram may have delivered "
-                    "it, so it is not resent.",
+                    error=SEND_STOPPED[2],
                     updated_at=now,
                 )
             ).rowcount
@@ -888,7 +1044,7 @@ class _Sender:
                 .where(Broadcast.channel_status == DeliveryStatus.SENDING)
                 .values(
                     channel_status=DeliveryStatus.UNKNOWN,
-                    channel_error="The sender stopped during the channel post; not reposted.",
+                    channel_error=CHANNEL_STOPPED[2],
                 )
             )
         if lost:
@@ -1068,7 +1224,7 @@ class _Sender:
                 .where(col(DeliveryRow.id) == row.id, DeliveryRow.status == DeliveryStatus.PENDING)
                 .values(
                     status=DeliveryStatus.BLOCKED,
-                    error="Not sent: the student blocked the bot or left Telegram earlier.",
+                    error=SKIPPED_UNREACHABLE[2],
                     updated_at=utcnow(),
                 )
             )
@@ -1151,7 +1307,7 @@ class _Sender:
                 self.report.unknown += 1
             elif outcome == Outcome.NETWORK_ERROR and attempts >= MAX_NETWORK_ATTEMPTS:
                 values["status"] = DeliveryStatus.FAILED
-                values["error"] = f"Gave up after {attempts} attempts: {result.error}"
+                values["error"] = GAVE_UP[2].format(attempts=attempts, detail=result.error)
                 self.report.failed += 1
             else:  # RETRY_AFTER, NETWORK_ERROR, INVALID_TOKEN: provably not delivered
                 values["status"] = DeliveryStatus.PENDING
@@ -1174,17 +1330,13 @@ class _Sender:
             self.pacer.hold(time.monotonic() + result.retry_after)
             return
         if result.outcome == Outcome.INVALID_TOKEN:
-            raise _StopError(
-                f"Telegram refused the bot token ({result.error}); check TELEGRAM_BOT_TOKEN."
-            )
+            raise _StopError(TOKEN_REFUSED[2].format(detail=result.error))
         if result.outcome != Outcome.NETWORK_ERROR:
             self.network_streak = 0
             return
         self.network_streak += 1
         if self.network_streak >= STOP_AFTER_NETWORK_ERRORS:
-            raise _StopError(
-                f"Telegram is unreachable ({result.error}); sending resumes automatically."
-            )
+            raise _StopError(UNREACHABLE[2].format(detail=result.error))
         backoff = min(BACKOFF_FIRST_SECONDS * 2 ** (self.network_streak - 1), BACKOFF_MAX_SECONDS)
         logger.info("Network error (%s); retrying in %.1f s", result.error, backoff)
         self.pacer.hold(time.monotonic() + backoff)
@@ -1205,7 +1357,7 @@ class _Sender:
         attempts = 0
         while True:
             if not channel:
-                self._set_channel(broadcast_id, DeliveryStatus.FAILED, "No TELEGRAM_CHANNEL_ID.")
+                self._set_channel(broadcast_id, DeliveryStatus.FAILED, NO_CHANNEL[2])
                 return
             await self._sleep_until(self.pacer.earliest(channel) - CLAIM_LEAD_SECONDS)
             now = utcnow()

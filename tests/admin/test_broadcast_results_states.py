@@ -11,9 +11,11 @@ from mockexam.admin.audit import AuditState
 from mockexam.admin.broadcasts import BroadcastsState
 from mockexam.admin.monitor import MonitorState
 from mockexam.admin.notify import NotifyState
+from mockexam.admin.progress import eta_text, progress_view, sending_notice
 from mockexam.admin.results import PAGE_SIZE, ResultsState, signed
 from mockexam.db import session_scope, utcnow
-from mockexam.models import AuditLog, Broadcast, Delivery
+from mockexam.models import Admin, AuditLog, Broadcast, Delivery
+from mockexam.services import broadcasts as broadcast_service
 from mockexam.services.release import release_exam
 from mockexam.services.sessions import start_session
 from tests.admin.helpers import make_state, run
@@ -51,7 +53,7 @@ def test_notify_without_telegram_stores_the_broadcast_and_says_nothing_is_sent(a
 
     run(NotifyState.notify, state, "new")
 
-    assert state.error == "" and "Sending to 3 student(s)" in state.notice
+    assert state.error == "" and "Sending to 3 students." in state.notice
     assert state.has_current and state.current["total"] == 3
     assert state.current["pending"] == 3 and state.current["done"] is False
     assert "not configured" in state.current["notice"]
@@ -141,7 +143,7 @@ def test_custom_broadcast_is_sent_and_listed_with_its_report(admin, telegram):
 
     run(BroadcastsState.send, state, {"text": "Exam moved to Sunday", "channel": "on"})
 
-    assert "Sending to 3 student(s)" in state.notice
+    assert "Sending to 3 students." in state.notice
     assert len(telegram.messages) == 3
     run(BroadcastsState.tick, state, "")
     assert state.current["sent"] == 3 and state.current["done"]
@@ -161,6 +163,75 @@ def test_custom_broadcast_refuses_empty_or_long_text(admin, form, message):
     assert message in state.error
     with session_scope() as db:
         assert db.exec(select(Broadcast)).all() == []
+
+
+def _speaks(username: str, lang: str) -> None:
+    with session_scope() as db:
+        row = db.exec(select(Admin).where(Admin.username == username)).one()
+        row.language = lang
+        db.add(row)
+
+
+def test_notify_and_broadcasts_speak_the_admins_language(admin):
+    _speaks("alice", "ru")
+    exam_id = _published(n_students=3)
+    state = make_state(NotifyState, path=_path(exam_id), token=admin.token)
+
+    run(NotifyState.notify, state, "open")  # not open yet: the service's refusal, in Russian
+    assert state.error == "Напоминание отправляется, только пока окно экзамена открыто."
+    run(NotifyState.notify, state, "new")
+    assert state.error == "" and state.notice == "Отправляем 3 ученикам."
+    assert state.current["kind"] == "Новый экзамен" and state.current["status"] == "ожидает"
+    assert state.current["notice"].startswith("Telegram не настроен")
+    run(NotifyState.notify, state, "new")
+    assert state.notice.startswith("Это объявление уже отправлялось")
+
+    page = make_state(BroadcastsState, path="/admin/broadcasts", token=admin.token)
+    run(BroadcastsState.send, page, {"text": "  "})
+    assert page.error == "Сначала напишите сообщение."
+    run(BroadcastsState.load, page)
+    assert [r["kind"] for r in page.rows] == ["Новый экзамен"]
+
+
+def test_progress_words_follow_the_language():
+    assert sending_notice("ru", 1) == "Отправляем 1 ученику."
+    assert sending_notice("en", 1) == "Sending to 1 student."
+    assert sending_notice("uz", 21) == "21 ta o‘quvchiga yuborilmoqda."
+    assert eta_text(125, "ru") == "осталось около 2 мин 5 с"
+    assert eta_text(125) == "about 2 min 5 s left"
+    assert eta_text(7300, "uz") == "taxminan 2 soat 1 daq qoldi"
+    # What the sender stored in English is worded again; Telegram's own text stays as it is.
+    refused = broadcast_service.TOKEN_REFUSED[2].format(detail="401: Unauthorized")
+    assert broadcast_service.stored_message(refused).text("ru") == (
+        "Telegram отклонил токен бота (401: Unauthorized); проверьте TELEGRAM_BOT_TOKEN."
+    )
+    assert broadcast_service.stored_message("Bad Request: chat not found").text("uz") == (
+        "Bad Request: chat not found"
+    )
+    assert broadcast_service.stored_message(None) is None
+
+
+def test_a_stored_channel_error_and_the_unknown_notice_in_russian(admin):
+    exam_id = _published(n_students=2)
+    with session_scope() as db:
+        created = broadcast_service.notify_new_exam(db, exam_id)
+        broadcast = db.get(Broadcast, created.broadcast_id)
+        broadcast.status = "sending"
+        broadcast.started_at = utcnow() - timedelta(seconds=5)
+        broadcast.channel_status = "failed"
+        broadcast.channel_error = broadcast_service.NO_CHANNEL[2]
+        db.add(broadcast)
+        for row in db.exec(select(Delivery)):
+            row.status, row.updated_at = "unknown", utcnow()
+            db.add(row)
+    with session_scope(readonly=True) as db:
+        progress = broadcast_service.broadcast_progress(db, created.broadcast_id)
+    view = progress_view(progress, "ru")
+    assert view["channel"] == "Пост в канале: ошибка (TELEGRAM_CHANNEL_ID не задан.)"
+    assert view["status"] == "отправляется" and view["percent_text"] == "100"
+    # Rows finished in the last seconds: someone is sending; two of them may not have arrived.
+    assert view["notice"].startswith("Неизвестно, дошли ли сообщения (2)")
+    assert progress.notice is not None and "not resent" in progress.notice  # the CLI's English
 
 
 # --- Monitor -----------------------------------------------------------------------
