@@ -20,7 +20,7 @@ from mockexam.admin.auth import DB_UNAVAILABLE, FAILED, AdminState
 from mockexam.admin.components import header_row
 from mockexam.admin.exam_edit import ExamState
 from mockexam.admin.layout import card, error_callout, success_callout
-from mockexam.errors import AnswerKeyError, MockExamError
+from mockexam.errors import AnswerKeyError, MockExamError, localized
 from mockexam.models import ExamItem, ItemKind
 from mockexam.scoring.answer_key import MAX_KEY_CHARS
 from mockexam.services import exams as exam_service
@@ -170,7 +170,9 @@ class KeyState(AdminState):
                 )
             )
         except AnswerKeyError as err:
-            self.paste_errors = [{"line": n, "message": m} for n, m in err.errors[:50]]
+            self.paste_errors = [
+                {"line": n, "message": localized(m, self._lang())} for n, m in err.errors[:50]
+            ]
             self.error = f"Nothing was saved: {len(err.errors)} line(s) need fixing (see below)."
             return None
         except MockExamError as err:

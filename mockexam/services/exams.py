@@ -824,7 +824,8 @@ def import_answer_key(
     exam = get_exam(session, exam_id)
     _check_key_editable(exam)
     items = get_items(session, exam_id)
-    key = parse_answer_key(text, [item_spec(i) for i in items])
+    keys = [section.key for section in exam_layout(exam).sections]
+    key = parse_answer_key(text, [item_spec(i) for i in items], section_keys=keys)
     by_label = {i.label: i for i in items}
     for label, accepted in key.items():
         item = by_label[label]

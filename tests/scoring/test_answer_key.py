@@ -12,10 +12,11 @@ ITEMS = default_layout()
 LETTERS_35 = "ABCDA BCDAB CDABC DABCD ABCDA BCDAB CDABC"
 
 
-def _errors(text: str, items: list[ItemSpec] = ITEMS) -> list[tuple[int, str]]:
+def _errors(text: str, items: list[ItemSpec] = ITEMS, lang: str = "en") -> list[tuple[int, str]]:
+    """The (line, message) pairs of a refused paste, the messages in `lang`."""
     with pytest.raises(AnswerKeyError) as caught:
         parse_answer_key(text, items)
-    return caught.value.errors
+    return [(line, m if isinstance(m, str) else m.text(lang)) for line, m in caught.value.errors]
 
 
 # --- accepted forms -------------------------------------------------------------
@@ -323,3 +324,119 @@ def test_a_paste_too_large_to_be_a_key_is_refused_before_parsing(text, message):
 def test_the_largest_accepted_paste_still_names_its_bad_lines():
     text = "1 A\n" + "# a comment\n" * 990 + "2 Q"
     assert _errors(text) == [(992, "item 2: 'Q' is not one of A, B, C, D")]
+
+
+# --- layouts: sections and more options (issue 21) --------------------------------------
+
+
+def _dtm_items() -> list[ItemSpec]:
+    from mockexam.scoring.layout_templates import DTM_BLOCK
+
+    return DTM_BLOCK.items()
+
+
+def test_a_fifth_option_is_a_key_where_the_item_has_it() -> None:
+    items = [ItemSpec(n, "", MCQ, ("A", "B", "C", "D", "E"), 2.5) for n in range(11, 14)]
+    items.append(ItemSpec(14, "", MCQ, ("A", "B", "C", "D")))
+    assert parse_answer_key("12 E\n11 \u0415\n13e", items) == {
+        "11": ["E"],
+        "12": ["E"],
+        "13": ["E"],
+    }
+    assert _errors("14 E", items) == [(1, "item 14: 'E' is not one of A, B, C, D")]
+
+
+def test_section_headers_key_each_dtm_block_with_its_own_letters() -> None:
+    items = _dtm_items()
+    text = "\n".join(
+        [
+            "[s1]",
+            "ABCDA BCDAB",
+            "[2] BBBBBBBBBB",  # a section's number, letters on the same line
+            "[S3]",
+            "# history",
+            "CCCCCCCCCC",
+            "[s4]",
+            "D" * 30,
+            "[ s5 ]",
+            "AB" * 15,
+        ]
+    )
+    key = parse_answer_key(text, items)
+    assert list(key) == [item.label for item in items]
+    assert [key[str(n)][0] for n in (1, 2, 5, 10, 11, 20, 21, 31, 60, 61, 62, 90)] == list(
+        "ABABBBCDDABB"
+    )
+
+
+def test_a_section_header_string_then_single_lines() -> None:
+    items = _dtm_items()
+    key = parse_answer_key("[s4]\n" + "C" * 30 + "\n7 D\n61 A", items)
+    assert key["31"] == ["C"] and key["60"] == ["C"] and key["7"] == ["D"] and key["61"] == ["A"]
+    assert "30" not in key
+
+
+def test_section_keys_come_from_the_layout() -> None:
+    items = [
+        ItemSpec(1, "", MCQ, ("A", "B"), 1.0, 0),
+        ItemSpec(2, "", MCQ, ("A", "B", "C"), 1.0, 1),
+        ItemSpec(3, "", MCQ, ("A", "B", "C"), 1.0, 1),
+    ]
+    assert parse_answer_key("[algebra] B\n[geo] CA", items, section_keys=["algebra", "geo"]) == {
+        "1": ["B"],
+        "2": ["C"],
+        "3": ["A"],
+    }
+    with pytest.raises(AnswerKeyError, match=r"unknown section \[s1\]; the sheet has \[algebra\]"):
+        parse_answer_key("[s1] B", items, section_keys=["algebra", "geo"])
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[s9]\nABCD", [(1, "unknown section [s9]; the sheet has [s1], [s2], [s3], [s4], [s5]")]),
+        ("[0] A", [(1, "unknown section [0]; the sheet has [s1], [s2], [s3], [s4], [s5]")]),
+        (
+            "[s2]\nABCDABCDA",
+            [
+                (
+                    2,
+                    "the string of letters has 9 letters, but section [s2] has 10 "
+                    "multiple-choice items (11–20)",
+                )
+            ],
+        ),
+        (
+            "[s1]\n1 A\nBCDABCDAB",
+            [(3, "a string of letters must come first after a section header")],
+        ),
+        (
+            "A" * 90 + "\n[s1] " + "B" * 10,
+            [(2, f"item {n} is given twice: on line 1 and line 2") for n in range(1, 11)],
+        ),
+        ("[s1] ABCDEABCDA", [(1, "letter 5 ('E', item 5) is not one of A, B, C, D")]),
+    ],
+)
+def test_section_header_errors_name_the_line(text: str, expected: list[tuple[int, str]]) -> None:
+    assert _errors(text, _dtm_items()) == expected
+
+
+def test_a_free_section_takes_no_string_of_letters() -> None:
+    assert _errors("[s2]\nABAB") == [
+        (2, "section [s2] has no multiple-choice items: give its answers one per line")
+    ]
+
+
+def test_key_errors_read_in_uzbek_and_russian() -> None:
+    text = "1 A\n2 E\n1 B\n[s7] A"
+    assert _errors(text, lang="ru") == [
+        (2, "задание 2: 'E' — не из A, B, C, D"),
+        (3, "задание 1 указано дважды: в строках 1 и 3"),
+        (4, "неизвестный раздел [s7]; в бланке: [s1], [s2]"),
+    ]
+    uz = _errors(text, lang="uz")
+    assert uz[0] == (2, "2-savol: 'E' A, B, C, D dan biri emas")
+    assert uz[1] == (3, "1-savol ikki marta berilgan: 1- va 3-qatorlarda")
+    with pytest.raises(AnswerKeyError) as caught:
+        parse_answer_key(text, ITEMS)
+    assert caught.value.text("ru").startswith("Ключ ответов не сохранён: строка 2: задание 2")
