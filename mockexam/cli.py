@@ -1,6 +1,6 @@
 """`python -m mockexam …`: the command line of mockexam.
 
-migrate · create-admin · deactivate-admin · seed-demo · import-key · import-questions ·
+migrate · create-admin · deactivate-admin · seed-demo · layouts · import-key · import-questions ·
 auto-submit · calibrate-exam · exclude-item · worker · bot · broadcast · notify · student-link ·
 deploy-config · telegram-setup · doctor · backup · restore
 """
@@ -111,6 +111,110 @@ def _seed_demo(args: argparse.Namespace) -> int:
             return 0
         raise
     print(summary.describe())
+    return 0
+
+
+MAX_LAYOUT_FILE_BYTES = 256 * 1024
+"""A layout's JSON is a few kilobytes (12 sections at most); a bigger file is not one."""
+
+
+def _layouts(args: argparse.Namespace) -> int:
+    """`layouts`: the templates; `layouts show NAME [--json]`; `layouts check FILE`."""
+    action = getattr(args, "layouts_action", None)
+    if action == "show":
+        return _layouts_show(args)
+    if action == "check":
+        return _layouts_check(args)
+    from mockexam.scoring.layout_templates import TEMPLATES
+
+    lang = args.lang
+    for name, template in TEMPLATES.items():
+        print(f"{name:<18} {template.title(lang)}")
+        print(f"{'':<18} {_layout_summary(template.layout, lang)}, {template.duration_minutes} min")
+    print("\n`layouts show NAME` for the sections, `--json` for the JSON to edit and import.")
+    return 0
+
+
+def _layout_summary(layout: object, lang: str) -> str:
+    from mockexam.scoring.layout import SCALED, Layout
+    from mockexam.scoring.points import format_points
+
+    assert isinstance(layout, Layout)
+    official = "scaled score first" if layout.official_score == SCALED else "points first"
+    return (
+        f"{len(layout.sections)} section(s), {layout.item_count()} items, "
+        f"{format_points(layout.max_points(), lang)} points, {official}"
+    )
+
+
+def _layouts_show(args: argparse.Namespace) -> int:
+    import json
+
+    from mockexam.scoring.layout_templates import TEMPLATES, subject_name
+    from mockexam.scoring.points import format_points
+
+    template = TEMPLATES.get(args.name)
+    if template is None:
+        print(
+            f"error: no template {args.name!r}; the templates are {', '.join(TEMPLATES)}",
+            file=sys.stderr,
+        )
+        return 2
+    layout = template.layout
+    if args.json:
+        print(json.dumps(layout.to_json(), ensure_ascii=False, indent=2))
+        return 0
+    lang = args.lang
+    print(f"{template.name}: {template.title(lang)}")
+    print(f"{_layout_summary(layout, lang)}, {template.duration_minutes} min")
+    for section, first, maximum in zip(
+        layout.sections, layout.firsts(), layout.section_max_points(), strict=True
+    ):
+        last = first + section.count - 1
+        if section.kind == "mcq":
+            kind = f"multiple choice {'/'.join(section.options)}"
+        else:
+            kind = "free response" + (f", parts {'/'.join(section.parts)}" if section.parts else "")
+        title = section.title(lang)
+        subject = subject_name(section.subject, lang)
+        named = title if subject in title else f"{title} ({subject})"
+        print(
+            f"  [{section.key}] {first}–{last}  {named}: {section.count} × {kind} "
+            f"at {format_points(section.points, lang)} points each, "
+            f"{format_points(maximum, lang)} points"
+        )
+    return 0
+
+
+def _layouts_check(args: argparse.Namespace) -> int:
+    from mockexam.scoring.layout import LayoutError, validate_layout_json
+
+    try:
+        with Path(args.file).open("rb") as file:
+            data = file.read(MAX_LAYOUT_FILE_BYTES + 1)
+    except OSError as err:
+        print(f"error: {args.file}: cannot be read: {err.strerror}", file=sys.stderr)
+        return 1
+    if len(data) > MAX_LAYOUT_FILE_BYTES:
+        print(
+            f"error: {args.file}: over {MAX_LAYOUT_FILE_BYTES:,} bytes; not a layout",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        print(f"error: {args.file}: not UTF-8 text (byte {err.start})", file=sys.stderr)
+        return 1
+    try:
+        layout = validate_layout_json(text)
+    except LayoutError as err:
+        count = len(err.problems)
+        print(f"{args.file}: not a valid layout ({count} problem(s)):", file=sys.stderr)
+        for problem in err.problems:
+            print(f"  - {problem.text(args.lang)}", file=sys.stderr)
+        return 1
+    print(f"{args.file}: a valid layout: {_layout_summary(layout, args.lang)}")
     return 0
 
 
@@ -488,6 +592,21 @@ def _build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with MOCKEXAM_ENV=production: seed anyway (the demo admin gets a random password)",
     )
+    p = add(
+        "layouts",
+        _layouts,
+        "List the answer-sheet templates; `show NAME [--json]` prints one, `check FILE` "
+        "validates a layout's JSON (exit 1 naming every problem).",
+    )
+    p.add_argument("--lang", choices=LINK_LANGUAGES, default="en", help="titles and messages")
+    actions = p.add_subparsers(dest="layouts_action")
+    shown = actions.add_parser("show", help="one template's sections (or its JSON)")
+    shown.add_argument("name", help="certificate_math, dtm_block or custom")
+    shown.add_argument("--json", action="store_true", help="the JSON (to edit and import)")
+    shown.add_argument("--lang", choices=LINK_LANGUAGES, default=argparse.SUPPRESS)
+    checked = actions.add_parser("check", help="validate a layout JSON file")
+    checked.add_argument("file")
+    checked.add_argument("--lang", choices=LINK_LANGUAGES, default=argparse.SUPPRESS)
     p = add("import-key", _import_key, "Import an answer key (bulk-paste format) from a file.")
     p.add_argument("exam_id", type=int)
     p.add_argument("file")

@@ -289,3 +289,71 @@ def test_deactivating_the_last_active_admin_says_what_that_means(sqlite_url, cap
     capsys.readouterr()
     assert main(["deactivate-admin", "alice"]) == 0
     assert "No active admin is left" in capsys.readouterr().out
+
+
+# --- layouts (issue 21) -------------------------------------------------------------------
+
+
+def test_layouts_lists_the_templates(capsys):
+    assert main(["layouts"]) == 0
+    out = capsys.readouterr().out
+    assert "certificate_math" in out and "National certificate: mathematics" in out
+    assert "5 section(s), 90 items, 189 points, points first, 180 min" in out
+    assert "1 section(s), 30 items, 30 points" in out
+    assert main(["layouts", "--lang", "ru"]) == 0
+    assert "Тестовый блок ДТМ" in capsys.readouterr().out
+
+
+def test_layouts_show_prints_sections_and_json_that_checks(tmp_path, capsys):
+    from mockexam.scoring.layout import validate_layout_json
+    from mockexam.scoring.layout_templates import DTM_BLOCK
+
+    assert main(["layouts", "show", "dtm_block"]) == 0
+    out = capsys.readouterr().out
+    assert "[s4] 31–60  Specialty subject 1: Mathematics: 30 × multiple choice A/B/C/D" in out
+    assert "at 3.1 points each, 93 points" in out
+    assert main(["layouts", "show", "dtm_block", "--lang", "uz"]) == 0
+    assert "3,1 points each" in capsys.readouterr().out
+    assert main(["layouts", "show", "dtm_block", "--json"]) == 0
+    text = capsys.readouterr().out
+    assert validate_layout_json(text) == DTM_BLOCK
+    path = tmp_path / "dtm.json"
+    path.write_text(text, encoding="utf-8")
+    assert main(["layouts", "check", str(path)]) == 0
+    assert "a valid layout: 5 section(s), 90 items, 189 points" in capsys.readouterr().out
+    assert main(["layouts", "show", "nope"]) == 2
+    assert "no template 'nope'" in capsys.readouterr().err
+
+
+def test_layouts_check_names_every_problem_and_exits_1(tmp_path, capsys):
+    bad = {
+        "version": 1,
+        "template": "custom",
+        "official_score": "points",
+        "sections": [
+            {"key": "s1", "titles": {"uz": "Algebra"}, "subject": "maths", "kind": "mcq",
+             "count": 10, "options": ["A", "B", "A"], "points": 0, "first": 1},
+            {"key": "s2", "titles": {"uz": "Geometriya"}, "subject": "math", "kind": "free",
+             "count": 5, "parts": [], "points": 1.005, "first": 8},
+        ],
+    }  # fmt: skip
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(bad), encoding="utf-8")
+    assert main(["layouts", "check", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "not a valid layout (5 problem(s))" in err
+    for words in (
+        "Section 1 (Algebra): unknown subject 'maths'",
+        "Section 1 (Algebra): points must be more than 0",
+        "Section 1 (Algebra): options repeat: A, B, A",
+        "Section 2 (Geometriya): points go in steps of 0.01 (1.005)",
+        "Section 2 (Geometriya): exercises 8–12 overlap section 1 (1–10)",
+    ):
+        assert words in err
+    assert main(["layouts", "check", str(path), "--lang", "ru"]) == 1
+    assert "Раздел 1 (Algebra): неизвестный предмет 'maths'" in capsys.readouterr().err
+    path.write_text("{not json", encoding="utf-8")
+    assert main(["layouts", "check", str(path)]) == 1
+    assert "not a valid layout (1 problem(s))" in capsys.readouterr().err
+    assert main(["layouts", "check", str(tmp_path / "missing.json")]) == 1
+    assert "cannot be read" in capsys.readouterr().err
