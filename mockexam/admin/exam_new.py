@@ -1,8 +1,11 @@
-"""The "new exam" page `/admin/exams/new`: title, window, duration, grading scheme.
+"""The "new exam" page `/admin/exams/new`: title, window, duration, grading scheme, and the
+answer sheet's layout (admin/layout_builder.py: a template, certificate / DTM / custom,
+its sections, a live preview, JSON export and import).
 
-Creates a draft with the default 45-exercise answer sheet through
-`services.exams.create_exam` (audit log), then opens the exam's page for the
-question paper and the answer key.
+Creates a draft with that layout through `services.exams.create_exam` (audit log),
+then opens the exam's page for the question paper and the answer key. The layout
+is the builder's rows read back through `validate_layout_json` on the server: a
+refusal names every problem and creates nothing.
 """
 
 from __future__ import annotations
@@ -14,28 +17,32 @@ import reflex as rx
 
 from mockexam.admin.auth import ADMIN_ROOT, FAILED, AdminState
 from mockexam.admin.exam_form import exam_form_fields, local_input, parse_exam_form
+from mockexam.admin.i18n import t
 from mockexam.admin.layout import admin_page, card, error_callout
+from mockexam.admin.layout_builder import LayoutBuilderState, layout_builder
 from mockexam.config import settings
 from mockexam.db import utcnow
 from mockexam.errors import ValidationError
+from mockexam.localtime import local_zone
 from mockexam.models import GradingScheme
+from mockexam.scoring.layout import LayoutError
 from mockexam.services import exams as exam_service
 from mockexam.services.transactions import in_session
-from mockexam.telegram.messages import DISPLAY_TZ
 
 NEW_EXAM_ROUTE = f"{ADMIN_ROOT}/exams/new"
+FORM_ID = "new-exam-form"
 
 
 def default_window() -> tuple[str, str]:
-    """Next Saturday 09:00–18:00 Tashkent time, as datetime-local values."""
-    today = utcnow().astimezone(DISPLAY_TZ)
+    """Next Saturday 09:00–18:00 local time, as datetime-local values."""
+    today = utcnow().astimezone(local_zone())
     days = (5 - today.weekday()) % 7 or 7
     start = (today + timedelta(days=days)).replace(hour=9, minute=0, second=0, microsecond=0)
     return local_input(start), local_input(start.replace(hour=18))
 
 
-class NewExamState(AdminState):
-    """The form's defaults and the create action."""
+class NewExamState(LayoutBuilderState):
+    """The form's defaults, the layout builder (inherited) and the create action."""
 
     window_start: str = ""
     window_end: str = ""
@@ -52,6 +59,7 @@ class NewExamState(AdminState):
             return
         self.error = ""
         self.window_start, self.window_end = default_window()
+        self._start_builder()
         self.ready = True
 
     @rx.event
@@ -64,7 +72,13 @@ class NewExamState(AdminState):
         try:
             fields = parse_exam_form(form_data)
         except ValidationError as err:
-            self.error = str(err)
+            self.error = err.text(self._lang())
+            return None
+        try:
+            layout = self._layout()
+        except LayoutError as err:
+            self.error = err.text(self._lang())
+            self._refresh()
             return None
         exam_id = await self._service(
             in_session(
@@ -77,6 +91,7 @@ class NewExamState(AdminState):
                         window_end=fields.window_end,
                         duration_minutes=fields.duration_minutes,
                         grading_scheme=fields.grading_scheme,
+                        layout=layout,
                         admin_id=admin_id,
                     ).id
                 )
@@ -92,48 +107,61 @@ def new_exam_page() -> rx.Component:
         error_callout(NewExamState.error, callout_id="new-exam-error"),
         rx.cond(NewExamState.ready, _form(), rx.spinner(size="3")),
         active="exams",
-        title="New exam",
+        title=t("Yangi imtihon", "Новый экзамен", "New exam"),
     )
 
 
 def _form() -> rx.Component:
     # Rendered once the defaults are in: uncontrolled inputs keep what the admin types.
-    return rx.box(
+    # The layout builder sits outside the form (its controls are the state's, not the
+    # form's data); the create button submits the form by its id.
+    return rx.vstack(
         card(
             rx.form(
-                rx.vstack(
-                    exam_form_fields(
-                        title="",
-                        description="",
-                        window_start=NewExamState.window_start,
-                        window_end=NewExamState.window_end,
-                        duration=settings.default_duration_minutes,
-                        scheme=GradingScheme.PERCENTILE.value,
-                    ),
-                    rx.text(
-                        "The answer sheet has the standard layout: exercises 1–35 multiple "
-                        "choice (A–D), 36–45 free response with parts a) and b). After creating "
-                        "the exam, upload the question paper and enter the key.",
-                        size="2",
-                        color="var(--gray-11)",
-                    ),
-                    rx.hstack(
-                        rx.button("Create draft", type="submit", size="3", id="new-exam-create"),
-                        rx.link(
-                            rx.button("Cancel", variant="soft", color_scheme="gray"),
-                            href=ADMIN_ROOT,
-                        ),
-                        spacing="3",
-                    ),
-                    spacing="4",
-                    width="100%",
+                exam_form_fields(
+                    title="",
+                    description="",
+                    window_start=NewExamState.window_start,
+                    window_end=NewExamState.window_end,
+                    duration=settings.default_duration_minutes,
+                    scheme=GradingScheme.PERCENTILE.value,
                 ),
                 on_submit=NewExamState.create,
                 reset_on_submit=False,
                 width="100%",
+                id=FORM_ID,
             ),
         ),
-        max_width="52rem",
+        card(layout_builder()),
+        rx.text(
+            t(
+                "Imtihon yaratilgach, savollar PDF faylini yuklang va javoblar kalitini kiriting.",
+                "После создания экзамена загрузите PDF с заданиями и введите ключ ответов.",
+                "After creating the exam, upload the question paper and enter the key.",
+            ),
+            size="2",
+            color="var(--gray-11)",
+        ),
+        rx.hstack(
+            rx.button(
+                t("Qoralama yaratish", "Создать черновик", "Create draft"),
+                type="submit",
+                form=FORM_ID,
+                size="3",
+                id="new-exam-create",
+            ),
+            rx.link(
+                rx.button(
+                    t("Bekor qilish", "Отмена", "Cancel"),
+                    variant="soft",
+                    color_scheme="gray",
+                ),
+                href=ADMIN_ROOT,
+            ),
+            spacing="3",
+        ),
+        spacing="4",
+        max_width="72rem",
         width="100%",
     )
 

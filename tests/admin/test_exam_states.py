@@ -8,6 +8,7 @@ line) reaches the page as a message and changes nothing.
 from __future__ import annotations
 
 import io
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from mockexam.admin.exams import ExamsState
 from mockexam.config import settings
 from mockexam.db import session_scope, utcnow
 from mockexam.models import AuditLog, Exam, ExamItem, ExamStatus
+from mockexam.scoring.layout_templates import DTM_BLOCK, TEMPLATES
 from mockexam.services import exams as exam_service
 from mockexam.services.sessions import start_session
 from tests.admin.helpers import make_state, redirect_target, run
@@ -99,6 +101,7 @@ def test_new_exam_create_makes_a_draft_with_the_admin_in_the_audit_log(admin):
 )
 def test_new_exam_create_refuses_bad_fields_and_creates_nothing(admin, overrides, message):
     state = make_state(NewExamState, path="/admin/exams/new", token=admin.token)
+    run(NewExamState.load, state)  # the page's on_load: the certificate layout
 
     result = run(NewExamState.create, state, _form(**overrides))
 
@@ -106,6 +109,175 @@ def test_new_exam_create_refuses_bad_fields_and_creates_nothing(admin, overrides
     assert redirect_target(result) is None
     with session_scope() as db:
         assert db.exec(select(Exam)).all() == []
+
+
+# --- new exam: the answer-sheet layout ----------------------------------------
+def _builder(admin) -> NewExamState:
+    state = make_state(NewExamState, path="/admin/exams/new", token=admin.token)
+    run(NewExamState.load, state)
+    return state
+
+
+def _created() -> tuple[Exam, list[ExamItem]]:
+    with session_scope() as db:
+        exam = db.exec(select(Exam)).one()
+        return exam, list(exam_service.get_items(db, exam.id))
+
+
+@pytest.mark.parametrize("name", ["certificate_math", "dtm_block", "custom"])
+def test_new_exam_create_with_each_template(admin, name):
+    template = TEMPLATES[name]
+    state = _builder(admin)
+    assert state.template == "certificate_math" and len(state.rows) == 2  # the default
+
+    run(NewExamState.choose_template, state, name)
+    assert state.problems == [] and state.item_total == template.layout.item_count()
+    assert len(state.sheet_items) == template.layout.item_count()
+    assert [s["index"] for s in state.sheet_sections] == list(range(len(template.layout.sections)))
+    result = run(NewExamState.create, state, _form())
+
+    exam, items = _created()
+    assert redirect_target(result) == _path(exam.id) and state.error == ""
+    assert exam.layout["template"] == name
+    assert exam.layout["official_score"] == template.layout.official_score
+    assert len(items) == template.layout.item_count()
+    assert round(sum(item.points for item in items), 2) == template.layout.max_points()
+    assert [item.section for item in items] == [spec.section for spec in template.layout.items()]
+
+
+def test_new_exam_dtm_shows_189_points_and_a_section_per_subject(admin):
+    state = _builder(admin)
+    run(NewExamState.choose_template, state, "dtm_block")
+    assert state.item_total == 90 and state.points_total == "189"
+    assert state.sheet_sections[2]["titles"]["en"] == "History of Uzbekistan"
+    assert state.sheet_sections[0]["notes"]["en"] == "1–10 · 1.1 points each"
+    assert state.sheet_sections[3]["notes"]["ru"] == "31–60 · 3,1 балла за задание"
+
+
+def test_new_exam_custom_layout_built_in_the_table(admin):
+    state = _builder(admin)
+    run(NewExamState.choose_template, state, "custom")
+    run(NewExamState.set_field, state, 0, "count", "3")
+    run(NewExamState.set_field, state, 0, "options", "5")
+    run(NewExamState.set_field, state, 0, "points", "2,5")  # a decimal comma is read
+    run(NewExamState.set_field, state, 0, "title_ru", "Алгебра")
+    run(NewExamState.add_section, state)
+    run(NewExamState.set_field, state, 1, "kind", "free")
+    run(NewExamState.set_field, state, 1, "parts", "-")  # the select's "no parts"
+    run(NewExamState.set_field, state, 1, "count", "2")
+    run(NewExamState.set_field, state, 1, "points", "0.75")
+    run(NewExamState.move_section, state, 1, -1)  # the free section first
+    assert state.problems == [] and state.item_total == 5 and state.points_total == "9"
+    # The preview: the free answers 1–2, then 3–5 with five options each.
+    assert [i["label"] for i in state.sheet_items] == ["1", "2", "3", "4", "5"]
+    assert state.sheet_items[2]["options"] == ["A", "B", "C", "D", "E"]
+    assert state.sheet_items[2]["section"] == 1
+
+    run(NewExamState.create, state, _form())
+
+    exam, items = _created()
+    assert state.error == "" and exam.layout["template"] == "custom"
+    assert [s["kind"] for s in exam.layout["sections"]] == ["free", "mcq"]
+    assert exam.layout["sections"][1]["titles"]["ru"] == "Алгебра"
+    assert [(i.label, i.kind, i.section, i.points) for i in items] == [
+        ("1", "free", 0, 0.75),
+        ("2", "free", 0, 0.75),
+        ("3", "mcq", 1, 2.5),
+        ("4", "mcq", 1, 2.5),
+        ("5", "mcq", 1, 2.5),
+    ]
+    assert items[2].options == ["A", "B", "C", "D", "E"]
+
+
+REFUSED_LAYOUTS = [
+    ([("remove_section", 0)], "the sheet needs at least one section"),
+    ([("set_field", 0, "count", "0")], "the sheet has no items"),
+    ([("set_field", 0, "points", "0")], "points must be more than 0"),
+    ([("set_field", 0, "points", "1.005")], "points go in steps of 0.01"),
+    ([("set_field", 0, "count", "301")], "301 items: one sheet holds at most 300"),
+    ([("set_field", 0, "count", "ten")], "must be a whole number"),
+    ([("set_field", 0, "title_uz", " ")], "an Uzbek title (uz) is required"),
+]
+
+
+def test_new_exam_refuses_a_bad_layout_naming_it_and_creates_nothing(admin):
+    for edits, message in REFUSED_LAYOUTS:
+        state = _builder(admin)
+        run(NewExamState.choose_template, state, "custom")  # one section of 30 A–D items
+        for name, *args in edits:
+            run(getattr(NewExamState, name), state, *args)
+        assert any(message in problem for problem in state.problems), message
+        assert state.sheet_items == []  # no preview of a layout that cannot be used
+
+        result = run(NewExamState.create, state, _form())
+
+        assert message in state.error and redirect_target(result) is None
+    with session_scope() as db:
+        assert db.exec(select(Exam)).all() == []
+
+
+def test_new_exam_refusal_in_russian_names_every_problem(admin):
+    state = _builder(admin)
+    run(NewExamState.set_language, state, "ru")
+    run(NewExamState.set_field, state, 0, "points", "0")
+    run(NewExamState.set_field, state, 1, "count", "0")
+    run(NewExamState.create, state, _form())
+    assert state.error.startswith("Неверная структура бланка ответов")
+    assert "балл должен быть больше 0" in state.error
+    assert "число заданий должно быть не меньше 1" in state.error
+
+
+def test_new_exam_builder_ignores_what_the_table_cannot_send(admin):
+    state = _builder(admin)
+    before = [dict(row) for row in state.rows]
+    for args in [
+        (0, "options", "7"),  # more than six options
+        (0, "options", "1"),
+        (0, "kind", "essay"),
+        (0, "subject", "astrology"),
+        (0, "parts", "xyz"),
+        (0, "key", "s9"),  # not an editable field
+        (5, "count", "3"),  # no such row
+        ("0", "count", "3"),
+        (True, "count", "3"),
+        (0, "count", 3),  # not text
+    ]:
+        run(NewExamState.set_field, state, *args)
+    run(NewExamState.move_section, state, 0, 2)
+    run(NewExamState.remove_section, state, -1)
+    run(NewExamState.choose_template, state, "ielts")
+    assert [dict(row) for row in state.rows] == before and state.template == "certificate_math"
+
+
+def test_new_exam_json_export_then_import_and_a_bad_import_names_each_problem(admin):
+    state = _builder(admin)
+    run(NewExamState.choose_template, state, "dtm_block")
+    run(NewExamState.export_json, state)
+    exported = state.json_text
+    assert '"template": "dtm_block"' in exported
+
+    bad = {
+        "version": 1,
+        "sections": [
+            {"key": "s1", "titles": {"uz": "Bir"}, "kind": "mcq", "count": 5,
+             "options": ["A", "B", "A"], "points": 1},
+            {"key": "s2", "titles": {"uz": "Ikki"}, "kind": "mcq", "count": 5, "points": 0},
+        ],
+    }  # fmt: skip
+    run(NewExamState.set_json_text, state, json.dumps(bad))
+    run(NewExamState.import_json, state)
+    assert "options repeat: A, B, A" in state.json_error
+    assert "Section 2 (Ikki): points must be more than 0" in state.json_error
+    assert state.template == "dtm_block" and len(state.rows) == 5  # nothing changed
+
+    run(NewExamState.choose_template, state, "custom")
+    run(NewExamState.set_json_text, state, exported)
+    run(NewExamState.import_json, state)
+    assert state.json_error == "" and state.template == "dtm_block"
+    assert state.item_total == 90 and state.points_total == "189"
+    run(NewExamState.create, state, _form())
+    exam, items = _created()
+    assert exam.layout == DTM_BLOCK.to_json() and len(items) == 90
 
 
 # --- details -------------------------------------------------------------------
