@@ -11,22 +11,39 @@ import reflex as rx
 
 from mockexam.admin.auth import ADMIN_ROOT, FAILED, AdminState
 from mockexam.admin.components import header_row, pager_buttons, step_offset
+from mockexam.admin.i18n import count_text, pick, t
 from mockexam.admin.layout import admin_page, card, error_callout
+from mockexam.config import settings
 from mockexam.localtime import local_text
 from mockexam.services.audit import AuditEntry, list_entries
 from mockexam.services.transactions import in_session
 
 PAGE_SIZE = 50
 # The filter menu: "" = everything, else an action prefix.
-FILTERS: tuple[tuple[str, str], ...] = (
-    ("all", "Everything"),
-    ("exam.", "Exams (create, edit, publish, delete, export)"),
-    ("key.", "Answer keys"),
-    ("item.", "Item exclusion"),
-    ("exam.recalibrate", "Recalibration"),
-    ("broadcast.", "Broadcasts"),
-    ("admin.", "Admins and sign-ins"),
+FILTERS: tuple[tuple[str, tuple[str, str, str]], ...] = (
+    ("all", ("Hammasi", "Все", "Everything")),
+    (
+        "exam.",
+        (
+            "Imtihonlar (yaratish, tahrirlash, e’lon qilish, o‘chirish, eksport)",
+            "Экзамены (создание, правка, публикация, удаление, экспорт)",
+            "Exams (create, edit, publish, delete, export)",
+        ),
+    ),
+    ("key.", ("Javoblar kalitlari", "Ключи ответов", "Answer keys")),
+    ("item.", ("Savollarni chiqarib tashlash", "Исключение вопросов", "Item exclusion")),
+    ("exam.recalibrate", ("Qayta kalibrlash", "Перекалибровка", "Recalibration")),
+    ("broadcast.", ("Xabarlar", "Рассылки", "Broadcasts")),
+    ("admin.", ("Adminlar va kirishlar", "Администраторы и входы", "Admins and sign-ins")),
 )
+# What an entry is about (the English is the code itself, as before).
+ENTITY_NAMES: dict[str, tuple[str, str, str]] = {
+    "exam": ("imtihon", "экзамен", "exam"),
+    "admin": ("admin", "администратор", "admin"),
+    "broadcast": ("xabar", "рассылка", "broadcast"),
+    "practicequestion": ("mashq savoli", "вопрос упражнений", "practicequestion"),
+    "practicetopic": ("mashq mavzusi", "тема упражнений", "practicetopic"),
+}
 MAX_DETAILS_CHARS = 300
 # A moment in the details: ISO UTC ("2026-11-22T09:00:00Z"; older rows "2026-11-22 05:00:00+00:00").
 ISO_MOMENT = re.compile(
@@ -59,8 +76,10 @@ def _shown(value: Any) -> Any:
     return value
 
 
-def audit_row(entry: AuditEntry) -> AuditRow:
-    target = entry.entity + (f" #{entry.entity_id}" if entry.entity_id is not None else "")
+def audit_row(entry: AuditEntry, lang: str = "en") -> AuditRow:
+    names = ENTITY_NAMES.get(entry.entity)
+    entity = pick(lang, *names) if names is not None else entry.entity
+    target = entity + (f" #{entry.entity_id}" if entry.entity_id is not None else "")
     href = (
         f"{ADMIN_ROOT}/exams/{entry.entity_id}"
         if entry.entity == "exam" and entry.entity_id is not None
@@ -106,7 +125,8 @@ class AuditState(AdminState):
         )
         if result is FAILED:
             return
-        self.rows = [audit_row(e) for e in result.entries]
+        lang = self._lang()
+        self.rows = [audit_row(e, lang) for e in result.entries]
         self.total = result.total
         self.loaded = True
 
@@ -166,18 +186,34 @@ def audit_page() -> rx.Component:
                 rx.select.root(
                     rx.select.trigger(id="audit-filter"),
                     rx.select.content(
-                        *(rx.select.item(label, value=key) for key, label in FILTERS)
+                        *(rx.select.item(t(*label), value=key) for key, label in FILTERS)
                     ),
                     value=AuditState.action_filter,
                     on_change=AuditState.set_filter,
                 ),
                 rx.spacer(),
-                rx.text(AuditState.total, " entries", size="2", color="var(--gray-11)"),
+                rx.text(
+                    AuditState.total,
+                    count_text(
+                        AuditState.total,
+                        uz=" ta yozuv",
+                        ru=(" запись", " записи", " записей"),
+                        en=(" entry", " entries"),
+                    ),
+                    size="2",
+                    color="var(--gray-11)",
+                ),
                 align="center",
                 width="100%",
             ),
             rx.table.root(
-                header_row("When (Tashkent)", "Admin", "Action", "On", "Details"),
+                header_row(
+                    t("Qachon", "Когда", "When") + f" ({settings.local_timezone})",
+                    t("Administrator", "Администратор", "Admin"),
+                    t("Amal", "Действие", "Action"),
+                    t("Obyekt", "Объект", "On"),
+                    t("Tafsilotlar", "Подробности", "Details"),
+                ),
                 rx.table.body(rx.foreach(AuditState.rows, _row)),
                 size="1",
                 variant="surface",
@@ -186,13 +222,22 @@ def audit_page() -> rx.Component:
             ),
             rx.hstack(
                 rx.spacer(),
-                *pager_buttons(AuditState, PAGE_SIZE, "Newer", "Older"),
+                *pager_buttons(
+                    AuditState,
+                    PAGE_SIZE,
+                    t("Yangiroq", "Новее", "Newer"),
+                    t("Eskiroq", "Старее", "Older"),
+                ),
                 width="100%",
             ),
         ),
         active="audit",
-        title="Audit log",
-        subtitle="Every change an admin made: who, when, what",
+        title=t("Audit jurnali", "Журнал действий", "Audit log"),
+        subtitle=t(
+            "Adminlarning har bir o‘zgarishi: kim, qachon, nima",
+            "Все изменения администраторов: кто, когда, что",
+            "Every change an admin made: who, when, what",
+        ),
     )
 
 

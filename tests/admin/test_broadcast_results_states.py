@@ -317,3 +317,17 @@ def test_audit_page_lists_who_did_what_newest_first_and_filters(admin):
     assert [r["action"] for r in audit.rows] == ["broadcast.create"] and audit.total == 1
     run(AuditState.set_filter, audit, "'; drop table audit;--")
     assert audit.action_filter == "broadcast."
+
+
+def test_audit_rows_name_what_they_are_about_in_the_admins_language(admin):
+    _speaks("alice", "ru")
+    exam_id = _published()
+    state = make_state(NotifyState, path=_path(exam_id), token=admin.token)
+    run(NotifyState.notify, state, "new")
+    audit = make_state(AuditState, path="/admin/audit", token=admin.token)
+
+    run(AuditState.load, audit)
+
+    assert audit.rows[0]["action"] == "broadcast.create"  # a code: never translated
+    assert audit.rows[0]["target"].startswith("рассылка #")
+    assert audit.rows[0]["admin"] == "alice"
