@@ -178,33 +178,51 @@ def _insert_session(conn, t, session_id, exam_id, ids, right, *, graded=True) ->
     )
 
 
-def test_0009_backfills_the_certificate_layout(empty_url):
+def test_0009_backfills_the_certificate_layout_and_groups_a_custom_one(empty_url):
+    """One upgrade (they cost seconds): exam 1 is the certificate's 55 items (item 2
+    excluded), exam 2 has no items yet, exam 3 an odd list that becomes a custom layout."""
+    from mockexam.scoring.layout import validate_layout_json
     from mockexam.scoring.layout_templates import CERTIFICATE_MATH
 
     config, engine, t = _at_0008(empty_url)
     certificate = [(n, "", "mcq", ["A", "B", "C", "D"], 1, n == 2) for n in range(1, 36)]
     certificate += [(n, p, "free", [], 1, False) for n in range(36, 46) for p in ("a", "b")]
+    odd = [(n, "", "mcq", list("ABCDE"), 2, False) for n in range(1, 6)]
+    odd += [(n, "", "mcq", list("ABCD"), 1, False) for n in range(6, 9)]
+    odd += [(n, "", "free", [], 1, False) for n in (9, 10)]
+    odd += [(11, p, "free", [], 1, False) for p in ("a", "b", "c")]
     with engine.begin() as conn:
         ids = _insert_exam(conn, t, 1, certificate)
         _insert_session(conn, t, 1, 1, ids, {"1", "2", "3", "36a", "36b", "37a"})
         _insert_session(conn, t, 2, 1, ids, set())
         _insert_session(conn, t, 3, 1, ids, {"1"}, graded=False)
         _insert_exam(conn, t, 2, [])  # no items yet: the certificate too
+        odd_ids = _insert_exam(conn, t, 3, odd)
+        _insert_session(conn, t, 4, 3, odd_ids, {"1", "6", "9", "11a", "11b", "11c"})
     command.upgrade(config, "0009")
 
     t = _reflect(empty_url)
+    exam, examitem = t.tables["exam"], t.tables["examitem"]
     with db_module.get_engine(empty_url).connect() as conn:
-        exam = t.tables["exam"]
         layouts = dict(conn.execute(sa.select(exam.c.id, exam.c.layout)).all())
         items = (
-            conn.execute(sa.select(t.tables["examitem"]).order_by(t.tables["examitem"].c.position))
+            conn.execute(
+                sa.select(examitem).where(examitem.c.exam_id == 1).order_by(examitem.c.position)
+            )
             .mappings()
             .all()
+        )
+        odd_sections = list(
+            conn.execute(
+                sa.select(examitem.c.section)
+                .where(examitem.c.exam_id == 3)
+                .order_by(examitem.c.position)
+            ).scalars()
         )
         sessions = {
             row.id: row for row in conn.execute(sa.select(t.tables["examsession"]).order_by("id"))
         }
-    assert layouts == {1: CERTIFICATE_MATH.to_json(), 2: CERTIFICATE_MATH.to_json()}
+    assert layouts[1] == layouts[2] == CERTIFICATE_MATH.to_json()
     assert [i["section"] for i in items] == [0] * 35 + [1] * 20
     assert all(isinstance(i["points"], float) and i["points"] == 1.0 for i in items)
     # item 2 is excluded: 34 points and exercises in section 0; 36 is whole, 37 half right
@@ -220,30 +238,7 @@ def test_0009_backfills_the_certificate_layout(empty_url):
     assert (sessions[1].points, sessions[1].max_points) == (6.0, 54.0)
     assert isinstance(sessions[1].points, float)
 
-
-def test_0009_groups_a_custom_layout(empty_url):
-    from mockexam.scoring.layout import validate_layout_json
-
-    config, engine, t = _at_0008(empty_url)
-    odd = [(n, "", "mcq", list("ABCDE"), 2, False) for n in range(1, 6)]
-    odd += [(n, "", "mcq", list("ABCD"), 1, False) for n in range(6, 9)]
-    odd += [(n, "", "free", [], 1, False) for n in (9, 10)]
-    odd += [(11, p, "free", [], 1, False) for p in ("a", "b", "c")]
-    with engine.begin() as conn:
-        ids = _insert_exam(conn, t, 1, odd)
-        _insert_session(conn, t, 1, 1, ids, {"1", "6", "9", "11a", "11b", "11c"})
-    command.upgrade(config, "0009")
-
-    t = _reflect(empty_url)
-    with db_module.get_engine(empty_url).connect() as conn:
-        data = conn.execute(sa.select(t.tables["exam"].c.layout)).scalar_one()
-        sections = list(
-            conn.execute(
-                sa.select(t.tables["examitem"].c.section).order_by(t.tables["examitem"].c.position)
-            ).scalars()
-        )
-        scores = conn.execute(sa.select(t.tables["examsession"].c.section_scores)).scalar_one()
-    layout = validate_layout_json(data)  # a valid layout
+    layout = validate_layout_json(layouts[3])  # a valid layout
     assert layout.template == "custom" and layout.official_score == "scaled"
     shape = [(s.kind, s.count, s.options, s.parts, s.points, s.first) for s in layout.sections]
     assert shape == [
@@ -253,8 +248,10 @@ def test_0009_groups_a_custom_layout(empty_url):
         ("free", 1, (), ("a", "b", "c"), 1.0, 11),
     ]
     assert [s.key for s in layout.sections] == ["s1", "s2", "s3", "s4"]
-    assert [i.label for i in layout.items()] == list(ids)
-    assert sections == [i.section for i in layout.items()] == [0] * 5 + [1] * 3 + [2] * 2 + [3] * 3
+    assert [i.label for i in layout.items()] == list(odd_ids)
+    expected = [0] * 5 + [1] * 3 + [2] * 2 + [3] * 3
+    assert odd_sections == [i.section for i in layout.items()] == expected
+    scores = sessions[4].section_scores
     assert [(s["points"], s["max_points"], s["exercises"], s["max_exercises"]) for s in scores] == [
         (2.0, 10.0, 1, 5),
         (1.0, 3.0, 1, 3),
