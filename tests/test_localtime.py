@@ -186,3 +186,33 @@ def test_the_audit_page_shows_moments_in_details_in_local_time():
         '{"title": "2026-11-22 09:00 mock", "until": "22.11.2026 14:00:05", '
         '"window_end": "22.11.2026 17:30", "window_start": "22.11.2026 14:00"}'
     )
+
+
+def test_analytics_months_are_local_months(db_url):
+    from mockexam.db import session_scope
+    from mockexam.models import ExamSession
+    from mockexam.services import analytics
+    from tests.factories import make_student
+
+    late_january = datetime(2025, 1, 31, 23, 30, tzinfo=UTC)  # 04:30 on 1 February in Tashkent
+    with session_scope() as db:
+        make_student(db).created_at = late_january
+        exam = make_exam(db, start=late_january - timedelta(hours=2), publish=False)
+        student = make_student(db)
+        student.created_at = late_january
+        db.add(
+            ExamSession(
+                student_id=student.id,
+                exam_id=exam.id,
+                started_at=late_january - timedelta(hours=1),
+                deadline=late_january + timedelta(hours=1),
+                submitted_at=late_january,
+                status="submitted",
+            )
+        )
+    now = datetime(2025, 3, 1, tzinfo=UTC)
+    growth = analytics.user_growth_by_month(now=now)
+    assert [(g.month, g.new_students) for g in growth] == [("2025-02", 2), ("2025-03", 0)]
+    retention = analytics.retention_by_cohort(now=now)
+    assert [(c.month, c.retained) for c in retention.cohorts] == [("2025-02", (1, 0))]
+    assert analytics.month_of(late_january) == "2025-02"

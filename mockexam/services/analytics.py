@@ -5,7 +5,11 @@ subqueries) or numpy over one narrow query; nothing loops over exams, items,
 students or sessions with a query each (bench/admin_bench.py measures this).
 
 Definitions used throughout:
-- Months are calendar months in UTC, written "YYYY-MM".
+- Months are calendar months in the local zone (settings.local_timezone, e.g.
+  Asia/Tashkent), written "YYYY-MM": a sign-up at 23:30 UTC on 31 January is
+  February's in Tashkent. PostgreSQL converts each timestamp with the zone's
+  rules; SQLite shifts by the zone's offset now (exact for zones without daylight
+  saving, like Tashkent; near a DST change a few hours may fall in the next month).
 - An *active* student (last 30 days) opened the Mini App (`last_seen_at`) or
   submitted an exam in that time.
 - A *participant* of an exam submitted a session (auto-submitted included).
@@ -24,8 +28,10 @@ import numpy as np
 from sqlalchemy import Integer, and_, case, cast, distinct, func, literal_column, or_
 from sqlmodel import Session, col, select
 
+from mockexam.config import settings
 from mockexam.db import session_scope, utcnow
 from mockexam.errors import NotFoundError, ValidationError
+from mockexam.localtime import to_local, utc_offset_modifier
 from mockexam.models import Exam, ExamPhase, ExamSession, ExamStatus, Student, StudentRating
 from mockexam.services.exams import exam_phase
 
@@ -45,14 +51,17 @@ def sql_floor(db: Session, expr: Any) -> Any:
 
 
 def sql_month(db: Session, column: Any) -> Any:
-    """The UTC calendar month of a timestamp column as 'YYYY-MM'."""
+    """The local calendar month of a timestamp column as 'YYYY-MM' (see the module's note)."""
     if db.get_bind().dialect.name == "postgresql":
-        return func.to_char(func.timezone("UTC", column), "YYYY-MM")
-    return func.substr(column, 1, 7)  # SQLite stores 'YYYY-MM-DD HH:MM:SS.ffffff' in UTC
+        return func.to_char(func.timezone(settings.local_timezone, column), "YYYY-MM")
+    # SQLite stores 'YYYY-MM-DD HH:MM:SS.ffffff' in UTC; shifted by the zone's offset now.
+    return func.strftime("%Y-%m", column, utc_offset_modifier())
 
 
 def month_of(moment: datetime) -> str:
-    return f"{moment.year:04d}-{moment.month:02d}"
+    """The local calendar month of a moment as 'YYYY-MM' (a naive moment is UTC)."""
+    local = to_local(moment)
+    return f"{local.year:04d}-{local.month:02d}"
 
 
 def month_range(first: str, last: str) -> list[str]:
@@ -138,14 +147,18 @@ def analytics_totals(*, now: datetime | None = None) -> AnalyticsTotals:
 # ---------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class ScoreDistribution:
-    """Scaled scores (0–100, bins of `bin_width`) and raw points (one bin per point) of an exam."""
+    """Scaled scores (0–100, bins of `bin_width`) and points of an exam.
+
+    Points (floats in 0.01 steps) are in bins of max(1, max_points / 40) points: one
+    bin per point up to 40 points, 41 bins above (the last holds full marks).
+    """
 
     exam_id: int
     title: str
     participants: int  # submitted sessions
     scored: int  # of them with a scaled score (released)
     is_provisional: bool
-    max_points: int
+    max_points: float
     mean_scaled: float | None
     mean_points: float | None
     scaled: Histogram
@@ -180,8 +193,10 @@ def score_distribution(exam_id: int, *, bin_width: float = 5.0) -> ScoreDistribu
             .group_by(ExamSession.points, bin_index)
         ).all()
     scaled_counts = np.zeros(n_bins, dtype=np.int64)
-    max_points = int(np.ceil(max([m for *_rest, m in rows if m is not None], default=0)))
-    points_counts = np.zeros(max_points + 1, dtype=np.int64)
+    max_points = float(max([m for *_rest, m in rows if m is not None], default=0))
+    points_width = points_bin_width(max_points)
+    points_bins = int(np.floor(max_points / points_width + 1e-9)) + 1
+    points_counts = np.zeros(points_bins, dtype=np.int64)
     participants = scored = 0
     scaled_sum = 0.0
     points_sum = points_n = 0
@@ -192,7 +207,8 @@ def score_distribution(exam_id: int, *, bin_width: float = 5.0) -> ScoreDistribu
             scored += n
             scaled_sum += float(total_scaled or 0.0)
         if points is not None:
-            points_counts[min(max(int(points), 0), max_points)] += n
+            k_points = int(np.floor(float(points) / points_width + 1e-9))
+            points_counts[min(max(k_points, 0), points_bins - 1)] += n
             points_sum += float(points) * n
             points_n += n
     edges = tuple(min(k * bin_width, SCALED_MAX) for k in range(n_bins + 1))
@@ -207,9 +223,15 @@ def score_distribution(exam_id: int, *, bin_width: float = 5.0) -> ScoreDistribu
         mean_points=points_sum / points_n if points_n else None,
         scaled=Histogram(edges, tuple(int(c) for c in scaled_counts)),
         points=Histogram(
-            tuple(float(p) for p in range(max_points + 2)), tuple(int(c) for c in points_counts)
+            tuple(round(k * points_width, 6) for k in range(points_bins + 1)),
+            tuple(int(c) for c in points_counts),
         ),
     )
+
+
+def points_bin_width(max_points: float) -> float:
+    """The width of a points bin: one point up to 40 points, max_points / 40 above."""
+    return max(1.0, float(max_points) / 40)
 
 
 # ---------------------------------------------------------------------------
@@ -225,7 +247,7 @@ class MonthlyGrowth:
 
 
 def user_growth_by_month(*, now: datetime | None = None) -> tuple[MonthlyGrowth, ...]:
-    """Sign-ups per UTC month, from the first sign-up to this month, gaps filled with zeros."""
+    """Sign-ups per local month, from the first sign-up to this month, gaps filled with zeros."""
     now = now or utcnow()
     with session_scope(readonly=True) as db:
         month = sql_month(db, Student.created_at)

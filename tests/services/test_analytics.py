@@ -99,9 +99,31 @@ def test_score_distribution_bins_scaled_scores_and_points(db_url):
     assert counts[0.0] == 2 and counts[5.0] == 1 and counts[50.0] == 1 and counts[95.0] == 2
     assert dist.scaled.total == 6
     assert len(dist.scaled.edges) == 21 and dist.scaled.edges[-1] == 100.0
-    assert dist.points.counts[3] == 2 and dist.points.counts[55] == 1 and dist.points.total == 7
+    # 55 points: bins of 55 / 40 = 1.375 points; 3 is in [2.75, 4.125), 55 in the last.
+    assert len(dist.points.counts) == 41 and dist.points.edges[:3] == (0.0, 1.375, 2.75)
+    assert dist.points.counts[2] == 2 and dist.points.counts[40] == 1 and dist.points.total == 7
     assert dist.mean_scaled == pytest.approx((0 + 4.99 + 5 + 52.5 + 99.99 + 100) / 6)
     assert dist.mean_points == pytest.approx((0 + 3 + 3 + 30 + 54 + 55 + 20) / 7)
+
+
+def test_points_bins_follow_weighted_float_points(db_url):
+    with session_scope() as db:
+        dtm = _exam(db, NOW - timedelta(days=3))
+        for points in (143.7, 143.7, 0.0, 4.7, 4.725, 189.0):
+            _take(db, dtm, make_student(db), points=points, max_points=189.0)
+        small = _exam(db, NOW - timedelta(days=2))
+        for points in (3.0, 3.5, 12.0):
+            _take(db, small, make_student(db), points=points, max_points=12.0)
+    dist = analytics.score_distribution(dtm.id)
+    assert dist.max_points == 189 and analytics.points_bin_width(189) == 4.725
+    counts = dict(zip(dist.points.edges, dist.points.counts, strict=False))
+    # 143.7 / 4.725 = 30.4: bin 30 = [141.75, 146.475); 4.725 opens bin 1; 189 is the last.
+    assert counts[141.75] == 2 and counts[0.0] == 2 and counts[4.725] == 1 and counts[189.0] == 1
+    assert dist.mean_points == pytest.approx((143.7 * 2 + 4.7 + 4.725 + 189) / 6)
+    # Up to 40 points: one bin per point (3.5 is in [3, 4)), full marks in its own.
+    small_dist = analytics.score_distribution(small.id)
+    assert small_dist.points.edges == tuple(float(p) for p in range(14))
+    assert small_dist.points.counts[3] == 2 and small_dist.points.counts[12] == 1
 
 
 def test_score_distribution_of_an_exam_without_sessions(db_url):
@@ -119,8 +141,9 @@ def test_user_growth_by_month_fills_empty_months(db_url):
     with session_scope() as db:
         for created in (
             datetime(2025, 1, 3, tzinfo=UTC),
-            datetime(2025, 1, 31, 23, 59, tzinfo=UTC),
+            datetime(2025, 1, 31, 18, 59, tzinfo=UTC),  # 23:59 in Tashkent: still January
             datetime(2025, 3, 1, tzinfo=UTC),
+            datetime(2025, 4, 30, 19, 0, tzinfo=UTC),  # 1 May 00:00 in Tashkent
         ):
             make_student(db).created_at = created
     growth = analytics.user_growth_by_month(now=NOW)
@@ -129,6 +152,7 @@ def test_user_growth_by_month_fills_empty_months(db_url):
         ("2025-02", 0, 2),
         ("2025-03", 1, 3),
         ("2025-04", 0, 3),
+        ("2025-05", 1, 4),
     ]
 
 
