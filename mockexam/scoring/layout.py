@@ -49,6 +49,7 @@ MAX_PARTS: Final = 4
 MAX_TITLE_CHARS: Final = 80
 MAX_ITEM_POINTS: Final = 100.0
 MAX_KEY_CHARS: Final = 16
+MAX_EXERCISE_NUMBER: Final = 9999
 
 TEMPLATE_NAMES: Final = ("certificate_math", "dtm_block", "custom")
 SCALED: Final = "scaled"
@@ -786,6 +787,19 @@ def _check_numbers(layout: Layout, problems: _Problems) -> None:
         if section.count < 1 or start < 1:
             continue
         last = start + section.count - 1
+        if last > MAX_EXERCISE_NUMBER:
+            problems.add(
+                "number_too_large",
+                index,
+                _where(index, section.titles),
+                msg(
+                    "topshiriq raqamlari {max} dan oshmasligi kerak (oxirgisi {last})",
+                    "номера заданий не больше {max} (последний {last})",
+                    "exercise numbers go up to {max} (the last is {last})",
+                    max=MAX_EXERCISE_NUMBER,
+                    last=last,
+                ),
+            )
         for other_first, other_last, other in taken:
             if start <= other_last and other_first <= last:
                 problems.add(

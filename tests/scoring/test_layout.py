@@ -180,6 +180,7 @@ CASES = [
     ("bad_version", _set("version", 2), None),
     ("bad_section_key", _set("sections.0.key", "S 1"), 0),
     ("first_not_positive", _set("sections.0.first", 0), 0),
+    ("number_too_large", _set("sections.1.first", 9998), 1),
     ("bad_option", _set("sections.0.options", ["A", "B", ""]), 0),
 ]
 
