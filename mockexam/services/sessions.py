@@ -30,7 +30,9 @@ from mockexam.errors import (
     ExamNotOpenError,
     NotFoundError,
     ValidationError,
+    msg,
 )
+from mockexam.localtime import local_text
 from mockexam.models import (
     Answer,
     Exam,
@@ -58,10 +60,22 @@ def check_startable(exam: Exam | Any, now: datetime) -> None:
     phase = exam_phase(exam, now)
     if phase == ExamPhase.SCHEDULED:
         raise ExamNotOpenError(
-            f"The exam opens at {exam.window_start:%Y-%m-%d %H:%M} UTC; you cannot start yet."
+            msg(
+                "Imtihon {start} da ochiladi ({zone} vaqti); hozircha boshlab bo‘lmaydi.",
+                "Экзамен откроется {start} (время {zone}); начать пока нельзя.",
+                "The exam opens at {start} ({zone} time); you cannot start yet.",
+                start=local_text(exam.window_start),
+                zone=settings.local_timezone,
+            )
         )
     if phase != ExamPhase.OPEN:
-        raise ExamNotOpenError("This exam is not open: its window has closed.")
+        raise ExamNotOpenError(
+            msg(
+                "Bu imtihon ochiq emas: uning vaqti tugagan.",
+                "Этот экзамен закрыт: его время вышло.",
+                "This exam is not open: its window has closed.",
+            )
+        )
 
 
 @functools.cache

@@ -44,8 +44,14 @@ def test_late_starter_gets_less_time(db):
 def test_start_refused_before_and_after_window(db):
     student = make_student(db)
     future = make_exam(db, start=utcnow() + timedelta(hours=2))
-    with pytest.raises(ExamNotOpenError, match="opens at"):
+    with pytest.raises(ExamNotOpenError, match="opens at") as err:
         sessions.start_session(db, student_id=student.id, exam_id=future.id)
+    # In local time (Tashkent, UTC+5), not UTC.
+    opens = (future.window_start + timedelta(hours=5)).strftime("%d.%m.%Y %H:%M")
+    assert str(err.value) == (
+        f"The exam opens at {opens} (Asia/Tashkent time); you cannot start yet."
+    )
+    assert err.value.text("ru").startswith(f"Экзамен откроется {opens} ")
     past = make_exam(db, start=utcnow() - timedelta(days=3), hours=1)
     with pytest.raises(ExamNotOpenError, match="closed"):
         sessions.start_session(db, student_id=student.id, exam_id=past.id)
