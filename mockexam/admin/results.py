@@ -5,6 +5,11 @@ paging ask `services.exam_results.results_table` again. Exports (results and
 the 0/1 response matrix, CSV or Excel) are plain links to the backend's
 export route (`mockexam.api`), which checks the admin session cookie and
 streams the file: nothing of it passes through the websocket or the state.
+
+The table follows the exam's layout: one subtotal column per section when the
+sheet has two sections or more (the block's own scaled score beside it where it
+was measured), and the official score (points for a DTM block test) in bold.
+Moving to another exam's results forgets the last exam's search, sort and page.
 """
 
 from __future__ import annotations
@@ -22,8 +27,11 @@ from mockexam.admin.components import (
     step_offset,
 )
 from mockexam.admin.exam_form import local_text
+from mockexam.admin.i18n import count_text, t
 from mockexam.admin.layout import card, error_callout
 from mockexam.api import EXPORT_ROOT
+from mockexam.scoring.layout import POINTS, Layout
+from mockexam.scoring.points import format_fraction, format_points
 from mockexam.services import exam_results
 from mockexam.services.exam_results import ExportFile, ResultRow, ResultSort
 from mockexam.text import strip_bidi
@@ -33,6 +41,19 @@ PAGE_SIZE = 50
 MAX_SEARCH_CHARS = 100
 
 
+class SectionHead(TypedDict):
+    key: str
+    uz: str
+    ru: str
+    en: str
+    max_points: str
+
+
+class SectionCell(TypedDict):
+    points: str
+    scaled: str  # the block's own scaled score, "" where it was not measured
+
+
 class ResultView(TypedDict):
     rank: int
     session_id: int
@@ -40,6 +61,7 @@ class ResultView(TypedDict):
     username: str
     points: str
     exercises: str
+    sections: list[SectionCell]
     scaled: str
     grade: str
     elo_change: str
@@ -51,8 +73,44 @@ class ResultView(TypedDict):
     submitted: str
 
 
-def _fraction(value: int | None, total: int | None) -> str:
-    return "—" if value is None else f"{value}/{total if total is not None else '?'}"
+def _fraction(value: float | None, total: float | None, lang: str = "en") -> str:
+    if value is None:
+        return "—"
+    return format_fraction(value, total, lang) if total is not None else f"{value}/?"
+
+
+def section_heads(layout: Layout, lang: str = "en") -> list[SectionHead]:
+    """The section columns' headings (titles in the three languages, the section's maximum);
+    none for a sheet of one section (its subtotal is the total)."""
+    if len(layout.sections) < 2:
+        return []
+    maxima = layout.section_max_points()
+    return [
+        {
+            "key": section.key,
+            "uz": section.title("uz"),
+            "ru": section.title("ru"),
+            "en": section.title("en"),
+            "max_points": format_points(top, lang),
+        }
+        for section, top in zip(layout.sections, maxima, strict=True)
+    ]
+
+
+def _section_cells(row: ResultRow, count: int, lang: str) -> list[SectionCell]:
+    cells: list[SectionCell] = []
+    for index in range(count):
+        entry = row.section_scores[index] if index < len(row.section_scores) else {}
+        scaled = entry.get("scaled")
+        cells.append(
+            {
+                "points": "—"
+                if entry.get("points") is None
+                else format_points(entry["points"], lang),
+                "scaled": "" if scaled is None else format_points(round(float(scaled), 1), lang),
+            }
+        )
+    return cells
 
 
 def signed(value: float | None, digits: int = 0) -> str:
@@ -66,8 +124,8 @@ def signed(value: float | None, digits: int = 0) -> str:
     return f"\u2212{text}" if rounded < 0 else f"\u00b1{text}"
 
 
-def result_view(rank: int, row: ResultRow) -> ResultView:
-    """One table row as plain strings (the page shows it as it is)."""
+def result_view(rank: int, row: ResultRow, sections: int = 0, lang: str = "en") -> ResultView:
+    """One table row as plain strings (the page shows it as it is); `sections` subtotal cells."""
     scaled = "—"
     if row.scaled_score is not None:
         scaled = f"{row.scaled_score:.1f}"
@@ -80,8 +138,9 @@ def result_view(rank: int, row: ResultRow) -> ResultView:
         "session_id": row.session_id,
         "name": strip_bidi(row.name),  # rows stored before names were cleaned at login
         "username": f"@{strip_bidi(row.username)}" if row.username else "",
-        "points": _fraction(row.points, row.max_points),
+        "points": _fraction(row.points, row.max_points, lang),
         "exercises": _fraction(row.exercises, row.max_exercises),
+        "sections": _section_cells(row, sections, lang),
         "scaled": scaled,
         "grade": row.grade or "—",
         "elo_change": signed(change),
@@ -106,6 +165,8 @@ class ResultsState(AdminState):
     offset: int = 0
     search: str = ""
     error: str = ""
+    sections: list[SectionHead] = []
+    official_points: bool = False  # the layout's official score is the points (DTM)
 
     def _forget(self) -> None:
         self.reset()
@@ -115,6 +176,7 @@ class ResultsState(AdminState):
         if exam_id is None:
             return
         sort, descending, offset, search = self.sort, self.descending, self.offset, self.search
+        lang = self._lang()
         page = await self._service(
             lambda: exam_results.results_table(
                 exam_id,
@@ -131,13 +193,24 @@ class ResultsState(AdminState):
         self.loaded = True
         self.exam_id = exam_id
         self.total = page.total
-        self.rows = [result_view(offset + i + 1, row) for i, row in enumerate(page.rows)]
+        self.sections = section_heads(page.layout, lang)
+        self.official_points = page.layout.official_score == POINTS
+        count = len(self.sections)
+        self.rows = [
+            result_view(offset + i + 1, row, count, lang) for i, row in enumerate(page.rows)
+        ]
 
     @rx.event
     async def load(self):
-        """on_load: the first page, best first."""
+        """on_load: the first page, best first; another exam than the last starts afresh
+        (its search, sort and rows are not the last exam's)."""
         if await self._require_admin() is None:
             return
+        exam_id = self._route_id()
+        if exam_id is not None and exam_id != self.exam_id:
+            self.loaded, self.rows, self.total, self.error = False, [], 0, ""
+            self.sort, self.descending, self.search = ResultSort.POINTS.value, True, ""
+            self.sections, self.official_points = [], False
         self.offset = 0
         await self._read()
 
@@ -182,20 +255,62 @@ class ResultsState(AdminState):
 # ---------------------------------------------------------------------------
 # Components
 # ---------------------------------------------------------------------------
-def _header(label: str, column: str | None) -> rx.Component:
+def _header(label: str | rx.Var[str], column: str | None) -> rx.Component:
     return sort_header(label, column, state=ResultsState, id_prefix="sort-")
+
+
+def _section_header(head: rx.Var[SectionHead]) -> rx.Component:
+    title = rx.match(AdminState.lang, ("ru", head["ru"]), ("en", head["en"]), head["uz"])
+    return rx.table.column_header_cell(
+        rx.vstack(
+            rx.text(title, size="1", weight="bold", data_user_content=True),
+            rx.text("/", head["max_points"], size="1", color="var(--gray-10)"),
+            spacing="0",
+        ),
+        class_name="section-head",
+        max_width="9rem",
+    )
+
+
+def _section_cell(cell: rx.Var[SectionCell]) -> rx.Component:
+    return rx.table.cell(
+        rx.hstack(
+            rx.text(cell["points"]),
+            rx.cond(
+                cell["scaled"] != "",
+                rx.text("(", cell["scaled"], ")", size="1", color="var(--gray-10)"),
+            ),
+            spacing="1",
+            align="baseline",
+        ),
+        class_name="section-cell",
+    )
+
+
+def _official(points: bool) -> rx.Var[str]:
+    """Bold for the layout's official score: the points (DTM) or the scaled score."""
+    first, other = ("bold", "regular") if points else ("regular", "bold")
+    return rx.cond(ResultsState.official_points, first, other)
 
 
 def _row(r: rx.Var[ResultView]) -> rx.Component:
     return rx.table.row(
         rx.table.cell(r["rank"]),
         rx.table.cell(name_cell(r["name"], r["username"])),
-        rx.table.cell(r["points"]),
+        rx.table.cell(rx.text(r["points"], weight=_official(True))),
         rx.table.cell(r["exercises"]),
+        rx.foreach(r["sections"].to(list[SectionCell]), _section_cell),
         rx.table.cell(
             rx.hstack(
-                rx.text(r["scaled"]),
-                rx.cond(r["provisional"], rx.badge("provisional", size="1", color_scheme="gray")),
+                rx.text(r["scaled"], weight=_official(False)),
+                rx.cond(
+                    r["provisional"],
+                    rx.badge(
+                        t("dastlabki", "предварительный", "provisional"),
+                        size="1",
+                        color_scheme="gray",
+                    ),
+                ),
                 spacing="1",
             )
         ),
@@ -208,11 +323,26 @@ def _row(r: rx.Var[ResultView]) -> rx.Component:
                 ),
             )
         ),
-        rx.table.cell(rx.cond(r["auto"], rx.badge("auto", color_scheme="amber", size="1"), "")),
+        rx.table.cell(
+            rx.cond(
+                r["auto"],
+                rx.badge(t("avto", "авто", "auto"), color_scheme="amber", size="1"),
+                "",
+            )
+        ),
         rx.table.cell(
             rx.cond(
                 r["misfit"],
-                rx.badge(r["fit"], color_scheme="red", size="1", title="person misfit: review"),
+                rx.badge(
+                    r["fit"],
+                    color_scheme="red",
+                    size="1",
+                    title=t(
+                        "javoblar modelga mos emas: tekshiring",
+                        "ответы не согласуются с моделью: проверьте",
+                        "person misfit: review",
+                    ),
+                ),
                 rx.text(r["fit"], size="1", color="var(--gray-10)"),
             )
         ),
@@ -232,7 +362,7 @@ def export_href(file: ExportFile) -> rx.Var[str]:
     )
 
 
-def _export_item(label: str, file: ExportFile, item_id: str) -> rx.Component:
+def _export_item(label: rx.Var[str], file: ExportFile, item_id: str) -> rx.Component:
     # A document link (not client-side routing): the browser downloads the attachment.
     return rx.dropdown_menu.item(
         rx.el.a(label, href=export_href(file), download=True, reload_document=True, id=item_id),
@@ -245,21 +375,41 @@ def _export_menu() -> rx.Component:
         rx.dropdown_menu.trigger(
             rx.button(
                 rx.icon("download", size=16),
-                "Export",
+                t("Eksport", "Экспорт", "Export"),
                 variant="soft",
                 disabled=~ResultsState.loaded,
                 id="export-menu",
             )
         ),
         rx.dropdown_menu.content(
-            _export_item("Results (CSV)", ExportFile.RESULTS_CSV, "export-results-csv"),
-            _export_item("Results (Excel)", ExportFile.RESULTS_XLSX, "export-results-xlsx"),
-            rx.dropdown_menu.separator(),
             _export_item(
-                "0/1 response matrix (CSV)", ExportFile.RESPONSES_CSV, "export-matrix-csv"
+                t("Natijalar (CSV)", "Результаты (CSV)", "Results (CSV)"),
+                ExportFile.RESULTS_CSV,
+                "export-results-csv",
             ),
             _export_item(
-                "0/1 response matrix (Excel)", ExportFile.RESPONSES_XLSX, "export-matrix-xlsx"
+                t("Natijalar (Excel)", "Результаты (Excel)", "Results (Excel)"),
+                ExportFile.RESULTS_XLSX,
+                "export-results-xlsx",
+            ),
+            rx.dropdown_menu.separator(),
+            _export_item(
+                t(
+                    "0/1 javoblar matritsasi (CSV)",
+                    "Матрица ответов 0/1 (CSV)",
+                    "0/1 response matrix (CSV)",
+                ),
+                ExportFile.RESPONSES_CSV,
+                "export-matrix-csv",
+            ),
+            _export_item(
+                t(
+                    "0/1 javoblar matritsasi (Excel)",
+                    "Матрица ответов 0/1 (Excel)",
+                    "0/1 response matrix (Excel)",
+                ),
+                ExportFile.RESPONSES_XLSX,
+                "export-matrix-xlsx",
             ),
         ),
     )
@@ -276,9 +426,17 @@ def results_tab() -> rx.Component:
         error_callout(ResultsState.error, callout_id="results-error"),
         card(
             rx.hstack(
-                rx.heading("Results", size="4"),
+                rx.heading(t("Natijalar", "Результаты", "Results"), size="4"),
                 rx.text(
-                    ResultsState.total, " submitted", color="var(--gray-11)", id="results-total"
+                    ResultsState.total,
+                    count_text(
+                        ResultsState.total,
+                        uz=" ta topshirilgan",
+                        ru=(" работа сдана", " работы сданы", " работ сдано"),
+                        en=(" submitted", " submitted"),
+                    ),
+                    color="var(--gray-11)",
+                    id="results-total",
                 ),
                 rx.spacer(),
                 search_form(
@@ -296,15 +454,26 @@ def results_tab() -> rx.Component:
                 rx.table.header(
                     rx.table.row(
                         _header("#", None),
-                        _header("Student", ResultSort.NAME.value),
-                        _header("Points", ResultSort.POINTS.value),
-                        _header("Exercises", ResultSort.EXERCISES.value),
-                        _header("Scaled ± SE", ResultSort.SCALED.value),
-                        _header("Grade", None),
+                        _header(t("O‘quvchi", "Ученик", "Student"), ResultSort.NAME.value),
+                        _header(t("Ball", "Баллы", "Points"), ResultSort.POINTS.value),
+                        _header(
+                            t("Topshiriqlar", "Задания", "Exercises"), ResultSort.EXERCISES.value
+                        ),
+                        rx.foreach(ResultsState.sections, _section_header),
+                        _header(
+                            t("Shkala balli ± SE", "Балл по шкале ± SE", "Scaled ± SE"),
+                            ResultSort.SCALED.value,
+                        ),
+                        _header(t("Baho", "Оценка", "Grade"), None),
                         _header("Elo", ResultSort.ELO_CHANGE.value),
-                        _header("Auto", None),
-                        _header("Person fit", ResultSort.PERSON_FIT.value),
-                        _header("Submitted", ResultSort.SUBMITTED_AT.value),
+                        _header(t("Avto", "Авто", "Auto"), None),
+                        _header(
+                            t("Modelga moslik", "Согласие с моделью", "Person fit"),
+                            ResultSort.PERSON_FIT.value,
+                        ),
+                        _header(
+                            t("Topshirilgan", "Сдано", "Submitted"), ResultSort.SUBMITTED_AT.value
+                        ),
                     )
                 ),
                 rx.table.body(rx.foreach(ResultsState.rows, _row)),
@@ -316,15 +485,25 @@ def results_tab() -> rx.Component:
             rx.hstack(
                 rx.cond(
                     ResultsState.total > 0,
-                    rx.text(first, "–", last, " of ", ResultsState.total, size="2"),
-                    rx.text("No submitted sessions yet.", size="2", color="var(--gray-11)"),
+                    rx.text(
+                        first, "–", last, t(" / ", " из ", " of "), ResultsState.total, size="2"
+                    ),
+                    rx.text(
+                        t(
+                            "Hali topshirilgan ishlar yo‘q.",
+                            "Сданных работ пока нет.",
+                            "No submitted sessions yet.",
+                        ),
+                        size="2",
+                        color="var(--gray-11)",
+                    ),
                 ),
                 rx.spacer(),
                 *pager_buttons(
                     ResultsState,
                     PAGE_SIZE,
-                    "Previous",
-                    "Next",
+                    t("Oldingi", "Назад", "Previous"),
+                    t("Keyingi", "Далее", "Next"),
                     prev_id="results-prev",
                     next_id="results-next",
                 ),
