@@ -18,7 +18,7 @@ from mockexam.models import Admin, AuditLog, Broadcast, Delivery
 from mockexam.services import broadcasts as broadcast_service
 from mockexam.services.release import release_exam
 from mockexam.services.sessions import start_session
-from tests.admin.helpers import make_state, run
+from tests.admin.helpers import make_state, run, sibling
 from tests.factories import make_cohort, make_exam, make_student
 
 
@@ -331,3 +331,16 @@ def test_audit_rows_name_what_they_are_about_in_the_admins_language(admin):
     assert audit.rows[0]["action"] == "broadcast.create"  # a code: never translated
     assert audit.rows[0]["target"].startswith("рассылка #")
     assert audit.rows[0]["admin"] == "alice"
+
+
+def test_analytics_notes_and_refusals_in_the_admins_language(admin):
+    from mockexam.admin.analytics import AnalyticsChartsState, AnalyticsState, ScoreChartState
+
+    _speaks("alice", "uz")
+    state = make_state(AnalyticsState, path="/admin/analytics", token=admin.token)
+    run(AnalyticsState.load, state)
+    figures = sibling(state, AnalyticsChartsState)
+    assert figures.growth.layout.annotations[0].text == "Hali o‘quvchilar yo‘q."
+    score = sibling(state, ScoreChartState)
+    run(ScoreChartState.choose, score, "not-an-id")
+    assert score.error == "Ro‘yxatdan imtihonni tanlang."
