@@ -30,12 +30,19 @@ def test_seed_demo_then_if_empty_adds_nothing(sqlite_url, capsys):
     assert main(["seed-demo", "--if-empty", "--students", "40"]) == 0
     with session_scope(readonly=True) as db:
         exams = db.exec(select(Exam).order_by(Exam.window_start)).all()
-        assert [e.status for e in exams] == [ExamStatus.RELEASED, ExamStatus.PUBLISHED]
+        assert [e.status for e in exams] == [
+            ExamStatus.RELEASED,
+            ExamStatus.RELEASED,
+            ExamStatus.PUBLISHED,
+        ]
+        assert [e.id for e in exams] == [1, 3, 2]  # the DTM block test comes last
+        assert exams[1].layout["template"] == "dtm_block"
         assert db.exec(select(Admin)).one().username == "admin"
+    assert "released DTM block test #3" in capsys.readouterr().out
     assert main(["seed-demo", "--if-empty"]) == 0
     assert "nothing was added" in capsys.readouterr().out
     with session_scope(readonly=True) as db:
-        assert len(db.exec(select(Exam)).all()) == 2
+        assert len(db.exec(select(Exam)).all()) == 3
 
 
 def test_seed_demo_never_seeds_production_unless_asked_and_then_with_a_random_password(

@@ -1,4 +1,5 @@
 """Demo data: students, a released exam answered by a Rasch-simulated cohort, an upcoming exam,
+a released DTM block test (five weighted subject blocks, 189 points; the README's screenshots),
 and the practice question bank (mockexam/services/demo_practice/, imported like any file).
 
 The answers are drawn from the Rasch model with known parameters
@@ -30,6 +31,7 @@ from mockexam.models import (
     SessionStatus,
     Student,
 )
+from mockexam.scoring.layout_templates import DTM_BLOCK, TEMPLATES
 from mockexam.services import exams as exam_service
 from mockexam.services import practice_bank, release
 from mockexam.services.admins import create_admin
@@ -107,6 +109,7 @@ class DemoSummary:
     students: int = 0
     released_exam_id: int | None = None
     upcoming_exam_id: int | None = None
+    dtm_exam_id: int | None = None  # the released DTM block test (created last: id 3)
     admin_username: str = DEMO_ADMIN_USERNAME
     practice_questions: int = 0  # added to the practice bank now
     # In production the demo admin's password is random, and this is its only showing.
@@ -125,9 +128,8 @@ class DemoSummary:
         )
         return (
             f"Demo data: {self.students} students, released exam #{self.released_exam_id}, "
-            f"upcoming exam #{self.upcoming_exam_id}, admin {self.admin_username!r}."
-            + password
-            + bank
+            f"upcoming exam #{self.upcoming_exam_id}, released DTM block test "
+            f"#{self.dtm_exam_id}, admin {self.admin_username!r}." + password + bank
         )
 
 
@@ -170,7 +172,8 @@ def seed_demo(
     now: datetime | None = None,
     in_production: bool = False,
 ) -> DemoSummary:
-    """Create the demo admin, students, a released exam and an upcoming one.
+    """Create the demo admin, students, a released exam, an upcoming one and a released
+    DTM block test (created last, so the first two keep their ids and contents).
 
     In production only when asked for explicitly (`in_production`), and then the
     admin's password is random (DemoSummary.admin_password), never the published one.
@@ -229,15 +232,43 @@ def seed_demo(
         exam_service.import_answer_key(db, upcoming.id, _demo_key(rng, up_items))
         attach_demo_paper(db, upcoming, seed=seed + 2)
         exam_service.publish_exam(db, upcoming.id, now=now)
+
+        # Three days ago: a DTM block test (5 subject blocks at 1.1, 3.1 and 2.1 points each,
+        # 189 points), answered by most students, released after the first one. Its own
+        # random stream, so the two exams above stay what they were before it existed.
+        dtm_rng = np.random.default_rng(seed + 3)
+        dtm_start = now - timedelta(days=3, hours=2)
+        dtm = exam_service.create_exam(
+            db,
+            title="DTM mock #1 — Mathematics and physics",
+            description=(
+                "DTM block test: native language, mathematics and history of Uzbekistan "
+                "(10 questions each, 1.1 points), mathematics (30, 3.1 points) and physics "
+                "(30, 2.1 points): 189 points in 180 minutes."
+            ),
+            window_start=dtm_start,
+            window_end=dtm_start + timedelta(hours=4),
+            duration_minutes=TEMPLATES["dtm_block"].duration_minutes,
+            layout=DTM_BLOCK,
+        )
+        dtm_items = exam_service.get_items(db, dtm.id)
+        exam_service.import_answer_key(db, dtm.id, _demo_key(dtm_rng, dtm_items))
+        attach_demo_paper(db, dtm, seed=seed + 3)
+        exam_service.publish_exam(db, dtm.id, now=dtm_start - timedelta(days=2))
+        dtm_items = exam_service.get_items(db, dtm.id)
+        takers = student_ids[: max(1, int(len(student_ids) * 0.7))]
+        _simulate_cohort(db, dtm_rng, dtm, dtm_items, takers)
         summary = DemoSummary(
             created=True,
             students=len(student_ids),
             released_exam_id=past.id,
             upcoming_exam_id=upcoming.id,
+            dtm_exam_id=dtm.id,
             practice_questions=questions,
             admin_password=password if production else None,
         )
     release.release_exam(past.id, now=now)
+    release.release_exam(dtm.id, now=now)
     return summary
 
 
@@ -256,7 +287,8 @@ def _simulate_cohort(
         deadline = started + timedelta(minutes=exam.duration_minutes, seconds=30)
         deadline = min(deadline, exam.window_end + timedelta(seconds=30))
         auto = bool(rng.random() < 0.08)
-        finished = deadline if auto else started + timedelta(minutes=int(rng.integers(60, 149)))
+        spent = int(rng.integers(60, max(61, exam.duration_minutes - 1)))
+        finished = deadline if auto else started + timedelta(minutes=spent)
         row = ExamSession(
             student_id=student_id,
             exam_id=exam.id,

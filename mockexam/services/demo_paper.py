@@ -1,10 +1,13 @@
-"""The demo exams' PDF question paper: 45 real exercises that agree with the exam's answer key.
+"""The demo exams' PDF question paper: real exercises that agree with the exam's answer key.
 
-The demo answer key is random (a letter for 1–35, an integer for each part
-of 36–45), so the questions are made to fit it: each template draws its
-numbers, computes the right answer, and the right option is put under the
-key's letter; each free-response part is built backwards from the key's
-integer. Rendered with fpdf2's built-in fonts (Helvetica, and Symbol for
+The demo answer key is random (a letter for each multiple-choice item, a
+number for each free-response part), so the questions are made to fit it:
+each template draws its numbers, computes the right answer, and the right
+option is put under the key's letter among the item's own options (A–D, A–E,
+…); each free-response part is built backwards from the key's number. The
+paper follows the exam's layout: a heading and a rule line per section (its
+numbers, its options or parts, its points), and the total is the sum of the
+items' points (189 for a DTM block). Rendered with fpdf2's built-in fonts (Helvetica, and Symbol for
 √ π ≤ ≥ ∞), so the file needs no font files and stays small.
 """
 
@@ -24,14 +27,19 @@ from sqlmodel import Session
 
 from mockexam.config import settings
 from mockexam.models import Exam, ItemKind
+from mockexam.scoring.layout import Layout
+from mockexam.scoring.layout_templates import CERTIFICATE_MATH
+from mockexam.scoring.points import format_points
 from mockexam.services import exams as exam_service
 
 LETTERS = ("A", "B", "C", "D")
+"""The certificate's options (an item's own options are used: A–E, A–F, …)."""
 PAPERS_DIR = "papers"
 
 
 class KeyedItem(Protocol):
-    """What the paper needs of an answer-sheet item (an `ExamItem` fits)."""
+    """What the paper needs of an answer-sheet item (an `ExamItem` fits; `points` and
+    `section` are read when present, else 1 and 0)."""
 
     number: int
     sub_part: str
@@ -44,9 +52,12 @@ class KeyedItem(Protocol):
 class ChoiceQuestion:
     number: int
     text: str
-    options: tuple[str, ...]  # in letter order A, B, C, D
+    options: tuple[str, ...]  # the option texts, in the order of `letters`
     answer: str  # the key's letter
     correct: str  # the option text under that letter
+    letters: tuple[str, ...] = LETTERS  # the item's options: A, B, C, D[, E, F]
+    points: float = 1.0
+    section: int = 0
 
 
 @dataclass(frozen=True)
@@ -61,6 +72,8 @@ class FreeQuestion:
     number: int
     stem: str
     parts: tuple[PartQuestion, ...]
+    points: float = 1.0  # per part (per answer when the exercise has no parts)
+    section: int = 0
 
 
 Question = ChoiceQuestion | FreeQuestion
@@ -524,29 +537,55 @@ CHOICE_TEMPLATES: tuple[ChoiceTemplate, ...] = (
 )
 
 
-def _choice(number: int, letter: str, rng: np.random.Generator) -> ChoiceQuestion:
-    """Exercise `number` from its template, the right option under the key's `letter`."""
+def _choice(
+    number: int,
+    letter: str,
+    rng: np.random.Generator,
+    letters: Sequence[str] = LETTERS,
+    *,
+    points: float = 1.0,
+    section: int = 0,
+) -> ChoiceQuestion:
+    """Exercise `number` from its template, the right option under the key's `letter`
+    among the item's `letters` (one distractor fewer than there are letters)."""
+    letters = tuple(letters)
     template = CHOICE_TEMPLATES[(number - 1) % len(CHOICE_TEMPLATES)]
     if template is _roots_sum and number % 2 == 0:
         template = _roots_larger
     text, correct, candidates = template(rng)
+    wanted = len(letters) - 1
     distractors: list[str] = []
     for option in candidates:
         if option != correct and option not in distractors:
             distractors.append(option)
     filler = 1
-    while len(distractors) < 3:  # only when a template's candidates collide
+    while len(distractors) < wanted:  # a template's candidates collide, or 5–6 options
         extra = f"{correct} + {filler}" if not correct.lstrip("−").isdigit() else None
         extra = extra or num(int(correct.replace("−", "-")) + 10 * filler)
         if extra not in distractors and extra != correct:
             distractors.append(extra)
         filler += 1
-    distractors = [distractors[i] for i in rng.permutation(len(distractors))[:3]]
-    index = LETTERS.index(letter.upper())
+    distractors = [distractors[i] for i in rng.permutation(len(distractors))[:wanted]]
+    index = _letter_index(letter, letters)
     options = (*distractors[:index], correct, *distractors[index:])
     return ChoiceQuestion(
-        number=number, text=text, options=tuple(options), answer=letter.upper(), correct=correct
+        number=number,
+        text=text,
+        options=tuple(options),
+        answer=letters[index],
+        correct=correct,
+        letters=letters,
+        points=points,
+        section=section,
     )
+
+
+def _letter_index(letter: str, letters: Sequence[str]) -> int:
+    folded = [option.casefold() for option in letters]
+    try:
+        return folded.index(letter.strip().casefold())
+    except ValueError:
+        raise ValueError(f"{letter!r} is not one of {', '.join(letters)}") from None
 
 
 # --- free-response exercises: built backwards from the key's integers --------
@@ -685,7 +724,13 @@ FREE_TEMPLATES: tuple[FreeTemplate, ...] = (
 
 
 def _free(
-    number: int, parts: list[tuple[str, str]], rng: np.random.Generator, index: int
+    number: int,
+    parts: list[tuple[str, str]],
+    rng: np.random.Generator,
+    index: int,
+    *,
+    points: float = 1.0,
+    section: int = 0,
 ) -> FreeQuestion:
     values = [_key_value(answer) for _, answer in parts]
     template = FREE_TEMPLATES[index % len(FREE_TEMPLATES)]
@@ -699,28 +744,57 @@ def _free(
             PartQuestion(sub_part=sub, text=text, answer=answer)
             for (sub, answer), text in zip(parts, texts, strict=True)
         ),
+        points=points,
+        section=section,
     )
 
 
 def questions_for_key(items: Sequence[KeyedItem], *, seed: int = 0) -> list[Question]:
     """One question per exercise that agrees with the items' answer key.
 
-    Free-response keys must be numbers (the demo key's are integers); a
-    fraction gets a linear equation with that root.
+    Multiple choice uses each item's options (A–D, A–E, …). Free-response keys
+    must be numbers (the demo key's are integers); a fraction gets a linear
+    equation with that root.
     """
     rng = np.random.default_rng(seed)
     questions: list[Question] = []
     free_parts: dict[int, list[tuple[str, str]]] = {}
+    free_of: dict[int, tuple[float, int]] = {}
     for item in items:
         if not item.accepted_answers:
             raise ValueError(f"Item {item.number}{item.sub_part} has no answer in the key.")
+        points = float(getattr(item, "points", 1.0))
+        section = int(getattr(item, "section", 0))
         if item.kind == ItemKind.MULTIPLE_CHOICE:
-            questions.append(_choice(item.number, item.accepted_answers[0], rng))
+            questions.append(
+                _choice(
+                    item.number,
+                    item.accepted_answers[0],
+                    rng,
+                    tuple(item.options) or LETTERS,
+                    points=points,
+                    section=section,
+                )
+            )
         else:
             free_parts.setdefault(item.number, []).append((item.sub_part, item.accepted_answers[0]))
+            free_of.setdefault(item.number, (points, section))
     for index, (number, parts) in enumerate(sorted(free_parts.items())):
-        questions.append(_free(number, parts, rng, index))
+        points, section = free_of[number]
+        questions.append(_free(number, parts, rng, index, points=points, section=section))
     return sorted(questions, key=lambda q: q.number)
+
+
+def question_points(question: Question) -> float:
+    """What a question is worth on the sheet: its points, times its parts for free response."""
+    if isinstance(question, FreeQuestion):
+        return question.points * max(1, len([p for p in question.parts if p.sub_part]))
+    return question.points
+
+
+def paper_points(questions: Sequence[Question]) -> float:
+    """Σ of the items' points (in hundredths, exactly: 27 × 1.1 is 29.7)."""
+    return sum(round(question_points(q) * 100) for q in questions) / 100
 
 
 # --- rendering --------------------------------------------------------------
@@ -768,6 +842,11 @@ def _rich(pdf: FPDF, text: str, *, style: str = "", size: float = SIZE) -> None:
         pdf.write(LINE, text[pos:].translate(_TEXT_SUBS))
 
 
+def _safe(text: str) -> str:
+    """Text the core fonts can print (cp1252): anything else becomes '?'."""
+    return text.translate(_TEXT_SUBS).encode("cp1252", "replace").decode("cp1252")
+
+
 def _plain(text: str) -> str:
     """The text without markup, for measuring (a symbol counts as one letter)."""
     return _TOKEN.sub(lambda m: m.group(1) or m.group(2) or "x", text).translate(_TEXT_SUBS)
@@ -792,8 +871,13 @@ def _keep_together(pdf: FPDF, height: float) -> None:
 
 
 def _option_columns(pdf: FPDF, options: Sequence[str]) -> int:
+    """All options on one line when they fit (4, 5 or 6 columns), else 3 or 2 columns."""
     usable = pdf.w - pdf.r_margin - pdf.l_margin - 9
-    return 4 if max(_plain_width(pdf, o) for o in options) < usable / 4 - 9 else 2
+    widest = max(_plain_width(pdf, o) for o in options)
+    for columns in (len(options), 3, 2):
+        if columns <= len(options) and widest < usable / columns - 9:
+            return columns
+    return 2
 
 
 def _numbered(pdf: FPDF, number: int, text: str) -> None:
@@ -807,12 +891,12 @@ def _numbered(pdf: FPDF, number: int, text: str) -> None:
     pdf.set_left_margin(left)
 
 
-def _options(pdf: FPDF, options: Sequence[str]) -> None:
-    """A) … D) in four columns, or two when an option is long."""
+def _options(pdf: FPDF, options: Sequence[str], letters: Sequence[str] = LETTERS) -> None:
+    """A) … D) (or the item's own letters) in one row, or in rows of 3 or 2 when long."""
     left = pdf.l_margin + 9
     columns = _option_columns(pdf, options)
     width = (pdf.w - pdf.r_margin - left) / columns
-    for i, (letter, option) in enumerate(zip(LETTERS, options, strict=False)):
+    for i, (letter, option) in enumerate(zip(letters, options, strict=False)):
         if i and i % columns == 0:
             pdf.ln(LINE)
         pdf.set_x(left + (i % columns) * width)
@@ -826,14 +910,66 @@ def _heading(pdf: FPDF, text: str) -> None:
     pdf.ln(2)
     pdf.set_font(FONT, "B", 12)
     pdf.set_fill_color(232, 238, 247)
-    pdf.cell(0, 8, text.translate(_TEXT_SUBS), fill=True, new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 8, _safe(text), fill=True, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
 
 
+def _or_list(names: Sequence[str]) -> str:
+    """'A, B, C or D'."""
+    names = list(names)
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+def _points_words(points: float) -> str:
+    return f"{format_points(points, 'en')} point{'' if points == 1 else 's'}"
+
+
+def section_rules(layout: Layout, questions: Sequence[Question] = ()) -> list[str]:
+    """One rule line per section of the layout (the paper is in English)."""
+    rules: list[str] = []
+    numbers = {q.section: [] for q in questions}
+    for q in questions:
+        numbers[q.section].append(q.number)
+    for index, (section, first) in enumerate(zip(layout.sections, layout.firsts(), strict=True)):
+        got = numbers.get(index)
+        low, high = (min(got), max(got)) if got else (first, first + section.count - 1)
+        span = f"Exercise {low}" if low == high else f"Exercises {low}–{high}"
+        title = section.title("en")
+        if section.kind == "mcq":
+            what = f"choose one answer, {_or_list(section.options)}"
+            worth = f"{_points_words(section.points)} each"
+        elif section.parts:
+            parts = _or_list([f"{p})" for p in section.parts]).replace(" or ", " and ")
+            what = f"give the answers to parts {parts}"
+            worth = f"{_points_words(section.points)} per part"
+        else:
+            what = "give the answer"
+            worth = f"{_points_words(section.points)} each"
+        rules.append(f"• {span} ({title}): {what}. {worth}.")
+    return rules
+
+
+def _section_heading(layout: Layout, index: int) -> str:
+    if index >= len(layout.sections):
+        return f"Part {index + 1}"
+    section = layout.sections[index]
+    heading = f"Part {index + 1}. {section.title('en')}"
+    if section.kind != "mcq" and section.parts:
+        parts = _or_list([f"{p})" for p in section.parts]).replace(" or ", " and ")
+        heading += f": parts {parts}"
+    return heading
+
+
 def render_paper(
-    questions: Sequence[Question], *, title: str, duration_minutes: int = 150
+    questions: Sequence[Question],
+    *,
+    title: str,
+    duration_minutes: int = 150,
+    layout: Layout | None = None,
 ) -> bytes:
-    """The question paper as A4 PDF bytes."""
+    """The question paper as A4 PDF bytes: a heading and a rule per section of `layout`
+    (default: the certificate), the total the sum of the items' points."""
+    layout = layout or CERTIFICATE_MATH
     pdf = _Paper(format="A4", unit="mm")
     pdf.core_fonts_encoding = "cp1252"
     pdf.exam_title = title
@@ -849,8 +985,7 @@ def render_paper(
     pdf.set_text_color(0)
     pdf.set_font(FONT, "B", 17)
     pdf.multi_cell(0, 8, title.translate(_TEXT_SUBS), new_x="LMARGIN", new_y="NEXT")
-    choices = sum(isinstance(q, ChoiceQuestion) for q in questions)
-    points = choices + sum(len(q.parts) for q in questions if isinstance(q, FreeQuestion))
+    points = format_points(paper_points(questions), "en")
     pdf.set_font(FONT, "", 10)
     pdf.cell(
         0,
@@ -862,13 +997,18 @@ def render_paper(
     pdf.ln(2)
     pdf.set_draw_color(150)
     pdf.set_font(FONT, "", 9.5)
+    rules = section_rules(layout, questions)
+    if any(s.kind != "mcq" for s in layout.sections):
+        rules.append("• Write answers as integers or fractions (3/4); use – for negative numbers.")
+    if any(s.subject != "math" for s in layout.sections):
+        rules.append("• A demo paper: every section is made of mathematics exercises.")
+    rules.append(
+        "• Mark every answer on the answer sheet in the app: only the answer sheet is scored."
+    )
     pdf.multi_cell(
         0,
         5,
-        "• Exercises 1–35: choose one answer, A, B, C or D. 1 point each.\n"
-        "• Exercises 36–45: give the answers to parts a) and b). 1 point per part.\n"
-        "• Write answers as integers or fractions (3/4); use – for negative numbers.\n"
-        "• Mark every answer on the answer sheet in the app: only the answer sheet is scored.",
+        "\n".join(_safe(rule) for rule in rules),
         border=1,
         padding=3,
         new_x="LMARGIN",
@@ -876,21 +1016,19 @@ def render_paper(
     )
     pdf.ln(2)
 
-    first_free = True
-    if any(isinstance(q, ChoiceQuestion) for q in questions):
-        _heading(pdf, "Part 1. Multiple choice")
+    section: int | None = None
     for question in questions:
-        if isinstance(question, ChoiceQuestion):
-            rows = 1 if _option_columns(pdf, question.options) == 4 else 2
-            _keep_together(pdf, (_lines(pdf, question.text) + rows) * LINE + 2.5)
-            _numbered(pdf, question.number, question.text)
-            _options(pdf, question.options)
-            continue
-        if first_free:
+        if question.section != section:
+            section = question.section
             if pdf.get_y() > pdf.page_break_trigger - 45:
                 pdf.add_page()
-            _heading(pdf, "Part 2. Free response: parts a) and b)")
-            first_free = False
+            _heading(pdf, _section_heading(layout, section))
+        if isinstance(question, ChoiceQuestion):
+            rows = math.ceil(len(question.options) / _option_columns(pdf, question.options))
+            _keep_together(pdf, (_lines(pdf, question.text) + rows) * LINE + 2.5)
+            _numbered(pdf, question.number, question.text)
+            _options(pdf, question.options, question.letters)
+            continue
         height = _lines(pdf, question.stem) * LINE + 2.5
         height += sum(_lines(pdf, part.text, indent=15) for part in question.parts) * LINE
         _keep_together(pdf, height)
@@ -899,7 +1037,8 @@ def render_paper(
         for part in question.parts:
             pdf.set_x(left + 9)
             pdf.set_font(FONT, "B", SIZE)
-            pdf.write(LINE, f"{part.sub_part}) ")
+            if part.sub_part:
+                pdf.write(LINE, f"{part.sub_part}) ")
             pdf.set_left_margin(left + 15)
             _rich(pdf, part.text)
             pdf.set_left_margin(left)
@@ -923,6 +1062,7 @@ def attach_demo_paper(session: Session, exam: Exam, *, seed: int = 0) -> str:
         questions_for_key(items, seed=seed),
         title=exam.title,
         duration_minutes=exam.duration_minutes,
+        layout=exam_service.exam_layout(exam),
     )
     relative = paper_relative_path(exam.id)
     target = Path(settings.upload_dir) / relative

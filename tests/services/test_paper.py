@@ -467,14 +467,18 @@ def test_seed_demo_attaches_a_paper_to_each_demo_exam(sqlite_url: str, upload_di
 
     with session_scope(readonly=True) as db:
         exams = db.exec(select(Exam).order_by(Exam.window_start)).all()
-        assert [e.id for e in exams] == [summary.released_exam_id, summary.upcoming_exam_id]
-        upcoming = exams[1]
+        assert [e.id for e in exams] == [
+            summary.released_exam_id,
+            summary.dtm_exam_id,
+            summary.upcoming_exam_id,
+        ]
+        upcoming = exams[2]
         assert upcoming.pdf_path == f"papers/exam-{upcoming.id}.pdf"
         items = get_items(db, upcoming.id)
     for exam in exams:
         data = (upload_dir / exam.pdf_path).read_bytes()
         assert data.startswith(b"%PDF-")
-        assert _page_count(data) == 4
+        assert _page_count(data) == (6 if exam.id == summary.dtm_exam_id else 4)
     # The paper agrees with the stored key: the same questions come out of it.
     questions = questions_for_key(items, seed=2026 + 2)
     key = {f"{i.number}{i.sub_part}": i.accepted_answers[0] for i in items}
@@ -515,3 +519,83 @@ def test_built_assets_are_cacheable_forever_and_other_paths_are_not(tmp_path: Pa
     assert missing.status_code == 404 and "immutable" not in missing.headers.get(
         "cache-control", ""
     )
+
+
+# --- papers follow the layout (issue 21) ------------------------------------------------
+
+
+def test_questions_use_each_items_options_and_the_paper_sums_its_points() -> None:
+    from mockexam.scoring.layout import Layout, Section
+    from mockexam.services.demo_paper import paper_points, section_rules
+
+    layout = Layout(
+        template="custom",
+        sections=(
+            Section("s1", {"uz": "Algebra", "en": "Algebra"}, "math", "mcq", 6,
+                    ("A", "B", "C", "D", "E"), points=1.1, first=1),
+            Section("s2", {"uz": "Mantiq", "en": "Logic"}, "math", "mcq", 3,
+                    ("A", "B", "C", "D", "E", "F"), points=3.1, first=7),
+            Section("s3", {"uz": "Ochiq"}, "math", "free", 2, (), (), points=0.75, first=10),
+        ),
+    )  # fmt: skip
+    keys = {1: "E", 2: "A", 3: "C", 4: "E", 5: "B", 6: "D", 7: "F", 8: "E", 9: "A"}
+    items = [
+        SimpleNamespace(
+            number=spec.number,
+            sub_part=spec.sub_part,
+            kind=spec.kind,
+            options=list(spec.options),
+            points=spec.points,
+            section=spec.section,
+            accepted_answers=[keys.get(spec.number, str(spec.number))],
+        )
+        for spec in layout.items()
+    ]
+    questions = questions_for_key(items, seed=5)
+    for question in questions[:9]:
+        assert isinstance(question, ChoiceQuestion)
+        assert question.letters == tuple(items[question.number - 1].options)
+        assert len(set(question.options)) == len(question.letters)
+        assert question.options[question.letters.index(keys[question.number])] == question.correct
+    assert [q.section for q in questions] == [0] * 6 + [1] * 3 + [2] * 2
+    assert paper_points(questions) == 17.4  # 6 × 1.1 + 3 × 3.1 + 2 × 0.75, exactly
+    assert section_rules(layout, questions) == [
+        "• Exercises 1–6 (Algebra): choose one answer, A, B, C, D or E. 1.1 points each.",
+        "• Exercises 7–9 (Logic): choose one answer, A, B, C, D, E or F. 3.1 points each.",
+        "• Exercises 10–11 (Ochiq): give the answer. 0.75 points each.",
+    ]
+    data = render_paper(questions, title="Custom", layout=layout)
+    assert data.startswith(b"%PDF-") and _page_count(data) == 1
+
+
+def test_the_dtm_paper_has_189_points_and_a_rule_per_block() -> None:
+    from mockexam.scoring.layout_templates import CERTIFICATE_MATH, DTM_BLOCK
+    from mockexam.services.demo_paper import paper_points, section_rules
+
+    rng = np.random.default_rng(9)
+    items = [
+        SimpleNamespace(
+            number=spec.number,
+            sub_part=spec.sub_part,
+            kind=spec.kind,
+            options=list(spec.options),
+            points=spec.points,
+            section=spec.section,
+            accepted_answers=[str(rng.choice(list(spec.options)))],
+        )
+        for spec in DTM_BLOCK.items()
+    ]
+    questions = questions_for_key(items, seed=9)
+    assert paper_points(questions) == 189
+    rules = section_rules(DTM_BLOCK, questions)
+    assert rules[0] == (
+        "• Exercises 1–10 (Native language): choose one answer, A, B, C or D. 1.1 points each."
+    )
+    assert rules[4] == (
+        "• Exercises 61–90 (Specialty subject 2: Physics): choose one answer, A, B, C or D. "
+        "2.1 points each."
+    )
+    assert section_rules(CERTIFICATE_MATH) == [
+        "• Exercises 1–35 (Multiple choice): choose one answer, A, B, C or D. 1 point each.",
+        "• Exercises 36–45 (Free response): give the answers to parts a) and b). 1 point per part.",
+    ]
