@@ -22,7 +22,9 @@ import reflex as rx
 from mockexam.admin.auth import ADMIN_ROOT, FAILED, LOGIN_ROUTE, AdminState
 from mockexam.admin.components import header_row
 from mockexam.admin.exam_form import local_text
+from mockexam.admin.i18n import pick, t
 from mockexam.admin.layout import admin_page, card, error_callout, success_callout
+from mockexam.config import settings
 from mockexam.parsing import parse_id
 from mockexam.services.admins import (
     AdminRow,
@@ -45,12 +47,20 @@ class AdminView(TypedDict):
     is_me: bool
 
 
-def admin_view(row: AdminRow, me: int | None) -> AdminView:
+UNKNOWN_ADMIN = (
+    "Noma’lum admin; sahifani yangilang.",
+    "Неизвестный администратор; обновите страницу.",
+    "Unknown admin; reload the page.",
+)
+
+
+def admin_view(row: AdminRow, me: int | None, lang: str = "en") -> AdminView:
     return {
         "admin_id": row.admin_id,
         "username": row.username,
         "active": row.is_active,
-        "last_login": local_text(row.last_login_at) or "never",
+        "last_login": local_text(row.last_login_at)
+        or pick(lang, "hech qachon", "никогда", "never"),
         "sessions": row.live_sessions,
         "is_me": row.admin_id == me,
     }
@@ -71,7 +81,8 @@ class AdminsState(AdminState):
         result = await self._service(in_session(list_admins, readonly=True))
         if result is FAILED:
             return
-        self.rows = [admin_view(row, me) for row in result]
+        lang = self._lang()
+        self.rows = [admin_view(row, me, lang) for row in result]
         self.loaded = True
 
     @rx.event
@@ -89,7 +100,7 @@ class AdminsState(AdminState):
         self.error = self.notice = ""
         target = parse_id(admin_id)
         if target is None:
-            self.error = "Unknown admin; reload the page."
+            self.error = self._text(*UNKNOWN_ADMIN)
             return
 
         def act(db) -> tuple[str, int]:
@@ -99,7 +110,11 @@ class AdminsState(AdminState):
         result = await self._service(in_session(act))
         if result is not FAILED:
             name, ended = result
-            self.notice = f"{name} is deactivated; {ended} session(s) signed out."
+            self.notice = self._text(
+                f"{name} faolsizlantirildi; {ended} ta seans yakunlandi.",
+                f"{name} деактивирован; завершено сеансов: {ended}.",
+                f"{name} is deactivated; {ended} {_sessions(ended)} signed out.",
+            )
         await self._read(me)
 
     @rx.event
@@ -110,7 +125,7 @@ class AdminsState(AdminState):
         self.error = self.notice = ""
         target = parse_id(admin_id)
         if target is None:
-            self.error = "Unknown admin; reload the page."
+            self.error = self._text(*UNKNOWN_ADMIN)
             return None
 
         def act(db) -> tuple[str, int]:
@@ -125,16 +140,25 @@ class AdminsState(AdminState):
             self._signed_out()
             return rx.redirect(LOGIN_ROUTE)
         name, ended = result
-        self.notice = f"{name}: {ended} session(s) signed out."
+        self.notice = self._text(
+            f"{name}: {ended} ta seans yakunlandi.",
+            f"{name}: завершено сеансов: {ended}.",
+            f"{name}: {ended} {_sessions(ended)} signed out.",
+        )
         await self._read(me)
         return None
 
 
+def _sessions(n: int) -> str:
+    """ "session" / "sessions" after a count (the English notices; uz and ru need none)."""
+    return "session" if n == 1 else "sessions"
+
+
 def _confirm(
-    trigger_label: str,
+    trigger_label: str | rx.Var[str],
     title: rx.Var | str,
-    description: str,
-    action_label: str,
+    description: str | rx.Var[str],
+    action_label: str | rx.Var[str],
     on_confirm: Any,
     *,
     button_id: rx.Var | str,
@@ -156,7 +180,11 @@ def _confirm(
             rx.alert_dialog.title(title),
             rx.alert_dialog.description(description),
             rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                rx.alert_dialog.cancel(
+                    rx.button(
+                        t("Bekor qilish", "Отмена", "Cancel"), variant="soft", color_scheme="gray"
+                    )
+                ),
                 rx.alert_dialog.action(
                     rx.button(action_label, color_scheme="red", on_click=on_confirm, id=confirm_id)
                 ),
@@ -175,7 +203,7 @@ def _row(a: rx.Var[AdminView]) -> rx.Component:
         rx.table.cell(
             rx.hstack(
                 rx.text(name, weight="medium"),
-                rx.cond(a["is_me"], rx.badge("you", variant="soft")),
+                rx.cond(a["is_me"], rx.badge(t("siz", "вы", "you"), variant="soft")),
                 spacing="2",
                 align="center",
             )
@@ -183,8 +211,10 @@ def _row(a: rx.Var[AdminView]) -> rx.Component:
         rx.table.cell(
             rx.cond(
                 a["active"],
-                rx.badge("active", color_scheme="green"),
-                rx.badge("deactivated", color_scheme="gray"),
+                rx.badge(t("faol", "активен", "active"), color_scheme="green"),
+                rx.badge(
+                    t("faolsizlantirilgan", "деактивирован", "deactivated"), color_scheme="gray"
+                ),
             )
         ),
         rx.table.cell(rx.text(a["last_login"], size="2", white_space="nowrap")),
@@ -192,21 +222,48 @@ def _row(a: rx.Var[AdminView]) -> rx.Component:
         rx.table.cell(
             rx.hstack(
                 _confirm(
-                    "End sessions",
-                    rx.cond(a["is_me"], "Sign yourself out everywhere?", "End their sessions?"),
-                    "Every browser signed in as this admin is signed out at once.",
-                    "End sessions",
+                    t("Seanslarni yakunlash", "Завершить сеансы", "End sessions"),
+                    rx.cond(
+                        a["is_me"],
+                        t(
+                            "Barcha qurilmalarda tizimdan chiqasizmi?",
+                            "Выйти на всех устройствах?",
+                            "Sign yourself out everywhere?",
+                        ),
+                        t(
+                            "Uning seanslari yakunlansinmi?",
+                            "Завершить его сеансы?",
+                            "End their sessions?",
+                        ),
+                    ),
+                    t(
+                        "Shu admin nomidan kirilgan barcha brauzerlar darhol tizimdan chiqariladi.",
+                        "Все браузеры, где выполнен вход под этим администратором, сразу выйдут "
+                        "из системы.",
+                        "Every browser signed in as this admin is signed out at once.",
+                    ),
+                    t("Seanslarni yakunlash", "Завершить сеансы", "End sessions"),
                     AdminsState.end_sessions(admin_id),
                     button_id="end-sessions-" + name,
                     confirm_id="end-sessions-confirm",
                     disabled=a["sessions"].to(int) == 0,
                 ),
                 _confirm(
-                    "Deactivate",
-                    "Deactivate this admin?",
-                    "They are signed out everywhere at once and cannot sign in until "
-                    "re-activated on the server (create-admin NAME --reactivate).",
-                    "Deactivate",
+                    t("Faolsizlantirish", "Деактивировать", "Deactivate"),
+                    t(
+                        "Bu admin faolsizlantirilsinmi?",
+                        "Деактивировать этого администратора?",
+                        "Deactivate this admin?",
+                    ),
+                    t(
+                        "U hamma joyda darhol tizimdan chiqariladi va serverda qayta faollashtirilmaguncha "
+                        "(create-admin NAME --reactivate) kira olmaydi.",
+                        "Он сразу выйдет из системы везде и не сможет войти, пока его снова не "
+                        "активируют на сервере (create-admin NAME --reactivate).",
+                        "They are signed out everywhere at once and cannot sign in until "
+                        "re-activated on the server (create-admin NAME --reactivate).",
+                    ),
+                    t("Faolsizlantirish", "Деактивировать", "Deactivate"),
                     AdminsState.deactivate(admin_id),
                     button_id="deactivate-" + name,
                     confirm_id="deactivate-confirm",
@@ -225,7 +282,14 @@ def admins_page() -> rx.Component:
         success_callout(AdminsState.notice, callout_id="admins-notice"),
         card(
             rx.table.root(
-                header_row("Admin", "Status", "Last sign-in (Tashkent)", "Live sessions", ""),
+                header_row(
+                    t("Admin", "Администратор", "Admin"),
+                    t("Holat", "Статус", "Status"),
+                    t("Oxirgi kirish", "Последний вход", "Last sign-in")
+                    + f" ({settings.local_timezone})",
+                    t("Faol seanslar", "Активные сеансы", "Live sessions"),
+                    "",
+                ),
                 rx.table.body(rx.foreach(AdminsState.rows, _row)),
                 size="2",
                 variant="surface",
@@ -233,16 +297,28 @@ def admins_page() -> rx.Component:
                 id="admins-table",
             ),
             rx.text(
-                "New admins, password resets and re-activation: on the server, "
-                "`python -m mockexam create-admin NAME` (a reset signs them out everywhere; "
-                "add --reactivate to re-activate).",
+                t(
+                    "Yangi adminlar, parolni tiklash va qayta faollashtirish serverda: "
+                    "`python -m mockexam create-admin NAME` (parol tiklansa, admin hamma joyda "
+                    "tizimdan chiqariladi; qayta faollashtirish uchun --reactivate qo‘shing).",
+                    "Новые администраторы, сброс пароля и повторная активация — на сервере: "
+                    "`python -m mockexam create-admin NAME` (после сброса он выходит из системы "
+                    "везде; для повторной активации добавьте --reactivate).",
+                    "New admins, password resets and re-activation: on the server, "
+                    "`python -m mockexam create-admin NAME` (a reset signs them out everywhere; "
+                    "add --reactivate to re-activate).",
+                ),
                 size="2",
                 color="var(--gray-11)",
             ),
         ),
         active="admins",
-        title="Admins",
-        subtitle="Who may sign in to this panel, and their sessions",
+        title=t("Adminlar", "Администраторы", "Admins"),
+        subtitle=t(
+            "Bu panelga kim kira oladi va ularning seanslari",
+            "Кто может входить в эту панель, и их сеансы",
+            "Who may sign in to this panel, and their sessions",
+        ),
     )
 
 

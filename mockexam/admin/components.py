@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 import reflex as rx
 
 from mockexam import admin_charts as charts
+from mockexam.admin.i18n import t
 
 
 def step_offset(offset: int, step: int, *, page_size: int, total: int) -> int | None:
@@ -25,8 +26,8 @@ def step_offset(offset: int, step: int, *, page_size: int, total: int) -> int | 
 def pager_buttons(
     state: Any,
     page_size: int,
-    prev_label: str | None = None,
-    next_label: str | None = None,
+    prev_label: str | rx.Var[str] | None = None,
+    next_label: str | rx.Var[str] | None = None,
     *,
     prev_id: str | None = None,
     next_id: str | None = None,
@@ -63,12 +64,16 @@ def search_form(*, on_submit: Any, input_id: str, max_length: int, width: str) -
         rx.hstack(
             rx.input(
                 name="search",
-                placeholder="Name, @username or Telegram id",
+                placeholder=t(
+                    "Ism, @username yoki Telegram id",
+                    "Имя, @username или Telegram id",
+                    "Name, @username or Telegram id",
+                ),
                 max_length=max_length,
                 width=width,
                 id=input_id,
             ),
-            rx.button("Search", type="submit", variant="soft"),
+            rx.button(t("Qidirish", "Найти", "Search"), type="submit", variant="soft"),
             spacing="2",
         ),
         on_submit=on_submit,
@@ -76,7 +81,9 @@ def search_form(*, on_submit: Any, input_id: str, max_length: int, width: str) -
     )
 
 
-def sort_header(label: str, column: str | None, *, state: Any, id_prefix: str) -> rx.Component:
+def sort_header(
+    label: str | rx.Var[str], column: str | None, *, state: Any, id_prefix: str
+) -> rx.Component:
     """A column header; with a `column`, clicking sorts by it and an arrow shows the order.
 
     `state` is the page's state class: its `sort` and `descending` vars and its
@@ -97,7 +104,7 @@ def sort_header(label: str, column: str | None, *, state: Any, id_prefix: str) -
     )
 
 
-def header_row(*labels: str) -> rx.Component:
+def header_row(*labels: str | rx.Var[str]) -> rx.Component:
     """A table header of plain (not sortable) column titles."""
     return rx.table.header(rx.table.row(*(rx.table.column_header_cell(label) for label in labels)))
 

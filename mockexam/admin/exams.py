@@ -9,7 +9,9 @@ import reflex as rx
 from mockexam.admin.auth import ADMIN_ROOT, FAILED, AdminState
 from mockexam.admin.components import header_row, pager_buttons, step_offset
 from mockexam.admin.exam_form import local_text
+from mockexam.admin.i18n import count_text, t
 from mockexam.admin.layout import admin_page, card, error_callout, phase_badge, stat
+from mockexam.config import settings
 from mockexam.services.exams import ExamListEntry, list_exams
 from mockexam.services.transactions import in_session
 
@@ -107,7 +109,7 @@ def _row(r: rx.Var[ExamRow]) -> rx.Component:
         ),
         rx.table.cell(phase_badge(r["phase"].to(str))),
         rx.table.cell(rx.text(r["window"], size="2")),
-        rx.table.cell(r["duration"], " min"),
+        rx.table.cell(r["duration"], t(" daq.", " мин", " min")),
         rx.table.cell(
             rx.cond(
                 r["has_pdf"],
@@ -118,7 +120,12 @@ def _row(r: rx.Var[ExamRow]) -> rx.Component:
         rx.table.cell(
             rx.cond(
                 r["missing_key"].to(int) > 0,
-                rx.badge(r["missing_key"], " missing", color_scheme="amber", size="1"),
+                rx.badge(
+                    r["missing_key"],
+                    t(" ta kalitsiz", " без ключа", " missing"),
+                    color_scheme="amber",
+                    size="1",
+                ),
                 rx.icon("check", size=16, color="var(--green-10)"),
             )
         ),
@@ -134,11 +141,23 @@ def exams_page() -> rx.Component:
     return admin_page(
         error_callout(ExamsState.error, callout_id="exams-error"),
         rx.hstack(
-            stat("Drafts", ExamsState.drafts, stat_id="count-draft"),
-            stat("Scheduled", ExamsState.scheduled, stat_id="count-scheduled"),
-            stat("Open now", ExamsState.open_now, stat_id="count-open"),
-            stat("Closed", ExamsState.closed, stat_id="count-closed"),
-            stat("Released", ExamsState.released, stat_id="count-released"),
+            stat(t("Qoralamalar", "Черновики", "Drafts"), ExamsState.drafts, stat_id="count-draft"),
+            stat(
+                t("Rejalashtirilgan", "Запланированы", "Scheduled"),
+                ExamsState.scheduled,
+                stat_id="count-scheduled",
+            ),
+            stat(
+                t("Hozir ochiq", "Открыты сейчас", "Open now"),
+                ExamsState.open_now,
+                stat_id="count-open",
+            ),
+            stat(t("Yopilgan", "Закрыты", "Closed"), ExamsState.closed, stat_id="count-closed"),
+            stat(
+                t("Natijalar chiqqan", "Итоги опубликованы", "Released"),
+                ExamsState.released,
+                stat_id="count-released",
+            ),
             spacing="3",
             width="100%",
         ),
@@ -147,15 +166,15 @@ def exams_page() -> rx.Component:
                 ExamsState.rows.length() > 0,
                 rx.table.root(
                     header_row(
-                        "Exam",
-                        "Status",
-                        "Window (Tashkent)",
-                        "Duration",
+                        t("Imtihon", "Экзамен", "Exam"),
+                        t("Holat", "Статус", "Status"),
+                        t("Oyna", "Окно", "Window") + f" ({settings.local_timezone})",
+                        t("Davomiyligi", "Длительность", "Duration"),
                         "PDF",
-                        "Key",
-                        "Started",
-                        "Submitted",
-                        "Auto",
+                        t("Kalit", "Ключ", "Key"),
+                        t("Boshlagan", "Начали", "Started"),
+                        t("Topshirgan", "Сдали", "Submitted"),
+                        t("Avtomatik", "Автоматически", "Auto"),
                     ),
                     rx.table.body(rx.foreach(ExamsState.rows, _row)),
                     variant="surface",
@@ -164,12 +183,29 @@ def exams_page() -> rx.Component:
                 ),
                 rx.cond(
                     ExamsState.loaded,
-                    rx.text("No exams yet: create the first one.", color="var(--gray-11)"),
+                    rx.text(
+                        t(
+                            "Hali imtihon yo‘q: birinchisini yarating.",
+                            "Экзаменов пока нет: создайте первый.",
+                            "No exams yet: create the first one.",
+                        ),
+                        color="var(--gray-11)",
+                    ),
                     rx.spinner(),
                 ),
             ),
             rx.hstack(
-                rx.text(ExamsState.total, " exam(s)", size="2", color="var(--gray-11)"),
+                rx.text(
+                    ExamsState.total,
+                    count_text(
+                        ExamsState.total,
+                        uz=" ta imtihon",
+                        ru=(" экзамен", " экзамена", " экзаменов"),
+                        en=(" exam", " exams"),
+                    ),
+                    size="2",
+                    color="var(--gray-11)",
+                ),
                 rx.spacer(),
                 *pager_buttons(ExamsState, PAGE_SIZE),
                 width="100%",
@@ -177,10 +213,19 @@ def exams_page() -> rx.Component:
             ),
         ),
         active="exams",
-        title="Exams",
-        subtitle="Draft → published (scheduled, open, closed) → results released",
+        title=t("Imtihonlar", "Экзамены", "Exams"),
+        subtitle=t(
+            "Qoralama → e’lon qilingan (rejalashtirilgan, ochiq, yopilgan) → natijalar chiqdi",
+            "Черновик → опубликован (запланирован, открыт, закрыт) → итоги опубликованы",
+            "Draft → published (scheduled, open, closed) → results released",
+        ),
         actions=rx.link(
-            rx.button(rx.icon("plus", size=16), "New exam", size="3", id="new-exam"),
+            rx.button(
+                rx.icon("plus", size=16),
+                t("Yangi imtihon", "Новый экзамен", "New exam"),
+                size="3",
+                id="new-exam",
+            ),
             href=f"{ADMIN_ROOT}/exams/new",
         ),
     )

@@ -18,16 +18,49 @@ import reflex as rx
 from sqlalchemy.exc import SQLAlchemyError
 
 from mockexam.admin.auth import AdminState
+from mockexam.admin.i18n import russian_form, t
 from mockexam.services import health
 
 logger = logging.getLogger(__name__)
 
 BANNER_TICK_MS = 30_000
 WORKER_DOWN = (
+    "Fon jarayoni (worker) ishlamayapti: muddati o‘tgan imtihonlar avtomatik topshirilmaydi "
+    "va natijalari e’lon qilinmaydi, xabarlar yuborilmaydi.",
+    "Фоновый процесс (worker) не работает: просроченные экзамены не сдаются автоматически "
+    "и их результаты не публикуются, сообщения не отправляются.",
     "The worker is not running: overdue exams are not auto-submitted or released, "
-    "messages are not sent."
+    "messages are not sent.",
 )
-NEVER_RAN = "It has not run on this installation."
+NEVER_RAN = (
+    "U bu o‘rnatishda hali ishga tushmagan.",
+    "На этой установке он ещё ни разу не запускался.",
+    "It has not run on this installation.",
+)
+START_IT = (" Ishga tushiring: ", " Запустите его: ", " Start it: ")
+WORKER_COMMAND = "python -m mockexam worker (systemctl start mockexam-worker)"  # i18n: not text
+
+
+# The units of `health.ago` in Uzbek and Russian (after the number: 1 минуту, 3 минуты).
+_UNITS = (
+    (120, 1, "soniya", ("секунду", "секунды", "секунд")),
+    (2 * 3600, 60, "daqiqa", ("минуту", "минуты", "минут")),
+    (2 * 86400, 3600, "soat", ("час", "часа", "часов")),
+    (None, 86400, "kun", ("день", "дня", "дней")),
+)
+
+
+def last_sweep_text(lang: str, seconds: float) -> str:
+    """ "Its last sweep was 3 min ago." in `lang` (the steps of `health.ago`)."""
+    if lang == "en":
+        return f"Its last sweep was {health.ago(seconds)} ago."
+    for below, size, uz, ru in _UNITS:
+        if below is None or seconds < below:
+            n = int(f"{seconds / size:.0f}")
+            if lang == "ru":
+                return f"Последний раз он работал {n} {russian_form(n, *ru)} назад."
+            return f"Oxirgi marta {n} {uz} oldin ishlagan."
+    raise AssertionError("unreachable")
 
 
 class HealthBannerState(AdminState):
@@ -54,9 +87,9 @@ class HealthBannerState(AdminState):
         if status.alive:
             self.worker_age = ""
         elif status.age_seconds is None:
-            self.worker_age = NEVER_RAN
+            self.worker_age = self._text(*NEVER_RAN)
         else:
-            self.worker_age = f"Its last sweep was {health.ago(status.age_seconds)} ago."
+            self.worker_age = last_sweep_text(self._lang(), status.age_seconds)
 
 
 def health_banner() -> rx.Component:
@@ -67,10 +100,12 @@ def health_banner() -> rx.Component:
             rx.callout.root(
                 rx.callout.icon(rx.icon("triangle-alert")),
                 rx.callout.text(
-                    rx.text.strong(WORKER_DOWN),
+                    rx.text.strong(t(*WORKER_DOWN)),
                     " ",
                     HealthBannerState.worker_age,
-                    " Start it: python -m mockexam worker (systemctl start mockexam-worker).",
+                    t(*START_IT),
+                    rx.code(WORKER_COMMAND, variant="ghost"),
+                    ".",
                 ),
                 color_scheme="red",
                 variant="surface",

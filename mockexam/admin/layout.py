@@ -13,8 +13,8 @@ import reflex as rx
 
 from mockexam.admin.auth import ADMIN_ROOT, LOGIN_ROUTE, LOGOUT_API, AdminState, AuthStatus
 from mockexam.admin.health_banner import health_banner
-from mockexam.admin.i18n import LANGUAGES, t
-from mockexam.admin.login import NativeForm, backend_action
+from mockexam.admin.i18n import t
+from mockexam.admin.login import NativeForm, backend_action, language_switch
 
 SIDEBAR_WIDTH = "15rem"
 CONTENT_MAX_WIDTH = "88rem"
@@ -38,20 +38,6 @@ NAV: tuple[tuple[str, tuple[str, str, str], str, str], ...] = (
     ),
     ("admins", ("Adminlar", "Администраторы", "Admins"), f"{ADMIN_ROOT}/admins", "shield-user"),
 )
-
-
-def language_switch() -> rx.Component:
-    """The panel's language (uz / ru / en), kept for this admin (AdminState.set_language)."""
-    return rx.select.root(
-        rx.select.trigger(variant="ghost", aria_label=t("Til", "Язык", "Language")),
-        rx.select.content(
-            *(rx.select.item(name, value=code) for code, name in LANGUAGES),
-        ),
-        value=AdminState.lang,
-        on_change=AdminState.set_language,
-        size="2",
-        id="admin-language",
-    )
 
 
 def _nav_link(
@@ -86,7 +72,7 @@ def sidebar(active: str) -> rx.Component:
         rx.hstack(
             rx.icon("graduation-cap", size=24, color="var(--accent-9)"),
             rx.heading("mockexam", size="5"),
-            rx.badge("admin", variant="soft", size="1"),
+            rx.badge(t("admin", "админ", "admin"), variant="soft", size="1"),
             align="center",
             spacing="2",
             padding_x="0.75rem",
@@ -155,7 +141,11 @@ def _gate() -> rx.Component:
         (
             AuthStatus.UNAVAILABLE,
             rx.callout(
-                "The database is unavailable. Reload the page in a minute.",
+                t(
+                    "Ma’lumotlar bazasi javob bermayapti. Bir daqiqadan keyin sahifani yangilang.",
+                    "База данных недоступна. Обновите страницу через минуту.",
+                    "The database is unavailable. Reload the page in a minute.",
+                ),
                 icon="triangle-alert",
                 color_scheme="red",
             ),
@@ -164,15 +154,27 @@ def _gate() -> rx.Component:
             AuthStatus.DENIED,
             rx.callout(
                 rx.hstack(
-                    rx.text("You are not signed in, or your session has ended."),
-                    rx.link("Sign in", href=LOGIN_ROUTE, id="gate-login"),
+                    rx.text(
+                        t(
+                            "Siz tizimga kirmagansiz yoki seansingiz tugagan.",
+                            "Вы не вошли в систему, или ваш сеанс завершён.",
+                            "You are not signed in, or your session has ended.",
+                        )
+                    ),
+                    rx.link(t("Kirish", "Войти", "Sign in"), href=LOGIN_ROUTE, id="gate-login"),
                     spacing="2",
                 ),
                 icon="lock",
                 color_scheme="amber",
             ),
         ),
-        rx.hstack(rx.spinner(size="3"), rx.text("Checking your session…", color="var(--gray-11)")),
+        rx.hstack(
+            rx.spinner(size="3"),
+            rx.text(
+                t("Seans tekshirilmoqda…", "Проверяем сеанс…", "Checking your session…"),
+                color="var(--gray-11)",
+            ),
+        ),
     )
 
 
@@ -241,13 +243,19 @@ def section_title(text: str | rx.Var[str], *extra: rx.Component) -> rx.Component
     return rx.hstack(rx.heading(text, size="4"), rx.spacer(), *extra, align="center", width="100%")
 
 
-def stat(label: str, value: rx.Var | str, *, stat_id: str, hint: str | None = None) -> rx.Component:
+def stat(
+    label: str | rx.Var[str],
+    value: rx.Var | str,
+    *,
+    stat_id: str,
+    hint: str | rx.Var[str] | None = None,
+) -> rx.Component:
     """One number with its label (totals, counts)."""
     return rx.card(
         rx.vstack(
             rx.text(label, size="2", color="var(--gray-11)"),
             rx.text(value, size="7", weight="bold", id=stat_id, line_height="1.1"),
-            rx.text(hint, size="1", color="var(--gray-10)") if hint else rx.fragment(),
+            rx.text(hint, size="1", color="var(--gray-10)") if hint is not None else rx.fragment(),
             spacing="1",
             align="start",
         ),
@@ -274,9 +282,17 @@ def success_callout(message: rx.Var[str], *, callout_id: str) -> rx.Component:
 
 
 def phase_badge(phase: rx.Var[str]) -> rx.Component:
-    """draft / scheduled / open / closed / released, each its own colour."""
+    """draft / scheduled / open / closed / released, each its own colour (and word)."""
     return rx.badge(
-        phase,
+        rx.match(
+            phase,
+            ("draft", t("qoralama", "черновик", "draft")),
+            ("scheduled", t("rejalashtirilgan", "запланирован", "scheduled")),
+            ("open", t("ochiq", "открыт", "open")),
+            ("closed", t("yopilgan", "закрыт", "closed")),
+            ("released", t("natijalar chiqdi", "итоги опубликованы", "released")),
+            phase,
+        ),
         color_scheme=rx.match(
             phase,
             ("draft", "gray"),

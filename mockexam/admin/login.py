@@ -16,6 +16,7 @@ import reflex as rx
 from reflex_components_core.el.elements.forms import Form
 
 from mockexam.admin.auth import (
+    DB_UNAVAILABLE,
     LOGIN_API,
     LOGIN_ERROR_COOKIE,
     MAX_PASSWORD_CHARS,
@@ -24,9 +25,35 @@ from mockexam.admin.auth import (
     cookie_value,
     safe_next,
 )
+from mockexam.admin.i18n import LANGUAGES, t
 from mockexam.ui.backend import BACKEND_ORIGIN
 
 MAX_ERROR_CHARS = 300
+
+# The login route's refusals (mockexam/api.py, services/admin_auth.py) write English in
+# the cookie; the page words the ones it knows in its own language. (The lock-out
+# message comes already worded in the page's language: api.py reads the language cookie.)
+LOGIN_REASONS: tuple[tuple[str, str, str], ...] = (
+    (
+        "Foydalanuvchi nomi yoki parol noto‘g‘ri.",
+        "Неверное имя пользователя или пароль.",
+        "Wrong username or password.",
+    ),
+    (
+        "Foydalanuvchi nomi va parolni kiriting.",
+        "Введите имя пользователя и пароль.",
+        "Enter your username and password.",
+    ),
+    DB_UNAVAILABLE,
+)
+
+
+def worded_reason(text: str, lang: str) -> str:
+    """A known refusal of the login route in `lang` (uz, ru, en); any other text as it is."""
+    for uz, ru, en in LOGIN_REASONS:
+        if text == en:
+            return {"uz": uz, "ru": ru}.get(lang, en)
+    return text
 
 
 class NativeForm(Form):
@@ -64,7 +91,7 @@ class LoginState(AdminState):
         self.next_path = safe_next(self.router.page.params.get("next"))
         if await self._require_admin() is not None:
             return rx.redirect(self.next_path)
-        self.error = login_error_text(self.router.headers.cookie)
+        self.error = worded_reason(login_error_text(self.router.headers.cookie), self._lang())
         return None
 
 
@@ -73,6 +100,21 @@ def login_error_text(cookie_header: str) -> str:
     quoted = cookie_value(cookie_header, LOGIN_ERROR_COOKIE, limit=3 * MAX_ERROR_CHARS)
     text = unquote(quoted.strip('"'))
     return "".join(ch for ch in text if ch.isprintable())[:MAX_ERROR_CHARS]
+
+
+def language_switch() -> rx.Component:
+    """The panel's language (uz / ru / en): on the login page for this browser, in the
+    sidebar kept for the signed-in admin too (AdminState.set_language)."""
+    return rx.select.root(
+        rx.select.trigger(variant="ghost", aria_label=t("Til", "Язык", "Language")),
+        rx.select.content(
+            *(rx.select.item(name, value=code) for code, name in LANGUAGES),
+        ),
+        value=AdminState.lang,
+        on_change=AdminState.set_language,
+        size="2",
+        id="admin-language",
+    )
 
 
 def login_page() -> rx.Component:
@@ -84,14 +126,31 @@ def login_page() -> rx.Component:
                 rx.vstack(
                     rx.hstack(
                         rx.icon("graduation-cap", size=28, color="var(--accent-9)"),
-                        rx.heading("mockexam admin", size="6"),
+                        rx.heading(
+                            t("mockexam admin", "mockexam — администратор", "mockexam admin"),
+                            size="6",
+                        ),
+                        rx.spacer(),
+                        rx.icon("languages", size=16, color="var(--gray-10)"),
+                        language_switch(),
                         align="center",
                         spacing="2",
+                        width="100%",
                     ),
-                    rx.text("Sign in to manage exams.", color="var(--gray-11)", size="2"),
+                    rx.text(
+                        t(
+                            "Imtihonlarni boshqarish uchun tizimga kiring.",
+                            "Войдите, чтобы управлять экзаменами.",
+                            "Sign in to manage exams.",
+                        ),
+                        color="var(--gray-11)",
+                        size="2",
+                    ),
                     rx.vstack(
                         rx.el.label(
-                            "Username", html_for="username", font_size="var(--font-size-2)"
+                            t("Foydalanuvchi nomi", "Имя пользователя", "Username"),
+                            html_for="username",
+                            font_size="var(--font-size-2)",
                         ),
                         rx.input(
                             id="username",
@@ -103,7 +162,9 @@ def login_page() -> rx.Component:
                             auto_focus=True,
                         ),
                         rx.el.label(
-                            "Password", html_for="password", font_size="var(--font-size-2)"
+                            t("Parol", "Пароль", "Password"),
+                            html_for="password",
+                            font_size="var(--font-size-2)",
                         ),
                         rx.input(
                             id="password",
@@ -128,7 +189,7 @@ def login_page() -> rx.Component:
                         ),
                     ),
                     rx.button(
-                        "Sign in",
+                        t("Kirish", "Войти", "Sign in"),
                         type="submit",
                         size="3",
                         width="100%",

@@ -19,6 +19,7 @@ from mockexam.admin.components import (
     step_offset,
 )
 from mockexam.admin.exam_form import local_text
+from mockexam.admin.i18n import count_text, pick, t
 from mockexam.admin.layout import admin_page, card, error_callout
 from mockexam.services import student_directory
 from mockexam.services.student_directory import StudentListRow, StudentSort
@@ -45,7 +46,8 @@ class StudentView(TypedDict):
     last_seen: str
 
 
-def student_view(row: StudentListRow) -> StudentView:
+def student_view(row: StudentListRow, lang: str = "en") -> StudentView:
+    best = pick(lang, "eng yaxshisi", "рекорд", "best")
     return {
         "student_id": row.student_id,
         "name": strip_bidi(row.name),  # rows stored before names were cleaned at login
@@ -54,7 +56,7 @@ def student_view(row: StudentListRow) -> StudentView:
         "language": row.language_code,
         "elo": "—" if row.elo is None else f"{row.elo:.0f}",
         "exams": row.exams_taken,
-        "streak": f"{row.current_streak} (best {row.longest_streak})",
+        "streak": f"{row.current_streak} ({best} {row.longest_streak})",
         "reachable": row.is_reachable,
         "reason": row.unreachable_reason or "",
         "joined": local_text(row.created_at)[:10],
@@ -96,7 +98,8 @@ class StudentsState(AdminState):
         self.error = ""
         self.loaded = True
         self.total = page.total
-        self.rows = [student_view(r) for r in page.rows]
+        lang = self._lang()
+        self.rows = [student_view(r, lang) for r in page.rows]
 
     @rx.event
     async def load(self):
@@ -150,7 +153,7 @@ class StudentsState(AdminState):
             await self._read()
 
 
-def _header(label: str, column: str | None) -> rx.Component:
+def _header(label: str | rx.Var[str], column: str | None) -> rx.Component:
     return sort_header(label, column, state=StudentsState, id_prefix="students-sort-")
 
 
@@ -165,8 +168,10 @@ def _row(r: rx.Var[StudentView]) -> rx.Component:
         rx.table.cell(
             rx.cond(
                 r["reachable"],
-                rx.badge("yes", color_scheme="green", variant="soft"),
-                rx.badge("no", color_scheme="red", variant="soft", title=r["reason"]),
+                rx.badge(t("ha", "да", "yes"), color_scheme="green", variant="soft"),
+                rx.badge(
+                    t("yo‘q", "нет", "no"), color_scheme="red", variant="soft", title=r["reason"]
+                ),
             )
         ),
         rx.table.cell(rx.text(r["joined"], size="2")),
@@ -187,14 +192,28 @@ def students_page() -> rx.Component:
                     width="20rem",
                 ),
                 rx.segmented_control.root(
-                    rx.segmented_control.item("All", value="all"),
-                    rx.segmented_control.item("Reachable", value="reachable"),
-                    rx.segmented_control.item("Unreachable", value="unreachable"),
+                    rx.segmented_control.item(t("Hammasi", "Все", "All"), value="all"),
+                    rx.segmented_control.item(
+                        t("Xabar yetadi", "Доступны", "Reachable"), value="reachable"
+                    ),
+                    rx.segmented_control.item(
+                        t("Xabar yetmaydi", "Недоступны", "Unreachable"), value="unreachable"
+                    ),
                     value=StudentsState.reachable,
                     on_change=StudentsState.set_reachable,
                 ),
                 rx.spacer(),
-                rx.text(StudentsState.total, " student(s)", size="2", id="students-total"),
+                rx.text(
+                    StudentsState.total,
+                    count_text(
+                        StudentsState.total,
+                        uz=" ta o‘quvchi",
+                        ru=(" ученик", " ученика", " учеников"),
+                        en=(" student", " students"),
+                    ),
+                    size="2",
+                    id="students-total",
+                ),
                 align="center",
                 spacing="3",
                 width="100%",
@@ -202,15 +221,20 @@ def students_page() -> rx.Component:
             rx.table.root(
                 rx.table.header(
                     rx.table.row(
-                        _header("Student", StudentSort.NAME.value),
+                        _header(t("O‘quvchi", "Ученик", "Student"), StudentSort.NAME.value),
                         _header("Telegram id", None),
-                        _header("Lang", None),
+                        _header(t("Til", "Язык", "Lang"), None),
                         _header("Elo", StudentSort.RATING.value),
-                        _header("Exams", StudentSort.EXAMS.value),
-                        _header("Streak", StudentSort.STREAK.value),
-                        _header("Reachable", None),
-                        _header("Joined", StudentSort.JOINED.value),
-                        _header("Last seen", StudentSort.LAST_SEEN.value),
+                        _header(t("Imtihonlar", "Экзамены", "Exams"), StudentSort.EXAMS.value),
+                        _header(t("Seriya", "Серия", "Streak"), StudentSort.STREAK.value),
+                        _header(t("Xabar yetadi", "Доступен", "Reachable"), None),
+                        _header(
+                            t("Qo‘shilgan", "Присоединился", "Joined"), StudentSort.JOINED.value
+                        ),
+                        _header(
+                            t("Oxirgi faollik", "Был в сети", "Last seen"),
+                            StudentSort.LAST_SEEN.value,
+                        ),
                     )
                 ),
                 rx.table.body(rx.foreach(StudentsState.rows, _row)),
@@ -221,13 +245,22 @@ def students_page() -> rx.Component:
             ),
             rx.hstack(
                 rx.spacer(),
-                *pager_buttons(StudentsState, PAGE_SIZE, "Previous", "Next"),
+                *pager_buttons(
+                    StudentsState,
+                    PAGE_SIZE,
+                    t("Oldingi", "Назад", "Previous"),
+                    t("Keyingi", "Далее", "Next"),
+                ),
                 width="100%",
             ),
         ),
         active="students",
-        title="Students",
-        subtitle="Rating, exams taken, streaks and whether the bot can reach them",
+        title=t("O‘quvchilar", "Ученики", "Students"),
+        subtitle=t(
+            "Reyting, topshirilgan imtihonlar, seriyalar va bot ularga yoza oladimi",
+            "Рейтинг, сданные экзамены, серии и может ли бот им написать",
+            "Rating, exams taken, streaks and whether the bot can reach them",
+        ),
     )
 
 

@@ -76,9 +76,23 @@ def set_admin(
     before there is anyone to audit, and the account list shows it).
     """
     if not _USERNAME.match(username):
-        raise ValidationError("Username must be 3–64 characters: letters, digits, '_', '.' or '-'.")
+        raise ValidationError(
+            msg(
+                "Foydalanuvchi nomi 3–64 belgidan iborat bo‘lishi kerak: harflar, raqamlar, "
+                "'_', '.' yoki '-'.",
+                "Имя пользователя — от 3 до 64 символов: буквы, цифры, '_', '.' или '-'.",
+                "Username must be 3–64 characters: letters, digits, '_', '.' or '-'.",
+            )
+        )
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationError(f"Password must be at least {MIN_PASSWORD_LENGTH} characters.")
+        raise ValidationError(
+            msg(
+                "Parol kamida {n} belgidan iborat bo‘lishi kerak.",
+                "Пароль должен быть не короче {n} символов.",
+                "Password must be at least {n} characters.",
+                n=MIN_PASSWORD_LENGTH,
+            )
+        )
     now = now or utcnow()
     admin = session.exec(select(Admin).where(Admin.username == username)).first()
     if admin is None:
@@ -120,7 +134,14 @@ def find_admin(session: Session, username: str) -> Admin:
     name = username.strip() if isinstance(username, str) else ""
     admin = session.exec(select(Admin).where(Admin.username == name)).first() if name else None
     if admin is None:
-        raise NotFoundError(f"There is no admin named {name[:64]!r}.")
+        raise NotFoundError(
+            msg(
+                "{name} nomli admin yo‘q.",
+                "Администратора с именем {name} нет.",
+                "There is no admin named {name}.",
+                name=repr(name[:64]),
+            )
+        )
     return admin
 
 
@@ -128,7 +149,13 @@ def get_admin(session: Session, admin_id: int) -> Admin:
     """The admin with this id; NotFoundError otherwise (e.g. a stale page)."""
     admin = session.get(Admin, admin_id)
     if admin is None:
-        raise NotFoundError("That admin no longer exists; reload the page.")
+        raise NotFoundError(
+            msg(
+                "Bu admin endi mavjud emas; sahifani yangilang.",
+                "Этого администратора больше нет; обновите страницу.",
+                "That admin no longer exists; reload the page.",
+            )
+        )
     return admin
 
 
@@ -170,9 +197,21 @@ def set_active(
     """
     if not active and actor_id is not None:
         if admin.id == actor_id:
-            raise PermissionDeniedError("You cannot deactivate yourself.")
+            raise PermissionDeniedError(
+                msg(
+                    "O‘zingizni faolsizlantira olmaysiz.",
+                    "Нельзя деактивировать самого себя.",
+                    "You cannot deactivate yourself.",
+                )
+            )
         if admin.is_active and active_admin_count(session) <= 1:
-            raise PermissionDeniedError("The last active admin cannot be deactivated.")
+            raise PermissionDeniedError(
+                msg(
+                    "Oxirgi faol adminni faolsizlantirib bo‘lmaydi.",
+                    "Нельзя деактивировать последнего активного администратора.",
+                    "The last active admin cannot be deactivated.",
+                )
+            )
     ended = 0
     if not active:
         ended = end_sessions(session, admin.id, now=now)

@@ -13,7 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from mockexam.db import insert_for, session_scope, utcnow
-from mockexam.errors import NotFoundError, ValidationError
+from mockexam.errors import NotFoundError, ValidationError, msg
 from mockexam.models import Student
 from mockexam.text import clean_name
 
@@ -138,12 +138,24 @@ def set_language(*, student_id: int, language: str) -> str:
     """Store the student's chosen language (used by the Mini App and the bot's messages)."""
     if language not in SUPPORTED_LANGUAGES:
         raise ValidationError(
-            f"Unknown language {language!r}: choose one of {', '.join(SUPPORTED_LANGUAGES)}."
+            msg(
+                "Noma’lum til {language}: {choices} dan birini tanlang.",
+                "Неизвестный язык {language}: выберите один из {choices}.",
+                "Unknown language {language}: choose one of {choices}.",
+                language=repr(language),
+                choices=", ".join(SUPPORTED_LANGUAGES),
+            )
         )
     with session_scope() as session:
         student = session.get(Student, student_id)
         if student is None:
-            raise NotFoundError("This student does not exist.")
+            raise NotFoundError(
+                msg(
+                    "Bunday o‘quvchi mavjud emas.",
+                    "Такого ученика нет.",
+                    "This student does not exist.",
+                )
+            )
         student.language_code = language
         session.add(student)
     return language

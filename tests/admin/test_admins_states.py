@@ -54,7 +54,7 @@ def test_deactivate_signs_the_admin_out_at_once_and_is_audited(admin):
     run(AdminsState.deactivate, state, bob_id)
 
     assert state.error == ""
-    assert state.notice == "bob is deactivated; 1 session(s) signed out."
+    assert state.notice == "bob is deactivated; 1 session signed out."
     assert admin_auth.admin_for_token(bob_token) is None
     assert _admin("bob").is_active is False
     bob_row = next(r for r in state.rows if r["username"] == "bob")
@@ -95,7 +95,7 @@ def test_end_sessions_signs_another_admin_out_but_keeps_the_account(admin):
 
     run(AdminsState.end_sessions, state, bob_id)
 
-    assert state.error == "" and state.notice == "bob: 2 session(s) signed out."
+    assert state.error == "" and state.notice == "bob: 2 sessions signed out."
     assert all(admin_auth.admin_for_token(t) is None for t in tokens)
     assert _admin("bob").is_active is True
     (row,) = _audit("admin.sessions_ended")
