@@ -216,3 +216,26 @@ def test_analytics_months_are_local_months(db_url):
     retention = analytics.retention_by_cohort(now=now)
     assert [(c.month, c.retained) for c in retention.cohorts] == [("2025-02", (1, 0))]
     assert analytics.month_of(late_january) == "2025-02"
+
+
+def test_the_restore_message_gives_the_backups_local_time():
+    from mockexam.services.backup import FileEntry, Manifest, RestoreResult
+
+    manifest = Manifest(
+        created_at=datetime(2026, 12, 7, 22, 30, 5, tzinfo=UTC),
+        kind="sqlite",
+        schema_revision="0009",
+        app_version="1.0",
+        tables=(),
+        database=FileEntry(path="database.sqlite3", size=1, sha256="0" * 64),
+    )
+    result = RestoreResult(
+        manifest=manifest,
+        database="sqlite:///x.db",
+        checks=(),
+        revision_after="0009",
+        uploads_restored=0,
+    )
+    assert result.describe().startswith(
+        "Restored the backup of 2026-12-08 03:30:05 Asia/Tashkent (sqlite, schema 0009"
+    )

@@ -55,6 +55,7 @@ from sqlmodel import Session
 from mockexam.config import PROJECT_ROOT, settings
 from mockexam.db import get_engine, utcnow
 from mockexam.errors import MockExamError
+from mockexam.localtime import local_iso
 from mockexam.services import heartbeat
 
 logger = logging.getLogger(__name__)
@@ -275,7 +276,8 @@ class RestoreResult:
         m = self.manifest
         rows = sum(t.rows for t in m.tables)
         lines = [
-            f"Restored the backup of {m.created_at:%Y-%m-%d %H:%M:%S} UTC ({m.kind}, schema "
+            f"Restored the backup of {local_iso(m.created_at)} {settings.local_timezone} "
+            f"({m.kind}, schema "
             f"{m.schema_revision or 'unknown'}, app {m.app_version or 'unknown'}) into "
             f"{self.database}.",
         ]
