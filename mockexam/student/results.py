@@ -5,6 +5,12 @@ anyone else the page says "not found" (whether the session exists is not
 told), and before the release "results come out after the window closes".
 The state is cleared before every read, so nothing of an earlier page (or of
 another student) lingers.
+
+The page follows the exam's layout: a DTM block test (official score: points)
+shows 143,7/189 first and the 0–100 scaled score beside it, the certificate the
+scaled score first; a sheet of two sections or more lists each section's
+subtotal (and the block's own scaled score where it was measured), and the
+review puts each section's heading over its items.
 """
 
 from __future__ import annotations
@@ -16,9 +22,12 @@ import reflex as rx
 from sqlalchemy.exc import SQLAlchemyError
 
 from mockexam.errors import MockExamError, NotFoundError, PermissionDeniedError
+from mockexam.scoring.layout import POINTS
+from mockexam.scoring.points import points_number
 from mockexam.services.history import (
     HistoryEntry,
     ItemResult,
+    SectionResult,
     SessionResults,
     get_history,
     get_session_results,
@@ -35,6 +44,7 @@ from mockexam.student.components import (
 from mockexam.student.i18n import tr
 from mockexam.student.shell import APP_ROOT, page_header, student_shell
 from mockexam.ui import theme
+from mockexam.ui.i18n import russian_form
 from mockexam.ui.intl import local_datetime, local_number
 from mockexam.ui.layout import section_card
 from mockexam.ui.timefmt import iso_utc
@@ -68,6 +78,66 @@ class ItemView(TypedDict):
     correct: list[str]
     status: str
     flagged: bool
+    section: int  # index into ResultsState.sections
+    first: bool  # the first item of its section on a sheet of two sections or more
+
+
+class SectionView(TypedDict):
+    index: int
+    uz: str  # the section's title in each language
+    ru: str
+    en: str
+    numbers: str  # "1–10"
+    each: dict[str, str]  # "1,1 points each" by language (the number is formatted there)
+    points: float
+    max_points: float
+    digits: int  # decimals the points need (143.7: 1)
+    exercises: int
+    max_exercises: int
+    has_scaled: bool  # the block's own Rasch score was measured
+    scaled: float
+
+
+def decimals(*values: float | None) -> int:
+    """Decimals needed to show every value exactly (55 → 0, 143.7 → 1, 0.55 → 2)."""
+    out = 0
+    for value in values:
+        number = points_number(value)
+        if isinstance(number, float):
+            out = max(out, len(repr(number).split(".")[1]))
+    return out
+
+
+def _each(points: float) -> dict[str, str]:
+    """ "har biri 1,1 ball", "1,1 балла за задание", "1.1 points each" (the points of one item)."""
+    number = str(points_number(points))
+    local = number.replace(".", ",")
+    return {
+        "uz": f"har biri {local} ball",
+        "ru": f"{local} {russian_form(points, 'балл', 'балла', 'баллов')} за задание",
+        "en": f"{number} {'point' if points == 1 else 'points'} each",
+    }
+
+
+def _section_view(section: SectionResult) -> SectionView:
+    numbers = (
+        str(section.first) if section.first == section.last else f"{section.first}–{section.last}"
+    )
+    return {
+        "index": section.index,
+        "uz": section.title("uz"),
+        "ru": section.title("ru"),
+        "en": section.title("en"),
+        "numbers": numbers,
+        "each": _each(section.item_points),
+        "points": float(section.points or 0),
+        "max_points": float(section.max_points or 0),
+        "digits": decimals(section.points, section.max_points),
+        "exercises": section.exercises or 0,
+        "max_exercises": section.max_exercises or 0,
+        "has_scaled": section.scaled is not None,
+        "scaled": round(float(section.scaled or 0.0), 1),
+    }
 
 
 def _item_status(item: ItemResult) -> str:
@@ -78,13 +148,15 @@ def _item_status(item: ItemResult) -> str:
     return ItemStatus.RIGHT if item.is_correct else ItemStatus.WRONG
 
 
-def _item_view(item: ItemResult) -> ItemView:
+def _item_view(item: ItemResult, first: bool = False) -> ItemView:
     return {
         "label": item.label,
         "answer": item.answer or "",
         "correct": list(item.accepted_answers),
         "status": _item_status(item),
         "flagged": item.is_flagged,
+        "section": item.section,
+        "first": first,
     }
 
 
@@ -115,8 +187,11 @@ class ResultsState(StudentState):
     view: str = ResultsView.LOADING
     title: str = ""
     date_iso: str = ""
-    points: int = 0
-    max_points: int = 0
+    points: float = 0
+    max_points: float = 0
+    points_digits: int = 0  # decimals the points need (143.7: 1)
+    official_points: bool = False  # the layout's official score is the points (DTM)
+    sections: list[SectionView] = []
     exercises: int = 0
     max_exercises: int = 0
     scaled: float = 0.0
@@ -180,6 +255,8 @@ class ResultsState(StudentState):
             ("date_iso", ""),
             ("points", 0),
             ("max_points", 0),
+            ("points_digits", 0),
+            ("official_points", False),
             ("exercises", 0),
             ("max_exercises", 0),
             ("scaled", 0.0),
@@ -205,6 +282,8 @@ class ResultsState(StudentState):
                 setattr(self, name, default)
         if self.items:
             self.items = []
+        if self.sections:
+            self.sections = []
 
     def _show(self, results: SessionResults) -> None:
         entry = results.entry
@@ -212,6 +291,8 @@ class ResultsState(StudentState):
         self.date_iso = iso_utc(entry.exam_date)
         self.points = entry.points or 0
         self.max_points = entry.max_points or 0
+        self.points_digits = decimals(entry.points, entry.max_points)
+        self.official_points = entry.official_score == POINTS
         self.exercises = entry.exercises or 0
         self.max_exercises = entry.max_exercises or 0
         self.has_scaled = entry.scaled_score is not None
@@ -227,7 +308,14 @@ class ResultsState(StudentState):
             self.elo_change_text = _signed(self.elo_change)
         self.is_provisional = entry.is_provisional
         self.is_auto_submitted = entry.is_auto_submitted
-        self.items = [_item_view(item) for item in results.items]
+        grouped = len(results.sections) >= 2
+        self.sections = [_section_view(section) for section in results.sections] if grouped else []
+        previous = None
+        views = []
+        for item in results.items:
+            views.append(_item_view(item, first=grouped and item.section != previous))
+            previous = item.section
+        self.items = views
         statuses = [item["status"] for item in self.items]
         self.n_right = statuses.count(ItemStatus.RIGHT)
         self.n_wrong = statuses.count(ItemStatus.WRONG)
@@ -326,6 +414,87 @@ def _notes() -> rx.Component:
     )
 
 
+def _title(view: rx.Var) -> rx.Var[str]:
+    """A section's title (a SectionView) in the reader's language."""
+    return rx.match(StudentState.lang, ("ru", view["ru"]), ("en", view["en"]), view["uz"]).to(str)
+
+
+def _points(value: rx.Var, digits: rx.Var[int]) -> rx.Component:
+    return local_number(value.to(float), StudentState.lang, digits)
+
+
+def _scaled_number(size: str) -> rx.Component:
+    lang = StudentState.lang
+    return rx.hstack(
+        rx.text(
+            rx.cond(ResultsState.has_scaled, local_number(ResultsState.scaled, lang, 1), "—"),
+            size=size,
+            weight="bold",
+            color=theme.ACCENT,
+            line_height="1",
+            id="results-scaled",
+        ),
+        rx.cond(
+            ResultsState.has_se,
+            rx.text(
+                "± ",
+                local_number(ResultsState.scaled_se, lang, 1),
+                size="3",
+                color=theme.HINT,
+                id="results-se",
+            ),
+        ),
+        align="baseline",
+        spacing="2",
+    )
+
+
+def _scaled_label() -> rx.Component:
+    return rx.text(tr("Ball (0–100)", "Балл (0–100)", "Score (0–100)"), size="2", color=theme.HINT)
+
+
+def _headline() -> rx.Component:
+    """The official score, big: the points of a DTM block test, else the scaled score."""
+    digits = ResultsState.points_digits
+    return rx.cond(
+        ResultsState.official_points,
+        rx.vstack(
+            rx.text(tr("Ball", "Баллы", "Points"), size="2", color=theme.HINT),
+            rx.hstack(
+                rx.text(
+                    _points(ResultsState.points, digits),
+                    size="9",
+                    weight="bold",
+                    color=theme.ACCENT,
+                    line_height="1",
+                ),
+                rx.text("/", _points(ResultsState.max_points, digits), size="5", color=theme.HINT),
+                align="baseline",
+                spacing="1",
+                id="results-points",
+            ),
+            spacing="2",
+            align="start",
+        ),
+        rx.vstack(_scaled_label(), _scaled_number("9"), spacing="2", align="start"),
+    )
+
+
+def _second_figure() -> rx.Component:
+    """Beside the exercises: the scaled score (DTM), else the points."""
+    digits = ResultsState.points_digits
+    return rx.cond(
+        ResultsState.official_points,
+        rx.vstack(_scaled_label(), _scaled_number("6"), spacing="1", align="start", flex="1"),
+        _figure(
+            tr("Ball", "Баллы", "Points"),
+            _points(ResultsState.points, digits),
+            _points(ResultsState.max_points, digits),
+            "results-points",
+        ),
+    )
+
+
 def _summary() -> rx.Component:
     lang = StudentState.lang
     return section_card(
@@ -339,41 +508,7 @@ def _summary() -> rx.Component:
                 align="start",
             ),
             rx.hstack(
-                rx.vstack(
-                    rx.text(
-                        tr("Ball (0–100)", "Балл (0–100)", "Score (0–100)"),
-                        size="2",
-                        color=theme.HINT,
-                    ),
-                    rx.hstack(
-                        rx.text(
-                            rx.cond(
-                                ResultsState.has_scaled,
-                                local_number(ResultsState.scaled, lang, 1),
-                                "—",
-                            ),
-                            size="9",
-                            weight="bold",
-                            color=theme.ACCENT,
-                            line_height="1",
-                            id="results-scaled",
-                        ),
-                        rx.cond(
-                            ResultsState.has_se,
-                            rx.text(
-                                "± ",
-                                local_number(ResultsState.scaled_se, lang, 1),
-                                size="3",
-                                color=theme.HINT,
-                                id="results-se",
-                            ),
-                        ),
-                        align="baseline",
-                        spacing="2",
-                    ),
-                    spacing="2",
-                    align="start",
-                ),
+                _headline(),
                 rx.spacer(),
                 rx.vstack(
                     rx.text(tr("Baho", "Оценка", "Grade"), size="2", color=theme.HINT),
@@ -395,12 +530,7 @@ def _summary() -> rx.Component:
             ),
             rx.separator(size="4"),
             rx.hstack(
-                _figure(
-                    tr("Ball", "Баллы", "Points"),
-                    ResultsState.points.to_string(),
-                    ResultsState.max_points.to_string(),
-                    "results-points",
-                ),
+                _second_figure(),
                 _figure(
                     tr("Topshiriqlar", "Задания", "Exercises"),
                     ResultsState.exercises.to_string(),
@@ -415,6 +545,81 @@ def _summary() -> rx.Component:
             width="100%",
         ),
         id="results-summary",
+    )
+
+
+# --- the sections -------------------------------------------------------------------------
+
+
+def _section_row(view: rx.Var[SectionView]) -> rx.Component:
+    lang = StudentState.lang
+    each = view["each"]
+    digits = view["digits"].to(int)
+    return rx.hstack(
+        rx.vstack(
+            rx.text(_title(view), size="2", weight="bold"),
+            rx.text(
+                view["numbers"].to(str),
+                " · ",
+                rx.match(lang, ("ru", each["ru"]), ("en", each["en"]), each["uz"]),
+                size="1",
+                color=theme.HINT,
+            ),
+            spacing="0",
+            align="start",
+            flex="1",
+            min_width="0",
+        ),
+        rx.vstack(
+            rx.hstack(
+                rx.text(_points(view["points"], digits), size="3", weight="bold"),
+                rx.text("/", _points(view["max_points"], digits), size="2", color=theme.HINT),
+                spacing="1",
+                align="baseline",
+                class_name="section-points",
+            ),
+            rx.text(
+                view["exercises"].to_string(),
+                "/",
+                view["max_exercises"].to_string(),
+                tr(" topshiriq", " заданий", " exercises"),
+                size="1",
+                color=theme.HINT,
+            ),
+            rx.cond(
+                view["has_scaled"].to(bool),
+                rx.text(
+                    "0–100: ",
+                    local_number(view["scaled"].to(float), lang, 1),
+                    size="1",
+                    color=theme.HINT,
+                    class_name="section-scaled",
+                ),
+            ),
+            spacing="0",
+            align="end",
+        ),
+        width="100%",
+        align="center",
+        padding_y="0.5rem",
+        border_bottom=f"1px solid {theme.tg_color('section-separator-color', 'var(--gray-a4)')}",
+        id="section-" + view["index"].to_string(),
+        class_name="results-section",
+    )
+
+
+def _sections() -> rx.Component:
+    return rx.cond(
+        ResultsState.sections.length() > 0,
+        section_card(
+            rx.vstack(
+                card_header(tr("Bo‘limlar", "Разделы", "Sections"), rx.fragment()),
+                rx.box(rx.foreach(ResultsState.sections, _section_row), width="100%"),
+                spacing="2",
+                width="100%",
+            ),
+            id="results-sections",
+        ),
     )
 
 
@@ -463,7 +668,27 @@ def _visible(item: rx.Var[ItemView]) -> rx.Var[bool]:
 _ROW_COLUMNS = "2.75rem minmax(0, 1fr) minmax(0, 1fr) 1.5rem"
 
 
+def _item_heading(item: rx.Var[ItemView]) -> rx.Component:
+    """The section's title over its first item (all items shown, two sections or more)."""
+    view = ResultsState.sections[item["section"].to(int)]
+    return rx.cond(
+        item["first"].to(bool) & (ResultsState.item_filter == "all"),
+        rx.text(
+            _title(view),
+            size="2",
+            weight="bold",
+            padding_top="0.75rem",
+            padding_bottom="0.25rem",
+            class_name="items-section-heading",
+        ),
+    )
+
+
 def _item_row(item: rx.Var[ItemView]) -> rx.Component:
+    return rx.fragment(_item_heading(item), _item_grid(item))
+
+
+def _item_grid(item: rx.Var[ItemView]) -> rx.Component:
     status = item["status"].to(str)
     answer_colour = rx.match(
         status,
@@ -642,6 +867,7 @@ def results_page() -> rx.Component:
                 rx.vstack(
                     _summary(),
                     _notes(),
+                    _sections(),
                     _items(),
                     rx.box(id="results-ready"),
                     spacing="4",

@@ -128,7 +128,16 @@ def test_results_load_shows_the_callers_released_session(db_url):
         "correct": ["A"],
         "status": "right",
         "flagged": False,
+        "section": 0,
+        "first": True,  # the certificate's two sections: heading over 1 and over 36a
     }
+    assert [i["label"] for i in state.items if i["first"]] == ["1", "36a"]
+    assert [(s["numbers"], s["max_points"]) for s in state.sections] == [
+        ("1–35", 35),
+        ("36–45", 20),
+    ]
+    assert [s["points"] for s in state.sections] == [2, 1]
+    assert not state.official_points and state.points_digits == 0
     assert by_label["2"]["status"] == "wrong" and by_label["2"]["correct"] == ["B"]
     assert by_label["3"]["status"] == "blank" and by_label["3"]["answer"] == ""
     assert by_label["4"]["flagged"] and by_label["4"]["status"] == "right"
