@@ -196,7 +196,13 @@ class AdminState(rx.State):
                 except (MockExamError, SQLAlchemyError):
                     logger.exception("the admin's language could not be saved")
                     return
+        changed = self.lang != lang
         self.lang = lang
+        if changed:
+            # Labels follow `lang` at once; text built on the server (summaries, figures,
+            # notices) is built again by the page's loaders: reload the page.
+            return rx.call_script("window.location.reload()")
+        return None
 
     @rx.event
     async def logout(self):
