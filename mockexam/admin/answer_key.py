@@ -1,11 +1,14 @@
-"""The "Answer key" tab of an exam: a grid of every item and a bulk-paste box.
+"""The "Answer key" tab of an exam: a grid of every item, section by section, and a
+bulk-paste box.
 
-Multiple-choice items get A–D buttons (saved on click); free-response items
-get a text input (saved on blur) where several accepted answers are
-separated by `|`. The paste box takes the whole key at once
-(`scoring.answer_key` syntax) and is all-or-nothing: a bad line is reported
-with its line number and nothing is saved. Every change goes through
-`services.exams` with the admin's id (audit log).
+The grid follows the exam's layout: one block per section with its title and
+points. Multiple-choice items get a button per option (A–D, A–E, …; saved on
+click); free-response items get a text input (saved on blur) where several
+accepted answers are separated by `|`. The paste box takes the whole key at once
+(`scoring.answer_key` syntax: per-line answers, or a `[s2]` section header and the
+letters of that section; its example is built from the layout) and is
+all-or-nothing: a bad line is reported with its line number and nothing is saved.
+Every change goes through `services.exams` with the admin's id (audit log).
 """
 
 from __future__ import annotations
@@ -19,13 +22,17 @@ from sqlalchemy.exc import SQLAlchemyError
 from mockexam.admin.auth import DB_UNAVAILABLE, FAILED, AdminState
 from mockexam.admin.components import header_row
 from mockexam.admin.exam_edit import ExamState
+from mockexam.admin.i18n import count_word, t
 from mockexam.admin.layout import card, error_callout, success_callout
 from mockexam.errors import AnswerKeyError, MockExamError, localized
 from mockexam.models import ExamItem, ItemKind
 from mockexam.scoring.answer_key import MAX_KEY_CHARS
+from mockexam.scoring.layout import Layout, LayoutError
+from mockexam.scoring.layout_templates import CERTIFICATE_MATH
 from mockexam.services import exams as exam_service
 from mockexam.services.transactions import in_session
 from mockexam.text import strip_bidi
+from mockexam.ui.answer_sheet import layout_sections
 
 logger = logging.getLogger(__name__)
 
@@ -33,15 +40,54 @@ MAX_LABEL_CHARS = 8
 MAX_ANSWER_FIELD_CHARS = 500
 MAX_PASTE_CHARS = MAX_KEY_CHARS  # checked here too: nothing larger goes to a thread
 PASTE_EXAMPLE = "ABCDA BCDAB …  (exercises 1–35)\n36a 12\n36b -1/2 | -0.5\n…"
+"""The certificate's example (`paste_example(CERTIFICATE_MATH)`)."""
+
+
+def paste_example(layout: Layout) -> str:
+    """An example key for the paste box, built from the layout's sections.
+
+    One section of multiple choice: its letters on one line; several: a `[key]` header
+    before each section's letters; free response: "36a 12" lines."""
+    if layout == CERTIFICATE_MATH or layout.to_json() == CERTIFICATE_MATH.to_json():
+        return PASTE_EXAMPLE
+    lines: list[str] = []
+    several = len(layout.sections) > 1
+    for section, first in zip(layout.sections, layout.firsts(), strict=True):
+        last = first + section.count - 1
+        if section.kind == ItemKind.MULTIPLE_CHOICE:
+            letters = "".join(section.options[i % len(section.options)] for i in range(10))
+            sample = (
+                f"{letters[:5]} {letters[5:]} …" if section.count > 5 else letters[: section.count]
+            )
+            head = f"[{section.key}] " if several else ""
+            lines.append(f"{head}{sample}  ({first}–{last})" if last > first else f"{head}{sample}")
+        else:
+            label = f"{first}{section.parts[0] if section.parts else ''}"
+            lines.append(f"{label} 12")
+            if len(section.parts) > 1:
+                lines.append(f"{first}{section.parts[1]} -1/2 | -0.5")
+            lines.append("…")
+    return "\n".join(lines)
 
 
 class KeyRow(TypedDict):
     label: str
+    section: int
     kind: str
     options: list[str]
     answer: str  # accepted answers joined by " | "
     missing: bool
     excluded: bool
+
+
+class KeyGroup(TypedDict):
+    """One section's block of the grid."""
+
+    index: int
+    titles: dict[str, str]
+    notes: dict[str, str]  # "1–10 · 1.1 points each" in uz/ru/en
+    mcq: bool  # options buttons (else answer inputs)
+    rows: list[KeyRow]
 
 
 class PasteError(TypedDict):
@@ -52,12 +98,44 @@ class PasteError(TypedDict):
 def _row(item: ExamItem) -> KeyRow:
     return {
         "label": item.label,
+        "section": item.section,
         "kind": item.kind,
         "options": list(item.options),
         "answer": " | ".join(item.accepted_answers),
         "missing": not item.accepted_answers and not item.is_excluded,
         "excluded": item.is_excluded,
     }
+
+
+def _read(db: Any, exam_id: int) -> tuple[list[KeyRow], Layout | None]:
+    """The rows and the exam's layout (None when the stored one fails the checks: then
+    the grid groups by the items' sections without titles)."""
+    rows = [_row(item) for item in exam_service.answer_sheet(db, exam_id)]
+    try:
+        layout = exam_service.exam_layout(exam_service.get_exam(db, exam_id))
+    except LayoutError:
+        logger.warning("exam %s: the stored layout fails the checks", exam_id)
+        layout = None
+    return rows, layout
+
+
+def _groups(rows: list[KeyRow], layout: Layout | None) -> list[KeyGroup]:
+    """The rows in one block per section, in sheet order."""
+    views = layout_sections(layout) if layout is not None else []
+    groups: dict[int, KeyGroup] = {}
+    for row in rows:
+        index = row["section"]
+        if index not in groups:
+            view = views[index] if index < len(views) else None
+            groups[index] = {
+                "index": index,
+                "titles": view["titles"] if view else {},
+                "notes": view["notes"] if view else {},
+                "mcq": row["kind"] == ItemKind.MULTIPLE_CHOICE,
+                "rows": [],
+            }
+        groups[index]["rows"].append(row)
+    return list(groups.values())
 
 
 def split_answers(value: str) -> list[str]:
@@ -75,6 +153,8 @@ class KeyState(AdminState):
     loaded: bool = False
     mcq_rows: list[KeyRow] = []
     free_rows: list[KeyRow] = []
+    groups: list[KeyGroup] = []
+    example: str = PASTE_EXAMPLE
     paste_errors: list[PasteError] = []
     paste_version: int = 0
     error: str = ""
@@ -83,23 +163,22 @@ class KeyState(AdminState):
     def _forget(self) -> None:
         self.reset()
 
-    def _show(self, rows: list[KeyRow]) -> None:
+    def _show(self, rows: list[KeyRow], layout: Layout | None) -> None:
         self.mcq_rows = [r for r in rows if r["kind"] == ItemKind.MULTIPLE_CHOICE]
         self.free_rows = [r for r in rows if r["kind"] != ItemKind.MULTIPLE_CHOICE]
+        self.groups = _groups(rows, layout)
+        self.example = paste_example(layout) if layout is not None else PASTE_EXAMPLE
         self.loaded = True
 
     async def _reload(self) -> None:
         exam_id = self._route_id()
         if exam_id is None:
             return
-        rows = await self._service(
-            in_session(
-                lambda db: [_row(i) for i in exam_service.answer_sheet(db, exam_id)], readonly=True
-            )
-        )
-        if rows is not FAILED:
+        found = await self._service(in_session(lambda db: _read(db, exam_id), readonly=True))
+        if found is not FAILED:
+            rows, layout = found
             self.exam_id = exam_id
-            self._show(rows)
+            self._show(rows, layout)
 
     @rx.event
     async def load(self):
@@ -122,7 +201,12 @@ class KeyState(AdminState):
             )
         )
         if result is not FAILED:
-            self.notice = f"Item {result.label}: {' | '.join(result.accepted_answers)}"
+            answers = " | ".join(result.accepted_answers)
+            self.notice = self._text(
+                f"{result.label}-savol: {answers}",
+                f"Задание {result.label}: {answers}",
+                f"Item {result.label}: {answers}",
+            )
         await self._reload()
         return ExamState.refresh
 
@@ -141,7 +225,11 @@ class KeyState(AdminState):
         if admin_id is None or not isinstance(value, str):
             return None
         if len(value) > MAX_ANSWER_FIELD_CHARS:
-            self.error = f"Item {label}: the answers are too long."
+            self.error = self._text(
+                f"{label}-savol: javoblar juda uzun.",
+                f"Задание {label}: ответы слишком длинные.",
+                f"Item {label}: the answers are too long.",
+            )
             return None
         current = next((r for r in self.free_rows if r["label"] == label), None)
         if current is not None and split_answers(value) == split_answers(current["answer"]):
@@ -157,10 +245,18 @@ class KeyState(AdminState):
         text = form_data.get("key_text", "")
         self.error, self.notice, self.paste_errors = "", "", []
         if not isinstance(text, str) or not text.strip():
-            self.error = "Paste the answer key first."
+            self.error = self._text(
+                "Avval javoblar kalitini joylang.",
+                "Сначала вставьте ключ ответов.",
+                "Paste the answer key first.",
+            )
             return None
         if len(text) > MAX_PASTE_CHARS:
-            self.error = f"The paste is longer than {MAX_PASTE_CHARS:,} characters."
+            self.error = self._text(
+                f"Matn {MAX_PASTE_CHARS:,} belgidan uzun.".replace(",", " "),
+                f"Текст длиннее {MAX_PASTE_CHARS:,} символов.".replace(",", " "),
+                f"The paste is longer than {MAX_PASTE_CHARS:,} characters.",
+            )
             return None
         exam_id = self.exam_id
         try:
@@ -173,17 +269,29 @@ class KeyState(AdminState):
             self.paste_errors = [
                 {"line": n, "message": localized(m, self._lang())} for n, m in err.errors[:50]
             ]
-            self.error = f"Nothing was saved: {len(err.errors)} line(s) need fixing (see below)."
+            n = len(err.errors)
+            lang = self._lang()
+            lines = count_word(lang, n, uz="qator", ru=("строку", "строки", "строк"), en=("", ""))
+            self.error = self._text(
+                f"Hech narsa saqlanmadi: {n} ta {lines}ni tuzatish kerak (pastda).",
+                f"Ничего не сохранено: нужно исправить {n} {lines} (см. ниже).",
+                f"Nothing was saved: {n} line(s) need fixing (see below).",
+            )
             return None
         except MockExamError as err:
-            self.error = str(err)
+            self.error = err.text(self._lang())
             return None
         except SQLAlchemyError:
             logger.exception("answer key import failed in the database")
             self.error = self._text(*DB_UNAVAILABLE)
             return None
-        missing = f" Still without a key: {', '.join(result.missing)}." if result.missing else ""
-        self.notice = f"Saved the key for {result.updated} item(s).{missing}"
+        n, lang, left = result.updated, self._lang(), ", ".join(result.missing)
+        items = count_word(lang, n, uz="", ru=("задания", "заданий", "заданий"), en=("", ""))
+        self.notice = self._text(
+            f"{n} ta savol kaliti saqlandi." + (f" Hali kalitsiz: {left}." if left else ""),
+            f"Ключ сохранён для {n} {items}." + (f" Ещё без ключа: {left}." if left else ""),
+            f"Saved the key for {n} item(s)." + (f" Still without a key: {left}." if left else ""),
+        )
         self.paste_version += 1
         await self._reload()
         return ExamState.refresh
@@ -229,7 +337,7 @@ def _free_cell(row: rx.Var[KeyRow]) -> rx.Component:
         rx.input(
             default_value=row["answer"].to(str),
             key=row["label"].to(str) + ":" + row["answer"].to(str),
-            placeholder="e.g. 0.5 | 1/2",
+            placeholder=t("masalan 0.5 | 1/2", "напр. 0.5 | 1/2", "e.g. 0.5 | 1/2"),
             on_blur=lambda value: KeyState.set_free(row["label"].to(str), value),
             size="2",
             width="100%",
@@ -244,11 +352,23 @@ def _free_cell(row: rx.Var[KeyRow]) -> rx.Component:
 
 def _paste_card() -> rx.Component:
     return card(
-        rx.heading("Paste the whole key", size="4"),
+        rx.heading(
+            t("Butun kalitni joylash", "Вставить весь ключ", "Paste the whole key"), size="4"
+        ),
         rx.text(
-            "One item per line (“1 A”, “36a 12”, several answers with “|”), or the letters of "
-            "all multiple-choice items in one line first. Nothing is saved unless every line "
-            "is right.",
+            t(
+                "Har qatorda bitta savol (“1 A”, “36a 12”, bir nechta javob “|” bilan) yoki "
+                "boshida barcha test savollarining harflari bir qatorda; bo‘limlar bo‘lsa, "
+                "“[s2]” sarlavhasidan keyin shu bo‘lim harflari. Barcha qatorlar to‘g‘ri "
+                "bo‘lmasa, hech narsa saqlanmaydi.",
+                "По одному заданию в строке («1 A», «36a 12», несколько ответов через «|») "
+                "или сначала буквы всех заданий с выбором ответа в одной строке; при "
+                "нескольких разделах — заголовок «[s2]» и буквы этого раздела. Ничего не "
+                "сохраняется, пока все строки не верны.",
+                "One item per line (“1 A”, “36a 12”, several answers with “|”), or the letters "
+                "of all multiple-choice items in one line first; with sections, a “[s2]” header "
+                "and that section's letters. Nothing is saved unless every line is right.",
+            ),
             size="2",
             color="var(--gray-11)",
         ),
@@ -256,14 +376,18 @@ def _paste_card() -> rx.Component:
             rx.vstack(
                 rx.text_area(
                     name="key_text",
-                    placeholder=PASTE_EXAMPLE,
+                    placeholder=KeyState.example,
                     rows="12",
                     width="100%",
                     font_family="var(--code-font-family)",
                     id="key-paste",
                     key=KeyState.paste_version.to_string(),
                 ),
-                rx.button("Check and save", type="submit", id="key-paste-save"),
+                rx.button(
+                    t("Tekshirish va saqlash", "Проверить и сохранить", "Check and save"),
+                    type="submit",
+                    id="key-paste-save",
+                ),
                 spacing="3",
                 width="100%",
             ),
@@ -274,7 +398,7 @@ def _paste_card() -> rx.Component:
         rx.cond(
             KeyState.paste_errors.length() > 0,
             rx.table.root(
-                header_row("Line", "Problem"),
+                header_row(t("Qator", "Строка", "Line"), t("Muammo", "Ошибка", "Problem")),
                 rx.table.body(
                     rx.foreach(
                         KeyState.paste_errors,
@@ -293,37 +417,63 @@ def _paste_card() -> rx.Component:
     )
 
 
+def _group_card(group: rx.Var) -> rx.Component:
+    """One section: its title and points, then its option buttons or answer inputs."""
+    rows = group["rows"].to(list[KeyRow])
+    return card(
+        rx.cond(
+            group["titles"].to(dict).contains("en"),
+            rx.vstack(
+                rx.heading(group["titles"].to(dict)[AdminState.lang].to(str), size="4"),
+                rx.text(
+                    group["notes"].to(dict)[AdminState.lang].to(str),
+                    size="1",
+                    color="var(--gray-10)",
+                ),
+                spacing="1",
+            ),
+            rx.heading(
+                rx.cond(
+                    group["mcq"].to(bool),
+                    t("Test topshiriqlari", "Задания с выбором ответа", "Multiple choice"),
+                    t("Ochiq javobli topshiriqlar", "Задания с открытым ответом", "Free response"),
+                ),
+                size="4",
+            ),
+        ),
+        rx.cond(
+            group["mcq"].to(bool),
+            rx.grid(rx.foreach(rows, _mcq_cell), columns="3", spacing="3", width="100%"),
+            rx.vstack(
+                rx.text(
+                    t(
+                        "Bir nechta to‘g‘ri javob: ularni | bilan ajrating. Maydondan chiqqanda "
+                        "saqlanadi.",
+                        "Несколько верных ответов разделяйте знаком |. Сохраняется, когда вы "
+                        "покидаете поле.",
+                        "Several accepted answers: separate them with |. Saved when you leave "
+                        "the field.",
+                    ),
+                    size="1",
+                    color="var(--gray-10)",
+                ),
+                rx.grid(rx.foreach(rows, _free_cell), columns="2", spacing="3", width="100%"),
+                spacing="2",
+                width="100%",
+            ),
+        ),
+        id="key-section-" + group["index"].to_string(),
+    )
+
+
 def key_tab() -> rx.Component:
-    """The grid (choices, free responses) beside the paste box."""
+    """The grid (a block per section of the layout) beside the paste box."""
     return rx.vstack(
         error_callout(KeyState.error, callout_id="key-error"),
         success_callout(KeyState.notice, callout_id="key-notice"),
         rx.grid(
             rx.vstack(
-                card(
-                    rx.heading("Multiple choice", size="4"),
-                    rx.grid(
-                        rx.foreach(KeyState.mcq_rows, _mcq_cell),
-                        columns="3",
-                        spacing="3",
-                        width="100%",
-                    ),
-                ),
-                card(
-                    rx.heading("Free response", size="4"),
-                    rx.text(
-                        "Several accepted answers: separate them with |. Saved when you leave "
-                        "the field.",
-                        size="1",
-                        color="var(--gray-10)",
-                    ),
-                    rx.grid(
-                        rx.foreach(KeyState.free_rows, _free_cell),
-                        columns="2",
-                        spacing="3",
-                        width="100%",
-                    ),
-                ),
+                rx.foreach(KeyState.groups, _group_card),
                 spacing="4",
                 width="100%",
             ),

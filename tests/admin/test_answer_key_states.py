@@ -57,3 +57,43 @@ def test_a_paste_of_too_many_lines_is_refused_with_a_message(admin):
         "The answer key was not saved: it has 5,001 lines; at most 1,000 are accepted."
     )
     assert state.paste_errors == [] and _keys(exam_id) == {}
+
+
+def test_the_key_grid_has_a_block_per_section_and_the_example_follows_the_layout(admin):
+    from mockexam.scoring.layout import Layout, Section
+    from mockexam.scoring.layout_templates import DTM_BLOCK
+
+    with session_scope() as db:
+        dtm = make_exam(db, start=utcnow() + timedelta(days=2), publish=False, key=False,
+                        layout=DTM_BLOCK).id  # fmt: skip
+    state = make_state(KeyState, path=f"/admin/exams/{dtm}", token=admin.token)
+    run(KeyState.load, state)
+    assert [g["index"] for g in state.groups] == [0, 1, 2, 3, 4]
+    assert [len(g["rows"]) for g in state.groups] == [10, 10, 10, 30, 30]
+    assert state.groups[2]["titles"]["en"] == "History of Uzbekistan"
+    assert state.groups[3]["notes"]["en"] == "31–60 · 3.1 points each"
+    assert state.groups[4]["rows"][0]["label"] == "61" and state.groups[4]["mcq"]
+    assert state.example.splitlines()[3] == "[s4] ABCDA BCDAB …  (31–60)"
+
+    run(KeyState.import_key, state, {"key_text": "[s5] " + "E" * 30})
+    assert state.paste_errors and "Nothing was saved" in state.error  # no E on A–D
+    assert _keys(dtm) == {}
+
+    five = Layout(
+        "custom",
+        (
+            Section("s1", {"uz": "Test"}, "math", "mcq", 3, ("A", "B", "C", "D", "E"), (), 2.5),
+            Section("s2", {"uz": "Ochiq"}, "math", "free", 2, (), ("a", "b"), 0.5),
+        ),
+    )
+    with session_scope() as db:
+        custom = make_exam(db, start=utcnow() + timedelta(days=5), publish=False, key=False,
+                           layout=five).id  # fmt: skip
+    state = make_state(KeyState, path=f"/admin/exams/{custom}", token=admin.token)
+    run(KeyState.load, state)
+    assert state.groups[0]["rows"][0]["options"] == ["A", "B", "C", "D", "E"]
+    assert [r["label"] for r in state.groups[1]["rows"]] == ["4a", "4b", "5a", "5b"]
+    assert not state.groups[1]["mcq"]
+    assert state.example == "[s1] ABC  (1–3)\n4a 12\n4b -1/2 | -0.5\n…"
+    run(KeyState.set_choice, state, "2", "E")
+    assert state.error == "" and _keys(custom) == {"2": ["E"]}
