@@ -92,3 +92,60 @@ def test_the_check_catches_a_literal_child():
     code = str(rx.text("Exams", size="2"))
     assert "Exams" in literal_children(code)
     assert not literal_children(str(rx.text(t("Imtihonlar", "Экзамены", "Exams"))))
+
+
+def test_the_login_page_knows_every_refusal_of_the_login_route():
+    from mockexam.api import MISSING_CREDENTIALS, SIGN_IN_UNAVAILABLE
+    from mockexam.services.admin_auth import WRONG_CREDENTIALS
+
+    english = {en for _, _, en in login.LOGIN_REASONS}
+    assert {str(WRONG_CREDENTIALS), MISSING_CREDENTIALS, SIGN_IN_UNAVAILABLE} <= english
+    assert login.worded_reason("Something else.", "ru") == "Something else."
+
+
+@pytest.mark.parametrize(
+    ("lang", "shown"),
+    [
+        ("ru", "Неверное имя пользователя или пароль."),
+        ("uz", "Foydalanuvchi nomi yoki parol noto‘g‘ri."),
+        ("en", "Wrong username or password."),
+    ],
+)
+def test_the_login_page_words_the_refusal_in_its_language(db_url, lang, shown):
+    from urllib.parse import quote
+
+    from reflex.istate.data import RouterData
+
+    from mockexam.admin.auth import LOGIN_ERROR_COOKIE, LOGIN_ROUTE
+    from tests.admin.helpers import make_state, run
+
+    state = make_state(login.LoginState, path=LOGIN_ROUTE)
+    state.lang = lang
+    reason = quote("Wrong username or password.")
+    state.router = RouterData.from_router_data(
+        {"pathname": LOGIN_ROUTE, "headers": {"cookie": f"{LOGIN_ERROR_COOKIE}={reason}"}}
+    )
+    run(login.LoginState.load, state)
+    assert state.error == shown
+
+
+def test_an_admin_reading_russian_gets_the_admins_pages_notices_and_refusals_in_russian(admin):
+    from sqlmodel import select
+
+    from mockexam.db import session_scope
+    from mockexam.models import Admin
+    from mockexam.services.admins import set_admin_language
+    from tests.admin.helpers import admin_token, make_state, run
+
+    admin_token("bob")
+    with session_scope() as db:
+        set_admin_language(db, admin.admin_id, "ru")
+        bob_id = db.exec(select(Admin.id).where(Admin.username == "bob")).one()
+    state = make_state(admins.AdminsState, path=admins.ADMINS_ROUTE, token=admin.token)
+    run(admins.AdminsState.load, state)
+    assert state.lang == "ru"
+
+    run(admins.AdminsState.deactivate, state, admin.admin_id)
+    assert state.error == "Нельзя деактивировать самого себя."
+    run(admins.AdminsState.deactivate, state, bob_id)
+    assert state.error == "" and state.notice == "bob деактивирован; завершено сеансов: 1."
