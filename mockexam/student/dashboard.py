@@ -26,9 +26,11 @@ from mockexam.student.components import (
     toast_new_awards,
 )
 from mockexam.student.i18n import tr
+from mockexam.student.results import decimals
 from mockexam.student.shell import APP_ROOT, language_switch, student_shell
 from mockexam.ui import theme
 from mockexam.ui.countdown import countdown
+from mockexam.ui.i18n import count_word
 from mockexam.ui.intl import local_datetime, local_number
 from mockexam.ui.layout import section_card
 from mockexam.ui.timefmt import iso_utc
@@ -52,6 +54,10 @@ def _award_view(award: EarnedAchievement) -> AwardView:
     }
 
 
+POINTS_WORDS = {"uz": " ball", "ru": (" балл", " балла", " баллов"), "en": (" point", " points")}
+"""The word after a number of points (42/55 баллов, 143,7/189 баллов, 1 балл)."""
+
+
 class DashboardState(StudentState):
     """What the home screen shows; refreshed on every visit and when a countdown ends."""
 
@@ -63,8 +69,10 @@ class DashboardState(StudentState):
     scaled_score_se: float = 0.0
     is_provisional: bool = False
     grade: str = ""
-    points: int = 0
-    max_points: int = 0
+    points: float = 0
+    max_points: float = 0
+    points_digits: int = 0  # decimals the points need (143.7: 1)
+    points_words: dict[str, str] = {}  # the word after the maximum, by language (189 баллов)
     latest_title: str = ""
     latest_session_id: int = 0
     has_elo: bool = False
@@ -127,6 +135,11 @@ class DashboardState(StudentState):
             self.grade = latest.grade or ""
             self.points = latest.points or 0
             self.max_points = latest.max_points or 0
+            self.points_digits = decimals(latest.points, latest.max_points)
+            self.points_words = {
+                lang: count_word(lang, self.max_points, **POINTS_WORDS)
+                for lang in ("uz", "ru", "en")
+            }
             self.latest_title = latest.exam_title
             self.latest_session_id = latest.session_id
         self.has_elo = board.elo is not None
@@ -438,12 +451,22 @@ def _score_card() -> rx.Component:
                 rx.text(
                     DashboardState.latest_title,
                     " · ",
-                    DashboardState.points.to_string(),
+                    local_number(
+                        DashboardState.points, StudentState.lang, DashboardState.points_digits
+                    ),
                     "/",
-                    DashboardState.max_points.to_string(),
-                    tr(" ball", " баллов", " points"),
+                    local_number(
+                        DashboardState.max_points, StudentState.lang, DashboardState.points_digits
+                    ),
+                    rx.match(
+                        StudentState.lang,
+                        ("ru", DashboardState.points_words["ru"]),
+                        ("en", DashboardState.points_words["en"]),
+                        DashboardState.points_words["uz"],
+                    ),
                     size="2",
                     color=theme.HINT,
+                    id="latest-points",
                 ),
                 rx.cond(
                     DashboardState.is_provisional,

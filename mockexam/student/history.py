@@ -46,7 +46,8 @@ class HistoryRow(TypedDict):
     date_iso: str
     status: str
     href: str
-    points: str  # "42/55", "" until released
+    points: str  # "143.7/189" (English), "" until released
+    points_comma: str  # "143,7/189" (Uzbek, Russian)
     exercises: str  # "38/45"
     has_scaled: bool
     scaled: float
@@ -63,8 +64,8 @@ def _signed(change: int) -> str:
     return f"\u2212{-change}" if change < 0 else "\u00b10"
 
 
-def _fraction(value: float | None, total: float | None) -> str:
-    return format_fraction(value, total)
+def _fraction(value: float | None, total: float | None, lang: str = "en") -> str:
+    return format_fraction(value, total, lang)
 
 
 def _row(entry: HistoryEntry) -> HistoryRow:
@@ -79,6 +80,7 @@ def _row(entry: HistoryEntry) -> HistoryRow:
         if released
         else f"{APP_ROOT}/exam/{entry.exam_id}",
         "points": _fraction(entry.points, entry.max_points),
+        "points_comma": _fraction(entry.points, entry.max_points, "ru"),
         "exercises": _fraction(entry.exercises, entry.max_exercises),
         "has_scaled": entry.scaled_score is not None,
         "scaled": round(entry.scaled_score or 0.0, 1),
@@ -175,7 +177,10 @@ def _figure(label: rx.Var[str], value: rx.Component | rx.Var) -> rx.Component:
 def _released_figures(row: rx.Var[HistoryRow]) -> rx.Component:
     change = row["elo_change"].to(int)
     return rx.grid(
-        _figure(tr("Ball", "Баллы", "Points"), row["points"].to(str)),
+        _figure(
+            tr("Ball", "Баллы", "Points"),
+            rx.cond(StudentState.lang == "en", row["points"].to(str), row["points_comma"].to(str)),
+        ),
         _figure(tr("Topshiriq", "Задания", "Exercises"), row["exercises"].to(str)),
         _figure(
             tr("Shkala", "Шкала", "Scaled"),

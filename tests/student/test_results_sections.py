@@ -1,14 +1,19 @@
-"""The student's results of a DTM block test: points first, a subtotal per block, headings."""
+"""The student's results of a DTM block test: points first, a subtotal per block, headings;
+the dashboard's latest points with the right word after them."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from mockexam.db import session_scope, utcnow
 from mockexam.scoring.layout_templates import DTM_BLOCK
 from mockexam.services import sessions as session_service
+from mockexam.services.dashboard import Dashboard, LatestScore
 from mockexam.services.grading import grade_pending
 from mockexam.services.sessions import AnswerChange
+from mockexam.student.dashboard import DashboardState
 from mockexam.student.results import ResultsState, ResultsView, decimals
 from tests.factories import make_exam, make_student
 from tests.gamification.support import release
@@ -73,3 +78,45 @@ def test_decimals_are_the_ones_the_points_need():
     assert decimals(143.70000000000002, 189) == 1
     assert decimals(0.55, 1) == 2
     assert decimals(None) == 0
+
+
+@pytest.mark.parametrize(
+    ("points", "max_points", "digits", "ru", "en"),
+    [
+        (143.7, 189, 1, " баллов", " points"),
+        (20, 22, 0, " балла", " points"),  # was " баллов" after every number
+        (0.5, 1, 1, " балл", " point"),
+        (10, 29.7, 1, " балла", " points"),  # a fraction takes the "few" form
+    ],
+)
+def test_dashboard_latest_points_and_their_word(points, max_points, digits, ru, en):
+    latest = LatestScore(
+        session_id=1,
+        exam_id=1,
+        exam_title="DTM",
+        exam_date=utcnow(),
+        scaled_score=55.0,
+        scaled_score_se=3.0,
+        grade="B",
+        is_provisional=False,
+        points=points,
+        max_points=max_points,
+        official_score="points",
+    )
+    board = Dashboard(
+        now=utcnow(),
+        student_id=1,
+        name="Dilnoza",
+        latest=latest,
+        elo=1210.0,
+        exams_taken=1,
+        current_streak=1,
+        longest_streak=1,
+        recent_achievements=[],
+        new_achievements=[],
+        exam=None,
+    )
+    state = make_state(DashboardState)
+    state._show(board)
+    assert (state.points, state.max_points, state.points_digits) == (points, max_points, digits)
+    assert state.points_words == {"uz": " ball", "ru": ru, "en": en}
