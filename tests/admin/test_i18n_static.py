@@ -115,6 +115,10 @@ ALLOWED_TERMS: frozenset[str] = frozenset(
     }
 )
 
+# Words Uzbek writes as English does (a `t(…)` whose uz and en are the same may hold only
+# these and the terms above; anything else is an English text left in the Uzbek slot).
+SAME_IN_UZBEK: frozenset[str] = frozenset({"admin", "Admin", "Import", "Infit", "Outfit"})
+
 # Calls whose string arguments are already translated, or are not text at all.
 TRANSLATING_CALLS = frozenset(
     {"t", "texts", "count_text", "_text", "pick", "msg", "Msg", "count_word", "tr"}
@@ -553,6 +557,9 @@ def _check_triple(texts: list[str | None], where: str, params: set[str] | None =
         problems.append(f"{where}: an empty text in {texts!r}")
     if not CYRILLIC.search(ru) and WORD.search(PLACEHOLDER.sub(" ", ru)):
         problems.append(f"{where}: the Russian text has no Cyrillic: {ru!r}")
+    same = {word for word in WORD.findall(PLACEHOLDER.sub(" ", uz)) if uz == en}
+    if same - ALLOWED_TERMS - SAME_IN_UZBEK:
+        problems.append(f"{where}: the Uzbek text is the English one: {uz!r}")
     fields = [_fields(text) for text in (uz, ru, en)]
     if params is not None:
         unknown = set().union(*fields) - params
@@ -719,6 +726,7 @@ def test_the_scan_leaves_translated_text_and_code_alone(source):
         ('t("Ha", "Да", "")', "empty"),
         ('msg("{n} ta", "{m} шт", "{n} items", n=1)', "placeholders"),
         ('t("Ha", "Да")', "three texts"),
+        ('t("Exams", "Экзамены", "Exams")', "Uzbek text is the English"),
         ('pick(lang, "Ha", "Да")', "three texts"),
         ('count_text(n, uz=" ta", ru=(" сессия", " сессии"), en=(" a", " b"))', "3 forms"),
     ],
