@@ -20,18 +20,84 @@ from mockexam.admin.exam_form import (
     local_text,
     parse_exam_form,
 )
+from mockexam.admin.i18n import t
 from mockexam.admin.layout import card, error_callout, phase_badge, success_callout
 from mockexam.admin.paper_upload import store_pdf
 from mockexam.config import settings
 from mockexam.errors import ValidationError
 from mockexam.models import ExamPhase
+from mockexam.scoring.layout import Layout
+from mockexam.scoring.layout_templates import TEMPLATES, subject_name
+from mockexam.scoring.points import format_points
 from mockexam.services import exams as exam_service
 from mockexam.services.exams import ExamDetails
 from mockexam.services.transactions import in_session
+from mockexam.ui.i18n import LANGUAGE_CODES, pick
 
 logger = logging.getLogger(__name__)
 
 UPLOAD_ID = "exam-pdf"
+
+
+def _by_lang(build: Any) -> dict[str, str]:
+    return {lang: build(lang) for lang in LANGUAGE_CODES}
+
+
+def layout_rows(layout: Layout) -> list[dict[str, Any]]:
+    """The Layout card's rows: per section its numbers, title, subject, kind, points each
+    and in all, every text in uz/ru/en (the panel's language switch is client-side)."""
+    rows = []
+    maxima = layout.section_max_points()
+    for index, (section, first) in enumerate(zip(layout.sections, layout.firsts(), strict=True)):
+        last = first + section.count - 1
+        if section.kind == "mcq":
+            what = ", ".join(section.options)
+
+            def kind(lang: str, what: str = what) -> str:
+                return pick(lang, f"Test ({what})", f"Тест ({what})", f"Multiple choice ({what})")
+        else:
+            parts = ", ".join(section.parts)
+
+            def kind(lang: str, parts: str = parts) -> str:
+                base = pick(lang, "Ochiq javob", "Открытый ответ", "Free response")
+                return f"{base} ({parts})" if parts else base
+
+        rows.append(
+            {
+                "index": index + 1,
+                "numbers": f"{first}–{last}" if last > first else str(first),
+                "titles": _by_lang(section.title),
+                "subject": _by_lang(lambda lang, code=section.subject: subject_name(code, lang)),
+                "kind": _by_lang(kind),
+                "count": section.item_count,
+                "points": _by_lang(lambda lang, p=section.points: format_points(p, lang)),
+                "total": _by_lang(lambda lang, p=maxima[index]: format_points(p, lang)),
+            }
+        )
+    return rows
+
+
+def layout_summary(layout: Layout) -> dict[str, str]:
+    """The Layout card's line under the table: template, items, points, official score."""
+    template = TEMPLATES.get(layout.template)
+    items, points = layout.item_count(), layout.max_points()
+
+    def line(lang: str) -> str:
+        name = template.title(lang) if template else layout.template
+        official = (
+            pick(lang, "shkala balli", "шкальный балл", "the scaled score")
+            if layout.official_score == "scaled"
+            else pick(lang, "ballar yig‘indisi", "сумма баллов", "the points")
+        )
+        total = format_points(points, lang)
+        return pick(
+            lang,
+            f"{name}: {items} ta savol, {total} ball; rasmiy natija — {official}.",
+            f"{name}: заданий {items}, баллов {total}; официальный результат — {official}.",
+            f"{name}: {items} items, {total} points; the official score is {official}.",
+        )
+
+    return _by_lang(line)
 
 
 class ExamState(AdminState):
@@ -53,6 +119,8 @@ class ExamState(AdminState):
     items: int = 0
     missing_count: int = 0
     missing_preview: str = ""
+    layout_rows: list[dict[str, Any]] = []
+    layout_summary: dict[str, str] = {}
     form_version: int = 0
     error: str = ""
     notice: str = ""
@@ -76,6 +144,8 @@ class ExamState(AdminState):
         self.pdf_path = view.pdf_path
         self.sessions = view.sessions
         self.items = view.items
+        self.layout_rows = layout_rows(view.layout)
+        self.layout_summary = layout_summary(view.layout)
         self.missing_count = len(view.missing)
         self.missing_preview = ", ".join(view.missing[:12]) + (
             " …" if len(view.missing) > 12 else ""
@@ -395,6 +465,53 @@ def _pdf_card() -> rx.Component:
             ),
             spacing="3",
         ),
+    )
+
+
+def _layout_row(row: rx.Var) -> rx.Component:
+    lang = AdminState.lang
+    return rx.table.row(
+        rx.table.cell(row["index"].to_string()),
+        rx.table.cell(row["numbers"].to(str)),
+        rx.table.cell(row["titles"].to(dict)[lang].to(str)),
+        rx.table.cell(row["subject"].to(dict)[lang].to(str)),
+        rx.table.cell(row["kind"].to(dict)[lang].to(str)),
+        rx.table.cell(row["count"].to_string()),
+        rx.table.cell(row["points"].to(dict)[lang].to(str)),
+        rx.table.cell(row["total"].to(dict)[lang].to(str)),
+    )
+
+
+def layout_card() -> rx.Component:
+    """The answer sheet's layout: its sections, counts, points and the official score."""
+    return card(
+        rx.heading(t("Javoblar varaqasi", "Бланк ответов", "Answer sheet"), size="4"),
+        rx.table.root(
+            rx.table.header(
+                rx.table.row(
+                    rx.table.column_header_cell("#"),
+                    rx.table.column_header_cell(t("Raqamlar", "Номера", "Numbers")),
+                    rx.table.column_header_cell(t("Bo‘lim", "Раздел", "Section")),
+                    rx.table.column_header_cell(t("Fan", "Предмет", "Subject")),
+                    rx.table.column_header_cell(t("Turi", "Тип", "Kind")),
+                    rx.table.column_header_cell(t("Savollar", "Задания", "Items")),
+                    rx.table.column_header_cell(
+                        t("Ball (har biri)", "Балл (за каждое)", "Points each")
+                    ),
+                    rx.table.column_header_cell(t("Jami", "Всего", "In all")),
+                )
+            ),
+            rx.table.body(rx.foreach(ExamState.layout_rows, _layout_row)),
+            size="1",
+            width="100%",
+        ),
+        rx.text(
+            ExamState.layout_summary[AdminState.lang].to(str),
+            size="2",
+            color="var(--gray-11)",
+            id="layout-summary",
+        ),
+        id="exam-layout",
     )
 
 

@@ -17,6 +17,7 @@ from mockexam.admin.exam_edit import (
     exam_actions,
     exam_messages,
     exam_summary,
+    layout_card,
 )
 from mockexam.admin.layout import admin_page
 from mockexam.admin.monitor import MonitorState, monitor_tab
@@ -106,7 +107,10 @@ def _body() -> rx.Component:
                 size="2",
             ),
             rx.box(
-                rx.tabs.content(details_tab(), value="details"),
+                rx.tabs.content(
+                    rx.vstack(details_tab(), layout_card(), spacing="4", width="100%"),
+                    value="details",
+                ),
                 rx.tabs.content(key_tab(), value="key"),
                 rx.tabs.content(notify_tab(), value="notify"),
                 rx.tabs.content(monitor_tab(), value="monitor"),

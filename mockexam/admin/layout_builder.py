@@ -37,7 +37,7 @@ from mockexam.scoring.layout import (
 )
 from mockexam.scoring.layout_templates import SUBJECTS, TEMPLATES
 from mockexam.scoring.points import format_points
-from mockexam.ui.answer_sheet import answer_sheet, sheet_section
+from mockexam.ui.answer_sheet import answer_sheet, layout_sections
 
 LETTERS = "ABCDEF"
 PART_CHOICES: tuple[str, ...] = ("", "ab", "abc")
@@ -158,19 +158,7 @@ def preview_items(layout: Layout) -> list[dict[str, Any]]:
 
 def preview_sections(layout: Layout) -> list[dict[str, Any]]:
     """The sheet's `sections` prop for `layout`."""
-    return [
-        sheet_section(
-            index=index,
-            titles=section.titles,
-            kind=section.kind,
-            options=section.options,
-            parts=section.parts,
-            points=section.points,
-            first=first,
-            last=first + section.count - 1,
-        )
-        for index, (section, first) in enumerate(zip(layout.sections, layout.firsts(), strict=True))
-    ]
+    return layout_sections(layout)
 
 
 class LayoutBuilderState(AdminState):

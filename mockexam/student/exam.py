@@ -36,6 +36,7 @@ import reflex as rx
 from sqlalchemy.exc import SQLAlchemyError
 
 from mockexam.api import sheet_path
+from mockexam.db import session_scope
 from mockexam.errors import (
     AlreadySubmittedError,
     DeadlinePassedError,
@@ -43,6 +44,8 @@ from mockexam.errors import (
     MockExamError,
     NotFoundError,
 )
+from mockexam.models import Exam, ExamStatus
+from mockexam.scoring.layout import LayoutError
 from mockexam.services.exam_room import (
     ExamRoom,
     Refusal,
@@ -56,6 +59,7 @@ from mockexam.services.exam_room import (
     start_exam,
     submit_sheet,
 )
+from mockexam.services.exams import exam_layout
 from mockexam.services.paper import paper_link
 from mockexam.student.auth import StudentState, student_on_load
 from mockexam.student.components import (
@@ -83,7 +87,13 @@ from mockexam.student.sheet_protocol import (
 )
 from mockexam.student.shell import APP_ROOT, page_header, student_shell
 from mockexam.ui import theme
-from mockexam.ui.answer_sheet import answer_sheet, forget_sheet, sheet_banner
+from mockexam.ui.answer_sheet import (
+    answer_sheet,
+    forget_sheet,
+    layout_sections,
+    sheet_banner,
+    sheet_section,
+)
 from mockexam.ui.countdown import countdown
 from mockexam.ui.intl import local_datetime
 from mockexam.ui.layout import section_card
@@ -110,6 +120,39 @@ class SheetItemView(TypedDict):
     sub_part: str
     kind: str
     options: list[str]
+    section: int
+
+
+def section_views(room: ExamRoom) -> list[dict[str, Any]]:
+    """The sheet's sections (ui/answer_sheet.sheet_section: titles, notes, rule lines in
+    uz/ru/en) from the room's layout; [] when the room names none."""
+    return [
+        sheet_section(
+            index=section.index,
+            titles=section.titles,
+            kind=section.kind,
+            options=section.options,
+            parts=section.parts,
+            points=section.points,
+            first=section.first,
+            last=section.last,
+        )
+        for section in getattr(room, "sections", None) or ()
+    ]
+
+
+def lobby_section_views(exam_id: int) -> list[dict[str, Any]]:
+    """The sections of a published exam before the student starts (the lobby's rule lines):
+    read from its stored layout; [] when it cannot be read (the rules then skip them)."""
+    try:
+        with session_scope(readonly=True) as db:
+            exam = db.get(Exam, exam_id)
+            if exam is None or exam.status == ExamStatus.DRAFT:
+                return []
+            return layout_sections(exam_layout(exam))
+    except (LayoutError, SQLAlchemyError):
+        logger.warning("exam %s: the layout for the lobby could not be read", exam_id)
+        return []
 
 
 class SavedView(TypedDict):
@@ -132,6 +175,7 @@ class ExamState(StudentState):
     results_href: str = ""
     sheet_key: str = ""  # the browser's storage namespace of this session's pending answers
     items: list[SheetItemView] = []
+    sections: list[dict[str, Any]] = []  # the layout's sections (headings, notes, rule lines)
     saved: dict[str, SavedView] = {}
     paper: str = ""
     load_id: str = ""
@@ -231,6 +275,10 @@ class ExamState(StudentState):
             logger.exception("exam %s of student %s could not be read", exam_id, student_id)
             self.phase = View.FAILED
             return None
+        lobby = room.phase in (RoomPhase.LOBBY, RoomPhase.OPEN) and not room.sections
+        if lobby and (self._exam_shown != exam_id or not self.sections):
+            self.sections = await rx.run_in_thread(lambda: lobby_section_views(exam_id))
+            self._exam_shown = exam_id
         return self._show(room, then=then)
 
     def _clear(self) -> None:
@@ -248,6 +296,7 @@ class ExamState(StudentState):
             ("is_auto_submitted", False),
             ("results_href", ""),
             ("sheet_key", ""),
+            ("sections", []),
             ("paper", ""),
             ("ack_seq", 0),
             ("save_error", ""),
@@ -306,6 +355,9 @@ class ExamState(StudentState):
             save_error="",
             starting=False,
         )
+        views = section_views(room)
+        if views:  # in progress; before that the lobby's read (`_read`) stays
+            self._set_if_changed(sections=views)
         if room.phase == RoomPhase.IN_PROGRESS:
             self.items = [
                 {
@@ -314,6 +366,7 @@ class ExamState(StudentState):
                     "sub_part": item.sub_part,
                     "kind": item.kind,
                     "options": list(item.options),
+                    "section": getattr(item, "section", 0),
                 }
                 for item in room.items
             ]
@@ -636,11 +689,6 @@ def _rules() -> rx.Component:
             "Questions are in the PDF; answers go on the sheet below it.",
         ),
         tr(
-            "1–35: bitta variant (A–D). 36–45: a) va b) javoblarini yozing.",
-            "1–35: один вариант (A–D). 36–45: впишите ответы a) и b).",
-            "1–35: one option (A–D). 36–45: type the a) and b) answers.",
-        ),
-        tr(
             "Vaqt boshlanganidan keyin to‘xtatib bo‘lmaydi; vaqt tugaganda ish o‘zi topshiriladi.",
             "Время не останавливается; когда оно выйдет, работа сдаётся сама.",
             "The clock cannot be paused; when time is up your work is submitted for you.",
@@ -651,16 +699,26 @@ def _rules() -> rx.Component:
             "Answers save as you go and survive a lost connection.",
         ),
     )
+
+    def line(rule: Any, **props: Any) -> rx.Component:
+        return rx.hstack(
+            rx.icon("circle-check", size=16, color=theme.ACCENT, flex_shrink="0"),
+            rx.text(rule, size="2"),
+            align="start",
+            spacing="2",
+            **props,
+        )
+
+    # One line per section of the layout ("1–35: bitta variant (A–D).", "36–45: a) va b)
+    # javoblarini yozing."), after the first rule.
+    per_section = rx.foreach(
+        ExamState.sections,
+        lambda section: line(section["rules"].to(dict)[ExamState.lang].to(str)),
+    )
     return rx.vstack(
-        *(
-            rx.hstack(
-                rx.icon("circle-check", size=16, color=theme.ACCENT, flex_shrink="0"),
-                rx.text(rule, size="2"),
-                align="start",
-                spacing="2",
-            )
-            for rule in rules
-        ),
+        line(rules[0]),
+        per_section,
+        *(line(rule) for rule in rules[1:]),
         spacing="2",
         align="start",
         id="exam-rules",
@@ -948,6 +1006,7 @@ def _exam_view() -> rx.Component:
     sheet = answer_sheet(
         session_key=ExamState.sheet_key,
         items=ExamState.items,
+        sections=ExamState.sections,
         saved=ExamState.saved,
         ack_seq=ExamState.ack_seq,
         rejected=ExamState.rejected,

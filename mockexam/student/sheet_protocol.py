@@ -76,7 +76,14 @@ def parse_batch(
 def refusal_text(refusal: Refusal, lang: str, options: list[str] | None = None) -> str:
     """Why one answer was not accepted, in the student's language."""
     if refusal == Refusal.NOT_AN_OPTION:
-        choices = ", ".join(options or ["A", "B", "C", "D"])
+        if not options:  # the item's own options are always known; no A–D guess
+            return pick(
+                lang,
+                "Variantlardan birini tanlang.",
+                "Выберите один из вариантов.",
+                "Choose one of the options.",
+            )
+        choices = ", ".join(options)
         return pick(
             lang,
             f"Variantlardan birini tanlang: {choices}.",

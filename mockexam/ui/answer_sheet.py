@@ -249,6 +249,23 @@ def sheet_section(
     }
 
 
+def layout_sections(layout: Any) -> list[dict[str, Any]]:
+    """The sheet's `sections` prop for a `scoring.layout.Layout` (numbers from its firsts)."""
+    return [
+        sheet_section(
+            index=index,
+            titles=section.titles,
+            kind=section.kind,
+            options=section.options,
+            parts=section.parts,
+            points=section.points,
+            first=first,
+            last=first + section.count - 1,
+        )
+        for index, (section, first) in enumerate(zip(layout.sections, layout.firsts(), strict=True))
+    ]
+
+
 def answer_sheet(**props: Any) -> rx.Component:
     """The answer sheet; `offline` and `colors` default to the page's connection and the theme."""
     props.setdefault("offline", has_connection_errors)

@@ -294,6 +294,25 @@ def test_exam_load_shows_the_exam_in_tashkent_time(admin):
     assert state.items == 55 and state.missing_count == 55 and state.sessions == 0
 
 
+def test_exam_page_layout_card_shows_the_sections_points_and_official_score(admin):
+    with session_scope() as db:
+        exam_id = make_exam(db, title="DTM", start=utcnow() + timedelta(days=2), publish=False,
+                            key=False, layout=DTM_BLOCK).id  # fmt: skip
+    state = make_state(ExamState, path=_path(exam_id), token=admin.token)
+
+    run(ExamState.load, state)
+
+    assert [row["numbers"] for row in state.layout_rows] == [
+        "1–10", "11–20", "21–30", "31–60", "61–90"
+    ]  # fmt: skip
+    assert [row["total"]["en"] for row in state.layout_rows] == ["11", "11", "11", "93", "63"]
+    assert state.layout_rows[4]["points"]["ru"] == "2,1"
+    assert state.layout_rows[4]["subject"]["uz"] == "Fizika"
+    assert state.layout_summary["en"] == (
+        "DTM test block: 90 items, 189 points; the official score is the points."
+    )
+
+
 @pytest.mark.parametrize("path", ["/admin/exams/999999", "/admin/exams/abc"])
 def test_exam_load_of_an_unknown_exam_says_not_found(admin, path):
     state = make_state(ExamState, path=path, token=admin.token)

@@ -154,7 +154,12 @@ def test_exam_start_shows_the_sheet_with_a_paper_link_and_the_clock(db_url):
         "sub_part": "a",
         "kind": "free",
         "options": [],
+        "section": 1,
     }
+    assert [s["rules"]["en"] for s in state.sections] == [
+        "1–35: one option (A–D).",
+        "36–45: type the a) and b) answers.",
+    ]
     assert state.saved == {} and state.ack_seq == 0 and state.sheet_key.startswith("s")
     assert 150 * 60 - 5 <= state.seconds_left <= 150 * 60
     assert state.load_id
@@ -797,3 +802,103 @@ def test_exam_events_batches_of_a_page_without_device_ids_keep_the_newer_answer(
     run(ExamState.save, state, {**_batch(5, q1=("B", None)), "load": load})
     run(ExamState.save, state, {**_batch(3, q1=("A", None)), "load": load})  # overtaken
     assert state.ack_seq == 5 and _stored(exam_id) == {"1": ("B", False)}
+
+
+# --- layouts (issue 21): rule lines and headings per section, no A–D guess -------------
+def _sections_of(layout):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(
+        sections=[
+            SimpleNamespace(
+                index=index,
+                titles=section.titles,
+                kind=section.kind,
+                options=section.options,
+                parts=section.parts,
+                points=section.points,
+                first=first,
+                last=first + section.count - 1,
+            )
+            for index, (section, first) in enumerate(
+                zip(layout.sections, layout.firsts(), strict=True)
+            )
+        ]
+    )
+
+
+def test_exam_rules_and_headings_follow_the_layouts_sections():
+    from mockexam.scoring.layout import Layout, Section
+    from mockexam.scoring.layout_templates import CERTIFICATE_MATH, DTM_BLOCK
+
+    certificate = exam_module.section_views(_sections_of(CERTIFICATE_MATH))
+    assert [view["rules"]["en"] for view in certificate] == [
+        "1–35: one option (A–D).",
+        "36–45: type the a) and b) answers.",
+    ]
+    assert certificate[1]["rules"]["uz"] == "36–45: a) va b) javoblarini yozing."
+    assert certificate[0]["notes"]["ru"] == "1–35 · 1 балл за задание"
+
+    dtm = exam_module.section_views(_sections_of(DTM_BLOCK))
+    assert [view["titles"]["ru"] for view in dtm][:3] == [
+        "Родной язык",
+        "Математика",
+        "История Узбекистана",
+    ]
+    assert dtm[4]["notes"]["uz"] == "61–90 · har biri 2,1 ball"
+    assert dtm[4]["rules"]["ru"] == "61–90: один вариант (A–D)."
+
+    five = Layout(
+        "custom",
+        (
+            Section("s1", {"uz": "Beshlik"}, "math", "mcq", 4, ("A", "B", "C", "D", "E"), (), 2.5),
+            Section("s2", {"uz": "Ochiq"}, "math", "free", 1, (), (), 0.5),
+        ),
+    )
+    views = exam_module.section_views(_sections_of(five))
+    assert views[0]["rules"]["en"] == "1–4: one option (A–E)."
+    assert views[0]["titles"] == {"uz": "Beshlik", "ru": "Beshlik", "en": "Beshlik"}
+    assert views[0]["notes"]["en"] == "1–4 · 2.5 points each"
+    assert views[1]["rules"]["en"] == "5: type the answer."
+    assert views[1]["notes"]["ru"] == "5 · 0,5 балла за задание"
+    assert exam_module.section_views(object()) == []  # a room naming no sections
+
+
+def test_refusal_names_the_items_own_options_and_never_guesses_a_to_d():
+    from mockexam.services.exam_room import Refusal
+    from mockexam.student.sheet_protocol import refusal_text
+
+    five = refusal_text(Refusal.NOT_AN_OPTION, "en", ["A", "B", "C", "D", "E"])
+    assert five == "Choose one of the options: A, B, C, D, E."
+    assert refusal_text(Refusal.NOT_AN_OPTION, "en", None) == "Choose one of the options."
+    assert "A, B" not in refusal_text(Refusal.NOT_AN_OPTION, "ru", [])
+
+
+def test_exam_lobby_and_sheet_of_a_dtm_exam_have_its_five_sections(db_url):
+    from mockexam.scoring.layout_templates import DTM_BLOCK
+
+    with session_scope() as db:
+        make_student(db, telegram_id=OWNER_TG, first_name="Owner")
+        exam_id = make_exam(
+            db, title="DTM", start=utcnow() + timedelta(hours=1), layout=DTM_BLOCK
+        ).id
+    state = _signed_in(exam_id)
+    assert state.phase == RoomPhase.LOBBY and state.items == []
+    assert [s["rules"]["en"] for s in state.sections] == [
+        "1–10: one option (A–D).",
+        "11–20: one option (A–D).",
+        "21–30: one option (A–D).",
+        "31–60: one option (A–D).",
+        "61–90: one option (A–D).",
+    ]
+    assert state.sections[3]["notes"]["uz"] == "31–60 · har biri 3,1 ball"
+
+    with session_scope() as db:
+        db.exec(
+            update(Exam)
+            .where(Exam.id == exam_id)
+            .values(window_start=utcnow() - timedelta(minutes=5))
+        )
+    state = _started(exam_id)
+    assert len(state.items) == 90 and state.items[89]["section"] == 4
+    assert state.sections[1]["titles"]["ru"] == "Математика"
