@@ -20,7 +20,7 @@ from typing import Any, TypedDict
 import reflex as rx
 
 from mockexam.admin.auth import ADMIN_ROOT, FAILED, LOGIN_ROUTE, AdminState
-from mockexam.admin.components import header_row
+from mockexam.admin.components import USER_CONTENT, header_row
 from mockexam.admin.exam_form import local_text
 from mockexam.admin.i18n import pick, t
 from mockexam.admin.layout import admin_page, card, error_callout, success_callout
@@ -202,7 +202,7 @@ def _row(a: rx.Var[AdminView]) -> rx.Component:
     return rx.table.row(
         rx.table.cell(
             rx.hstack(
-                rx.text(name, weight="medium"),
+                rx.text(name, weight="medium", custom_attrs=USER_CONTENT),
                 rx.cond(a["is_me"], rx.badge(t("siz", "вы", "you"), variant="soft")),
                 spacing="2",
                 align="center",

@@ -127,6 +127,9 @@ def plot(figure: rx.Var, plot_id: str, height: int = charts.HEIGHT) -> rx.Compon
 
 
 NAME_MAX_WIDTH = "18rem"
+# Marks what people wrote (names, exam titles, usernames): not translated, so a check of
+# the rendered page's language skips it.
+USER_CONTENT = {"data-user-content": "true"}
 
 
 def name_cell(name: Any, username: Any) -> rx.Component:
@@ -147,4 +150,5 @@ def name_cell(name: Any, username: Any) -> rx.Component:
         rx.text(username, size="1", color="var(--gray-10)", title=username, **clipped),
         spacing="0",
         min_width="0",
+        custom_attrs=USER_CONTENT,
     )

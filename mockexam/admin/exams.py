@@ -7,7 +7,7 @@ from typing import TypedDict
 import reflex as rx
 
 from mockexam.admin.auth import ADMIN_ROOT, FAILED, AdminState
-from mockexam.admin.components import header_row, pager_buttons, step_offset
+from mockexam.admin.components import USER_CONTENT, header_row, pager_buttons, step_offset
 from mockexam.admin.exam_form import local_text
 from mockexam.admin.i18n import count_text, t
 from mockexam.admin.layout import admin_page, card, error_callout, phase_badge, stat
@@ -105,7 +105,7 @@ class ExamsState(AdminState):
 def _row(r: rx.Var[ExamRow]) -> rx.Component:
     return rx.table.row(
         rx.table.cell(
-            rx.link(r["title"], href=r["href"], weight="medium"),
+            rx.link(r["title"], href=r["href"], weight="medium", custom_attrs=USER_CONTENT),
         ),
         rx.table.cell(phase_badge(r["phase"].to(str))),
         rx.table.cell(rx.text(r["window"], size="2")),
