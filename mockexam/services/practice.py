@@ -35,6 +35,7 @@ from mockexam.errors import (
     DeadlinePassedError,
     NotFoundError,
     ValidationError,
+    msg,
 )
 from mockexam.models import (
     ExamSession,
@@ -45,6 +46,7 @@ from mockexam.models import (
     PracticeTopic,
 )
 from mockexam.scoring.grading import ItemSpec, free_response_problem, grade_item
+from mockexam.scoring.layout_templates import SUBJECTS
 from mockexam.scoring.practice import (
     PRACTICE_MODES,
     Candidate,
@@ -53,7 +55,7 @@ from mockexam.scoring.practice import (
     draw_questions,
 )
 from mockexam.services.exam_room import Refusal
-from mockexam.services.practice_bank import LETTERS
+from mockexam.services.practice_bank import DEFAULT_SUBJECT, LETTERS
 from mockexam.text import strip_bidi
 
 RECENT_ANSWERS_FOR_ABILITY = 40
@@ -171,6 +173,12 @@ class ModeAvailability:
 
 
 @dataclass(frozen=True, slots=True)
+class SubjectAvailability:
+    subject: str  # a code of scoring/layout_templates.SUBJECTS
+    questions: int  # active questions of its topics
+
+
+@dataclass(frozen=True, slots=True)
 class PracticeHub:
     """The practice page: what is running, what can start, what was done."""
 
@@ -186,6 +194,7 @@ class PracticeHub:
     questions_answered: int
     accuracy: float | None  # share right over every finished session
     topics: list[TopicScore]  # overall per topic, over finished sessions
+    subjects: list[SubjectAvailability] = field(default_factory=list)  # with active questions
 
 
 def _seconds(start: datetime, end: datetime) -> int:
@@ -199,7 +208,14 @@ def _grace() -> timedelta:
 def _mode_rule(mode: str):
     rule = PRACTICE_MODES.get(mode)
     if rule is None:
-        raise ValidationError(f"Choose a practice mode: {', '.join(PRACTICE_MODES)}.")
+        raise ValidationError(
+            msg(
+                "Mashq turini tanlang: {modes}.",
+                "Выберите режим тренировки: {modes}.",
+                "Choose a practice mode: {modes}.",
+                modes=", ".join(PRACTICE_MODES),
+            )
+        )
     return rule
 
 
@@ -216,8 +232,9 @@ def _topic_name(names: Mapping[str, str] | None, fallback: str, lang: str) -> st
 # --- drawing -------------------------------------------------------------------------------
 
 
-def _candidates(session: Session, student_id: int) -> list[Candidate]:
-    """Active questions with how many of this student's sessions gave each (one query)."""
+def _candidates(session: Session, student_id: int, subject: str | None = None) -> list[Candidate]:
+    """Active questions (of `subject`'s topics, or all) with how many of this student's
+    sessions gave each (one query)."""
     seen = (
         select(PracticeAnswer.question_id, func.count().label("n"))
         .join(PracticeSession, col(PracticeSession.id) == PracticeAnswer.practice_session_id)
@@ -234,12 +251,35 @@ def _candidates(session: Session, student_id: int) -> list[Candidate]:
         )
         .join(PracticeTopic, col(PracticeTopic.id) == PracticeQuestion.topic_id)
         .outerjoin(seen, seen.c.question_id == PracticeQuestion.id)
-        .where(col(PracticeQuestion.is_active))
+        .where(col(PracticeQuestion.is_active), *_in_subject(subject))
         .order_by(col(PracticeQuestion.id))  # a seeded draw is repeatable
     )
     return [
         Candidate(question_id=qid, topic=code, difficulty=difficulty, times_seen=int(n))
         for qid, code, difficulty, n in rows
+    ]
+
+
+def _in_subject(subject: str | None) -> list:
+    """The condition on PracticeTopic for a draw in `subject` (none: every subject)."""
+    return [] if subject is None else [PracticeTopic.subject == subject]
+
+
+def _subject_sizes(session: Session) -> list[SubjectAvailability]:
+    """Subjects with active questions, in the order of SUBJECTS (one grouped query)."""
+    sizes = dict(
+        session.execute(
+            select(PracticeTopic.subject, func.count())
+            .join(PracticeQuestion, col(PracticeQuestion.topic_id) == PracticeTopic.id)
+            .where(col(PracticeQuestion.is_active))
+            .group_by(col(PracticeTopic.subject))
+        ).all()
+    )
+    order = {code: i for i, code in enumerate(SUBJECTS)}
+    return [
+        SubjectAvailability(subject=code or DEFAULT_SUBJECT, questions=int(n))
+        for code, n in sorted(sizes.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0]))
+        if n
     ]
 
 
@@ -298,17 +338,34 @@ def start_practice(
     student_id: int,
     mode: str,
     adaptive: bool = False,
+    subject: str | None = None,
     now: datetime | None = None,
     rng: np.random.Generator | None = None,
 ) -> PracticeRoom:
     """Start a session (or return the one in progress); ValidationError when the bank is empty.
 
-    A session of the caller's whose deadline has passed is auto-submitted first.
+    `subject` (a code of SUBJECTS) keeps the draw to that subject's topics; None draws
+    from the whole bank. A session of the caller's whose deadline has passed is
+    auto-submitted first.
     """
     now = now or utcnow()
     rule = _mode_rule(mode)
     if not isinstance(adaptive, bool):
-        raise ValidationError("Adaptive is yes or no.")
+        raise ValidationError(
+            msg(
+                "Moslash — ha yoki yo‘q.",
+                "«Под мой уровень» — да или нет.",
+                "Adaptive is yes or no.",
+            )
+        )
+    if subject is not None and (not isinstance(subject, str) or subject not in SUBJECTS):
+        raise ValidationError(
+            msg(
+                "Bunday fan yo‘q.",
+                "Такого предмета нет.",
+                "There is no such subject.",
+            )
+        )
     rng = rng or np.random.default_rng()
     with session_scope() as session:
         current = _open_session(session, student_id, lock=True)
@@ -321,14 +378,18 @@ def start_practice(
             if adaptive:
                 _, target, _ = student_ability(session, student_id)
             chosen = draw_questions(
-                _candidates(session, student_id),
+                _candidates(session, student_id, subject),
                 rule.questions,
                 rng,
                 target_difficulty=target,
             )
             if not chosen:
                 raise ValidationError(
-                    "The practice bank has no questions yet; please try again later."
+                    msg(
+                        "Mashq savollari banki hali bo‘sh; birozdan so‘ng qayta urinib ko‘ring.",
+                        "В банке вопросов для тренировок пока нет вопросов; попробуйте позже.",
+                        "The practice bank has no questions yet; please try again later.",
+                    )
                 )
             new = PracticeSession(
                 student_id=student_id,
@@ -372,7 +433,13 @@ def _own(session: Session, *, student_id: int, practice_id: int, lock: bool = Fa
         statement = lock_for_update(session, statement)
     row = session.exec(statement).first()
     if row is None or row.student_id != student_id:
-        raise NotFoundError("This practice session does not exist or is not yours.")
+        raise NotFoundError(
+            msg(
+                "Bunday mashq yo‘q yoki u sizniki emas.",
+                "Такой тренировки нет, или она не ваша.",
+                "This practice session does not exist or is not yours.",
+            )
+        )
     return row
 
 
@@ -565,9 +632,21 @@ def _store(session: Session, rows: list, values: Mapping[str, str], now: datetim
 
 def _check_open(practice: PracticeSession, now: datetime) -> None:
     if practice.submitted_at is not None:
-        raise AlreadySubmittedError("This practice was submitted; answers can no longer change.")
+        raise AlreadySubmittedError(
+            msg(
+                "Bu mashq topshirilgan; javoblarni endi o‘zgartirib bo‘lmaydi.",
+                "Эта тренировка сдана; ответы больше нельзя изменить.",
+                "This practice was submitted; answers can no longer change.",
+            )
+        )
     if now > practice.deadline:
-        raise DeadlinePassedError("Time is up: answers after the deadline are not accepted.")
+        raise DeadlinePassedError(
+            msg(
+                "Vaqt tugadi: muddatdan keyingi javoblar qabul qilinmaydi.",
+                "Время вышло: ответы после срока не принимаются.",
+                "Time is up: answers after the deadline are not accepted.",
+            )
+        )
 
 
 def save_practice(
@@ -758,6 +837,7 @@ def practice_hub(*, student_id: int, now: datetime | None = None, lang: str = "u
         theta, target, has_exam = student_ability(session, student_id)
         history = _history(session, student_id)
         topics = _overall_topics(session, student_id, lang)
+        subjects = _subject_sizes(session)
         totals = session.execute(
             select(func.count(), func.coalesce(func.sum(PracticeSession.total), 0)).where(
                 PracticeSession.student_id == student_id,
@@ -790,4 +870,5 @@ def practice_hub(*, student_id: int, now: datetime | None = None, lang: str = "u
         questions_answered=int(totals[1] or 0),
         accuracy=(right / answered) if answered else None,
         topics=topics,
+        subjects=subjects,
     )

@@ -948,15 +948,19 @@ SUBJECT_KEY = "\x1f"  # topic_lookup's "subject␟key" entries
 def topic_lookup(session: Session) -> dict[str, tuple[int, str]]:
     """topic code and lower-cased admin name → (id, code); the same keys prefixed with
     "subject␟" (`SUBJECT_KEY`) give the topic of that subject (an import's subject column)."""
-    lookup: dict[str, tuple[int, str]] = {}
-    for topic_id, code, name, subject in session.execute(
+    rows = session.execute(
         select(PracticeTopic.id, PracticeTopic.code, PracticeTopic.name, PracticeTopic.subject)
-    ):
-        subject = subject or DEFAULT_SUBJECT
+    ).all()
+    lookup: dict[str, tuple[int, str]] = {}
+    for topic_id, code, name, subject in rows:  # names first: a code wins over a name
         lookup[name.strip().lower()] = (topic_id, code)
+        lookup[f"{subject or DEFAULT_SUBJECT}{SUBJECT_KEY}{name.strip().lower()}"] = (
+            topic_id,
+            code,
+        )
+    for topic_id, code, _, subject in rows:
         lookup[code] = (topic_id, code)
-        lookup[f"{subject}{SUBJECT_KEY}{name.strip().lower()}"] = (topic_id, code)
-        lookup[f"{subject}{SUBJECT_KEY}{code}"] = (topic_id, code)
+        lookup[f"{subject or DEFAULT_SUBJECT}{SUBJECT_KEY}{code}"] = (topic_id, code)
     return lookup
 
 

@@ -6,7 +6,9 @@ question again until its topic is used up), optionally aimed at the
 student's level. It never touches the Elo rating, Rasch scores or streaks.
 The page shows a session in progress (continue), the two modes, the
 "adaptive" choice with the level it would aim at, overall accuracy by topic,
-and the history; starting redirects to `/app/practice/<id>`.
+and the history; starting redirects to `/app/practice/<id>`. When more than
+one subject has questions the student chooses the subject first, and the
+draw stays in it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import reflex as rx
 from sqlalchemy.exc import SQLAlchemyError
 
 from mockexam.errors import MockExamError, ValidationError
+from mockexam.scoring.layout_templates import subject_name
 from mockexam.scoring.practice import PRACTICE_MODES
 from mockexam.services.practice import PracticeHub, practice_hub, start_practice
 from mockexam.student.auth import StudentState, student_on_load
@@ -57,6 +60,12 @@ class TopicRow(TypedDict):
     text: str  # "7/9"
 
 
+class SubjectChoice(TypedDict):
+    code: str
+    name: str  # in the student's language
+    questions: int
+
+
 def _percent(right: int, total: int) -> int:
     return round(100 * right / total) if total else 0
 
@@ -84,6 +93,10 @@ class PracticeHubState(StudentState):
     history: list[HistoryRow] = []
     starting: str = ""  # the mode being started
     start_error: str = ""
+    subjects: list[SubjectChoice] = []  # subjects with active questions
+    subject: str = ""  # the chosen one ("" when the bank has one subject or none)
+
+    _mode_sizes: dict[str, int] = {}  # questions each mode takes
 
     @rx.event
     async def load(self, init_data: str = ""):
@@ -106,8 +119,23 @@ class PracticeHubState(StudentState):
     def _show(self, hub: PracticeHub) -> None:
         modes = {m.mode: m for m in hub.modes}
         self.bank_size = hub.bank_size
+        self._mode_sizes = {m.mode: m.questions for m in hub.modes}
         self.light_questions = modes["light"].available if "light" in modes else 0
         self.medium_questions = modes["medium"].available if "medium" in modes else 0
+        self.subjects = [
+            {
+                "code": s.subject,
+                "name": subject_name(s.subject, self.lang),
+                "questions": s.questions,
+            }
+            for s in hub.subjects
+        ]
+        codes = [s.subject for s in hub.subjects]
+        if len(codes) < 2:
+            self.subject = ""
+        elif self.subject not in codes:
+            self.subject = codes[0]
+        self._size_modes()
         current = hub.open_session
         self.open_href = f"{PRACTICE_ROUTE}/{current.practice_id}" if current else ""
         self.open_mode = current.mode if current else ""
@@ -142,6 +170,23 @@ class PracticeHubState(StudentState):
         self.start_error = ""
         self.failed, self.loaded = False, True
 
+    def _size_modes(self) -> None:
+        """The questions each mode would give in the chosen subject."""
+        if not self.subject:
+            return
+        size = next((s["questions"] for s in self.subjects if s["code"] == self.subject), 0)
+        self.light_questions = min(self._mode_sizes.get("light", 0), size)
+        self.medium_questions = min(self._mode_sizes.get("medium", 0), size)
+
+    @rx.event
+    def set_subject(self, value: str) -> None:
+        """The subject the next session draws from (one of those with questions)."""
+        if self._signed_in() is None or not isinstance(value, str):
+            return
+        if any(s["code"] == value for s in self.subjects):
+            self.subject = value
+            self._size_modes()
+
     @rx.event
     def set_adaptive(self, value: bool) -> None:
         """Aim the next session at the student's level, or not (a plain yes/no)."""
@@ -158,10 +203,13 @@ class PracticeHubState(StudentState):
             return
         self.starting, self.start_error = mode, ""
         adaptive = bool(self.adaptive)
+        subject = self.subject or None
         yield
         try:
             room = await rx.run_in_thread(
-                lambda: start_practice(student_id=student_id, mode=mode, adaptive=adaptive)
+                lambda: start_practice(
+                    student_id=student_id, mode=mode, adaptive=adaptive, subject=subject
+                )
             )
         except ValidationError:
             self.starting = ""
@@ -306,6 +354,33 @@ def _mode_card(
         ),
         id=f"mode-{mode}",
         padding="1rem",
+    )
+
+
+def _subject_choice() -> rx.Component:
+    """The subject of the next session (shown when more than one has questions)."""
+    return section_card(
+        rx.hstack(
+            rx.text(tr("Fan", "Предмет", "Subject"), size="3", weight="bold"),
+            rx.select.root(
+                rx.select.trigger(id="practice-subject", min_width="11rem"),
+                rx.select.content(
+                    rx.foreach(
+                        PracticeHubState.subjects,
+                        lambda s: rx.select.item(s["name"].to(str), value=s["code"].to(str)),
+                    )
+                ),
+                value=PracticeHubState.subject,
+                on_change=PracticeHubState.set_subject,
+                size="3",
+            ),
+            align="center",
+            justify="between",
+            spacing="3",
+            width="100%",
+        ),
+        padding="1rem",
+        id="subject-card",
     )
 
 
@@ -514,6 +589,7 @@ def _content() -> rx.Component:
         rx.cond(
             PracticeHubState.bank_size > 0,
             rx.fragment(
+                rx.cond(PracticeHubState.subjects.length() > 1, _subject_choice()),
                 rx.grid(
                     _mode_card(
                         "light",

@@ -414,3 +414,29 @@ def test_practice_never_touches_elo_rasch_streaks_or_achievements(db):
         practice.submit_practice(student_id=student_id, practice_id=room.practice_id, changes={})
     run_sweep()
     assert _snapshot() == before
+
+
+def test_the_draw_stays_in_the_chosen_subject(db):
+    from mockexam.services import practice_bank
+
+    make_practice_bank(db, per_topic=3)  # mathematics: six topics
+    for code in ("mechanics", "optics"):
+        practice_bank.create_topic(db, code=code, name=code.title(), subject="physics")
+    make_practice_bank(db, per_topic=3, topics=("mechanics", "optics"))
+    db.commit()
+    student_id = _student(db)
+
+    hub = practice.practice_hub(student_id=student_id)
+    assert [(s.subject, s.questions) for s in hub.subjects] == [("math", 18), ("physics", 6)]
+    room = practice.start_practice(student_id=student_id, mode="medium", subject="physics")
+    assert room.total == 6  # all the subject has, none from mathematics
+    assert Counter(q.topic_code for q in room.questions) == {"mechanics": 3, "optics": 3}
+    practice.submit_practice(student_id=student_id, practice_id=room.practice_id, changes={})
+    room = practice.start_practice(student_id=student_id, mode="light", subject="math")
+    assert {q.topic_code for q in room.questions} <= set(_math_topics())
+    with pytest.raises(ValidationError, match="no such subject"):
+        practice.start_practice(student_id=student_id, mode="light", subject="astrology")
+
+
+def _math_topics() -> tuple[str, ...]:
+    return ("algebra", "geometry", "probability", "calculus", "trigonometry", "number_theory")

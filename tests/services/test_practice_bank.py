@@ -426,3 +426,84 @@ def test_images_are_checked_by_content_not_by_name(db_url):
     for name in ("../secret", "a" * 24 + ".exe", ""):
         with pytest.raises(NotFoundError):
             practice_bank.image_file(name)
+
+
+# --- subjects (issue 21) -------------------------------------------------------------------
+
+
+def _physics_topics() -> None:
+    """Two physics topics: "mechanics", and "phys_algebra" whose admin name is "Algebra"."""
+    with session_scope() as db:
+        practice_bank.ensure_default_topics(db)
+        practice_bank.create_topic(db, code="mechanics", name="Mechanics", subject="physics")
+        practice_bank.create_topic(db, code="phys_algebra", name="Algebra", subject="Физика")
+
+
+def _topic_codes() -> list[str]:
+    with session_scope(readonly=True) as db:
+        return list(
+            db.execute(
+                select(PracticeTopic.code)
+                .join(PracticeQuestion, PracticeQuestion.topic_id == PracticeTopic.id)
+                .order_by(PracticeQuestion.id)
+            ).scalars()
+        )
+
+
+def test_imports_with_and_without_a_subject(db_url):
+    _physics_topics()
+    data = _json(
+        _question(topic="mechanics", subject="physics", text="A body falls for 2 s."),
+        _question(topic="Algebra", subject="Fizika", text="Vectors add."),  # the physics one
+        _question(topic="algebra", text="Solve $3x = 9$."),  # no subject: the code decides
+    )
+    assert _import(data).added == 3
+    assert _topic_codes() == ["mechanics", "phys_algebra", "algebra"]
+    csv_data = (
+        b"topic,difficulty,kind,text,option_a,option_b,answer,subject\n"
+        b"mechanics,1,mcq,Which is a vector?,mass,velocity,B,physics\n"
+        b"geometry,2,free,A square's side is 2. Its area?,,,4,\n"
+    )
+    assert _import(csv_data, "bank.csv").added == 2
+    assert _topic_codes()[-2:] == ["mechanics", "geometry"]
+
+
+def test_an_imports_subject_must_exist_and_hold_the_topic(db_url):
+    _physics_topics()
+    data = _json(
+        _question(topic="mechanics", subject="astrology", text="Stars."),
+        _question(topic="mechanics", subject="math", text="Forces."),
+    )
+    with pytest.raises(QuestionImportError) as caught:
+        _import(data)
+    err = caught.value
+    assert [(w, f) for w, f, _ in err.errors] == [
+        ("question 1", "subject"),
+        ("question 2", "topic"),
+    ]
+    assert "'astrology' is not a subject" in err.errors[0][2]
+    assert err.errors[1][2] == "the topic 'mechanics' is not a topic of Mathematics"
+    assert _count() == 0
+    # The same problems in the admin's language.
+    assert practice_bank.error_lines(err, "ru")[1] == (
+        "вопрос 2 · topic: тема 'mechanics' не относится к предмету «Математика»"
+    )
+    assert practice_bank.error_lines(err, "uz")[0].startswith("1-savol · subject: 'astrology' fan")
+    assert err.text("ru").startswith("Ничего не импортировано: вопрос 1, subject:")
+    not_text = _errors(_json(_question(subject=7)))
+    assert not_text == [("question 1", "subject", "must be text")]
+
+
+def test_topics_keep_their_subject(db):
+    practice_bank.ensure_default_topics(db)
+    assert {r.subject for r in practice_bank.list_topics(db)} == {"math"}
+    topic = practice_bank.create_topic(db, code="optics", name="Optics", subject="Physics")
+    assert topic.subject == "physics"
+    practice_bank.update_topic(db, topic.id, name="Optics", names={}, subject="chemistry")
+    practice_bank.update_topic(db, topic.id, name="Light", names={})  # keeps the subject
+    row = next(r for r in practice_bank.list_topics(db) if r.code == "optics")
+    assert (row.name, row.subject) == ("Light", "chemistry")
+    with pytest.raises(ValidationError) as caught:
+        practice_bank.create_topic(db, code="stars", name="Stars", subject="astrology")
+    assert str(caught.value).startswith("'astrology' is not a subject; choose one of math, ")
+    assert caught.value.text("ru").startswith("'astrology' — не предмет; выберите один из:")

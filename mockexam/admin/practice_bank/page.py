@@ -11,6 +11,7 @@ from __future__ import annotations
 import reflex as rx
 
 from mockexam.admin.auth import ADMIN_ROOT, AdminState
+from mockexam.admin.i18n import t
 from mockexam.admin.layout import admin_page, stat
 from mockexam.admin.practice_bank.question_form import (
     QuestionFormState,
@@ -31,9 +32,21 @@ PRACTICE_BANK_ROUTE = f"{ADMIN_ROOT}/practice"
 
 def _stats() -> rx.Component:
     return rx.vstack(
-        stat("Active questions", PracticeBankState.total_active, stat_id="count-active"),
-        stat("All questions", PracticeBankState.total_questions, stat_id="count-questions"),
-        stat("Topics", PracticeBankState.topics.length(), stat_id="count-topics"),
+        stat(
+            t("Faol savollar", "Активные вопросы", "Active questions"),
+            PracticeBankState.total_active,
+            stat_id="count-active",
+        ),
+        stat(
+            t("Barcha savollar", "Все вопросы", "All questions"),
+            PracticeBankState.total_questions,
+            stat_id="count-questions",
+        ),
+        stat(
+            t("Mavzular", "Темы", "Topics"),
+            PracticeBankState.topics.length(),
+            stat_id="count-topics",
+        ),
         spacing="3",
         align="stretch",
         width="13rem",
@@ -46,9 +59,11 @@ def practice_bank_page() -> rx.Component:
         rx.hstack(_stats(), summary_card(), spacing="4", width="100%", align="stretch"),
         rx.tabs.root(
             rx.tabs.list(
-                rx.tabs.trigger("Questions", value="questions", id="tab-questions"),
-                rx.tabs.trigger("Import", value="import", id="tab-import"),
-                rx.tabs.trigger("Topics", value="topics", id="tab-topics"),
+                rx.tabs.trigger(
+                    t("Savollar", "Вопросы", "Questions"), value="questions", id="tab-questions"
+                ),
+                rx.tabs.trigger(t("Import", "Импорт", "Import"), value="import", id="tab-import"),
+                rx.tabs.trigger(t("Mavzular", "Темы", "Topics"), value="topics", id="tab-topics"),
                 size="2",
             ),
             rx.box(
@@ -62,8 +77,15 @@ def practice_bank_page() -> rx.Component:
         ),
         question_dialog(),
         active="practice",
-        title="Practice bank",
-        subtitle="The questions practice mode draws from: topics, difficulty 1–5, MCQ or free",
+        title=t("Mashq savollari banki", "Банк вопросов для тренировок", "Practice bank"),
+        subtitle=t(
+            "Mashqlar shu savollardan olinadi: fan va mavzular, qiyinlik 1–5, test yoki ochiq "
+            "javob",
+            "Из этих вопросов собираются тренировки: предметы и темы, сложность 1–5, с "
+            "вариантами или со свободным ответом",
+            "The questions practice mode draws from: subjects and topics, difficulty 1–5, MCQ "
+            "or free",
+        ),
         actions=new_question_button(),
     )
 

@@ -23,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from mockexam.admin.answer_key import split_answers
 from mockexam.admin.auth import DB_UNAVAILABLE, FAILED, AdminState
+from mockexam.admin.i18n import t
 from mockexam.admin.layout import error_callout
 from mockexam.admin.practice_bank.questions import (
     LEVELS,
@@ -30,7 +31,7 @@ from mockexam.admin.practice_bank.questions import (
     non_text_field,
     valid_id,
 )
-from mockexam.errors import MockExamError
+from mockexam.errors import MockExamError, Msg, localized
 from mockexam.models import ItemKind
 from mockexam.services import practice_bank as bank
 from mockexam.services.transactions import in_session
@@ -128,10 +129,11 @@ def draft_from_form(form: dict[str, Any], *, kind: str, image: str) -> bank.Ques
     )
 
 
-def field_errors(problems: list[tuple[str, str]]) -> dict[str, str]:
-    """(field, message) pairs → one line per draft field ("" where nothing is wrong)."""
+def field_errors(problems: list[tuple[str, str | Msg]], lang: str = "en") -> dict[str, str]:
+    """(field, message) pairs → one line per draft field in `lang` ("" where nothing is wrong)."""
     errors = dict(NO_ERRORS)
-    for name, message in problems:
+    for name, problem in problems:
+        message = localized(problem, lang)
         if name in errors:
             errors[name] = f"{errors[name]}; {message}" if errors[name] else message
     return errors
@@ -270,7 +272,11 @@ class QuestionFormState(AdminState):
             return
         self.image_error = ""
         if not isinstance(image_files, list) or len(image_files) != 1:
-            self.image_error = "Choose one image file."
+            self.image_error = self._text(
+                "Bitta rasm faylini tanlang.",
+                "Выберите один файл изображения.",
+                "Choose one image file.",
+            )
             return
         upload = image_files[0]
         data = await upload.read(bank.MAX_IMAGE_BYTES + 1)
@@ -296,7 +302,11 @@ class QuestionFormState(AdminState):
         self.errors, self.error = dict(NO_ERRORS), ""
         wrong = non_text_field(form_data, FORM_FIELDS)
         if wrong is not None:
-            self.error = f"Not saved: the field {wrong} is not text."
+            self.error = self._text(
+                f"Saqlanmadi: {wrong} maydoni matn emas.",
+                f"Не сохранено: поле {wrong} — не текст.",
+                f"Not saved: the field {wrong} is not text.",
+            )
             return None
         draft = draft_from_form(form_data, kind=self.kind, image=self.image)
         question_id = self.question_id
@@ -309,27 +319,38 @@ class QuestionFormState(AdminState):
         try:
             saved = await rx.run_in_thread(lambda: call().id)
         except bank.QuestionDraftError as err:
-            self.errors = field_errors(err.problems)
-            self.error = str(err)
+            self.errors = field_errors(err.entries, self._lang())
+            self.error = err.text(self._lang())
             return None
         except MockExamError as err:
-            self.error = str(err)
+            self.error = err.text(self._lang())
             return None
         except SQLAlchemyError:
             logger.exception("practice question could not be saved")
             self.error = self._text(*DB_UNAVAILABLE)
             return None
         self.dialog_open = False
-        verb = "changed" if question_id else "added"
-        return [
-            rx.toast.success(f"Question #{saved} {verb}."),
-            PracticeBankState.refresh,
-        ]
+        if question_id:
+            done = self._text(
+                f"#{saved} savol o‘zgartirildi.",
+                f"Вопрос #{saved} изменён.",
+                f"Question #{saved} changed.",
+            )
+        else:
+            done = self._text(
+                f"#{saved} savol qo‘shildi.",
+                f"Вопрос #{saved} добавлен.",
+                f"Question #{saved} added.",
+            )
+        return [rx.toast.success(done), PracticeBankState.refresh]
 
 
 # ---------------------------------------------------------------------------
 # Components
 # ---------------------------------------------------------------------------
+_EXPLANATION = t("Izoh", "Объяснение", "Explanation")
+
+
 def image_url(name: rx.Var[str]) -> rx.Var[str]:
     return BACKEND_ORIGIN + IMAGE_ROUTE + name
 
@@ -340,7 +361,7 @@ def edit_button(question_id: rx.Var[int]) -> rx.Component:
         rx.icon("pencil", size=15),
         size="1",
         variant="soft",
-        title="Edit",
+        title=t("Tahrirlash", "Изменить", "Edit"),
         on_click=QuestionFormState.open_edit(question_id),
         id="edit-q-" + question_id.to_string(),
     )
@@ -349,7 +370,7 @@ def edit_button(question_id: rx.Var[int]) -> rx.Component:
 def new_question_button() -> rx.Component:
     return rx.button(
         rx.icon("plus", size=16),
-        "New question",
+        t("Yangi savol", "Новый вопрос", "New question"),
         size="3",
         on_click=QuestionFormState.open_new,
         id="new-question",
@@ -364,17 +385,20 @@ def _problem(field: str) -> rx.Component:
     )
 
 
-def _label(text: str, hint: str | None = None) -> rx.Component:
+def _label(text: rx.Var[str], hint: rx.Var[str] | None = None) -> rx.Component:
     return rx.hstack(
         rx.text(text, size="2", weight="medium"),
-        rx.text(hint, size="1", color="var(--gray-10)") if hint else rx.fragment(),
+        rx.text(hint, size="1", color="var(--gray-10)") if hint is not None else rx.fragment(),
         spacing="2",
         align="baseline",
     )
 
 
 def _field(
-    label: str, control: rx.Component, field: str | None = None, hint: str | None = None
+    label: rx.Var[str],
+    control: rx.Component,
+    field: str | None = None,
+    hint: rx.Var[str] | None = None,
 ) -> rx.Component:
     return rx.vstack(
         _label(label, hint),
@@ -407,7 +431,11 @@ def _option_input(index: int, name: str) -> rx.Component:
         rx.input(
             name=name,
             default_value=QuestionFormState.values["options"].to(list[str])[index],
-            placeholder="optional" if index >= 4 else f"Option {letter}",
+            placeholder=(
+                t("ixtiyoriy", "необязательно", "optional")
+                if index >= 4
+                else t(f"{letter} variant", f"Вариант {letter}", f"Option {letter}")
+            ),
             max_length=bank.MAX_OPTION_CHARS,
             on_change=_preview_handler(name),
             width="100%",
@@ -422,7 +450,7 @@ def _option_input(index: int, name: str) -> rx.Component:
 def _mcq_fields() -> rx.Component:
     return rx.vstack(
         _field(
-            "Options",
+            t("Variantlar", "Варианты", "Options"),
             rx.grid(
                 *(_option_input(i, name) for i, name in enumerate(OPTION_FIELDS)),
                 columns="2",
@@ -430,12 +458,16 @@ def _mcq_fields() -> rx.Component:
                 width="100%",
             ),
             "options",
-            "Markdown and $…$ math; E and F only when needed",
+            t(
+                "Markdown va $…$ formulalar; E va F faqat kerak bo‘lsa",
+                "Markdown и формулы $…$; E и F — только при необходимости",
+                "Markdown and $…$ math; E and F only when needed",
+            ),
         ),
         _field(
-            "Right option",
+            t("To‘g‘ri variant", "Правильный вариант", "Right option"),
             rx.select.root(
-                rx.select.trigger(placeholder="Letter", id="q-answer"),
+                rx.select.trigger(placeholder=t("Harf", "Буква", "Letter"), id="q-answer"),
                 rx.select.content(*(rx.select.item(x, value=x) for x in bank.LETTERS)),
                 name="answer",
                 default_value=QuestionFormState.values["answer"].to(str),
@@ -449,27 +481,46 @@ def _mcq_fields() -> rx.Component:
 
 def _free_fields() -> rx.Component:
     return _field(
-        "Accepted answers",
+        t("Qabul qilinadigan javoblar", "Принимаемые ответы", "Accepted answers"),
         rx.input(
             name="answers",
             default_value=QuestionFormState.values["answers"].to(str),
-            placeholder="e.g. 1/2 | 0.5",
+            placeholder=t("masalan, 1/2 | 0.5", "например, 1/2 | 0.5", "e.g. 1/2 | 0.5"),
             max_length=MAX_ANSWERS_FIELD_CHARS,
             id="q-answers",
         ),
         "answer",
-        "several separated by |; matched like exam answers (0.5 = 1/2, −/-, commas)",
+        t(
+            "bir nechtasini | bilan ajrating; imtihon javoblaridek solishtiriladi "
+            "(0.5 = 1/2, −/-, vergullar)",
+            "несколько — через |; сравниваются как ответы экзамена (0.5 = 1/2, −/-, запятые)",
+            "several separated by |; matched like exam answers (0.5 = 1/2, −/-, commas)",
+        ),
     )
 
 
 def _image_field() -> rx.Component:
     return rx.vstack(
-        _label("Figure", "optional: PNG, JPEG, GIF, WebP or SVG, at most 2 MB"),
+        _label(
+            t("Rasm", "Рисунок", "Figure"),
+            t(
+                "ixtiyoriy: PNG, JPEG, GIF, WebP yoki SVG, ko‘pi bilan 2 MB",
+                "необязательно: PNG, JPEG, GIF, WebP или SVG, не больше 2 МБ",
+                "optional: PNG, JPEG, GIF, WebP or SVG, at most 2 MB",
+            ),
+        ),
         rx.hstack(
             rx.upload.root(
                 rx.hstack(
                     rx.icon("image-up", size=18, color="var(--gray-10)"),
-                    rx.text("Drop an image or click", size="2"),
+                    rx.text(
+                        t(
+                            "Rasmni shu yerga tashlang yoki bosing",
+                            "Перетащите изображение или нажмите",
+                            "Drop an image or click",
+                        ),
+                        size="2",
+                    ),
                     spacing="2",
                     align="center",
                 ),
@@ -490,7 +541,7 @@ def _image_field() -> rx.Component:
                     rx.code(QuestionFormState.image, size="1", id="q-image-name"),
                     rx.button(
                         rx.icon("x", size=14),
-                        "Remove",
+                        t("Olib tashlash", "Убрать", "Remove"),
                         size="1",
                         variant="soft",
                         color_scheme="gray",
@@ -520,9 +571,9 @@ def _fields() -> rx.Component:
     return rx.vstack(
         rx.grid(
             _field(
-                "Topic",
+                t("Mavzu", "Тема", "Topic"),
                 rx.select.root(
-                    rx.select.trigger(placeholder="Topic", id="q-topic"),
+                    rx.select.trigger(placeholder=t("Mavzu", "Тема", "Topic"), id="q-topic"),
                     rx.select.content(
                         rx.foreach(
                             QuestionFormState.topic_choices,
@@ -535,7 +586,7 @@ def _fields() -> rx.Component:
                 "topic",
             ),
             _field(
-                "Difficulty",
+                t("Qiyinlik", "Сложность", "Difficulty"),
                 rx.select.root(
                     rx.select.trigger(id="q-difficulty"),
                     rx.select.content(
@@ -547,10 +598,10 @@ def _fields() -> rx.Component:
                 "difficulty",
             ),
             _field(
-                "Kind",
+                t("Tur", "Тип", "Kind"),
                 rx.segmented_control.root(
-                    rx.segmented_control.item("MCQ", value="mcq"),
-                    rx.segmented_control.item("Free", value="free"),
+                    rx.segmented_control.item(t("Test", "Тест", "MCQ"), value="mcq"),
+                    rx.segmented_control.item(t("Ochiq", "Свободный", "Free"), value="free"),
                     value=QuestionFormState.kind,
                     on_change=QuestionFormState.set_kind,
                     id="q-kind",
@@ -562,11 +613,15 @@ def _fields() -> rx.Component:
             width="100%",
         ),
         _field(
-            "Question",
+            t("Savol", "Вопрос", "Question"),
             rx.text_area(
                 name="text",
                 default_value=QuestionFormState.values["text"].to(str),
-                placeholder="Markdown; math between $…$ (inline) or $$…$$ (display)",
+                placeholder=t(
+                    "Markdown; formulalar $…$ (qator ichida) yoki $$…$$ (alohida qatorda)",
+                    "Markdown; формулы между $…$ (в строке) или $$…$$ (отдельной строкой)",
+                    "Markdown; math between $…$ (inline) or $$…$$ (display)",
+                ),
                 rows="5",
                 max_length=bank.MAX_TEXT_CHARS,
                 on_change=_preview_handler("text"),
@@ -576,11 +631,15 @@ def _fields() -> rx.Component:
         ),
         rx.cond(QuestionFormState.kind == "mcq", _mcq_fields(), _free_fields()),
         _field(
-            "Explanation",
+            _EXPLANATION,
             rx.text_area(
                 name="explanation",
                 default_value=QuestionFormState.values["explanation"].to(str),
-                placeholder="Shown to the student after the practice (optional)",
+                placeholder=t(
+                    "Mashqdan keyin o‘quvchiga ko‘rsatiladi (ixtiyoriy)",
+                    "Показывается ученику после тренировки (необязательно)",
+                    "Shown to the student after the practice (optional)",
+                ),
                 rows="3",
                 max_length=bank.MAX_EXPLANATION_CHARS,
                 on_change=_preview_handler("explanation"),
@@ -597,12 +656,25 @@ def _fields() -> rx.Component:
 def _preview() -> rx.Component:
     math_css = {"& p": {"margin": "0 0 0.4em"}, "& p:last-child": {"margin-bottom": "0"}}
     return rx.vstack(
-        rx.text("Preview", size="2", weight="medium", color="var(--gray-11)"),
+        rx.text(
+            t("Ko‘rinishi", "Предпросмотр", "Preview"),
+            size="2",
+            weight="medium",
+            color="var(--gray-11)",
+        ),
         rx.box(
             rx.cond(
                 QuestionFormState.preview_text.strip() != "",
                 math_text(QuestionFormState.preview_text, id="q-preview-text"),
-                rx.text("The question text appears here.", color="var(--gray-9)", size="2"),
+                rx.text(
+                    t(
+                        "Savol matni shu yerda chiqadi.",
+                        "Здесь появится текст вопроса.",
+                        "The question text appears here.",
+                    ),
+                    color="var(--gray-9)",
+                    size="2",
+                ),
             ),
             css=math_css,
             width="100%",
@@ -611,7 +683,7 @@ def _preview() -> rx.Component:
             QuestionFormState.image != "",
             rx.image(
                 src=image_url(QuestionFormState.image),
-                alt="Figure",
+                alt=t("Rasm", "Рисунок", "Figure"),
                 max_width="100%",
                 max_height="14rem",
                 object_fit="contain",
@@ -641,10 +713,18 @@ def _preview() -> rx.Component:
                 width="100%",
                 id="q-preview-options",
             ),
-            rx.text("Free answer: the student types it.", size="2", color="var(--gray-10)"),
+            rx.text(
+                t(
+                    "Ochiq javob: o‘quvchi uni o‘zi yozadi.",
+                    "Свободный ответ: ученик вводит его сам.",
+                    "Free answer: the student types it.",
+                ),
+                size="2",
+                color="var(--gray-10)",
+            ),
         ),
         rx.separator(),
-        rx.text("Explanation", size="1", weight="medium", color="var(--gray-10)"),
+        rx.text(_EXPLANATION, size="1", weight="medium", color="var(--gray-10)"),
         rx.box(
             rx.cond(
                 QuestionFormState.preview_explanation.strip() != "",
@@ -672,8 +752,11 @@ def question_dialog() -> rx.Component:
             rx.dialog.title(
                 rx.cond(
                     QuestionFormState.question_id > 0,
-                    "Edit question #" + QuestionFormState.question_id.to_string(),
-                    "New question",
+                    rx.fragment(
+                        t("Savolni tahrirlash #", "Изменить вопрос #", "Edit question #"),
+                        QuestionFormState.question_id.to_string(),
+                    ),
+                    t("Yangi savol", "Новый вопрос", "New question"),
                 )
             ),
             rx.form(
@@ -689,10 +772,18 @@ def question_dialog() -> rx.Component:
                     ),
                     rx.hstack(
                         rx.dialog.close(
-                            rx.button("Cancel", variant="soft", color_scheme="gray", type="button")
+                            rx.button(
+                                t("Bekor qilish", "Отмена", "Cancel"),
+                                variant="soft",
+                                color_scheme="gray",
+                                type="button",
+                            )
                         ),
                         rx.button(
-                            rx.icon("check", size=16), "Save", type="submit", id="question-save"
+                            rx.icon("check", size=16),
+                            t("Saqlash", "Сохранить", "Save"),
+                            type="submit",
+                            id="question-save",
                         ),
                         spacing="3",
                         justify="end",

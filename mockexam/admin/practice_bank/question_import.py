@@ -17,6 +17,7 @@ import reflex as rx
 from sqlalchemy.exc import SQLAlchemyError
 
 from mockexam.admin.auth import DB_UNAVAILABLE, AdminState
+from mockexam.admin.i18n import count_text, count_word, pick, t
 from mockexam.admin.layout import card, error_callout, success_callout
 from mockexam.admin.practice_bank.questions import PracticeBankState
 from mockexam.errors import MockExamError
@@ -36,20 +37,85 @@ IMPORT_ACCEPT = {
 MAX_SHOWN_ERRORS = 1000
 MAX_NAME_CHARS = 120
 
-EXAMPLE_CSV = (
-    "topic,difficulty,kind,text,option_a,option_b,option_c,option_d,answer,explanation\n"
-    'algebra,2,mcq,"Solve $2x + 3 = 7$.",$1$,$2$,$3$,$4$,B,"$2x = 4$, so $x = 2$."\n'
+# The example files (the questions in the admin's language; codes and columns the same).
+EXAMPLE_CSVS: tuple[str, str, str] = (
+    "topic,difficulty,kind,text,option_a,option_b,option_c,option_d,answer,explanation,subject\n"
+    'algebra,2,mcq,"$2x + 3 = 7$ tenglamani yeching.",$1$,$2$,$3$,$4$,B,'
+    '"$2x = 4$, demak $x = 2$.",math\n'
+    "geometry,3,free,"
+    '"To‘g‘ri burchakli uchburchakning katetlari 3 va 4. Gipotenuzasi nechaga teng?"'
+    ',,,,,5,"$\\sqrt{3^2 + 4^2} = 5$.",math\n'
+    "probability,1,free,"
+    '"Tanga bir marta tashlandi. Gerb tushish ehtimoli qancha?"'
+    ",,,,,1/2|0.5,Ikkita teng imkoniyatli natija.,\n",
+    "topic,difficulty,kind,text,option_a,option_b,option_c,option_d,answer,explanation,subject\n"
+    'algebra,2,mcq,"Решите уравнение $2x + 3 = 7$.",$1$,$2$,$3$,$4$,B,'
+    '"$2x = 4$, значит $x = 2$.",math\n'
+    "geometry,3,free,"
+    '"Катеты прямоугольного треугольника равны 3 и 4. Чему равна гипотенуза?"'
+    ',,,,,5,"$\\sqrt{3^2 + 4^2} = 5$.",math\n'
+    "probability,1,free,"
+    '"Монету подбросили один раз. Какова вероятность выпадения орла?"'
+    ",,,,,1/2|0.5,Два равновозможных исхода.,\n",
+    "topic,difficulty,kind,text,option_a,option_b,option_c,option_d,answer,explanation,subject\n"
+    'algebra,2,mcq,"Solve $2x + 3 = 7$.",$1$,$2$,$3$,$4$,B,"$2x = 4$, so $x = 2$.",math\n'
     "geometry,3,free,"
     '"The legs of a right triangle are 3 and 4. How long is the hypotenuse?"'
-    ',,,,,5,"$\\sqrt{3^2 + 4^2} = 5$."\n'
+    ',,,,,5,"$\\sqrt{3^2 + 4^2} = 5$.",math\n'
     "probability,1,free,"
     '"A fair coin is tossed once. What is the probability of heads?"'
-    ",,,,,1/2|0.5,Two equally likely outcomes.\n"
+    ",,,,,1/2|0.5,Two equally likely outcomes.,\n",
 )
-EXAMPLE_JSON = """{
+EXAMPLE_JSONS: tuple[str, str, str] = (
+    """{
   "questions": [
     {
       "topic": "algebra",
+      "subject": "math",
+      "difficulty": 2,
+      "kind": "mcq",
+      "text": "$2x + 3 = 7$ tenglamani yeching.",
+      "options": ["$1$", "$2$", "$3$", "$4$"],
+      "answer": "B",
+      "explanation": "$2x = 4$, demak $x = 2$."
+    },
+    {
+      "topic": "probability",
+      "difficulty": 1,
+      "kind": "free",
+      "text": "Tanga bir marta tashlandi. Gerb tushish ehtimoli qancha?",
+      "answer": ["1/2", "0.5"]
+    }
+  ]
+}
+""",
+    """{
+  "questions": [
+    {
+      "topic": "algebra",
+      "subject": "math",
+      "difficulty": 2,
+      "kind": "mcq",
+      "text": "Решите уравнение $2x + 3 = 7$.",
+      "options": ["$1$", "$2$", "$3$", "$4$"],
+      "answer": "B",
+      "explanation": "$2x = 4$, значит $x = 2$."
+    },
+    {
+      "topic": "probability",
+      "difficulty": 1,
+      "kind": "free",
+      "text": "Монету подбросили один раз. Какова вероятность выпадения орла?",
+      "answer": ["1/2", "0.5"]
+    }
+  ]
+}
+""",
+    """{
+  "questions": [
+    {
+      "topic": "algebra",
+      "subject": "math",
       "difficulty": 2,
       "kind": "mcq",
       "text": "Solve $2x + 3 = 7$.",
@@ -66,7 +132,9 @@ EXAMPLE_JSON = """{
     }
   ]
 }
-"""
+""",
+)
+EXAMPLE_CSV, EXAMPLE_JSON = EXAMPLE_CSVS[2], EXAMPLE_JSONS[2]  # the English ones
 
 
 class QuestionImportState(AdminState):
@@ -93,7 +161,11 @@ class QuestionImportState(AdminState):
 
     async def _file(self, files: list[rx.UploadFile]) -> tuple[bytes, str] | None:
         if not isinstance(files, list) or len(files) != 1 or not _is_upload(files[0]):
-            self.error = "Choose one .json, .csv or .zip file."
+            self.error = self._text(
+                "Bitta .json, .csv yoki .zip faylni tanlang.",
+                "Выберите один файл .json, .csv или .zip.",
+                "Choose one .json, .csv or .zip file.",
+            )
             return None
         upload = files[0]
         # The name is the client's: no bidi or control characters on the page, its end kept
@@ -121,12 +193,24 @@ class QuestionImportState(AdminState):
         try:
             return await rx.run_in_thread(run)
         except bank.QuestionImportError as err:
-            lines = bank.error_lines(err)
+            lang = self._lang()
+            lines = bank.error_lines(err, lang)
             self.problems = lines[:MAX_SHOWN_ERRORS]
-            self.problem_total = len(lines)
-            self.error = f"Nothing was imported: {len(lines)} problem(s) in {name} (see below)."
+            self.problem_total = n = len(lines)
+            problems = count_word(
+                lang,
+                n,
+                uz="ta xato",
+                ru=("ошибка", "ошибки", "ошибок"),
+                en=("problem", "problems"),
+            )
+            self.error = self._text(
+                f"Hech narsa import qilinmadi: {name} faylida {n} {problems} (quyida).",
+                f"Ничего не импортировано: в {name} {n} {problems} (см. ниже).",
+                f"Nothing was imported: {n} {problems} in {name} (see below).",
+            )
         except MockExamError as err:
-            self.error = str(err)
+            self.error = err.text(self._lang())
         except SQLAlchemyError:
             logger.exception("practice import failed in the database")
             self.error = self._text(*DB_UNAVAILABLE)
@@ -170,19 +254,55 @@ class QuestionImportState(AdminState):
         data, name = upload
         if not self.checked or await _digest(data) != self._digest:
             self.checked = False
-            self.error = "This is not the file that was checked: press Check first."
+            self.error = self._text(
+                "Bu tekshirilgan fayl emas: avval «Tekshirish» tugmasini bosing.",
+                "Это не тот файл, который проверяли: сначала нажмите «Проверить».",
+                "This is not the file that was checked: press Check first.",
+            )
             return None
         report = await self._import(data, name, admin_id=admin_id, dry_run=False)
         self.checked, self._digest = False, ""
         if report is None:
             return None
         self.file_name = ""
-        self.notice = f"Imported {report.added} question(s) from {name}." + (
-            f" {report.skipped_duplicates} already in the bank were skipped."
-            if report.skipped_duplicates
-            else ""
+        lang, added, skipped = self._lang(), report.added, report.skipped_duplicates
+        questions = count_word(
+            lang,
+            added,
+            uz="ta savol",
+            ru=("вопрос", "вопроса", "вопросов"),
+            en=("question", "questions"),
         )
+        self.notice = self._text(
+            f"{name} faylidan {added} {questions} import qilindi.",
+            f"Из {name} импортировано: {added} {questions}.",
+            f"Imported {added} {questions} from {name}.",
+        )
+        if skipped:
+            self.notice += self._text(
+                f" Bankda allaqachon bor {skipped} ta savol o‘tkazib yuborildi.",
+                f" Пропущено уже имеющихся в банке: {skipped}.",
+                f" {skipped} already in the bank were skipped.",
+            )
         return [rx.clear_selected_files(IMPORT_UPLOAD_ID), PracticeBankState.refresh]
+
+    @rx.event
+    async def download_example(self, kind: str):
+        """The example file (csv or json) with its questions in the admin's language."""
+        if await self._require_admin() is None or kind not in ("csv", "json"):
+            return None
+        lang = self._lang()
+        if kind == "csv":
+            return rx.download(
+                data=pick(lang, *EXAMPLE_CSVS),
+                filename="practice-example.csv",
+                mime_type="text/csv",
+            )
+        return rx.download(
+            data=pick(lang, *EXAMPLE_JSONS),
+            filename="practice-example.json",
+            mime_type="application/json",
+        )
 
     @rx.event
     async def clear(self):
@@ -196,61 +316,105 @@ class QuestionImportState(AdminState):
 # ---------------------------------------------------------------------------
 # Components
 # ---------------------------------------------------------------------------
+def _questions(n: rx.Var[int]) -> rx.Var[str]:
+    """ " question" / " questions" after a count (1 вопрос, 3 вопроса, 5 вопросов)."""
+    return count_text(
+        n, uz=" ta savol", ru=(" вопрос", " вопроса", " вопросов"), en=(" question", " questions")
+    )
+
+
 def _help() -> rx.Component:
     small = {"size": "1", "color": "var(--gray-11)"}
+    zip_mb = bank.MAX_ZIP_BYTES // 1024 // 1024
+    image_mb = bank.MAX_IMAGE_BYTES // 1024 // 1024
+    file_mb = bank.MAX_IMPORT_BYTES // 1024 // 1024
+    most = bank.MAX_IMPORT_QUESTIONS
     return rx.vstack(
-        rx.text("File format", size="2", weight="medium"),
+        rx.text(t("Fayl formati", "Формат файла", "File format"), size="2", weight="medium"),
         rx.text(
             rx.text.strong("CSV"),
-            " (UTF-8, comma or semicolon separated, a header row) with the columns ",
+            t(
+                " (UTF-8, vergul yoki nuqtali vergul bilan ajratilgan, sarlavha qatori bilan) "
+                "ustunlari: ",
+                " (UTF-8, через запятую или точку с запятой, со строкой заголовков) со столбцами ",
+                " (UTF-8, comma or semicolon separated, a header row) with the columns ",
+            ),
             rx.code(", ".join(bank.CSV_COLUMNS), size="1"),
-            ". topic is a topic's code or admin name; difficulty 1–5; kind mcq or free; "
-            "answer is the right option's letter, or for free questions the accepted answers "
-            "separated by |.",
+            t(
+                ". topic — mavzu kodi yoki admin uchun nomi; subject (ixtiyoriy) — fan kodi "
+                "yoki nomi: mavzu shu fandan bo‘lishi kerak; difficulty 1–5; kind mcq yoki "
+                "free; answer — to‘g‘ri variant harfi, ochiq savollarda esa | bilan "
+                "ajratilgan qabul qilinadigan javoblar.",
+                ". topic — код темы или её название для администратора; subject "
+                "(необязательно) — код или название предмета: тема должна быть из него; "
+                "difficulty 1–5; kind mcq или free; answer — буква правильного варианта, а "
+                "для свободного ответа — принимаемые ответы через |.",
+                ". topic is a topic's code or admin name; subject (optional) a subject's code "
+                "or name, the topic must be one of its topics; difficulty 1–5; kind mcq or "
+                "free; answer is the right option's letter, or for free questions the accepted "
+                "answers separated by |.",
+            ),
             **small,
         ),
         rx.text(
             rx.text.strong("JSON"),
-            ': {"questions": [...]} or a bare list of objects with ',
+            t(
+                ': {"questions": [...]} yoki obyektlar ro‘yxati, maydonlari: ',
+                ': {"questions": [...]} или просто список объектов с полями ',
+                ': {"questions": [...]} or a bare list of objects with ',
+            ),
             rx.code(", ".join(sorted(bank.JSON_FIELDS)), size="1"),
-            "; options is a list of 2–6 texts (A, B, C…), answer a letter, a text or a list.",
+            t(
+                "; options — 2–6 ta matn ro‘yxati (A, B, C…), answer — harf, matn yoki ro‘yxat.",
+                "; options — список из 2–6 текстов (A, B, C…), answer — буква, текст или список.",
+                "; options is a list of 2–6 texts (A, B, C…), answer a letter, a text or a list.",
+            ),
             **small,
         ),
         rx.text(
             rx.text.strong("ZIP"),
-            ": one such file plus the images its image column names (PNG, JPEG, GIF, WebP or "
-            "SVG, beside it or in an images/ folder). At most "
-            f"{bank.MAX_ZIP_BYTES // 1024 // 1024} MB, images "
-            f"{bank.MAX_IMAGE_BYTES // 1024 // 1024} MB each; no passwords.",
+            t(
+                ": shunday bitta fayl va uning image ustunida ko‘rsatilgan rasmlar (PNG, JPEG, "
+                "GIF, WebP yoki SVG, fayl yonida yoki images/ papkasida). Ko‘pi bilan "
+                f"{zip_mb} MB, har bir rasm {image_mb} MB gacha; parolsiz.",
+                ": один такой файл и изображения, названные в его столбце image (PNG, JPEG, "
+                "GIF, WebP или SVG, рядом с ним или в папке images/). Не больше "
+                f"{zip_mb} МБ, каждое изображение до {image_mb} МБ; без паролей.",
+                ": one such file plus the images its image column names (PNG, JPEG, GIF, WebP "
+                f"or SVG, beside it or in an images/ folder). At most {zip_mb} MB, images "
+                f"{image_mb} MB each; no passwords.",
+            ),
             **small,
         ),
         rx.text(
-            "Texts are Markdown with $…$ math. A question already in the bank (same topic, "
-            f"kind, text and options) is skipped. At most {bank.MAX_IMPORT_QUESTIONS} questions "
-            f"and {bank.MAX_IMPORT_BYTES // 1024 // 1024} MB a file.",
+            t(
+                "Matnlar — $…$ formulali Markdown. Bankda allaqachon bor savol (mavzusi, "
+                "turi, matni va variantlari bir xil) o‘tkazib yuboriladi. Bir faylda ko‘pi "
+                f"bilan {most} ta savol va {file_mb} MB.",
+                "Тексты — Markdown с формулами $…$. Вопрос, который уже есть в банке (та же "
+                "тема, тип, текст и варианты), пропускается. В одном файле не больше "
+                f"{most} вопросов и {file_mb} МБ.",
+                "Texts are Markdown with $…$ math. A question already in the bank (same topic, "
+                f"kind, text and options) is skipped. At most {most} questions and {file_mb} MB "
+                "a file.",
+            ),
             **small,
         ),
         rx.hstack(
             rx.button(
                 rx.icon("download", size=14),
-                "Example CSV",
+                t("CSV namunasi", "Пример CSV", "Example CSV"),
                 size="1",
                 variant="soft",
-                on_click=rx.download(
-                    data=EXAMPLE_CSV, filename="practice-example.csv", mime_type="text/csv"
-                ),
+                on_click=QuestionImportState.download_example("csv"),
                 id="import-example-csv",
             ),
             rx.button(
                 rx.icon("download", size=14),
-                "Example JSON",
+                t("JSON namunasi", "Пример JSON", "Example JSON"),
                 size="1",
                 variant="soft",
-                on_click=rx.download(
-                    data=EXAMPLE_JSON,
-                    filename="practice-example.json",
-                    mime_type="application/json",
-                ),
+                on_click=QuestionImportState.download_example("json"),
                 id="import-example-json",
             ),
             spacing="2",
@@ -275,17 +439,31 @@ def _result() -> rx.Component:
                             QuestionImportState.would_add > 0,
                             rx.text(
                                 QuestionImportState.file_name,
-                                ": would add ",
+                                t(": qo‘shiladi: ", ": будет добавлено: ", ": would add "),
                                 QuestionImportState.would_add,
-                                " question(s); ",
+                                _questions(QuestionImportState.would_add),
+                                t(
+                                    "; bankda allaqachon bor: ",
+                                    "; уже в банке: ",
+                                    "; already in the bank: ",
+                                ),
                                 QuestionImportState.duplicates,
-                                " already in the bank.",
+                                ".",
                             ),
                             rx.text(
                                 QuestionImportState.file_name,
-                                ": nothing new, all ",
+                                t(
+                                    ": yangi savol yo‘q, barcha ",
+                                    ": ничего нового, все ",
+                                    ": nothing new, all ",
+                                ),
                                 QuestionImportState.duplicates,
-                                " question(s) are in the bank already.",
+                                _questions(QuestionImportState.duplicates),
+                                t(
+                                    " bankda allaqachon bor.",
+                                    " уже есть в банке.",
+                                    " are in the bank already.",
+                                ),
                             ),
                         ),
                         icon="file-check",
@@ -302,11 +480,11 @@ def _result() -> rx.Component:
                 rx.cond(
                     QuestionImportState.problem_total > QuestionImportState.problems.length(),
                     rx.text(
-                        "The first ",
+                        t("Ko‘rsatilgani: ", "Показаны первые ", "The first "),
                         QuestionImportState.problems.length(),
-                        " of ",
+                        t(" ta, jami ", " из ", " of "),
                         QuestionImportState.problem_total,
-                        " problems:",
+                        t(" ta xato:", " ошибок:", " problems:"),
                         size="1",
                     ),
                 ),
@@ -342,13 +520,20 @@ def _result() -> rx.Component:
 def import_card() -> rx.Component:
     """Upload, check, import; the format help beside it."""
     return card(
-        rx.heading("Import questions", size="4"),
+        rx.heading(t("Savollarni import qilish", "Импорт вопросов", "Import questions"), size="4"),
         rx.grid(
             rx.vstack(
                 rx.upload.root(
                     rx.vstack(
                         rx.icon("file-up", size=26, color="var(--gray-10)"),
-                        rx.text("Drop a .json, .csv or .zip file here or click", size="2"),
+                        rx.text(
+                            t(
+                                ".json, .csv yoki .zip faylni shu yerga tashlang yoki bosing",
+                                "Перетащите сюда файл .json, .csv или .zip или нажмите",
+                                "Drop a .json, .csv or .zip file here or click",
+                            ),
+                            size="2",
+                        ),
                         rx.foreach(
                             rx.selected_files(IMPORT_UPLOAD_ID),
                             lambda name: rx.badge(name, variant="soft"),
@@ -370,7 +555,7 @@ def import_card() -> rx.Component:
                 rx.hstack(
                     rx.button(
                         rx.icon("list-checks", size=16),
-                        "Check",
+                        t("Tekshirish", "Проверить", "Check"),
                         variant=rx.cond(QuestionImportState.checked, "soft", "solid"),
                         on_click=QuestionImportState.check_import(
                             rx.upload_files(upload_id=IMPORT_UPLOAD_ID)
@@ -381,9 +566,9 @@ def import_card() -> rx.Component:
                         QuestionImportState.checked,
                         rx.button(
                             rx.icon("upload", size=16),
-                            "Import ",
+                            t("Import qilish: ", "Импортировать: ", "Import "),
                             QuestionImportState.would_add,
-                            " question(s)",
+                            _questions(QuestionImportState.would_add),
                             on_click=QuestionImportState.run_import(
                                 rx.upload_files(upload_id=IMPORT_UPLOAD_ID)
                             ),
@@ -391,7 +576,7 @@ def import_card() -> rx.Component:
                         ),
                     ),
                     rx.button(
-                        "Clear",
+                        t("Tozalash", "Очистить", "Clear"),
                         variant="soft",
                         color_scheme="gray",
                         on_click=QuestionImportState.clear,

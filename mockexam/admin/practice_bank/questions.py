@@ -17,6 +17,7 @@ import reflex as rx
 
 from mockexam.admin.auth import FAILED, AdminState
 from mockexam.admin.components import header_row, pager_buttons, step_offset
+from mockexam.admin.i18n import count_text, t
 from mockexam.admin.layout import card, error_callout, success_callout
 from mockexam.models import ItemKind
 from mockexam.parsing import parse_id, parse_int
@@ -31,7 +32,11 @@ LEVELS = (1, 2, 3, 4, 5)
 # A topic × difficulty cell with fewer active questions than this is "thin" (amber);
 # none at all is a gap (red). A light session takes one question per topic.
 THIN_BELOW = 3
-KIND_LABELS = {ItemKind.MULTIPLE_CHOICE.value: "MCQ", ItemKind.FREE_RESPONSE.value: "free"}
+# The list's kind badge ("mcq" / "free" are the codes the filter sends).
+KIND_LABELS: dict[str, tuple[str, str, str]] = {
+    ItemKind.MULTIPLE_CHOICE.value: ("Test", "Тест", "MCQ"),
+    ItemKind.FREE_RESPONSE.value: ("Ochiq", "Свободный", "free"),
+}
 FILTER_CHOICES: dict[str, tuple[str, ...]] = {
     "level": ("all", *(str(n) for n in LEVELS)),
     "kind": ("all", *KIND_LABELS),
@@ -52,6 +57,7 @@ class TopicView(TypedDict):
     name_uz: str
     name_ru: str
     name_en: str
+    subject: str
     questions: int
     active_questions: int
     first: bool
@@ -92,7 +98,7 @@ def question_view(row: bank.QuestionRow) -> QuestionView:
         "question_id": row.question_id,
         "topic": row.topic,
         "level": row.difficulty,
-        "kind": KIND_LABELS.get(row.kind, row.kind),
+        "kind": row.kind,
         "first_line": first_line(row.text),
         "answer": answer,
         "has_image": bool(row.image_path),
@@ -109,6 +115,7 @@ def topic_view(row: bank.TopicRow, *, first: bool, last: bool) -> TopicView:
         "name_uz": row.names.get("uz", ""),
         "name_ru": row.names.get("ru", ""),
         "name_en": row.names.get("en", ""),
+        "subject": row.subject,
         "questions": row.questions,
         "active_questions": row.active_questions,
         "first": first,
@@ -277,7 +284,18 @@ class PracticeBankState(AdminState):
             )
         )
         if result is not FAILED:
-            self.notice = f"Question #{question_id} is {'active' if active else 'inactive'}."
+            if active:
+                self.notice = self._text(
+                    f"#{question_id} savol faol.",
+                    f"Вопрос #{question_id} активен.",
+                    f"Question #{question_id} is active.",
+                )
+            else:
+                self.notice = self._text(
+                    f"#{question_id} savol nofaol.",
+                    f"Вопрос #{question_id} неактивен.",
+                    f"Question #{question_id} is inactive.",
+                )
         await self._read()
 
     @rx.event
@@ -291,13 +309,30 @@ class PracticeBankState(AdminState):
             in_session(lambda db: bank.delete_question(db, question_id, admin_id=admin_id))
         )
         if result is not FAILED:
-            self.notice = f"Question #{question_id} deleted."
+            self.notice = self._text(
+                f"#{question_id} savol o‘chirildi.",
+                f"Вопрос #{question_id} удалён.",
+                f"Question #{question_id} deleted.",
+            )
         await self._read()
 
 
 # ---------------------------------------------------------------------------
 # Components
 # ---------------------------------------------------------------------------
+_TOPIC = t("Mavzu", "Тема", "Topic")
+_ALL_TOPICS = t("Barcha mavzular", "Все темы", "All topics")
+
+
+def _level(n: int) -> rx.Var[str]:
+    return t(f"{n}-daraja", f"Уровень {n}", f"Level {n}")
+
+
+def kind_label(kind: rx.Var[str]) -> rx.Var[str]:
+    """A question kind's short name (mcq / free) in the admin's language."""
+    return rx.match(kind, *((code, t(*names)) for code, names in KIND_LABELS.items()), kind).to(str)
+
+
 def _count_cell(n: rx.Var[int]) -> rx.Component:
     return rx.table.cell(
         rx.badge(
@@ -325,13 +360,20 @@ def summary_card() -> rx.Component:
     """Active questions per topic and difficulty: where the bank is thin."""
     return card(
         rx.hstack(
-            rx.heading("Active questions by topic and difficulty", size="4"),
+            rx.heading(
+                t(
+                    "Mavzu va qiyinlik bo‘yicha faol savollar",
+                    "Активные вопросы по темам и сложности",
+                    "Active questions by topic and difficulty",
+                ),
+                size="4",
+            ),
             rx.spacer(),
             rx.hstack(
                 rx.badge("0", color_scheme="red", variant="solid"),
-                rx.text("none", size="1", color="var(--gray-11)"),
+                rx.text(t("yo‘q", "нет", "none"), size="1", color="var(--gray-11)"),
                 rx.badge(f"< {THIN_BELOW}", color_scheme="amber", variant="solid"),
-                rx.text("thin", size="1", color="var(--gray-11)"),
+                rx.text(t("kam", "мало", "thin"), size="1", color="var(--gray-11)"),
                 spacing="2",
                 align="center",
             ),
@@ -341,18 +383,15 @@ def summary_card() -> rx.Component:
         rx.table.root(
             rx.table.header(
                 rx.table.row(
-                    rx.table.column_header_cell("Topic"),
-                    *(
-                        rx.table.column_header_cell(f"Level {n}", text_align="center")
-                        for n in LEVELS
-                    ),
-                    rx.table.column_header_cell("Total", text_align="center"),
+                    rx.table.column_header_cell(_TOPIC),
+                    *(rx.table.column_header_cell(_level(n), text_align="center") for n in LEVELS),
+                    rx.table.column_header_cell(t("Jami", "Всего", "Total"), text_align="center"),
                 )
             ),
             rx.table.body(
                 rx.foreach(PracticeBankState.summary, _summary_row),
                 rx.table.row(
-                    rx.table.row_header_cell(rx.text("All topics", weight="bold")),
+                    rx.table.row_header_cell(rx.text(_ALL_TOPICS, weight="bold")),
                     rx.foreach(
                         PracticeBankState.level_totals,
                         lambda n: rx.table.cell(rx.text(n, weight="bold"), text_align="center"),
@@ -388,7 +427,7 @@ def _filters() -> rx.Component:
             "topic",
             PracticeBankState.topic_filter,
             [
-                rx.select.item("All topics", value="all"),
+                rx.select.item(_ALL_TOPICS, value="all"),
                 rx.foreach(
                     PracticeBankState.topics,
                     lambda t: rx.select.item(t["name"], value=t["topic_id"].to_string()),
@@ -400,8 +439,8 @@ def _filters() -> rx.Component:
             "level",
             PracticeBankState.level_filter,
             [
-                rx.select.item("Any level", value="all"),
-                *(rx.select.item(f"Level {n}", value=str(n)) for n in LEVELS),
+                rx.select.item(t("Har qanday daraja", "Любой уровень", "Any level"), value="all"),
+                *(rx.select.item(_level(n), value=str(n)) for n in LEVELS),
             ],
             select_id="filter-level",
         ),
@@ -409,16 +448,22 @@ def _filters() -> rx.Component:
             "kind",
             PracticeBankState.kind_filter,
             [
-                rx.select.item("Any kind", value="all"),
-                rx.select.item("Multiple choice", value=ItemKind.MULTIPLE_CHOICE.value),
-                rx.select.item("Free response", value=ItemKind.FREE_RESPONSE.value),
+                rx.select.item(t("Har qanday tur", "Любой тип", "Any kind"), value="all"),
+                rx.select.item(
+                    t("Test (variantli)", "С вариантами ответа", "Multiple choice"),
+                    value=ItemKind.MULTIPLE_CHOICE.value,
+                ),
+                rx.select.item(
+                    t("Ochiq javob", "Свободный ответ", "Free response"),
+                    value=ItemKind.FREE_RESPONSE.value,
+                ),
             ],
             select_id="filter-kind",
         ),
         rx.segmented_control.root(
-            rx.segmented_control.item("All", value="all"),
-            rx.segmented_control.item("Active", value="active"),
-            rx.segmented_control.item("Inactive", value="inactive"),
+            rx.segmented_control.item(t("Hammasi", "Все", "All"), value="all"),
+            rx.segmented_control.item(t("Faol", "Активные", "Active"), value="active"),
+            rx.segmented_control.item(t("Nofaol", "Неактивные", "Inactive"), value="inactive"),
             value=PracticeBankState.status_filter,
             on_change=lambda v: PracticeBankState.set_filter("status", v),
             id="filter-status",
@@ -427,13 +472,13 @@ def _filters() -> rx.Component:
             rx.hstack(
                 rx.input(
                     name="search",
-                    placeholder="Text or #id",
+                    placeholder=t("Matn yoki #id", "Текст или #id", "Text or #id"),
                     default_value=PracticeBankState.search,
                     max_length=MAX_SEARCH_CHARS,
                     width="11rem",
                     id="bank-search",
                 ),
-                rx.button("Search", type="submit", variant="soft"),
+                rx.button(t("Qidirish", "Найти", "Search"), type="submit", variant="soft"),
                 spacing="2",
             ),
             on_submit=PracticeBankState.find,
@@ -442,7 +487,7 @@ def _filters() -> rx.Component:
             flex_shrink="0",
         ),
         rx.button(
-            "Clear",
+            t("Tozalash", "Сбросить", "Clear"),
             variant="ghost",
             color_scheme="gray",
             on_click=PracticeBankState.clear_filters,
@@ -463,21 +508,35 @@ def _delete_button(r: rx.Var[QuestionView]) -> rx.Component:
                 size="1",
                 variant="soft",
                 color_scheme="red",
-                title="Delete",
+                title=t("O‘chirish", "Удалить", "Delete"),
                 id="delete-q-" + question_id.to_string(),
             )
         ),
         rx.alert_dialog.content(
-            rx.alert_dialog.title("Delete question #", question_id.to_string(), "?"),
+            rx.alert_dialog.title(
+                t("Savol o‘chirilsinmi: #", "Удалить вопрос #", "Delete question #"),
+                question_id.to_string(),
+                "?",
+            ),
             rx.alert_dialog.description(
-                "A question that students were given in practice cannot be deleted "
-                "(their results keep it): deactivate it instead."
+                t(
+                    "O‘quvchilarga mashqda berilgan savolni o‘chirib bo‘lmaydi (natijalari "
+                    "uni saqlaydi): o‘rniga uni nofaol qiling.",
+                    "Вопрос, который ученики получали в тренировках, удалить нельзя (он "
+                    "нужен их результатам): вместо этого сделайте его неактивным.",
+                    "A question that students were given in practice cannot be deleted "
+                    "(their results keep it): deactivate it instead.",
+                )
             ),
             rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                rx.alert_dialog.cancel(
+                    rx.button(
+                        t("Bekor qilish", "Отмена", "Cancel"), variant="soft", color_scheme="gray"
+                    )
+                ),
                 rx.alert_dialog.action(
                     rx.button(
-                        "Delete",
+                        t("O‘chirish", "Удалить", "Delete"),
                         color_scheme="red",
                         on_click=PracticeBankState.delete_question(question_id),
                         id="delete-q-confirm",
@@ -499,7 +558,7 @@ def _row(
         rx.table.cell(rx.text("#", r["question_id"], color="var(--gray-11)", size="2")),
         rx.table.cell(rx.text(r["topic"], size="2", white_space="nowrap")),
         rx.table.cell(r["level"], text_align="center"),
-        rx.table.cell(rx.badge(r["kind"], variant="soft", color_scheme="gray")),
+        rx.table.cell(rx.badge(kind_label(r["kind"].to(str)), variant="soft", color_scheme="gray")),
         rx.table.cell(
             rx.vstack(
                 rx.box(
@@ -508,12 +567,16 @@ def _row(
                     css={"& p": {"margin": "0"}},
                 ),
                 rx.hstack(
-                    rx.text("answer ", rx.code(r["answer"], variant="ghost"), size="1"),
+                    rx.text(
+                        t("javob ", "ответ ", "answer "),
+                        rx.code(r["answer"], variant="ghost"),
+                        size="1",
+                    ),
                     rx.cond(
                         r["has_image"],
                         rx.hstack(
                             rx.icon("image", size=12),
-                            rx.text("image", size="1"),
+                            rx.text(t("rasm", "рисунок", "image"), size="1"),
                             spacing="1",
                             align="center",
                         ),
@@ -553,7 +616,16 @@ def questions_card(edit_button: Callable[[rx.Var[int]], rx.Component]) -> rx.Com
         rx.cond(
             PracticeBankState.rows.length() > 0,
             rx.table.root(
-                header_row("#", "Topic", "Level", "Kind", "Question", "Given", "Active", ""),
+                header_row(
+                    "#",
+                    _TOPIC,
+                    t("Daraja", "Уровень", "Level"),
+                    t("Tur", "Тип", "Kind"),
+                    t("Savol", "Вопрос", "Question"),
+                    t("Berilgan", "Выдан", "Given"),
+                    t("Faol", "Активен", "Active"),
+                    "",
+                ),
                 rx.table.body(rx.foreach(PracticeBankState.rows, lambda r: _row(r, edit_button))),
                 size="1",
                 variant="surface",
@@ -565,8 +637,16 @@ def questions_card(edit_button: Callable[[rx.Var[int]], rx.Component]) -> rx.Com
                 rx.text(
                     rx.cond(
                         PracticeBankState.total_questions > 0,
-                        "No question matches these filters.",
-                        "The bank is empty: add a question or import a file.",
+                        t(
+                            "Bu filtrlarga mos savol yo‘q.",
+                            "Под эти фильтры не подходит ни один вопрос.",
+                            "No question matches these filters.",
+                        ),
+                        t(
+                            "Bank bo‘sh: savol qo‘shing yoki fayl import qiling.",
+                            "Банк пуст: добавьте вопрос или импортируйте файл.",
+                            "The bank is empty: add a question or import a file.",
+                        ),
                     ),
                     color="var(--gray-11)",
                     id="questions-empty",
@@ -575,9 +655,24 @@ def questions_card(edit_button: Callable[[rx.Var[int]], rx.Component]) -> rx.Com
             ),
         ),
         rx.hstack(
-            rx.text(PracticeBankState.total, " question(s)", size="2", id="questions-total"),
+            rx.text(
+                PracticeBankState.total,
+                count_text(
+                    PracticeBankState.total,
+                    uz=" ta savol",
+                    ru=(" вопрос", " вопроса", " вопросов"),
+                    en=(" question", " questions"),
+                ),
+                size="2",
+                id="questions-total",
+            ),
             rx.spacer(),
-            *pager_buttons(PracticeBankState, PAGE_SIZE, "Previous", "Next"),
+            *pager_buttons(
+                PracticeBankState,
+                PAGE_SIZE,
+                t("Oldingi", "Назад", "Previous"),
+                t("Keyingi", "Далее", "Next"),
+            ),
             width="100%",
             align="center",
         ),

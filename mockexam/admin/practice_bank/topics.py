@@ -4,6 +4,8 @@ The rows come from `PracticeBankState` (read with the summary and the list);
 the changes go through `services.practice_bank` with the admin's id (audit
 log). A topic's code never changes (import files refer to it), and a topic
 with questions cannot be deleted: the service says so and the page shows it.
+Each topic belongs to a subject (`layout_templates.SUBJECTS`, chosen in the
+add form and the rename dialog): students practise one subject at a time.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import reflex as rx
 
 from mockexam.admin.auth import FAILED, AdminState
 from mockexam.admin.components import header_row
+from mockexam.admin.i18n import t
 from mockexam.admin.layout import card, error_callout, success_callout
 from mockexam.admin.practice_bank.questions import (
     PracticeBankState,
@@ -21,12 +24,30 @@ from mockexam.admin.practice_bank.questions import (
     non_text_field,
     valid_id,
 )
+from mockexam.scoring.layout_templates import SUBJECTS
 from mockexam.services import practice_bank as bank
 from mockexam.services.transactions import in_session
 
 MAX_NAME_CHARS = 80
 MAX_CODE_CHARS = 40
-LANGUAGE_LABELS = {"uz": "Uzbek", "ru": "Russian", "en": "English"}
+# The students' name of a topic in each language (the form's labels).
+NAME_LABELS: dict[str, tuple[str, str, str]] = {
+    "uz": (
+        "O‘zbekcha nomi (o‘quvchilar uchun)",
+        "Название на узбекском (для учеников)",
+        "Uzbek name (students)",
+    ),
+    "ru": (
+        "Ruscha nomi (o‘quvchilar uchun)",
+        "Название на русском (для учеников)",
+        "Russian name (students)",
+    ),
+    "en": (
+        "Inglizcha nomi (o‘quvchilar uchun)",
+        "Название на английском (для учеников)",
+        "English name (students)",
+    ),
+}
 
 
 def _text(form: dict[str, Any], name: str, limit: int) -> str:
@@ -48,6 +69,16 @@ def names_from_form(form: dict[str, Any]) -> dict[str, str]:
     return {lang: _text(form, f"name_{lang}", MAX_NAME_CHARS) for lang in bank.LANGUAGES}
 
 
+def subject_from_form(form: dict[str, Any]) -> str:
+    """The form's subject code ("" when left out: the service keeps the default)."""
+    return _text(form, "subject", 40)
+
+
+def subject_label(code: rx.Var[str]) -> rx.Var[str]:
+    """A subject code's name in the admin's language (an unknown code as it is)."""
+    return rx.match(code, *((c, t(*names)) for c, names in SUBJECTS.items()), code).to(str)
+
+
 class PracticeTopicsState(AdminState):
     """The topic being renamed (a dialog) and the topics card's messages."""
 
@@ -55,6 +86,7 @@ class PracticeTopicsState(AdminState):
     rename_code: str = ""
     rename_name: str = ""
     rename_names: dict[str, str] = {}
+    rename_subject: str = "math"
     form_version: int = 0
     add_version: int = 0
     error: str = ""
@@ -76,23 +108,34 @@ class PracticeTopicsState(AdminState):
         if admin_id is None or not isinstance(form_data, dict):
             return None
         self.error, self.notice = "", ""
-        wrong = non_text_field(form_data, ("code", "name", *NAME_FIELDS))
+        wrong = non_text_field(form_data, ("code", "name", "subject", *NAME_FIELDS))
         if wrong is not None:
-            self.error = f"Not added: the field {wrong} is not text."
+            self.error = self._text(
+                f"Qo‘shilmadi: {wrong} maydoni matn emas.",
+                f"Не добавлено: поле {wrong} — не текст.",
+                f"Not added: the field {wrong} is not text.",
+            )
             return None
         code = _text(form_data, "code", MAX_CODE_CHARS)
         name = _text(form_data, "name", MAX_NAME_CHARS)
         names = names_from_form(form_data)
+        subject = subject_from_form(form_data) or None
         created = await self._service(
             in_session(
                 lambda db: (
-                    bank.create_topic(db, code=code, name=name, names=names, admin_id=admin_id).code
+                    bank.create_topic(
+                        db, code=code, name=name, names=names, subject=subject, admin_id=admin_id
+                    ).code
                 )
             )
         )
         if created is FAILED:
             return None
-        self.notice = f"Topic {created!r} added."
+        self.notice = self._text(
+            f"{created!r} mavzusi qo‘shildi.",
+            f"Тема {created!r} добавлена.",
+            f"Topic {created!r} added.",
+        )
         self.add_version += 1
         return PracticeBankState.refresh
 
@@ -106,10 +149,15 @@ class PracticeTopicsState(AdminState):
             return
         topic = next((t for t in topics if t.topic_id == topic_id), None)
         if topic is None:
-            self.error = f"Topic {topic_id} does not exist."
+            self.error = self._text(
+                f"{topic_id}-mavzu mavjud emas.",
+                f"Темы {topic_id} не существует.",
+                f"Topic {topic_id} does not exist.",
+            )
             return
         self.rename_id, self.rename_code, self.rename_name = topic_id, topic.code, topic.name
         self.rename_names = {lang: topic.names.get(lang, "") for lang in bank.LANGUAGES}
+        self.rename_subject = topic.subject
         self.form_version += 1
 
     @rx.event
@@ -127,23 +175,32 @@ class PracticeTopicsState(AdminState):
         if admin_id is None or not valid_id(topic_id) or not isinstance(form_data, dict):
             return None
         self.error, self.notice = "", ""
-        wrong = non_text_field(form_data, ("name", *NAME_FIELDS))
+        wrong = non_text_field(form_data, ("name", "subject", *NAME_FIELDS))
         if wrong is not None:
-            self.error = f"Not renamed: the field {wrong} is not text."
+            self.error = self._text(
+                f"Nomi o‘zgartirilmadi: {wrong} maydoni matn emas.",
+                f"Не переименовано: поле {wrong} — не текст.",
+                f"Not renamed: the field {wrong} is not text.",
+            )
             return None
         name = _text(form_data, "name", MAX_NAME_CHARS)
         names = names_from_form(form_data)
+        subject = subject_from_form(form_data) or None
         result = await self._service(
             in_session(
                 lambda db: bank.update_topic(
-                    db, topic_id, name=name, names=names, admin_id=admin_id
+                    db, topic_id, name=name, names=names, subject=subject, admin_id=admin_id
                 )
             )
         )
         if result is FAILED:
             return None
         self.rename_id = 0
-        self.notice = f"Topic renamed to {name!r}."
+        self.notice = self._text(
+            f"Mavzu nomi {name!r} ga o‘zgartirildi.",
+            f"Тема переименована в {name!r}.",
+            f"Topic renamed to {name!r}.",
+        )
         return PracticeBankState.refresh
 
     @rx.event
@@ -170,15 +227,18 @@ class PracticeTopicsState(AdminState):
         )
         if result is FAILED:
             return None
-        self.notice = "Topic deleted."
+        self.notice = self._text("Mavzu o‘chirildi.", "Тема удалена.", "Topic deleted.")
         return PracticeBankState.refresh
 
 
 # ---------------------------------------------------------------------------
 # Components
 # ---------------------------------------------------------------------------
-def _delete_button(t: rx.Var[TopicView]) -> rx.Component:
-    topic_id = t["topic_id"].to(int)
+_ADMIN_NAME = t("Admin uchun nomi", "Название для администратора", "Admin name")
+
+
+def _delete_button(row: rx.Var[TopicView]) -> rx.Component:
+    topic_id = row["topic_id"].to(int)
     return rx.alert_dialog.root(
         rx.alert_dialog.trigger(
             rx.icon_button(
@@ -186,20 +246,36 @@ def _delete_button(t: rx.Var[TopicView]) -> rx.Component:
                 size="1",
                 variant="soft",
                 color_scheme="red",
-                title="Delete",
-                id="delete-topic-" + t["code"].to(str),
+                title=t("O‘chirish", "Удалить", "Delete"),
+                id="delete-topic-" + row["code"].to(str),
             )
         ),
         rx.alert_dialog.content(
-            rx.alert_dialog.title("Delete the topic “", t["name"].to(str), "”?"),
+            rx.alert_dialog.title(
+                t("Mavzu o‘chirilsinmi: ", "Удалить тему ", "Delete the topic "),
+                "“",
+                row["name"].to(str),
+                "”?",
+            ),
             rx.alert_dialog.description(
-                "Only a topic without questions can be deleted: move or delete its questions first."
+                t(
+                    "Faqat savollari yo‘q mavzuni o‘chirish mumkin: avval uning savollarini "
+                    "boshqa mavzuga o‘tkazing yoki o‘chiring.",
+                    "Удалить можно только тему без вопросов: сначала перенесите или удалите "
+                    "её вопросы.",
+                    "Only a topic without questions can be deleted: move or delete its "
+                    "questions first.",
+                )
             ),
             rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                rx.alert_dialog.cancel(
+                    rx.button(
+                        t("Bekor qilish", "Отмена", "Cancel"), variant="soft", color_scheme="gray"
+                    )
+                ),
                 rx.alert_dialog.action(
                     rx.button(
-                        "Delete",
+                        t("O‘chirish", "Удалить", "Delete"),
                         color_scheme="red",
                         on_click=PracticeTopicsState.delete_topic(topic_id),
                         id="delete-topic-confirm",
@@ -213,16 +289,17 @@ def _delete_button(t: rx.Var[TopicView]) -> rx.Component:
     )
 
 
-def _row(t: rx.Var[TopicView]) -> rx.Component:
-    topic_id = t["topic_id"].to(int)
+def _row(row: rx.Var[TopicView]) -> rx.Component:
+    topic_id = row["topic_id"].to(int)
     return rx.table.row(
-        rx.table.cell(rx.code(t["code"], variant="ghost")),
-        rx.table.cell(rx.text(t["name"], weight="medium")),
-        rx.table.cell(t["name_uz"]),
-        rx.table.cell(t["name_ru"]),
-        rx.table.cell(t["name_en"]),
-        rx.table.cell(t["questions"], text_align="center"),
-        rx.table.cell(t["active_questions"], text_align="center"),
+        rx.table.cell(rx.code(row["code"], variant="ghost")),
+        rx.table.cell(rx.text(row["name"], weight="medium")),
+        rx.table.cell(subject_label(row["subject"].to(str)), class_name="topic-subject"),
+        rx.table.cell(row["name_uz"]),
+        rx.table.cell(row["name_ru"]),
+        rx.table.cell(row["name_en"]),
+        rx.table.cell(row["questions"], text_align="center"),
+        rx.table.cell(row["active_questions"], text_align="center"),
         rx.table.cell(
             rx.hstack(
                 rx.icon_button(
@@ -230,30 +307,30 @@ def _row(t: rx.Var[TopicView]) -> rx.Component:
                     size="1",
                     variant="soft",
                     color_scheme="gray",
-                    disabled=t["first"].to(bool),
-                    title="Move up",
+                    disabled=row["first"].to(bool),
+                    title=t("Yuqoriga", "Выше", "Move up"),
                     on_click=PracticeTopicsState.move_topic(topic_id, -1),
-                    id="up-topic-" + t["code"].to(str),
+                    id="up-topic-" + row["code"].to(str),
                 ),
                 rx.icon_button(
                     rx.icon("arrow-down", size=15),
                     size="1",
                     variant="soft",
                     color_scheme="gray",
-                    disabled=t["last"].to(bool),
-                    title="Move down",
+                    disabled=row["last"].to(bool),
+                    title=t("Pastga", "Ниже", "Move down"),
                     on_click=PracticeTopicsState.move_topic(topic_id, 1),
-                    id="down-topic-" + t["code"].to(str),
+                    id="down-topic-" + row["code"].to(str),
                 ),
                 rx.icon_button(
                     rx.icon("pencil", size=15),
                     size="1",
                     variant="soft",
-                    title="Rename",
+                    title=t("Nomini o‘zgartirish", "Переименовать", "Rename"),
                     on_click=PracticeTopicsState.start_rename(topic_id),
-                    id="rename-topic-" + t["code"].to(str),
+                    id="rename-topic-" + row["code"].to(str),
                 ),
-                _delete_button(t),
+                _delete_button(row),
                 spacing="2",
             )
         ),
@@ -265,7 +342,7 @@ def _name_inputs(values: dict[str, rx.Var[str]] | None, *, id_prefix: str) -> rx
     return rx.grid(
         *(
             rx.vstack(
-                rx.text(f"{label} name (students)", size="1", color="var(--gray-11)"),
+                rx.text(t(*label), size="1", color="var(--gray-11)"),
                 rx.input(
                     name=f"name_{lang}",
                     default_value=values[lang] if values else "",
@@ -275,7 +352,7 @@ def _name_inputs(values: dict[str, rx.Var[str]] | None, *, id_prefix: str) -> rx
                 spacing="1",
                 align="stretch",
             )
-            for lang, label in LANGUAGE_LABELS.items()
+            for lang, label in NAME_LABELS.items()
         ),
         columns="3",
         spacing="3",
@@ -283,16 +360,48 @@ def _name_inputs(values: dict[str, rx.Var[str]] | None, *, id_prefix: str) -> rx
     )
 
 
+def _subject_select(
+    value: rx.Var[str] | str, *, select_id: str, key: rx.Var[str] | None = None
+) -> rx.Component:
+    """The subject of a topic (a native select inside the form: its value is submitted)."""
+    return rx.vstack(
+        rx.text(t("Fan", "Предмет", "Subject"), size="1", color="var(--gray-11)"),
+        rx.select.root(
+            rx.select.trigger(id=select_id),
+            rx.select.content(
+                *(rx.select.item(t(*names), value=code) for code, names in SUBJECTS.items())
+            ),
+            name="subject",
+            default_value=value,
+            **({} if key is None else {"key": key}),
+        ),
+        spacing="1",
+        align="stretch",
+    )
+
+
 def _add_form() -> rx.Component:
     return rx.form(
         rx.vstack(
-            rx.text("Add a topic", size="2", weight="medium"),
+            rx.text(t("Mavzu qo‘shish", "Добавить тему", "Add a topic"), size="2", weight="medium"),
             rx.grid(
                 rx.vstack(
-                    rx.text("Code (for import files)", size="1", color="var(--gray-11)"),
+                    rx.text(
+                        t(
+                            "Kod (import fayllari uchun)",
+                            "Код (для файлов импорта)",
+                            "Code (for import files)",
+                        ),
+                        size="1",
+                        color="var(--gray-11)",
+                    ),
                     rx.input(
                         name="code",
-                        placeholder="e.g. combinatorics",
+                        placeholder=t(
+                            "masalan, combinatorics",
+                            "например, combinatorics",
+                            "e.g. combinatorics",
+                        ),
                         max_length=MAX_CODE_CHARS,
                         required=True,
                         id="topic-add-code",
@@ -301,10 +410,14 @@ def _add_form() -> rx.Component:
                     align="stretch",
                 ),
                 rx.vstack(
-                    rx.text("Admin name", size="1", color="var(--gray-11)"),
+                    rx.text(_ADMIN_NAME, size="1", color="var(--gray-11)"),
                     rx.input(
                         name="name",
-                        placeholder="e.g. Combinatorics",
+                        placeholder=t(
+                            "masalan, Kombinatorika",
+                            "например, Комбинаторика",
+                            "e.g. Combinatorics",
+                        ),
                         max_length=MAX_NAME_CHARS,
                         required=True,
                         id="topic-add-name",
@@ -312,12 +425,18 @@ def _add_form() -> rx.Component:
                     spacing="1",
                     align="stretch",
                 ),
-                columns="2",
+                _subject_select(bank.DEFAULT_SUBJECT, select_id="topic-add-subject"),
+                columns="3",
                 spacing="3",
                 width="100%",
             ),
             _name_inputs(None, id_prefix="topic-add"),
-            rx.button(rx.icon("plus", size=16), "Add topic", type="submit", id="topic-add"),
+            rx.button(
+                rx.icon("plus", size=16),
+                t("Mavzuni qo‘shish", "Добавить тему", "Add topic"),
+                type="submit",
+                id="topic-add",
+            ),
             spacing="3",
             width="100%",
             align="start",
@@ -333,35 +452,66 @@ def _rename_dialog() -> rx.Component:
     names = {lang: PracticeTopicsState.rename_names[lang].to(str) for lang in bank.LANGUAGES}
     return rx.dialog.root(
         rx.dialog.content(
-            rx.dialog.title("Rename “", PracticeTopicsState.rename_code, "”"),
+            rx.dialog.title(
+                t("Nomini o‘zgartirish: ", "Переименовать ", "Rename "),
+                "“",
+                PracticeTopicsState.rename_code,
+                "”",
+            ),
             rx.form(
                 rx.vstack(
                     error_callout(PracticeTopicsState.error, callout_id="topic-rename-error"),
-                    rx.vstack(
-                        rx.text("Admin name", size="1", color="var(--gray-11)"),
-                        rx.input(
-                            name="name",
-                            default_value=PracticeTopicsState.rename_name,
-                            max_length=MAX_NAME_CHARS,
-                            required=True,
-                            id="topic-rename-name",
+                    rx.grid(
+                        rx.vstack(
+                            rx.text(_ADMIN_NAME, size="1", color="var(--gray-11)"),
+                            rx.input(
+                                name="name",
+                                default_value=PracticeTopicsState.rename_name,
+                                max_length=MAX_NAME_CHARS,
+                                required=True,
+                                id="topic-rename-name",
+                            ),
+                            spacing="1",
+                            align="stretch",
+                            width="100%",
                         ),
-                        spacing="1",
-                        align="stretch",
+                        _subject_select(
+                            PracticeTopicsState.rename_subject,
+                            select_id="topic-rename-subject",
+                            key=PracticeTopicsState.form_version.to_string(),
+                        ),
+                        columns="2",
+                        spacing="3",
                         width="100%",
                     ),
                     _name_inputs(names, id_prefix="topic-rename"),
                     rx.text(
-                        "The code stays: import files refer to it. An empty name falls back "
-                        "to the Uzbek one, then the admin name.",
+                        t(
+                            "Kod o‘zgarmaydi: import fayllari unga tayanadi. Bo‘sh nom o‘rniga "
+                            "o‘zbekcha nom, u ham bo‘lmasa admin nomi ko‘rsatiladi.",
+                            "Код не меняется: на него ссылаются файлы импорта. Вместо пустого "
+                            "названия показывается узбекское, а если нет и его — название для "
+                            "администратора.",
+                            "The code stays: import files refer to it. An empty name falls back "
+                            "to the Uzbek one, then the admin name.",
+                        ),
                         size="1",
                         color="var(--gray-10)",
                     ),
                     rx.hstack(
                         rx.dialog.close(
-                            rx.button("Cancel", variant="soft", color_scheme="gray", type="button")
+                            rx.button(
+                                t("Bekor qilish", "Отмена", "Cancel"),
+                                variant="soft",
+                                color_scheme="gray",
+                                type="button",
+                            )
                         ),
-                        rx.button("Save", type="submit", id="topic-rename-save"),
+                        rx.button(
+                            t("Saqlash", "Сохранить", "Save"),
+                            type="submit",
+                            id="topic-rename-save",
+                        ),
                         spacing="3",
                         justify="end",
                         width="100%",
@@ -386,10 +536,16 @@ def _rename_dialog() -> rx.Component:
 def topics_card() -> rx.Component:
     """The topics table, the add form and the rename dialog."""
     return card(
-        rx.heading("Topics", size="4"),
+        rx.heading(t("Mavzular", "Темы", "Topics"), size="4"),
         rx.text(
-            "Practice sessions draw questions balanced over these topics, shown to students "
-            "in this order and in their language.",
+            t(
+                "Mashqlar savollarni tanlangan fan mavzulari bo‘yicha teng taqsimlab oladi; "
+                "o‘quvchilar mavzularni shu tartibda va o‘z tilida ko‘radi.",
+                "Тренировки берут вопросы поровну из тем выбранного предмета; ученики видят "
+                "темы в этом порядке и на своём языке.",
+                "Practice sessions draw questions balanced over the chosen subject's topics, "
+                "shown to students in this order and in their language.",
+            ),
             size="2",
             color="var(--gray-11)",
         ),
@@ -400,7 +556,15 @@ def topics_card() -> rx.Component:
         success_callout(PracticeTopicsState.notice, callout_id="topics-notice"),
         rx.table.root(
             header_row(
-                "Code", "Admin name", "Uzbek", "Russian", "English", "Questions", "Active", ""
+                t("Kod", "Код", "Code"),
+                _ADMIN_NAME,
+                t("Fan", "Предмет", "Subject"),
+                t("O‘zbekcha", "Узбекский", "Uzbek"),
+                t("Ruscha", "Русский", "Russian"),
+                t("Inglizcha", "Английский", "English"),
+                t("Savollar", "Вопросы", "Questions"),
+                t("Faol", "Активные", "Active"),
+                "",
             ),
             rx.table.body(rx.foreach(PracticeBankState.topics, _row)),
             size="1",
