@@ -30,7 +30,8 @@ SAME_IN_EVERY_LANGUAGE = {
     "O\\u2018zbekcha",
     "Русский",
     "Telegram id",
-    "data-phase",  # a prop's name
+    "data-phase",  # props' names
+    "data-user-content",
     "reachable",  # the filter's values (compared in the page, not shown)
     "unreachable",
     WORKER_COMMAND,
