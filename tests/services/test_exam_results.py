@@ -366,3 +366,14 @@ def test_export_results_dtm_section_columns_add_up(db_url):
     page = exam_results.results_table(exam.id)
     assert page.layout == DTM_BLOCK
     assert [r.section_points(3) for r in page.rows] == [0, 31]
+
+
+def test_results_of_an_exam_with_an_unreadable_layout_have_no_section_columns(db_url):
+    s = _released_scenario()
+    with session_scope() as db:
+        exam = db.get(Exam, s.exam_id)
+        exam.layout = {"version": 1, "template": "custom", "sections": []}  # no sections
+    rows = _csv_rows(exam_results.export_results_csv(s.exam_id))
+    assert not any(name.startswith("s1_") for name in rows[0])
+    assert len(rows) == 5 and rows[1][3] == "Ann Test"
+    assert exam_results.results_table(s.exam_id).layout.sections == ()
