@@ -169,7 +169,14 @@ def _checked_layout(layout: Layout | Sequence[ItemSpec] | None) -> Layout:
 def get_exam(session: Session, exam_id: int) -> Exam:
     exam = session.get(Exam, exam_id)
     if exam is None:
-        raise NotFoundError(f"Exam {exam_id} does not exist.")
+        raise NotFoundError(
+            msg(
+                "{exam_id}-imtihon mavjud emas.",
+                "Экзамена {exam_id} не существует.",
+                "Exam {exam_id} does not exist.",
+                exam_id=exam_id,
+            )
+        )
     return exam
 
 
@@ -424,16 +431,42 @@ def _check_fields(
     grading_scheme: str,
 ) -> None:
     if not title.strip():
-        raise ValidationError("The exam needs a title.")
+        raise ValidationError(
+            msg("Imtihonga nom kerak.", "Нужно название экзамена.", "The exam needs a title.")
+        )
     if len(title) > 200:
-        raise ValidationError("The title is longer than 200 characters.")
+        raise ValidationError(
+            msg(
+                "Nom 200 belgidan uzun.",
+                "Название длиннее 200 символов.",
+                "The title is longer than 200 characters.",
+            )
+        )
     if window_end <= window_start:
-        raise ValidationError("The window must end after it starts.")
+        raise ValidationError(
+            msg(
+                "Vaqt oralig‘i boshlanganidan keyin tugashi kerak.",
+                "Окно должно заканчиваться позже, чем начинается.",
+                "The window must end after it starts.",
+            )
+        )
     if not 1 <= duration_minutes <= MAX_DURATION_MINUTES:
-        raise ValidationError(f"Duration must be between 1 and {MAX_DURATION_MINUTES} minutes.")
+        raise ValidationError(
+            msg(
+                "Davomiylik 1 dan {max} daqiqagacha bo‘lishi kerak.",
+                "Длительность должна быть от 1 до {max} минут.",
+                "Duration must be between 1 and {max} minutes.",
+                max=MAX_DURATION_MINUTES,
+            )
+        )
     if grading_scheme not in {s.value for s in GradingScheme}:
         raise ValidationError(
-            f"Unknown grading scheme {grading_scheme!r}: use 'percentile' or 'fixed_bands'."
+            msg(
+                "Noma’lum baholash usuli {scheme!r}: 'percentile' yoki 'fixed_bands'.",
+                "Неизвестная схема оценок {scheme!r}: 'percentile' или 'fixed_bands'.",
+                "Unknown grading scheme {scheme!r}: use 'percentile' or 'fixed_bands'.",
+                scheme=grading_scheme,
+            )
         )
 
 
@@ -643,7 +676,13 @@ def update_exam(
     """Edit an exam. Window and duration are locked once any student has started."""
     exam = get_exam(session, exam_id)
     if exam.status == ExamStatus.RELEASED:
-        raise ExamLockedError("Results of this exam are released; it can no longer be edited.")
+        raise ExamLockedError(
+            msg(
+                "Bu imtihon natijalari e’lon qilingan; uni endi tahrirlab bo‘lmaydi.",
+                "Результаты этого экзамена опубликованы; изменить его больше нельзя.",
+                "Results of this exam are released; it can no longer be edited.",
+            )
+        )
     changes: dict[str, object] = {}
     schedule_change = any(
         new is not None and new != old
@@ -655,7 +694,12 @@ def update_exam(
     )
     if schedule_change and session_count(session, exam_id) > 0:
         raise ExamLockedError(
-            "Students have already started this exam, so its window and duration are locked."
+            msg(
+                "O‘quvchilar bu imtihonni boshlab bo‘lgan, shuning uchun vaqt oralig‘i va "
+                "davomiyligi qulflangan.",
+                "Ученики уже начали этот экзамен, поэтому окно и длительность заблокированы.",
+                "Students have already started this exam, so its window and duration are locked.",
+            )
         )
     new_values = {
         "title": title.strip() if title is not None else exam.title,
@@ -695,14 +739,32 @@ def publish_exam(
     now = now or utcnow()
     exam = get_exam(session, exam_id)
     if exam.status != ExamStatus.DRAFT:
-        raise ExamLockedError("This exam is already published.")
+        raise ExamLockedError(
+            msg(
+                "Bu imtihon allaqachon e’lon qilingan.",
+                "Этот экзамен уже опубликован.",
+                "This exam is already published.",
+            )
+        )
     if exam.window_end <= now:
-        raise ValidationError("The window has already ended; move it into the future first.")
+        raise ValidationError(
+            msg(
+                "Vaqt oralig‘i tugagan; avval uni kelajakka ko‘chiring.",
+                "Окно уже закончилось; сначала перенесите его в будущее.",
+                "The window has already ended; move it into the future first.",
+            )
+        )
     missing = missing_key_items(session, exam_id)
     if missing:
         shown = ", ".join(missing[:10]) + (" …" if len(missing) > 10 else "")
         raise ValidationError(
-            f"The answer key is incomplete: {len(missing)} item(s) have no answer ({shown})."
+            msg(
+                "Javoblar kaliti to‘liq emas: {n} ta savolga javob yo‘q ({shown}).",
+                "Ключ ответов неполон: заданий без ответа — {n} ({shown}).",
+                "The answer key is incomplete: {n} item(s) have no answer ({shown}).",
+                n=len(missing),
+                shown=shown,
+            )
         )
     _check_no_overlap(session, exam)
     exam.status = ExamStatus.PUBLISHED
@@ -720,9 +782,21 @@ def unpublish_exam(session: Session, exam_id: int, *, admin_id: int | None = Non
     """Back to draft, only while nobody has started it."""
     exam = get_exam(session, exam_id)
     if exam.status != ExamStatus.PUBLISHED:
-        raise ExamLockedError("Only a published exam whose results are not out can be unpublished.")
+        raise ExamLockedError(
+            msg(
+                "Faqat natijalari e’lon qilinmagan e’lon qilingan imtihonni qaytarib olish mumkin.",
+                "Снять с публикации можно только опубликованный экзамен без результатов.",
+                "Only a published exam whose results are not out can be unpublished.",
+            )
+        )
     if session_count(session, exam_id) > 0:
-        raise ExamLockedError("Students have already started this exam; it cannot be unpublished.")
+        raise ExamLockedError(
+            msg(
+                "O‘quvchilar bu imtihonni boshlab bo‘lgan; uni qaytarib olib bo‘lmaydi.",
+                "Ученики уже начали этот экзамен; снять его с публикации нельзя.",
+                "Students have already started this exam; it cannot be unpublished.",
+            )
+        )
     exam.status = ExamStatus.DRAFT
     exam.published_at = None
     session.add(exam)
@@ -739,8 +813,15 @@ def delete_exam(session: Session, exam_id: int, *, admin_id: int | None = None) 
     count = session_count(session, exam_id)
     if count > 0:
         raise ExamLockedError(
-            f"This exam cannot be deleted: {count} student session(s) exist. "
-            "Their answers and results are kept."
+            msg(
+                "Bu imtihonni o‘chirib bo‘lmaydi: {n} ta o‘quvchi sessiyasi bor. "
+                "Ularning javoblari va natijalari saqlanadi.",
+                "Этот экзамен нельзя удалить: сессий учеников — {n}. "
+                "Их ответы и результаты сохраняются.",
+                "This exam cannot be deleted: {n} student session(s) exist. "
+                "Their answers and results are kept.",
+                n=count,
+            )
         )
     for item in get_items(session, exam_id):
         session.delete(item)
@@ -769,8 +850,14 @@ def missing_key_items(session: Session, exam_id: int) -> list[str]:
 def _check_key_editable(exam: Exam) -> None:
     if exam.status == ExamStatus.RELEASED:
         raise ExamLockedError(
-            "Results of this exam are released: to correct a question, exclude the item "
-            "and recalibrate instead of editing the key."
+            msg(
+                "Bu imtihon natijalari e’lon qilingan: savolni tuzatish uchun kalitni "
+                "o‘zgartirmang, savolni chiqarib tashlab, qayta kalibrlang.",
+                "Результаты этого экзамена опубликованы: чтобы исправить задание, исключите "
+                "его и пересчитайте калибровку, а не меняйте ключ.",
+                "Results of this exam are released: to correct a question, exclude the item "
+                "and recalibrate instead of editing the key.",
+            )
         )
 
 
@@ -788,13 +875,34 @@ def set_item_key(
     items = {item.label: item for item in get_items(session, exam_id)}
     item = items.get(label.strip().lower())
     if item is None:
-        raise ValidationError(f"Item {label!r} is not on this exam's answer sheet.")
+        raise ValidationError(
+            msg(
+                "{label!r} savoli bu imtihonning javoblar varaqasida yo‘q.",
+                "Задания {label!r} нет в бланке ответов этого экзамена.",
+                "Item {label!r} is not on this exam's answer sheet.",
+                label=label,
+            )
+        )
     spec = item_spec(item)
     values = [a.strip() for a in accepted if a.strip()]
     if not values:
-        raise ValidationError(f"Item {item.label}: give at least one accepted answer.")
+        raise ValidationError(
+            msg(
+                "{label}-savol: kamida bitta to‘g‘ri javob kiriting.",
+                "Задание {label}: укажите хотя бы один правильный ответ.",
+                "Item {label}: give at least one accepted answer.",
+                label=item.label,
+            )
+        )
     if item.kind == ItemKind.MULTIPLE_CHOICE and len(values) != 1:
-        raise ValidationError(f"Item {item.label}: a multiple-choice item has exactly one answer.")
+        raise ValidationError(
+            msg(
+                "{label}-savol: test savolining javobi bitta bo‘ladi.",
+                "Задание {label}: у задания с выбором ответа ровно один ответ.",
+                "Item {label}: a multiple-choice item has exactly one answer.",
+                label=item.label,
+            )
+        )
     cleaned = [validate_answer(spec, v, max_chars=settings.free_response_max_chars) for v in values]
     before = list(item.accepted_answers)
     item.accepted_answers = cleaned

@@ -472,3 +472,17 @@ def test_set_layout_refuses_a_bad_layout_and_changes_nothing(db):
         exams.set_layout(db, exam.id, Layout(template="custom", sections=()))
     assert len(exams.get_items(db, exam.id)) == 55
     assert exams.exam_layout(exam) == CERTIFICATE_MATH
+
+
+def test_exam_messages_read_in_the_admins_language(db):
+    exam = make_exam(db)
+    with pytest.raises(ExamLockedError) as caught:
+        exams.publish_exam(db, exam.id)
+    assert str(caught.value) == "This exam is already published."
+    assert caught.value.text("ru") == "Этот экзамен уже опубликован."
+    assert caught.value.text("uz") == "Bu imtihon allaqachon e’lon qilingan."
+    draft = make_exam(db, title="Draft", start=utcnow() + timedelta(days=3), publish=False)
+    exams.set_item_key(db, draft.id, "1", ["A"])
+    with pytest.raises(ValidationError) as refused:
+        exams.set_item_key(db, draft.id, "99", ["A"])
+    assert refused.value.text("ru") == "Задания '99' нет в бланке ответов этого экзамена."
