@@ -239,3 +239,21 @@ def test_the_restore_message_gives_the_backups_local_time():
     assert result.describe().startswith(
         "Restored the backup of 2026-12-08 03:30:05 Asia/Tashkent (sqlite, schema 0009"
     )
+
+
+def test_doctor_prints_the_zone_and_notes_daylight_saving_on_sqlite(berlin, monkeypatch):
+    from types import SimpleNamespace
+
+    from mockexam.services import doctor
+
+    monkeypatch.setattr(settings, "database_url", "sqlite:///unused.db")
+    now = datetime(2026, 7, 1, 10, 0, tzinfo=UTC)
+    check = doctor.check_time_zone(SimpleNamespace(health=None), now)
+    assert check.ok and check.detail == (
+        "Europe/Berlin (UTC+02:00): 01.07.2026 12:00 there now; "
+        "it has daylight saving: SQLite's analytics months use today's offset"
+    )
+    monkeypatch.setattr(settings, "local_timezone", "Asia/Tashkent")
+    assert doctor.check_time_zone(SimpleNamespace(health=None), now).detail == (
+        "Asia/Tashkent (UTC+05:00): 01.07.2026 15:00 there now"
+    )

@@ -22,11 +22,13 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from mockexam.config import DEV_ADMIN_SECRET, DEV_WEBAPP_TOKEN, settings
 from mockexam.db import utcnow
+from mockexam.localtime import local_text, to_local, zone_label
 from mockexam.models import Admin
 from mockexam.origins import parse_origins
 from mockexam.services import heartbeat
@@ -285,6 +287,38 @@ def check_schema(reading: DatabaseReading) -> Check:
     return Check("schema", True, f"at the head migration ({head})")
 
 
+def check_time_zone(reading: DatabaseReading, now: datetime) -> Check:
+    """LOCAL_TIMEZONE loads (tzdata), and PostgreSQL knows it (analytics months use it there)."""
+    name, zone = "time zone", settings.local_timezone
+    try:
+        detail = f"{zone_label(now)}: {local_text(now)} there now"
+        offsets = {to_local(now.replace(month=m, day=1)).utcoffset() for m in (1, 7)}
+    except (KeyError, ValueError, OSError) as err:  # ZoneInfoNotFoundError is a KeyError
+        return Check(
+            name,
+            False,
+            f"LOCAL_TIMEZONE {zone!r} cannot be loaded: {_reason(err)}",
+            "Set LOCAL_TIMEZONE to an IANA zone name (e.g. Asia/Tashkent); "
+            "images without /usr/share/zoneinfo need tzdata (pip install -r requirements.txt).",
+        )
+    if settings.database_url.startswith("postgresql") and reading.health.ok:
+        try:
+            with probe_engine(settings.database_url).connect() as conn:
+                conn.execute(text("SELECT timezone(:zone, now())"), {"zone": zone})
+        except SQLAlchemyError as err:
+            return Check(
+                name,
+                False,
+                f"PostgreSQL does not know the zone {zone}: {_reason(err)}",
+                "Set LOCAL_TIMEZONE to a zone PostgreSQL lists (SELECT name FROM "
+                "pg_timezone_names), or update the server's time zone data.",
+            )
+        detail += "; PostgreSQL knows it"
+    elif len(offsets) > 1:
+        detail += "; it has daylight saving: SQLite's analytics months use today's offset"
+    return Check(name, True, detail)
+
+
 def demo_passwords() -> set[str]:
     """Passwords that are public: the README's demo password and DEMO_ADMIN_PASSWORD."""
     return {DEMO_ADMIN_PASSWORD_DEFAULT, demo_admin_password()}
@@ -541,6 +575,7 @@ def run_checks(*, now: datetime | None = None) -> list[Check]:
         check_ping(),
         check_database(reading),
         check_schema(reading),
+        check_time_zone(reading, now),
         check_demo_admin(reading),
         check_redis(),
         check_consumer(reading, now),

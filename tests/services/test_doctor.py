@@ -54,6 +54,7 @@ ALL_CHECKS = [
     "app answers",
     "database",
     "schema",
+    "time zone",
     "demo admin",
     "redis",
     "consumer",
@@ -170,6 +171,9 @@ def test_doctor_on_a_fit_installation_passes_every_check_and_exits_0(fit, capsys
     assert "fit to serve" in output
     assert "Traceback" not in output
     assert f"{fit.https_origin}/ping answered pong" in output
+    assert re.search(
+        r"✓ time zone: Asia/Tashkent \(UTC\+05:00\): [0-9.]+ [0-9:]+ there now", output
+    )
     assert "@mockexam_test_bot" in output
     methods = [method for method, _ in fit.telegram.calls()]
     assert "getMe" in methods
@@ -289,6 +293,11 @@ FAILURES: dict[str, tuple[Callable[[Installation, pytest.MonkeyPatch], None], se
         "postgresql is unreachable",
     ),
     "redis down": (_redis_down, {"redis"}, "Redis does not answer"),
+    "unknown time zone": (
+        _set("local_timezone", "Mars/Olympus"),  # past the start-up check
+        {"time zone"},
+        "LOCAL_TIMEZONE 'Mars/Olympus' cannot be loaded",
+    ),
     "stale heartbeat": (_stale_sweep, {"consumer"}, "the consumer is not running"),
     "bad token": (
         _set("telegram_bot_token", "123456789:AAWrongTokenWrongTokenWrongToken"),
