@@ -7,6 +7,7 @@ cannot be deleted; results are released only after the window closes.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,11 +37,18 @@ from mockexam.models import (
 )
 from mockexam.scoring.answer_key import parse_answer_key
 from mockexam.scoring.grading import FREE, MCQ, ItemSpec, validate_answer
-from mockexam.scoring.layout import Layout, Section, check_layout, validate_layout_json
+from mockexam.scoring.layout import (
+    Layout,
+    LayoutError,
+    Section,
+    check_layout,
+    validate_layout_json,
+)
 from mockexam.scoring.layout_templates import CERTIFICATE_MATH
 from mockexam.services import audit
 
 MAX_DURATION_MINUTES = 24 * 60
+logger = logging.getLogger(__name__)
 
 
 def exam_phase(exam: Exam, now: datetime | None = None) -> ExamPhase:
@@ -236,8 +244,20 @@ def exam_details(session: Session, exam_id: int, *, now: datetime | None = None)
         sessions=session_count(session, exam_id),
         items=len(items),
         missing=tuple(i.label for i in items if not i.is_excluded and not i.accepted_answers),
-        layout=exam_layout(exam),
+        layout=_shown_layout(exam, items),
     )
+
+
+def _shown_layout(exam: Exam, items: Sequence[ExamItem]) -> Layout:
+    """The exam's layout for its page: the stored one, or (when that no longer passes the
+    checks) one grouped from its items, so the page still opens."""
+    try:
+        return exam_layout(exam)
+    except LayoutError:
+        logger.warning(
+            "exam %s: stored layout refused; showing one grouped from its items", exam.id
+        )
+        return layout_of_items([item_spec(i) for i in items])
 
 
 # ---------------------------------------------------------------------------

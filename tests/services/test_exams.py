@@ -486,3 +486,15 @@ def test_exam_messages_read_in_the_admins_language(db):
     with pytest.raises(ValidationError) as refused:
         exams.set_item_key(db, draft.id, "99", ["A"])
     assert refused.value.text("ru") == "Задания '99' нет в бланке ответов этого экзамена."
+
+
+def test_exam_details_of_a_broken_stored_layout_groups_the_items(db):
+    exam = _draft(db)
+    exam.layout = {"version": 1, "template": "custom", "sections": [{"kind": "mcq"}]}
+    db.add(exam)
+    db.flush()
+    layout = exams.exam_details(db, exam.id).layout
+    assert [(s.kind, s.count, s.first) for s in layout.sections] == [
+        ("mcq", 35, 1),
+        ("free", 10, 36),
+    ]
