@@ -22,7 +22,7 @@ import reflex as rx
 from mockexam.admin.auth import ADMIN_ROOT, FAILED, LOGIN_ROUTE, AdminState
 from mockexam.admin.components import USER_CONTENT, header_row
 from mockexam.admin.exam_form import local_text
-from mockexam.admin.i18n import pick, t
+from mockexam.admin.i18n import t
 from mockexam.admin.layout import admin_page, card, error_callout, success_callout
 from mockexam.config import settings
 from mockexam.parsing import parse_id
@@ -54,13 +54,12 @@ UNKNOWN_ADMIN = (
 )
 
 
-def admin_view(row: AdminRow, me: int | None, lang: str = "en") -> AdminView:
+def admin_view(row: AdminRow, me: int | None) -> AdminView:
     return {
         "admin_id": row.admin_id,
         "username": row.username,
         "active": row.is_active,
-        "last_login": local_text(row.last_login_at)
-        or pick(lang, "hech qachon", "никогда", "never"),
+        "last_login": local_text(row.last_login_at),  # "" for never
         "sessions": row.live_sessions,
         "is_me": row.admin_id == me,
     }
@@ -81,8 +80,7 @@ class AdminsState(AdminState):
         result = await self._service(in_session(list_admins, readonly=True))
         if result is FAILED:
             return
-        lang = self._lang()
-        self.rows = [admin_view(row, me, lang) for row in result]
+        self.rows = [admin_view(row, me) for row in result]
         self.loaded = True
 
     @rx.event
@@ -217,7 +215,17 @@ def _row(a: rx.Var[AdminView]) -> rx.Component:
                 ),
             )
         ),
-        rx.table.cell(rx.text(a["last_login"], size="2", white_space="nowrap")),
+        rx.table.cell(
+            rx.text(
+                rx.cond(
+                    a["last_login"].to(str) != "",
+                    a["last_login"],
+                    t("hech qachon", "никогда", "never"),
+                ),
+                size="2",
+                white_space="nowrap",
+            )
+        ),
         rx.table.cell(a["sessions"], text_align="center"),
         rx.table.cell(
             rx.hstack(

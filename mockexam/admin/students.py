@@ -19,7 +19,7 @@ from mockexam.admin.components import (
     step_offset,
 )
 from mockexam.admin.exam_form import local_text
-from mockexam.admin.i18n import count_text, pick, t
+from mockexam.admin.i18n import count_text, t
 from mockexam.admin.layout import admin_page, card, error_callout
 from mockexam.services import student_directory
 from mockexam.services.student_directory import StudentListRow, StudentSort
@@ -39,15 +39,15 @@ class StudentView(TypedDict):
     language: str
     elo: str
     exams: int
-    streak: str
+    streak: int
+    best_streak: int
     reachable: bool
     reason: str
     joined: str
     last_seen: str
 
 
-def student_view(row: StudentListRow, lang: str = "en") -> StudentView:
-    best = pick(lang, "eng yaxshisi", "рекорд", "best")
+def student_view(row: StudentListRow) -> StudentView:
     return {
         "student_id": row.student_id,
         "name": strip_bidi(row.name),  # rows stored before names were cleaned at login
@@ -56,7 +56,8 @@ def student_view(row: StudentListRow, lang: str = "en") -> StudentView:
         "language": row.language_code,
         "elo": "—" if row.elo is None else f"{row.elo:.0f}",
         "exams": row.exams_taken,
-        "streak": f"{row.current_streak} ({best} {row.longest_streak})",
+        "streak": row.current_streak,
+        "best_streak": row.longest_streak,
         "reachable": row.is_reachable,
         "reason": row.unreachable_reason or "",
         "joined": local_text(row.created_at)[:10],
@@ -98,8 +99,7 @@ class StudentsState(AdminState):
         self.error = ""
         self.loaded = True
         self.total = page.total
-        lang = self._lang()
-        self.rows = [student_view(r, lang) for r in page.rows]
+        self.rows = [student_view(r) for r in page.rows]
 
     @rx.event
     async def load(self):
@@ -164,7 +164,14 @@ def _row(r: rx.Var[StudentView]) -> rx.Component:
         rx.table.cell(r["language"]),
         rx.table.cell(r["elo"]),
         rx.table.cell(r["exams"]),
-        rx.table.cell(r["streak"]),
+        rx.table.cell(
+            r["streak"],
+            " (",
+            t("eng yaxshisi", "рекорд", "best"),
+            " ",
+            r["best_streak"],
+            ")",
+        ),
         rx.table.cell(
             rx.cond(
                 r["reachable"],
