@@ -339,13 +339,20 @@ def _block_measures(
     count = max([len(layout.sections), *(s + 1 for s in sections)])
     if not len(m.sessions) or not sections:
         return [None] * count
-    return blocks.calibrate_blocks(
-        x,
-        sections,
-        min_items=settings.min_items_for_block_calibration,
-        min_persons=settings.min_participants_for_calibration,
-        n_sections=count,
-    )
+    try:
+        return blocks.calibrate_blocks(
+            x,
+            sections,
+            min_items=settings.min_items_for_block_calibration,
+            min_persons=settings.min_participants_for_calibration,
+            n_sections=count,
+        )
+    except (ValidationError, ArithmeticError, np.linalg.LinAlgError):
+        # The blocks' measures are extra: the release (whole-exam θ, grades, Elo) goes on.
+        logger.exception(
+            "exam %s: the blocks could not be calibrated on their own", m.items[0].exam_id
+        )
+        return [None] * count
 
 
 def _with_block_measures(

@@ -290,3 +290,36 @@ def test_release_dtm_weighted(db_url):
     assert all("theta" in e and "scaled" in e for e in first.section_scores)
     assert first.section_scores[3]["scaled"] > second.section_scores[3]["scaled"]
     assert second.section_scores[4]["scaled"] > first.section_scores[4]["scaled"]
+
+
+def test_block_measures_are_extra_a_failure_does_not_stop_the_release(db_url, monkeypatch):
+    from mockexam.errors import ValidationError
+    from mockexam.scoring import blocks
+
+    def broken(*args, **kwargs):
+        raise ValidationError("no block today")
+
+    with session_scope() as db:
+        exam, _ids, _, _ = _closed_exam(db, n=12)
+    monkeypatch.setattr(blocks, "calibrate_blocks", broken)
+    summary = release.release_exam(exam.id)
+    assert summary.calibrated and summary.participants == 12
+    with session_scope(readonly=True) as db:
+        rows = db.exec(select(ExamSession).where(ExamSession.exam_id == exam.id)).all()
+    assert all(r.grade and r.theta is not None for r in rows)
+    for r in rows:  # the certificate's two sections, their points and no block measure
+        assert len(r.section_scores) == 2 and "theta" not in r.section_scores[0]
+        assert r.section_scores[0]["points"] + r.section_scores[1]["points"] == r.points
+
+
+def test_certificate_blocks_get_their_own_measure(db_url):
+    with session_scope() as db:
+        exam, _ids, _, _ = _closed_exam(db, n=12)
+    release.release_exam(exam.id)
+    with session_scope(readonly=True) as db:
+        rows = db.exec(select(ExamSession).where(ExamSession.exam_id == exam.id)).all()
+    for r in rows:
+        first, second = r.section_scores
+        assert (first["max_points"], second["max_points"]) == (35, 20)
+        assert 0 <= first["scaled"] <= 100 and 0 <= second["scaled"] <= 100
+        assert first["theta_se"] > 0
