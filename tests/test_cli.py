@@ -14,6 +14,7 @@ from sqlmodel import select
 from mockexam.cli import main, student_link_for
 from mockexam.config import DEV_WEBAPP_TOKEN, settings
 from mockexam.db import dispose_engines, session_scope, utcnow
+from mockexam.localtime import to_local
 from mockexam.models import Admin, Exam, ExamStatus, ItemStatistic
 from mockexam.services.exams import get_items
 from mockexam.telegram.webapp_auth import (
@@ -37,6 +38,9 @@ def test_seed_demo_then_if_empty_adds_nothing(sqlite_url, capsys):
         ]
         assert [e.id for e in exams] == [1, 3, 2]  # the DTM block test comes last
         assert exams[1].layout["template"] == "dtm_block"
+        opens = to_local(exams[2].window_start)  # tomorrow at 10:00 local time
+        assert (opens.hour, opens.minute) == (10, 0)
+        assert opens.date() == to_local(utcnow() + timedelta(days=1)).date()
         assert db.exec(select(Admin)).one().username == "admin"
     assert "released DTM block test #3" in capsys.readouterr().out
     assert main(["seed-demo", "--if-empty"]) == 0

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +22,7 @@ from sqlmodel import select
 from mockexam.config import settings
 from mockexam.db import insert_for, session_scope, utcnow
 from mockexam.errors import PermissionDeniedError
+from mockexam.localtime import to_local
 from mockexam.models import (
     Answer,
     Exam,
@@ -219,8 +220,10 @@ def seed_demo(
         items = exam_service.get_items(db, past.id)
         _simulate_cohort(db, rng, past, items, student_ids[: int(len(student_ids) * 0.8)])
 
-        # Next exam: published, opens tomorrow at 10:00 Tashkent (05:00 UTC).
-        start = (now + timedelta(days=1)).replace(hour=5, minute=0, second=0, microsecond=0)
+        # Next exam: published, opens tomorrow at 10:00 local time (LOCAL_TIMEZONE;
+        # 05:00 UTC in Tashkent).
+        tomorrow = to_local(now + timedelta(days=1))
+        start = tomorrow.replace(hour=10, minute=0, second=0, microsecond=0).astimezone(UTC)
         upcoming = exam_service.create_exam(
             db,
             title="Weekly mock #2 — Mathematics",
