@@ -167,7 +167,9 @@ class ExamRoom:
     seconds_left: int = 0
     seconds_until_deadline: int = 0  # to the deadline itself, grace included
     items: list[SheetItem] = field(default_factory=list)  # only while in progress
-    sections: list[SheetSection] = field(default_factory=list)  # only while in progress
+    # The sheet's sections: in the lobby and while open (the rule lines, from the stored
+    # layout) and while in progress (with the items); none after submit.
+    sections: list[SheetSection] = field(default_factory=list)
     answers: dict[str, SavedAnswer] = field(default_factory=dict)  # label → saved
     pdf_path: str | None = None  # the question paper (services.paper links to it)
 
@@ -371,6 +373,36 @@ def sheet_sections(
     return out
 
 
+def _lobby_sections(conn: Connection, exam_id: int) -> list[SheetSection]:
+    """The sections of an exam nobody in this room has started (the lobby's rule lines):
+    from the stored layout alone, one small query, never cached (the exam may still go
+    back to draft and get another layout). [] when the stored layout fails the checks."""
+    recipe = conn.execute(select(Exam.layout).where(Exam.id == exam_id)).scalar()
+    try:
+        layout = validate_layout_json(recipe) if recipe else CERTIFICATE_MATH
+    except LayoutError as err:
+        log.warning(
+            "exam %s: stored layout refused (%s); the lobby shows no sections", exam_id, err
+        )
+        return []
+    return [
+        SheetSection(
+            index=index,
+            key=section.key,
+            titles=dict(section.titles),
+            subject=section.subject,
+            kind=section.kind,
+            options=tuple(section.options),
+            parts=tuple(section.parts),
+            points=float(section.points),
+            first=first,
+            last=first + section.count - 1,
+            count=section.count,
+        )
+        for index, (section, first) in enumerate(zip(layout.sections, layout.firsts(), strict=True))
+    ]
+
+
 @functools.cache
 def _layout_statement() -> Any:
     return (
@@ -446,6 +478,8 @@ def _read_room(
     if with_sheet and phase == RoomPhase.IN_PROGRESS and session_id is not None:
         sheet, answers = _sheet(conn, exam_id=exam_id, session_id=session_id)
         items, sections = list(sheet.items), list(sheet.sections)
+    elif with_sheet and phase in (RoomPhase.LOBBY, RoomPhase.OPEN):
+        sections = _lobby_sections(conn, exam_id)
     grace = timedelta(seconds=settings.deadline_grace_seconds)
     overdue = submitted_at is None and deadline is not None and now > deadline
     return ExamRoom(

@@ -67,6 +67,14 @@ def test_exam_room_lobby_counts_down_to_the_opening(db):
     assert room.title == exam.title and room.duration_minutes == 150
     assert room.seconds_until_start == 7200 and room.seconds_until_end == 5 * 3600
     assert room.session_id is None and room.items == [] and room.answers == {}
+    # The lobby's rule lines: the sections, from the stored layout (no items read).
+    assert [(s.kind, s.first, s.last, s.count, s.options, s.parts) for s in room.sections] == [
+        ("mcq", 1, 35, 35, ("A", "B", "C", "D"), ()),
+        ("free", 36, 45, 10, (), ("a", "b")),
+    ]
+    with _count_queries() as queries:
+        clock = get_exam_room(student_id=student.id, exam_id=exam.id, now=now, with_sheet=False)
+    assert len(queries) == 1 and clock.sections == []
 
 
 def test_exam_room_open_then_in_progress_with_the_sheet_and_saved_answers(db):
@@ -74,7 +82,8 @@ def test_exam_room_open_then_in_progress_with_the_sheet_and_saved_answers(db):
     exam = make_exam(db, start=now - timedelta(minutes=10), hours=4, duration_minutes=150)
     student = make_student(db)
     db.commit()
-    assert get_exam_room(student_id=student.id, exam_id=exam.id, now=now).phase == RoomPhase.OPEN
+    opened = get_exam_room(student_id=student.id, exam_id=exam.id, now=now)
+    assert opened.phase == RoomPhase.OPEN and [s.key for s in opened.sections] == ["s1", "s2"]
 
     started = start_exam(student_id=student.id, exam_id=exam.id, now=now)
     assert started.phase == RoomPhase.IN_PROGRESS and started.session_id is not None
