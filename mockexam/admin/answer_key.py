@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 MAX_LABEL_CHARS = 8
 MAX_ANSWER_FIELD_CHARS = 500
 MAX_PASTE_CHARS = MAX_KEY_CHARS  # checked here too: nothing larger goes to a thread
-PASTE_EXAMPLE = "ABCDA BCDAB …  (exercises 1–35)\n36a 12\n36b -1/2 | -0.5\n…"
+PASTE_EXAMPLE = "ABCDA BCDAB …  (1–35)\n36a 12\n36b -1/2 | -0.5\n…"  # i18n: not text
 """The certificate's example (`paste_example(CERTIFICATE_MATH)`)."""
 
 
@@ -270,12 +270,14 @@ class KeyState(AdminState):
                 {"line": n, "message": localized(m, self._lang())} for n, m in err.errors[:50]
             ]
             n = len(err.errors)
-            lang = self._lang()
-            lines = count_word(lang, n, uz="qator", ru=("строку", "строки", "строк"), en=("", ""))
+            lines = count_word(
+                self._lang(), n, uz="qatorni", ru=("строку", "строки", "строк"),
+                en=("line", "lines"),
+            )  # fmt: skip
             self.error = self._text(
-                f"Hech narsa saqlanmadi: {n} ta {lines}ni tuzatish kerak (pastda).",
+                f"Hech narsa saqlanmadi: {n} ta {lines} tuzatish kerak (pastda).",
                 f"Ничего не сохранено: нужно исправить {n} {lines} (см. ниже).",
-                f"Nothing was saved: {n} line(s) need fixing (see below).",
+                f"Nothing was saved: {n} {lines} to fix (see below).",
             )
             return None
         except MockExamError as err:
@@ -285,12 +287,16 @@ class KeyState(AdminState):
             logger.exception("answer key import failed in the database")
             self.error = self._text(*DB_UNAVAILABLE)
             return None
-        n, lang, left = result.updated, self._lang(), ", ".join(result.missing)
-        items = count_word(lang, n, uz="", ru=("задания", "заданий", "заданий"), en=("", ""))
+        n, left = result.updated, ", ".join(result.missing)
+        # "item(s)" in English as before (tests/e2e/test_admin_flow.py reads it).
+        items = count_word(
+            self._lang(), n, uz="ta savol", ru=("задания", "заданий", "заданий"),
+            en=("item(s)", "item(s)"),
+        )  # fmt: skip
         self.notice = self._text(
-            f"{n} ta savol kaliti saqlandi." + (f" Hali kalitsiz: {left}." if left else ""),
+            f"{n} {items} kaliti saqlandi." + (f" Hali kalitsiz: {left}." if left else ""),
             f"Ключ сохранён для {n} {items}." + (f" Ещё без ключа: {left}." if left else ""),
-            f"Saved the key for {n} item(s)." + (f" Still without a key: {left}." if left else ""),
+            f"Saved the key for {n} {items}." + (f" Still without a key: {left}." if left else ""),
         )
         self.paste_version += 1
         await self._reload()

@@ -20,7 +20,7 @@ from mockexam.admin.exam_form import (
     local_text,
     parse_exam_form,
 )
-from mockexam.admin.i18n import t
+from mockexam.admin.i18n import count_text, t
 from mockexam.admin.layout import card, error_callout, phase_badge, success_callout
 from mockexam.admin.paper_upload import store_pdf
 from mockexam.config import settings
@@ -207,7 +207,7 @@ class ExamState(AdminState):
         try:
             fields = parse_exam_form(form_data)
         except ValidationError as err:
-            self.error = str(err)
+            self.error = err.text(self._lang())
             return
         exam_id = self.exam_id
         # Unchanged times are sent as None: the inputs have minutes, the stored value may not.
@@ -231,7 +231,7 @@ class ExamState(AdminState):
         )
         if result is FAILED:
             return
-        self.notice = "Saved."
+        self.notice = self._text("Saqlandi.", "Сохранено.", "Saved.")
         await self._refresh()
 
     @rx.event
@@ -242,7 +242,9 @@ class ExamState(AdminState):
             return
         self.error, self.notice = "", ""
         if not isinstance(files, list) or len(files) != 1 or not hasattr(files[0], "read"):
-            self.error = "Choose one PDF file."
+            self.error = self._text(
+                "Bitta PDF faylni tanlang.", "Выберите один PDF-файл.", "Choose one PDF file."
+            )
             return
         upload = files[0]
         data = await upload.read(settings.max_pdf_bytes + 1)
@@ -262,8 +264,19 @@ class ExamState(AdminState):
         result = await self._service(save)
         if result is FAILED:
             return
-        size = f"{len(data) / 1024:.0f} kB" if len(data) >= 1024 else f"{len(data)} bytes"
-        self.notice = f"Question paper uploaded ({size})."
+        kb = f"{len(data) / 1024:.0f}"
+        big = len(data) >= 1024
+        self.notice = self._text(
+            f"Savollar fayli yuklandi ({kb} kB)."
+            if big
+            else f"Savollar fayli yuklandi ({len(data)} bayt).",
+            f"Файл с заданиями загружен ({kb} КБ)."
+            if big
+            else f"Файл с заданиями загружен ({len(data)} байт).",
+            f"Question paper uploaded ({kb} kB)."
+            if big
+            else f"Question paper uploaded ({len(data)} bytes).",
+        )
         await self._refresh()
 
     @rx.event
@@ -278,7 +291,13 @@ class ExamState(AdminState):
             in_session(lambda db: exam_service.publish_exam(db, exam_id, admin_id=admin_id))
         )
         if result is not FAILED:
-            self.notice = "Published. Students see it in the Mini App; press Notify to tell them."
+            self.notice = self._text(
+                "E’lon qilindi. O‘quvchilar uni Mini Appda ko‘radi; xabar berish uchun "
+                "“Xabar yuborish”ni bosing.",
+                "Опубликовано. Ученики видят экзамен в Mini App; чтобы сообщить им, нажмите "
+                "«Уведомить».",
+                "Published. Students see it in the Mini App; press Notify to tell them.",
+            )
         await self._refresh()
 
     @rx.event
@@ -293,7 +312,9 @@ class ExamState(AdminState):
             in_session(lambda db: exam_service.unpublish_exam(db, exam_id, admin_id=admin_id))
         )
         if result is not FAILED:
-            self.notice = "Back to draft."
+            self.notice = self._text(
+                "Qoralamaga qaytarildi.", "Возвращено в черновики.", "Back to draft."
+            )
         await self._refresh()
 
     @rx.event
@@ -312,7 +333,9 @@ class ExamState(AdminState):
         title = self.title
         self.reset()
         return [
-            rx.toast.success(f"Deleted “{title}”."),
+            rx.toast.success(
+                self._text(f"“{title}” o‘chirildi.", f"«{title}» удалён.", f"Deleted “{title}”.")
+            ),
             rx.redirect(ADMIN_ROOT),
         ]
 
@@ -325,23 +348,35 @@ def _delete_button() -> rx.Component:
         rx.alert_dialog.trigger(
             rx.button(
                 rx.icon("trash-2", size=16),
-                "Delete",
+                t("O‘chirish", "Удалить", "Delete"),
                 color_scheme="red",
                 variant="soft",
                 id="exam-delete",
             )
         ),
         rx.alert_dialog.content(
-            rx.alert_dialog.title("Delete this exam?"),
+            rx.alert_dialog.title(
+                t("Imtihon o‘chirilsinmi?", "Удалить этот экзамен?", "Delete this exam?")
+            ),
             rx.alert_dialog.description(
-                "The exam, its answer key and its schedule are removed. An exam that students "
-                "have started cannot be deleted."
+                t(
+                    "Imtihon, uning javoblar kaliti va jadvali o‘chiriladi. O‘quvchilar "
+                    "boshlagan imtihonni o‘chirib bo‘lmaydi.",
+                    "Экзамен, его ключ ответов и расписание будут удалены. Экзамен, который "
+                    "ученики уже начали, удалить нельзя.",
+                    "The exam, its answer key and its schedule are removed. An exam that "
+                    "students have started cannot be deleted.",
+                )
             ),
             rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                rx.alert_dialog.cancel(
+                    rx.button(
+                        t("Bekor qilish", "Отмена", "Cancel"), variant="soft", color_scheme="gray"
+                    )
+                ),
                 rx.alert_dialog.action(
                     rx.button(
-                        "Delete",
+                        t("O‘chirish", "Удалить", "Delete"),
                         color_scheme="red",
                         on_click=ExamState.delete_exam,
                         id="exam-delete-confirm",
@@ -362,7 +397,7 @@ def exam_actions() -> rx.Component:
             ExamState.phase == ExamPhase.DRAFT,
             rx.button(
                 rx.icon("send", size=16),
-                "Publish",
+                t("E’lon qilish", "Опубликовать", "Publish"),
                 on_click=ExamState.publish,
                 id="exam-publish",
             ),
@@ -370,7 +405,7 @@ def exam_actions() -> rx.Component:
         rx.cond(
             (ExamState.phase == ExamPhase.SCHEDULED) | (ExamState.phase == ExamPhase.OPEN),
             rx.button(
-                "Unpublish",
+                t("E’londan olish", "Снять с публикации", "Unpublish"),
                 variant="soft",
                 color_scheme="gray",
                 on_click=ExamState.unpublish,
@@ -388,16 +423,41 @@ def exam_summary() -> rx.Component:
         phase_badge(ExamState.phase),
         rx.text(ExamState.window_text, color="var(--gray-11)", size="2", id="exam-window"),
         rx.text("·", color="var(--gray-9)"),
-        rx.text(ExamState.duration_minutes, " min", color="var(--gray-11)", size="2"),
+        rx.text(
+            ExamState.duration_minutes,
+            t(" daqiqa", " мин", " min"),
+            color="var(--gray-11)",
+            size="2",
+        ),
         rx.text("·", color="var(--gray-9)"),
-        rx.text(ExamState.sessions, " session(s)", color="var(--gray-11)", size="2"),
+        rx.text(
+            ExamState.sessions,
+            count_text(
+                ExamState.sessions,
+                uz=" ta sessiya",
+                ru=(" сессия", " сессии", " сессий"),
+                en=(" session", " sessions"),
+            ),
+            color="var(--gray-11)",
+            size="2",
+        ),
         rx.text("·", color="var(--gray-9)"),
         rx.cond(
             ExamState.missing_count == 0,
-            rx.text("key complete", color="var(--green-11)", size="2", id="key-status"),
+            rx.text(
+                t("kalit to‘liq", "ключ заполнен", "key complete"),
+                color="var(--green-11)",
+                size="2",
+                id="key-status",
+            ),
             rx.text(
                 ExamState.missing_count,
-                " item(s) without a key",
+                count_text(
+                    ExamState.missing_count,
+                    uz=" ta savol kalitsiz",
+                    ru=(" задание без ключа", " задания без ключа", " заданий без ключа"),
+                    en=(" item without a key", " items without a key"),
+                ),
                 color="var(--amber-11)",
                 size="2",
                 id="key-status",
@@ -411,7 +471,9 @@ def exam_summary() -> rx.Component:
 
 def _pdf_card() -> rx.Component:
     return card(
-        rx.heading("Question paper (PDF)", size="4"),
+        rx.heading(
+            t("Savollar fayli (PDF)", "Файл с заданиями (PDF)", "Question paper (PDF)"), size="4"
+        ),
         rx.cond(
             ExamState.pdf_path != "",
             rx.hstack(
@@ -420,14 +482,33 @@ def _pdf_card() -> rx.Component:
                 spacing="2",
                 align="center",
             ),
-            rx.text("No question paper yet.", color="var(--gray-11)", id="exam-pdf-path"),
+            rx.text(
+                t(
+                    "Savollar fayli hali yo‘q.",
+                    "Файла с заданиями пока нет.",
+                    "No question paper yet.",
+                ),
+                color="var(--gray-11)",
+                id="exam-pdf-path",
+            ),
         ),
         rx.upload.root(
             rx.vstack(
                 rx.icon("file-up", size=26, color="var(--gray-10)"),
-                rx.text("Drop a PDF here or click to choose one", size="2"),
                 rx.text(
-                    f"PDF only, at most {settings.max_pdf_bytes // (1024 * 1024)} MB",
+                    t(
+                        "PDF faylni shu yerga tashlang yoki tanlash uchun bosing",
+                        "Перетащите PDF сюда или нажмите, чтобы выбрать",
+                        "Drop a PDF here or click to choose one",
+                    ),
+                    size="2",
+                ),
+                rx.text(
+                    t(
+                        f"Faqat PDF, ko‘pi bilan {settings.max_pdf_bytes // (1024 * 1024)} MB",
+                        f"Только PDF, не более {settings.max_pdf_bytes // (1024 * 1024)} МБ",
+                        f"PDF only, at most {settings.max_pdf_bytes // (1024 * 1024)} MB",
+                    ),
                     size="1",
                     color="var(--gray-10)",
                 ),
@@ -453,12 +534,12 @@ def _pdf_card() -> rx.Component:
         rx.hstack(
             rx.button(
                 rx.icon("upload", size=16),
-                "Upload",
+                t("Yuklash", "Загрузить", "Upload"),
                 on_click=ExamState.upload_pdf(rx.upload_files(upload_id=UPLOAD_ID)),
                 id="exam-pdf-upload",
             ),
             rx.button(
-                "Clear",
+                t("Tozalash", "Очистить", "Clear"),
                 variant="soft",
                 color_scheme="gray",
                 on_click=rx.clear_selected_files(UPLOAD_ID),
@@ -519,11 +600,16 @@ def details_tab() -> rx.Component:
     """The edit form and the PDF upload."""
     return rx.vstack(
         card(
-            rx.heading("Details", size="4"),
+            rx.heading(t("Ma’lumotlar", "Сведения", "Details"), size="4"),
             rx.cond(
                 (ExamState.sessions > 0) & (ExamState.phase != ExamPhase.RELEASED),
                 rx.callout(
-                    "Students have started this exam: the window and duration are locked.",
+                    t(
+                        "O‘quvchilar bu imtihonni boshlagan: vaqt oralig‘i va davomiyligi "
+                        "o‘zgartirilmaydi.",
+                        "Ученики уже начали этот экзамен: окно и длительность изменить нельзя.",
+                        "Students have started this exam: the window and duration are locked.",
+                    ),
                     icon="lock",
                     color_scheme="amber",
                     size="1",
@@ -543,13 +629,25 @@ def details_tab() -> rx.Component:
                     rx.cond(
                         ExamState.phase == ExamPhase.RELEASED,
                         rx.callout(
-                            "Results are released: the exam can no longer be edited. To "
-                            "correct a question, exclude the item on the item-analysis page.",
+                            t(
+                                "Natijalar e’lon qilingan: imtihonni o‘zgartirib bo‘lmaydi. "
+                                "Savolni tuzatish uchun uni savollar tahlili sahifasida "
+                                "chiqarib tashlang.",
+                                "Результаты опубликованы: экзамен больше нельзя изменить. "
+                                "Чтобы исправить задание, исключите его на странице анализа "
+                                "заданий.",
+                                "Results are released: the exam can no longer be edited. To "
+                                "correct a question, exclude the item on the item-analysis page.",
+                            ),
                             icon="lock",
                             color_scheme="gray",
                             size="1",
                         ),
-                        rx.button("Save changes", type="submit", id="exam-save"),
+                        rx.button(
+                            t("O‘zgarishlarni saqlash", "Сохранить изменения", "Save changes"),
+                            type="submit",
+                            id="exam-save",
+                        ),
                     ),
                     spacing="4",
                     width="100%",

@@ -15,7 +15,8 @@ from typing import Any
 
 import reflex as rx
 
-from mockexam.errors import ValidationError
+from mockexam.admin.i18n import t
+from mockexam.errors import ValidationError, msg
 
 # The time helpers are localtime's, re-exported for the admin pages that import them here.
 from mockexam.localtime import local_input, local_text, time_zone_note  # noqa: F401
@@ -25,22 +26,53 @@ from mockexam.parsing import parse_int
 from mockexam.text import strip_bidi
 
 TIME_ZONE_NOTE = str(time_zone_note())  # "Times are Asia/Tashkent (UTC+05:00) time."
+_ZONE_NOTE = time_zone_note()
 MAX_TITLE = 200
 MAX_DESCRIPTION = 2000
 MAX_DURATION_MINUTES = 24 * 60
-SCHEMES: tuple[tuple[str, str], ...] = (
-    (GradingScheme.PERCENTILE.value, "Percentile among participants (A+ top 10%, …)"),
-    (GradingScheme.FIXED_BANDS.value, "Fixed bands on the scaled score (A+ ≥ 70, …)"),
+SCHEMES: tuple[tuple[str, tuple[str, str, str]], ...] = (
+    (
+        GradingScheme.PERCENTILE.value,
+        (
+            "Qatnashchilar orasidagi foiz (A+ eng yaxshi 10%, …)",
+            "Процентиль среди участников (A+ — лучшие 10%, …)",
+            "Percentile among participants (A+ top 10%, …)",
+        ),
+    ),
+    (
+        GradingScheme.FIXED_BANDS.value,
+        (
+            "Shkala balli bo‘yicha qat’iy chegaralar (A+ ≥ 70, …)",
+            "Фиксированные границы по шкальному баллу (A+ ≥ 70, …)",
+            "Fixed bands on the scaled score (A+ ≥ 70, …)",
+        ),
+    ),
 )
+# The field names in parse_local's messages (a Msg parameter is worded in the same language).
+_WINDOW_START = msg("Ochilish vaqti", "Начало окна", "Window start")
+_WINDOW_END = msg("Yopilish vaqti", "Конец окна", "Window end")
+_FIELD_NAMES = {
+    "title": ("Nomi", "Название", "Title"),
+    "description": ("Tavsif", "Описание", "Description"),
+}
 
 
 def _text(form: dict[str, Any], name: str, limit: int) -> str:
+    uz, ru, en = _FIELD_NAMES.get(name, (name, name, name.capitalize()))
     value = form.get(name, "")
     if not isinstance(value, str):
-        raise ValidationError(f"{name.capitalize()}: expected text.")
+        raise ValidationError(
+            msg(f"{uz}: matn kutilgan.", f"{ru}: ожидается текст.", f"{en}: expected text.")
+        )
     value = strip_bidi(value).strip()
     if len(value) > limit:
-        raise ValidationError(f"{name.capitalize()} is longer than {limit} characters.")
+        raise ValidationError(
+            msg(
+                f"{uz} {limit} belgidan uzun.",
+                f"{ru}: длиннее {limit} символов.",
+                f"{en} is longer than {limit} characters.",
+            )
+        )
     return value
 
 
@@ -59,13 +91,25 @@ class ExamFields:
 def parse_exam_form(form: Any) -> ExamFields:
     """The submitted form → `ExamFields`; ValidationError names the first bad field."""
     if not isinstance(form, dict):
-        raise ValidationError("The form was not sent correctly; reload the page.")
+        raise ValidationError(
+            msg(
+                "Shakl to‘g‘ri yuborilmadi; sahifani yangilang.",
+                "Форма отправлена неверно; обновите страницу.",
+                "The form was not sent correctly; reload the page.",
+            )
+        )
     title = _text(form, "title", MAX_TITLE)
     if not title:
-        raise ValidationError("The exam needs a title.")
+        raise ValidationError(
+            msg(
+                "Imtihonga nom kerak.",
+                "У экзамена должно быть название.",
+                "The exam needs a title.",
+            )
+        )
     description = _text(form, "description", MAX_DESCRIPTION)
-    start = parse_local_datetime(form.get("window_start"), "Window start")
-    end = parse_local_datetime(form.get("window_end"), "Window end")
+    start = parse_local_datetime(form.get("window_start"), _WINDOW_START)  # type: ignore[arg-type]
+    end = parse_local_datetime(form.get("window_end"), _WINDOW_END)  # type: ignore[arg-type]
     raw_duration = form.get("duration_minutes", "")
     duration = parse_int(
         raw_duration if isinstance(raw_duration, str) else None,
@@ -74,11 +118,22 @@ def parse_exam_form(form: Any) -> ExamFields:
     )
     if duration is None:
         raise ValidationError(
-            f"Duration: enter a whole number of minutes (at most {MAX_DURATION_MINUTES})."
+            msg(
+                "Davomiyligi: butun daqiqalar sonini kiriting (ko‘pi bilan {max}).",
+                "Длительность: введите целое число минут (не более {max}).",
+                "Duration: enter a whole number of minutes (at most {max}).",
+                max=MAX_DURATION_MINUTES,
+            )
         )
     scheme = form.get("grading_scheme", GradingScheme.PERCENTILE.value)
     if not isinstance(scheme, str) or scheme not in {value for value, _ in SCHEMES}:
-        raise ValidationError("Grading scheme: choose one of the listed schemes.")
+        raise ValidationError(
+            msg(
+                "Baholash usuli: ro‘yxatdagilardan birini tanlang.",
+                "Система оценивания: выберите одну из списка.",
+                "Grading scheme: choose one of the listed schemes.",
+            )
+        )
     return ExamFields(
         title=title,
         description=description,
@@ -89,7 +144,9 @@ def parse_exam_form(form: Any) -> ExamFields:
     )
 
 
-def _field(label: str, control: rx.Component, hint: str | None = None) -> rx.Component:
+def _field(
+    label: str | rx.Var[str], control: rx.Component, hint: str | None = None
+) -> rx.Component:
     return rx.vstack(
         rx.text(label, size="2", weight="medium"),
         control,
@@ -113,7 +170,7 @@ def exam_form_fields(
     """The inputs (uncontrolled: remount them with a `key` to show new values)."""
     return rx.vstack(
         _field(
-            "Title",
+            t("Nomi", "Название", "Title"),
             rx.input(
                 name="title",
                 default_value=title,
@@ -124,7 +181,7 @@ def exam_form_fields(
             ),
         ),
         _field(
-            "Description (optional)",
+            t("Tavsif (ixtiyoriy)", "Описание (необязательно)", "Description (optional)"),
             rx.text_area(
                 name="description",
                 default_value=description,
@@ -135,7 +192,7 @@ def exam_form_fields(
         ),
         rx.grid(
             _field(
-                "Window opens",
+                t("Ochilish vaqti", "Открывается", "Window opens"),
                 rx.input(
                     type="datetime-local",
                     name="window_start",
@@ -146,7 +203,7 @@ def exam_form_fields(
                 ),
             ),
             _field(
-                "Window closes",
+                t("Yopilish vaqti", "Закрывается", "Window closes"),
                 rx.input(
                     type="datetime-local",
                     name="window_end",
@@ -157,7 +214,7 @@ def exam_form_fields(
                 ),
             ),
             _field(
-                "Duration (minutes)",
+                t("Davomiyligi (daqiqa)", "Длительность (минуты)", "Duration (minutes)"),
                 rx.input(
                     type="number",
                     name="duration_minutes",
@@ -175,13 +232,17 @@ def exam_form_fields(
             spacing="4",
             width="100%",
         ),
-        rx.text(TIME_ZONE_NOTE, size="1", color="var(--gray-10)"),
+        rx.text(
+            t(_ZONE_NOTE.text("uz"), _ZONE_NOTE.text("ru"), _ZONE_NOTE.text("en")),
+            size="1",
+            color="var(--gray-10)",
+        ),
         _field(
-            "Grading scheme",
+            t("Baholash usuli", "Система оценивания", "Grading scheme"),
             rx.select.root(
                 rx.select.trigger(id="exam-scheme"),
                 rx.select.content(
-                    *(rx.select.item(text, value=value) for value, text in SCHEMES),
+                    *(rx.select.item(t(*text), value=value) for value, text in SCHEMES),
                 ),
                 name="grading_scheme",
                 default_value=scheme,

@@ -19,6 +19,7 @@ from mockexam.admin.exam_edit import (
     exam_summary,
     layout_card,
 )
+from mockexam.admin.i18n import t
 from mockexam.admin.layout import admin_page
 from mockexam.admin.monitor import MonitorState, monitor_tab
 from mockexam.admin.notify import NotifyState, notify_tab
@@ -56,8 +57,14 @@ class ExamTabsState(ExamState):
 def _not_found() -> rx.Component:
     return rx.callout(
         rx.hstack(
-            rx.text("This exam does not exist (or was deleted)."),
-            rx.link("Back to the exams", href=ADMIN_ROOT),
+            rx.text(
+                t(
+                    "Bunday imtihon yo‘q (yoki o‘chirilgan).",
+                    "Такого экзамена нет (или он удалён).",
+                    "This exam does not exist (or was deleted).",
+                )
+            ),
+            rx.link(t("Imtihonlarga qaytish", "К экзаменам", "Back to the exams"), href=ADMIN_ROOT),
             spacing="2",
         ),
         icon="circle-alert",
@@ -74,7 +81,11 @@ def _body() -> rx.Component:
             rx.cond(
                 ExamState.phase == ExamPhase.RELEASED,
                 rx.link(
-                    rx.button(rx.icon("chart-scatter", size=16), "Item analysis", variant="soft"),
+                    rx.button(
+                        rx.icon("chart-scatter", size=16),
+                        t("Savollar tahlili", "Анализ заданий", "Item analysis"),
+                        variant="soft",
+                    ),
                     href=f"{ADMIN_ROOT}/exams/" + ExamState.exam_id.to_string() + "/analysis",
                     id="open-analysis",
                 ),
@@ -87,10 +98,12 @@ def _body() -> rx.Component:
         exam_messages(),
         rx.tabs.root(
             rx.tabs.list(
-                rx.tabs.trigger("Details", value="details", id="tab-details"),
+                rx.tabs.trigger(
+                    t("Ma’lumotlar", "Сведения", "Details"), value="details", id="tab-details"
+                ),
                 rx.tabs.trigger(
                     rx.hstack(
-                        "Answer key",
+                        t("Javoblar kaliti", "Ключ ответов", "Answer key"),
                         rx.cond(
                             ExamState.missing_count > 0,
                             rx.badge(ExamState.missing_count, color_scheme="amber", size="1"),
@@ -101,9 +114,19 @@ def _body() -> rx.Component:
                     value="key",
                     id="tab-key",
                 ),
-                rx.tabs.trigger("Publish & notify", value="notify", id="tab-notify"),
-                rx.tabs.trigger("Live monitor", value="monitor", id="tab-monitor"),
-                rx.tabs.trigger("Results", value="results", id="tab-results"),
+                rx.tabs.trigger(
+                    t("E’lon va xabar", "Публикация и уведомления", "Publish & notify"),
+                    value="notify",
+                    id="tab-notify",
+                ),
+                rx.tabs.trigger(
+                    t("Jonli kuzatuv", "Мониторинг", "Live monitor"),
+                    value="monitor",
+                    id="tab-monitor",
+                ),
+                rx.tabs.trigger(
+                    t("Natijalar", "Результаты", "Results"), value="results", id="tab-results"
+                ),
                 size="2",
             ),
             rx.box(
@@ -134,7 +157,7 @@ def exam_page() -> rx.Component:
             rx.spinner(size="3"),
         ),
         active="exams",
-        title=rx.cond(ExamState.title != "", ExamState.title, "Exam"),
+        title=rx.cond(ExamState.title != "", ExamState.title, t("Imtihon", "Экзамен", "Exam")),
     )
 
 

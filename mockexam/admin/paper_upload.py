@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 from mockexam.config import settings
-from mockexam.errors import ValidationError
+from mockexam.errors import ValidationError, msg
 
 PDF_MAGIC = b"%PDF-"
 PAPERS_DIR = "papers"
@@ -25,15 +25,26 @@ def check_pdf(data: bytes, *, filename: str = "") -> None:
     """Refuse an empty, oversized or non-PDF upload with a message the admin can act on."""
     limit = settings.max_pdf_bytes
     if not data:
-        raise ValidationError("The file is empty.")
+        raise ValidationError(msg("Fayl bo‘sh.", "Файл пустой.", "The file is empty."))
     if len(data) > limit:
         raise ValidationError(
-            f"The file is larger than {limit / (1024 * 1024):.0f} MB; "
-            "compress the PDF or split the images."
+            msg(
+                "Fayl {mb} MB dan katta; PDFni siqing yoki rasmlarni bo‘ling.",
+                "Файл больше {mb} МБ; сожмите PDF или разделите изображения.",
+                "The file is larger than {mb} MB; compress the PDF or split the images.",
+                mb=f"{limit / (1024 * 1024):.0f}",
+            )
         )
     if not data.startswith(PDF_MAGIC):
         name = f" “{filename}”" if filename else ""
-        raise ValidationError(f"The file{name} is not a PDF (it does not start with %PDF).")
+        raise ValidationError(
+            msg(
+                "Fayl{name} PDF emas (%PDF bilan boshlanmaydi).",
+                "Файл{name} — не PDF (он не начинается с %PDF).",
+                "The file{name} is not a PDF (it does not start with %PDF).",
+                name=name,
+            )
+        )
 
 
 def store_pdf(exam_id: int, data: bytes, *, filename: str = "") -> str:
