@@ -32,6 +32,7 @@ from mockexam.admin.auth import TOKEN_COOKIE
 from mockexam.config import PROJECT_ROOT, settings
 from mockexam.db import session_scope, utcnow
 from mockexam.models import AuditLog, Broadcast, Exam, ExamSession, ExamStatus, Student
+from mockexam.scoring.points import points_number
 from mockexam.services import broadcasts as broadcast_service
 from mockexam.services import exams as exam_service
 from mockexam.services.analytics import analytics_totals
@@ -320,9 +321,11 @@ def test_admin_results_table_and_csv_download(
                 col(ExamSession.submitted_at).is_not(None),
             )
         ).one()
-        best = db.exec(
-            select(func.max(ExamSession.points)).where(ExamSession.exam_id == RELEASED_EXAM_ID)
-        ).one()
+        best = points_number(
+            db.exec(
+                select(func.max(ExamSession.points)).where(ExamSession.exam_id == RELEASED_EXAM_ID)
+            ).one()
+        )
     expect(page.locator("#results-total")).to_have_text(f"{submitted} submitted")
     expect(page.locator("#results-table .result-row")).to_have_count(min(submitted, 50))
     expect(page.locator("#results-table .result-row td").nth(2)).to_have_text(
@@ -341,7 +344,7 @@ def test_admin_results_table_and_csv_download(
     rows = list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines()))
     assert rows[0][:5] == ["rank", "student_id", "telegram_id", "name", "username"]
     assert len(rows) == submitted + 1
-    assert int(rows[1][rows[0].index("points")]) == best
+    assert float(rows[1][rows[0].index("points")]) == best
     with session_scope(readonly=True) as db:
         student_ids = set(
             db.exec(
