@@ -14,6 +14,12 @@ person; bench/admin_bench.py measures it):
 Flags are recomputed from the stored values with the current settings, so a
 changed fit band (`settings.fit_low`/`fit_high`) shows at once.
 
+Each item carries its section of the exam's layout (`ItemRow.section`, an index
+into `ItemAnalysis.sections`: key, titles in uz/ru/en, kind, options, item
+count), so a page can show one section's items (a DTM block) at a time. A stored
+layout that fails the checks or does not match the items is replaced by one
+grouped from the items, as the answer sheet does (services/exam_room.py).
+
 The item characteristic curve of one item compares the Rasch model
 P(θ) = 1 / (1 + exp(β − θ)) with the observed proportion right in quantile
 groups of ability, from one query over the exam's sessions.
@@ -22,6 +28,7 @@ groups of ability, from one query over the exam's sessions.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -32,7 +39,7 @@ from sqlmodel import Session, col, select
 
 from mockexam.config import settings
 from mockexam.db import session_scope
-from mockexam.errors import NotFoundError, ValidationError
+from mockexam.errors import NotFoundError, ValidationError, msg
 from mockexam.models import (
     Answer,
     Exam,
@@ -42,8 +49,10 @@ from mockexam.models import (
     ItemKind,
     ItemStatistic,
 )
+from mockexam.scoring.layout import Layout, LayoutError
 from mockexam.services.analytics import Histogram, sql_floor
 from mockexam.services.exam_results import PERSON_MISFIT_MNSQ
+from mockexam.services.exams import exam_layout, item_spec, layout_of_items
 
 EASY_FACILITY = 0.90
 """Facility at or above this flags an item as too easy (it separates few students)."""
@@ -75,6 +84,23 @@ class OptionCount:
 
 
 @dataclass(frozen=True, slots=True)
+class SectionInfo:
+    """One section of the exam's answer sheet, as the item analysis groups its items."""
+
+    index: int
+    key: str
+    titles: dict[str, str]  # uz, ru, en (uz always)
+    subject: str
+    kind: str  # "mcq" | "free"
+    options: tuple[str, ...]
+    item_count: int
+
+    def title(self, lang: str | None) -> str:
+        """The title in `lang`, else the Uzbek one, else the key."""
+        return self.titles.get(lang or "") or self.titles.get("uz") or self.key
+
+
+@dataclass(frozen=True, slots=True)
 class ItemRow:
     """One item of the exam with its statistics (None where not computed)."""
 
@@ -82,6 +108,8 @@ class ItemRow:
     position: int
     label: str
     kind: str
+    section: int  # index into ItemAnalysis.sections
+    points: float  # what the item is worth
     options: tuple[str, ...]
     accepted_answers: tuple[str, ...]
     is_excluded: bool
@@ -135,16 +163,35 @@ class ItemAnalysis:
     fit_high: float
     items: tuple[ItemRow, ...]
     persons: PersonDistribution
+    sections: tuple[SectionInfo, ...] = ()
 
     @property
     def flagged_items(self) -> tuple[ItemRow, ...]:
         return tuple(i for i in self.items if i.flags)
 
+    def section_items(self, section: int | None) -> tuple[ItemRow, ...]:
+        """The items of section `section` (an index), or every item for None."""
+        if section is None:
+            return self.items
+        return tuple(i for i in self.items if i.section == section)
+
+    def section_title(self, section: int, lang: str | None) -> str:
+        """The title of section `section` in `lang` ("" for an unknown index)."""
+        if 0 <= section < len(self.sections):
+            return self.sections[section].title(lang)
+        return ""
+
 
 def item_analysis(exam_id: int, *, bin_width: float = ABILITY_BIN_WIDTH) -> ItemAnalysis:
     """The item table, the test statistics and the person histogram of one exam."""
     if not 0 < bin_width <= 4:
-        raise ValidationError("The ability bin width must be between 0 and 4 logits.")
+        raise ValidationError(
+            msg(
+                "Qobiliyat ustuni kengligi 0 dan 4 logitgacha bo‘lishi kerak.",
+                "Ширина столбца способностей должна быть от 0 до 4 логитов.",
+                "The ability bin width must be between 0 and 4 logits.",
+            )
+        )
     with session_scope(readonly=True) as db:
         exam = _exam(db, exam_id)
         released = exam.status == ExamStatus.RELEASED
@@ -161,7 +208,8 @@ def item_analysis(exam_id: int, *, bin_width: float = ABILITY_BIN_WIDTH) -> Item
     participants = exam.n_participants if released and exam.n_participants is not None else 0
     if live is not None:
         participants = live.participants
-    items = tuple(_item_row(item, stat, live) for item, stat in rows)
+    sections, section_of = _sections(exam, [item for item, _stat in rows])
+    items = tuple(_item_row(item, stat, live, section_of.get(item.label, 0)) for item, stat in rows)
     return ItemAnalysis(
         exam_id=exam_id,
         title=exam.title,
@@ -176,14 +224,56 @@ def item_analysis(exam_id: int, *, bin_width: float = ABILITY_BIN_WIDTH) -> Item
         fit_high=settings.fit_high,
         items=items,
         persons=persons,
+        sections=sections,
     )
 
 
 def _exam(db: Session, exam_id: int) -> Exam:
     exam = db.get(Exam, exam_id)
     if exam is None:
-        raise NotFoundError(f"Exam {exam_id} does not exist.")
+        raise NotFoundError(
+            msg(
+                "{exam_id}-imtihon mavjud emas.",
+                "Экзамена {exam_id} нет.",
+                "Exam {exam_id} does not exist.",
+                exam_id=exam_id,
+            )
+        )
     return exam
+
+
+def _sections(exam: Exam, items: list[ExamItem]) -> tuple[tuple[SectionInfo, ...], dict[str, int]]:
+    """The exam's sections (those with items) and each item label's section index.
+
+    The stored layout when it holds exactly these items; else (a layout that fails
+    the checks, or items that do not match it) one grouped from the items."""
+    specs = [item_spec(item) for item in items]
+    layout: Layout | None
+    try:
+        layout = exam_layout(exam)
+    except LayoutError:
+        layout = None
+    if layout is not None and [(s.label, s.section) for s in layout.items()] != [
+        (s.label, s.section) for s in specs
+    ]:
+        layout = None
+    if layout is None:
+        layout = layout_of_items(specs) if specs else Layout("custom", ())
+    section_of = layout.section_of_label()
+    counts = Counter(section_of.get(item.label, 0) for item in items)
+    sections = tuple(
+        SectionInfo(
+            index=index,
+            key=section.key,
+            titles=dict(section.titles),
+            subject=section.subject,
+            kind=section.kind,
+            options=tuple(section.options),
+            item_count=counts.get(index, 0),
+        )
+        for index, section in enumerate(layout.sections)
+    )
+    return sections, section_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,7 +316,9 @@ def _option_counts(item: ExamItem, counts: dict[str, int], blank: int) -> tuple[
     return (*options, OptionCount(option="", count=int(blank), is_key=False))
 
 
-def _item_row(item: ExamItem, stat: ItemStatistic | None, live: _LiveCounts | None) -> ItemRow:
+def _item_row(
+    item: ExamItem, stat: ItemStatistic | None, live: _LiveCounts | None, section: int
+) -> ItemRow:
     if stat is not None:
         stored = dict(stat.option_counts or {})
         option_counts = _option_counts(
@@ -269,6 +361,8 @@ def _item_row(item: ExamItem, stat: ItemStatistic | None, live: _LiveCounts | No
         position=item.position,
         label=item.label,
         kind=item.kind,
+        section=section,
+        points=float(item.points),
         options=tuple(item.options),
         accepted_answers=tuple(item.accepted_answers),
         is_excluded=item.is_excluded,
@@ -411,7 +505,13 @@ def item_characteristic_curve(
     not provisional) exam and an item that was not excluded.
     """
     if not 2 <= groups <= 20:
-        raise ValidationError("Choose between 2 and 20 ability groups.")
+        raise ValidationError(
+            msg(
+                "Qobiliyat guruhlari soni 2 dan 20 gacha bo‘lsin.",
+                "Выберите от 2 до 20 групп по способностям.",
+                "Choose between 2 and 20 ability groups.",
+            )
+        )
     label = item_label.strip().lower()
     with session_scope(readonly=True) as db:
         _exam(db, exam_id)
@@ -422,11 +522,33 @@ def item_characteristic_curve(
         ).all()
         match = next(((i, s) for i, s in found if i.label == label), None)
         if match is None:
-            raise ValidationError(f"Item {item_label!r} is not on this exam's answer sheet.")
+            raise ValidationError(
+                msg(
+                    "{label} savoli bu imtihonning javob varaqasida yo‘q.",
+                    "Вопроса {label} нет в бланке ответов этого экзамена.",
+                    "Item {label} is not on this exam's answer sheet.",
+                    label=repr(item_label),
+                )
+            )
         item, stat = match
         if stat is None or stat.beta is None:
-            why = "it is excluded" if item.is_excluded else "the exam is not calibrated yet"
-            raise ValidationError(f"Item {item.label} has no difficulty: {why}.")
+            if item.is_excluded:
+                raise ValidationError(
+                    msg(
+                        "{label} savolining qiyinligi yo‘q: u chiqarib tashlangan.",
+                        "У вопроса {label} нет трудности: он исключён.",
+                        "Item {label} has no difficulty: it is excluded.",
+                        label=item.label,
+                    )
+                )
+            raise ValidationError(
+                msg(
+                    "{label} savolining qiyinligi yo‘q: imtihon hali kalibrlanmagan.",
+                    "У вопроса {label} нет трудности: экзамен ещё не откалиброван.",
+                    "Item {label} has no difficulty: the exam is not calibrated yet.",
+                    label=item.label,
+                )
+            )
         # One statement, two index range reads: every calibrated person of the exam
         # (with θ), then the sessions that got this item right. A LEFT JOIN from the
         # sessions would probe the answer index once per person instead.

@@ -15,14 +15,18 @@ from mockexam.admin.analytics import AnalyticsChartsState, AnalyticsState, Score
 from mockexam.admin.students import StudentsState
 from mockexam.db import session_scope, utcnow
 from mockexam.models import AuditLog, ExamItem
+from mockexam.scoring.layout_templates import DTM_BLOCK
+from mockexam.services.admins import set_admin_language
 from mockexam.services.release import release_exam
 from tests.admin.helpers import make_state, route, run, sibling
 from tests.factories import make_cohort, make_exam, make_student
 
 
-def _released(n: int = 40, *, days_ago: int = 2, title: str = "Released") -> int:
+def _released(n: int = 40, *, days_ago: int = 2, title: str = "Released", layout=None) -> int:
     with session_scope() as db:
-        exam = make_exam(db, title=title, start=utcnow() - timedelta(days=days_ago), hours=3)
+        exam = make_exam(
+            db, title=title, start=utcnow() - timedelta(days=days_ago), hours=4, layout=layout
+        )
         make_cohort(db, exam, n=n, graded=True, seed=n)
         exam_id = exam.id
     assert release_exam(exam_id) is not None
@@ -52,7 +56,9 @@ def test_analysis_shows_the_item_table_test_statistics_and_charts(admin):
     assert state.participants == 40 and state.alpha != "—"
     assert len(state.rows) == 55
     first = state.rows[0]
-    assert first["label"] == "1" and first["kind"] == "MC" and "±" in first["beta"]
+    assert first["label"] == "1" and first["kind"] == "mcq" and "±" in first["beta"]
+    assert first["section"] == 0 and state.rows[-1]["section"] == 1  # 1–35, then 36a–45b
+    assert [s["en"] for s in state.sections] == ["Multiple choice", "Free response"]
     assert "A*" in first["options"] and first["facility"].endswith("%")
     assert state.flagged_count == sum(1 for r in state.rows if r["flagged"])
     # Charts: Wright map (bars + items), difficulty/facility, fit band.
@@ -99,6 +105,55 @@ def test_moving_to_an_exam_that_does_not_exist_forgets_the_previous_one(admin):
     assert item.label == "" and not figures.drawn
 
 
+def _chosen(follow_up) -> str:
+    """The label of a returned `ItemChartsState.choose` event."""
+    assert follow_up.handler.fn.__qualname__.endswith("ItemChartsState.choose")
+    return follow_up.args[0][1]._var_value
+
+
+def test_section_filter_on_a_dtm_exam_in_russian(admin):
+    """Issue 21: a DTM exam's five blocks as a Section column and filter (titles in the
+    admin's language) that narrows the table and the figures; another exam starts from
+    every section again."""
+    dtm = _released(n=20, title="DTM", layout=DTM_BLOCK)
+    with session_scope() as db:
+        certificate = make_exam(db, title="Certificate").id  # open now: nothing to release
+    with session_scope() as db:
+        set_admin_language(db, admin.admin_id, "ru")
+    state, figures, item = _loaded(admin, dtm)
+
+    assert [s["key"] for s in state.sections] == ["s1", "s2", "s3", "s4", "s5"]
+    assert [s["items"] for s in state.sections] == [10, 10, 10, 30, 30]
+    assert state.sections[0]["ru"] == "Родной язык"
+    assert state.sections[3]["ru"] == "Профильный предмет 1: Математика"
+    assert state.section == "all" and len(state.rows) == 90
+    assert [r["section"] for r in state.rows[::10]] == [0, 1, 2, 3, 3, 3, 4, 4, 4]
+    assert all(r["options"].startswith("A") for r in state.rows)
+    assert [t.name for t in item.icc.data] == ["модель Раша", "наблюдаемые"]
+
+    follow_up = run(AnalysisState.set_section, state, "3")  # specialty subject 1: 31–60
+    assert state.section == "3"
+    assert [r["label"] for r in state.rows] == [str(n) for n in range(31, 61)]
+    assert state.flagged_count == sum(1 for r in state.rows if r["flagged"])
+    assert list(figures.scatter.data[0].text) == [str(n) for n in range(31, 61)]
+    assert list(figures.fit.data[0].x) == [str(n) for n in range(31, 61)]
+    calibrated = [r["label"] for r in state.rows if r["has_curve"]]
+    assert calibrated and list(figures.wright.data[1].text) == calibrated
+    assert sum(figures.wright.data[0].x) == 20  # the persons stay the whole exam's
+    assert _chosen(follow_up) == "31"  # item 1 is not in this block: its first item
+    run(ItemChartsState.choose, item, "99z")
+    assert item.error == "Вопроса 99z нет в бланке ответов этого экзамена."
+    for crafted in ("5", "-1", "s4", "all; DROP", 3):
+        assert run(AnalysisState.set_section, state, crafted) is None
+        assert state.section == "3" and len(state.rows) == 30
+
+    route(state, _path(certificate))
+    run(AnalysisState.load, state)
+    assert state.section == "all" and len(state.rows) == 55
+    assert [s["ru"] for s in state.sections] == ["Тестовые задания", "Задания с открытым ответом"]
+    assert len(figures.scatter.data[0].x) == 55
+
+
 def test_choosing_a_free_response_item_draws_its_curve_without_options(admin):
     exam_id = _released()
     _state, _figures, item = _loaded(admin, exam_id)
@@ -120,7 +175,7 @@ def test_excluding_an_item_recalibrates_and_is_audited_then_restoring_it(admin):
     assert state.busy is False and state.error == ""
     assert "Excluded item 5" in state.notice and "Recalibrated" in state.notice
     row = next(r for r in state.rows if r["label"] == "5")
-    assert row["excluded"] and row["flags"] == "excluded" and not row["flagged"]
+    assert row["excluded"] and row["flags"] == ["excluded"] and not row["flagged"]
     assert len(figures.scatter.data[0].x) == 54  # excluded items leave the charts
     assert any(getattr(s, "handler", None) for s in steps if s is not None)
     with session_scope() as db:

@@ -14,8 +14,9 @@ from sqlmodel import select
 from mockexam.config import settings
 from mockexam.db import get_engine, session_scope, utcnow
 from mockexam.errors import NotFoundError, ValidationError
-from mockexam.models import Answer, ExamSession, ItemKind
+from mockexam.models import Answer, Exam, ExamSession, ItemKind
 from mockexam.scoring.grading import ItemSpec
+from mockexam.scoring.layout_templates import CUSTOM_START, DTM_BLOCK
 from mockexam.services import exams as exam_service
 from mockexam.services import item_analysis as ia
 from mockexam.services import release
@@ -149,8 +150,52 @@ def test_item_analysis_after_release_reads_the_stored_statistics(db_url):
 
 
 def test_item_analysis_unknown_exam(db_url):
-    with pytest.raises(NotFoundError):
+    with pytest.raises(NotFoundError) as refused:
         ia.item_analysis(404)
+    assert str(refused.value) == "Exam 404 does not exist."
+    assert refused.value.text("ru") == "Экзамена 404 нет."
+    assert refused.value.text("uz") == "404-imtihon mavjud emas."
+
+
+def test_item_analysis_sections_of_a_dtm_exam(db_url):
+    with session_scope() as db:
+        exam_id = make_exam(db, layout=DTM_BLOCK).id
+    analysis = ia.item_analysis(exam_id)
+
+    assert [s.key for s in analysis.sections] == ["s1", "s2", "s3", "s4", "s5"]
+    assert [s.index for s in analysis.sections] == [0, 1, 2, 3, 4]
+    assert [s.item_count for s in analysis.sections] == [10, 10, 10, 30, 30]
+    assert analysis.sections[4].subject == "physics"
+    assert analysis.section_title(0, "ru") == "Родной язык"
+    assert analysis.section_title(4, "en") == "Specialty subject 2: Physics"
+    assert analysis.section_title(9, "ru") == ""
+    assert [r.label for r in analysis.section_items(3)] == [str(n) for n in range(31, 61)]
+    assert len(analysis.section_items(None)) == 90
+    by_label = {r.label: r for r in analysis.items}
+    assert [(by_label[x].section, by_label[x].points) for x in ("10", "11", "31", "61")] == [
+        (0, 1.1),
+        (1, 1.1),
+        (3, 3.1),
+        (4, 2.1),
+    ]
+
+
+@pytest.mark.parametrize("stored", [{"version": 99}, CUSTOM_START.to_json()])
+def test_item_analysis_groups_the_items_when_the_stored_layout_is_wrong(db_url, stored):
+    """A layout that fails the checks, or does not hold the exam's items (30 vs 55), is
+    replaced by one grouped from the items: the certificate's 35 + 10 × (a, b)."""
+    with session_scope() as db:
+        exam = make_exam(db)
+        exam.layout = stored
+        db.add(exam)
+        exam_id = exam.id
+    with session_scope(readonly=True) as db:
+        assert db.get(Exam, exam_id).layout == stored
+    analysis = ia.item_analysis(exam_id)
+    assert [s.item_count for s in analysis.sections] == [35, 20]
+    assert [s.kind for s in analysis.sections] == ["mcq", "free"]
+    assert {r.section for r in analysis.items if r.label == "36a"} == {1}
+    assert analysis.sections[0].options == MCQ
 
 
 def _released_cohort(n: int = 300, seed: int = 11, days_ago: int = 1) -> int:
@@ -272,11 +317,17 @@ def test_item_characteristic_curve_observed_proportion_by_hand(db_url):
 
 def test_item_characteristic_curve_refuses_unknown_items_and_uncalibrated_exams(db_url):
     exam_id = _small_exam()
-    with pytest.raises(ValidationError, match="not on this exam"):
+    with pytest.raises(ValidationError, match="not on this exam") as unknown:
         ia.item_characteristic_curve(exam_id, "99")
+    assert unknown.value.text("ru") == "Вопроса '99' нет в бланке ответов этого экзамена."
     release.release_exam(exam_id)  # provisional: no difficulties
-    with pytest.raises(ValidationError, match="not calibrated"):
+    with pytest.raises(ValidationError, match="not calibrated") as uncalibrated:
         ia.item_characteristic_curve(exam_id, "1")
+    assert uncalibrated.value.text("ru") == (
+        "У вопроса 1 нет трудности: экзамен ещё не откалиброван."
+    )
+    with pytest.raises(ValidationError, match="between 2 and 20"):
+        ia.item_characteristic_curve(exam_id, "1", groups=1)
 
 
 def test_quantile_groups_keep_ties_together():
