@@ -7,6 +7,8 @@ sweep finding the same work) changes nothing.
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
+from typing import Any
 
 from huey import crontab
 from huey.exceptions import TaskLockedException
@@ -99,9 +101,20 @@ def prune_admin_auth() -> None:
         logger.info("Pruned %s old admin sign-in record(s)", removed)
 
 
-# 22:30 UTC is 03:30 in Tashkent (UTC+5, no daylight saving): the quietest hour for
-# students in Uzbekistan, long after evening study and before the school day.
-@huey.periodic_task(crontab(minute="30", hour="22"))
+def _utc_crontab_for_local(hour: int, minute: int) -> Any:
+    """A daily crontab at hour:minute of LOCAL_TIMEZONE, in the UTC the consumer schedules in
+    (today's offset: exact for zones without daylight saving, such as Asia/Tashkent)."""
+    from mockexam.localtime import local_zone
+
+    zone = local_zone()
+    local = datetime.now(zone).replace(hour=hour, minute=minute, second=0, microsecond=0)
+    at = local.astimezone(UTC)
+    return crontab(minute=str(at.minute), hour=str(at.hour))
+
+
+# 03:30 local time (22:30 UTC in Tashkent): the quietest hour for students in
+# Uzbekistan, long after evening study and before the school day.
+@huey.periodic_task(_utc_crontab_for_local(3, 30))
 def nightly_backup() -> None:
     """Nightly, when BACKUP_DIR is set: back up the database and uploads, rotate old backups.
 

@@ -669,3 +669,14 @@ def test_the_same_rows_give_the_same_checksums_on_sqlite_and_postgresql(tmp_path
         ("student", 1),
     ]
     assert sqlite_tables == pg_tables
+
+
+def test_nightly_backup_follows_the_local_zone(monkeypatch):
+    """03:30 in LOCAL_TIMEZONE: in Asia/Kolkata (UTC+05:30) that is 22:00 UTC."""
+    from mockexam.tasks import _utc_crontab_for_local
+
+    monkeypatch.setattr(settings, "local_timezone", "Asia/Kolkata")  # UTC+05:30
+    at = _utc_crontab_for_local(3, 30)
+    assert at(datetime(2026, 12, 7, 22, 0)) and not at(datetime(2026, 12, 7, 22, 30))
+    monkeypatch.setattr(settings, "local_timezone", "Asia/Tashkent")
+    assert _utc_crontab_for_local(3, 30)(datetime(2026, 12, 7, 22, 30))
