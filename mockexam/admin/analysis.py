@@ -8,6 +8,14 @@ curve with observed proportions by ability group and (multiple choice) its
 option-choice bars. Excluding or restoring an item recalibrates a released
 exam at once through `services.release.exclude_item` (audit log).
 
+The table has a Section column (the layout's section title in the admin's
+language) and, for a sheet of two sections or more, a Section filter: one
+section's items (a DTM block) in the table and the exam-wide figures; the
+persons and the test statistics stay the whole exam's. The filter starts from
+every section again on another exam. Everything the admin reads is in uz/ru/en:
+`t(…)` in the components, `_text`/`count_word` in the handlers, figures drawn
+with `lang`.
+
 States stay small: the table in `AnalysisState`, the three exam-wide
 figures in `AnalysisChartsState`, the chosen item's two figures in
 `ItemChartsState`.

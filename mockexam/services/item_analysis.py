@@ -243,7 +243,7 @@ def _exam(db: Session, exam_id: int) -> Exam:
 
 
 def _sections(exam: Exam, items: list[ExamItem]) -> tuple[tuple[SectionInfo, ...], dict[str, int]]:
-    """The exam's sections (those with items) and each item label's section index.
+    """The exam's sections and each item label's section index.
 
     The stored layout when it holds exactly these items; else (a layout that fails
     the checks, or items that do not match it) one grouped from the items."""

@@ -16,6 +16,7 @@ from mockexam.db import get_engine, session_scope, utcnow
 from mockexam.errors import NotFoundError, ValidationError
 from mockexam.models import Answer, Exam, ExamSession, ItemKind
 from mockexam.scoring.grading import ItemSpec
+from mockexam.scoring.layout import Layout, Section
 from mockexam.scoring.layout_templates import CUSTOM_START, DTM_BLOCK
 from mockexam.services import exams as exam_service
 from mockexam.services import item_analysis as ia
@@ -178,6 +179,26 @@ def test_item_analysis_sections_of_a_dtm_exam(db_url):
         (3, 3.1),
         (4, 2.1),
     ]
+
+
+def test_item_analysis_counts_every_option_of_a_five_option_section(db_url):
+    """Options come from each item (A–E here), not a fixed A–D."""
+    letters = ("A", "B", "C", "D", "E")
+    five = Layout(
+        "custom",
+        (Section("s1", {"uz": "Test", "ru": "Тест", "en": "Test"}, "math", "mcq", 5, letters),),
+    )
+    with session_scope() as db:
+        exam = make_exam(db, layout=five)
+        make_cohort(db, exam, n=12, graded=True)
+        exam_id = exam.id
+    analysis = ia.item_analysis(exam_id)
+    assert analysis.sections[0].options == letters
+    fifth = analysis.items[4]  # keyed E
+    assert [c.option for c in fifth.option_counts] == [*letters, ""]
+    assert [c.option for c in fifth.option_counts if c.is_key] == ["E"]
+    chose_e = next(c.count for c in fifth.option_counts if c.option == "E")
+    assert chose_e == round(fifth.facility * 12) and sum(_counts(fifth).values()) == 12
 
 
 @pytest.mark.parametrize("stored", [{"version": 99}, CUSTOM_START.to_json()])
