@@ -20,7 +20,7 @@ from mockexam.admin.answer_key import KeyState, split_answers
 from mockexam.admin.exam_edit import ExamState
 from mockexam.admin.exam_form import local_input
 from mockexam.admin.exam_new import NewExamState
-from mockexam.admin.exam_page import ExamTabsState
+from mockexam.admin.exam_page import DraftLayoutState, ExamTabsState
 from mockexam.admin.exams import ExamsState
 from mockexam.config import settings
 from mockexam.db import session_scope, utcnow
@@ -311,6 +311,43 @@ def test_exam_page_layout_card_shows_the_sections_points_and_official_score(admi
     assert state.layout_summary["en"] == (
         "DTM test block: 90 items, 189 points; the official score is the points."
     )
+
+
+def test_a_drafts_answer_sheet_changes_on_its_page_keeping_the_keys_that_still_fit(admin):
+    exam_id = _draft(key=True)  # the certificate, keyed
+    state = make_state(DraftLayoutState, path=_path(exam_id), token=admin.token)
+    run(DraftLayoutState.open_layout, state)
+    assert state.layout_open and state.template == "certificate_math" and state.item_total == 55
+
+    run(DraftLayoutState.set_field, state, 0, "count", "30")  # 1–30, then 31a … 40b
+    result = run(DraftLayoutState.apply_layout, state)
+
+    assert state.layout_error == "" and not state.layout_open
+    # 1–30 and 36a … 40b keep their keys; 31–35 and 41a … 45b go; 31a … 35b are new.
+    assert state.layout_notice == "Answer sheet changed: 40 keys kept, 0 cleared."
+    assert [h.fn.__qualname__ for h in result] == ["ExamState.refresh", "KeyState.load"]
+    with session_scope() as db:
+        items = exam_service.get_items(db, exam_id)
+        exam = db.get(Exam, exam_id)
+        assert exam.layout["template"] == "custom" and exam.layout["sections"][0]["count"] == 30
+    assert [i.label for i in items][28:32] == ["29", "30", "31a", "31b"]
+    assert all(i.accepted_answers for i in items[:30]) and not items[30].accepted_answers
+    assert [i.label for i in items if i.accepted_answers][-1] == "40b"
+    assert len(_audit("exam.layout")) == 1
+
+
+def test_a_published_exams_answer_sheet_cannot_be_changed(admin):
+    with session_scope() as db:
+        exam_id = make_exam(db, start=utcnow() + timedelta(days=2)).id
+    state = make_state(DraftLayoutState, path=_path(exam_id), token=admin.token)
+    run(DraftLayoutState.open_layout, state)
+    assert not state.layout_open and "Only a draft's answer sheet" in state.layout_error
+    state.layout_exam_id = exam_id  # a crafted apply is refused by the service too
+    run(DraftLayoutState.choose_template, state, "dtm_block")
+    run(DraftLayoutState.apply_layout, state)
+    assert state.layout_error and state.layout_notice == ""
+    with session_scope() as db:
+        assert len(exam_service.get_items(db, exam_id)) == 55
 
 
 @pytest.mark.parametrize("path", ["/admin/exams/999999", "/admin/exams/abc"])
