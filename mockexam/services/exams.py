@@ -7,6 +7,7 @@ cannot be deleted; results are released only after the window closes.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -281,6 +282,8 @@ class ExamListEntry:
     submitted: int  # submitted, by the student or automatically
     auto_submitted: int
     missing_key: int  # drafts: items without an answer (0 for published exams)
+    template: str = "certificate_math"  # the layout's template (badges in the list)
+    subjects: tuple[str, ...] = ("math",)  # the sections' subjects, each once, in sheet order
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,6 +356,7 @@ def list_exams(
             Exam.duration_minutes,
             Exam.pdf_path,
             phase.label("phase"),
+            Exam.layout,
         )
         .order_by(col(Exam.window_start).desc(), col(Exam.id).desc())
         .limit(max(1, min(limit, MAX_LIST_PAGE)))
@@ -393,6 +397,7 @@ def list_exams(
             page.c.duration_minutes,
             page.c.pdf_path,
             page.c.phase,
+            page.c.layout,
             func.coalesce(sessions.c.sessions, 0),
             func.coalesce(sessions.c.submitted, 0),
             func.coalesce(sessions.c.auto_submitted, 0),
@@ -423,6 +428,7 @@ def list_exams(
             submitted=int(n_submitted),
             auto_submitted=int(n_auto),
             missing_key=int(n_missing) if phase_value == ExamPhase.DRAFT else 0,
+            **_badges(recipe),
         )
         for (
             exam_id,
@@ -432,6 +438,7 @@ def list_exams(
             duration,
             pdf_path,
             phase_value,
+            recipe,
             n_sessions,
             n_submitted,
             n_auto,
@@ -440,6 +447,27 @@ def list_exams(
         if exam_id is not None
     ]
     return ExamList(entries=entries, counts=phase_counts)
+
+
+def _badges(recipe: Any) -> dict[str, Any]:
+    """The template and subjects of a stored layout, read leniently (a list never fails)."""
+    if isinstance(recipe, str):  # a JSON column read through a CTE may come back as text
+        try:
+            recipe = json.loads(recipe)
+        except ValueError:
+            recipe = None
+    if not isinstance(recipe, dict) or not recipe:
+        return {"template": CERTIFICATE_MATH.template, "subjects": ("math",)}
+    sections = recipe.get("sections")
+    subjects = [
+        str(section["subject"])
+        for section in (sections if isinstance(sections, list) else [])
+        if isinstance(section, dict) and section.get("subject")
+    ]
+    return {
+        "template": str(recipe.get("template") or "custom"),
+        "subjects": tuple(dict.fromkeys(subjects)),
+    }
 
 
 def _check_fields(

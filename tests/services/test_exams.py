@@ -498,3 +498,26 @@ def test_exam_details_of_a_broken_stored_layout_groups_the_items(db):
         ("mcq", 35, 1),
         ("free", 10, 36),
     ]
+
+
+def test_list_exams_names_each_exams_template_and_subjects(db):
+    from mockexam.scoring.layout_templates import DTM_BLOCK
+
+    make_exam(db, title="Certificate", start=utcnow() + timedelta(days=2))
+    make_exam(db, title="DTM", start=utcnow() + timedelta(days=4), layout=DTM_BLOCK)
+    legacy = make_exam(db, title="Legacy", publish=False)
+    legacy.layout = {}
+    db.add(legacy)
+    db.flush()
+    statements = _statements(db)
+    by_title = {e.title: e for e in exams.list_exams(db).entries}
+    assert len(statements) == 1
+    assert (by_title["DTM"].template, by_title["DTM"].subjects) == (
+        "dtm_block",
+        ("native_language", "math", "history_uz", "physics"),
+    )
+    assert (by_title["Certificate"].template, by_title["Certificate"].subjects) == (
+        "certificate_math",
+        ("math",),
+    )
+    assert by_title["Legacy"].template == "certificate_math"
