@@ -48,7 +48,7 @@ def _safe_url(url: str) -> str:
 
 def _create_admin(args: argparse.Namespace) -> int:
     from mockexam.db import session_scope
-    from mockexam.services.admins import set_admin
+    from mockexam.services.admins import set_admin, set_admin_language
 
     password = args.password or os.environ.get("ADMIN_PASSWORD")
     if not password:
@@ -61,8 +61,11 @@ def _create_admin(args: argparse.Namespace) -> int:
             db, username=args.username, password=password, reactivate=args.reactivate
         )
         admin = change.admin
+        if args.language:
+            db.flush()  # the new admin's id
+            set_admin_language(db, admin.id, args.language)
         if change.created:
-            print(f"Admin {admin.username!r} is ready (id {admin.id}).")
+            print(f"Admin {admin.username!r} is ready (id {admin.id}, panel in {admin.language}).")
             return 0
         print(
             f"The password of admin {admin.username!r} was reset; "
@@ -577,6 +580,11 @@ def _build_parser() -> argparse.ArgumentParser:
         "--reactivate",
         action="store_true",
         help="also re-activate a deactivated admin (a reset alone does not)",
+    )
+    p.add_argument(
+        "--language",
+        choices=("uz", "ru", "en"),
+        help="the admin panel's language for this admin (default: ADMIN_DEFAULT_LANGUAGE)",
     )
     p = add(
         "deactivate-admin",

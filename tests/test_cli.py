@@ -368,3 +368,19 @@ def test_layouts_check_names_every_problem_and_exits_1(tmp_path, capsys):
     assert "not a valid layout (1 problem(s))" in capsys.readouterr().err
     assert main(["layouts", "check", str(tmp_path / "missing.json")]) == 1
     assert "cannot be read" in capsys.readouterr().err
+
+
+def test_create_admin_with_a_language_keeps_it(sqlite_url, capsys):
+    from sqlmodel import select
+
+    from mockexam.db import session_scope
+    from mockexam.models import Admin
+
+    assert main(["create-admin", "rustam", "--password", "first password", "--language", "ru"]) == 0
+    assert "panel in ru" in capsys.readouterr().out
+    assert main(["create-admin", "bekzod", "--password", "first password"]) == 0
+    with session_scope(readonly=True) as db:
+        languages = dict(db.exec(select(Admin.username, Admin.language)).all())
+    assert languages["rustam"] == "ru" and languages["bekzod"] == "en"  # the tests' default
+    with pytest.raises(SystemExit):
+        main(["create-admin", "x1y", "--password", "first password", "--language", "de"])
