@@ -30,7 +30,7 @@ from sqlmodel import Session, col, select
 
 from mockexam.config import settings
 from mockexam.db import session_scope, utcnow
-from mockexam.errors import NotFoundError, ValidationError
+from mockexam.errors import Msg, NotFoundError, ValidationError, msg
 from mockexam.localtime import to_local, utc_offset_modifier
 from mockexam.models import Exam, ExamPhase, ExamSession, ExamStatus, Student, StudentRating
 from mockexam.services.exams import exam_phase
@@ -165,15 +165,31 @@ class ScoreDistribution:
     points: Histogram
 
 
+def _no_exam(exam_id: int) -> Msg:
+    """The refusal for an exam id that does not exist, in uz/ru/en."""
+    return msg(
+        "{exam_id}-imtihon mavjud emas.",
+        "Экзамена {exam_id} не существует.",
+        "Exam {exam_id} does not exist.",
+        exam_id=exam_id,
+    )
+
+
 def score_distribution(exam_id: int, *, bin_width: float = 5.0) -> ScoreDistribution:
     """Histograms of one exam's scaled scores and raw points from one GROUP BY (points, bin)."""
     if not 0 < bin_width <= SCALED_MAX:
-        raise ValidationError("The bin width must be between 0 and 100 points.")
+        raise ValidationError(
+            msg(
+                "Ustun kengligi 0 dan 100 ballgacha bo‘lishi kerak.",
+                "Ширина столбца должна быть от 0 до 100 баллов.",
+                "The bin width must be between 0 and 100 points.",
+            )
+        )
     n_bins = int(np.ceil(SCALED_MAX / bin_width))
     with session_scope(readonly=True) as db:
         exam = db.get(Exam, exam_id)
         if exam is None:
-            raise NotFoundError(f"Exam {exam_id} does not exist.")
+            raise NotFoundError(_no_exam(exam_id))
         scaled = col(ExamSession.scaled_score)
         bin_index = case(
             (scaled.is_(None), None),
@@ -355,7 +371,13 @@ class EloDistribution:
 def elo_distribution(*, bins: int = 20) -> EloDistribution:
     """Histogram of current ratings (numpy over one single-column query)."""
     if not 1 <= bins <= 200:
-        raise ValidationError("Choose between 1 and 200 bins.")
+        raise ValidationError(
+            msg(
+                "Ustunlar soni 1 dan 200 gacha bo‘lishi kerak.",
+                "Выберите от 1 до 200 столбцов.",
+                "Choose between 1 and 200 bins.",
+            )
+        )
     with session_scope(readonly=True) as db:
         rating = StudentRating.__table__.c  # plain Core rows: no ORM loading per row
         result = db.connection().execute(select(rating.elo).where(rating.exams_rated > 0))

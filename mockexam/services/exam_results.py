@@ -39,7 +39,7 @@ from sqlmodel import Session, col, select
 
 from mockexam.config import settings
 from mockexam.db import session_scope, utcnow
-from mockexam.errors import NotFoundError
+from mockexam.errors import Msg, NotFoundError, msg
 from mockexam.localtime import local_iso, utc_offset_text
 from mockexam.models import (
     Answer,
@@ -142,7 +142,7 @@ def live_monitor(exam_id: int, *, now: datetime | None = None) -> LiveMonitor:
     with session_scope(readonly=True) as db:
         row = db.exec(statement).first()
     if row is None:
-        raise NotFoundError(f"Exam {exam_id} does not exist.")
+        raise NotFoundError(_no_exam(exam_id))
     (status, start, end, started, live, overdue, submitted, auto, last_start, last_submit) = row[
         :10
     ]
@@ -436,10 +436,20 @@ def _layout(exam: Exam) -> Layout:
         return Layout(template="custom", sections=())
 
 
+def _no_exam(exam_id: int) -> Msg:
+    """The refusal for an exam id that does not exist, in uz/ru/en."""
+    return msg(
+        "{exam_id}-imtihon mavjud emas.",
+        "Экзамена {exam_id} не существует.",
+        "Exam {exam_id} does not exist.",
+        exam_id=exam_id,
+    )
+
+
 def _require_exam(db: Session, exam_id: int) -> Exam:
     exam = db.get(Exam, exam_id)
     if exam is None:
-        raise NotFoundError(f"Exam {exam_id} does not exist.")
+        raise NotFoundError(_no_exam(exam_id))
     return exam
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from mockexam.config import settings
 from mockexam.db import session_scope, utcnow
-from mockexam.errors import ExamNotOpenError, NotFoundError, PermissionDeniedError
+from mockexam.errors import ExamNotOpenError, NotFoundError, PermissionDeniedError, msg
 from mockexam.models import Exam, ExamStatus
 from mockexam.services.sessions import find_session
 from mockexam.services.tokens import check_token, make_token
@@ -28,6 +28,11 @@ logger = logging.getLogger(__name__)
 
 TOKEN_TTL = timedelta(hours=4)
 _PURPOSE = "paper"
+_UNAVAILABLE = msg(
+    "Bu imtihonning savollar varag‘i mavjud emas.",
+    "Задания этого экзамена недоступны.",
+    "The question paper of this exam is not available.",
+)
 
 
 def paper_token(
@@ -62,9 +67,9 @@ def resolve_pdf_path(pdf_path: str) -> Path:
     path = (base / pdf_path).resolve()
     if not path.is_relative_to(base) or path == base:
         logger.warning("refused a question-paper path outside the upload dir: %r", pdf_path)
-        raise NotFoundError("The question paper of this exam is not available.")
+        raise NotFoundError(_UNAVAILABLE)
     if path.suffix.lower() != ".pdf" or not path.is_file():
-        raise NotFoundError("The question paper of this exam is not available.")
+        raise NotFoundError(_UNAVAILABLE)
     return path
 
 
@@ -81,18 +86,39 @@ def open_paper(*, exam_id: int, token: str, now: datetime | None = None) -> Path
     with session_scope(readonly=True) as session:
         exam = session.get(Exam, exam_id)
         if exam is None or exam.status == ExamStatus.DRAFT:
-            raise NotFoundError(f"Exam {exam_id} does not exist.")
+            raise NotFoundError(
+                msg(
+                    "{exam_id}-imtihon mavjud emas.",
+                    "Экзамена {exam_id} не существует.",
+                    "Exam {exam_id} does not exist.",
+                    exam_id=exam_id,
+                )
+            )
         if exam.status == ExamStatus.RELEASED or now >= exam.window_end:
             raise ExamNotOpenError(
-                "The exam window has closed: the question paper is no longer available."
+                msg(
+                    "Imtihon vaqti tugadi: savollar varag‘i endi mavjud emas.",
+                    "Окно экзамена закрыто: задания больше недоступны.",
+                    "The exam window has closed: the question paper is no longer available.",
+                )
             )
         if find_session(session, student_id=student_id, exam_id=exam_id) is None:
             raise PermissionDeniedError(
-                "The question paper is shown only to students who have started this exam."
+                msg(
+                    "Savollar varag‘i faqat bu imtihonni boshlagan o‘quvchilarga ko‘rsatiladi.",
+                    "Задания показываются только ученикам, которые начали этот экзамен.",
+                    "The question paper is shown only to students who have started this exam.",
+                )
             )
         pdf_path = exam.pdf_path
     if not pdf_path:
-        raise NotFoundError("This exam has no question paper.")
+        raise NotFoundError(
+            msg(
+                "Bu imtihon uchun PDF varaq yo‘q.",
+                "У этого экзамена нет PDF с заданиями.",
+                "This exam has no question paper.",
+            )
+        )
     return resolve_pdf_path(pdf_path)
 
 

@@ -27,7 +27,7 @@ from sqlmodel import Session, col, select
 
 from mockexam.config import settings
 from mockexam.db import lock_for_update, session_scope, utcnow
-from mockexam.errors import ExamLockedError, NotFoundError, ValidationError
+from mockexam.errors import ExamLockedError, Msg, NotFoundError, ValidationError, msg
 from mockexam.models import (
     Answer,
     EloHistory,
@@ -105,10 +105,16 @@ def release_exam(
     with session_scope() as db:
         exam = db.exec(lock_for_update(db, select(Exam).where(Exam.id == exam_id))).first()
         if exam is None:
-            raise NotFoundError(f"Exam {exam_id} does not exist.")
+            raise NotFoundError(_no_exam(exam_id))
         if force_recalibrate:
             if exam.status != ExamStatus.RELEASED:
-                raise ValidationError("Only a released exam can be recalibrated.")
+                raise ValidationError(
+                    msg(
+                        "Faqat natijalari e’lon qilingan imtihonni qayta kalibrlash mumkin.",
+                        "Перекалибровать можно только экзамен с опубликованными результатами.",
+                        "Only a released exam can be recalibrated.",
+                    )
+                )
             _check_no_later_release(db, exam)
         elif (
             exam.status != ExamStatus.PUBLISHED
@@ -142,17 +148,30 @@ def exclude_item(
     with session_scope() as db:
         exam = db.exec(lock_for_update(db, select(Exam).where(Exam.id == exam_id))).first()
         if exam is None:
-            raise NotFoundError(f"Exam {exam_id} does not exist.")
+            raise NotFoundError(_no_exam(exam_id))
         if exam.status == ExamStatus.RELEASED:
             _check_no_later_release(db, exam)
         item = next((i for i in get_items(db, exam_id) if i.label == label.strip().lower()), None)
         if item is None:
-            raise ValidationError(f"Item {label!r} is not on this exam's answer sheet.")
+            raise ValidationError(
+                msg(
+                    "{label!r} savoli bu imtihonning javoblar varaqasida yo‘q.",
+                    "Задания {label!r} нет в бланке ответов этого экзамена.",
+                    "Item {label!r} is not on this exam's answer sheet.",
+                    label=label,
+                )
+            )
         if item.is_excluded == excluded:
             return None
         active = [i for i in get_items(db, exam_id) if not i.is_excluded]
         if excluded and len(active) <= 1:
-            raise ValidationError("At least one item must stay in the exam.")
+            raise ValidationError(
+                msg(
+                    "Imtihonda kamida bitta savol qolishi kerak.",
+                    "В экзамене должно остаться хотя бы одно задание.",
+                    "At least one item must stay in the exam.",
+                )
+            )
         item.is_excluded = excluded
         db.add(item)
         audit.record(
@@ -169,6 +188,15 @@ def exclude_item(
     return None
 
 
+def _no_exam(exam_id: int) -> Msg:
+    return msg(
+        "{exam_id}-imtihon mavjud emas.",
+        "Экзамена {exam_id} не существует.",
+        "Exam {exam_id} does not exist.",
+        exam_id=exam_id,
+    )
+
+
 def _check_earlier_released(db: Session, exam: Exam) -> None:
     """Exams are released in window order: streaks, exam counts and improvement build on it."""
     earlier = db.exec(
@@ -182,8 +210,17 @@ def _check_earlier_released(db: Session, exam: Exam) -> None:
     ).first()
     if earlier is not None:
         raise ExamLockedError(
-            f"Release “{earlier.title}” (exam {earlier.id}) first: its window closed earlier, "
-            "and streaks, achievements and Elo are applied in window order."
+            msg(
+                "Avval “{title}” ({exam_id}-imtihon) natijalarini e’lon qiling: uning vaqt "
+                "oralig‘i oldinroq tugagan, seriyalar, yutuqlar va Elo esa vaqt oraliqlari "
+                "tartibida hisoblanadi.",
+                "Сначала опубликуйте результаты «{title}» (экзамен {exam_id}): его окно "
+                "закончилось раньше, а серии, достижения и Elo начисляются в порядке окон.",
+                "Release “{title}” (exam {exam_id}) first: its window closed earlier, "
+                "and streaks, achievements and Elo are applied in window order.",
+                title=earlier.title,
+                exam_id=earlier.id,
+            )
         )
 
 
@@ -197,8 +234,15 @@ def _check_no_later_release(db: Session, exam: Exam) -> None:
     ).first()
     if later is not None:
         raise ExamLockedError(
-            f"“{later.title}” was released after this exam, so its Elo ratings build on this "
-            "one's: it can no longer be recalibrated."
+            msg(
+                "“{title}” natijalari bu imtihondan keyin e’lon qilingan, uning Elo reytingi "
+                "shu imtihon reytingiga asoslanadi: bu imtihonni endi qayta kalibrlab bo‘lmaydi.",
+                "Результаты «{title}» опубликованы после этого экзамена, и его рейтинг Elo "
+                "опирается на рейтинг этого: перекалибровать этот экзамен больше нельзя.",
+                "“{title}” was released after this exam, so its Elo ratings build on this "
+                "one's: it can no longer be recalibrated.",
+                title=later.title,
+            )
         )
 
 

@@ -137,6 +137,22 @@ def test_score_distribution_of_an_exam_without_sessions(db_url):
         analytics.score_distribution(exam.id, bin_width=0)
 
 
+def test_refusals_read_in_the_admins_language(db_url):
+    with pytest.raises(NotFoundError) as missing:
+        analytics.score_distribution(424242)
+    assert str(missing.value) == "Exam 424242 does not exist."
+    assert missing.value.text("ru") == "Экзамена 424242 не существует."
+    assert missing.value.text("uz") == "424242-imtihon mavjud emas."
+    with pytest.raises(ValidationError) as width:
+        analytics.score_distribution(1, bin_width=101)
+    assert str(width.value) == "The bin width must be between 0 and 100 points."
+    assert width.value.text("ru") == "Ширина столбца должна быть от 0 до 100 баллов."
+    with pytest.raises(ValidationError) as bins:
+        analytics.elo_distribution(bins=201)
+    assert bins.value.text("uz") == "Ustunlar soni 1 dan 200 gacha bo‘lishi kerak."
+    assert bins.value.text("ru") == "Выберите от 1 до 200 столбцов."
+
+
 def test_user_growth_by_month_fills_empty_months(db_url):
     with session_scope() as db:
         for created in (

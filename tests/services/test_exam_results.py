@@ -84,8 +84,11 @@ def test_live_monitor_of_an_exam_nobody_started(db_url):
 
 
 def test_live_monitor_unknown_exam(db_url):
-    with pytest.raises(NotFoundError):
+    with pytest.raises(NotFoundError) as err:
         exam_results.live_monitor(999)
+    assert str(err.value) == "Exam 999 does not exist."
+    assert err.value.text("ru") == "Экзамена 999 не существует."
+    assert err.value.text("uz") == "999-imtihon mavjud emas."
 
 
 def _released_scenario() -> Scenario:
@@ -236,8 +239,9 @@ def test_results_table_pages_and_searches(db_url):
 
 
 def test_results_table_unknown_exam(db_url):
-    with pytest.raises(NotFoundError):
+    with pytest.raises(NotFoundError) as err:
         exam_results.results_table(12345)
+    assert err.value.text("ru") == "Экзамена 12345 не существует."
 
 
 def _csv_rows(data: bytes) -> list[list[str]]:

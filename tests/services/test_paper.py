@@ -215,8 +215,11 @@ def test_open_paper_without_a_pdf_is_not_found(db: Session, upload_dir: Path) ->
     token = paper.paper_token(student_id=student.id, exam_id=exam.id)
 
     assert paper.paper_url(student_id=student.id, exam_id=exam.id) is None
-    with pytest.raises(NotFoundError, match="no question paper"):
+    with pytest.raises(NotFoundError, match="no question paper") as err:
         paper.open_paper(exam_id=exam.id, token=token)
+    assert str(err.value) == "This exam has no question paper."
+    assert err.value.text("ru") == "У этого экзамена нет PDF с заданиями."
+    assert err.value.text("uz") == "Bu imtihon uchun PDF varaq yo‘q."
 
 
 def _set_pdf_path(exam_id: int, pdf_path: str) -> None:

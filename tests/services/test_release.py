@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import select
 
 from mockexam.db import session_scope, utcnow
-from mockexam.errors import ExamLockedError
+from mockexam.errors import ExamLockedError, NotFoundError, ValidationError
 from mockexam.models import (
     EloHistory,
     Exam,
@@ -154,10 +154,31 @@ def test_recalibration_refused_after_a_later_release(db_url):
         second, _, _, _ = _closed_exam(db, days_ago=1, n=20, seed=9)
     release.release_exam(first.id)
     release.release_exam(second.id)
-    with pytest.raises(ExamLockedError, match="can no longer be recalibrated"):
+    with pytest.raises(ExamLockedError, match="can no longer be recalibrated") as err:
         release.exclude_item(first.id, "3")
+    assert err.value.text("ru").startswith("Результаты «Mock exam» опубликованы после")
+    assert "qayta kalibrlab bo‘lmaydi" in err.value.text("uz")
     with session_scope(readonly=True) as db:
         assert not any(i.is_excluded for i in get_items(db, first.id))
+
+
+def test_exclude_item_refusals_read_in_the_admins_language(db_url):
+    with session_scope() as db:
+        exam = make_exam(db)
+    with pytest.raises(NotFoundError) as missing:
+        release.exclude_item(exam.id + 1, "3")
+    assert missing.value.text("ru") == f"Экзамена {exam.id + 1} не существует."
+    with pytest.raises(ValidationError) as label:
+        release.exclude_item(exam.id, "99")
+    assert str(label.value) == "Item '99' is not on this exam's answer sheet."
+    assert label.value.text("ru") == "Задания '99' нет в бланке ответов этого экзамена."
+    assert label.value.text("uz") == "'99' savoli bu imtihonning javoblar varaqasida yo‘q."
+    with pytest.raises(ValidationError) as not_released:
+        release.release_exam(exam.id, force_recalibrate=True)
+    assert str(not_released.value) == "Only a released exam can be recalibrated."
+    assert not_released.value.text("ru") == (
+        "Перекалибровать можно только экзамен с опубликованными результатами."
+    )
 
 
 def test_second_exam_uses_ratings_from_the_first(db_url):
