@@ -41,26 +41,25 @@ START_IT = (" Ishga tushiring: ", " Запустите его: ", " Start it: ")
 WORKER_COMMAND = "python -m mockexam worker (systemctl start mockexam-worker)"  # i18n: not text
 
 
-# The units of `health.ago` in Uzbek and Russian (after the number: 1 минуту, 3 минуты).
+# The steps of `health.ago` (below how many seconds, the unit in seconds) and their words
+# in Uzbek and Russian (after the number: 1 минуту, 3 минуты, 5 минут).
 _UNITS = (
     (120, 1, "soniya", ("секунду", "секунды", "секунд")),
     (2 * 3600, 60, "daqiqa", ("минуту", "минуты", "минут")),
     (2 * 86400, 3600, "soat", ("час", "часа", "часов")),
-    (None, 86400, "kun", ("день", "дня", "дней")),
+    (float("inf"), 86400, "kun", ("день", "дня", "дней")),
 )
 
 
 def last_sweep_text(lang: str, seconds: float) -> str:
-    """ "Its last sweep was 3 min ago." in `lang` (the steps of `health.ago`)."""
+    """The banner's line on the last sweep in `lang` ("Its last sweep was 3 min ago.")."""
     if lang == "en":
         return f"Its last sweep was {health.ago(seconds)} ago."
-    for below, size, uz, ru in _UNITS:
-        if below is None or seconds < below:
-            n = int(f"{seconds / size:.0f}")
-            if lang == "ru":
-                return f"Последний раз он работал {n} {russian_form(n, *ru)} назад."
-            return f"Oxirgi marta {n} {uz} oldin ishlagan."
-    raise AssertionError("unreachable")
+    size, uz, ru = next((size, uz, ru) for below, size, uz, ru in _UNITS if seconds < below)
+    n = int(f"{seconds / size:.0f}")
+    if lang == "ru":
+        return f"Последний раз он работал {n} {russian_form(n, *ru)} назад."
+    return f"Oxirgi marta {n} {uz} oldin ishlagan."
 
 
 class HealthBannerState(AdminState):

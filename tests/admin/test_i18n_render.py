@@ -150,3 +150,20 @@ def test_an_admin_reading_russian_gets_the_admins_pages_notices_and_refusals_in_
     assert state.error == "Нельзя деактивировать самого себя."
     run(admins.AdminsState.deactivate, state, bob_id)
     assert state.error == "" and state.notice == "bob деактивирован; завершено сеансов: 1."
+
+
+@pytest.mark.parametrize(
+    ("lang", "seconds", "text"),
+    [
+        ("en", 180, "Its last sweep was 3 min ago."),
+        ("ru", 180, "Последний раз он работал 3 минуты назад."),
+        ("ru", 61, "Последний раз он работал 61 секунду назад."),
+        ("ru", 5 * 3600, "Последний раз он работал 5 часов назад."),
+        ("ru", 21 * 86400, "Последний раз он работал 21 день назад."),
+        ("uz", 3 * 86400, "Oxirgi marta 3 kun oldin ishlagan."),
+    ],
+)
+def test_the_worker_banner_says_when_it_last_ran_in_the_admins_language(lang, seconds, text):
+    from mockexam.admin.health_banner import last_sweep_text
+
+    assert last_sweep_text(lang, seconds) == text
