@@ -649,7 +649,7 @@ def check_draft(
         # The subject's own topic of that name first (two subjects may share a name).
         topic = topics.get(f"{subject}{SUBJECT_KEY}{topic_key}", topic)
     if not topic_key:
-        errors.append(("topic", msg("yo‘q", "не указана", "missing")))
+        errors.append(("topic", msg("ko‘rsatilmagan", "не указана", "missing")))
     elif topic is None:
         codes = ", ".join(sorted({code for _, code in topics.values()}))
         errors.append(
@@ -685,7 +685,7 @@ def check_draft(
                 (
                     "difficulty",
                     msg(
-                        "1 dan 5 gacha butun son bo‘lishi kerak, u esa yo‘q",
+                        "1 dan 5 gacha butun son bo‘lishi kerak, lekin ko‘rsatilmagan",
                         "должна быть целым числом от 1 до 5, а она не указана",
                         "must be a whole number from 1 to 5, not missing",
                     ),
@@ -725,7 +725,7 @@ def check_draft(
             (
                 "text",
                 msg(
-                    "yo‘q: savolga matn kerak",
+                    "ko‘rsatilmagan: savolga matn kerak",
                     "не указан: у вопроса должен быть текст",
                     "missing: the question needs its text",
                 ),
@@ -762,7 +762,7 @@ def check_draft(
                     "options",
                     msg(
                         "test savoliga {low}–{high} ta variant kerak",
-                        "у вопроса с вариантами должно быть {low}–{high} варианта",
+                        "у вопроса с вариантами должно быть {low}–{high} вариантов",
                         "a multiple-choice question needs {low}–{high} options",
                         low=MIN_OPTIONS,
                         high=MAX_OPTIONS,
@@ -854,7 +854,7 @@ def check_draft(
                 (
                     "answer",
                     msg(
-                        "yo‘q: kamida bitta qabul qilinadigan javob yozing",
+                        "ko‘rsatilmagan: kamida bitta qabul qilinadigan javob yozing",
                         "не указан: дайте хотя бы один принимаемый ответ",
                         "missing: give at least one accepted answer",
                     ),
@@ -1692,7 +1692,13 @@ def import_questions(
     """
     if not bundle.rows:
         raise QuestionImportError(
-            [(source or "file", "", msg("savol yo‘q", "вопросов нет", "holds no questions"))]
+            [
+                (
+                    source or "file",
+                    "",
+                    msg("faylda savol yo‘q", "в файле нет вопросов", "holds no questions"),
+                )
+            ]
         )
     if len(bundle.rows) > MAX_IMPORT_QUESTIONS:
         raise QuestionImportError(
@@ -1933,7 +1939,7 @@ def delete_question(session: Session, question_id: int, *, admin_id: int | None 
         raise ValidationError(
             msg(
                 "#{id} savol {n} ta mashqda berilgan, ularning natijalari uchun u qoladi: "
-                "o‘rniga uni o‘chirib qo‘ying (nofaol qiling).",
+                "o‘rniga uni nofaol qiling.",
                 "Вопрос #{id} уже давался в тренировках ({n}) и остаётся ради их "
                 "результатов: вместо удаления сделайте его неактивным.",
                 "Question #{id} was given in {n} practice {sessions}, so it stays for their "
