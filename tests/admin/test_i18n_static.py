@@ -669,9 +669,61 @@ def test_every_translation_has_three_languages_and_the_same_placeholders():
     assert not problems, "\n".join(problems)
 
 
+# Services whose refusals reach the panel (or the Mini App) and are all worded with msg():
+# a `raise SomeError("…")` there with a plain text is a message in English only.
+MSG_SERVICES: set[str] = {
+    "mockexam/services/admin_auth.py",
+    "mockexam/services/admins.py",
+    "mockexam/services/analytics.py",
+    "mockexam/services/exam_results.py",
+    "mockexam/services/exams.py",
+    "mockexam/services/history.py",
+    "mockexam/services/item_analysis.py",
+    "mockexam/services/paper.py",
+    "mockexam/services/practice.py",
+    "mockexam/services/practice_bank.py",
+    "mockexam/services/release.py",
+    "mockexam/services/students.py",
+    "mockexam/services/student_directory.py",
+}
+PROGRAMMER_ERRORS = frozenset(name for name in CODE_CALLS if name.endswith("Error"))
+
+
+def plain_text_raises(tree: ast.Module, path: str) -> list[str]:
+    """`raise SomeError("text")` / `(f"…")` / `("…" + x)`: a refusal not worded with msg()."""
+    found = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)):
+            continue
+        call = node.exc
+        if _dotted(call.func) in PROGRAMMER_ERRORS or not call.args:
+            continue
+        first = call.args[0]
+        texts = [first] if not isinstance(first, ast.BinOp) else [first.left, first.right]
+        if any(_literal_text(part) is not None for part in texts):
+            found.append(f"{path}:{node.lineno}: {ast.unparse(call)[:80]}")
+    return found
+
+
+def test_the_panels_services_refuse_in_three_languages():
+    found = [
+        problem
+        for relative in sorted(MSG_SERVICES)
+        for problem in plain_text_raises(_tree(ROOT / relative), relative)
+    ]
+    assert not found, "refusals without msg(uz, ru, en):\n" + "\n".join(found)
+
+
+def test_the_raise_check_catches_a_plain_text():
+    source = 'raise ValidationError(f"Bad {x}")\nraise ValidationError("a" + b)'
+    assert len(plain_text_raises(ast.parse(source), "example.py")) == 2
+    fine = 'raise ValidationError(msg("Yomon", "Плохо", "Bad"))\nraise ValueError("bug")'
+    assert not plain_text_raises(ast.parse(fine), "example.py")
+
+
 def test_not_yet_translated_names_real_files():
-    missing = sorted(p for p in NOT_YET_TRANSLATED if not (ROOT / p).is_file())
-    assert not missing, f"NOT_YET_TRANSLATED names files that do not exist: {missing}"
+    missing = sorted(p for p in NOT_YET_TRANSLATED | MSG_SERVICES if not (ROOT / p).is_file())
+    assert not missing, f"NOT_YET_TRANSLATED / MSG_SERVICES name missing files: {missing}"
 
 
 # The scanner itself: what it must flag and what it must leave alone.
