@@ -166,8 +166,10 @@ def exam_form_fields(
     duration: rx.Var[int] | int,
     scheme: rx.Var[str] | str,
     schedule_locked: rx.Var[bool] | bool = False,
+    duration_key: rx.Var[str] | str = "",
 ) -> rx.Component:
-    """The inputs (uncontrolled: remount them with a `key` to show new values)."""
+    """The inputs (uncontrolled: remount them with a `key` to show new values;
+    `duration_key` remounts only the duration, e.g. when a template sets its default)."""
     return rx.vstack(
         _field(
             t("Nomi", "Название", "Title"),
@@ -225,6 +227,7 @@ def exam_form_fields(
                     max=24 * 60,
                     required=True,
                     read_only=schedule_locked,
+                    key=duration_key,
                     id="exam-duration",
                 ),
             ),

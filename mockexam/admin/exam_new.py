@@ -26,6 +26,7 @@ from mockexam.errors import ValidationError
 from mockexam.localtime import local_zone
 from mockexam.models import GradingScheme
 from mockexam.scoring.layout import LayoutError
+from mockexam.scoring.layout_templates import TEMPLATES
 from mockexam.services import exams as exam_service
 from mockexam.services.transactions import in_session
 
@@ -46,6 +47,7 @@ class NewExamState(LayoutBuilderState):
 
     window_start: str = ""
     window_end: str = ""
+    duration: int = settings.default_duration_minutes
     ready: bool = False
     error: str = ""
 
@@ -60,7 +62,12 @@ class NewExamState(LayoutBuilderState):
         self.error = ""
         self.window_start, self.window_end = default_window()
         self._start_builder()
+        self.duration = settings.default_duration_minutes
         self.ready = True
+
+    def _template_chosen(self, name: str) -> None:
+        """The template's duration (150 min certificate, 180 min DTM) in the form."""
+        self.duration = TEMPLATES[name].duration_minutes
 
     @rx.event
     async def create(self, form_data: dict[str, Any]):
@@ -123,7 +130,8 @@ def _form() -> rx.Component:
                     description="",
                     window_start=NewExamState.window_start,
                     window_end=NewExamState.window_end,
-                    duration=settings.default_duration_minutes,
+                    duration=NewExamState.duration,
+                    duration_key="duration-" + NewExamState.duration.to_string(),
                     scheme=GradingScheme.PERCENTILE.value,
                 ),
                 on_submit=NewExamState.create,

@@ -180,6 +180,9 @@ class LayoutBuilderState(AdminState):
 
     # --- helpers ---------------------------------------------------------------------
 
+    def _template_chosen(self, name: str) -> None:
+        """A template was chosen (the new-exam form takes its duration)."""
+
     def _start_builder(self, name: str = "certificate_math") -> None:
         template = TEMPLATES[name]
         self.template = name
@@ -238,6 +241,7 @@ class LayoutBuilderState(AdminState):
         if not isinstance(name, str) or name not in TEMPLATES:
             return
         self._start_builder(name)
+        self._template_chosen(name)
 
     @rx.event
     async def set_official_score(self, value: Any):
@@ -689,6 +693,8 @@ def layout_builder() -> rx.Component:
                 offline=False,
             ),
             max_width="26rem",
+            max_height="44rem",
+            overflow_y="auto",
             width="100%",
             id="layout-preview",
         ),

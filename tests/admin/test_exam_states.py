@@ -147,8 +147,10 @@ def test_new_exam_create_with_each_template(admin, name):
 
 def test_new_exam_dtm_shows_189_points_and_a_section_per_subject(admin):
     state = _builder(admin)
+    assert state.duration == 150
     run(NewExamState.choose_template, state, "dtm_block")
     assert state.item_total == 90 and state.points_total == "189"
+    assert state.duration == 180  # the template's time in the form
     assert state.sheet_sections[2]["titles"]["en"] == "History of Uzbekistan"
     assert state.sheet_sections[0]["notes"]["en"] == "1–10 · 1.1 points each"
     assert state.sheet_sections[3]["notes"]["ru"] == "31–60 · 3,1 балла за задание"
