@@ -72,6 +72,7 @@ class DashboardState(StudentState):
     points: float = 0
     max_points: float = 0
     points_digits: int = 0  # decimals the points need (143.7: 1)
+    max_digits: int = 0  # decimals the maximum needs (189: 0, so 143,7/189 and not /189,0)
     points_words: dict[str, str] = {}  # the word after the maximum, by language (189 баллов)
     latest_title: str = ""
     latest_session_id: int = 0
@@ -136,6 +137,7 @@ class DashboardState(StudentState):
             self.points = latest.points or 0
             self.max_points = latest.max_points or 0
             self.points_digits = decimals(latest.points, latest.max_points)
+            self.max_digits = decimals(latest.max_points)
             self.points_words = {
                 lang: count_word(lang, self.max_points, **POINTS_WORDS)
                 for lang in ("uz", "ru", "en")
@@ -456,7 +458,7 @@ def _score_card() -> rx.Component:
                     ),
                     "/",
                     local_number(
-                        DashboardState.max_points, StudentState.lang, DashboardState.points_digits
+                        DashboardState.max_points, StudentState.lang, DashboardState.max_digits
                     ),
                     rx.match(
                         StudentState.lang,

@@ -190,6 +190,7 @@ class ResultsState(StudentState):
     points: float = 0
     max_points: float = 0
     points_digits: int = 0  # decimals the points need (143.7: 1)
+    max_digits: int = 0  # decimals the maximum needs (189: 0, so 143,7/189 and not /189,0)
     official_points: bool = False  # the layout's official score is the points (DTM)
     sections: list[SectionView] = []
     exercises: int = 0
@@ -256,6 +257,7 @@ class ResultsState(StudentState):
             ("points", 0),
             ("max_points", 0),
             ("points_digits", 0),
+            ("max_digits", 0),
             ("official_points", False),
             ("exercises", 0),
             ("max_exercises", 0),
@@ -292,6 +294,7 @@ class ResultsState(StudentState):
         self.points = entry.points or 0
         self.max_points = entry.max_points or 0
         self.points_digits = decimals(entry.points, entry.max_points)
+        self.max_digits = decimals(entry.max_points)
         self.official_points = entry.official_score == POINTS
         self.exercises = entry.exercises or 0
         self.max_exercises = entry.max_exercises or 0
@@ -468,7 +471,12 @@ def _headline() -> rx.Component:
                     color=theme.ACCENT,
                     line_height="1",
                 ),
-                rx.text("/", _points(ResultsState.max_points, digits), size="5", color=theme.HINT),
+                rx.text(
+                    "/",
+                    _points(ResultsState.max_points, ResultsState.max_digits),
+                    size="5",
+                    color=theme.HINT,
+                ),
                 align="baseline",
                 spacing="1",
                 id="results-points",
@@ -489,7 +497,7 @@ def _second_figure() -> rx.Component:
         _figure(
             tr("Ball", "Баллы", "Points"),
             _points(ResultsState.points, digits),
-            _points(ResultsState.max_points, digits),
+            _points(ResultsState.max_points, ResultsState.max_digits),
             "results-points",
         ),
     )
