@@ -508,8 +508,13 @@ def admin_files() -> list[Path]:
 
 
 @cache
+def _source(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+@cache
 def _tree(path: Path) -> ast.Module:
-    return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    return ast.parse(_source(path), filename=str(path))
 
 
 # A line may say that its literal is not text for a person (a file format's example,
@@ -517,9 +522,11 @@ def _tree(path: Path) -> ast.Module:
 NOT_TEXT_MARK = "# i18n: not text"
 
 
-def scan_source(source: str, path: str = "example.py") -> list[Finding]:
+def scan_source(
+    source: str, path: str = "example.py", tree: ast.Module | None = None
+) -> list[Finding]:
     scanner = Scanner(path)
-    scanner.visit(ast.parse(source))
+    scanner.visit(tree if tree is not None else ast.parse(source))
     lines = source.splitlines()
     return [
         f
@@ -529,7 +536,7 @@ def scan_source(source: str, path: str = "example.py") -> list[Finding]:
 
 
 def scan(path: Path) -> list[Finding]:
-    return scan_source(path.read_text(encoding="utf-8"), _relative(path))
+    return scan_source(_source(path), _relative(path), _tree(path))
 
 
 # --- The three languages of every translation call ----------------------------------
@@ -644,7 +651,7 @@ TRANSLATION_CALL = re.compile(r"\b(?:t|tr|msg|Msg|pick|_text|count_text|count_wo
 def package_files() -> Iterator[Path]:
     """The package's files that have a translation call (the others are not parsed)."""
     for path in sorted(PACKAGE.rglob("*.py")):
-        if TRANSLATION_CALL.search(path.read_text(encoding="utf-8")):
+        if TRANSLATION_CALL.search(_source(path)):
             yield path
 
 
