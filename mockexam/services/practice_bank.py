@@ -1978,6 +1978,7 @@ class QuestionRow:
     image_path: str | None
     is_active: bool
     times_given: int
+    subject: str = DEFAULT_SUBJECT  # the topic's
 
 
 @dataclass(frozen=True, slots=True)
@@ -2039,7 +2040,12 @@ def list_questions(
         .subquery()
     )
     rows = session.execute(
-        select(PracticeQuestion, PracticeTopic.name, func.coalesce(given.c.n, 0))
+        select(
+            PracticeQuestion,
+            PracticeTopic.name,
+            func.coalesce(given.c.n, 0),
+            PracticeTopic.subject,
+        )
         .join(page, page.c.id == PracticeQuestion.id)
         .join(PracticeTopic, col(PracticeTopic.id) == PracticeQuestion.topic_id)
         .outerjoin(given, given.c.question_id == PracticeQuestion.id)
@@ -2060,8 +2066,9 @@ def list_questions(
                 image_path=q.image_path,
                 is_active=q.is_active,
                 times_given=int(n),
+                subject=subject or DEFAULT_SUBJECT,
             )
-            for q, topic_name, n in rows
+            for q, topic_name, n, subject in rows
         ],
         total=int(total),
     )

@@ -760,6 +760,7 @@ def test_a_topic_has_a_subject_and_the_messages_follow_the_admins_language(admin
     assert (_topics()["mechanics"].name, _topics()["mechanics"].subject) == ("Motion", "math")
     bank_state = _bank_state(admin.token)
     assert {t["code"]: t["subject"] for t in bank_state.topics}["mechanics"] == "math"
+    assert [(r["topic"], r["subject"]) for r in bank_state.rows] == [("Algebra", "math")]
 
     run(PracticeTopicsState.set_language, state, "ru")
     run(PracticeTopicsState.add_topic, state, {**form, "code": "optics", "subject": "alchemy"})

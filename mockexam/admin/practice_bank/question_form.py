@@ -29,6 +29,7 @@ from mockexam.admin.practice_bank.questions import (
     LEVELS,
     PracticeBankState,
     non_text_field,
+    topic_with_subject,
     valid_id,
 )
 from mockexam.errors import MockExamError, Msg, localized
@@ -63,6 +64,7 @@ NO_ERRORS: dict[str, str] = dict.fromkeys(DRAFT_FIELDS, "")
 class TopicChoice(TypedDict):
     code: str
     name: str
+    subject: str
 
 
 class OptionPreview(TypedDict):
@@ -176,7 +178,9 @@ class QuestionFormState(AdminState):
         self.reset()
 
     def _show(self, values: QuestionValues, topics: list[bank.TopicRow]) -> None:
-        self.topic_choices = [{"code": t.code, "name": t.name} for t in topics]
+        self.topic_choices = [
+            {"code": topic.code, "name": topic.name, "subject": topic.subject} for topic in topics
+        ]
         self.values = values
         self.question_id = values["question_id"]
         self.kind = values["kind"]
@@ -577,7 +581,9 @@ def _fields() -> rx.Component:
                     rx.select.content(
                         rx.foreach(
                             QuestionFormState.topic_choices,
-                            lambda t: rx.select.item(t["name"], value=t["code"]),
+                            lambda topic: rx.select.item(
+                                topic_with_subject(topic), value=topic["code"].to(str)
+                            ),
                         )
                     ),
                     name="topic",

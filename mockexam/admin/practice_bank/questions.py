@@ -21,6 +21,7 @@ from mockexam.admin.i18n import count_text, t
 from mockexam.admin.layout import card, error_callout, success_callout
 from mockexam.models import ItemKind
 from mockexam.parsing import parse_id, parse_int
+from mockexam.scoring.layout_templates import SUBJECTS
 from mockexam.services import practice_bank as bank
 from mockexam.services.transactions import in_session
 from mockexam.ui.practice_sheet import math_text
@@ -67,6 +68,7 @@ class TopicView(TypedDict):
 class QuestionView(TypedDict):
     question_id: int
     topic: str
+    subject: str
     level: int
     kind: str
     first_line: str
@@ -97,6 +99,7 @@ def question_view(row: bank.QuestionRow) -> QuestionView:
     return {
         "question_id": row.question_id,
         "topic": row.topic,
+        "subject": row.subject,
         "level": row.difficulty,
         "kind": row.kind,
         "first_line": first_line(row.text),
@@ -328,6 +331,16 @@ def _level(n: int) -> rx.Var[str]:
     return t(f"{n}-daraja", f"Уровень {n}", f"Level {n}")
 
 
+def subject_label(code: rx.Var[str]) -> rx.Var[str]:
+    """A subject code's name in the admin's language (an unknown code as it is)."""
+    return rx.match(code, *((c, t(*names)) for c, names in SUBJECTS.items()), code).to(str)
+
+
+def topic_with_subject(topic: rx.Var) -> rx.Var[str]:
+    """ "Algebra · Matematika": a topic's admin name and its subject (names may repeat)."""
+    return topic["name"].to(str) + " · " + subject_label(topic["subject"].to(str))
+
+
 def kind_label(kind: rx.Var[str]) -> rx.Var[str]:
     """A question kind's short name (mcq / free) in the admin's language."""
     return rx.match(kind, *((code, t(*names)) for code, names in KIND_LABELS.items()), kind).to(str)
@@ -430,7 +443,9 @@ def _filters() -> rx.Component:
                 rx.select.item(_ALL_TOPICS, value="all"),
                 rx.foreach(
                     PracticeBankState.topics,
-                    lambda t: rx.select.item(t["name"], value=t["topic_id"].to_string()),
+                    lambda topic: rx.select.item(
+                        topic_with_subject(topic), value=topic["topic_id"].to_string()
+                    ),
                 ),
             ],
             select_id="filter-topic",
@@ -556,7 +571,10 @@ def _row(
     question_id = r["question_id"].to(int)
     return rx.table.row(
         rx.table.cell(rx.text("#", r["question_id"], color="var(--gray-11)", size="2")),
-        rx.table.cell(rx.text(r["topic"], size="2", white_space="nowrap")),
+        rx.table.cell(
+            rx.text(r["topic"], size="2", white_space="nowrap"),
+            rx.text(subject_label(r["subject"].to(str)), size="1", color="var(--gray-10)"),
+        ),
         rx.table.cell(r["level"], text_align="center"),
         rx.table.cell(rx.badge(kind_label(r["kind"].to(str)), variant="soft", color_scheme="gray")),
         rx.table.cell(

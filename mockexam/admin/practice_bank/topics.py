@@ -22,6 +22,7 @@ from mockexam.admin.practice_bank.questions import (
     PracticeBankState,
     TopicView,
     non_text_field,
+    subject_label,
     valid_id,
 )
 from mockexam.scoring.layout_templates import SUBJECTS
@@ -72,11 +73,6 @@ def names_from_form(form: dict[str, Any]) -> dict[str, str]:
 def subject_from_form(form: dict[str, Any]) -> str:
     """The form's subject code ("" when left out: the service keeps the default)."""
     return _text(form, "subject", 40)
-
-
-def subject_label(code: rx.Var[str]) -> rx.Var[str]:
-    """A subject code's name in the admin's language (an unknown code as it is)."""
-    return rx.match(code, *((c, t(*names)) for c, names in SUBJECTS.items()), code).to(str)
 
 
 class PracticeTopicsState(AdminState):
