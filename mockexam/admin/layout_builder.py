@@ -307,7 +307,9 @@ class LayoutBuilderState(AdminState):
         if await self._require_admin() is None:
             return
         found = self._index(index)
-        if found is None or step not in (-1, 1) or isinstance(step, bool):
+        if found is None or isinstance(step, bool) or not isinstance(step, int):
+            return
+        if step not in (-1, 1):
             return
         other = found + step
         if not 0 <= other < len(self.rows):
@@ -325,7 +327,9 @@ class LayoutBuilderState(AdminState):
         if await self._require_admin() is None:
             return
         found = self._index(index)
-        if found is None or name not in ROW_FIELDS or not isinstance(value, str):
+        if found is None or not isinstance(name, str) or not isinstance(value, str):
+            return
+        if name not in ROW_FIELDS:
             return
         value = value[:MAX_FIELD_CHARS]
         if name == "kind" and value not in (MCQ, FREE):
