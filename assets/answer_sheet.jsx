@@ -37,7 +37,9 @@ function groupExercises(items) {
 // titles: {uz, ru, en}, notes: {uz, ru, en}}] in sheet order). Without sections (an older
 // page, practice) one block without a heading.
 function groupSections(exercises, sections) {
-  if (!sections || sections.length === 0) return [{ index: 0, section: null, exercises }];
+  if (!sections || sections.length === 0) {
+    return exercises.length ? [{ index: 0, section: null, exercises }] : []; // none: no block
+  }
   const blocks = sections.map((section, index) => ({ index, section, exercises: [] }));
   for (const exercise of exercises) {
     const block = blocks[exercise.section] || blocks[blocks.length - 1];
