@@ -288,10 +288,9 @@ class KeyState(AdminState):
             self.error = self._text(*DB_UNAVAILABLE)
             return None
         n, left = result.updated, ", ".join(result.missing)
-        # "item(s)" in English as before (tests/e2e/test_admin_flow.py reads it).
         items = count_word(
             self._lang(), n, uz="ta savol", ru=("задания", "заданий", "заданий"),
-            en=("item(s)", "item(s)"),
+            en=("item", "items"),
         )  # fmt: skip
         self.notice = self._text(
             f"{n} {items} kaliti saqlandi." + (f" Hali kalitsiz: {left}." if left else ""),

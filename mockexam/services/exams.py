@@ -809,8 +809,9 @@ def publish_exam(
             msg(
                 "Javoblar kaliti to‘liq emas: {n} ta savolga javob yo‘q ({shown}).",
                 "Ключ ответов неполон: заданий без ответа — {n} ({shown}).",
-                "The answer key is incomplete: {n} item(s) have no answer ({shown}).",
+                "The answer key is incomplete: {n} {items} no answer ({shown}).",
                 n=len(missing),
+                items="item has" if len(missing) == 1 else "items have",
                 shown=shown,
             )
         )

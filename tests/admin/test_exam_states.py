@@ -419,7 +419,7 @@ def test_publish_refuses_an_incomplete_key_then_publishes_once_it_is_complete(ad
     run(ExamState.load, state)
 
     run(ExamState.publish, state)
-    assert "answer key is incomplete: 55 item(s)" in state.error
+    assert "answer key is incomplete: 55 items have" in state.error
     assert _exam(exam_id).status == ExamStatus.DRAFT
 
     with session_scope() as db:
@@ -596,7 +596,7 @@ def test_key_paste_with_one_bad_line_names_it_and_saves_nothing_then_the_fix_sav
 
     follow_up = run(KeyState.import_key, state, {"key_text": DEFAULT_KEY_TEXT})
     assert state.error == "" and state.paste_errors == []
-    assert "Saved the key for 55 item(s)" in state.notice
+    assert "Saved the key for 55 items" in state.notice
     assert _keys(exam_id)["1"] == ["A"]
     assert follow_up is ExamState.refresh
     assert _audit("key.import")[0].admin_id == admin.admin_id

@@ -214,7 +214,7 @@ def test_admin_creates_keys_publishes_and_notifies_an_exam(
     shot(page, "answer-key-error")
     page.fill("#key-paste", DEFAULT_KEY_TEXT)
     page.click("#key-paste-save")
-    expect(page.locator("#key-notice")).to_contain_text("Saved the key for 55 item(s)")
+    expect(page.locator("#key-notice")).to_contain_text("Saved the key for 55 items")
     expect(page.locator("#key-status")).to_have_text("key complete")
     assert _keys(exam_id)["1"] == ["A"] and _keys(exam_id)["36b"]
     shot(page, "answer-key")

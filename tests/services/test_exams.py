@@ -82,7 +82,7 @@ def test_publish_refuses_overlapping_windows(db):
 def test_publish_refuses_incomplete_key(db):
     exam = make_exam(db, start=utcnow() + timedelta(days=1), publish=False, key=False)
     exams.import_answer_key(db, exam.id, "A" * 35)
-    with pytest.raises(ValidationError, match=r"incomplete: 20 item\(s\) have no answer \(36a"):
+    with pytest.raises(ValidationError, match=r"incomplete: 20 items have no answer \(36a"):
         exams.publish_exam(db, exam.id)
 
 
