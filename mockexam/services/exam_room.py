@@ -63,7 +63,7 @@ from mockexam.scoring.grading import (
     normalize_free_response,
     validate_answer,
 )
-from mockexam.scoring.layout import Layout, LayoutError, validate_layout_json
+from mockexam.scoring.layout import LayoutError, Section, validate_layout_json
 from mockexam.scoring.layout_templates import CERTIFICATE_MATH
 from mockexam.services.sessions import (
     AnswerChange,
@@ -335,42 +335,33 @@ def sheet_sections(
     the items, is replaced by one grouped from the items (logged), so a student's
     sheet always opens.
     """
-    layout: Layout | None
-    try:
-        layout = validate_layout_json(recipe) if recipe else CERTIFICATE_MATH
-    except LayoutError as err:
-        log.warning("exam %s: stored layout refused (%s); grouping its items", exam_id, err)
-        layout = None
-    if layout is not None and [(s.label, s.section) for s in layout.items()] != [
-        (s.label, s.section) for s in specs
-    ]:
-        log.warning("exam %s: stored layout does not match its items; grouping them", exam_id)
-        layout = None
-    if layout is None:
-        from mockexam.services.exams import layout_of_items
+    from mockexam.services.exams import layout_matching_items
 
-        layout = layout_of_items(specs)
+    layout = layout_matching_items(recipe, specs, exam_id=exam_id)
     out: list[SheetSection] = []
     for index, section in enumerate(layout.sections):
         numbers = [s.number for s in specs if s.section == index]
-        if not numbers:
-            continue
-        out.append(
-            SheetSection(
-                index=index,
-                key=section.key,
-                titles=dict(section.titles),
-                subject=section.subject,
-                kind=section.kind,
-                options=tuple(section.options),
-                parts=tuple(section.parts),
-                points=float(section.points),
-                first=min(numbers),
-                last=max(numbers),
-                count=len(set(numbers)),
+        if numbers:
+            out.append(
+                _sheet_section(index, section, min(numbers), max(numbers), len(set(numbers)))
             )
-        )
     return out
+
+
+def _sheet_section(index: int, section: Section, first: int, last: int, count: int) -> SheetSection:
+    return SheetSection(
+        index=index,
+        key=section.key,
+        titles=dict(section.titles),
+        subject=section.subject,
+        kind=section.kind,
+        options=tuple(section.options),
+        parts=tuple(section.parts),
+        points=float(section.points),
+        first=first,
+        last=last,
+        count=count,
+    )
 
 
 def _lobby_sections(conn: Connection, exam_id: int) -> list[SheetSection]:
@@ -386,19 +377,7 @@ def _lobby_sections(conn: Connection, exam_id: int) -> list[SheetSection]:
         )
         return []
     return [
-        SheetSection(
-            index=index,
-            key=section.key,
-            titles=dict(section.titles),
-            subject=section.subject,
-            kind=section.kind,
-            options=tuple(section.options),
-            parts=tuple(section.parts),
-            points=float(section.points),
-            first=first,
-            last=first + section.count - 1,
-            count=section.count,
-        )
+        _sheet_section(index, section, first, first + section.count - 1, section.count)
         for index, (section, first) in enumerate(zip(layout.sections, layout.firsts(), strict=True))
     ]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -83,6 +83,29 @@ def exam_layout(exam: Exam) -> Layout:
     if not exam.layout:
         return CERTIFICATE_MATH
     return validate_layout_json(exam.layout)
+
+
+def layout_matching_items(
+    recipe: Mapping[str, Any] | None, specs: Sequence[ItemSpec], *, exam_id: int | None = None
+) -> Layout:
+    """The layout that describes exactly these items: the stored one (`recipe`, `{}` = the
+    certificate) when it passes the checks and holds the same labels in the same sections,
+    else one grouped from the items (logged), so a sheet, a page or an analysis always opens.
+    The items are the truth for grading; the layout only names and groups them."""
+    layout: Layout | None
+    try:
+        layout = validate_layout_json(recipe) if recipe else CERTIFICATE_MATH
+    except LayoutError as err:
+        logger.warning("exam %s: stored layout refused (%s); grouping its items", exam_id, err)
+        layout = None
+    if layout is not None and [(s.label, s.section) for s in layout.items()] != [
+        (s.label, s.section) for s in specs
+    ]:
+        logger.warning("exam %s: stored layout does not match its items; grouping them", exam_id)
+        layout = None
+    if layout is None:
+        layout = layout_of_items(specs) if specs else Layout("custom", ())
+    return layout
 
 
 def layout_of_items(specs: Sequence[ItemSpec]) -> Layout:
@@ -251,14 +274,8 @@ def exam_details(session: Session, exam_id: int, *, now: datetime | None = None)
 
 def _shown_layout(exam: Exam, items: Sequence[ExamItem]) -> Layout:
     """The exam's layout for its page: the stored one, or (when that no longer passes the
-    checks) one grouped from its items, so the page still opens."""
-    try:
-        return exam_layout(exam)
-    except LayoutError:
-        logger.warning(
-            "exam %s: stored layout refused; showing one grouped from its items", exam.id
-        )
-        return layout_of_items([item_spec(i) for i in items])
+    checks or holds other items) one grouped from its items, so the page still opens."""
+    return layout_matching_items(exam.layout, [item_spec(i) for i in items], exam_id=exam.id)
 
 
 # ---------------------------------------------------------------------------

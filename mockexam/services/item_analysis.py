@@ -49,10 +49,9 @@ from mockexam.models import (
     ItemKind,
     ItemStatistic,
 )
-from mockexam.scoring.layout import Layout, LayoutError
 from mockexam.services.analytics import Histogram, sql_floor
 from mockexam.services.exam_results import PERSON_MISFIT_MNSQ
-from mockexam.services.exams import exam_layout, item_spec, layout_of_items
+from mockexam.services.exams import item_spec, layout_matching_items
 
 EASY_FACILITY = 0.90
 """Facility at or above this flags an item as too easy (it separates few students)."""
@@ -248,17 +247,7 @@ def _sections(exam: Exam, items: list[ExamItem]) -> tuple[tuple[SectionInfo, ...
     The stored layout when it holds exactly these items; else (a layout that fails
     the checks, or items that do not match it) one grouped from the items."""
     specs = [item_spec(item) for item in items]
-    layout: Layout | None
-    try:
-        layout = exam_layout(exam)
-    except LayoutError:
-        layout = None
-    if layout is not None and [(s.label, s.section) for s in layout.items()] != [
-        (s.label, s.section) for s in specs
-    ]:
-        layout = None
-    if layout is None:
-        layout = layout_of_items(specs) if specs else Layout("custom", ())
+    layout = layout_matching_items(exam.layout, specs, exam_id=exam.id)
     section_of = layout.section_of_label()
     counts = Counter(section_of.get(item.label, 0) for item in items)
     sections = tuple(
