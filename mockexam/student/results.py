@@ -92,6 +92,7 @@ class SectionView(TypedDict):
     points: float
     max_points: float
     digits: int  # decimals the points need (143.7: 1)
+    max_digits: int  # decimals the maximum needs (93: 0, so 71,3/93 and not /93,0)
     exercises: int
     max_exercises: int
     has_scaled: bool  # the block's own Rasch score was measured
@@ -133,6 +134,7 @@ def _section_view(section: SectionResult) -> SectionView:
         "points": float(section.points or 0),
         "max_points": float(section.max_points or 0),
         "digits": decimals(section.points, section.max_points),
+        "max_digits": decimals(section.max_points),
         "exercises": section.exercises or 0,
         "max_exercises": section.max_exercises or 0,
         "has_scaled": section.scaled is not None,
@@ -581,7 +583,12 @@ def _section_row(view: rx.Var[SectionView]) -> rx.Component:
         rx.vstack(
             rx.hstack(
                 rx.text(_points(view["points"], digits), size="3", weight="bold"),
-                rx.text("/", _points(view["max_points"], digits), size="2", color=theme.HINT),
+                rx.text(
+                    "/",
+                    _points(view["max_points"], view["max_digits"].to(int)),
+                    size="2",
+                    color=theme.HINT,
+                ),
                 spacing="1",
                 align="baseline",
                 class_name="section-points",
