@@ -8,7 +8,10 @@ Dark means what Telegram's night theme does: the browser's colour scheme is
 dark and the launch link carries Telegram's dark theme parameters.
 
 The exam pages use a test exam open for the module (a student in the middle
-of it, another who has submitted); its window is closed again afterwards.
+of it, another who has submitted); its window is closed again afterwards. The DTM
+answer sheet (exam-dtm) uses a DTM block test opened after that one is closed
+(published windows may not overlap; the pages run in PAGES order), and results-dtm
+the demo's released DTM block test.
 """
 
 from __future__ import annotations
@@ -16,33 +19,40 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
-from sqlmodel import select
+from sqlmodel import func, select
 
 from mockexam.config import PROJECT_ROOT
-from mockexam.db import session_scope
-from mockexam.models import ExamSession
+from mockexam.db import session_scope, utcnow
+from mockexam.models import Exam, ExamSession, ExamStatus
+from mockexam.scoring.layout_templates import DTM_BLOCK
+from mockexam.services import exams as exam_service
 from mockexam.services.achievements import mark_achievements_seen
 from mockexam.services.demo import DEMO_STUDENT_TELEGRAM_ID
+from mockexam.services.demo_paper import attach_demo_paper
 from mockexam.services.exam_room import save_sheet, start_exam, submit_sheet
 from mockexam.services.practice import save_practice, start_practice, submit_practice
 from mockexam.services.sessions import AnswerChange
 from mockexam.telegram.webapp_link import student_link as signed_link
 from tests.e2e.appserver import AppServer
-from tests.e2e.test_exam_flow import create_open_exam, retire_exam
+from tests.e2e.test_exam_flow import _aware, app_uploads, create_open_exam, retire_exam
 from tests.e2e.test_miniapp import RELEASED_EXAM_ID, ConsoleErrors, student_id_of, wait_ready
+from tests.factories import key_text
 
 SCREENSHOT_DIR = PROJECT_ROOT / "docs" / "screenshots"
 SAVE = os.environ.get("MOCKEXAM_SCREENSHOTS", "") == "1"
 UPCOMING_EXAM_ID = 2  # the demo's upcoming exam: its lobby
+DTM_EXAM_ID = 3  # the demo's released DTM block test (services/demo.py creates it last)
 
 # Demo students without an exam yet (no new students: the smoke test counts them).
 SHEET_TAKER = DEMO_STUDENT_TELEGRAM_ID + 258  # in the middle of the screenshot exam
 SUBMITTER = DEMO_STUDENT_TELEGRAM_ID + 261  # has submitted it
 PRACTICE_TAKER = DEMO_STUDENT_TELEGRAM_ID + 268  # in the middle of a practice session
+DTM_TAKER = DEMO_STUDENT_TELEGRAM_ID + 291  # in the middle of the DTM screenshot exam (uz)
 
 # A student part-way through: some options, free answers, one flag.
 SHEET_ANSWERS = {
@@ -57,13 +67,30 @@ SHEET_ANSWERS = {
     "36b": "-18",
 }
 
+# A DTM student part-way through: answers in three blocks, one flag.
+DTM_SHEET_ANSWERS = {
+    "1": "A",
+    "2": "C",
+    "3": "B",
+    "4": "D",
+    "6": "A",
+    "11": "B",
+    "12": "B",
+    "14": "D",
+    "21": "C",
+    "31": "A",
+}
+
+# In this order (exam-dtm after the certificate exam's pages: its window follows that one's).
 PAGES = (
     "dashboard",
     "lobby",
     "exam",
     "exam-paper",
     "waiting",
+    "exam-dtm",
     "results",
+    "results-dtm",
     "history",
     "achievements",
     "leaderboard",
@@ -100,7 +127,66 @@ def screenshot_exam(app_server: AppServer) -> Iterator[ScreenshotExam]:
     try:
         yield ScreenshotExam(exam_id)
     finally:
+        _retire_if_open(app_server, exam_id)
+
+
+def _retire_if_open(app_server: AppServer, exam_id: int) -> None:
+    """Close an exam's window unless it is closed already (closing twice could move it)."""
+    with app_server.database(), session_scope(readonly=True) as db:
+        exam = db.get(Exam, exam_id)
+        still_open = exam is not None and _aware(exam.window_end) > utcnow()
+    if still_open:
         retire_exam(app_server, exam_id)
+
+
+@pytest.fixture(scope="module")
+def screenshot_dtm_exam(app_server: AppServer) -> Iterator[ScreenshotExam]:
+    """A DTM block test open now, a student part-way through it. The certificate screenshot
+    exam (whose pages come first) is closed first: two published windows may not overlap."""
+    now = utcnow()
+    with app_server.database(), app_uploads(app_server), session_scope() as db:
+        open_ids = db.exec(
+            select(Exam.id).where(
+                Exam.status == ExamStatus.PUBLISHED,
+                Exam.window_start <= now,
+                Exam.window_end > now,
+            )
+        ).all()
+    for open_id in open_ids:
+        retire_exam(app_server, open_id)
+    now = utcnow()
+    with app_server.database(), app_uploads(app_server), session_scope() as db:
+        latest_end = db.exec(
+            select(func.max(Exam.window_end)).where(
+                Exam.status != ExamStatus.DRAFT, Exam.window_end <= now
+            )
+        ).one()
+        start = now - timedelta(seconds=30)
+        if latest_end is not None:
+            start = max(start, _aware(latest_end) + timedelta(seconds=1))
+        exam = exam_service.create_exam(
+            db,
+            title="DTM mock #2 — Mathematics and physics",
+            window_start=start,
+            window_end=now + timedelta(minutes=10),
+            duration_minutes=180,
+            layout=DTM_BLOCK,
+        )
+        assert exam.id is not None
+        exam_id = exam.id
+        exam_service.import_answer_key(db, exam_id, key_text(DTM_BLOCK))
+        attach_demo_paper(db, exam, seed=exam_id)
+        exam_service.publish_exam(db, exam_id, now=start)
+    with app_server.database():
+        taker = student_id_of(DTM_TAKER)
+        start_exam(student_id=taker, exam_id=exam_id)
+        changes = {label: AnswerChange(value=value) for label, value in DTM_SHEET_ANSWERS.items()}
+        changes["5"] = AnswerChange(flagged=True)
+        save_sheet(student_id=taker, exam_id=exam_id, changes=changes)
+    try:
+        yield ScreenshotExam(exam_id)
+    finally:
+        _retire_if_open(app_server, exam_id)
 
 
 @dataclass(frozen=True)
@@ -160,12 +246,12 @@ def screenshot_practice(app_server: AppServer) -> ScreenshotPractice:
     return ScreenshotPractice(results_id, room.practice_id, shown)
 
 
-def _demo_results_path() -> str:
+def _demo_results_path(exam_id: int = RELEASED_EXAM_ID) -> str:
     student_id = student_id_of(DEMO_STUDENT_TELEGRAM_ID)
     with session_scope(readonly=True) as db:
         session_id = db.exec(
             select(ExamSession.id).where(
-                ExamSession.student_id == student_id, ExamSession.exam_id == RELEASED_EXAM_ID
+                ExamSession.student_id == student_id, ExamSession.exam_id == exam_id
             )
         ).one()
     return f"/results/{session_id}"
@@ -178,6 +264,13 @@ def _open(
     if name == "signin-required":
         page.goto(link(None, ""))
         expect(page.locator("#signin-required")).to_be_visible()
+        return
+    if name == "exam-dtm":
+        exam = request.getfixturevalue("screenshot_dtm_exam")
+        page.goto(link(DTM_TAKER, f"/exam/{exam.exam_id}"))
+        expect(page.locator("#answer-sheet")).to_be_visible()
+        expect(page.locator("#q-11-B")).to_have_attribute("aria-pressed", "true")
+        expect(page.locator("#section-title-0")).to_be_visible()
         return
     if name in ("exam", "exam-paper", "waiting"):
         exam = request.getfixturevalue("screenshot_exam")
@@ -222,6 +315,7 @@ def _open(
     path, ready = {
         "dashboard": ("", "dashboard-ready"),
         "results": (_demo_results_path(), "results-ready"),
+        "results-dtm": (_demo_results_path(DTM_EXAM_ID), "results-ready"),
         "history": ("/history", "history-ready"),
         "achievements": ("/achievements", "achievements-ready"),
         "leaderboard": ("/leaderboard", "leaderboard-ready"),
@@ -230,6 +324,9 @@ def _open(
     wait_ready(page, ready)
     if name == "history":
         expect(page.locator("#elo-chart .main-svg").first).to_be_attached()
+    if name == "results-dtm":
+        expect(page.locator("#results-points")).to_be_visible()
+        expect(page.locator(".results-section")).to_have_count(5)
 
 
 _BACKGROUND_JS = """
