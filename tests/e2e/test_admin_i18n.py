@@ -104,23 +104,48 @@ _GATHER = """
 }
 """
 
-# Every document notes when its content last changed (texts and elements, not styles).
+# Every document notes when its content last changed (texts and elements, not styles)
+# and when its websocket last sent an event and received a state update (Socket.IO's
+# messages, "4…"; not Engine.IO's pings and pongs).
 _WATCH_CHANGES = """
-window.__i18nChanged = performance.now();
+window.__i18nChanged = window.__i18nSent = window.__i18nReceived = performance.now();
 new MutationObserver(() => { window.__i18nChanged = performance.now(); }).observe(
     document, {subtree: true, childList: true, characterData: true}
 );
+window.WebSocket = class extends window.WebSocket {
+    constructor(...args) {
+        super(...args);
+        this.addEventListener('message', (event) => {
+            if (String(event.data).startsWith('4')) window.__i18nReceived = performance.now();
+        });
+    }
+    send(data) {
+        if (String(data).startsWith('4')) window.__i18nSent = performance.now();
+        return super.send(data);
+    }
+};
 """
-# True once the page has been signed in (or shows `ready`) and nothing has changed for
-# `quiet` ms: the loaders' data and the figures are in.
+# True once the page has been signed in (or shows `ready`), its last event has been
+# answered and nothing has changed for `quiet` ms: the loaders' data and figures are in.
 _SETTLED = """
 ([ready, quiet]) => {
     const signed = document.querySelector(ready);
     if (!signed || !signed.textContent.trim()) return false;
-    return performance.now() - window.__i18nChanged >= quiet;
+    if (window.__i18nReceived < window.__i18nSent) return false;
+    const last = Math.max(window.__i18nChanged, window.__i18nSent, window.__i18nReceived);
+    return performance.now() - last >= quiet;
 }
 """
-QUIET_MS = 500
+# A move inside the app (React Router's, as its links do): no new document, websocket
+# nor hydration; Reflex runs the route's on_load.
+_NAVIGATE = """
+url => {
+    window.__i18nChanged = performance.now();
+    history.pushState({}, '', url);
+    dispatchEvent(new PopStateEvent('popstate', {state: {}}));
+}
+"""
+QUIET_MS = 300
 # The login page once hydrated (the language cookie read): its form's action is absolute.
 HYDRATED_LOGIN = '#login-form[action^="http"]'
 
@@ -241,11 +266,20 @@ def _settle(panels: dict[str, Panel], ready: str = "#admin-name") -> None:
         panel.page.wait_for_function(_SETTLED, arg=[ready, QUIET_MS], polling=150, timeout=WAIT)
 
 
-def _visit(panels: dict[str, Panel], url: str, ready: str = "#admin-name") -> None:
-    # All three start loading before any is waited for.
+def _visit(
+    panels: dict[str, Panel], url: str, ready: str = "#admin-name", data: str | None = None
+) -> None:
+    """Open `url` in the three pages at once (a new document the first time, then a
+    move inside the app) and wait until all three show `data` and have settled."""
     for panel in panels.values():
-        panel.page.goto(url, wait_until="commit")
+        if panel.page.url.startswith("http"):
+            panel.page.evaluate(_NAVIGATE, url)
+        else:
+            panel.page.goto(url, wait_until="commit")
+    _data_in(panels, data)
     _settle(panels, ready)
+    for panel in panels.values():
+        assert panel.page.url.rstrip("/") == url.rstrip("/"), panel.page.url
 
 
 def _gather(panels: dict[str, Panel]) -> dict[str, list[str]]:
@@ -274,6 +308,21 @@ def _findings(where: str, shown: dict[str, list[str]], people: PeopleWrote) -> l
     return found
 
 
+# What shows that a page's data is in (besides the quiet): its rows, its drawn figures.
+PAGE_DATA = {
+    "exams": "#exams-table [data-user-content]",
+    "new exam": "#layout-sections tbody tr",
+    "analysis": "#items-table .item-row",
+    "broadcasts": "#broadcasts-table",
+    "audit": "#audit-table tbody tr",
+    "admins": "#admins-table .admin-row",
+    "analytics": "#score-chart .bars .point",
+    "students": "#students-table .student-row",
+    "practice": "#questions-table .question-row",
+}
+TAB_DATA = {"key": "#key-paste", "results": "#results-table .result-row"}
+
+
 def _pages(base: str) -> Iterator[tuple[str, str, tuple[str, ...]]]:
     """(name, url, tabs to open after the first) of every admin page of mockexam/mockexam.py:
     the released and the DTM exam with all their tabs and their item analysis, the
@@ -288,16 +337,19 @@ def _pages(base: str) -> Iterator[tuple[str, str, tuple[str, ...]]]:
         yield name, f"{base}/admin/{name}", ()
 
 
-def _each(panels: dict[str, Panel], action) -> None:
-    """`action(page)` on the three pages, then wait until all three have settled."""
+def _data_in(panels: dict[str, Panel], *selectors: str | None) -> None:
+    for selector in filter(None, selectors):
+        for panel in panels.values():
+            panel.page.locator(selector).first.wait_for(state="attached")
+
+
+def _each(panels: dict[str, Panel], action, *data: str | None) -> None:
+    """`action(page)` on the three pages, then wait until all three show `data` and
+    have settled."""
     for panel in panels.values():
         action(panel.page)
+    _data_in(panels, *data)
     _settle(panels)
-
-
-def _open_tab(page: Page, tab: str) -> None:
-    page.click(f"#tab-{tab}")
-    page.locator(f"#tab-{tab}[aria-selected=true]").wait_for()
 
 
 def test_every_admin_page_is_shown_in_russian_and_uzbek(
@@ -305,10 +357,15 @@ def test_every_admin_page_is_shown_in_russian_and_uzbek(
 ):
     found: list[str] = []
     for name, url, tabs in _pages(app_server.base_url):
-        _visit(panels, url)
+        _visit(panels, url, data=PAGE_DATA.get(name.rstrip(" 0123456789")))
         found += _findings(name, _gather(panels), people_wrote)
         for tab in tabs:
-            _each(panels, lambda page, tab=tab: _open_tab(page, tab))
+            _each(
+                panels,
+                lambda page, tab=tab: page.click(f"#tab-{tab}"),
+                f"#tab-{tab}[aria-selected=true]",
+                TAB_DATA.get(tab),
+            )
             found += _findings(f"{name} › {tab}", _gather(panels), people_wrote)
         if name == "new exam":
             # The template menu open, then each other template's sections and preview.
