@@ -2,9 +2,11 @@
 
 Three admins (their panel languages ru, uz, en) look at every `/admin…` page of
 mockexam/mockexam.py side by side: the exams list, the new-exam form, the
-demo's released, upcoming and DTM exams with every tab and their item
-analysis, broadcasts, audit, admins, analytics, students, the practice bank,
-and the login page signed out. What is read on each: the visible text nodes
+demo's released and DTM exams with every tab and their item analysis, the
+upcoming one (published, nobody started) up to its Notify tab, the new-exam
+form's template menu and each template, broadcasts, audit, admins, analytics,
+students, the practice bank, and the login page signed out. What is read on
+each: the visible text nodes
 (`document.body` as the admin sees it), placeholder/title/aria-label
 attributes and Plotly's titles, axis names, legends and notes, without what
 people wrote (elements marked `data-user-content` and their subtrees; the
@@ -17,7 +19,11 @@ their value) and without Plotly's own toolbar.
   term nor a word Uzbek writes the same) was left untranslated.
 
 The three pages load at once (one browser, three contexts), so the whole check
-takes about as long as one language.
+takes about as long as one language; after the first page they move inside the
+app (React Router, as the sidebar's links do), so no page pays for a new
+document, websocket and hydration. A page is read once its data is there (rows,
+drawn figures), its websocket's last event has been answered and nothing has
+changed for QUIET_MS.
 """
 
 from __future__ import annotations
