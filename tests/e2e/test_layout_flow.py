@@ -316,13 +316,15 @@ def test_dtm_block_test_from_the_form_to_the_results_and_the_export(
     # The admin's results: the points first, each block's subtotal (the page read again:
     # its header still shows the draft it was).
     page.reload()
+    page.click("#tab-results")
+    expect(page.locator("#results-table .result-row")).to_have_count(10)
+    shot(page, "results-dtm")
     row = _results_row(page, DTM_TOP)
     expect(row.locator("td").nth(2)).to_have_text("102.9/189")
     cells = row.locator(".section-cell")
     expect(cells).to_have_count(5)
     for index, points in enumerate(("9.9", "0", "0", "93", "0")):
         expect(cells.nth(index)).to_have_text(re.compile(rf"^{re.escape(points)}(\(.*\))?$"))
-    shot(page, "results-dtm")
 
     # The CSV: one points column per block, adding up to the points by hand.
     page.click("#export-menu")
