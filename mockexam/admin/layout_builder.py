@@ -479,7 +479,7 @@ def _section_row(row: rx.Var, index: rx.Var) -> rx.Component:
             )
         ),
         rx.table.cell(
-            _cell_input(row, index, "points", inputmode="decimal", max_length=8, width="4.5rem")
+            _cell_input(row, index, "points", input_mode="decimal", max_length=8, width="4.5rem")
         ),
         rx.table.cell(
             rx.hstack(
