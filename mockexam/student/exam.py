@@ -36,7 +36,6 @@ import reflex as rx
 from sqlalchemy.exc import SQLAlchemyError
 
 from mockexam.api import sheet_path
-from mockexam.db import session_scope
 from mockexam.errors import (
     AlreadySubmittedError,
     DeadlinePassedError,
@@ -44,8 +43,6 @@ from mockexam.errors import (
     MockExamError,
     NotFoundError,
 )
-from mockexam.models import Exam, ExamStatus
-from mockexam.scoring.layout import LayoutError
 from mockexam.services.exam_room import (
     ExamRoom,
     Refusal,
@@ -59,7 +56,6 @@ from mockexam.services.exam_room import (
     start_exam,
     submit_sheet,
 )
-from mockexam.services.exams import exam_layout
 from mockexam.services.paper import paper_link
 from mockexam.student.auth import StudentState, student_on_load
 from mockexam.student.components import (
@@ -90,7 +86,6 @@ from mockexam.ui import theme
 from mockexam.ui.answer_sheet import (
     answer_sheet,
     forget_sheet,
-    layout_sections,
     sheet_banner,
     sheet_section,
 )
@@ -139,20 +134,6 @@ def section_views(room: ExamRoom) -> list[dict[str, Any]]:
         )
         for section in getattr(room, "sections", None) or ()
     ]
-
-
-def lobby_section_views(exam_id: int) -> list[dict[str, Any]]:
-    """The sections of a published exam before the student starts (the lobby's rule lines):
-    read from its stored layout; [] when it cannot be read (the rules then skip them)."""
-    try:
-        with session_scope(readonly=True) as db:
-            exam = db.get(Exam, exam_id)
-            if exam is None or exam.status == ExamStatus.DRAFT:
-                return []
-            return layout_sections(exam_layout(exam))
-    except (LayoutError, SQLAlchemyError):
-        logger.warning("exam %s: the layout for the lobby could not be read", exam_id)
-        return []
 
 
 class SavedView(TypedDict):
@@ -275,11 +256,7 @@ class ExamState(StudentState):
             logger.exception("exam %s of student %s could not be read", exam_id, student_id)
             self.phase = View.FAILED
             return None
-        lobby = room.phase in (RoomPhase.LOBBY, RoomPhase.OPEN) and not room.sections
-        if lobby and (self._exam_shown != exam_id or not self.sections):
-            self.sections = await rx.run_in_thread(lambda: lobby_section_views(exam_id))
-            self._exam_shown = exam_id
-        return self._show(room, then=then)
+        return self._show(room, then=then)  # (the room has the sections from the lobby on)
 
     def _clear(self) -> None:
         """Forget everything shown (another exam, or no sign-in)."""
@@ -356,7 +333,7 @@ class ExamState(StudentState):
             starting=False,
         )
         views = section_views(room)
-        if views:  # in progress; before that the lobby's read (`_read`) stays
+        if views:  # the room carries them from the lobby on (exam_room)
             self._set_if_changed(sections=views)
         if room.phase == RoomPhase.IN_PROGRESS:
             self.items = [
