@@ -119,6 +119,10 @@ class MakeRun:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                # Ctrl-C as a terminal's shell gives it: SIGINT at its default. An earlier
+                # test that ran a server's main() in this process leaves SIGINT ignored
+                # (devserver/scaleserver ignore it while stopping), and make inherited that.
+                preexec_fn=_default_sigint,
             )
 
     def output(self) -> str:
@@ -153,6 +157,10 @@ class MakeRun:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout=10)
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 @pytest.fixture
