@@ -10,6 +10,9 @@ MAKEFLAGS += --no-builtin-rules
 
 PYTHON ?= python3.11
 BUN_VERSION := 1.4.5
+# `make test` runs the suite in this many pytest-xdist workers (the machine has 2 cores;
+# the browser tests stay together in one of them: tests/conftest.py). 0 runs it in one process.
+PYTEST_WORKERS ?= 2
 
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -100,7 +103,7 @@ caddy: ## Debian's caddy for the HTTPS tests (apt-get install when missing)
 	$(call apt_tool,caddy,caddy,version,the Caddy tests)
 
 test: db lint chromium caddy ## lint, then the whole pytest suite (installs chromium and caddy if missing)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 clean: ## remove build output, caches and local data (keeps .venv and .tools)
 	rm -rf .web .states .pytest_cache .ruff_cache data/*.db data/*.db-* data/uploads
