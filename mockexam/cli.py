@@ -48,7 +48,8 @@ def _safe_url(url: str) -> str:
 
 def _create_admin(args: argparse.Namespace) -> int:
     from mockexam.db import session_scope
-    from mockexam.services.admins import set_admin, set_admin_language
+    from mockexam.models import AdminRole
+    from mockexam.services.admins import set_admin, set_admin_language, set_role
 
     password = args.password or os.environ.get("ADMIN_PASSWORD")
     if not password:
@@ -58,15 +59,24 @@ def _create_admin(args: argparse.Namespace) -> int:
             return 2
     with session_scope() as db:
         change = set_admin(
-            db, username=args.username, password=password, reactivate=args.reactivate
+            db,
+            username=args.username,
+            password=password,
+            reactivate=args.reactivate,
+            role=AdminRole(args.role or AdminRole.OWNER),
         )
         admin = change.admin
         if args.language:
             db.flush()  # the new admin's id
             set_admin_language(db, admin.id, args.language)
         if change.created:
-            print(f"Admin {admin.username!r} is ready (id {admin.id}, panel in {admin.language}).")
+            print(
+                f"Admin {admin.username!r} is ready (id {admin.id}, {admin.role}, "
+                f"panel in {admin.language})."
+            )
             return 0
+        if args.role and set_role(db, admin, AdminRole(args.role)):
+            print(f"Admin {admin.username!r} is now {admin.role}.")
         print(
             f"The password of admin {admin.username!r} was reset; "
             f"{change.sessions_ended} session(s) signed out."
@@ -585,6 +595,12 @@ def _build_parser() -> argparse.ArgumentParser:
         "--language",
         choices=("uz", "ru", "en"),
         help="the admin panel's language for this admin (default: ADMIN_DEFAULT_LANGUAGE)",
+    )
+    p.add_argument(
+        "--role",
+        choices=("owner", "admin", "teacher"),
+        help="a new account's role (default owner: whoever runs this runs the server); "
+        "for an existing account, its new role",
     )
     p = add(
         "deactivate-admin",

@@ -88,6 +88,35 @@ def _ts() -> Any:
     return Field(default_factory=utcnow, nullable=False)
 
 
+class AdminRole(StrEnum):
+    """What an admin account may do (services/access.py has the rules)."""
+
+    OWNER = "owner"  # everything, and manages the admin accounts
+    ADMIN = "admin"  # exams, students, groups, broadcasts
+    TEACHER = "teacher"  # reads exams; sees and messages only their own groups
+
+
+class ExamAudienceKind(StrEnum):
+    EVERYONE = "everyone"
+    GROUPS = "groups"  # only the members of the exam's ExamAudience groups
+
+
+class MemberSource(StrEnum):
+    """How a student came into a group."""
+
+    INVITE = "invite"  # opened the group's invite link
+    ROSTER = "roster"  # matched to a row of the group's roster
+    ADMIN = "admin"  # added by hand
+
+
+class RosterStatus(StrEnum):
+    WAITING = "waiting"  # nobody matched yet
+    MATCHED = "matched"  # matched for certain (the same Telegram username or phone)
+    UNCERTAIN = "uncertain"  # a likely match by name: a teacher or admin confirms or rejects it
+    CONFIRMED = "confirmed"  # an uncertain match a person confirmed
+    REJECTED = "rejected"  # an uncertain match a person rejected (the row waits again)
+
+
 class Student(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     telegram_id: int = Field(sa_type=sa.BigInteger, unique=True, index=True)
@@ -100,6 +129,10 @@ class Student(SQLModel, table=True):
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
     last_seen_at: datetime | None = None
+    # The name the centre knows the student by (a roster's, or typed by an admin): what
+    # teachers see. display_name stays the Telegram one.
+    full_name: str | None = Field(default=None, max_length=128)
+    phone: str | None = Field(default=None, max_length=20)  # digits only, with the country code
 
     @property
     def display_name(self) -> str:
@@ -116,6 +149,7 @@ class Admin(SQLModel, table=True):
     created_at: datetime = _ts()
     last_login_at: datetime | None = None
     language: str = Field(default="uz", max_length=8)  # the admin panel's language: uz, ru, en
+    role: str = Field(default="admin", max_length=16)  # AdminRole: owner, admin, teacher
 
 
 class Exam(SQLModel, table=True):
@@ -131,6 +165,8 @@ class Exam(SQLModel, table=True):
     # The answer sheet's recipe (scoring/layout.py `Layout.to_json()`): template, sections with
     # titles, subjects, kinds, options, parts and points, and which score is official.
     layout: dict[str, Any] = _json_column(dict)
+    # Who may take it: ExamAudienceKind.EVERYONE, or GROUPS (the ExamAudience rows).
+    audience: str = Field(default="everyone", max_length=16)
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
     published_at: datetime | None = None
@@ -509,6 +545,61 @@ class AdminSession(SQLModel, table=True):
     created_at: datetime = _ts()
     expires_at: datetime
     revoked_at: datetime | None = None
+
+
+class StudentGroup(SQLModel, table=True):
+    """A class of a centre: a name, its teachers and students, an invite code.
+
+    ("group" is an SQL keyword.) A live group's name is unique (services/groups.py
+    checks it, case-insensitively); an archived group keeps its members and
+    results but takes no one new.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=80, index=True)
+    invite_code: str = Field(max_length=16, unique=True)  # t.me/<bot>?start=g_<code>
+    created_at: datetime = _ts()
+    created_by: int | None = Field(default=None, foreign_key="admin.id", ondelete="SET NULL")
+    archived_at: datetime | None = None
+
+
+class GroupTeacher(SQLModel, table=True):
+    group_id: int = Field(foreign_key="studentgroup.id", primary_key=True, ondelete="CASCADE")
+    admin_id: int = Field(foreign_key="admin.id", primary_key=True, index=True, ondelete="CASCADE")
+
+
+class GroupMember(SQLModel, table=True):
+    group_id: int = Field(foreign_key="studentgroup.id", primary_key=True, ondelete="CASCADE")
+    student_id: int = Field(
+        foreign_key="student.id", primary_key=True, index=True, ondelete="CASCADE"
+    )
+    joined_at: datetime = _ts()
+    source: str = Field(default=MemberSource.ADMIN, max_length=16)
+
+
+class RosterEntry(SQLModel, table=True):
+    """A row of a group's imported roster, kept until a student who joins matches it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="studentgroup.id", index=True, ondelete="CASCADE")
+    full_name: str = Field(max_length=128)
+    phone: str | None = Field(default=None, max_length=20)
+    username: str | None = Field(default=None, max_length=64)  # lower case, no @
+    student_id: int | None = Field(
+        default=None, foreign_key="student.id", index=True, ondelete="SET NULL"
+    )
+    status: str = Field(default=RosterStatus.WAITING, max_length=16)
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class ExamAudience(SQLModel, table=True):
+    """A group an exam with audience "groups" is for."""
+
+    exam_id: int = Field(foreign_key="exam.id", primary_key=True, ondelete="CASCADE")
+    group_id: int = Field(
+        foreign_key="studentgroup.id", primary_key=True, index=True, ondelete="CASCADE"
+    )
 
 
 class Heartbeat(SQLModel, table=True):

@@ -62,8 +62,9 @@ from mockexam.config import settings
 from mockexam.db import session_scope, utcnow
 from mockexam.errors import InvalidCredentialsError, LoginThrottledError, Msg, msg
 from mockexam.localtime import local_text, local_time_text, to_local, utc_iso
-from mockexam.models import Admin, AdminLoginAttempt, AdminSession
+from mockexam.models import Admin, AdminLoginAttempt, AdminRole, AdminSession
 from mockexam.services import audit
+from mockexam.services.access import known_role
 from mockexam.services.admins import end_sessions, hash_password, verify_password
 
 logger = logging.getLogger(__name__)
@@ -107,6 +108,7 @@ class AdminIdentity:
     session_id: int
     expires_at: datetime
     language: str = "uz"  # the admin panel's language (Admin.language)
+    role: AdminRole = AdminRole.TEACHER  # what the account may do (services/access.py)
 
 
 def hash_token(token: str) -> str:
@@ -206,7 +208,12 @@ def admin_for_token(token: str | None, *, now: datetime | None = None) -> AdminI
     with session_scope(readonly=True) as db:
         row = db.exec(
             select(
-                AdminSession.id, Admin.id, Admin.username, AdminSession.expires_at, Admin.language
+                AdminSession.id,
+                Admin.id,
+                Admin.username,
+                AdminSession.expires_at,
+                Admin.language,
+                Admin.role,
             )
             .join(Admin, col(Admin.id) == AdminSession.admin_id)
             .where(
@@ -218,13 +225,14 @@ def admin_for_token(token: str | None, *, now: datetime | None = None) -> AdminI
         ).first()
     if row is None:
         return None
-    session_id, admin_id, username, expires_at, language = row
+    session_id, admin_id, username, expires_at, language, role = row
     return AdminIdentity(
         admin_id=admin_id,
         username=username,
         session_id=session_id,
         expires_at=expires_at,
         language=language,
+        role=known_role(role),
     )
 
 

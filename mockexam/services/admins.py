@@ -26,7 +26,7 @@ from sqlmodel import Session, col, select
 from mockexam.config import settings
 from mockexam.db import utcnow
 from mockexam.errors import NotFoundError, PermissionDeniedError, ValidationError, msg
-from mockexam.models import Admin, AdminSession
+from mockexam.models import Admin, AdminRole, AdminSession
 from mockexam.services import audit
 
 _hasher = PasswordHasher()
@@ -45,9 +45,40 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
-def create_admin(session: Session, *, username: str, password: str) -> Admin:
+def create_admin(
+    session: Session, *, username: str, password: str, role: AdminRole = AdminRole.ADMIN
+) -> Admin:
     """Create an admin, or reset the password of an existing one (see `set_admin`)."""
-    return set_admin(session, username=username, password=password).admin
+    return set_admin(session, username=username, password=password, role=role).admin
+
+
+def create_account(
+    session: Session, *, username: str, password: str, role: object, actor_id: int
+) -> Admin:
+    """An owner creates an account in the panel (audited). Unlike `set_admin`, an existing
+    username is refused: a password reset of someone else stays on the server."""
+    from mockexam.services.access import parse_role
+
+    role = parse_role(role)
+    name = username.strip() if isinstance(username, str) else ""
+    if session.exec(select(Admin.id).where(Admin.username == name)).first() is not None:
+        raise ValidationError(
+            msg(
+                "{name} nomli hisob allaqachon bor.",
+                "Учётная запись {name} уже есть.",
+                "There is already an account called {name}.",
+                name=name,
+            )
+        )
+    admin = set_admin(
+        session,
+        username=name,
+        password=password if isinstance(password, str) else "",
+        role=role,
+        actor_id=actor_id,
+    ).admin
+    _audit(session, actor_id, "admin.created", admin, role=role)
+    return admin
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +97,7 @@ def set_admin(
     username: str,
     password: str,
     reactivate: bool = False,
+    role: AdminRole = AdminRole.ADMIN,
     actor_id: int | None = None,
     now: datetime | None = None,
 ) -> AdminChange:
@@ -73,7 +105,8 @@ def set_admin(
 
     A reset leaves a deactivated admin deactivated unless `reactivate` is given.
     A reset and a re-activation are audited (creation is not: the first admin is made
-    before there is anyone to audit, and the account list shows it).
+    before there is anyone to audit, and the account list shows it). `role` is the new
+    account's; a reset keeps the role (`set_role` changes it).
     """
     if not _USERNAME.match(username):
         raise ValidationError(
@@ -100,6 +133,7 @@ def set_admin(
             username=username,
             password_hash=hash_password(password),
             language=settings.admin_default_language,
+            role=AdminRole(role),
         )
         session.add(admin)
         session.flush()
@@ -212,6 +246,8 @@ def set_active(
                     "The last active admin cannot be deactivated.",
                 )
             )
+        if admin.is_active and admin.role == AdminRole.OWNER:
+            _refuse_last_owner(session)
     ended = 0
     if not active:
         ended = end_sessions(session, admin.id, now=now)
@@ -223,6 +259,43 @@ def set_active(
         action = "admin.reactivated" if active else "admin.deactivated"
         _audit(session, actor_id, action, admin, sessions_ended=ended)
     return ended
+
+
+_LAST_OWNER = msg(
+    "Oxirgi faol egani o‘zgartirib bo‘lmaydi: avval boshqa hisobni ega qiling.",
+    "Нельзя изменить последнего активного владельца: сначала сделайте владельцем другую запись.",
+    "The last active owner cannot be changed: make another account an owner first.",
+)
+
+
+def _refuse_last_owner(session: Session) -> None:
+    """PermissionDeniedError when only one active owner is left (rows locked: see
+    active_admin_count)."""
+    owners = session.exec(
+        select(Admin.id)
+        .where(col(Admin.is_active).is_(True), Admin.role == AdminRole.OWNER)
+        .with_for_update()
+    ).all()
+    if len(owners) <= 1:
+        raise PermissionDeniedError(_LAST_OWNER)
+
+
+def set_role(
+    session: Session, admin: Admin, role: AdminRole, *, actor_id: int | None = None
+) -> bool:
+    """Give `admin` another role (audited; their sessions end, so every open tab re-reads
+    what it may do). The last active owner keeps theirs; True if it changed."""
+    role = AdminRole(role)
+    if admin.role == role:
+        return False
+    if admin.role == AdminRole.OWNER and admin.is_active:
+        _refuse_last_owner(session)
+    before, admin.role = admin.role, role
+    session.add(admin)
+    session.flush()
+    ended = end_sessions(session, admin.id)
+    _audit(session, actor_id, "admin.role", admin, before=before, after=role, sessions_ended=ended)
+    return True
 
 
 def end_admin_sessions(
@@ -243,6 +316,7 @@ class AdminRow:
     is_active: bool
     last_login_at: datetime | None
     live_sessions: int
+    role: str = AdminRole.ADMIN
 
 
 MAX_LISTED = 500
@@ -258,7 +332,7 @@ def list_admins(session: Session, *, now: datetime | None = None) -> list[AdminR
         .subquery()
     )
     rows = session.exec(
-        select(Admin.id, Admin.username, Admin.is_active, Admin.last_login_at, live.c.n)
+        select(Admin.id, Admin.username, Admin.is_active, Admin.last_login_at, live.c.n, Admin.role)
         .outerjoin(live, live.c.admin_id == Admin.id)
         .order_by(col(Admin.username))
         .limit(MAX_LISTED)
@@ -270,8 +344,9 @@ def list_admins(session: Session, *, now: datetime | None = None) -> list[AdminR
             is_active=bool(active),
             last_login_at=last,
             live_sessions=int(n or 0),
+            role=role,
         )
-        for admin_id, username, active, last, n in rows
+        for admin_id, username, active, last, n, role in rows
     ]
 
 

@@ -24,6 +24,7 @@ from mockexam.db import insert_for, session_scope, utcnow
 from mockexam.errors import PermissionDeniedError
 from mockexam.localtime import to_local
 from mockexam.models import (
+    AdminRole,
     Answer,
     Exam,
     ExamSession,
@@ -189,7 +190,7 @@ def seed_demo(
         if if_empty and db.exec(select(func.count()).select_from(Exam)).one() > 0:
             return DemoSummary(created=False, practice_questions=questions)
         password = secrets.token_urlsafe(12) if production else demo_admin_password()
-        create_admin(db, username=DEMO_ADMIN_USERNAME, password=password)
+        create_admin(db, username=DEMO_ADMIN_USERNAME, password=password, role=AdminRole.OWNER)
         student_ids = []
         for k in range(students):
             telegram_id = DEMO_STUDENT_TELEGRAM_ID + k

@@ -10,6 +10,7 @@ from reflex.istate.data import RouterData
 
 from mockexam.admin.auth import TOKEN_COOKIE
 from mockexam.db import session_scope
+from mockexam.models import AdminRole
 from mockexam.services import admin_auth
 from mockexam.services.admins import create_admin
 
@@ -17,15 +18,15 @@ S = TypeVar("S", bound=rx.State)
 PASSWORD = "correct horse battery"
 
 
-def make_admin(username: str = "alice") -> int:
-    """An admin account (committed); returns its id."""
+def make_admin(username: str = "alice", role: AdminRole = AdminRole.OWNER) -> int:
+    """An account (committed), an owner unless `role` says otherwise; returns its id."""
     with session_scope() as db:
-        return create_admin(db, username=username, password=PASSWORD).id
+        return create_admin(db, username=username, password=PASSWORD, role=role).id
 
 
-def admin_token(username: str = "alice") -> str:
+def admin_token(username: str = "alice", role: AdminRole = AdminRole.OWNER) -> str:
     """A live session token for `username` (creating the account if needed)."""
-    make_admin(username)
+    make_admin(username, role)
     return admin_auth.login(username=username, password=PASSWORD, client="test").token
 
 
