@@ -1,16 +1,18 @@
-"""The admins page `/admin/admins`: who may sign in, and ending their sessions.
+"""The accounts page `/admin/admins` (owners only): who may sign in, in which role.
 
-Lists every admin (name, active or not, last sign-in, live sessions) with two
-actions behind a confirmation: deactivate (signs them out everywhere at once) and
-end sessions (signs them out everywhere, the account stays usable). An admin
-cannot deactivate themselves nor the last active admin here (services/admins.py
-says why). Re-activating is done on the server, with a new password
+Lists every account (name, role, active or not, last sign-in, live sessions).
+An owner creates accounts (a username, a first password they hand over, a
+role), changes roles (the account's sessions end, so its open tabs re-read what
+they may do), and, behind a confirmation, deactivates an account (signs it out
+everywhere at once) or ends its sessions. Nobody deactivates themselves or the
+last active admin, and the last active owner keeps the role (services/admins.py
+says why). Password resets and re-activation are done on the server
 (`create-admin NAME --reactivate`): a deactivated account may have been
 compromised, so it does not come back with its old password from a click.
 Every action is in the audit log.
 
-The target's id comes from the page, like any argument: the handler checks who
-is calling (`_require_admin`) and the service checks the target exists.
+Every handler asks for Capability.OWN: an admin or a teacher gets nothing. The
+target's id comes from the page, like any argument: the service checks it exists.
 """
 
 from __future__ import annotations
@@ -25,13 +27,17 @@ from mockexam.admin.exam_form import local_text
 from mockexam.admin.i18n import t
 from mockexam.admin.layout import admin_page, card, error_callout, success_callout
 from mockexam.config import settings
+from mockexam.models import AdminRole
 from mockexam.parsing import parse_id
+from mockexam.services.access import ROLE_NAMES, Capability, parse_role
 from mockexam.services.admins import (
     AdminRow,
+    create_account,
     end_admin_sessions,
     get_admin,
     list_admins,
     set_active,
+    set_role,
 )
 from mockexam.services.transactions import in_session
 
@@ -41,6 +47,7 @@ ADMINS_ROUTE = f"{ADMIN_ROOT}/admins"
 class AdminView(TypedDict):
     admin_id: int
     username: str
+    role: str
     active: bool
     last_login: str
     sessions: int
@@ -58,6 +65,7 @@ def admin_view(row: AdminRow, me: int | None) -> AdminView:
     return {
         "admin_id": row.admin_id,
         "username": row.username,
+        "role": row.role,
         "active": row.is_active,
         "last_login": local_text(row.last_login_at),  # "" for never
         "sessions": row.live_sessions,
@@ -85,7 +93,7 @@ class AdminsState(AdminState):
 
     @rx.event
     async def load(self):
-        if (me := await self._require_admin()) is None:
+        if (me := await self._require_admin(Capability.OWN)) is None:
             return
         self.error = self.notice = ""
         await self._read(me)
@@ -93,7 +101,7 @@ class AdminsState(AdminState):
     @rx.event
     async def deactivate(self, admin_id: Any):
         """Deactivate an admin: every session of theirs ends at once (audited)."""
-        if (me := await self._require_admin()) is None:
+        if (me := await self._require_admin(Capability.OWN)) is None:
             return
         self.error = self.notice = ""
         target = parse_id(admin_id)
@@ -118,7 +126,7 @@ class AdminsState(AdminState):
     @rx.event
     async def end_sessions(self, admin_id: Any):
         """Sign an admin out everywhere (audited); on oneself, this tab too."""
-        if (me := await self._require_admin()) is None:
+        if (me := await self._require_admin(Capability.OWN)) is None:
             return None
         self.error = self.notice = ""
         target = parse_id(admin_id)
@@ -145,6 +153,58 @@ class AdminsState(AdminState):
         )
         await self._read(me)
         return None
+
+    @rx.event
+    async def change_role(self, admin_id: Any, role: Any):
+        """Give an account another role (owner only; audited; their sessions end)."""
+        if (me := await self._require_admin(Capability.OWN)) is None:
+            return
+        self.error = self.notice = ""
+        target = parse_id(admin_id)
+        if target is None:
+            self.error = self._text(*UNKNOWN_ADMIN)
+            return
+
+        def act(db) -> str:
+            admin = get_admin(db, target)
+            set_role(db, admin, parse_role(role), actor_id=me)
+            return admin.username
+
+        result = await self._service(in_session(act))
+        if result is not FAILED:
+            label = self._text(*ROLE_NAMES[parse_role(role)])
+            self.notice = self._text(
+                f"{result}: endi «{label}».",
+                f"{result}: теперь «{label}».",
+                f"{result} is now “{label}”.",
+            )
+        await self._read(me)
+
+    @rx.event
+    async def create(self, form: dict[str, Any]):
+        """A new account (owner only): a username, a first password to hand over, a role."""
+        if (me := await self._require_admin(Capability.OWN)) is None:
+            return
+        self.error = self.notice = ""
+        if not isinstance(form, dict):
+            return
+        username, password, role = (form.get(k, "") for k in ("username", "password", "role"))
+        result = await self._service(
+            in_session(
+                lambda db: (
+                    create_account(
+                        db, username=username, password=password, role=role, actor_id=me
+                    ).username
+                )
+            )
+        )
+        if result is not FAILED:
+            self.notice = self._text(
+                f"{result} hisobi yaratildi. Parolni unga o‘zingiz bering.",
+                f"Учётная запись {result} создана. Передайте пароль лично.",
+                f"The account {result} is ready. Hand the password over yourself.",
+            )
+        await self._read(me)
 
 
 def _sessions(n: int) -> str:
@@ -194,6 +254,51 @@ def _confirm(
     )
 
 
+def _role_item(role: AdminRole) -> rx.Component:
+    return rx.select.item(t(*ROLE_NAMES[role]), value=role.value)
+
+
+def _new_account_form() -> rx.Component:
+    return rx.form(
+        rx.hstack(
+            rx.input(
+                name="username",
+                placeholder=t("Foydalanuvchi nomi", "Имя пользователя", "Username"),
+                id="new-account-username",
+                required=True,
+                max_length=64,
+            ),
+            rx.input(
+                name="password",
+                type="password",
+                placeholder=t("Birinchi parol", "Первый пароль", "First password"),
+                id="new-account-password",
+                required=True,
+                max_length=256,
+                auto_complete="new-password",
+            ),
+            rx.select.root(
+                rx.select.trigger(id="new-account-role"),
+                rx.select.content(*(_role_item(role) for role in AdminRole)),
+                name="role",
+                default_value=AdminRole.TEACHER.value,
+            ),
+            rx.button(
+                rx.icon("user-plus", size=16),
+                t("Hisob yaratish", "Создать", "Create account"),
+                type="submit",
+                id="new-account-submit",
+            ),
+            spacing="2",
+            wrap="wrap",
+            align="center",
+        ),
+        on_submit=AdminsState.create,
+        reset_on_submit=True,
+        id="new-account-form",
+    )
+
+
 def _row(a: rx.Var[AdminView]) -> rx.Component:
     admin_id = a["admin_id"].to(int)
     name = a["username"].to(str)
@@ -204,6 +309,16 @@ def _row(a: rx.Var[AdminView]) -> rx.Component:
                 rx.cond(a["is_me"], rx.badge(t("siz", "вы", "you"), variant="soft")),
                 spacing="2",
                 align="center",
+            )
+        ),
+        rx.table.cell(
+            rx.select.root(
+                rx.select.trigger(variant="soft", id="role-" + name),
+                rx.select.content(*(_role_item(role) for role in AdminRole)),
+                value=a["role"].to(str),
+                on_change=lambda role: AdminsState.change_role(admin_id, role),
+                disabled=a["is_me"],
+                size="1",
             )
         ),
         rx.table.cell(
@@ -289,9 +404,26 @@ def admins_page() -> rx.Component:
         error_callout(AdminsState.error, callout_id="admins-error"),
         success_callout(AdminsState.notice, callout_id="admins-notice"),
         card(
+            rx.heading(t("Yangi hisob", "Новая учётная запись", "New account"), size="4"),
+            rx.text(
+                t(
+                    "Egasi hammasini boshqaradi; admin imtihonlar, o‘quvchilar, guruhlar va "
+                    "xabarlarni; o‘qituvchi faqat o‘z guruhlarini ko‘radi.",
+                    "Владелец управляет всем; администратор — экзаменами, учениками, группами "
+                    "и рассылками; преподаватель видит только свои группы.",
+                    "Owners manage everything; admins run exams, students, groups and "
+                    "broadcasts; teachers see only their own groups.",
+                ),
+                size="2",
+                color="var(--gray-11)",
+            ),
+            _new_account_form(),
+        ),
+        card(
             rx.table.root(
                 header_row(
                     t("Admin", "Администратор", "Admin"),
+                    t("Rol", "Роль", "Role"),
                     t("Holat", "Статус", "Status"),
                     t("Oxirgi kirish", "Последний вход", "Last sign-in")
                     + f" ({settings.local_timezone})",
@@ -306,13 +438,13 @@ def admins_page() -> rx.Component:
             ),
             rx.text(
                 t(
-                    "Yangi adminlar, parolni tiklash va qayta faollashtirish serverda: "
+                    "Parolni tiklash va qayta faollashtirish serverda: "
                     "`python -m mockexam create-admin NAME` (parol tiklansa, admin hamma joyda "
                     "tizimdan chiqariladi; qayta faollashtirish uchun --reactivate qo‘shing).",
-                    "Новые администраторы, сброс пароля и повторная активация — на сервере: "
+                    "Сброс пароля и повторная активация — на сервере: "
                     "`python -m mockexam create-admin NAME` (после сброса он выходит из системы "
                     "везде; для повторной активации добавьте --reactivate).",
-                    "New admins, password resets and re-activation: on the server, "
+                    "Password resets and re-activation: on the server, "
                     "`python -m mockexam create-admin NAME` (a reset signs them out everywhere; "
                     "add --reactivate to re-activate).",
                 ),

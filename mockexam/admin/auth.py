@@ -31,7 +31,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from mockexam.config import settings
 from mockexam.errors import MockExamError
 from mockexam.parsing import parse_id
-from mockexam.services import admin_auth, admins
+from mockexam.services import access, admin_auth, admins
+from mockexam.services.access import Capability
 from mockexam.services.transactions import in_session
 from mockexam.ui.i18n import known_language, pick
 
@@ -80,6 +81,7 @@ class AuthStatus:
     PENDING = "pending"  # nothing checked yet (first paint)
     OK = "ok"
     DENIED = "denied"  # no token, or an expired / revoked one
+    FORBIDDEN = "forbidden"  # signed in, but the account's role does not open this page
     UNAVAILABLE = "unavailable"  # the database could not be reached
 
 
@@ -100,6 +102,7 @@ class AdminState(rx.State):
     )
 
     _admin_id: int | None = None
+    _admin_role: str = ""  # the account's role at the last check (services/access.py)
 
     def _session_token(self) -> str:
         """The session token of this tab's websocket handshake (its Cookie header), or ""."""
@@ -114,11 +117,15 @@ class AdminState(rx.State):
         self.auth_status = status
         self._forget()
 
-    async def _require_admin(self) -> int | None:
-        """The admin id behind this tab's token, re-checked in the database now; else None.
+    async def _require_admin(self, capability: Capability = Capability.MANAGE) -> int | None:
+        """The admin id behind this tab's token, re-checked in the database now, if the
+        account's role has `capability`; else None.
 
-        None also wipes the calling page's data, so a handler that gets None
-        returns at once and leaves nothing behind.
+        The default is the strict capability (owners and admins): a handler reviewed for
+        teachers asks for less (`Capability.VIEW`) and filters what it reads by
+        `_scope()`. None also wipes the calling page's data, so a handler that gets None
+        returns at once and leaves nothing behind; a valid session whose role falls
+        short shows the page as not for this role (FORBIDDEN), not as signed out.
         """
         token = self._session_token()
         if not token or len(token) > MAX_TOKEN_CHARS:
@@ -133,12 +140,18 @@ class AdminState(rx.State):
         if identity is None:
             self._signed_out()
             return None
-        self._admin_id = identity.admin_id
         self.admin_name = identity.username
-        self.auth_status = AuthStatus.OK
         language = known_language(identity.language, settings.admin_default_language)
         if self.lang != language:
             self.lang = language
+        self._admin_role = identity.role
+        if not access.allows(identity.role, capability):
+            self._admin_id = None
+            self.auth_status = AuthStatus.FORBIDDEN
+            self._forget()
+            return None
+        self._admin_id = identity.admin_id
+        self.auth_status = AuthStatus.OK
         return self._admin_id
 
     def _lang(self) -> str:
@@ -176,8 +189,10 @@ class AdminState(rx.State):
 
     @rx.event
     async def check_session(self):
-        """on_load of every admin page: a tab without a valid session goes to the login page."""
-        if await self._require_admin() is None:
+        """on_load of every admin page: a tab without a valid session goes to the login page.
+
+        Any role passes here; the page's own loader asks for what the page needs."""
+        if await self._require_admin(Capability.VIEW) is None:
             return login_redirect(self.router.url.path)
         return None
 
@@ -187,7 +202,8 @@ class AdminState(rx.State):
         if not isinstance(lang, str) or lang not in ("uz", "ru", "en"):
             return
         if self._session_token():
-            admin_id = await self._require_admin()  # (sets lang to the saved choice)
+            # (sets lang to the saved choice) Every role keeps its own language.
+            admin_id = await self._require_admin(Capability.VIEW)
             if admin_id is not None:
                 try:
                     await rx.run_in_thread(
@@ -214,7 +230,7 @@ class AdminState(rx.State):
         does the same and clears the cookie too.
         """
         token = self._session_token()
-        if await self._require_admin() is None:
+        if await self._require_admin(Capability.VIEW) is None:
             return rx.redirect(LOGIN_ROUTE)
         try:
             await rx.run_in_thread(lambda: admin_auth.logout(token))

@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from mockexam.admin.auth import AdminState
 from mockexam.admin.i18n import russian_form, t
 from mockexam.services import health
+from mockexam.services.access import Capability
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ class HealthBannerState(AdminState):
     @rx.event
     async def check(self, _now: str = ""):
         """On showing an admin page, and on the page's timer: re-read the heartbeat."""
-        if await self._require_admin() is None:
+        if await self._require_admin(Capability.VIEW) is None:
             return
         try:
             status = await rx.run_in_thread(health.consumer_status)

@@ -23,6 +23,7 @@ NAV: tuple[tuple[str, tuple[str, str, str], str, str], ...] = (
     ("exams", ("Imtihonlar", "Экзамены", "Exams"), ADMIN_ROOT, "file-text"),
     ("analytics", ("Tahlil", "Аналитика", "Analytics"), f"{ADMIN_ROOT}/analytics", "chart-column"),
     ("students", ("O‘quvchilar", "Ученики", "Students"), f"{ADMIN_ROOT}/students", "users"),
+    ("groups", ("Guruhlar", "Группы", "Groups"), f"{ADMIN_ROOT}/groups", "users-round"),
     (
         "practice",
         ("Mashqlar banki", "Банк упражнений", "Practice bank"),
@@ -88,7 +89,9 @@ def sidebar(active: str) -> rx.Component:
             padding_x="0.75rem",
         ),
         rx.cond(
-            AdminState.auth_status == AuthStatus.OK,
+            # A signed-in account on a page its role does not open can still sign out.
+            (AdminState.auth_status == AuthStatus.OK)
+            | (AdminState.auth_status == AuthStatus.FORBIDDEN),
             rx.vstack(
                 rx.separator(),
                 rx.hstack(
@@ -166,6 +169,21 @@ def _gate() -> rx.Component:
                 ),
                 icon="lock",
                 color_scheme="amber",
+            ),
+        ),
+        (
+            AuthStatus.FORBIDDEN,
+            rx.callout(
+                t(
+                    "Bu sahifa sizning rolingiz uchun emas. Boshqa bo‘limni tanlang yoki "
+                    "egasidan so‘rang.",
+                    "Эта страница недоступна для вашей роли. Выберите другой раздел или "
+                    "обратитесь к владельцу.",
+                    "This page is not open to your role. Choose another section, or ask an owner.",
+                ),
+                icon="shield-x",
+                color_scheme="amber",
+                id="gate-forbidden",
             ),
         ),
         rx.hstack(

@@ -26,6 +26,7 @@ from mockexam.admin.auth import (
     safe_next,
 )
 from mockexam.admin.i18n import LANGUAGES, t
+from mockexam.services.access import Capability
 from mockexam.ui.backend import BACKEND_ORIGIN
 
 MAX_ERROR_CHARS = 300
@@ -89,7 +90,7 @@ class LoginState(AdminState):
     async def load(self):
         """A tab that is still signed in skips the form; else the last failure, if any."""
         self.next_path = safe_next(self.router.page.params.get("next"))
-        if await self._require_admin() is not None:
+        if await self._require_admin(Capability.VIEW) is not None:
             return rx.redirect(self.next_path)
         self.error = worded_reason(login_error_text(self.router.headers.cookie), self._lang())
         return None
