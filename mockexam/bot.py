@@ -31,6 +31,7 @@ from telegram.ext import Application, ApplicationBuilder, CommandHandler, Contex
 
 from mockexam.config import settings
 from mockexam.db import session_scope
+from mockexam.services import groups
 from mockexam.services.students import upsert_student
 from mockexam.telegram import messages
 from mockexam.telegram.gateway import TelegramUnavailableError
@@ -60,8 +61,10 @@ def open_app_markup(language: str) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup([[InlineKeyboardButton(label, web_app=WebAppInfo(url))]])
 
 
-def _register(user: User) -> tuple[str, str]:
-    """Create or refresh the student; their language and the name to greet them with."""
+def _register(user: User, start_param: str | None = None) -> tuple[str, str, str | None]:
+    """Create or refresh the student, and join the group of an invite (`g_<code>`) if the
+    /start carried one: their language, the name to greet them with, and what to say
+    about the group (None without an invite)."""
     with session_scope() as db:
         student = upsert_student(
             db,
@@ -71,20 +74,26 @@ def _register(user: User) -> tuple[str, str]:
             username=user.username,
             language_code=user.language_code,
         )
-        return student.language_code, student.first_name or student.display_name
+        student_id, language = student.id, student.language_code
+        name = student.first_name or student.display_name
+    notice = groups.join_from_start(student_id, start_param)
+    return language, name, notice.text(language) if notice is not None else None
 
 
 async def start_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Register or update the student and answer with the button that opens the Mini App."""
+    """Register or update the student (joining the group of an invite link, `/start g_<code>`)
+    and answer with the button that opens the Mini App."""
     user, message, chat = update.effective_user, update.effective_message, update.effective_chat
     if user is None or message is None or chat is None or user.is_bot:
         return
     if chat.type != ChatType.PRIVATE:
         await message.reply_text(messages.text(Text.HELP, user.language_code))
         return
-    language, name = await asyncio.to_thread(_register, user)
+    start_param = context.args[0] if context.args else None
+    language, name, group_line = await asyncio.to_thread(_register, user, start_param)
+    greeting = messages.text(Text.START, language, name=name)
     await message.reply_text(
-        messages.text(Text.START, language, name=name),
+        f"{group_line}\n\n{greeting}" if group_line else greeting,
         reply_markup=open_app_markup(language),
     )
 

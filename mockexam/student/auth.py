@@ -32,6 +32,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from mockexam.config import settings
 from mockexam.errors import MockExamError
 from mockexam.parsing import parse_id
+from mockexam.services import groups
 from mockexam.services.students import (
     SUPPORTED_LANGUAGES,
     login_student,
@@ -80,6 +81,8 @@ class StudentState(rx.State):
     # INIT_DATA_JS reads it back). Whatever a client puts here is never trusted: only
     # `check_credential` on what `load` receives decides.
     session_credential: str = rx.SessionStorage("", name=STORAGE_KEY)
+    # What opening a group's invite link did ("You have joined …"), shown once on the page.
+    group_notice: str = ""
 
     _student_id: int | None = None
     _telegram_id: int | None = None
@@ -104,16 +107,19 @@ class StudentState(rx.State):
             return None
         if credential is None or raw:
             try:
-                user = parse_init_data(
+                data = parse_init_data(
                     raw, bot_token=settings.webapp_token, max_age_seconds=initdata_max_age()
-                ).user
+                )
             except InitDataError as error:
                 if credential is None or error.reason != InitDataProblem.STALE:
                     logger.info("Mini App sign-in refused: %s", error.reason)
                     self.auth_status = AuthStatus.DENIED
                     return None
             else:
-                return await self._sign_in_user(user)
+                student_id = await self._sign_in_user(data.user)
+                if student_id is not None and data.start_param:
+                    await self._join_from_invite(student_id, data.start_param)
+                return student_id
         return await self._sign_in_credential(credential or "", raw)
 
     async def _sign_in_credential(self, credential: str, init_data: str) -> int | None:
@@ -200,6 +206,18 @@ class StudentState(rx.State):
         self._signed_in_as(student.id, user.id, student.first_name, student.language_code)
         return self._student_id
 
+    async def _join_from_invite(self, student_id: int, start_param: str) -> None:
+        """The Mini App was opened from a group's invite (`startapp=g_<code>`): join it and
+        say so on the page (signed initData carries the parameter, so nobody else can
+        put a student in a group through it)."""
+        try:
+            notice = await rx.run_in_thread(lambda: groups.join_from_start(student_id, start_param))
+        except SQLAlchemyError:
+            logger.exception("Mini App invite: the database is unavailable")
+            return
+        if notice is not None:
+            self.group_notice = notice.text(self.lang)
+
     def _path_id(self) -> int | None:
         """The number at the end of the page's path (`/app/exam/7` → 7), or None."""
         return parse_id(self.router.url.path.rstrip("/").rsplit("/", 1)[-1])
@@ -218,6 +236,11 @@ class StudentState(rx.State):
         keeps a reconnect after a backend restart signed in throughout an exam.
         """
         self._renew_credential()
+
+    @rx.event
+    def dismiss_group_notice(self) -> None:
+        """Close the "you have joined the group" note (only this tab's own text)."""
+        self.group_notice = ""
 
     @rx.event
     async def switch_language(self, lang: str) -> None:

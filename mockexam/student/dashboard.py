@@ -559,6 +559,28 @@ def _awards() -> rx.Component:
     )
 
 
+def _group_notice() -> rx.Component:
+    """What opening a group's invite did (joined, already in, or a stale link)."""
+    return rx.callout(
+        rx.hstack(
+            rx.text(StudentState.group_notice, id="group-notice"),
+            rx.spacer(),
+            rx.icon_button(
+                rx.icon("x", size=14),
+                variant="ghost",
+                size="1",
+                on_click=StudentState.dismiss_group_notice,
+                aria_label=tr("Yopish", "Закрыть", "Close"),
+            ),
+            width="100%",
+            align="center",
+        ),
+        icon="users",
+        color_scheme="blue",
+        width="100%",
+    )
+
+
 def _content() -> rx.Component:
     return rx.fragment(
         rx.hstack(
@@ -573,6 +595,7 @@ def _content() -> rx.Component:
             width="100%",
             align="center",
         ),
+        rx.cond(StudentState.group_notice != "", _group_notice()),
         rx.cond(DashboardState.has_exam, _exam_card(), _no_exam_card()),
         _score_card(),
         rx.grid(

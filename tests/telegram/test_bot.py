@@ -208,3 +208,50 @@ def test_bot_webhook_passes_the_secret_to_ptb(monkeypatch):
     assert seen["secret_token"] == "s3cret_Token-1"
     assert seen["webhook_url"] == "https://mockexam.example/tg"
     assert (seen["url_path"], seen["port"]) == ("tg", 9001)
+
+
+def test_bot_start_with_an_invite_joins_the_group_and_says_so(db_url, telegram):
+    from mockexam.models import GroupMember, StudentGroup
+    from mockexam.services import groups
+
+    with session_scope() as db:
+        group = groups.create_group(db, name="Matematika 9-A", actor_id=None)
+        code, group_id = group.invite_code, group.id
+        old = groups.create_group(db, name="Eski guruh", actor_id=None)
+        groups.set_archived(db, old.id, True, actor_id=None)
+        archived_code = old.invite_code
+
+    async def scenario():
+        application = build_application()
+        async with application:
+            await application.start()
+            await application.updater.start_polling(poll_interval=0.0, timeout=1)
+            try:
+                for n, text in enumerate(
+                    [
+                        f"/start g_{code}",
+                        f"/start g_{code}",
+                        f"/start g_{archived_code}",
+                        "/start g_nosuchcode",
+                        "/start promo2026",
+                    ],
+                    start=1,
+                ):
+                    telegram.push_update(_command(text, first_name="Ali", language="uz"))
+                    await _until(lambda n=n: telegram.message_count() == n)
+            finally:
+                await application.updater.stop()
+                await application.stop()
+
+    asyncio.run(scenario())
+    joined, again, archived, unknown, other = (m.text for m in telegram.messages)
+    assert joined.startswith("Siz «Matematika 9-A» guruhiga qo‘shildingiz.\n\nSalom, Ali!")
+    assert again.startswith("Siz allaqachon «Matematika 9-A» guruhidasiz.")
+    assert archived.startswith("Bu taklif havolasi endi ishlamaydi.")
+    assert unknown.startswith("Bu taklif havolasi endi ishlamaydi.")
+    assert other.startswith("Salom, Ali!")  # not an invite: an ordinary /start
+    assert all(m.reply_markup is not None for m in telegram.messages)
+    with session_scope(readonly=True) as db:
+        members = db.exec(select(GroupMember.group_id, GroupMember.source)).all()
+        assert members == [(group_id, "invite")]
+        assert db.get(StudentGroup, group_id).archived_at is None
