@@ -23,6 +23,7 @@ from mockexam.admin import broadcasts as admin_broadcasts
 from mockexam.admin import exam_new as admin_exam_new
 from mockexam.admin import exam_page as admin_exam
 from mockexam.admin import exams as admin_exams
+from mockexam.admin import groups as admin_groups
 from mockexam.admin import login as admin_login
 from mockexam.admin import students as admin_students
 from mockexam.admin.auth import ADMIN_ROOT, LOGIN_ROUTE
@@ -166,6 +167,18 @@ app.add_page(
     route=admin_students.STUDENTS_ROUTE,
     title="Admin · students",
     on_load=admin_students.STUDENTS_ON_LOAD,
+)
+app.add_page(
+    admin_groups.groups_page,
+    route=admin_groups.GROUPS_ROUTE,
+    title="Admin · groups",
+    on_load=admin_groups.GROUPS_ON_LOAD,
+)
+app.add_page(
+    admin_groups.group_page,
+    route=admin_groups.GROUP_ROUTE,
+    title="Admin · group",
+    on_load=admin_groups.GROUP_ON_LOAD,
 )
 app.add_page(
     admin_practice_bank.practice_bank_page,

@@ -42,8 +42,15 @@ from mockexam.admin.auth import AdminState, AuthStatus
 from mockexam.admin.exam_form import local_input
 from mockexam.config import settings
 from mockexam.db import session_scope, utcnow
-from mockexam.models import AdminSession, PracticeAnswer, PracticeQuestion, metadata
-from mockexam.services import admin_auth, practice_bank
+from mockexam.models import (
+    AdminRole,
+    AdminSession,
+    PracticeAnswer,
+    PracticeQuestion,
+    RosterEntry,
+    metadata,
+)
+from mockexam.services import admin_auth, groups, practice_bank
 from mockexam.services import broadcasts as broadcast_service
 from mockexam.services.practice import start_practice
 from mockexam.services.release import release_exam
@@ -69,6 +76,23 @@ IMPORT_CSV = (
 # checks that it never grants an identity.
 PUBLIC_HANDLERS = {("LoginState", "submit"), ("LoginState", "load")}
 
+# What a signed-in teacher may call anywhere (services/access.py: Capability.VIEW): the
+# page check, the language, signing out, the worker banner. Every other handler refuses a
+# teacher until it is reviewed for their groups (the default capability is MANAGE).
+# The group the sweep's world has; the teacher caller teaches no group, so nothing of it
+# may reach their pages (the groups pages are open to teachers, for their own groups).
+SECRET_GROUP = "Secret group 9-Z"
+# Handlers open to a teacher that read or decide within their own groups: swept for the
+# teacher too, who must change nothing and see nothing of another group.
+TEACHER_SCOPED = {("GroupsState", "load"), ("GroupState", "load"), ("GroupState", "decide")}
+
+TEACHER_HANDLERS = {
+    ("AdminState", "check_session"),
+    ("AdminState", "set_language"),
+    ("AdminState", "logout"),
+    ("HealthBannerState", "check"),
+}
+
 # Handlers that must change the database when a real admin calls them (the control).
 MUTATORS = {
     ("NewExamState", "create"),
@@ -90,6 +114,14 @@ MUTATORS = {
     ("PracticeTopicsState", "rename_topic"),
     ("PracticeTopicsState", "move_topic"),
     ("PracticeTopicsState", "delete_topic"),
+    ("GroupsState", "create"),
+    ("GroupsState", "import_roster"),
+    ("GroupState", "rename"),
+    ("GroupState", "rotate_code"),
+    ("GroupState", "set_archived"),
+    ("GroupState", "toggle_teacher"),
+    ("GroupState", "remove_member"),
+    ("GroupState", "decide"),
 }
 # A mutator that acts only on what an earlier handler prepared (the import runs the
 # file its dry run checked): the control calls the preparing handler first.
@@ -151,6 +183,8 @@ class World:
     used_question_id: int  # one given in a practice session
     topic_id: int  # a practice topic with questions
     empty_topic_id: int  # one without
+    group_id: int = 0  # a group (nobody's in particular: not the sweep teacher's)
+    entry_id: int = 0  # its roster row matched to the student uncertainly
 
 
 def build_world() -> World:
@@ -173,7 +207,17 @@ def build_world() -> World:
         used = set(db.exec(select(PracticeAnswer.question_id)))
         questions = list(db.exec(select(PracticeQuestion).order_by(PracticeQuestion.id)))
     unused = next(q for q in questions if q.id not in used)
+    with session_scope() as db:
+        group = groups.create_group(db, name=SECRET_GROUP, actor_id=None)
+        groups.import_roster(db, f"Karimova Dilnoza,,{SECRET_GROUP}\n".encode(), actor_id=None)
+        other = make_student(db, first_name="Dilnoza", last_name="Karimova")
+        groups.join_by_code(db, student_id=other.id, code=group.invite_code)
+        groups.add_member(db, group.id, student.id, actor_id=None)
+        group_id = group.id
+        entry_id = db.exec(select(RosterEntry.id)).one()
     return World(
+        group_id=group_id,
+        entry_id=entry_id,
         draft_id=ids[0],
         published_id=ids[1],
         released_id=ids[2],
@@ -235,6 +279,8 @@ def _form(world: World) -> dict[str, Any]:
         "name_uz": "Kiritilgan",
         "name_ru": "Внедрённая",
         "name_en": "Injected",
+        # the groups pages
+        "roster": f"Injected Person\t@injected_p\t{SECRET_GROUP}\n",
     }
 
 
@@ -266,6 +312,11 @@ def _candidates(name: str, annotation: Any, world: World) -> list[Any]:
         "is_open": [False, True],
         "field": ["text", "option_a"],
         "filter_name": ["topic", "level"],
+        "entry_id": [world.entry_id],
+        "confirm": [True, False],
+        "archived": [True, False],
+        "student_id": [world.student_id],
+        "admin_id": [1],
     }
     if name in by_name:
         return by_name[name]
@@ -294,6 +345,8 @@ def caller_token(caller: str) -> str:
     """The cookie this kind of caller sends (made once, before the database snapshot)."""
     if caller == "forged":
         return "x" * 43
+    if caller == "teacher":
+        return admin_token("tess", AdminRole.TEACHER)
     if caller not in ("expired", "revoked"):
         return ""
     token = admin_token("bob")
@@ -328,11 +381,17 @@ def _defaults(cls: type[rx.State]) -> dict[str, Any]:
     return {name: f.default_value() for name, f in cls.__fields__.items() if f._owner is cls}
 
 
-def _assert_empty(state: rx.State, cls: type[rx.State], where: str) -> None:
+def _assert_empty(
+    state: rx.State, cls: type[rx.State], where: str, *, teacher: bool = False
+) -> None:
     admin = _root(state).get_substate(AdminState.get_full_name().split(".")[1:])
     assert admin._admin_id is None, where
-    assert admin.admin_name == "", where
-    assert admin.auth_status in (AuthStatus.PENDING, AuthStatus.DENIED), where
+    if teacher:  # signed in, shown the page as not for their role
+        assert admin.auth_status in (AuthStatus.PENDING, AuthStatus.FORBIDDEN), where
+        assert admin.admin_name in ("", "tess"), where
+    else:
+        assert admin.admin_name == "", where
+        assert admin.auth_status in (AuthStatus.PENDING, AuthStatus.DENIED), where
     for klass in type(state).__mro__:
         if not (isinstance(klass, type) and issubclass(klass, AdminState)) or klass is AdminState:
             continue
@@ -353,16 +412,24 @@ def _assert_harmless_events(result: Any, where: str) -> None:
             assert name not in ("_download", "_call_script"), f"{where}: sent {name}"
 
 
-@pytest.mark.parametrize("caller", ["anonymous", "student", "forged", "expired", "revoked"])
+@pytest.mark.parametrize(
+    "caller", ["anonymous", "student", "forged", "expired", "revoked", "teacher"]
+)
 def test_admin_handlers_called_by_a_non_admin_change_nothing_and_show_nothing(db_url, caller):
     world = build_world()
     token = caller_token(caller)
-    paths = [f"/admin/exams/{world.draft_id}", f"/admin/exams/{world.released_id}"]
+    paths = [
+        f"/admin/exams/{world.draft_id}",
+        f"/admin/exams/{world.released_id}",
+        f"/admin/groups/{world.group_id}",
+    ]
     calls = 0
     before = snapshot()
     for cls in admin_state_classes():
         for name, handler in handlers_of(cls):
             if (cls.__name__, name) in PUBLIC_HANDLERS:
+                continue
+            if caller == "teacher" and (cls.__name__, name) in TEACHER_HANDLERS:
                 continue
             for path, args in itertools.product(paths, list(arg_sets(handler, world))):
                 state = _as_caller(cls, caller, token, path, world)
@@ -370,7 +437,11 @@ def test_admin_handlers_called_by_a_non_admin_change_nothing_and_show_nothing(db
                 result = run(handler, state, *args)
                 calls += 1
                 _assert_harmless_events(result, where)
-                _assert_empty(state, cls, where)
+                if caller == "teacher" and (cls.__name__, name) in TEACHER_SCOPED:
+                    assert SECRET_GROUP not in repr(_root(state).dict()), where
+                    assert getattr(state, "rows", []) == [], where
+                else:
+                    _assert_empty(state, cls, where, teacher=caller == "teacher")
                 assert files_written() == [], where
                 after = snapshot()
                 changed = [t for t in after if after[t] != before[t]]
@@ -403,6 +474,7 @@ def test_control_the_same_calls_as_an_admin_do_change_the_database(
     cls = classes[state_name]
     handler = cls.event_handlers[handler_name]
     paths = [f"/admin/exams/{i}" for i in (world.draft_id, world.released_id)]
+    paths.append(f"/admin/groups/{world.group_id}")
     prepare = PREPARE.get((state_name, handler_name))
     before = snapshot()
     for path in paths:
