@@ -23,14 +23,18 @@ def init_data_for(
     language_code: str = "uz",
     bot_token: str | None = None,
     auth_date: int | None = None,
+    start_param: str | None = None,
 ) -> str:
-    """initData signed as Telegram signs it (with the configured webapp token by default)."""
+    """initData signed as Telegram signs it (with the configured webapp token by default);
+    `start_param` as a `t.me/<bot>?startapp=…` link gives it."""
     user = {"id": telegram_id, "first_name": first_name, "language_code": language_code}
     fields = {
         "user": json.dumps(user, separators=(",", ":")),
         "auth_date": str(int(time.time()) if auth_date is None else auth_date),
         "query_id": f"AAH{telegram_id}",
     }
+    if start_param is not None:
+        fields["start_param"] = start_param
     return sign_init_data(fields, bot_token=bot_token or settings.webapp_token)
 
 

@@ -258,3 +258,30 @@ def test_no_credential_or_initdata_in_logs(sqlite_url, real_token, caplog):
     signature = credential.rsplit(".", 1)[1]
     assert signature not in caplog.text
     assert "hash=" not in caplog.text
+
+
+def test_the_mini_app_opened_from_an_invite_joins_the_group_and_says_so(db_url):
+    from sqlmodel import select
+
+    from mockexam.db import session_scope
+    from mockexam.models import GroupMember, StudentGroup
+    from mockexam.services import groups
+
+    with session_scope() as db:
+        group = groups.create_group(db, name="Fizika 10", actor_id=None)
+        code, group_id = group.invite_code, group.id
+    first = _load(init_data_for(555_301, language_code="ru", start_param=f"g_{code}"))
+    assert first.group_notice == "Вы добавлены в группу «Fizika 10»."
+    again = _load(init_data_for(555_301, start_param=f"g_{code}"))
+    assert again.group_notice == "Вы уже в группе «Fizika 10»."  # the student's own language
+    run(DashboardState.dismiss_group_notice, again)
+    assert again.group_notice == ""
+    stale = _load(init_data_for(555_302, language_code="en", start_param="g_abcdefghjk"))
+    assert stale.auth_status == AuthStatus.OK  # signed in all the same
+    assert stale.group_notice == "This invite link no longer works. Ask your teacher for a new one."
+    plain = _load(init_data_for(555_303, start_param="exam12"))
+    assert plain.group_notice == ""
+    with session_scope(readonly=True) as db:
+        members = db.exec(select(GroupMember.group_id, GroupMember.source)).all()
+        assert members == [(group_id, "invite")]
+        assert db.get(StudentGroup, group_id) is not None
