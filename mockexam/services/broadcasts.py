@@ -62,8 +62,11 @@ from mockexam.models import (
     DeliveryStatus,
     EloHistory,
     Exam,
+    ExamAudience,
+    ExamAudienceKind,
     ExamSession,
     ExamStatus,
+    GroupMember,
     SessionStatus,
     Student,
     TelegramSender,
@@ -237,14 +240,19 @@ def _check_text(body: str) -> str:
     return body
 
 
-def _reachable_students(session: Session) -> list[tuple[int, int, str]]:
-    return list(
-        session.exec(
-            select(Student.id, Student.telegram_id, Student.language_code)
-            .where(col(Student.is_reachable).is_(True))
-            .order_by(Student.id)
-        ).all()
+def _reachable_students(session: Session, exam: Exam | None = None) -> list[tuple[int, int, str]]:
+    """Every reachable student; for an exam for chosen groups, only their members."""
+    query = select(Student.id, Student.telegram_id, Student.language_code).where(
+        col(Student.is_reachable).is_(True)
     )
+    if exam is not None and exam.audience == ExamAudienceKind.GROUPS:
+        members = (
+            select(GroupMember.student_id)
+            .join(ExamAudience, col(ExamAudience.group_id) == GroupMember.group_id)
+            .where(ExamAudience.exam_id == exam.id)
+        )
+        query = query.where(col(Student.id).in_(members))
+    return list(session.exec(query.order_by(Student.id)).all())
 
 
 def create_broadcast(
@@ -435,7 +443,7 @@ def notify_new_exam(
     values = _exam_values(exam)
     recipients = [
         Recipient(sid, chat, messages.text(Text.NEW_EXAM, lang, **values))
-        for sid, chat, lang in _reachable_students(session)
+        for sid, chat, lang in _reachable_students(session, exam)
     ]
     return create_broadcast(
         session,
@@ -444,7 +452,8 @@ def notify_new_exam(
         recipients=recipients,
         exam_id=exam_id,
         dedupe_key=f"new_exam:{exam_id}",
-        channel_post=True,
+        # A public channel hears only of exams open to everyone.
+        channel_post=exam.audience != ExamAudienceKind.GROUPS,
         admin_id=admin_id,
         now=now,
     )
@@ -467,7 +476,7 @@ def notify_exam_open(
     values = _exam_values(exam)
     recipients = [
         Recipient(sid, chat, messages.text(Text.EXAM_OPEN, lang, **values))
-        for sid, chat, lang in _reachable_students(session)
+        for sid, chat, lang in _reachable_students(session, exam)
     ]
     return create_broadcast(
         session,

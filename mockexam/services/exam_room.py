@@ -33,7 +33,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Boolean, Integer, Row, and_, bindparam, text, update
+from sqlalchemy import Boolean, Integer, Row, and_, bindparam, exists, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
@@ -44,18 +44,25 @@ from mockexam.config import settings
 from mockexam.db import connection_scope, get_engine, utcnow
 from mockexam.errors import (
     ExamNotOpenError,
+    Msg,
     NotFoundError,
+    PermissionDeniedError,
     ValidationError,
+    msg,
 )
 from mockexam.models import (
     Answer,
     Exam,
+    ExamAudience,
+    ExamAudienceKind,
     ExamItem,
     ExamSession,
     ExamStatus,
+    GroupMember,
     ItemKind,
     SessionStatus,
     SheetSync,
+    StudentGroup,
 )
 from mockexam.scoring.grading import (
     ItemSpec,
@@ -92,6 +99,7 @@ class RoomPhase(StrEnum):
     SUBMITTED = "submitted"  # submitted or past the deadline: waiting for the release
     RELEASED = "released"  # results are out: see the results page
     CLOSED = "closed"  # the window closed and the student never started
+    NOT_FOR_YOU = "not_for_you"  # the exam is for chosen groups, and the student is in none
 
 
 class Refusal(StrEnum):
@@ -172,6 +180,7 @@ class ExamRoom:
     sections: list[SheetSection] = field(default_factory=list)
     answers: dict[str, SavedAnswer] = field(default_factory=dict)  # label → saved
     pdf_path: str | None = None  # the question paper (services.paper links to it)
+    audience: list[str] = field(default_factory=list)  # NOT_FOR_YOU: the groups it is for
 
     @property
     def answered(self) -> int:
@@ -220,6 +229,15 @@ def _room_statement() -> Any:
             ExamSession.submitted_at,
             ExamSession.is_auto_submitted,
             Exam.pdf_path,
+            Exam.audience,
+            # Is the student in one of the exam's groups? (Only asked of a "groups" exam.)
+            exists()
+            .where(
+                col(ExamAudience.exam_id) == Exam.id,
+                col(GroupMember.group_id) == ExamAudience.group_id,
+                col(GroupMember.student_id) == bindparam("student_id"),
+            )
+            .label("in_audience"),
         )
         .select_from(Exam)
         .outerjoin(
@@ -441,7 +459,11 @@ def _read_room(
         submitted_at,
         is_auto,
         pdf_path,
+        audience,
+        in_audience,
     ) = row
+    if session_id is None and not _may_take(audience, in_audience):
+        return _not_for_you(conn, row, now=now)
     phase = _phase(
         status=status,
         window_start=window_start,
@@ -484,6 +506,39 @@ def _read_room(
         sections=sections,
         answers=answers,
         pdf_path=pdf_path,
+    )
+
+
+def _may_take(audience: str, in_audience: bool) -> bool:
+    return audience != ExamAudienceKind.GROUPS or bool(in_audience)
+
+
+def audience_names(conn: Connection, exam_id: int) -> list[str]:
+    """The names of the groups an exam is for (by name)."""
+    return list(
+        conn.execute(
+            select(StudentGroup.name)
+            .join(ExamAudience, col(ExamAudience.group_id) == StudentGroup.id)
+            .where(ExamAudience.exam_id == exam_id)
+            .order_by(StudentGroup.name)
+        ).scalars()
+    )
+
+
+def _not_for_you(conn: Connection, row: Row[Any], *, now: datetime) -> ExamRoom:
+    """The exam page of a student the exam is not for: its title and whom it is for."""
+    exam_id, title, description, duration, window_start, window_end, status = row[:7]
+    return ExamRoom(
+        now=now,
+        exam_id=exam_id,
+        title=title,
+        description=description,
+        duration_minutes=duration,
+        window_start=window_start,
+        window_end=window_end,
+        status=status,
+        phase=RoomPhase.NOT_FOR_YOU,
+        audience=audience_names(conn, exam_id),
     )
 
 
@@ -564,6 +619,8 @@ def start_exam(*, student_id: int, exam_id: int, now: datetime | None = None) ->
             raise NotFoundError(f"Exam {exam_id} does not exist.")
         if row[6] == ExamStatus.RELEASED and row[7] is None:
             raise ExamNotOpenError("This exam is not open: its window has closed.")
+        if row[7] is None and not _may_take(row[13], row[14]):
+            raise PermissionDeniedError(not_for_you_message(audience_names(conn, exam_id)))
         if row[7] is None:
             # One INSERT … ON CONFLICT DO NOTHING: a start in another tab at the same
             # moment leaves one session, and this read below shows it.
@@ -573,6 +630,16 @@ def start_exam(*, student_id: int, exam_id: int, now: datetime | None = None) ->
                 start_values(row, student_id=student_id, exam_id=exam_id, now=now),
             )
         return _read_room(conn, student_id=student_id, exam_id=exam_id, now=now)
+
+
+def not_for_you_message(groups: list[str]) -> Msg:
+    names = ", ".join(f"«{g}»" for g in groups) or "—"
+    return msg(
+        "Bu imtihon faqat {groups} guruh(lar)i uchun. O‘qituvchingizdan taklif havolasini so‘rang.",
+        "Этот экзамен только для групп: {groups}. Попросите у преподавателя ссылку-приглашение.",
+        "This exam is for the groups {groups} only. Ask your teacher for the invite link.",
+        groups=names,
+    )
 
 
 def _refusal(spec: ItemSpec, value: object) -> Refusal | None:

@@ -40,6 +40,9 @@ from mockexam.db import insert_for, session_scope, utcnow
 from mockexam.errors import Msg, NotFoundError, PermissionDeniedError, ValidationError, msg
 from mockexam.models import (
     Admin,
+    Exam,
+    ExamAudience,
+    ExamAudienceKind,
     GroupMember,
     GroupTeacher,
     MemberSource,
@@ -778,6 +781,65 @@ def decide_match(
         details={"row": entry.id, "full_name": entry.full_name},
     )
     return entry
+
+
+# ---- an exam's audience -----------------------------------------------------------------
+
+
+def exam_audience(session: Session, exam_id: int) -> tuple[str, list[int]]:
+    """Who may take the exam: ("everyone", []) or ("groups", the group ids)."""
+    exam = session.get(Exam, exam_id)
+    if exam is None:
+        raise NotFoundError(
+            msg("Bu imtihon yo‘q.", "Такого экзамена нет.", "There is no such exam.")
+        )
+    ids = session.exec(select(ExamAudience.group_id).where(ExamAudience.exam_id == exam_id)).all()
+    return exam.audience, sorted(ids)
+
+
+def set_exam_audience(
+    session: Session, exam_id: int, group_ids: Iterable[int] | None, *, actor_id: int | None
+) -> list[str]:
+    """The exam is for everyone (`group_ids` None) or for these live groups only (at least
+    one); returns the groups' names. Audited. A student who already started keeps their
+    session whatever the audience becomes."""
+    exam = session.get(Exam, exam_id)
+    if exam is None:
+        raise NotFoundError(
+            msg("Bu imtihon yo‘q.", "Такого экзамена нет.", "There is no such exam.")
+        )
+    names: list[str] = []
+    wanted = sorted(set(group_ids)) if group_ids is not None else None
+    if wanted is not None:
+        found = session.exec(
+            select(StudentGroup).where(
+                col(StudentGroup.id).in_(wanted), col(StudentGroup.archived_at).is_(None)
+            )
+        ).all()
+        if not wanted or len(found) != len(wanted):
+            raise ValidationError(
+                msg(
+                    "Kamida bitta faol guruhni tanlang.",
+                    "Выберите хотя бы одну действующую группу.",
+                    "Choose at least one live group.",
+                )
+            )
+        names = sorted(g.name for g in found)
+    session.execute(delete(ExamAudience).where(col(ExamAudience.exam_id) == exam.id))
+    for group_id in wanted or []:
+        session.add(ExamAudience(exam_id=exam.id, group_id=group_id))
+    exam.audience = ExamAudienceKind.EVERYONE if wanted is None else ExamAudienceKind.GROUPS
+    session.add(exam)
+    audit.record(
+        session,
+        admin_id=actor_id,
+        action="exam.audience",
+        entity="exam",
+        entity_id=exam.id,
+        details={"audience": exam.audience, "groups": names},
+    )
+    session.flush()
+    return names
 
 
 # ---- what the pages show -----------------------------------------------------------------

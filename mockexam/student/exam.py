@@ -42,6 +42,7 @@ from mockexam.errors import (
     ExamNotOpenError,
     MockExamError,
     NotFoundError,
+    PermissionDeniedError,
 )
 from mockexam.services.exam_room import (
     ExamRoom,
@@ -146,6 +147,7 @@ class ExamState(StudentState):
 
     phase: str = View.LOADING
     title: str = ""
+    audience: str = ""  # NOT_FOR_YOU: the groups the exam is for, named
     duration_minutes: int = 0
     start_iso: str = ""
     end_iso: str = ""
@@ -331,6 +333,7 @@ class ExamState(StudentState):
             paper=url or "",
             save_error="",
             starting=False,
+            audience=", ".join(f"«{name}»" for name in room.audience),
         )
         views = section_views(room)
         if views:  # the room carries them from the lobby on (exam_room)
@@ -391,7 +394,7 @@ class ExamState(StudentState):
             room = await rx.run_in_thread(
                 lambda: start_exam(student_id=student_id, exam_id=exam_id)
             )
-        except ExamNotOpenError as error:
+        except (ExamNotOpenError, PermissionDeniedError) as error:  # closed; not for them
             self.starting = False
             self.start_error = error_text(error, self.lang)
             return await self._read(student_id, exam_id)
@@ -1177,6 +1180,30 @@ def _closed_view() -> rx.Component:
     )
 
 
+def _not_for_you_view() -> rx.Component:
+    return _message_view(
+        "exam-not-for-you",
+        "users",
+        tr(
+            "Bu imtihon sizning guruhingiz uchun emas",
+            "Этот экзамен не для вашей группы",
+            "This exam is not for your group",
+        ),
+        tr(
+            "Imtihon faqat shu guruhlar uchun: ",
+            "Экзамен только для групп: ",
+            "It is only for the groups ",
+        )
+        + ExamState.audience
+        + tr(
+            ". Agar siz shulardan birida bo‘lsangiz, o‘qituvchingizdan taklif havolasini so‘rang.",
+            ". Если вы в одной из них, попросите у преподавателя ссылку-приглашение.",
+            ". If you are in one of them, ask your teacher for the invite link.",
+        ),
+        _home_link(),
+    )
+
+
 def _not_found_view() -> rx.Component:
     return _message_view(
         "exam-not-found",
@@ -1235,6 +1262,7 @@ def exam_page() -> rx.Component:
             (RoomPhase.SUBMITTED.value, _waiting_view()),
             (RoomPhase.RELEASED.value, _released_view()),
             (RoomPhase.CLOSED.value, _closed_view()),
+            (RoomPhase.NOT_FOR_YOU.value, _not_for_you_view()),
             (View.NOT_FOUND, _not_found_view()),
             (View.FAILED, _failed_view()),
             _loading_view(),

@@ -17,6 +17,7 @@ from mockexam.errors import (
     DeadlinePassedError,
     ExamNotOpenError,
     MockExamError,
+    Msg,
     NotFoundError,
     PermissionDeniedError,
     ValidationError,
@@ -88,6 +89,8 @@ def error_text(error: MockExamError, lang: str) -> str:
             "Answer not accepted: ",
         ) + error.text(lang)
     if isinstance(error, PermissionDeniedError):
+        if isinstance(error.message, Msg):  # worded for the student (e.g. not their group's)
+            return error.text(lang)
         return pick(lang, "Ruxsat yo‘q.", "Нет доступа.", "Not allowed.")
     return pick(
         lang,
