@@ -14,6 +14,7 @@ from typing import Any
 import reflex as rx
 
 from mockexam.admin.auth import ADMIN_ROOT, FAILED, AdminState
+from mockexam.admin.exam_audience import audience_card
 from mockexam.admin.exam_form import (
     exam_form_fields,
     local_input,
@@ -659,6 +660,7 @@ def details_tab() -> rx.Component:
             ),
         ),
         _pdf_card(),
+        audience_card(),
         spacing="4",
         width="100%",
     )

@@ -14,6 +14,7 @@ import reflex as rx
 
 from mockexam.admin.answer_key import KeyState, key_tab
 from mockexam.admin.auth import ADMIN_ROOT, FAILED, AdminState
+from mockexam.admin.exam_audience import AudienceState
 from mockexam.admin.exam_edit import (
     ExamState,
     details_tab,
@@ -300,6 +301,7 @@ EXAM_ON_LOAD = [
     AdminState.check_session,
     ExamTabsState.reset_tab,
     ExamState.load,
+    AudienceState.load,
     KeyState.load,
     NotifyState.load,
     DraftLayoutState.close_layout,

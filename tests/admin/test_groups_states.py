@@ -145,3 +145,31 @@ def test_a_teacher_changes_no_group(db_url):
     assert _counts() == before
     with session_scope(readonly=True) as db:
         assert sorted(g.name for g in db.exec(select(StudentGroup)).all()) == ["A", "B secret"]
+
+
+def test_the_exam_page_sets_who_may_take_the_exam(db_url):
+    from mockexam.admin.exam_audience import AudienceState
+    from tests.factories import make_exam
+
+    with session_scope() as db:
+        exam = make_exam(db).id
+        a = groups.create_group(db, name="Matematika 9-A", actor_id=None).id
+        b = groups.create_group(db, name="Fizika 10", actor_id=None).id
+    path = f"/admin/exams/{exam}"
+    state = make_state(AudienceState, path=path, token=admin_token("olga"))
+    run(AudienceState.load, state)
+    assert state.everyone and [c["name"] for c in state.choices] == ["Fizika 10", "Matematika 9-A"]
+    run(AudienceState.save, state, {"audience": "groups", f"group_{a}": "on", "group_x": "on"})
+    assert state.notice == "Now for these groups only: Matematika 9-A."
+    assert not state.everyone and [c["chosen"] for c in state.choices] == [False, True]
+    run(AudienceState.save, state, {"audience": "groups"})
+    assert "at least one live group" in state.error
+    with session_scope(readonly=True) as db:
+        assert groups.exam_audience(db, exam) == ("groups", [a])
+    teacher = make_state(AudienceState, path=path, token=admin_token("tess", AdminRole.TEACHER))
+    run(AudienceState.save, teacher, {"audience": "groups", f"group_{b}": "on"})
+    assert teacher.parent_state.auth_status == AuthStatus.FORBIDDEN
+    run(AudienceState.save, state, {"audience": "everyone", f"group_{b}": "on"})
+    assert state.notice == "Open to everyone."
+    with session_scope(readonly=True) as db:
+        assert groups.exam_audience(db, exam) == ("everyone", [])

@@ -122,6 +122,7 @@ MUTATORS = {
     ("GroupState", "toggle_teacher"),
     ("GroupState", "remove_member"),
     ("GroupState", "decide"),
+    ("AudienceState", "save"),
 }
 # A mutator that acts only on what an earlier handler prepared (the import runs the
 # file its dry run checked): the control calls the preparing handler first.
