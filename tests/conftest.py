@@ -83,8 +83,10 @@ def require_redis() -> None:
 
 
 def _pg_schema_url(schema: str) -> str:
+    """The test's schema first on the search path; commits do not wait for the disk (a
+    test database is thrown away; what a commit makes visible is the same)."""
     sep = "&" if "?" in PG_BASE_URL else "?"
-    return f"{PG_BASE_URL}{sep}options=-csearch_path%3D{schema}"
+    return f"{PG_BASE_URL}{sep}options=-csearch_path%3D{schema}%20-csynchronous_commit%3Doff"
 
 
 @functools.cache
@@ -133,7 +135,8 @@ def make_database(kind: str, tmp_path: Path, *, create: bool = True) -> Iterator
     with admin.connect() as conn:
         if create:  # one script: the schema, then the tables in it (psycopg sends it as one query)
             conn.exec_driver_sql(
-                f'CREATE SCHEMA "{schema}"; SET search_path TO "{schema}"; {_postgres_ddl()}'
+                f'SET synchronous_commit TO off; CREATE SCHEMA "{schema}"; '
+                f'SET search_path TO "{schema}"; {_postgres_ddl()}'
             )
         else:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))

@@ -141,3 +141,17 @@ def test_unknown_admins_are_named_errors(db_url):
             find_admin(db, "ghost")
         with pytest.raises(NotFoundError, match="no longer exists"):
             get_admin(db, 999)
+
+
+@pytest.mark.parametrize("env", ["development", "production"])
+def test_real_installs_hash_passwords_with_argon2ids_recommended_cost(env):
+    from mockexam.services.admins import hasher_for
+
+    hasher = hasher_for(env)
+    assert (hasher.time_cost, hasher.memory_cost, hasher.parallelism) == (3, 65536, 4)
+    stored = hasher.hash("correct horse battery")
+    assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    # a hash carries its cost: the suite's light hasher verifies it, and the other way round
+    light = hasher_for("test")
+    assert light.verify(stored, "correct horse battery")
+    assert hasher.verify(light.hash("x" * 12), "x" * 12)
