@@ -29,6 +29,7 @@ from mockexam.errors import NotFoundError, PermissionDeniedError, ValidationErro
 from mockexam.models import Admin, AdminRole, AdminSession
 from mockexam.services import audit
 
+
 def hasher_for(env: str) -> PasswordHasher:
     """argon2id with the library's defaults (RFC 9106's second recommendation: 64 MiB,
     3 passes, 4 lanes; ~0.2 s here) for every install. The test suite alone
