@@ -90,6 +90,9 @@ class AdminState(rx.State):
 
     auth_status: str = AuthStatus.PENDING
     admin_name: str = ""
+    # The signed-in account's role (the sidebar leaves out what it does not open). Shown,
+    # never trusted: every handler re-reads the role from the database.
+    role: str = ""
     # uz | ru | en: what every `t(…)` of the panel (mockexam/admin/i18n.py) follows. A
     # readable cookie so the first paint and the login page are already right; the
     # server replaces it with the admin's saved choice at each check.
@@ -113,7 +116,9 @@ class AdminState(rx.State):
 
     def _signed_out(self, status: str = AuthStatus.DENIED) -> None:
         self._admin_id = None
+        self._admin_role = ""
         self.admin_name = ""
+        self.role = ""
         self.auth_status = status
         self._forget()
 
@@ -145,6 +150,8 @@ class AdminState(rx.State):
         if self.lang != language:
             self.lang = language
         self._admin_role = identity.role
+        if self.role != identity.role:
+            self.role = identity.role
         if not access.allows(identity.role, capability):
             self._admin_id = None
             self.auth_status = AuthStatus.FORBIDDEN

@@ -15,6 +15,7 @@ from mockexam.admin.auth import ADMIN_ROOT, LOGIN_ROUTE, LOGOUT_API, AdminState,
 from mockexam.admin.health_banner import health_banner
 from mockexam.admin.i18n import t
 from mockexam.admin.login import NativeForm, backend_action, language_switch
+from mockexam.models import AdminRole
 
 SIDEBAR_WIDTH = "15rem"
 CONTENT_MAX_WIDTH = "88rem"
@@ -67,6 +68,20 @@ def _nav_link(
     )
 
 
+# The sections a role does not open are left out of its sidebar (the pages refuse it
+# anyway: each handler checks the capability). Teachers: their groups; the accounts
+# page: owners.
+TEACHER_SECTIONS = frozenset({"groups"})
+
+
+def _shown_to_role(key: str, link: rx.Component) -> rx.Component:
+    if key == "admins":
+        return rx.cond(AdminState.role == AdminRole.OWNER.value, link)
+    if key in TEACHER_SECTIONS:
+        return link
+    return rx.cond(AdminState.role != AdminRole.TEACHER.value, link)
+
+
 def sidebar(active: str) -> rx.Component:
     """The admin's sections, the signed-in name and the logout button."""
     return rx.vstack(
@@ -79,7 +94,10 @@ def sidebar(active: str) -> rx.Component:
             padding_x="0.75rem",
             padding_bottom="1rem",
         ),
-        *(_nav_link(key, label, href, icon, active) for key, label, href, icon in NAV),
+        *(
+            _shown_to_role(key, _nav_link(key, label, href, icon, active))
+            for key, label, href, icon in NAV
+        ),
         rx.spacer(),
         rx.hstack(
             rx.icon("languages", size=16, color="var(--gray-10)"),

@@ -35,7 +35,7 @@ from mockexam.models import (
 )
 from mockexam.scoring.layout_templates import DTM_BLOCK, TEMPLATES
 from mockexam.services import exams as exam_service
-from mockexam.services import practice_bank, release
+from mockexam.services import groups, practice_bank, release
 from mockexam.services.admins import create_admin
 from mockexam.services.demo_paper import attach_demo_paper
 from mockexam.services.grading import grade_pending
@@ -262,6 +262,7 @@ def seed_demo(
         dtm_items = exam_service.get_items(db, dtm.id)
         takers = student_ids[: max(1, int(len(student_ids) * 0.7))]
         _simulate_cohort(db, dtm_rng, dtm, dtm_items, takers)
+        _demo_group(db, student_ids)
         summary = DemoSummary(
             created=True,
             students=len(student_ids),
@@ -274,6 +275,32 @@ def seed_demo(
     release.release_exam(past.id, now=now)
     release.release_exam(dtm.id, now=now)
     return summary
+
+
+DEMO_GROUP = "Matematika 9-A"
+
+
+def _demo_group(db, student_ids: list[int]) -> None:
+    """A class of the first 24 demo students, with a roster of their centre names (one row
+    still waiting for its student, one proposed by name for a teacher to confirm)."""
+    group = groups.create_group(db, name=DEMO_GROUP, actor_id=None)
+    members = student_ids[:24]
+    for student_id in members:
+        groups.add_member(db, group.id, student_id, actor_id=None)
+    rows = []
+    for student_id in members[:20]:
+        student = db.get(Student, student_id)
+        rows.append(f"{student.last_name} {student.first_name},@{student.username},{DEMO_GROUP}")
+    rows.append(f"Yusupova Malika,+998901112233,{DEMO_GROUP}")
+    groups.import_roster(db, "\n".join(rows).encode(), actor_id=None)
+    if len(members) > 20:  # someone whose Telegram has no username: matched by name
+        student = db.get(Student, members[20])
+        student.username = None
+        db.add(student)
+        db.flush()
+        groups.import_roster(
+            db, f"{student.first_name} {student.last_name},,{DEMO_GROUP}".encode(), actor_id=None
+        )
 
 
 def _simulate_cohort(

@@ -39,7 +39,15 @@ from sqlmodel import select
 from mockexam.admin.auth import LANGUAGE_COOKIE, TOKEN_COOKIE
 from mockexam.config import settings
 from mockexam.db import session_scope
-from mockexam.models import Admin, Broadcast, Exam, PracticeQuestion, PracticeTopic, Student
+from mockexam.models import (
+    Admin,
+    AdminRole,
+    Broadcast,
+    Exam,
+    PracticeQuestion,
+    PracticeTopic,
+    Student,
+)
 from mockexam.services import admin_auth
 from mockexam.services.admins import set_active, set_admin, set_admin_language
 from tests.admin.test_i18n_static import ALLOWED_TERMS, SAME_IN_UZBEK
@@ -172,8 +180,12 @@ def panels(browser: Browser, app_server: AppServer) -> Iterator[dict[str, Panel]
     with app_server.database():
         with session_scope() as db:
             for lang in LANGS:
-                admin = set_admin(
-                    db, username=f"i18n-{lang}", password=PASSWORD, reactivate=True
+                admin = set_admin(  # owners: every page, the accounts page too
+                    db,
+                    username=f"i18n-{lang}",
+                    password=PASSWORD,
+                    reactivate=True,
+                    role=AdminRole.OWNER,
                 ).admin
                 db.flush()
                 set_admin_language(db, admin.id, lang)
@@ -325,6 +337,8 @@ PAGE_DATA = {
     "analytics": "#score-chart .bars .point",
     "students": "#students-table .student-row",
     "practice": "#questions-table .question-row",
+    "groups": "#groups-table .group-row",
+    "group": "#roster-table .roster-row",
 }
 TAB_DATA = {"key": "#key-paste", "results": "#results-table .result-row"}
 
@@ -339,8 +353,9 @@ def _pages(base: str) -> Iterator[tuple[str, str, tuple[str, ...]]]:
         yield f"exam {exam_id}", f"{base}/admin/exams/{exam_id}", tabs[1:]
         if exam_id == DTM:  # the released certificate's analysis has the same components
             yield f"analysis {exam_id}", f"{base}/admin/exams/{exam_id}/analysis", ()
-    for name in ("broadcasts", "audit", "admins", "analytics", "students", "practice"):
+    for name in ("broadcasts", "audit", "admins", "analytics", "students", "practice", "groups"):
         yield name, f"{base}/admin/{name}", ()
+    yield "group", f"{base}/admin/groups/1", ()  # the demo class, with its roster
 
 
 def _data_in(panels: dict[str, Panel], *selectors: str | None) -> None:
