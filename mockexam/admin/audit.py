@@ -43,6 +43,7 @@ ENTITY_NAMES: dict[str, tuple[str, str, str]] = {
     "broadcast": ("xabar", "рассылка", "broadcast"),
     "practicequestion": ("mashq savoli", "вопрос упражнений", "practicequestion"),
     "practicetopic": ("mashq mavzusi", "тема упражнений", "practicetopic"),
+    "group": ("guruh", "группа", "group"),
 }
 MAX_DETAILS_CHARS = 300
 # A moment in the details: ISO UTC ("2026-11-22T09:00:00Z"; older rows "2026-11-22 05:00:00+00:00").
@@ -80,9 +81,10 @@ def audit_row(entry: AuditEntry, lang: str = "en") -> AuditRow:
     names = ENTITY_NAMES.get(entry.entity)
     entity = pick(lang, *names) if names is not None else entry.entity
     target = entity + (f" #{entry.entity_id}" if entry.entity_id is not None else "")
+    pages = {"exam": "exams", "group": "groups"}
     href = (
-        f"{ADMIN_ROOT}/exams/{entry.entity_id}"
-        if entry.entity == "exam" and entry.entity_id is not None
+        f"{ADMIN_ROOT}/{pages[entry.entity]}/{entry.entity_id}"
+        if entry.entity in pages and entry.entity_id is not None
         else ""
     )
     details = json.dumps(_shown(entry.details), ensure_ascii=False, default=str, sort_keys=True)

@@ -46,7 +46,9 @@ from mockexam.models import (
     Exam,
     PracticeQuestion,
     PracticeTopic,
+    RosterEntry,
     Student,
+    StudentGroup,
 )
 from mockexam.services import admin_auth
 from mockexam.services.admins import set_active, set_admin, set_admin_language
@@ -255,6 +257,10 @@ def people_wrote(app_server: AppServer) -> PeopleWrote:
             questions.update(v for v in vars(question).values() if isinstance(v, str) and v)
         for broadcast in db.exec(select(Broadcast)):
             values.update(v for v in vars(broadcast).values() if isinstance(v, str) and v)
+        for group in db.exec(select(StudentGroup)):
+            values.add(group.name)
+        for entry in db.exec(select(RosterEntry)):
+            values.update(v for v in (entry.full_name, entry.username, entry.phone) if v)
     return PeopleWrote(
         values=sorted((v.strip() for v in values if len(v.strip()) >= 3), key=len, reverse=True),
         questions=sorted(questions),
