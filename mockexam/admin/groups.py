@@ -656,6 +656,23 @@ def _teachers_card() -> rx.Component:
     )
 
 
+def _table_card(
+    title: rx.Var[str], headers: tuple[rx.Var[str], ...], rows: rx.Component, table_id: str
+) -> rx.Component:
+    """A titled card holding one table (the last column, for actions, has no title)."""
+    return card(
+        rx.heading(title, size="4"),
+        rx.table.root(
+            header_row(*headers, ""),
+            rx.table.body(rows),
+            size="2",
+            variant="surface",
+            width="100%",
+            id=table_id,
+        ),
+    )
+
+
 def group_page() -> rx.Component:
     return admin_page(
         error_callout(GroupState.error, callout_id="group-error"),
@@ -670,41 +687,29 @@ def group_page() -> rx.Component:
                     spacing="4",
                     width="100%",
                 ),
-                card(
-                    rx.heading(t("O‘quvchilar", "Ученики", "Students"), size="4"),
-                    rx.table.root(
-                        header_row(
-                            t("Markazdagi ismi", "Имя в центре", "Name at the centre"),
-                            t("Telegramdagi ismi", "Имя в Telegram", "Telegram name"),
-                            t("Telegram username", "Имя пользователя", "Username"),
-                            t("Qo‘shilgan", "Добавлен", "Joined"),
-                            "",
-                        ),
-                        rx.table.body(rx.foreach(GroupState.members, _member_row)),
-                        size="2",
-                        variant="surface",
-                        width="100%",
-                        id="members-table",
+                _table_card(
+                    t("O‘quvchilar", "Ученики", "Students"),
+                    (
+                        t("Markazdagi ismi", "Имя в центре", "Name at the centre"),
+                        t("Telegramdagi ismi", "Имя в Telegram", "Telegram name"),
+                        t("Telegram username", "Имя пользователя", "Username"),
+                        t("Qo‘shilgan", "Добавлен", "Joined"),
                     ),
+                    rx.foreach(GroupState.members, _member_row),
+                    "members-table",
                 ),
                 rx.cond(
                     GroupState.roster.length() > 0,
-                    card(
-                        rx.heading(t("Ro‘yxat", "Список", "Roster"), size="4"),
-                        rx.table.root(
-                            header_row(
-                                t("F.I.Sh.", "ФИО", "Full name"),
-                                t("Aloqa", "Контакт", "Contact"),
-                                t("Holat", "Статус", "Status"),
-                                t("O‘quvchi", "Ученик", "Student"),
-                                "",
-                            ),
-                            rx.table.body(rx.foreach(GroupState.roster, _roster_row)),
-                            size="2",
-                            variant="surface",
-                            width="100%",
-                            id="roster-table",
+                    _table_card(
+                        t("Ro‘yxat", "Список", "Roster"),
+                        (
+                            t("F.I.Sh.", "ФИО", "Full name"),
+                            t("Aloqa", "Контакт", "Contact"),
+                            t("Holat", "Статус", "Status"),
+                            t("O‘quvchi", "Ученик", "Student"),
                         ),
+                        rx.foreach(GroupState.roster, _roster_row),
+                        "roster-table",
                     ),
                 ),
                 spacing="5",
