@@ -124,7 +124,8 @@ from mockexam.errors import (
     PermissionDeniedError,
 )
 from mockexam.origins import app_origins, origin_of
-from mockexam.services import admin_auth, exam_results, health
+from mockexam.services import access, admin_auth, exam_results, health
+from mockexam.services.access import Capability
 from mockexam.services.client_address import client_address
 from mockexam.services.exam_results import ExportFile
 from mockexam.services.exam_room import check_sheet_token, save_sheet, sheet_over_http
@@ -468,6 +469,9 @@ async def admin_export(request: Request) -> Response:
         )
         if identity is None:
             return _error(401, NOT_SIGNED_IN)
+        if not access.allows(identity.role, Capability.MANAGE):
+            # Teachers' exports (their groups only) are not open yet: nothing at all.
+            return _error(403, ROLE_REFUSED)
         await run_in_threadpool(
             partial(
                 exam_results.record_export,
@@ -495,6 +499,9 @@ async def admin_export(request: Request) -> Response:
         logger.exception("export %s: the database could not be read", filename)
         return _error(503, DB_UNREADABLE)
     return Response(data, media_type=XLSX_MEDIA_TYPE, headers=headers)
+
+
+ROLE_REFUSED = "Your role does not allow this download."
 
 
 # --- Admin sign-in and sign-out (the session cookie) ---------------------------------
@@ -710,7 +717,9 @@ async def upload_admin(headers: Headers) -> admin_auth.AdminIdentity | None:
     for token in tokens:
         if token and len(token) <= MAX_TOKEN_CHARS:
             identity = await run_in_threadpool(admin_auth.admin_for_token, token)
-            if identity is not None:
+            # Every upload handler manages something (a paper, a figure, an import):
+            # an account whose role manages nothing sends no body either.
+            if identity is not None and access.allows(identity.role, Capability.MANAGE):
                 return identity
     return None
 

@@ -241,3 +241,12 @@ def test_the_limit_admits_the_largest_file_an_admin_may_upload():
 
     assert upload_limit() > max(settings.max_pdf_bytes, MAX_ZIP_BYTES)
     assert upload_limit() < 100 * MB
+
+
+def test_a_teacher_uploads_nothing(db_url, clients):
+    from mockexam.models import AdminRole
+
+    token = admin_token("tess", AdminRole.TEACHER)
+    assert _upload(MB, cookie_token=token)[:2] == (401, 0)
+    _connected(clients, "teacher-tab", token=token)
+    assert _upload(MB, client_token="teacher-tab")[:2] == (401, 0)

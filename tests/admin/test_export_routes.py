@@ -315,3 +315,20 @@ def test_the_admin_panel_cannot_be_framed_by_any_page(path, unframable):
         assert "frame-ancestors 'none'" in response.headers.get_list("content-security-policy")
     else:
         assert "x-frame-options" not in response.headers
+
+
+def test_export_is_refused_to_a_teacher_and_given_to_an_admin(exam_id):
+    from mockexam.models import AdminRole
+    from tests.admin.helpers import admin_token
+
+    teacher = admin_token("tess", AdminRole.TEACHER)
+    for file in ExportFile:
+        response = _get(export_path(exam_id, file), token=teacher)
+        assert response.status_code == 403, file
+        assert response.json()["error"] == "Your role does not allow this download."
+        assert "content-disposition" not in response.headers
+    assert _exports() == []
+    admin = admin_token("adam", AdminRole.ADMIN)
+    response = _get(export_path(exam_id, ExportFile.RESULTS_CSV), token=admin)
+    assert response.status_code == 200
+    assert len(_exports()) == 1
