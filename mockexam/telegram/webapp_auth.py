@@ -7,6 +7,16 @@
 A `signature` field (Ed25519, for third parties) stays in the data-check
 string. `auth_date` must be neither older than `max_age_seconds` nor in the
 future (beyond a small clock skew). Anything else gets no access.
+
+The Telegram Login Widget (websites: a student at a classroom computer) signs
+its redirect's query string the same way with another key
+(https://core.telegram.org/widgets/login#checking-authorization):
+
+    secret_key = SHA256(bot_token)
+    fields     = id, first_name, last_name, username, photo_url, auth_date (+ hash)
+
+`parse_login_widget` checks it with the same rules (one value per field, the
+hash, a fresh auth_date, a valid id).
 """
 
 from __future__ import annotations
@@ -131,17 +141,12 @@ def _user(raw: str | None) -> TelegramUser:
     )
 
 
-def parse_init_data(
-    init_data: str, *, bot_token: str, max_age_seconds: int, now: float | None = None
-) -> WebAppInitData:
-    """Validate initData and return all of it; raises `InitDataError` with the reason."""
-    fields = _fields(init_data)
+def _checked(fields: dict[str, str], key: bytes, *, max_age_seconds: int, now: float | None) -> int:
+    """Check the hash (with `key`) and the age of `auth_date`; returns auth_date."""
     received = fields.get("hash")
     if not received:
         raise InitDataError(InitDataProblem.MISSING_HASH, "initData carries no hash")
-    expected = hmac.new(
-        _secret_key(bot_token), _data_check_string(fields).encode(), hashlib.sha256
-    ).hexdigest()
+    expected = hmac.new(key, _data_check_string(fields).encode(), hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected.encode(), received.lower().encode()):
         raise InitDataError(
             InitDataProblem.BAD_HASH, "the hash does not match (forged, altered or another bot)"
@@ -160,6 +165,15 @@ def parse_init_data(
             InitDataProblem.STALE,
             f"the sign-in is older than {max_age_seconds} s; reopen the Mini App",
         )
+    return auth_date
+
+
+def parse_init_data(
+    init_data: str, *, bot_token: str, max_age_seconds: int, now: float | None = None
+) -> WebAppInitData:
+    """Validate initData and return all of it; raises `InitDataError` with the reason."""
+    fields = _fields(init_data)
+    auth_date = _checked(fields, _secret_key(bot_token), max_age_seconds=max_age_seconds, now=now)
     return WebAppInitData(
         user=_user(fields.get("user")),
         auth_date=auth_date,
@@ -184,5 +198,44 @@ def sign_init_data(fields: dict[str, str], *, bot_token: str) -> str:
     unsigned = {key: value for key, value in fields.items() if key != "hash"}
     digest = hmac.new(
         _secret_key(bot_token), _data_check_string(unsigned).encode(), hashlib.sha256
+    ).hexdigest()
+    return urlencode({**unsigned, "hash": digest})
+
+
+def _widget_key(bot_token: str) -> bytes:
+    return hashlib.sha256(bot_token.encode()).digest()
+
+
+# What the widget sends (besides `hash`); anything else is not from Telegram.
+WIDGET_FIELDS = frozenset({"id", "first_name", "last_name", "username", "photo_url", "auth_date"})
+
+
+def parse_login_widget(
+    query: str, *, bot_token: str, max_age_seconds: int, now: float | None = None
+) -> TelegramUser:
+    """The user of a valid, fresh Login Widget redirect (its query string); raises
+    `InitDataError` with the reason otherwise."""
+    fields = _fields(query)
+    unknown = sorted(set(fields) - WIDGET_FIELDS - {"hash"})
+    if unknown:
+        raise InitDataError(InitDataProblem.MALFORMED, f"unexpected fields {unknown[:3]}")
+    _checked(fields, _widget_key(bot_token), max_age_seconds=max_age_seconds, now=now)
+    raw_id = fields.get("id", "")
+    if not is_ascii_digits(raw_id, max_len=15) or int(raw_id) <= 0:
+        raise InitDataError(InitDataProblem.BAD_USER, "the user has no valid id")
+    return TelegramUser(
+        id=int(raw_id),
+        first_name=fields.get("first_name", ""),
+        last_name=fields.get("last_name", ""),
+        username=fields.get("username") or None,
+        photo_url=fields.get("photo_url") or None,
+    )
+
+
+def sign_login_widget(fields: dict[str, str], *, bot_token: str) -> str:
+    """A query string as the Login Widget's redirect carries it (tests only)."""
+    unsigned = {key: value for key, value in fields.items() if key != "hash"}
+    digest = hmac.new(
+        _widget_key(bot_token), _data_check_string(unsigned).encode(), hashlib.sha256
     ).hexdigest()
     return urlencode({**unsigned, "hash": digest})
