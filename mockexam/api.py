@@ -70,6 +70,7 @@ import json
 import logging
 import math
 import os
+import re
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -88,6 +89,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import (
     FileResponse,
     JSONResponse,
+    PlainTextResponse,
     RedirectResponse,
     Response,
     StreamingResponse,
@@ -131,7 +133,7 @@ from mockexam.services.exam_results import ExportFile
 from mockexam.services.exam_room import check_sheet_token, save_sheet, sheet_over_http
 from mockexam.services.paper import open_paper
 from mockexam.services.practice_bank import MAX_ZIP_BYTES, image_file
-from mockexam.services.students import SUPPORTED_LANGUAGES
+from mockexam.services.students import SUPPORTED_LANGUAGES, login_student
 from mockexam.student.i18n import error_text, not_saved_text
 from mockexam.student.sheet_protocol import (
     BatchError,
@@ -140,6 +142,12 @@ from mockexam.student.sheet_protocol import (
     refusal_text,
     unreadable_text,
 )
+from mockexam.telegram.webapp_auth import (
+    LOGIN_WIDGET_ROUTE,
+    InitDataError,
+    parse_login_widget,
+)
+from mockexam.telegram.webapp_session import initdata_max_age, issue_credential
 
 logger = logging.getLogger(__name__)
 
@@ -502,6 +510,59 @@ async def admin_export(request: Request) -> Response:
 
 
 ROLE_REFUSED = "Your role does not allow this download."
+
+
+# --- A student's sign-in on the web: the Telegram Login Widget ------------------------
+WIDGET_ROUTE = LOGIN_WIDGET_ROUTE
+# The page's one-time value (student/login.py puts it in the widget's auth URL and in
+# the tab's sessionStorage): the credential is taken only by the tab that asked for it,
+# so a link carrying someone else's sign-in cannot sign a student in as them.
+_LOGIN_STATE = re.compile(r"[A-Za-z0-9_-]{16,64}")
+WIDGET_REFUSED = (
+    "Telegram orqali kirish amalga oshmadi: sahifani yangilab, qayta urinib ko‘ring.\n"
+    "Вход через Telegram не удался: обновите страницу и попробуйте снова.\n"
+    "Signing in with Telegram did not work: reload the page and try again."
+)
+
+
+async def telegram_widget(request: Request) -> Response:
+    """GET /auth/telegram?state=…&id=…&auth_date=…&hash=… (the Login Widget's redirect):
+    checked as Telegram documents, then the same student as in the Mini App, and the
+    tab's credential handed to the page in the URL's fragment (never sent to a server,
+    so in no log) with the state it must match: 303 to WEBAPP_URL#mx_session=…&state=….
+    403 (plain text, three languages) for a forged, stale or foreign sign-in or a
+    missing state; 503 when the database is unavailable."""
+    query = request.url.query
+    fields = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k != "state"]
+    states = request.query_params.getlist("state")
+    if len(states) != 1 or not _LOGIN_STATE.fullmatch(states[0]):
+        logger.info("widget sign-in refused: no state")
+        return PlainTextResponse(WIDGET_REFUSED, status_code=403, headers=_NO_STORE)
+    try:
+        user = parse_login_widget(
+            urlencode(fields),
+            bot_token=settings.webapp_token,
+            max_age_seconds=initdata_max_age(),
+        )
+    except InitDataError as err:
+        logger.info("widget sign-in refused: %s", err.reason)
+        return PlainTextResponse(WIDGET_REFUSED, status_code=403, headers=_NO_STORE)
+    try:
+        student = await run_in_threadpool(
+            partial(
+                login_student,
+                telegram_id=user.id,
+                first_name=user.first_name,
+                last_name=user.last_name,
+                username=user.username,
+            )
+        )
+    except SQLAlchemyError:
+        logger.exception("widget sign-in: the database is unavailable")
+        return PlainTextResponse(SIGN_IN_UNAVAILABLE, status_code=503, headers=_NO_STORE)
+    credential = issue_credential(student_id=student.id, telegram_id=user.id)
+    fragment = urlencode({"mx_session": credential, "state": states[0]})
+    return RedirectResponse(f"{settings.webapp_url}#{fragment}", status_code=303, headers=_NO_STORE)
 
 
 # --- Admin sign-in and sign-out (the session cookie) ---------------------------------
@@ -1054,6 +1115,7 @@ def create_api(*, sheet_saves: bool | None = None) -> Starlette:
             Route(LOGIN_API, admin_login, methods=["POST"]),
             Route(LOGOUT_API, admin_logout, methods=["POST"]),
             Route(HEALTH_ROUTE, _Health().endpoint, methods=["GET"]),
+            Route(WIDGET_ROUTE, telegram_widget, methods=["GET"]),
         ],
         middleware=[
             Middleware(NoFramingMiddleware),

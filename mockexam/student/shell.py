@@ -15,9 +15,11 @@ from mockexam.config import settings
 from mockexam.student.auth import AuthStatus, StudentState
 from mockexam.student.components import card_skeleton, error_callout, message_card, primary_button
 from mockexam.student.i18n import LANGUAGES, tr
+from mockexam.telegram.webapp_auth import LOGIN_WIDGET_ROUTE
 from mockexam.ui import theme
+from mockexam.ui.backend import BACKEND_ORIGIN
 from mockexam.ui.layout import mobile_page
-from mockexam.ui.telegram import telegram_bridge
+from mockexam.ui.telegram import LOGIN_STATE_KEY, telegram_bridge
 
 APP_ROOT = "/app"
 TAB_BAR_HEIGHT = "3.75rem"
@@ -112,6 +114,47 @@ def page_header(title: rx.Var[str] | str, back_href: str = "") -> rx.Component:
     )
 
 
+# The Telegram Login Widget for a browser outside Telegram (a classroom computer): the
+# script Telegram serves draws the button; its redirect goes to the backend's
+# /auth/telegram (mockexam/api.py) with a one-time state that only this tab keeps.
+WIDGET_JS = (
+    "(() => { const box = document.getElementById('telegram-login');"
+    " if (!box || box.dataset.ready) return; box.dataset.ready = '1';"
+    " const bytes = new Uint8Array(24); window.crypto.getRandomValues(bytes);"
+    " const state = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');"
+    f" window.sessionStorage.setItem('{LOGIN_STATE_KEY}', state);"
+    " const s = document.createElement('script'); s.async = true;"
+    " s.src = 'https://telegram.org/js/telegram-widget.js?22';"
+    " s.setAttribute('data-telegram-login', box.dataset.bot);"
+    " s.setAttribute('data-size', 'large');"
+    " s.setAttribute('data-request-access', 'write');"
+    " s.setAttribute('data-auth-url', box.dataset.authBase + '?state=' + state);"
+    " box.appendChild(s); })()"
+)
+
+
+def _web_sign_in(bot: str) -> rx.Component:
+    return rx.vstack(
+        rx.text(
+            tr(
+                "Kompyuterda Telegram ilovasi yo‘qmi? Telegram orqali shu yerda kiring:",
+                "Нет Telegram на этом компьютере? Войдите через Telegram здесь:",
+                "No Telegram app on this computer? Sign in with Telegram here:",
+            ),
+            size="2",
+            color=theme.HINT,
+        ),
+        rx.el.div(
+            id="telegram-login",
+            custom_attrs={"data-bot": bot, "data-auth-base": BACKEND_ORIGIN + LOGIN_WIDGET_ROUTE},
+            on_mount=rx.call_script(WIDGET_JS),
+        ),
+        spacing="2",
+        width="100%",
+        align="center",
+    )
+
+
 def denied_view() -> rx.Component:
     """No (valid) Telegram sign-in: say how to get in, show nothing else."""
     bot = settings.telegram_bot_username
@@ -142,7 +185,7 @@ def denied_view() -> rx.Component:
             "mockexam runs inside Telegram. Open the bot and tap the “Exams” button — "
             "you are signed in automatically.",
         ),
-        open_bot,
+        rx.vstack(open_bot, _web_sign_in(bot) if bot else rx.fragment(), spacing="4", width="100%"),
         card_id="signin-required",
     )
 

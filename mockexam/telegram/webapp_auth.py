@@ -206,6 +206,8 @@ def _widget_key(bot_token: str) -> bytes:
     return hashlib.sha256(bot_token.encode()).digest()
 
 
+# Where the widget sends the browser (mockexam/api.py answers it).
+LOGIN_WIDGET_ROUTE = "/auth/telegram"
 # What the widget sends (besides `hash`); anything else is not from Telegram.
 WIDGET_FIELDS = frozenset({"id", "first_name", "last_name", "username", "photo_url", "auth_date"})
 

@@ -27,6 +27,9 @@ HAPTIC_KINDS: tuple[str, ...] = ("light", "medium", "success", "warning", "error
 # bridge has loaded the SDK (reads `tgWebAppData` from the launch hash) and after
 # in-app navigation dropped the hash (sessionStorage: ours, then the one
 # telegram-web-app.js keeps). "" outside Telegram without a credential.
+# The sessionStorage key of the web sign-in's one-time state (student/login.py).
+LOGIN_STATE_KEY = "mockexam_login_state"
+
 INIT_DATA_JS = (
     "(() => { const KEY = 'mockexam_init_data';"
     " const keep = (v) => { try { window.sessionStorage.setItem(KEY, v); } catch (e) {} return v; };"
@@ -41,6 +44,16 @@ INIT_DATA_JS = (
     " if (sdk && sdk.tgWebAppData) return keep(sdk.tgWebAppData);"
     " return '';"
     " } catch (e) { return ''; } };"
+    # A sign-in on the web (the Login Widget, /auth/telegram) hands the credential over in
+    # the fragment, with the one-time state this tab put in the widget's URL: taken only
+    # when the state is this tab's own, then wiped from the address bar and history.
+    " try { const h = new URLSearchParams((window.location.hash || '').slice(1));"
+    " const handed = h.get('mx_session'), st = h.get('state');"
+    f" if (handed && st && st === window.sessionStorage.getItem('{LOGIN_STATE_KEY}')) {{"
+    f" window.sessionStorage.setItem('{SESSION_STORAGE_KEY}', handed);"
+    f" window.sessionStorage.removeItem('{LOGIN_STATE_KEY}'); }}"
+    " if (handed) window.history.replaceState(null, '', window.location.pathname + window.location.search);"
+    " } catch (e) {}"
     " let session = null;"
     f" try {{ session = window.sessionStorage.getItem('{SESSION_STORAGE_KEY}'); }} catch (e) {{}}"
     " const init = read();"
