@@ -10,14 +10,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import bindparam, func
+from sqlalchemy import bindparam, exists, func
 from sqlmodel import Session, col, select
 
 from mockexam.db import session_scope, utcnow
 from mockexam.models import (
     Exam,
+    ExamAudience,
+    ExamAudienceKind,
     ExamSession,
     ExamStatus,
+    GroupMember,
     SessionStatus,
     Streak,
     Student,
@@ -182,6 +185,15 @@ _CANDIDATES = (
     .where(
         Exam.status == ExamStatus.PUBLISHED,
         (col(Exam.window_end) > _NOW) | col(ExamSession.id).is_not(None),
+        # An exam for chosen groups is on the home screen of their members only (and of
+        # whoever started it before the audience changed).
+        (col(Exam.audience) != ExamAudienceKind.GROUPS)
+        | col(ExamSession.id).is_not(None)
+        | exists().where(
+            col(ExamAudience.exam_id) == Exam.id,
+            col(GroupMember.group_id) == ExamAudience.group_id,
+            col(GroupMember.student_id) == _STUDENT,
+        ),
     )
     .order_by(Exam.window_start)
 )

@@ -105,3 +105,18 @@ def test_announcements_reach_only_the_audience_and_skip_the_channel(world, monke
         groups.set_exam_audience(db, world["later"], None, actor_id=None)
         everyone = notify_new_exam(db, world["later"], now=utcnow())
     assert everyone.created is False  # the same announcement is not made twice
+
+
+def test_the_home_screen_offers_a_group_exam_to_its_members_only(world):
+    from mockexam.services.dashboard import get_dashboard
+
+    def card_title(student: str) -> str | None:
+        card = get_dashboard(student_id=world[student]).exam
+        return card.title if card is not None else None
+
+    assert card_title("member") == "Group mock"
+    assert card_title("starter") == "Group mock"  # started before the audience changed
+    assert card_title("outsider") is None  # both exams are for groups without them
+    with session_scope() as db:
+        groups.set_exam_audience(db, world["later"], None, actor_id=None)
+    assert card_title("outsider") == "Later"
