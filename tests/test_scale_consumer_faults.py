@@ -80,7 +80,8 @@ def consumers(pg_url, redis_queue_url, fake_api, tmp_path):  # noqa: F811
 
 
 def _schema(pg_url: str) -> str:
-    return unquote(pg_url.rsplit("search_path%3D", 1)[1]).split("&")[0]
+    """The schema of a test database's URL (`options=-csearch_path=<schema> -c…`)."""
+    return unquote(pg_url.rsplit("search_path%3D", 1)[1]).split("&")[0].split()[0]
 
 
 def _release_in_progress(schema: str) -> bool:

@@ -75,8 +75,16 @@ class AudienceState(AdminState):
         exam_id = self._route_id("exams")
         if exam_id is None or not isinstance(form, dict):
             return
+        kind = form.get("audience")
+        if kind not in (ExamAudienceKind.EVERYONE, ExamAudienceKind.GROUPS):
+            self.error = self._text(
+                "«Hamma» yoki «Faqat tanlangan guruhlar»ni tanlang.",
+                "Выберите «Все» или «Только выбранные группы».",
+                "Choose “Everyone” or “Chosen groups only”.",
+            )
+            return
         chosen: list[int] | None = None
-        if form.get("audience") == ExamAudienceKind.GROUPS:
+        if kind == ExamAudienceKind.GROUPS:
             chosen = [
                 gid
                 for key, value in list(form.items())[: MAX_CHOSEN + 1]

@@ -51,7 +51,9 @@ ROLE_NAMES: dict[AdminRole, tuple[str, str, str]] = {
 def parse_role(value: object) -> AdminRole:
     """The role named by `value` (owner, admin, teacher); ValidationError otherwise."""
     try:
-        return AdminRole(str(value).strip().lower())
+        if not isinstance(value, str) or len(value) > 16:
+            raise ValueError(value)
+        return AdminRole(value.strip().lower())
     except ValueError:
         raise ValidationError(
             msg(
@@ -65,7 +67,7 @@ def parse_role(value: object) -> AdminRole:
 def known_role(value: object) -> AdminRole:
     """A stored role, read defensively: anything unknown is a teacher (the least reach)."""
     try:
-        return AdminRole(str(value))
+        return AdminRole(value) if isinstance(value, str) else AdminRole.TEACHER
     except ValueError:
         return AdminRole.TEACHER
 

@@ -164,6 +164,9 @@ def test_the_exam_page_sets_who_may_take_the_exam(db_url):
     assert not state.everyone and [c["chosen"] for c in state.choices] == [False, True]
     run(AudienceState.save, state, {"audience": "groups"})
     assert "at least one live group" in state.error
+    for bad in ({}, {"audience": "all"}, {"audience": None}, {"audience": ["groups"]}):
+        run(AudienceState.save, state, bad)
+        assert state.error == "Choose “Everyone” or “Chosen groups only”.", bad
     with session_scope(readonly=True) as db:
         assert groups.exam_audience(db, exam) == ("groups", [a])
     teacher = make_state(AudienceState, path=path, token=admin_token("tess", AdminRole.TEACHER))
