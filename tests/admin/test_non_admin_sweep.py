@@ -40,6 +40,7 @@ from sqlmodel import select
 import mockexam.admin
 from mockexam.admin.auth import AdminState, AuthStatus
 from mockexam.admin.exam_form import local_input
+from mockexam.admin.groups import GroupsState, GroupState
 from mockexam.config import settings
 from mockexam.db import session_scope, utcnow
 from mockexam.models import (
@@ -79,6 +80,7 @@ PUBLIC_HANDLERS = {("LoginState", "submit"), ("LoginState", "load")}
 # What a signed-in teacher may call anywhere (services/access.py: Capability.VIEW): the
 # page check, the language, signing out, the worker banner. Every other handler refuses a
 # teacher until it is reviewed for their groups (the default capability is MANAGE).
+GROUP_PAGES = {GroupState, GroupsState}
 # The group the sweep's world has; the teacher caller teaches no group, so nothing of it
 # may reach their pages (the groups pages are open to teachers, for their own groups).
 SECRET_GROUP = "Secret group 9-Z"
@@ -280,8 +282,9 @@ def _form(world: World) -> dict[str, Any]:
         "name_uz": "Kiritilgan",
         "name_ru": "Внедрённая",
         "name_en": "Injected",
-        # the groups pages
+        # the groups pages, the exam's audience
         "roster": f"Injected Person\t@injected_p\t{SECRET_GROUP}\n",
+        "audience": "everyone",
     }
 
 
@@ -342,6 +345,16 @@ def handlers_of(cls: type[rx.State]) -> list[tuple[str, Any]]:
 # ---------------------------------------------------------------------------
 # The callers
 # ---------------------------------------------------------------------------
+def _paths(world: World) -> tuple[list[str], list[str]]:
+    """The pages a handler is called on: two exams' (a draft, a released one), and for the
+    groups pages' handlers (which read the group from the route) the world's group. A
+    handler reads only its own page's id from the route, so these are all that vary."""
+    return (
+        [f"/admin/exams/{world.draft_id}", f"/admin/exams/{world.released_id}"],
+        [f"/admin/groups/{world.group_id}"],
+    )
+
+
 def caller_token(caller: str) -> str:
     """The cookie this kind of caller sends (made once, before the database snapshot)."""
     if caller == "forged":
@@ -419,11 +432,7 @@ def _assert_harmless_events(result: Any, where: str) -> None:
 def test_admin_handlers_called_by_a_non_admin_change_nothing_and_show_nothing(db_url, caller):
     world = build_world()
     token = caller_token(caller)
-    paths = [
-        f"/admin/exams/{world.draft_id}",
-        f"/admin/exams/{world.released_id}",
-        f"/admin/groups/{world.group_id}",
-    ]
+    paths = _paths(world)
     calls = 0
     before = snapshot()
     for cls in admin_state_classes():
@@ -432,7 +441,9 @@ def test_admin_handlers_called_by_a_non_admin_change_nothing_and_show_nothing(db
                 continue
             if caller == "teacher" and (cls.__name__, name) in TEACHER_HANDLERS:
                 continue
-            for path, args in itertools.product(paths, list(arg_sets(handler, world))):
+            for path, args in itertools.product(
+                paths[cls in GROUP_PAGES], list(arg_sets(handler, world))
+            ):
                 state = _as_caller(cls, caller, token, path, world)
                 where = f"{cls.__name__}.{name}{args!r} as {caller} on {path}"
                 result = run(handler, state, *args)
@@ -474,8 +485,7 @@ def test_control_the_same_calls_as_an_admin_do_change_the_database(
     classes = {c.__name__: c for c in admin_state_classes()}
     cls = classes[state_name]
     handler = cls.event_handlers[handler_name]
-    paths = [f"/admin/exams/{i}" for i in (world.draft_id, world.released_id)]
-    paths.append(f"/admin/groups/{world.group_id}")
+    paths = _paths(world)[cls in GROUP_PAGES]
     prepare = PREPARE.get((state_name, handler_name))
     before = snapshot()
     for path in paths:
