@@ -693,31 +693,49 @@ def import_roster(
         seen.add(name.lower())
         live[name.lower()] = create_group(session, name=name, actor_id=actor_id)
         result.groups_created.append(name)
-    by_username = {
-        s.username.lower(): s
-        for s in session.exec(select(Student).where(col(Student.username).is_not(None))).all()
-        if s.username
-    }
+    # One read each for the roster's usernames, phones and groups' members (not per row).
+    usernames = sorted({r.username for r in rows if r.username})
+    phones = sorted({r.phone for r in rows if r.phone})
+    by_username = (
+        {
+            s.username.lower(): s
+            for s in session.exec(
+                select(Student).where(func.lower(Student.username).in_(usernames))
+            ).all()
+            if s.username
+        }
+        if usernames
+        else {}
+    )
+    by_phone = (
+        {
+            s.phone: s
+            for s in session.exec(select(Student).where(col(Student.phone).in_(phones))).all()
+        }
+        if phones
+        else {}
+    )
+    members: dict[int, list[Student]] = {}
+    for student, group_id in session.exec(
+        select(Student, GroupMember.group_id)
+        .join(GroupMember, col(GroupMember.student_id) == Student.id)
+        .where(col(GroupMember.group_id).in_(sorted({live[r.group.lower()].id for r in rows})))
+    ).all():
+        members.setdefault(group_id, []).append(student)
     for row in rows:
         group = live[row.group.lower()]
         entry = RosterEntry(
             group_id=group.id, full_name=row.full_name, phone=row.phone, username=row.username
         )
         session.add(entry)
-        session.flush()
         student = by_username.get(row.username) if row.username else None
         if student is None and row.phone:
-            student = session.exec(select(Student).where(Student.phone == row.phone)).first()
+            student = by_phone.get(row.phone)
         if student is not None:
             _match(session, entry, student)
             result.matched += 1
             continue
-        members = session.exec(
-            select(Student)
-            .join(GroupMember, col(GroupMember.student_id) == Student.id)
-            .where(GroupMember.group_id == group.id)
-        ).all()
-        likely = [s for s in members if _similar(row.full_name, s)]
+        likely = [s for s in members.get(group.id, []) if _similar(row.full_name, s)]
         if len(likely) == 1:
             entry.student_id = likely[0].id
             entry.status = RosterStatus.UNCERTAIN
