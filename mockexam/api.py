@@ -29,13 +29,16 @@ the exam was never started, 409 after the deadline or submit (`"closed": true`),
 session comes from the body but the changes: the student is the token's, the
 session the one of (student, exam).
 
-GET /admin/api/exams/{exam_id}/export/{file} → an admin export as an
+GET /admin/api/exams/{exam_id}/export/{file}[?group=<id>] → an admin export as an
 attachment (`file`: results.csv, results.xlsx, responses.csv, responses.xlsx;
-saved as `exam-<id>-<file>`), or a JSON error: 401 without a live admin
+saved as `exam-<id>-<file>`, or `exam-<id>-group-<g>-<file>`). `group` narrows it
+to one group's students; a teacher's export never holds anyone outside their own
+groups. A JSON error: 400 a `group` that is not a number, 401 without a live admin
 session (no cookie; an unknown, expired or revoked token), 403 a request from
 a page that is not the app's own (`from_app_page`: a page on another port of
-the same host gets the cookie, since cookies ignore ports, but not the file),
-404 no such exam or export, 503 the database could not be read. The
+the same host gets the cookie, since cookies ignore ports, but not the file), or
+a group the account may not see, 404 no such exam, export or group, 503 the
+database could not be read. The
 credential is the admin panel's session cookie (HttpOnly, SameSite=Strict).
 CSV is streamed chunk by chunk from one query (each chunk read in a worker
 thread); Excel is built in a worker thread and sent whole. Every download is
@@ -115,7 +118,7 @@ from mockexam.admin.auth import (
     safe_next,
 )
 from mockexam.config import settings
-from mockexam.db import utcnow
+from mockexam.db import session_scope, utcnow
 from mockexam.errors import (
     AlreadySubmittedError,
     DeadlinePassedError,
@@ -126,6 +129,7 @@ from mockexam.errors import (
     PermissionDeniedError,
 )
 from mockexam.origins import app_origins, origin_of
+from mockexam.parsing import parse_id
 from mockexam.services import access, admin_auth, exam_results, health
 from mockexam.services.access import Capability
 from mockexam.services.client_address import client_address
@@ -427,11 +431,11 @@ def export_path(exam_id: int, file: ExportFile) -> str:
 
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-_CSV_EXPORTS: dict[ExportFile, Callable[[int], Iterator[bytes]]] = {
+_CSV_EXPORTS: dict[ExportFile, Callable[[int, access.Scope], Iterator[bytes]]] = {
     ExportFile.RESULTS_CSV: exam_results.iter_results_csv,
     ExportFile.RESPONSES_CSV: exam_results.iter_response_matrix_csv,
 }
-_XLSX_EXPORTS: dict[ExportFile, Callable[[int], bytes]] = {
+_XLSX_EXPORTS: dict[ExportFile, Callable[[int, access.Scope], bytes]] = {
     ExportFile.RESULTS_XLSX: exam_results.export_results_xlsx,
     ExportFile.RESPONSES_XLSX: exam_results.export_response_matrix_xlsx,
 }
@@ -457,7 +461,11 @@ async def _in_threads(chunks: Iterator[bytes], what: str) -> AsyncIterator[bytes
 
 
 async def admin_export(request: Request) -> Response:
-    """An export of one exam for a signed-in admin (cookie), recorded in the audit log."""
+    """An export of one exam for a signed-in account (cookie), recorded in the audit log.
+
+    `?group=<id>` narrows it to that group's students. A teacher's export holds
+    their own groups' students only (all of them, or the one asked for).
+    """
     exam_id: int = request.path_params["exam_id"]
     try:
         file = ExportFile(request.path_params["file"])
@@ -468,6 +476,10 @@ async def admin_export(request: Request) -> Response:
         # SameSite=strict keeps the cookie from other sites, not from another port of
         # this host (same site): such a page could read the file through CORS.
         return _error(403, "Exports are downloaded from the admin panel itself.")
+    group_text = request.query_params.get("group")
+    group_id = None if group_text is None else parse_id(group_text)
+    if group_text is not None and group_id is None:
+        return _error(400, "group must be a group's number (?group=3).")
     token = cookie_value(request.headers.get("cookie"), TOKEN_COOKIE)
     try:
         identity = (
@@ -477,36 +489,51 @@ async def admin_export(request: Request) -> Response:
         )
         if identity is None:
             return _error(401, NOT_SIGNED_IN)
-        if not access.allows(identity.role, Capability.MANAGE):
-            # Teachers' exports (their groups only) are not open yet: nothing at all.
+        if not access.allows(identity.role, Capability.VIEW):
             return _error(403, ROLE_REFUSED)
+        scope = await run_in_threadpool(_export_scope, identity, group_id)
         await run_in_threadpool(
             partial(
                 exam_results.record_export,
                 exam_id=exam_id,
                 file=file,
                 admin_id=identity.admin_id,
+                scope=scope,
             )
         )
+    except PermissionDeniedError as err:
+        return _error(403, str(err))
     except NotFoundError as err:
         return _error(404, str(err))
     except SQLAlchemyError:
         logger.exception("export %s of exam %s: the database could not be read", file, exam_id)
         return _error(503, DB_UNREADABLE)
-    filename = f"exam-{exam_id}-{file.value}"
+    part = "" if group_id is None else f"group-{group_id}-"
+    filename = f"exam-{exam_id}-{part}{file.value}"
     headers = {**_NO_STORE, "Content-Disposition": f'attachment; filename="{filename}"'}
     logger.info("Admin %r exports %s", identity.username, filename)
     if file in _CSV_EXPORTS:
-        chunks = _CSV_EXPORTS[file](exam_id)
+        chunks = _CSV_EXPORTS[file](exam_id, scope)
         return StreamingResponse(
             _in_threads(chunks, filename), media_type=CSV_MEDIA_TYPE, headers=headers
         )
     try:
-        data = await run_in_threadpool(_XLSX_EXPORTS[file], exam_id)
+        data = await run_in_threadpool(_XLSX_EXPORTS[file], exam_id, scope)
     except SQLAlchemyError:
         logger.exception("export %s: the database could not be read", filename)
         return _error(503, DB_UNREADABLE)
     return Response(data, media_type=XLSX_MEDIA_TYPE, headers=headers)
+
+
+def _export_scope(identity: admin_auth.AdminIdentity, group_id: int | None) -> access.Scope:
+    """Whose rows the export holds (services.access.group_scope, with the account's language)."""
+    with session_scope(readonly=True) as db:
+        try:
+            return access.group_scope(
+                db, admin_id=identity.admin_id, role=identity.role, group_id=group_id
+            )
+        except MockExamError as err:
+            raise type(err)(err.text(identity.language)) from None
 
 
 ROLE_REFUSED = "Your role does not allow this download."

@@ -24,8 +24,8 @@ from enum import StrEnum
 from sqlalchemy import ColumnElement, false, true
 from sqlmodel import Session, col, select
 
-from mockexam.errors import PermissionDeniedError, ValidationError, msg
-from mockexam.models import AdminRole, GroupMember, GroupTeacher
+from mockexam.errors import NotFoundError, PermissionDeniedError, ValidationError, msg
+from mockexam.models import AdminRole, GroupMember, GroupTeacher, StudentGroup
 
 
 class Capability(StrEnum):
@@ -131,3 +131,27 @@ def scope_for(session: Session, *, admin_id: int, role: object) -> Scope:
         return Scope.everything()
     ids = session.exec(select(GroupTeacher.group_id).where(GroupTeacher.admin_id == admin_id)).all()
     return Scope(frozenset(int(i) for i in ids))
+
+
+def group_scope(session: Session, *, admin_id: int, role: object, group_id: int | None) -> Scope:
+    """The students an account sees when it filters by `group_id` (None: no filter).
+
+    A group its scope does not cover is refused (PermissionDeniedError), an unknown one
+    is a NotFoundError; an archived group's results stay readable.
+    """
+    scope = scope_for(session, admin_id=admin_id, role=role)
+    if group_id is None:
+        return scope
+    if session.get(StudentGroup, group_id) is None:
+        raise NotFoundError(
+            msg("Bunday guruh yo‘q.", "Такой группы нет.", "There is no such group.")
+        )
+    if not scope.covers_group(group_id):
+        raise PermissionDeniedError(
+            msg(
+                "Bu guruh sizniki emas.",
+                "Это не ваша группа.",
+                "This group is not one of yours.",
+            )
+        )
+    return Scope(frozenset({group_id}))

@@ -53,8 +53,9 @@ from mockexam.models import (
 from mockexam.scoring.layout import POINTS, Layout, LayoutError
 from mockexam.scoring.points import points_number
 from mockexam.services import audit
+from mockexam.services.access import Scope
 from mockexam.services.exams import exam_layout, exam_phase
-from mockexam.services.student_directory import name_expression, search_condition
+from mockexam.services.student_directory import name_expression, search_condition, student_name
 
 logger = logging.getLogger(__name__)
 
@@ -258,6 +259,7 @@ _ROW_COLUMNS = (
     Student.first_name,
     Student.last_name,
     Student.username,
+    Student.full_name,
     ExamSession.status,
     ExamSession.submitted_at,
     ExamSession.is_auto_submitted,
@@ -303,12 +305,19 @@ def _sort_key(sort: ResultSort) -> Any:
     )
 
 
-def _results_statement(exam_id: int, search: str | None) -> Any:
+_EVERYONE = Scope.everything()
+
+
+def _results_statement(exam_id: int, search: str | None, scope: Scope = _EVERYONE) -> Any:
     statement = (
         select(*_ROW_COLUMNS)
         .join(Student, col(Student.id) == ExamSession.student_id)
         .join(EloHistory, col(EloHistory.session_id) == ExamSession.id, isouter=True)
-        .where(ExamSession.exam_id == exam_id, col(ExamSession.submitted_at).is_not(None))
+        .where(
+            ExamSession.exam_id == exam_id,
+            col(ExamSession.submitted_at).is_not(None),
+            scope.student_filter(ExamSession.student_id),
+        )
     )
     if search and search.strip():
         statement = statement.where(search_condition(search))
@@ -323,6 +332,7 @@ def _row(values: Sequence[Any]) -> ResultRow:
         first,
         last,
         username,
+        full_name,
         status,
         submitted_at,
         auto,
@@ -343,7 +353,7 @@ def _row(values: Sequence[Any]) -> ResultRow:
         extreme,
         sections,
     ) = values
-    name = " ".join(p for p in (first, last) if p) or (username or f"#{telegram_id}")
+    name = student_name(first, last, username, telegram_id, full_name)
     return ResultRow(
         session_id=session_id,
         student_id=student_id,
@@ -380,11 +390,13 @@ def results_table(
     limit: int = 50,
     offset: int = 0,
     search: str | None = None,
+    scope: Scope = _EVERYONE,
 ) -> ResultsPage:
     """One page of the exam's submitted sessions, sorted (nulls last either way), with the total.
 
     Ties are broken by the session id, so pages never overlap. `search` matches
-    a part of the name or username, or a telegram id.
+    a part of the name or username, or a telegram id. `scope` keeps the students an
+    account may see (a teacher's groups, or the one group chosen in the filter).
     """
     sort = ResultSort(sort)
     limit = max(1, min(int(limit), 1000))
@@ -392,7 +404,7 @@ def results_table(
     key = _sort_key(sort)
     order = key.desc() if descending else key.asc()
     statement = (
-        _results_statement(exam_id, search)
+        _results_statement(exam_id, search, scope)
         .add_columns(func.count().over())
         .order_by(order.nulls_last(), col(ExamSession.id).asc())
         .limit(limit)
@@ -406,7 +418,9 @@ def results_table(
         else:
             total = int(
                 db.exec(
-                    select(func.count()).select_from(_results_statement(exam_id, search).subquery())
+                    select(func.count()).select_from(
+                        _results_statement(exam_id, search, scope).subquery()
+                    )
                 ).one()
             )
     return ResultsPage(
@@ -561,19 +575,19 @@ def _export_order(layout: Layout) -> tuple[Any, ...]:
     return (*(score.desc().nulls_last() for score in scores), col(ExamSession.id).asc())
 
 
-def iter_results_rows(exam_id: int) -> Iterator[list[Any]]:
+def iter_results_rows(exam_id: int, scope: Scope = _EVERYONE) -> Iterator[list[Any]]:
     """The results export as rows of cells (header first: `result_columns`), best first,
-    streamed in chunks."""
+    streamed in chunks; only the students in `scope`."""
     with session_scope(readonly=True) as db:
         layout = _layout(_require_exam(db, exam_id))
         yield result_columns(layout)
-        statement = _results_statement(exam_id, None).order_by(*_export_order(layout))
+        statement = _results_statement(exam_id, None, scope).order_by(*_export_order(layout))
         result = _stream(db, statement)
         for rank, values in enumerate(result, start=1):
             yield _result_cells(rank, _row(values), layout)
 
 
-def iter_response_matrix_rows(exam_id: int) -> Iterator[list[Any]]:
+def iter_response_matrix_rows(exam_id: int, scope: Scope = _EVERYONE) -> Iterator[list[Any]]:
     """The 0/1 response matrix as rows of cells (header first), one row per submitted session.
 
     Columns: session_id, student_id, telegram_id, name, then one per item label
@@ -608,6 +622,7 @@ def iter_response_matrix_rows(exam_id: int) -> Iterator[list[Any]]:
                 Student.first_name,
                 Student.last_name,
                 Student.username,
+                Student.full_name,
                 ExamSession.graded_at,
                 ExamSession.points,
                 Answer.item_id,
@@ -618,7 +633,11 @@ def iter_response_matrix_rows(exam_id: int) -> Iterator[list[Any]]:
                 and_(col(Answer.session_id) == ExamSession.id, col(Answer.is_correct).is_(True)),
                 isouter=True,
             )
-            .where(ExamSession.exam_id == exam_id, col(ExamSession.submitted_at).is_not(None))
+            .where(
+                ExamSession.exam_id == exam_id,
+                col(ExamSession.submitted_at).is_not(None),
+                scope.student_filter(ExamSession.student_id),
+            )
             .order_by(col(ExamSession.id))
         )
         head: list[Any] | None = None
@@ -630,6 +649,7 @@ def iter_response_matrix_rows(exam_id: int) -> Iterator[list[Any]]:
             first,
             last,
             username,
+            full_name,
             graded,
             points,
             item_id,
@@ -637,7 +657,7 @@ def iter_response_matrix_rows(exam_id: int) -> Iterator[list[Any]]:
             if head is None or head[0] != session_id:
                 if head is not None:
                     yield [*head[:4], *cells, head[4]]
-                name = " ".join(p for p in (first, last) if p) or (username or f"#{telegram_id}")
+                name = student_name(first, last, username, telegram_id, full_name)
                 head = [session_id, student_id, telegram_id, name, points_number(points)]
                 cells = [None if graded is None or item[3] else 0 for item in items]
             c = column_of.get(item_id) if item_id is not None else None
@@ -681,34 +701,34 @@ def _xlsx(rows: Iterable[list[Any]], title: str) -> bytes:
     return out.getvalue()
 
 
-def iter_results_csv(exam_id: int) -> Iterator[bytes]:
+def iter_results_csv(exam_id: int, scope: Scope = _EVERYONE) -> Iterator[bytes]:
     """The results CSV, chunk by chunk (for a streaming response)."""
-    return _csv_chunks(iter_results_rows(exam_id))
+    return _csv_chunks(iter_results_rows(exam_id, scope))
 
 
-def iter_response_matrix_csv(exam_id: int) -> Iterator[bytes]:
+def iter_response_matrix_csv(exam_id: int, scope: Scope = _EVERYONE) -> Iterator[bytes]:
     """The 0/1 response matrix CSV, chunk by chunk (for a streaming response)."""
-    return _csv_chunks(iter_response_matrix_rows(exam_id))
+    return _csv_chunks(iter_response_matrix_rows(exam_id, scope))
 
 
-def export_results_csv(exam_id: int) -> bytes:
+def export_results_csv(exam_id: int, scope: Scope = _EVERYONE) -> bytes:
     """Results of every submitted session, best first (columns: RESULT_COLUMNS)."""
-    return b"".join(iter_results_csv(exam_id))
+    return b"".join(iter_results_csv(exam_id, scope))
 
 
-def export_results_xlsx(exam_id: int) -> bytes:
+def export_results_xlsx(exam_id: int, scope: Scope = _EVERYONE) -> bytes:
     """The results export as an Excel workbook (one sheet, "Results")."""
-    return _xlsx(iter_results_rows(exam_id), "Results")
+    return _xlsx(iter_results_rows(exam_id, scope), "Results")
 
 
-def export_response_matrix_csv(exam_id: int) -> bytes:
+def export_response_matrix_csv(exam_id: int, scope: Scope = _EVERYONE) -> bytes:
     """Students × items, 1/0 (unanswered = 0; excluded item or ungraded session = empty)."""
-    return b"".join(iter_response_matrix_csv(exam_id))
+    return b"".join(iter_response_matrix_csv(exam_id, scope))
 
 
-def export_response_matrix_xlsx(exam_id: int) -> bytes:
+def export_response_matrix_xlsx(exam_id: int, scope: Scope = _EVERYONE) -> bytes:
     """The response matrix as an Excel workbook (one sheet, "Responses")."""
-    return _xlsx(iter_response_matrix_rows(exam_id), "Responses")
+    return _xlsx(iter_response_matrix_rows(exam_id, scope), "Responses")
 
 
 class ExportFile(StrEnum):
@@ -720,8 +740,14 @@ class ExportFile(StrEnum):
     RESPONSES_XLSX = "responses.xlsx"
 
 
-def record_export(*, exam_id: int, file: ExportFile, admin_id: int | None) -> None:
-    """Note in the audit log that an admin is downloading an export (NotFoundError: no such exam)."""
+def record_export(
+    *, exam_id: int, file: ExportFile, admin_id: int | None, scope: Scope = _EVERYONE
+) -> None:
+    """Note in the audit log that an admin is downloading an export (NotFoundError: no such exam),
+    and of which groups' students when it is not of everyone."""
+    details: dict[str, object] = {"file": file.value}
+    if scope.group_ids is not None:
+        details["groups"] = sorted(scope.group_ids)
     with session_scope() as db:
         _require_exam(db, exam_id)
         audit.record(
@@ -730,5 +756,5 @@ def record_export(*, exam_id: int, file: ExportFile, admin_id: int | None) -> No
             action="exam.export",
             entity="exam",
             entity_id=exam_id,
-            details={"file": file.value},
+            details=details,
         )

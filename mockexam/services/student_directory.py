@@ -18,6 +18,9 @@ from sqlmodel import col, select
 from mockexam.db import session_scope
 from mockexam.models import ExamSession, Streak, Student, StudentRating
 from mockexam.parsing import parse_id
+from mockexam.services.access import Scope
+
+_EVERYONE = Scope.everything()
 
 MAX_PAGE = 500
 
@@ -65,9 +68,25 @@ class StudentPage:
     offset: int
 
 
+def student_name(
+    first: str | None,
+    last: str | None,
+    username: str | None,
+    telegram_id: int,
+    full_name: str | None = None,
+) -> str:
+    """The name an admin sees: the centre's name for the student (a roster, a teacher) when
+    there is one, else the Telegram name, the username, or `#<telegram id>`."""
+    if full_name:
+        return full_name
+    return " ".join(p for p in (first, last) if p) or (username or f"#{telegram_id}")
+
+
 def name_expression() -> Any:
-    """Lower-cased "first last" of a student (sorting and searching)."""
-    return func.lower(Student.first_name + literal(" ") + Student.last_name)
+    """Lower-cased name an admin sees (sorting and searching): the centre's name for the
+    student when there is one, else the Telegram "first last"."""
+    telegram = Student.first_name + literal(" ") + Student.last_name
+    return func.lower(func.coalesce(func.nullif(Student.full_name, ""), telegram))
 
 
 def search_condition(search: str) -> Any:
@@ -81,6 +100,9 @@ def search_condition(search: str) -> Any:
     pattern = f"%{escaped.lstrip('@')}%"
     conditions = [
         name_expression().like(pattern, escape="\\"),
+        func.lower(Student.first_name + literal(" ") + Student.last_name).like(
+            pattern, escape="\\"
+        ),
         func.lower(func.coalesce(Student.username, "")).like(pattern, escape="\\"),
     ]
     telegram_id = parse_id(needle.lstrip("@"))  # ASCII digits only: '²' is text, not an id
@@ -128,11 +150,13 @@ def list_students(
     limit: int = 50,
     offset: int = 0,
     reachable: bool | None = None,
+    scope: Scope = _EVERYONE,
 ) -> StudentPage:
     """One page of students (newest first by default), nulls last, ties by id.
 
     `search`: part of the name or username, or a telegram id. `reachable`:
-    only students the bot can (True) or cannot (False) message. One statement:
+    only students the bot can (True) or cannot (False) message. `scope`: the students an
+    account may see (a teacher's groups, or one group). One statement:
     an inner query sorts and cuts the page (with the total as a window count),
     the outer one adds the page's columns, so per-student work is done for the
     page's rows only.
@@ -140,7 +164,7 @@ def list_students(
     sort = StudentSort(sort)
     limit = max(1, min(int(limit), MAX_PAGE))
     offset = max(0, int(offset))
-    filters = []
+    filters = [scope.student_filter(Student.id)]
     if search and search.strip():
         filters.append(search_condition(search))
     if reachable is not None:
@@ -169,6 +193,7 @@ def list_students(
             Student.first_name,
             Student.last_name,
             Student.username,
+            Student.full_name,
             Student.language_code,
             Student.is_reachable,
             Student.unreachable_reason,
@@ -197,7 +222,7 @@ def list_students(
         StudentListRow(
             student_id=sid,
             telegram_id=telegram_id,
-            name=" ".join(p for p in (first, last) if p) or (username or f"#{telegram_id}"),
+            name=student_name(first, last, username, telegram_id, full_name),
             username=username,
             language_code=language,
             is_reachable=bool(is_reachable),
@@ -216,6 +241,7 @@ def list_students(
             first,
             last,
             username,
+            full_name,
             language,
             is_reachable,
             reason,

@@ -20,14 +20,14 @@ from sqlmodel import col, select
 from mockexam.admin.auth import TOKEN_COOKIE
 from mockexam.api import _in_threads, create_api, export_path
 from mockexam.db import session_scope, utcnow
-from mockexam.models import AuditLog, ExamSession, Student
+from mockexam.models import AdminRole, AuditLog, ExamSession, Student
 from mockexam.scoring.layout_templates import CERTIFICATE_MATH
-from mockexam.services import admin_auth, exam_results
+from mockexam.services import admin_auth, exam_results, groups
 from mockexam.services.exam_results import ExportFile
 from mockexam.services.exams import get_items
 from mockexam.services.paper import paper_token
 from mockexam.services.release import release_exam
-from tests.admin.helpers import PASSWORD, make_admin
+from tests.admin.helpers import PASSWORD, admin_token, make_admin
 from tests.factories import make_cohort, make_exam
 from tests.student.helpers import init_data_for
 
@@ -317,18 +317,101 @@ def test_the_admin_panel_cannot_be_framed_by_any_page(path, unframable):
         assert "x-frame-options" not in response.headers
 
 
-def test_export_is_refused_to_a_teacher_and_given_to_an_admin(exam_id):
-    from mockexam.models import AdminRole
-    from tests.admin.helpers import admin_token
+# --- Teachers and groups: a group's students only ------------------------------------------
+def _groups_of_the_cohort(exam_id: int, teacher_id: int) -> tuple[int, int, set[int], set[int]]:
+    """Two groups over the exam's takers: A (the first 8, taught by `teacher_id`), B (the
+    next 5; no teacher). Returns both ids and their student ids."""
+    with session_scope() as db:
+        takers = list(
+            db.exec(
+                select(ExamSession.student_id)
+                .where(ExamSession.exam_id == exam_id)
+                .order_by(col(ExamSession.id))
+            )
+        )
+        a = groups.create_group(db, name="Group A", actor_id=None)
+        b = groups.create_group(db, name="Group B", actor_id=None)
+        for sid in takers[:8]:
+            groups.add_member(db, a.id, sid, actor_id=None)
+        for sid in takers[8:13]:
+            groups.add_member(db, b.id, sid, actor_id=None)
+        groups.set_teachers(db, a.id, [teacher_id], actor_id=None)
+        # The centre's name is what the export shows for a student who has one.
+        db.get(Student, takers[0]).full_name = "Karimova Dilnoza Anvarovna"
+        return a.id, b.id, set(takers[:8]), set(takers[8:13])
 
+
+def _student_ids(rows: list[list[str]]) -> set[int]:
+    column = rows[0].index("student_id")
+    return {int(r[column]) for r in rows[1:]}
+
+
+def test_a_teachers_export_holds_only_their_groups_students(exam_id):
+    a, _b, in_a, _in_b = _groups_of_the_cohort(exam_id, make_admin("tess", AdminRole.TEACHER))
     teacher = admin_token("tess", AdminRole.TEACHER)
+
+    for query in ("", f"?group={a}"):
+        response = _get(export_path(exam_id, ExportFile.RESULTS_CSV) + query, token=teacher)
+        assert response.status_code == 200, query
+        rows = _csv(response)
+        assert _student_ids(rows) == in_a, query
+        assert "Karimova Dilnoza Anvarovna" in {r[rows[0].index("name")] for r in rows}
+        matrix = _csv(_get(export_path(exam_id, ExportFile.RESPONSES_CSV) + query, token=teacher))
+        assert _student_ids(matrix) == in_a, query
+    workbook = load_workbook(
+        io.BytesIO(_get(export_path(exam_id, ExportFile.RESULTS_XLSX), token=teacher).content)
+    )
+    sheet = [list(r) for r in workbook.active.iter_rows(values_only=True)]
+    assert {int(r[sheet[0].index("student_id")]) for r in sheet[1:]} == in_a
+    named = _get(export_path(exam_id, ExportFile.RESULTS_CSV) + f"?group={a}", token=teacher)
+    assert f"exam-{exam_id}-group-{a}-results.csv" in named.headers["content-disposition"]
+    details = [e.details for e in _exports()]
+    assert details[0] == {"file": "results.csv", "groups": [a]}
+    assert len(details) == 6
+
+
+def test_a_teacher_gets_nothing_of_another_group(exam_id):
+    _a, b, _in_a, _in_b = _groups_of_the_cohort(exam_id, make_admin("tess", AdminRole.TEACHER))
+    teacher = admin_token("tess", AdminRole.TEACHER)
+
     for file in ExportFile:
-        response = _get(export_path(exam_id, file), token=teacher)
+        response = _get(export_path(exam_id, file) + f"?group={b}", token=teacher)
         assert response.status_code == 403, file
-        assert response.json()["error"] == "Your role does not allow this download."
+        assert response.json()["error"] == "This group is not one of yours."
         assert "content-disposition" not in response.headers
+    assert _get(
+        export_path(exam_id, ExportFile.RESULTS_CSV) + "?group=999", token=teacher
+    ).json() == {"error": "There is no such group."}
+    for bad in ("abc", "0", "-1", "1e3", "9" * 30, ""):
+        response = _get(
+            export_path(exam_id, ExportFile.RESULTS_CSV) + f"?group={bad}", token=teacher
+        )
+        assert response.status_code == 400, bad
+        assert "group must be a group's number" in response.json()["error"]
     assert _exports() == []
+
+
+def test_a_teacher_of_no_group_exports_an_empty_file(exam_id):
+    teacher = admin_token("tess", AdminRole.TEACHER)
+    _groups_of_the_cohort(exam_id, make_admin("other", AdminRole.TEACHER))
+
+    rows = _csv(_get(export_path(exam_id, ExportFile.RESULTS_CSV), token=teacher))
+    assert rows[0][:3] == ["rank", "student_id", "telegram_id"]
+    assert rows[1:] == []
+
+
+def test_an_admin_exports_everyone_or_one_group(exam_id):
     admin = admin_token("adam", AdminRole.ADMIN)
-    response = _get(export_path(exam_id, ExportFile.RESULTS_CSV), token=admin)
-    assert response.status_code == 200
-    assert len(_exports()) == 1
+    _a, b, _in_a, in_b = _groups_of_the_cohort(exam_id, make_admin("tess", AdminRole.TEACHER))
+
+    everyone = _csv(_get(export_path(exam_id, ExportFile.RESULTS_CSV), token=admin))
+    assert len(everyone) == N_SESSIONS + 1
+    group = _csv(_get(export_path(exam_id, ExportFile.RESULTS_CSV) + f"?group={b}", token=admin))
+    assert _student_ids(group) == in_b
+    assert [r[0] for r in group[1:]] == [
+        str(n) for n in range(1, len(in_b) + 1)
+    ]  # ranks in the group
+    assert [e.details for e in _exports()] == [
+        {"file": "results.csv"},
+        {"file": "results.csv", "groups": [b]},
+    ]

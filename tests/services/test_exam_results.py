@@ -381,3 +381,36 @@ def test_results_of_an_exam_with_an_unreadable_layout_have_no_section_columns(db
     assert not any(name.startswith("s1_") for name in rows[0])
     assert len(rows) == 5 and rows[1][3] == "Ann Test"
     assert exam_results.results_table(s.exam_id).layout.sections == ()
+
+
+def test_results_and_exports_keep_to_the_scope_and_show_the_centres_name(db_url):
+    """A teacher's scope (their groups) keeps the table, its total and both exports to their
+    students; the centre's name for a student is what is shown, and it can be searched."""
+    from mockexam.services import groups
+    from mockexam.services.access import Scope
+
+    s = _released_scenario()
+    with session_scope() as db:
+        group = groups.create_group(db, name="9-A", actor_id=None)
+        for name in ("Ben", "Dan"):
+            sid = db.get(ExamSession, s.sessions[name]).student_id
+            groups.add_member(db, group.id, sid, actor_id=None)
+        db.get(Student, db.get(ExamSession, s.sessions["Dan"]).student_id).full_name = "Aliyev Dan"
+        group_id = group.id
+    scope = Scope(frozenset({group_id}))
+
+    page = exam_results.results_table(
+        s.exam_id, scope=scope, sort=ResultSort.NAME, descending=False
+    )
+    assert ([r.name for r in page.rows], page.total) == (["Aliyev Dan", "Ben Test"], 2)
+    assert exam_results.results_table(s.exam_id, scope=scope, search="aliyev").total == 1
+    assert exam_results.results_table(s.exam_id, scope=scope, search="dan test").total == 1
+    assert exam_results.results_table(s.exam_id, scope=scope, search="ann").total == 0
+    nobody = exam_results.results_table(s.exam_id, scope=Scope(frozenset()))
+    assert (nobody.rows, nobody.total) == ((), 0)
+    rows = _csv_rows(exam_results.export_results_csv(s.exam_id, scope))
+    assert sorted(r[3] for r in rows[1:]) == ["Aliyev Dan", "Ben Test"]
+    assert [r[0] for r in rows[1:]] == ["1", "2"]  # ranks within the group
+    matrix = _csv_rows(exam_results.export_response_matrix_csv(s.exam_id, scope))
+    assert sorted(r[3] for r in matrix[1:]) == ["Aliyev Dan", "Ben Test"]
+    assert len(_csv_rows(exam_results.export_results_csv(s.exam_id))) == 5  # everyone: 4 + header
