@@ -20,11 +20,12 @@ import reflex as rx
 from mockexam.admin.auth import ADMIN_ROOT, FAILED, AdminState
 from mockexam.admin.components import USER_CONTENT, header_row
 from mockexam.admin.exam_form import local_text
+from mockexam.admin.group_results import GroupResultsState, group_results_card
 from mockexam.admin.i18n import t
 from mockexam.admin.layout import admin_page, card, error_callout, success_callout
 from mockexam.models import RosterStatus
 from mockexam.parsing import parse_id
-from mockexam.services import access, groups
+from mockexam.services import access, group_results, groups
 from mockexam.services.access import Capability
 from mockexam.services.transactions import in_session
 
@@ -41,6 +42,11 @@ class GroupView(TypedDict):
     uncertain: int
     waiting: int
     href: str
+    last_exam: str  # the group's latest exam ("" none yet)
+    took: str  # "6 / 8"
+    group_mean: str
+    everyone_mean: str
+    ahead: bool  # the group's mean is at or above everyone's
 
 
 class MemberView(TypedDict):
@@ -68,7 +74,13 @@ class TeacherView(TypedDict):
     chosen: bool
 
 
-def _group_view(row: groups.GroupRow) -> GroupView:
+def _mean_text(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:g}" if float(value).is_integer() else f"{value:.1f}"
+
+
+def _group_view(row: groups.GroupRow, last: group_results.LastExam | None) -> GroupView:
     return {
         "group_id": row.group_id,
         "name": row.name,
@@ -77,6 +89,16 @@ def _group_view(row: groups.GroupRow) -> GroupView:
         "uncertain": row.uncertain,
         "waiting": row.waiting,
         "href": f"{GROUPS_ROUTE}/{row.group_id}",
+        "last_exam": last.title if last else "",
+        "took": f"{last.took} / {last.members}" if last else "",
+        "group_mean": _mean_text(last.group_mean) if last else "",
+        "everyone_mean": _mean_text(last.everyone_mean) if last else "",
+        "ahead": bool(
+            last
+            and last.group_mean is not None
+            and last.everyone_mean is not None
+            and last.group_mean >= last.everyone_mean
+        ),
     }
 
 
@@ -93,17 +115,16 @@ class GroupsState(AdminState):
 
     async def _read(self, me: int) -> None:
         role = self._admin_role
-        result = await self._service(
-            in_session(
-                lambda db: groups.list_groups(
-                    db, scope=access.scope_for(db, admin_id=me, role=role)
-                ),
-                readonly=True,
-            )
-        )
+
+        def read(db: Any) -> tuple[list[groups.GroupRow], dict[int, group_results.LastExam]]:
+            rows = groups.list_groups(db, scope=access.scope_for(db, admin_id=me, role=role))
+            return rows, group_results.last_exam_summaries(db, [r.group_id for r in rows])
+
+        result = await self._service(in_session(read, readonly=True))
         if result is FAILED:
             return
-        self.rows = [_group_view(r) for r in result]
+        rows, last = result
+        self.rows = [_group_view(r, last.get(r.group_id)) for r in rows]
         self.can_manage = access.allows(self._admin_role, Capability.MANAGE)
         self.loaded = True
 
@@ -373,6 +394,38 @@ def _group_row(g: rx.Var[GroupView]) -> rx.Component:
         rx.table.cell(g["members"], text_align="center"),
         rx.table.cell(
             rx.cond(
+                g["last_exam"].to(str) != "",
+                rx.vstack(
+                    rx.text(g["last_exam"], size="2", custom_attrs=USER_CONTENT),
+                    rx.text(
+                        t("topshirdi ", "сдали ", "took it: "),
+                        g["took"],
+                        size="1",
+                        color="var(--gray-11)",
+                    ),
+                    spacing="0",
+                ),
+                rx.text("—", color="var(--gray-9)"),
+            )
+        ),
+        rx.table.cell(
+            rx.cond(
+                g["last_exam"].to(str) != "",
+                rx.hstack(
+                    rx.badge(
+                        g["group_mean"],
+                        color_scheme=rx.cond(g["ahead"], "grass", "red"),
+                        class_name="group-mean",
+                    ),
+                    rx.text("/ ", g["everyone_mean"], size="2", color="var(--gray-11)"),
+                    spacing="1",
+                    align="center",
+                ),
+            ),
+            white_space="nowrap",
+        ),
+        rx.table.cell(
+            rx.cond(
                 g["uncertain"].to(int) > 0,
                 rx.badge(g["uncertain"], color_scheme="amber"),
                 rx.text("—", color="var(--gray-9)"),
@@ -488,6 +541,8 @@ def groups_page() -> rx.Component:
                     t("Guruh", "Группа", "Group"),
                     t("O‘qituvchilar", "Преподаватели", "Teachers"),
                     t("O‘quvchilar", "Ученики", "Students"),
+                    t("Oxirgi imtihon", "Последний экзамен", "Last exam"),
+                    t("Guruh / hamma", "Группа / все", "Group / everyone"),
                     t("Tasdiqlash kerak", "Нужно подтвердить", "To confirm"),
                     t("Kutilmoqda", "Ожидают", "Waiting"),
                 ),
@@ -687,6 +742,7 @@ def group_page() -> rx.Component:
                     spacing="4",
                     width="100%",
                 ),
+                group_results_card(),
                 _table_card(
                     t("O‘quvchilar", "Ученики", "Students"),
                     (
@@ -720,12 +776,12 @@ def group_page() -> rx.Component:
         active="groups",
         title=rx.cond(GroupState.name != "", GroupState.name, t("Guruh", "Группа", "Group")),
         subtitle=t(
-            "Taklif havolasi, o‘qituvchilar, o‘quvchilar va ro‘yxat",
-            "Ссылка-приглашение, преподаватели, ученики и список",
-            "Invite link, teachers, students and roster",
+            "Natijalar, taklif havolasi, o‘qituvchilar, o‘quvchilar va ro‘yxat",
+            "Результаты, ссылка-приглашение, преподаватели, ученики и список",
+            "Results, invite link, teachers, students and roster",
         ),
     )
 
 
 GROUPS_ON_LOAD = [AdminState.check_session, GroupsState.load]
-GROUP_ON_LOAD = [AdminState.check_session, GroupState.load]
+GROUP_ON_LOAD = [AdminState.check_session, GroupState.load, GroupResultsState.load]
