@@ -18,12 +18,19 @@ ranks (under a lock, checking again), so a board always equals its
 definition at the time of the read. Should ranks ever be missing (rows
 written by something other than the release pipeline), a read falls back to
 counting. Rank and privacy rules are in gamification/leaderboard.py.
+
+A group's board ("My group", issue 22) is the same board restricted to the
+members of one of the caller's live groups: the same read with the members as
+one more condition, ranked by counting (the kept ranks are global; a group
+has 10–30 students, so counting them is a few index lookups). Which groups a
+student may see is derived here from their own memberships, never taken from
+the caller: a group that is not one of theirs reads as not found.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +38,7 @@ from sqlalchemy import Integer, case, cast, func, or_, update
 from sqlmodel import Session, col, select
 
 from mockexam.db import session_scope, utcnow
+from mockexam.errors import NotFoundError, msg
 from mockexam.gamification.leaderboard import (
     RECENT_WINDOW,
     TOP_N,
@@ -40,7 +48,15 @@ from mockexam.gamification.leaderboard import (
     shown,
     shows_above,
 )
-from mockexam.models import EloHistory, Exam, ExamStatus, Student, StudentRating
+from mockexam.models import (
+    EloHistory,
+    Exam,
+    ExamStatus,
+    GroupMember,
+    Student,
+    StudentGroup,
+    StudentRating,
+)
 from mockexam.services.history import require_student
 
 logger = logging.getLogger(__name__)
@@ -55,13 +71,22 @@ class LeaderboardRow:
 
 
 @dataclass(frozen=True, slots=True)
+class LeaderboardGroup:
+    """One of the caller's live groups, as the leaderboard offers it."""
+
+    id: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
 class Leaderboard:
     """One board as one student may see it.
 
     `rows`: at most TOP_N students, best first, with names. `you`: the
     caller's own row wherever they stand (None: not on this board yet, e.g.
     no exam released in the last 30 days for most improved). `total`: how
-    many students are on the board ("#127 of 500").
+    many students are on the board ("#127 of 500"). `group`: the group the
+    board is restricted to (None: everyone).
     """
 
     board: Board
@@ -69,6 +94,7 @@ class Leaderboard:
     you: LeaderboardRow | None
     total: int
     window_days: int | None  # most improved: the window in days
+    group: LeaderboardGroup | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,10 +137,19 @@ def _columns(board: Board) -> _BoardColumns:
 
 
 def _read_board(
-    session: Session, *, student_id: int, board: Board, limit: int
+    session: Session,
+    *,
+    student_id: int,
+    board: Board,
+    limit: int,
+    group: LeaderboardGroup | None = None,
 ) -> tuple[Leaderboard, datetime | None]:
-    """The board from its kept ranks (counting only if some are missing); also the gains' window start."""
+    """The board from its kept ranks (counting only if some are missing, or among a group's
+    members); also the gains' window start."""
     c = _columns(board)
+    if group is not None:
+        members = select(GroupMember.student_id).where(GroupMember.group_id == group.id)
+        c = replace(c, on_board=(*c.on_board, col(StudentRating.student_id).in_(members)))
     top = session.exec(
         select(
             StudentRating.student_id,
@@ -145,7 +180,7 @@ def _read_board(
     ranks = [row[2] for row in top]
     total = own_total if own_value is not None else (top[0][3] if top else 0)
     kept = all(r is not None for r in ranks) and total is not None
-    if own_value is not None and own_rank is None:
+    if (own_value is not None and own_rank is None) or group is not None:
         kept = False
     if not kept:
         ranks = competition_ranks(shown_values)
@@ -168,6 +203,7 @@ def _read_board(
         you=you,
         total=int(total),
         window_days=RECENT_WINDOW.days if board == Board.MOST_IMPROVED else None,
+        group=group,
     )
     return result, marker
 
@@ -188,27 +224,69 @@ def _count_rank(session: Session, c: _BoardColumns, own_value: float | None) -> 
     return int(ahead) + 1, int(total)
 
 
+def _live_groups(student_id: int) -> Any:
+    """The student's groups that are not archived: (id, name), by name (the same on both
+    databases, whatever PostgreSQL's collation)."""
+    return (
+        select(StudentGroup.id, StudentGroup.name)
+        .join(GroupMember, col(GroupMember.group_id) == StudentGroup.id)
+        .where(GroupMember.student_id == student_id, col(StudentGroup.archived_at).is_(None))
+        .order_by(func.lower(StudentGroup.name), col(StudentGroup.id))
+    )
+
+
+def student_groups(*, student_id: int) -> list[LeaderboardGroup]:
+    """The groups whose board the student may see: their own live groups, by name."""
+    with session_scope(readonly=True) as session:
+        rows = session.exec(_live_groups(student_id)).all()
+    return [LeaderboardGroup(id=int(gid), name=name) for gid, name in rows]
+
+
+def _own_group(session: Session, *, student_id: int, group_id: int) -> LeaderboardGroup:
+    """The group if it is one of the student's live groups; otherwise not found (whatever it is)."""
+    row = session.exec(_live_groups(student_id).where(StudentGroup.id == group_id)).first()
+    if row is None:
+        raise NotFoundError(
+            msg(
+                "Bu guruh reytingi sizga ochiq emas.",
+                "Рейтинг этой группы вам недоступен.",
+                "This group's leaderboard is not open to you.",
+            )
+        )
+    return LeaderboardGroup(id=int(row[0]), name=row[1])
+
+
 def get_leaderboard(
     *,
     student_id: int,
     board: Board | str = Board.TOP_RATED,
     now: datetime | None = None,
     limit: int = TOP_N,
+    group_id: int | None = None,
 ) -> Leaderboard:
     """One board for one student: the top rows with names, and the student's own rank.
 
     Names beyond the top `TOP_N` rows are never returned (`limit`, 1..TOP_N, can only shrink it).
+    `group_id`: the same board among the members of that group only, which must be one of
+    the student's live groups (NotFoundError otherwise).
     """
     board = Board(board)
     now = now or utcnow()
     limit = max(1, min(limit, TOP_N))
+
+    def read(session: Session) -> tuple[Leaderboard, datetime | None]:
+        group = None
+        if group_id is not None:
+            group = _own_group(session, student_id=student_id, group_id=group_id)
+        return _read_board(session, student_id=student_id, board=board, limit=limit, group=group)
+
     with session_scope(readonly=True) as session:
-        result, marker = _read_board(session, student_id=student_id, board=board, limit=limit)
+        result, marker = read(session)
         stale = board == Board.MOST_IMPROVED and recent_gains_stale(session, marker=marker, now=now)
     if stale:
         refresh_recent_gains_if_stale(now=now)
         with session_scope(readonly=True) as session:
-            result, _ = _read_board(session, student_id=student_id, board=board, limit=limit)
+            result, _ = read(session)
     return result
 
 

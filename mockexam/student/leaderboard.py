@@ -3,6 +3,12 @@
 Names come only with the top rows (the service never returns others); the
 caller's own row is always shown at the bottom ("#127 of 500"), and
 highlighted in the list when it is in the top.
+
+A student in a study group also gets a fourth tab, "My group": the top-rated
+board among that group's members (issue 22), with a choice of group when they
+are in several. The groups offered are read on the server from the student's
+own memberships at every load; a group id from the page is only a choice among
+those, and the service checks the membership again.
 """
 
 from __future__ import annotations
@@ -13,7 +19,12 @@ from typing import TypedDict
 import reflex as rx
 
 from mockexam.gamification.leaderboard import Board
-from mockexam.services.leaderboard import Leaderboard, get_leaderboard
+from mockexam.services.leaderboard import (
+    Leaderboard,
+    LeaderboardGroup,
+    get_leaderboard,
+    student_groups,
+)
 from mockexam.student.auth import StudentState, student_on_load
 from mockexam.student.components import loaded_content, message_card, read_or_fail
 from mockexam.student.i18n import tr
@@ -26,6 +37,7 @@ from mockexam.ui.layout import section_card
 logger = logging.getLogger(__name__)
 
 BOARDS: tuple[str, ...] = tuple(b.value for b in Board)
+GROUP_BOARD = "group"  # "My group": the top-rated board among one group's members
 
 
 class RankRow(TypedDict):
@@ -35,12 +47,20 @@ class RankRow(TypedDict):
     is_you: bool
 
 
+class GroupChoice(TypedDict):
+    id: str  # the choice's value on the page
+    name: str
+
+
 class LeaderboardState(StudentState):
     """One board at a time; switching tabs reads the chosen board."""
 
     loaded: bool = False
     failed: bool = False
-    board: str = Board.TOP_RATED.value
+    board: str = Board.TOP_RATED.value  # one of BOARDS, or GROUP_BOARD
+    groups: list[GroupChoice] = []  # the student's live groups: the "My group" tab's choices
+    group_id: str = ""  # the group the group board shows (one of `groups`)
+    group_name: str = ""
     rows: list[RankRow] = []
     total: int = 0
     has_you: bool = False
@@ -54,28 +74,65 @@ class LeaderboardState(StudentState):
         student_id = await self._sign_in(init_data)
         if student_id is None:
             return
-        await self._read(student_id, self.board)
+        await self._read(student_id, self.board, self.group_id, refresh_groups=True)
 
     @rx.event
     async def select_board(self, board: str | list[str]):
-        """Show another board; an unknown name or a tab that has not signed in changes nothing."""
+        """Show another board; an unknown name, the group board of a student in no group,
+        or a tab that has not signed in changes nothing."""
         student_id = self._signed_in()
-        if student_id is None or not isinstance(board, str) or board not in BOARDS:
+        if student_id is None or not isinstance(board, str):
             return
-        await self._read(student_id, board)
+        if board in BOARDS or (board == GROUP_BOARD and self.groups):
+            await self._read(student_id, board, self.group_id)
 
-    async def _read(self, student_id: int, board: str) -> None:
-        result: Leaderboard | None = await read_or_fail(
+    @rx.event
+    async def select_group(self, group_id: str | list[str]):
+        """Show another of the student's groups; any other id changes nothing."""
+        student_id = self._signed_in()
+        if student_id is None or not isinstance(group_id, str):
+            return
+        if any(g["id"] == group_id for g in self.groups):
+            await self._read(student_id, GROUP_BOARD, group_id)
+
+    async def _read(
+        self, student_id: int, board: str, group_id: str, *, refresh_groups: bool = False
+    ) -> None:
+        """Read `board` (of group `group_id`, or the student's first group, for the group
+        board); the student's groups too when asked or when the group board is read."""
+
+        def read() -> tuple[list[LeaderboardGroup] | None, Leaderboard]:
+            if board != GROUP_BOARD:
+                groups = student_groups(student_id=student_id) if refresh_groups else None
+                return groups, get_leaderboard(student_id=student_id, board=board)
+            groups = student_groups(student_id=student_id)
+            chosen = next((g for g in groups if str(g.id) == group_id), None)
+            chosen = chosen or (groups[0] if groups else None)
+            if chosen is None:  # no longer in a live group: the overall board instead
+                return groups, get_leaderboard(student_id=student_id)
+            return groups, get_leaderboard(student_id=student_id, group_id=chosen.id)
+
+        read_result = await read_or_fail(
             self,
-            lambda: get_leaderboard(student_id=student_id, board=board),
+            read,
             logger,
-            "leaderboard %s for student %s could not be read",
+            "leaderboard %s (group %r) for student %s could not be read",
             board,
+            group_id,
             student_id,
         )
-        if result is None:
+        if read_result is None:
             return
-        self.board = board
+        groups, result = read_result
+        if groups is not None:
+            self.groups = [{"id": str(g.id), "name": strip_bidi(g.name)} for g in groups]
+        if result.group is not None:
+            self.board = GROUP_BOARD
+            self.group_id, self.group_name = str(result.group.id), strip_bidi(result.group.name)
+        else:
+            self.board = result.board.value
+            if not any(g["id"] == self.group_id for g in self.groups):
+                self.group_id, self.group_name = "", ""
         self.rows = [
             {"rank": r.rank, "name": strip_bidi(r.name), "value": r.value, "is_you": r.is_you}
             for r in result.rows
@@ -163,21 +220,65 @@ def _row(row: rx.Var[RankRow]) -> rx.Component:
     )
 
 
-def _tab(board: Board, label: rx.Var[str]) -> rx.Component:
-    return rx.segmented_control.item(label, value=board.value, id=f"board-{board.value}")
+def _tab(board: str, label: rx.Var[str]) -> rx.Component:
+    return rx.segmented_control.item(label, value=board, id=f"board-{board}")
 
 
 def _tabs() -> rx.Component:
+    in_group = LeaderboardState.groups.length() > 0
     return rx.segmented_control.root(
-        _tab(Board.TOP_RATED, tr("Eng kuchli", "Лучшие", "Top rated")),
-        _tab(Board.MOST_IMPROVED, tr("O‘sish", "Рост", "Improved")),
-        _tab(Board.MOST_ACTIVE, tr("Faollar", "Активные", "Most active")),
+        _tab(Board.TOP_RATED.value, tr("Eng kuchli", "Лучшие", "Top rated")),
+        _tab(Board.MOST_IMPROVED.value, tr("O‘sish", "Рост", "Improved")),
+        _tab(Board.MOST_ACTIVE.value, tr("Faollar", "Активные", "Most active")),
+        rx.cond(in_group, _tab(GROUP_BOARD, tr("Guruhim", "Моя группа", "My group"))),
         value=LeaderboardState.board,
         on_change=LeaderboardState.select_board,
-        size="2",
+        # Four tabs share a 360px-wide phone only at the smaller size.
+        size=rx.cond(in_group, "1", "2"),
         radius="full",
         width="100%",
         id="board-tabs",
+    )
+
+
+def _group_choice() -> rx.Component:
+    """Which of the student's groups the group board shows (only when there are several).
+
+    A select, not a second row of tabs: a group's name may be long, and a student may be
+    in more groups than tabs fit across a phone.
+    """
+    return rx.cond(
+        (LeaderboardState.board == GROUP_BOARD) & (LeaderboardState.groups.length() > 1),
+        rx.hstack(
+            rx.text(tr("Guruh", "Группа", "Group"), size="2", color=theme.HINT),
+            rx.select.root(
+                rx.select.trigger(id="group-choice", flex="1", min_width="0"),
+                rx.select.content(
+                    rx.foreach(
+                        LeaderboardState.groups,
+                        lambda g: rx.select.item(g["name"].to(str), value=g["id"].to(str)),
+                    )
+                ),
+                value=LeaderboardState.group_id,
+                on_change=LeaderboardState.select_group,
+                size="2",
+            ),
+            align="center",
+            spacing="3",
+            width="100%",
+            padding_x="0.25rem",
+        ),
+    )
+
+
+def _group_caption() -> rx.Var[str]:
+    """The group board's caption, naming the group."""
+    name = LeaderboardState.group_name
+    return rx.match(
+        StudentState.lang,
+        ("ru", "Группа «" + name + "» — по рейтингу Эло"),
+        ("en", "Group “" + name + "”, by Elo rating"),
+        "«" + name + "» guruhi — Elo reyting bo‘yicha",
     )
 
 
@@ -185,6 +286,7 @@ def _caption() -> rx.Component:
     return rx.text(
         rx.match(
             LeaderboardState.board,
+            (GROUP_BOARD, _group_caption()),
             (
                 Board.MOST_IMPROVED.value,
                 tr(
@@ -284,10 +386,20 @@ def _rows() -> rx.Component:
         message_card(
             "trophy",
             tr("Reyting hali bo‘sh", "Рейтинг пока пуст", "No ranking yet"),
-            tr(
-                "Birinchi imtihon natijalari chiqqach, bu yerda eng yaxshilar paydo bo‘ladi.",
-                "Лучшие появятся здесь после результатов первого экзамена.",
-                "The best appear here once the first exam's results are out.",
+            rx.cond(
+                LeaderboardState.board == GROUP_BOARD,
+                tr(
+                    "Guruhingizda hali hech kimda natija yo‘q: ular birinchi imtihondan "
+                    "keyin shu yerda paydo bo‘ladi.",
+                    "В вашей группе пока ни у кого нет результатов: они появятся здесь "
+                    "после первого экзамена.",
+                    "No one in your group has results yet: they appear here after the first exam.",
+                ),
+                tr(
+                    "Birinchi imtihon natijalari chiqqach, bu yerda eng yaxshilar paydo bo‘ladi.",
+                    "Лучшие появятся здесь после результатов первого экзамена.",
+                    "The best appear here once the first exam's results are out.",
+                ),
             ),
             card_id="leaderboard-empty",
             heading_size="4",
@@ -297,13 +409,15 @@ def _rows() -> rx.Component:
 
 
 def leaderboard_page() -> rx.Component:
-    """`/app/leaderboard`: three boards, the top 50 by name and the caller's own rank."""
+    """`/app/leaderboard`: three boards (and "My group"), the top 50 by name and the caller's
+    own rank."""
     return student_shell(
         page_header(tr("Reyting", "Рейтинг", "Leaderboard")),
         _tabs(),
         loaded_content(
             LeaderboardState,
             rx.vstack(
+                _group_choice(),
                 _caption(),
                 _rows(),
                 _own_rank(),

@@ -1,4 +1,5 @@
-"""Leaderboard service: ranks with ties, own rank and total, privacy, the 30-day window."""
+"""Leaderboard service: ranks with ties, own rank and total, privacy, the 30-day window,
+and the board of a student's own group."""
 
 from __future__ import annotations
 
@@ -12,11 +13,20 @@ from sqlmodel import select
 from mockexam.db import session_scope, utcnow
 from mockexam.errors import NotFoundError
 from mockexam.gamification.leaderboard import TOP_N, Board
-from mockexam.models import Exam, ExamStatus, StudentRating
+from mockexam.models import (
+    Exam,
+    ExamStatus,
+    GroupMember,
+    MemberSource,
+    StudentGroup,
+    StudentRating,
+)
 from mockexam.services.leaderboard import (
+    LeaderboardGroup,
     get_leaderboard,
     refresh_ranks,
     refresh_recent_gains_if_stale,
+    student_groups,
 )
 from tests.factories import make_student
 from tests.gamification.support import release, take
@@ -163,3 +173,90 @@ def test_kept_ranks_equal_counted_ranks_with_ties_and_negative_gains(db_url):
         assert get_leaderboard(student_id=s, board=b) == expected, (b, s)
     seen = {board.you.value for board in counted.values() if board.you is not None}
     assert {-3, -2, 0, 1, 3} <= seen  # −2.6 → −3, −2.5 → −2, −0.5 → 0, 0.5 → 1
+
+
+# --- a student's own group ---------------------------------------------------------------
+
+
+def _group(db, name: str, members: list[int], *, archived: bool = False) -> int:
+    group = StudentGroup(
+        name=name,
+        invite_code=f"code{name.lower()[:8]}".replace(" ", ""),
+        archived_at=utcnow() if archived else None,
+    )
+    db.add(group)
+    db.flush()
+    for student_id in members:
+        db.add(GroupMember(group_id=group.id, student_id=student_id, source=MemberSource.INVITE))
+    db.flush()
+    return group.id
+
+
+def test_group_board_ranks_only_the_groups_members(db_url):
+    with session_scope() as db:
+        ids = _rated(db, [1500.0, 1300.4, 1400.0, 1299.6, 1250.0, 1100.0], exams=[1, 4, 2, 3, 2, 6])
+        unrated = make_student(db, first_name="Fresh").id
+        group_id = _group(db, "10-A", [ids[1], ids[3], ids[4], ids[5], unrated])
+        _group(db, "Others", [ids[0], ids[2]])
+    board = get_leaderboard(student_id=ids[4], group_id=group_id)
+    assert board.group == LeaderboardGroup(id=group_id, name="10-A")
+    assert board.board == Board.TOP_RATED
+    assert [(r.rank, r.name, r.value, r.is_you) for r in board.rows] == [
+        (1, "Name001 S.", 1300, False),  # ties on the shown value, as on the overall board
+        (1, "Name003 S.", 1300, False),
+        (3, "Name004 S.", 1250, True),
+        (4, "Name005 S.", 1100, False),
+    ]
+    assert (board.you.rank, board.you.value, board.total) == (3, 1250, 4)
+    overall = get_leaderboard(student_id=ids[4])
+    assert (overall.you.rank, overall.total, overall.group) == (5, 6, None)
+
+    # Kept (global) ranks do not leak into the group's ranks.
+    with session_scope() as db:
+        refresh_ranks(db)
+    assert get_leaderboard(student_id=ids[4], group_id=group_id) == board
+
+    active = get_leaderboard(student_id=ids[1], board=Board.MOST_ACTIVE, group_id=group_id)
+    assert [(r.rank, r.value) for r in active.rows] == [(1, 6), (2, 4), (3, 3), (4, 2)]
+    assert (active.you.rank, active.total) == (2, 4)
+
+    fresh = get_leaderboard(student_id=unrated, group_id=group_id, limit=2)
+    assert fresh.you is None and fresh.total == 4 and len(fresh.rows) == 2
+
+
+def test_group_board_refuses_a_group_that_is_not_the_students_own_live_group(db_url):
+    with session_scope() as db:
+        ids = _rated(db, [1300.0, 1200.0, 1100.0])
+        live = _group(db, "Live", [ids[0], ids[1]])
+        archived = _group(db, "Archived", [ids[0], ids[2]], archived=True)
+        foreign = _group(db, "Foreign", [ids[1], ids[2]])
+    assert student_groups(student_id=ids[0]) == [LeaderboardGroup(id=live, name="Live")]
+    assert student_groups(student_id=ids[2]) == [LeaderboardGroup(id=foreign, name="Foreign")]
+    for group_id in (archived, foreign, 987_654):
+        with pytest.raises(NotFoundError):
+            get_leaderboard(student_id=ids[0], group_id=group_id)
+    with pytest.raises(NotFoundError):
+        get_leaderboard(student_id=123_456, group_id=live)
+    assert [r.name for r in get_leaderboard(student_id=ids[0], group_id=live).rows] == [
+        "Name000 S.",
+        "Name001 S.",
+    ]
+
+
+def test_a_student_in_two_groups_sees_each_groups_board(db_url):
+    with session_scope() as db:
+        ids = _rated(db, [1300.0, 1250.0, 1200.0, 1150.0])
+        physics = _group(db, "Physics", [ids[0], ids[2]])
+        algebra = _group(db, "algebra", [ids[1], ids[2], ids[3]])
+        _group(db, "Old", [ids[2]], archived=True)
+    assert student_groups(student_id=ids[2]) == [  # by name, whatever the case
+        LeaderboardGroup(id=algebra, name="algebra"),
+        LeaderboardGroup(id=physics, name="Physics"),
+    ]
+    by_physics = get_leaderboard(student_id=ids[2], group_id=physics)
+    by_algebra = get_leaderboard(student_id=ids[2], group_id=algebra)
+    assert [r.name for r in by_physics.rows] == ["Name000 S.", "Name002 S."]
+    assert (by_physics.you.rank, by_physics.total) == (2, 2)
+    assert [r.name for r in by_algebra.rows] == ["Name001 S.", "Name002 S.", "Name003 S."]
+    assert (by_algebra.you.rank, by_algebra.total) == (2, 3)
+    assert by_algebra.group.name == "algebra"

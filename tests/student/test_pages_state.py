@@ -3,7 +3,9 @@
 Every page shows the caller's own data after a valid initData, nothing after
 a forged one; the results page shows another student's session as "not
 found" (without a trace of it in the state) and an unreleased one as "not
-released"; unknown filter and board names change nothing.
+released"; unknown filter and board names change nothing. The leaderboard's
+"My group" tab is there only for a student in a live group, and shows only
+the student's own groups.
 """
 
 from __future__ import annotations
@@ -16,14 +18,14 @@ from sqlmodel import select
 
 from mockexam.db import session_scope, utcnow
 from mockexam.gamification.leaderboard import Board
-from mockexam.models import AchievementAward
+from mockexam.models import AchievementAward, GroupMember, StudentGroup
 from mockexam.services import sessions as session_service
 from mockexam.services.grading import grade_pending
 from mockexam.services.sessions import AnswerChange
 from mockexam.student.achievements import AchievementsState
 from mockexam.student.auth import AuthStatus
 from mockexam.student.history import HistoryState
-from mockexam.student.leaderboard import LeaderboardState
+from mockexam.student.leaderboard import GROUP_BOARD, LeaderboardState
 from mockexam.student.results import ResultsState, ResultsView
 from tests.factories import make_exam, make_student
 from tests.gamification.support import release
@@ -297,6 +299,102 @@ def test_leaderboard_tab_switch_before_sign_in_reads_nothing(db_url):
     state = make_state(LeaderboardState, path="/app/leaderboard")
     run(LeaderboardState.select_board, state, Board.MOST_ACTIVE.value)
     assert not state.loaded and state.rows == [] and state.board == Board.TOP_RATED.value
+
+
+def _groups(members: dict[str, list[int]], archived: tuple[str, ...] = ()) -> dict[str, int]:
+    """Study groups by name, with their members; `archived` ones are archived."""
+    ids = {}
+    with session_scope() as db:
+        for k, (name, student_ids) in enumerate(members.items()):
+            group = StudentGroup(
+                name=name,
+                invite_code=f"grpcode{k:03d}",
+                archived_at=utcnow() if name in archived else None,
+            )
+            db.add(group)
+            db.flush()
+            db.add_all(GroupMember(group_id=group.id, student_id=sid) for sid in student_ids)
+            ids[name] = group.id
+    return ids
+
+
+def _leaderboard(telegram_id: int, first_name: str) -> LeaderboardState:
+    """The leaderboard as the student opens it (the sign-in keeps only Telegram's first name)."""
+    state = make_state(LeaderboardState, path="/app/leaderboard")
+    run(LeaderboardState.load, state, init_data_for(telegram_id, first_name=first_name))
+    return state
+
+
+def test_leaderboard_group_tab_is_hidden_for_a_student_in_no_live_group(db_url):
+    world = _world()
+    groups = _groups({"Old class": [world.alice_id]}, archived=("Old class",))
+    state = _leaderboard(ALICE, "Alice")
+    assert state.loaded and state.groups == [] and state.group_id == ""
+
+    before = (state.board, list(state.rows), state.total)
+    run(LeaderboardState.select_board, state, GROUP_BOARD)
+    run(LeaderboardState.select_group, state, str(groups["Old class"]))
+    assert (state.board, state.rows, state.total) == before
+    assert state.group_name == ""
+
+
+def test_leaderboard_group_tab_ranks_the_members_of_the_students_group(db_url):
+    world = _world()
+    with session_scope() as db:
+        carol = make_student(db, first_name="Carol", last_name="Lee").id
+    groups = _groups({"Physics 10-A": [world.bobur_id, carol], "Chess": [world.alice_id]})
+    state = _leaderboard(BOBUR, "Bobur")
+    assert state.board == Board.TOP_RATED.value and state.total == 2
+    assert state.groups == [{"id": str(groups["Physics 10-A"]), "name": "Physics 10-A"}]
+
+    run(LeaderboardState.select_board, state, GROUP_BOARD)
+    assert state.board == GROUP_BOARD and not state.failed
+    assert (state.group_id, state.group_name) == (str(groups["Physics 10-A"]), "Physics 10-A")
+    assert [(r["rank"], r["name"], r["is_you"]) for r in state.rows] == [(1, "Bobur", True)]
+    assert state.has_you and state.you_rank == 1 and state.total == 1  # Carol has no rating yet
+
+    # The page is opened again: the group board is read again, with the groups.
+    run(LeaderboardState.load, state, "")
+    assert state.board == GROUP_BOARD and state.group_name == "Physics 10-A"
+
+    run(LeaderboardState.select_board, state, Board.MOST_ACTIVE.value)
+    assert state.board == Board.MOST_ACTIVE.value and state.total == 2
+
+    # Taken out of the group while on its board: the next read shows the overall board.
+    run(LeaderboardState.select_board, state, GROUP_BOARD)
+    with session_scope() as db:
+        db.delete(db.get(GroupMember, (groups["Physics 10-A"], world.bobur_id)))
+    run(LeaderboardState.load, state, "")
+    assert state.board == Board.TOP_RATED.value and not state.failed
+    assert (state.groups, state.group_id, state.group_name) == ([], "", "")
+    assert state.total == 2
+
+
+def test_leaderboard_group_choice_refuses_another_students_group(db_url):
+    world = _world()
+    groups = _groups(
+        {
+            "Algebra": [world.alice_id, world.bobur_id],
+            "Biology": [world.alice_id],
+            "Bobur's own": [world.bobur_id],
+            "Closed": [world.alice_id, world.bobur_id],
+        },
+        archived=("Closed",),
+    )
+    state = _leaderboard(ALICE, "Alice")
+    assert [g["name"] for g in state.groups] == ["Algebra", "Biology"]
+
+    run(LeaderboardState.select_board, state, GROUP_BOARD)
+    assert state.group_name == "Algebra"
+    assert [r["name"] for r in state.rows] == ["Alice", "Bobur A."]
+    run(LeaderboardState.select_group, state, str(groups["Biology"]))
+    assert state.group_name == "Biology" and [r["name"] for r in state.rows] == ["Alice"]
+
+    before = (state.board, state.group_id, state.group_name, list(state.rows), state.total)
+    for bad in (str(groups["Bobur's own"]), str(groups["Closed"]), "999999", "", None, 3):
+        run(LeaderboardState.select_group, state, bad)
+        assert (state.board, state.group_id, state.group_name, state.rows, state.total) == before
+    assert not state.failed
 
 
 # --- every page refuses a forged sign-in -----------------------------------------------------
