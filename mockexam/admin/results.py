@@ -30,15 +30,18 @@ from mockexam.admin.exam_form import local_text
 from mockexam.admin.i18n import count_text, t
 from mockexam.admin.layout import card, error_callout
 from mockexam.api import EXPORT_ROOT
+from mockexam.parsing import parse_id
 from mockexam.scoring.layout import POINTS, Layout
 from mockexam.scoring.points import format_fraction, format_points
-from mockexam.services import exam_results
+from mockexam.services import access, exam_results, groups
 from mockexam.services.exam_results import ExportFile, ResultRow, ResultSort
+from mockexam.services.transactions import in_session
 from mockexam.text import strip_bidi
 from mockexam.ui.backend import BACKEND_ORIGIN
 
 PAGE_SIZE = 50
 MAX_SEARCH_CHARS = 100
+ALL_GROUPS = "all"
 
 
 class SectionHead(TypedDict):
@@ -167,6 +170,48 @@ class ResultsState(AdminState):
     error: str = ""
     sections: list[SectionHead] = []
     official_points: bool = False  # the layout's official score is the points (DTM)
+    group: str = ""  # the group filter: "" everyone, else a group's id
+    group_choices: list[dict[str, str]] = []  # {"value", "label"}; "all" first
+
+    async def _scope(self) -> access.Scope | None:
+        """The students the table shows: the caller's scope, narrowed to the chosen group
+        (checked on the server: a group the caller may not see, or gone, says so and the
+        filter goes back to everyone the caller may see)."""
+        me, role = self._admin_id, self._admin_role
+        if me is None:
+            return None
+        for group_id in dict.fromkeys((parse_id(self.group), None)):
+            result = await self._service(
+                in_session(
+                    lambda db, g=group_id: access.group_scope(
+                        db, admin_id=me, role=role, group_id=g
+                    ),
+                    readonly=True,
+                )
+            )
+            if result is not FAILED:
+                return result
+            self.group = ""
+        return None
+
+    async def _read_groups(self) -> None:
+        me, role = self._admin_id, self._admin_role
+        if me is None:
+            return
+        result = await self._service(
+            in_session(
+                lambda db: groups.list_groups(
+                    db, scope=access.scope_for(db, admin_id=me, role=role)
+                ),
+                readonly=True,
+            )
+        )
+        if result is FAILED:
+            return
+        everyone = self._text("Hamma o‘quvchilar", "Все ученики", "All students")
+        self.group_choices = [{"value": ALL_GROUPS, "label": everyone}] + [
+            {"value": str(g.group_id), "label": g.name} for g in result
+        ]
 
     def _forget(self) -> None:
         self.reset()
@@ -177,6 +222,10 @@ class ResultsState(AdminState):
             return
         sort, descending, offset, search = self.sort, self.descending, self.offset, self.search
         lang = self._lang()
+        self.error = ""
+        scope = await self._scope()
+        if scope is None:
+            return
         page = await self._service(
             lambda: exam_results.results_table(
                 exam_id,
@@ -185,11 +234,11 @@ class ResultsState(AdminState):
                 limit=PAGE_SIZE,
                 offset=offset,
                 search=search or None,
+                scope=scope,
             )
         )
         if page is FAILED:
             return
-        self.error = ""
         self.loaded = True
         self.exam_id = exam_id
         self.total = page.total
@@ -211,7 +260,9 @@ class ResultsState(AdminState):
             self.loaded, self.rows, self.total, self.error = False, [], 0, ""
             self.sort, self.descending, self.search = ResultSort.POINTS.value, True, ""
             self.sections, self.official_points = [], False
+            self.group = ""
         self.offset = 0
+        await self._read_groups()
         await self._read()
 
     @rx.event
@@ -237,6 +288,20 @@ class ResultsState(AdminState):
         if offset is None:
             return
         self.offset = offset
+        await self._read()
+
+    @rx.event
+    async def filter_group(self, value: str):
+        """Only one group's students ("all": everyone again)."""
+        if await self._require_admin() is None or not isinstance(value, str):
+            return
+        if value == ALL_GROUPS:
+            self.group = ""
+        elif (group_id := parse_id(value)) is not None:
+            self.group = str(group_id)
+        else:
+            return
+        self.offset = 0
         await self._read()
 
     @rx.event
@@ -353,12 +418,31 @@ def _row(r: rx.Var[ResultView]) -> rx.Component:
 
 
 def export_href(file: ExportFile) -> rx.Var[str]:
-    """The backend URL of this exam's export `file` (`…/admin/api/exams/7/export/results.csv`)."""
+    """The backend URL of this exam's export `file` (`…/admin/api/exams/7/export/results.csv`),
+    of the chosen group's students only when the table is filtered (`?group=3`)."""
     return (
         BACKEND_ORIGIN
         + f"{EXPORT_ROOT}/"
         + ResultsState.exam_id.to_string()
         + f"/export/{file.value}"
+        + rx.cond(ResultsState.group != "", "?group=" + ResultsState.group, "")
+    )
+
+
+def _group_filter() -> rx.Component:
+    return rx.cond(
+        ResultsState.group_choices.length() > 1,
+        rx.select.root(
+            rx.select.trigger(id="results-group", min_width="12rem"),
+            rx.select.content(
+                rx.foreach(
+                    ResultsState.group_choices,
+                    lambda g: rx.select.item(g["label"], value=g["value"]),
+                )
+            ),
+            value=rx.cond(ResultsState.group != "", ResultsState.group, ALL_GROUPS),
+            on_change=ResultsState.filter_group,
+        ),
     )
 
 
@@ -439,6 +523,7 @@ def results_tab() -> rx.Component:
                     id="results-total",
                 ),
                 rx.spacer(),
+                _group_filter(),
                 search_form(
                     on_submit=ResultsState.find,
                     input_id="results-search",

@@ -291,6 +291,46 @@ def test_results_page_sorts_pages_and_searches(admin):
     assert "export" not in ResultsState.event_handlers  # files never go over the websocket
 
 
+def test_results_filtered_by_a_group_show_its_students_only(admin):
+    from sqlmodel import col, select
+
+    from mockexam.models import ExamSession
+    from mockexam.services import groups
+
+    exam_id = _released(n=12)
+    with session_scope() as db:
+        sessions = dict(
+            db.exec(
+                select(ExamSession.id, ExamSession.student_id)
+                .where(ExamSession.exam_id == exam_id)
+                .order_by(col(ExamSession.id))
+            ).all()
+        )
+        takers = list(sessions.values())
+        group = groups.create_group(db, name="Matematika 9-A", actor_id=None)
+        for sid in takers[:4]:
+            groups.add_member(db, group.id, sid, actor_id=None)
+        group_id = group.id
+    state = make_state(ResultsState, path=_path(exam_id), token=admin.token)
+    run(ResultsState.load, state)
+    assert [c["label"] for c in state.group_choices] == ["All students", "Matematika 9-A"]
+    assert state.total == 12
+
+    run(ResultsState.filter_group, state, str(group_id))
+    assert (state.group, state.total) == (str(group_id), 4)
+    assert {sessions[r["session_id"]] for r in state.rows} == set(takers[:4])
+    assert [r["rank"] for r in state.rows] == [1, 2, 3, 4]
+
+    run(ResultsState.filter_group, state, "99999")  # gone: says so, back to everyone
+    assert "no such group" in state.error
+    assert (state.group, state.total) == ("", 12)
+    run(ResultsState.filter_group, state, str(group_id))
+    run(ResultsState.filter_group, state, "not-an-id")  # ignored
+    assert (state.group, state.total) == (str(group_id), 4)
+    run(ResultsState.filter_group, state, "all")
+    assert (state.group, state.total) == ("", 12)
+
+
 def test_signed_changes_read_well():
     assert (signed(12.4), signed(-7.6), signed(0.2), signed(None)) == (
         "+12",
