@@ -20,6 +20,7 @@ import reflex as rx
 from mockexam.admin.auth import ADMIN_ROOT, FAILED, AdminState
 from mockexam.admin.components import USER_CONTENT, header_row
 from mockexam.admin.exam_form import local_text
+from mockexam.admin.group_message import GroupMessageState, group_message_card
 from mockexam.admin.group_results import GroupResultsState, group_results_card
 from mockexam.admin.i18n import t
 from mockexam.admin.layout import admin_page, card, error_callout, success_callout
@@ -743,6 +744,7 @@ def group_page() -> rx.Component:
                     width="100%",
                 ),
                 group_results_card(),
+                group_message_card(),
                 _table_card(
                     t("O‘quvchilar", "Ученики", "Students"),
                     (
@@ -784,4 +786,9 @@ def group_page() -> rx.Component:
 
 
 GROUPS_ON_LOAD = [AdminState.check_session, GroupsState.load]
-GROUP_ON_LOAD = [AdminState.check_session, GroupState.load, GroupResultsState.load]
+GROUP_ON_LOAD = [
+    AdminState.check_session,
+    GroupState.load,
+    GroupResultsState.load,
+    GroupMessageState.load,
+]

@@ -43,7 +43,7 @@ import socket
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -56,6 +56,7 @@ from mockexam.config import settings
 from mockexam.db import get_engine, insert_for, lock_for_update, session_scope, utcnow
 from mockexam.errors import Msg, NotFoundError, ValidationError, msg
 from mockexam.models import (
+    AuditLog,
     Broadcast,
     BroadcastKind,
     BroadcastStatus,
@@ -73,7 +74,8 @@ from mockexam.models import (
 )
 from mockexam.models import Delivery as DeliveryRow
 from mockexam.parsing import parse_id
-from mockexam.services import audit
+from mockexam.services import audit, groups
+from mockexam.services.access import Scope
 from mockexam.telegram import messages
 from mockexam.telegram.gateway import (
     Button,
@@ -240,8 +242,11 @@ def _check_text(body: str) -> str:
     return body
 
 
-def _reachable_students(session: Session, exam: Exam | None = None) -> list[tuple[int, int, str]]:
-    """Every reachable student; for an exam for chosen groups, only their members."""
+def _reachable_students(
+    session: Session, exam: Exam | None = None, *, group_id: int | None = None
+) -> list[tuple[int, int, str]]:
+    """Every reachable student; for an exam for chosen groups, only their members; for
+    `group_id`, only that group's members."""
     query = select(Student.id, Student.telegram_id, Student.language_code).where(
         col(Student.is_reachable).is_(True)
     )
@@ -252,6 +257,9 @@ def _reachable_students(session: Session, exam: Exam | None = None) -> list[tupl
             .where(ExamAudience.exam_id == exam.id)
         )
         query = query.where(col(Student.id).in_(members))
+    if group_id is not None:
+        group_members = select(GroupMember.student_id).where(GroupMember.group_id == group_id)
+        query = query.where(col(Student.id).in_(group_members))
     return list(session.exec(query.order_by(Student.id)).all())
 
 
@@ -265,6 +273,7 @@ def create_broadcast(
     dedupe_key: str | None = None,
     channel_post: bool = False,
     admin_id: int | None = None,
+    audit_details: Mapping[str, object] | None = None,
     now: datetime | None = None,
 ) -> CreatedBroadcast:
     """The broadcast row and one pending delivery per recipient, in the caller's transaction.
@@ -272,6 +281,7 @@ def create_broadcast(
     `recipients` None: every reachable student, with `text`. A `dedupe_key`
     makes the call idempotent (the existing broadcast is returned).
     `channel_post`: also post `text` to TELEGRAM_CHANNEL_ID (if one is set).
+    `audit_details`: added to the details of the audit row (with `admin_id`).
     """
     now = now or utcnow()
     text = _check_text(text)
@@ -349,7 +359,13 @@ def create_broadcast(
             action="broadcast.create",
             entity="broadcast",
             entity_id=broadcast_id,
-            details={"kind": kind, "exam_id": exam_id, "total": len(rows), "channel": post},
+            details={
+                "kind": kind,
+                "exam_id": exam_id,
+                "total": len(rows),
+                "channel": post,
+                **(audit_details or {}),
+            },
         )
     session.flush()
     logger.info(
@@ -392,6 +408,60 @@ def send_custom_broadcast(
         text=text,
         admin_id=admin_id,
         channel_post=channel_post,
+    )
+
+
+def send_group_message(
+    session: Session,
+    *,
+    group_id: int,
+    text: str,
+    admin_id: int,
+    scope: Scope | None = None,
+    now: datetime | None = None,
+) -> CreatedBroadcast:
+    """A teacher's or an admin's own text to the reachable members of one live group.
+
+    The group must exist within `scope` (a teacher's groups; outside it reads as
+    missing) and not be archived; nobody else gets it, and never the channel.
+    The broadcast table has no group column, so the group is written into the
+    broadcast's audit row (`group_id`, `group`), which `list_group_messages` reads:
+    hence `admin_id` is required (create_broadcast audits only a known admin).
+    """
+    group = groups.get_group(session, group_id, scope=scope)
+    if group.archived_at is not None:
+        raise ValidationError(
+            msg(
+                "«{name}» guruhi arxivda; unga xabar yuborilmaydi.",
+                "Группа «{name}» в архиве; сообщения ей не отправляются.",
+                "The group “{name}” is archived; it gets no messages.",
+                name=group.name,
+            )
+        )
+    text = _check_text(text)
+    recipients = [
+        Recipient(sid, chat) for sid, chat, _lang in _reachable_students(session, group_id=group_id)
+    ]
+    if not recipients:
+        raise ValidationError(
+            msg(
+                "«{name}» guruhida bot xabar yubora oladigan o‘quvchi yo‘q (hech kim qo‘shilmagan "
+                "yoki botni bloklagan).",
+                "В группе «{name}» нет учеников, которым бот может написать (никто не "
+                "присоединился или бот заблокирован).",
+                "No one in “{name}” can get a message from the bot (nobody has joined, or they "
+                "blocked the bot).",
+                name=group.name,
+            )
+        )
+    return create_broadcast(
+        session,
+        kind=BroadcastKind.CUSTOM,
+        text=text,
+        recipients=recipients,
+        admin_id=admin_id,
+        audit_details={"group_id": group_id, "group": group.name},
+        now=now,
     )
 
 
@@ -756,11 +826,43 @@ def list_broadcasts(
     now: datetime | None = None,
 ) -> list[BroadcastProgress]:
     """The latest broadcasts (newest first), each with its progress."""
-    now = now or utcnow()
     query = select(Broadcast).order_by(col(Broadcast.id).desc()).limit(limit)
     if exam_id is not None:
         query = query.where(Broadcast.exam_id == exam_id)
-    rows = list(session.exec(query))
+    return _progress_of(session, list(session.exec(query)), now or utcnow())
+
+
+def list_group_messages(
+    session: Session,
+    group_id: int,
+    *,
+    scope: Scope | None = None,
+    limit: int = 10,
+    now: datetime | None = None,
+) -> list[BroadcastProgress]:
+    """The latest messages sent to one group (newest first), each with its progress.
+
+    The group must exist within `scope`. Found through the broadcasts' audit rows
+    (`send_group_message` writes the group there).
+    """
+    groups.get_group(session, group_id, scope=scope)
+    sent_to_group = select(AuditLog.entity_id).where(
+        AuditLog.action == "broadcast.create",
+        AuditLog.entity == "broadcast",
+        col(AuditLog.details)["group_id"].as_integer() == group_id,
+    )
+    rows = session.exec(
+        select(Broadcast)
+        .where(col(Broadcast.id).in_(sent_to_group))
+        .order_by(col(Broadcast.id).desc())
+        .limit(max(1, limit))
+    )
+    return _progress_of(session, list(rows), now or utcnow())
+
+
+def _progress_of(
+    session: Session, rows: Sequence[Broadcast], now: datetime
+) -> list[BroadcastProgress]:
     counts = _counts(
         session, [b.id for b in rows if b.id], now - timedelta(seconds=RATE_WINDOW_SECONDS)
     )
