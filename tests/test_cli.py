@@ -16,6 +16,8 @@ from mockexam.config import DEV_WEBAPP_TOKEN, settings
 from mockexam.db import dispose_engines, session_scope, utcnow
 from mockexam.localtime import to_local
 from mockexam.models import Admin, Exam, ExamStatus, ItemStatistic
+from mockexam.services import groups
+from mockexam.services.access import Scope
 from mockexam.services.exams import get_items
 from mockexam.telegram.webapp_auth import (
     InitDataError,
@@ -41,7 +43,11 @@ def test_seed_demo_then_if_empty_adds_nothing(sqlite_url, capsys):
         opens = to_local(exams[2].window_start)  # tomorrow at 10:00 local time
         assert (opens.hour, opens.minute) == (10, 0)
         assert opens.date() == to_local(utcnow() + timedelta(days=1)).date()
-        assert db.exec(select(Admin)).one().username == "admin"
+        # The owner, and the demo class's teacher (the same public password; a teacher's view).
+        accounts = {a.username: a.role for a in db.exec(select(Admin))}
+        assert accounts == {"admin": "owner", "teacher": "teacher"}
+        [group] = groups.list_groups(db, scope=Scope.everything())
+        assert (group.name, group.teachers) == ("Matematika 9-A", ("teacher",))
     assert "released DTM block test #3" in capsys.readouterr().out
     assert main(["seed-demo", "--if-empty"]) == 0
     assert "nothing was added" in capsys.readouterr().out
@@ -73,6 +79,7 @@ def test_seed_demo_never_seeds_production_unless_asked_and_then_with_a_random_pa
     with session_scope() as db:
         assert authenticate(db, username="admin", password=password) is not None
         assert authenticate(db, username="admin", password=DEMO_ADMIN_PASSWORD_DEFAULT) is None
+        assert [a.username for a in db.exec(select(Admin))] == ["admin"]  # no demo teacher
 
 
 def test_import_key_reports_line_errors_and_changes_nothing(sqlite_url, tmp_path, capsys):

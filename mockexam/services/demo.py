@@ -42,6 +42,7 @@ from mockexam.services.grading import grade_pending
 from mockexam.services.students import upsert_student
 
 DEMO_ADMIN_USERNAME = "admin"
+DEMO_TEACHER_USERNAME = "teacher"  # the demo class's teacher (not seeded in production)
 DEMO_ADMIN_PASSWORD_DEFAULT = "admin-demo-2026"
 DEMO_STUDENT_TELEGRAM_ID = 100_000_001
 DEMO_QUESTIONS = Path(__file__).resolve().parent / "demo_practice" / "questions.json"
@@ -153,7 +154,10 @@ def admin_sign_in_hint() -> str:
     """How to sign in to the admin panel, for the start-up banners."""
     if settings.mockexam_env == "production":
         return "the admin you created (python -m mockexam create-admin NAME)"
-    return f"username {DEMO_ADMIN_USERNAME!r}, password {demo_admin_password()!r}"
+    return (
+        f"username {DEMO_ADMIN_USERNAME!r}, password {demo_admin_password()!r}"
+        f" (a teacher's view: {DEMO_TEACHER_USERNAME!r}, the same password)"
+    )
 
 
 def _demo_key(rng: np.random.Generator, items: list) -> str:
@@ -262,7 +266,12 @@ def seed_demo(
         dtm_items = exam_service.get_items(db, dtm.id)
         takers = student_ids[: max(1, int(len(student_ids) * 0.7))]
         _simulate_cohort(db, dtm_rng, dtm, dtm_items, takers)
-        _demo_group(db, student_ids)
+        group_id = _demo_group(db, student_ids)
+        if not production:  # a teacher's view of the panel, with the same public password
+            teacher = create_admin(
+                db, username=DEMO_TEACHER_USERNAME, password=password, role=AdminRole.TEACHER
+            )
+            groups.set_teachers(db, group_id, [teacher.id], actor_id=None)
         summary = DemoSummary(
             created=True,
             students=len(student_ids),
@@ -280,7 +289,7 @@ def seed_demo(
 DEMO_GROUP = "Matematika 9-A"
 
 
-def _demo_group(db, student_ids: list[int]) -> None:
+def _demo_group(db, student_ids: list[int]) -> int:
     """A class of the first 24 demo students, with a roster of their centre names (one row
     still waiting for its student, one proposed by name for a teacher to confirm)."""
     group = groups.create_group(db, name=DEMO_GROUP, actor_id=None)
@@ -301,6 +310,7 @@ def _demo_group(db, student_ids: list[int]) -> None:
         groups.import_roster(
             db, f"{student.first_name} {student.last_name},,{DEMO_GROUP}".encode(), actor_id=None
         )
+    return group.id
 
 
 def _simulate_cohort(
