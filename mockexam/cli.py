@@ -433,6 +433,7 @@ def student_link_for(
     base_url: str | None = None,
     bot_token: str | None = None,
     theme: str = "light",
+    start_param: str | None = None,
 ) -> str:
     """A signed Mini App link; names default to the stored student's, then to placeholders.
 
@@ -457,6 +458,7 @@ def student_link_for(
         base_url=base_url,
         bot_token=bot_token,
         theme=theme,  # type: ignore[arg-type]
+        start_param=start_param,
     )
 
 

@@ -41,6 +41,7 @@ T = TypeVar("T")
 
 ADMIN_ROOT = "/admin"
 LOGIN_ROUTE = f"{ADMIN_ROOT}/login"
+TEACHER_HOME = f"{ADMIN_ROOT}/groups"  # where a teacher lands (their groups and results)
 # The HTTP routes that sign in and out (mockexam/api.py): they set and clear the cookie.
 LOGIN_API = f"{ADMIN_ROOT}/api/login"
 LOGOUT_API = f"{ADMIN_ROOT}/api/logout"
@@ -198,9 +199,16 @@ class AdminState(rx.State):
     async def check_session(self):
         """on_load of every admin page: a tab without a valid session goes to the login page.
 
-        Any role passes here; the page's own loader asks for what the page needs."""
+        Any role passes here; the page's own loader asks for what the page needs. A
+        teacher opening the panel's front page (the exams, not theirs to run) lands on
+        their groups instead."""
         if await self._require_admin(Capability.VIEW) is None:
             return login_redirect(self.router.url.path)
+        if (
+            not access.allows(self._admin_role, Capability.MANAGE)
+            and self.router.url.path.rstrip("/") == ADMIN_ROOT
+        ):
+            return rx.redirect(TEACHER_HOME)
         return None
 
     @rx.event

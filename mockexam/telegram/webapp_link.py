@@ -102,13 +102,17 @@ def init_data(
     bot_token: str,
     auth_date: int | None = None,
     query_id: str | None = None,
+    start_param: str | None = None,
 ) -> str:
-    """Signed initData (the query string `Telegram.WebApp.initData` holds)."""
+    """Signed initData (the query string `Telegram.WebApp.initData` holds); `start_param`:
+    the `startapp` value of the link that opened the Mini App (a group invite `g_<code>`)."""
     fields = {
         "query_id": query_id or f"AAH{secrets.token_urlsafe(18)}",
         "user": _user_json(telegram_id, profile),
         "auth_date": str(int(time.time()) if auth_date is None else auth_date),
     }
+    if start_param:
+        fields["start_param"] = start_param
     signed = dict(parse_qsl(sign_init_data(fields, bot_token=bot_token)))
     # Telegram percent-encodes with %20, not '+'; the hash covers the decoded values.
     return urlencode({**fields, "hash": signed["hash"]}, quote_via=quote)
@@ -134,8 +138,10 @@ def student_link(
     bot_token: str | None = None,
     auth_date: int | None = None,
     theme: Theme = "light",
+    start_param: str | None = None,
 ) -> str:
-    """The Mini App URL (+ `path`) with signed initData in the fragment, as Telegram opens it.
+    """The Mini App URL (+ `path`) with signed initData in the fragment, as Telegram opens it
+    (`start_param`: as opened by a `?startapp=` link).
 
     `base_url` defaults to `settings.webapp_url`, `bot_token` to
     `settings.webapp_token`; `path` is appended (base ".../app", path "/exam/2").
@@ -150,6 +156,7 @@ def student_link(
         profile or TelegramProfile(),
         bot_token=bot_token or settings.webapp_token,
         auth_date=auth_date,
+        start_param=start_param,
     )
     return f"{url}#{launch_fragment(init, theme=theme)}"
 

@@ -49,7 +49,7 @@ def test_a_teacher_passes_the_page_check_but_a_managing_page_is_shown_as_not_the
     with session_scope() as db:
         make_exam(db)  # something the page would list
     token = admin_token("tess", AdminRole.TEACHER)
-    state = make_state(ExamsState, path="/admin", token=token)
+    state = make_state(ExamsState, path="/admin/exams/new", token=token)
     admin = state.parent_state
     assert run(AdminState.check_session, admin) is None  # no redirect to the login page
     assert (admin.auth_status, admin.admin_name) == (AuthStatus.OK, "tess")
@@ -58,6 +58,14 @@ def test_a_teacher_passes_the_page_check_but_a_managing_page_is_shown_as_not_the
     assert admin._admin_id is None
     assert (state.rows, state.total, state.loaded) == ([], 0, False)
     assert admin._admin_role == AdminRole.TEACHER
+
+
+def test_a_teacher_opening_the_panels_front_page_lands_on_their_groups(db_url):
+    for path in ("/admin", "/admin/"):
+        state = make_state(ExamsState, path=path, token=admin_token("tess", AdminRole.TEACHER))
+        assert redirect_target(run(AdminState.check_session, state.parent_state)) == "/admin/groups"
+    owner = make_state(ExamsState, path="/admin", token=admin_token("olga"))
+    assert run(AdminState.check_session, owner.parent_state) is None
 
 
 def test_a_signed_in_teacher_skips_the_login_form(db_url):
