@@ -5,10 +5,17 @@ distribution of a chosen exam (scaled score or raw points); user growth by
 month; retention by cohort month; the Elo distribution; participation per
 exam. Every number comes from `services.analytics` (aggregates, never rows);
 the figures live in their own small substates.
+
+Teachers open the page too (Capability.VIEW), for their own groups' students.
+Every handler works out the caller's reach on the server (`access.scope_for`,
+from the role it has just re-read) and narrows it to the chosen group only after
+checking that the reach covers it: the group filter's value from the page is an
+argument like any other, never the scope itself.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TypedDict
 
 import plotly.graph_objects as go
@@ -22,15 +29,116 @@ from mockexam.admin.i18n import t
 from mockexam.admin.layout import admin_page, card, error_callout, stat
 from mockexam.parsing import parse_id
 from mockexam.scoring.points import format_points
-from mockexam.services import analytics
+from mockexam.services import access, analytics
+from mockexam.services.access import Capability, Scope
+from mockexam.services.transactions import in_session
 
 ANALYTICS_ROUTE = f"{ADMIN_ROOT}/analytics"
 METRICS = ("scaled", "points")
+ALL_GROUPS = "all"  # the group filter's value for everyone in the caller's reach
+
+NOTHING_SUBMITTED = ("Topshirilgan ishlar yo‘q.", "Сданных работ нет.", "No submitted sessions.")
+NOT_A_GROUP_OF_YOURS = (
+    "Ro‘yxatdagi guruhlardan birini tanlang.",
+    "Выберите группу из списка.",
+    "Choose a group from the list.",
+)
 
 
 class ExamChoice(TypedDict):
     exam_id: str
     label: str
+
+
+class GroupOption(TypedDict):
+    value: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class AnalyticsFigures:
+    """Every aggregate of the page, of one scope."""
+
+    totals: analytics.AnalyticsTotals
+    growth: tuple[analytics.MonthlyGrowth, ...]
+    retention: analytics.CohortRetention
+    elo: analytics.EloDistribution
+    participation: tuple[analytics.ExamParticipation, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AnalyticsRead:
+    """What one read of the page found: the filter's choices, the group shown, the figures.
+
+    `figures` is None when there is nothing to show: the caller teaches no group, or
+    (`refused`) the group asked for is out of their reach."""
+
+    groups: tuple[analytics.GroupChoice, ...]
+    reach_is_everything: bool  # owners and admins: "All students"; teachers: "All my groups"
+    group_id: int | None  # the group the figures are of (None: everyone in reach)
+    figures: AnalyticsFigures | None
+    refused: bool = False
+
+
+def _reach(admin_id: int, role: str) -> Scope:
+    """The caller's reach, from the role `_require_admin` has just re-read."""
+    return in_session(
+        lambda db: access.scope_for(db, admin_id=admin_id, role=role), readonly=True
+    )()
+
+
+def _read_analytics(
+    *, admin_id: int, role: str, group_id: int | None, strict: bool
+) -> AnalyticsRead:
+    """The caller's reach narrowed to `group_id` (if it covers it), and every aggregate of it.
+
+    A group out of reach is refused when `strict` (the admin chose it just now), else
+    dropped for everyone in reach (chosen earlier, and the teacher has since left it)."""
+    reach = _reach(admin_id, role)
+    nothing = reach.group_ids == frozenset()  # a teacher who teaches no group
+    groups = () if nothing else analytics.group_choices(reach)
+    scope: Scope | None = reach
+    if group_id is not None:
+        scope = analytics.group_scope(reach, group_id, groups)
+        if scope is None and strict:
+            return AnalyticsRead(
+                groups=groups,
+                reach_is_everything=reach.is_everything,
+                group_id=None,
+                figures=None,
+                refused=True,
+            )
+        if scope is None:
+            scope, group_id = reach, None
+    if nothing:
+        return AnalyticsRead(groups=(), reach_is_everything=False, group_id=None, figures=None)
+    figures = AnalyticsFigures(
+        totals=analytics.analytics_totals(scope=scope),
+        growth=analytics.user_growth_by_month(scope=scope),
+        retention=analytics.retention_by_cohort(scope=scope),
+        elo=analytics.elo_distribution(scope=scope),
+        participation=analytics.participation_per_exam(scope=scope),
+    )
+    return AnalyticsRead(
+        groups=groups,
+        reach_is_everything=reach.is_everything,
+        group_id=group_id,
+        figures=figures,
+    )
+
+
+def _read_scores(
+    *, admin_id: int, role: str, group_id: int | None, exam_id: int
+) -> analytics.ScoreDistribution | None:
+    """One exam's distribution over the caller's reach (narrowed to `group_id`); None when
+    there is nothing in reach (no group, or the chosen group has left it)."""
+    reach = _reach(admin_id, role)
+    scope = reach
+    if group_id is not None:
+        scope = analytics.group_scope(reach, group_id, analytics.group_choices(reach))
+    if scope is None or scope.group_ids == frozenset():
+        return None
+    return analytics.score_distribution(exam_id, scope=scope)
 
 
 def _short(title: str, limit: int = 24) -> str:
@@ -50,7 +158,16 @@ class AnalyticsState(AdminState):
     submitted_sessions: int = 0
     as_of: str = ""
     exam_choices: list[ExamChoice] = []
+    # The group filter: "all" or a group id, and what it offers (live groups in reach).
+    group_choice: str = ALL_GROUPS
+    group_options: list[GroupOption] = []
+    # A teacher who teaches no group: the page explains instead of showing empty charts.
+    no_groups: bool = False
     error: str = ""
+
+    # The group the figures are of (None: everyone in reach): checked against the reach
+    # when chosen and again at every read. The score chart reads it from here.
+    _group_id: int | None = None
 
     def _forget(self) -> None:
         self.reset()
@@ -58,22 +175,57 @@ class AnalyticsState(AdminState):
     @rx.event
     async def load(self):
         """on_load: totals and every chart (one service call each, in one worker thread)."""
-        if await self._require_admin() is None:
+        if (me := await self._require_admin(Capability.VIEW)) is None:
             return None
+        return await self._read(me, self._group_id, strict=False)
 
-        def read():
-            return (
-                analytics.analytics_totals(),
-                analytics.user_growth_by_month(),
-                analytics.retention_by_cohort(),
-                analytics.elo_distribution(),
-                analytics.participation_per_exam(),
-            )
+    @rx.event
+    async def choose_group(self, group_id: str):
+        """Narrow the page to one group in the caller's reach ("all": everyone in it).
 
-        result = await self._service(read)
+        A group out of reach (or not live) is refused, and nothing else changes."""
+        if (me := await self._require_admin(Capability.VIEW)) is None:
+            return None
+        self.error = ""
+        wanted = None
+        if group_id != ALL_GROUPS:
+            wanted = parse_id(group_id if isinstance(group_id, str) else None)
+            if wanted is None:
+                self.error = self._text(*NOT_A_GROUP_OF_YOURS)
+                return None
+        return await self._read(me, wanted, strict=True)
+
+    async def _read(self, me: int, group_id: int | None, *, strict: bool):
+        role = self._admin_role
+        result = await self._service(
+            lambda: _read_analytics(admin_id=me, role=role, group_id=group_id, strict=strict)
+        )
         if result is FAILED:
             return None
-        totals, growth, retention, elo, participation = result
+        if result.refused:
+            self.error = self._text(*NOT_A_GROUP_OF_YOURS)
+            return None
+        figures = await self.get_state(AnalyticsChartsState)
+        score = await self.get_state(ScoreChartState)
+        if result.figures is None:  # a teacher without a group: the page says so
+            self.reset()
+            figures.reset()
+            score.reset()
+            self.no_groups = self.loaded = True
+            return None
+        totals, participation = result.figures.totals, result.figures.participation
+        self.no_groups = False
+        self._group_id = result.group_id
+        self.group_choice = ALL_GROUPS if result.group_id is None else str(result.group_id)
+        everyone = (
+            self._text("Barcha o‘quvchilar", "Все ученики", "All students")
+            if result.reach_is_everything
+            else self._text("Barcha guruhlarim", "Все мои группы", "All my groups")
+        )
+        self.group_options = [
+            {"value": ALL_GROUPS, "label": everyone},
+            *({"value": str(g.group_id), "label": g.name} for g in result.groups),
+        ]
         self.loaded = True
         self.students = totals.students
         self.active_students = totals.active_students
@@ -97,10 +249,15 @@ class AnalyticsState(AdminState):
             }
             for p in reversed(with_sessions)
         ]
-        figures = await self.get_state(AnalyticsChartsState)
-        figures._show(growth, retention, elo, participation)
+        figures._show(result.figures)
+        shown = parse_id(score.exam_id)
+        if any(p.exam_id == shown for p in with_sessions):
+            return ScoreChartState.choose(score.exam_id)  # the same exam, of these students
         latest = next((p.exam_id for p in reversed(with_sessions)), None)
-        return ScoreChartState.choose(str(latest)) if latest is not None else None
+        if latest is None:
+            score._show_nothing()
+            return None
+        return ScoreChartState.choose(str(latest))
 
 
 class AnalyticsChartsState(AdminState):
@@ -115,13 +272,9 @@ class AnalyticsChartsState(AdminState):
     def _forget(self) -> None:
         self.reset()
 
-    def _show(
-        self,
-        growth: tuple[analytics.MonthlyGrowth, ...],
-        retention: analytics.CohortRetention,
-        elo: analytics.EloDistribution,
-        participation: tuple[analytics.ExamParticipation, ...],
-    ) -> None:
+    def _show(self, data: AnalyticsFigures) -> None:
+        growth, retention = data.growth, data.retention
+        elo, participation = data.elo, data.participation
         lang = self._lang()
         if growth:
             self.growth = charts.user_growth_figure(
@@ -202,12 +355,25 @@ class ScoreChartState(AdminState):
     def _forget(self) -> None:
         self.reset()
 
-    async def _draw(self) -> None:
+    def _show_nothing(self) -> None:
+        """No exam to show: none of the students in view has submitted one."""
+        self.exam_id = self.summary = self.error = ""
+        self.figure = charts.blank_admin_figure(message=self._text(*NOTHING_SUBMITTED))
+
+    async def _draw(self, me: int) -> None:
         exam_id, metric = parse_id(self.exam_id), self.metric
         if exam_id is None:
             return
-        data = await self._service(lambda: analytics.score_distribution(exam_id))
+        group_id = (await self.get_state(AnalyticsState))._group_id
+        role = self._admin_role
+        data = await self._service(
+            lambda: _read_scores(admin_id=me, role=role, group_id=group_id, exam_id=exam_id)
+        )
         if data is FAILED:
+            return
+        if data is None:  # no group in reach, or the chosen one has left it
+            self.figure = charts.blank_admin_figure(message=self._text(*NOT_A_GROUP_OF_YOURS))
+            self.summary = ""
             return
         self.error = ""
         lang = self._lang()
@@ -235,11 +401,7 @@ class ScoreChartState(AdminState):
                 lang=lang,
             )
         else:
-            self.figure = charts.blank_admin_figure(
-                message=self._text(
-                    "Topshirilgan ishlar yo‘q.", "Сданных работ нет.", "No submitted sessions."
-                )
-            )
+            self.figure = charts.blank_admin_figure(message=self._text(*NOTHING_SUBMITTED))
         n = data.participants
         submitted = self._text(f"{n} ta topshirgan", f"сдали: {n}", f"{n} submitted")
         if metric == "points" or not data.scored:
@@ -255,8 +417,8 @@ class ScoreChartState(AdminState):
 
     @rx.event
     async def choose(self, exam_id: str):
-        """Show another exam's distribution."""
-        if await self._require_admin() is None:
+        """Show another exam's distribution (of the students the page is filtered to)."""
+        if (me := await self._require_admin(Capability.VIEW)) is None:
             return
         if parse_id(exam_id if isinstance(exam_id, str) else None) is None:
             self.error = self._text(
@@ -266,15 +428,15 @@ class ScoreChartState(AdminState):
             )
             return
         self.exam_id = exam_id
-        await self._draw()
+        await self._draw(me)
 
     @rx.event
     async def set_metric(self, metric: str | list[str]):
         """Scaled score or raw points."""
-        if await self._require_admin() is None or metric not in METRICS:
+        if (me := await self._require_admin(Capability.VIEW)) is None or metric not in METRICS:
             return
         self.metric = metric
-        await self._draw()
+        await self._draw(me)
 
 
 # ---------------------------------------------------------------------------
@@ -318,9 +480,65 @@ def _score_card() -> rx.Component:
     )
 
 
+def _group_filter() -> rx.Component:
+    """The group filter: everyone in the caller's reach, or one of its live groups."""
+    return rx.cond(
+        (AnalyticsState.group_options.length() > 1) & ~AnalyticsState.no_groups,
+        rx.select.root(
+            rx.select.trigger(
+                placeholder=t("Guruh", "Группа", "Group"),
+                id="analytics-group",
+                aria_label=t("Guruh bo‘yicha", "По группе", "By group"),
+            ),
+            rx.select.content(
+                rx.foreach(
+                    AnalyticsState.group_options,
+                    lambda o: rx.select.item(o["label"], value=o["value"]),
+                )
+            ),
+            value=AnalyticsState.group_choice,
+            on_change=AnalyticsState.choose_group,
+        ),
+    )
+
+
+def _no_groups_note() -> rx.Component:
+    """What a teacher without a group sees instead of the charts."""
+    return rx.callout(
+        t(
+            "Tahlil sizning guruhlaringiz o‘quvchilari bo‘yicha ko‘rsatiladi, sizga esa hali "
+            "guruh biriktirilmagan. Admin sizni guruhga o‘qituvchi qilib qo‘shganidan keyin "
+            "bu yerda natijalar paydo bo‘ladi.",
+            "Аналитика показывает учеников ваших групп, а за вами пока не закреплена ни одна "
+            "группа. Когда администратор назначит вас преподавателем группы, здесь появятся "
+            "её показатели.",
+            "Analytics shows the students of your groups, and you have no group yet. Once "
+            "an admin makes you a teacher of a group, its figures appear here.",
+        ),
+        icon="users",
+        color_scheme="blue",
+        id="analytics-no-groups",
+        width="100%",
+    )
+
+
 def analytics_page() -> rx.Component:
     return admin_page(
         error_callout(AnalyticsState.error, callout_id="analytics-error"),
+        rx.cond(AnalyticsState.no_groups, _no_groups_note(), _analytics_content()),
+        active="analytics",
+        title=t("Tahlil", "Аналитика", "Analytics"),
+        subtitle=rx.cond(
+            AnalyticsState.as_of != "",
+            t("Holat: ", "По состоянию на ", "As of ") + AnalyticsState.as_of,
+            "",
+        ),
+        actions=_group_filter(),
+    )
+
+
+def _analytics_content() -> rx.Component:
+    return rx.vstack(
         rx.hstack(
             stat(
                 t("O‘quvchilar", "Ученики", "Students"),
@@ -417,13 +635,9 @@ def analytics_page() -> rx.Component:
             spacing="4",
             width="100%",
         ),
-        active="analytics",
-        title=t("Tahlil", "Аналитика", "Analytics"),
-        subtitle=rx.cond(
-            AnalyticsState.as_of != "",
-            t("Holat: ", "По состоянию на ", "As of ") + AnalyticsState.as_of,
-            "",
-        ),
+        spacing="5",
+        width="100%",
+        align="stretch",
     )
 
 

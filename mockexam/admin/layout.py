@@ -71,7 +71,7 @@ def _nav_link(
 # The sections a role does not open are left out of its sidebar (the pages refuse it
 # anyway: each handler checks the capability). Teachers: their groups; the accounts
 # page: owners.
-TEACHER_SECTIONS = frozenset({"groups"})
+TEACHER_SECTIONS = frozenset({"groups", "analytics"})
 
 
 def _shown_to_role(key: str, link: rx.Component) -> rx.Component:

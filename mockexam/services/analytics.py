@@ -16,6 +16,11 @@ Definitions used throughout:
 - Retention cohorts are by the month of a student's first submitted exam; a
   cohort member is *retained* in a later month if they submitted at least one
   exam in that month.
+
+Every function takes a `scope` (services/access.py): the students it counts. A
+teacher's page passes their groups, a group filter one group; the default is
+everyone. Exams are not students' data: their counts and titles are not scoped,
+only the sessions, ratings and sign-ups behind the figures are.
 """
 
 from __future__ import annotations
@@ -32,11 +37,22 @@ from mockexam.config import settings
 from mockexam.db import session_scope, utcnow
 from mockexam.errors import Msg, NotFoundError, ValidationError, msg
 from mockexam.localtime import to_local, utc_offset_modifier
-from mockexam.models import Exam, ExamPhase, ExamSession, ExamStatus, Student, StudentRating
+from mockexam.models import (
+    Exam,
+    ExamPhase,
+    ExamSession,
+    ExamStatus,
+    Student,
+    StudentGroup,
+    StudentRating,
+)
+from mockexam.services.access import Scope
 from mockexam.services.exams import exam_phase
 
 ACTIVE_DAYS = 30
 SCALED_MAX = 100.0
+EVERYONE = Scope.everything()
+MAX_GROUP_CHOICES = 500
 
 
 # ---------------------------------------------------------------------------
@@ -113,9 +129,13 @@ class AnalyticsTotals:
     as_of: datetime
 
 
-def analytics_totals(*, now: datetime | None = None) -> AnalyticsTotals:
-    """Students, active students, exams and sessions: one statement of scalar subqueries."""
+def analytics_totals(*, now: datetime | None = None, scope: Scope = EVERYONE) -> AnalyticsTotals:
+    """Students, active students, exams and sessions: one statement of scalar subqueries.
+
+    The students and sessions are those of `scope`; the exams are every exam."""
     now = now or utcnow()
+    mine = scope.student_filter(Student.id)
+    their_sessions = scope.student_filter(ExamSession.student_id)
     since = now - timedelta(days=ACTIVE_DAYS)
 
     def count(model: Any, *where: Any) -> Any:
@@ -128,14 +148,14 @@ def analytics_totals(*, now: datetime | None = None) -> AnalyticsTotals:
     )
     seen_lately = and_(col(Student.last_seen_at) >= since, col(Student.last_seen_at) <= now)
     statement = select(
-        count(Student),
-        count(Student, or_(seen_lately, submitted_lately)),
-        count(Student, col(Student.is_reachable).is_(True)),
+        count(Student, mine),
+        count(Student, mine, or_(seen_lately, submitted_lately)),
+        count(Student, mine, col(Student.is_reachable).is_(True)),
         count(Exam),
         count(Exam, Exam.status != ExamStatus.DRAFT),
         count(Exam, Exam.status == ExamStatus.RELEASED),
-        count(ExamSession),
-        count(ExamSession, col(ExamSession.submitted_at).is_not(None)),
+        count(ExamSession, their_sessions),
+        count(ExamSession, their_sessions, col(ExamSession.submitted_at).is_not(None)),
     )
     with session_scope(readonly=True) as db:
         values = [int(v) for v in db.exec(statement).one()]
@@ -175,8 +195,11 @@ def _no_exam(exam_id: int) -> Msg:
     )
 
 
-def score_distribution(exam_id: int, *, bin_width: float = 5.0) -> ScoreDistribution:
-    """Histograms of one exam's scaled scores and raw points from one GROUP BY (points, bin)."""
+def score_distribution(
+    exam_id: int, *, bin_width: float = 5.0, scope: Scope = EVERYONE
+) -> ScoreDistribution:
+    """Histograms of one exam's scaled scores and raw points from one GROUP BY (points, bin),
+    over the sessions of the students in `scope`."""
     if not 0 < bin_width <= SCALED_MAX:
         raise ValidationError(
             msg(
@@ -205,7 +228,11 @@ def score_distribution(exam_id: int, *, bin_width: float = 5.0) -> ScoreDistribu
                 func.sum(ExamSession.scaled_score),
                 func.max(ExamSession.max_points),
             )
-            .where(ExamSession.exam_id == exam_id, col(ExamSession.submitted_at).is_not(None))
+            .where(
+                ExamSession.exam_id == exam_id,
+                col(ExamSession.submitted_at).is_not(None),
+                scope.student_filter(ExamSession.student_id),
+            )
             .group_by(ExamSession.points, bin_index)
         ).all()
     scaled_counts = np.zeros(n_bins, dtype=np.int64)
@@ -262,12 +289,19 @@ class MonthlyGrowth:
     total_students: int
 
 
-def user_growth_by_month(*, now: datetime | None = None) -> tuple[MonthlyGrowth, ...]:
-    """Sign-ups per local month, from the first sign-up to this month, gaps filled with zeros."""
+def user_growth_by_month(
+    *, now: datetime | None = None, scope: Scope = EVERYONE
+) -> tuple[MonthlyGrowth, ...]:
+    """Sign-ups of the students in `scope` per local month, from the first sign-up to this
+    month, gaps filled with zeros."""
     now = now or utcnow()
     with session_scope(readonly=True) as db:
         month = sql_month(db, Student.created_at)
-        counts = dict(db.exec(select(month, func.count()).group_by(month)).all())
+        counts = dict(
+            db.exec(
+                select(month, func.count()).where(scope.student_filter(Student.id)).group_by(month)
+            ).all()
+        )
     if not counts:
         return ()
     out, total = [], 0
@@ -300,8 +334,8 @@ class CohortRetention:
     max_offset: int
 
 
-def retention_by_cohort(*, now: datetime | None = None) -> CohortRetention:
-    """Cohort retention from one statement over submitted sessions.
+def retention_by_cohort(*, now: datetime | None = None, scope: Scope = EVERYONE) -> CohortRetention:
+    """Cohort retention of the students in `scope` from one statement over submitted sessions.
 
     Inner GROUP BY student: the distinct months the student submitted in, as
     one text ("2025-01,2025-03"); outer GROUP BY that text: how many students
@@ -317,7 +351,10 @@ def retention_by_cohort(*, now: datetime | None = None) -> CohortRetention:
             months = func.group_concat(distinct(month))
         per_student = (
             select(months.label("months"))
-            .where(col(ExamSession.submitted_at).is_not(None))
+            .where(
+                col(ExamSession.submitted_at).is_not(None),
+                scope.student_filter(ExamSession.student_id),
+            )
             .group_by(ExamSession.student_id)
             .subquery()
         )
@@ -368,8 +405,9 @@ class EloDistribution:
     median: float | None
 
 
-def elo_distribution(*, bins: int = 20) -> EloDistribution:
-    """Histogram of current ratings (numpy over one single-column query)."""
+def elo_distribution(*, bins: int = 20, scope: Scope = EVERYONE) -> EloDistribution:
+    """Histogram of the current ratings of the students in `scope` (numpy over one
+    single-column query)."""
     if not 1 <= bins <= 200:
         raise ValidationError(
             msg(
@@ -380,7 +418,11 @@ def elo_distribution(*, bins: int = 20) -> EloDistribution:
         )
     with session_scope(readonly=True) as db:
         rating = StudentRating.__table__.c  # plain Core rows: no ORM loading per row
-        result = db.connection().execute(select(rating.elo).where(rating.exams_rated > 0))
+        result = db.connection().execute(
+            select(rating.elo).where(
+                rating.exams_rated > 0, scope.student_filter(rating.student_id)
+            )
+        )
         elo = np.fromiter((row[0] for row in result), dtype=np.float64)
     if elo.size == 0:
         return EloDistribution(Histogram((), ()), 0, None, None)
@@ -409,8 +451,11 @@ class ExamParticipation:
     mean_scaled: float | None
 
 
-def participation_per_exam(*, now: datetime | None = None) -> tuple[ExamParticipation, ...]:
-    """Every non-draft exam, oldest window first, with its counts: one GROUP BY over sessions."""
+def participation_per_exam(
+    *, now: datetime | None = None, scope: Scope = EVERYONE
+) -> tuple[ExamParticipation, ...]:
+    """Every non-draft exam, oldest window first, with the counts of the sessions of the
+    students in `scope`: one GROUP BY over sessions."""
     now = now or utcnow()
     s = ExamSession
     submitted = col(s.submitted_at).is_not(None)
@@ -427,7 +472,11 @@ def participation_per_exam(*, now: datetime | None = None) -> tuple[ExamParticip
             func.avg(case((submitted, s.points), else_=None)),
             func.avg(case((submitted, s.scaled_score), else_=None)),
         )
-        .join(s, col(s.exam_id) == Exam.id, isouter=True)
+        .join(
+            s,
+            and_(col(s.exam_id) == Exam.id, scope.student_filter(s.student_id)),
+            isouter=True,
+        )
         .where(Exam.status != ExamStatus.DRAFT)
         .group_by(Exam.id, Exam.title, Exam.status, Exam.window_start, Exam.window_end)
         .order_by(Exam.window_start, Exam.id)
@@ -451,3 +500,37 @@ def participation_per_exam(*, now: datetime | None = None) -> tuple[ExamParticip
         )
         for exam_id, title, status, start, end, started, done, auto, mean_points, mean_scaled in rows
     )
+
+
+# ---------------------------------------------------------------------------
+# The group filter
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class GroupChoice:
+    """A group the analytics may be narrowed to."""
+
+    group_id: int
+    name: str
+
+
+def group_choices(scope: Scope = EVERYONE) -> tuple[GroupChoice, ...]:
+    """The live groups in `scope`, by name: what the analytics page offers as a filter."""
+    statement = (
+        select(StudentGroup.id, StudentGroup.name)
+        .where(scope.group_filter(StudentGroup.id), col(StudentGroup.archived_at).is_(None))
+        .order_by(func.lower(StudentGroup.name), col(StudentGroup.id))
+        .limit(MAX_GROUP_CHOICES)
+    )
+    with session_scope(readonly=True) as db:
+        rows = db.exec(statement).all()
+    return tuple(GroupChoice(group_id=int(i), name=name) for i, name in rows)
+
+
+def group_scope(reach: Scope, group_id: int, choices: tuple[GroupChoice, ...]) -> Scope | None:
+    """The scope of one group if `reach` covers it and it is one of `choices`; else None.
+
+    Both checks: the choices are what the page offered, the reach what the caller may see
+    now (a group id from the page is an argument like any other)."""
+    if not reach.covers_group(group_id) or all(c.group_id != group_id for c in choices):
+        return None
+    return Scope(frozenset({group_id}))

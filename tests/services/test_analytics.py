@@ -12,8 +12,18 @@ from sqlmodel import Session
 
 from mockexam.db import get_engine, session_scope
 from mockexam.errors import NotFoundError, ValidationError
-from mockexam.models import Exam, ExamPhase, ExamSession, ExamStatus, Student, StudentRating
+from mockexam.models import (
+    Exam,
+    ExamPhase,
+    ExamSession,
+    ExamStatus,
+    GroupMember,
+    Student,
+    StudentGroup,
+    StudentRating,
+)
 from mockexam.services import analytics
+from mockexam.services.access import Scope
 from tests.factories import make_student
 
 NOW = datetime(2025, 4, 15, 12, 0, tzinfo=UTC)
@@ -299,3 +309,129 @@ def test_month_range_crosses_years():
         "2025-01",
         "2025-02",
     ]
+
+
+# ---------------------------------------------------------------------------
+# Scopes: a teacher's groups, the page's group filter
+# ---------------------------------------------------------------------------
+def _group(db: Session, name: str, *members: Student, archived: bool = False) -> int:
+    group = StudentGroup(
+        name=name, invite_code=f"code{name}", archived_at=NOW if archived else None
+    )
+    db.add(group)
+    db.flush()
+    for student in members:
+        db.add(GroupMember(group_id=group.id, student_id=student.id))
+    db.flush()
+    return group.id
+
+
+def _two_groups() -> tuple[int, int, int]:
+    """Group A: two students (one rated, both submitted); group B and nobody's: one each.
+
+    Returns (A, B, the exam)."""
+    with session_scope() as db:
+        a1, a2, b1, loner = (make_student(db, first_name=name) for name in ("A1", "A2", "B1", "C"))
+        for student, month in ((a1, 1), (a2, 2), (b1, 1), (loner, 3)):
+            student.created_at = datetime(2025, month, 5, tzinfo=UTC)
+            student.last_seen_at = NOW - timedelta(days=2)
+        loner.is_reachable = False
+        group_a = _group(db, "A", a1, a2)
+        group_b = _group(db, "B", b1)
+        _group(db, "Old", a1, archived=True)
+        first = _exam(db, datetime(2025, 1, 20, 8, tzinfo=UTC), status=ExamStatus.RELEASED)
+        second = _exam(db, datetime(2025, 3, 20, 8, tzinfo=UTC), status=ExamStatus.RELEASED)
+        _take(db, first, a1, points=10, scaled_score=20.0, max_points=40)
+        _take(db, second, a1, points=30, scaled_score=60.0, max_points=40)
+        _take(db, second, a2, points=20, scaled_score=40.0, max_points=40)
+        _take(db, second, b1, points=40, scaled_score=100.0, max_points=40)
+        _take(db, first, loner, points=0, scaled_score=0.0, max_points=40)
+        _take(db, second, loner, submitted=False)
+        db.add(StudentRating(student_id=a1.id, elo=1250.0, exams_rated=2))
+        db.add(StudentRating(student_id=b1.id, elo=1400.0, exams_rated=1))
+        db.add(StudentRating(student_id=loner.id, elo=1000.0, exams_rated=1))
+        return group_a, group_b, second.id
+
+
+def test_analytics_of_a_group_leave_out_the_students_outside_it(db_url):
+    group_a, _group_b, exam_id = _two_groups()
+    only_a = Scope(frozenset({group_a}))
+
+    totals = analytics.analytics_totals(now=NOW, scope=only_a)
+    assert (totals.students, totals.active_students, totals.reachable_students) == (2, 2, 2)
+    assert (totals.sessions, totals.submitted_sessions) == (3, 3)
+    assert (totals.exams, totals.released_exams) == (2, 2)  # exams are not students' data
+    everyone = analytics.analytics_totals(now=NOW)
+    assert (everyone.students, everyone.reachable_students, everyone.sessions) == (4, 3, 6)
+
+    dist = analytics.score_distribution(exam_id, scope=only_a)
+    assert (dist.participants, dist.scored) == (2, 2)  # B1's full marks are not in it
+    assert dist.mean_scaled == pytest.approx(50.0) and dist.mean_points == pytest.approx(25.0)
+    assert dist.points.counts[-1] == 0
+    assert analytics.score_distribution(exam_id).participants == 3
+
+    growth = analytics.user_growth_by_month(now=NOW, scope=only_a)
+    assert [(g.month, g.new_students) for g in growth] == [
+        ("2025-01", 1),
+        ("2025-02", 1),
+        ("2025-03", 0),
+        ("2025-04", 0),
+    ]
+
+    retention = analytics.retention_by_cohort(now=NOW, scope=only_a)
+    assert [(c.month, c.retained) for c in retention.cohorts] == [
+        ("2025-01", (1, 0, 1, 0)),
+        ("2025-03", (1, 0)),
+    ]
+
+    elo = analytics.elo_distribution(scope=only_a)
+    assert (elo.rated_students, elo.mean) == (1, 1250.0)
+
+    rows = analytics.participation_per_exam(now=NOW, scope=only_a)
+    assert [(r.started, r.submitted) for r in rows] == [(1, 1), (2, 2)]  # every exam listed
+    assert rows[1].mean_scaled == pytest.approx(50.0)
+    assert [(r.started, r.submitted) for r in analytics.participation_per_exam(now=NOW)] == [
+        (2, 2),
+        (4, 3),
+    ]
+
+
+def test_analytics_of_an_empty_scope_count_nobody(db_url):
+    _group_a, _group_b, exam_id = _two_groups()
+    nobody = Scope(frozenset())
+    totals = analytics.analytics_totals(now=NOW, scope=nobody)
+    assert (totals.students, totals.active_students, totals.sessions) == (0, 0, 0)
+    assert analytics.score_distribution(exam_id, scope=nobody).participants == 0
+    assert analytics.user_growth_by_month(now=NOW, scope=nobody) == ()
+    assert analytics.retention_by_cohort(now=NOW, scope=nobody).cohorts == ()
+    assert analytics.elo_distribution(scope=nobody).rated_students == 0
+    assert all(r.started == 0 for r in analytics.participation_per_exam(now=NOW, scope=nobody))
+
+
+def test_group_choices_are_the_live_groups_in_scope(db_url):
+    group_a, group_b, _exam_id = _two_groups()
+    everything = analytics.group_choices()
+    assert [(c.group_id, c.name) for c in everything] == [(group_a, "A"), (group_b, "B")]
+    mine = Scope(frozenset({group_b}))
+    assert [c.name for c in analytics.group_choices(mine)] == ["B"]
+    assert analytics.group_choices(Scope(frozenset())) == ()
+
+    assert analytics.group_scope(mine, group_b, analytics.group_choices(mine)) == mine
+    assert analytics.group_scope(mine, group_a, everything) is None  # not in reach
+    assert analytics.group_scope(Scope.everything(), group_a, everything) == Scope(
+        frozenset({group_a})
+    )
+    assert analytics.group_scope(Scope.everything(), 424242, everything) is None  # no such group
+
+
+def test_scoped_analytics_issue_the_same_number_of_queries(db_url):
+    group_a, _group_b, exam_id = _two_groups()
+    with count_queries() as seen:
+        scope = Scope(frozenset({group_a}))
+        analytics.analytics_totals(now=NOW, scope=scope)
+        analytics.score_distribution(exam_id, scope=scope)
+        analytics.user_growth_by_month(now=NOW, scope=scope)
+        analytics.retention_by_cohort(now=NOW, scope=scope)
+        analytics.elo_distribution(scope=scope)
+        analytics.participation_per_exam(now=NOW, scope=scope)
+    assert len(seen) == 7
