@@ -42,6 +42,7 @@ from mockexam.ui.backend import BACKEND_ORIGIN
 PAGE_SIZE = 50
 MAX_SEARCH_CHARS = 100
 ALL_GROUPS = "all"
+GROUP_QUERY = "?group="  # an export of one group's students (mockexam.api)
 
 
 class SectionHead(TypedDict):
@@ -425,7 +426,7 @@ def export_href(file: ExportFile) -> rx.Var[str]:
         + f"{EXPORT_ROOT}/"
         + ResultsState.exam_id.to_string()
         + f"/export/{file.value}"
-        + rx.cond(ResultsState.group != "", "?group=" + ResultsState.group, "")
+        + rx.cond(ResultsState.group != "", GROUP_QUERY + ResultsState.group, "")
     )
 
 

@@ -40,6 +40,8 @@ from sqlmodel import select
 import mockexam.admin
 from mockexam.admin.auth import AdminState, AuthStatus
 from mockexam.admin.exam_form import local_input
+from mockexam.admin.group_message import GroupMessageState
+from mockexam.admin.group_results import GroupResultsState
 from mockexam.admin.groups import GroupsState, GroupState
 from mockexam.config import settings
 from mockexam.db import session_scope, utcnow
@@ -80,13 +82,31 @@ PUBLIC_HANDLERS = {("LoginState", "submit"), ("LoginState", "load")}
 # What a signed-in teacher may call anywhere (services/access.py: Capability.VIEW): the
 # page check, the language, signing out, the worker banner. Every other handler refuses a
 # teacher until it is reviewed for their groups (the default capability is MANAGE).
-GROUP_PAGES = {GroupState, GroupsState}
-# The group the sweep's world has; the teacher caller teaches no group, so nothing of it
-# may reach their pages (the groups pages are open to teachers, for their own groups).
+GROUP_PAGES = {GroupState, GroupsState, GroupMessageState, GroupResultsState}
+# The group the sweep's world has (group B); the teacher caller teaches another one (group
+# A, OWN_GROUP, with a student of its own), so nothing of B may reach their pages (the
+# groups pages are open to teachers, for their own groups): not its name, not its people.
 SECRET_GROUP = "Secret group 9-Z"
+SECRET_PEOPLE = ("Dilnoza", "Karimova")  # the secret group's members and roster row
+OWN_GROUP = "Tess's own 7-T"
 # Handlers open to a teacher that read or decide within their own groups: swept for the
 # teacher too, who must change nothing and see nothing of another group.
-TEACHER_SCOPED = {("GroupsState", "load"), ("GroupState", "load"), ("GroupState", "decide")}
+TEACHER_SCOPED = {
+    ("GroupsState", "load"),
+    ("GroupState", "load"),
+    ("GroupState", "decide"),
+    ("AnalyticsState", "load"),
+    ("AnalyticsState", "choose_group"),
+    ("ScoreChartState", "choose"),
+    ("ScoreChartState", "set_metric"),
+    ("GroupMessageState", "load"),
+    ("GroupMessageState", "send"),
+    ("GroupResultsState", "load"),
+    ("GroupResultsState", "choose_exam"),
+}
+# An admin (not an owner) is swept against the handlers only owners may call (the accounts
+# and their roles, Capability.OWN): they must change nothing and show nothing.
+OWNER_ONLY_STATES = {"AdminsState"}
 
 TEACHER_HANDLERS = {
     ("AdminState", "check_session"),
@@ -125,6 +145,7 @@ MUTATORS = {
     ("GroupState", "remove_member"),
     ("GroupState", "decide"),
     ("AudienceState", "save"),
+    ("GroupMessageState", "send"),
 }
 # A mutator that acts only on what an earlier handler prepared (the import runs the
 # file its dry run checked): the control calls the preparing handler first.
@@ -360,7 +381,17 @@ def caller_token(caller: str) -> str:
     if caller == "forged":
         return "x" * 43
     if caller == "teacher":
-        return admin_token("tess", AdminRole.TEACHER)
+        token = admin_token("tess", AdminRole.TEACHER)
+        with session_scope() as db:
+            own = groups.create_group(db, name=OWN_GROUP, actor_id=None)
+            pupil = make_student(db, first_name="Ozoda", last_name="Rahimova")
+            groups.add_member(db, own.id, pupil.id, actor_id=None)
+            tess = admin_auth.admin_for_token(token)
+            assert tess is not None
+            groups.set_teachers(db, own.id, [tess.admin_id], actor_id=None)
+        return token
+    if caller == "admin":
+        return admin_token("adam", AdminRole.ADMIN)
     if caller not in ("expired", "revoked"):
         return ""
     token = admin_token("bob")
@@ -395,14 +426,12 @@ def _defaults(cls: type[rx.State]) -> dict[str, Any]:
     return {name: f.default_value() for name, f in cls.__fields__.items() if f._owner is cls}
 
 
-def _assert_empty(
-    state: rx.State, cls: type[rx.State], where: str, *, teacher: bool = False
-) -> None:
+def _assert_empty(state: rx.State, cls: type[rx.State], where: str, *, signed_in: str = "") -> None:
     admin = _root(state).get_substate(AdminState.get_full_name().split(".")[1:])
     assert admin._admin_id is None, where
-    if teacher:  # signed in, shown the page as not for their role
+    if signed_in:  # signed in, shown the page as not for their role
         assert admin.auth_status in (AuthStatus.PENDING, AuthStatus.FORBIDDEN), where
-        assert admin.admin_name in ("", "tess"), where
+        assert admin.admin_name in ("", signed_in), where
     else:
         assert admin.admin_name == "", where
         assert admin.auth_status in (AuthStatus.PENDING, AuthStatus.DENIED), where
@@ -427,7 +456,7 @@ def _assert_harmless_events(result: Any, where: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "caller", ["anonymous", "student", "forged", "expired", "revoked", "teacher"]
+    "caller", ["anonymous", "student", "forged", "expired", "revoked", "teacher", "admin"]
 )
 def test_admin_handlers_called_by_a_non_admin_change_nothing_and_show_nothing(db_url, caller):
     world = build_world()
@@ -439,7 +468,9 @@ def test_admin_handlers_called_by_a_non_admin_change_nothing_and_show_nothing(db
         for name, handler in handlers_of(cls):
             if (cls.__name__, name) in PUBLIC_HANDLERS:
                 continue
-            if caller == "teacher" and (cls.__name__, name) in TEACHER_HANDLERS:
+            if caller in ("teacher", "admin") and (cls.__name__, name) in TEACHER_HANDLERS:
+                continue
+            if caller == "admin" and cls.__name__ not in OWNER_ONLY_STATES:
                 continue
             for path, args in itertools.product(
                 paths[cls in GROUP_PAGES], list(arg_sets(handler, world))
@@ -450,15 +481,21 @@ def test_admin_handlers_called_by_a_non_admin_change_nothing_and_show_nothing(db
                 calls += 1
                 _assert_harmless_events(result, where)
                 if caller == "teacher" and (cls.__name__, name) in TEACHER_SCOPED:
-                    assert SECRET_GROUP not in repr(_root(state).dict()), where
-                    assert getattr(state, "rows", []) == [], where
+                    shown = repr(_root(state).dict())
+                    for secret in (SECRET_GROUP, *SECRET_PEOPLE):
+                        assert secret not in shown, f"{where} shows {secret!r}"
                 else:
-                    _assert_empty(state, cls, where, teacher=caller == "teacher")
+                    signed_in = {"teacher": "tess", "admin": "adam"}.get(caller, "")
+                    _assert_empty(state, cls, where, signed_in=signed_in)
                 assert files_written() == [], where
                 after = snapshot()
                 changed = [t for t in after if after[t] != before[t]]
                 assert changed == [], f"{where} changed {changed}"
-    assert calls > 60
+    assert calls > (5 if caller == "admin" else 60)
+    if caller == "teacher":  # the control: the teacher does see their own group
+        page = make_state(GroupsState, path="/admin/groups", token=token)
+        run(GroupsState.load, page)
+        assert [r["name"] for r in page.rows] == [OWN_GROUP]
 
 
 def test_setvar_cannot_set_anything_on_an_admin_state(db_url):
