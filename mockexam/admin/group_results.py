@@ -19,7 +19,7 @@ import reflex as rx
 from mockexam.admin.auth import FAILED, AdminState
 from mockexam.admin.components import USER_CONTENT, header_row
 from mockexam.admin.exam_form import local_text
-from mockexam.admin.i18n import t
+from mockexam.admin.i18n import count_text, t
 from mockexam.admin.layout import card, error_callout
 from mockexam.api import EXPORT_ROOT
 from mockexam.parsing import parse_id
@@ -38,6 +38,11 @@ class ExamChoice(TypedDict):
     label: str
 
 
+class UpcomingView(TypedDict):
+    title: str
+    when: str
+
+
 class ResultLineView(TypedDict):
     rank: int
     name: str
@@ -53,10 +58,11 @@ class ItemView(TypedDict):
     behind: bool
 
 
-def _number(value: float | None) -> str:
+def _number(value: float | None, points: bool = True) -> str:
+    """Points as they are written (36, 37.5); a scaled score with one decimal (48.0)."""
     if value is None:
         return "—"
-    return f"{value:g}" if float(value).is_integer() else f"{value:.1f}"
+    return f"{value:g}" if points and float(value).is_integer() else f"{value:.1f}"
 
 
 def _share(value: float | None) -> str:
@@ -65,6 +71,7 @@ def _share(value: float | None) -> str:
 
 class GroupResultsState(AdminState):
     exams: list[ExamChoice] = []
+    upcoming: list[UpcomingView] = []
     exam_id: str = ""
     group_id: int = 0
     members: int = 0
@@ -92,22 +99,32 @@ class GroupResultsState(AdminState):
             return
         role = self._admin_role
 
-        def read(db: Any) -> tuple[list[group_results.GroupExam], Any]:
+        def read(db: Any) -> tuple[list[group_results.GroupExam], Any, list[Any]]:
             scope = access.scope_for(db, admin_id=me, role=role)
             exams = group_results.group_exams(db, group_id, scope=scope)
+            upcoming = group_results.upcoming_exams(db, group_id, scope=scope)
             ids = [e.exam_id for e in exams]
             chosen = wanted if wanted in ids else (ids[0] if ids else None)
             if chosen is None:
-                return exams, None
-            return exams, group_results.group_exam_report(db, group_id, chosen, scope=scope)
+                return exams, None, upcoming
+            report = group_results.group_exam_report(db, group_id, chosen, scope=scope)
+            return exams, report, upcoming
 
         result = await self._service(in_session(read, readonly=True))
         if result is FAILED:
             self.loaded = False
             self.results, self.missed, self.items, self.exams = [], [], [], []
+            self.upcoming = []
             return
-        exams, report = result
+        exams, report, upcoming = result
         self.group_id = group_id
+        self.upcoming = [
+            {
+                "title": u.title,
+                "when": f"{local_text(u.window_start)} – {local_text(u.window_end)}",
+            }
+            for u in upcoming
+        ]
         self.exams = [
             {"value": str(e.exam_id), "label": f"{e.title} · {local_text(e.window_start)}"}
             for e in exams
@@ -133,7 +150,12 @@ class GroupResultsState(AdminState):
         else:
             self.difference, self.ahead = "", False
         self.results = [
-            {"rank": n, "name": r.name, "score": _number(r.score), "grade": r.grade or "—"}
+            {
+                "rank": n,
+                "name": r.name,
+                "score": _number(r.score, report.uses_points),
+                "grade": r.grade or "—",
+            }
             for n, r in enumerate(report.results, start=1)
         ]
         self.missed = [name for _sid, name in report.missed]
@@ -257,8 +279,12 @@ def _figures() -> rx.Component:
             "everyone-mean",
             rx.text(
                 GroupResultsState.everyone_took,
-                " ",
-                t("o‘quvchi", "учеников", "students"),
+                count_text(
+                    GroupResultsState.everyone_took,
+                    uz=" o‘quvchi",
+                    ru=(" ученик", " ученика", " учеников"),
+                    en=(" student", " students"),
+                ),
                 size="1",
                 color="var(--gray-10)",
             ),
@@ -360,7 +386,20 @@ def _item_row(i: rx.Var[ItemView]) -> rx.Component:
 
 def _items() -> rx.Component:
     return rx.vstack(
-        rx.heading(t("Savollar bo‘yicha", "По заданиям", "By item"), size="3"),
+        rx.hstack(
+            rx.heading(t("Savollar bo‘yicha", "По заданиям", "By item"), size="3"),
+            rx.cond(
+                GroupResultsState.behind_count > 0,
+                rx.badge(
+                    GroupResultsState.behind_count,
+                    t(" tasida ortda", " — отставание", " behind"),
+                    color_scheme="red",
+                    id="group-behind",
+                ),
+            ),
+            align="center",
+            spacing="2",
+        ),
         rx.text(
             t(
                 "To‘g‘ri javob berganlar ulushi: guruhda va hammada. Qizil — guruh 15 foizdan "
@@ -394,6 +433,28 @@ def _items() -> rx.Component:
     )
 
 
+def _upcoming() -> rx.Component:
+    return rx.cond(
+        GroupResultsState.upcoming.length() > 0,
+        rx.vstack(
+            rx.heading(t("Keyingi imtihonlar", "Ближайшие экзамены", "Coming up"), size="3"),
+            rx.foreach(
+                GroupResultsState.upcoming,
+                lambda u: rx.hstack(
+                    rx.icon("calendar", size=14, color="var(--accent-9)"),
+                    rx.text(u["title"], weight="medium", size="2", custom_attrs=USER_CONTENT),
+                    rx.text(u["when"], size="2", color="var(--gray-11)"),
+                    spacing="2",
+                    align="center",
+                    class_name="group-upcoming",
+                ),
+            ),
+            spacing="1",
+            id="group-upcoming",
+        ),
+    )
+
+
 def group_results_card() -> rx.Component:
     """The results of the group's exams (mounted on the group page)."""
     return card(
@@ -419,6 +480,7 @@ def group_results_card() -> rx.Component:
             wrap="wrap",
         ),
         error_callout(GroupResultsState.error, callout_id="group-results-error"),
+        _upcoming(),
         rx.cond(
             GroupResultsState.exam_id != "",
             rx.vstack(

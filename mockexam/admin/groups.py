@@ -48,6 +48,7 @@ class GroupView(TypedDict):
     group_mean: str
     everyone_mean: str
     ahead: bool  # the group's mean is at or above everyone's
+    compared: bool  # both means exist
 
 
 class MemberView(TypedDict):
@@ -82,6 +83,7 @@ def _mean_text(value: float | None) -> str:
 
 
 def _group_view(row: groups.GroupRow, last: group_results.LastExam | None) -> GroupView:
+    compared = bool(last and last.group_mean is not None and last.everyone_mean is not None)
     return {
         "group_id": row.group_id,
         "name": row.name,
@@ -94,12 +96,8 @@ def _group_view(row: groups.GroupRow, last: group_results.LastExam | None) -> Gr
         "took": f"{last.took} / {last.members}" if last else "",
         "group_mean": _mean_text(last.group_mean) if last else "",
         "everyone_mean": _mean_text(last.everyone_mean) if last else "",
-        "ahead": bool(
-            last
-            and last.group_mean is not None
-            and last.everyone_mean is not None
-            and last.group_mean >= last.everyone_mean
-        ),
+        "compared": compared,
+        "ahead": compared and last.group_mean >= last.everyone_mean,
     }
 
 
@@ -415,7 +413,9 @@ def _group_row(g: rx.Var[GroupView]) -> rx.Component:
                 rx.hstack(
                     rx.badge(
                         g["group_mean"],
-                        color_scheme=rx.cond(g["ahead"], "grass", "red"),
+                        color_scheme=rx.cond(
+                            g["compared"], rx.cond(g["ahead"], "grass", "red"), "gray"
+                        ),
                         class_name="group-mean",
                     ),
                     rx.text("/ ", g["everyone_mean"], size="2", color="var(--gray-11)"),

@@ -87,6 +87,43 @@ def group_exams(
     ]
 
 
+@dataclass(frozen=True, slots=True)
+class UpcomingExam:
+    exam_id: int
+    title: str
+    window_start: datetime
+    window_end: datetime
+    duration_minutes: int
+
+
+def upcoming_exams(
+    session: Session, group_id: int, *, scope: Scope, now: datetime | None = None, limit: int = 5
+) -> list[UpcomingExam]:
+    """The group's published exams that have not started yet, soonest first (what a
+    teacher tells the class about)."""
+    get_group(session, group_id, scope=scope)
+    rows = session.exec(
+        select(Exam)
+        .where(
+            col(Exam.status) == ExamStatus.PUBLISHED.value,
+            col(Exam.window_start) > (now or utcnow()),
+            _for_group(group_id),
+        )
+        .order_by(col(Exam.window_start), col(Exam.id))
+        .limit(limit)
+    ).all()
+    return [
+        UpcomingExam(
+            exam_id=e.id,
+            title=e.title,
+            window_start=e.window_start,
+            window_end=e.window_end,
+            duration_minutes=e.duration_minutes,
+        )
+        for e in rows
+    ]
+
+
 def _uses_points(exam: Exam) -> bool:
     """Whether the exam's official score, as it stands now, is the points."""
     return exam.status != ExamStatus.RELEASED or exam_layout(exam).official_score == POINTS

@@ -25,6 +25,7 @@ def _centre(db_url: str) -> dict[str, int]:
     tom = make_admin("tom", AdminRole.TEACHER)
     with session_scope() as db:
         today = make_exam(db, title="December", start=now - timedelta(hours=1), hours=3)
+        make_exam(db, title="January", start=now + timedelta(days=30), hours=3)
         exam = make_exam(db, title="October", start=now - timedelta(days=3), hours=3)
         make_cohort(db, exam, n=12, graded=True)
         takers = list(
@@ -62,6 +63,7 @@ def test_a_teacher_sees_their_class_against_everyone(db_url):
     assert [e["value"] for e in state.exams] == [str(ids["today"]), str(ids["exam"])]
     assert state.exam_id == str(ids["today"])  # the newest first: open, nobody took it yet
     assert (state.took, state.results, len(state.missed)) == (0, [], 6)
+    assert [u["title"] for u in state.upcoming] == ["January"]
 
     run(GroupResultsState.choose_exam, state, str(ids["exam"]))
     assert state.exam_id == str(ids["exam"])
@@ -97,7 +99,7 @@ def test_a_teacher_gets_nothing_of_another_class(db_url):
         [],
         [],
     )
-    assert state.took == 0 and state.group_mean == "—"
+    assert state.took == 0 and state.group_mean == "—" and state.upcoming == []
 
 
 def test_the_groups_list_is_the_teachers_dashboard(db_url):

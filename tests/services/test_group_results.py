@@ -65,6 +65,20 @@ def test_a_groups_exams_are_the_started_ones_for_everyone_or_for_it(world):
     assert [e.title for e in b] == ["B only", "October mock"]  # newest first
 
 
+def test_upcoming_exams_are_the_groups_published_ones_not_started_yet(world):
+    ids, _ = world
+    with session_scope() as db:
+        soon = make_exam(db, title="For B, soon", start=utcnow() + timedelta(days=1))
+        groups.set_exam_audience(db, soon.id, [ids["b"]], actor_id=None)
+    with session_scope(readonly=True) as db:
+        a = group_results.upcoming_exams(db, ids["a"], scope=EVERYTHING)
+        b = group_results.upcoming_exams(db, ids["b"], scope=EVERYTHING)
+        with pytest.raises(NotFoundError):
+            group_results.upcoming_exams(db, ids["a"], scope=Scope(frozenset({ids["b"]})))
+    assert [e.title for e in a] == ["Next week"]  # not the draft, not B's
+    assert [e.title for e in b] == ["For B, soon", "Next week"]
+
+
 def test_the_report_compares_the_group_with_everyone_and_names_who_missed_it(world):
     ids, group_a = world
     with session_scope(readonly=True) as db:
