@@ -29,6 +29,7 @@ from mockexam.parsing import parse_id
 from mockexam.services import access, group_results, groups
 from mockexam.services.access import Capability
 from mockexam.services.transactions import in_session
+from mockexam.text import clean_name
 
 GROUPS_ROUTE = f"{ADMIN_ROOT}/groups"
 GROUP_ROUTE = f"{GROUPS_ROUTE}/[group_id]"
@@ -165,11 +166,39 @@ class GroupsState(AdminState):
                 "Ro‘yxat juda katta.", "Список слишком большой.", "The roster is too large."
             )
             return
+        await self._import(me, lambda: text.encode())
+
+    @rx.event
+    async def upload_roster(self, roster_files: list[rx.UploadFile]):
+        """A roster file (.csv, or an Excel workbook's first sheet): checked whole, then
+        imported, as a pasted one."""
+        if (me := await self._require_admin()) is None:
+            return
+        self.error = self.notice = ""
+        self.roster_error_lines = []
+        if (
+            not isinstance(roster_files, list)
+            or len(roster_files) != 1
+            or not isinstance(roster_files[0], rx.UploadFile)
+        ):
+            self.error = self._text(
+                "Bitta .csv yoki .xlsx faylni tanlang.",
+                "Выберите один файл .csv или .xlsx.",
+                "Choose one .csv or .xlsx file.",
+            )
+            return
+        upload = roster_files[0]
+        name = clean_name(upload.name or "", max_len=10_000)[-120:] or "file"
+        data = await upload.read(groups.ROSTER_MAX_BYTES + 1)
+        await self._import(me, lambda: groups.roster_from_file(data, name))
+
+    async def _import(self, me: int, read: Any) -> None:
+        """Import the roster `read()` gives (its problems, line by line, on the page)."""
         problems: list[groups.RosterProblem] = []
 
         def act(db) -> groups.RosterImport:
             try:
-                return groups.import_roster(db, text.encode(), actor_id=me)
+                return groups.import_roster(db, read(), actor_id=me)
             except groups.RosterError as err:
                 problems.extend(err.problems)
                 raise
@@ -493,6 +522,42 @@ def _roster_form() -> rx.Component:
     )
 
 
+ROSTER_UPLOAD_ID = "roster-file"
+ROSTER_ACCEPT = {
+    "text/csv": [".csv", ".txt", ".tsv"],
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": [".xlsx"],
+}
+
+
+def _roster_upload() -> rx.Component:
+    return rx.upload.root(
+        rx.hstack(
+            rx.icon("file-spreadsheet", size=18, color="var(--gray-10)"),
+            rx.text(
+                t(
+                    "yoki faylni tashlang: .xlsx (birinchi varaq) yoki .csv",
+                    "или перетащите файл: .xlsx (первый лист) или .csv",
+                    "or drop a file: .xlsx (its first sheet) or .csv",
+                ),
+                size="2",
+            ),
+            spacing="2",
+            align="center",
+        ),
+        id=ROSTER_UPLOAD_ID,
+        accept=ROSTER_ACCEPT,
+        max_size=groups.ROSTER_MAX_BYTES,
+        max_files=1,
+        multiple=False,
+        on_drop=GroupsState.upload_roster(rx.upload_files(upload_id=ROSTER_UPLOAD_ID)),
+        border="1px dashed var(--gray-a7)",
+        border_radius="var(--radius-3)",
+        padding="0.6rem 1rem",
+        cursor="pointer",
+        width="100%",
+    )
+
+
 def groups_page() -> rx.Component:
     return admin_page(
         error_callout(GroupsState.error, callout_id="groups-error"),
@@ -530,6 +595,7 @@ def groups_page() -> rx.Component:
                         color="var(--gray-11)",
                     ),
                     _roster_form(),
+                    _roster_upload(),
                 ),
                 columns=rx.breakpoints(initial="1", md="2"),
                 spacing="4",

@@ -53,6 +53,7 @@ from mockexam.models import (
 )
 from mockexam.services import audit
 from mockexam.services.access import Scope
+from mockexam.services.safe_zip import ArchiveProblem, MiB, SafeZip, ZipLimits
 from mockexam.text import clean_name
 
 NAME_MAX = 80
@@ -530,6 +531,85 @@ _HEADERS = {
     "contact": {"phone", "username", "telegram", "contact", "telefon", "телефон", "контакт"},
     "group": {"group", "guruh", "группа"},
 }
+
+
+ROSTER_FILE_TYPES = ("csv", "txt", "tsv", "xlsx")
+# An .xlsx is a ZIP of XML parts: every part is read (and so measured) through SafeZip
+# before openpyxl opens it; a roster's workbook is a few dozen kB unpacked.
+_XLSX_LIMITS = ZipLimits(max_members=200, max_total_bytes=30 * MiB)
+MAX_SHEET_ROWS = 5000
+MAX_SHEET_COLUMNS = 8
+
+
+def _sheet_cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():  # a phone typed as a number
+        value = int(value)
+    return " ".join(str(value).split())  # no tabs or line breaks inside a cell
+
+
+def roster_from_file(data: bytes, name: str) -> bytes:
+    """The roster text of an uploaded file: a .csv/.txt/.tsv as it is, the first sheet of
+    an Excel workbook (.xlsx) as tab-separated lines; RosterError for anything else."""
+    suffix = name.lower().rsplit(".", 1)[-1] if "." in name else ""
+    if suffix not in ROSTER_FILE_TYPES:
+        raise RosterError(
+            [
+                RosterProblem(
+                    0,
+                    msg(
+                        ".csv yoki .xlsx faylni tanlang.",
+                        "Выберите файл .csv или .xlsx.",
+                        "Choose a .csv or .xlsx file.",
+                    ),
+                )
+            ]
+        )
+    if len(data) > ROSTER_MAX_BYTES:
+        raise RosterError(
+            [
+                RosterProblem(
+                    0, msg("Fayl 1 MB dan katta.", "Файл больше 1 МБ.", "The file is over 1 MB.")
+                )
+            ]
+        )
+    if suffix != "xlsx":
+        return data
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        with SafeZip(data, name, _XLSX_LIMITS) as archive:
+            for member in archive.members:
+                archive.read(member, _XLSX_LIMITS.max_total_bytes)
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (ArchiveProblem, InvalidFileException, KeyError, ValueError, OSError, TypeError):
+        raise RosterError(
+            [
+                RosterProblem(
+                    0,
+                    msg(
+                        "Fayl Excel kitobi sifatida o‘qilmadi (.xlsx).",
+                        "Файл не читается как книга Excel (.xlsx).",
+                        "The file cannot be read as an Excel workbook (.xlsx).",
+                    ),
+                )
+            ]
+        ) from None
+    try:
+        lines = []
+        for row in workbook.worksheets[0].iter_rows(
+            values_only=True, max_row=MAX_SHEET_ROWS, max_col=MAX_SHEET_COLUMNS
+        ):
+            cells = [_sheet_cell(v) for v in row]
+            while cells and not cells[-1]:
+                cells.pop()
+            if cells:
+                lines.append("\t".join(cells))
+    finally:
+        workbook.close()
+    return "\n".join(lines).encode("utf-8")
 
 
 def parse_roster(data: bytes) -> list[RosterRow]:

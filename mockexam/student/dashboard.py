@@ -27,7 +27,7 @@ from mockexam.student.components import (
 )
 from mockexam.student.i18n import tr
 from mockexam.student.results import decimals
-from mockexam.student.shell import APP_ROOT, language_switch, student_shell
+from mockexam.student.shell import APP_ROOT, language_switch, student_shell, web_sign_out
 from mockexam.ui import theme
 from mockexam.ui.countdown import countdown
 from mockexam.ui.i18n import count_word
@@ -591,7 +591,7 @@ def _content() -> rx.Component:
                 align="start",
             ),
             rx.spacer(),
-            language_switch(),
+            rx.vstack(language_switch(), web_sign_out(), spacing="1", align="end"),
             width="100%",
             align="center",
         ),

@@ -19,7 +19,7 @@ from mockexam.telegram.webapp_auth import LOGIN_WIDGET_ROUTE
 from mockexam.ui import theme
 from mockexam.ui.backend import BACKEND_ORIGIN
 from mockexam.ui.layout import mobile_page
-from mockexam.ui.telegram import LOGIN_STATE_KEY, telegram_bridge
+from mockexam.ui.telegram import LOGIN_STATE_KEY, SESSION_STORAGE_KEY, telegram_bridge
 
 APP_ROOT = "/app"
 TAB_BAR_HEIGHT = "3.75rem"
@@ -131,6 +131,42 @@ WIDGET_JS = (
     " s.setAttribute('data-auth-url', box.dataset.authBase + '?state=' + state);"
     " box.appendChild(s); })()"
 )
+
+
+# A student signed in on the web (the Login Widget) on a shared classroom computer signs
+# out here: the tab forgets its credential and its Reflex session (both in sessionStorage)
+# and starts afresh at the sign-in page. Inside Telegram there is nothing to sign out of
+# (Telegram is the sign-in), so the button shows only in a browser holding a web credential.
+WEB_SIGN_OUT_SHOW_JS = (
+    "(() => { const check = () => { const b = document.getElementById('web-sign-out');"
+    " if (!b) return;"
+    " const live = window.Telegram && window.Telegram.WebApp && window.Telegram.WebApp.initData;"
+    " let web = false;"
+    f" try {{ web = !!window.sessionStorage.getItem('{SESSION_STORAGE_KEY}'); }} catch (e) {{}}"
+    " if (web && !live) b.style.display = 'inline-flex'; };"
+    # The credential of a sign-in that just came back from Telegram is stored by the page's
+    # sign-in script, which may run after this button mounts: look again shortly.
+    " check(); setTimeout(check, 800); setTimeout(check, 2500); })()"
+)
+WEB_SIGN_OUT_JS = (
+    "(() => { try { window.sessionStorage.clear(); } catch (e) {}"
+    f" window.location.replace('{APP_ROOT}'); }})()"
+)
+
+
+def web_sign_out() -> rx.Component:
+    """ "Sign out" for a browser outside Telegram (hidden until the page finds a web sign-in)."""
+    return rx.button(
+        rx.icon("log-out", size=14),
+        tr("Chiqish", "Выйти", "Sign out"),
+        size="1",
+        variant="soft",
+        color_scheme="gray",
+        id="web-sign-out",
+        display="none",
+        on_mount=rx.call_script(WEB_SIGN_OUT_SHOW_JS),
+        on_click=rx.call_script(WEB_SIGN_OUT_JS),
+    )
 
 
 def _web_sign_in(bot: str) -> rx.Component:

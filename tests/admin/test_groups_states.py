@@ -176,3 +176,40 @@ def test_the_exam_page_sets_who_may_take_the_exam(db_url):
     assert state.notice == "Open to everyone."
     with session_scope(readonly=True) as db:
         assert groups.exam_audience(db, exam) == ("everyone", [])
+
+
+def test_an_owner_imports_a_roster_file_and_a_teacher_cannot(db_url):
+    import io
+    from pathlib import Path
+
+    import reflex as rx
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["Aliyev Jasur", "@jasur_a", "Matematika 9-A"])
+    book.active.append(["Karimova Dilnoza", "+998901234567", "Fizika 10"])
+    out = io.BytesIO()
+    book.save(out)
+
+    def upload(data: bytes, name: str) -> list[rx.UploadFile]:
+        return [rx.UploadFile(file=io.BytesIO(data), path=Path(name), size=len(data))]
+
+    with session_scope() as db:
+        make_student(db, first_name="Jasur", username="jasur_a")
+    teacher = make_state(
+        GroupsState, path="/admin/groups", token=admin_token("tess", AdminRole.TEACHER)
+    )
+    run(GroupsState.upload_roster, teacher, upload(out.getvalue(), "list.xlsx"))
+    assert _counts() == (0, 0, 0, 0) and teacher.notice == ""
+
+    state = make_state(GroupsState, path="/admin/groups", token=admin_token("olga"))
+    run(GroupsState.upload_roster, state, upload(b"%PDF-1.4", "list.pdf"))
+    assert state.roster_error_lines == ["Choose a .csv or .xlsx file."]
+    run(GroupsState.upload_roster, state, upload(out.getvalue(), "list.xlsx"))
+    assert "2 rows: 1 matched, 0 to confirm, 1 waiting" in state.notice
+    assert [(r["name"], r["members"], r["waiting"]) for r in state.rows] == [
+        ("Fizika 10", 0, 1),
+        ("Matematika 9-A", 1, 0),
+    ]
+    run(GroupsState.upload_roster, state, [])
+    assert "Choose one .csv or .xlsx file" in state.error

@@ -69,6 +69,7 @@ from tests.factories import (
 
 PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(24)
+ROSTER_CSV = f"Uploaded Person,@uploaded_p,{'Secret group 9-Z'}\n".encode()
 IMPORT_CSV = (
     b"topic,difficulty,kind,text,option_a,option_b,option_c,option_d,answer\n"
     b"algebra,2,mcq,Injected by the sweep $x$,1,2,3,4,B\n"
@@ -138,6 +139,7 @@ MUTATORS = {
     ("PracticeTopicsState", "delete_topic"),
     ("GroupsState", "create"),
     ("GroupsState", "import_roster"),
+    ("GroupsState", "upload_roster"),
     ("GroupState", "rename"),
     ("GroupState", "rotate_code"),
     ("GroupState", "set_archived"),
@@ -319,6 +321,7 @@ def _candidates(name: str, annotation: Any, world: World) -> list[Any]:
         "files": [_upload(PDF, "p.pdf")],
         "image_files": [_upload(PNG, "figure.png")],
         "import_files": [_upload(IMPORT_CSV, "bank.csv")],
+        "roster_files": [_upload(ROSTER_CSV, "roster.csv")],
         "label": ["1", "36a"],
         "letter": ["B"],
         "value": ["12", "exam."],

@@ -124,6 +124,7 @@ def test_miniapp_dashboard_shows_the_students_figures_from_the_database(
 
     assert board.latest is not None and board.latest.scaled_score is not None
     expect(phone_page.locator("#student-name")).to_have_text(board.name)
+    expect(phone_page.locator("#web-sign-out")).to_be_hidden()  # Telegram is the sign-in
     assert figure(phone_page.locator("#scaled-score").inner_text(), "uz") == round(
         board.latest.scaled_score, 1
     )

@@ -62,6 +62,7 @@ def test_a_student_signed_in_by_the_widget_takes_an_exam_in_the_browser(
         page.evaluate(f"window.sessionStorage.setItem('{LOGIN_STATE_KEY}', '{state}')")
         page.goto(_redirect(app_server, state))
         expect(page.locator("#student-name")).to_have_text("Malika Yusupova")
+        expect(page.locator("#web-sign-out")).to_be_visible()  # a shared computer's way out
         assert "mx_session" not in page.url
         assert page.evaluate(f"window.sessionStorage.getItem('{LOGIN_STATE_KEY}')") is None
 
@@ -72,6 +73,16 @@ def test_a_student_signed_in_by_the_widget_takes_an_exam_in_the_browser(
         expect(page.locator("#answer-sheet")).to_have_attribute("data-pending", "0")
         stored = stored_answers(student_id_of(TELEGRAM_ID), exam_id)
         assert {k: v for k, (v, _) in stored.items() if v} == {"1": "B", "36a": "12"}
+
+        # A shared classroom computer: the student signs out, the next one finds the
+        # sign-in page, not the last student's account.
+        page.goto(app_server.webapp_url)
+        expect(page.locator("#student-name")).to_have_text("Malika Yusupova")
+        page.locator("#web-sign-out").click()
+        expect(page.locator("#signin-required")).to_be_visible()
+        assert page.evaluate(f"window.sessionStorage.getItem('{SESSION_STORAGE_KEY}')") is None
+        page.reload()
+        expect(page.locator("#signin-required")).to_be_visible()
     finally:
         context.close()
         retire_exam(app_server, exam_id)

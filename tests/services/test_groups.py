@@ -316,3 +316,77 @@ def test_a_teacher_imports_only_into_their_own_groups(db_url):
         assert groups.import_roster(db, ok, actor_id=None, scope=Scope(frozenset({mine}))).rows == 1
     with session_scope(readonly=True) as db:
         assert db.exec(select(col(RosterEntry.group_id))).all() == [mine]
+
+
+# ---- roster files --------------------------------------------------------------------------
+
+
+def _workbook(rows: list[list[object]]) -> bytes:
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    for row in rows:
+        sheet.append(row)
+    book.create_sheet("Other").append(["Not read", "@nobody", "Nowhere"])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_an_excel_roster_reads_its_first_sheet_as_lines():
+    data = _workbook(
+        [
+            ["F.I.Sh.", "Telegram", "Guruh"],
+            ["Aliyev  Jasur", "@jasur_a", "Matematika 9-A"],
+            ["Karimova\tDilnoza", 998901234567.0, "Matematika 9-A"],  # a phone typed as a number
+            [None, None, None],
+            ["Yusupova Malika", "+998 90 111 22 33", "Fizika 10", None, None],
+        ]
+    )
+    text = groups.roster_from_file(data, "9-A list.XLSX").decode()
+    assert text.split("\n") == [
+        "F.I.Sh.\tTelegram\tGuruh",
+        "Aliyev Jasur\t@jasur_a\tMatematika 9-A",
+        "Karimova Dilnoza\t998901234567\tMatematika 9-A",
+        "Yusupova Malika\t+998 90 111 22 33\tFizika 10",
+    ]
+    rows = groups.parse_roster(text.encode())
+    assert [(r.full_name, r.username, r.phone, r.group) for r in rows] == [
+        ("Aliyev Jasur", "jasur_a", None, "Matematika 9-A"),
+        ("Karimova Dilnoza", None, "998901234567", "Matematika 9-A"),
+        ("Yusupova Malika", None, "998901112233", "Fizika 10"),
+    ]
+    assert groups.roster_from_file(b"a,b,c\n", "list.csv") == b"a,b,c\n"
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "words"),
+    [
+        (b"x", "roster.pdf", "Choose a .csv or .xlsx file"),
+        (b"x", "roster", "Choose a .csv or .xlsx file"),
+        (b"PK\x03\x04 not really", "roster.xlsx", "cannot be read as an Excel workbook"),
+        (b"x" * 1_000_001, "roster.csv", "over 1 MB"),
+    ],
+)
+def test_a_roster_file_that_is_not_one_is_refused(data, name, words):
+    with pytest.raises(groups.RosterError) as err:
+        groups.roster_from_file(data, name)
+    assert words in err.value.problems[0].text.text("en")
+
+
+def test_an_excel_bomb_is_refused_before_openpyxl_reads_it():
+    import io
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/worksheets/sheet1.xml", b"<a>" + b" " * (40 * 1024 * 1024) + b"</a>")
+    data = out.getvalue()
+    assert len(data) < 1_000_000  # small on the wire
+    with pytest.raises(groups.RosterError) as err:
+        groups.roster_from_file(data, "bomb.xlsx")
+    assert "Excel workbook" in err.value.problems[0].text.text("en")
