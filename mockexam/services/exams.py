@@ -29,6 +29,8 @@ from mockexam.errors import (
 from mockexam.localtime import local_text, utc_iso, zone_label
 from mockexam.models import (
     Exam,
+    ExamAudience,
+    ExamAudienceKind,
     ExamItem,
     ExamPhase,
     ExamSession,
@@ -535,27 +537,48 @@ def _check_fields(
         )
 
 
-def _check_no_overlap(session: Session, exam: Exam) -> None:
-    """Refuse if another published (or released) exam's window overlaps this one's."""
-    other = session.exec(
-        select(Exam).where(
+def _audience_groups(session: Session, exam: Exam) -> frozenset[int] | None:
+    """The groups an exam is for (None: everyone)."""
+    if exam.audience != ExamAudienceKind.GROUPS:
+        return None
+    return frozenset(
+        session.exec(select(ExamAudience.group_id).where(ExamAudience.exam_id == exam.id)).all()
+    )
+
+
+def check_no_overlap(session: Session, exam: Exam) -> None:
+    """Refuse if another published (or released) exam's window overlaps this one's and
+    the two are for the same students: two exams for groups only may share their time
+    when no group is in both (a centre's classes on the same Saturday morning); an exam
+    for everyone shares its time with none."""
+    mine = _audience_groups(session, exam)
+    overlapping = session.exec(
+        select(Exam)
+        .where(
             Exam.id != exam.id,
             Exam.status != ExamStatus.DRAFT,
             Exam.window_start < exam.window_end,
             Exam.window_end > exam.window_start,
         )
-    ).first()
-    if other is not None:
+        .order_by(col(Exam.window_start))
+    ).all()
+    for other in overlapping:
+        theirs = _audience_groups(session, other)
+        if mine is not None and theirs is not None and not (mine & theirs):
+            continue
         raise ScheduleConflictError(
             msg(
                 "Vaqt oralig‘i e’lon qilingan “{title}” imtihoni bilan ustma-ust tushadi "
                 "({start}–{end}, {zone}). E’lon qilingan ikki imtihonning vaqt oraliqlari "
-                "ustma-ust tushmasligi kerak.",
+                "ustma-ust tushmasligi kerak (faqat umumiy guruhi yo‘q, guruhlar uchun "
+                "imtihonlardan tashqari).",
                 "Окно пересекается с опубликованным экзаменом «{title}» "
                 "({start}–{end}, {zone}). Окна двух опубликованных экзаменов "
-                "не должны пересекаться.",
+                "не должны пересекаться (кроме экзаменов только для групп, у которых "
+                "нет общей группы).",
                 "The window overlaps the published exam “{title}” "
-                "({start}–{end}, {zone}). Windows of two published exams may not overlap.",
+                "({start}–{end}, {zone}). Windows of two published exams may not overlap "
+                "(unless both are for groups only and no group is in both).",
                 title=other.title,
                 start=local_text(other.window_start),
                 end=local_text(other.window_end),
@@ -781,7 +804,7 @@ def update_exam(
             changes[name] = utc_iso(value) if isinstance(value, datetime) else str(value)
             setattr(exam, name, value)
     if exam.status != ExamStatus.DRAFT and schedule_change:
-        _check_no_overlap(session, exam)
+        check_no_overlap(session, exam)
     exam.updated_at = utcnow()
     session.add(exam)
     if changes:
@@ -832,7 +855,7 @@ def publish_exam(
                 shown=shown,
             )
         )
-    _check_no_overlap(session, exam)
+    check_no_overlap(session, exam)
     exam.status = ExamStatus.PUBLISHED
     exam.published_at = now
     exam.updated_at = now

@@ -43,6 +43,7 @@ from mockexam.models import (
     Exam,
     ExamAudience,
     ExamAudienceKind,
+    ExamStatus,
     GroupMember,
     GroupTeacher,
     MemberSource,
@@ -51,7 +52,7 @@ from mockexam.models import (
     Student,
     StudentGroup,
 )
-from mockexam.services import audit
+from mockexam.services import audit, exams
 from mockexam.services.access import Scope
 from mockexam.services.safe_zip import ArchiveProblem, MiB, SafeZip, ZipLimits
 from mockexam.text import clean_name
@@ -928,6 +929,10 @@ def set_exam_audience(
         session.add(ExamAudience(exam_id=exam.id, group_id=group_id))
     exam.audience = ExamAudienceKind.EVERYONE if wanted is None else ExamAudienceKind.GROUPS
     session.add(exam)
+    if exam.status != ExamStatus.DRAFT:
+        # A published exam's time is shared only with exams for other groups.
+        session.flush()
+        exams.check_no_overlap(session, exam)
     audit.record(
         session,
         admin_id=actor_id,

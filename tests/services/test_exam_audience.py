@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from mockexam.db import session_scope, utcnow
 from mockexam.errors import NotFoundError, PermissionDeniedError, ValidationError
-from mockexam.models import AuditLog, ExamAudienceKind, ExamSession
+from mockexam.models import AuditLog, Exam, ExamAudienceKind, ExamSession
 from mockexam.services import groups
 from mockexam.services.broadcasts import notify_exam_open, notify_new_exam
 from mockexam.services.exam_room import RoomPhase, get_exam_room, start_exam
@@ -120,3 +120,42 @@ def test_the_home_screen_offers_a_group_exam_to_its_members_only(world):
     with session_scope() as db:
         groups.set_exam_audience(db, world["later"], None, actor_id=None)
     assert card_title("outsider") == "Later"
+
+
+def test_exams_for_different_groups_may_share_their_time_and_no_one_else(db_url):
+    """A centre's classes may sit their own mocks on the same morning; an exam for everyone,
+    or two for a shared group, still may not overlap (the refusal changes nothing)."""
+    from mockexam.errors import ScheduleConflictError
+    from mockexam.services.exams import publish_exam
+
+    start = utcnow() + timedelta(days=5)
+    with session_scope() as db:
+        a = groups.create_group(db, name="Matematika 9-A", actor_id=None).id
+        b = groups.create_group(db, name="Fizika 10", actor_id=None).id
+        maths = make_exam(db, title="Maths for A", start=start)
+        groups.set_exam_audience(db, maths.id, [a], actor_id=None)
+        physics = make_exam(db, title="Physics for B", start=start, publish=False)
+        groups.set_exam_audience(db, physics.id, [b], actor_id=None)
+        publish_exam(db, physics.id)  # for B only, beside A's: fine
+        both = make_exam(db, title="For A and B", start=start, publish=False)
+        groups.set_exam_audience(db, both.id, [a, b], actor_id=None)
+        everyone = make_exam(db, title="For everyone", start=start, publish=False)
+        ids = {"maths": maths.id, "physics": physics.id, "both": both.id, "all": everyone.id}
+    for draft in ("both", "all"):
+        with pytest.raises(ScheduleConflictError) as err, session_scope() as db:
+            publish_exam(db, ids[draft])
+        assert "unless both are for groups only and no group is in both" in err.value.text("en")
+    # A published exam's audience may not turn to a group that sits another exam then.
+    with pytest.raises(ScheduleConflictError), session_scope() as db:
+        groups.set_exam_audience(db, ids["physics"], [a, b], actor_id=None)
+    with pytest.raises(ScheduleConflictError), session_scope() as db:
+        groups.set_exam_audience(db, ids["physics"], None, actor_id=None)
+    with session_scope(readonly=True) as db:
+        assert groups.exam_audience(db, ids["physics"]) == (ExamAudienceKind.GROUPS, [b])
+        statuses = {k: db.get(Exam, v).status for k, v in ids.items()}
+    assert statuses == {
+        "maths": "published",
+        "physics": "published",
+        "both": "draft",
+        "all": "draft",
+    }
