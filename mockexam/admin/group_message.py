@@ -19,8 +19,9 @@ from typing import Any
 import reflex as rx
 
 from mockexam import tasks_telegram
-from mockexam.admin.auth import FAILED, AdminState
+from mockexam.admin.auth import FAILED
 from mockexam.admin.components import USER_CONTENT, header_row
+from mockexam.admin.group_page import GroupPageState
 from mockexam.admin.i18n import t
 from mockexam.admin.layout import card, error_callout, success_callout
 from mockexam.admin.progress import (
@@ -45,14 +46,8 @@ from mockexam.text import strip_bidi
 
 HISTORY_LIMIT = 10
 
-NO_GROUP = (
-    "Bunday guruh yo‘q.",
-    "Такой группы нет.",
-    "There is no such group.",
-)
 
-
-class GroupMessageState(AdminState):
+class GroupMessageState(GroupPageState):
     """The page's group: the message form and the latest messages sent to it."""
 
     messages: list[ProgressView] = []
@@ -67,18 +62,14 @@ class GroupMessageState(AdminState):
 
     async def _read(self, me: int) -> None:
         """The latest messages to the route's group, if the caller's scope covers it."""
-        group_id = self._route_id("groups")
-        if group_id is None:
-            self._forget()
-            self.error = self._text(*NO_GROUP)
+        result = await self._in_group(
+            me,
+            lambda db, group_id, scope: broadcasts.list_group_messages(
+                db, group_id, scope=scope, limit=HISTORY_LIMIT
+            ),
+        )
+        if result is None:
             return
-        role = self._admin_role
-
-        def read(db) -> list[broadcasts.BroadcastProgress]:
-            scope = access.scope_for(db, admin_id=me, role=role)
-            return broadcasts.list_group_messages(db, group_id, scope=scope, limit=HISTORY_LIMIT)
-
-        result = await self._service(in_session(read, readonly=True))
         if result is FAILED:
             self.messages, self.loaded = [], False
             return
@@ -101,9 +92,8 @@ class GroupMessageState(AdminState):
         if (me := await self._require_admin(Capability.MESSAGE)) is None:
             return
         self.error = self.notice = ""
-        group_id = self._route_id("groups")
+        group_id = self._page_group()
         if group_id is None:
-            self.error = self._text(*NO_GROUP)
             return
         text = form_data.get("text", "") if isinstance(form_data, dict) else ""
         text = strip_bidi(text) if isinstance(text, str) else ""

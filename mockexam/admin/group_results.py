@@ -16,9 +16,10 @@ from typing import Any, TypedDict
 
 import reflex as rx
 
-from mockexam.admin.auth import FAILED, AdminState
+from mockexam.admin.auth import FAILED
 from mockexam.admin.components import USER_CONTENT, header_row
 from mockexam.admin.exam_form import local_text
+from mockexam.admin.group_page import GroupPageState
 from mockexam.admin.i18n import count_text, t
 from mockexam.admin.layout import card, error_callout
 from mockexam.api import EXPORT_ROOT
@@ -26,7 +27,6 @@ from mockexam.parsing import parse_id
 from mockexam.services import access, group_results
 from mockexam.services.access import Capability
 from mockexam.services.exam_results import ExportFile
-from mockexam.services.transactions import in_session
 from mockexam.ui.backend import BACKEND_ORIGIN
 
 BEHIND = 0.15
@@ -69,7 +69,7 @@ def _share(value: float | None) -> str:
     return "—" if value is None else f"{round(value * 100)}%"
 
 
-class GroupResultsState(AdminState):
+class GroupResultsState(GroupPageState):
     exams: list[ExamChoice] = []
     upcoming: list[UpcomingView] = []
     exam_id: str = ""
@@ -93,30 +93,25 @@ class GroupResultsState(AdminState):
         self.reset()
 
     async def _read(self, me: int, wanted: int | None) -> None:
-        group_id = self._route_id("groups")
-        if group_id is None:
-            self._forget()
-            return
-        role = self._admin_role
-
-        def read(db: Any) -> tuple[list[group_results.GroupExam], Any, list[Any]]:
-            scope = access.scope_for(db, admin_id=me, role=role)
+        def read(db: Any, group_id: int, scope: access.Scope) -> tuple[Any, Any, Any, int]:
             exams = group_results.group_exams(db, group_id, scope=scope)
             upcoming = group_results.upcoming_exams(db, group_id, scope=scope)
             ids = [e.exam_id for e in exams]
             chosen = wanted if wanted in ids else (ids[0] if ids else None)
             if chosen is None:
-                return exams, None, upcoming
+                return exams, None, upcoming, group_id
             report = group_results.group_exam_report(db, group_id, chosen, scope=scope)
-            return exams, report, upcoming
+            return exams, report, upcoming, group_id
 
-        result = await self._service(in_session(read, readonly=True))
+        result = await self._in_group(me, read)
+        if result is None:
+            return
         if result is FAILED:
             self.loaded = False
             self.results, self.missed, self.items, self.exams = [], [], [], []
             self.upcoming = []
             return
-        exams, report, upcoming = result
+        exams, report, upcoming, group_id = result
         self.group_id = group_id
         self.upcoming = [
             {

@@ -21,6 +21,7 @@ from mockexam.admin.auth import ADMIN_ROOT, FAILED, AdminState
 from mockexam.admin.components import USER_CONTENT, header_row
 from mockexam.admin.exam_form import local_text
 from mockexam.admin.group_message import GroupMessageState, group_message_card
+from mockexam.admin.group_page import GroupPageState
 from mockexam.admin.group_results import GroupResultsState, group_results_card
 from mockexam.admin.i18n import t
 from mockexam.admin.layout import admin_page, card, error_callout, success_callout
@@ -222,7 +223,7 @@ class GroupsState(AdminState):
         await self._read(me)
 
 
-class GroupState(AdminState):
+class GroupState(GroupPageState):
     """One group: its invite, teachers, members and roster."""
 
     group_id: int = 0
@@ -243,21 +244,15 @@ class GroupState(AdminState):
         self.reset()
 
     async def _read(self, me: int) -> None:
-        group_id = self._route_id("groups")
-        if group_id is None:
-            self._forget()
-            self.error = self._text(*NO_GROUP)
-            return
         manage = access.allows(self._admin_role, Capability.MANAGE)
 
-        role = self._admin_role
-
-        def read(db) -> tuple[groups.GroupDetail, list[tuple[int, str, str]]]:
-            scope = access.scope_for(db, admin_id=me, role=role)
+        def read(db, group_id: int, scope: access.Scope) -> tuple[groups.GroupDetail, list]:
             detail = groups.group_detail(db, group_id, scope=scope)
             return detail, groups.teacher_choices(db) if manage else []
 
-        result = await self._service(in_session(read, readonly=True))
+        result = await self._in_group(me, read)
+        if result is None:
+            return
         if result is FAILED:
             self.loaded = False
             self.members, self.roster, self.teachers = [], [], []
@@ -311,11 +306,9 @@ class GroupState(AdminState):
         if (me := await self._require_admin()) is None:
             return
         self.error = self.notice = ""
-        group_id = self._route_id("groups")
-        if group_id is None:
-            self.error = self._text(*NO_GROUP)
+        result = await self._in_group(me, lambda db, gid, _scope: act(db, gid, me), readonly=False)
+        if result is None:
             return
-        result = await self._service(in_session(lambda db: act(db, group_id, me)))
         if result is not FAILED and notice is not None:
             self.notice = self._text(*notice)
         await self._read(me)
@@ -401,13 +394,6 @@ class GroupState(AdminState):
                 )
             )
         await self._read(me)
-
-
-NO_GROUP = (
-    "Bunday guruh yo‘q.",
-    "Такой группы нет.",
-    "There is no such group.",
-)
 
 
 # ---- the list page -----------------------------------------------------------------------
