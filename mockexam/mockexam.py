@@ -24,6 +24,7 @@ from mockexam.admin import exam_new as admin_exam_new
 from mockexam.admin import exam_page as admin_exam
 from mockexam.admin import exams as admin_exams
 from mockexam.admin import groups as admin_groups
+from mockexam.admin import integrity as admin_integrity
 from mockexam.admin import login as admin_login
 from mockexam.admin import students as admin_students
 from mockexam.admin.auth import ADMIN_ROOT, LOGIN_ROUTE
@@ -155,6 +156,12 @@ app.add_page(
     route=admin_analysis.ANALYSIS_ROUTE,
     title="Admin · item analysis",
     on_load=admin_analysis.ANALYSIS_ON_LOAD,
+)
+app.add_page(
+    admin_integrity.integrity_page,
+    route=admin_integrity.INTEGRITY_ROUTE,
+    title="Admin · scale and copying",
+    on_load=admin_integrity.INTEGRITY_ON_LOAD,
 )
 app.add_page(
     admin_analytics.analytics_page,

@@ -178,6 +178,12 @@ class Exam(SQLModel, table=True):
     person_separation_reliability: float | None = None
     sem: float | None = None
     calibration_iterations: int | None = None
+    # Linking onto the bank's scale at release (LinkStatus; None: not released yet), the
+    # shift added to β and θ, and the report: common items used, dropped, displacements.
+    link_status: str | None = Field(default=None, max_length=16)
+    link_shift: float | None = None
+    link_shift_se: float | None = None
+    link_report: dict[str, Any] = _json_column(dict)
 
 
 class ExamItem(SQLModel, table=True):
@@ -196,6 +202,9 @@ class ExamItem(SQLModel, table=True):
     points: float = Field(default=1.0)  # per item, in 0.01 steps (DTM blocks: 1.1, 3.1, 2.1)
     section: int = Field(default=0)  # index into Exam.layout["sections"]
     is_excluded: bool = Field(default=False)
+    # The question's code in the centre's item bank (e.g. "ALG-017"): the same code on items
+    # of two exams is the same question, which links the exams' scales (scoring/linking.py).
+    bank_code: str | None = Field(default=None, max_length=32, index=True)
 
     @property
     def label(self) -> str:
@@ -268,6 +277,46 @@ class SheetSync(SQLModel, table=True):
     device: str = Field(primary_key=True, max_length=24)
     seq: int = Field(sa_type=sa.BigInteger)
     updated_at: datetime = _ts()
+
+
+class LinkStatus(StrEnum):
+    """How a released exam's scores relate to the linked scale (the item bank's)."""
+
+    ORIGIN = "origin"  # the first exam with bank codes: it defined the scale
+    LINKED = "linked"  # shifted onto the scale through its common items
+    NOT_LINKED = "not_linked"  # too few (stable) common items: on its own scale
+    NO_CODES = "no_codes"  # its items carry no bank codes
+
+
+class BankItem(SQLModel, table=True):
+    """A bank code's difficulty on the linked scale, set the first time it was calibrated
+    (by `exam_id`'s release, which may set it again when recalibrated)."""
+
+    code: str = Field(primary_key=True, max_length=32)
+    beta: float
+    beta_se: float | None = None
+    exam_id: int = Field(foreign_key="exam.id", index=True)
+    item_id: int = Field(foreign_key="examitem.id")
+    set_at: datetime = _ts()
+
+
+class CopyingPair(SQLModel, table=True):
+    """Two sessions of an exam whose agreement is improbable for independent work
+    (scoring/collusion.py), found at release: evidence for a person, never a penalty."""
+
+    __table_args__ = (
+        sa.UniqueConstraint("exam_id", "session_a", "session_b", name="uq_copying_pair"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    exam_id: int = Field(foreign_key="exam.id", index=True, ondelete="CASCADE")
+    session_a: int = Field(foreign_key="examsession.id", ondelete="CASCADE")
+    session_b: int = Field(foreign_key="examsession.id", ondelete="CASCADE")
+    matches: int
+    identical_wrong: int
+    expected: float
+    p_value: float
+    found_at: datetime = _ts()
 
 
 class ItemStatistic(SQLModel, table=True):

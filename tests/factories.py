@@ -91,11 +91,12 @@ def make_cohort(
     theta_mean: float = 0.0,
     theta_sd: float = 1.0,
     graded: bool = False,
+    beta: np.ndarray | None = None,
 ) -> tuple[list[int], np.ndarray, np.ndarray]:
     """`n` students who took `exam`, answers drawn from the Rasch model; bulk-inserted.
 
     Returns (session ids, true θ, true β). Sessions are submitted, ungraded
-    unless `graded`.
+    unless `graded`. `beta`: the items' true difficulties (default: N(0, 1) draws).
     """
     from sqlalchemy import insert
 
@@ -106,7 +107,7 @@ def make_cohort(
     rng = np.random.default_rng(seed)
     items = get_items(session, exam.id)
     theta = rng.normal(theta_mean, theta_sd, n)
-    beta = rng.normal(0.0, 1.0, len(items))
+    beta = rng.normal(0.0, 1.0, len(items)) if beta is None else np.asarray(beta, dtype=float)
     correct = rng.random((n, len(items))) < 1 / (1 + np.exp(-(theta[:, None] - beta[None, :])))
     start = exam.window_start
     deadline = min(start + timedelta(minutes=exam.duration_minutes), exam.window_end)

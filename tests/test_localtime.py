@@ -81,7 +81,8 @@ def test_the_overlap_message_shows_local_time(db):
         exams.publish_exam(db, second.id)
     assert str(err.value) == (
         "The window overlaps the published exam “First” (22.11.2030 14:00–22.11.2030 18:00, "
-        "Asia/Tashkent (UTC+05:00)). Windows of two published exams may not overlap."
+        "Asia/Tashkent (UTC+05:00)). Windows of two published exams may not overlap "
+        "(unless both are for groups only and no group is in both)."
     )
     assert "«First» (22.11.2030 14:00–22.11.2030 18:00" in err.value.text("ru")
 

@@ -78,6 +78,7 @@ class KeyRow(TypedDict):
     answer: str  # accepted answers joined by " | "
     missing: bool
     excluded: bool
+    code: str  # the item's bank code ("" none)
 
 
 class KeyGroup(TypedDict):
@@ -104,6 +105,7 @@ def _row(item: ExamItem) -> KeyRow:
         "answer": " | ".join(item.accepted_answers),
         "missing": not item.accepted_answers and not item.is_excluded,
         "excluded": item.is_excluded,
+        "code": item.bank_code or "",
     }
 
 
@@ -157,6 +159,9 @@ class KeyState(AdminState):
     example: str = PASTE_EXAMPLE
     paste_errors: list[PasteError] = []
     paste_version: int = 0
+    codes_text: str = ""  # the items' bank codes as the paste box shows them
+    codes_count: int = 0
+    codes_errors: list[PasteError] = []
     error: str = ""
     notice: str = ""
 
@@ -164,6 +169,9 @@ class KeyState(AdminState):
         self.reset()
 
     def _show(self, rows: list[KeyRow], layout: Layout | None) -> None:
+        coded = [r for r in rows if r["code"]]
+        self.codes_text = "\n".join(f"{r['label']} {r['code']}" for r in coded)
+        self.codes_count = len(coded)
         self.mcq_rows = [r for r in rows if r["kind"] == ItemKind.MULTIPLE_CHOICE]
         self.free_rows = [r for r in rows if r["kind"] != ItemKind.MULTIPLE_CHOICE]
         self.groups = _groups(rows, layout)
@@ -301,10 +309,135 @@ class KeyState(AdminState):
         await self._reload()
         return ExamState.refresh
 
+    @rx.event
+    async def import_codes(self, form_data: dict[str, Any]):
+        """Bank codes pasted per item (`12 ALG-017`): every line good or nothing is saved."""
+        admin_id = await self._require_admin()
+        if admin_id is None or not isinstance(form_data, dict) or not self.exam_id:
+            return None
+        text = form_data.get("codes_text", "")
+        self.error, self.notice, self.codes_errors = "", "", []
+        if not isinstance(text, str) or not text.strip():
+            self.error = self._text(
+                "Avval kodlarni joylang (“12 ALG-017”).",
+                "Сначала вставьте коды («12 ALG-017»).",
+                "Paste the codes first (“12 ALG-017”).",
+            )
+            return None
+        if len(text) > MAX_PASTE_CHARS:
+            self.error = self._text(
+                f"Matn {MAX_PASTE_CHARS:,} belgidan uzun.".replace(",", " "),
+                f"Текст длиннее {MAX_PASTE_CHARS:,} символов.".replace(",", " "),
+                f"The paste is longer than {MAX_PASTE_CHARS:,} characters.",
+            )
+            return None
+        exam_id = self.exam_id
+
+        def save(db: Any) -> int:
+            return exam_service.set_bank_codes(db, exam_id, text, admin_id=admin_id)
+
+        try:
+            changed = await rx.run_in_thread(in_session(save))
+        except AnswerKeyError as err:
+            self.codes_errors = [
+                {"line": n, "message": localized(m, self._lang())} for n, m in err.errors[:50]
+            ]
+            self.error = self._text(
+                "Bank kodlari saqlanmadi: pastdagi qatorlarni tuzating.",
+                "Коды банка не сохранены: исправьте строки ниже.",
+                "The bank codes were not saved: fix the lines below.",
+            )
+            return None
+        except MockExamError as err:
+            self.error = err.text(self._lang())
+            return None
+        except SQLAlchemyError:
+            logger.exception("bank codes could not be saved")
+            self.error = self._text(*DB_UNAVAILABLE)
+            return None
+        self.notice = self._text(
+            f"Bank kodlari saqlandi ({changed} ta savol o‘zgardi).",
+            f"Коды банка сохранены (изменено заданий: {changed}).",
+            f"Bank codes saved ({changed} item(s) changed).",
+        )
+        await self._reload()
+        return None
+
 
 # ---------------------------------------------------------------------------
 # Components
 # ---------------------------------------------------------------------------
+CODES_EXAMPLE = "12 ALG-017\n36a GEO-004"
+
+
+def _codes_card() -> rx.Component:
+    return card(
+        rx.hstack(
+            rx.heading(t("Bank kodlari", "Коды банка заданий", "Item bank codes"), size="4"),
+            rx.badge(KeyState.codes_count, id="codes-count"),
+            align="center",
+            spacing="2",
+        ),
+        rx.text(
+            t(
+                "Bir xil kod — bir xil savol: boshqa haftalardagi umumiy savollar orqali "
+                "ballar bitta shkalaga bog‘lanadi. Har qatorda “12 ALG-017”; “13 -” kodni "
+                "o‘chiradi.",
+                "Один код — один и тот же вопрос: через общие задания баллы разных недель "
+                "ставятся на одну шкалу. По строке «12 ALG-017»; «13 -» убирает код.",
+                "The same code is the same question: through common items the weeks' scores "
+                "are put on one scale. One line per item, “12 ALG-017”; “13 -” removes a code.",
+            ),
+            size="2",
+            color="var(--gray-11)",
+        ),
+        rx.form(
+            rx.vstack(
+                rx.text_area(
+                    name="codes_text",
+                    default_value=KeyState.codes_text,
+                    key=KeyState.codes_text,
+                    placeholder=CODES_EXAMPLE,
+                    rows="6",
+                    width="100%",
+                    font_family="var(--code-font-family)",
+                    id="codes-paste",
+                ),
+                rx.button(
+                    t("Kodlarni saqlash", "Сохранить коды", "Save the codes"),
+                    type="submit",
+                    variant="soft",
+                    id="codes-save",
+                ),
+                spacing="3",
+                width="100%",
+            ),
+            on_submit=KeyState.import_codes,
+            reset_on_submit=False,
+            width="100%",
+        ),
+        rx.cond(
+            KeyState.codes_errors.length() > 0,
+            rx.table.root(
+                header_row(t("Qator", "Строка", "Line"), t("Muammo", "Ошибка", "Problem")),
+                rx.table.body(
+                    rx.foreach(
+                        KeyState.codes_errors,
+                        lambda e: rx.table.row(
+                            rx.table.cell(e["line"]),
+                            rx.table.cell(e["message"]),
+                            class_name="codes-error",
+                        ),
+                    )
+                ),
+                size="1",
+                variant="surface",
+                id="codes-errors",
+            ),
+        ),
+    )
+
+
 def _mcq_cell(row: rx.Var[KeyRow]) -> rx.Component:
     return rx.hstack(
         rx.text(
@@ -324,9 +457,17 @@ def _mcq_cell(row: rx.Var[KeyRow]) -> rx.Component:
             size="1",
             id="key-" + row["label"].to(str),
         ),
+        _code_badge(row),
         spacing="2",
         align="center",
         opacity=rx.cond(row["excluded"], "0.45", "1"),
+    )
+
+
+def _code_badge(row: rx.Var[KeyRow]) -> rx.Component:
+    return rx.cond(
+        row["code"].to(str) != "",
+        rx.badge(row["code"].to(str), size="1", variant="outline", color_scheme="gray"),
     )
 
 
@@ -348,6 +489,7 @@ def _free_cell(row: rx.Var[KeyRow]) -> rx.Component:
             width="100%",
             id="key-" + row["label"].to(str),
         ),
+        _code_badge(row),
         spacing="2",
         align="center",
         width="100%",
@@ -482,7 +624,7 @@ def key_tab() -> rx.Component:
                 spacing="4",
                 width="100%",
             ),
-            _paste_card(),
+            rx.vstack(_paste_card(), _codes_card(), spacing="4", width="100%"),
             columns="2",
             spacing="4",
             width="100%",

@@ -220,6 +220,18 @@ def _body() -> rx.Component:
                     id="open-analysis",
                 ),
             ),
+            rx.cond(
+                ExamState.phase == ExamPhase.RELEASED,
+                rx.link(
+                    rx.button(
+                        rx.icon("shield-check", size=16),
+                        t("Shkala va ko‘chirish", "Шкала и списывание", "Scale and copying"),
+                        variant="soft",
+                    ),
+                    href=f"{ADMIN_ROOT}/exams/" + ExamState.exam_id.to_string() + "/integrity",
+                    id="open-integrity",
+                ),
+            ),
             exam_actions(),
             align="center",
             width="100%",

@@ -9,9 +9,7 @@ scope (services/access.py): a teacher's request for another group reads as missi
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
-
-from sqlmodel import Session
+from typing import Any, TypeVar
 
 from mockexam.admin.auth import AdminState, Failed
 from mockexam.services import access
@@ -45,7 +43,7 @@ class GroupPageState(AdminState):
     async def _in_group(
         self,
         me: int,
-        work: Callable[[Session, int, Scope], T],
+        work: Callable[[Any, int, Scope], T],
         *,
         readonly: bool = True,
     ) -> T | Failed | None:
@@ -56,7 +54,7 @@ class GroupPageState(AdminState):
             return None
         role = self._admin_role
 
-        def run(db: Session) -> T:
+        def run(db: Any) -> T:
             return work(db, group_id, access.scope_for(db, admin_id=me, role=role))
 
         return await self._service(in_session(run, readonly=readonly))

@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 from mockexam.config import settings
 from mockexam.db import utcnow
 from mockexam.errors import (
+    AnswerKeyError,
     ExamLockedError,
     NotFoundError,
     ScheduleConflictError,
@@ -39,6 +40,7 @@ from mockexam.models import (
     ItemKind,
 )
 from mockexam.scoring.answer_key import parse_answer_key
+from mockexam.scoring.bank_codes import parse_bank_codes
 from mockexam.scoring.grading import FREE, MCQ, ItemSpec, validate_answer
 from mockexam.scoring.layout import (
     Layout,
@@ -1038,6 +1040,65 @@ def import_answer_key(
     )
     session.flush()
     return KeyImportResult(updated=len(key), missing=missing_key_items(session, exam_id))
+
+
+def set_bank_codes(
+    session: Session, exam_id: int, text: str, *, admin_id: int | None = None
+) -> int:
+    """Items' bank codes from a paste (scoring/bank_codes.py: `12 ALG-017`, `13 -` removes),
+    all or nothing; how many items changed. Fixed once the exam is released: its codes
+    linked its scale and put its items in the bank."""
+    exam = get_exam(session, exam_id)
+    if exam.status == ExamStatus.RELEASED:
+        raise ExamLockedError(
+            msg(
+                "Natijalar e’lon qilingan: bank kodlari shkalani bog‘lagan, endi o‘zgarmaydi.",
+                "Результаты опубликованы: коды банка уже связали шкалу и больше не меняются.",
+                "Results are released: the bank codes linked the exam's scale and are fixed.",
+            )
+        )
+    items = get_items(session, exam_id)
+    changes = parse_bank_codes(text, [i.label for i in items])
+    final = {i.label: i.bank_code for i in items} | changes
+    owner: dict[str, str] = {}
+    for item in items:
+        code = final[item.label]
+        if code is None:
+            continue
+        if code in owner:
+            raise AnswerKeyError(
+                [
+                    (
+                        0,
+                        msg(
+                            "{code} kodi {a} va {b} savollarida: bitta imtihonda kod bir marta.",
+                            "Код {code} у заданий {a} и {b}: в экзамене код встречается один раз.",
+                            "{code} would name items {a} and {b}: a code names one item of an "
+                            "exam.",
+                            code=code,
+                            a=owner[code],
+                            b=item.label,
+                        ),
+                    )
+                ]
+            )
+        owner[code] = item.label
+    changed = 0
+    for item in items:
+        if item.label in changes and item.bank_code != changes[item.label]:
+            item.bank_code = changes[item.label]
+            session.add(item)
+            changed += 1
+    audit.record(
+        session,
+        admin_id=admin_id,
+        action="key.bank_codes",
+        entity="exam",
+        entity_id=exam_id,
+        details={"items": changed},
+    )
+    session.flush()
+    return changed
 
 
 def upcoming_or_open_exam(session: Session, now: datetime | None = None) -> Exam | None:

@@ -43,7 +43,7 @@ from mockexam.models import (
 from mockexam.scoring import blocks, classical, elo, grades, rasch
 from mockexam.scoring.layout import POINTS, Layout, LayoutError
 from mockexam.scoring.layout_templates import CERTIFICATE_MATH
-from mockexam.services import audit, gamification
+from mockexam.services import audit, copying, gamification, linking
 from mockexam.services.exams import closed_unreleased_exams, exam_layout, get_items
 from mockexam.services.grading import regrade_exam
 from mockexam.services.sessions import auto_submit_overdue
@@ -309,10 +309,16 @@ def _score_exam(db: Session, exam: Exam, *, now: datetime, recalibrate: bool) ->
         [s.max_points if s.max_points and s.max_points > 0 else 1 for s in m.sessions],
         dtype=float,
     )
+    shift = 0.0
     if calibration is not None:
-        scaled = grades.scaled_score(calibration.theta)
+        # Onto the item bank's scale through the common items (0 when not linked).
+        shift = linking.link_exam(db, exam, m.items, active, calibration, now=now).shift
+        scaled = grades.scaled_score(calibration.theta + shift)
         scaled_se = grades.scaled_se(calibration.theta_se)
+        copying.store_pairs(db, exam, m.sessions, m.items, calibration, now=now)
     else:
+        linking.clear_link(db, exam)
+        copying.clear_pairs(db, exam)
         scaled = grades.provisional_score(points, max_points)
         scaled_se = np.full(n, np.nan)
     official = points if layout.official_score == POINTS else scaled
@@ -325,7 +331,7 @@ def _score_exam(db: Session, exam: Exam, *, now: datetime, recalibrate: bool) ->
 
     for r, exam_session in enumerate(m.sessions):
         if calibration is not None:
-            exam_session.theta = float(calibration.theta[r])
+            exam_session.theta = float(calibration.theta[r] + shift)
             exam_session.theta_se = float(calibration.theta_se[r])
             exam_session.person_infit = _finite(calibration.person_infit[r])
             exam_session.person_outfit = _finite(calibration.person_outfit[r])

@@ -48,6 +48,8 @@ NOT_YET_TRANSLATED: set[str] = set()
 ALLOWED_TERMS: frozenset[str] = frozenset(
     {
         "mockexam",
+        "ALG",  # item bank codes in an example (ALG-017, GEO-004)
+        "GEO",
         "CSV",
         "csv",
         "Excel",

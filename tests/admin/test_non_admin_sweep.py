@@ -126,6 +126,7 @@ MUTATORS = {
     ("KeyState", "set_choice"),
     ("KeyState", "set_free"),
     ("KeyState", "import_key"),
+    ("KeyState", "import_codes"),
     ("NotifyState", "notify"),
     ("BroadcastsState", "send"),
     ("AnalysisState", "set_excluded"),
@@ -307,6 +308,7 @@ def _form(world: World) -> dict[str, Any]:
         "name_en": "Injected",
         # the groups pages, the exam's audience
         "roster": f"Injected Person\t@injected_p\t{SECRET_GROUP}\n",
+        "codes_text": "1 INJ-001\n",
         "audience": "everyone",
     }
 

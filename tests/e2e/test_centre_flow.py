@@ -21,10 +21,11 @@ import re
 from pathlib import Path
 
 from playwright.sync_api import Browser, Page, expect
-from sqlmodel import select
+from sqlalchemy import delete
+from sqlmodel import col, select
 
 from mockexam.db import session_scope
-from mockexam.models import ExamSession, StudentGroup
+from mockexam.models import ExamSession, GroupMember, Student, StudentGroup
 from mockexam.services.demo import (
     DEMO_ADMIN_USERNAME,
     DEMO_GROUP,
@@ -156,6 +157,18 @@ def test_a_centre_runs_a_class_and_its_teacher_sees_only_it(
         for page in (owner, phone, other, teacher):
             page.context.close()
         retire_exam(app_server, exam_id)
+        _forget_students(JOINER, OUTSIDER)
+
+
+def _forget_students(*telegram_ids: int) -> None:
+    """Remove the students this test made (later tests count the demo's 300)."""
+    with session_scope() as db:
+        ids = list(db.exec(select(Student.id).where(col(Student.telegram_id).in_(telegram_ids))))
+        if not ids:
+            return
+        db.execute(delete(ExamSession).where(col(ExamSession.student_id).in_(ids)))
+        db.execute(delete(GroupMember).where(col(GroupMember.student_id).in_(ids)))
+        db.execute(delete(Student).where(col(Student.id).in_(ids)))
 
 
 def _submitted(student_id: int, exam_id: int) -> bool:

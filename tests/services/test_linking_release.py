@@ -1,0 +1,204 @@
+"""Linking and copying at release, on both databases: bank codes pasted for an exam, the
+first coded exam defining the scale, a later form linked through its common items (the
+cohort's growth recovered despite a harder paper), a form with too few common items left
+alone, a recalibration, and copying pairs stored with their evidence."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import numpy as np
+import pytest
+from sqlmodel import col, select
+
+from mockexam.db import session_scope, utcnow
+from mockexam.errors import AnswerKeyError, ExamLockedError
+from mockexam.models import (
+    Answer,
+    BankItem,
+    CopyingPair,
+    Exam,
+    ExamSession,
+    LinkStatus,
+    SheetSync,
+)
+from mockexam.services import copying, exams
+from mockexam.services.release import exclude_item, release_exam
+from tests.factories import make_cohort, make_exam
+
+N = 700
+
+
+def _codes(exam_id: int, codes: dict[str, str]) -> None:
+    with session_scope() as db:
+        text = "\n".join(f"{label} {code}" for label, code in codes.items())
+        exams.set_bank_codes(db, exam_id, text)
+
+
+def _labels(exam_id: int) -> list[str]:
+    with session_scope(readonly=True) as db:
+        return [i.label for i in exams.get_items(db, exam_id)]
+
+
+def _mean_theta(exam_id: int) -> float:
+    with session_scope(readonly=True) as db:
+        values = db.exec(select(ExamSession.theta).where(ExamSession.exam_id == exam_id)).all()
+    return float(np.mean([v for v in values if v is not None]))
+
+
+def _two_forms(rng: np.random.Generator, *, common: int, harder: float = 0.8):
+    """Week 1: 55 coded items; week 2: `common` of week 1's items back (same codes, same true
+    difficulty), the rest new and `harder` logits harder; the cohort grows by 0.3."""
+    now = utcnow()
+    with session_scope() as db:
+        first = make_exam(db, title="Week 1", start=now - timedelta(days=10), hours=3)
+        second = make_exam(db, title="Week 2", start=now - timedelta(days=3), hours=3)
+        ids = (first.id, second.id)
+    labels = _labels(ids[0])
+    beta1 = rng.normal(0.0, 1.0, len(labels))
+    beta2 = rng.normal(harder, 1.0, len(labels))
+    beta2[:common] = beta1[10 : 10 + common]
+    _codes(ids[0], {label: f"Q-{k:03d}" for k, label in enumerate(labels)})
+    second_codes = {label: f"R-{k:03d}" for k, label in enumerate(labels)}
+    for k in range(common):
+        second_codes[labels[k]] = f"Q-{10 + k:03d}"
+    _codes(ids[1], second_codes)
+    with session_scope() as db:
+        make_cohort(db, db.get(Exam, ids[0]), n=N, seed=1, beta=beta1, graded=True)
+        make_cohort(db, db.get(Exam, ids[1]), n=N, seed=2, theta_mean=0.3, beta=beta2, graded=True)
+    return ids
+
+
+def test_the_first_coded_exam_defines_the_scale_and_a_later_form_links_to_it(db_url):
+    first, second = _two_forms(np.random.default_rng(5), common=12)
+    release_exam(first)
+    with session_scope(readonly=True) as db:
+        exam = db.get(Exam, first)
+        assert (exam.link_status, exam.link_shift) == (LinkStatus.ORIGIN, 0.0)
+        assert len(db.exec(select(BankItem)).all()) == 55
+    own_scale_first = _mean_theta(first)
+
+    release_exam(second)
+    with session_scope(readonly=True) as db:
+        exam = db.get(Exam, second)
+        bank = db.exec(select(BankItem)).all()
+        sample = db.exec(
+            select(ExamSession.theta, ExamSession.scaled_score).where(
+                ExamSession.exam_id == second, col(ExamSession.theta).is_not(None)
+            )
+        ).first()
+    assert exam.link_status == LinkStatus.LINKED
+    assert exam.link_report["common"] == 12 and len(exam.link_report["used"]) >= 11
+    # The harder paper moves this week's own scale: the shift puts it back.
+    assert exam.link_shift == pytest.approx(0.8 * 43 / 55, abs=0.25)
+    assert 0 < exam.link_shift_se < 0.2
+    assert len(bank) == 55 + 43  # the new codes join the bank on the linked scale
+    growth = _mean_theta(second) - own_scale_first
+    assert growth == pytest.approx(0.3, abs=0.15)  # the cohort's true growth
+    theta, scaled = sample
+    assert scaled == pytest.approx(min(max(50 + 12.5 * theta, 0), 100), abs=0.01)
+
+
+def test_too_few_common_items_leave_the_form_on_its_own_scale(db_url):
+    first, second = _two_forms(np.random.default_rng(6), common=3)
+    release_exam(first)
+    release_exam(second)
+    with session_scope(readonly=True) as db:
+        exam = db.get(Exam, second)
+        n_bank = len(db.exec(select(BankItem)).all())
+    assert (exam.link_status, exam.link_shift) == (LinkStatus.NOT_LINKED, None)
+    assert exam.link_report["common"] == 3
+    assert n_bank == 55  # nothing of an unlinked form enters the bank
+
+
+def test_an_exam_without_codes_is_on_its_own_scale(db_url):
+    with session_scope() as db:
+        exam = make_exam(db, start=utcnow() - timedelta(days=3), hours=3)
+        make_cohort(db, exam, n=200, graded=True)
+        exam_id = exam.id
+    release_exam(exam_id)
+    with session_scope(readonly=True) as db:
+        assert db.get(Exam, exam_id).link_status == LinkStatus.NO_CODES
+
+
+def test_a_recalibration_links_again_and_the_bank_follows(db_url):
+    first, second = _two_forms(np.random.default_rng(7), common=12)
+    release_exam(first)
+    release_exam(second)
+    exclude_item(second, "1")  # one of the common items
+    with session_scope(readonly=True) as db:
+        exam = db.get(Exam, second)
+        codes = {b.code for b in db.exec(select(BankItem).where(BankItem.exam_id == second))}
+    assert exam.link_status == LinkStatus.LINKED
+    assert exam.link_report["common"] == 11
+    assert len(codes) == 43 and "Q-010" not in codes
+
+
+def test_bank_codes_are_checked_whole_and_fixed_after_release(db_url):
+    with session_scope() as db:
+        exam = make_exam(db, start=utcnow() + timedelta(days=3))
+        exam_id = exam.id
+    _codes(exam_id, {"1": "alg-017", "2": "GEO.4"})
+    with session_scope(readonly=True) as db:
+        coded = {i.label: i.bank_code for i in exams.get_items(db, exam_id) if i.bank_code}
+    assert coded == {"1": "ALG-017", "2": "GEO.4"}
+    with pytest.raises(AnswerKeyError) as err, session_scope() as db:
+        exams.set_bank_codes(db, exam_id, "99 X-1\n4 bad code!\n5 A\n5 B\n6 C\n7 c\n")
+    text = err.value.text("en")
+    for words in ("no item 99", "Write it as", "already on line", "already the code of item 6"):
+        assert words in text, words
+    with pytest.raises(AnswerKeyError) as err, session_scope() as db:
+        exams.set_bank_codes(db, exam_id, "3 ALG-017")  # item 1 has it
+    assert "ALG-017 would name items 1 and 3" in err.value.text("en")
+    with session_scope() as db:
+        exams.set_bank_codes(db, exam_id, "1 -\n3 ALG-017")
+    with session_scope(readonly=True) as db:
+        coded = {i.label: i.bank_code for i in exams.get_items(db, exam_id) if i.bank_code}
+    assert coded == {"2": "GEO.4", "3": "ALG-017"}
+
+
+def test_released_exams_codes_are_fixed(db_url):
+    with session_scope() as db:
+        exam = make_exam(db, start=utcnow() - timedelta(days=3), hours=3)
+        make_cohort(db, exam, n=50, graded=True)
+        exam_id = exam.id
+    release_exam(exam_id)
+    with pytest.raises(ExamLockedError), session_scope() as db:
+        exams.set_bank_codes(db, exam_id, "1 ALG-017")
+
+
+def test_copying_pairs_are_stored_at_release_with_their_evidence(db_url):
+    with session_scope() as db:
+        exam = make_exam(db, start=utcnow() - timedelta(days=3), hours=3)
+        session_ids, _theta, _beta = make_cohort(db, exam, n=400, graded=False)
+        exam_id = exam.id
+        source, copier = session_ids[3], session_ids[200]
+        # The copier gives the source's answer on every item (wrong ones included) and
+        # saved from the same device.
+        answers = {a.item_id: a for a in db.exec(select(Answer).where(Answer.session_id == copier))}
+        for a in db.exec(select(Answer).where(Answer.session_id == source)):
+            mine = answers[a.item_id]
+            mine.value = a.value
+            db.add(mine)
+        for sid in (source, copier):
+            db.add(SheetSync(session_id=sid, device="dev-shared-1", seq=3))
+    from mockexam.services.grading import grade_pending
+
+    with session_scope() as db:
+        grade_pending(db, exam_id)
+    release_exam(exam_id)
+    with session_scope(readonly=True) as db:
+        rows = db.exec(select(CopyingPair).where(CopyingPair.exam_id == exam_id)).all()
+        evidence = copying.pair_evidence(db, exam_id)
+        report = copying.exam_integrity(db, exam_id)
+    assert {(r.session_a, r.session_b) for r in rows} == {(source, copier)}
+    [pair] = evidence
+    assert pair.same_device
+    assert pair.matches >= 50 and pair.p_value <= copying.ALPHA / (400 * 399 / 2)
+    assert pair.identical_wrong == len(pair.wrong_items) > 0
+    assert pair.a.name.startswith("Sim") and pair.b.name.startswith("Sim")
+    assert report is not None and report.pairs == evidence
+    # A recalibration finds them again (no duplicates).
+    exclude_item(exam_id, "2")
+    with session_scope(readonly=True) as db:
+        assert len(db.exec(select(CopyingPair)).all()) == 1
