@@ -130,7 +130,7 @@ from mockexam.errors import (
 )
 from mockexam.origins import app_origins, origin_of
 from mockexam.parsing import parse_id
-from mockexam.services import access, admin_auth, exam_results, health
+from mockexam.services import access, admin_auth, copying, exam_results, health
 from mockexam.services.access import Capability
 from mockexam.services.client_address import client_address
 from mockexam.services.exam_results import ExportFile
@@ -434,7 +434,12 @@ XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.s
 _CSV_EXPORTS: dict[ExportFile, Callable[[int, access.Scope], Iterator[bytes]]] = {
     ExportFile.RESULTS_CSV: exam_results.iter_results_csv,
     ExportFile.RESPONSES_CSV: exam_results.iter_response_matrix_csv,
+    ExportFile.COPYING_CSV: lambda exam_id, _scope: exam_results.csv_chunks(
+        copying.iter_copying_rows(exam_id)
+    ),
 }
+# Exports that name students of other groups side by side: owners and admins only.
+_MANAGERS_ONLY = {ExportFile.COPYING_CSV}
 _XLSX_EXPORTS: dict[ExportFile, Callable[[int, access.Scope], bytes]] = {
     ExportFile.RESULTS_XLSX: exam_results.export_results_xlsx,
     ExportFile.RESPONSES_XLSX: exam_results.export_response_matrix_xlsx,
@@ -489,7 +494,9 @@ async def admin_export(request: Request) -> Response:
         )
         if identity is None:
             return _error(401, NOT_SIGNED_IN)
-        if not access.allows(identity.role, Capability.VIEW):
+        if not access.allows(identity.role, Capability.VIEW) or (
+            file in _MANAGERS_ONLY and not access.allows(identity.role, Capability.MANAGE)
+        ):
             return _error(403, ROLE_REFUSED)
         scope = await run_in_threadpool(_export_scope, identity, group_id)
         await run_in_threadpool(

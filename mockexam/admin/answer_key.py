@@ -506,15 +506,18 @@ def _paste_card() -> rx.Component:
             t(
                 "Har qatorda bitta savol (“1 A”, “36a 12”, bir nechta javob “|” bilan) yoki "
                 "boshida barcha test savollarining harflari bir qatorda; bo‘limlar bo‘lsa, "
-                "“[s2]” sarlavhasidan keyin shu bo‘lim harflari. Barcha qatorlar to‘g‘ri "
-                "bo‘lmasa, hech narsa saqlanmaydi.",
+                "“[s2]” sarlavhasidan keyin shu bo‘lim harflari. Qator oxirida bank kodi "
+                "bo‘lishi mumkin (“12 B ALG-017”). Barcha qatorlar to‘g‘ri bo‘lmasa, hech narsa "
+                "saqlanmaydi.",
                 "По одному заданию в строке («1 A», «36a 12», несколько ответов через «|») "
                 "или сначала буквы всех заданий с выбором ответа в одной строке; при "
-                "нескольких разделах — заголовок «[s2]» и буквы этого раздела. Ничего не "
-                "сохраняется, пока все строки не верны.",
+                "нескольких разделах — заголовок «[s2]» и буквы этого раздела. Строку может "
+                "завершать код банка («12 B ALG-017»). Ничего не сохраняется, пока все строки "
+                "не верны.",
                 "One item per line (“1 A”, “36a 12”, several answers with “|”), or the letters "
                 "of all multiple-choice items in one line first; with sections, a “[s2]” header "
-                "and that section's letters. Nothing is saved unless every line is right.",
+                "and that section's letters. A line may end with the item's bank code "
+                "(“12 B ALG-017”). Nothing is saved unless every line is right.",
             ),
             size="2",
             color="var(--gray-11)",

@@ -24,10 +24,13 @@ from mockexam.admin.components import USER_CONTENT, header_row
 from mockexam.admin.exam_form import local_text
 from mockexam.admin.i18n import t
 from mockexam.admin.layout import admin_page, card, error_callout
+from mockexam.api import EXPORT_ROOT
 from mockexam.models import LinkStatus
 from mockexam.scoring.grades import POINTS_PER_LOGIT
 from mockexam.services import copying
+from mockexam.services.exam_results import ExportFile
 from mockexam.services.transactions import in_session
+from mockexam.ui.backend import BACKEND_ORIGIN
 
 INTEGRITY_ROUTE = f"{ADMIN_ROOT}/exams/[exam_id]/integrity"
 
@@ -192,7 +195,7 @@ def _scale_card() -> rx.Component:
             ),
         ),
         rx.cond(
-            IntegrityState.shift != "",
+            IntegrityState.link_status == LinkStatus.LINKED.value,
             rx.flex(
                 rx.vstack(
                     rx.text(t("Siljish (logit)", "Сдвиг (логиты)", "Shift (logits)"), size="1"),
@@ -218,6 +221,19 @@ def _scale_card() -> rx.Component:
                 ),
                 spacing="6",
                 wrap="wrap",
+            ),
+        ),
+        rx.cond(
+            IntegrityState.added > 0,
+            rx.text(
+                t(
+                    "Bankka qo‘shilgan savollar: ",
+                    "Добавлено в банк заданий: ",
+                    "Items added to the bank: ",
+                ),
+                IntegrityState.added,
+                size="2",
+                id="link-added",
             ),
         ),
         rx.cond(
@@ -297,9 +313,33 @@ def _pair_row(p: rx.Var[PairView]) -> rx.Component:
     )
 
 
+def _copying_download() -> rx.Component:
+    return rx.el.a(
+        rx.button(
+            rx.icon("download", size=14),
+            t("Juftliklar (CSV)", "Пары (CSV)", "Pairs (CSV)"),
+            size="1",
+            variant="soft",
+        ),
+        href=BACKEND_ORIGIN
+        + f"{EXPORT_ROOT}/"
+        + IntegrityState.exam_id.to_string()
+        + f"/export/{ExportFile.COPYING_CSV.value}",
+        download=True,
+        reload_document=True,
+        id="copying-export",
+    )
+
+
 def _copying_card() -> rx.Component:
     return card(
-        rx.heading(t("Ko‘chirish belgilari", "Признаки списывания", "Copying"), size="4"),
+        rx.hstack(
+            rx.heading(t("Ko‘chirish belgilari", "Признаки списывания", "Copying"), size="4"),
+            rx.spacer(),
+            rx.cond(IntegrityState.pairs.length() > 0, _copying_download()),
+            width="100%",
+            align="center",
+        ),
         rx.text(
             t(
                 "Mustaqil ishlaganda ehtimoli juda kam bo‘lgan darajada bir xil javob bergan "

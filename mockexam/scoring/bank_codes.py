@@ -138,3 +138,25 @@ def parse_bank_codes(text: str, labels: Iterable[str]) -> dict[str, str | None]:
     if problems:
         raise AnswerKeyError(sorted(problems, key=lambda p: p[0]))
     return out
+
+
+# A bank code at the end of an answer-key line (`12 B ALG-017`): capitals, then a dash or a
+# dot, then letters or digits — so no answer ("B", "0.5", "-1/2", "1-A") is taken for one.
+TRAILING_CODE = re.compile(
+    r"^(?P<entry>.*\S)\s+(?P<code>[A-Z][A-Z0-9]*[-.][A-Z0-9][A-Z0-9._\-]*)\s*$"
+)
+
+
+def split_trailing_codes(text: str) -> tuple[str, list[tuple[int, str, str]]]:
+    """The key paste without its trailing bank codes, and (line number, the line's entry,
+    its code) for each line that had one (the entry parsed alone names the item)."""
+    lines = re.split(r"\r\n|\r|\n", text)
+    found: list[tuple[int, str, str]] = []
+    for n, line in enumerate(lines, start=1):
+        body = re.sub(r"(?:^|\s)#.*$", "", line)
+        match = TRAILING_CODE.match(body)
+        if match is None or len(match.group("code")) > MAX_CODE_CHARS:
+            continue
+        found.append((n, match.group("entry"), match.group("code")))
+        lines[n - 1] = match.group("entry")
+    return "\n".join(lines), found

@@ -18,7 +18,7 @@ never a penalty the system applies.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -26,6 +26,9 @@ import numpy as np
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
+from mockexam.db import session_scope
+from mockexam.errors import NotFoundError, msg
+from mockexam.localtime import local_iso
 from mockexam.models import (
     Answer,
     CopyingPair,
@@ -254,3 +257,54 @@ def exam_integrity(db: Session, exam_id: int) -> Integrity | None:
         link_report=dict(exam.link_report or {}),
         pairs=pair_evidence(db, exam_id),
     )
+
+
+COPYING_COLUMNS = [
+    "p_value",
+    "matches",
+    "expected",
+    "identical_wrong",
+    "same_device",
+    "student_a_id",
+    "student_a",
+    "started_a",
+    "submitted_a",
+    "student_b_id",
+    "student_b",
+    "started_b",
+    "submitted_b",
+    "identical_wrong_items",
+]
+
+
+def iter_copying_rows(exam_id: int) -> Iterator[list[object]]:
+    """The exam's flagged pairs as export rows (header first), most improbable first."""
+    with session_scope(readonly=True) as db:
+        if db.get(Exam, exam_id) is None:
+            raise NotFoundError(
+                msg(
+                    "{exam_id}-imtihon mavjud emas.",
+                    "Экзамена {exam_id} не существует.",
+                    "Exam {exam_id} does not exist.",
+                    exam_id=exam_id,
+                )
+            )
+        evidence = pair_evidence(db, exam_id, limit=10_000)
+    yield COPYING_COLUMNS
+    for p in evidence:
+        yield [
+            f"{p.p_value:.3e}",
+            p.matches,
+            p.expected,
+            p.identical_wrong,
+            int(p.same_device),
+            p.a.student_id,
+            p.a.name,
+            local_iso(p.a.started_at),
+            local_iso(p.a.submitted_at) if p.a.submitted_at else None,
+            p.b.student_id,
+            p.b.name,
+            local_iso(p.b.started_at),
+            local_iso(p.b.submitted_at) if p.b.submitted_at else None,
+            "; ".join(f"{label}={value}" for label, value in p.wrong_items),
+        ]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import col, select
 
 from mockexam.config import settings
 from mockexam.db import insert_for, session_scope, utcnow
@@ -38,7 +38,7 @@ from mockexam.services import exams as exam_service
 from mockexam.services import groups, practice_bank, release
 from mockexam.services.admins import create_admin
 from mockexam.services.demo_paper import attach_demo_paper
-from mockexam.services.grading import grade_pending
+from mockexam.services.grading import grade_pending, regrade_exam
 from mockexam.services.students import upsert_student
 
 DEMO_ADMIN_USERNAME = "admin"
@@ -223,7 +223,13 @@ def seed_demo(
         attach_demo_paper(db, past, seed=seed + 1)
         exam_service.publish_exam(db, past.id, now=past_start - timedelta(days=2))
         items = exam_service.get_items(db, past.id)
-        _simulate_cohort(db, rng, past, items, student_ids[: int(len(student_ids) * 0.8)])
+        takers = student_ids[: int(len(student_ids) * 0.8)]
+        _simulate_cohort(db, rng, past, items, takers)
+        # Its items are in the centre's item bank (it defines the scale at release), and
+        # two of its takers worked together: the admin's Scale and copying page shows them.
+        exam_service.set_bank_codes(db, past.id, _bank_codes(items, prefix="MATH", start=1))
+        if len(takers) > DEMO_COPIER[1]:
+            _plant_copier(db, past.id, takers[DEMO_COPIER[0]], takers[DEMO_COPIER[1]], seed)
 
         # Next exam: published, opens tomorrow at 10:00 local time (LOCAL_TIMEZONE;
         # 05:00 UTC in Tashkent).
@@ -238,6 +244,14 @@ def seed_demo(
         )
         up_items = exam_service.get_items(db, upcoming.id)
         exam_service.import_answer_key(db, upcoming.id, _demo_key(rng, up_items))
+        # Twelve of last week's questions come back (the same codes): this week links to it.
+        exam_service.set_bank_codes(
+            db,
+            upcoming.id,
+            _bank_codes(up_items[:12], prefix="MATH", start=24)
+            + "\n"
+            + _bank_codes(up_items[12:], prefix="MATH", start=101),
+        )
         attach_demo_paper(db, upcoming, seed=seed + 2)
         exam_service.publish_exam(db, upcoming.id, now=now)
 
@@ -287,6 +301,44 @@ def seed_demo(
 
 
 DEMO_GROUP = "Matematika 9-A"
+DEMO_COPIER = (150, 151)  # takers' indexes: the second copies most of the first's answers
+
+
+def _bank_codes(items: list, *, prefix: str, start: int) -> str:
+    """`<label> <PREFIX-nnn>` lines numbering `items` from `start`."""
+    return "\n".join(f"{item.label} {prefix}-{start + k:03d}" for k, item in enumerate(items))
+
+
+def _plant_copier(db, exam_id: int, source: int, copier: int, seed: int) -> None:
+    """The copier gives the source's answer on nine items in ten (wrong ones and blanks
+    too), then the exam is marked again. Its own random stream: nothing else changes."""
+    rng = np.random.default_rng(seed + 99)
+    rows = {
+        (a.item_id, a.session_id): a
+        for a in db.exec(select(Answer).where(Answer.exam_id == exam_id)).all()
+    }
+    sessions = dict(
+        db.exec(
+            select(ExamSession.student_id, ExamSession.id).where(
+                ExamSession.exam_id == exam_id,
+                col(ExamSession.student_id).in_([source, copier]),
+            )
+        ).all()
+    )
+    theirs, mine = sessions[source], sessions[copier]
+    for item in exam_service.get_items(db, exam_id):
+        if rng.random() >= 0.9:
+            continue
+        given, own = rows.get((item.id, theirs)), rows.get((item.id, mine))
+        if given is None and own is not None:
+            db.delete(own)
+        elif given is not None and own is None:
+            db.add(Answer(session_id=mine, exam_id=exam_id, item_id=item.id, value=given.value))
+        elif given is not None and own is not None:
+            own.value = given.value
+            db.add(own)
+    db.flush()
+    regrade_exam(db, exam_id)
 
 
 def _demo_group(db, student_ids: list[int]) -> int:

@@ -677,7 +677,7 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _csv_chunks(rows: Iterable[list[Any]]) -> Iterator[bytes]:
+def csv_chunks(rows: Iterable[list[Any]]) -> Iterator[bytes]:
     """CSV in UTF-8 with a byte-order mark (Excel then reads Cyrillic and Uzbek names right)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -703,12 +703,12 @@ def _xlsx(rows: Iterable[list[Any]], title: str) -> bytes:
 
 def iter_results_csv(exam_id: int, scope: Scope = _EVERYONE) -> Iterator[bytes]:
     """The results CSV, chunk by chunk (for a streaming response)."""
-    return _csv_chunks(iter_results_rows(exam_id, scope))
+    return csv_chunks(iter_results_rows(exam_id, scope))
 
 
 def iter_response_matrix_csv(exam_id: int, scope: Scope = _EVERYONE) -> Iterator[bytes]:
     """The 0/1 response matrix CSV, chunk by chunk (for a streaming response)."""
-    return _csv_chunks(iter_response_matrix_rows(exam_id, scope))
+    return csv_chunks(iter_response_matrix_rows(exam_id, scope))
 
 
 def export_results_csv(exam_id: int, scope: Scope = _EVERYONE) -> bytes:
@@ -738,6 +738,7 @@ class ExportFile(StrEnum):
     RESULTS_XLSX = "results.xlsx"
     RESPONSES_CSV = "responses.csv"
     RESPONSES_XLSX = "responses.xlsx"
+    COPYING_CSV = "copying.csv"  # the flagged pairs (services/copying.py): admins only
 
 
 def record_export(

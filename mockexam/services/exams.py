@@ -40,7 +40,7 @@ from mockexam.models import (
     ItemKind,
 )
 from mockexam.scoring.answer_key import parse_answer_key
-from mockexam.scoring.bank_codes import parse_bank_codes
+from mockexam.scoring.bank_codes import parse_bank_codes, split_trailing_codes
 from mockexam.scoring.grading import FREE, MCQ, ItemSpec, validate_answer
 from mockexam.scoring.layout import (
     Layout,
@@ -1024,12 +1024,34 @@ def import_answer_key(
     _check_key_editable(exam)
     items = get_items(session, exam_id)
     keys = [section.key for section in exam_layout(exam).sections]
-    key = parse_answer_key(text, [item_spec(i) for i in items], section_keys=keys)
+    specs = [item_spec(i) for i in items]
+    # `12 B ALG-017`: a bank code may end an item's line (scoring/bank_codes.py).
+    text, coded = split_trailing_codes(text)
+    key = parse_answer_key(text, specs, section_keys=keys)
+    codes: list[str] = []
+    for n, entry, code in coded:
+        labels = list(parse_answer_key(entry, specs, section_keys=keys))
+        if len(labels) != 1:
+            raise AnswerKeyError(
+                [
+                    (
+                        n,
+                        msg(
+                            "Bank kodi faqat bitta savol qatorining oxirida bo‘ladi.",
+                            "Код банка ставится в конце строки одного задания.",
+                            "A bank code ends the line of one item.",
+                        ),
+                    )
+                ]
+            )
+        codes.append(f"{labels[0]} {code}")
     by_label = {i.label: i for i in items}
     for label, accepted in key.items():
         item = by_label[label]
         item.accepted_answers = list(accepted)
         session.add(item)
+    if codes:
+        set_bank_codes(session, exam_id, "\n".join(codes), admin_id=admin_id)
     audit.record(
         session,
         admin_id=admin_id,

@@ -97,3 +97,24 @@ def test_the_key_grid_has_a_block_per_section_and_the_example_follows_the_layout
     assert state.example == "[s1] ABC  (1–3)\n4a 12\n4b -1/2 | -0.5\n…"
     run(KeyState.set_choice, state, "2", "E")
     assert state.error == "" and _keys(custom) == {"2": ["E"]}
+
+
+def test_bank_codes_are_pasted_shown_in_the_grid_and_refused_whole(admin):
+    state, exam_id = _key_state(admin.token)
+    run(KeyState.import_codes, state, {"codes_text": "1 alg-017\n36a GEO-004"})
+    assert state.error == "" and "2 item(s) changed" in state.notice
+    assert state.codes_count == 2 and state.codes_text == "1 ALG-017\n36a GEO-004"
+    assert {r["label"]: r["code"] for r in state.mcq_rows + state.free_rows if r["code"]} == {
+        "1": "ALG-017",
+        "36a": "GEO-004",
+    }
+    run(KeyState.import_codes, state, {"codes_text": "2 GEO-004\n99 X-1"})
+    assert "were not saved" in state.error
+    assert [e["line"] for e in state.codes_errors] == [2]  # the unknown item, line by line
+    run(KeyState.import_codes, state, {"codes_text": "2 GEO-004"})  # 36a has it
+    assert "would name items 2 and 36a" in state.codes_errors[0]["message"]
+    run(KeyState.import_codes, state, {"codes_text": "  "})
+    assert "Paste the codes first" in state.error
+    with session_scope() as db:
+        coded = {i.label: i.bank_code for i in exam_service.get_items(db, exam_id) if i.bank_code}
+    assert coded == {"1": "ALG-017", "36a": "GEO-004"}

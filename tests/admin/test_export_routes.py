@@ -377,7 +377,11 @@ def test_a_teacher_gets_nothing_of_another_group(exam_id):
     for file in ExportFile:
         response = _get(export_path(exam_id, file) + f"?group={b}", token=teacher)
         assert response.status_code == 403, file
-        assert response.json()["error"] == "This group is not one of yours."
+        assert response.json()["error"] == (
+            "Your role does not allow this download."
+            if file == ExportFile.COPYING_CSV  # names students of every group: admins only
+            else "This group is not one of yours."
+        )
         assert "content-disposition" not in response.headers
     assert _get(
         export_path(exam_id, ExportFile.RESULTS_CSV) + "?group=999", token=teacher
@@ -415,3 +419,33 @@ def test_an_admin_exports_everyone_or_one_group(exam_id):
         {"file": "results.csv"},
         {"file": "results.csv", "groups": [b]},
     ]
+
+
+def test_the_copying_pairs_export_is_for_admins_and_lists_the_flagged_pairs(exam_id):
+    from mockexam.models import CopyingPair
+
+    with session_scope() as db:
+        a, b = db.exec(
+            select(ExamSession.id).where(ExamSession.exam_id == exam_id).order_by(ExamSession.id)
+        ).all()[:2]
+        db.add(
+            CopyingPair(
+                exam_id=exam_id,
+                session_a=a,
+                session_b=b,
+                matches=50,
+                identical_wrong=20,
+                expected=21.5,
+                p_value=3.2e-20,
+            )
+        )
+    teacher = admin_token("tess", AdminRole.TEACHER)
+    assert _get(export_path(exam_id, ExportFile.COPYING_CSV), token=teacher).status_code == 403
+    admin = admin_token("adam", AdminRole.ADMIN)
+    response = _get(export_path(exam_id, ExportFile.COPYING_CSV), token=admin)
+    assert response.status_code == 200
+    rows = _csv(response)
+    assert rows[0][:4] == ["p_value", "matches", "expected", "identical_wrong"]
+    assert rows[1][:4] == ["3.200e-20", "50", "21.5", "20"]
+    assert len(rows) == 2
+    assert [e.details for e in _exports()] == [{"file": "copying.csv"}]

@@ -364,3 +364,24 @@ def test_admin_results_table_and_csv_download(
             )
         ).all()
     assert {"file": "results.csv"} in exports
+
+
+def test_admin_sees_the_scale_and_the_copying_evidence_of_the_demo_exam(
+    admin_page: Page, app_server: AppServer, app_db: str, tmp_path: Path
+):
+    """The demo's released exam defined the item bank's scale, and two of its takers
+    worked together (services/demo.py): the page says both, and the pairs download."""
+    page = admin_page
+    page.goto(f"{app_server.base_url}/admin/exams/{RELEASED_EXAM_ID}")
+    page.locator("#open-integrity").click()
+    expect(page).to_have_url(re.compile(rf"/admin/exams/{RELEASED_EXAM_ID}/integrity$"))
+    expect(page.locator("#link-status")).to_have_attribute("data-status", "origin")
+    rows = page.locator("#copying-table .copying-pair")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text(re.compile(r"5\d / \d+\.\d"))
+    shot(page, "integrity")
+    with page.expect_download() as download:
+        page.locator("#copying-export").click()
+    lines = Path(download.value.path()).read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0].startswith("p_value,matches,expected,identical_wrong")
+    assert len(lines) == 2

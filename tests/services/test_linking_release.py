@@ -202,3 +202,26 @@ def test_copying_pairs_are_stored_at_release_with_their_evidence(db_url):
     exclude_item(exam_id, "2")
     with session_scope(readonly=True) as db:
         assert len(db.exec(select(CopyingPair)).all()) == 1
+
+
+def test_a_key_paste_may_end_an_items_line_with_its_bank_code(db_url):
+    with session_scope() as db:
+        exam = make_exam(db, start=utcnow() + timedelta(days=3), key=False, publish=False)
+        exam_id = exam.id
+        result = exams.import_answer_key(
+            db, exam_id, "1 B ALG-017\n2 c\n36a 0.5 | 1/2 GEO.4  # a comment\n37a -1/2\n"
+        )
+        assert result.updated == 4
+        items = {i.label: i for i in exams.get_items(db, exam_id)}
+    assert {k: i.bank_code for k, i in items.items() if i.bank_code} == {
+        "1": "ALG-017",
+        "36a": "GEO.4",
+    }
+    assert items["1"].accepted_answers == ["B"]
+    assert items["36a"].accepted_answers == ["0.5", "1/2"]
+    assert items["37a"].accepted_answers == ["-1/2"]
+    with pytest.raises(AnswerKeyError) as err, session_scope() as db:
+        exams.import_answer_key(db, exam_id, "3 A ALG-017")  # item 1 has it
+    assert "ALG-017 would name items 1 and 3" in err.value.text("en")
+    with session_scope(readonly=True) as db:
+        assert exams.get_items(db, exam_id)[2].accepted_answers == []  # nothing saved
