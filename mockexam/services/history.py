@@ -31,6 +31,7 @@ from mockexam.models import (
     ExamItem,
     ExamSession,
     ExamStatus,
+    LinkStatus,
     SessionStatus,
     Student,
 )
@@ -75,6 +76,9 @@ class HistoryEntry:
     elo_before: float | None
     elo_after: float | None
     official_score: str = SCALED  # what the result shows first: "scaled" or "points"
+    # On the item bank's linked scale (the exam defined it or was linked to it): its scaled
+    # score compares with other weeks' (services/linking.py). False before release.
+    on_common_scale: bool = False
 
     @property
     def is_released(self) -> bool:
@@ -107,6 +111,7 @@ _ENTRY_COLUMNS = (
     EloHistory.elo_before,
     EloHistory.elo_after,
     Exam.layout,
+    Exam.link_status,
 )
 
 
@@ -140,6 +145,7 @@ def _entry(row: Any) -> HistoryEntry:
         elo_before,
         elo_after,
         layout,
+        link_status,
     ) = row
     released = status == SessionStatus.RELEASED and exam_status == ExamStatus.RELEASED
     if not released and status == SessionStatus.RELEASED:
@@ -163,6 +169,7 @@ def _entry(row: Any) -> HistoryEntry:
         elo_before=elo_before if released else None,
         elo_after=elo_after if released else None,
         official_score=(layout or {}).get("official_score") or SCALED,
+        on_common_scale=released and link_status in (LinkStatus.ORIGIN, LinkStatus.LINKED),
     )
 
 

@@ -56,6 +56,7 @@ class HistoryRow(TypedDict):
     elo_change: int
     elo_change_text: str
     is_provisional: bool
+    own_scale: bool  # released on its own scale while others are linked: not comparable
 
 
 def _signed(change: int) -> str:
@@ -68,7 +69,7 @@ def _fraction(value: float | None, total: float | None, lang: str = "en") -> str
     return format_fraction(value, total, lang)
 
 
-def _row(entry: HistoryEntry) -> HistoryRow:
+def _row(entry: HistoryEntry, any_linked: bool = False) -> HistoryRow:
     released = entry.is_released
     change = round(entry.elo_change) if entry.elo_change is not None else 0
     return {
@@ -89,6 +90,10 @@ def _row(entry: HistoryEntry) -> HistoryRow:
         "elo_change": change,
         "elo_change_text": _signed(change),
         "is_provisional": entry.is_provisional,
+        "own_scale": released
+        and any_linked
+        and not entry.is_provisional
+        and not entry.on_common_scale,
     }
 
 
@@ -130,7 +135,8 @@ class HistoryState(StudentState):
         if found is None:
             return
         entries, series = found
-        self.rows = [_row(e) for e in entries]
+        any_linked = any(e.on_common_scale for e in entries)
+        self.rows = [_row(e, any_linked) for e in entries]
         self.has_chart = bool(series.points)
         if series.points:
             self.elo_now = round(series.current or 0.0)
@@ -253,6 +259,22 @@ def _history_row(row: rx.Var[HistoryRow]) -> rx.Component:
                     align="center",
                 ),
                 rx.cond(released, _released_figures(row)),
+                rx.cond(
+                    row["own_scale"].to(bool),
+                    rx.text(
+                        tr(
+                            "Bu imtihon o‘z shkalasida: balli boshqa haftalarnikiga to‘g‘ridan "
+                            "to‘g‘ri solishtirilmaydi.",
+                            "Этот экзамен на своей шкале: его балл нельзя прямо сравнивать "
+                            "с другими неделями.",
+                            "This exam is on its own scale: its score does not compare "
+                            "directly with other weeks'.",
+                        ),
+                        size="1",
+                        color=theme.HINT,
+                        class_name="own-scale",
+                    ),
+                ),
                 spacing="2",
                 align="start",
                 width="100%",

@@ -225,3 +225,27 @@ def test_a_key_paste_may_end_an_items_line_with_its_bank_code(db_url):
     assert "ALG-017 would name items 1 and 3" in err.value.text("en")
     with session_scope(readonly=True) as db:
         assert exams.get_items(db, exam_id)[2].accepted_answers == []  # nothing saved
+
+
+def test_the_history_says_which_results_are_on_the_common_scale(db_url):
+    from mockexam.services.history import get_history
+    from mockexam.student.history import _row
+
+    first, second = _two_forms(np.random.default_rng(8), common=3)  # the second: not linked
+    release_exam(first)
+    release_exam(second)
+    with session_scope(readonly=True) as db:
+        student_id = db.exec(
+            select(ExamSession.student_id).where(ExamSession.exam_id == first)
+        ).first()
+        # The same student in both weeks: give them the second week's first session.
+        session = db.exec(select(ExamSession).where(ExamSession.exam_id == second)).first()
+    with session_scope() as db:
+        row = db.get(ExamSession, session.id)
+        row.student_id = student_id
+        db.add(row)
+    entries = {e.exam_id: e for e in get_history(student_id=student_id)}
+    assert entries[first].on_common_scale and not entries[second].on_common_scale
+    rows = {e.exam_id: _row(e, any_linked=True) for e in entries.values()}
+    assert (rows[first]["own_scale"], rows[second]["own_scale"]) == (False, True)
+    assert _row(entries[second], any_linked=False)["own_scale"] is False
