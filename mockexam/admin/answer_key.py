@@ -367,6 +367,29 @@ class KeyState(AdminState):
 # ---------------------------------------------------------------------------
 # Components
 # ---------------------------------------------------------------------------
+def _line_problems(errors: rx.Var[list[PasteError]], row_class: str, table_id: str) -> rx.Component:
+    """The problems of a paste, line by line (shown only when there are some)."""
+    return rx.cond(
+        errors.length() > 0,
+        rx.table.root(
+            header_row(t("Qator", "Строка", "Line"), t("Muammo", "Ошибка", "Problem")),
+            rx.table.body(
+                rx.foreach(
+                    errors,
+                    lambda e: rx.table.row(
+                        rx.table.cell(e["line"]),
+                        rx.table.cell(e["message"]),
+                        class_name=row_class,
+                    ),
+                )
+            ),
+            size="1",
+            variant="surface",
+            id=table_id,
+        ),
+    )
+
+
 CODES_EXAMPLE = "12 ALG-017\n36a GEO-004"
 
 
@@ -416,25 +439,7 @@ def _codes_card() -> rx.Component:
             reset_on_submit=False,
             width="100%",
         ),
-        rx.cond(
-            KeyState.codes_errors.length() > 0,
-            rx.table.root(
-                header_row(t("Qator", "Строка", "Line"), t("Muammo", "Ошибка", "Problem")),
-                rx.table.body(
-                    rx.foreach(
-                        KeyState.codes_errors,
-                        lambda e: rx.table.row(
-                            rx.table.cell(e["line"]),
-                            rx.table.cell(e["message"]),
-                            class_name="codes-error",
-                        ),
-                    )
-                ),
-                size="1",
-                variant="surface",
-                id="codes-errors",
-            ),
-        ),
+        _line_problems(KeyState.codes_errors, "codes-error", "codes-errors"),
     )
 
 
@@ -545,25 +550,7 @@ def _paste_card() -> rx.Component:
             reset_on_submit=False,
             width="100%",
         ),
-        rx.cond(
-            KeyState.paste_errors.length() > 0,
-            rx.table.root(
-                header_row(t("Qator", "Строка", "Line"), t("Muammo", "Ошибка", "Problem")),
-                rx.table.body(
-                    rx.foreach(
-                        KeyState.paste_errors,
-                        lambda e: rx.table.row(
-                            rx.table.cell(e["line"]),
-                            rx.table.cell(e["message"]),
-                            class_name="paste-error",
-                        ),
-                    )
-                ),
-                size="1",
-                variant="surface",
-                id="key-paste-errors",
-            ),
-        ),
+        _line_problems(KeyState.paste_errors, "paste-error", "key-paste-errors"),
     )
 
 
