@@ -20,7 +20,7 @@ import reflex as rx
 from sqlalchemy.exc import SQLAlchemyError
 
 from mockexam.admin.auth import DB_UNAVAILABLE, FAILED, AdminState
-from mockexam.admin.components import header_row
+from mockexam.admin.components import USER_CONTENT, header_row
 from mockexam.admin.exam_edit import ExamState
 from mockexam.admin.i18n import count_word, t
 from mockexam.admin.layout import card, error_callout, success_callout
@@ -425,6 +425,7 @@ def _codes_card() -> rx.Component:
                     width="100%",
                     font_family="var(--code-font-family)",
                     id="codes-paste",
+                    custom_attrs=USER_CONTENT,
                 ),
                 rx.button(
                     t("Kodlarni saqlash", "Сохранить коды", "Save the codes"),
@@ -472,7 +473,13 @@ def _mcq_cell(row: rx.Var[KeyRow]) -> rx.Component:
 def _code_badge(row: rx.Var[KeyRow]) -> rx.Component:
     return rx.cond(
         row["code"].to(str) != "",
-        rx.badge(row["code"].to(str), size="1", variant="outline", color_scheme="gray"),
+        rx.badge(
+            row["code"].to(str),
+            size="1",
+            variant="outline",
+            color_scheme="gray",
+            custom_attrs=USER_CONTENT,
+        ),
     )
 
 

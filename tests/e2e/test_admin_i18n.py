@@ -359,6 +359,8 @@ def _pages(base: str) -> Iterator[tuple[str, str, tuple[str, ...]]]:
         yield f"exam {exam_id}", f"{base}/admin/exams/{exam_id}", tabs[1:]
         if exam_id == DTM:  # the released certificate's analysis has the same components
             yield f"analysis {exam_id}", f"{base}/admin/exams/{exam_id}/analysis", ()
+        if exam_id == RELEASED:  # its scale (it defined it) and its copying pair
+            yield f"integrity {exam_id}", f"{base}/admin/exams/{exam_id}/integrity", ()
     for name in ("broadcasts", "audit", "admins", "analytics", "students", "practice", "groups"):
         yield name, f"{base}/admin/{name}", ()
     yield "group", f"{base}/admin/groups/1", ()  # the demo class, with its roster
