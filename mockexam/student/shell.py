@@ -19,7 +19,12 @@ from mockexam.telegram.webapp_auth import LOGIN_WIDGET_ROUTE
 from mockexam.ui import theme
 from mockexam.ui.backend import BACKEND_ORIGIN
 from mockexam.ui.layout import mobile_page
-from mockexam.ui.telegram import LOGIN_STATE_KEY, SESSION_STORAGE_KEY, telegram_bridge
+from mockexam.ui.telegram import (
+    INIT_DATA_STORAGE_KEY,
+    LOGIN_STATE_KEY,
+    SESSION_STORAGE_KEY,
+    telegram_bridge,
+)
 
 APP_ROOT = "/app"
 TAB_BAR_HEIGHT = "3.75rem"
@@ -140,9 +145,12 @@ WIDGET_JS = (
 WEB_SIGN_OUT_SHOW_JS = (
     "(() => { const check = () => { const b = document.getElementById('web-sign-out');"
     " if (!b) return;"
-    " const live = window.Telegram && window.Telegram.WebApp && window.Telegram.WebApp.initData;"
+    " let live = window.Telegram && window.Telegram.WebApp && window.Telegram.WebApp.initData;"
     " let web = false;"
-    f" try {{ web = !!window.sessionStorage.getItem('{SESSION_STORAGE_KEY}'); }} catch (e) {{}}"
+    # Telegram's initData, once seen, is kept in the tab (ui/telegram.py INIT_DATA_JS): a
+    # tab opened by Telegram has it, one signed in by the widget never does.
+    f" try {{ web = !!window.sessionStorage.getItem('{SESSION_STORAGE_KEY}');"
+    f" live = live || window.sessionStorage.getItem('{INIT_DATA_STORAGE_KEY}'); }} catch (e) {{}}"
     " if (web && !live) b.style.display = 'inline-flex'; };"
     # The credential of a sign-in that just came back from Telegram is stored by the page's
     # sign-in script, which may run after this button mounts: look again shortly.

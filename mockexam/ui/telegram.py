@@ -29,9 +29,10 @@ HAPTIC_KINDS: tuple[str, ...] = ("light", "medium", "success", "warning", "error
 # telegram-web-app.js keeps). "" outside Telegram without a credential.
 # The sessionStorage key of the web sign-in's one-time state (student/login.py).
 LOGIN_STATE_KEY = "mockexam_login_state"
+INIT_DATA_STORAGE_KEY = "mockexam_init_data"  # the tab's Telegram initData, once seen
 
 INIT_DATA_JS = (
-    "(() => { const KEY = 'mockexam_init_data';"
+    f"(() => {{ const KEY = '{INIT_DATA_STORAGE_KEY}';"
     " const keep = (v) => { try { window.sessionStorage.setItem(KEY, v); } catch (e) {} return v; };"
     " const read = () => { try {"
     " const live = window.Telegram && window.Telegram.WebApp && window.Telegram.WebApp.initData;"
