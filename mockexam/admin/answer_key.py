@@ -244,6 +244,20 @@ class KeyState(AdminState):
             return None  # nothing changed (a blur without an edit)
         return await self._set(admin_id, label, split_answers(value))
 
+    def _pasted(self, text: object, empty: tuple[str, str, str]) -> bool:
+        """Whether a paste is text to parse; else the reason is in `error`."""
+        if not isinstance(text, str) or not text.strip():
+            self.error = self._text(*empty)
+            return False
+        if len(text) > MAX_PASTE_CHARS:
+            self.error = self._text(
+                f"Matn {MAX_PASTE_CHARS:,} belgidan uzun.".replace(",", " "),
+                f"Текст длиннее {MAX_PASTE_CHARS:,} символов.".replace(",", " "),
+                f"The paste is longer than {MAX_PASTE_CHARS:,} characters.",
+            )
+            return False
+        return True
+
     @rx.event
     async def import_key(self, form_data: dict[str, Any]):
         """The bulk paste: every line parses or nothing is saved."""
@@ -252,19 +266,14 @@ class KeyState(AdminState):
             return None
         text = form_data.get("key_text", "")
         self.error, self.notice, self.paste_errors = "", "", []
-        if not isinstance(text, str) or not text.strip():
-            self.error = self._text(
+        if not self._pasted(
+            text,
+            (
                 "Avval javoblar kalitini joylang.",
                 "Сначала вставьте ключ ответов.",
                 "Paste the answer key first.",
-            )
-            return None
-        if len(text) > MAX_PASTE_CHARS:
-            self.error = self._text(
-                f"Matn {MAX_PASTE_CHARS:,} belgidan uzun.".replace(",", " "),
-                f"Текст длиннее {MAX_PASTE_CHARS:,} символов.".replace(",", " "),
-                f"The paste is longer than {MAX_PASTE_CHARS:,} characters.",
-            )
+            ),
+        ):
             return None
         exam_id = self.exam_id
         try:
@@ -317,19 +326,14 @@ class KeyState(AdminState):
             return None
         text = form_data.get("codes_text", "")
         self.error, self.notice, self.codes_errors = "", "", []
-        if not isinstance(text, str) or not text.strip():
-            self.error = self._text(
+        if not self._pasted(
+            text,
+            (
                 "Avval kodlarni joylang (“12 ALG-017”).",
                 "Сначала вставьте коды («12 ALG-017»).",
                 "Paste the codes first (“12 ALG-017”).",
-            )
-            return None
-        if len(text) > MAX_PASTE_CHARS:
-            self.error = self._text(
-                f"Matn {MAX_PASTE_CHARS:,} belgidan uzun.".replace(",", " "),
-                f"Текст длиннее {MAX_PASTE_CHARS:,} символов.".replace(",", " "),
-                f"The paste is longer than {MAX_PASTE_CHARS:,} characters.",
-            )
+            ),
+        ):
             return None
         exam_id = self.exam_id
 

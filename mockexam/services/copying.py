@@ -198,7 +198,7 @@ def pair_evidence(db: Session, exam_id: int, *, limit: int = 200) -> list[PairEv
             continue
         mine, theirs = answers.get(p.session_a, {}), answers.get(p.session_b, {})
         wrong = [
-            (items[item_id].label, value)
+            (items[item_id].position, items[item_id].label, value)
             for item_id, (value, correct) in mine.items()
             if value.strip()
             and not correct
@@ -216,16 +216,11 @@ def pair_evidence(db: Session, exam_id: int, *, limit: int = 200) -> list[PairEv
                 expected=p.expected,
                 identical_wrong=p.identical_wrong,
                 p_value=p.p_value,
-                wrong_items=sorted(wrong, key=lambda w: _label_order(w[0])),
+                wrong_items=[(label, value) for _pos, label, value in sorted(wrong)],
                 same_device=bool(devices.get(p.session_a, set()) & devices.get(p.session_b, set())),
             )
         )
     return out
-
-
-def _label_order(label: str) -> tuple[int, str]:
-    digits = "".join(ch for ch in label if ch.isdigit())
-    return (int(digits) if digits else 10**9, label)
 
 
 @dataclass(frozen=True, slots=True)

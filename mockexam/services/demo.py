@@ -313,10 +313,6 @@ def _plant_copier(db, exam_id: int, source: int, copier: int, seed: int) -> None
     """The copier gives the source's answer on nine items in ten (wrong ones and blanks
     too), then the exam is marked again. Its own random stream: nothing else changes."""
     rng = np.random.default_rng(seed + 99)
-    rows = {
-        (a.item_id, a.session_id): a
-        for a in db.exec(select(Answer).where(Answer.exam_id == exam_id)).all()
-    }
     sessions = dict(
         db.exec(
             select(ExamSession.student_id, ExamSession.id).where(
@@ -325,6 +321,12 @@ def _plant_copier(db, exam_id: int, source: int, copier: int, seed: int) -> None
             )
         ).all()
     )
+    rows = {
+        (a.item_id, a.session_id): a
+        for a in db.exec(
+            select(Answer).where(col(Answer.session_id).in_(list(sessions.values())))
+        ).all()
+    }
     theirs, mine = sessions[source], sessions[copier]
     for item in exam_service.get_items(db, exam_id):
         if rng.random() >= 0.9:

@@ -196,11 +196,14 @@ def group_exam_report(
 ) -> GroupExamReport:
     """One exam for one group (NotFoundError: no such group in scope, or not the group's exam)."""
     get_group(session, group_id, scope=scope)
-    exam = session.get(Exam, exam_id)
-    allowed = session.exec(
-        select(Exam.id).where(Exam.id == exam_id, col(Exam.status) != "draft", _for_group(group_id))
+    exam = session.exec(
+        select(Exam).where(
+            Exam.id == exam_id,
+            col(Exam.status) != ExamStatus.DRAFT.value,
+            _for_group(group_id),
+        )
     ).first()
-    if exam is None or allowed is None:
+    if exam is None:
         raise _no_exam()
     points = _uses_points(exam)
     score = col(ExamSession.points) if points else col(ExamSession.scaled_score)
