@@ -184,6 +184,8 @@ class Exam(SQLModel, table=True):
     link_shift: float | None = None
     link_shift_se: float | None = None
     link_report: dict[str, Any] = _json_column(dict)
+    elo_rating: float | None = None  # the rating the exam played at (Elo)
+    elo_anchor: float | None = None  # Elo of θ = 0 on the linked scale (origin and linked)
 
 
 class ExamItem(SQLModel, table=True):
