@@ -104,6 +104,7 @@ def elo_trend_figure(
     tick_labels: Sequence[str],
     hover_titles: Sequence[str],
     start_label: str = "Start",
+    own_scale: Sequence[bool] | None = None,
     height: int = CHART_HEIGHT,
 ) -> go.Figure:
     """The student's Elo rating: the starting value, then the rating after each exam.
@@ -112,9 +113,14 @@ def elo_trend_figure(
     oldest first, one per released exam. Exams are evenly spaced on the x axis
     (one step each, whatever the calendar gap), position 0 is the start. Two
     traces: the line through every point, and the latest point with its value.
+    `own_scale` marks the exams rated on their own rather than on the item bank's
+    linked scale: their points are drawn hollow (the chart's note says why).
     """
     if not len(elos) == len(tick_labels) == len(hover_titles):
         raise ValueError("elos, tick_labels and hover_titles must have the same length")
+    if own_scale is not None and len(own_scale) != len(elos):
+        raise ValueError("own_scale must have one flag per exam")
+    hollow = [False, *(own_scale or [False] * len(elos))]
     xs = list(range(len(elos) + 1))
     ys = [round(float(start_elo), 1), *(round(float(e), 1) for e in elos)]
     titles = [start_label, *hover_titles]
@@ -124,7 +130,12 @@ def elo_trend_figure(
         mode="lines+markers",
         name="elo",
         line={"color": LINE, "width": 2.5, "shape": "spline", "smoothing": 0.6},
-        marker={"color": LINE, "size": 7},
+        marker={
+            "color": LINE,
+            "size": [8 if h else 7 for h in hollow],
+            "line": {"color": LINE, "width": 2},
+            "symbol": ["circle-open" if h else "circle" for h in hollow],
+        },
         customdata=titles,
         hovertemplate="%{customdata}<br><b>%{y:.0f}</b><extra></extra>",
         cliponaxis=False,

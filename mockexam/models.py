@@ -290,6 +290,10 @@ class LinkStatus(StrEnum):
     NO_CODES = "no_codes"  # its items carry no bank codes
 
 
+COMMON_SCALE: frozenset[str] = frozenset({LinkStatus.ORIGIN, LinkStatus.LINKED})
+"""The link statuses whose scores (θ, scaled) are on the item bank's linked scale."""
+
+
 class BankItem(SQLModel, table=True):
     """A bank code's difficulty on the linked scale, set the first time it was calibrated
     (by `exam_id`'s release, which may set it again when recalibrated)."""

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import numpy as np
 from sqlmodel import Session, col, select
 
+from mockexam.db import session_scope as db_scope
 from mockexam.db import utcnow
 from mockexam.models import Exam, Student
 from mockexam.scoring.layout import Layout
@@ -232,4 +233,43 @@ def make_practice_bank(
             assert checked is not None, problems
             ids.append(practice_bank.create_question(session, draft).id)
     session.flush()
+    return ids
+
+
+def make_coded_forms(
+    rng: np.random.Generator,
+    *,
+    common: int,
+    harder: float = 0.8,
+    drift: float = 0.0,
+    n: int = 700,
+) -> tuple[int, int]:
+    """Two released-to-be exams with bank codes and cohorts of `n` graded sessions.
+
+    Week 1: 55 coded items; week 2: `common` of week 1's items back (same codes, same true
+    difficulty), the rest new and `harder` logits harder; the cohort grows by 0.3; the first common item
+    (Q-010) is `drift` logits harder than it was."""
+    now = utcnow()
+    with db_scope() as db:
+        first = make_exam(db, title="Week 1", start=now - timedelta(days=10), hours=3)
+        second = make_exam(db, title="Week 2", start=now - timedelta(days=3), hours=3)
+        ids = (first.id, second.id)
+    with db_scope(readonly=True) as db:
+        labels = [i.label for i in exam_service.get_items(db, ids[0])]
+    beta1 = rng.normal(0.0, 1.0, len(labels))
+    beta2 = rng.normal(harder, 1.0, len(labels))
+    beta2[:common] = beta1[10 : 10 + common]
+    beta2[0] += drift
+    with db_scope() as db:
+        first_codes = "\n".join(f"{label} Q-{k:03d}" for k, label in enumerate(labels))
+        exam_service.set_bank_codes(db, ids[0], first_codes)
+    second_codes = {label: f"R-{k:03d}" for k, label in enumerate(labels)}
+    for k in range(common):
+        second_codes[labels[k]] = f"Q-{10 + k:03d}"
+    with db_scope() as db:
+        lines = "\n".join(f"{label} {code}" for label, code in second_codes.items())
+        exam_service.set_bank_codes(db, ids[1], lines)
+    with db_scope() as db:
+        make_cohort(db, db.get(Exam, ids[0]), n=n, seed=1, beta=beta1, graded=True)
+        make_cohort(db, db.get(Exam, ids[1]), n=n, seed=2, theta_mean=0.3, beta=beta2, graded=True)
     return ids

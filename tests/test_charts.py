@@ -122,3 +122,21 @@ def test_shared_default_figures_serialize_once_and_as_reflex_would(monkeypatch):
         "practice": PracticeSessionState.get_fields()["topic_figure"].default_value(),
     }
     assert all(charts.shared_json(f) is not None for f in defaults.values()), defaults
+
+
+def test_elo_trend_draws_exams_off_the_linked_scale_hollow():
+    figure = elo_trend_figure(
+        start_elo=1200,
+        elos=[1210, 1190, 1230],
+        tick_labels=["1 Dec", "8 Dec", "15 Dec"],
+        hover_titles=["A", "B", "C"],
+        own_scale=[True, False, False],
+    )
+    line = figure.data[0]
+    assert list(line.marker.symbol) == ["circle", "circle-open", "circle", "circle"]
+    plain = elo_trend_figure(start_elo=1200, elos=[1210], tick_labels=["1 Dec"], hover_titles=["A"])
+    assert list(plain.data[0].marker.symbol) == ["circle", "circle"]
+    with pytest.raises(ValueError, match="own_scale"):
+        elo_trend_figure(
+            start_elo=1200, elos=[1210], tick_labels=["x"], hover_titles=["A"], own_scale=[]
+        )

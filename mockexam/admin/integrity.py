@@ -23,11 +23,11 @@ from mockexam.admin.auth import ADMIN_ROOT, FAILED, AdminState
 from mockexam.admin.components import USER_CONTENT, header_row
 from mockexam.admin.exam_form import local_text
 from mockexam.admin.i18n import t
-from mockexam.admin.layout import admin_page, card, error_callout
+from mockexam.admin.layout import admin_page, card, error_callout, success_callout
 from mockexam.api import EXPORT_ROOT
 from mockexam.models import LinkStatus
 from mockexam.scoring.grades import POINTS_PER_LOGIT
-from mockexam.services import copying
+from mockexam.services import copying, linking
 from mockexam.services.exam_results import ExportFile
 from mockexam.services.transactions import in_session
 from mockexam.ui.backend import BACKEND_ORIGIN
@@ -38,6 +38,7 @@ INTEGRITY_ROUTE = f"{ADMIN_ROOT}/exams/[exam_id]/integrity"
 class DropView(TypedDict):
     code: str
     displacement: str
+    reanchored: bool
 
 
 class PairView(TypedDict):
@@ -89,9 +90,11 @@ class IntegrityState(AdminState):
     used: list[str] = []
     dropped: list[DropView] = []
     added: int = 0
+    reanchored: list[str] = []
     pairs: list[PairView] = []
     loaded: bool = False
     error: str = ""
+    notice: str = ""
 
     def _forget(self) -> None:
         self.reset()
@@ -105,7 +108,8 @@ class IntegrityState(AdminState):
             self._forget()
             return
         self.error = ""
-
+        if exam_id != self.exam_id:
+            self.notice = ""
         result = await self._service(
             in_session(lambda db: copying.exam_integrity(db, exam_id), readonly=True)
         )
@@ -120,6 +124,7 @@ class IntegrityState(AdminState):
             return
         report = exam.link_report or {}
         self.exam_id, self.title = exam_id, exam.title
+        self.reanchored = [str(c) for c in report.get("reanchored", [])]
         self.released = exam.released
         self.link_status = exam.link_status or ""
         if exam.link_shift is not None:
@@ -132,12 +137,39 @@ class IntegrityState(AdminState):
         self.used = list(report.get("used", []))
         displacement = report.get("displacement", {})
         self.dropped = [
-            {"code": c, "displacement": _signed(float(displacement.get(c, 0.0)))}
+            {
+                "code": c,
+                "displacement": _signed(float(displacement.get(c, 0.0))),
+                "reanchored": c in self.reanchored,
+            }
             for c in report.get("dropped", [])
         ]
         self.added = int(report.get("added", 0))
         self.pairs = [_pair_view(p) for p in exam.pairs]
         self.loaded = True
+
+    @rx.event
+    async def reanchor(self, code: str):
+        """Make this exam's linked difficulty of `code` the bank's (a changed item)."""
+        admin_id = await self._require_admin()
+        if admin_id is None or not self.exam_id or not isinstance(code, str):
+            return None
+        self.error = self.notice = ""
+        exam_id, wanted = self.exam_id, [code[:40]]
+        result = await self._service(
+            in_session(lambda db: linking.reanchor(db, exam_id, wanted, admin_id=admin_id))
+        )
+        if result is FAILED:
+            return None
+        self.notice = self._text(
+            f"{code}: endi bu imtihondagi qiyinligi bankda. Keyingi imtihonlar shu "
+            "qiymat orqali bog‘lanadi; e’lon qilingan natijalar o‘zgarmaydi.",
+            f"{code}: теперь в банке трудность из этого экзамена. Следующие экзамены "
+            "связываются через неё; опубликованные результаты не меняются.",
+            f"{code}: the bank now holds this exam's difficulty for it. Later exams link "
+            "through it; released results do not change.",
+        )
+        return IntegrityState.load
 
 
 _STATUS_TEXT = {
@@ -261,22 +293,96 @@ def _scale_card() -> rx.Component:
                     ),
                     size="2",
                 ),
-                rx.flex(
-                    rx.foreach(
-                        IntegrityState.dropped,
-                        lambda d: rx.badge(
-                            d["code"],
-                            " ",
-                            d["displacement"],
-                            color_scheme="amber",
-                            class_name="link-dropped",
-                            custom_attrs=USER_CONTENT,
-                        ),
+                rx.vstack(rx.foreach(IntegrityState.dropped, _dropped_row), spacing="1"),
+                rx.text(
+                    t(
+                        "Savol o‘zgartirilgan bo‘lsa, uni shu imtihonda qayta bog‘lang: "
+                        "keyingi imtihonlar uning yangi qiyinligi orqali bog‘lanadi.",
+                        "Если задание изменили, перепривяжите его на этом экзамене: "
+                        "следующие экзамены будут связываться через его новую трудность.",
+                        "If the item was changed, re-anchor it on this exam: later exams "
+                        "then link through its new difficulty.",
                     ),
-                    wrap="wrap",
-                    spacing="1",
+                    size="1",
+                    color="var(--gray-11)",
                 ),
-                spacing="1",
+                spacing="2",
+            ),
+        ),
+    )
+
+
+def _dropped_row(d: rx.Var[DropView]) -> rx.Component:
+    return rx.hstack(
+        rx.badge(
+            d["code"],
+            " ",
+            d["displacement"],
+            color_scheme="amber",
+            class_name="link-dropped",
+            custom_attrs=USER_CONTENT,
+        ),
+        rx.cond(
+            d["reanchored"],
+            rx.badge(
+                rx.icon("anchor", size=12),
+                t("qayta bog‘langan", "перепривязано", "re-anchored"),
+                color_scheme="grass",
+                variant="soft",
+                class_name="link-reanchored",
+            ),
+            _reanchor_button(d["code"]),
+        ),
+        align="center",
+        spacing="2",
+    )
+
+
+def _reanchor_button(code: rx.Var[str]) -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(
+            rx.button(
+                rx.icon("anchor", size=12),
+                t("Qayta bog‘lash", "Перепривязать", "Re-anchor"),
+                size="1",
+                variant="soft",
+                class_name="reanchor-open",
+            )
+        ),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(
+                t("Qayta bog‘lash: ", "Перепривязать: ", "Re-anchor: "),
+                rx.text.span(code, custom_attrs=USER_CONTENT),
+            ),
+            rx.alert_dialog.description(
+                t(
+                    "Bank bu savolning qiyinligini shu imtihondan oladi. Keyingi imtihonlar "
+                    "shu qiymat orqali bog‘lanadi. E’lon qilingan natijalar (bu va boshqa "
+                    "imtihonlarniki) o‘zgarmaydi.",
+                    "Банк возьмёт трудность этого задания из этого экзамена. Следующие "
+                    "экзамены будут связываться через неё. Опубликованные результаты (этого "
+                    "и других экзаменов) не изменятся.",
+                    "The bank takes this item's difficulty from this exam. Exams linked "
+                    "after it use that value. Released results (this exam's and others') do "
+                    "not change.",
+                )
+            ),
+            rx.hstack(
+                rx.alert_dialog.cancel(
+                    rx.button(
+                        t("Bekor qilish", "Отмена", "Cancel"), variant="soft", color_scheme="gray"
+                    )
+                ),
+                rx.alert_dialog.action(
+                    rx.button(
+                        t("Qayta bog‘lash", "Перепривязать", "Re-anchor"),
+                        on_click=IntegrityState.reanchor(code),
+                        class_name="reanchor-confirm",
+                    )
+                ),
+                spacing="3",
+                justify="end",
+                margin_top="1rem",
             ),
         ),
     )
@@ -391,6 +497,7 @@ def _copying_card() -> rx.Component:
 def integrity_page() -> rx.Component:
     return admin_page(
         error_callout(IntegrityState.error, callout_id="integrity-error"),
+        success_callout(IntegrityState.notice, callout_id="integrity-notice"),
         rx.cond(
             IntegrityState.loaded,
             rx.vstack(_scale_card(), _copying_card(), spacing="4", width="100%"),

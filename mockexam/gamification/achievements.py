@@ -8,7 +8,9 @@ Kinds and what their threshold is compared with (value ≥ threshold earns):
 - exams: the number of released exams the student completed, this one included;
 - improvement: this exam's scaled score minus the student's previous exam's
   (the last exam they took before it). Both must be calibrated: a provisional
-  score is not on the same scale.
+  score is not on the same scale. And both on the item bank's linked scale, or
+  neither (issue 23): a score on the common scale against one on a paper's own
+  scale mixes progress with the papers' difficulty.
 
 The same list is seeded by the Alembic migration 0002 (a deliberate copy: a
 migration must not change meaning with the app code); a test keeps them equal.
@@ -99,6 +101,8 @@ class ExamOutcome:
     previous_is_provisional: bool
     exams_completed: int  # released exams taken so far, this one included
     streak: int  # current streak after this exam
+    on_common_scale: bool = False  # this exam is on the item bank's linked scale
+    previous_on_common_scale: bool = False
 
 
 def outcome_value(kind: AchievementKind | str, outcome: ExamOutcome) -> float | None:
@@ -117,6 +121,7 @@ def outcome_value(kind: AchievementKind | str, outcome: ExamOutcome) -> float | 
             outcome.is_provisional,
             outcome.previous_scaled_score,
             outcome.previous_is_provisional,
+            same_scale=outcome.on_common_scale == outcome.previous_on_common_scale,
         )
     return None
 
@@ -126,9 +131,14 @@ def improvement(
     is_provisional: bool,
     previous: float | None,
     previous_is_provisional: bool,
+    *,
+    same_scale: bool = True,
 ) -> float | None:
-    """Scaled-score gain over the previous exam; None unless both are calibrated scores."""
+    """Scaled-score gain over the previous exam; None unless both are calibrated scores on
+    the same footing (`same_scale`: both on the linked scale, or neither)."""
     if score is None or previous is None or is_provisional or previous_is_provisional:
+        return None
+    if not same_scale:
         return None
     return score - previous
 
@@ -175,11 +185,13 @@ def progress(spec: AchievementSpec, standing: Standing) -> Progress:
     return Progress(value=value, target=target, fraction=fraction)
 
 
-def best_improvement(scores: Sequence[tuple[float | None, bool]]) -> float | None:
-    """Best gain between consecutive exams; `scores` = (scaled score, provisional) in exam order."""
+def best_improvement(scores: Sequence[tuple[float | None, bool, bool]]) -> float | None:
+    """Best gain between consecutive exams; `scores` = (scaled score, provisional, on the
+    linked scale) in exam order."""
     gains = [
         g
-        for (prev, prev_prov), (cur, cur_prov) in pairwise(scores)
-        if (g := improvement(cur, cur_prov, prev, prev_prov)) is not None
+        for (prev, prev_prov, prev_common), (cur, cur_prov, cur_common) in pairwise(scores)
+        if (g := improvement(cur, cur_prov, prev, prev_prov, same_scale=prev_common == cur_common))
+        is not None
     ]
     return max(gains) if gains else None

@@ -25,6 +25,7 @@ from mockexam.gamification.achievements import (
     progress,
 )
 from mockexam.models import (
+    COMMON_SCALE,
     Achievement,
     AchievementAward,
     Exam,
@@ -168,9 +169,9 @@ def earned_achievements(
 def standing(session: Session, *, student_id: int) -> Standing:
     """Best calibrated score, best improvement, exams completed and current streak."""
     scores = [
-        (score, bool(provisional))
-        for score, provisional in session.exec(
-            select(ExamSession.scaled_score, ExamSession.is_provisional)
+        (score, bool(provisional), link_status in COMMON_SCALE)
+        for score, provisional, link_status in session.exec(
+            select(ExamSession.scaled_score, ExamSession.is_provisional, Exam.link_status)
             .join(Exam, col(Exam.id) == ExamSession.exam_id)
             .where(
                 ExamSession.student_id == student_id,
@@ -179,7 +180,7 @@ def standing(session: Session, *, student_id: int) -> Standing:
             .order_by(Exam.window_start)
         )
     ]
-    calibrated = [s for s, provisional in scores if s is not None and not provisional]
+    calibrated = [s for s, provisional, _ in scores if s is not None and not provisional]
     current = session.exec(select(Streak.current).where(Streak.student_id == student_id)).first()
     return Standing(
         best_scaled_score=max(calibrated) if calibrated else None,

@@ -42,6 +42,7 @@ from mockexam.gamification.achievements import (
 from mockexam.gamification.leaderboard import Board
 from mockexam.gamification.streaks import StreakState, advance, streaks_from_matrix
 from mockexam.models import (
+    COMMON_SCALE,
     Achievement,
     AchievementAward,
     Exam,
@@ -294,6 +295,7 @@ def _award(
             ExamSession.student_id,
             ExamSession.scaled_score,
             ExamSession.is_provisional,
+            Exam.link_status,
             func.row_number()
             .over(partition_by=ExamSession.student_id, order_by=col(Exam.window_start).desc())
             .label("position"),
@@ -308,12 +310,13 @@ def _award(
         .subquery()
     )
     previous = {
-        student_id: (score, bool(provisional), int(completed))
-        for student_id, score, provisional, completed in db.execute(
+        student_id: (score, bool(provisional), link_status in COMMON_SCALE, int(completed))
+        for student_id, score, provisional, link_status, completed in db.execute(
             select(
                 ordered.c.student_id,
                 ordered.c.scaled_score,
                 ordered.c.is_provisional,
+                ordered.c.link_status,
                 ordered.c.completed,
             ).where(ordered.c.position == 2)
         )
@@ -332,7 +335,9 @@ def _award(
     new: list[dict[str, object]] = []
     for exam_session in sessions:
         student_id = exam_session.student_id
-        prev_score, prev_provisional, completed = previous.get(student_id, (None, False, 1))
+        prev_score, prev_provisional, prev_common, completed = previous.get(
+            student_id, (None, False, False, 1)
+        )
         outcome = ExamOutcome(
             scaled_score=exam_session.scaled_score,
             is_provisional=bool(exam_session.is_provisional),
@@ -340,6 +345,8 @@ def _award(
             previous_is_provisional=prev_provisional,
             exams_completed=completed,
             streak=streaks.get(student_id, 0),
+            on_common_scale=exam.link_status in COMMON_SCALE,
+            previous_on_common_scale=prev_common,
         )
         for code in earned_codes(specs, outcome):
             achievement_id = id_of[code]

@@ -349,6 +349,7 @@ class EloPoint:
     date: datetime  # when the exam's results (and this rating) came out
     elo_before: float
     elo_after: float
+    on_common_scale: bool = False  # the exam was rated on the item bank's linked scale
 
 
 @dataclass(frozen=True, slots=True)
@@ -377,6 +378,7 @@ def get_elo_series(*, student_id: int) -> EloSeries:
                 EloHistory.created_at,
                 EloHistory.elo_before,
                 EloHistory.elo_after,
+                col(Exam.elo_anchor).is_not(None),
             )
             .join(Exam, col(Exam.id) == EloHistory.exam_id)
             .where(EloHistory.student_id == student_id)
@@ -384,7 +386,14 @@ def get_elo_series(*, student_id: int) -> EloSeries:
         ).all()
     return EloSeries(
         points=[
-            EloPoint(exam_id=e, exam_title=t, date=d, elo_before=b, elo_after=a)
-            for e, t, d, b, a in rows
+            EloPoint(
+                exam_id=e,
+                exam_title=t,
+                date=d,
+                elo_before=b,
+                elo_after=a,
+                on_common_scale=bool(linked),
+            )
+            for e, t, d, b, a, linked in rows
         ]
     )

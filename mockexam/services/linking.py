@@ -15,7 +15,10 @@ exam's own calibration (items centred at 0):
 A recalibration runs the same again: the entries this exam set are dropped first and
 set anew. Extreme and excluded items are left out (their difficulty is not measured).
 `Exam.link_report` keeps what the admin is shown: the common items used, the dropped
-ones, every common item's displacement.
+ones, every common item's displacement, and the codes an admin re-anchored on it.
+
+`reanchor`: an admin makes an exam's linked difficulty the bank's for chosen common
+items (a question that was changed, or drifted), for the exams linked after it.
 """
 
 from __future__ import annotations
@@ -28,9 +31,12 @@ import numpy as np
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from mockexam.models import BankItem, Exam, ExamItem, LinkStatus
+from mockexam.db import lock_for_update, utcnow
+from mockexam.errors import NotFoundError, ValidationError, msg
+from mockexam.models import COMMON_SCALE, BankItem, Exam, ExamItem, ItemStatistic, LinkStatus
 from mockexam.scoring import linking
 from mockexam.scoring.rasch import RaschCalibration
+from mockexam.services import audit
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,3 +150,93 @@ def clear_link(db: Session, exam: Exam) -> None:
     exam.link_status = None
     exam.link_shift = exam.link_shift_se = None
     exam.link_report = {}
+
+
+MAX_REANCHOR_CODES = 500
+
+
+def reanchor(
+    db: Session,
+    exam_id: int,
+    codes: list[str],
+    *,
+    admin_id: int | None,
+    now: datetime | None = None,
+) -> list[str]:
+    """Make this exam's linked difficulties the bank's for `codes`; returns the codes set.
+
+    The bank keeps a code's difficulty from the first exam that calibrated it. When a
+    question was changed (a misprint fixed, a figure redrawn) or has drifted, the admin
+    re-anchors it on a later exam: from now on exams link through this exam's value for
+    it (β on this exam's own scale + this exam's shift). Released results do not move —
+    this exam's nor anyone's. Only an exam on the bank's scale (the origin or a linked
+    exam) can re-anchor, and only its common items that were measured (not excluded,
+    not extreme). Audited.
+    """
+    if not isinstance(codes, list) or not codes or len(codes) > MAX_REANCHOR_CODES:
+        raise ValidationError(
+            msg(
+                "Qayta bog‘lash uchun savol kodini tanlang.",
+                "Выберите код задания для перепривязки.",
+                "Choose the item codes to re-anchor.",
+            )
+        )
+    exam = db.exec(lock_for_update(db, select(Exam).where(Exam.id == exam_id))).first()
+    if exam is None:
+        raise NotFoundError(msg("Bunday imtihon yo‘q.", "Такого экзамена нет.", "No such exam."))
+    if exam.link_status not in COMMON_SCALE or exam.link_shift is None:
+        raise ValidationError(
+            msg(
+                "Faqat bank shkalasidagi imtihon (boshlang‘ich yoki bog‘langan) bankni "
+                "qayta bog‘lay oladi.",
+                "Перепривязать банк может только экзамен на шкале банка (исходный или связанный).",
+                "Only an exam on the bank's scale (the origin or a linked exam) can "
+                "re-anchor the bank.",
+            )
+        )
+    common = set((exam.link_report or {}).get("displacement", {}))
+    measured = {
+        item.bank_code: (item, stat)
+        for item, stat in db.exec(
+            select(ExamItem, ItemStatistic)
+            .join(ItemStatistic, col(ItemStatistic.item_id) == ExamItem.id)
+            .where(ExamItem.exam_id == exam_id, col(ExamItem.bank_code).is_not(None))
+        )
+        if not item.is_excluded and not stat.is_extreme and _finite(stat.beta)
+    }
+    wanted = sorted(set(codes))
+    for code in wanted:
+        if not isinstance(code, str) or code not in common or code not in measured:
+            raise ValidationError(
+                msg(
+                    "“{code}” bu imtihonning o‘lchangan umumiy savoli emas.",
+                    "«{code}» — не измеренное общее задание этого экзамена.",
+                    "“{code}” is not a measured common item of this exam.",
+                    code=str(code)[:40],
+                )
+            )
+    bank = {b.code: b for b in db.exec(select(BankItem).where(col(BankItem.code).in_(wanted)))}
+    for code in wanted:
+        item, stat = measured[code]
+        row = bank.get(code) or BankItem(code=code, beta=0.0, exam_id=exam_id, item_id=item.id)
+        row.beta = float(stat.beta) + float(exam.link_shift)
+        row.beta_se = stat.beta_se if _finite(stat.beta_se) else None
+        row.exam_id, row.item_id, row.set_at = exam_id, item.id, now or utcnow()
+        db.add(row)
+    report = dict(exam.link_report or {})
+    report["reanchored"] = sorted(set(report.get("reanchored", [])) | set(wanted))
+    exam.link_report = report
+    db.add(exam)
+    audit.record(
+        db,
+        admin_id=admin_id,
+        action="exam.reanchor",
+        entity="exam",
+        entity_id=exam_id,
+        details={"codes": wanted},
+    )
+    return wanted
+
+
+def _finite(value: float | None) -> bool:
+    return value is not None and math.isfinite(value)

@@ -29,6 +29,7 @@ from mockexam.config import settings
 from mockexam.db import lock_for_update, session_scope, utcnow
 from mockexam.errors import ExamLockedError, Msg, NotFoundError, ValidationError, msg
 from mockexam.models import (
+    COMMON_SCALE,
     Answer,
     EloHistory,
     Exam,
@@ -37,6 +38,7 @@ from mockexam.models import (
     ExamStatus,
     ItemKind,
     ItemStatistic,
+    LinkStatus,
     SessionStatus,
     StudentRating,
 )
@@ -310,9 +312,13 @@ def _score_exam(db: Session, exam: Exam, *, now: datetime, recalibrate: bool) ->
         dtype=float,
     )
     shift = 0.0
+    paper_theta_half = None  # θ₅₀ of the paper on the linked scale (origin or linked)
     if calibration is not None:
         # Onto the item bank's scale through the common items (0 when not linked).
-        shift = linking.link_exam(db, exam, m.items, active, calibration, now=now).shift
+        link = linking.link_exam(db, exam, m.items, active, calibration, now=now)
+        shift = link.shift
+        if link.status in COMMON_SCALE:
+            paper_theta_half = _paper_theta_half(m.items, active, calibration, shift)
         scaled = grades.scaled_score(calibration.theta + shift)
         scaled_se = grades.scaled_se(calibration.theta_se)
         copying.store_pairs(db, exam, m.sessions, m.items, calibration, now=now)
@@ -366,7 +372,18 @@ def _score_exam(db: Session, exam: Exam, *, now: datetime, recalibrate: bool) ->
     exam.updated_at = now
     db.add(exam)
 
-    elo_rows = _apply_elo(db, m.sessions, points, max_points, now=now, recalibrate=recalibrate)
+    exam_rating = _linked_elo_rating(db, exam, paper_theta_half)
+    elo_rows, played_at = _apply_elo(
+        db,
+        m.sessions,
+        points,
+        max_points,
+        now=now,
+        recalibrate=recalibrate,
+        exam_rating=exam_rating,
+    )
+    if played_at is not None:
+        _record_elo_scale(exam, played_at, paper_theta_half)
     gamification.apply_release(db, exam, m.sessions, now=now, recalibrate=recalibrate)
     db.flush()
     return ReleaseSummary(
@@ -477,6 +494,42 @@ def _store_item_statistics(
         db.add(stat)
 
 
+def _paper_theta_half(
+    items: list[ExamItem], active: np.ndarray, calibration: rasch.RaschCalibration, shift: float
+) -> float | None:
+    """θ₅₀ of the paper on the linked scale: its items' linked β weighted by their points."""
+    columns = np.flatnonzero(active)
+    beta = np.asarray(calibration.beta, dtype=float) + shift
+    weights = np.array([items[int(c)].points for c in columns], dtype=float)
+    usable = np.isfinite(beta) & (weights > 0)
+    if not usable.any():
+        return None
+    return elo.half_score_theta(beta[usable], weights[usable])
+
+
+def _linked_elo_rating(db: Session, exam: Exam, theta_half: float | None) -> float | None:
+    """A linked exam's rating from its paper (the scale's Elo anchor + 173.7·θ₅₀); None for
+    the origin (rated by its takers, it sets the anchor) and for exams off the scale."""
+    if theta_half is None or exam.link_status != LinkStatus.LINKED:
+        return None
+    anchor = db.exec(
+        select(Exam.elo_anchor)
+        .where(Exam.id != exam.id, col(Exam.elo_anchor).is_not(None))
+        .order_by(col(Exam.window_start), col(Exam.id))
+        .limit(1)
+    ).first()
+    return None if anchor is None else elo.linked_exam_rating(anchor, theta_half)
+
+
+def _record_elo_scale(exam: Exam, played_at: float, theta_half: float | None) -> None:
+    """Keep the rating the exam played at and, on the linked scale, the scale's anchor
+    (the origin's sets it; a linked exam's reproduces the anchor it was rated from)."""
+    exam.elo_rating = round(played_at, 4)
+    exam.elo_anchor = (
+        None if theta_half is None else round(elo.scale_anchor(played_at, theta_half), 4)
+    )
+
+
 def _apply_elo(
     db: Session,
     sessions: list[ExamSession],
@@ -485,10 +538,13 @@ def _apply_elo(
     *,
     now: datetime,
     recalibrate: bool,
-) -> int:
-    """Write Elo history exactly once per session; on recalibration, redo from stored pre-exam ratings."""
+    exam_rating: float | None = None,
+) -> tuple[int, float | None]:
+    """Write Elo history exactly once per session; on recalibration, redo from stored
+    pre-exam ratings. Returns the rows written and the rating the exam played at (None
+    when nothing was rated)."""
     if not sessions:
-        return 0
+        return 0, None
     session_ids = [s.id for s in sessions]
     history = {
         h.session_id: h
@@ -512,7 +568,7 @@ def _apply_elo(
             # Already applied (a crashed run cannot get here: it is one transaction).
             sessions = [s for s in sessions if s.id not in history]
             if not sessions:
-                return 0
+                return 0, None
         before = np.array(
             [
                 ratings[s.student_id].elo if s.student_id in ratings else elo.START_RATING
@@ -524,7 +580,9 @@ def _apply_elo(
         )
     keep = np.array([s.id for s in sessions])
     mask = np.isin(np.array(session_ids), keep)
-    result = elo.update_ratings(before, rated, points[mask], max_points[mask])
+    result = elo.update_ratings(
+        before, rated, points[mask], max_points[mask], exam_rating=exam_rating
+    )
     for r, exam_session in enumerate(sessions):
         rating = ratings.get(exam_session.student_id)
         if rating is None:
@@ -556,7 +614,7 @@ def _apply_elo(
         rating.updated_at = now
         db.add(row)
         db.add(rating)
-    return len(sessions)
+    return len(sessions), result.exam_rating
 
 
 def _finite(value: float | np.floating | None, *, digits: int | None = None) -> float | None:

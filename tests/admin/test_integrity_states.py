@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import numpy as np
 from sqlmodel import select
 
 from mockexam.admin.integrity import IntegrityState
 from mockexam.db import session_scope, utcnow
-from mockexam.models import Answer, LinkStatus
+from mockexam.models import AdminRole, Answer, BankItem, LinkStatus
 from mockexam.services import exams
 from mockexam.services.grading import grade_pending
 from mockexam.services.release import release_exam
-from tests.admin.helpers import make_state, run
-from tests.factories import make_cohort, make_exam
+from tests.admin.helpers import admin_token, make_state, run
+from tests.factories import make_coded_forms, make_cohort, make_exam
 
 
 def test_the_page_shows_the_link_and_the_pairs_with_their_evidence(admin):
@@ -46,3 +47,30 @@ def test_the_page_shows_the_link_and_the_pairs_with_their_evidence(admin):
     missing = make_state(IntegrityState, path="/admin/exams/999/integrity", token=admin.token)
     run(IntegrityState.load, missing)
     assert "does not exist" in missing.error and missing.pairs == []
+
+
+def test_an_admin_re_anchors_a_dropped_item_a_teacher_cannot(admin):
+    first, second = make_coded_forms(np.random.default_rng(7), common=12, drift=2.0)
+    release_exam(first)
+    release_exam(second)
+    path = f"/admin/exams/{second}/integrity"
+
+    teacher = make_state(IntegrityState, path=path, token=admin_token("tess", AdminRole.TEACHER))
+    run(IntegrityState.reanchor, teacher, "Q-010")
+    with session_scope(readonly=True) as db:
+        assert db.exec(select(BankItem.exam_id).where(BankItem.code == "Q-010")).one() == first
+
+    state = make_state(IntegrityState, path=path, token=admin.token)
+    run(IntegrityState.load, state)
+    [dropped] = [d for d in state.dropped if d["code"] == "Q-010"]
+    assert dropped["reanchored"] is False
+    run(IntegrityState.reanchor, state, "Q-010")
+    assert "Q-010" in state.notice and state.error == ""
+    run(IntegrityState.load, state)  # what the returned event does in the browser
+    [dropped] = [d for d in state.dropped if d["code"] == "Q-010"]
+    assert dropped["reanchored"] is True and state.reanchored == ["Q-010"]
+    with session_scope(readonly=True) as db:
+        assert db.exec(select(BankItem.exam_id).where(BankItem.code == "Q-010")).one() == second
+
+    run(IntegrityState.reanchor, state, "NOPE-1")
+    assert "“NOPE-1” is not a measured common item" in state.error

@@ -132,6 +132,41 @@ def test_progress_towards_locked_achievements():
 
 
 def test_best_improvement_skips_provisional_pairs():
-    scores = [(40.0, False), (70.0, True), (55.0, False), (68.0, False), (60.0, False)]
+    scores = [
+        (40.0, False, False),
+        (70.0, True, False),
+        (55.0, False, False),
+        (68.0, False, False),
+        (60.0, False, False),
+    ]
     assert best_improvement(scores) == pytest.approx(13.0)
-    assert best_improvement([(50.0, False)]) is None
+    assert best_improvement([(50.0, False, False)]) is None
+
+
+def test_best_improvement_compares_only_scores_on_the_same_scale():
+    # 40 → 70 crosses from a paper's own scale onto the linked one: not a gain to count.
+    scores = [(40.0, False, False), (70.0, False, True), (75.0, False, True), (60.0, False, False)]
+    assert best_improvement(scores) == pytest.approx(5.0)
+    assert best_improvement([(40.0, False, True), (61.0, False, True)]) == pytest.approx(21.0)
+
+
+@pytest.mark.parametrize(
+    ("previous_common", "common", "expected"),
+    [
+        (True, True, ["improve_10", "improve_20"]),  # both linked: a real gain
+        (False, False, ["improve_10", "improve_20"]),  # neither: the papers' own scales
+        (False, True, []),  # one on the common scale, one not: not comparable
+        (True, False, []),
+    ],
+)
+def test_improvement_needs_both_exams_on_the_same_scale(previous_common, common, expected):
+    got = earned_codes(
+        BY_KIND[AchievementKind.IMPROVEMENT],
+        outcome(
+            scaled_score=65.0,
+            previous_scaled_score=40.0,
+            on_common_scale=common,
+            previous_on_common_scale=previous_common,
+        ),
+    )
+    assert got == expected

@@ -8,7 +8,8 @@ from sqlmodel import select
 
 from mockexam.db import session_scope
 from mockexam.gamification.streaks import StreakState, streak_from_history
-from mockexam.models import Achievement, AchievementAward, ExamSession, Streak
+from mockexam.models import Achievement, AchievementAward, ExamSession, LinkStatus, Streak
+from mockexam.services.achievements import standing
 from mockexam.services.gamification import apply_release
 from tests.gamification.support import add_exam, add_students, release, streak_of, take
 
@@ -156,6 +157,24 @@ def test_improvement_streak_and_exam_count_awards(db_url):
         assert held["exams_1"] == sessions[0].id and held["exams_5"] == sessions[4].id
         assert held["score_60"] == sessions[3].id
         assert "exams_10" not in held and "score_70" not in held
+
+
+def test_improvement_only_between_exams_on_the_same_scale(db_url):
+    # Week 0 on its paper's own scale; weeks 1–2 linked to the item bank's scale.
+    with session_scope() as db:
+        (a,) = add_students(db, 1)
+        statuses = [LinkStatus.NO_CODES, LinkStatus.ORIGIN, LinkStatus.LINKED]
+        sessions = []
+        for week, (score, status) in enumerate(zip([30.0, 55.0, 67.0], statuses, strict=True)):
+            exam = add_exam(db, week)
+            exam.link_status = status
+            sessions.append(take(db, exam, a))
+            release(db, exam, {a: score})
+        held = _awards(db, a)
+    assert "improve_20" not in held  # +25 from an own-scale score to a linked one: not counted
+    assert held["improve_10"] == sessions[2].id  # +12 on the linked scale
+    with session_scope(readonly=True) as db:
+        assert standing(db, student_id=a).best_improvement == pytest.approx(12.0)
 
 
 def test_recalibration_adds_new_awards_and_takes_none_back(db_url):

@@ -12,21 +12,24 @@ import pytest
 from sqlmodel import col, select
 
 from mockexam.db import session_scope, utcnow
-from mockexam.errors import AnswerKeyError, ExamLockedError
+from mockexam.errors import AnswerKeyError, ExamLockedError, NotFoundError, ValidationError
 from mockexam.models import (
     Answer,
+    AuditLog,
     BankItem,
     CopyingPair,
+    EloHistory,
     Exam,
+    ExamItem,
     ExamSession,
+    ItemStatistic,
     LinkStatus,
     SheetSync,
 )
-from mockexam.services import copying, exams
+from mockexam.scoring import elo
+from mockexam.services import copying, exams, linking
 from mockexam.services.release import exclude_item, release_exam
-from tests.factories import make_cohort, make_exam
-
-N = 700
+from tests.factories import make_coded_forms, make_cohort, make_exam
 
 
 def _codes(exam_id: int, codes: dict[str, str]) -> None:
@@ -46,31 +49,8 @@ def _mean_theta(exam_id: int) -> float:
     return float(np.mean([v for v in values if v is not None]))
 
 
-def _two_forms(rng: np.random.Generator, *, common: int, harder: float = 0.8):
-    """Week 1: 55 coded items; week 2: `common` of week 1's items back (same codes, same true
-    difficulty), the rest new and `harder` logits harder; the cohort grows by 0.3."""
-    now = utcnow()
-    with session_scope() as db:
-        first = make_exam(db, title="Week 1", start=now - timedelta(days=10), hours=3)
-        second = make_exam(db, title="Week 2", start=now - timedelta(days=3), hours=3)
-        ids = (first.id, second.id)
-    labels = _labels(ids[0])
-    beta1 = rng.normal(0.0, 1.0, len(labels))
-    beta2 = rng.normal(harder, 1.0, len(labels))
-    beta2[:common] = beta1[10 : 10 + common]
-    _codes(ids[0], {label: f"Q-{k:03d}" for k, label in enumerate(labels)})
-    second_codes = {label: f"R-{k:03d}" for k, label in enumerate(labels)}
-    for k in range(common):
-        second_codes[labels[k]] = f"Q-{10 + k:03d}"
-    _codes(ids[1], second_codes)
-    with session_scope() as db:
-        make_cohort(db, db.get(Exam, ids[0]), n=N, seed=1, beta=beta1, graded=True)
-        make_cohort(db, db.get(Exam, ids[1]), n=N, seed=2, theta_mean=0.3, beta=beta2, graded=True)
-    return ids
-
-
 def test_the_first_coded_exam_defines_the_scale_and_a_later_form_links_to_it(db_url):
-    first, second = _two_forms(np.random.default_rng(5), common=12)
+    first, second = make_coded_forms(np.random.default_rng(5), common=12)
     release_exam(first)
     with session_scope(readonly=True) as db:
         exam = db.get(Exam, first)
@@ -99,8 +79,119 @@ def test_the_first_coded_exam_defines_the_scale_and_a_later_form_links_to_it(db_
     assert scaled == pytest.approx(min(max(50 + 12.5 * theta, 0), 100), abs=0.01)
 
 
+def _paper_theta_half(exam_id: int, shift: float) -> float:
+    with session_scope(readonly=True) as db:
+        rows = db.exec(
+            select(ItemStatistic.beta, ExamItem.points)
+            .join(ExamItem, col(ExamItem.id) == ItemStatistic.item_id)
+            .where(ItemStatistic.exam_id == exam_id, col(ItemStatistic.beta).is_not(None))
+        ).all()
+    beta = np.array([b for b, _ in rows]) + shift
+    return elo.half_score_theta(beta, np.array([p for _, p in rows]))
+
+
+def _mean_elo_change(exam_id: int) -> float:
+    with session_scope(readonly=True) as db:
+        rows = db.exec(
+            select(EloHistory.elo_before, EloHistory.elo_after).where(EloHistory.exam_id == exam_id)
+        ).all()
+    return float(np.mean([after - before for before, after in rows]))
+
+
+def test_a_linked_exam_is_rated_from_its_paper_not_its_takers(db_url):
+    # Week 2's new students are 0.3 logits abler than week 1's; its paper is harder.
+    first, second = make_coded_forms(np.random.default_rng(5), common=12)
+    release_exam(first)
+    release_exam(second)
+    with session_scope(readonly=True) as db:
+        origin, linked = db.get(Exam, first), db.get(Exam, second)
+    # The origin is rated by its takers (all new, at 1200) and sets the scale's anchor.
+    assert origin.elo_rating is not None and origin.elo_rating != 1200.0
+    theta_half = _paper_theta_half(first, 0.0)
+    assert origin.elo_anchor == pytest.approx(
+        origin.elo_rating - elo.ELO_PER_LOGIT * theta_half, abs=1e-3
+    )
+    # The linked exam plays where its paper is on the scale, and carries the same anchor.
+    theta_half = _paper_theta_half(second, linked.link_shift)
+    assert linked.elo_rating == pytest.approx(
+        origin.elo_anchor + elo.ELO_PER_LOGIT * theta_half, abs=0.05
+    )
+    assert linked.elo_anchor == pytest.approx(origin.elo_anchor, abs=1e-3)
+    # Rated from its takers, a cohort of newcomers nets ~0; rated from its paper, the abler
+    # cohort gains (≈ K·slope·0.3 ≈ 3 Elo each).
+    assert abs(_mean_elo_change(first)) < 0.5
+    assert _mean_elo_change(second) > 1.0
+
+
+def test_an_unlinked_exam_is_rated_by_its_takers(db_url):
+    first, second = make_coded_forms(np.random.default_rng(6), common=3)
+    release_exam(first)
+    release_exam(second)
+    with session_scope(readonly=True) as db:
+        exam = db.get(Exam, second)
+    assert exam.elo_anchor is None and exam.elo_rating is not None
+    assert abs(_mean_elo_change(second)) < 0.5
+
+
+def _bank(code: str) -> BankItem:
+    with session_scope(readonly=True) as db:
+        return db.exec(select(BankItem).where(BankItem.code == code)).one()
+
+
+def test_an_admin_re_anchors_a_changed_item_on_a_later_exam(db_url):
+    first, second = make_coded_forms(np.random.default_rng(7), common=12, drift=2.0)
+    release_exam(first)
+    release_exam(second)
+    with session_scope(readonly=True) as db:
+        exam = db.get(Exam, second)
+    assert "Q-010" in exam.link_report["dropped"]
+    before = _bank("Q-010")
+    assert before.exam_id == first
+    with session_scope() as db:
+        assert linking.reanchor(db, second, ["Q-010"], admin_id=None, now=utcnow()) == ["Q-010"]
+    after = _bank("Q-010")
+    with session_scope(readonly=True) as db:
+        stat = db.exec(
+            select(ItemStatistic)
+            .join(ExamItem, col(ExamItem.id) == ItemStatistic.item_id)
+            .where(ExamItem.exam_id == second, ExamItem.bank_code == "Q-010")
+        ).one()
+        exam = db.get(Exam, second)
+        logged = db.exec(select(AuditLog).where(AuditLog.action == "exam.reanchor")).all()
+    assert after.exam_id == second
+    assert after.beta == pytest.approx(stat.beta + exam.link_shift, abs=1e-9)
+    assert after.beta - before.beta == pytest.approx(2.0, abs=0.5)  # the item's change
+    assert exam.link_report["reanchored"] == ["Q-010"]
+    assert [(a.entity_id, a.details["codes"]) for a in logged] == [(second, ["Q-010"])]
+
+
+def test_re_anchoring_refuses_bad_requests_and_changes_nothing(db_url):
+    first, second = make_coded_forms(np.random.default_rng(8), common=12)
+    release_exam(first)
+    release_exam(second)
+    with session_scope() as db:
+        unreleased = make_exam(db, title="Unreleased", start=utcnow() + timedelta(days=3)).id
+    before = _bank("Q-010")
+    cases = [
+        (second, [], ValidationError, "Choose the item codes"),
+        (second, ["Q-099"], ValidationError, "“Q-099” is not a measured common item"),
+        (second, ["R-030"], ValidationError, "“R-030”"),  # its own new item, not a common one
+        (second, [7], ValidationError, "“7”"),
+        (second, "Q-010", ValidationError, "Choose the item codes"),
+        (unreleased, ["Q-010"], ValidationError, "Only an exam on the bank's scale"),
+        (10**6, ["Q-010"], NotFoundError, "No such exam"),
+    ]
+    for exam_id, codes, error, words in cases:
+        with session_scope() as db, pytest.raises(error, match=words):
+            linking.reanchor(db, exam_id, codes, admin_id=None, now=utcnow())
+    after = _bank("Q-010")
+    assert (after.beta, after.exam_id) == (before.beta, before.exam_id)
+    with session_scope(readonly=True) as db:
+        assert "reanchored" not in db.get(Exam, second).link_report
+
+
 def test_too_few_common_items_leave_the_form_on_its_own_scale(db_url):
-    first, second = _two_forms(np.random.default_rng(6), common=3)
+    first, second = make_coded_forms(np.random.default_rng(6), common=3)
     release_exam(first)
     release_exam(second)
     with session_scope(readonly=True) as db:
@@ -122,7 +213,7 @@ def test_an_exam_without_codes_is_on_its_own_scale(db_url):
 
 
 def test_a_recalibration_links_again_and_the_bank_follows(db_url):
-    first, second = _two_forms(np.random.default_rng(7), common=12)
+    first, second = make_coded_forms(np.random.default_rng(7), common=12)
     release_exam(first)
     release_exam(second)
     exclude_item(second, "1")  # one of the common items
@@ -231,7 +322,7 @@ def test_the_history_says_which_results_are_on_the_common_scale(db_url):
     from mockexam.services.history import get_history
     from mockexam.student.history import _row
 
-    first, second = _two_forms(np.random.default_rng(8), common=3)  # the second: not linked
+    first, second = make_coded_forms(np.random.default_rng(8), common=3)  # the second: not linked
     release_exam(first)
     release_exam(second)
     with session_scope(readonly=True) as db:
