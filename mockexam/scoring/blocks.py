@@ -6,6 +6,10 @@ when the exam has two sections or more (with one, the block is the whole exam),
 the block has at least `min_items` graded items and at least `min_persons`
 takers answered it; otherwise its entry is None. The scale is the exam's:
 scaled = 50 + 12.5·θ (scoring/grades.py).
+
+A block's own calibration centres its items at 0. On an exam linked to the item bank
+(issue 23) the block is put on the bank's scale through its own coded items
+(`BlockMeasure.shifted`, services/linking.link_blocks).
 """
 
 from __future__ import annotations
@@ -31,6 +35,24 @@ class BlockMeasure:
     theta_se: FloatArray
     scaled: FloatArray
     scaled_se: FloatArray
+    columns: npt.NDArray[np.int64] | None = None  # the block's columns of the matrix
+    beta: FloatArray | None = None  # their difficulties on the block's own scale
+    extreme_items: npt.NDArray[np.bool_] | None = None
+    shift: float | None = None  # added to θ to put it on the bank's scale (None: own scale)
+
+    def shifted(self, shift: float) -> BlockMeasure:
+        """The same measures moved by `shift` logits (onto the bank's linked scale)."""
+        theta = self.theta + shift
+        return BlockMeasure(
+            theta=theta,
+            theta_se=self.theta_se,
+            scaled=grades.scaled_score(theta),
+            scaled_se=self.scaled_se,
+            columns=self.columns,
+            beta=None if self.beta is None else self.beta + shift,
+            extreme_items=self.extreme_items,
+            shift=shift,
+        )
 
 
 def calibrate_blocks(
@@ -67,7 +89,8 @@ def calibrate_blocks(
         return out
     n_persons = matrix.shape[0]
     for s in range(count):
-        block = matrix[:, sections == s]
+        columns = np.flatnonzero(sections == s)
+        block = matrix[:, columns]
         if block.shape[1] < max(min_items, 1):
             continue
         takers = ~np.isnan(block).all(axis=1)
@@ -83,5 +106,8 @@ def calibrate_blocks(
             theta_se=theta_se,
             scaled=grades.scaled_score(theta),
             scaled_se=grades.scaled_se(theta_se),
+            columns=columns,
+            beta=np.asarray(calibration.beta, dtype=np.float64),
+            extreme_items=np.asarray(calibration.extreme_items, dtype=bool),
         )
     return out

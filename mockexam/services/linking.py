@@ -35,6 +35,7 @@ from mockexam.db import lock_for_update, utcnow
 from mockexam.errors import NotFoundError, ValidationError, msg
 from mockexam.models import COMMON_SCALE, BankItem, Exam, ExamItem, ItemStatistic, LinkStatus
 from mockexam.scoring import linking
+from mockexam.scoring.blocks import BlockMeasure
 from mockexam.scoring.rasch import RaschCalibration
 from mockexam.services import audit
 
@@ -240,3 +241,37 @@ def reanchor(
 
 def _finite(value: float | None) -> bool:
     return value is not None and math.isfinite(value)
+
+
+def link_blocks(
+    db: Session,
+    exam: Exam,
+    items: list[ExamItem],
+    active: np.ndarray,
+    measures: list[BlockMeasure | None],
+) -> list[BlockMeasure | None]:
+    """Each measured block of an exam on the bank's scale, moved onto it through its own
+    coded items (call after `link_exam`: the bank then holds every coded item of the exam
+    on the linked scale, so a block links through all its measured codes). A block with
+    fewer than 5 stable coded items stays on its own scale, as an exam would."""
+    if exam.link_status not in COMMON_SCALE:
+        return measures
+    db.flush()
+    bank = {b.code: b.beta for b in db.exec(select(BankItem)).all()}
+    columns = np.flatnonzero(active)
+    out: list[BlockMeasure | None] = []
+    for measure in measures:
+        if measure is None or measure.columns is None or measure.beta is None:
+            out.append(measure)
+            continue
+        own: dict[str, float] = {}
+        for k, column in enumerate(measure.columns):
+            code = items[int(columns[int(column)])].bank_code
+            beta = float(measure.beta[k])
+            extreme = measure.extreme_items is not None and bool(measure.extreme_items[k])
+            if code and code in bank and not extreme and math.isfinite(beta):
+                own[code] = beta
+        result = linking.link(bank, own) if len(own) >= linking.MIN_COMMON else None
+        shift = None if result is None else result.shift
+        out.append(measure if shift is None else measure.shifted(shift))
+    return out

@@ -283,7 +283,7 @@ def _load_matrix(db: Session, exam: Exam) -> _Matrix:
     return _Matrix(sessions=sessions, items=items, scores=scores, choices=choices)
 
 
-BLOCK_MEASURES = ("theta", "theta_se", "scaled", "scaled_se")
+BLOCK_MEASURES = ("theta", "theta_se", "scaled", "scaled_se", "linked")
 """The keys a block's own Rasch measure adds to its `section_scores` entry."""
 
 
@@ -334,6 +334,8 @@ def _score_exam(db: Session, exam: Exam, *, now: datetime, recalibrate: bool) ->
         else []
     )
     measures = _block_measures(layout, m, active, x)
+    if calibration is not None:
+        measures = linking.link_blocks(db, exam, m.items, active, measures)
 
     for r, exam_session in enumerate(m.sessions):
         if calibration is not None:
@@ -442,6 +444,8 @@ def _with_block_measures(
         entry["theta_se"] = _finite(measure.theta_se[row], digits=4)
         entry["scaled"] = round(float(measure.scaled[row]), 2)
         entry["scaled_se"] = _finite(measure.scaled_se[row], digits=2)
+        if measure.shift is not None:
+            entry["linked"] = True
     return out
 
 

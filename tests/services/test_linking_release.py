@@ -27,6 +27,7 @@ from mockexam.models import (
     SheetSync,
 )
 from mockexam.scoring import elo
+from mockexam.scoring.layout_templates import DTM_BLOCK
 from mockexam.services import copying, exams, linking
 from mockexam.services.release import exclude_item, release_exam
 from tests.factories import make_coded_forms, make_cohort, make_exam
@@ -340,3 +341,47 @@ def test_the_history_says_which_results_are_on_the_common_scale(db_url):
     rows = {e.exam_id: _row(e, any_linked=True) for e in entries.values()}
     assert (rows[first]["own_scale"], rows[second]["own_scale"]) == (False, True)
     assert _row(entries[second], any_linked=False)["own_scale"] is False
+
+
+def _block_theta_means(exam_id: int) -> tuple[list[float], list[bool]]:
+    with session_scope(readonly=True) as db:
+        rows = db.exec(
+            select(ExamSession.section_scores).where(ExamSession.exam_id == exam_id)
+        ).all()
+    means = [float(np.nanmean([r[s].get("theta", np.nan) for r in rows])) for s in range(5)]
+    linked = [all(r[s].get("linked", False) for r in rows) for s in range(5)]
+    return means, linked
+
+
+def test_a_linked_block_tests_sections_are_on_the_banks_scale_too(db_url):
+    # DTM blocks (10, 10, 10, 30, 30 items). Week 2 keeps two items in three of week 1's
+    # (same codes, same true difficulty); the third is new and 1.2 logits harder. Each
+    # block's own calibration centres its items, so its θ would hide the cohort's growth
+    # (+0.3) behind the harder new items; linked through its own codes, it shows it.
+    rng = np.random.default_rng(11)
+    now = utcnow()
+    with session_scope() as db:
+        first = make_exam(db, title="W1", start=now - timedelta(days=10), hours=4, layout=DTM_BLOCK)
+        second = make_exam(db, title="W2", start=now - timedelta(days=3), hours=4, layout=DTM_BLOCK)
+        ids = (first.id, second.id)
+    labels = _labels(ids[0])
+    beta1 = rng.normal(0.0, 1.0, 90)
+    beta2 = beta1.copy()
+    new = np.arange(90) % 3 == 0
+    beta2[new] = rng.normal(1.2, 1.0, int(new.sum()))
+    _codes(ids[0], {label: f"D-{k:03d}" for k, label in enumerate(labels)})
+    _codes(ids[1], {lb: (f"N-{k:03d}" if new[k] else f"D-{k:03d}") for k, lb in enumerate(labels)})
+    with session_scope() as db:
+        make_cohort(db, db.get(Exam, ids[0]), n=600, seed=1, beta=beta1, graded=True)
+        make_cohort(
+            db, db.get(Exam, ids[1]), n=600, seed=2, theta_mean=0.3, beta=beta2, graded=True
+        )
+    release_exam(ids[0])
+    release_exam(ids[1])
+    before, linked_before = _block_theta_means(ids[0])
+    after, linked_after = _block_theta_means(ids[1])
+    assert all(linked_before) and all(linked_after)  # the origin's blocks: shift 0 but linked
+    growth = np.array(after) - np.array(before)
+    # 10-item blocks measure coarsely (WLE at the extremes): a looser band than 30 items.
+    np.testing.assert_allclose(growth[3:], 0.3, atol=0.12)
+    np.testing.assert_allclose(growth[:3], 0.3, atol=0.2)
