@@ -788,3 +788,64 @@ def participation_figure(
     fig.update_xaxes(type="category", title={"text": pick(lang, "imtihon", "экзамен", "exam")})
     fig.update_yaxes(title={"text": _students(lang)}, rangemode="tozero")
     return fig
+
+
+def scale_progress_figure(
+    *,
+    exam_titles: Sequence[str],
+    means: Sequence[float],
+    on_common_scale: Sequence[bool],
+    height: int = HEIGHT,
+    lang: str = "en",
+) -> go.Figure:
+    """The mean scaled score of each released exam, oldest first (issue 23).
+
+    Exams on the item bank's linked scale are joined by a line: their means compare, so
+    the line is the cohort's growth, not the papers' difficulty. An exam on its own
+    scale is a hollow grey point off the line (its mean says how that paper went, not
+    whether the students grew).
+    """
+    _check_lengths(exam_titles=exam_titles, means=means, on_common_scale=on_common_scale)
+    titles = list(exam_titles)
+    linked = [k for k, on in enumerate(on_common_scale) if on]
+    alone = [k for k, on in enumerate(on_common_scale) if not on]
+    fig = go.Figure(layout=_layout(height, legend=bool(linked) and bool(alone)))
+    if linked:
+        fig.add_trace(
+            go.Scatter(
+                x=[titles[k] for k in linked],
+                y=_round([means[k] for k in linked], 1),
+                mode="lines+markers",
+                name=pick(lang, "umumiy shkalada", "на общей шкале", "on the common scale"),
+                line={"color": ACCENT, "width": 2.5},
+                marker={"color": ACCENT, "size": 8},
+                hovertemplate="%{x}: %{y:.1f}<extra></extra>",
+            )
+        )
+    if alone:
+        fig.add_trace(
+            go.Scatter(
+                x=[titles[k] for k in alone],
+                y=_round([means[k] for k in alone], 1),
+                mode="markers",
+                name=pick(lang, "o‘z shkalasida", "на своей шкале", "on its own scale"),
+                marker={
+                    "color": NEUTRAL,
+                    "size": 9,
+                    "symbol": "circle-open",
+                    "line": {"width": 2, "color": NEUTRAL},
+                },
+                hovertemplate="%{x}: %{y:.1f}<extra></extra>",
+            )
+        )
+    fig.update_xaxes(
+        type="category",
+        categoryorder="array",
+        categoryarray=titles,
+        title={"text": pick(lang, "imtihon", "экзамен", "exam")},
+    )
+    fig.update_yaxes(
+        title={"text": pick(lang, "o‘rtacha shkala bali", "средний шкальный балл", "mean scaled")},
+        range=[0, 100],
+    )
+    return fig

@@ -174,9 +174,31 @@ def test_participation_groups_started_and_submitted():
     assert figure.layout.barmode == "group"
 
 
+def test_scale_progress_joins_the_linked_exams_and_leaves_the_others_hollow():
+    figure = charts.scale_progress_figure(
+        exam_titles=["W1", "W2", "W3", "W4"],
+        means=[48.0, 52.5, 61.0, 55.25],
+        on_common_scale=[True, True, False, True],
+    )
+    linked, alone = figure.data
+    assert list(linked.x) == ["W1", "W2", "W4"] and list(linked.y) == [48.0, 52.5, 55.2]
+    assert linked.mode == "lines+markers"
+    assert list(alone.x) == ["W3"] and alone.mode == "markers"
+    assert alone.marker.symbol == "circle-open"
+    assert list(figure.layout.xaxis.categoryarray) == ["W1", "W2", "W3", "W4"]
+    (only,) = charts.scale_progress_figure(
+        exam_titles=["W1"], means=[50.0], on_common_scale=[False]
+    ).data
+    assert only.marker.symbol == "circle-open"
+
+
 @pytest.mark.parametrize(
     ("builder", "kwargs"),
     [
+        (
+            charts.scale_progress_figure,
+            {"exam_titles": ["a"], "means": [1.0], "on_common_scale": [True, False]},
+        ),
         (charts.difficulty_facility_figure, {"item_labels": ["1"], "betas": [], "facilities": [1]}),
         (charts.fit_figure, {"item_labels": ["1", "2"], "infit": [1], "outfit": [1, 1]}),
         (

@@ -261,12 +261,13 @@ class AnalyticsState(AdminState):
 
 
 class AnalyticsChartsState(AdminState):
-    """Growth, retention, Elo and participation figures."""
+    """Growth, retention, Elo, participation and progress-on-the-scale figures."""
 
     growth: go.Figure = rx.field(default_factory=charts.shared_blank_admin_figure)
     retention: go.Figure = rx.field(default_factory=charts.shared_blank_admin_figure)
     elo: go.Figure = rx.field(default_factory=charts.shared_blank_admin_figure)
     participation: go.Figure = rx.field(default_factory=charts.shared_blank_admin_figure)
+    progress: go.Figure = rx.field(default_factory=charts.shared_blank_admin_figure)
     elo_summary: str = ""
 
     def _forget(self) -> None:
@@ -326,6 +327,22 @@ class AnalyticsChartsState(AdminState):
                 )
             )
             self.elo_summary = ""
+        scored = [p for p in participation if p.calibrated and p.mean_scaled is not None]
+        if scored:
+            self.progress = charts.scale_progress_figure(
+                exam_titles=[f"{_short(p.title)} #{p.exam_id}" for p in scored],
+                means=[p.mean_scaled or 0.0 for p in scored],
+                on_common_scale=[p.on_common_scale for p in scored],
+                lang=lang,
+            )
+        else:
+            self.progress = charts.blank_admin_figure(
+                message=self._text(
+                    "Hali kalibrlangan natijalar yo‘q.",
+                    "Откалиброванных результатов пока нет.",
+                    "No calibrated results yet.",
+                )
+            )
         if participation:
             self.participation = charts.participation_figure(
                 exam_titles=[f"{_short(p.title)} #{p.exam_id}" for p in participation],
@@ -630,6 +647,33 @@ def _analytics_content() -> rx.Component:
                     size="4",
                 ),
                 plot(AnalyticsChartsState.participation, "participation-chart"),
+            ),
+            card(
+                rx.heading(
+                    t(
+                        "Umumiy shkalada o‘sish",
+                        "Рост на общей шкале",
+                        "Progress on the common scale",
+                    ),
+                    size="4",
+                ),
+                rx.text(
+                    t(
+                        "Har imtihonning o‘rtacha shkala bali. Umumiy savollar orqali "
+                        "bog‘langan imtihonlar bir shkalada: chiziq qog‘ozlarning "
+                        "qiyinligini emas, o‘quvchilarning o‘sishini ko‘rsatadi. Bo‘sh "
+                        "nuqta: o‘z shkalasidagi imtihon.",
+                        "Средний шкальный балл каждого экзамена. Экзамены, связанные через "
+                        "общие задания, на одной шкале: линия показывает рост учеников, а "
+                        "не трудность вариантов. Полая точка — экзамен на своей шкале.",
+                        "Each exam's mean scaled score. Exams linked through common items "
+                        "share one scale: the line shows the students' growth, not the "
+                        "papers' difficulty. Hollow: an exam on its own scale.",
+                    ),
+                    size="1",
+                    color="var(--gray-10)",
+                ),
+                plot(AnalyticsChartsState.progress, "progress-chart"),
             ),
             columns="2",
             spacing="4",

@@ -38,6 +38,7 @@ from mockexam.db import session_scope, utcnow
 from mockexam.errors import Msg, NotFoundError, ValidationError, msg
 from mockexam.localtime import to_local, utc_offset_modifier
 from mockexam.models import (
+    COMMON_SCALE,
     Exam,
     ExamPhase,
     ExamSession,
@@ -449,6 +450,10 @@ class ExamParticipation:
     auto_submitted: int
     mean_points: float | None
     mean_scaled: float | None
+    # Released, calibrated, and on the item bank's linked scale (issue 23): its mean scaled
+    # score compares with the other linked exams' (growth, not the papers' difficulty).
+    on_common_scale: bool = False
+    calibrated: bool = False  # released with a Rasch calibration (not provisional)
 
 
 def participation_per_exam(
@@ -471,6 +476,8 @@ def participation_per_exam(
             _count_if(and_(submitted, col(s.is_auto_submitted).is_(True))),
             func.avg(case((submitted, s.points), else_=None)),
             func.avg(case((submitted, s.scaled_score), else_=None)),
+            Exam.link_status,
+            Exam.is_provisional,
         )
         .join(
             s,
@@ -478,7 +485,15 @@ def participation_per_exam(
             isouter=True,
         )
         .where(Exam.status != ExamStatus.DRAFT)
-        .group_by(Exam.id, Exam.title, Exam.status, Exam.window_start, Exam.window_end)
+        .group_by(
+            Exam.id,
+            Exam.title,
+            Exam.status,
+            Exam.window_start,
+            Exam.window_end,
+            Exam.link_status,
+            Exam.is_provisional,
+        )
         .order_by(Exam.window_start, Exam.id)
     )
     with session_scope(readonly=True) as db:
@@ -497,8 +512,23 @@ def participation_per_exam(
             auto_submitted=int(auto),
             mean_points=None if mean_points is None else float(mean_points),
             mean_scaled=None if mean_scaled is None else float(mean_scaled),
+            on_common_scale=status == ExamStatus.RELEASED and link_status in COMMON_SCALE,
+            calibrated=status == ExamStatus.RELEASED and not provisional,
         )
-        for exam_id, title, status, start, end, started, done, auto, mean_points, mean_scaled in rows
+        for (
+            exam_id,
+            title,
+            status,
+            start,
+            end,
+            started,
+            done,
+            auto,
+            mean_points,
+            mean_scaled,
+            link_status,
+            provisional,
+        ) in rows
     )
 
 

@@ -18,6 +18,7 @@ from mockexam.models import (
     ExamSession,
     ExamStatus,
     GroupMember,
+    LinkStatus,
     Student,
     StudentGroup,
     StudentRating,
@@ -273,6 +274,21 @@ def test_participation_per_exam_counts_and_means(db_url):
         ExamPhase.SCHEDULED,
     )
     assert second.id == two.exam_id
+    assert (one.calibrated, one.on_common_scale) == (True, False)
+    assert (two.calibrated, two.on_common_scale) == (False, False)
+
+
+def test_participation_says_which_exams_are_on_the_common_scale(db_url):
+    with session_scope() as db:
+        statuses = [LinkStatus.ORIGIN, LinkStatus.LINKED, LinkStatus.NOT_LINKED, None]
+        for day, status in zip((30, 20, 10, 5), statuses, strict=True):
+            exam = _exam(db, NOW - timedelta(days=day), status=ExamStatus.RELEASED)
+            exam.link_status = status
+            exam.is_provisional = status is None
+            db.add(exam)
+    rows = analytics.participation_per_exam(now=NOW)
+    assert [r.on_common_scale for r in rows] == [True, True, False, False]
+    assert [r.calibrated for r in rows] == [True, True, True, False]
 
 
 def test_analytics_functions_issue_a_fixed_number_of_queries(db_url):
