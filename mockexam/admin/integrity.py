@@ -91,6 +91,8 @@ class IntegrityState(AdminState):
     dropped: list[DropView] = []
     added: int = 0
     reanchored: list[str] = []
+    elo_rating: str = ""
+    elo_from_paper: bool = False
     pairs: list[PairView] = []
     loaded: bool = False
     error: str = ""
@@ -125,6 +127,8 @@ class IntegrityState(AdminState):
         report = exam.link_report or {}
         self.exam_id, self.title = exam_id, exam.title
         self.reanchored = [str(c) for c in report.get("reanchored", [])]
+        self.elo_rating = "" if exam.elo_rating is None else f"{exam.elo_rating:.0f}"
+        self.elo_from_paper = exam.elo_from_paper
         self.released = exam.released
         self.link_status = exam.link_status or ""
         if exam.link_shift is not None:
@@ -253,6 +257,29 @@ def _scale_card() -> rx.Component:
                 ),
                 spacing="6",
                 wrap="wrap",
+            ),
+        ),
+        rx.cond(
+            IntegrityState.elo_rating != "",
+            rx.text(
+                t("Elo reytingi: ", "Рейтинг Elo варианта: ", "The paper's Elo rating: "),
+                rx.text.strong(IntegrityState.elo_rating),
+                " · ",
+                rx.cond(
+                    IntegrityState.elo_from_paper,
+                    t(
+                        "shkaladagi qiyinligidan (o‘quvchilar o‘sishi Elo’da ko‘rinadi)",
+                        "по его трудности на шкале (рост учеников виден в Elo)",
+                        "from its difficulty on the scale (the students' growth shows in Elo)",
+                    ),
+                    t(
+                        "qatnashchilarining o‘rtachasidan",
+                        "по среднему участников",
+                        "from its takers' average",
+                    ),
+                ),
+                size="2",
+                id="link-elo",
             ),
         ),
         rx.cond(

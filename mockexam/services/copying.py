@@ -36,6 +36,7 @@ from mockexam.models import (
     ExamItem,
     ExamSession,
     ItemKind,
+    LinkStatus,
     SheetSync,
     Student,
 )
@@ -235,6 +236,8 @@ class Integrity:
     link_shift_se: float | None
     link_report: dict
     pairs: list[PairEvidence]
+    elo_rating: float | None = None  # the rating the paper played at (Elo)
+    elo_from_paper: bool = False  # rated from its linked difficulty, not from its takers
 
 
 def exam_integrity(db: Session, exam_id: int) -> Integrity | None:
@@ -251,6 +254,8 @@ def exam_integrity(db: Session, exam_id: int) -> Integrity | None:
         link_shift_se=exam.link_shift_se,
         link_report=dict(exam.link_report or {}),
         pairs=pair_evidence(db, exam_id),
+        elo_rating=exam.elo_rating,
+        elo_from_paper=exam.elo_anchor is not None and exam.link_status == LinkStatus.LINKED,
     )
 
 

@@ -39,6 +39,7 @@ def test_the_page_shows_the_link_and_the_pairs_with_their_evidence(admin):
 
     assert state.loaded and state.title == "Week 7"
     assert (state.link_status, state.shift, state.added) == (LinkStatus.ORIGIN, "+0.00 ± 0.00", 55)
+    assert state.elo_rating.isdigit() and state.elo_from_paper is False  # rated by its takers
     [pair] = state.pairs
     assert pair["agreements"].startswith("55 / ")
     assert pair["identical_wrong"] > 0 and pair["wrong_items"]
@@ -64,6 +65,7 @@ def test_an_admin_re_anchors_a_dropped_item_a_teacher_cannot(admin):
     run(IntegrityState.load, state)
     [dropped] = [d for d in state.dropped if d["code"] == "Q-010"]
     assert dropped["reanchored"] is False
+    assert state.elo_rating.isdigit() and state.elo_from_paper is True
     run(IntegrityState.reanchor, state, "Q-010")
     assert "Q-010" in state.notice and state.error == ""
     run(IntegrityState.load, state)  # what the returned event does in the browser
