@@ -2,7 +2,8 @@
 // text in Markdown with KaTeX math, an optional figure, options A–D as full-width
 // buttons or a free answer with the math keypad. Answers sync with the server exactly
 // as the exam's do (./sheet_sync.jsx): localStorage first, tiny acks, re-sends,
-// auto-submit when the clock runs out.
+// auto-submit when the clock runs out. The question the student is on is kept in
+// localStorage and sent to the server (onMove); a new page load opens there again.
 import { useEffect, useMemo, useRef, useState } from "react";
 import ReactMarkdown from "react-markdown";
 import remarkMath from "remark-math";
@@ -24,6 +25,34 @@ import {
 } from "./sheet_sync.jsx";
 
 const LETTERS = "ABCDEF";
+// The student's place per session (mockexam/ui/practice_sheet.py's PLACE_PREFIX).
+const PLACE_PREFIX = "mockexam:place:";
+
+function loadPlace(sessionKey) {
+  try {
+    return window.localStorage.getItem(PLACE_PREFIX + sessionKey) || "";
+  } catch (e) {
+    return ""; // storage unavailable: the server's place is used
+  }
+}
+
+function savePlace(sessionKey, label) {
+  try {
+    window.localStorage.setItem(PLACE_PREFIX + sessionKey, label);
+  } catch (e) {
+    // private mode / full: the server still hears of the move
+  }
+}
+
+// Where a page load opens: this browser's place, else the server's, else the first question.
+function placeIndex(items, sessionKey, position) {
+  const labels = (items || []).map((item) => item.label);
+  const local = sessionKey ? loadPlace(sessionKey) : "";
+  const here = labels.indexOf(local);
+  if (here >= 0) return here;
+  const server = labels.indexOf(String(position ?? ""));
+  return server >= 0 ? server : 0;
+}
 
 const CSS = `${SPIN_STYLE}
 .mockexam-math p { margin: 0 0 0.5em; }
@@ -89,12 +118,16 @@ export function PracticeSheet({
   loadId = "",
   offline = false,
   saveError = "",
+  position = "",
   onSave,
   onSubmit,
+  onMove,
   ...rest
 }) {
   const known = useMemo(() => new Set((items || []).map((item) => item.label)), [items]);
-  const [index, setIndex] = useState(0);
+  const [index, setIndex] = useState(() => placeIndex(items, sessionKey, position));
+  const moveRef = useRef(onMove);
+  moveRef.current = onMove;
   const [confirming, setConfirming] = useState(false);
   const [focused, setFocused] = useState(false);
   const inputRef = useRef(null);
@@ -116,6 +149,16 @@ export function PracticeSheet({
   const count = items.length;
   const current = items[Math.min(index, Math.max(0, count - 1))];
 
+  // Every page load (a reload, a backend restart): back to the student's place, and the
+  // server told of it when it had an older one (a move it missed while it was away).
+  useEffect(() => {
+    if (!sessionKey || !items || items.length === 0) return;
+    const at = placeIndex(items, sessionKey, position);
+    setIndex(at);
+    const label = items[at].label;
+    if (label !== String(position ?? "") && moveRef.current) moveRef.current(label);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [sessionKey, loadId]);
   useEffect(() => {
     if (index >= count && count > 0) setIndex(count - 1);
   }, [count, index]);
@@ -131,6 +174,11 @@ export function PracticeSheet({
     if (next < 0 || next >= count) return;
     flush();
     setIndex(next);
+    if (next !== index) {
+      const label = items[next].label;
+      savePlace(sessionKey, label);
+      if (moveRef.current) moveRef.current(label);
+    }
     haptic("light");
     window.scrollTo({ top: 0, behavior: "smooth" });
   };

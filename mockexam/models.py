@@ -503,13 +503,17 @@ class PracticeQuestion(SQLModel, table=True):
     `accepted_answers` holds the option letter for multiple choice, or the
     accepted free answers (matched like exam answers). `fingerprint` (hash of
     topic, kind, text and options) keeps an import or an edit from adding the
-    same question twice.
+    same question twice. `language` is the language of its text (uz, ru, en): students
+    are given questions in their own language first. `bank_code` optionally names the
+    item bank's question it is (`ALG-017`, scoring/bank_codes.py), as exam items do.
     """
 
     id: int | None = Field(default=None, primary_key=True)
     topic_id: int = Field(foreign_key="practicetopic.id", index=True)
     difficulty: int = Field(default=3)  # 1..5
     kind: str = Field(max_length=8)  # ItemKind value
+    language: str = Field(default="uz", max_length=8)  # services/practice_bank.LANGUAGES
+    bank_code: str | None = Field(default=None, max_length=32, index=True)
     text: str = Field(sa_type=sa.Text)
     image_path: str | None = Field(default=None, max_length=500)  # a file in UPLOAD_DIR/practice
     options: list[str] = _json_column(list)
@@ -551,6 +555,9 @@ class PracticeSession(SQLModel, table=True):
     is_auto_submitted: bool = False
     score: int | None = None
     total: int | None = None
+    # The question the student was last on (its position, 1…): the sheet opens there again
+    # after a reload or a backend restart.
+    current_position: int = Field(default=1)
 
 
 class PracticeAnswer(SQLModel, table=True):
@@ -668,6 +675,59 @@ class Heartbeat(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=32)
     beat_at: datetime = _ts()
     detail: str = Field(default="", max_length=500)
+
+
+class Certificate(SQLModel, table=True):
+    """A result certificate of one released session (services/certificates.py).
+
+    `code` (10 characters of Crockford's base32, 50 random bits) is printed on the
+    certificate and in its QR code, and opens the public verification page. `facts` is
+    what the certificate says, in its language, as the page shows it. A recalibration
+    or an excluded item that changes a result re-issues it: the old row gets
+    `superseded_at` and the new one's code in `superseded_by`; at most one current row
+    per session. The PDF is `upload_dir/certificates/<code>.pdf`.
+    """
+
+    __table_args__ = (
+        sa.Index(
+            "uq_certificate_current_session",
+            "session_id",
+            unique=True,
+            sqlite_where=sa.text("superseded_at IS NULL"),
+            postgresql_where=sa.text("superseded_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=16, unique=True)
+    session_id: int = Field(foreign_key="examsession.id", index=True, ondelete="CASCADE")
+    exam_id: int = Field(foreign_key="exam.id", index=True, ondelete="CASCADE")
+    student_id: int = Field(foreign_key="student.id", index=True, ondelete="CASCADE")
+    lang: str = Field(default="uz", max_length=8)
+    facts: dict[str, Any] = _json_column(dict)
+    issued_at: datetime = _ts()
+    superseded_at: datetime | None = None
+    superseded_by: str | None = Field(default=None, max_length=16)
+
+
+class BulkJob(SQLModel, table=True):
+    """A ZIP an admin asked for, made in the background (services/bulk.py): an exam's
+    certificates (all, or one group's) or a group's progress reports. `done` of
+    `total` is the progress the page shows; the file lives under
+    `upload_dir/exports/` until it is pruned a day later."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)  # certificates, reports
+    exam_id: int | None = Field(default=None, foreign_key="exam.id", ondelete="CASCADE")
+    group_id: int | None = Field(default=None, foreign_key="studentgroup.id", ondelete="CASCADE")
+    admin_id: int = Field(foreign_key="admin.id", index=True, ondelete="CASCADE")
+    status: str = Field(default="queued", max_length=16)  # queued, running, done, failed
+    done: int = 0
+    total: int = 0
+    file: str | None = Field(default=None, max_length=200)  # relative to upload_dir
+    error: str = Field(default="", max_length=500)
+    created_at: datetime = _ts()
+    finished_at: datetime | None = None
 
 
 # An index the admin read paths need on a table defined above (migration 0004):

@@ -330,6 +330,11 @@ def test_the_sweep_sees_every_page_state():
     names = {c.__name__ for c in app_state_classes()}
     assert {"ExamState", "PracticeSessionState", "NewExamState", "StudentsState"} <= names
     assert sum(len(handlers_with_args(c)) for c in app_state_classes()) > 50
+    # Handlers added since, named so that a rename cannot drop them from the sweep unseen.
+    swept = {
+        (c.__name__, name) for c in app_state_classes() for name, _, _ in handlers_with_args(c)
+    }
+    assert {("PracticeSessionState", "move"), ("QuestionFormState", "save")} <= swept
 
 
 def test_every_handler_survives_bad_input_and_changes_nothing(sqlite_url, monkeypatch, request):

@@ -258,3 +258,70 @@ def test_0009_backfills_the_certificate_layout_and_groups_a_custom_one(empty_url
         (1.0, 2.0, 1, 2),
         (3.0, 3.0, 1, 1),
     ]
+
+
+def test_0013_makes_every_existing_practice_question_uzbek_and_every_session_start_at_one(
+    empty_url,
+):
+    """Questions written before languages are Uzbek, without a bank code; a session
+    running at the upgrade opens at its first question."""
+    config = _config(empty_url)
+    command.upgrade(config, "0012")
+    engine = db_module.get_engine(empty_url)
+    t = sa.MetaData()
+    t.reflect(bind=engine)
+    with engine.begin() as conn:
+        topic_id = conn.execute(sa.select(t.tables["practicetopic"].c.id).limit(1)).scalar_one()
+        conn.execute(
+            t.tables["practicequestion"].insert(),
+            {
+                "id": 1,
+                "topic_id": topic_id,
+                "difficulty": 2,
+                "kind": "free",
+                "text": "Tenglamani yeching: $2x = 4$.",
+                "options": [],
+                "accepted_answers": ["2"],
+                "explanation": "",
+                "is_active": True,
+                "fingerprint": "f" * 64,
+                "created_at": _T0,
+                "updated_at": _T0,
+            },
+        )
+        conn.execute(
+            t.tables["student"].insert(),
+            {
+                "id": 1,
+                "telegram_id": 501,
+                "first_name": "S",
+                "last_name": "",
+                "language_code": "ru",
+                "is_reachable": True,
+                "created_at": _T0,
+                "updated_at": _T0,
+            },
+        )
+        conn.execute(
+            t.tables["practicesession"].insert(),
+            {
+                "id": 1,
+                "student_id": 1,
+                "mode": "light",
+                "is_adaptive": False,
+                "started_at": _T0,
+                "deadline": _T0 + timedelta(minutes=30),
+                "is_auto_submitted": False,
+            },
+        )
+    command.upgrade(config, "0013")
+    t = _reflect(empty_url)
+    with db_module.get_engine(empty_url).connect() as conn:
+        question = conn.execute(sa.select(t.tables["practicequestion"])).mappings().one()
+        session = conn.execute(sa.select(t.tables["practicesession"])).mappings().one()
+    assert (question["language"], question["bank_code"]) == ("uz", None)
+    assert session["current_position"] == 1
+    command.downgrade(config, "0012")
+    t = _reflect(empty_url)
+    assert "language" not in t.tables["practicequestion"].c
+    assert "current_position" not in t.tables["practicesession"].c

@@ -1,6 +1,8 @@
 """Demo data: students, a released exam answered by a Rasch-simulated cohort, an upcoming exam,
 a released DTM block test (five weighted subject blocks, 189 points; the README's screenshots),
-and the practice question bank (mockexam/services/demo_practice/, imported like any file).
+and the practice question bank (mockexam/services/demo_practice/, imported like any file:
+Uzbek, with Russian translations of twelve questions and English ones of six, each
+sharing its original's bank code, so the bank's languages show).
 
 The answers are drawn from the Rasch model with known parameters
 (θ ~ N(0, 1), β ~ N(0, 1)), so the demo's item analysis shows what a real

@@ -7,7 +7,21 @@ and nothing else of theirs.
 A session's questions are drawn at start (scoring/practice.py: balanced
 topics, no repeats until a topic is exhausted, optionally near the
 student's ability) and stored as its `PracticeAnswer` rows with their
-position; the sheet's labels are those positions ("1" … "10"). As for
+position; the sheet's labels are those positions ("1" … "10").
+
+Language (issue 24): a question is in uz, ru or en. The topics stay balanced
+as before; inside each topic the questions in the student's language come
+first, and questions in another language fill a topic's share only when it has
+too few in theirs (a Russian student still practises a topic that has only
+Uzbek questions, rather than skip it). The draw's own rule ranks a topic's
+questions by how often the student has seen them, so a question in another
+language is handed to it as seen more often than any in theirs
+(`_prefer_language`): repeats of their language's questions come before an
+unseen one in another language.
+
+The session keeps the position of the question the student is on
+(`current_position`, set by `set_practice_position` as they move), so the
+sheet opens there again after a reload or a backend restart. As for
 exams, the server clock is the only clock: the deadline is start + the
 mode's minutes + the grace, a save after it is refused, the client submits
 at zero, and the sweep auto-submits (submitted_at = the deadline) whatever
@@ -20,7 +34,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -33,6 +47,7 @@ from mockexam.db import lock_for_update, session_scope, utcnow
 from mockexam.errors import (
     AlreadySubmittedError,
     DeadlinePassedError,
+    Msg,
     NotFoundError,
     ValidationError,
     msg,
@@ -55,7 +70,7 @@ from mockexam.scoring.practice import (
     draw_questions,
 )
 from mockexam.services.exam_room import Refusal
-from mockexam.services.practice_bank import DEFAULT_SUBJECT, LETTERS
+from mockexam.services.practice_bank import DEFAULT_SUBJECT, LANGUAGES, LETTERS
 from mockexam.text import strip_bidi
 
 RECENT_ANSWERS_FOR_ABILITY = 40
@@ -129,6 +144,7 @@ class PracticeRoom:
     seconds_left: int  # to the deadline without the grace (what the countdown shows)
     score: int | None
     total: int
+    position: int = 1  # the question the student is on (its label as a number)
     questions: list[PracticeQuestionView] = field(default_factory=list)  # while in progress
     saved: dict[str, str] = field(default_factory=dict)  # label → value, while in progress
     review: list[ReviewedQuestion] = field(default_factory=list)  # once submitted
@@ -232,9 +248,14 @@ def _topic_name(names: Mapping[str, str] | None, fallback: str, lang: str) -> st
 # --- drawing -------------------------------------------------------------------------------
 
 
-def _candidates(session: Session, student_id: int, subject: str | None = None) -> list[Candidate]:
+def _candidates(
+    session: Session,
+    student_id: int,
+    subject: str | None = None,
+    language: str | None = None,
+) -> list[Candidate]:
     """Active questions (of `subject`'s topics, or all) with how many of this student's
-    sessions gave each (one query)."""
+    sessions gave each (one query); with `language`, those in it first (`_prefer_language`)."""
     seen = (
         select(PracticeAnswer.question_id, func.count().label("n"))
         .join(PracticeSession, col(PracticeSession.id) == PracticeAnswer.practice_session_id)
@@ -248,15 +269,34 @@ def _candidates(session: Session, student_id: int, subject: str | None = None) -
             PracticeTopic.code,
             PracticeQuestion.difficulty,
             func.coalesce(seen.c.n, 0),
+            PracticeQuestion.language,
         )
         .join(PracticeTopic, col(PracticeTopic.id) == PracticeQuestion.topic_id)
         .outerjoin(seen, seen.c.question_id == PracticeQuestion.id)
         .where(col(PracticeQuestion.is_active), *_in_subject(subject))
         .order_by(col(PracticeQuestion.id))  # a seeded draw is repeatable
-    )
-    return [
+    ).all()
+    candidates = [
         Candidate(question_id=qid, topic=code, difficulty=difficulty, times_seen=int(n))
-        for qid, code, difficulty, n in rows
+        for qid, code, difficulty, n, _ in rows
+    ]
+    if language is None:
+        return candidates
+    return _prefer_language(candidates, [lang for *_, lang in rows], language)
+
+
+def _prefer_language(
+    candidates: list[Candidate], languages: list[str], language: str
+) -> list[Candidate]:
+    """The candidates with each question in another language than `language` counted as
+    seen more often than any question of the bank: the draw (which takes a topic's least
+    seen questions first) then gives a topic's questions in `language` first, and one in
+    another language only for a share the topic cannot fill in `language`. Topics keep
+    their balance; what is shown to the student is unchanged."""
+    offset = 1 + max((c.times_seen for c in candidates), default=0)
+    return [
+        c if lang == language else replace(c, times_seen=c.times_seen + offset)
+        for c, lang in zip(candidates, languages, strict=True)
     ]
 
 
@@ -339,14 +379,16 @@ def start_practice(
     mode: str,
     adaptive: bool = False,
     subject: str | None = None,
+    language: str | None = None,
     now: datetime | None = None,
     rng: np.random.Generator | None = None,
 ) -> PracticeRoom:
     """Start a session (or return the one in progress); ValidationError when the bank is empty.
 
     `subject` (a code of SUBJECTS) keeps the draw to that subject's topics; None draws
-    from the whole bank. A session of the caller's whose deadline has passed is
-    auto-submitted first.
+    from the whole bank. `language` (uz, ru or en: the student's) puts each topic's
+    questions in that language first; None draws regardless of language. A session of
+    the caller's whose deadline has passed is auto-submitted first.
     """
     now = now or utcnow()
     rule = _mode_rule(mode)
@@ -366,6 +408,15 @@ def start_practice(
                 "There is no such subject.",
             )
         )
+    if language is not None and (not isinstance(language, str) or language not in LANGUAGES):
+        raise ValidationError(
+            msg(
+                "Bunday til yo‘q; tillar: {codes}.",
+                "Такого языка нет; языки: {codes}.",
+                "There is no such language; the languages are {codes}.",
+                codes=", ".join(LANGUAGES),
+            )
+        )
     rng = rng or np.random.default_rng()
     with session_scope() as session:
         current = _open_session(session, student_id, lock=True)
@@ -378,7 +429,7 @@ def start_practice(
             if adaptive:
                 _, target, _ = student_ability(session, student_id)
             chosen = draw_questions(
-                _candidates(session, student_id, subject),
+                _candidates(session, student_id, subject, language),
                 rule.questions,
                 rng,
                 target_difficulty=target,
@@ -543,6 +594,7 @@ def _read_room(
         seconds_left=_seconds(now, practice.deadline - _grace()),
         score=practice.score,
         total=practice.total if practice.total is not None else len(rows),
+        position=min(max(1, practice.current_position or 1), max(1, len(rows))),
         questions=questions,
         saved=saved,
         review=review,
@@ -671,6 +723,54 @@ def save_practice(
     return PracticeSave(accepted=tuple(valid), stored=valid, rejected=rejected)
 
 
+def set_practice_position(
+    *,
+    student_id: int,
+    practice_id: int,
+    position: int,
+    now: datetime | None = None,
+) -> int:
+    """Remember the question the student is on (1 … the session's size); returns it.
+
+    ValidationError for a position the session does not have (nothing changes);
+    DeadlinePassedError / AlreadySubmittedError once it is over; NotFoundError for a
+    session that is not the caller's. One short write, and none when it is unchanged.
+    """
+    now = now or utcnow()
+    if type(position) is not int:  # True or 2.0 are not positions
+        raise ValidationError(_no_position(position))
+    with session_scope() as session:
+        practice = _own(session, student_id=student_id, practice_id=practice_id)
+        _check_open(practice, now)
+        count = session.exec(
+            select(func.count()).where(PracticeAnswer.practice_session_id == practice_id)
+        ).one()
+        if not 1 <= position <= count:
+            raise ValidationError(_no_position(position, count))
+        if practice.current_position != position:
+            practice.current_position = position
+            session.add(practice)
+    return position
+
+
+def _no_position(position: object, count: int | None = None) -> Msg:
+    shown = repr(position)[:24]
+    if count is None:
+        return msg(
+            "Savol raqami butun son bo‘lishi kerak, {value} emas.",
+            "Номер вопроса должен быть целым числом, а не {value}.",
+            "A question's position is a whole number, not {value}.",
+            value=shown,
+        )
+    return msg(
+        "Bu mashqda {value}-savol yo‘q: savollar 1 dan {count} gacha.",
+        "В этой тренировке нет вопроса {value}: вопросы с 1 по {count}.",
+        "This practice has no question {value}: its questions are 1 to {count}.",
+        value=shown,
+        count=count,
+    )
+
+
 def _finish(session: Session, practice: PracticeSession, *, now: datetime, auto: bool) -> None:
     """Grade every answer and mark the session submitted (the caller holds the row)."""
     rows = _questions(session, practice.id)
@@ -789,7 +889,7 @@ def _history(session: Session, student_id: int) -> list[HistoryItem]:
     ]
 
 
-def _overall_topics(session: Session, student_id: int, lang: str) -> list[TopicScore]:
+def overall_topic_scores(session: Session, student_id: int, lang: str) -> list[TopicScore]:
     """Right / given per topic over the student's finished sessions (one grouped query)."""
     per_topic = (
         select(
@@ -836,7 +936,7 @@ def practice_hub(*, student_id: int, now: datetime | None = None, lang: str = "u
         candidates = _candidates(session, student_id)
         theta, target, has_exam = student_ability(session, student_id)
         history = _history(session, student_id)
-        topics = _overall_topics(session, student_id, lang)
+        topics = overall_topic_scores(session, student_id, lang)
         subjects = _subject_sizes(session)
         totals = session.execute(
             select(func.count(), func.coalesce(func.sum(PracticeSession.total), 0)).where(

@@ -13,10 +13,19 @@ Import files (`parse_question_file`):
   `topic`, optional `subject`, `difficulty` (1–5), `kind` (`mcq` or `free`), `text` (Markdown
   with `$…$` LaTeX), `options` (mcq: 2–6 texts, shown as A, B, C…),
   `answer` (mcq: the letter of the right option; free: an accepted answer
-  or a list of them), optional `explanation` and `image`.
+  or a list of them), optional `explanation`, `image`, `language` and `bank_code`.
 - CSV (UTF-8, comma or semicolon separated, a header row): the columns
   `topic, difficulty, kind, text, option_a … option_f, answer, explanation,
-  image` and optionally `subject`; several accepted free answers are separated by `|`.
+  image` and optionally `subject`, `language`, `bank_code`; several accepted free
+  answers are separated by `|`.
+
+`language` is the language of the question's text: `uz`, `ru` or `en` (or the
+language's name in any of the three; left out or empty: `uz`, as every question was
+before languages). Students are given questions in their own language first
+(services/practice.py). `bank_code` (optional) names the item bank's question it is,
+`ALG-017`: checked and written as exam items' codes are (`scoring/bank_codes.clean_code`:
+up to 32 letters, digits, `-`, `_`, `.`, kept in capitals). Translations of one question
+may share its code, so a code is not unique in the practice bank.
 
 `subject` (a code of `scoring/layout_templates.SUBJECTS` or its name in any of
 the three languages) is optional: given, the row's topic must be one of that
@@ -58,6 +67,7 @@ from mockexam.db import utcnow
 from mockexam.errors import MockExamError, Msg, NotFoundError, ValidationError, localized, msg
 from mockexam.models import ItemKind, PracticeAnswer, PracticeQuestion, PracticeTopic
 from mockexam.parsing import is_ascii_digits, parse_id, parse_int
+from mockexam.scoring.bank_codes import MAX_CODE_CHARS, clean_code
 from mockexam.scoring.grading import free_response_problem, normalize_free_response
 from mockexam.scoring.layout_templates import SUBJECTS
 from mockexam.services import audit
@@ -95,9 +105,23 @@ CSV_COLUMNS = (
     "explanation",
     "image",
     "subject",
+    "language",
+    "bank_code",
 )
 JSON_FIELDS = frozenset(
-    ("topic", "subject", "difficulty", "kind", "text", "options", "answer", "explanation", "image")
+    (
+        "topic",
+        "subject",
+        "difficulty",
+        "kind",
+        "text",
+        "options",
+        "answer",
+        "explanation",
+        "image",
+        "language",
+        "bank_code",
+    )
 )
 DEFAULT_SUBJECT = "math"
 _TOPIC_CODE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
@@ -142,6 +166,26 @@ DEFAULT_TOPICS: tuple[tuple[str, str, dict[str, str], int], ...] = (
     ),
 )
 LANGUAGES = ("uz", "ru", "en")
+DEFAULT_LANGUAGE = "uz"  # every question written before questions had a language
+# A question's language by its name in each of the three (the import's `language` column
+# may name it; the admin form shows these).
+LANGUAGE_NAMES: dict[str, tuple[str, str, str]] = {
+    "uz": ("O‘zbekcha", "Узбекский", "Uzbek"),
+    "ru": ("Ruscha", "Русский", "Russian"),
+    "en": ("Inglizcha", "Английский", "English"),
+}
+
+
+def language_code(value: Any) -> str | None:
+    """A language of `LANGUAGES` from its code or its name in uz/ru/en (any case), or None."""
+    key = " ".join(strip_bidi(str(value or "")).split()).casefold()
+    key = key.replace("'", "‘").replace("`", "‘").replace("’", "‘")  # O'zbekcha, O’zbekcha
+    if not key:
+        return None
+    for code, names in LANGUAGE_NAMES.items():
+        if key == code or key in (n.casefold() for n in names):
+            return code
+    return None
 
 
 def line_at(n: int) -> Msg:
@@ -231,6 +275,8 @@ class QuestionDraft:
     explanation: str = ""
     image: str | None = None
     subject: str = ""  # optional (imports): the topic must be this subject's
+    language: str = ""  # uz, ru or en (or its name); empty: uz
+    bank_code: str = ""  # optional: the item bank's code, `ALG-017`
 
 
 @dataclass(frozen=True)
@@ -247,6 +293,8 @@ class CheckedQuestion:
     explanation: str
     image_path: str | None
     fingerprint: str
+    language: str = DEFAULT_LANGUAGE
+    bank_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -912,6 +960,9 @@ def check_draft(
             )
         )
 
+    language = _draft_language(draft.language, errors)
+    bank_code = _draft_bank_code(draft.bank_code, errors)
+
     if errors or topic is None or kind is None:
         return None, errors
     topic_id, topic_code = topic
@@ -927,9 +978,60 @@ def check_draft(
             explanation=explanation,
             image_path=image,
             fingerprint=question_fingerprint(topic_code, kind, text, options),
+            language=language,
+            bank_code=bank_code,
         ),
         [],
     )
+
+
+def _draft_language(value: Any, errors: list[tuple[str, str | Msg]]) -> str:
+    """The draft's language code (empty: uz); an unknown one is added to `errors`."""
+    if value is None or not str(value).strip():
+        return DEFAULT_LANGUAGE
+    code = language_code(value)
+    if code is None:
+        errors.append(
+            (
+                "language",
+                msg(
+                    "{value} til emas; quyidagilardan birini yozing: {codes}",
+                    "{value} — не язык; укажите один из: {codes}",
+                    "{value} is not a language; use one of {codes}",
+                    value=_shown(value),
+                    codes=", ".join(LANGUAGES),
+                ),
+            )
+        )
+        return DEFAULT_LANGUAGE
+    return code
+
+
+def _draft_bank_code(value: Any, errors: list[tuple[str, str | Msg]]) -> str | None:
+    """The draft's bank code in capitals (empty: none), checked as exam items' codes are
+    (`scoring/bank_codes.clean_code`); a malformed one is added to `errors`."""
+    text = strip_bidi(str(value or "")).strip()
+    if not text:
+        return None
+    code = clean_code(text)
+    if code is None:
+        errors.append(
+            (
+                "bank_code",
+                msg(
+                    "{value} kod emas: harf yoki raqam bilan boshlanadigan, {n} tagacha harf, "
+                    "raqam, “-”, “_” yoki “.”, masalan ALG-017",
+                    "{value} — не код: до {n} букв, цифр, «-», «_» или «.», начиная с буквы "
+                    "или цифры, например ALG-017",
+                    "{value} is not a bank code: up to {n} letters, digits, “-”, “_” or “.”, "
+                    "starting with a letter or digit, e.g. ALG-017",
+                    value=_shown(value),
+                    n=MAX_CODE_CHARS,
+                ),
+            )
+        )
+        return None
+    return code
 
 
 def _too_long(length: int, limit: int) -> Msg:
@@ -1280,7 +1382,16 @@ def parse_json_questions(data: bytes, name: str = "file") -> list[ImportRow]:
             continue
         not_text = [
             name
-            for name in ("topic", "subject", "kind", "text", "explanation", "image")
+            for name in (
+                "topic",
+                "subject",
+                "kind",
+                "text",
+                "explanation",
+                "image",
+                "language",
+                "bank_code",
+            )
             if item.get(name) is not None and not isinstance(item[name], str)
         ]
         if not_text:
@@ -1319,6 +1430,8 @@ def parse_json_questions(data: bytes, name: str = "file") -> list[ImportRow]:
                     explanation=item.get("explanation") or "",
                     image=item.get("image"),
                     subject=item.get("subject") or "",
+                    language=item.get("language") or "",
+                    bank_code=item.get("bank_code") or "",
                 ),
             )
         )
@@ -1495,6 +1608,8 @@ def _read_csv(stream: io.BufferedIOBase | io.RawIOBase, name: str) -> list[Impor
                         explanation=values.get("explanation", ""),
                         image=values.get("image") or None,
                         subject=values.get("subject", ""),
+                        language=values.get("language", ""),
+                        bank_code=values.get("bank_code", ""),
                     ),
                 )
             )
@@ -1818,6 +1933,8 @@ def _new_question(question: CheckedQuestion, now: Any) -> PracticeQuestion:
         explanation=question.explanation,
         image_path=question.image_path,
         fingerprint=question.fingerprint,
+        language=question.language,
+        bank_code=question.bank_code,
         created_at=now,
         updated_at=now,
     )
@@ -1862,7 +1979,12 @@ def create_question(
         action="practice.question.create",
         entity="practicequestion",
         entity_id=row.id,
-        details={"topic": question.topic_code, "difficulty": question.difficulty},
+        details={
+            "topic": question.topic_code,
+            "difficulty": question.difficulty,
+            "language": question.language,
+            "bank_code": question.bank_code,
+        },
     )
     return row
 
@@ -1885,6 +2007,8 @@ def update_question(
             ("answer", question.accepted_answers != list(row.accepted_answers)),
             ("explanation", question.explanation != row.explanation),
             ("image", question.image_path != row.image_path),
+            ("language", question.language != row.language),
+            ("bank_code", question.bank_code != row.bank_code),
         )
         if value
     ]
@@ -1899,6 +2023,8 @@ def update_question(
     row.explanation = question.explanation
     row.image_path = question.image_path
     row.fingerprint = question.fingerprint
+    row.language = question.language
+    row.bank_code = question.bank_code
     row.updated_at = utcnow()
     session.add(row)
     audit.record(
@@ -1979,6 +2105,8 @@ class QuestionRow:
     is_active: bool
     times_given: int
     subject: str = DEFAULT_SUBJECT  # the topic's
+    language: str = DEFAULT_LANGUAGE
+    bank_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -2002,8 +2130,13 @@ def list_questions(
     search: str = "",
     offset: int = 0,
     limit: int = 25,
+    language: str | None = None,
 ) -> QuestionPage:
-    """A page of the bank, newest first, with how often each question was given."""
+    """A page of the bank, newest first, with how often each question was given.
+
+    `search` is a text, `#id`, or a bank code (`ALG-017`, any case: the questions with
+    that code, in every language).
+    """
     conditions: list[Any] = []
     if topic_id is not None:
         conditions.append(PracticeQuestion.topic_id == topic_id)
@@ -2013,13 +2146,22 @@ def list_questions(
         conditions.append(PracticeQuestion.kind == kind)
     if active is not None:
         conditions.append(PracticeQuestion.is_active == active)
+    if language is not None:
+        conditions.append(PracticeQuestion.language == language)
     search = (search or "").strip()[:100]
     if search:
         wanted = search.lstrip("#")
+        code = clean_code(search)
         if is_ascii_digits(wanted, max_len=100):
             # '#99999999999999999999' is an id no row has (not an overflow in the driver).
             question_id = parse_id(wanted)
             conditions.append(PracticeQuestion.id == (question_id or 0))
+        elif code is not None:
+            # Maybe a bank code (alg-017 is ALG-017): its questions, and the texts with it.
+            conditions.append(
+                (PracticeQuestion.bank_code == code)
+                | col(PracticeQuestion.text).ilike(_like(search), escape="\\")
+            )
         else:
             conditions.append(col(PracticeQuestion.text).ilike(_like(search), escape="\\"))
     total = session.exec(
@@ -2067,6 +2209,8 @@ def list_questions(
                 is_active=q.is_active,
                 times_given=int(n),
                 subject=subject or DEFAULT_SUBJECT,
+                language=q.language or DEFAULT_LANGUAGE,
+                bank_code=q.bank_code,
             )
             for q, topic_name, n, subject in rows
         ],
@@ -2081,31 +2225,47 @@ def get_question(session: Session, question_id: int) -> PracticeQuestion:
 
 @dataclass(frozen=True, slots=True)
 class BankSummary:
-    """How many active questions each topic has at each difficulty."""
+    """How many active questions each topic has at each difficulty, and in each language."""
 
     topics: list[str]  # admin names, in order
     counts: list[list[int]]  # topics × difficulty 1..5
     total_active: int
     total: int
+    languages: list[list[int]] = field(default_factory=list)  # topics × LANGUAGES
 
 
 def bank_summary(session: Session) -> BankSummary:
-    """Active questions per topic and difficulty (one grouped query)."""
+    """Active questions per topic, difficulty and language (one grouped query)."""
     topics = list_topics(session)
     index = {t.topic_id: i for i, t in enumerate(topics)}
     counts = [[0] * 5 for _ in topics]
-    for topic_id, difficulty, n in session.execute(
-        select(PracticeQuestion.topic_id, PracticeQuestion.difficulty, func.count())
+    languages = [[0] * len(LANGUAGES) for _ in topics]
+    for topic_id, difficulty, language, n in session.execute(
+        select(
+            PracticeQuestion.topic_id,
+            PracticeQuestion.difficulty,
+            PracticeQuestion.language,
+            func.count(),
+        )
         .where(col(PracticeQuestion.is_active))
-        .group_by(col(PracticeQuestion.topic_id), col(PracticeQuestion.difficulty))
+        .group_by(
+            col(PracticeQuestion.topic_id),
+            col(PracticeQuestion.difficulty),
+            col(PracticeQuestion.language),
+        )
     ):
-        if topic_id in index and 1 <= difficulty <= 5:
-            counts[index[topic_id]][difficulty - 1] = int(n)
+        if topic_id not in index:
+            continue
+        if 1 <= difficulty <= 5:
+            counts[index[topic_id]][difficulty - 1] += int(n)
+        if language in LANGUAGES:
+            languages[index[topic_id]][LANGUAGES.index(language)] += int(n)
     return BankSummary(
         topics=[t.name for t in topics],
         counts=counts,
         total_active=sum(t.active_questions for t in topics),
         total=sum(t.questions for t in topics),
+        languages=languages,
     )
 
 

@@ -6,7 +6,8 @@ question again until its topic is used up), optionally aimed at the
 student's level. It never touches the Elo rating, Rasch scores or streaks.
 The page shows a session in progress (continue), the two modes, the
 "adaptive" choice with the level it would aim at, overall accuracy by topic,
-and the history; starting redirects to `/app/practice/<id>`. When more than
+and the history; starting redirects to `/app/practice/<id>`. The draw gives
+each topic's questions in the student's language first. When more than
 one subject has questions the student chooses the subject first, and the
 draw stays in it.
 """
@@ -23,6 +24,7 @@ from mockexam.errors import MockExamError, ValidationError
 from mockexam.scoring.layout_templates import subject_name
 from mockexam.scoring.practice import PRACTICE_MODES
 from mockexam.services.practice import PracticeHub, practice_hub, start_practice
+from mockexam.services.practice_bank import LANGUAGES
 from mockexam.student.auth import StudentState, student_on_load
 from mockexam.student.components import (
     card_header,
@@ -204,11 +206,16 @@ class PracticeHubState(StudentState):
         self.starting, self.start_error = mode, ""
         adaptive = bool(self.adaptive)
         subject = self.subject or None
+        language = self.lang if self.lang in LANGUAGES else None  # theirs first
         yield
         try:
             room = await rx.run_in_thread(
                 lambda: start_practice(
-                    student_id=student_id, mode=mode, adaptive=adaptive, subject=subject
+                    student_id=student_id,
+                    mode=mode,
+                    adaptive=adaptive,
+                    subject=subject,
+                    language=language,
                 )
             )
         except ValidationError:

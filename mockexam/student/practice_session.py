@@ -7,6 +7,11 @@ submits by itself, and the sweep submits an abandoned session. After the
 submit, the same route shows the results: score, a per-topic bar chart, and
 every question with the student's answer, the right one and the explanation.
 
+The sheet shows one question at a time; the student's place survives a reload
+or a backend restart (which rebuilds this state from the database): the sheet
+keeps it in the browser and reports each move (`move`), stored on the session
+(`current_position`), and opens at it on every page load.
+
 The session is the one in the route, and it must be the caller's: the
 service finds it by id and refuses anyone else's (the page then says "not
 found"). Only the answers travel in the payload; the labels are checked
@@ -32,6 +37,7 @@ from mockexam.errors import (
     MockExamError,
     NotFoundError,
 )
+from mockexam.parsing import parse_id
 from mockexam.services.exam_room import Refusal
 from mockexam.services.practice import (
     PracticePhase,
@@ -39,6 +45,7 @@ from mockexam.services.practice import (
     PracticeSave,
     get_practice_room,
     save_practice,
+    set_practice_position,
     submit_practice,
 )
 from mockexam.services.practice_bank import LETTERS
@@ -59,7 +66,7 @@ from mockexam.ui.answer_sheet import forget_sheet, sheet_banner
 from mockexam.ui.backend import BACKEND_ORIGIN
 from mockexam.ui.countdown import countdown
 from mockexam.ui.layout import section_card
-from mockexam.ui.practice_sheet import math_text, practice_sheet
+from mockexam.ui.practice_sheet import forget_place, math_text, practice_sheet
 from mockexam.ui.telegram import haptic
 
 logger = logging.getLogger(__name__)
@@ -128,6 +135,7 @@ class PracticeSessionState(StudentState):
     rejected: dict[str, str] = {}
     save_error: str = ""
     notice: str = ""
+    position: str = "1"  # the label of the question the student is on, as stored at the load
     review: list[ReviewView] = []
     topic_figure: go.Figure = rx.field(default_factory=functools.partial(shared_blank_figure, 80))
 
@@ -204,6 +212,7 @@ class PracticeSessionState(StudentState):
                 for q in room.questions
             ]
             self.saved = {label: {"value": value} for label, value in room.saved.items()}
+            self.position = str(room.position)
             self.ack_seq = 0
             self._applied_seq = 0  # the sheet re-sends what is pending with this load
             self.rejected = {}
@@ -220,7 +229,7 @@ class PracticeSessionState(StudentState):
                     totals=[t.total for t in room.topics],
                 )
             if was == PracticePhase.IN_PROGRESS:
-                events.append(forget_sheet(self.sheet_key))
+                events += [forget_sheet(self.sheet_key), forget_place(self.sheet_key)]
         self.load_id = uuid.uuid4().hex[:12]
         self.phase = room.phase
         return events or None
@@ -299,6 +308,28 @@ class PracticeSessionState(StudentState):
         self._applied_seq = seq
         self._acknowledge(seq, list(batch["changes"]), result, refused)
         return None
+
+    @rx.event
+    async def move(self, label: str):
+        """Remember which question of the caller's session the student is on (a label)."""
+        student_id, practice_id = self._signed_in(), self._path_id()
+        if student_id is None or practice_id is None or practice_id != self._shown:
+            return  # the sheet tells the server its place again once the page has loaded
+        position = parse_id(label, maximum=len(self.items)) if isinstance(label, str) else None
+        if position is None:
+            return  # not one of this sheet's labels: nothing to remember
+        try:
+            await rx.run_in_thread(
+                lambda: set_practice_position(
+                    student_id=student_id, practice_id=practice_id, position=position
+                )
+            )
+        except MockExamError as error:  # over meanwhile, or not the caller's: nothing to keep
+            logger.info("practice %s: the place was not stored: %s", practice_id, error)
+        except SQLAlchemyError:
+            logger.exception(
+                "practice %s: the place of student %s not stored", practice_id, student_id
+            )
 
     @rx.event
     async def submit(self, batch: dict):
@@ -485,8 +516,10 @@ def _running_view() -> rx.Component:
             seconds_left=PracticeSessionState.seconds_left,
             load_id=PracticeSessionState.load_id,
             save_error=PracticeSessionState.save_error,
+            position=PracticeSessionState.position,
             on_save=PracticeSessionState.save,
             on_submit=PracticeSessionState.submit,
+            on_move=PracticeSessionState.move,
         ),
         spacing="3",
         width="100%",

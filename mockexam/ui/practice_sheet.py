@@ -8,6 +8,14 @@ unacked changes are re-sent, and `on_submit` gets the same batch plus
 `"auto"` when the clock (`seconds_left`) runs out. Labels are the
 questions' positions ("1" … "10").
 
+The student's place: the sheet shows one question at a time, and a new page
+state (a reload, a backend restart: the page's states are then rebuilt from
+the database) remounts it. So every move is kept twice: in localStorage
+(`PLACE_PREFIX` + the session key, at once, even offline) and on the server
+through `on_move(label)` (the session's `current_position`). On each page load
+the sheet opens at this browser's place, else at `position` (the server's:
+another device, cleared storage), and tells the server if it was behind.
+
 Items: `[{label, kind, text, options, image_url, topic, difficulty}]`, no
 answer key. Element ids (browser tests): `#practice-sheet` (`data-pending`),
 `#practice-progress`, `#pnav-<label>` (`data-answered`), `#pq-<label>`
@@ -29,6 +37,7 @@ from reflex.event import passthrough_event_spec
 from mockexam.ui.answer_sheet import SHEET_COLORS
 
 LIBRARY = "$/public/practice_sheet.jsx"
+PLACE_PREFIX = "mockexam:place:"  # as in assets/practice_sheet.jsx
 # The Markdown stack rx.markdown uses (reflex-components-markdown), so one copy is bundled.
 MARKDOWN_PACKAGES = ["react-markdown@10.1.0", "remark-math@6.0.0", "rehype-katex@7.0.1"]
 
@@ -74,9 +83,11 @@ class PracticeSheet(rx.Component):
     load_id: rx.Var[str]
     offline: rx.Var[bool]
     save_error: rx.Var[str]
+    position: rx.Var[str]  # the label the server last heard the student was on
 
     on_save: rx.EventHandler[passthrough_event_spec(dict)]
     on_submit: rx.EventHandler[passthrough_event_spec(dict)]
+    on_move: rx.EventHandler[passthrough_event_spec(str)]
 
 
 class MathText(rx.Component):
@@ -94,6 +105,12 @@ def practice_sheet(**props: Any) -> rx.Component:
     props.setdefault("offline", has_connection_errors)
     props.setdefault("colors", SHEET_COLORS)
     return PracticeSheet.create(**props)
+
+
+def forget_place(session_key: str) -> rx.event.EventSpec:
+    """Remove the browser's note of the question a finished session was on."""
+    key = f"{PLACE_PREFIX}{session_key}"
+    return rx.call_script(f"try {{ window.localStorage.removeItem({key!r}); }} catch (e) {{}}")
 
 
 def math_text(text: str | rx.Var[str], **props: Any) -> rx.Component:

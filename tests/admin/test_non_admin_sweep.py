@@ -300,6 +300,8 @@ def _form(world: World) -> dict[str, Any]:
         "answer": "C",
         "answers": "1/2",
         "explanation": "Because.",
+        "language": "ru",
+        "bank_code": "INJ-002",
         # the practice topic forms
         "code": "injected",
         "name": "Injected",

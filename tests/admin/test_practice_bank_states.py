@@ -778,3 +778,121 @@ def test_a_topic_has_a_subject_and_the_messages_follow_the_admins_language(admin
     assert importer.problems == [
         "строка 2 · difficulty: должна быть целым числом от 1 до 5, а не '9'"
     ]
+
+
+# --- languages and bank codes (issues 24 and 23) --------------------------------------------
+def test_the_form_sets_a_questions_language_and_bank_code(admin):
+    _default_topics()
+    state = _form_state(admin.token)
+    run(QuestionFormState.open_new, state)
+    assert state.values["language"] == "uz" and state.values["bank_code"] == ""
+    run(QuestionFormState.save, state, _mcq_form(language="ru", bank_code=" geo-004 "))
+    assert state.error == "" and not state.dialog_open
+    (question,) = _questions()
+    assert (question.language, question.bank_code) == ("ru", "GEO-004")
+    (entry,) = _audit("practice.question.create")
+    assert entry.details["language"] == "ru" and entry.details["bank_code"] == "GEO-004"
+
+    run(QuestionFormState.open_edit, state, question.id)
+    assert state.values["language"] == "ru" and state.values["bank_code"] == "GEO-004"
+    run(QuestionFormState.save, state, _mcq_form(language="en", bank_code=""))
+    (question,) = _questions()
+    assert (question.language, question.bank_code) == ("en", None)
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"language": "fr"}, "language", "'fr' is not a language; use one of uz, ru, en"),
+        ({"language": "ru²"}, "language", "is not a language"),
+        ({"bank_code": "ALG 017"}, "bank_code", "'ALG 017' is not a bank code"),
+        ({"bank_code": "A" * 40}, "bank_code", "is not a bank code: up to 32 letters"),
+        ({"bank_code": "-X1"}, "bank_code", "starting with a letter or digit"),
+    ],
+)
+def test_a_bad_language_or_code_is_named_under_its_field_and_saves_nothing(
+    admin, fields, field, message
+):
+    _default_topics()
+    state = _form_state(admin.token)
+    run(QuestionFormState.open_new, state)
+    run(QuestionFormState.save, state, _mcq_form(**fields))
+    assert message in state.errors[field] and state.error.startswith(f"Not saved: {field}:")
+    assert state.dialog_open and _questions() == []
+
+
+@pytest.mark.parametrize("field", ["language", "bank_code"])
+def test_a_language_or_code_that_is_not_text_is_refused(admin, field):
+    _default_topics()
+    state = _form_state(admin.token)
+    run(QuestionFormState.open_new, state)
+    run(QuestionFormState.save, state, _mcq_form(**{field: 2**70}))
+    assert state.error == f"Not saved: the field {field} is not text."
+    assert _questions() == []
+
+
+def test_the_page_shows_coverage_per_language_and_filters_by_language(admin):
+    _bank(per_topic=2)
+    with session_scope() as db:
+        for text, language, code in (
+            ("Какое число простое?", "ru", "ALG-017"),
+            ("Which is prime?", "en", "ALG-017"),
+        ):
+            bank.create_question(
+                db,
+                bank.QuestionDraft(
+                    topic="algebra",
+                    difficulty=2,
+                    kind="free",
+                    text=text,
+                    answers=("7",),
+                    language=language,
+                    bank_code=code,
+                ),
+            )
+    state = _bank_state(admin.token)
+    algebra, geometry = state.summary[0], state.summary[1]
+    assert algebra["languages"] == [2, 1, 1] and geometry["languages"] == [2, 0, 0]
+    assert state.language_totals == [12, 1, 1]
+    newest = state.rows[0]
+    assert (newest["language"], newest["bank_code"]) == ("en", "ALG-017")
+    assert state.rows[-1]["bank_code"] == ""
+
+    run(PracticeBankState.set_filter, state, "language", "ru")
+    assert state.total == 1 and state.rows[0]["language"] == "ru"
+    run(PracticeBankState.set_filter, state, "language", "fr")  # not a choice: ignored
+    assert state.language_filter == "ru"
+    run(PracticeBankState.clear_filters, state)
+    assert state.language_filter == "all" and state.total == 14
+    run(PracticeBankState.find, state, {"search": "alg-017"})
+    assert state.total == 2 and {r["language"] for r in state.rows} == {"ru", "en"}
+
+
+def test_the_example_files_carry_a_language_and_codes_and_import(admin):
+    _default_topics()
+    state = _import_state(admin.token)
+    data = EXAMPLE_CSV.encode()
+    run(QuestionImportState.check_import, state, _upload(data, "example.csv"))
+    run(QuestionImportState.run_import, state, _upload(data, "example.csv"))
+    assert state.error == ""
+    assert [(q.language, q.bank_code) for q in _questions()] == [
+        ("en", "ALG-001"),
+        ("en", "GEO-001"),
+        ("en", None),
+    ]
+
+
+def test_an_import_with_an_unknown_language_names_the_line_and_adds_nothing(admin):
+    _default_topics()
+    state = _import_state(admin.token)
+    data = (
+        b"topic,difficulty,kind,text,answer,language,bank_code\n"
+        b"algebra,1,free,Fine?,2,ru,ALG-1\n"
+        b"algebra,1,free,French?,2,fr,\n"
+        b"algebra,1,free,Bad code?,2,uz,A B\n"
+    )
+    run(QuestionImportState.check_import, state, _upload(data, "bank.csv"))
+    assert not state.checked and state.problem_total == 2
+    assert state.problems[0].startswith("line 3 · language: 'fr' is not a language")
+    assert state.problems[1].startswith("line 4 · bank_code: 'A B' is not a bank code")
+    assert _questions() == []

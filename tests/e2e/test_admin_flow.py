@@ -31,14 +31,24 @@ from sqlmodel import col, select
 from mockexam.admin.auth import TOKEN_COOKIE
 from mockexam.config import PROJECT_ROOT, settings
 from mockexam.db import session_scope, utcnow
-from mockexam.models import AuditLog, Broadcast, Exam, ExamSession, ExamStatus, Student
+from mockexam.models import (
+    AuditLog,
+    Broadcast,
+    Exam,
+    ExamSession,
+    ExamStatus,
+    PracticeQuestion,
+    Student,
+)
 from mockexam.scoring.points import points_number
 from mockexam.services import broadcasts as broadcast_service
 from mockexam.services import exams as exam_service
+from mockexam.services import practice_bank
 from mockexam.services.analytics import analytics_totals
 from mockexam.services.demo import DEMO_ADMIN_USERNAME, demo_admin_password
 from mockexam.telegram.messages import DISPLAY_TZ
 from tests.e2e.appserver import AppServer
+from tests.e2e.test_exam_flow import wait_for
 from tests.e2e.test_miniapp import RELEASED_EXAM_ID, ConsoleErrors
 from tests.factories import DEFAULT_KEY_TEXT
 from tests.telegram.fake_bot_api import FakeBotAPI
@@ -385,3 +395,68 @@ def test_admin_sees_the_scale_and_the_copying_evidence_of_the_demo_exam(
     lines = Path(download.value.path()).read_text(encoding="utf-8-sig").splitlines()
     assert lines[0].startswith("p_value,matches,expected,identical_wrong")
     assert len(lines) == 2
+
+
+def test_admin_practice_bank_shows_languages_and_saves_a_russian_question_with_a_code(
+    admin_page: Page, app_server: AppServer, app_db: str
+):
+    """Issues 24 and 23 in the bank: each topic's questions per language (the demo bank has
+    Russian and English ones), and the form's language and bank code — a malformed code
+    named under its field with nothing saved, then the question saved and listed."""
+
+    def bank_rows() -> list[tuple[str, str | None, str]]:
+        with session_scope(readonly=True) as db:
+            rows = db.exec(
+                select(PracticeQuestion.language, PracticeQuestion.bank_code, PracticeQuestion.text)
+            ).all()
+        return [tuple(r) for r in rows]
+
+    with session_scope(readonly=True) as db:
+        summary = practice_bank.bank_summary(db)
+    page = admin_page
+    page.goto(f"{app_server.base_url}/admin/practice")
+    expect(page.locator("#bank-language-ru")).to_be_visible()
+    first = page.locator("#bank-summary .summary-row").first
+    expect(first.locator(".language-cell")).to_have_text([str(n) for n in summary.languages[0]])
+    assert summary.languages[0][1] >= 1 and summary.languages[0][2] >= 1  # ru and en demo ones
+    totals = [sum(column) for column in zip(*summary.languages, strict=True)]
+    expect(page.locator("#bank-summary .language-total")).to_have_text([str(n) for n in totals])
+    before = bank_rows()
+
+    text = "Решите уравнение: $3x = 12$ (проверка языка)."
+    page.locator("#new-question").click()
+    expect(page.locator("#question-dialog")).to_be_visible()
+    page.fill("#q-text", text)
+    for letter, value in zip("abcd", ("$2$", "$3$", "$4$", "$5$"), strict=True):
+        page.fill(f"#q-option_{letter}", value)
+    page.locator("#q-answer").click()
+    page.get_by_role("option").nth(2).click()  # C
+    page.locator("#q-language").click()
+    page.get_by_role("option").nth(1).click()  # uz, ru, en: Russian
+    page.fill("#q-bank-code", "ALG 099")
+    page.locator("#question-save").click()
+    expect(page.locator("#qerr-bank_code")).to_contain_text("'ALG 099'")
+    expect(page.locator("#question-dialog")).to_be_visible()
+    assert bank_rows() == before  # nothing saved
+
+    page.fill("#q-bank-code", "alg-099")
+    page.locator("#question-save").click()
+    expect(page.locator("#question-dialog")).to_be_hidden()
+    added = wait_for(
+        lambda: next((row for row in bank_rows() if row[2] == text), None), what="the question"
+    )
+    assert added[:2] == ("ru", "ALG-099")
+    newest = page.locator("#questions-table .question-row").first
+    expect(newest.locator(".question-language")).to_have_text("ru")
+    expect(newest.locator(".question-code")).to_contain_text("ALG-099")
+    expect(first.locator(".language-cell").nth(1)).to_have_text(str(summary.languages[0][1] + 1))
+
+    # The list by language: only Russian questions.
+    page.locator("#filter-language").click()
+    page.get_by_role("option").nth(2).click()  # any, uz, ru, en: ru
+    expect(page.locator("#questions-total")).to_contain_text(str(totals[1] + 1))
+    expect(page.locator("#questions-table .question-language").first).to_have_text("ru")
+
+    with session_scope() as db:  # leave the demo bank as it was for the other browser tests
+        question = db.exec(select(PracticeQuestion).where(PracticeQuestion.text == text)).one()
+        practice_bank.delete_question(db, question.id)

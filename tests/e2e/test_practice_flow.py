@@ -7,6 +7,12 @@
    their score, the per-topic chart and every question with its solution —
    all as the database has them. Their Elo rating and streak are untouched.
 2. A second session whose clock runs out submits by itself.
+3. A Russian student is given the bank's Russian questions, and keeps their place
+   (issue 24): across a backend restart (every page state gone) and the page reload
+   that follows a restart into a new version (the page reloads itself when the
+   backend's state schema changed), the sheet opens at the question they were on;
+   with the browser's storage cleared (another device), at the place the server
+   kept; and a move the server missed is sent again.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from tests.e2e.test_miniapp import ConsoleErrors, student_id_of, wait_ready
 
 PRACTISER = DEMO_STUDENT_TELEGRAM_ID + 264  # a demo student who has not practised
 PRACTISER_LATE = DEMO_STUDENT_TELEGRAM_ID + 266
+PRACTISER_RU = DEMO_STUDENT_TELEGRAM_ID + 271  # a demo student in Russian (k % 3 == 1)
 
 
 def _session(student_id: int) -> PracticeSession:
@@ -192,4 +199,77 @@ def test_a_practice_session_submits_itself_when_the_clock_runs_out(
     expect(phone_page.locator("#practice-auto-submitted")).to_be_visible()
     done = _session(student_id)
     assert done.is_auto_submitted and done.score == 1
+    errors.assert_none()
+
+
+def _languages(practice_id: int) -> list[str]:
+    with session_scope(readonly=True) as db:
+        return list(
+            db.exec(
+                select(PracticeQuestion.language)
+                .join(PracticeAnswer, PracticeAnswer.question_id == PracticeQuestion.id)
+                .where(PracticeAnswer.practice_session_id == practice_id)
+            ).all()
+        )
+
+
+def _place(practice_id: int) -> int:
+    with session_scope(readonly=True) as db:
+        return db.get(PracticeSession, practice_id).current_position
+
+
+def test_a_russian_student_keeps_their_place_across_a_backend_restart(
+    app_server: AppServer, phone_page: Page, app_db: str
+) -> None:
+    errors = ConsoleErrors(phone_page)
+    student_id = student_id_of(PRACTISER_RU)
+    phone_page.goto(app_server.student_link(PRACTISER_RU, "/practice"))
+    wait_ready(phone_page, "practice-ready")
+    phone_page.locator("#start-light").tap()
+    expect(phone_page.locator("#practice-sheet")).to_be_visible(timeout=20_000)
+    practice = wait_for(lambda: _session(student_id), what="the practice session")
+    # The demo bank has Russian questions in every topic: a light session is all Russian.
+    assert _languages(practice.id) == ["ru"] * 6
+
+    for _ in range(3):
+        phone_page.locator("#practice-next").tap()
+    expect(phone_page.locator("#question-position")).to_have_text("4 / 6")
+    wait_for(lambda: _place(practice.id) == 4, what="the place stored on the server")
+    errors.assert_none()
+
+    # A backend restart: the page reconnects to a backend that knows nothing of it.
+    app_server.stop()
+    app_server.start()
+    expect(phone_page.locator("#practice-sheet")).to_be_visible(timeout=60_000)
+    expect(phone_page.locator("#question-position")).to_have_text("4 / 6", timeout=30_000)
+    expect(phone_page.locator("#pnav-4")).to_have_attribute("aria-current", "step")
+    errors.messages.clear()  # the refused connections while it was down
+    # A restart into a new version reloads the page (as does reopening the Mini App):
+    # the sheet is built anew, and still opens at the student's place.
+    phone_page.reload()
+    expect(phone_page.locator("#practice-sheet")).to_be_visible(timeout=20_000)
+    expect(phone_page.locator("#question-position")).to_have_text("4 / 6")
+
+    # Another device (nothing in this browser's storage): the server's place.
+    phone_page.locator("#pnav-5").tap()
+    wait_for(lambda: _place(practice.id) == 5, what="the new place stored")
+    phone_page.evaluate("window.localStorage.clear()")
+    phone_page.reload()
+    expect(phone_page.locator("#practice-sheet")).to_be_visible(timeout=20_000)
+    expect(phone_page.locator("#question-position")).to_have_text("5 / 6")
+
+    # A move the server missed (made while it was away): this browser's place wins and
+    # the server hears of it.
+    key = f"mockexam:place:p{practice.id}"
+    phone_page.evaluate(f"window.localStorage.setItem({key!r}, '2')")
+    phone_page.reload()
+    expect(phone_page.locator("#practice-sheet")).to_be_visible(timeout=20_000)
+    expect(phone_page.locator("#question-position")).to_have_text("2 / 6")
+    wait_for(lambda: _place(practice.id) == 2, what="the missed move sent again")
+
+    # Finished: the place is forgotten with the answers.
+    phone_page.locator("#practice-finish-early").tap()
+    phone_page.locator("#submit-confirm").tap()
+    wait_ready(phone_page, "practice-results-ready")
+    assert phone_page.evaluate(f"window.localStorage.getItem({key!r})") is None
     errors.assert_none()

@@ -440,3 +440,139 @@ def test_the_draw_stays_in_the_chosen_subject(db):
 
 def _math_topics() -> tuple[str, ...]:
     return ("algebra", "geometry", "probability", "calculus", "trigonometry", "number_theory")
+
+
+# --- the student's language (issue 24) ------------------------------------------------------
+
+
+def _translated_bank(db, ru_per_topic: dict[str, int]) -> dict[int, str]:
+    """Three Uzbek questions a topic, and `ru_per_topic` Russian ones; id → language."""
+    from mockexam.services import practice_bank
+
+    languages = dict.fromkeys(make_practice_bank(db, per_topic=3), "uz")
+    for topic, n in ru_per_topic.items():
+        for k in range(n):
+            draft = practice_bank.QuestionDraft(
+                topic=topic,
+                difficulty=1 + k % 5,
+                kind="free",
+                text=f"Вопрос {topic} {k}: $x^{k}$",
+                answers=("1/2",),
+                language="ru",
+            )
+            languages[practice_bank.create_question(db, draft).id] = "ru"
+    db.commit()
+    return languages
+
+
+def test_a_student_gets_their_languages_questions_first_in_every_topic(db):
+    """Medium sessions (10 questions over six topics: shares of 1 or 2): a topic gives as many
+    Russian questions as its share allows, and Uzbek ones only for what it lacks."""
+    ru = {"algebra": 2, "geometry": 1, "probability": 0}
+    languages = _translated_bank(db, ru)
+    for seed in range(6):
+        student_id = _student(db)
+        room = practice.start_practice(
+            student_id=student_id,
+            mode="medium",
+            language="ru",
+            rng=np.random.default_rng(seed),
+        )
+        shares = Counter(q.topic_code for q in room.questions)
+        russian = Counter(q.topic_code for q in room.questions if languages[q.question_id] == "ru")
+        assert sum(shares.values()) == 10 and len(shares) == 6  # the topics stay balanced
+        for topic, share in shares.items():
+            assert russian[topic] == min(share, ru.get(topic, 0)), (seed, topic, shares, russian)
+    # An Uzbek student gets Uzbek questions wherever the topic has enough of them.
+    room = practice.start_practice(student_id=_student(db), mode="medium", language="uz")
+    assert {languages[q.question_id] for q in room.questions} == {"uz"}
+    # Without a language the draw ignores it (the earlier behaviour).
+    room = practice.start_practice(student_id=_student(db), mode="light")
+    assert len(room.questions) == 6
+
+
+def test_repeats_in_the_students_language_come_before_other_languages(db):
+    """Algebra has one Russian question: a Russian student gets it in every session, even
+    once seen, while the Uzbek ones stay unseen; the other topics (no Russian) rotate."""
+    languages = _translated_bank(db, {"algebra": 1})
+    student_id = _student(db)
+    algebra: list[str] = []
+    for _ in range(3):
+        room = practice.start_practice(student_id=student_id, mode="light", language="ru")
+        algebra += [languages[q.question_id] for q in room.questions if q.topic_code == "algebra"]
+        practice.submit_practice(student_id=student_id, practice_id=room.practice_id, changes={})
+    assert algebra == ["ru", "ru", "ru"]
+
+
+def test_an_unknown_language_is_refused_and_starts_nothing(db):
+    make_practice_bank(db)
+    student_id = _student(db)
+    for bad in ("fr", "", "RU", 7, ["ru"]):
+        with pytest.raises(ValidationError, match="no such language"):
+            practice.start_practice(student_id=student_id, mode="light", language=bad)
+    with session_scope(readonly=True) as reader:
+        assert reader.exec(select(func.count()).select_from(PracticeSession)).one()[0] == 0
+
+
+# --- the student's place (issue 24) ---------------------------------------------------------
+
+
+def _position(practice_id: int) -> int:
+    with session_scope(readonly=True) as reader:
+        return reader.get(PracticeSession, practice_id).current_position
+
+
+def test_the_session_keeps_the_question_the_student_is_on(db):
+    make_practice_bank(db)
+    student_id = _student(db)
+    room = practice.start_practice(student_id=student_id, mode="light")
+    assert room.position == 1 and _position(room.practice_id) == 1
+    assert (
+        practice.set_practice_position(
+            student_id=student_id, practice_id=room.practice_id, position=4
+        )
+        == 4
+    )
+    # What a fresh backend reads (its page states are gone; the database is not).
+    again = practice.get_practice_room(student_id=student_id, practice_id=room.practice_id)
+    assert again.position == 4
+    assert practice.start_practice(student_id=student_id, mode="light").position == 4
+
+
+def test_a_position_the_session_lacks_is_refused_and_changes_nothing(db):
+    make_practice_bank(db)
+    student_id = _student(db)
+    room = practice.start_practice(student_id=student_id, mode="light")
+    practice.set_practice_position(student_id=student_id, practice_id=room.practice_id, position=3)
+    for bad, message in (
+        (0, "no question 0: its questions are 1 to 6"),
+        (7, "no question 7"),
+        (-1, "no question -1"),
+        (2**70, "no question"),
+        (True, "a whole number, not True"),
+        (2.0, "a whole number"),
+        ("4", "a whole number"),
+        (None, "a whole number"),
+    ):
+        with pytest.raises(ValidationError, match=message):
+            practice.set_practice_position(
+                student_id=student_id, practice_id=room.practice_id, position=bad
+            )
+    assert _position(room.practice_id) == 3
+    other = _student(db)
+    with pytest.raises(NotFoundError):
+        practice.set_practice_position(student_id=other, practice_id=room.practice_id, position=5)
+    assert _position(room.practice_id) == 3
+    with pytest.raises(DeadlinePassedError):
+        practice.set_practice_position(
+            student_id=student_id,
+            practice_id=room.practice_id,
+            position=5,
+            now=room.deadline + timedelta(seconds=1),
+        )
+    practice.submit_practice(student_id=student_id, practice_id=room.practice_id, changes={})
+    with pytest.raises(AlreadySubmittedError):
+        practice.set_practice_position(
+            student_id=student_id, practice_id=room.practice_id, position=5
+        )
+    assert _position(room.practice_id) == 3

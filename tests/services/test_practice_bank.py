@@ -507,3 +507,164 @@ def test_topics_keep_their_subject(db):
         practice_bank.create_topic(db, code="stars", name="Stars", subject="astrology")
     assert str(caught.value).startswith("'astrology' is not a subject; choose one of math, ")
     assert caught.value.text("ru").startswith("'astrology' — не предмет; выберите один из:")
+
+
+# --- languages and bank codes (issues 24 and 23) --------------------------------------------
+
+
+def _stored() -> list[tuple[str, str | None, str]]:
+    """(language, bank code, text) of every question, in id order."""
+    with session_scope(readonly=True) as db:
+        rows = db.execute(
+            select(
+                PracticeQuestion.language, PracticeQuestion.bank_code, PracticeQuestion.text
+            ).order_by(PracticeQuestion.id)
+        ).all()
+    return [tuple(r) for r in rows]
+
+
+def test_an_import_carries_each_questions_language_and_bank_code(db_url):
+    data = _json(
+        _question(text="Solve $2x = 4$.", language="en", bank_code="alg-017"),
+        _question(text="Решите $2x = 4$.", language="Русский", bank_code=" ALG-017 "),
+        _question(text="$2x = 4$ tenglamani yeching."),  # neither: Uzbek, no code
+        _question(text="Solve $3x = 6$.", language="EN", bank_code=""),
+    )
+    assert _import(data).added == 4
+    assert _stored() == [
+        ("en", "ALG-017", "Solve $2x = 4$."),
+        ("ru", "ALG-017", "Решите $2x = 4$."),  # translations of one question share its code
+        ("uz", None, "$2x = 4$ tenglamani yeching."),
+        ("en", None, "Solve $3x = 6$."),
+    ]
+    csv_data = _csv(
+        "geometry,2,free,Сумма углов треугольника?,,,,,180,,ru,GEO.4",
+        "geometry,2,free,Angles of a triangle sum to?,,,,,180,,english,",
+        header="topic,difficulty,kind,text,option_a,option_b,option_c,option_d,answer,"
+        "explanation,language,bank_code",
+    )
+    assert _import(csv_data, "bank.csv").added == 2
+    assert _stored()[-2:] == [
+        ("ru", "GEO.4", "Сумма углов треугольника?"),
+        ("en", None, "Angles of a triangle sum to?"),
+    ]
+
+
+def test_an_unknown_language_or_a_malformed_code_is_named_and_nothing_is_imported(db_url):
+    errors = _errors(
+        _json(
+            _question(text="Fine?", language="ru", bank_code="ALG-1"),
+            _question(text="French?", language="fr"),
+            _question(text="Spaced code?", bank_code="ALG 017"),
+            _question(text="Long code?", bank_code="A" * 33),
+            _question(text="Leading dash?", bank_code="-ALG"),
+        )
+    )
+    assert [(w, f) for w, f, _ in errors] == [
+        ("question 2", "language"),
+        ("question 3", "bank_code"),
+        ("question 4", "bank_code"),
+        ("question 5", "bank_code"),
+    ]
+    assert "'fr' is not a language; use one of uz, ru, en" in errors[0][2]
+    assert "'ALG 017' is not a bank code" in errors[1][2] and "e.g. ALG-017" in errors[1][2]
+    not_text = _errors(_json(_question(language=7), _question(text="B?", bank_code=["A-1"])))
+    assert not_text == [
+        ("question 1", "language", "must be text"),
+        ("question 2", "bank_code", "must be text"),
+    ]
+    assert _count() == 0
+    # Bidi controls are dropped first, as from a pasted exam code (scoring/bank_codes.py).
+    assert _import(_json(_question(text="Bidi?", bank_code="\u202ealg-1\u202c"))).added == 1
+    assert _stored() == [("uz", "ALG-1", "Bidi?")]
+    csv_errors = _errors(
+        _csv(
+            "algebra,1,free,Fine?,,,,,2,,uz,ALG-1",
+            "algebra,1,free,Klingon?,,,,,2,,tlh,",
+            "algebra,1,free,Bad code?,,,,,2,,uz,ALG/1",
+            header="topic,difficulty,kind,text,option_a,option_b,option_c,option_d,answer,"
+            "explanation,language,bank_code",
+        ),
+        "bank.csv",
+    )
+    assert [(w, f) for w, f, _ in csv_errors] == [("line 3", "language"), ("line 4", "bank_code")]
+    assert _count() == 1
+
+
+def test_language_and_code_errors_are_worded_in_the_readers_language(db):
+    practice_bank.ensure_default_topics(db)
+    with pytest.raises(practice_bank.QuestionDraftError) as caught:
+        practice_bank.create_question(db, _draft(language="fr", bank_code="ALG 017"))
+    assert [name for name, _ in caught.value.problems] == ["language", "bank_code"]
+    russian = caught.value.text("ru")
+    assert "'fr' — не язык; укажите один из: uz, ru, en" in russian
+    assert "'ALG 017' — не код" in russian
+    assert "'fr' til emas" in caught.value.text("uz")
+    assert _count() == 0
+
+
+def test_the_form_sets_and_changes_a_questions_language_and_code(db):
+    practice_bank.ensure_default_topics(db)
+    question = practice_bank.create_question(db, _draft())
+    assert (question.language, question.bank_code) == ("uz", None)
+    practice_bank.update_question(db, question.id, _draft(language="ru", bank_code="num-003"))
+    db.commit()
+    row = db.get(PracticeQuestion, question.id)
+    assert (row.language, row.bank_code) == ("ru", "NUM-003")
+    with pytest.raises(practice_bank.QuestionDraftError):
+        practice_bank.update_question(db, question.id, _draft(language="xx"))
+    db.rollback()
+    assert (db.get(PracticeQuestion, question.id).language) == "ru"  # unchanged
+    practice_bank.update_question(db, question.id, _draft(language="ru", bank_code=""))
+    db.commit()
+    assert db.get(PracticeQuestion, question.id).bank_code is None
+    changes = (
+        db.execute(
+            select(AuditLog.details)
+            .where(AuditLog.action == "practice.question.update")
+            .order_by(AuditLog.id)
+        )
+        .scalars()
+        .all()
+    )
+    assert [c["changed"] for c in changes] == [["language", "bank_code"], ["bank_code"]]
+
+
+def test_the_summary_counts_each_topics_active_questions_per_language(db):
+    make_practice_bank(db, per_topic=2)
+    practice_bank.create_question(db, _draft(text="Какое число простое?", language="ru"))
+    practice_bank.create_question(db, _draft(text="Что больше?", language="ru", bank_code="A-1"))
+    retired = practice_bank.create_question(db, _draft(text="Which one?", language="en"))
+    practice_bank.set_question_active(db, retired.id, False)
+    db.commit()
+    summary = practice_bank.bank_summary(db)
+    by_topic = dict(zip(summary.topics, summary.languages, strict=True))
+    assert by_topic["Algebra"] == [2, 2, 0]  # uz · ru · en; the retired one is not counted
+    assert by_topic["Geometry"] == [2, 0, 0]
+    assert [sum(counts) for counts in summary.languages] == [
+        sum(counts) for counts in summary.counts
+    ]
+    page = practice_bank.list_questions(db, language="ru")
+    assert page.total == 2 and {r.language for r in page.rows} == {"ru"}
+    assert {r.bank_code for r in page.rows} == {"A-1", None}
+    found = practice_bank.list_questions(db, search="a-1")  # a bank code, any case
+    assert [r.bank_code for r in found.rows] == ["A-1"]
+
+
+def test_the_demo_bank_has_russian_and_english_questions_that_share_their_codes(db_url):
+    with session_scope() as db:
+        practice_bank.ensure_default_topics(db)
+        import_questions(db, read_question_path(DEMO_QUESTIONS), source="demo")
+        summary = practice_bank.bank_summary(db)
+        rows = db.execute(
+            select(PracticeQuestion.language, PracticeQuestion.bank_code).where(
+                PracticeQuestion.bank_code.is_not(None)
+            )
+        ).all()
+    for topic, (uz, ru, en) in zip(summary.topics, summary.languages, strict=True):
+        assert uz >= 10 and ru >= 1 and en >= 1, topic
+    languages: dict[str, set[str]] = {}
+    for language, code in rows:
+        languages.setdefault(code, set()).add(language)
+    assert all("uz" in found and len(found) >= 2 for found in languages.values())
+    assert sum("en" in found for found in languages.values()) >= 6

@@ -230,3 +230,86 @@ def test_an_older_batch_or_one_of_an_earlier_page_load_stores_nothing(db_url):
     # A batch sent before the page loaded again: ignored (this load re-sends its changes).
     run(PracticeSessionState.save, page, {**_batch(9, **{f"q{mcq}": "D"}), "load": "old-load"})
     assert page.ack_seq == 5 and _stored(practice_id)[mcq] == "C"
+
+
+# --- the student's place and language (issue 24) --------------------------------------------
+
+
+def _position(practice_id: int) -> int:
+    with session_scope(readonly=True) as db:
+        return db.get(PracticeSession, practice_id).current_position
+
+
+def test_the_place_survives_a_fresh_page_state_as_after_a_backend_restart(db_url):
+    """`move` stores the question the student went to; a page state built from nothing (what
+    a restarted backend has) opens the sheet there."""
+    _setup()
+    practice_id = _started()
+    page = _session_page(practice_id)
+    assert page.position == "1"
+    run(PracticeSessionState.move, page, "4")
+    assert _position(practice_id) == 4
+    restarted = _session_page(practice_id)  # a new root state: nothing of the old one
+    assert restarted.position == "4" and restarted.phase == PracticePhase.IN_PROGRESS
+    run(PracticeSessionState.move, restarted, "6")
+    assert _position(practice_id) == 6
+
+
+@pytest.mark.parametrize(
+    "label", ["0", "7", "-1", "²", "٣", "4.0", "", " 4", "9" * 5000, None, 4.5, True, [], {}]
+)
+def test_a_move_to_a_label_the_sheet_lacks_changes_nothing(db_url, label):
+    _setup()
+    practice_id = _started()
+    page = _session_page(practice_id)
+    run(PracticeSessionState.move, page, "2")
+    run(PracticeSessionState.move, page, label)
+    assert _position(practice_id) == 2
+
+
+def test_only_the_owner_on_their_loaded_page_moves_their_place(db_url):
+    _setup()
+    practice_id = _started()
+    intruder = _session_page(practice_id, OTHER_TG)
+    run(PracticeSessionState.move, intruder, "3")
+    anonymous = make_state(PracticeSessionState, path=f"/app/practice/{practice_id}")
+    run(PracticeSessionState.move, anonymous, "3")
+    # Signed in, but the page did not load this session (a forged route swap).
+    theirs = _started(OTHER_TG)
+    page = _session_page(theirs, OTHER_TG)
+    swapped = make_state(PracticeSessionState, path=f"/app/practice/{practice_id}")
+    page.parent_state.parent_state.router = swapped.parent_state.parent_state.router
+    run(PracticeSessionState.move, page, "3")
+    assert _position(practice_id) == 1
+    # Once submitted, the place stays as it was.
+    owner = _session_page(practice_id)
+    run(PracticeSessionState.submit, owner, {**_batch(1), "auto": False})
+    run(PracticeSessionState.move, owner, "5")
+    assert _position(practice_id) == 1
+
+
+def test_a_russian_student_is_given_russian_questions_first(db_url):
+    from mockexam.services import practice_bank
+
+    _setup(per_topic=2)
+    with session_scope() as db:
+        make_student(db, telegram_id=710_003, first_name="Ivan", language_code="ru")
+        for topic, _, _, _ in practice_bank.DEFAULT_TOPICS:
+            practice_bank.create_question(
+                db,
+                practice_bank.QuestionDraft(
+                    topic=topic,
+                    difficulty=3,
+                    kind="free",
+                    text=f"Вопрос по теме {topic}",
+                    answers=("2",),
+                    language="ru",
+                ),
+            )
+    practice_id = _started(710_003)
+    page = _session_page(practice_id, 710_003)
+    assert page.lang == "ru" and len(page.items) == 6
+    assert all(item["text"].startswith("Вопрос по теме") for item in page.items)
+    # An Uzbek student of the same bank gets the Uzbek ones.
+    mine = _session_page(_started(OWNER_TG))
+    assert not any(item["text"].startswith("Вопрос") for item in mine.items)

@@ -5,7 +5,10 @@ question is loaded); what the text, options and explanation will look like
 — Markdown with KaTeX, as the Mini App shows it — is mirrored into the
 preview as the admin types (debounced). The kind (multiple choice or free)
 and the figure live in the state: the figure is stored when it is dropped
-(`store_image`, by content hash) and named in the draft on save.
+(`store_image`, by content hash) and named in the draft on save. The
+question's language (uz, ru, en: students get their own language's questions
+first) and its optional item bank code (`ALG-017`, checked as exam items' codes
+are) are fields of the form.
 
 Saving goes through `create_question` / `update_question`, which check the
 whole draft first (`check_draft`): a refusal names every bad field
@@ -28,12 +31,14 @@ from mockexam.admin.layout import error_callout
 from mockexam.admin.practice_bank.questions import (
     LEVELS,
     PracticeBankState,
+    language_label,
     non_text_field,
     topic_with_subject,
     valid_id,
 )
 from mockexam.errors import MockExamError, Msg, localized
 from mockexam.models import ItemKind
+from mockexam.scoring.bank_codes import MAX_CODE_CHARS
 from mockexam.services import practice_bank as bank
 from mockexam.services.transactions import in_session
 from mockexam.text import clean_name
@@ -54,8 +59,29 @@ IMAGE_ACCEPT = {
 OPTION_FIELDS = tuple(f"option_{letter.lower()}" for letter in bank.LETTERS)
 PREVIEW_FIELDS = ("text", "explanation", *OPTION_FIELDS)
 # What `save` reads from the form.
-FORM_FIELDS = ("topic", "difficulty", "text", *OPTION_FIELDS, "answer", "answers", "explanation")
-DRAFT_FIELDS = ("topic", "difficulty", "kind", "text", "options", "answer", "explanation", "image")
+FORM_FIELDS = (
+    "topic",
+    "difficulty",
+    "text",
+    *OPTION_FIELDS,
+    "answer",
+    "answers",
+    "explanation",
+    "language",
+    "bank_code",
+)
+DRAFT_FIELDS = (
+    "topic",
+    "difficulty",
+    "kind",
+    "text",
+    "options",
+    "answer",
+    "explanation",
+    "image",
+    "language",
+    "bank_code",
+)
 MAX_FIELD_CHARS = max(bank.MAX_TEXT_CHARS, bank.MAX_EXPLANATION_CHARS) + 100
 MAX_ANSWERS_FIELD_CHARS = 1000
 NO_ERRORS: dict[str, str] = dict.fromkeys(DRAFT_FIELDS, "")
@@ -85,6 +111,8 @@ class QuestionValues(TypedDict):
     answers: str  # free: accepted answers joined by " | "
     explanation: str
     image: str
+    language: str  # a code of bank.LANGUAGES
+    bank_code: str  # "" when it has none
 
 
 def question_values(question: Any, topic_codes: dict[int, str]) -> QuestionValues:
@@ -102,6 +130,8 @@ def question_values(question: Any, topic_codes: dict[int, str]) -> QuestionValue
         "answers": "" if mcq else " | ".join(question.accepted_answers),
         "explanation": question.explanation,
         "image": question.image_path or "",
+        "language": question.language or bank.DEFAULT_LANGUAGE,
+        "bank_code": question.bank_code or "",
     }
 
 
@@ -128,6 +158,8 @@ def draft_from_form(form: dict[str, Any], *, kind: str, image: str) -> bank.Ques
         answers=answers,
         explanation=_text(form, "explanation"),
         image=image or None,
+        language=_text(form, "language"),
+        bank_code=_text(form, "bank_code"),
     )
 
 
@@ -152,6 +184,8 @@ NEW_QUESTION: QuestionValues = {
     "answers": "",
     "explanation": "",
     "image": "",
+    "language": bank.DEFAULT_LANGUAGE,
+    "bank_code": "",
 }
 
 
@@ -615,6 +649,47 @@ def _fields() -> rx.Component:
                 "kind",
             ),
             columns="3",
+            spacing="3",
+            width="100%",
+        ),
+        rx.grid(
+            _field(
+                t("Til", "Язык", "Language"),
+                rx.select.root(
+                    rx.select.trigger(id="q-language"),
+                    rx.select.content(
+                        *(
+                            rx.select.item(language_label(code), value=code)
+                            for code in bank.LANGUAGES
+                        ),
+                    ),
+                    name="language",
+                    default_value=QuestionFormState.values["language"].to(str),
+                ),
+                "language",
+                t(
+                    "savol matni tili: o‘quvchilarga avval o‘z tilidagi savollar beriladi",
+                    "язык текста: ученики сначала получают вопросы на своём языке",
+                    "the text's language: students get questions in theirs first",
+                ),
+            ),
+            _field(
+                t("Bank kodi", "Код в банке", "Bank code"),
+                rx.input(
+                    name="bank_code",
+                    default_value=QuestionFormState.values["bank_code"].to(str),
+                    placeholder=t("masalan, ALG-017", "например, ALG-017", "e.g. ALG-017"),
+                    max_length=MAX_CODE_CHARS,
+                    id="q-bank-code",
+                ),
+                "bank_code",
+                t(
+                    "ixtiyoriy: imtihon savollaridagi kabi kod",
+                    "необязательно: код, как у заданий экзаменов",
+                    "optional: a code as exam items carry",
+                ),
+            ),
+            columns="2",
             spacing="3",
             width="100%",
         ),

@@ -1,5 +1,8 @@
 """The practice bank's import: a .json, .csv or .zip file, checked first, then imported.
 
+Each question may name its language (uz, ru, en) and an item bank code
+(`ALG-017`); the example files show both (services/practice_bank.py reads them).
+
 "Check" runs `import_questions(dry_run=True)`: either "would add N; M are
 in the bank already", or every problem of the file, one line each
 ("line 7 · answer: …"), with the bank unchanged. "Import" sends the same
@@ -39,32 +42,36 @@ MAX_NAME_CHARS = 120
 
 # The example files (the questions in the admin's language; codes and columns the same).
 EXAMPLE_CSVS: tuple[str, str, str] = (
-    "topic,difficulty,kind,text,option_a,option_b,option_c,option_d,answer,explanation,subject\n"
+    "topic,difficulty,kind,text,option_a,option_b,option_c,option_d,answer,explanation,subject,"
+    "language,bank_code\n"
     'algebra,2,mcq,"$2x + 3 = 7$ tenglamani yeching.",$1$,$2$,$3$,$4$,B,'
-    '"$2x = 4$, demak $x = 2$.",math\n'
+    '"$2x = 4$, demak $x = 2$.",math,uz,ALG-001\n'
     "geometry,3,free,"
     '"To‘g‘ri burchakli uchburchakning katetlari 3 va 4. Gipotenuzasi nechaga teng?"'
-    ',,,,,5,"$\\sqrt{3^2 + 4^2} = 5$.",math\n'
+    ',,,,,5,"$\\sqrt{3^2 + 4^2} = 5$.",math,uz,GEO-001\n'
     "probability,1,free,"
     '"Tanga bir marta tashlandi. Gerb tushish ehtimoli qancha?"'
-    ",,,,,1/2|0.5,Ikkita teng imkoniyatli natija.,\n",
-    "topic,difficulty,kind,text,option_a,option_b,option_c,option_d,answer,explanation,subject\n"
+    ",,,,,1/2|0.5,Ikkita teng imkoniyatli natija.,,uz,\n",
+    "topic,difficulty,kind,text,option_a,option_b,option_c,option_d,answer,explanation,subject,"
+    "language,bank_code\n"
     'algebra,2,mcq,"Решите уравнение $2x + 3 = 7$.",$1$,$2$,$3$,$4$,B,'
-    '"$2x = 4$, значит $x = 2$.",math\n'
+    '"$2x = 4$, значит $x = 2$.",math,ru,ALG-001\n'
     "geometry,3,free,"
     '"Катеты прямоугольного треугольника равны 3 и 4. Чему равна гипотенуза?"'
-    ',,,,,5,"$\\sqrt{3^2 + 4^2} = 5$.",math\n'
+    ',,,,,5,"$\\sqrt{3^2 + 4^2} = 5$.",math,ru,GEO-001\n'
     "probability,1,free,"
     '"Монету подбросили один раз. Какова вероятность выпадения орла?"'
-    ",,,,,1/2|0.5,Два равновозможных исхода.,\n",
-    "topic,difficulty,kind,text,option_a,option_b,option_c,option_d,answer,explanation,subject\n"
-    'algebra,2,mcq,"Solve $2x + 3 = 7$.",$1$,$2$,$3$,$4$,B,"$2x = 4$, so $x = 2$.",math\n'
+    ",,,,,1/2|0.5,Два равновозможных исхода.,,ru,\n",
+    "topic,difficulty,kind,text,option_a,option_b,option_c,option_d,answer,explanation,subject,"
+    "language,bank_code\n"
+    'algebra,2,mcq,"Solve $2x + 3 = 7$.",$1$,$2$,$3$,$4$,B,"$2x = 4$, so $x = 2$.",math,en,'
+    "ALG-001\n"
     "geometry,3,free,"
     '"The legs of a right triangle are 3 and 4. How long is the hypotenuse?"'
-    ',,,,,5,"$\\sqrt{3^2 + 4^2} = 5$.",math\n'
+    ',,,,,5,"$\\sqrt{3^2 + 4^2} = 5$.",math,en,GEO-001\n'
     "probability,1,free,"
     '"A fair coin is tossed once. What is the probability of heads?"'
-    ",,,,,1/2|0.5,Two equally likely outcomes.,\n",
+    ",,,,,1/2|0.5,Two equally likely outcomes.,,en,\n",
 )
 EXAMPLE_JSONS: tuple[str, str, str] = (
     """{
@@ -77,7 +84,9 @@ EXAMPLE_JSONS: tuple[str, str, str] = (
       "text": "$2x + 3 = 7$ tenglamani yeching.",
       "options": ["$1$", "$2$", "$3$", "$4$"],
       "answer": "B",
-      "explanation": "$2x = 4$, demak $x = 2$."
+      "explanation": "$2x = 4$, demak $x = 2$.",
+      "language": "uz",
+      "bank_code": "ALG-001"
     },
     {
       "topic": "probability",
@@ -99,7 +108,9 @@ EXAMPLE_JSONS: tuple[str, str, str] = (
       "text": "Решите уравнение $2x + 3 = 7$.",
       "options": ["$1$", "$2$", "$3$", "$4$"],
       "answer": "B",
-      "explanation": "$2x = 4$, значит $x = 2$."
+      "explanation": "$2x = 4$, значит $x = 2$.",
+      "language": "ru",
+      "bank_code": "ALG-001"
     },
     {
       "topic": "probability",
@@ -121,7 +132,9 @@ EXAMPLE_JSONS: tuple[str, str, str] = (
       "text": "Solve $2x + 3 = 7$.",
       "options": ["$1$", "$2$", "$3$", "$4$"],
       "answer": "B",
-      "explanation": "$2x = 4$, so $x = 2$."
+      "explanation": "$2x = 4$, so $x = 2$.",
+      "language": "en",
+      "bank_code": "ALG-001"
     },
     {
       "topic": "probability",
@@ -370,6 +383,24 @@ def _help() -> rx.Component:
                 "; options is a list of 2–6 texts (A, B, C…), answer a letter, a text or a list.",
             ),
             **small,
+        ),
+        rx.text(
+            t(
+                "language (ixtiyoriy) — savol matni tili: uz, ru yoki en (bo‘sh bo‘lsa uz); "
+                "o‘quvchilarga avval o‘z tilidagi savollar beriladi. bank_code (ixtiyoriy) — "
+                "savolning banki kodi, masalan ALG-017: imtihon savollaridagi kodlar kabi "
+                "tekshiriladi; bitta savolning tarjimalari bir kodga ega bo‘lishi mumkin.",
+                "language (необязательно) — язык текста вопроса: uz, ru или en (пусто — uz); "
+                "ученики сначала получают вопросы на своём языке. bank_code (необязательно) — "
+                "код вопроса в банке, например ALG-017: проверяется так же, как коды заданий "
+                "экзаменов; у переводов одного вопроса может быть один код.",
+                "language (optional) is the question text's language: uz, ru or en (empty: uz); "
+                "students get questions in their own language first. bank_code (optional) is "
+                "the question's item bank code, e.g. ALG-017, checked as exam items' codes "
+                "are; translations of one question may share a code.",
+            ),
+            **small,
+            id="import-help-language",
         ),
         rx.text(
             rx.text.strong("ZIP"),

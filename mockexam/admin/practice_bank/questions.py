@@ -2,10 +2,13 @@
 
 `PracticeBankState` reads all three in one service call (`_read`), so every
 change elsewhere on the page (the question form, the import, the topics)
-ends by returning `PracticeBankState.refresh`. The list is filtered by
-topic, difficulty, kind, active or not and a text / `#id` search, 25 rows a
-page; each row can be switched on or off and deleted (the service refuses a
-question that students were given: its message is shown).
+ends by returning `PracticeBankState.refresh`. The summary also counts each
+topic's active questions per language (uz · ru · en): students get questions
+in their own language first, so a thin language shows where they fall back to
+another. The list is filtered by topic, difficulty, kind, language, active or
+not and a text / `#id` / bank code search, 25 rows a page; each row shows its
+language and bank code, can be switched on or off and deleted (the service
+refuses a question that students were given: its message is shown).
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ FILTER_CHOICES: dict[str, tuple[str, ...]] = {
     "level": ("all", *(str(n) for n in LEVELS)),
     "kind": ("all", *KIND_LABELS),
     "status": ("all", "active", "inactive"),
+    "language": ("all", *bank.LANGUAGES),
 }
 
 
@@ -49,6 +53,7 @@ class SummaryRow(TypedDict):
     topic: str
     cells: list[int]  # active questions at difficulty 1..5
     total: int
+    languages: list[int]  # active questions in each of bank.LANGUAGES
 
 
 class TopicView(TypedDict):
@@ -76,6 +81,8 @@ class QuestionView(TypedDict):
     has_image: bool
     times_given: int
     active: bool
+    language: str  # a code of bank.LANGUAGES
+    bank_code: str  # "" when it has none
 
 
 def first_line(text: str, limit: int = FIRST_LINE_CHARS) -> str:
@@ -107,6 +114,8 @@ def question_view(row: bank.QuestionRow) -> QuestionView:
         "has_image": bool(row.image_path),
         "times_given": row.times_given,
         "active": row.is_active,
+        "language": row.language,
+        "bank_code": row.bank_code or "",
     }
 
 
@@ -127,9 +136,10 @@ def topic_view(row: bank.TopicRow, *, first: bool, last: bool) -> TopicView:
 
 
 def summary_rows(summary: bank.BankSummary) -> list[SummaryRow]:
+    languages = summary.languages or [[0] * len(bank.LANGUAGES) for _ in summary.topics]
     return [
-        {"topic": name, "cells": list(counts), "total": sum(counts)}
-        for name, counts in zip(summary.topics, summary.counts, strict=True)
+        {"topic": name, "cells": list(counts), "total": sum(counts), "languages": list(by_lang)}
+        for name, counts, by_lang in zip(summary.topics, summary.counts, languages, strict=True)
     ]
 
 
@@ -155,6 +165,7 @@ class PracticeBankState(AdminState):
     total_questions: int = 0
     summary: list[SummaryRow] = []
     level_totals: list[int] = [0, 0, 0, 0, 0]
+    language_totals: list[int] = [0] * len(bank.LANGUAGES)
     topics: list[TopicView] = []
     rows: list[QuestionView] = []
     total: int = 0  # questions matching the filters
@@ -163,6 +174,7 @@ class PracticeBankState(AdminState):
     level_filter: str = "all"
     kind_filter: str = "all"
     status_filter: str = "all"
+    language_filter: str = "all"  # "all" or a code of bank.LANGUAGES
     search: str = ""
     error: str = ""
     notice: str = ""
@@ -176,6 +188,7 @@ class PracticeBankState(AdminState):
         level = parse_int(self.level_filter, minimum=LEVELS[0], maximum=LEVELS[-1])
         kind = self.kind_filter if self.kind_filter in KIND_LABELS else None
         active = {"active": True, "inactive": False}.get(self.status_filter)
+        language = self.language_filter if self.language_filter in bank.LANGUAGES else None
         search, offset = self.search, self.offset
 
         def read(db):
@@ -188,6 +201,7 @@ class PracticeBankState(AdminState):
                 search=search,
                 offset=offset,
                 limit=PAGE_SIZE,
+                language=language,
             )
             return bank.bank_summary(db), bank.list_topics(db), page
 
@@ -199,6 +213,9 @@ class PracticeBankState(AdminState):
         self.total_active, self.total_questions = summary.total_active, summary.total
         self.summary = summary_rows(summary)
         self.level_totals = [sum(column) for column in zip(*summary.counts, strict=True)] or [0] * 5
+        self.language_totals = [sum(column) for column in zip(*summary.languages, strict=True)] or [
+            0
+        ] * len(bank.LANGUAGES)
         self.topics = [
             topic_view(t, first=i == 0, last=i == len(topics) - 1) for i, t in enumerate(topics)
         ]
@@ -228,7 +245,8 @@ class PracticeBankState(AdminState):
 
     @rx.event
     async def set_filter(self, filter_name: str, value: str | list[str]):
-        """Narrow the list by topic (an id), level (1–5), kind or status; "all" for any."""
+        """Narrow the list by topic (an id), level (1–5), kind, status or language; "all" for
+        any."""
         if await self._require_admin() is None:
             return
         if not isinstance(filter_name, str) or not isinstance(value, str):
@@ -261,6 +279,7 @@ class PracticeBankState(AdminState):
         if await self._require_admin() is None:
             return
         self.topic_filter = self.level_filter = self.kind_filter = self.status_filter = "all"
+        self.language_filter = "all"
         self.search, self.offset = "", 0
         await self._read()
 
@@ -331,6 +350,11 @@ def _level(n: int) -> rx.Var[str]:
     return t(f"{n}-daraja", f"Уровень {n}", f"Level {n}")
 
 
+def language_label(code: str) -> rx.Var[str]:
+    """A question language's name in the admin's language."""
+    return t(*bank.LANGUAGE_NAMES[code])
+
+
 def subject_label(code: rx.Var[str]) -> rx.Var[str]:
     """A subject code's name in the admin's language (an unknown code as it is)."""
     return rx.match(code, *((c, t(*names)) for c, names in SUBJECTS.items()), code).to(str)
@@ -360,11 +384,25 @@ def _count_cell(n: rx.Var[int]) -> rx.Component:
     )
 
 
+_LANGUAGE_EDGE = "1px solid var(--gray-a6)"  # i18n: not text (sets the language columns apart)
+
+
+def _language_cell(n: rx.Var[int], index: rx.Var[int]) -> rx.Component:
+    """A topic's active questions in one language (none: grey; students get another's)."""
+    return rx.table.cell(
+        rx.text(n, color=rx.cond(n == 0, "var(--gray-9)", "var(--gray-12)")),
+        text_align="center",
+        border_left=rx.cond(index == 0, _LANGUAGE_EDGE, "none"),
+        class_name="language-cell",
+    )
+
+
 def _summary_row(r: rx.Var[SummaryRow]) -> rx.Component:
     return rx.table.row(
         rx.table.row_header_cell(rx.text(r["topic"], weight="medium", white_space="nowrap")),
         rx.foreach(r["cells"].to(list[int]), _count_cell),
         rx.table.cell(rx.text(r["total"], weight="bold"), text_align="center"),
+        rx.foreach(r["languages"].to(list[int]), _language_cell),
         class_name="summary-row",
     )
 
@@ -375,9 +413,9 @@ def summary_card() -> rx.Component:
         rx.hstack(
             rx.heading(
                 t(
-                    "Mavzu va qiyinlik bo‘yicha faol savollar",
-                    "Активные вопросы по темам и сложности",
-                    "Active questions by topic and difficulty",
+                    "Mavzu, qiyinlik va til bo‘yicha faol savollar",
+                    "Активные вопросы по темам, сложности и языкам",
+                    "Active questions by topic, difficulty and language",
                 ),
                 size="4",
             ),
@@ -399,6 +437,15 @@ def summary_card() -> rx.Component:
                     rx.table.column_header_cell(_TOPIC),
                     *(rx.table.column_header_cell(_level(n), text_align="center") for n in LEVELS),
                     rx.table.column_header_cell(t("Jami", "Всего", "Total"), text_align="center"),
+                    *(
+                        rx.table.column_header_cell(
+                            language_label(code),
+                            text_align="center",
+                            border_left=_LANGUAGE_EDGE if i == 0 else "none",
+                            id=f"bank-language-{code}",
+                        )
+                        for i, code in enumerate(bank.LANGUAGES)
+                    ),
                 )
             ),
             rx.table.body(
@@ -412,6 +459,15 @@ def summary_card() -> rx.Component:
                     rx.table.cell(
                         rx.text(PracticeBankState.total_active, weight="bold"),
                         text_align="center",
+                    ),
+                    rx.foreach(
+                        PracticeBankState.language_totals,
+                        lambda n, i: rx.table.cell(
+                            rx.text(n, weight="bold"),
+                            text_align="center",
+                            border_left=rx.cond(i == 0, _LANGUAGE_EDGE, "none"),
+                            class_name="language-total",
+                        ),
                     ),
                 ),
             ),
@@ -475,6 +531,15 @@ def _filters() -> rx.Component:
             ],
             select_id="filter-kind",
         ),
+        _select(
+            "language",
+            PracticeBankState.language_filter,
+            [
+                rx.select.item(t("Har qanday til", "Любой язык", "Any language"), value="all"),
+                *(rx.select.item(language_label(code), value=code) for code in bank.LANGUAGES),
+            ],
+            select_id="filter-language",
+        ),
         rx.segmented_control.root(
             rx.segmented_control.item(t("Hammasi", "Все", "All"), value="all"),
             rx.segmented_control.item(t("Faol", "Активные", "Active"), value="active"),
@@ -487,7 +552,7 @@ def _filters() -> rx.Component:
             rx.hstack(
                 rx.input(
                     name="search",
-                    placeholder=t("Matn yoki #id", "Текст или #id", "Text or #id"),
+                    placeholder=t("Matn, #id yoki kod", "Текст, #id или код", "Text, #id or code"),
                     default_value=PracticeBankState.search,
                     max_length=MAX_SEARCH_CHARS,
                     width="11rem",
@@ -510,6 +575,7 @@ def _filters() -> rx.Component:
         ),
         spacing="3",
         align="center",
+        wrap="wrap",  # five filters and the search: the last ones wrap on a narrow screen
         width="100%",
     )
 
@@ -578,6 +644,10 @@ def _row(
         rx.table.cell(r["level"], text_align="center"),
         rx.table.cell(rx.badge(kind_label(r["kind"].to(str)), variant="soft", color_scheme="gray")),
         rx.table.cell(
+            rx.badge(r["language"].to(str), variant="outline", color_scheme="gray"),
+            class_name="question-language",
+        ),
+        rx.table.cell(
             rx.vstack(
                 rx.box(
                     math_text(r["first_line"].to(str)),
@@ -589,6 +659,15 @@ def _row(
                         t("javob ", "ответ ", "answer "),
                         rx.code(r["answer"], variant="ghost"),
                         size="1",
+                    ),
+                    rx.cond(
+                        r["bank_code"].to(str) != "",
+                        rx.text(
+                            t("kod ", "код ", "code "),
+                            rx.code(r["bank_code"].to(str), variant="ghost"),
+                            size="1",
+                            class_name="question-code",
+                        ),
                     ),
                     rx.cond(
                         r["has_image"],
@@ -639,6 +718,7 @@ def questions_card(edit_button: Callable[[rx.Var[int]], rx.Component]) -> rx.Com
                     _TOPIC,
                     t("Daraja", "Уровень", "Level"),
                     t("Tur", "Тип", "Kind"),
+                    t("Til", "Язык", "Language"),
                     t("Savol", "Вопрос", "Question"),
                     t("Berilgan", "Выдан", "Given"),
                     t("Faol", "Активен", "Active"),
