@@ -27,9 +27,10 @@ from mockexam.admin import groups as admin_groups
 from mockexam.admin import integrity as admin_integrity
 from mockexam.admin import login as admin_login
 from mockexam.admin import students as admin_students
-from mockexam.admin.auth import ADMIN_ROOT, LOGIN_ROUTE
+from mockexam.admin.auth import ADMIN_ROOT, LANGUAGE_COOKIE, LOGIN_ROUTE
 from mockexam.admin.practice_bank import page as admin_practice_bank
 from mockexam.api import SheetSaves, api
+from mockexam.config import settings
 from mockexam.runtime import tune_runtime, watch_stalls
 from mockexam.student.achievements import (
     ACHIEVEMENTS_ON_LOAD,
@@ -48,11 +49,25 @@ from mockexam.student.practice_session import (
     practice_session_page,
 )
 from mockexam.student.results import RESULTS_ON_LOAD, RESULTS_ROUTE, results_page
+from mockexam.student.shell import APP_ROOT
 from mockexam.ui import figures as _figures  # noqa: F401  (the figure serializer)
+from mockexam.ui.document_language import document_language_script
 from mockexam.ui.theme import APP_STYLE
 
 # The radix theme is set in rxconfig.py (RadixThemesPlugin), as Reflex 0.10 wants.
-app = rx.App(style=APP_STYLE, api_transformer=api)
+app = rx.App(
+    style=APP_STYLE,
+    api_transformer=api,
+    # <html lang> right before the first paint: the Mini App's language, the panel's.
+    head_components=[
+        document_language_script(
+            student_root=APP_ROOT,
+            admin_root=ADMIN_ROOT,
+            admin_cookie=LANGUAGE_COOKIE,
+            admin_default=settings.admin_default_language,
+        )
+    ],
+)
 
 
 def scale_app() -> SheetSaves:

@@ -16,6 +16,7 @@ from mockexam.admin.health_banner import health_banner
 from mockexam.admin.i18n import t
 from mockexam.admin.login import NativeForm, backend_action, language_switch
 from mockexam.models import AdminRole
+from mockexam.ui.document_language import document_language
 
 SIDEBAR_WIDTH = "15rem"
 CONTENT_MAX_WIDTH = "88rem"
@@ -235,6 +236,8 @@ def admin_page(
         width="100%",
     )
     return rx.hstack(
+        # <html lang> follows the panel's language (its cookie, then the admin's choice).
+        document_language(rx.cond(rx.State.is_hydrated, AdminState.lang, "")),
         sidebar(active),
         rx.box(
             rx.vstack(

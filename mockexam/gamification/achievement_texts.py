@@ -1,6 +1,6 @@
 """Achievement names and descriptions in the Mini App's three languages, by code.
 
-The catalogue (gamification/achievements.py) keeps English defaults; a code
+The catalogue (achievements.py beside it) keeps English defaults; a code
 missing here falls back to them, and a test keeps this table complete.
 """
 

@@ -29,7 +29,7 @@ from mockexam.models import (
 from mockexam.scoring.layout import SCALED
 from mockexam.scoring.points import points_number
 from mockexam.services.achievements import EarnedAchievement, earned_achievements
-from mockexam.services.history import require_student
+from mockexam.services.history import calibrated_only, require_student
 
 RECENT_ACHIEVEMENTS = 3
 
@@ -63,7 +63,7 @@ class ExamCard:
 
 @dataclass(frozen=True, slots=True)
 class LatestScore:
-    """The student's latest released result."""
+    """The student's latest released result (provisional: no grade, no SE)."""
 
     session_id: int
     exam_id: int
@@ -244,15 +244,36 @@ def get_dashboard(*, student_id: int, now: datetime | None = None) -> Dashboard:
         latest_row = session.exec(_LATEST, params={"student_id": student_id}).first()
         latest = latest_exam = None
         if latest_row is not None:
-            *scores, points, max_points = latest_row[:10]
-            layout = latest_row[13] or {}
+            (
+                session_id,
+                exam_id,
+                title,
+                start,
+                scaled,
+                scaled_se,
+                grade,
+                provisional,
+                points,
+                max_points,
+                end,
+                duration,
+                deadline,
+                layout,
+            ) = latest_row
             latest = LatestScore(
-                *scores,
+                session_id=session_id,
+                exam_id=exam_id,
+                exam_title=title,
+                exam_date=start,
+                scaled_score=scaled,
+                # Provisional (too few takers to calibrate): no SE, no grade to show.
+                scaled_score_se=calibrated_only(scaled_se, is_provisional=bool(provisional)),
+                grade=calibrated_only(grade, is_provisional=bool(provisional)),
+                is_provisional=bool(provisional),
                 points=points_number(points),
                 max_points=points_number(max_points),
-                official_score=layout.get("official_score") or SCALED,
+                official_score=(layout or {}).get("official_score") or SCALED,
             )
-            session_id, exam_id, title, start, *_, end, duration, deadline, _ = latest_row
             latest_exam = ((exam_id, title, start, end, duration), (session_id, deadline, None))
         # At most one award per achievement: a student holds a few dozen rows at most.
         awards = earned_achievements(session, student_id=student_id)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlmodel import Session, col, select
 
@@ -40,6 +40,8 @@ from mockexam.scoring.layout import SCALED, Layout, LayoutError
 from mockexam.scoring.points import points_number
 from mockexam.services.exams import exam_layout, item_spec
 
+T = TypeVar("T")
+
 
 def require_student(session: Session, *, student_id: int) -> Student:
     student = session.get(Student, student_id)
@@ -54,9 +56,21 @@ def require_student(session: Session, *, student_id: int) -> Student:
     return student
 
 
+def calibrated_only(value: T | None, *, is_provisional: bool) -> T | None:
+    """A result's grade or scaled-score SE as the student is shown it: None while provisional.
+
+    A provisional release (fewer takers than the calibration minimum) has a percentage of
+    points for its 0–100 score: no SE was measured, a percentile grade would rank a handful
+    of people (A+ for 12.7/100 among three) and the fixed bands are set on the Rasch scale,
+    which a percentage is not. So neither scheme's grade is shown until it is calibrated.
+    """
+    return None if is_provisional else value
+
+
 @dataclass(frozen=True, slots=True)
 class HistoryEntry:
-    """One exam the student took. Result fields are None until the exam is released."""
+    """One exam the student took. Result fields are None until the exam is released; a
+    provisional result has no grade and no SE (`calibrated_only`)."""
 
     session_id: int
     exam_id: int
@@ -163,8 +177,10 @@ def _entry(row: Any) -> HistoryEntry:
         exercises=exercises if released else None,
         max_exercises=max_exercises if released else None,
         scaled_score=scaled if released else None,
-        scaled_score_se=scaled_se if released else None,
-        grade=grade if released else None,
+        scaled_score_se=calibrated_only(scaled_se, is_provisional=bool(provisional))
+        if released
+        else None,
+        grade=calibrated_only(grade, is_provisional=bool(provisional)) if released else None,
         is_provisional=bool(provisional) if released else False,
         elo_before=elo_before if released else None,
         elo_after=elo_after if released else None,

@@ -14,6 +14,7 @@ from typing import TypedDict
 
 import reflex as rx
 
+from mockexam.gamification.achievement_texts import achievement_descriptions, achievement_names
 from mockexam.gamification.achievements import ACHIEVEMENTS
 from mockexam.services.achievements import (
     AchievementsOverview,
@@ -21,7 +22,6 @@ from mockexam.services.achievements import (
     LockedAchievement,
     get_achievements,
 )
-from mockexam.student.achievement_texts import achievement_descriptions, achievement_names
 from mockexam.student.auth import StudentState, student_on_load
 from mockexam.student.components import (
     empty_note,

@@ -1,4 +1,5 @@
-"""Pieces the Mini App pages share: load states, message cards, buttons, award toasts.
+"""Pieces the Mini App pages share: load states, message cards, buttons, award toasts,
+the note of a provisional result.
 
 Each page module keeps its own texts and layout; what is here is markup or
 state logic that reads the same on several pages (the "could not be read"
@@ -16,14 +17,17 @@ import reflex as rx
 from sqlalchemy.exc import SQLAlchemyError
 
 from mockexam.errors import MockExamError
+from mockexam.gamification.achievement_texts import achievement_names
 from mockexam.services.achievements import (
     EarnedAchievement,
     mark_achievements_seen,
     new_achievements,
 )
-from mockexam.student.achievement_texts import achievement_names
+from mockexam.student.auth import StudentState
 from mockexam.student.i18n import pick, tr
+from mockexam.telegram.messages import provisional_note
 from mockexam.ui import theme
+from mockexam.ui.i18n import LANGUAGE_CODES, count_word
 from mockexam.ui.layout import section_card
 
 logger = logging.getLogger(__name__)
@@ -56,12 +60,24 @@ async def read_or_fail(
         return None
 
 
-async def toast_new_awards(
-    student_id: int, lang: str, new: list[EarnedAchievement] | None = None
-) -> list[Any] | None:
-    """One toast per award the student has not seen yet (read now unless given); then marked seen.
+# The combined toast names this many awards, then says how many more ("… and 2 more").
+NAMED_IN_TOAST = 3
 
-    Whichever page the student opens first (home, results, achievements) shows them, once.
+
+async def toast_new_awards(
+    student_id: int,
+    lang: str,
+    new: list[EarnedAchievement] | None = None,
+    *,
+    see_all_href: str | None = None,
+) -> list[Any] | None:
+    """A toast for the awards the student has not seen yet (read now unless given); then
+    they are marked seen.
+
+    One award: "New achievement!" with its name. Several (a first exam brings four): one
+    toast, "3 new achievements" with their names, and, given `see_all_href` (the
+    achievements page), a button there, instead of a stack of toasts over the score.
+    Whichever page the student opens first (home, results, achievements) shows it, once.
     """
     try:
         if new is None:
@@ -75,16 +91,82 @@ async def toast_new_awards(
     except SQLAlchemyError:
         logger.exception("could not read or mark the new awards of student %s", student_id)
         return None
-    title = pick(lang, "Yangi yutuq!", "Новое достижение!", "New achievement!")
+    names = [achievement_names(a.code, a.name).get(lang, a.name) for a in new]
+    if len(names) == 1:
+        return [
+            rx.toast.success(
+                pick(lang, "Yangi yutuq!", "Новое достижение!", "New achievement!"),
+                description=names[0],
+                duration=6000,
+                position="top-center",
+                class_name="award-toast",
+            )
+        ]
+    action = (
+        {
+            "action": {
+                "label": pick(lang, "Ko‘rish", "Смотреть", "See them"),
+                "on_click": rx.redirect(see_all_href),
+            }
+        }
+        if see_all_href
+        else {}
+    )
     return [
         rx.toast.success(
-            title,
-            description=achievement_names(a.code, a.name).get(lang, a.name),
-            duration=6000,
+            new_awards_title(len(names), lang),
+            description=new_awards_description(names, lang),
+            duration=8000,
             position="top-center",
+            class_name="award-toast",
+            **action,
         )
-        for a in new
     ]
+
+
+def new_awards_title(count: int, lang: str) -> str:
+    """ "3 ta yangi yutuq", "3 новых достижения", "3 new achievements" (count ≥ 2)."""
+    return f"{count} " + count_word(
+        lang,
+        count,
+        uz="ta yangi yutuq",
+        ru=("новое достижение", "новых достижения", "новых достижений"),
+        en=("new achievement", "new achievements"),
+    )
+
+
+def new_awards_description(names: list[str], lang: str) -> str:
+    """The first NAMED_IN_TOAST names, then how many more: "First exam, Halfway and 2 more"."""
+    shown = ", ".join(names[:NAMED_IN_TOAST])
+    more = len(names) - NAMED_IN_TOAST
+    if more <= 0:
+        return shown
+    return shown + pick(lang, f" va yana {more} ta", f" и ещё {more}", f" and {more} more")
+
+
+# --- a provisional result ------------------------------------------------------------------
+
+
+def provisional_note_texts() -> dict[str, str]:
+    """Why a provisional result shows no grade and no ±, by language (uz, ru, en): the words
+    of the results-ready DM (telegram/messages.py), with the configured calibration minimum.
+    A page state keeps this dict, so a language switch needs no round trip."""
+    return {lang: provisional_note(lang) for lang in LANGUAGE_CODES}
+
+
+def in_reader_language(by_language: rx.Var[dict[str, str]]) -> rx.Var[str]:
+    """The entry of a {uz, ru, en} dict Var in the reader's language."""
+    return rx.match(
+        StudentState.lang,
+        ("ru", by_language["ru"]),
+        ("en", by_language["en"]),
+        by_language["uz"],
+    ).to(str)
+
+
+def provisional_score_label() -> rx.Var[str]:
+    """The label of a provisional 0–100 score (a percentage of points, not the scale)."""
+    return tr("Ball (ballar foizi)", "Балл (% от максимума)", "Score (% of points)")
 
 
 # --- load states ---------------------------------------------------------------------------

@@ -11,17 +11,20 @@ from typing import TypedDict
 
 import reflex as rx
 
+from mockexam.gamification.achievement_texts import achievement_names
 from mockexam.services.achievements import EarnedAchievement
 from mockexam.services.dashboard import Dashboard, ExamCardState, get_dashboard
-from mockexam.student.achievement_texts import achievement_names
 from mockexam.student.auth import StudentState, student_on_load
 from mockexam.student.components import (
     card_header,
     empty_note,
+    in_reader_language,
     link_button,
     loaded_content,
     message_card,
     primary_button,
+    provisional_note_texts,
+    provisional_score_label,
     read_or_fail,
     toast_new_awards,
 )
@@ -36,6 +39,8 @@ from mockexam.ui.layout import section_card
 from mockexam.ui.timefmt import iso_utc
 
 logger = logging.getLogger(__name__)
+
+ACHIEVEMENTS_HREF = f"{APP_ROOT}/achievements"
 
 
 class AwardView(TypedDict):
@@ -67,8 +72,10 @@ class DashboardState(StudentState):
     has_score: bool = False
     scaled_score: float = 0.0
     scaled_score_se: float = 0.0
+    has_se: bool = False  # a provisional score has none (nothing was measured)
     is_provisional: bool = False
-    grade: str = ""
+    provisional_note: dict[str, str] = {}  # why no grade and no ±, by language
+    grade: str = ""  # "" while provisional (services/history.py `calibrated_only`)
     points: float = 0
     max_points: float = 0
     points_digits: int = 0  # decimals the points need (143.7: 1)
@@ -122,7 +129,9 @@ class DashboardState(StudentState):
         if board is None:
             return None
         self._show(board)
-        return await toast_new_awards(student_id, self.lang, board.new_achievements)
+        return await toast_new_awards(
+            student_id, self.lang, board.new_achievements, see_all_href=ACHIEVEMENTS_HREF
+        )
 
     def _show(self, board: Dashboard) -> None:
         self.failed = False
@@ -131,8 +140,10 @@ class DashboardState(StudentState):
         self.has_score = latest is not None and latest.scaled_score is not None
         if latest is not None:
             self.scaled_score = round(latest.scaled_score or 0.0, 1)
+            self.has_se = latest.scaled_score_se is not None
             self.scaled_score_se = round(latest.scaled_score_se or 0.0, 1)
             self.is_provisional = latest.is_provisional
+            self.provisional_note = provisional_note_texts() if latest.is_provisional else {}
             self.grade = latest.grade or ""
             self.points = latest.points or 0
             self.max_points = latest.max_points or 0
@@ -416,7 +427,11 @@ def _score_card() -> rx.Component:
             DashboardState.has_score,
             rx.vstack(
                 rx.text(
-                    tr("Oxirgi ball (0–100)", "Последний балл (0–100)", "Latest score (0–100)"),
+                    rx.cond(
+                        DashboardState.is_provisional,
+                        provisional_score_label(),
+                        tr("Oxirgi ball (0–100)", "Последний балл (0–100)", "Latest score (0–100)"),
+                    ),
                     size="2",
                     color=theme.HINT,
                 ),
@@ -429,20 +444,28 @@ def _score_card() -> rx.Component:
                         id="scaled-score",
                         line_height="1",
                     ),
+                    # Provisional: neither a grade nor a ± (the note below says why).
                     rx.vstack(
-                        rx.badge(
-                            DashboardState.grade,
-                            size="3",
-                            variant="solid",
-                            id="grade",
-                            background_color=theme.BUTTON,
-                            color=theme.BUTTON_TEXT,
+                        rx.cond(
+                            DashboardState.grade != "",
+                            rx.badge(
+                                DashboardState.grade,
+                                size="3",
+                                variant="solid",
+                                id="grade",
+                                background_color=theme.BUTTON,
+                                color=theme.BUTTON_TEXT,
+                            ),
                         ),
-                        rx.text(
-                            "± ",
-                            local_number(DashboardState.scaled_score_se, StudentState.lang, 1),
-                            size="1",
-                            color=theme.HINT,
+                        rx.cond(
+                            DashboardState.has_se,
+                            rx.text(
+                                "± ",
+                                local_number(DashboardState.scaled_score_se, StudentState.lang, 1),
+                                size="1",
+                                color=theme.HINT,
+                                id="scaled-score-se",
+                            ),
                         ),
                         spacing="1",
                         align="start",
@@ -473,13 +496,10 @@ def _score_card() -> rx.Component:
                 rx.cond(
                     DashboardState.is_provisional,
                     rx.text(
-                        tr(
-                            "Dastlabki ball: ishtirokchilar kam bo‘lgani uchun kalibrlanmagan.",
-                            "Предварительный балл: участников было мало для калибровки.",
-                            "Provisional: too few participants to calibrate this exam.",
-                        ),
+                        in_reader_language(DashboardState.provisional_note),
                         size="1",
                         color=theme.HINT,
+                        id="provisional-note",
                     ),
                 ),
                 spacing="2",
@@ -515,7 +535,7 @@ def _awards() -> rx.Component:
                 tr("So‘nggi yutuqlar", "Последние награды", "Recent achievements"),
                 rx.link(
                     tr("Hammasi", "Все", "All"),
-                    href=f"{APP_ROOT}/achievements",
+                    href=ACHIEVEMENTS_HREF,
                     size="2",
                     color=theme.LINK,
                 ),

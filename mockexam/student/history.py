@@ -24,10 +24,12 @@ from mockexam.scoring.points import format_fraction
 from mockexam.services.history import EloSeries, HistoryEntry, get_elo_series, get_history
 from mockexam.student.auth import StudentState, student_on_load
 from mockexam.student.components import (
+    in_reader_language,
     link_button,
     loaded_content,
     message_card,
     primary_button,
+    provisional_note_texts,
     read_or_fail,
 )
 from mockexam.student.i18n import pick, tr
@@ -51,7 +53,7 @@ class HistoryRow(TypedDict):
     exercises: str  # "38/45"
     has_scaled: bool
     scaled: float
-    grade: str
+    grade: str  # "" while provisional (services/history.py `calibrated_only`)
     has_elo: bool
     elo_change: int
     elo_change_text: str
@@ -115,6 +117,7 @@ class HistoryState(StudentState):
     loaded: bool = False
     failed: bool = False
     rows: list[HistoryRow] = []
+    provisional_note: dict[str, str] = {}  # why a provisional row has no grade, by language
     has_chart: bool = False
     elo_now: int = 0
     elo_figure: go.Figure = rx.field(default_factory=shared_blank_figure)
@@ -137,6 +140,8 @@ class HistoryState(StudentState):
         entries, series = found
         any_linked = any(e.on_common_scale for e in entries)
         self.rows = [_row(e, any_linked) for e in entries]
+        provisional = any(e.is_provisional for e in entries)
+        self.provisional_note = provisional_note_texts() if provisional else {}
         self.has_chart = bool(series.points)
         if series.points:
             self.elo_now = round(series.current or 0.0)
@@ -189,10 +194,17 @@ def _released_figures(row: rx.Var[HistoryRow]) -> rx.Component:
         ),
         _figure(tr("Topshiriq", "Задания", "Exercises"), row["exercises"].to(str)),
         _figure(
-            tr("Shkala", "Шкала", "Scaled"),
+            rx.cond(
+                row["is_provisional"].to(bool),
+                tr("Foiz", "Процент", "Percent"),
+                tr("Shkala", "Шкала", "Scaled"),
+            ),
             rx.cond(
                 row["has_scaled"].to(bool),
-                local_number(row["scaled"].to(float), StudentState.lang, 1),
+                rx.fragment(
+                    local_number(row["scaled"].to(float), StudentState.lang, 1),
+                    rx.cond(row["is_provisional"].to(bool), "%", ""),
+                ),
                 "—",
             ),
         ),
@@ -259,6 +271,15 @@ def _history_row(row: rx.Var[HistoryRow]) -> rx.Component:
                     align="center",
                 ),
                 rx.cond(released, _released_figures(row)),
+                rx.cond(
+                    released & row["is_provisional"].to(bool),
+                    rx.text(
+                        in_reader_language(HistoryState.provisional_note),
+                        size="1",
+                        color=theme.HINT,
+                        class_name="provisional-note",
+                    ),
+                ),
                 rx.cond(
                     row["own_scale"].to(bool),
                     rx.text(

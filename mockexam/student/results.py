@@ -36,9 +36,12 @@ from mockexam.student.auth import StudentState, student_on_load
 from mockexam.student.components import (
     card_header,
     error_callout,
+    in_reader_language,
     link_button,
     message_card,
     page_skeleton,
+    provisional_note_texts,
+    provisional_score_label,
     toast_new_awards,
 )
 from mockexam.student.i18n import tr
@@ -201,13 +204,14 @@ class ResultsState(StudentState):
     scaled_se: float = 0.0
     has_scaled: bool = False
     has_se: bool = False
-    grade: str = ""
+    grade: str = ""  # "" while provisional (services/history.py `calibrated_only`)
     has_elo: bool = False
     elo_before: int = 0
     elo_after: int = 0
     elo_change: int = 0
     elo_change_text: str = ""
     is_provisional: bool = False
+    provisional_note: dict[str, str] = {}  # why no grade and no ±, by language
     is_auto_submitted: bool = False
     items: list[ItemView] = []
     item_filter: str = "all"
@@ -243,7 +247,9 @@ class ResultsState(StudentState):
             self.view = ResultsView.NOT_RELEASED
             return None
         self._show(found)
-        return await toast_new_awards(student_id, self.lang)
+        return await toast_new_awards(
+            student_id, self.lang, see_all_href=f"{APP_ROOT}/achievements"
+        )
 
     @rx.event
     def set_item_filter(self, name: str) -> None:
@@ -288,6 +294,8 @@ class ResultsState(StudentState):
             self.items = []
         if self.sections:
             self.sections = []
+        if self.provisional_note:
+            self.provisional_note = {}
 
     def _show(self, results: SessionResults) -> None:
         entry = results.entry
@@ -312,6 +320,8 @@ class ResultsState(StudentState):
             self.elo_change = self.elo_after - self.elo_before
             self.elo_change_text = _signed(self.elo_change)
         self.is_provisional = entry.is_provisional
+        if entry.is_provisional:
+            self.provisional_note = provisional_note_texts()
         self.is_auto_submitted = entry.is_auto_submitted
         grouped = len(results.sections) >= 2
         self.sections = [_section_view(section) for section in results.sections] if grouped else []
@@ -388,14 +398,7 @@ def _notes() -> rx.Component:
         rx.cond(
             ResultsState.is_provisional,
             rx.callout(
-                tr(
-                    "Dastlabki ball: ishtirokchilar 10 tadan kam bo‘lgani uchun imtihon "
-                    "kalibrlanmadi, ball — to‘g‘ri javoblar foizi.",
-                    "Предварительный балл: участников было меньше 10, экзамен не калибровался, "
-                    "балл — процент верных ответов.",
-                    "Provisional: with fewer than 10 participants the exam was not calibrated; "
-                    "the score is your percentage of points.",
-                ),
+                in_reader_language(ResultsState.provisional_note),
                 icon="info",
                 size="1",
                 color_scheme="amber",
@@ -455,7 +458,15 @@ def _scaled_number(size: str) -> rx.Component:
 
 
 def _scaled_label() -> rx.Component:
-    return rx.text(tr("Ball (0–100)", "Балл (0–100)", "Score (0–100)"), size="2", color=theme.HINT)
+    return rx.text(
+        rx.cond(
+            ResultsState.is_provisional,
+            provisional_score_label(),
+            tr("Ball (0–100)", "Балл (0–100)", "Score (0–100)"),
+        ),
+        size="2",
+        color=theme.HINT,
+    )
 
 
 def _headline() -> rx.Component:
@@ -520,20 +531,24 @@ def _summary() -> rx.Component:
             rx.hstack(
                 _headline(),
                 rx.spacer(),
-                rx.vstack(
-                    rx.text(tr("Baho", "Оценка", "Grade"), size="2", color=theme.HINT),
-                    rx.center(
-                        rx.text(ResultsState.grade, size="7", weight="bold", line_height="1"),
-                        min_width="3.5rem",
-                        height="3.5rem",
-                        padding_x="0.5rem",
-                        border_radius="var(--radius-4)",
-                        background=theme.BUTTON,
-                        color=theme.BUTTON_TEXT,
-                        id="results-grade",
+                # No grade while provisional (the note under the summary says why).
+                rx.cond(
+                    ResultsState.grade != "",
+                    rx.vstack(
+                        rx.text(tr("Baho", "Оценка", "Grade"), size="2", color=theme.HINT),
+                        rx.center(
+                            rx.text(ResultsState.grade, size="7", weight="bold", line_height="1"),
+                            min_width="3.5rem",
+                            height="3.5rem",
+                            padding_x="0.5rem",
+                            border_radius="var(--radius-4)",
+                            background=theme.BUTTON,
+                            color=theme.BUTTON_TEXT,
+                            id="results-grade",
+                        ),
+                        spacing="2",
+                        align="end",
                     ),
-                    spacing="2",
-                    align="end",
                 ),
                 width="100%",
                 align="end",

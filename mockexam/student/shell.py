@@ -18,6 +18,7 @@ from mockexam.student.i18n import LANGUAGES, tr
 from mockexam.telegram.webapp_auth import LOGIN_WIDGET_ROUTE
 from mockexam.ui import theme
 from mockexam.ui.backend import BACKEND_ORIGIN
+from mockexam.ui.document_language import STUDENT_LANGUAGE_KEY, document_language
 from mockexam.ui.layout import mobile_page
 from mockexam.ui.telegram import (
     INIT_DATA_STORAGE_KEY,
@@ -272,11 +273,19 @@ def student_shell(
         loading_view(),
     )
     page = mobile_page(gated)
+    signed_in = StudentState.auth_status == AuthStatus.OK
     return rx.fragment(
         telegram_bridge(back_href=back_href, confirm_close=confirm_close),
+        # <html lang> follows the language the page is shown in once it is known (the
+        # head script's guess stands before that); a signed-in student's is kept on the
+        # device for the next load's first paint.
+        document_language(
+            rx.cond(StudentState.auth_status == AuthStatus.PENDING, "", StudentState.lang),
+            rx.cond(signed_in, STUDENT_LANGUAGE_KEY, ""),
+        ),
         rx.box(
             page,
             padding_bottom=f"calc({TAB_BAR_HEIGHT} + env(safe-area-inset-bottom))" if tab else "0",
         ),
-        rx.cond(StudentState.auth_status == AuthStatus.OK, tab_bar(tab)) if tab else rx.fragment(),
+        rx.cond(signed_in, tab_bar(tab)) if tab else rx.fragment(),
     )

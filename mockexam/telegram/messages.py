@@ -13,6 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from mockexam.config import settings
 from mockexam.localtime import local_text, local_zone
 from mockexam.scoring.points import format_points
 
@@ -31,7 +32,8 @@ class Text(StrEnum):
     EXAM_OPEN = "exam_open"
     RESULTS_READY = "results_ready"
     SCORE_LINE = "score_line"
-    PROVISIONAL = "provisional"
+    PROVISIONAL_SCORE_LINE = "provisional_score_line"
+    PROVISIONAL_NOTE = "provisional_note"
     NO_RESULT = "no_result"
     CHANNEL_NEW_EXAM = "channel_new_exam"
     CHANNEL_BUTTON = "channel_button"
@@ -93,10 +95,28 @@ _TEXTS: dict[Text, dict[str, str]] = {
         "en": "Points: {points}/{max_points} · Scaled score: {scaled} ± {se} · Grade: {grade} · "
         "Elo: {elo_before} → {elo_after} ({elo_delta})",
     },
-    Text.PROVISIONAL: {
-        "uz": " (dastlabki: ishtirokchilar kam)",
-        "ru": " (предварительно: мало участников)",
-        "en": " (provisional: few participants)",
+    # A provisional release (fewer takers than the calibration minimum): the 0–100 score
+    # is the percentage of points; no ± (nothing was measured) and no grade (a percentile
+    # among a handful ranks noise, and the fixed bands are set on the Rasch scale).
+    Text.PROVISIONAL_SCORE_LINE: {
+        "uz": "Ball: {points}/{max_points} ({percent}%) · "
+        "Elo: {elo_before} → {elo_after} ({elo_delta})",
+        "ru": "Баллы: {points}/{max_points} ({percent}%) · "
+        "Эло: {elo_before} → {elo_after} ({elo_delta})",
+        "en": "Points: {points}/{max_points} ({percent}%) · "
+        "Elo: {elo_before} → {elo_after} ({elo_delta})",
+    },
+    # Said wherever a provisional result is shown: the results-ready DM and the Mini App.
+    Text.PROVISIONAL_NOTE: {
+        "uz": "Dastlabki natija: bu imtihonni {minimum} nafardan kam o‘quvchi topshirdi, "
+        "shuning uchun u kalibrlanmadi. Ball — to‘plagan ballaringiz foizi; baho va ± "
+        "faqat kalibrlangan imtihonda beriladi.",
+        "ru": "Предварительный результат: этот экзамен сдали меньше {minimum} учеников, "
+        "поэтому он не калибровался. Балл — процент набранных вами баллов; оценка и ± "
+        "даются только после калибровки экзамена.",
+        "en": "Provisional result: fewer than {minimum} students took this exam, so it was "
+        "not calibrated. The score is your percentage of points; a grade and ± come only "
+        "with a calibrated exam.",
     },
     Text.NO_RESULT: {
         "uz": "Natijangizni ilovada ko‘ring.",
@@ -160,23 +180,51 @@ class ScoreLine:
     is_provisional: bool = False
 
 
+def provisional_note(language: str | None, minimum: int | None = None) -> str:
+    """Why a provisional result has no grade and no ±, in `language`; `minimum` is the
+    calibration minimum of takers (the configured one by default)."""
+    if minimum is None:
+        minimum = settings.min_participants_for_calibration
+    return text(Text.PROVISIONAL_NOTE, language, minimum=minimum)
+
+
 def score_line(score: ScoreLine, language: str | None) -> str:
-    """`Points: 42/55 · Scaled score: 63.1 ± 3.2 · Grade: B+ · Elo: 1200 → 1224 (+24)`."""
+    """`Points: 42/55 · Scaled score: 63.1 ± 3.2 · Grade: B+ · Elo: 1200 → 1224 (+24)`.
+
+    A provisional result reads `Points: 7/55 (12,7%) · Elo: …` and says why on a line of
+    its own: its grade and ± are not shown (see `Text.PROVISIONAL_SCORE_LINE`).
+    """
+    lang = normalise_language(language)
     delta = (
         round(score.elo_after) - round(score.elo_before)
         if score.elo_before is not None and score.elo_after is not None
         else None
     )
-    line = text(
+    elo = {
+        "elo_before": "—" if score.elo_before is None else round(score.elo_before),
+        "elo_after": "—" if score.elo_after is None else round(score.elo_after),
+        "elo_delta": "—" if delta is None else f"{delta:+d}",
+    }
+    points = format_points(score.points, lang)
+    max_points = format_points(score.max_points, lang)
+    if score.is_provisional:
+        percent = f"{score.scaled_score:.1f}"
+        line = text(
+            Text.PROVISIONAL_SCORE_LINE,
+            lang,
+            points=points,
+            max_points=max_points,
+            percent=percent.replace(".", ",") if lang in ("uz", "ru") else percent,
+            **elo,
+        )
+        return f"{line}\n{provisional_note(lang)}"
+    return text(
         Text.SCORE_LINE,
-        language,
-        points=format_points(score.points, normalise_language(language)),
-        max_points=format_points(score.max_points, normalise_language(language)),
+        lang,
+        points=points,
+        max_points=max_points,
         scaled=f"{score.scaled_score:.1f}",
         se="—" if score.scaled_score_se is None else f"{score.scaled_score_se:.1f}",
         grade=score.grade,
-        elo_before="—" if score.elo_before is None else round(score.elo_before),
-        elo_after="—" if score.elo_after is None else round(score.elo_after),
-        elo_delta="—" if delta is None else f"{delta:+d}",
+        **elo,
     )
-    return line + (text(Text.PROVISIONAL, language) if score.is_provisional else "")

@@ -6,15 +6,22 @@ from datetime import timedelta
 from itertools import pairwise
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from mockexam.db import session_scope, utcnow
 from mockexam.errors import NotFoundError, PermissionDeniedError
-from mockexam.models import Exam, ExamItem, SessionStatus
+from mockexam.models import Exam, ExamItem, ExamSession, SessionStatus
+from mockexam.services import release as release_service
 from mockexam.services import sessions as session_service
+from mockexam.services.dashboard import get_dashboard
 from mockexam.services.grading import grade_session
-from mockexam.services.history import get_elo_series, get_history, get_session_results
-from tests.factories import make_exam, make_student
+from mockexam.services.history import (
+    calibrated_only,
+    get_elo_series,
+    get_history,
+    get_session_results,
+)
+from tests.factories import make_cohort, make_exam, make_student
 from tests.gamification.support import release
 
 
@@ -170,3 +177,36 @@ def test_results_not_out_yet_says_when_in_local_time(db_url):
     assert "(22.11.2026 14:00, Asia/Tashkent)" in str(caught.value)
     assert "закрытия окна экзамена (22.11.2026 14:00" in caught.value.text("ru")
     assert "UTC" not in str(caught.value)
+
+
+def test_calibrated_only_keeps_a_calibrated_value_and_drops_a_provisional_one():
+    assert calibrated_only("A+", is_provisional=False) == "A+"
+    assert calibrated_only(2.5, is_provisional=False) == 2.5
+    assert calibrated_only("A+", is_provisional=True) is None
+    assert calibrated_only(0.0, is_provisional=True) is None
+
+
+def test_a_provisional_result_is_shown_to_its_student_with_no_grade_and_no_se(db_url):
+    """Three takers: the release stores a rank among three (A+ for the first, whatever the
+    score) and a percentage; the student's history, results and dashboard drop the grade
+    (and have no SE)."""
+    with session_scope() as db:
+        exam = make_exam(db, title="Small week", start=utcnow() - timedelta(hours=5), hours=4)
+        make_cohort(db, exam, n=3, seed=11, graded=True)
+        exam_id = exam.id
+    assert not release_service.release_exam(exam_id).calibrated
+    with session_scope(readonly=True) as db:
+        stored = db.exec(select(ExamSession).where(col(ExamSession.exam_id) == exam_id)).all()
+        db.expunge_all()
+    assert len(stored) == 3
+    for row in stored:
+        assert row.is_provisional and row.grade and row.scaled_score_se is None
+        entry = next(e for e in get_history(student_id=row.student_id) if e.exam_id == exam_id)
+        assert entry.is_provisional and entry.scaled_score == row.scaled_score
+        assert entry.grade is None and entry.scaled_score_se is None
+        results = get_session_results(student_id=row.student_id, session_id=row.id).entry
+        assert results.grade is None and results.scaled_score_se is None
+        latest = get_dashboard(student_id=row.student_id).latest
+        assert latest is not None and latest.session_id == row.id and latest.is_provisional
+        assert latest.grade is None and latest.scaled_score_se is None
+        assert latest.scaled_score == row.scaled_score

@@ -56,6 +56,12 @@ def make_state(cls: type[S], *, path: str = "/app", params: dict[str, str] | Non
     return state
 
 
+def toast_js(event: Any) -> str:
+    """The JavaScript of a toast event (`rx.toast…` returned by a handler), non-ASCII
+    characters as JSON writes them ("Ko\\u2018rish"): compare with `json.dumps(text)`."""
+    return str(event.args[0][1])
+
+
 def run(handler: Any, state: rx.State, *args: Any, **kwargs: Any) -> Any:
     """Call an event handler's function on `state` and return what it returned (or yielded)."""
     result = handler.fn(state, *args, **kwargs)

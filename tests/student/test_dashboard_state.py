@@ -14,7 +14,7 @@ from mockexam.student.auth import AuthStatus, StudentState
 from mockexam.student.dashboard import DashboardState
 from tests.factories import make_exam, make_student
 from tests.gamification.support import release
-from tests.student.helpers import init_data_for, make_state, run
+from tests.student.helpers import init_data_for, make_state, run, toast_js
 
 
 def _released_student(db_url: str) -> Student:
@@ -57,7 +57,9 @@ def test_dashboard_load_signs_in_and_shows_the_callers_figures(db_url):
             .where(AchievementAward.student_id == student.id)
         ).all()
     assert set(awarded) == {"exams_1", "score_25", "score_50", "score_60"}
-    assert len(events) == len(awarded)
+    # Four new awards: one combined toast (not four stacked over the score).
+    assert len(events) == 1
+    assert '"4 ta yangi yutuq"' in toast_js(events[0])
     with session_scope(readonly=True) as db:
         unseen = db.exec(
             select(AchievementAward).where(

@@ -280,6 +280,72 @@ def test_results_ready_carries_each_students_own_score_line(db, telegram):
         assert f"Elo: {round(elo.elo_before)} → {round(elo.elo_after)} ({delta:+d})" in text
 
 
+def test_results_ready_of_a_provisional_exam_has_no_grade_and_no_se_and_says_why(db, telegram):
+    from mockexam.models import ExamSession
+    from mockexam.scoring.points import format_fraction
+    from mockexam.services import release
+    from tests.factories import make_cohort
+
+    exam = make_exam(db, title="Mock 4", start=utcnow() - timedelta(hours=5), hours=4)
+    make_cohort(db, exam, n=3, seed=3)
+    db.commit()
+    assert not release.release_exam(exam.id).calibrated  # 3 takers: provisional
+    with session_scope() as s:
+        broadcasts.notify_results_ready(s, exam.id)
+    broadcasts.deliver_pending(gateway_factory=fast_gateway(telegram))
+    by_chat = {m.chat_id: m.text for m in telegram.messages}
+    with session_scope(readonly=True) as s:
+        rows = s.exec(
+            select(ExamSession, Student.telegram_id)
+            .join(Student, col(Student.id) == ExamSession.student_id)
+            .where(ExamSession.exam_id == exam.id)
+        ).all()
+        s.expunge_all()
+    assert len(rows) == 3 and all(es.grade for es, _ in rows)  # stored: a rank among three
+    minimum = settings.min_participants_for_calibration
+    for es, chat in rows:
+        title, figures, note = by_chat[chat].split("\n")
+        assert title == "«Mock 4» natijalari tayyor."
+        percent = f"{es.scaled_score:.1f}".replace(".", ",")
+        points = format_fraction(es.points, es.max_points, "uz")
+        assert figures.startswith(f"Ball: {points} ({percent}%) · Elo: ")
+        assert "Baho" not in figures and "±" not in figures and "Shkala" not in figures
+        assert note.startswith(f"Dastlabki natija: bu imtihonni {minimum} nafardan kam")
+
+
+@pytest.mark.parametrize(
+    ("lang", "line"),
+    [
+        ("uz", "Ball: 7/55 (12,7%) · Elo: 1200 → 1190 (-10)\nDastlabki natija: "),
+        ("ru", "Баллы: 7/55 (12,7%) · Эло: 1200 → 1190 (-10)\nПредварительный результат: "),
+        ("en", "Points: 7/55 (12.7%) · Elo: 1200 → 1190 (-10)\nProvisional result: "),
+    ],
+)
+def test_provisional_score_line_in_each_language(lang, line):
+    from mockexam.telegram import messages
+
+    score = messages.ScoreLine(
+        points=7,
+        max_points=55,
+        scaled_score=12.73,
+        scaled_score_se=0.0,
+        grade="A+",
+        elo_before=1200,
+        elo_after=1190,
+        is_provisional=True,
+    )
+    text = messages.score_line(score, lang)
+    assert text.startswith(line)
+    figures, note = text.split("\n")
+    assert "A+" not in text and "±" not in figures
+    assert note == messages.provisional_note(lang)
+    assert str(settings.min_participants_for_calibration) in messages.provisional_note(lang)
+    calibrated = messages.score_line(
+        messages.ScoreLine(7, 55, 41.2, 3.4, "C", 1200, 1190, is_provisional=False), lang
+    )
+    assert "C" in calibrated and "41.2 ± 3.4" in calibrated and "\n" not in calibrated
+
+
 def test_sweep_creates_reminder_and_results_ready_once(db, telegram):
     from mockexam.tasks import run_sweep
     from tests.factories import make_cohort
