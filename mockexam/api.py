@@ -15,6 +15,16 @@ nothing without its question; names are content hashes, so it is cached for good
 SVGs are sent with a sandboxing Content-Security-Policy, so one opened directly
 can run nothing.
 
+GET /api/certificate/{exam_id}?t=<token> → the student's current certificate of the exam
+(an attachment; the signed token, purpose `certificate`, names the student and the exam
+and lasts an hour), or a JSON error: 403 bad or expired link, 404 not issued yet.
+GET /api/report?t=<token>&lang=<uz|ru|en> → the student's own progress report (an
+attachment, drawn on request; the token, purpose `report`, lasts an hour).
+GET /admin/api/jobs/{job_id}/download → a finished bulk ZIP (an exam's certificates, a
+group's reports) for the account that asked for it (cookie; 404 for anyone else).
+GET /api/certificate/card/{code}.png → a current certificate's share card (public: it
+shows what the code's verify page shows; 404 for an unknown or superseded code).
+
 POST /api/sheet/{exam_id} → the exam answer sheet's save (assets/sheet_sync.jsx), a
 plain HTTP request beside the websocket: no Reflex event, state lock or delta, so
 one costs little more than its database transaction. Body (any content type; the
@@ -130,7 +140,16 @@ from mockexam.errors import (
 )
 from mockexam.origins import app_origins, origin_of
 from mockexam.parsing import parse_id
-from mockexam.services import access, admin_auth, copying, exam_results, health
+from mockexam.services import (
+    access,
+    admin_auth,
+    bulk,
+    certificates,
+    copying,
+    exam_results,
+    health,
+    reports,
+)
 from mockexam.services.access import Capability
 from mockexam.services.client_address import client_address
 from mockexam.services.exam_results import ExportFile
@@ -173,6 +192,10 @@ register_url_convertor("id", IdConvertor())
 
 PAPER_ROUTE = "/api/paper/{exam_id:id}"
 PRACTICE_IMAGE_ROUTE = "/api/practice/image/{name}"
+CERTIFICATE_ROUTE = "/api/certificate/{exam_id:id}"
+CERTIFICATE_CARD_ROUTE = "/api/certificate/card/{name}"
+REPORT_ROUTE = reports.REPORT_PATH
+BULK_ROUTE = f"{ADMIN_ROOT}/api/jobs/{{job_id:id}}/download"
 _IMAGE_TYPES = {
     "png": "image/png",
     "jpg": "image/jpeg",
@@ -250,6 +273,87 @@ def practice_image(request: Request) -> Response:
             "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox",
         },
     )
+
+
+def certificate_download(request: Request) -> Response:
+    """The student's current certificate of an exam, for a signed link (sync: threadpool)."""
+    exam_id: int = request.path_params["exam_id"]
+    try:
+        path, name = certificates.open_certificate(
+            exam_id=exam_id, token=request.query_params.get("t", "")
+        )
+    except MockExamError as err:
+        status = next((code for kind, code in _STATUS if isinstance(err, kind)), 400)
+        return _error(status, str(err))
+    except SQLAlchemyError:
+        logger.exception("certificate of exam %s: the database could not be read", exam_id)
+        return _error(503, "The certificate cannot be loaded right now; try again shortly.")
+    return FileResponse(
+        path,
+        media_type="application/pdf",
+        filename=name,
+        headers={**_NO_STORE, "Referrer-Policy": "no-referrer"},
+    )
+
+
+def certificate_card(request: Request) -> Response:
+    """A current certificate's share card (public: it shows what its verify page shows)."""
+    name: str = request.path_params["name"]
+    if not name.endswith(".png"):
+        return _error(404, "No such certificate.")
+    try:
+        path = certificates.share_card(name.removesuffix(".png"))
+    except NotFoundError as err:
+        return _error(404, str(err))
+    except SQLAlchemyError:
+        logger.exception("share card %r: the database could not be read", name[:40])
+        return _error(503, "The card cannot be loaded right now; try again shortly.")
+    return FileResponse(
+        path,
+        media_type="image/png",
+        headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+def student_report(request: Request) -> Response:
+    """The student's own progress report, for a signed link (sync: threadpool)."""
+    try:
+        pdf, name = reports.open_report(
+            token=request.query_params.get("t", ""), lang=request.query_params.get("lang")
+        )
+    except MockExamError as err:
+        status = next((code for kind, code in _STATUS if isinstance(err, kind)), 400)
+        return _error(status, str(err))
+    except SQLAlchemyError:
+        logger.exception("a progress report: the database could not be read")
+        return _error(503, "The report cannot be made right now; try again shortly.")
+    headers = {**_NO_STORE, "Content-Disposition": f'attachment; filename="{name}"'}
+    return Response(pdf, media_type="application/pdf", headers=headers)
+
+
+async def bulk_download(request: Request) -> Response:
+    """A finished ZIP (certificates, reports) for the account that asked for it (cookie)."""
+    job_id: int = request.path_params["job_id"]
+    if not from_app_page(request.headers):
+        return _error(403, "Downloads are made from the admin panel itself.")
+    token = cookie_value(request.headers.get("cookie"), TOKEN_COOKIE)
+    try:
+        identity = (
+            await run_in_threadpool(admin_auth.admin_for_token, token)
+            if token and len(token) <= MAX_TOKEN_CHARS
+            else None
+        )
+        if identity is None:
+            return _error(401, NOT_SIGNED_IN)
+        path, name = await run_in_threadpool(
+            partial(bulk.job_file, job_id=job_id, admin_id=identity.admin_id)
+        )
+    except NotFoundError as err:
+        return _error(404, str(err))
+    except SQLAlchemyError:
+        logger.exception("bulk download %s: the database could not be read", job_id)
+        return _error(503, DB_UNREADABLE)
+    return FileResponse(path, media_type="application/zip", filename=name, headers=dict(_NO_STORE))
 
 
 def sheet_path(exam_id: int) -> str:
@@ -1058,7 +1162,13 @@ class NoFramingMiddleware:
         await self.app(scope, receive, send_unframable)
 
 
-PUBLIC_PREFIXES = ("/api/paper/", "/api/practice/image/", SHEET_ROOT + "/")
+PUBLIC_PREFIXES = (
+    "/api/paper/",
+    "/api/practice/image/",
+    "/api/certificate/",
+    reports.REPORT_PATH,
+    SHEET_ROOT + "/",
+)
 
 
 class PublicCORSMiddleware:
@@ -1144,6 +1254,10 @@ def create_api(*, sheet_saves: bool | None = None) -> Starlette:
         routes=[
             Route(PAPER_ROUTE, paper, methods=["GET"]),
             Route(PRACTICE_IMAGE_ROUTE, practice_image, methods=["GET"]),
+            Route(CERTIFICATE_ROUTE, certificate_download, methods=["GET"]),
+            Route(CERTIFICATE_CARD_ROUTE, certificate_card, methods=["GET"]),
+            Route(REPORT_ROUTE, student_report, methods=["GET"]),
+            Route(BULK_ROUTE, bulk_download, methods=["GET"]),
             *sheet,
             Route(EXPORT_ROUTE, admin_export, methods=["GET"]),
             Route(LOGIN_API, admin_login, methods=["POST"]),

@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     huey_sqlite_path: Path = DATA_DIR / "huey.db"
     upload_dir: Path = DATA_DIR / "uploads"
 
+    # The centre's name: the brand line of certificates and reports
+    centre_name: str = Field(default="mockexam", min_length=1, max_length=80)
+
     # Telegram
     telegram_bot_token: str | None = None
     telegram_channel_id: str | None = None

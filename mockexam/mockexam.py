@@ -50,6 +50,7 @@ from mockexam.student.practice_session import (
 )
 from mockexam.student.results import RESULTS_ON_LOAD, RESULTS_ROUTE, results_page
 from mockexam.student.shell import APP_ROOT
+from mockexam.student.verify import VERIFY_ON_LOAD, VERIFY_ROUTE, verify_page
 from mockexam.ui import figures as _figures  # noqa: F401  (the figure serializer)
 from mockexam.ui.document_language import document_language_script
 from mockexam.ui.theme import APP_STYLE
@@ -98,6 +99,9 @@ app.add_page(
 )
 
 app.add_page(dashboard_page, route="/app", title="mockexam", on_load=DASHBOARD_ON_LOAD)
+app.add_page(
+    verify_page, route=VERIFY_ROUTE, title="mockexam · certificate", on_load=VERIFY_ON_LOAD
+)
 app.add_page(exam_page, route=EXAM_ROUTE, title="mockexam · exam", on_load=EXAM_ON_LOAD)
 app.add_page(results_page, route=RESULTS_ROUTE, title="mockexam · results", on_load=RESULTS_ON_LOAD)
 app.add_page(history_page, route=HISTORY_ROUTE, title="mockexam · history", on_load=HISTORY_ON_LOAD)

@@ -184,6 +184,10 @@ class Exam(SQLModel, table=True):
     link_shift: float | None = None
     link_shift_se: float | None = None
     link_report: dict[str, Any] = _json_column(dict)
+    # Certificates (issue 24): every release bumps `results_version`; the certificate task
+    # brings `certified_version` up to it, re-issuing the certificates whose facts changed.
+    results_version: int = Field(default=0)
+    certified_version: int = Field(default=0)
     elo_rating: float | None = None  # the rating the exam played at (Elo)
     elo_anchor: float | None = None  # Elo of θ = 0 on the linked scale (origin and linked)
 

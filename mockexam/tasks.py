@@ -16,6 +16,8 @@ from huey.exceptions import TaskLockedException
 from mockexam.db import session_scope
 from mockexam.services import (
     admin_auth,
+    bulk,
+    certificates,
     grading,
     heartbeat,
     leaderboard,
@@ -38,6 +40,21 @@ def grade_pending_task() -> int:
 def release_exam_task(exam_id: int) -> bool:
     """Calibrate and release one closed exam (no-op if already released)."""
     return release.release_exam(exam_id) is not None
+
+
+@huey.task(retries=2, retry_delay=30)
+def issue_certificates_task(exam_id: int) -> int:
+    """Issue (or re-issue) one released exam's certificates; one run per exam at a time."""
+    try:
+        with huey.lock_task(f"certificates-{exam_id}"):
+            summary = certificates.issue_for_exam(exam_id)
+    except TaskLockedException:
+        logger.debug("Certificates of exam %s are being issued already", exam_id)
+        return 0
+    if summary is None:
+        return 0
+    logger.info("%s", summary.describe())
+    return summary.issued + summary.reissued
 
 
 # Created at import so the periodic consumer's `flush_locks` knows it and clears
@@ -75,6 +92,8 @@ def run_sweep() -> dict[str, int]:
     released = 0
     for exam_id in release.exams_due_for_release():
         released += release.release_exam(exam_id) is not None
+    for exam_id in certificates.exams_due():
+        issue_certificates_task(exam_id)
     practice_submitted = practice.auto_submit_overdue_practice()
     if practice_submitted:
         logger.info("Auto-submitted %s practice session(s) past their deadline", practice_submitted)
@@ -91,7 +110,8 @@ def run_sweep() -> dict[str, int]:
 
 @huey.periodic_task(crontab(minute="7", hour="3"))
 def prune_admin_auth() -> None:
-    """Daily: forget admin sign-in attempts and ended admin sessions older than 30 days.
+    """Daily: forget admin sign-in attempts and ended admin sessions older than 30 days,
+    and the bulk downloads older than a day.
 
     The scheduler ticks every SWEEP_INTERVAL_SECONDS, so this may run a few
     times in its minute; deleting what is already gone changes nothing.
@@ -99,6 +119,16 @@ def prune_admin_auth() -> None:
     removed = admin_auth.prune_auth_records()
     if removed:
         logger.info("Pruned %s old admin sign-in record(s)", removed)
+    gone = bulk.prune()
+    if gone:
+        logger.info("Deleted %s bulk download(s) older than a day", gone)
+
+
+@huey.task(retries=0)
+def run_bulk_job_task(job_id: int) -> str:
+    """Make one ZIP an admin asked for (services/bulk.py); the job row keeps its progress."""
+    status = bulk.run_job(job_id)
+    return status.status if status is not None else "missing"
 
 
 def _utc_crontab_for_local(hour: int, minute: int) -> Any:

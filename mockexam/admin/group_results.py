@@ -17,6 +17,7 @@ from typing import Any, TypedDict
 import reflex as rx
 
 from mockexam.admin.auth import FAILED
+from mockexam.admin.bulk_jobs import bulk_button, bulk_progress
 from mockexam.admin.components import USER_CONTENT, header_row
 from mockexam.admin.exam_form import local_text
 from mockexam.admin.group_page import GroupPageState
@@ -24,7 +25,7 @@ from mockexam.admin.i18n import count_text, t
 from mockexam.admin.layout import card, error_callout
 from mockexam.api import EXPORT_ROOT
 from mockexam.parsing import parse_id
-from mockexam.services import access, group_results
+from mockexam.services import access, bulk, group_results
 from mockexam.services.access import Capability
 from mockexam.services.exam_results import ExportFile
 from mockexam.ui.backend import BACKEND_ORIGIN
@@ -224,8 +225,28 @@ def _export_links() -> rx.Component:
             ExportFile.RESPONSES_CSV,
             "group-export-matrix",
         ),
+        bulk_button(
+            t("Sertifikatlar (ZIP)", "Сертификаты (ZIP)", "Certificates (ZIP)"),
+            bulk.CERTIFICATES,
+            exam=GroupResultsState.exam_id,
+            group=GroupResultsState.group_id.to_string(),
+            button_id="group-certificates-zip",
+        ),
+        bulk_button(
+            t(
+                "Hisobotlar ota-onalar uchun (ZIP)",
+                "Отчёты для родителей (ZIP)",
+                "Reports for parents (ZIP)",
+            ),
+            bulk.REPORTS,
+            exam="",
+            group=GroupResultsState.group_id.to_string(),
+            button_id="group-reports-zip",
+        ),
+        bulk_progress(),
         spacing="2",
         wrap="wrap",
+        align="center",
     )
 
 

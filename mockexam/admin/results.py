@@ -19,6 +19,7 @@ from typing import Any, TypedDict
 import reflex as rx
 
 from mockexam.admin.auth import FAILED, AdminState
+from mockexam.admin.bulk_jobs import bulk_button, bulk_progress
 from mockexam.admin.components import (
     name_cell,
     pager_buttons,
@@ -33,7 +34,7 @@ from mockexam.api import EXPORT_ROOT
 from mockexam.parsing import parse_id
 from mockexam.scoring.layout import POINTS, Layout
 from mockexam.scoring.points import format_fraction, format_points
-from mockexam.services import access, exam_results, groups
+from mockexam.services import access, bulk, exam_results, groups
 from mockexam.services.exam_results import ExportFile, ResultRow, ResultSort
 from mockexam.services.transactions import in_session
 from mockexam.text import strip_bidi
@@ -532,6 +533,14 @@ def results_tab() -> rx.Component:
                     width="18rem",
                 ),
                 _export_menu(),
+                bulk_button(
+                    t("Sertifikatlar (ZIP)", "Сертификаты (ZIP)", "Certificates (ZIP)"),
+                    bulk.CERTIFICATES,
+                    exam=ResultsState.exam_id.to_string(),
+                    group=ResultsState.group,
+                    button_id="certificates-zip",
+                ),
+                bulk_progress(),
                 align="center",
                 spacing="3",
                 width="100%",

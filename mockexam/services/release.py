@@ -369,6 +369,7 @@ def _score_exam(db: Session, exam: Exam, *, now: datetime, recalibrate: bool) ->
     )
     exam.calibration_iterations = calibration.iterations if calibration else None
     exam.status = ExamStatus.RELEASED
+    exam.results_version = (exam.results_version or 0) + 1  # certificates follow (tasks.py)
     if exam.released_at is None:
         exam.released_at = now
     exam.updated_at = now

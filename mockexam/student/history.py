@@ -22,7 +22,9 @@ from mockexam.charts import (
 from mockexam.models import SessionStatus
 from mockexam.scoring.points import format_fraction
 from mockexam.services.history import EloSeries, HistoryEntry, get_elo_series, get_history
+from mockexam.services.reports import report_link
 from mockexam.student.auth import StudentState, student_on_load
+from mockexam.student.certificate import download_script
 from mockexam.student.components import (
     in_reader_language,
     link_button,
@@ -35,6 +37,7 @@ from mockexam.student.components import (
 from mockexam.student.i18n import pick, tr
 from mockexam.student.shell import APP_ROOT, page_header, student_shell
 from mockexam.ui import theme
+from mockexam.ui.backend import BACKEND_ORIGIN
 from mockexam.ui.intl import local_datetime, local_number
 from mockexam.ui.layout import section_card
 from mockexam.ui.timefmt import iso_utc
@@ -108,6 +111,10 @@ def _elo_figure(series: EloSeries, entries: list[HistoryEntry], lang: str) -> go
         tick_labels=[f"{exam_dates.get(p.exam_id, p.date):%d.%m}" for p in series.points],
         hover_titles=[p.exam_title for p in series.points],
         start_label=pick(lang, "Boshlanish", "Старт", "Start"),
+        # Hollow: rated by its takers, off the linked scale (only once some exam is on it).
+        own_scale=[not p.on_common_scale for p in series.points]
+        if any(p.on_common_scale for p in series.points)
+        else None,
     )
 
 
@@ -119,6 +126,8 @@ class HistoryState(StudentState):
     rows: list[HistoryRow] = []
     provisional_note: dict[str, str] = {}  # why a provisional row has no grade, by language
     has_chart: bool = False
+    report_path: str = ""  # the signed link to the parents' report ("" before any result)
+    elo_mixed: bool = False  # some exams rated on the linked scale, some on their own
     elo_now: int = 0
     elo_figure: go.Figure = rx.field(default_factory=shared_blank_figure)
 
@@ -143,6 +152,11 @@ class HistoryState(StudentState):
         provisional = any(e.is_provisional for e in entries)
         self.provisional_note = provisional_note_texts() if provisional else {}
         self.has_chart = bool(series.points)
+        released = any(e.status == SessionStatus.RELEASED for e in entries)
+        self.report_path = report_link(student_id=student_id, lang=self.lang) if released else ""
+        self.elo_mixed = any(p.on_common_scale for p in series.points) and not all(
+            p.on_common_scale for p in series.points
+        )
         if series.points:
             self.elo_now = round(series.current or 0.0)
             self.elo_figure = _elo_figure(series, entries, self.lang)
@@ -353,6 +367,25 @@ def _chart_card() -> rx.Component:
                 height=f"{CHART_HEIGHT}px",
                 margin_x="-0.25rem",
             ),
+            rx.cond(
+                HistoryState.elo_mixed,
+                rx.text(
+                    tr(
+                        "To‘liq nuqtalar: umumiy shkaladagi imtihonlar, reyting varaq "
+                        "qiyinligidan — o‘sishingiz ko‘rinadi. Bo‘sh nuqtalar: o‘z shkalasidagi "
+                        "imtihonlar, reyting boshqa ishtirokchilarga nisbatan.",
+                        "Закрашенные точки — экзамены на общей шкале: рейтинг считается от "
+                        "трудности варианта, и ваш рост виден. Пустые — экзамены на своей "
+                        "шкале: рейтинг относительно других участников.",
+                        "Filled points: exams on the common scale, rated from the paper's "
+                        "difficulty, so your growth shows. Hollow: exams on their own scale, "
+                        "rated against the other takers.",
+                    ),
+                    size="1",
+                    color=theme.HINT,
+                    id="elo-scale-note",
+                ),
+            ),
             spacing="2",
             width="100%",
         ),
@@ -377,6 +410,28 @@ def _empty() -> rx.Component:
     )
 
 
+def _report_link() -> rx.Component:
+    """The parents' report (PDF): scores on the linked scale, Elo, strengths, achievements."""
+    return rx.el.a(
+        rx.button(
+            rx.icon("file_text", size=16),
+            tr(
+                "Ota-onalar uchun hisobot (PDF)",
+                "Отчёт для родителей (PDF)",
+                "Report for parents (PDF)",
+            ),
+            variant="soft",
+            size="2",
+            width="100%",
+        ),
+        href=BACKEND_ORIGIN + HistoryState.report_path,
+        download="report.pdf",
+        on_click=[rx.prevent_default, rx.call_script(download_script("report-download"))],
+        id="report-download",
+        width="100%",
+    )
+
+
 def history_page() -> rx.Component:
     """`/app/history`: the student's exams and Elo trend."""
     return student_shell(
@@ -387,6 +442,7 @@ def history_page() -> rx.Component:
                 HistoryState.rows.length() > 0,
                 rx.vstack(
                     rx.cond(HistoryState.has_chart, _chart_card()),
+                    rx.cond(HistoryState.report_path != "", _report_link()),
                     section_card(
                         rx.foreach(HistoryState.rows, _history_row),
                         id="history-list",

@@ -33,6 +33,7 @@ from mockexam.services.history import (
     get_session_results,
 )
 from mockexam.student.auth import StudentState, student_on_load
+from mockexam.student.certificate import CertificateState, certificate_card
 from mockexam.student.components import (
     card_header,
     error_callout,
@@ -897,6 +898,7 @@ def results_page() -> rx.Component:
                 rx.vstack(
                     _summary(),
                     _notes(),
+                    certificate_card(),
                     _sections(),
                     _items(),
                     rx.box(id="results-ready"),
@@ -925,4 +927,4 @@ def results_page() -> rx.Component:
 
 
 RESULTS_ROUTE = f"{APP_ROOT}/results/[session_id]"
-RESULTS_ON_LOAD = student_on_load(ResultsState.load)
+RESULTS_ON_LOAD = [student_on_load(ResultsState.load), student_on_load(CertificateState.load)]

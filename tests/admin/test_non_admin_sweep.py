@@ -104,6 +104,8 @@ TEACHER_SCOPED = {
     ("GroupMessageState", "send"),
     ("GroupResultsState", "load"),
     ("GroupResultsState", "choose_exam"),
+    ("BulkJobState", "start"),
+    ("BulkJobState", "tick"),
 }
 # An admin (not an owner) is swept against the handlers only owners may call (the accounts
 # and their roles, Capability.OWN): they must change nothing and show nothing.
