@@ -331,18 +331,21 @@ def student_report(request: Request) -> Response:
     return Response(pdf, media_type="application/pdf", headers=headers)
 
 
+async def _cookie_admin(request: Request) -> admin_auth.AdminIdentity | None:
+    """The account behind the request's admin cookie (re-read in the database), or None."""
+    token = cookie_value(request.headers.get("cookie"), TOKEN_COOKIE)
+    if not token or len(token) > MAX_TOKEN_CHARS:
+        return None
+    return await run_in_threadpool(admin_auth.admin_for_token, token)
+
+
 async def bulk_download(request: Request) -> Response:
     """A finished ZIP (certificates, reports) for the account that asked for it (cookie)."""
     job_id: int = request.path_params["job_id"]
     if not from_app_page(request.headers):
         return _error(403, "Downloads are made from the admin panel itself.")
-    token = cookie_value(request.headers.get("cookie"), TOKEN_COOKIE)
     try:
-        identity = (
-            await run_in_threadpool(admin_auth.admin_for_token, token)
-            if token and len(token) <= MAX_TOKEN_CHARS
-            else None
-        )
+        identity = await _cookie_admin(request)
         if identity is None:
             return _error(401, NOT_SIGNED_IN)
         path, name = await run_in_threadpool(
@@ -589,13 +592,8 @@ async def admin_export(request: Request) -> Response:
     group_id = None if group_text is None else parse_id(group_text)
     if group_text is not None and group_id is None:
         return _error(400, "group must be a group's number (?group=3).")
-    token = cookie_value(request.headers.get("cookie"), TOKEN_COOKIE)
     try:
-        identity = (
-            await run_in_threadpool(admin_auth.admin_for_token, token)
-            if token and len(token) <= MAX_TOKEN_CHARS
-            else None
-        )
+        identity = await _cookie_admin(request)
         if identity is None:
             return _error(401, NOT_SIGNED_IN)
         if not access.allows(identity.role, Capability.VIEW) or (

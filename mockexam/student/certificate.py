@@ -31,6 +31,7 @@ from mockexam.ui.layout import section_card
 
 logger = logging.getLogger(__name__)
 
+
 def download_script(element_id: str) -> str:
     """Download the link `element_id` (an <a download>) points at: through Telegram's
     downloader inside the Mini App (Bot API 8.0), else as a browser download."""
@@ -123,15 +124,7 @@ class CertificateState(StudentState):
 
 
 def _button(icon: str, label: rx.Var[str], **props: object) -> rx.Component:
-    return rx.button(
-        rx.icon(icon, size=16),
-        label,
-        variant="soft",
-        size="2",
-        flex="1",
-        min_width="8rem",
-        **props,
-    )
+    return rx.button(rx.icon(icon, size=16), label, variant="soft", size="2", width="100%", **props)
 
 
 def certificate_card() -> rx.Component:
@@ -150,14 +143,13 @@ def certificate_card() -> rx.Component:
                         width="100%",
                         align="center",
                     ),
-                    rx.flex(
+                    rx.grid(
                         rx.el.a(
                             _button("download", tr("Yuklab olish", "Скачать", "Download")),
                             href=BACKEND_ORIGIN + CertificateState.download_path,
                             download=CertificateState.file_name,
                             on_click=[rx.prevent_default, rx.call_script(DOWNLOAD_JS)],
                             id="certificate-download",
-                            style={"display": "flex", "flex": "1"},
                         ),
                         _button(
                             "send",
@@ -176,6 +168,7 @@ def certificate_card() -> rx.Component:
                             on_click=rx.call_script(STORY_JS),
                             on_mount=rx.call_script(STORY_SHOW_JS),
                             display="none",
+                            grid_column="span 2",
                             id="certificate-story",
                             custom_attrs={
                                 "data-media": BACKEND_ORIGIN + CertificateState.card_path,
@@ -184,8 +177,8 @@ def certificate_card() -> rx.Component:
                                 + CertificateState.verify_url,
                             },
                         ),
-                        gap="2",
-                        wrap="wrap",
+                        columns="2",
+                        spacing="2",
                         width="100%",
                     ),
                     rx.link(

@@ -155,3 +155,36 @@ def test_old_files_are_pruned(db_url, own_upload_dir):
     assert not path.exists()
     with pytest.raises(NotFoundError):
         bulk.job_file(job_id=job, admin_id=owner)
+
+
+def test_the_download_route_serves_the_zip_to_its_owner_only(db_url, own_upload_dir):
+    import asyncio
+
+    import httpx
+
+    from mockexam.admin.auth import TOKEN_COOKIE
+    from mockexam.api import create_api
+    from tests.admin.helpers import admin_token
+
+    owner, *_rest, exam_id, _group_id, _students = _world()
+    job = _start(owner, AdminRole.OWNER, kind=bulk.CERTIFICATES, exam_id=exam_id)
+    run_bulk_job_task(job)
+
+    def get(token: str | None) -> httpx.Response:
+        async def send() -> httpx.Response:
+            transport = httpx.ASGITransport(app=create_api())
+            cookies = {TOKEN_COOKIE: token} if token else {}
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://testserver", cookies=cookies
+            ) as client:
+                return await client.get(f"/admin/api/jobs/{job}/download")
+
+        return asyncio.run(send())
+
+    mine = get(admin_token("olga", AdminRole.OWNER))
+    assert mine.status_code == 200 and mine.headers["content-type"] == "application/zip"
+    assert f"exam-{exam_id}-certificates.zip" in mine.headers["content-disposition"]
+    assert len(zipfile.ZipFile(io.BytesIO(mine.content)).namelist()) == 14
+    assert get(None).status_code == 401
+    assert get("forged-token").status_code == 401
+    assert get(admin_token("tess", AdminRole.TEACHER)).status_code == 404  # not theirs
