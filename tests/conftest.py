@@ -190,6 +190,18 @@ def db(db_url: str) -> Iterator[object]:
         yield session
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _uploads_outside_the_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Files a test's services write (certificates issued by a sweep, papers) land in a
+    folder of the run's, never in the project's data/ (a test may still choose its own)."""
+    from mockexam.config import settings
+
+    previous = settings.upload_dir
+    object.__setattr__(settings, "upload_dir", tmp_path_factory.mktemp("uploads"))
+    yield
+    object.__setattr__(settings, "upload_dir", previous)
+
+
 @pytest.fixture(autouse=True)
 def _huey_immediate() -> Iterator[None]:
     """Tasks run inline in tests unless a test starts a real consumer process."""

@@ -5,8 +5,8 @@ Every released session gets a certificate (a PDF in the student's language, draw
 each released exam's `certified_version` up to its `results_version`: it builds every
 session's facts and issues a certificate where the session has none, or where the
 current one says something else (a recalibration or an excluded item changed the
-result, the centre's name for the student changed): the old row is then superseded
-and its code's page says so. Facts that did not change keep their certificate and code.
+result; a name changed since the last run): the old row is then superseded and its
+code's page says so. Facts that did not change keep their certificate and code.
 
 A code is 10 characters of Crockford's base32 (50 random bits from `secrets`), shown
 as `K7Q2M-9XDPA`; typed codes are read leniently (case, dashes, spaces, O for 0, I and

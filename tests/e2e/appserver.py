@@ -175,9 +175,17 @@ class AppServer:
 
     @contextmanager
     def database(self) -> Iterator[str]:
-        """This process reads and writes the app's database inside the block."""
-        with use_database(self.database_url) as url:
-            yield url
+        """This process reads and writes the app's database inside the block, and its files
+        (certificates, papers) and links (WEBAPP_URL) are the app's too."""
+        previous = settings.upload_dir, settings.webapp_url
+        object.__setattr__(settings, "upload_dir", self.workdir / "uploads")
+        object.__setattr__(settings, "webapp_url", self.webapp_url)
+        try:
+            with use_database(self.database_url) as url:
+                yield url
+        finally:
+            object.__setattr__(settings, "upload_dir", previous[0])
+            object.__setattr__(settings, "webapp_url", previous[1])
 
     # --- links ----------------------------------------------------------------
 

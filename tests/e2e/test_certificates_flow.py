@@ -17,14 +17,12 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 from pypdf import PdfReader
 from sqlmodel import col, select
 
-from mockexam.config import settings
 from mockexam.db import session_scope
 from mockexam.models import BulkJob, Certificate, ExamSession, GroupMember, StudentGroup
 from mockexam.services import bulk, certificates
@@ -43,17 +41,9 @@ WAIT = 30_000
 
 
 @pytest.fixture
-def issued(app_server: AppServer, app_db: str) -> Iterator[None]:
+def issued(app_db: str) -> None:
     """The demo's released exam has its certificates, in the app's upload folder."""
-    previous = settings.upload_dir, settings.webapp_url
-    object.__setattr__(settings, "upload_dir", app_server.workdir / "uploads")
-    object.__setattr__(settings, "webapp_url", app_server.webapp_url)
-    try:
-        certificates.issue_for_exam(RELEASED_EXAM_ID)
-        yield
-    finally:
-        object.__setattr__(settings, "upload_dir", previous[0])
-        object.__setattr__(settings, "webapp_url", previous[1])
+    certificates.issue_for_exam(RELEASED_EXAM_ID)
 
 
 def _desktop(browser: Browser) -> Page:

@@ -396,7 +396,10 @@ def test_exam_after_release_results_review_every_item(
     expect(phone_page.locator("#results-points")).to_have_text(
         re.compile(rf"{results.entry.points}\s*/\s*{results.entry.max_points}")
     )
-    expect(phone_page.locator("#results-grade")).to_have_text(results.entry.grade or "")
+    if results.entry.grade:  # a provisional result (few takers) shows none
+        expect(phone_page.locator("#results-grade")).to_have_text(results.entry.grade)
+    else:
+        expect(phone_page.locator("#results-grade")).to_have_count(0)
     expect(phone_page.locator("#item-3 .lucide-flag")).to_have_count(1)
     expect(phone_page.locator("#results-auto-submitted")).to_be_visible()
     errors.assert_none()
