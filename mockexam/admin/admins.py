@@ -22,7 +22,7 @@ from typing import Any, TypedDict
 import reflex as rx
 
 from mockexam.admin.auth import ADMIN_ROOT, FAILED, LOGIN_ROUTE, AdminState
-from mockexam.admin.components import USER_CONTENT, header_row
+from mockexam.admin.components import USER_CONTENT, confirm_dialog, header_row
 from mockexam.admin.exam_form import local_text
 from mockexam.admin.i18n import t
 from mockexam.admin.layout import admin_page, card, error_callout, success_callout
@@ -223,34 +223,18 @@ def _confirm(
     confirm_id: str,
     disabled: rx.Var | bool = False,
 ) -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(
-            rx.button(
-                trigger_label,
-                size="1",
-                variant="soft",
-                color_scheme="red",
-                disabled=disabled,
-                id=button_id,
-            )
+    return confirm_dialog(
+        rx.button(
+            trigger_label,
+            size="1",
+            variant="soft",
+            color_scheme="red",
+            disabled=disabled,
+            id=button_id,
         ),
-        rx.alert_dialog.content(
-            rx.alert_dialog.title(title),
-            rx.alert_dialog.description(description),
-            rx.hstack(
-                rx.alert_dialog.cancel(
-                    rx.button(
-                        t("Bekor qilish", "Отмена", "Cancel"), variant="soft", color_scheme="gray"
-                    )
-                ),
-                rx.alert_dialog.action(
-                    rx.button(action_label, color_scheme="red", on_click=on_confirm, id=confirm_id)
-                ),
-                spacing="3",
-                justify="end",
-                margin_top="1rem",
-            ),
-        ),
+        title,
+        description,
+        rx.button(action_label, color_scheme="red", on_click=on_confirm, id=confirm_id),
     )
 
 

@@ -152,3 +152,31 @@ def name_cell(name: Any, username: Any) -> rx.Component:
         min_width="0",
         custom_attrs=USER_CONTENT,
     )
+
+
+def confirm_dialog(
+    trigger: rx.Component,
+    title: Any,
+    description: Any,
+    confirm: rx.Component,
+) -> rx.Component:
+    """`trigger` opens a dialog asking to confirm: `title`, `description`, Cancel and the
+    `confirm` button (its on_click does the thing)."""
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(trigger),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(title),
+            rx.alert_dialog.description(description),
+            rx.hstack(
+                rx.alert_dialog.cancel(
+                    rx.button(
+                        t("Bekor qilish", "Отмена", "Cancel"), variant="soft", color_scheme="gray"
+                    )
+                ),
+                rx.alert_dialog.action(confirm),
+                spacing="3",
+                justify="end",
+                margin_top="1rem",
+            ),
+        ),
+    )

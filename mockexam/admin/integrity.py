@@ -20,7 +20,7 @@ from typing import TypedDict
 import reflex as rx
 
 from mockexam.admin.auth import ADMIN_ROOT, FAILED, AdminState
-from mockexam.admin.components import USER_CONTENT, header_row
+from mockexam.admin.components import USER_CONTENT, confirm_dialog, header_row
 from mockexam.admin.exam_form import local_text
 from mockexam.admin.i18n import t
 from mockexam.admin.layout import admin_page, card, error_callout, success_callout
@@ -366,52 +366,24 @@ def _dropped_row(d: rx.Var[DropView]) -> rx.Component:
 
 
 def _reanchor_button(code: rx.Var[str]) -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(
-            rx.button(
-                rx.icon("anchor", size=12),
-                t("Qayta bog‘lash", "Перепривязать", "Re-anchor"),
-                size="1",
-                variant="soft",
-                class_name="reanchor-open",
-            )
+    label = t("Qayta bog‘lash", "Перепривязать", "Re-anchor")
+    return confirm_dialog(
+        rx.button(
+            rx.icon("anchor", size=12), label, size="1", variant="soft", class_name="reanchor-open"
         ),
-        rx.alert_dialog.content(
-            rx.alert_dialog.title(
-                t("Qayta bog‘lash: ", "Перепривязать: ", "Re-anchor: "),
-                rx.text.span(code, custom_attrs=USER_CONTENT),
-            ),
-            rx.alert_dialog.description(
-                t(
-                    "Bank bu savolning qiyinligini shu imtihondan oladi. Keyingi imtihonlar "
-                    "shu qiymat orqali bog‘lanadi. E’lon qilingan natijalar (bu va boshqa "
-                    "imtihonlarniki) o‘zgarmaydi.",
-                    "Банк возьмёт трудность этого задания из этого экзамена. Следующие "
-                    "экзамены будут связываться через неё. Опубликованные результаты (этого "
-                    "и других экзаменов) не изменятся.",
-                    "The bank takes this item's difficulty from this exam. Exams linked "
-                    "after it use that value. Released results (this exam's and others') do "
-                    "not change.",
-                )
-            ),
-            rx.hstack(
-                rx.alert_dialog.cancel(
-                    rx.button(
-                        t("Bekor qilish", "Отмена", "Cancel"), variant="soft", color_scheme="gray"
-                    )
-                ),
-                rx.alert_dialog.action(
-                    rx.button(
-                        t("Qayta bog‘lash", "Перепривязать", "Re-anchor"),
-                        on_click=IntegrityState.reanchor(code),
-                        class_name="reanchor-confirm",
-                    )
-                ),
-                spacing="3",
-                justify="end",
-                margin_top="1rem",
-            ),
+        rx.fragment(label, ": ", rx.text.span(code, custom_attrs=USER_CONTENT)),
+        t(
+            "Bank bu savolning qiyinligini shu imtihondan oladi. Keyingi imtihonlar "
+            "shu qiymat orqali bog‘lanadi. E’lon qilingan natijalar (bu va boshqa "
+            "imtihonlarniki) o‘zgarmaydi.",
+            "Банк возьмёт трудность этого задания из этого экзамена. Следующие "
+            "экзамены будут связываться через неё. Опубликованные результаты (этого "
+            "и других экзаменов) не изменятся.",
+            "The bank takes this item's difficulty from this exam. Exams linked "
+            "after it use that value. Released results (this exam's and others') do "
+            "not change.",
         ),
+        rx.button(label, on_click=IntegrityState.reanchor(code), class_name="reanchor-confirm"),
     )
 
 

@@ -202,7 +202,6 @@ def _certificates_zip(job_id: int, exam_id: int, scope: access.Scope, target: Pa
     with session_scope(readonly=True) as db:
         rows = db.exec(
             select(Certificate.code, Certificate.facts)
-            .join(Student, col(Student.id) == Certificate.student_id)
             .where(
                 Certificate.exam_id == exam_id,
                 col(Certificate.superseded_at).is_(None),

@@ -53,7 +53,7 @@ from mockexam.models import (
     Student,
 )
 from mockexam.origins import origin_of
-from mockexam.scoring.layout import POINTS, LayoutError
+from mockexam.scoring.layout import POINTS, Layout, LayoutError
 from mockexam.services import tokens
 from mockexam.services.exams import exam_layout
 from mockexam.services.student_directory import student_name
@@ -135,12 +135,16 @@ def _count_below(ordered: list[float], value: float) -> int:
     return low
 
 
-def _sections(exam: Exam, scores: list[dict[str, Any]] | None, lang: str) -> list[dict]:
+def _layout(exam: Exam) -> Layout | None:
     try:
-        layout = exam_layout(exam)
-    except LayoutError:
-        return []
-    if len(layout.sections) < 2 or not scores:
+        return exam_layout(exam)
+    except LayoutError:  # validated when written; a certificate does without its sections
+        return None
+
+
+def _sections(layout: Layout | None, scores: list[dict[str, Any]] | None, lang: str) -> list[dict]:
+    """A block test's sections as the certificate lists them (none for one section)."""
+    if layout is None or len(layout.sections) < 2 or not scores:
         return []
     out = []
     for section, entry in zip(layout.sections, scores, strict=False):
@@ -152,13 +156,6 @@ def _sections(exam: Exam, scores: list[dict[str, Any]] | None, lang: str) -> lis
     return out
 
 
-def _official_is_points(exam: Exam) -> bool:
-    try:
-        return exam_layout(exam).official_score == POINTS
-    except LayoutError:
-        return False
-
-
 def _exam_facts(db: Session, exam: Exam) -> list[_Due]:
     """Every released session's certificate facts, in its student's language."""
     rows = db.exec(
@@ -167,7 +164,8 @@ def _exam_facts(db: Session, exam: Exam) -> list[_Due]:
         .where(ExamSession.exam_id == exam.id, ExamSession.status == SessionStatus.RELEASED)
         .order_by(ExamSession.id)
     ).all()
-    points_official = _official_is_points(exam)
+    layout = _layout(exam)
+    points_official = layout is not None and layout.official_score == POINTS
     official = [
         float((s.points if points_official else s.scaled_score) or 0.0) for s, _student in rows
     ]
@@ -201,7 +199,7 @@ def _exam_facts(db: Session, exam: Exam) -> list[_Due]:
             "is_provisional": provisional,
             "grade": None if provisional else exam_session.grade,
             "percentile": None if provisional else percentile,
-            "sections": _sections(exam, exam_session.section_scores, lang),
+            "sections": _sections(layout, exam_session.section_scores, lang),
             "brand": settings.centre_name,
         }
         out.append(_Due(exam_session.id, student.id, lang, facts))
