@@ -16,7 +16,7 @@ import {
   useSheetSync,
 } from "./sheet_sync.jsx";
 
-export { SheetBanner } from "./sheet_sync.jsx";
+export { SheetBanner, SheetGate, SheetNotice, SubmittedCountdown } from "./sheet_sync.jsx";
 
 // --- the sheet -------------------------------------------------------------------------
 
@@ -59,20 +59,16 @@ export function AnswerSheet({
   sections = [],
   preview = false,
   saved = {},
-  ackSeq = 0,
-  rejected = {},
   disabled = false,
   labels = {},
   colors = {},
   secondsLeft = 0,
+  resultsIn = 0,
   loadId = "",
   offline = false,
-  saveError = "",
   saveUrl = "",
   saveToken = "",
   lang = "",
-  onSave,
-  onSubmit,
   onClosed,
   ...rest
 }) {
@@ -91,19 +87,15 @@ export function AnswerSheet({
     sessionKey: preview ? "" : sessionKey,
     known,
     saved,
-    ackSeq,
-    rejected,
     disabled: disabled || preview,
     secondsLeft: preview ? 1e9 : secondsLeft,
+    resultsIn,
     loadId,
     offline,
-    saveError,
     saveUrl,
     saveToken,
     lang,
     networkError: labels.notSaved || "",
-    onSave,
-    onSubmit,
     onClosed,
   });
   const { refused, statusOf, flush } = sync;

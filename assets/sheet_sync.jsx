@@ -29,12 +29,18 @@
 //   seqs) and the server stores nothing of a batch a newer one of that device
 //   covers. A refusal as "closed" (deadline, submit) or a credential no longer
 //   good calls `onClosed` once per page load: the page reads itself again.
-//   Without `saveUrl` (practice; the exam on SQLite) batches go through `onSave` (a Reflex event) and
-//   the ack comes back as the `ackSeq` / `rejected` props.
+//   The submit goes the same way, to `saveUrl + "/submit"` (the last changes and `auto`):
+//   its answer says submitted, and the sheet marks its session so (SheetGate): the page
+//   shows its waiting view at once, with no Reflex event — at the end of a national exam
+//   every student submits within the same minute. The page's own state catches up at
+//   its next read (the results countdown, a reload).
+//   Without `saveUrl` (practice) batches go through `onSave` (a Reflex event) and the ack
+//   comes back as the `ackSeq` / `rejected` props.
 import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from "react";
 import { Check, CircleAlert, CloudOff, LoaderCircle } from "lucide-react";
 import env from "$/env.json";
 import { getBackendURL } from "$/utils/state";
+import { Countdown } from "./countdown.jsx";
 
 export const DEBOUNCE_MS = 600;
 export const RESEND_MS = 4000;
@@ -106,6 +112,14 @@ function backendUrl(url) {
   }
 }
 
+function forgetStore(sessionKey) {
+  try {
+    window.localStorage.removeItem(storageKey(sessionKey));
+  } catch (e) {
+    // nothing stored
+  }
+}
+
 function saveStore(sessionKey, store) {
   try {
     window.localStorage.setItem(storageKey(sessionKey), JSON.stringify(store));
@@ -128,6 +142,69 @@ function publishUnsent(count) {
 function subscribe(listener) {
   listeners.add(listener);
   return () => listeners.delete(listener);
+}
+
+// --- sessions submitted over HTTP, shared with the page's SheetGate -------------------
+
+// sessionKey → {auto, notice, resultsAt}: what the submit's answer said, for this page only
+// (a reload reads the room from the server).
+const submittedSessions = new Map();
+const submittedListeners = new Set();
+
+function markSubmitted(sessionKey, facts) {
+  submittedSessions.set(sessionKey, facts);
+  try {
+    window.Telegram?.WebApp?.disableClosingConfirmation?.(); // nothing left to lose
+  } catch (e) {
+    // outside Telegram
+  }
+  submittedListeners.forEach((listener) => listener());
+}
+
+function subscribeSubmitted(listener) {
+  submittedListeners.add(listener);
+  return () => submittedListeners.delete(listener);
+}
+
+function useSubmitted(sessionKey) {
+  return useSyncExternalStore(
+    subscribeSubmitted,
+    () => (sessionKey && submittedSessions.get(sessionKey)) || null,
+    () => null,
+  );
+}
+
+// Its children only while the sheet of `sessionKey` is: "running" (not submitted from this
+// page), "submitted", "auto" (submitted by the clock), "counting" (submitted, the results
+// still to come), "due" (submitted, the window already closed).
+export function SheetGate({ sessionKey = "", show = "running", children }) {
+  const facts = useSubmitted(sessionKey);
+  const counting = !!facts && facts.resultsAt > Date.now();
+  const shown = {
+    running: !facts,
+    submitted: !!facts,
+    auto: !!facts && facts.auto,
+    counting,
+    due: !!facts && !counting,
+  }[show];
+  return shown ? <>{children}</> : null;
+}
+
+// Why some changes sent with the submit were not stored (the time ran out, or another
+// device had submitted), from the submit's answer; nothing when all were.
+export function SheetNotice({ sessionKey = "", ...rest }) {
+  const facts = useSubmitted(sessionKey);
+  if (!facts || !facts.notice) return null;
+  return <span {...rest}>{facts.notice}</span>;
+}
+
+// The countdown to the results of a session submitted from this page (see Countdown).
+export function SubmittedCountdown({ sessionKey = "", ...rest }) {
+  const facts = useSubmitted(sessionKey);
+  const [seconds] = useState(() =>
+    facts ? Math.max(0, Math.ceil((facts.resultsAt - Date.now()) / 1000)) : 0,
+  );
+  return <Countdown seconds={seconds} {...rest} />;
 }
 
 export function useBrowserOnline() {
@@ -167,6 +244,7 @@ export function useSheetSync({
   rejected = {},
   disabled = false,
   secondsLeft = 0,
+  resultsIn = 0,
   loadId = "",
   offline = false,
   saveError = "",
@@ -195,6 +273,7 @@ export function useSheetSync({
   const submitRef = useRef(null); // {at, auto} while a submit is on its way
   const deadlineRef = useRef(Infinity); // Date.now() at which the time is up
   const autoSubmitAtRef = useRef(null); // Date.now() of the auto-submit, once time is up
+  const resultsAtRef = useRef(0); // Date.now() at which the window closes (the results)
   const browserOnline = useBrowserOnline();
   const lost = offline || !browserOnline;
   // Over HTTP only the browser's own network matters: saves go on while the websocket reconnects.
@@ -307,6 +386,61 @@ export function useSheetSync({
     [applyAck],
   );
 
+  // The submit over HTTP: answered "submitted", the session is marked so (the page shows its
+  // waiting view); refused as closed, the page reads itself again; else it is tried again.
+  const postSubmit = useCallback(
+    async (batch) => {
+      const { saveUrl: url, saveToken: token, lang: language, loadId: load } = live.current;
+      const key = live.current.sessionKey;
+      const controller = new AbortController();
+      const timer = window.setTimeout(() => controller.abort(), HTTP_TIMEOUT_MS);
+      let response = null;
+      let body = null;
+      try {
+        response = await fetch(backendUrl(`${url}/submit`), {
+          method: "POST",
+          headers: { "Content-Type": "text/plain;charset=UTF-8" },
+          body: JSON.stringify({ ...batch, t: token, lang: language }),
+          credentials: "omit",
+          cache: "no-store",
+          signal: controller.signal,
+        });
+        body = await response.json().catch(() => null);
+      } catch (e) {
+        // no answer (network, timeout): tried again (the clock's) or unlocked (a tap's)
+      } finally {
+        window.clearTimeout(timer);
+      }
+      if (load !== live.current.loadId || key !== live.current.sessionKey) return;
+      if (response && response.ok && body && body.submitted) {
+        setHttpError("");
+        applyAck(Number(body.ack) || 0, body.rejected || {});
+        storeRef.current.pending = {};
+        forgetStore(key);
+        publishUnsent(0);
+        markSubmitted(key, {
+          auto: !!body.auto,
+          notice: typeof body.notice === "string" ? body.notice : "",
+          resultsAt: resultsAtRef.current,
+        });
+        return;
+      }
+      if (body && (body.closed || body.reload)) {
+        if (closedRef.current !== load && live.current.onClosed) {
+          closedRef.current = load;
+          live.current.onClosed();
+        }
+        return;
+      }
+      setHttpError((body && body.error) || live.current.networkError || "");
+      if (submitRef.current && !submitRef.current.auto) {
+        submitRef.current = null; // a tap's: the button works again at once
+        setSubmitting(false);
+      }
+    },
+    [applyAck],
+  );
+
   const flush = useCallback(() => {
     window.clearTimeout(debounceRef.current);
     const { onSave: save, sendLost: isLost, disabled: isDisabled, saveUrl: url } = live.current;
@@ -381,18 +515,24 @@ export function useSheetSync({
     }
   }, [secondsLeft, loadId]);
 
+  useEffect(() => {
+    resultsAtRef.current = Date.now() + Math.max(0, Number(resultsIn) || 0) * 1000;
+  }, [resultsIn, loadId]);
+
   const submit = useCallback(
     (auto) => {
-      const { onSubmit: send, disabled: isDisabled } = live.current;
-      if (!send || isDisabled) return;
+      const { onSubmit: send, disabled: isDisabled, saveUrl: url } = live.current;
+      if ((!send && !url) || isDisabled) return;
       if (submitRef.current && Date.now() - submitRef.current.at < SUBMIT_RETRY_MS) return;
       window.clearTimeout(debounceRef.current);
       submitRef.current = { at: Date.now(), auto };
       setSubmitting(true);
       haptic(auto ? "warning" : "success");
-      send({ ...buildBatch(), auto: !!auto });
+      const batch = { ...buildBatch(), auto: !!auto };
+      if (url) postSubmit(batch);
+      else send(batch);
     },
-    [buildBatch],
+    [buildBatch, postSubmit],
   );
 
   // Once a second: re-send unacked entries, time up → submit, retry a lost submit.
@@ -401,7 +541,7 @@ export function useSheetSync({
       const now = Date.now();
       const pending = storeRef.current.pending;
       if (submitRef.current) {
-        if (live.current.lost) {
+        if (live.current.sendLost) {
           submitRef.current.at = now; // queued by the page until the connection returns
         } else if (now - submitRef.current.at >= SUBMIT_RETRY_MS) {
           const { auto } = submitRef.current;

@@ -29,9 +29,10 @@ Modes (each starts its own app on 127.0.0.1 and removes it afterwards):
   redis-server of the bench's own; mockexam.scaleserver's backend with
   --workers Granian workers and Reflex's Redis state manager; two Huey
   consumers, one periodic — what `make run-scale` runs;
-- `embedded`: SQLite, Reflex's in-memory state manager on one worker as
-  Reflex's own prod path runs it (`make run` with MOCKEXAM_RUN_MODE=prod),
-  one Huey consumer on the SQLite queue.
+- `embedded`: SQLite, Reflex's in-memory state manager on one worker, served
+  by mockexam.scaleserver's runner as `MOCKEXAM_RUN_MODE=prod make run` serves
+  it, one Huey consumer on the SQLite queue (`--embedded-launcher reflex`:
+  Reflex's own prod runner instead, as commits before issue 25 served it).
 
     .venv/bin/python bench/load_bench.py --mode scale --clients 5000 [--workers 2]
         [--connect-seconds 60] [--exam-seconds 180] [--client-procs 2]
@@ -185,7 +186,12 @@ async def _student(
         await _sleep_until(submit_at)
         tapped = time.monotonic()
         tab.submit(auto=auto)
-        await tab.wait(lambda t: t.phase == "submitted", 90)
+        # The waiting view: the sheet's own after a submit over HTTP, else the page's phase
+        # (a base commit's client has no `submitted_here`).
+        await tab.wait(
+            lambda t: getattr(t, "submitted_here", None) is not None or t.phase == "submitted",
+            90,
+        )
         result.submit_ms = (time.monotonic() - tapped) * 1000.0
         result.submitted = True
     except (TimeoutError, OSError, RuntimeError, ConnectionError) as error:
@@ -403,7 +409,8 @@ def run_mode(mode: str, args: argparse.Namespace) -> ModeResult:
             stack = AppStack(
                 workdir=workdir,
                 database_url=database_url,
-                launcher="reflex",
+                launcher=args.embedded_launcher,
+                workers=1,
                 port=args.port,
                 web_dir=args.web_dir,
                 sweep_seconds=15,
@@ -669,6 +676,12 @@ def main() -> int:
         default=[],
         metavar="NAME=VALUE",
         help="extra environment for the backend (e.g. REFLEX_OPLOCK_ENABLED=true)",
+    )
+    parser.add_argument(
+        "--embedded-launcher",
+        choices=["reflex", "scale"],
+        default="scale",
+        help="embedded mode's server: mockexam.scaleserver's (1 worker), or Reflex's prod runner",
     )
     parser.add_argument("--seed", type=int, default=9)
     parser.add_argument("--keep", action="store_true", help="keep the work directory")

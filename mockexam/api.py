@@ -39,6 +39,14 @@ the exam was never started, 409 after the deadline or submit (`"closed": true`),
 session comes from the body but the changes: the student is the token's, the
 session the one of (student, exam).
 
+POST /api/sheet/{exam_id}/submit → the sheet's submit: the same body plus `"auto"`
+(the sheet's clock reached zero), the last changes stored while in time, the
+session submitted (idempotent). 200 `{"ack": seq or 0, "rejected": {…},
+"submitted": true, "auto": counted as the clock's, "notice": why changes sent along
+were not stored, or ""}` — the sheet then shows the waiting view itself, with no
+Reflex event: every student of a national exam submits in the same minute.
+Errors as for a save (no 409: a late submit is still a submit).
+
 GET /admin/api/exams/{exam_id}/export/{file}[?group=<id>] → an admin export as an
 attachment (`file`: results.csv, results.xlsx, responses.csv, responses.xlsx;
 saved as `exam-<id>-<file>`, or `exam-<id>-group-<g>-<file>`). `group` narrows it
@@ -85,7 +93,7 @@ import math
 import os
 import re
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from urllib.parse import parse_qsl, quote, urlencode
@@ -153,7 +161,14 @@ from mockexam.services import (
 from mockexam.services.access import Capability
 from mockexam.services.client_address import client_address
 from mockexam.services.exam_results import ExportFile
-from mockexam.services.exam_room import check_sheet_token, save_sheet, sheet_over_http
+from mockexam.services.exam_room import (
+    Refusal,
+    SheetSave,
+    SheetSubmit,
+    check_sheet_token,
+    save_sheet,
+    submit_sheet,
+)
 from mockexam.services.paper import open_paper
 from mockexam.services.practice_bank import MAX_ZIP_BYTES, image_file
 from mockexam.services.students import SUPPORTED_LANGUAGES, login_student
@@ -205,6 +220,7 @@ _IMAGE_TYPES = {
 }
 SHEET_ROOT = "/api/sheet"
 SHEET_ROUTE = SHEET_ROOT + "/{exam_id:id}"
+SHEET_SUBMIT_ROUTE = SHEET_ROUTE + "/submit"
 MAX_SHEET_BODY = 64 * 1024
 EXPORT_ROOT = f"{ADMIN_ROOT}/api/exams"
 EXPORT_ROUTE = EXPORT_ROOT + "/{exam_id:id}/export/{file}"
@@ -360,7 +376,8 @@ async def bulk_download(request: Request) -> Response:
 
 
 def sheet_path(exam_id: int) -> str:
-    """Where the exam's answer sheet posts its saves: `/api/sheet/7`."""
+    """Where the exam's answer sheet posts its saves: `/api/sheet/7` (and its submit to
+    `/api/sheet/7/submit`)."""
     return f"{SHEET_ROOT}/{exam_id}"
 
 
@@ -373,9 +390,7 @@ SAVE_THREADS = 8
 
 def save_threads() -> int:
     """`MOCKEXAM_SAVE_THREADS`, else SAVE_THREADS; one on SQLite, which has one writer
-    at a time (HTTP saves on SQLite are not the default: their collapse at 2,000
-    students, with 1 thread as with 8, was Granian's connection cap under Reflex's
-    runner, see mockexam/scaleserver.py CONNECTIONS_PER_WORKER)."""
+    at a time."""
     text = os.environ.get("MOCKEXAM_SAVE_THREADS", "").strip()
     if not text:
         return 1 if settings.is_sqlite else SAVE_THREADS
@@ -409,8 +424,26 @@ async def _read_body(scope: Scope, receive: Receive, limit: int) -> bytes | None
             return b"".join(chunks)
 
 
-async def _sheet_answer(exam_id: int, body: bytes | None) -> tuple[int, dict[str, object]]:
-    """(status, JSON answer) to an answer-sheet batch for the token's student in this exam."""
+SHEET_SAVE, SHEET_SUBMIT = "save", "submit"
+
+
+def _acknowledged(
+    result: SheetSave, refused: dict[str, Refusal], lang: str, *, ack: int
+) -> dict[str, object]:
+    """The ack of a stored batch: its seq, and the refused labels with why, in `lang`."""
+    refusals = {**refused, **result.rejected}
+    rejected = {
+        label: refusal_text(why, lang, list(result.options.get(label, ())) or None)
+        for label, why in refusals.items()
+    }
+    return {"ack": ack, "rejected": rejected}
+
+
+async def _sheet_answer(
+    exam_id: int, body: bytes | None, what: str = SHEET_SAVE
+) -> tuple[int, dict[str, object]]:
+    """(status, JSON answer) to an answer-sheet batch (`what`: a save, or the submit with
+    the last changes) for the token's student in this exam."""
     if body is None:
         return (413, {"error": unreadable_text("uz")})
     try:
@@ -429,15 +462,37 @@ async def _sheet_answer(exam_id: int, body: bytes | None) -> tuple[int, dict[str
     except PermissionDeniedError as err:
         return (401, {"error": error_text(err, lang), "reload": True})
     try:
-        seq, changes, refused, _ = parse_batch(data)
+        seq, changes, refused, auto = parse_batch(data, allow_auto=what == SHEET_SUBMIT)
         device = batch_device(data)
         if device is None:
             raise BatchError("no device")
     except BatchError as err:
         logger.info("exam %s: a malformed sheet batch was refused: %s", exam_id, err)
         return (400, {"error": unreadable_text(lang)})
+    loop = asyncio.get_running_loop()
+    if what == SHEET_SUBMIT:
+        return await _submit_answer(
+            loop.run_in_executor(
+                _save_pool(),
+                partial(
+                    submit_sheet,
+                    student_id=student_id,
+                    exam_id=exam_id,
+                    changes=changes,
+                    auto=auto,
+                    device=device,
+                    seq=seq,
+                    with_room=False,
+                ),
+            ),
+            refused,
+            lang,
+            seq=seq,
+            exam_id=exam_id,
+            student_id=student_id,
+        )
     try:
-        result = await asyncio.get_running_loop().run_in_executor(
+        result = await loop.run_in_executor(
             _save_pool(),
             partial(
                 save_sheet,
@@ -455,12 +510,41 @@ async def _sheet_answer(exam_id: int, body: bytes | None) -> tuple[int, dict[str
     except (MockExamError, SQLAlchemyError):
         logger.exception("exam %s: answers of student %s not saved", exam_id, student_id)
         return (503, {"error": not_saved_text(lang)})
-    refusals = {**refused, **result.rejected}
-    rejected = {
-        label: refusal_text(why, lang, list(result.options.get(label, ())) or None)
-        for label, why in refusals.items()
+    return 200, _acknowledged(result, refused, lang, ack=result.ack)
+
+
+async def _submit_answer(
+    submitting: Awaitable[SheetSubmit],
+    refused: dict[str, Refusal],
+    lang: str,
+    *,
+    seq: int,
+    exam_id: int,
+    student_id: int,
+) -> tuple[int, dict[str, object]]:
+    """The answer to a submit: `submitted`, whether it counts as the clock's (`auto`), the
+    ack of the changes sent along (0 when they came too late: not stored) and, when some
+    were not stored, why (`notice`, for the waiting view)."""
+    try:
+        done = await submitting
+    except NotFoundError as err:
+        return (404, {"error": error_text(err, lang)})
+    except (MockExamError, SQLAlchemyError):
+        logger.exception("exam %s: student %s could not submit", exam_id, student_id)
+        return (503, {"error": not_saved_text(lang)})
+    # Changes that came too late (or after the session was submitted) are not
+    # acknowledged: the student is told they were not saved.
+    ack = 0 if done.dropped else done.saved.ack or seq
+    notice = ""
+    if done.dropped:  # time ran out, or another device submitted first
+        late = done.late or done.is_auto_submitted
+        notice = error_text(DeadlinePassedError() if late else AlreadySubmittedError(), lang)
+    return 200, {
+        **_acknowledged(done.saved, refused, lang, ack=ack),
+        "submitted": True,
+        "auto": done.is_auto_submitted,
+        "notice": notice,
     }
-    return 200, {"ack": result.ack, "rejected": rejected}
 
 
 _SHEET_PREFIX = SHEET_ROOT + "/"
@@ -473,16 +557,28 @@ _SHEET_HEADERS = [
 ]
 
 
-def sheet_exam_id(path: str) -> int | None:
-    """The exam of an answer-sheet save path (`/api/sheet/7` → 7), else None."""
+def sheet_target(path: str) -> tuple[int, str] | None:
+    """(exam, what) of an answer-sheet path: `/api/sheet/7` → (7, "save"),
+    `/api/sheet/7/submit` → (7, "submit"); else None."""
     if not path.startswith(_SHEET_PREFIX):
         return None
-    rest = path[len(_SHEET_PREFIX) :]
-    return int(rest) if rest.isascii() and rest.isdigit() and len(rest) <= 18 else None
+    rest, what = path[len(_SHEET_PREFIX) :], SHEET_SAVE
+    if rest.endswith("/" + SHEET_SUBMIT):
+        rest, what = rest[: -len(SHEET_SUBMIT) - 1], SHEET_SUBMIT
+    if rest.isascii() and rest.isdigit() and len(rest) <= 18:
+        return int(rest), what
+    return None
+
+
+def sheet_exam_id(path: str) -> int | None:
+    """The exam of an answer-sheet path (`/api/sheet/7`, `/api/sheet/7/submit` → 7), else None."""
+    target = sheet_target(path)
+    return None if target is None else target[0]
 
 
 class _SheetSave:
-    """POST /api/sheet/{exam_id} as an ASGI app of its own (see the module's docstring).
+    """POST /api/sheet/{exam_id} (a save) and /api/sheet/{exam_id}/submit as an ASGI app
+    of its own (see the module's docstring).
 
     Plain ASGI, no Request or Response objects: Starlette routes to it inside
     `create_api()` (an instance, not a function, so Starlette calls it as ASGI), and
@@ -491,14 +587,13 @@ class _SheetSave:
     """
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        exam_id = scope.get("path_params", {}).get("exam_id")
-        if exam_id is None:
-            exam_id = sheet_exam_id(scope["path"])
-        if exam_id is None:
+        target = sheet_target(scope["path"])
+        if target is None:
             status, payload = 404, {"error": "Not Found"}
         else:
+            exam_id, what = target
             body = await _read_body(scope, receive, MAX_SHEET_BODY)
-            status, payload = await _sheet_answer(exam_id, body)
+            status, payload = await _sheet_answer(exam_id, body, what)
         data = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
         headers = [*_SHEET_HEADERS, (b"content-length", str(len(data)).encode())]
         await send({"type": "http.response.start", "status": status, "headers": headers})
@@ -1237,17 +1332,8 @@ class _Health:
         return JSONResponse(last[2], status_code=last[1], headers=_NO_STORE)
 
 
-def create_api(*, sheet_saves: bool | None = None) -> Starlette:
-    """A fresh instance of the HTTP routes (tests build their own).
-
-    The sheet's save route is there only where the sheet saves over HTTP
-    (`sheet_saves`, by default `exam_room.sheet_over_http()`): elsewhere the
-    saves are Reflex events, and a route nobody's page uses is only something
-    to attack.
-    """
-    if sheet_saves is None:
-        sheet_saves = sheet_over_http()
-    sheet = [Route(SHEET_ROUTE, sheet_save, methods=["POST"])] if sheet_saves else []
+def create_api() -> Starlette:
+    """A fresh instance of the HTTP routes (tests build their own)."""
     return Starlette(
         routes=[
             Route(PAPER_ROUTE, paper, methods=["GET"]),
@@ -1256,7 +1342,8 @@ def create_api(*, sheet_saves: bool | None = None) -> Starlette:
             Route(CERTIFICATE_CARD_ROUTE, certificate_card, methods=["GET"]),
             Route(REPORT_ROUTE, student_report, methods=["GET"]),
             Route(BULK_ROUTE, bulk_download, methods=["GET"]),
-            *sheet,
+            Route(SHEET_ROUTE, sheet_save, methods=["POST"]),
+            Route(SHEET_SUBMIT_ROUTE, sheet_save, methods=["POST"]),
             Route(EXPORT_ROUTE, admin_export, methods=["GET"]),
             Route(LOGIN_API, admin_login, methods=["POST"]),
             Route(LOGOUT_API, admin_logout, methods=["POST"]),

@@ -148,12 +148,15 @@ def app_urls(port: int) -> AppUrls:
 
 
 def reflex_command(mode: str, *, port: int) -> list[str]:
-    """`reflex run` for `mode`; prod serves frontend and backend on one `port`."""
-    argv = [sys.executable, "-m", "reflex", "run", "--env", mode]
+    """The app for `mode`: `reflex run` with hot reload in dev; in prod the production
+    frontend built for `port`, then served with the backend on that one port by
+    mockexam.scaleserver's runner with one worker (Reflex's own prod runner keeps
+    Granian's default cap on open connections, 2,048: every exam tab holds two, and
+    the answer sheets' saves of the tabs past it waited minutes for a slot)."""
     if mode == "prod":
-        # rxconfig's two dev ports would make Reflex refuse to start in prod.
-        argv += ["--frontend-port", str(port), "--backend-port", str(port)]
-    return argv
+        scale = [sys.executable, "-m", "mockexam.scaleserver", "serve"]
+        return [*scale, "--port", str(port), "--workers", "1"]
+    return [sys.executable, "-m", "reflex", "run", "--env", mode]
 
 
 def child_specs(mode: str, *, port: int, telegram_enabled: bool) -> list[ChildSpec]:

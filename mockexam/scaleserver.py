@@ -34,7 +34,7 @@ from collections.abc import Mapping
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from mockexam.config import PROJECT_ROOT
+from mockexam.config import PROJECT_ROOT, settings
 from mockexam.devserver import ChildSpec, Supervisor, _responds, reflex_environment
 
 logger = logging.getLogger("mockexam.scaleserver")
@@ -214,7 +214,10 @@ def run_backend(*, port: int, workers: int, host: str = "0.0.0.0") -> None:
     # of them carry more saves at once (3,000 students on 2 workers: 8 threads each,
     # p95 7.6 s and 3,782 saves unanswered in 15 s; 24 each, p95 2.8 s and none), but
     # each holds a connection: the workers share SAVE_CONNECTIONS of max_connections.
-    os.environ.setdefault("MOCKEXAM_SAVE_THREADS", str(save_threads_for(workers)))
+    # On SQLite (the embedded mode under mockexam.devserver's prod run) the database has
+    # one writer at a time: api.save_threads' default of one thread stays.
+    if not settings.is_sqlite:
+        os.environ.setdefault("MOCKEXAM_SAVE_THREADS", str(save_threads_for(workers)))
     import multiprocessing
 
     from granian.constants import Interfaces
@@ -265,6 +268,7 @@ def _parser() -> argparse.ArgumentParser:
     for name, help_ in (
         ("backend", "run only the backend (the frontend must be built for --port)"),
         ("build", "only build the production frontend for --port"),
+        ("serve", "build the production frontend for --port, then run the backend"),
     ):
         p = sub.add_parser(name, help=help_)
         p.add_argument("--port", type=int, default=argparse.SUPPRESS)
@@ -279,11 +283,17 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.workers < 1:
         raise SystemExit("--workers must be at least 1")
+    if args.command in ("backend", "serve") and args.workers > 1 and not settings.redis_url:
+        raise SystemExit(
+            "without REDIS_URL the tabs' states live in the backend's memory: --workers 1"
+        )
     if args.command == "backend":
         run_backend(port=args.port, workers=args.workers)
         return 0
-    if args.command == "build":  # the bundle does not depend on the database
+    if args.command in ("build", "serve"):  # the bundle does not depend on the database
         build_frontend(reflex_environment(), args.port)
+        if args.command == "serve":  # `MOCKEXAM_RUN_MODE=prod make run`'s app
+            run_backend(port=args.port, workers=args.workers)
         return 0
     env = scale_environment()
     env.setdefault("WEBAPP_URL", f"http://localhost:{args.port}/app")
@@ -296,9 +306,9 @@ def main(argv: list[str] | None = None) -> int:
     from mockexam.config import reload_settings
 
     os.environ.update({k: env[k] for k in ("DATABASE_URL", "REDIS_URL", "WEBAPP_URL")})
-    settings = reload_settings()
+    reloaded = reload_settings()
     specs = child_specs(
-        port=args.port, workers=args.workers, telegram_enabled=settings.telegram_enabled
+        port=args.port, workers=args.workers, telegram_enabled=reloaded.telegram_enabled
     )
     supervisor = Supervisor(specs, reflex_port_environment(env, args.port))
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
@@ -310,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
         nonlocal announced
         if not announced and _responds(f"{url}/ping"):
             announced = True
-            sys.stdout.write(_banner(url, args.workers, env, settings.telegram_enabled))
+            sys.stdout.write(_banner(url, args.workers, env, reloaded.telegram_enabled))
             sys.stdout.flush()
 
     try:

@@ -4,12 +4,12 @@ Speaks what the built frontend speaks (checked against headless Chromium,
 shared/notes/reflex-websocket.md): socket.io over one websocket to
 `/_event/`, the hydrate event inside the namespace CONNECT packet, the page's
 on_load (`_call_script` reading Telegram's initData, whose callback sends
-`ExamState.load(init_data)`), then the `start` and `submit` events; answer
-saves as HTTP POSTs to the page's `save_url` with its `save_token` (or, when
-the page gives none — the events transport —, as `save` events), exactly as
+`ExamState.load(init_data)`), then the `start` event; answer saves and the
+submit as HTTP POSTs to the page's `save_url` (`/submit` for the submit) with its
+`save_token`, exactly as
 assets/sheet_sync.jsx sends them: every pending change goes in each batch with
 its seq and the tab's device id, a change is dropped only when an ack (the
-HTTP answer's `ack`, or `ack_seq` after a submit) covers it, unacked changes
+HTTP answer's `ack`) covers it, unacked changes
 are re-sent after 4 s (doubling to 30 s) and after every page load (a new
 `load_id`, e.g. after a reconnect), whether or not the websocket is up; a
 save refused as closed calls `sheet_closed`. HTTP/1.1 keep-alive connections,
@@ -153,7 +153,7 @@ class TabStats:
     connects: int = 0
     reconnects: int = 0
     connect_seconds: list[float] = field(default_factory=list)
-    save_errors: int = 0  # the server said "not saved" (save_error set, an HTTP 5xx, no answer)
+    save_errors: int = 0  # the server said "not saved" (an HTTP error, no answer)
     refused: int = 0  # labels refused with a reason (none expected from valid answers)
     resends: int = 0
     disconnects: int = 0
@@ -196,6 +196,9 @@ class ExamTab:
         self._resend_after = RESEND_SECONDS
         self._submit_sent_at: float | None = None
         self.submit_auto = False
+        # The answer to a submit over HTTP ({"auto", "notice"}): the sheet shows the
+        # waiting view from it (SheetGate) while the page's phase is still "in_progress".
+        self.submitted_here: dict[str, Any] | None = None
         self._seen_load_id = ""
         self._changed = asyncio.Event()
         self._reader: asyncio.Task[None] | None = None
@@ -370,8 +373,6 @@ class ExamTab:
                 continue
             for name, value in values.items():
                 target[name.removesuffix(SUFFIX)] = value
-            if target is self.exam and values.get(f"save_error{SUFFIX}"):
-                self.stats.save_errors += 1
         for event in update.get("events") or ():
             if event.get("name") == "_call_script" and ".load" in str(
                 event.get("payload", {}).get("callback", "")
@@ -404,7 +405,6 @@ class ExamTab:
                 self.stats.refused += 1
 
     def _after_update(self) -> None:
-        self._ack(int(self.exam.get("ack_seq") or 0), self.exam.get("rejected") or {})
         load_id = self.exam.get("load_id", "")
         if load_id and load_id != self._seen_load_id:
             self._seen_load_id = load_id
@@ -455,6 +455,7 @@ class ExamTab:
                 continue
             if (
                 self._submit_sent_at is not None
+                and self.submitted_here is None
                 and self.exam.get("phase") == "in_progress"
                 and time.monotonic() - self._submit_sent_at >= SUBMIT_RETRY_SECONDS
             ):
@@ -476,10 +477,8 @@ class ExamTab:
 
     def _flush(self) -> None:
         url, token = self.exam.get("save_url"), self.exam.get("save_token")
-        if not self.pending or self._submit_sent_at is not None:
+        if not self.pending or self._submit_sent_at is not None or not (url and token):
             return
-        if not (url and token) and not self.connected:
-            return  # the events transport needs the websocket
         batch = self._batch()
         now = time.monotonic()
         self._last_send = now
@@ -487,17 +486,15 @@ class ExamTab:
             record = SaveRecord(seq=batch["seq"], sent=now)
             self._open[record.seq] = record
             self.records.append(record)
-        if not (url and token):  # the events transport (the embedded default, SQLite)
-            with contextlib.suppress(Disconnected):
-                self.send_event("save", {"batch": batch})
-            return
-        body = {**batch, "t": token, "lang": self.student.get("lang") or "uz"}
-        task = asyncio.get_running_loop().create_task(self._post(url, body))
+        self._post_task(url, {**batch, "t": token, "lang": self.student.get("lang") or "uz"})
+
+    def _post_task(self, url: str, body: dict[str, Any], *, submit: bool = False) -> None:
+        task = asyncio.get_running_loop().create_task(self._post(url, body, submit=submit))
         self._posts.add(task)
         task.add_done_callback(self._posts.discard)
 
-    async def _post(self, url: str, body: dict[str, Any]) -> None:
-        """One save as the sheet's fetch: the answer is the ack (or why not)."""
+    async def _post(self, url: str, body: dict[str, Any], *, submit: bool = False) -> None:
+        """One save (or the submit) as the sheet's fetch: the answer is the ack (or why not)."""
         load = self._seen_load_id
         conn = self._idle_http.pop() if self._idle_http else None
         conn = conn or HttpConnection(self.build.host, self.build.port)
@@ -510,7 +507,11 @@ class ExamTab:
         self._idle_http.append(conn)
         if load != self._seen_load_id:
             return  # the page loaded again meanwhile (its re-send is on its way)
-        if status == 200 and isinstance(answer, dict) and isinstance(answer.get("ack"), int):
+        ok = status == 200 and isinstance(answer, dict)
+        if ok and submit and answer.get("submitted") is True:
+            self._ack(int(answer.get("ack") or 0), answer.get("rejected") or {})
+            self.submitted_here = {"auto": answer.get("auto"), "notice": answer.get("notice")}
+        elif ok and not submit and isinstance(answer.get("ack"), int):
             self._ack(answer["ack"], answer.get("rejected") or {})
         elif isinstance(answer, dict) and (answer.get("closed") or answer.get("reload")):
             if self._submit_sent_at is None:  # not a save overtaken by this tab's own submit
@@ -539,9 +540,20 @@ class ExamTab:
         self._send_submit()
 
     def _send_submit(self) -> None:
+        """As the sheet submits: over HTTP beside the saves (the page's save URL)."""
         self._submit_sent_at = time.monotonic()
-        with contextlib.suppress(Disconnected):
-            self.send_event("submit", {"batch": {**self._batch(), "auto": self.submit_auto}})
+        url, token = self.exam.get("save_url"), self.exam.get("save_token")
+        if url and token:
+            body = {**self._batch(), "auto": self.submit_auto, "t": token}
+            self._post_task(
+                f"{url}/submit", {**body, "lang": self.student.get("lang") or "uz"}, submit=True
+            )
+
+    @property
+    def waiting(self) -> bool:
+        """The tab shows the waiting view: the page's phase, or the sheet's gate after a
+        submit over HTTP."""
+        return self.phase == "submitted" or self.submitted_here is not None
 
     @property
     def items(self) -> list[dict[str, Any]]:

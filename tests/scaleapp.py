@@ -5,9 +5,11 @@ mockexam.scaleserver build`), migrates its database with Alembic, and runs
 the backend (`python -m mockexam.scaleserver backend`: Granian workers,
 Reflex's Redis state manager when `redis_url` is given) and Huey consumers
 (the first one with the periodic sweep, the others `--no-periodic`), each in
-its own process group. `launcher="reflex"` runs the backend the way `make
-run` in prod does instead (Reflex's own `run_backend_prod`: one worker, the
-in-memory state manager without Redis): the embedded default.
+its own process group. Without `redis_url` and with one worker that is the
+embedded default as `MOCKEXAM_RUN_MODE=prod make run` serves it; `launcher="reflex"`
+runs Reflex's own `run_backend_prod` instead (one worker, the in-memory state
+manager), as the embedded mode was served before issue 25 (the load bench's
+`--embedded-launcher reflex`, for a base commit).
 """
 
 from __future__ import annotations
@@ -217,7 +219,7 @@ def tab_record(tab: ExamTab, telegram_id: int) -> dict[str, object]:
         "acked": dict(tab.acked),
         "history": {label: list(values) for label, values in tab.history.items()},
         "pending": list(tab.pending),
-        "submitted": tab.phase == "submitted",
+        "submitted": tab.waiting,
     }
 
 

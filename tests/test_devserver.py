@@ -41,7 +41,19 @@ def test_child_specs_prod_serves_one_port() -> None:
         "app"
     ]
 
-    assert app.argv[-6:] == ["--env", "prod", "--frontend-port", "3123", "--backend-port", "3123"]
+    # Built, then served by mockexam.scaleserver's runner with one worker: the in-memory
+    # state manager lives in one process, and Granian's connection cap is ours.
+    assert app.argv[1:] == [
+        "-m",
+        "mockexam.scaleserver",
+        "serve",
+        "--port",
+        "3123",
+        "--workers",
+        "1",
+    ]
+    dev = {spec.name: spec for spec in child_specs("dev", port=3000, telegram_enabled=False)}
+    assert dev["app"].argv[1:] == ["-m", "reflex", "run", "--env", "dev"]
 
 
 def test_reflex_environment_uses_local_bun_and_only_the_npm_registry() -> None:

@@ -202,3 +202,12 @@ def test_granian_backpressure_is_a_cap_on_open_connections(tmp_path, cap):
             conn.close()
         server.terminate()
         server.wait(timeout=10)
+
+
+@pytest.mark.parametrize("command", ["backend", "serve"])
+def test_without_redis_the_backend_refuses_more_than_one_worker(monkeypatch, command):
+    """The in-memory state manager lives in one process: a second worker would not know
+    the tabs of the first."""
+    monkeypatch.setattr(scaleserver.settings, "redis_url", None)
+    with pytest.raises(SystemExit, match="--workers 1"):
+        scaleserver.main([command, "--port", "3999", "--workers", "2"])

@@ -542,19 +542,6 @@ def _not_for_you(conn: Connection, row: Row[Any], *, now: datetime) -> ExamRoom:
     )
 
 
-def sheet_over_http() -> bool:
-    """Whether the exam sheet saves over HTTP (mockexam/api.py) or as Reflex events.
-
-    `MOCKEXAM_SHEET_TRANSPORT=http|events`; by default HTTP on PostgreSQL (scale-out:
-    3,000 students' save p95 10.3 s → 2.8 s in the load bench) and events on SQLite
-    (embedded: 2,000 students p95 69 ms as events, 105 s over HTTP on the same machine).
-    """
-    choice = os.environ.get("MOCKEXAM_SHEET_TRANSPORT", "").strip().lower()
-    if choice not in ("", "http", "events"):
-        raise ValueError(f"MOCKEXAM_SHEET_TRANSPORT must be http or events: {choice!r}")
-    return choice == "http" if choice else not settings.is_sqlite
-
-
 SHEET_PURPOSE = "sheet"
 # A save token outlives the deadline a little, so a late save is told "time is up"
 # (and the page shows the waiting view) rather than "sign in again".
@@ -949,7 +936,7 @@ class SheetSubmit:
     is_auto_submitted: bool
     saved: SheetSave
     late: bool  # it came after the deadline: the changes sent along were not stored
-    room: ExamRoom  # the exam page as it is now (read in the submit's transaction)
+    room: ExamRoom | None  # the exam page as it is now (read in the submit's transaction)
     # Changes were sent along but not stored: it came late, or the session was
     # already submitted (by the clock's sweep or another device). The client must
     # not take them as saved.
@@ -965,13 +952,15 @@ def submit_sheet(
     device: str | None = None,
     seq: int = 0,
     now: datetime | None = None,
+    with_room: bool = True,
 ) -> SheetSubmit:
     """Store the last changes (when still in time) and submit; idempotent.
 
     `auto`: the client's clock ran out; counted as an auto-submit only when the
     server agrees the time (without the grace) is over. After the deadline the
     changes are dropped and the submit counts as the auto-submit (spec §3.6).
-    `device` + `seq` as in `save_sheet`.
+    `device` + `seq` as in `save_sheet`. `with_room=False` (the HTTP submit: the sheet
+    shows the waiting view itself) reads no room.
     """
     now = now or utcnow()
     with connection_scope() as conn:
@@ -1001,8 +990,10 @@ def submit_sheet(
             dropped=dropped,
             # What the page shows next, without a second transaction (one per student
             # in the closing minute): the waiting view needs the room row only.
-            room=_read_room(
-                conn, student_id=student_id, exam_id=exam_id, now=now, with_sheet=False
+            room=(
+                _read_room(conn, student_id=student_id, exam_id=exam_id, now=now, with_sheet=False)
+                if with_room
+                else None
             ),
         )
 

@@ -8,21 +8,18 @@ the server deadline), the waiting view after submit, a redirect to the
 results once released, or "this exam has closed".
 
 Answers: the sheet (ui/answer_sheet.py) keeps every change in the browser and
-sends only changes. On PostgreSQL (`sheet_over_http()`) saves go as plain HTTP
-POSTs to `save_url` (mockexam/api.py, no Reflex event: at the start and end of
-a national exam these are most of the traffic), with `save_token`, the signed
-credential of this student for this exam that `_show` hands over while the
-session runs; the route stores them for the session of (token's student, exam)
-and answers with a tiny ack. On SQLite they are `save` events, acked through
-`ack_seq` / `rejected`. `submit`
-stays an event (the page changes with it): it stores the last changes for the
-caller's own session of the exam in the route (found in the database from
-student + exam, never taken from the payload) and shows the waiting view.
-Every batch names its device and seq, and the database stores nothing of a
-batch that a newer one of the same device covers (services.exam_room). An
-error sends no ack, so the sheet re-sends; after the deadline or a submit the
-page switches to the waiting view with a clear message (the HTTP route says
-"closed", the sheet calls `sheet_closed`, which reads the room again).
+sends only changes, as plain HTTP POSTs to `save_url` (mockexam/api.py, no Reflex
+event: at the start and end of a national exam these are most of the traffic),
+with `save_token`, the signed credential of this student for this exam that
+`_show` hands over while the session runs; the route stores them for the session
+of (token's student, exam) and answers with a tiny ack. The submit goes the same
+way (`save_url` + `/submit`, the last changes and `auto`): the sheet shows the
+waiting view itself when the answer says submitted (ui/answer_sheet.SheetGate),
+and this state learns it at its next read (the results countdown, a reload).
+Every batch names its device and seq, and the database stores nothing of a batch
+that a newer one of the same device covers (services.exam_room). An error sends
+no ack, so the sheet re-sends; after the deadline or a submit elsewhere the route
+says "closed" and the sheet calls `sheet_closed`, which reads the room again.
 """
 
 from __future__ import annotations
@@ -46,16 +43,11 @@ from mockexam.errors import (
 )
 from mockexam.services.exam_room import (
     ExamRoom,
-    Refusal,
     RoomPhase,
-    SheetSave,
     get_exam_room,
-    save_sheet,
     seconds_left_in_open_window,
-    sheet_over_http,
     sheet_token,
     start_exam,
-    submit_sheet,
 )
 from mockexam.services.paper import paper_link
 from mockexam.student.auth import StudentState, student_on_load
@@ -71,16 +63,8 @@ from mockexam.student.i18n import (
     NOT_SAVED,
     count_text,
     error_text,
-    not_saved_text,
     texts_by_language,
     tr,
-)
-from mockexam.student.sheet_protocol import (
-    BatchError,
-    batch_device,
-    parse_batch,
-    refusal_text,
-    unreadable_text,
 )
 from mockexam.student.shell import APP_ROOT, page_header, student_shell
 from mockexam.ui import theme
@@ -88,7 +72,10 @@ from mockexam.ui.answer_sheet import (
     answer_sheet,
     forget_sheet,
     sheet_banner,
+    sheet_gate,
+    sheet_notice,
     sheet_section,
+    submitted_countdown,
 )
 from mockexam.ui.countdown import countdown
 from mockexam.ui.intl import local_datetime
@@ -164,9 +151,6 @@ class ExamState(StudentState):
     load_id: str = ""
     save_url: str = ""  # where the sheet posts its saves (while in progress)
     save_token: str = ""  # the sheet's credential for them (services.exam_room.sheet_token)
-    ack_seq: int = 0
-    rejected: dict[str, str] = {}
-    save_error: str = ""
     notice: str = ""
     start_error: str = ""
     starting: bool = False
@@ -277,8 +261,6 @@ class ExamState(StudentState):
             ("sheet_key", ""),
             ("sections", []),
             ("paper", ""),
-            ("ack_seq", 0),
-            ("save_error", ""),
             ("notice", ""),
             ("start_error", ""),
             ("starting", False),
@@ -294,8 +276,6 @@ class ExamState(StudentState):
             self.items = []
         if self.saved:
             self.saved = {}
-        if self.rejected:
-            self.rejected = {}
 
     def _set_if_changed(self, **values: Any) -> None:
         for name, value in values.items():
@@ -331,7 +311,6 @@ class ExamState(StudentState):
                 f"{APP_ROOT}/results/{room.session_id}" if room.phase == RoomPhase.RELEASED else ""
             ),
             paper=url or "",
-            save_error="",
             starting=False,
             audience=", ".join(f"«{name}»" for name in room.audience),
         )
@@ -354,16 +333,13 @@ class ExamState(StudentState):
                 label: {"value": answer.value, "flagged": answer.flagged}
                 for label, answer in room.answers.items()
             }
-            self.ack_seq = 0
-            if room.deadline is not None and self._student_id is not None and sheet_over_http():
+            if room.deadline is not None and self._student_id is not None:
                 self._set_if_changed(
                     save_url=sheet_path(room.exam_id),
                     save_token=sheet_token(
                         student_id=self._student_id, exam_id=room.exam_id, deadline=room.deadline
                     ),
                 )
-            if self.rejected:
-                self.rejected = {}
         else:
             self._drop_sheet()
         self.load_id = uuid.uuid4().hex[:12]
@@ -409,88 +385,7 @@ class ExamState(StudentState):
             return None
         return self._show(room, then=[haptic("success")])  # start_exam read the room
 
-    # --- answers ------------------------------------------------------------------------
-
-    def _acknowledge(
-        self, seq: int, sent: list[str], result: SheetSave | None, early: dict[str, Refusal]
-    ) -> None:
-        """ack_seq = seq; `rejected`: this batch's refusals, and earlier ones of sheet labels
-        not in this batch (so it stays as small as the sheet, whatever a client sends)."""
-        refusals = dict(early)
-        if result is not None:
-            refusals.update(result.rejected)
-        if refusals or self.rejected:  # rare: most acks touch neither (and skip the sheet)
-            options = {item["label"]: list(item["options"]) for item in self.items}
-            rejected = {
-                label: text
-                for label, text in self.rejected.items()
-                if label not in sent and label in options
-            }
-            rejected.update(
-                {
-                    label: refusal_text(refusal, self.lang, options.get(label))
-                    for label, refusal in refusals.items()
-                }
-            )
-            if rejected != self.rejected:
-                self.rejected = rejected
-        if self.save_error:
-            self.save_error = ""
-        self.ack_seq = seq
-
-    async def _closed_by_clock(self, student_id: int, exam_id: int, error: MockExamError):
-        """The deadline passed or the exam was submitted: show the waiting view and why."""
-        self.notice = error_text(error, self.lang)
-        events = await self._read(student_id, exam_id)
-        return [*(events or []), haptic("warning")]
-
-    def _read_batch(self, batch: Any, exam_id: int, *, allow_auto: bool = False) -> Any:
-        """(seq, changes, refused, auto, device) of a sheet batch, or None (and the
-        "unreadable" notice) when it is malformed."""
-        try:
-            seq, changes, refused, auto = parse_batch(batch, allow_auto=allow_auto)
-            device = batch_device(batch, page_load_fallback=True)
-        except BatchError as error:
-            logger.info("exam %s: a malformed sheet batch was refused: %s", exam_id, error)
-            self.save_error = unreadable_text(self.lang)
-            return None
-        return seq, changes, refused, auto, device
-
-    @rx.event
-    async def save(self, batch: dict):
-        """Store a batch of answer changes for the caller's session of this exam; ack it.
-
-        The events transport (`sheet_over_http()` false: the embedded default on
-        SQLite); the database stores nothing of a batch its device's newer one covers.
-        """
-        student_id, exam_id = self._signed_in(), self._path_id()
-        if student_id is None or exam_id is None:
-            return None  # no ack: the sheet re-sends once the page has signed in again
-        read = self._read_batch(batch, exam_id)
-        if read is None:
-            return None
-        seq, changes, refused, _, device = read
-        try:
-            result = await rx.run_in_thread(
-                lambda: save_sheet(
-                    student_id=student_id,
-                    exam_id=exam_id,
-                    changes=changes,
-                    device=device,
-                    seq=seq,
-                )
-            )
-        except (DeadlinePassedError, AlreadySubmittedError) as error:
-            return await self._closed_by_clock(student_id, exam_id, error)
-        except NotFoundError as error:
-            self.save_error = error_text(error, self.lang)
-            return None
-        except (MockExamError, SQLAlchemyError):
-            logger.exception("exam %s: answers of student %s not saved", exam_id, student_id)
-            self.save_error = not_saved_text(self.lang)
-            return None
-        self._acknowledge(result.ack or seq, list(batch["changes"]), result, refused)
-        return None
+    # --- answers (over HTTP: mockexam/api.py) ---------------------------------------
 
     @rx.event
     async def sheet_closed(self):
@@ -520,42 +415,6 @@ class ExamState(StudentState):
         """Why the sheet takes no more answers: the time is up, or it was submitted."""
         error = DeadlinePassedError() if by_clock else AlreadySubmittedError()
         return error_text(error, self.lang)
-
-    @rx.event
-    async def submit(self, batch: dict):
-        """Store the last changes (while in time) and submit the caller's session."""
-        student_id, exam_id = self._signed_in(), self._path_id()
-        if student_id is None or exam_id is None:
-            return None
-        read = self._read_batch(batch, exam_id, allow_auto=True)
-        if read is None:
-            return None
-        seq, changes, refused, auto, device = read
-        try:
-            done = await rx.run_in_thread(
-                lambda: submit_sheet(
-                    student_id=student_id,
-                    exam_id=exam_id,
-                    changes=changes,
-                    auto=auto,
-                    device=device,
-                    seq=seq,
-                )
-            )
-        except NotFoundError as error:
-            self.save_error = error_text(error, self.lang)
-            return None
-        except (MockExamError, SQLAlchemyError):
-            logger.exception("exam %s: student %s could not submit", exam_id, student_id)
-            self.save_error = not_saved_text(self.lang)
-            return None
-        # Changes that came too late (or after the session was submitted) are not
-        # acknowledged: the student is told they were not saved.
-        ack = 0 if done.dropped else done.saved.ack or seq
-        self._acknowledge(ack, list(batch["changes"]), done.saved, refused)
-        if done.dropped:  # time ran out, or another device submitted first
-            self.notice = self._closed_text(by_clock=done.late or done.is_auto_submitted)
-        return self._show(done.room, then=[haptic("success")])  # submit_sheet read the room
 
 
 EXAM_ON_LOAD = student_on_load(ExamState.load)
@@ -706,18 +565,27 @@ def _rules() -> rx.Component:
 
 
 def _big_countdown(
-    caption: rx.Var[str], seconds: rx.Var[int], countdown_id: str, **events: Any
+    caption: rx.Var[str],
+    seconds: rx.Var[int] | None,
+    countdown_id: str,
+    *,
+    submitted_key: rx.Var[str] | None = None,
+    **events: Any,
 ) -> rx.Component:
+    """A caption over a large countdown from `seconds`, or (`submitted_key`) from what the
+    sheet of that session knows once it submitted over HTTP."""
+    props = {
+        "done_text": tr("hozir", "сейчас", "now"),
+        "day_suffix": DAY_SUFFIX,
+        "key": ExamState.load_id,
+        **events,
+    }
     return rx.vstack(
         rx.text(caption, size="2", color=theme.HINT),
         rx.text(
-            countdown(
-                seconds=seconds,
-                done_text=tr("hozir", "сейчас", "now"),
-                day_suffix=DAY_SUFFIX,
-                key=ExamState.load_id,
-                **events,
-            ),
+            countdown(seconds=seconds, **props)
+            if submitted_key is None
+            else submitted_countdown(submitted_key, **props),
             size="8",
             weight="bold",
             color=theme.ACCENT,
@@ -988,18 +856,14 @@ def _exam_view() -> rx.Component:
         items=ExamState.items,
         sections=ExamState.sections,
         saved=ExamState.saved,
-        ack_seq=ExamState.ack_seq,
-        rejected=ExamState.rejected,
         disabled=False,
         labels=SHEET_LABELS,
         seconds_left=ExamState.seconds_left,
+        results_in=ExamState.seconds_until_end,
         load_id=ExamState.load_id,
-        save_error=ExamState.save_error,
         save_url=ExamState.save_url,
         save_token=ExamState.save_token,
         lang=ExamState.lang,
-        on_save=ExamState.save,
-        on_submit=ExamState.submit,
         on_closed=ExamState.sheet_closed,
     )
     return rx.tabs.root(
@@ -1026,7 +890,79 @@ def _exam_view() -> rx.Component:
     )
 
 
-def _waiting_view() -> rx.Component:
+def _waiting_view(*, submitted_here: bool = False) -> rx.Component:
+    """The waiting view: from the page's state, or (`submitted_here`) shown by the sheet's
+    gate the moment its HTTP submit is answered, from what that answer said."""
+    key = ExamState.sheet_key
+    auto_badge = rx.badge(
+        tr(
+            "Vaqt tugagach avtomatik topshirildi",
+            "Сдано автоматически по истечении времени",
+            "Submitted automatically when time ran out",
+        ),
+        color_scheme="amber",
+        variant="soft",
+        size="2",
+        id="auto-submitted",
+    )
+    notice_style = {"size": "2", "color": theme.DESTRUCTIVE, "text_align": "center"}
+    results_due = rx.vstack(
+        rx.text(
+            tr(
+                "Natijalar hisoblanmoqda.",
+                "Результаты подсчитываются.",
+                "Results are being calculated.",
+            ),
+            size="3",
+            weight="bold",
+        ),
+        rx.button(
+            rx.icon("refresh-cw", size=16),
+            tr("Tekshirish", "Проверить", "Check again"),
+            variant="soft",
+            size="3",
+            on_click=ExamState.refresh,
+            id="check-results",
+        ),
+        spacing="2",
+        align="center",
+    )
+    results_caption = tr("Natijalargacha", "До результатов", "Results in")
+    if submitted_here:
+        auto = sheet_gate(auto_badge, session_key=key, show="auto")
+        notice = rx.text(sheet_notice(key), id="waiting-notice", **notice_style)
+        results = rx.fragment(
+            sheet_gate(
+                _big_countdown(
+                    results_caption,
+                    None,
+                    "waiting-countdown",
+                    submitted_key=key,
+                    on_done=ExamState.refresh,
+                    on_visible=ExamState.resync,
+                ),
+                session_key=key,
+                show="counting",
+            ),
+            sheet_gate(results_due, session_key=key, show="due"),
+        )
+    else:
+        auto = rx.cond(ExamState.is_auto_submitted, auto_badge)
+        notice = rx.cond(
+            ExamState.notice != "",
+            rx.text(ExamState.notice, id="waiting-notice", **notice_style),
+        )
+        results = rx.cond(
+            ExamState.seconds_until_end > 0,
+            _big_countdown(
+                results_caption,
+                ExamState.seconds_until_end,
+                "waiting-countdown",
+                on_done=ExamState.refresh,
+                on_visible=ExamState.resync,
+            ),
+            results_due,
+        )
     return rx.vstack(
         _title_block(),
         section_card(
@@ -1042,61 +978,9 @@ def _waiting_view() -> rx.Component:
                     size="5",
                     text_align="center",
                 ),
-                rx.cond(
-                    ExamState.is_auto_submitted,
-                    rx.badge(
-                        tr(
-                            "Vaqt tugagach avtomatik topshirildi",
-                            "Сдано автоматически по истечении времени",
-                            "Submitted automatically when time ran out",
-                        ),
-                        color_scheme="amber",
-                        variant="soft",
-                        size="2",
-                        id="auto-submitted",
-                    ),
-                ),
-                rx.cond(
-                    ExamState.notice != "",
-                    rx.text(
-                        ExamState.notice,
-                        size="2",
-                        color=theme.DESTRUCTIVE,
-                        text_align="center",
-                        id="waiting-notice",
-                    ),
-                ),
-                rx.cond(
-                    ExamState.seconds_until_end > 0,
-                    _big_countdown(
-                        tr("Natijalargacha", "До результатов", "Results in"),
-                        ExamState.seconds_until_end,
-                        "waiting-countdown",
-                        on_done=ExamState.refresh,
-                        on_visible=ExamState.resync,
-                    ),
-                    rx.vstack(
-                        rx.text(
-                            tr(
-                                "Natijalar hisoblanmoqda.",
-                                "Результаты подсчитываются.",
-                                "Results are being calculated.",
-                            ),
-                            size="3",
-                            weight="bold",
-                        ),
-                        rx.button(
-                            rx.icon("refresh-cw", size=16),
-                            tr("Tekshirish", "Проверить", "Check again"),
-                            variant="soft",
-                            size="3",
-                            on_click=ExamState.refresh,
-                            id="check-results",
-                        ),
-                        spacing="2",
-                        align="center",
-                    ),
-                ),
+                auto,
+                notice,
+                results,
                 rx.text(
                     tr(
                         "Natijalar imtihon oynasi yopilgach e’lon qilinadi — Telegram’da xabar "
@@ -1258,7 +1142,17 @@ def exam_page() -> rx.Component:
             ExamState.phase,
             (RoomPhase.LOBBY.value, _lobby_view()),
             (RoomPhase.OPEN.value, _open_view()),
-            (RoomPhase.IN_PROGRESS.value, _exam_view()),
+            (
+                RoomPhase.IN_PROGRESS.value,
+                rx.fragment(
+                    sheet_gate(_exam_view(), session_key=ExamState.sheet_key, show="running"),
+                    sheet_gate(
+                        _waiting_view(submitted_here=True),
+                        session_key=ExamState.sheet_key,
+                        show="submitted",
+                    ),
+                ),
+            ),
             (RoomPhase.SUBMITTED.value, _waiting_view()),
             (RoomPhase.RELEASED.value, _released_view()),
             (RoomPhase.CLOSED.value, _closed_view()),

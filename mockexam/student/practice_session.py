@@ -57,9 +57,9 @@ from mockexam.student.components import (
     message_card,
     primary_button,
 )
-from mockexam.student.exam import BatchError, parse_batch, refusal_text
 from mockexam.student.i18n import error_text, not_saved_text, texts_by_language, tr
 from mockexam.student.practice import PRACTICE_ROUTE, mode_name
+from mockexam.student.sheet_protocol import BatchError, parse_batch, refusal_text
 from mockexam.student.shell import APP_ROOT, page_header, student_shell
 from mockexam.ui import theme
 from mockexam.ui.answer_sheet import forget_sheet, sheet_banner

@@ -123,19 +123,13 @@ def unreadable_text(lang: str) -> str:
     )
 
 
-def batch_device(batch: dict[str, Any], *, page_load_fallback: bool = False) -> str | None:
+def batch_device(batch: dict[str, Any]) -> str | None:
     """The batch's device id (8–24 of A–Z a–z 0–9 _ -), None when it names none.
 
-    `page_load_fallback`: a batch of a page built before device ids (its seqs rise
-    within one page load) counts its `load` as the device, so the database guard
-    still keeps an older batch of that load from overwriting a newer one.
     BatchError for a device id of the wrong shape.
     """
     device = batch.get("device")
     if device is None:
-        load = batch.get("load")
-        if page_load_fallback and isinstance(load, str) and _DEVICE.match(f"load-{load}"):
-            return f"load-{load}"
         return None
     if not isinstance(device, str) or not _DEVICE.match(device):
         raise BatchError("device is not a device id")

@@ -4,16 +4,15 @@ The React side (`assets/answer_sheet.jsx`) keeps every change in
 localStorage first (a pending entry with a per-session monotonic `seq`) and
 sends batches `{"seq": int, "changes": {label: {"value": str | None,
 "flagged": bool | None}}, "load": …, "device": …}` as HTTP POSTs to
-`save_url` with `save_token` (mockexam/api.py answers with the ack), or,
-without a `save_url`, through `on_save`: then the state answers with a tiny
-ack: `ack_seq` (the batch's seq) and `rejected` (label → reason). A pending
-entry is dropped only when an ack covers it; unacked ones are re-sent after
-a few seconds, when the connection returns and after every page load
-(`load_id` changes), merged over `saved`. `on_submit` gets the same batch
-plus `"auto": bool` (true when the sheet's own clock, `seconds_left`, ran
-out). `on_closed` runs when the HTTP route refuses a save as closed (deadline,
-submit) or its credential as no longer good. `SheetBanner` is the "connection
-lost" line with the unsent count.
+`save_url` with `save_token` (mockexam/api.py answers with the ack: the
+batch's seq and the refused labels with why). A pending entry is dropped only
+when an ack covers it; unacked ones are re-sent after a few seconds, when the
+connection returns and after every page load (`load_id` changes), merged over
+`saved`. The submit posts the same batch plus `"auto": bool` (true when the
+sheet's own clock, `seconds_left`, ran out) to `save_url + "/submit"`; once it
+is answered, `SheetGate` shows the page's waiting view. `on_closed` runs when
+the route refuses a save as closed (deadline, submit) or its credential as no
+longer good. `SheetBanner` is the "connection lost" line with the unsent count.
 
 Element ids (for browser tests): `#answer-sheet` (its `data-pending` is the
 unsent count), `#q-<n>-<option>` choice buttons (`aria-pressed`),
@@ -34,10 +33,11 @@ from typing import Any, TypedDict
 
 import reflex as rx
 from reflex.components.core.banner import has_connection_errors
-from reflex.event import no_args_event_spec, passthrough_event_spec
+from reflex.event import no_args_event_spec
 
 from mockexam.scoring.points import format_points
 from mockexam.ui import theme
+from mockexam.ui.countdown import Countdown
 from mockexam.ui.i18n import LANGUAGE_CODES, count_word, pick
 
 LIBRARY = "$/public/answer_sheet.jsx"
@@ -105,30 +105,57 @@ class AnswerSheet(rx.Component):
     preview: rx.Var[bool]
     # label → {value, flagged} as the server had them at the page load.
     saved: rx.Var[dict[str, dict[str, Any]]]
-    # The seq of the last batch the server stored.
-    ack_seq: rx.Var[int]
-    # label → why the server refused the value sent (shown under the answer).
-    rejected: rx.Var[dict[str, str]]
     disabled: rx.Var[bool]
     labels: rx.Var[dict[str, str]]
     colors: rx.Var[dict[str, str]]
     # Seconds until the sheet submits by itself (server clock); re-based on change.
     seconds_left: rx.Var[int]
+    # Seconds until the window closes (the results): the waiting view's countdown after a
+    # submit over HTTP (SheetGate), re-based on change.
+    results_in: rx.Var[int]
     # Changes on every page load: merge local pending changes again and re-send them.
     load_id: rx.Var[str]
     # True while the websocket is down (the page's connection errors).
     offline: rx.Var[bool]
-    # A server-side failure to store ("not saved yet"); "" when fine.
-    save_error: rx.Var[str]
     # Saves as HTTP POSTs here (resolved against the backend), with this credential.
     save_url: rx.Var[str]
     save_token: rx.Var[str]
     # The student's language: the HTTP route's refusals and errors come in it.
     lang: rx.Var[str]
 
-    on_save: rx.EventHandler[passthrough_event_spec(dict)]
-    on_submit: rx.EventHandler[passthrough_event_spec(dict)]
     on_closed: rx.EventHandler[no_args_event_spec]
+
+
+class SheetGate(rx.Component):
+    """Its children only while the sheet of `session_key` is as `show` says: "running" (not
+    submitted from this page), "submitted" (over HTTP, from this page), "auto" (submitted by
+    the clock), "counting" (submitted, the results to come), "due" (submitted, the window
+    closed). The page's phase stays "in progress" until its next read; the gate is what
+    switches it to the waiting view at once."""
+
+    library = LIBRARY
+    tag = "SheetGate"
+
+    session_key: rx.Var[str]
+    show: rx.Var[str]
+
+
+class SheetNotice(rx.Component):
+    """Why changes sent with the submit were not stored (from its answer); else nothing."""
+
+    library = LIBRARY
+    tag = "SheetNotice"
+
+    session_key: rx.Var[str]
+
+
+class SubmittedCountdown(Countdown):
+    """The countdown to the results after a submit over HTTP (the sheet knows the seconds)."""
+
+    library = LIBRARY
+    tag = "SubmittedCountdown"
+
+    session_key: rx.Var[str]
 
 
 class SheetBanner(rx.Component):
@@ -283,3 +310,18 @@ def forget_sheet(sheet_key: str) -> rx.event.EventSpec:
     """Remove the browser's copy of a finished session's pending answers."""
     key = f"{SHEET_STORAGE_PREFIX}{sheet_key}"
     return rx.call_script(f"try {{ window.localStorage.removeItem({key!r}); }} catch (e) {{}}")
+
+
+def sheet_gate(*children: rx.Component, session_key: rx.Var[str], show: str) -> rx.Component:
+    """`children` only while the sheet of `session_key` is as `show` says (SheetGate)."""
+    return SheetGate.create(*children, session_key=session_key, show=show)
+
+
+def sheet_notice(session_key: rx.Var[str], **props: Any) -> rx.Component:
+    """The submit's notice of changes not stored (SheetNotice)."""
+    return SheetNotice.create(session_key=session_key, **props)
+
+
+def submitted_countdown(session_key: rx.Var[str], **props: Any) -> rx.Component:
+    """The results countdown after a submit over HTTP (SubmittedCountdown)."""
+    return SubmittedCountdown.create(session_key=session_key, **props)

@@ -1,9 +1,7 @@
-"""The answer sheet saving over HTTP — the scale-out transport — in a real browser.
+"""The answer sheet saving over HTTP — its one transport — in a real browser.
 
-Under `make run-scale` (PostgreSQL) the sheet posts its saves to
-/api/sheet/<exam> with its signed credential; the browser tests' app runs on
-SQLite, where the sheet saves as Reflex events, so this module restarts the
-backend with MOCKEXAM_SHEET_TRANSPORT=http (and back to the default after it).
+The sheet posts its saves to /api/sheet/<exam> with its signed credential; a
+save held back by the network is not sent again beside itself.
 """
 
 from __future__ import annotations
@@ -20,6 +18,7 @@ from tests.e2e.test_exam_flow import (
     answer,
     create_open_exam,
     exam_link,
+    own_session,
     retire_exam,
     start_exam_in_browser,
     stored_answers,
@@ -36,20 +35,12 @@ HELD_SECONDS = 9
 
 @pytest.fixture(scope="module")
 def http_exam(app_server: AppServer) -> Iterator[int]:
-    """An open exam, with the backend saving sheets over HTTP meanwhile."""
-    app_server.stop()
-    app_server.extra_env["MOCKEXAM_SHEET_TRANSPORT"] = "http"
-    exam_id = None
+    """An open exam."""
+    exam_id, _ = create_open_exam(app_server, title="E2E sheet over HTTP", seconds_open=300)
     try:
-        app_server.start()
-        exam_id, _ = create_open_exam(app_server, title="E2E sheet over HTTP", seconds_open=300)
         yield exam_id
     finally:
-        if exam_id is not None:
-            retire_exam(app_server, exam_id)
-        app_server.stop()
-        app_server.extra_env.pop("MOCKEXAM_SHEET_TRANSPORT", None)
-        app_server.start()
+        retire_exam(app_server, exam_id)
 
 
 def test_sheet_saves_over_http_and_a_slow_save_is_not_sent_again_beside_itself(
@@ -92,4 +83,45 @@ def test_sheet_saves_over_http_and_a_slow_save_is_not_sent_again_beside_itself(
     expect(phone_page.locator("#status-36a")).to_have_attribute("data-status", "saved")
     wait_for(lambda: stored_answers(student_id, http_exam).get("36a") == ("12", False))
     assert len(posts) == 2
+    errors.assert_none()
+
+
+SUBMITTER = DEMO_STUDENT_TELEGRAM_ID + 273  # another demo student who sat no exam
+
+
+def test_submit_over_http_shows_the_waiting_view_at_once_and_after_a_reload(
+    app_server: AppServer, phone_page: Page, student_link, http_exam: int, app_db: str
+) -> None:
+    """Submitting is a POST beside the saves, not a page event: the sheet's answer switches
+    the page to the waiting view; the page's own state says the same after a reload."""
+    errors = ConsoleErrors(phone_page)
+    posts: list[str] = []
+    phone_page.on(
+        "request",
+        lambda request: posts.append(request.url) if "/api/sheet/" in request.url else None,
+    )
+    phone_page.goto(exam_link(student_link, SUBMITTER, http_exam))
+    start_exam_in_browser(phone_page)
+    student_id = student_id_of(SUBMITTER)
+    answer(phone_page, "2", "B")
+    expect(phone_page.locator("#status-2")).to_have_attribute("data-status", "saved")
+
+    answer(phone_page, "3", "C")  # still pending when the submit goes: sent with it
+    phone_page.locator("#submit-exam").click()
+    phone_page.locator("#submit-confirm").click()
+
+    waiting = phone_page.locator("#exam-waiting")
+    expect(waiting).to_be_visible()
+    expect(phone_page.locator("#waiting-countdown")).to_be_visible()
+    expect(phone_page.locator("#auto-submitted")).to_have_count(0)
+    expect(phone_page.locator("#answer-sheet")).to_have_count(0)
+    assert any(url.endswith(f"/api/sheet/{http_exam}/submit") for url in posts)
+    session = own_session(student_id, http_exam)
+    assert session is not None and session.submitted_at is not None
+    assert not session.is_auto_submitted
+    assert stored_answers(student_id, http_exam) == {"2": ("B", False), "3": ("C", False)}
+
+    phone_page.reload()
+    expect(phone_page.locator("#exam-waiting")).to_be_visible()
+    expect(phone_page.locator("#answer-sheet")).to_have_count(0)
     errors.assert_none()

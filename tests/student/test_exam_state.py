@@ -33,13 +33,6 @@ from tests.student.helpers import init_data_for, make_state, run
 OWNER_TG, OTHER_TG = 700_001, 700_002
 
 
-@pytest.fixture(autouse=True)
-def _sheet_over_http(monkeypatch):
-    """The HTTP transport on both databases (its default is PostgreSQL only); the events
-    transport's own tests set it back."""
-    monkeypatch.setenv("MOCKEXAM_SHEET_TRANSPORT", "http")
-
-
 def _setup(*, start_in: timedelta = -timedelta(minutes=10), hours: float = 3) -> int:
     """An exam (open now by default) and two students; returns the exam id."""
     with session_scope() as db:
@@ -160,7 +153,7 @@ def test_exam_start_shows_the_sheet_with_a_paper_link_and_the_clock(db_url):
         "1–35: one option (A–D).",
         "36–45: type the a) and b) answers.",
     ]
-    assert state.saved == {} and state.ack_seq == 0 and state.sheet_key.startswith("s")
+    assert state.saved == {} and state.sheet_key.startswith("s")
     assert 150 * 60 - 5 <= state.seconds_left <= 150 * 60
     assert state.load_id
 
@@ -223,7 +216,7 @@ def _not_reached(scope, receive, send):
 
 # What answers a save: `create_api()`'s route (as under Reflex's own runner), or
 # `SheetSaves` in front of the whole app (as under make run-scale): see `front`.
-_FRONT = {"app": lambda: create_api(sheet_saves=True)}
+_FRONT = {"app": create_api}
 
 
 @pytest.fixture(params=["api route", "in front of reflex"])
@@ -494,8 +487,8 @@ def test_exam_save_and_submit_refused_for_an_exam_the_caller_has_not_started(db_
     )
     status, answer = _save(other, _batch(5, q1=("D", None)), t=token)
     assert status == 404 and answer["error"]
-    run(ExamState.submit, other, _batch(6, q1=("D", None)))
-    assert other.ack_seq == 0 and other.save_error
+    status, answer = _submit(other, _batch(6, q1=("D", None)), t=token)
+    assert status == 404 and answer["error"] and "submitted" not in answer
 
     assert _stored(exam_id) == {"1": ("A", False)}
     assert _stored(exam_id, OTHER_TG) == {}
@@ -521,8 +514,6 @@ def test_exam_route_decides_the_exam_not_the_tab_history(db_url):
     run(ExamState.load, state, "")
     assert state.phase == RoomPhase.LOBBY and state.items == [] and state.sheet_key == ""
     assert state.save_token == "" and state.save_url == ""
-    run(ExamState.submit, state, _batch(2, q1=("B", None)))
-    assert state.ack_seq == 0
     assert _stored(first) == {"1": ("A", False)}
 
 
@@ -559,8 +550,8 @@ def test_exam_save_of_an_older_batch_after_a_newer_one_keeps_the_newer_answer(db
     run(ExamState.load, state, init_data_for(OWNER_TG))
     assert _save(state, _batch(4, q1=("A", None)))[1]["ack"] == 5
     assert _stored(exam_id)["1"] == ("D", False)
-    run(ExamState.submit, state, {**_batch(2, q1=("A", None)), "device": DEVICE, "auto": False})
-    assert state.phase == RoomPhase.SUBMITTED
+    status, answer = _submit(state, {**_batch(2, q1=("A", None)), "auto": False})
+    assert status == 200 and answer["submitted"] is True
     assert _stored(exam_id)["1"] == ("D", False)  # the stale submit batch stored nothing
 
 
@@ -572,35 +563,67 @@ def test_exam_save_needs_no_reflex_state_a_fresh_tab_signs_in_for_the_rest(db_ur
 
     assert _save(state, _batch(7, q5=("C", None)))[0] == 200
     assert _stored(exam_id) == {"5": ("C", False)}
-    assert run(ExamState.submit, fresh, _batch(8, q5=("D", None))) is None
     assert run(ExamState.sheet_closed, fresh) is exam_module.EXAM_ON_LOAD
     assert _stored(exam_id) == {"5": ("C", False)}
     run(ExamState.load, fresh, init_data_for(OWNER_TG))  # the on_load reruns on reconnect
     assert fresh.phase == RoomPhase.IN_PROGRESS and fresh.saved["5"]["value"] == "C"
+    # The submit needs no page state either.
+    assert _submit(state, _batch(8, q5=("D", None)))[1]["ack"] == 8
+    run(ExamState.load, fresh, "")
+    assert fresh.phase == RoomPhase.SUBMITTED and _stored(exam_id) == {"5": ("D", False)}
 
 
 # --- submitting ----------------------------------------------------------------------------
 
 
-def test_exam_submit_stores_the_pending_changes_and_shows_the_waiting_view(db_url):
+def _submit(state: ExamState, batch: object, **extra: object):
+    """POST `batch` to the sheet's submit as the sheet does; (status, JSON answer)."""
+    body: object = batch
+    if isinstance(batch, dict):
+        body = {"device": DEVICE, **batch, "t": state.save_token, "lang": state.lang, **extra}
+    response = _post(f"{state.save_url or f'/api/sheet/{state._path_id()}'}/submit", body)
+    return response.status_code, response.json()
+
+
+def _session_row(exam_id: int) -> ExamSession:
+    with session_scope(readonly=True) as db:
+        return db.exec(select(ExamSession).where(ExamSession.exam_id == exam_id)).one()
+
+
+def test_exam_submit_over_http_stores_the_last_changes_and_submits(db_url, front):
     exam_id = _setup()
     state = _started(exam_id)
-    key, token = state.sheet_key, state.save_token
+    token = state.save_token
 
-    events = run(ExamState.submit, state, {**_batch(12, q3=("C", True)), "auto": True})
+    status, answer = _submit(state, {**_batch(12, q3=("C", True)), "auto": True})
 
+    assert (status, answer) == (
+        200,
+        {"ack": 12, "rejected": {}, "submitted": True, "auto": False, "notice": ""},
+    )  # too early for the clock: a normal submit
+    row = _session_row(exam_id)
+    assert row.status == SessionStatus.SUBMITTED and row.submitted_at is not None
+    assert not row.is_auto_submitted and _stored(exam_id) == {"3": ("C", True)}
+    # The page's state is not touched (no Reflex event): it reads the room at its next load.
+    assert state.phase == RoomPhase.IN_PROGRESS
+    run(ExamState.load, state, "")
     assert state.phase == RoomPhase.SUBMITTED
-    assert not state.is_auto_submitted  # too early for the clock: a normal submit
-    assert state.ack_seq == 12 and state.notice == ""
+    # Again (a retry whose answer was lost): still submitted, its changes not stored.
+    status, answer = _submit(state, _batch(13, q3=("A", None)), t=token)
+    assert status == 200 and answer["submitted"] is True and answer["ack"] == 0
+    assert answer["notice"] == exam_module.error_text(AlreadySubmittedError(), "uz")
     assert _stored(exam_id) == {"3": ("C", True)}
-    assert any(f"mockexam:sheet:{key}" in str(event) for event in events)
-    # Nothing changes after submit.
-    status, answer = _save(state, _batch(13, q3=("A", None)), t=token)
-    assert status == 409 and answer["closed"] is True
-    assert _stored(exam_id) == {"3": ("C", True)}
+    # With nothing left to send it is no loss: acknowledged, no notice.
+    assert _submit(state, _batch(13), t=token)[1] == {
+        "ack": 13,
+        "rejected": {},
+        "submitted": True,
+        "auto": False,
+        "notice": "",
+    }
 
 
-def test_exam_submit_after_the_deadline_counts_as_auto_and_drops_the_changes(db_url):
+def test_exam_submit_over_http_after_the_deadline_counts_as_auto_and_drops_changes(db_url, front):
     exam_id = _setup()
     state = _started(exam_id)
     with session_scope() as db:
@@ -610,16 +633,18 @@ def test_exam_submit_after_the_deadline_counts_as_auto_and_drops_the_changes(db_
             .values(deadline=utcnow() - timedelta(seconds=2))
         )
 
-    run(ExamState.submit, state, {**_batch(3, q1=("A", None)), "auto": True})
+    status, answer = _submit(state, {**_batch(3, q1=("A", None)), "auto": True}, lang="en")
 
-    assert state.phase == RoomPhase.SUBMITTED and state.is_auto_submitted
-    assert state.notice == exam_module.error_text(DeadlinePassedError(), "uz")
-    assert state.ack_seq == 0  # not acknowledged: the page must not call them saved
-    assert _stored(exam_id) == {}
+    assert status == 200 and answer["submitted"] is True and answer["auto"] is True
+    assert answer["ack"] == 0  # not acknowledged: the sheet must not call them saved
+    assert answer["notice"] == exam_module.error_text(DeadlinePassedError(), "en")
+    assert _stored(exam_id) == {} and _session_row(exam_id).is_auto_submitted
 
 
 @pytest.mark.parametrize("by_clock", [True, False], ids=["by the clock", "by another device"])
-def test_exam_submit_of_an_already_submitted_session_acks_none_of_its_changes(db_url, by_clock):
+def test_exam_submit_of_an_already_submitted_session_acks_none_of_its_changes(
+    db_url, by_clock, front
+):
     """The sweep (or another tab) submitted first: the late tab's changes are not
     taken as saved, and the student is told why."""
     exam_id = _setup()
@@ -634,25 +659,48 @@ def test_exam_submit_of_an_already_submitted_session_acks_none_of_its_changes(db
             )
         )
 
-    run(ExamState.submit, state, {**_batch(2, q1=("B", None), q2=("C", None)), "auto": True})
+    status, answer = _submit(state, {**_batch(2, q1=("B", None), q2=("C", None)), "auto": True})
 
-    assert state.phase == RoomPhase.SUBMITTED and state.ack_seq == 0
+    assert status == 200 and answer["submitted"] is True and answer["ack"] == 0
+    assert answer["auto"] is by_clock
     error = DeadlinePassedError() if by_clock else AlreadySubmittedError()
-    assert state.notice == exam_module.error_text(error, "uz")
+    assert answer["notice"] == exam_module.error_text(error, "uz")
     assert _stored(exam_id) == {"1": ("A", False)}
-    # A submit with nothing left to send is no loss: acknowledged, no notice.
-    again = _signed_in(exam_id)
-    run(ExamState.submit, again, _batch(2))
-    assert again.phase == RoomPhase.SUBMITTED and again.notice == "" and again.ack_seq == 2
 
 
-def test_exam_submit_refuses_a_malformed_batch(db_url):
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"seq": 1, "changes": {}, "auto": "yes"},
+        {"seq": 1, "changes": {"1": {"value": "A"}}, "device": "no spaces"},
+        {"seq": -1, "changes": {}},
+        [1, 2],
+    ],
+    ids=repr,
+)
+def test_exam_submit_over_http_refuses_a_malformed_batch_and_submits_nothing(db_url, front, body):
     exam_id = _setup()
     state = _started(exam_id)
-    run(ExamState.submit, state, {"seq": 1, "changes": {}, "auto": "yes"})
-    assert state.phase == RoomPhase.IN_PROGRESS and state.save_error
+    status, answer = _submit(state, body)
+    assert status == 400 and answer["error"] and "submitted" not in answer
+    assert _session_row(exam_id).submitted_at is None and _stored(exam_id) == {}
+
+
+def test_exam_submit_over_http_needs_this_students_credential_for_this_exam(db_url, front):
+    exam_id = _setup()
+    owner, other = _started(exam_id), _started(exam_id, OTHER_TG)
+    another_exams = exam_room.sheet_token(
+        student_id=owner._student_id, exam_id=exam_id + 1, deadline=utcnow() + timedelta(hours=1)
+    )
+    for token in ("", "forged.token", another_exams, 42):
+        status, answer = _submit(owner, _batch(1, q1=("A", None)), t=token)
+        assert status == 401 and answer["reload"] is True and "submitted" not in answer
     with session_scope(readonly=True) as db:
-        assert db.exec(select(ExamSession)).one().submitted_at is None
+        rows = db.exec(select(ExamSession).where(ExamSession.exam_id == exam_id)).all()
+    assert [r.submitted_at for r in rows] == [None, None]
+    # The other student's credential submits the other student's session only.
+    assert _submit(owner, _batch(1, q1=("B", None)), t=other.save_token)[0] == 200
+    assert _stored(exam_id) == {} and _stored(exam_id, OTHER_TG) == {"1": ("B", False)}
 
 
 # --- identity -------------------------------------------------------------------------------
@@ -673,13 +721,12 @@ def test_exam_forged_stale_and_foreign_init_data_see_and_change_nothing(db_url):
         assert state.saved == {} and state.sheet_key == ""
         assert state.save_token == ""
         for handler, args in (
-            (ExamState.submit, (_batch(2, q1=("D", None)),)),
             (ExamState.sheet_closed, ()),
             (ExamState.start, ()),
             (ExamState.resync, ()),
         ):
             run(handler, state, *args)
-            assert state.ack_seq == 0 and state.items == []
+            assert state.items == [] and state.save_token == ""
     assert _stored(exam_id) == {"1": ("A", False)}
     assert _session_count() == 1
 
@@ -724,84 +771,24 @@ def test_save_threads_come_from_the_environment_and_refuse_nonsense(monkeypatch)
             api_module.save_threads()
 
 
-# --- the events transport (the embedded default on SQLite) -----------------------------
+# --- one transport: the sheet posts over HTTP on both databases ----------------------------
 
 
-def test_sheet_transport_is_http_on_postgresql_and_events_on_sqlite(monkeypatch):
-    monkeypatch.delenv("MOCKEXAM_SHEET_TRANSPORT")
-    monkeypatch.setattr(exam_room.settings, "database_url", "postgresql+psycopg://h/db")
-    assert exam_room.sheet_over_http() is True
-    monkeypatch.setattr(exam_room.settings, "database_url", "sqlite:///data/x.db")
-    assert exam_room.sheet_over_http() is False
-    monkeypatch.setenv("MOCKEXAM_SHEET_TRANSPORT", "http")
-    assert exam_room.sheet_over_http() is True
-    monkeypatch.setenv("MOCKEXAM_SHEET_TRANSPORT", "carrier-pigeon")
-    with pytest.raises(ValueError, match="MOCKEXAM_SHEET_TRANSPORT"):
-        exam_room.sheet_over_http()
-
-
-def test_the_sheet_route_is_mounted_only_where_the_sheet_saves_over_http(sqlite_url, monkeypatch):
-    """On the events transport nobody's page posts saves: the route is not there to attack."""
-
-    def status(app) -> int:
+def test_the_sheet_routes_are_mounted_on_both_databases_and_want_their_token(
+    sqlite_url, monkeypatch
+):
+    def status(path: str) -> int:
         async def post() -> int:
-            transport = httpx.ASGITransport(app=app)
+            transport = httpx.ASGITransport(app=create_api())
             async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-                return (await c.post("/api/sheet/1", content="{}")).status_code
+                return (await c.post(path, content="{}")).status_code
 
         return asyncio.run(post())
 
-    monkeypatch.delenv("MOCKEXAM_SHEET_TRANSPORT", raising=False)
-    assert status(create_api()) == 404  # SQLite: events
-    monkeypatch.setenv("MOCKEXAM_SHEET_TRANSPORT", "events")
-    assert status(create_api()) == 404
-    monkeypatch.setenv("MOCKEXAM_SHEET_TRANSPORT", "http")
-    assert status(create_api()) == 401  # there, and wanting its token
-
-
-def test_exam_events_transport_stores_acks_and_keeps_the_newer_batch(db_url, monkeypatch):
-    monkeypatch.setenv("MOCKEXAM_SHEET_TRANSPORT", "events")
-    exam_id = _setup()
-    state = _started(exam_id)
-    assert state.save_url == "" and state.save_token == ""  # no credential handed over
-
-    run(ExamState.save, state, {**_batch(5, q1=("B", None), q7=("E", None)), "device": DEVICE})
-    assert state.ack_seq == 5 and set(state.rejected) == {"7"} and state.save_error == ""
-    run(ExamState.save, state, {**_batch(3, q1=("A", None)), "device": DEVICE})  # overtaken
-    assert state.ack_seq == 5 and _stored(exam_id) == {"1": ("B", False)}
-    run(ExamState.save, state, {**_batch(6, q1=("C", None)), "device": "bad device!"})
-    assert state.ack_seq == 5 and state.save_error and _stored(exam_id)["1"] == ("B", False)
-
-
-def test_exam_events_transport_after_the_deadline_shows_the_waiting_view(db_url, monkeypatch):
-    monkeypatch.setenv("MOCKEXAM_SHEET_TRANSPORT", "events")
-    exam_id = _setup()
-    state = _started(exam_id)
-    with session_scope() as db:
-        db.execute(
-            update(ExamSession)
-            .where(ExamSession.exam_id == exam_id)
-            .values(deadline=utcnow() - timedelta(seconds=1))
-        )
-    events = run(ExamState.save, state, {**_batch(4, q1=("A", None)), "device": DEVICE})
-    assert state.phase == RoomPhase.SUBMITTED and "Vaqt tugadi" in state.notice
-    assert events and _stored(exam_id) == {}
-    fresh = make_state(ExamState, path=f"/app/exam/{exam_id}")  # not signed in: nothing
-    assert run(ExamState.save, fresh, _batch(5, q1=("B", None))) is None
-    assert fresh.ack_seq == 0 and _stored(exam_id) == {}
-
-
-def test_exam_events_batches_of_a_page_without_device_ids_keep_the_newer_answer(
-    db_url, monkeypatch
-):
-    """A page built before device ids: its page load stands in for the device."""
-    monkeypatch.setenv("MOCKEXAM_SHEET_TRANSPORT", "events")
-    exam_id = _setup()
-    state = _started(exam_id)
-    load = state.load_id
-    run(ExamState.save, state, {**_batch(5, q1=("B", None)), "load": load})
-    run(ExamState.save, state, {**_batch(3, q1=("A", None)), "load": load})  # overtaken
-    assert state.ack_seq == 5 and _stored(exam_id) == {"1": ("B", False)}
+    for url in (sqlite_url, "postgresql+psycopg://h/db"):
+        monkeypatch.setattr(api_module.settings, "database_url", url)
+        assert [status(p) for p in ("/api/sheet/1", "/api/sheet/1/submit")] == [401, 401]
+        assert status("/api/sheet/1/other") == 404
 
 
 # --- layouts (issue 21): rule lines and headings per section, no A–D guess -------------
