@@ -8,6 +8,8 @@ students put half of the workers' GIL time into `start_exam` and `save_sheet`.
 So this measures, per call on one thread, the CPU (process time: the
 GIL-holding part) and the wall time of:
 
+- `sign in`      services.students.login_student (every tab's sign-in, in the lobby);
+- `lobby room`   services.exam_room.get_exam_room before the start (the lobby's read);
 - `start exam`   services.exam_room.start_exam (the Start button);
 - `save sheet`   services.exam_room.save_sheet with one or two changes (one
                  autosave batch, as POST /api/sheet/<exam> runs it);
@@ -188,6 +190,20 @@ def run(backend: str, students: int, saves: int, seed: int) -> None:
         print(f"\n  {backend}: {students} students, one exam of {len(labels)} items")
 
         figures: dict[str, tuple[float, float, float]] = {}
+        from mockexam.services.students import login_student
+
+        figures["sign in"] = _measure(
+            [
+                (lambda tid=9_000_000_000 + i: login_student(telegram_id=tid, first_name="S"))
+                for i in range(students)
+            ]
+        )
+        figures["lobby room"] = _measure(
+            [
+                (lambda sid=sid: exam_room.get_exam_room(student_id=sid, exam_id=exam_id))
+                for sid in ids
+            ]
+        )
         figures["start exam"] = _measure(
             [(lambda sid=sid: exam_room.start_exam(student_id=sid, exam_id=exam_id)) for sid in ids]
         )

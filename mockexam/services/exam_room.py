@@ -22,9 +22,9 @@ SQLite, and for a batch without a device, it is a transaction of three.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import math
-import os
 import threading
 import weakref
 from collections.abc import Mapping
@@ -33,7 +33,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Boolean, Integer, Row, and_, bindparam, exists, text, update
+from sqlalchemy import Boolean, Integer, Row, Text, and_, bindparam, cast, exists, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
@@ -238,6 +238,8 @@ def _room_statement() -> Any:
                 col(GroupMember.student_id) == bindparam("student_id"),
             )
             .label("in_audience"),
+            # The lobby's rule lines (no second query), as text: decoded only in the lobby.
+            cast(Exam.layout, Text).label("layout_text"),
         )
         .select_from(Exam)
         .outerjoin(
@@ -382,22 +384,31 @@ def _sheet_section(index: int, section: Section, first: int, last: int, count: i
     )
 
 
-def _lobby_sections(conn: Connection, exam_id: int) -> list[SheetSection]:
+def _lobby_sections(exam_id: int, layout_text: str | None) -> list[SheetSection]:
     """The sections of an exam nobody in this room has started (the lobby's rule lines):
-    from the stored layout alone, one small query, never cached (the exam may still go
-    back to draft and get another layout). [] when the stored layout fails the checks."""
-    recipe = conn.execute(select(Exam.layout).where(Exam.id == exam_id)).scalar()
+    from the stored layout alone (read with the room), checked once per layout text (the
+    exam may still go back to draft and get another layout: its text is the key). []
+    when the stored layout fails the checks."""
+    return list(_checked_lobby_sections(exam_id, layout_text or ""))
+
+
+@functools.lru_cache(maxsize=64)
+def _checked_lobby_sections(exam_id: int, layout_text: str) -> tuple[SheetSection, ...]:
+    try:
+        recipe = json.loads(layout_text) if layout_text else None
+    except ValueError:
+        recipe = {"unreadable": layout_text[:40]}  # refused below like any bad layout
     try:
         layout = validate_layout_json(recipe) if recipe else CERTIFICATE_MATH
     except LayoutError as err:
         log.warning(
             "exam %s: stored layout refused (%s); the lobby shows no sections", exam_id, err
         )
-        return []
-    return [
+        return ()
+    return tuple(
         _sheet_section(index, section, first, first + section.count - 1, section.count)
         for index, (section, first) in enumerate(zip(layout.sections, layout.firsts(), strict=True))
-    ]
+    )
 
 
 @functools.cache
@@ -461,6 +472,7 @@ def _read_room(
         pdf_path,
         audience,
         in_audience,
+        layout_text,
     ) = row
     if session_id is None and not _may_take(audience, in_audience):
         return _not_for_you(conn, row, now=now)
@@ -480,7 +492,7 @@ def _read_room(
         sheet, answers = _sheet(conn, exam_id=exam_id, session_id=session_id)
         items, sections = list(sheet.items), list(sheet.sections)
     elif with_sheet and phase in (RoomPhase.LOBBY, RoomPhase.OPEN):
-        sections = _lobby_sections(conn, exam_id)
+        sections = _lobby_sections(exam_id, layout_text)
     grace = timedelta(seconds=settings.deadline_grace_seconds)
     overdue = submitted_at is None and deadline is not None and now > deadline
     return ExamRoom(
