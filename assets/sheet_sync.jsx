@@ -120,6 +120,31 @@ function forgetStore(sessionKey) {
   }
 }
 
+// One batch POSTed to the sheet's URL (+ `suffix`) as text/plain JSON (no CORS preflight in
+// dev) with the sheet's credential: {response, body}, both null when no answer came in time.
+async function postBatch({ saveUrl, saveToken, lang }, suffix, batch) {
+  const controller = new AbortController();
+  const timer = window.setTimeout(() => controller.abort(), HTTP_TIMEOUT_MS);
+  let response = null;
+  let body = null;
+  try {
+    response = await fetch(backendUrl(saveUrl + suffix), {
+      method: "POST",
+      headers: { "Content-Type": "text/plain;charset=UTF-8" },
+      body: JSON.stringify({ ...batch, t: saveToken, lang }),
+      credentials: "omit",
+      cache: "no-store",
+      signal: controller.signal,
+    });
+    body = await response.json().catch(() => null);
+  } catch (e) {
+    // no answer (network, timeout)
+  } finally {
+    window.clearTimeout(timer);
+  }
+  return { response, body };
+}
+
 function saveStore(sessionKey, store) {
   try {
     window.localStorage.setItem(storageKey(sessionKey), JSON.stringify(store));
@@ -344,80 +369,53 @@ export function useSheetSync({
     setTick((t) => t + 1);
   }, []);
 
+  // A page reload or another sheet meanwhile makes an answer stale: it is dropped.
+  const stale = (load, key) => load !== live.current.loadId || key !== live.current.sessionKey;
+
+  // The route refused the batch as closed (deadline, submit) or its credential as no longer
+  // good: the page reads itself again, once per page load.
+  const closed = (load) => {
+    if (closedRef.current !== load && live.current.onClosed) {
+      closedRef.current = load;
+      live.current.onClosed();
+    }
+  };
+
+  // A save: the answer is the ack; without one the re-send timer tries again.
   const post = useCallback(
     async (batch) => {
-      const { saveUrl: url, saveToken: token, lang: language, loadId: load } = live.current;
-      const controller = new AbortController();
-      const timer = window.setTimeout(() => controller.abort(), HTTP_TIMEOUT_MS);
-      let response = null;
-      let body = null;
+      const { loadId: load, sessionKey: key } = live.current;
       postsRef.current += 1;
-      try {
-        response = await fetch(backendUrl(url), {
-          method: "POST",
-          headers: { "Content-Type": "text/plain;charset=UTF-8" },
-          body: JSON.stringify({ ...batch, t: token, lang: language }),
-          credentials: "omit",
-          cache: "no-store",
-          signal: controller.signal,
-        });
-        body = await response.json().catch(() => null);
-      } catch (e) {
-        // no answer (network, timeout): the re-send timer tries again
-      } finally {
-        window.clearTimeout(timer);
-        postsRef.current -= 1;
-      }
-      if (load !== live.current.loadId) return; // the page loaded again meanwhile
+      const { response, body } = await postBatch(live.current, "", batch);
+      postsRef.current -= 1;
+      if (stale(load, key)) return;
       if (response && response.ok && body && Number.isFinite(body.ack)) {
         setHttpError("");
         applyAck(body.ack, body.rejected || {});
         return;
       }
-      if (body && (body.closed || body.reload)) {
-        if (closedRef.current !== load && live.current.onClosed) {
-          closedRef.current = load;
-          live.current.onClosed();
-        }
-        return;
-      }
+      if (body && (body.closed || body.reload)) return closed(load);
       setHttpError((body && body.error) || live.current.networkError || "");
     },
+    // eslint-disable-next-line react-hooks/exhaustive-deps
     [applyAck],
   );
 
-  // The submit over HTTP: answered "submitted", the session is marked so (the page shows its
-  // waiting view); refused as closed, the page reads itself again; else it is tried again.
+  // The submit: answered "submitted", the session is marked so (the page shows its waiting
+  // view); refused as closed, the page reads itself again; else it is tried again (the
+  // clock's) or the button works again (a tap's).
   const postSubmit = useCallback(
     async (batch) => {
-      const { saveUrl: url, saveToken: token, lang: language, loadId: load } = live.current;
-      const key = live.current.sessionKey;
-      const controller = new AbortController();
-      const timer = window.setTimeout(() => controller.abort(), HTTP_TIMEOUT_MS);
-      let response = null;
-      let body = null;
-      try {
-        response = await fetch(backendUrl(`${url}/submit`), {
-          method: "POST",
-          headers: { "Content-Type": "text/plain;charset=UTF-8" },
-          body: JSON.stringify({ ...batch, t: token, lang: language }),
-          credentials: "omit",
-          cache: "no-store",
-          signal: controller.signal,
-        });
-        body = await response.json().catch(() => null);
-      } catch (e) {
-        // no answer (network, timeout): tried again (the clock's) or unlocked (a tap's)
-      } finally {
-        window.clearTimeout(timer);
-      }
-      if (load !== live.current.loadId || key !== live.current.sessionKey) return;
+      const { loadId: load, sessionKey: key } = live.current;
+      const { response, body } = await postBatch(live.current, "/submit", batch);
+      if (stale(load, key)) return;
       if (response && response.ok && body && body.submitted) {
         setHttpError("");
         applyAck(Number(body.ack) || 0, body.rejected || {});
         storeRef.current.pending = {};
         forgetStore(key);
         publishUnsent(0);
+        if (submitRef.current) submitRef.current.done = true; // nothing to retry
         markSubmitted(key, {
           auto: !!body.auto,
           notice: typeof body.notice === "string" ? body.notice : "",
@@ -425,19 +423,14 @@ export function useSheetSync({
         });
         return;
       }
-      if (body && (body.closed || body.reload)) {
-        if (closedRef.current !== load && live.current.onClosed) {
-          closedRef.current = load;
-          live.current.onClosed();
-        }
-        return;
-      }
+      if (body && (body.closed || body.reload)) return closed(load);
       setHttpError((body && body.error) || live.current.networkError || "");
       if (submitRef.current && !submitRef.current.auto) {
         submitRef.current = null; // a tap's: the button works again at once
         setSubmitting(false);
       }
     },
+    // eslint-disable-next-line react-hooks/exhaustive-deps
     [applyAck],
   );
 
@@ -541,6 +534,7 @@ export function useSheetSync({
       const now = Date.now();
       const pending = storeRef.current.pending;
       if (submitRef.current) {
+        if (submitRef.current.done) return;
         if (live.current.sendLost) {
           submitRef.current.at = now; // queued by the page until the connection returns
         } else if (now - submitRef.current.at >= SUBMIT_RETRY_MS) {

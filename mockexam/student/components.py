@@ -281,3 +281,18 @@ def primary_button(*children: Any, size: str = "3", **props: Any) -> rx.Componen
 def link_button(button: rx.Component, href: str | rx.Var[str], **props: Any) -> rx.Component:
     """`button` as a full-width link to `href` (no underline)."""
     return rx.link(button, href=href, width="100%", underline="none", **props)
+
+
+def auto_submitted_badge(badge_id: str, **props: Any) -> rx.Component:
+    """ "Submitted automatically when time ran out" (the exam's and practice's)."""
+    return rx.badge(
+        tr(
+            "Vaqt tugagach avtomatik topshirildi",
+            "Сдано автоматически по истечении времени",
+            "Submitted automatically when time ran out",
+        ),
+        color_scheme="amber",
+        variant="soft",
+        id=badge_id,
+        **props,
+    )

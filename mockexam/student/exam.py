@@ -52,6 +52,7 @@ from mockexam.services.exam_room import (
 from mockexam.services.paper import paper_link
 from mockexam.student.auth import StudentState, student_on_load
 from mockexam.student.components import (
+    auto_submitted_badge,
     card_skeleton,
     error_callout,
     link_button,
@@ -894,17 +895,7 @@ def _waiting_view(*, submitted_here: bool = False) -> rx.Component:
     """The waiting view: from the page's state, or (`submitted_here`) shown by the sheet's
     gate the moment its HTTP submit is answered, from what that answer said."""
     key = ExamState.sheet_key
-    auto_badge = rx.badge(
-        tr(
-            "Vaqt tugagach avtomatik topshirildi",
-            "Сдано автоматически по истечении времени",
-            "Submitted automatically when time ran out",
-        ),
-        color_scheme="amber",
-        variant="soft",
-        size="2",
-        id="auto-submitted",
-    )
+    auto_badge = auto_submitted_badge("auto-submitted", size="2")
     notice_style = {"size": "2", "color": theme.DESTRUCTIVE, "text_align": "center"}
     results_due = rx.vstack(
         rx.text(

@@ -51,6 +51,7 @@ from mockexam.services.practice import (
 from mockexam.services.practice_bank import LETTERS
 from mockexam.student.auth import StudentState, student_on_load
 from mockexam.student.components import (
+    auto_submitted_badge,
     card_skeleton,
     error_callout,
     link_button,
@@ -566,16 +567,7 @@ def _score_card() -> rx.Component:
             ),
             rx.cond(
                 PracticeSessionState.is_auto_submitted,
-                rx.badge(
-                    tr(
-                        "Vaqt tugagach avtomatik topshirildi",
-                        "Сдано автоматически по истечении времени",
-                        "Submitted automatically when time ran out",
-                    ),
-                    color_scheme="amber",
-                    variant="soft",
-                    id="practice-auto-submitted",
-                ),
+                auto_submitted_badge("practice-auto-submitted"),
             ),
             rx.cond(
                 PracticeSessionState.notice != "",
