@@ -755,6 +755,14 @@ def _claim_batch(
     return _stored_seq(conn, session_id=session_id, device=device)
 
 
+def _device_seq(conn: Connection, *, session_id: int, device: str) -> int | None:
+    """The seq of the device's newest stored batch, None when it stored none."""
+    table = SheetSync.__table__
+    return conn.execute(
+        select(table.c.seq).where(table.c.session_id == session_id, table.c.device == device)
+    ).scalar()
+
+
 def _stored_seq(conn: Connection, *, session_id: int, device: str) -> int:
     """The seq of the device's newest stored batch (the one that covers a later-stored one)."""
     table = SheetSync.__table__
@@ -982,6 +990,12 @@ def submit_sheet(
         submitted_at, is_auto = exam_session.submitted_at, exam_session.is_auto_submitted
         late = submitted_at is None and now > exam_session.deadline
         dropped = bool(changes) and (late or submitted_at is not None)
+        if dropped and submitted_at is not None and device is not None and seq > 0:
+            # A retry of this device's own submit whose answer was lost: its first try
+            # stored these changes (or newer ones) before submitting. Not lost: acked.
+            stored_seq = _device_seq(conn, session_id=exam_session.id, device=device)
+            if stored_seq is not None and stored_seq >= seq:
+                dropped, saved = False, SheetSave(accepted=(), stored={}, rejected={}, ack=seq)
         if submitted_at is None:
             if not late:
                 saved = _store_checked(conn, exam_session, changes, now, device=device, seq=seq)

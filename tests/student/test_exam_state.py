@@ -608,7 +608,16 @@ def test_exam_submit_over_http_stores_the_last_changes_and_submits(db_url, front
     assert state.phase == RoomPhase.IN_PROGRESS
     run(ExamState.load, state, "")
     assert state.phase == RoomPhase.SUBMITTED
-    # Again (a retry whose answer was lost): still submitted, its changes not stored.
+    # The same submit again (its answer was lost on the way): what it sent was stored by
+    # the first try, so it is acknowledged, with no "not saved" notice.
+    assert _submit(state, {**_batch(12, q3=("C", True)), "auto": True}, t=token)[1] == {
+        "ack": 12,
+        "rejected": {},
+        "submitted": True,
+        "auto": False,
+        "notice": "",
+    }
+    # A newer change after the submit (another tab): still submitted, the change not stored.
     status, answer = _submit(state, _batch(13, q3=("A", None)), t=token)
     assert status == 200 and answer["submitted"] is True and answer["ack"] == 0
     assert answer["notice"] == exam_module.error_text(AlreadySubmittedError(), "uz")
