@@ -93,7 +93,7 @@ import math
 import os
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from urllib.parse import parse_qsl, quote, urlencode
@@ -471,8 +471,8 @@ async def _sheet_answer(
         return (400, {"error": unreadable_text(lang)})
     loop = asyncio.get_running_loop()
     if what == SHEET_SUBMIT:
-        return await _submit_answer(
-            loop.run_in_executor(
+        try:
+            done = await loop.run_in_executor(
                 _save_pool(),
                 partial(
                     submit_sheet,
@@ -484,13 +484,13 @@ async def _sheet_answer(
                     seq=seq,
                     with_room=False,
                 ),
-            ),
-            refused,
-            lang,
-            seq=seq,
-            exam_id=exam_id,
-            student_id=student_id,
-        )
+            )
+        except NotFoundError as err:
+            return (404, {"error": error_text(err, lang)})
+        except (MockExamError, SQLAlchemyError):
+            logger.exception("exam %s: student %s could not submit", exam_id, student_id)
+            return (503, {"error": not_saved_text(lang)})
+        return 200, _submitted(done, refused, lang, seq=seq)
     try:
         result = await loop.run_in_executor(
             _save_pool(),
@@ -513,25 +513,12 @@ async def _sheet_answer(
     return 200, _acknowledged(result, refused, lang, ack=result.ack)
 
 
-async def _submit_answer(
-    submitting: Awaitable[SheetSubmit],
-    refused: dict[str, Refusal],
-    lang: str,
-    *,
-    seq: int,
-    exam_id: int,
-    student_id: int,
-) -> tuple[int, dict[str, object]]:
+def _submitted(
+    done: SheetSubmit, refused: dict[str, Refusal], lang: str, *, seq: int
+) -> dict[str, object]:
     """The answer to a submit: `submitted`, whether it counts as the clock's (`auto`), the
     ack of the changes sent along (0 when they came too late: not stored) and, when some
     were not stored, why (`notice`, for the waiting view)."""
-    try:
-        done = await submitting
-    except NotFoundError as err:
-        return (404, {"error": error_text(err, lang)})
-    except (MockExamError, SQLAlchemyError):
-        logger.exception("exam %s: student %s could not submit", exam_id, student_id)
-        return (503, {"error": not_saved_text(lang)})
     # Changes that came too late (or after the session was submitted) are not
     # acknowledged: the student is told they were not saved.
     ack = 0 if done.dropped else done.saved.ack or seq
@@ -539,7 +526,7 @@ async def _submit_answer(
     if done.dropped:  # time ran out, or another device submitted first
         late = done.late or done.is_auto_submitted
         notice = error_text(DeadlinePassedError() if late else AlreadySubmittedError(), lang)
-    return 200, {
+    return {
         **_acknowledged(done.saved, refused, lang, ack=ack),
         "submitted": True,
         "auto": done.is_auto_submitted,

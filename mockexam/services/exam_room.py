@@ -764,11 +764,12 @@ def _device_seq(conn: Connection, *, session_id: int, device: str) -> int | None
 
 
 def _stored_seq(conn: Connection, *, session_id: int, device: str) -> int:
-    """The seq of the device's newest stored batch (the one that covers a later-stored one)."""
-    table = SheetSync.__table__
-    return conn.execute(
-        select(table.c.seq).where(table.c.session_id == session_id, table.c.device == device)
-    ).scalar_one()
+    """The seq of the device's newest stored batch (the one that covers a later-stored one);
+    the device has stored one (its claim just lost to it)."""
+    seq = _device_seq(conn, session_id=session_id, device=device)
+    if seq is None:
+        raise LookupError(f"session {session_id}: device {device!r} stored no batch")
+    return seq
 
 
 @functools.cache
