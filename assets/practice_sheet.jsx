@@ -110,18 +110,18 @@ export function PracticeSheet({
   sessionKey = "",
   items = [],
   saved = {},
-  ackSeq = 0,
-  rejected = {},
   labels = {},
   colors = {},
   secondsLeft = 0,
   loadId = "",
   offline = false,
-  saveError = "",
   position = "",
-  onSave,
-  onSubmit,
+  saveUrl = "",
+  saveToken = "",
+  lang = "",
   onMove,
+  onClosed,
+  onSubmitted,
   ...rest
 }) {
   const known = useMemo(() => new Set((items || []).map((item) => item.label)), [items]);
@@ -135,16 +135,17 @@ export function PracticeSheet({
     sessionKey,
     known,
     saved,
-    ackSeq,
-    rejected,
     secondsLeft,
     loadId,
     offline,
-    saveError,
-    onSave,
-    onSubmit,
+    saveUrl,
+    saveToken,
+    lang,
+    networkError: labels.notSaved || "",
+    onClosed,
+    onSubmitted,
   });
-  const { values, refused, submitting, statusOf, change, flush } = sync;
+  const { values, refused, submitting, statusOf, change, flush, saveError } = sync;
   const c = colors;
   const count = items.length;
   const current = items[Math.min(index, Math.max(0, count - 1))];

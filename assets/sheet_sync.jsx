@@ -1,5 +1,6 @@
 // What every answer sheet shares (the exam's, assets/answer_sheet.jsx, and practice's,
-// assets/practice_sheet.jsx): the nothing-lost sync of answers with the server, the
+// assets/practice_sheet.jsx): the nothing-lost sync of answers with the server over
+// HTTP (one transport and one protocol for both; the rules are each route's), the
 // "connection lost" banner, the math keypad, the status marks and the submit sheet.
 //
 // The sync (useSheetSync). Nothing typed is ever lost:
@@ -7,11 +8,11 @@
 //   per-session monotonic seq (kept in localStorage too), then sent to the
 //   server as a batch {seq, changes: {label: {value, flagged}}} carrying every
 //   pending entry (so a later batch always holds the newest values).
-// - The server answers with a tiny ack (ackSeq = the batch's seq, and the
-//   refused labels with their reason); a pending entry is dropped only when an
-//   ack covers its seq. Nothing else comes back: the sheet itself lives here.
-//   A batch names its page load (loadId): seqs rise within one load, and the
-//   server stores nothing of a batch older than one it stored in this load.
+// - The server answers with a tiny ack (the batch's seq, or the newer one of its
+//   device that covers it, and the refused labels with their reason); a pending
+//   entry is dropped only when an ack covers its seq. Nothing else comes back:
+//   the sheet itself lives here. Seqs rise per device (see Transport), and the
+//   server stores nothing of a batch older than one it stored from that device.
 // - Unacked entries are re-sent after a few seconds, when the connection
 //   comes back, and on mount / after every page load (a reload or a backend
 //   restart gives a new page state: the server's saved answers are shown with
@@ -21,9 +22,9 @@
 //   ack ever came in time. An ack, or the connection coming back, starts over.
 // - At zero on the sheet's clock (the server's seconds, counted here) the sheet
 //   submits by itself; a submit that got no answer is sent again.
-// - Transport. With `saveUrl` (the exam) a batch is a plain HTTP POST (text/plain
-//   JSON, so no CORS preflight in dev) carrying `saveToken`, the signed credential
-//   the page got at start, and the answer is the ack itself; the websocket is not
+// - Transport. A batch is a plain HTTP POST to `saveUrl` (text/plain JSON, so no
+//   CORS preflight in dev) carrying `saveToken`, the signed credential the page got
+//   with the sheet, and the answer is the ack itself; the websocket is not
 //   involved, so saves go on while it reconnects. HTTP requests may overtake each
 //   other: every batch names its device (a random id kept in localStorage with the
 //   seqs) and the server stores nothing of a batch a newer one of that device
@@ -33,9 +34,8 @@
 //   its answer says submitted, and the sheet marks its session so (SheetGate): the page
 //   shows its waiting view at once, with no Reflex event — at the end of a national exam
 //   every student submits within the same minute. The page's own state catches up at
-//   its next read (the results countdown, a reload).
-//   Without `saveUrl` (practice) batches go through `onSave` (a Reflex event) and the ack
-//   comes back as the `ackSeq` / `rejected` props.
+//   its next read (the results countdown, a reload) — or at once, when the page asks
+//   for it with `onSubmitted` (practice shows its results right after the submit).
 import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from "react";
 import { Check, CircleAlert, CloudOff, LoaderCircle } from "lucide-react";
 import env from "$/env.json";
@@ -216,11 +216,17 @@ export function SheetGate({ sessionKey = "", show = "running", children }) {
 }
 
 // Why some changes sent with the submit were not stored (the time ran out, or another
-// device had submitted), from the submit's answer; nothing when all were.
-export function SheetNotice({ sessionKey = "", ...rest }) {
+// device had submitted), from the submit's answer, as a paragraph of the theme's size-2
+// text; nothing at all when all were.
+export function SheetNotice({ sessionKey = "", style = {}, ...rest }) {
   const facts = useSubmitted(sessionKey);
   if (!facts || !facts.notice) return null;
-  return <span {...rest}>{facts.notice}</span>;
+  const shown = { margin: 0, fontSize: "var(--font-size-2)", lineHeight: "var(--line-height-2)" };
+  return (
+    <p style={{ ...shown, ...style }} {...rest}>
+      {facts.notice}
+    </p>
+  );
 }
 
 // The countdown to the results of a session submitted from this page (see Countdown).
@@ -265,21 +271,17 @@ export function useSheetSync({
   sessionKey = "",
   known,
   saved = {},
-  ackSeq = 0,
-  rejected = {},
   disabled = false,
   secondsLeft = 0,
   resultsIn = 0,
   loadId = "",
   offline = false,
-  saveError = "",
   saveUrl = "",
   saveToken = "",
   lang = "",
   networkError = "",
-  onSave,
-  onSubmit,
   onClosed,
+  onSubmitted,
 }) {
   const [values, setValues] = useState({});
   const [httpError, setHttpError] = useState("");
@@ -301,13 +303,13 @@ export function useSheetSync({
   const resultsAtRef = useRef(0); // Date.now() at which the window closes (the results)
   const browserOnline = useBrowserOnline();
   const lost = offline || !browserOnline;
-  // Over HTTP only the browser's own network matters: saves go on while the websocket reconnects.
-  const sendLost = saveUrl ? !browserOnline : lost;
+  // Only the browser's own network matters to a send: saves go on while the websocket
+  // reconnects.
+  const sendLost = !browserOnline;
   const live = useRef({});
   live.current = {
-    onSave,
-    onSubmit,
     onClosed,
+    onSubmitted,
     lost,
     sendLost,
     disabled,
@@ -421,6 +423,7 @@ export function useSheetSync({
           notice: typeof body.notice === "string" ? body.notice : "",
           resultsAt: resultsAtRef.current,
         });
+        if (live.current.onSubmitted) live.current.onSubmitted();
         return;
       }
       if (body && (body.closed || body.reload)) return closed(load);
@@ -436,8 +439,8 @@ export function useSheetSync({
 
   const flush = useCallback(() => {
     window.clearTimeout(debounceRef.current);
-    const { onSave: save, sendLost: isLost, disabled: isDisabled, saveUrl: url } = live.current;
-    if (isLost || isDisabled || submitRef.current || (!save && !url)) return;
+    const { sendLost: isLost, disabled: isDisabled, saveUrl: url } = live.current;
+    if (isLost || isDisabled || submitRef.current || !url) return;
     const batch = buildBatch();
     const labelsSent = Object.keys(batch.changes);
     if (labelsSent.length === 0) return;
@@ -446,8 +449,7 @@ export function useSheetSync({
       sentRef.current[label] = { seq: storeRef.current.pending[label].seq, at };
     }
     lastSendRef.current = at;
-    if (url) post(batch);
-    else save(batch);
+    post(batch);
     bump();
   }, [buildBatch, bump, post]);
 
@@ -485,11 +487,6 @@ export function useSheetSync({
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [sessionKey, loadId]);
 
-  // An ack from the page state (an event's, e.g. submit's).
-  useEffect(() => {
-    applyAck(ackSeq, rejected);
-  }, [ackSeq, rejected, applyAck]);
-
   // Back online: send what waited.
   useEffect(() => {
     if (!sendLost) {
@@ -514,16 +511,14 @@ export function useSheetSync({
 
   const submit = useCallback(
     (auto) => {
-      const { onSubmit: send, disabled: isDisabled, saveUrl: url } = live.current;
-      if ((!send && !url) || isDisabled) return;
+      const { disabled: isDisabled, saveUrl: url } = live.current;
+      if (!url || isDisabled) return;
       if (submitRef.current && Date.now() - submitRef.current.at < SUBMIT_RETRY_MS) return;
       window.clearTimeout(debounceRef.current);
       submitRef.current = { at: Date.now(), auto };
       setSubmitting(true);
       haptic(auto ? "warning" : "success");
-      const batch = { ...buildBatch(), auto: !!auto };
-      if (url) postSubmit(batch);
-      else send(batch);
+      postSubmit({ ...buildBatch(), auto: !!auto });
     },
     [buildBatch, postSubmit],
   );
@@ -557,7 +552,7 @@ export function useSheetSync({
       if (Object.keys(pending).length > 0) {
         // A re-send waits for the save on its way to be answered or to time out: sent
         // beside it, it would only add to the load of a server already slow to answer.
-        const onItsWay = live.current.saveUrl && postsRef.current > 0;
+        const onItsWay = postsRef.current > 0;
         if (
           !live.current.sendLost &&
           !onItsWay &&
@@ -602,7 +597,7 @@ export function useSheetSync({
   };
 
   const now = Date.now();
-  const shownError = saveError || httpError;
+  const shownError = httpError;
   const statusOf = (label) => {
     const entry = storeRef.current.pending[label];
     if (entry) {

@@ -47,6 +47,12 @@ were not stored, or ""}` — the sheet then shows the waiting view itself, with 
 Reflex event: every student of a national exam submits in the same minute.
 Errors as for a save (no 409: a late submit is still a submit).
 
+POST /api/sheet/practice/{practice_id} and …/submit → the same two for a practice
+session's sheet (assets/practice_sheet.jsx shares the exam's sync): the same bodies
+and answers, the token `services.practice.practice_sheet_token` (student + practice
+session), the "newest batch per device" rule in `practicesync`; the practice page
+reads its results after the submit's answer.
+
 GET /admin/api/exams/{exam_id}/export/{file}[?group=<id>] → an admin export as an
 attachment (`file`: results.csv, results.xlsx, responses.csv, responses.xlsx;
 saved as `exam-<id>-<file>`, or `exam-<id>-group-<g>-<file>`). `group` narrows it
@@ -93,9 +99,11 @@ import math
 import os
 import re
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from functools import partial
+from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode
 
 import anyio
@@ -170,7 +178,14 @@ from mockexam.services.exam_room import (
     submit_sheet,
 )
 from mockexam.services.paper import open_paper
+from mockexam.services.practice import (
+    PracticeSubmit,
+    check_practice_sheet_token,
+    save_practice,
+    submit_practice,
+)
 from mockexam.services.practice_bank import MAX_ZIP_BYTES, image_file
+from mockexam.services.sessions import AnswerChange
 from mockexam.services.students import SUPPORTED_LANGUAGES, login_student
 from mockexam.student.i18n import error_text, not_saved_text
 from mockexam.student.sheet_protocol import (
@@ -221,6 +236,9 @@ _IMAGE_TYPES = {
 SHEET_ROOT = "/api/sheet"
 SHEET_ROUTE = SHEET_ROOT + "/{exam_id:id}"
 SHEET_SUBMIT_ROUTE = SHEET_ROUTE + "/submit"
+PRACTICE_SHEET_ROOT = SHEET_ROOT + "/practice"
+PRACTICE_SHEET_ROUTE = PRACTICE_SHEET_ROOT + "/{practice_id:id}"
+PRACTICE_SHEET_SUBMIT_ROUTE = PRACTICE_SHEET_ROUTE + "/submit"
 MAX_SHEET_BODY = 64 * 1024
 EXPORT_ROOT = f"{ADMIN_ROOT}/api/exams"
 EXPORT_ROUTE = EXPORT_ROOT + "/{exam_id:id}/export/{file}"
@@ -381,6 +399,12 @@ def sheet_path(exam_id: int) -> str:
     return f"{SHEET_ROOT}/{exam_id}"
 
 
+def practice_sheet_path(practice_id: int) -> str:
+    """Where a practice session's sheet posts its saves: `/api/sheet/practice/7` (and its
+    submit to `/api/sheet/practice/7/submit`)."""
+    return f"{PRACTICE_SHEET_ROOT}/{practice_id}"
+
+
 # Saves run on a few threads of their own, not Starlette's 40: each thread holds a
 # database connection while it works, and PostgreSQL's max_connections (100 by
 # default) is shared by every worker and consumer (40 threads in each of 3 workers
@@ -427,6 +451,39 @@ async def _read_body(scope: Scope, receive: Receive, limit: int) -> bytes | None
 SHEET_SAVE, SHEET_SUBMIT = "save", "submit"
 
 
+@dataclass(frozen=True, slots=True)
+class _Sheet:
+    """One kind of answer sheet behind the routes: how its token names the student, and
+    how a batch is saved or submitted (for an id: the exam's, or the practice session's)."""
+
+    name: str  # for the log: "exam", "practice"
+    student: Callable[[int, str], int]  # (id, token) → student; PermissionDeniedError
+    save: Callable[..., SheetSave]
+    submit: Callable[..., SheetSubmit | PracticeSubmit]
+
+
+EXAM_SHEET = _Sheet(
+    "exam",
+    lambda exam_id, token: check_sheet_token(exam_id=exam_id, token=token),
+    lambda exam_id, **batch: save_sheet(exam_id=exam_id, **batch),
+    lambda exam_id, **batch: submit_sheet(exam_id=exam_id, with_room=False, **batch),
+)
+
+
+def _values(batch: dict[str, Any]) -> dict[str, Any]:
+    """A parsed batch for practice, whose answers are values only (no flags)."""
+    changes: Mapping[str, AnswerChange] = batch["changes"]
+    return {**batch, "changes": {label: change.value for label, change in changes.items()}}
+
+
+PRACTICE_SHEET = _Sheet(
+    "practice",
+    lambda practice_id, token: check_practice_sheet_token(practice_id=practice_id, token=token),
+    lambda practice_id, **batch: save_practice(practice_id=practice_id, **_values(batch)),
+    lambda practice_id, **batch: submit_practice(practice_id=practice_id, **_values(batch)),
+)
+
+
 def _acknowledged(
     result: SheetSave, refused: dict[str, Refusal], lang: str, *, ack: int
 ) -> dict[str, object]:
@@ -440,10 +497,10 @@ def _acknowledged(
 
 
 async def _sheet_answer(
-    exam_id: int, body: bytes | None, what: str = SHEET_SAVE
+    exam_id: int, body: bytes | None, what: str = SHEET_SAVE, sheet: _Sheet = EXAM_SHEET
 ) -> tuple[int, dict[str, object]]:
     """(status, JSON answer) to an answer-sheet batch (`what`: a save, or the submit with
-    the last changes) for the token's student in this exam."""
+    the last changes) for the token's student in this exam (or practice session: `sheet`)."""
     if body is None:
         return (413, {"error": unreadable_text("uz")})
     try:
@@ -456,9 +513,7 @@ async def _sheet_answer(
     lang = lang if lang in SUPPORTED_LANGUAGES else "uz"
     token = data.pop("t", "")
     try:
-        student_id = check_sheet_token(
-            exam_id=exam_id, token=token if isinstance(token, str) else ""
-        )
+        student_id = sheet.student(exam_id, token if isinstance(token, str) else "")
     except PermissionDeniedError as err:
         return (401, {"error": error_text(err, lang), "reload": True})
     try:
@@ -467,7 +522,7 @@ async def _sheet_answer(
         if device is None:
             raise BatchError("no device")
     except BatchError as err:
-        logger.info("exam %s: a malformed sheet batch was refused: %s", exam_id, err)
+        logger.info("%s %s: a malformed sheet batch was refused: %s", sheet.name, exam_id, err)
         return (400, {"error": unreadable_text(lang)})
     loop = asyncio.get_running_loop()
     if what == SHEET_SUBMIT:
@@ -475,29 +530,28 @@ async def _sheet_answer(
             done = await loop.run_in_executor(
                 _save_pool(),
                 partial(
-                    submit_sheet,
+                    sheet.submit,
+                    exam_id,
                     student_id=student_id,
-                    exam_id=exam_id,
                     changes=changes,
                     auto=auto,
                     device=device,
                     seq=seq,
-                    with_room=False,
                 ),
             )
         except NotFoundError as err:
             return (404, {"error": error_text(err, lang)})
         except (MockExamError, SQLAlchemyError):
-            logger.exception("exam %s: student %s could not submit", exam_id, student_id)
+            logger.exception("%s %s: student %s could not submit", sheet.name, exam_id, student_id)
             return (503, {"error": not_saved_text(lang)})
         return 200, _submitted(done, refused, lang, seq=seq)
     try:
         result = await loop.run_in_executor(
             _save_pool(),
             partial(
-                save_sheet,
+                sheet.save,
+                exam_id,
                 student_id=student_id,
-                exam_id=exam_id,
                 changes=changes,
                 device=device,
                 seq=seq,
@@ -508,13 +562,13 @@ async def _sheet_answer(
     except NotFoundError as err:
         return (404, {"error": error_text(err, lang)})
     except (MockExamError, SQLAlchemyError):
-        logger.exception("exam %s: answers of student %s not saved", exam_id, student_id)
+        logger.exception("%s %s: answers of student %s not saved", sheet.name, exam_id, student_id)
         return (503, {"error": not_saved_text(lang)})
     return 200, _acknowledged(result, refused, lang, ack=result.ack)
 
 
 def _submitted(
-    done: SheetSubmit, refused: dict[str, Refusal], lang: str, *, seq: int
+    done: SheetSubmit | PracticeSubmit, refused: dict[str, Refusal], lang: str, *, seq: int
 ) -> dict[str, object]:
     """The answer to a submit: `submitted`, whether it counts as the clock's (`auto`), the
     ack of the changes sent along (0 when they came too late: not stored) and, when some
@@ -544,23 +598,23 @@ _SHEET_HEADERS = [
 ]
 
 
-def sheet_target(path: str) -> tuple[int, str] | None:
-    """(exam, what) of an answer-sheet path: `/api/sheet/7` → (7, "save"),
-    `/api/sheet/7/submit` → (7, "submit"); else None."""
+_PRACTICE_PREFIX = "practice/"
+
+
+def sheet_target(path: str) -> tuple[_Sheet, int, str] | None:
+    """(sheet, id, what) of an answer-sheet path: `/api/sheet/7` → (EXAM_SHEET, 7, "save"),
+    `/api/sheet/7/submit` → (EXAM_SHEET, 7, "submit"), `/api/sheet/practice/7` →
+    (PRACTICE_SHEET, 7, "save"); else None."""
     if not path.startswith(_SHEET_PREFIX):
         return None
-    rest, what = path[len(_SHEET_PREFIX) :], SHEET_SAVE
+    rest, what, sheet = path[len(_SHEET_PREFIX) :], SHEET_SAVE, EXAM_SHEET
+    if rest.startswith(_PRACTICE_PREFIX):
+        rest, sheet = rest[len(_PRACTICE_PREFIX) :], PRACTICE_SHEET
     if rest.endswith("/" + SHEET_SUBMIT):
         rest, what = rest[: -len(SHEET_SUBMIT) - 1], SHEET_SUBMIT
     if rest.isascii() and rest.isdigit() and len(rest) <= 18:
-        return int(rest), what
+        return sheet, int(rest), what
     return None
-
-
-def sheet_exam_id(path: str) -> int | None:
-    """The exam of an answer-sheet path (`/api/sheet/7`, `/api/sheet/7/submit` → 7), else None."""
-    target = sheet_target(path)
-    return None if target is None else target[0]
 
 
 class _SheetSave:
@@ -578,9 +632,9 @@ class _SheetSave:
         if target is None:
             status, payload = 404, {"error": "Not Found"}
         else:
-            exam_id, what = target
+            sheet, owner_id, what = target
             body = await _read_body(scope, receive, MAX_SHEET_BODY)
-            status, payload = await _sheet_answer(exam_id, body, what)
+            status, payload = await _sheet_answer(owner_id, body, what, sheet)
         data = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
         headers = [*_SHEET_HEADERS, (b"content-length", str(len(data)).encode())]
         await send({"type": "http.response.start", "status": status, "headers": headers})
@@ -606,7 +660,7 @@ class SheetSaves:
         if (
             scope["type"] == "http"
             and scope["method"] == "POST"
-            and sheet_exam_id(scope["path"]) is not None
+            and sheet_target(scope["path"]) is not None
         ):
             await sheet_save(scope, receive, send)
             return
@@ -1331,6 +1385,8 @@ def create_api() -> Starlette:
             Route(BULK_ROUTE, bulk_download, methods=["GET"]),
             Route(SHEET_ROUTE, sheet_save, methods=["POST"]),
             Route(SHEET_SUBMIT_ROUTE, sheet_save, methods=["POST"]),
+            Route(PRACTICE_SHEET_ROUTE, sheet_save, methods=["POST"]),
+            Route(PRACTICE_SHEET_SUBMIT_ROUTE, sheet_save, methods=["POST"]),
             Route(EXPORT_ROUTE, admin_export, methods=["GET"]),
             Route(LOGIN_API, admin_login, methods=["POST"]),
             Route(LOGOUT_API, admin_logout, methods=["POST"]),

@@ -564,6 +564,17 @@ class PracticeSession(SQLModel, table=True):
     current_position: int = Field(default=1)
 
 
+class PracticeSync(SQLModel, table=True):
+    """The newest practice-sheet batch stored per device of a practice session (its seq):
+    the same rule as the exam's `SheetSync`, for the same reason (saves over HTTP may
+    overtake each other; a batch a newer one covers stores nothing)."""
+
+    session_id: int = Field(foreign_key="practicesession.id", primary_key=True, ondelete="CASCADE")
+    device: str = Field(primary_key=True, max_length=24)
+    seq: int = Field(sa_type=sa.BigInteger)
+    updated_at: datetime = _ts()
+
+
 class PracticeAnswer(SQLModel, table=True):
     """One question of a practice session, in order, with the student's answer ("" = none)."""
 

@@ -45,9 +45,10 @@ import mockexam.mockexam  # noqa: F401  (the app: every page's state is defined)
 from mockexam.admin.auth import TOKEN_COOKIE
 from mockexam.api import create_api
 from mockexam.db import session_scope, utcnow
-from mockexam.models import PracticeSession, metadata
+from mockexam.models import PracticeAnswer, PracticeSession, metadata
 from mockexam.services import exam_room
 from mockexam.services.paper import paper_token
+from mockexam.services.practice import practice_sheet_token, start_practice
 from mockexam.student.auth import StudentState
 from mockexam.text import has_bidi
 from tests.admin import test_non_admin_sweep as admin_sweep
@@ -104,11 +105,7 @@ TEXT_KINDS = {"text"}
 ALWAYS_WRITABLE = {"adminloginattempt", "adminsession"}
 # Values a handler accepts by design: the form's checkbox is read as a boolean too.
 # A change whose value is None leaves the answer alone: the batch is valid (its seq is kept).
-ACCEPTED = (
-    "BroadcastsState.send(form_data[channel]=True)",
-    "ExamState.save(batch.changes.36a=None)",
-    "PracticeSessionState.save(batch.changes.36a=None)",
-)
+ACCEPTED = ("BroadcastsState.send(form_data[channel]=True)",)
 # Found by this sweep in files outside this change, reported to their owner; each line
 # goes when its fix lands (the sweep then checks it like everything else).
 KNOWN: tuple[str, ...] = ()
@@ -130,11 +127,13 @@ class World:
     open_exam_id: int
     practice_id: int
     admin_token: str
-    # The submit route's caller: another student in the open exam. A batch with a bad
-    # answer or language is still a submit (the bad answer refused on its own): the one
-    # change the requests may make is this session submitted.
+    # The submit routes' caller: another student in the open exam and in a practice
+    # session of their own. A batch with a bad answer or language is still a submit (the
+    # bad answer refused on its own): the one change the requests may make is these
+    # sessions submitted.
     submitter_id: int
     submitter_session_id: int
+    submitter_practice_id: int
 
 
 def build_world() -> World:
@@ -146,12 +145,19 @@ def build_world() -> World:
     with session_scope() as db:
         submitter_id = make_student(db, first_name="Submitter").id
     submitter_session_id = exam_room.start_exam(student_id=submitter_id, exam_id=open_id).session_id
+    submitter_practice_id = start_practice(student_id=submitter_id, mode="light").practice_id
     with session_scope(readonly=True) as db:
         practice_id = db.exec(
             select(PracticeSession.id).where(PracticeSession.student_id == base.student_id)
         ).first()
     return World(
-        base, open_id, practice_id, admin_token("alice"), submitter_id, submitter_session_id
+        base,
+        open_id,
+        practice_id,
+        admin_token("alice"),
+        submitter_id,
+        submitter_session_id,
+        submitter_practice_id,
     )
 
 
@@ -484,6 +490,15 @@ def _requests(world: World) -> Iterator[tuple[str, str, dict[str, str], bytes | 
         )
         for student_id in (world.base.student_id, world.submitter_id)
     )
+    practice_saver, practice_submitter = (
+        practice_sheet_token(
+            student_id=student_id, practice_id=practice_id, deadline=utcnow() + timedelta(hours=1)
+        )
+        for student_id, practice_id in (
+            (world.base.student_id, world.practice_id),
+            (world.submitter_id, world.submitter_practice_id),
+        )
+    )
     paper = paper_token(student_id=world.base.student_id, exam_id=world.open_exam_id)
     good = {"exam_id": str(world.open_exam_id), "file": "results.csv", "name": "x.png"}
     cookie = {"cookie": f"{TOKEN_COOKIE}={world.admin_token}"}
@@ -491,6 +506,10 @@ def _requests(world: World) -> Iterator[tuple[str, str, dict[str, str], bytes | 
     for route in routes:
         methods = sorted((route.methods or {"GET"}) - {"HEAD"})
         params = PARAM.findall(route.path)
+        submit = route.path.endswith("/submit")
+        # A practice sheet's route names its own session: the saver's, or the submitter's.
+        practice = world.submitter_practice_id if submit else world.practice_id
+        good = {**good, "practice_id": str(practice)}
         # Signing out with the cookie is what that route is for (and would end the session
         # the other requests use): it gets the bad input without one.
         callers = [{}] if "logout" in route.path else credentials
@@ -508,7 +527,10 @@ def _requests(world: World) -> Iterator[tuple[str, str, dict[str, str], bytes | 
                 for bad in PATH_BAD[:8]:
                     yield method, url(good, f"?t={quote(bad, safe='')}"), headers, None
                 yield method, url(good, f"?t={paper}&t=x"), headers, None
-            sheet = submitter if route.path.endswith("/submit") else saver
+            if "practice_id" in params:
+                sheet = practice_submitter if submit else practice_saver
+            else:
+                sheet = submitter if submit else saver
             if method == "POST":
                 for body in BODY_BAD:
                     yield method, url(good), headers, body
@@ -551,21 +573,53 @@ def test_every_route_answers_bad_input_with_a_4xx_and_changes_nothing(sqlite_url
     asyncio.run(send_all())
     after = snapshot()
     # A bidi control or '²' in a free answer is an answer: it may be stored (cleaned).
-    changed = [t for t in after if after[t] != before[t] and t not in ("answer", "sheetsync")]
-    if "examsession" in changed and _without(after, world) == _without(before, world):
-        changed.remove("examsession")  # only the submit route's own session was submitted
+    # The newest batch of a device is recorded even when all its answers are refused.
+    syncs = ("answer", "sheetsync", "practicesync")
+    changed = [t for t in after if after[t] != before[t] and t not in syncs]
+    for table, own in (
+        ("examsession", str(world.submitter_session_id)),
+        ("practicesession", str(world.submitter_practice_id)),
+    ):  # only the submit routes' own sessions were submitted
+        if table in changed and _without(after, table, own) == _without(before, table, own):
+            changed.remove(table)
+    if "practiceanswer" in changed and _graded_only(before, after, world):
+        changed.remove("practiceanswer")  # the submitted practice's answers were graded
     for table in changed:
         new_rows = sorted(set(after[table]) - set(before[table]))[:3]
         failures.append(f"the requests changed {table}: {new_rows}")
     failures += [f"stored a bidi control: {cell}" for cell in bidi_cells()]
     failures = [f for f in failures if not any(known in f for known in KNOWN_HTTP)]
     assert len(requests) > 300
+    # The genuine credentials reached the submit routes: their callers' sessions submitted.
+    with session_scope(readonly=True) as db:
+        assert db.get(PracticeSession, world.submitter_practice_id).submitted_at is not None
     assert failures == [], "\n".join(failures[:80]) + f"\n({len(failures)} failures)"
 
 
-def _without(tables: dict[str, list[tuple]], world: World) -> list[tuple]:
-    """The exam sessions but the submit route's caller's."""
-    return [row for row in tables["examsession"] if str(row[0]) != str(world.submitter_session_id)]
+def _without(tables: dict[str, list[tuple]], table: str, session_id: str) -> list[tuple]:
+    """The rows of `table` (exam or practice sessions) but the submit route's caller's."""
+    return [row for row in tables[table] if str(row[0]) != session_id]
+
+
+def _graded_only(before: dict[str, list[tuple]], after: dict[str, list[tuple]], world) -> bool:
+    """Whether the practice answers changed only in the submitter's session, and there only
+    in `is_correct` (the grading of the submit)."""
+    with session_scope(readonly=True) as db:
+        own = {
+            str(row_id)
+            for row_id in db.exec(
+                select(PracticeAnswer.id).where(
+                    PracticeAnswer.practice_session_id == world.submitter_practice_id
+                )
+            )
+        }
+    columns = list(PracticeAnswer.__table__.columns.keys())
+    graded = columns.index("is_correct")
+
+    def kept(rows: list[tuple]) -> list[tuple]:
+        return [row if str(row[0]) not in own else row[:graded] + row[graded + 1 :] for row in rows]
+
+    return kept(before["practiceanswer"]) == kept(after["practiceanswer"])
 
 
 @pytest.fixture(autouse=True)

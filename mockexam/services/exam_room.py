@@ -34,8 +34,6 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Boolean, Integer, Row, Text, and_, bindparam, cast, exists, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import col, select
 from sqlmodel.sql.sqltypes import UTCDateTime
@@ -84,10 +82,13 @@ from mockexam.services.sessions import (
     start_values,
     store_answers,
 )
+from mockexam.services.sheet_claims import claim_batch, stored_seq, submit_retried
 from mockexam.services.tokens import check_token, make_token
 from mockexam.text import has_bidi, strip_bidi
 
 log = logging.getLogger(__name__)
+
+SYNC = SheetSync.__table__  # the exam's "newest batch per device" (services/sheet_claims.py)
 
 
 class RoomPhase(StrEnum):
@@ -728,7 +729,9 @@ def _store_checked(
     valid, rejected, options = _check_changes(items, changes)
     covering = None
     if device is not None and changes:
-        covering = _claim_batch(conn, session_id=exam_session.id, device=device, seq=seq, now=now)
+        covering = claim_batch(
+            conn, SYNC, session_id=exam_session.id, device=device, seq=seq, now=now
+        )
     if covering is not None:
         return SheetSave(accepted=(), stored={}, rejected=rejected, ack=covering, options=options)
     stored = (
@@ -739,49 +742,6 @@ def _store_checked(
     return SheetSave(
         accepted=tuple(valid), stored=stored, rejected=rejected, ack=seq, options=options
     )
-
-
-def _claim_batch(
-    conn: Connection, *, session_id: int, device: str, seq: int, now: datetime
-) -> int | None:
-    """Record `seq` as the device's newest stored batch; None when it is, else the newer seq.
-
-    One upsert that only moves the seq forward (the session row is locked, so two
-    batches of one session never race here).
-    """
-    params = {"session_id": session_id, "device": device, "seq": seq, "updated_at": now}
-    if conn.execute(_claim_statement(conn.dialect.name), params).first() is not None:
-        return None
-    return _stored_seq(conn, session_id=session_id, device=device)
-
-
-def _device_seq(conn: Connection, *, session_id: int, device: str) -> int | None:
-    """The seq of the device's newest stored batch, None when it stored none."""
-    table = SheetSync.__table__
-    return conn.execute(
-        select(table.c.seq).where(table.c.session_id == session_id, table.c.device == device)
-    ).scalar()
-
-
-def _stored_seq(conn: Connection, *, session_id: int, device: str) -> int:
-    """The seq of the device's newest stored batch (the one that covers a later-stored one);
-    the device has stored one (its claim just lost to it)."""
-    seq = _device_seq(conn, session_id=session_id, device=device)
-    if seq is None:
-        raise LookupError(f"session {session_id}: device {device!r} stored no batch")
-    return seq
-
-
-@functools.cache
-def _claim_statement(dialect: str) -> Any:
-    """INSERT … ON CONFLICT DO UPDATE … WHERE stored seq < new seq RETURNING seq."""
-    table = SheetSync.__table__
-    insert = pg_insert(table) if dialect == "postgresql" else sqlite_insert(table)
-    return insert.on_conflict_do_update(
-        index_elements=["session_id", "device"],
-        set_={"seq": insert.excluded.seq, "updated_at": insert.excluded.updated_at},
-        where=table.c.seq < insert.excluded.seq,
-    ).returning(table.c.seq)
 
 
 def save_sheet(
@@ -880,7 +840,7 @@ def _save_in_one_statement(
             return SheetSave(
                 accepted=tuple(valid), stored=stored, rejected=rejected, ack=seq, options=options
             )
-        covering = _stored_seq(conn, session_id=found.id, device=device)
+        covering = stored_seq(conn, SYNC, session_id=found.id, device=device)
     return SheetSave(accepted=(), stored={}, rejected=rejected, ack=covering, options=options)
 
 
@@ -991,12 +951,12 @@ def submit_sheet(
         submitted_at, is_auto = exam_session.submitted_at, exam_session.is_auto_submitted
         late = submitted_at is None and now > exam_session.deadline
         dropped = bool(changes) and (late or submitted_at is not None)
-        if dropped and submitted_at is not None and device is not None and seq > 0:
-            # A retry of this device's own submit whose answer was lost: its first try
-            # stored these changes (or newer ones) before submitting. Not lost: acked.
-            stored_seq = _device_seq(conn, session_id=exam_session.id, device=device)
-            if stored_seq is not None and stored_seq >= seq:
-                dropped, saved = False, SheetSave(accepted=(), stored={}, rejected={}, ack=seq)
+        if (
+            dropped
+            and submitted_at is not None
+            and submit_retried(conn, SYNC, session_id=exam_session.id, device=device, seq=seq)
+        ):  # its first try stored these changes before submitting: not lost, acked
+            dropped, saved = False, SheetSave(accepted=(), stored={}, rejected={}, ack=seq)
         if submitted_at is None:
             if not late:
                 saved = _store_checked(conn, exam_session, changes, now, device=device, seq=seq)

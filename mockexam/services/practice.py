@@ -58,6 +58,7 @@ from mockexam.models import (
     PracticeAnswer,
     PracticeQuestion,
     PracticeSession,
+    PracticeSync,
     PracticeTopic,
 )
 from mockexam.scoring.grading import ItemSpec, free_response_problem, grade_item
@@ -69,8 +70,10 @@ from mockexam.scoring.practice import (
     difficulty_for_ability,
     draw_questions,
 )
-from mockexam.services.exam_room import Refusal
+from mockexam.services.exam_room import NO_SAVE, SHEET_TOKEN_SLACK, Refusal, SheetSave
 from mockexam.services.practice_bank import DEFAULT_SUBJECT, LANGUAGES, LETTERS
+from mockexam.services.sheet_claims import claim_batch, submit_retried
+from mockexam.services.tokens import check_token, make_token
 from mockexam.text import strip_bidi
 
 RECENT_ANSWERS_FOR_ABILITY = 40
@@ -152,20 +155,16 @@ class PracticeRoom:
 
 
 @dataclass(frozen=True, slots=True)
-class PracticeSave:
-    accepted: tuple[str, ...]
-    stored: dict[str, str]
-    rejected: dict[str, Refusal]
-
-
-@dataclass(frozen=True, slots=True)
 class PracticeSubmit:
     practice_id: int
     score: int
     total: int
     is_auto_submitted: bool
-    saved: PracticeSave
+    saved: SheetSave
     late: bool  # after the deadline: the changes sent along were not stored
+    # Changes were sent along but not stored: it came late, or the session was already
+    # submitted (by the clock's sweep or another device). Not to be taken as saved.
+    dropped: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +210,9 @@ class PracticeHub:
     accuracy: float | None  # share right over every finished session
     topics: list[TopicScore]  # overall per topic, over finished sessions
     subjects: list[SubjectAvailability] = field(default_factory=list)  # with active questions
+
+
+SYNC = PracticeSync.__table__  # "newest batch per device" (services/sheet_claims.py)
 
 
 def _seconds(start: datetime, end: datetime) -> int:
@@ -701,26 +703,86 @@ def _check_open(practice: PracticeSession, now: datetime) -> None:
         )
 
 
+SHEET_PURPOSE = "practice-sheet"
+
+
+def practice_sheet_token(*, student_id: int, practice_id: int, deadline: datetime) -> str:
+    """The practice sheet's credential for saving and submitting over HTTP (services.tokens),
+    for this student and session until a little past its deadline."""
+    return make_token(
+        SHEET_PURPOSE,
+        student_id=student_id,
+        exam_id=practice_id,
+        expires_at=deadline + SHEET_TOKEN_SLACK,
+    )
+
+
+def check_practice_sheet_token(*, practice_id: int, token: str, now: datetime | None = None) -> int:
+    """The student a practice sheet token was made for; PermissionDeniedError if forged or
+    moved, TokenExpiredError once expired."""
+    return check_token(
+        SHEET_PURPOSE,
+        exam_id=practice_id,
+        token=token,
+        now=now or utcnow(),
+        invalid="This practice sheet's credential is not valid: reload the page.",
+        expired="This practice sheet's credential has expired: reload the page.",
+    )
+
+
 def save_practice(
     *,
     student_id: int,
     practice_id: int,
     changes: Mapping[str, str | None],
+    device: str | None = None,
+    seq: int = 0,
     now: datetime | None = None,
-) -> PracticeSave:
+) -> SheetSave:
     """Store the caller's answer changes; refused labels are reported, not raised.
 
-    DeadlinePassedError / AlreadySubmittedError store nothing; NotFoundError for
-    a session that is not the caller's.
+    `device` + `seq`: the batch's device and seq (services/sheet_claims.py): a batch
+    that a newer one of the same device already covers stores nothing, and its ack is
+    the newer seq. DeadlinePassedError / AlreadySubmittedError store nothing;
+    NotFoundError for a session that is not the caller's.
     """
     now = now or utcnow()
     with session_scope() as session:
         practice = _own(session, student_id=student_id, practice_id=practice_id, lock=True)
         _check_open(practice, now)
-        rows = _questions(session, practice_id)
-        valid, rejected = _check_changes(rows, changes)
-        _store(session, rows, valid, now)
-    return PracticeSave(accepted=tuple(valid), stored=valid, rejected=rejected)
+        return _store_batch(session, practice_id, changes, now, device=device, seq=seq)
+
+
+def _store_batch(
+    session: Session,
+    practice_id: int,
+    changes: Mapping[str, str | None],
+    now: datetime,
+    *,
+    device: str | None,
+    seq: int,
+) -> SheetSave:
+    """Check each change on its own and store the valid ones, unless a newer batch of the
+    device covers this one (the caller holds the session's row)."""
+    rows = _questions(session, practice_id)
+    valid, rejected = _check_changes(rows, changes)
+    options = {
+        str(answer.position): tuple(LETTERS[: len(question.options)])
+        for answer, question, *_ in rows
+        if str(answer.position) in rejected and question.options
+    }
+    if device is not None and changes:
+        covering = claim_batch(
+            session.connection(), SYNC, session_id=practice_id, device=device, seq=seq, now=now
+        )
+        if covering is not None:
+            return SheetSave(
+                accepted=(), stored={}, rejected=rejected, ack=covering, options=options
+            )
+    _store(session, rows, valid, now)
+    return SheetSave(
+        accepted=tuple(valid), stored=valid, rejected=rejected, ack=seq, options=options
+    )
 
 
 def set_practice_position(
@@ -800,24 +862,35 @@ def submit_practice(
     practice_id: int,
     changes: Mapping[str, str | None],
     auto: bool = False,
+    device: str | None = None,
+    seq: int = 0,
     now: datetime | None = None,
 ) -> PracticeSubmit:
     """Store the last changes (while in time), grade and submit; idempotent.
 
     After the deadline the changes are dropped and it counts as auto-submitted.
     `auto` (the client's clock ran out) counts only when the server agrees.
+    `device` + `seq` as in `save_practice`; a retried submit whose first answer was
+    lost acknowledges the changes its first try stored (exam_room.submit_sheet's rule).
     """
     now = now or utcnow()
     with session_scope() as session:
         practice = _own(session, student_id=student_id, practice_id=practice_id, lock=True)
-        saved = PracticeSave(accepted=(), stored={}, rejected={})
-        late = practice.submitted_at is None and now > practice.deadline
-        if practice.submitted_at is None:
+        saved = NO_SAVE
+        submitted_before = practice.submitted_at is not None
+        late = not submitted_before and now > practice.deadline
+        dropped = bool(changes) and (late or submitted_before)
+        if (
+            dropped
+            and submitted_before
+            and submit_retried(
+                session.connection(), SYNC, session_id=practice_id, device=device, seq=seq
+            )
+        ):  # its first try stored these changes before submitting: not lost, acked
+            dropped, saved = False, replace(NO_SAVE, ack=seq)
+        if not submitted_before:
             if not late:
-                rows = _questions(session, practice_id)
-                valid, rejected = _check_changes(rows, changes)
-                _store(session, rows, valid, now)
-                saved = PracticeSave(accepted=tuple(valid), stored=valid, rejected=rejected)
+                saved = _store_batch(session, practice_id, changes, now, device=device, seq=seq)
             time_over = now >= practice.deadline - _grace() - timedelta(seconds=5)
             _finish(session, practice, now=now, auto=bool(auto) and time_over)
         return PracticeSubmit(
@@ -827,6 +900,7 @@ def submit_practice(
             is_auto_submitted=practice.is_auto_submitted,
             saved=saved,
             late=late,
+            dropped=dropped,
         )
 
 

@@ -6,8 +6,9 @@ from `settings.admin_secret_key` for that one purpose. So a token cannot be
 forged, moved to another exam or student, used for another purpose (a paper
 link is no answer-sheet credential) or used after it expires.
 
-Purposes: `paper` (services.paper: the question-paper link) and `sheet`
-(services.exam_room: the answer sheet's saves over HTTP).
+Purposes: `paper` (services.paper: the question-paper link), `sheet`
+(services.exam_room: the answer sheet's saves over HTTP) and `practice-sheet`
+(services.practice: the same for a practice session, whose id takes the exam's place).
 """
 
 from __future__ import annotations

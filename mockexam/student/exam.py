@@ -921,7 +921,9 @@ def _waiting_view(*, submitted_here: bool = False) -> rx.Component:
     results_caption = tr("Natijalargacha", "До результатов", "Results in")
     if submitted_here:
         auto = sheet_gate(auto_badge, session_key=key, show="auto")
-        notice = rx.text(sheet_notice(key), id="waiting-notice", **notice_style)
+        notice = sheet_notice(
+            key, id="waiting-notice", color=theme.DESTRUCTIVE, text_align="center"
+        )
         results = rx.fragment(
             sheet_gate(
                 _big_countdown(

@@ -1,11 +1,13 @@
 """One practice session `/app/practice/[practice_id]`: the questions, then the results.
 
 While it runs: the sheet (one question at a time, Markdown + KaTeX, autosave
-exactly like the exam's: the browser keeps every change and the server acks
-each batch) under a countdown from the server deadline; at zero the sheet
-submits by itself, and the sweep submits an abandoned session. After the
-submit, the same route shows the results: score, a per-topic bar chart, and
-every question with the student's answer, the right one and the explanation.
+exactly like the exam's: the browser keeps every change and posts it over HTTP to
+`save_url` with the signed `save_token` — mockexam/api.py answers with the ack,
+no Reflex event) under a countdown from the server deadline; at zero the sheet
+submits by itself (the same way, `save_url + "/submit"`), and the sweep submits an
+abandoned session. Once the submit is answered the sheet calls `refresh`, and the
+same route shows the results: score, a per-topic bar chart, and every question
+with the student's answer, the right one and the explanation.
 
 The sheet shows one question at a time; the student's place survives a reload
 or a backend restart (which rebuilds this state from the database): the sheet
@@ -14,8 +16,9 @@ keeps it in the browser and reports each move (`move`), stored on the session
 
 The session is the one in the route, and it must be the caller's: the
 service finds it by id and refuses anyone else's (the page then says "not
-found"). Only the answers travel in the payload; the labels are checked
-against the session's own questions on the server. Practice never touches
+found"); the HTTP routes take the student from the sheet token, made for this
+student and session. Only the answers travel in the payload; the labels are
+checked against the session's own questions on the server. Practice never touches
 the Elo rating, Rasch scores or streaks.
 """
 
@@ -30,6 +33,7 @@ import plotly.graph_objects as go
 import reflex as rx
 from sqlalchemy.exc import SQLAlchemyError
 
+from mockexam.api import practice_sheet_path
 from mockexam.charts import PLOT_CONFIG, shared_blank_figure, topic_breakdown_figure
 from mockexam.errors import (
     AlreadySubmittedError,
@@ -38,15 +42,12 @@ from mockexam.errors import (
     NotFoundError,
 )
 from mockexam.parsing import parse_id
-from mockexam.services.exam_room import Refusal
 from mockexam.services.practice import (
     PracticePhase,
     PracticeRoom,
-    PracticeSave,
     get_practice_room,
-    save_practice,
+    practice_sheet_token,
     set_practice_position,
-    submit_practice,
 )
 from mockexam.services.practice_bank import LETTERS
 from mockexam.student.auth import StudentState, student_on_load
@@ -58,12 +59,11 @@ from mockexam.student.components import (
     message_card,
     primary_button,
 )
-from mockexam.student.i18n import error_text, not_saved_text, texts_by_language, tr
+from mockexam.student.i18n import NOT_SAVED, error_text, texts_by_language, tr
 from mockexam.student.practice import PRACTICE_ROUTE, mode_name
-from mockexam.student.sheet_protocol import BatchError, parse_batch, refusal_text
 from mockexam.student.shell import APP_ROOT, page_header, student_shell
 from mockexam.ui import theme
-from mockexam.ui.answer_sheet import forget_sheet, sheet_banner
+from mockexam.ui.answer_sheet import forget_sheet, sheet_banner, sheet_gate, sheet_notice
 from mockexam.ui.backend import BACKEND_ORIGIN
 from mockexam.ui.countdown import countdown
 from mockexam.ui.layout import section_card
@@ -132,16 +132,14 @@ class PracticeSessionState(StudentState):
     items: list[SheetItemView] = []
     saved: dict[str, dict[str, Any]] = {}
     load_id: str = ""
-    ack_seq: int = 0
-    rejected: dict[str, str] = {}
-    save_error: str = ""
+    save_url: str = ""  # where the sheet posts its saves (while in progress)
+    save_token: str = ""  # the sheet's credential for them (practice_sheet_token)
     notice: str = ""
     position: str = "1"  # the label of the question the student is on, as stored at the load
     review: list[ReviewView] = []
     topic_figure: go.Figure = rx.field(default_factory=functools.partial(shared_blank_figure, 80))
 
     _shown: int | None = None  # the session whose data the vars hold
-    _applied_seq: int = 0  # the newest batch stored in this page load
 
     @rx.event
     async def load(self, init_data: str = ""):
@@ -181,23 +179,21 @@ class PracticeSessionState(StudentState):
             logger.exception("practice %s of student %s could not be read", practice_id, student_id)
             self.phase = View.FAILED
             return None
-        return self._show(room, then=then)
+        return self._show(room, student_id, then=then)
 
     def _clear(self) -> None:
         self._shown = None
         self.phase = View.LOADING
-        self.items, self.saved, self.review, self.rejected = [], {}, [], {}
-        self.sheet_key, self.save_error, self.notice = "", "", ""
-        self.ack_seq = 0
+        self.items, self.saved, self.review = [], {}, []
+        self.sheet_key, self.notice, self.save_url, self.save_token = "", "", "", ""
 
-    def _show(self, room: PracticeRoom, *, then: Any = None):
+    def _show(self, room: PracticeRoom, student_id: int, *, then: Any = None):
         self._shown = room.practice_id
         was = self.phase
         self.mode, self.is_adaptive, self.total = room.mode, room.is_adaptive, room.total
         self.is_auto_submitted = room.is_auto_submitted
         self.seconds_left = room.seconds_left
         self.sheet_key = f"p{room.practice_id}"
-        self.save_error = ""
         events: list[Any] = list(then or [])
         if room.phase == PracticePhase.IN_PROGRESS:
             self.items = [
@@ -214,12 +210,14 @@ class PracticeSessionState(StudentState):
             ]
             self.saved = {label: {"value": value} for label, value in room.saved.items()}
             self.position = str(room.position)
-            self.ack_seq = 0
-            self._applied_seq = 0  # the sheet re-sends what is pending with this load
-            self.rejected = {}
+            self.save_url = practice_sheet_path(room.practice_id)
+            self.save_token = practice_sheet_token(
+                student_id=student_id, practice_id=room.practice_id, deadline=room.deadline
+            )
             self.review = []
         else:
-            self.items, self.saved, self.rejected = [], {}, {}
+            self.items, self.saved = [], {}
+            self.save_url, self.save_token = "", ""
             self.score = room.score or 0
             self.percent = round(100 * self.score / room.total) if room.total else 0
             self.review = [_review_view(r) for r in room.review]
@@ -235,80 +233,20 @@ class PracticeSessionState(StudentState):
         self.phase = room.phase
         return events or None
 
-    def _acknowledge(
-        self, seq: int, sent: list[str], result: PracticeSave | None, early: dict[str, Refusal]
-    ) -> None:
-        refusals = dict(early)
-        if result is not None:
-            refusals.update(result.rejected)
-        options = {item["label"]: list(LETTERS[: len(item["options"])]) for item in self.items}
-        rejected = {
-            label: text
-            for label, text in self.rejected.items()
-            if label not in sent and label in options
-        }
-        rejected.update(
-            {
-                label: refusal_text(refusal, self.lang, options.get(label))
-                for label, refusal in refusals.items()
-                if label in options
-            }
-        )
-        if rejected != self.rejected:
-            self.rejected = rejected
-        if self.save_error:
-            self.save_error = ""
-        self.ack_seq = seq
-
-    def _current_load(self, batch: dict) -> bool:
-        """Whether `batch` was sent in this page load (as the exam page checks it)."""
-        load = batch.get("load") or ""
-        return not load or load == self.load_id
-
-    @staticmethod
-    def _values(changes: dict) -> dict[str, str | None]:
-        return {label: change.value for label, change in changes.items()}
-
     @rx.event
-    async def save(self, batch: dict):
-        """Store a batch of answer changes of the caller's session; ack it."""
+    async def sheet_closed(self):
+        """The sheet's save was refused as closed (the deadline passed, or the session was
+        submitted elsewhere) or its credential as no longer good: read the session again
+        and, if it is over, say why."""
         student_id, practice_id = self._signed_in(), self._path_id()
         if student_id is None or practice_id is None or practice_id != self._shown:
-            return None  # no ack: the sheet re-sends once the page has loaded again
-        try:
-            seq, changes, refused, _ = parse_batch(batch)
-        except BatchError as error:
-            logger.info("practice %s: a malformed batch was refused: %s", practice_id, error)
             return None
-        if not self._current_load(batch):
-            return None  # sent before the page loaded again: its changes come again
-        if seq <= self._applied_seq:
-            self._acknowledge(self._applied_seq, [], None, {})  # already covered
-            return None
-        values = self._values(changes)
-        try:
-            result = await rx.run_in_thread(
-                lambda: save_practice(
-                    student_id=student_id, practice_id=practice_id, changes=values
-                )
-            )
-        except (DeadlinePassedError, AlreadySubmittedError) as error:
-            self.notice = error_text(error, self.lang)
-            events = await self._read(student_id, practice_id)
+        events = await self._read(student_id, practice_id)
+        if self.phase == PracticePhase.SUBMITTED:
+            closed = DeadlinePassedError() if self.is_auto_submitted else AlreadySubmittedError()
+            self.notice = error_text(closed, self.lang)
             return [*(events or []), haptic("warning")]
-        except NotFoundError:
-            self._clear()
-            self.phase = View.NOT_FOUND
-            return None
-        except (MockExamError, SQLAlchemyError):
-            logger.exception(
-                "practice %s: answers of student %s not saved", practice_id, student_id
-            )
-            self.save_error = not_saved_text(self.lang)
-            return None
-        self._applied_seq = seq
-        self._acknowledge(seq, list(batch["changes"]), result, refused)
-        return None
+        return events
 
     @rx.event
     async def move(self, label: str):
@@ -331,42 +269,6 @@ class PracticeSessionState(StudentState):
             logger.exception(
                 "practice %s: the place of student %s not stored", practice_id, student_id
             )
-
-    @rx.event
-    async def submit(self, batch: dict):
-        """Store the last changes (while in time), grade and submit the caller's session."""
-        student_id, practice_id = self._signed_in(), self._path_id()
-        if student_id is None or practice_id is None or practice_id != self._shown:
-            return None
-        try:
-            seq, changes, refused, auto = parse_batch(batch, allow_auto=True)
-        except BatchError as error:
-            logger.info("practice %s: a malformed submit was refused: %s", practice_id, error)
-            return None
-        if not self._current_load(batch):
-            return None  # an earlier page load's submit: the sheet submits again in this one
-        if seq <= self._applied_seq:
-            changes, refused, seq = {}, {}, self._applied_seq  # already stored: submit only
-        values = self._values(changes)
-        try:
-            done = await rx.run_in_thread(
-                lambda: submit_practice(
-                    student_id=student_id, practice_id=practice_id, changes=values, auto=auto
-                )
-            )
-        except NotFoundError:
-            self._clear()
-            self.phase = View.NOT_FOUND
-            return None
-        except (MockExamError, SQLAlchemyError):
-            logger.exception("practice %s: student %s could not submit", practice_id, student_id)
-            self.save_error = not_saved_text(self.lang)
-            return None
-        dropped = done.late and bool(changes)  # not stored: not acknowledged either
-        self._acknowledge(0 if dropped else seq, list(batch["changes"]), done.saved, refused)
-        if dropped:
-            self.notice = error_text(DeadlinePassedError(), self.lang)
-        return await self._read(student_id, practice_id, then=[haptic("success")])
 
 
 def _review_view(row) -> ReviewView:
@@ -437,6 +339,7 @@ PRACTICE_LABELS = texts_by_language(
     saving=("Saqlanmoqda…", "Сохраняется…", "Saving…"),
     queued=("Yuborilishini kutmoqda", "Ждёт отправки", "Waiting to be sent"),
     refused=("Qabul qilinmadi", "Не принято", "Not accepted"),
+    notSaved=NOT_SAVED,
 )
 
 BANNER_LABELS = texts_by_language(
@@ -505,26 +408,36 @@ def _header() -> rx.Component:
 
 
 def _running_view() -> rx.Component:
-    return rx.vstack(
-        _header(),
-        practice_sheet(
-            session_key=PracticeSessionState.sheet_key,
-            items=PracticeSessionState.items,
-            saved=PracticeSessionState.saved,
-            ack_seq=PracticeSessionState.ack_seq,
-            rejected=PracticeSessionState.rejected,
-            labels=PRACTICE_LABELS,
-            seconds_left=PracticeSessionState.seconds_left,
-            load_id=PracticeSessionState.load_id,
-            save_error=PracticeSessionState.save_error,
-            position=PracticeSessionState.position,
-            on_save=PracticeSessionState.save,
-            on_submit=PracticeSessionState.submit,
-            on_move=PracticeSessionState.move,
+    """The sheet until its submit is answered; then a placeholder while `refresh` (which
+    the sheet calls) brings the results."""
+    key = PracticeSessionState.sheet_key
+    return rx.fragment(
+        sheet_gate(
+            rx.vstack(
+                _header(),
+                practice_sheet(
+                    session_key=key,
+                    items=PracticeSessionState.items,
+                    saved=PracticeSessionState.saved,
+                    labels=PRACTICE_LABELS,
+                    seconds_left=PracticeSessionState.seconds_left,
+                    load_id=PracticeSessionState.load_id,
+                    position=PracticeSessionState.position,
+                    save_url=PracticeSessionState.save_url,
+                    save_token=PracticeSessionState.save_token,
+                    lang=PracticeSessionState.lang,
+                    on_move=PracticeSessionState.move,
+                    on_closed=PracticeSessionState.sheet_closed,
+                    on_submitted=PracticeSessionState.refresh,
+                ),
+                spacing="3",
+                width="100%",
+                id="practice-running",
+            ),
+            session_key=key,
+            show="running",
         ),
-        spacing="3",
-        width="100%",
-        id="practice-running",
+        sheet_gate(_loading_view("practice-checking"), session_key=key, show="submitted"),
     )
 
 
@@ -572,6 +485,9 @@ def _score_card() -> rx.Component:
             rx.cond(
                 PracticeSessionState.notice != "",
                 rx.text(PracticeSessionState.notice, size="2", color=theme.DESTRUCTIVE),
+                sheet_notice(
+                    PracticeSessionState.sheet_key, id="practice-notice", color=theme.DESTRUCTIVE
+                ),
             ),
             rx.text(
                 tr(
@@ -827,13 +743,13 @@ def _failed_view() -> rx.Component:
     )
 
 
-def _loading_view() -> rx.Component:
+def _loading_view(view_id: str = "practice-loading") -> rx.Component:
     return rx.vstack(
         card_skeleton("3rem"),
         card_skeleton("16rem"),
         spacing="4",
         width="100%",
-        id="practice-loading",
+        id=view_id,
     )
 
 

@@ -1,12 +1,15 @@
 """Practice's sheet: one question at a time, Markdown + KaTeX, answers synced like the exam's.
 
 The React side (`assets/practice_sheet.jsx`) shares the exam sheet's sync
-(`assets/sheet_sync.jsx`): every change goes to localStorage first, then to
-`on_save` as `{"seq": int, "changes": {label: {"value": str | None,
-"flagged": None}}}`; the state acks with `ack_seq` and `rejected` only;
-unacked changes are re-sent, and `on_submit` gets the same batch plus
-`"auto"` when the clock (`seconds_left`) runs out. Labels are the
-questions' positions ("1" … "10").
+(`assets/sheet_sync.jsx`) and its transport: every change goes to localStorage
+first, then as an HTTP POST to `save_url` with `save_token` (mockexam/api.py,
+`/api/sheet/practice/<id>`: a batch `{"seq", "changes": {label: {"value": str |
+None, "flagged": None}}, "device", "load"}`, answered with the ack); unacked
+changes are re-sent, and the submit (a tap, or the clock `seconds_left` at zero)
+goes to `save_url + "/submit"` with `"auto"`. Once it is answered the sheet calls
+`on_submitted` (the page reads its results); a save refused as closed, or a
+credential no longer good, calls `on_closed`. Labels are the questions'
+positions ("1" … "10").
 
 The student's place: the sheet shows one question at a time, and a new page
 state (a reload, a backend restart: the page's states are then rebuilt from
@@ -32,7 +35,7 @@ from typing import Any, TypedDict
 
 import reflex as rx
 from reflex.components.core.banner import has_connection_errors
-from reflex.event import passthrough_event_spec
+from reflex.event import no_args_event_spec, passthrough_event_spec
 
 from mockexam.ui.answer_sheet import SHEET_COLORS
 
@@ -63,6 +66,7 @@ class PracticeLabels(TypedDict):
     saving: str
     queued: str
     refused: str
+    notSaved: str  # a save got no answer (network, timeout): shown while it is re-sent
 
 
 class PracticeSheet(rx.Component):
@@ -75,19 +79,21 @@ class PracticeSheet(rx.Component):
     session_key: rx.Var[str]
     items: rx.Var[list[dict[str, Any]]]
     saved: rx.Var[dict[str, dict[str, Any]]]
-    ack_seq: rx.Var[int]
-    rejected: rx.Var[dict[str, str]]
     labels: rx.Var[dict[str, str]]
     colors: rx.Var[dict[str, str]]
     seconds_left: rx.Var[int]
     load_id: rx.Var[str]
     offline: rx.Var[bool]
-    save_error: rx.Var[str]
     position: rx.Var[str]  # the label the server last heard the student was on
+    # Saves and the submit as HTTP POSTs here (resolved against the backend), with this
+    # credential; the route's refusals and errors come in `lang`.
+    save_url: rx.Var[str]
+    save_token: rx.Var[str]
+    lang: rx.Var[str]
 
-    on_save: rx.EventHandler[passthrough_event_spec(dict)]
-    on_submit: rx.EventHandler[passthrough_event_spec(dict)]
     on_move: rx.EventHandler[passthrough_event_spec(str)]
+    on_closed: rx.EventHandler[no_args_event_spec]
+    on_submitted: rx.EventHandler[no_args_event_spec]
 
 
 class MathText(rx.Component):

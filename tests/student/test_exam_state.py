@@ -29,6 +29,7 @@ from mockexam.student.exam import ExamState, View
 from mockexam.student.sheet_protocol import parse_batch
 from tests.factories import make_exam, make_student
 from tests.student.helpers import init_data_for, make_state, run
+from tests.student.sheet_http import post_json
 
 OWNER_TG, OTHER_TG = 700_001, 700_002
 
@@ -229,17 +230,7 @@ def front(request, monkeypatch):
 
 def _post(path: str, body: object, **headers: str) -> httpx.Response:
     """POST `body` as JSON text to a fresh api (the real route, in process)."""
-
-    async def send() -> httpx.Response:
-        transport = httpx.ASGITransport(app=_FRONT["app"]())
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-            return await c.post(
-                path,
-                content=json.dumps(body),
-                headers={"content-type": "text/plain;charset=UTF-8", **headers},
-            )
-
-    return asyncio.run(send())
+    return post_json(_FRONT["app"](), path, body, **headers)
 
 
 def test_exam_save_stores_a_valid_batch_and_acks_it(db_url, front):
@@ -354,13 +345,24 @@ def test_sheet_saves_in_front_answer_only_posts_to_a_sheet_and_pass_the_rest_on(
         ("POST", "/api/sheet/seven"),
         ("POST", "/api/sheet/١"),  # a digit, but not an ASCII one
         ("POST", "/api/sheets/7"),
+        ("POST", "/api/sheet/practice/seven"),
         ("POST", "/_event/"),
     ]:
         asyncio.run(front({"type": "http", "method": method, "path": path}, None, None))
     asyncio.run(front({"type": "lifespan"}, None, None))
     asyncio.run(front({"type": "websocket", "path": "/_event/"}, None, None))
-    assert len(passed) == 10 and passed[-2][0] == "lifespan"
-    assert [api_module.sheet_exam_id(p) for p in ("/api/sheet/7", "/api/sheet/0012")] == [7, 12]
+    assert len(passed) == 11 and passed[-2][0] == "lifespan"
+    targets = [
+        api_module.sheet_target(p)
+        for p in ("/api/sheet/7", "/api/sheet/0012", "/api/sheet/practice/3/submit")
+    ]
+    assert [(sheet.name, owner, what) for sheet, owner, what in targets] == [
+        ("exam", 7, "save"),
+        ("exam", 12, "save"),
+        ("practice", 3, "submit"),
+    ]
+    for path in ("/api/sheet/practice/", "/api/sheet/practice/x", "/api/sheet/practice/3/x"):
+        assert api_module.sheet_target(path) is None
 
 
 def test_exam_save_refuses_each_bad_answer_with_a_reason_and_keeps_the_good(db_url):

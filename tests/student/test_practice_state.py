@@ -7,14 +7,21 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
+from mockexam.api import create_api
 from mockexam.db import session_scope, utcnow
+from mockexam.errors import PermissionDeniedError
 from mockexam.models import PracticeAnswer, PracticeSession, Student
-from mockexam.services.practice import PracticePhase
+from mockexam.services.practice import (
+    PracticePhase,
+    check_practice_sheet_token,
+    practice_sheet_token,
+)
 from mockexam.student.auth import AuthStatus
 from mockexam.student.practice import PracticeHubState
 from mockexam.student.practice_session import PracticeSessionState, View
 from tests.factories import make_practice_bank, make_student
 from tests.student.helpers import init_data_for, make_state, run
+from tests.student.sheet_http import post_json
 
 OWNER_TG, OTHER_TG = 710_001, 710_002
 
@@ -120,21 +127,71 @@ def test_session_page_sends_questions_without_the_answer_key(db_url):
     assert page.review == [] and page.sheet_key == f"p{practice_id}"
 
 
-def test_another_students_session_is_not_found_and_their_saves_change_nothing(db_url):
+DEVICE = "practice-device-1"
+
+
+def _post(path: str, body: object) -> tuple[int, dict]:
+    response = post_json(create_api(), path, body)
+    return response.status_code, response.json()
+
+
+def _save(page: PracticeSessionState, batch: object, *, device: str = DEVICE, **extra: object):
+    """POST `batch` as the sheet does (its device, the page's token); (status, JSON answer)."""
+    body = {"device": device, **batch, "t": page.save_token, "lang": page.lang, **extra}
+    return _post(page.save_url, body)
+
+
+def _submit(page: PracticeSessionState, batch: dict, *, auto: bool = False, **extra: object):
+    """POST `batch` to the sheet's submit as the sheet does; (status, JSON answer)."""
+    body = {"device": DEVICE, **batch, "auto": auto, "t": page.save_token, "lang": page.lang}
+    return _post(f"{page.save_url}/submit", {**body, **extra})
+
+
+def _submitted_at(practice_id: int):
+    with session_scope(readonly=True) as db:
+        return db.get(PracticeSession, practice_id).submitted_at
+
+
+def test_the_sheet_posts_to_its_sessions_route_with_a_credential_for_it(db_url):
+    _setup()
+    practice_id = _started()
+    page = _session_page(practice_id)
+    assert page.save_url == f"/api/sheet/practice/{practice_id}"
+    assert check_practice_sheet_token(practice_id=practice_id, token=page.save_token) == (
+        _student_id(OWNER_TG)
+    )
+    with pytest.raises(PermissionDeniedError):  # not a credential for another session
+        check_practice_sheet_token(practice_id=practice_id + 1, token=page.save_token)
+
+
+def _student_id(telegram_id: int) -> int:
+    with session_scope(readonly=True) as db:
+        return db.execute(select(Student.id).where(Student.telegram_id == telegram_id)).scalar()
+
+
+def test_another_students_session_is_not_found_and_their_posts_change_nothing(db_url):
     _setup()
     practice_id = _started()
     intruder = _session_page(practice_id, OTHER_TG)
     assert intruder.phase == View.NOT_FOUND and intruder.items == []
-    # Saving or submitting for a session that is not theirs: nothing stored, no ack.
-    run(PracticeSessionState.save, intruder, _batch(1, q1="A"))
-    run(PracticeSessionState.submit, intruder, {**_batch(2, q1="A"), "auto": False})
-    assert set(_stored(practice_id).values()) == {""}
-    assert intruder.ack_seq == 0
-    with session_scope(readonly=True) as db:
-        assert db.get(PracticeSession, practice_id).submitted_at is None
+    assert intruder.save_url == "" and intruder.save_token == ""
+    path = f"/api/sheet/practice/{practice_id}"
+    theirs = _session_page(_started(OTHER_TG), OTHER_TG)  # a genuine token, for their own
+    forged = f"{_student_id(OTHER_TG)}.9999999999.{'A' * 43}"
+    for token in ("", theirs.save_token, forged):
+        body = {**_batch(1, q1="A"), "device": DEVICE, "t": token}
+        assert _post(path, body)[0] == 401
+        assert _post(path + "/submit", {**body, "auto": False})[0] == 401
+    # Even a genuine credential the server never hands out (this session, another student)
+    # finds no session of theirs.
+    token = practice_sheet_token(
+        student_id=_student_id(OTHER_TG), practice_id=practice_id, deadline=utcnow()
+    )
+    assert _post(path, {**_batch(1, q1="A"), "device": DEVICE, "t": token})[0] == 404
+    assert set(_stored(practice_id).values()) == {""} and _submitted_at(practice_id) is None
 
 
-def test_a_forged_route_swap_cannot_save_into_someone_elses_session(db_url):
+def test_a_forged_route_swap_gets_no_credential_for_someone_elses_session(db_url):
     """The page loaded for the caller's own session; the route then names another one."""
     _setup()
     theirs = _started(OTHER_TG)
@@ -144,8 +201,10 @@ def test_a_forged_route_swap_cannot_save_into_someone_elses_session(db_url):
     root = page.parent_state.parent_state
     root.router = swapped.parent_state.parent_state.router
     assert page._path_id() == theirs
-    run(PracticeSessionState.save, page, _batch(1, q1="A"))
-    assert set(_stored(theirs).values()) == {""}
+    run(PracticeSessionState.refresh, page)
+    assert page.phase == View.NOT_FOUND and page.save_token == "" and page.save_url == ""
+    run(PracticeSessionState.sheet_closed, page)
+    assert page.save_token == ""
 
 
 def test_saves_are_acked_and_refusals_named(db_url):
@@ -154,49 +213,71 @@ def test_saves_are_acked_and_refusals_named(db_url):
     page = _session_page(practice_id)
     mcq = next(i["label"] for i in page.items if i["kind"] == "mcq")
     free = next(i["label"] for i in page.items if i["kind"] == "free")
-    run(PracticeSessionState.save, page, {"seq": 3, "changes": {mcq: {"value": "B"}}})
-    assert page.ack_seq == 3 and _stored(practice_id)[mcq] == "B"
-    run(
-        PracticeSessionState.save,
-        page,
-        {"seq": 4, "changes": {mcq: {"value": "Z"}, free: {"value": "x" * 80}}},
+    assert _save(page, {"seq": 3, "changes": {mcq: {"value": "B"}}}) == (
+        200,
+        {"ack": 3, "rejected": {}},
     )
-    assert page.ack_seq == 4
-    assert set(page.rejected) == {mcq, free}
     assert _stored(practice_id)[mcq] == "B"
-    # A malformed batch gets no ack at all (the sheet re-sends it).
-    run(PracticeSessionState.save, page, {"seq": "five", "changes": {}})
-    assert page.ack_seq == 4
+    status, answer = _save(
+        page, {"seq": 4, "changes": {mcq: {"value": "Z"}, free: {"value": "x" * 80}}}
+    )
+    assert status == 200 and answer["ack"] == 4 and set(answer["rejected"]) == {mcq, free}
+    assert "A, B, C, D" in answer["rejected"][mcq] or "A–D" in answer["rejected"][mcq]
+    assert _stored(practice_id)[mcq] == "B"
+    # A malformed batch is refused whole (the sheet re-sends it), with a reason.
+    for bad in ({"seq": "five", "changes": {}}, {"seq": 5, "changes": []}):
+        status, answer = _save(page, bad)
+        assert status == 400 and answer["error"] and "ack" not in answer
+    status, answer = _post(page.save_url, {"seq": 5, "changes": {}, "t": page.save_token})
+    assert status == 400  # no device
+    assert _stored(practice_id)[mcq] == "B"
 
 
-@pytest.mark.parametrize("handler", ["save", "submit"])
-def test_changes_after_the_deadline_are_not_acked_and_the_results_show(db_url, handler):
-    """Neither a save nor a submit that comes late acks what it did not store."""
+def test_a_save_after_the_deadline_is_refused_and_the_page_shows_the_results(db_url):
     _setup()
     practice_id = _started()
     page = _session_page(practice_id)
+    _past_deadline(practice_id)
+    status, answer = _save(page, _batch(1, q1="B"))
+    assert status == 409 and answer["closed"] and answer["error"] and "ack" not in answer
+    assert _stored(practice_id)["1"] == ""
+    run(PracticeSessionState.sheet_closed, page)  # what the sheet calls on "closed"
+    assert page.phase == PracticePhase.SUBMITTED and page.notice and page.is_auto_submitted
+    assert len(page.review) == 6 and page.save_token == ""
+
+
+def _past_deadline(practice_id: int) -> None:
     with session_scope() as db:
         db.execute(
             update(PracticeSession)
             .where(PracticeSession.id == practice_id)
             .values(deadline=utcnow() - timedelta(seconds=1))
         )
-    if handler == "save":
-        run(PracticeSessionState.save, page, _batch(1, q1="B"))
-    else:
-        run(PracticeSessionState.submit, page, {**_batch(4, q1="B"), "auto": True})
-    assert page.phase == PracticePhase.SUBMITTED and page.notice
-    assert page.ack_seq == 0 and _stored(practice_id)["1"] == ""
-    assert len(page.review) == 6
 
 
-def test_submit_shows_score_review_and_topic_chart(db_url):
+def test_a_late_submit_counts_as_the_clocks_and_does_not_ack_its_changes(db_url):
+    _setup()
+    practice_id = _started()
+    page = _session_page(practice_id)
+    _past_deadline(practice_id)
+    status, answer = _submit(page, _batch(4, q1="B"), auto=True)
+    assert status == 200 and answer["submitted"] and answer["auto"]
+    assert answer["ack"] == 0 and answer["notice"]
+    assert _stored(practice_id)["1"] == "" and _submitted_at(practice_id) is not None
+    run(PracticeSessionState.refresh, page)  # what the sheet calls once it is answered
+    assert page.phase == PracticePhase.SUBMITTED and page.is_auto_submitted
+
+
+def test_submit_stores_the_last_changes_and_the_results_show(db_url):
     _setup(per_topic=1)
     practice_id = _started()
     page = _session_page(practice_id)
     answers = {f"q{i['label']}": "B" if i["kind"] == "mcq" else "1/2" for i in page.items}
-    run(PracticeSessionState.submit, page, {**_batch(9, **answers), "auto": False})
-    assert page.phase == PracticePhase.SUBMITTED
+    status, answer = _submit(page, _batch(9, **answers))
+    assert status == 200
+    assert answer == {"ack": 9, "rejected": {}, "submitted": True, "auto": False, "notice": ""}
+    run(PracticeSessionState.refresh, page)
+    assert page.phase == PracticePhase.SUBMITTED and not page.is_auto_submitted
     assert (page.score, page.total, page.percent) == (6, 6, 100)
     assert page.items == [] and len(page.review) == 6
     assert all(r["is_correct"] and r["explanation"] for r in page.review)
@@ -208,6 +289,25 @@ def test_submit_shows_score_review_and_topic_chart(db_url):
     assert hub.history[0]["score"] == "6/6" and hub.accuracy == 100
 
 
+def test_a_submit_is_idempotent_and_a_retry_after_a_lost_answer_is_acked(db_url):
+    _setup(per_topic=1)
+    practice_id = _started()
+    page = _session_page(practice_id)
+    first = _submit(page, _batch(3, q1="C"))
+    assert first[1]["ack"] == 3 and _stored(practice_id)["1"] == "C"
+    submitted = _submitted_at(practice_id)
+    # The same submit again (its answer was lost): acked, nothing changes.
+    assert _submit(page, _batch(3, q1="C")) == first
+    # A newer change after the submit is refused, with the notice.
+    status, answer = _submit(page, _batch(4, q1="D"))
+    assert status == 200 and answer["ack"] == 0 and answer["notice"]
+    # So is another device's.
+    assert _submit(page, _batch(3, q1="D"), device="other-device-9")[1]["ack"] == 0
+    assert _stored(practice_id)["1"] == "C" and _submitted_at(practice_id) == submitted
+    # A save after the submit: closed.
+    assert _save(page, _batch(5, q1="A"))[0] == 409
+
+
 @pytest.mark.parametrize("path", ["/app/practice/abc", "/app/practice/99999"])
 def test_unknown_sessions_are_not_found(db_url, path):
     _setup()
@@ -216,20 +316,20 @@ def test_unknown_sessions_are_not_found(db_url, path):
     assert state.phase == View.NOT_FOUND
 
 
-def test_an_older_batch_or_one_of_an_earlier_page_load_stores_nothing(db_url):
+def test_an_older_batch_of_a_device_stores_nothing_and_is_acked_with_the_newer(db_url):
     _setup(per_topic=1)
     practice_id = _started()
     page = _session_page(practice_id)
     mcq = next(i["label"] for i in page.items if i["kind"] == "mcq")
-    load = page.load_id
-    run(PracticeSessionState.save, page, {**_batch(5, **{f"q{mcq}": "C"}), "load": load})
-    assert page.ack_seq == 5 and _stored(practice_id)[mcq] == "C"
-    # Processed late: an older batch of the same load would put an older answer back.
-    run(PracticeSessionState.save, page, {**_batch(4, **{f"q{mcq}": "A"}), "load": load})
-    assert page.ack_seq == 5 and _stored(practice_id)[mcq] == "C"
-    # A batch sent before the page loaded again: ignored (this load re-sends its changes).
-    run(PracticeSessionState.save, page, {**_batch(9, **{f"q{mcq}": "D"}), "load": "old-load"})
-    assert page.ack_seq == 5 and _stored(practice_id)[mcq] == "C"
+    assert _save(page, _batch(5, **{f"q{mcq}": "C"}))[1]["ack"] == 5
+    # Arrived late (HTTP requests overtake each other): it would put an older answer back.
+    assert _save(page, _batch(4, **{f"q{mcq}": "A"}))[1]["ack"] == 5
+    assert _stored(practice_id)[mcq] == "C"
+    # Another device (another tab, a cleared browser) numbers its own batches.
+    assert _save(page, _batch(1, **{f"q{mcq}": "D"}), device="second-device")[1]["ack"] == 1
+    assert _stored(practice_id)[mcq] == "D"
+    # A fresh page state (a reload, a backend restart) shows what is stored.
+    assert _session_page(practice_id).saved[mcq] == {"value": "D"}
 
 
 # --- the student's place and language (issue 24) --------------------------------------------
@@ -283,7 +383,7 @@ def test_only_the_owner_on_their_loaded_page_moves_their_place(db_url):
     assert _position(practice_id) == 1
     # Once submitted, the place stays as it was.
     owner = _session_page(practice_id)
-    run(PracticeSessionState.submit, owner, {**_batch(1), "auto": False})
+    assert _submit(owner, _batch(1))[1]["submitted"]
     run(PracticeSessionState.move, owner, "5")
     assert _position(practice_id) == 1
 
