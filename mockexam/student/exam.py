@@ -61,7 +61,7 @@ from mockexam.student.components import (
 )
 from mockexam.student.i18n import (
     MINUTES,
-    NOT_SAVED,
+    SHEET_SYNC_TEXTS,
     count_text,
     error_text,
     texts_by_language,
@@ -73,6 +73,7 @@ from mockexam.ui.answer_sheet import (
     answer_sheet,
     forget_sheet,
     sheet_banner,
+    sheet_clock,
     sheet_gate,
     sheet_notice,
     sheet_section,
@@ -425,29 +426,16 @@ EXAM_ON_LOAD = student_on_load(ExamState.load)
 
 
 SHEET_LABELS = texts_by_language(
+    **SHEET_SYNC_TEXTS,
     answered=("Javob berilgan", "Отвечено", "Answered"),
     unanswered=("Javobsiz", "Без ответа", "Unanswered"),
     flagged=("Belgilangan", "Отмечено", "Flagged"),
     flag=("Qayta ko‘rish uchun belgilash", "Отметить для проверки", "Flag for review"),
     unflag=("Belgini olib tashlash", "Снять отметку", "Remove the flag"),
-    saved=("Saqlandi", "Сохранено", "Saved"),
-    saving=("Saqlanmoqda…", "Сохраняется…", "Saving…"),
-    queued=("Yuborilishini kutmoqda", "Ждёт отправки", "Waiting to be sent"),
-    refused=("Qabul qilinmadi", "Не принято", "Not accepted"),
     placeholder=("Javob", "Ответ", "Answer"),
     submit=("Imtihonni topshirish", "Сдать экзамен", "Submit the exam"),
     submitting=("Topshirilmoqda…", "Сдаём…", "Submitting…"),
     confirmTitle=("Imtihonni topshirasizmi?", "Сдать экзамен?", "Submit the exam?"),
-    confirmUnanswered=(
-        "{n} ta savol javobsiz qoldi.",
-        "Без ответа: {n}.",
-        "{n} questions are unanswered.",
-    ),
-    confirmAllAnswered=(
-        "Barcha savollarga javob berdingiz.",
-        "Вы ответили на все вопросы.",
-        "You have answered every question.",
-    ),
     confirmFlagged=(
         "Belgilangan: {n} ta.",
         "Отмечено для проверки: {n}.",
@@ -460,13 +448,6 @@ SHEET_LABELS = texts_by_language(
     ),
     cancel=("Bekor qilish", "Отмена", "Cancel"),
     confirm=("Topshirish", "Сдать", "Submit"),
-    offline=(
-        "Aloqa uzildi — javoblaringiz saqlanib turibdi va yuboriladi.",
-        "Нет связи — ваши ответы сохранены и будут отправлены.",
-        "Connection lost — your answers are kept and will be sent.",
-    ),
-    unsent=("Yuborilmagan", "Не отправлено", "Unsent"),
-    notSaved=NOT_SAVED,
 )
 
 PDF_LABELS = texts_by_language(
@@ -770,27 +751,15 @@ def _exam_view() -> rx.Component:
                 flex="1",
                 min_width="0",
             ),
-            rx.hstack(
-                rx.icon("timer", size=16, color=theme.HINT),
-                rx.text(
-                    countdown(
-                        seconds=ExamState.seconds_left,
-                        done_text="00:00",
-                        day_suffix=DAY_SUFFIX,
-                        warn_below=30,
-                        on_visible=ExamState.resync,
-                    ),
-                    size="4",
-                    weight="bold",
-                    style={"font_variant_numeric": "tabular-nums"},
+            sheet_clock(
+                countdown(
+                    seconds=ExamState.seconds_left,
+                    done_text="00:00",
+                    day_suffix=DAY_SUFFIX,
+                    warn_below=30,
+                    on_visible=ExamState.resync,
                 ),
-                align="center",
-                spacing="1",
-                padding_x="0.7rem",
-                padding_y="0.3rem",
-                border_radius="999px",
-                background_color=theme.SECONDARY_BG,
-                id="exam-countdown",
+                clock_id="exam-countdown",
             ),
             align="center",
             spacing="3",

@@ -46,6 +46,33 @@ NOT_SAVED = (
 )
 
 
+# What both answer sheets (the exam's and practice's) say about their sync and the
+# unanswered questions (uz, ru, en): `texts_by_language(**SHEET_SYNC_TEXTS, …)`.
+SHEET_SYNC_TEXTS: dict[str, tuple[str, str, str]] = {
+    "saved": ("Saqlandi", "Сохранено", "Saved"),
+    "saving": ("Saqlanmoqda…", "Сохраняется…", "Saving…"),
+    "queued": ("Yuborilishini kutmoqda", "Ждёт отправки", "Waiting to be sent"),
+    "refused": ("Qabul qilinmadi", "Не принято", "Not accepted"),
+    "confirmUnanswered": (
+        "{n} ta savol javobsiz qoldi.",
+        "Без ответа: {n}.",
+        "{n} questions are unanswered.",
+    ),
+    "confirmAllAnswered": (
+        "Barcha savollarga javob berdingiz.",
+        "Вы ответили на все вопросы.",
+        "You have answered every question.",
+    ),
+    "offline": (
+        "Aloqa uzildi — javoblaringiz saqlanib turibdi va yuboriladi.",
+        "Нет связи — ваши ответы сохранены и будут отправлены.",
+        "Connection lost — your answers are kept and will be sent.",
+    ),
+    "unsent": ("Yuborilmagan", "Не отправлено", "Unsent"),
+    "notSaved": NOT_SAVED,
+}
+
+
 def not_saved_text(lang: str) -> str:
     """An answer sheet's batch could not be stored (the sheet keeps and re-sends it)."""
     return pick(lang, *NOT_SAVED)

@@ -59,11 +59,17 @@ from mockexam.student.components import (
     message_card,
     primary_button,
 )
-from mockexam.student.i18n import NOT_SAVED, error_text, texts_by_language, tr
+from mockexam.student.i18n import SHEET_SYNC_TEXTS, error_text, texts_by_language, tr
 from mockexam.student.practice import PRACTICE_ROUTE, mode_name
 from mockexam.student.shell import APP_ROOT, page_header, student_shell
 from mockexam.ui import theme
-from mockexam.ui.answer_sheet import forget_sheet, sheet_banner, sheet_gate, sheet_notice
+from mockexam.ui.answer_sheet import (
+    forget_sheet,
+    sheet_banner,
+    sheet_clock,
+    sheet_gate,
+    sheet_notice,
+)
 from mockexam.ui.backend import BACKEND_ORIGIN
 from mockexam.ui.countdown import countdown
 from mockexam.ui.layout import section_card
@@ -305,6 +311,7 @@ PRACTICE_SESSION_ON_LOAD = student_on_load(PracticeSessionState.load)
 
 
 PRACTICE_LABELS = texts_by_language(
+    **SHEET_SYNC_TEXTS,
     question=("Savol", "Вопрос", "Question"),
     level=("Qiyinlik darajasi", "Сложность", "Difficulty"),
     placeholder=("Javobingiz", "Ваш ответ", "Your answer"),
@@ -318,16 +325,6 @@ PRACTICE_LABELS = texts_by_language(
     submit=("Yakunlash", "Завершить", "Finish"),
     submitting=("Tekshirilmoqda…", "Проверяем…", "Checking…"),
     confirmTitle=("Mashqni yakunlaysizmi?", "Завершить тренировку?", "Finish the practice?"),
-    confirmUnanswered=(
-        "{n} ta savol javobsiz qoldi.",
-        "Без ответа: {n}.",
-        "{n} questions are unanswered.",
-    ),
-    confirmAllAnswered=(
-        "Barcha savollarga javob berdingiz.",
-        "Вы ответили на все вопросы.",
-        "You have answered every question.",
-    ),
     confirmFinal=(
         "Natija va yechimlar darhol ko‘rinadi.",
         "Результат и решения появятся сразу.",
@@ -335,20 +332,10 @@ PRACTICE_LABELS = texts_by_language(
     ),
     cancel=("Davom etish", "Продолжить", "Keep going"),
     confirm=("Yakunlash", "Завершить", "Finish"),
-    saved=("Saqlandi", "Сохранено", "Saved"),
-    saving=("Saqlanmoqda…", "Сохраняется…", "Saving…"),
-    queued=("Yuborilishini kutmoqda", "Ждёт отправки", "Waiting to be sent"),
-    refused=("Qabul qilinmadi", "Не принято", "Not accepted"),
-    notSaved=NOT_SAVED,
 )
 
 BANNER_LABELS = texts_by_language(
-    offline=(
-        "Aloqa uzildi — javoblaringiz saqlanib turibdi va yuboriladi.",
-        "Нет связи — ваши ответы сохранены и будут отправлены.",
-        "Connection lost — your answers are kept and will be sent.",
-    ),
-    unsent=("Yuborilmagan", "Не отправлено", "Unsent"),
+    offline=SHEET_SYNC_TEXTS["offline"], unsent=SHEET_SYNC_TEXTS["unsent"]
 )
 
 
@@ -374,28 +361,16 @@ def _header() -> rx.Component:
                 align="start",
             ),
             rx.spacer(),
-            rx.hstack(
-                rx.icon("timer", size=16, color=theme.HINT),
-                rx.text(
-                    countdown(
-                        seconds=PracticeSessionState.seconds_left,
-                        done_text="00:00",
-                        day_suffix="",
-                        warn_below=30,
-                        key=PracticeSessionState.load_id,
-                        on_done=PracticeSessionState.refresh,
-                    ),
-                    size="4",
-                    weight="bold",
-                    style={"font_variant_numeric": "tabular-nums"},
+            sheet_clock(
+                countdown(
+                    seconds=PracticeSessionState.seconds_left,
+                    done_text="00:00",
+                    day_suffix="",
+                    warn_below=30,
+                    key=PracticeSessionState.load_id,
+                    on_done=PracticeSessionState.refresh,
                 ),
-                align="center",
-                spacing="1",
-                padding_x="0.7rem",
-                padding_y="0.3rem",
-                border_radius="999px",
-                background_color=theme.SECONDARY_BG,
-                id="practice-countdown",
+                clock_id="practice-countdown",
             ),
             align="center",
             spacing="2",

@@ -306,6 +306,21 @@ def sheet_banner(labels: rx.Var[dict[str, str]] | dict[str, str], **props: Any) 
     return SheetBanner.create(labels=labels, **props)
 
 
+def sheet_clock(clock: rx.Component, *, clock_id: str) -> rx.Component:
+    """The sheet's clock in its header: a timer icon and `clock` (a countdown) in a pill."""
+    return rx.hstack(
+        rx.icon("timer", size=16, color=theme.HINT),
+        rx.text(clock, size="4", weight="bold", style={"font_variant_numeric": "tabular-nums"}),
+        align="center",
+        spacing="1",
+        padding_x="0.7rem",
+        padding_y="0.3rem",
+        border_radius="999px",
+        background_color=theme.SECONDARY_BG,
+        id=clock_id,
+    )
+
+
 def forget_sheet(sheet_key: str) -> rx.event.EventSpec:
     """Remove the browser's copy of a finished session's pending answers."""
     key = f"{SHEET_STORAGE_PREFIX}{sheet_key}"
