@@ -2,9 +2,12 @@
 
 Speaks what the built frontend speaks (checked against headless Chromium,
 shared/notes/reflex-websocket.md): socket.io over one websocket to
-`/_event/`, the hydrate event inside the namespace CONNECT packet, the page's
-on_load (`_call_script` reading Telegram's initData, whose callback sends
-`ExamState.load(init_data)`), then the `start` event; answer saves and the
+`/_event/`, the hydrate event inside the namespace CONNECT packet, every event's
+router data with the page's address as Telegram opened it (`asPath` with the
+launch hash `#tgWebAppData=…`, from which the page's on_load signs in on the
+server; when the server still asks, the `_call_script` reading Telegram's
+initData is answered with `ExamState.load(init_data)` as its callback sends it),
+then the `start` event; answer saves and the
 submit as HTTP POSTs to the page's `save_url` (`/submit` for the submit) with its
 `save_token`, exactly as
 assets/sheet_sync.jsx sends them: every pending change goes in each batch with
@@ -43,6 +46,8 @@ from wsproto.events import (
     Request,
     TextMessage,
 )
+
+from mockexam.telegram.webapp_link import launch_fragment
 
 ROOT_STATE = "reflex___state____state"
 STUDENT_STATE = f"{ROOT_STATE}.mockexam___student___auth____student_state"
@@ -158,6 +163,7 @@ class TabStats:
     resends: int = 0
     disconnects: int = 0
     page_loads: int = 0  # the page's on_load ran (connect, reconnect, state rebuilt)
+    init_scripts: int = 0  # of them, those that asked the tab for initData (a round trip)
     closed: int = 0  # saves refused as closed (deadline, submit) or a credential not good
 
 
@@ -173,11 +179,17 @@ class ExamTab:
         token: str | None = None,
         reconnect: bool = True,
         on_ack: Callable[[ExamTab, list[SaveRecord]], None] | None = None,
+        launch_hash: bool = True,
     ):
         self.build = build
         self.exam_id = exam_id
         self.path = f"/app/exam/{exam_id}"
         self.init_data = init_data
+        # The address bar, as the browser reports it in every event's router data: opened
+        # by Telegram, the launch hash with the (signed) initData; else the bare path.
+        self.as_path = self.path
+        if launch_hash:
+            self.as_path += "#" + launch_fragment(init_data.rpartition("\n")[2])
         self.token = token or str(uuid.uuid4())  # one per tab, kept across reconnects
         self.reconnect = reconnect
         self.on_ack = on_ack
@@ -200,6 +212,7 @@ class ExamTab:
         # waiting view from it (SheetGate) while the page's phase is still "in_progress".
         self.submitted_here: dict[str, Any] | None = None
         self._seen_load_id = ""
+        self._hydrated: bool | None = None  # the page's is_hydrated, as the last delta said
         self._changed = asyncio.Event()
         self._reader: asyncio.Task[None] | None = None
         self._writer: asyncio.StreamWriter | None = None
@@ -262,7 +275,7 @@ class ExamTab:
         event = {
             "name": f"{state}.{handler}",
             "payload": payload,
-            "router_data": {"pathname": self.path, "asPath": self.path},
+            "router_data": {"pathname": self.path, "asPath": self.as_path},
         }
         self._send("42/_event," + json.dumps(["event", event], separators=(",", ":")))
 
@@ -309,7 +322,7 @@ class ExamTab:
                 "event": {
                     "name": f"{ROOT_STATE}.hydrate_and_load",
                     "payload": payload,
-                    "router_data": {"pathname": self.path, "asPath": self.path},
+                    "router_data": {"pathname": self.path, "asPath": self.as_path},
                 },
                 "state_schema": self.build.schema,
             }
@@ -330,6 +343,7 @@ class ExamTab:
     def _lost(self, opened: asyncio.Future[None]) -> None:
         was = self._connected.is_set()
         self._connected.clear()
+        self._hydrated = None  # a reconnect hydrates (and loads the page) again
         if self._writer is not None:
             self._writer.close()
         self._writer = self._ws = None
@@ -362,6 +376,11 @@ class ExamTab:
 
     def _update(self, update: dict[str, Any]) -> None:
         for state, values in (update.get("delta") or {}).items():
+            hydrated = values.get("is_hydrated" + SUFFIX) if state == ROOT_STATE else None
+            if hydrated is False and self._hydrated is not False:
+                self.stats.page_loads += 1  # a (re)hydrate: the page's on_load runs next
+            if hydrated is not None:
+                self._hydrated = hydrated
             target = (
                 self.exam
                 if state == EXAM_STATE
@@ -377,8 +396,8 @@ class ExamTab:
             if event.get("name") == "_call_script" and ".load" in str(
                 event.get("payload", {}).get("callback", "")
             ):
-                # The page's on_load read the initData; its callback sends load(init_data).
-                self.stats.page_loads += 1
+                # The page's on_load asked for the initData; the callback sends load(init_data).
+                self.stats.init_scripts += 1
                 self.send_event("load", {"init_data": self.init_data})
         self._after_update()
         self._changed.set()

@@ -9,6 +9,18 @@ the student's id in the backend-only `_student_id`; later calls on the same
 tab reuse it. Nothing the client sends is trusted as an identity without a
 signature, and every handler reads the id from here, never from its payload.
 
+Asking the browser costs a websocket round trip per page load, and at an
+exam's opening minute connects are the bottleneck (docs/plans/issue-25.md). So
+the on_load is the page state's `open_page`, which asks only when the server
+cannot decide alone: a tab already signed in needs nothing (`_sign_in` ignores
+what the browser would send), and a Mini App launch carries Telegram's signed
+initData in the URL's hash, which reaches the server in every event's router
+data (`asPath`): fresh, it signs in by rule 1 below, as the script's answer
+would. A hash without initData, with a stale or forged one (the tab's
+credential may still sign it in), or with the web sign-in's `mx_session`
+handoff (only the script can take it into sessionStorage) leaves it to the
+script as before.
+
 Signing in (rules and reasons: mockexam/telegram/webapp_session.py):
 1. fresh initData (younger than INITDATA_MAX_AGE_SECONDS) signs in whoever it
    names — Telegram's word now beats any credential the tab kept;
@@ -23,8 +35,11 @@ sessionStorage var (never a URL, never logged).
 
 from __future__ import annotations
 
+import inspect
 import logging
 import time
+from typing import Any
+from urllib.parse import parse_qsl
 
 import reflex as rx
 from sqlalchemy.exc import SQLAlchemyError
@@ -43,6 +58,7 @@ from mockexam.telegram.webapp_auth import (
     InitDataError,
     InitDataProblem,
     TelegramUser,
+    WebAppInitData,
     parse_init_data,
 )
 from mockexam.telegram.webapp_session import (
@@ -60,6 +76,10 @@ from mockexam.ui.telegram import INIT_DATA_JS
 logger = logging.getLogger(__name__)
 
 MAX_INIT_DATA_CHARS = 4096
+# A launch hash longer than this is no Telegram launch (initData, theme and version, encoded).
+MAX_LAUNCH_HASH_CHARS = 4 * MAX_INIT_DATA_CHARS
+LAUNCH_INIT_DATA = "tgWebAppData"  # Telegram's launch parameter (mockexam/telegram/webapp_link.py)
+WEB_SIGN_IN_HANDOFF = "mx_session"  # the web sign-in's credential handoff (api.py, INIT_DATA_JS)
 # initData older than this is no use even beside a credential (it only names the user).
 _ANY_AGE = 10 * 365 * 24 * 3600
 
@@ -89,6 +109,17 @@ class StudentState(rx.State):
     _credential_issued: float = 0.0  # when (time.time()) this state last issued one
     _signed_in_since: float = 0.0  # the Telegram sign-in behind it (credentials keep it)
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Give every page state with a `load` its own `open_page` handler (its on_load).
+
+        An event runs on the state its handler belongs to, and Reflex fetches that
+        state's substates with it: a handler inherited from here would load every
+        student page's state for each connect, so each page state gets its own.
+        """
+        if "load" in cls.__dict__ and "open_page" not in cls.__dict__:
+            cls.open_page = open_page
+        super().__init_subclass__(**kwargs)
+
     async def _sign_in(self, init_data: str) -> int | None:
         """The caller's student id: kept from an earlier check, or signed in now (see above)."""
         if self._student_id is not None:
@@ -116,11 +147,45 @@ class StudentState(rx.State):
                     self.auth_status = AuthStatus.DENIED
                     return None
             else:
-                student_id = await self._sign_in_user(data.user)
-                if student_id is not None and data.start_param:
-                    await self._join_from_invite(student_id, data.start_param)
-                return student_id
+                return await self._sign_in_fresh(data)
         return await self._sign_in_credential(credential or "", raw)
+
+    async def _sign_in_fresh(self, data: WebAppInitData) -> int | None:
+        """Rule 1: fresh initData signs in whoever it names (and joins the group it invites to)."""
+        student_id = await self._sign_in_user(data.user)
+        if student_id is not None and data.start_param:
+            await self._join_from_invite(student_id, data.start_param)
+        return student_id
+
+    async def _signed_in_without_script(self) -> bool:
+        """Whether this page load may do without asking the browser (INIT_DATA_JS).
+
+        Yes when the tab is signed in (`_sign_in` would ignore the browser's answer), or
+        when the launch URL's hash carries fresh initData and that signs the tab in.
+        No for the web sign-in's handoff, which only the script takes, and when the hash
+        has no initData or an unusable one: the script sends it with the tab's credential,
+        which `_sign_in` weighs (a stale initData beside a credential is rule 2).
+        """
+        hash_params = _launch_params(self.router.url.fragment)
+        if hash_params is None or WEB_SIGN_IN_HANDOFF in hash_params:
+            return False
+        if self._student_id is not None:
+            return True
+        raw = hash_params.get(LAUNCH_INIT_DATA, "")
+        if not raw or len(raw) > MAX_INIT_DATA_CHARS:
+            return False
+        try:
+            data = parse_init_data(
+                raw, bot_token=settings.webapp_token, max_age_seconds=initdata_max_age()
+            )
+        except InitDataError as error:
+            logger.debug("Mini App launch hash not used (%s): asking the browser", error.reason)
+            return False
+        status = self.auth_status
+        if await self._sign_in_fresh(data) is None:
+            self.auth_status = status  # the database failed: the script's load tries again
+            return False
+        return True
 
     async def _sign_in_credential(self, credential: str, init_data: str) -> int | None:
         """Sign in again with the tab's credential; `init_data` is "" or authentic but old."""
@@ -255,6 +320,39 @@ class StudentState(rx.State):
             logger.exception("could not store the language of student %s", student_id)
 
 
+def _launch_params(fragment: str) -> dict[str, str] | None:
+    """The URL hash's parameters, the first value of each (as `URLSearchParams.get` reads
+    them in INIT_DATA_JS); None when the hash is too long to be a Telegram launch."""
+    if len(fragment) > MAX_LAUNCH_HASH_CHARS:
+        return None
+    params: dict[str, str] = {}
+    for key, value in parse_qsl(fragment, keep_blank_values=True):
+        params.setdefault(key, value)
+    return params
+
+
+async def open_page(self: StudentState) -> Any:
+    """A student page's on_load (`student_on_load`): sign in on the server when it can,
+    then run the page's `load`; otherwise ask the browser, whose answer calls `load`.
+
+    Installed on each page state by `StudentState.__init_subclass__` (not a method here:
+    a handler on StudentState would fetch every page's state). Public like every handler:
+    it takes no payload, and the hash it reads counts only with Telegram's signature.
+    """
+    load = type(self).event_handlers["load"]
+    if not await self._signed_in_without_script():
+        return rx.call_script(INIT_DATA_JS, callback=load)
+    return await load.fn(self)  # in this event: no second trip through the event queue
+
+
 def student_on_load(load: rx.EventHandler) -> rx.event.EventSpec:
-    """A page's on_load: read the initData in the browser, then call `load(init_data)`."""
-    return rx.call_script(INIT_DATA_JS, callback=load)
+    """A page's on_load: `open_page` of the state whose `load` it is (see the module)."""
+    page = load.state
+    if (
+        page is None
+        or not issubclass(page, StudentState)
+        or page.event_handlers.get("load") is not load
+        or not inspect.iscoroutinefunction(load.fn)
+    ):
+        raise TypeError(f"{load} is not the async `load` handler of a student page state")
+    return page.event_handlers["open_page"]()

@@ -9,6 +9,7 @@ browser tests (`ConsoleErrors`, `figure`, `wait_ready`) live here too.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -24,6 +25,7 @@ from mockexam.services.demo import DEMO_STUDENT_TELEGRAM_ID
 from mockexam.services.history import get_elo_series, get_history, get_session_results
 from mockexam.services.leaderboard import get_leaderboard
 from mockexam.telegram.webapp_link import student_link as signed_link
+from mockexam.ui.telegram import INIT_DATA_STORAGE_KEY
 from tests.e2e.appserver import AppServer
 
 RELEASED_EXAM_ID = 1  # the demo's released exam (mockexam/services/demo.py)
@@ -216,6 +218,61 @@ def test_miniapp_forged_link_on_an_inner_page_shows_no_results(
     expect(phone_page.locator("#signin-required")).to_be_visible()
     expect(phone_page.locator("[id^='item-']")).to_have_count(0)
     expect(phone_page.locator("#results-summary")).to_have_count(0)
+
+
+class InitDataScripts:
+    """How often the server asked this page for its initData (INIT_DATA_JS, a round trip)."""
+
+    def __init__(self, page: Page) -> None:
+        self.count = 0
+        page.on("websocket", lambda ws: ws.on("framereceived", self._frame))
+
+    def _frame(self, payload: str | bytes) -> None:
+        if INIT_DATA_STORAGE_KEY in str(payload):
+            self.count += 1
+
+
+def _session_storage(page: Page, key: str) -> str | None:
+    return page.evaluate("(key) => window.sessionStorage.getItem(key)", key)
+
+
+def test_miniapp_launch_signs_in_on_the_server_without_asking_the_browser(
+    app_server: AppServer, phone_page: Page, student_link, demo_student: int
+) -> None:
+    """The launch hash reaches the server with the on_load: no INIT_DATA_JS round trip on
+    the launch, on in-app navigation or on a reload; the tab still gets its credential."""
+    errors = ConsoleErrors(phone_page)
+    scripts = InitDataScripts(phone_page)
+    phone_page.goto(student_link(DEMO_STUDENT_TELEGRAM_ID))
+    wait_ready(phone_page, "dashboard-ready")
+    expect(phone_page.locator("#student-name")).to_be_visible()
+    credential = _session_storage(phone_page, "mockexam_session")
+    assert credential is not None and credential.startswith("mx2.")
+    phone_page.locator("#tab-history").click()  # in-app navigation: the hash is gone
+    wait_ready(phone_page, "history-ready")
+    assert "#" not in phone_page.url
+    phone_page.reload()
+    wait_ready(phone_page, "history-ready")
+    assert scripts.count == 0
+    assert _session_storage(phone_page, INIT_DATA_STORAGE_KEY) is None  # only the script keeps it
+    errors.assert_none()
+
+
+def test_miniapp_stale_launch_hash_is_left_to_the_script_and_signs_nobody_in(
+    app_server: AppServer, phone_page: Page
+) -> None:
+    scripts = InitDataScripts(phone_page)
+    stale = signed_link(
+        DEMO_STUDENT_TELEGRAM_ID,
+        base_url=app_server.webapp_url,
+        bot_token=app_server.bot_token,
+        auth_date=int(time.time()) - 25 * 3600,
+    )
+    phone_page.goto(stale)
+    expect(phone_page.locator("#signin-required")).to_be_visible()
+    expect(phone_page.locator("#student-name")).to_have_count(0)
+    assert scripts.count >= 1
+    assert _session_storage(phone_page, INIT_DATA_STORAGE_KEY)  # the script ran and kept it
 
 
 # --- languages -----------------------------------------------------------------------------------

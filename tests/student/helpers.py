@@ -38,15 +38,22 @@ def init_data_for(
     return sign_init_data(fields, bot_token=bot_token or settings.webapp_token)
 
 
-def make_state(cls: type[S], *, path: str = "/app", params: dict[str, str] | None = None) -> S:
-    """A fresh `cls` inside a fresh root state, routed to `path` with route `params`."""
+def make_state(
+    cls: type[S],
+    *,
+    path: str = "/app",
+    params: dict[str, str] | None = None,
+    fragment: str = "",
+) -> S:
+    """A fresh `cls` inside a fresh root state, routed to `path` with route `params`;
+    `fragment`: the URL's hash (without '#'), as the browser puts it in `asPath`."""
     root = rx.State(_reflex_internal_init=True)
     state = root.get_substate(cls.get_full_name().split(".")[1:])
     assert isinstance(state, cls)
     root.router = RouterData.from_router_data(
         {
             "pathname": path,
-            "asPath": path,
+            "asPath": f"{path}#{fragment}" if fragment else path,
             "query": dict(params or {}),
             "token": "test-token",
             "sid": "test-sid",

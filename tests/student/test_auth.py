@@ -12,13 +12,14 @@ import logging
 import time
 
 import pytest
+from reflex.event import EventSpec
 
 from mockexam.cli import main, student_link_for
 from mockexam.config import settings
-from mockexam.student.auth import AuthStatus
+from mockexam.student.auth import AuthStatus, StudentState, open_page, student_on_load
 from mockexam.student.dashboard import DashboardState
 from mockexam.telegram import webapp_session
-from mockexam.telegram.webapp_link import init_data_from_link
+from mockexam.telegram.webapp_link import init_data_from_link, launch_fragment
 from mockexam.telegram.webapp_session import (
     RENEW_AFTER_SECONDS,
     CredentialError,
@@ -285,3 +286,156 @@ def test_the_mini_app_opened_from_an_invite_joins_the_group_and_says_so(db_url):
         members = db.exec(select(GroupMember.group_id, GroupMember.source)).all()
         assert members == [(group_id, "invite")]
         assert db.get(StudentGroup, group_id) is not None
+
+
+# --- the on_load without the script: Telegram's launch hash, or a tab already signed in ----
+
+
+def _launch(init: str, **extra: str) -> str:
+    """The hash Telegram opens the Mini App with (telegram/webapp_link.py), plus `extra`."""
+    from urllib.parse import quote, urlencode
+
+    return launch_fragment(init) + ("&" + urlencode(extra, quote_via=quote) if extra else "")
+
+
+def _open(state: DashboardState):
+    """The page's on_load as the server runs it (what `student_on_load` returns)."""
+    on_load = student_on_load(DashboardState.load)
+    assert on_load.handler.fn is open_page and on_load.handler.state is DashboardState
+    return run(on_load.handler, state)
+
+
+def _asks_the_browser(event: object) -> bool:
+    """The on_load answered with INIT_DATA_JS, whose answer calls the page's load."""
+    return (
+        isinstance(event, EventSpec)
+        and event.handler.fn.__qualname__ == "_call_script"
+        and "dashboard_state.load" in str(event.args)
+    )
+
+
+def test_a_fresh_launch_hash_signs_in_on_the_server_without_the_script(sqlite_url, real_token):
+    state = make_state(DashboardState, fragment=_launch(init_data_for(555_801, first_name="Lola")))
+    event = _open(state)
+    assert not _asks_the_browser(event) and "_call_script" not in str(event)
+    assert state.auth_status == AuthStatus.OK and state.loaded  # the page's load ran
+    assert state.first_name == "Lola" and state.name == "Lola"
+    assert check_credential(state.session_credential).student_id == state._student_id
+    # the same student the script's answer signs in
+    assert _load(init_data_for(555_801))._student_id == state._student_id
+
+
+def test_a_forged_stale_or_missing_launch_hash_signs_nobody_in_and_asks_the_browser(
+    sqlite_url, real_token
+):
+    now = int(time.time())
+    good = init_data_for(555_811)
+    hashes = {
+        "forged": _launch(init_data_for(555_811, bot_token="123:another-bot")),
+        "tampered": _launch(good.replace("Test", "Evil")),
+        "another_user": _launch(good.replace("555811", "555812")),
+        "stale": _launch(init_data_for(555_811, auth_date=now - 11 * 60)),
+        "future": _launch(init_data_for(555_811, auth_date=now + 3600)),
+        "empty": _launch(""),
+        "junk": "tgWebAppData=user%3D%7B%7D%26hash%3D00",
+        "too_long": _launch(good + "&x=" + "a" * 5000),
+        "none": "",
+        "other_params": "tgWebAppVersion=8.0&tgWebAppPlatform=ios",
+    }
+    for name, fragment in hashes.items():
+        state = make_state(DashboardState, fragment=fragment)
+        assert _asks_the_browser(_open(state)), name
+        assert state._student_id is None and state.session_credential == "", name
+        assert state.auth_status == AuthStatus.PENDING and not state.loaded, name
+
+
+def test_a_stale_launch_hash_leaves_the_tab_to_its_credential(sqlite_url, real_token):
+    """A reload long after the launch: the hash's initData is stale; the script sends it
+    with the tab's credential (rule 2), as before."""
+    credential = _signed_in(555_821).session_credential
+    stale = init_data_for(555_821, auth_date=int(time.time()) - 3 * 3600)
+    state = make_state(DashboardState, fragment=_launch(stale))
+    assert _asks_the_browser(_open(state))
+    run(DashboardState.load, state, credential + "\n" + stale)  # the script's answer
+    assert state.auth_status == AuthStatus.OK and state.loaded
+
+
+def test_a_web_sign_in_handoff_in_the_hash_always_goes_through_the_script(sqlite_url, real_token):
+    """`#mx_session=…&state=…` must reach the tab's sessionStorage (and leave the address
+    bar), which only INIT_DATA_JS does: never signed in from the hash, even beside initData."""
+    owner = _signed_in(555_831)
+    handoff = {"mx_session": owner.session_credential, "state": "s" * 16}
+    for fragment in (
+        _launch("", **handoff).removeprefix("tgWebAppData=&"),
+        _launch(init_data_for(555_832), **handoff),
+    ):
+        state = make_state(DashboardState, fragment=fragment)
+        assert _asks_the_browser(_open(state))
+        assert state._student_id is None and state.session_credential == ""
+    # nor for a tab already signed in: the handoff still has to leave the URL
+    signed = _signed_in(555_833)
+    signed.router = make_state(DashboardState, fragment=_launch("", **handoff)).router
+    assert _asks_the_browser(_open(signed))
+
+
+def test_a_tab_already_signed_in_loads_its_next_page_without_the_script(sqlite_url, real_token):
+    """In-app navigation drops the hash; the tab's server state still knows the student,
+    and `_sign_in` would ignore whatever the script sent (no fresh sign-in, no credential)."""
+    state = _signed_in(555_841)
+    student_id, credential = state._student_id, state.session_credential
+    state.loaded = False
+    assert not _asks_the_browser(_open(state))
+    assert state.loaded and state._student_id == student_id
+    assert state.session_credential == credential  # renewed only when old, as on any event
+    # a launch hash (even another user's fresh initData) changes nothing, exactly as the
+    # script's answer would not: the kept sign-in wins within the state's lifetime
+    state.router = make_state(DashboardState, fragment=_launch(init_data_for(555_842))).router
+    assert state.router.url.fragment.startswith("tgWebAppData=")
+    assert not _asks_the_browser(_open(state))
+    assert state._student_id == student_id
+
+
+def test_a_launch_hash_the_database_cannot_sign_in_falls_back_to_the_script(
+    sqlite_url, real_token, monkeypatch
+):
+    from sqlalchemy.exc import OperationalError
+
+    from mockexam.student import auth
+
+    def unavailable(**_kwargs):
+        raise OperationalError("INSERT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(auth, "login_student", unavailable)
+    state = make_state(DashboardState, fragment=_launch(init_data_for(555_851)))
+    assert _asks_the_browser(_open(state))
+    assert state._student_id is None and state.auth_status == AuthStatus.PENDING  # no flash
+
+
+def test_a_launch_from_a_group_invite_joins_the_group_from_the_hash(sqlite_url):
+    from mockexam.db import session_scope
+    from mockexam.services import groups
+
+    with session_scope() as db:
+        code = groups.create_group(db, name="Kimyo 9", actor_id=None).invite_code
+    init = init_data_for(555_861, language_code="en", start_param=f"g_{code}")
+    state = make_state(DashboardState, fragment=_launch(init))
+    assert not _asks_the_browser(_open(state))
+    assert state.group_notice == "You have joined the group “Kimyo 9”."
+
+
+def test_every_student_page_loads_through_its_own_open_page():
+    """Each student route's on_load is `open_page` of a page state (its own handler, so a
+    connect fetches that page's state only), and the handler refuses what is not a load."""
+    import mockexam.mockexam as app_module
+
+    student_routes = [r for r in app_module.app._load_events if r.startswith("app")]
+    assert len(student_routes) >= 8
+    for route in student_routes:
+        for spec in app_module.app._load_events[route]:
+            page = spec.handler.state
+            assert spec.handler.fn is open_page, route
+            assert issubclass(page, StudentState) and page is not StudentState, route
+            assert page.event_handlers["open_page"] is spec.handler, route
+    assert "open_page" not in StudentState.event_handlers
+    with pytest.raises(TypeError):
+        student_on_load(DashboardState.refresh)
