@@ -133,3 +133,33 @@ export function Countdown({
     </span>
   );
 }
+
+// Its children only before (`show="before"`) or from (`show="after"`) the moment the
+// server's `seconds` run out, on the same clock as Countdown (each new value fixes a
+// deadline once). The exam's lobby turns into the start button this way at the opening:
+// every student's page in the same second, and not one event to the server.
+export function ClockGate({ seconds, show = "after", children }) {
+  const [passed, setPassed] = useState(() => !(Number(seconds ?? 0) > 0));
+  useEffect(() => {
+    const total = Number(seconds ?? 0);
+    if (!(total > 0)) {
+      setPassed(true);
+      return undefined;
+    }
+    setPassed(false);
+    const deadline = Date.now() + total * 1000;
+    const check = () => {
+      if (Date.now() >= deadline) setPassed(true);
+    };
+    const id = setInterval(check, 250);
+    // A sleeping phone or a hidden tab: catch up the moment it is back.
+    document.addEventListener("visibilitychange", check);
+    window.addEventListener("mockexam:activated", check);
+    return () => {
+      clearInterval(id);
+      document.removeEventListener("visibilitychange", check);
+      window.removeEventListener("mockexam:activated", check);
+    };
+  }, [seconds]);
+  return (show === "after") === passed ? <>{children}</> : null;
+}

@@ -337,14 +337,8 @@ export function useSheetSync({
       };
       seq = Math.max(seq, entry.seq);
     }
-    // The page load it belongs to: the server ignores a batch of an earlier load
-    // that it happens to process late (this load re-sends the same changes).
-    return {
-      seq,
-      changes,
-      load: live.current.loadId || "",
-      device: storeRef.current.device,
-    };
+    // The device's seq: the server stores nothing of a batch a newer one of it covers.
+    return { seq, changes, device: storeRef.current.device };
   }, []);
 
   // The ack: drop what it covers; remember the refusals.

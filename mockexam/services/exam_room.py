@@ -585,14 +585,6 @@ def check_sheet_token(*, exam_id: int, token: str, now: datetime | None = None) 
     )
 
 
-def seconds_left_in_open_window(
-    window_start: datetime, window_end: datetime, now: datetime | None = None
-) -> int | None:
-    """Seconds until the window closes when it is open now (server clock), else None."""
-    now = now or utcnow()
-    return _seconds(now, window_end) if window_start <= now < window_end else None
-
-
 def get_exam_room(
     *, student_id: int, exam_id: int, now: datetime | None = None, with_sheet: bool = True
 ) -> ExamRoom:

@@ -3,7 +3,8 @@
 One route shows whatever the student's phase is (services.exam_room): the
 lobby with a countdown to the opening (students connect here early, so the
 start is one small event, not a page load), the start button with a
-confirmation, the exam screen (question paper + answer sheet + countdown from
+confirmation (at the opening the lobby turns into it in the browser, by the
+server's count: no event, though every student's lobby reaches zero at once), the exam screen (question paper + answer sheet + countdown from
 the server deadline), the waiting view after submit, a redirect to the
 results once released, or "this exam has closed".
 
@@ -26,7 +27,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import datetime
 from typing import Any, TypedDict
 
 import reflex as rx
@@ -45,7 +45,6 @@ from mockexam.services.exam_room import (
     ExamRoom,
     RoomPhase,
     get_exam_room,
-    seconds_left_in_open_window,
     sheet_token,
     start_exam,
 )
@@ -79,7 +78,7 @@ from mockexam.ui.answer_sheet import (
     sheet_section,
     submitted_countdown,
 )
-from mockexam.ui.countdown import countdown
+from mockexam.ui.countdown import clock_gate, countdown
 from mockexam.ui.intl import local_datetime
 from mockexam.ui.layout import section_card
 from mockexam.ui.pdf_viewer import pdf_viewer
@@ -158,7 +157,6 @@ class ExamState(StudentState):
     starting: bool = False
 
     _exam_shown: int | None = None  # the exam whose data the vars hold
-    _window: tuple[datetime, datetime] | None = None  # the shown exam's window (server clock)
 
     # --- loading ------------------------------------------------------------------------
 
@@ -188,26 +186,6 @@ class ExamState(StudentState):
         if exam_id is None:
             return None
         return await self._read(student_id, exam_id)
-
-    @rx.event
-    async def opened(self):
-        """The lobby countdown reached zero: show the start button, from the server clock.
-
-        Every student in the lobby sends this in the same second, so it reads
-        nothing: the window is known from the last read. Starting is checked
-        again by `start` (the database decides).
-        """
-        student_id, exam_id = self._signed_in(), self._path_id()
-        if student_id is None:
-            return EXAM_ON_LOAD
-        if exam_id is None or exam_id != self._exam_shown or self.phase != RoomPhase.LOBBY:
-            return None
-        left = seconds_left_in_open_window(*self._window) if self._window else None
-        if left is None:
-            return await self._read(student_id, exam_id)  # early, or already over: ask
-        self._set_if_changed(seconds_until_start=0, seconds_until_end=left)
-        self.phase = RoomPhase.OPEN.value
-        return None
 
     @rx.event
     async def resync(self):
@@ -269,7 +247,6 @@ class ExamState(StudentState):
         ):
             if getattr(self, name) != default:
                 setattr(self, name, default)
-        self._window = None
         self._drop_sheet()
 
     def _drop_sheet(self) -> None:
@@ -287,7 +264,6 @@ class ExamState(StudentState):
     def _show(self, room: ExamRoom, *, then: Any = None):
         """Put `room` on the page; the sheet only while in progress (one delta)."""
         self._exam_shown = room.exam_id
-        self._window = (room.window_start, room.window_end)
         url = None
         if room.phase == RoomPhase.IN_PROGRESS and self._student_id is not None:
             url = paper_link(
@@ -598,7 +574,6 @@ def _lobby_view() -> rx.Component:
                 tr("Imtihon boshlanishiga", "До начала экзамена", "The exam opens in"),
                 ExamState.seconds_until_start,
                 "lobby-countdown",
-                on_done=ExamState.opened,
                 on_visible=ExamState.resync,
             ),
             rx.text(
@@ -618,6 +593,17 @@ def _lobby_view() -> rx.Component:
         spacing="4",
         width="100%",
         id="exam-lobby",
+    )
+
+
+def _lobby_then_open() -> rx.Component:
+    """The lobby, and at the opening the start button, switched in the browser by the
+    server's count: every student's lobby reaches zero in the same second, and none of
+    them sends an event for it (`start` checks the window on the server clock)."""
+    window = ExamState.seconds_until_end - ExamState.seconds_until_start
+    return rx.fragment(
+        clock_gate(_lobby_view(), seconds=ExamState.seconds_until_start, show="before"),
+        clock_gate(_open_view(window), seconds=ExamState.seconds_until_start, show="after"),
     )
 
 
@@ -691,7 +677,9 @@ def _start_dialog() -> rx.Component:
     )
 
 
-def _open_view() -> rx.Component:
+def _open_view(seconds_until_end: rx.Var[int] = ExamState.seconds_until_end) -> rx.Component:
+    """The start button under the window's countdown; `seconds_until_end` as of when
+    this view appears (the lobby's gate shows it at the opening: the window's length)."""
     return rx.vstack(
         _title_block(),
         section_card(
@@ -704,7 +692,7 @@ def _open_view() -> rx.Component:
                 ),
                 _big_countdown(
                     tr("Oyna yopilishiga", "До закрытия окна", "The window closes in"),
-                    ExamState.seconds_until_end,
+                    seconds_until_end,
                     "open-countdown",
                     on_done=ExamState.refresh,
                     on_visible=ExamState.resync,
@@ -1102,7 +1090,7 @@ def exam_page() -> rx.Component:
     return student_shell(
         rx.match(
             ExamState.phase,
-            (RoomPhase.LOBBY.value, _lobby_view()),
+            (RoomPhase.LOBBY.value, _lobby_then_open()),
             (RoomPhase.OPEN.value, _open_view()),
             (
                 RoomPhase.IN_PROGRESS.value,

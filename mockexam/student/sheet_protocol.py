@@ -1,8 +1,9 @@
 """The answer sheet's batches (assets/sheet_sync.jsx), as the exam and practice pages read them.
 
 A batch is `{"seq": int, "changes": {label: {"value": str | None, "flagged":
-bool | None}}, "load": load_id, "device": device_id}` (+ `"auto": bool` on
-submit). `parse_batch` checks its shape (a malformed batch is refused whole;
+bool | None}}, "device": device_id}` (+ `"auto": bool` on submit; a `"load"`
+page-load id is still accepted from sheets built before the seqs moved to the
+database, and not read). `parse_batch` checks its shape (a malformed batch is refused whole;
 a bad change only for its label), `batch_device` its device id, and
 `refusal_text` says in the student's language why one answer was not taken.
 No Reflex here: the HTTP save route (mockexam/api.py) reads the same batches.
@@ -34,8 +35,8 @@ def parse_batch(
     """(seq, changes, per-label refusals, auto) of a client batch; BatchError if malformed.
 
     A batch is `{"seq": int, "changes": {label: {"value": str | None, "flagged":
-    bool | None}}, "load": load_id}` (+ `"auto": bool` on submit), at most 120
-    labels; `load` is the page load it was sent in (see `_current_load`). A change of
+    bool | None}}, "device": device_id}` (+ `"auto": bool` on submit), at most 120
+    labels; an old sheet's `load` is accepted and ignored. A change of
     the wrong shape or a value over the length limit is refused for its label only.
     """
     if not isinstance(batch, dict):

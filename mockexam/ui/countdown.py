@@ -6,7 +6,9 @@ phone that slept or a hidden tab shows the right figure again on waking; a
 wrong phone clock cannot move the deadline because only the difference is
 used. `on_visible` fires whenever the page becomes visible again (tab shown,
 phone woken, Mini App reopened) so the state can resend the true remaining
-seconds. The React component lives in `assets/countdown.jsx`.
+seconds. `clock_gate` shows its children only before (or from) the moment such a
+count reaches zero, switching in the browser with no event. The React components
+live in `assets/countdown.jsx`.
 """
 
 from __future__ import annotations
@@ -43,3 +45,21 @@ class Countdown(rx.Component):
 
 
 countdown = Countdown.create
+
+
+class ClockGate(rx.Component):
+    """Its children only before (`show="before"`) or from (`show="after"`) the moment
+    `seconds` (sent by the server, counted as Countdown counts) run out."""
+
+    library = "$/public/countdown.jsx"
+    tag = "ClockGate"
+
+    seconds: rx.Var[int]
+    show: rx.Var[str]
+
+
+def clock_gate(*children: rx.Component, seconds: rx.Var[int] | int, show: str) -> rx.Component:
+    """`children` only before ("before") or from ("after") zero on the server's count."""
+    if show not in ("before", "after"):
+        raise ValueError(f"show is 'before' or 'after', not {show!r}")
+    return ClockGate.create(*children, seconds=seconds, show=show)

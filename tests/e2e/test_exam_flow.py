@@ -80,8 +80,10 @@ def create_open_exam(
     title: str,
     seconds_open: float,
     duration_minutes: int = 150,
+    opens_in: float = 0.0,
 ) -> tuple[int, datetime]:
-    """A keyed, published exam with a question paper, open from now for `seconds_open`.
+    """A keyed, published exam with a question paper, open from now (or `opens_in`
+    seconds from now) for `seconds_open`.
 
     Its window starts just after any exam window that has already closed
     (published windows may not overlap). Returns (exam id, window end).
@@ -93,7 +95,7 @@ def create_open_exam(
                 Exam.status != ExamStatus.DRAFT, Exam.window_end <= now
             )
         ).one()
-        start = now - timedelta(seconds=30)
+        start = now + timedelta(seconds=opens_in) if opens_in else now - timedelta(seconds=30)
         if latest_end is not None:
             start = max(start, _aware(latest_end) + timedelta(seconds=1))
         end = now + timedelta(seconds=seconds_open)

@@ -107,23 +107,24 @@ def test_exam_lobby_turns_into_the_start_button_on_refresh(db_url):
     assert state.phase == RoomPhase.OPEN and state.seconds_until_end > 0
 
 
-def test_exam_lobby_opens_on_the_countdown_by_the_server_clock_without_reading(db_url, monkeypatch):
+def test_exam_lobby_sends_the_counts_its_gate_opens_by_and_start_needs_no_event_before(
+    db_url, monkeypatch
+):
+    """At the opening the lobby turns into the start button in the browser (a clock gate on
+    `seconds_until_start`); the open view's countdown then starts from the window's length.
+    No handler runs for it: `start` checks the window on the server clock."""
     exam_id = _setup(start_in=timedelta(seconds=2))
     state = _signed_in(exam_id)
-    assert state.phase == RoomPhase.LOBBY
+    assert state.phase == RoomPhase.LOBBY and 0 < state.seconds_until_start <= 2
+    window = state.seconds_until_end - state.seconds_until_start
+    assert 3 * 3600 - 1 <= window <= 3 * 3600
+    assert "opened" not in ExamState.event_handlers
 
-    run(ExamState.opened, state)  # a phone clock ahead of the server's: not yet
-    assert state.phase == RoomPhase.LOBBY and state.seconds_until_start > 0
-
-    def no_reads(**_kwargs: object) -> None:
-        raise AssertionError("opened read the database")
-
-    later = utcnow() + timedelta(seconds=3)
-    monkeypatch.setattr(exam_module, "get_exam_room", no_reads)
+    later = utcnow() + timedelta(seconds=3)  # the gate has opened: the student taps Start
     monkeypatch.setattr("mockexam.services.exam_room.utcnow", lambda: later)
-    run(ExamState.opened, state)  # every lobby sends this in the same second
-    assert state.phase == RoomPhase.OPEN
-    assert 3 * 3600 - 10 <= state.seconds_until_end <= 3 * 3600  # `start` still checks
+    run(ExamState.start, state)
+    assert state.phase == RoomPhase.IN_PROGRESS and state.items
+    assert 150 * 60 - 5 <= state.seconds_left <= 150 * 60  # the duration, from the start
 
 
 def test_exam_start_refused_before_the_window_opens(db_url):
