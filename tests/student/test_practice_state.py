@@ -11,6 +11,7 @@ from mockexam.api import create_api
 from mockexam.db import session_scope, utcnow
 from mockexam.errors import PermissionDeniedError
 from mockexam.models import PracticeAnswer, PracticeSession, Student
+from mockexam.services.exam_room import sheet_token
 from mockexam.services.practice import (
     PracticePhase,
     check_practice_sheet_token,
@@ -189,6 +190,20 @@ def test_another_students_session_is_not_found_and_their_posts_change_nothing(db
     )
     assert _post(path, {**_batch(1, q1="A"), "device": DEVICE, "t": token})[0] == 404
     assert set(_stored(practice_id).values()) == {""} and _submitted_at(practice_id) is None
+
+
+def test_an_exam_sheets_credential_is_no_practice_credential_and_back(db_url):
+    """The two sheets' tokens have purposes of their own: the same student and the same id
+    do not carry one over to the other route."""
+    _setup()
+    practice_id = _started()
+    page = _session_page(practice_id)
+    owner = _student_id(OWNER_TG)
+    exam_token = sheet_token(student_id=owner, exam_id=practice_id, deadline=utcnow())
+    body = {**_batch(1, q1="A"), "device": DEVICE}
+    assert _post(page.save_url, {**body, "t": exam_token})[0] == 401
+    assert _post(f"/api/sheet/{practice_id}", {**body, "t": page.save_token})[0] == 401
+    assert set(_stored(practice_id).values()) == {""}
 
 
 def test_a_forged_route_swap_gets_no_credential_for_someone_elses_session(db_url):
