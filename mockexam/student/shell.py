@@ -21,8 +21,8 @@ from mockexam.ui.backend import BACKEND_ORIGIN
 from mockexam.ui.document_language import STUDENT_LANGUAGE_KEY, document_language
 from mockexam.ui.layout import mobile_page
 from mockexam.ui.telegram import (
-    INIT_DATA_STORAGE_KEY,
     LOGIN_STATE_KEY,
+    READ_INIT_DATA_JS,
     SESSION_STORAGE_KEY,
     telegram_bridge,
 )
@@ -144,15 +144,16 @@ WIDGET_JS = (
 # and starts afresh at the sign-in page. Inside Telegram there is nothing to sign out of
 # (Telegram is the sign-in), so the button shows only in a browser holding a web credential.
 WEB_SIGN_OUT_SHOW_JS = (
-    "(() => { const check = () => { const b = document.getElementById('web-sign-out');"
+    f"(() => {{ {READ_INIT_DATA_JS}"
+    " const check = () => { const b = document.getElementById('web-sign-out');"
     " if (!b) return;"
-    " let live = window.Telegram && window.Telegram.WebApp && window.Telegram.WebApp.initData;"
+    # Telegram's initData, wherever the tab has it (the live SDK, the launch hash, kept in
+    # sessionStorage): a tab opened by Telegram has it, one signed in by the widget never
+    # does. Read here too, not only by the page's sign-in script, which a launch signed in
+    # from the hash on the server never runs (student/auth.py).
     " let web = false;"
-    # Telegram's initData, once seen, is kept in the tab (ui/telegram.py INIT_DATA_JS): a
-    # tab opened by Telegram has it, one signed in by the widget never does.
-    f" try {{ web = !!window.sessionStorage.getItem('{SESSION_STORAGE_KEY}');"
-    f" live = live || window.sessionStorage.getItem('{INIT_DATA_STORAGE_KEY}'); }} catch (e) {{}}"
-    " if (web && !live) b.style.display = 'inline-flex'; };"
+    f" try {{ web = !!window.sessionStorage.getItem('{SESSION_STORAGE_KEY}'); }} catch (e) {{}}"
+    " if (web && !read()) b.style.display = 'inline-flex'; };"
     # The credential of a sign-in that just came back from Telegram is stored by the page's
     # sign-in script, which may run after this button mounts: look again shortly.
     " check(); setTimeout(check, 800); setTimeout(check, 2500); })()"

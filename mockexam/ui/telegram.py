@@ -31,8 +31,11 @@ HAPTIC_KINDS: tuple[str, ...] = ("light", "medium", "success", "warning", "error
 LOGIN_STATE_KEY = "mockexam_login_state"
 INIT_DATA_STORAGE_KEY = "mockexam_init_data"  # the tab's Telegram initData, once seen
 
-INIT_DATA_JS = (
-    f"(() => {{ const KEY = '{INIT_DATA_STORAGE_KEY}';"
+# `read()`: the tab's Telegram initData from wherever it is ("" when it has none), kept in
+# the tab's sessionStorage once seen; shared by INIT_DATA_JS and the web sign-out button's
+# check (student/shell.py), which must tell a Telegram tab from a web sign-in.
+READ_INIT_DATA_JS = (
+    f"const KEY = '{INIT_DATA_STORAGE_KEY}';"
     " const keep = (v) => { try { window.sessionStorage.setItem(KEY, v); } catch (e) {} return v; };"
     " const read = () => { try {"
     " const live = window.Telegram && window.Telegram.WebApp && window.Telegram.WebApp.initData;"
@@ -45,6 +48,10 @@ INIT_DATA_JS = (
     " if (sdk && sdk.tgWebAppData) return keep(sdk.tgWebAppData);"
     " return '';"
     " } catch (e) { return ''; } };"
+)
+
+INIT_DATA_JS = (
+    f"(() => {{ {READ_INIT_DATA_JS}"
     # A sign-in on the web (the Login Widget, /auth/telegram) hands the credential over in
     # the fragment, with the one-time state this tab put in the widget's URL: taken only
     # when the state is this tab's own, then wiped from the address bar and history.
