@@ -466,7 +466,7 @@ EXAM_SHEET = _Sheet(
     "exam",
     lambda exam_id, token: check_sheet_token(exam_id=exam_id, token=token),
     lambda exam_id, **batch: save_sheet(exam_id=exam_id, **batch),
-    lambda exam_id, **batch: submit_sheet(exam_id=exam_id, with_room=False, **batch),
+    lambda exam_id, **batch: submit_sheet(exam_id=exam_id, **batch),
 )
 
 

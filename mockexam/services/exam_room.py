@@ -909,7 +909,6 @@ class SheetSubmit:
     is_auto_submitted: bool
     saved: SheetSave
     late: bool  # it came after the deadline: the changes sent along were not stored
-    room: ExamRoom | None  # the exam page as it is now (read in the submit's transaction)
     # Changes were sent along but not stored: it came late, or the session was
     # already submitted (by the clock's sweep or another device). The client must
     # not take them as saved.
@@ -925,15 +924,14 @@ def submit_sheet(
     device: str | None = None,
     seq: int = 0,
     now: datetime | None = None,
-    with_room: bool = True,
 ) -> SheetSubmit:
     """Store the last changes (when still in time) and submit; idempotent.
 
     `auto`: the client's clock ran out; counted as an auto-submit only when the
     server agrees the time (without the grace) is over. After the deadline the
     changes are dropped and the submit counts as the auto-submit (spec §3.6).
-    `device` + `seq` as in `save_sheet`. `with_room=False` (the HTTP submit: the sheet
-    shows the waiting view itself) reads no room.
+    `device` + `seq` as in `save_sheet`. No room is read: the sheet shows the waiting
+    view itself from the answer, and the page reads the room at its next read.
     """
     now = now or utcnow()
     with connection_scope() as conn:
@@ -967,13 +965,6 @@ def submit_sheet(
             saved=saved,
             late=late,
             dropped=dropped,
-            # What the page shows next, without a second transaction (one per student
-            # in the closing minute): the waiting view needs the room row only.
-            room=(
-                _read_room(conn, student_id=student_id, exam_id=exam_id, now=now, with_sheet=False)
-                if with_room
-                else None
-            ),
         )
 
 
