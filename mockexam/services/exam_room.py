@@ -28,7 +28,7 @@ import math
 import threading
 import weakref
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -946,7 +946,7 @@ def submit_sheet(
             and submitted_at is not None
             and submit_retried(conn, SYNC, session_id=exam_session.id, device=device, seq=seq)
         ):  # its first try stored these changes before submitting: not lost, acked
-            dropped, saved = False, SheetSave(accepted=(), stored={}, rejected={}, ack=seq)
+            dropped, saved = False, replace(NO_SAVE, ack=seq)
         if submitted_at is None:
             if not late:
                 saved = _store_checked(conn, exam_session, changes, now, device=device, seq=seq)

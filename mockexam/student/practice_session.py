@@ -247,6 +247,8 @@ class PracticeSessionState(StudentState):
         student_id, practice_id = self._signed_in(), self._path_id()
         if student_id is None or practice_id is None or practice_id != self._shown:
             return None
+        if self.phase != PracticePhase.IN_PROGRESS:
+            return None  # the page already shows the results (as the exam's sheet_closed)
         events = await self._read(student_id, practice_id)
         if self.phase == PracticePhase.SUBMITTED:
             closed = DeadlinePassedError() if self.is_auto_submitted else AlreadySubmittedError()

@@ -259,6 +259,10 @@ def test_a_save_after_the_deadline_is_refused_and_the_page_shows_the_results(db_
     run(PracticeSessionState.sheet_closed, page)  # what the sheet calls on "closed"
     assert page.phase == PracticePhase.SUBMITTED and page.notice and page.is_auto_submitted
     assert len(page.review) == 6 and page.save_token == ""
+    # A late second call (another save refused meanwhile) finds the results shown: no read.
+    page.notice = ""
+    run(PracticeSessionState.sheet_closed, page)
+    assert page.notice == "" and page.phase == PracticePhase.SUBMITTED
 
 
 def _past_deadline(practice_id: int) -> None:
