@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import random
@@ -249,14 +250,78 @@ def client_process(plan_path: str) -> None:
 
 
 def _cpu_ticks(pids: list[int]) -> int:
-    total = 0
+    return sum(_pid_ticks(pids).values())
+
+
+def _comm_pids(names: tuple[str, ...]) -> list[int]:
+    """Processes whose command name is one of `names` (PostgreSQL's server processes)."""
+    pids = []
+    for comm in Path("/proc").glob("[0-9]*/comm"):
+        try:
+            if comm.read_text().strip() in names:
+                pids.append(int(comm.parent.name))
+        except (OSError, ValueError):
+            continue
+    return pids
+
+
+def _machine_busy_ticks() -> int:
+    """Busy ticks of the whole machine since boot (all but idle and iowait), /proc/stat."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return sum(fields[:8]) - fields[3] - fields[4]
+
+
+def _pid_ticks(pids: list[int]) -> dict[int, int]:
+    """utime + stime of each live process in `pids`."""
+    ticks = {}
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])  # utime + stime
-    return total
+        ticks[pid] = int(fields[11]) + int(fields[12])
+    return ticks
+
+
+Sample = tuple[float, dict[str, dict[int, int]]]  # (epoch, part → pid → ticks)
+
+
+def _part_cpu(
+    samples: list[Sample], windows: dict[str, tuple[float, float]]
+) -> dict[str, dict[str, float]]:
+    """Percent of one core each part used in each phase window, from the 1 s samples.
+
+    Summed per process between consecutive samples, so a process that starts (a new
+    PostgreSQL connection) counts from its first sample and one that ends stops counting.
+    """
+    out: dict[str, dict[str, float]] = {}
+    for phase, (t0, t1) in windows.items():
+        inside = [s for s in samples if t0 <= s[0] <= t1]
+        if len(inside) < 2:
+            continue
+        seconds = inside[-1][0] - inside[0][0]
+        used: dict[str, int] = {}
+        for (_, before), (_, after) in itertools.pairwise(inside):
+            for part, pids in after.items():
+                prior = before.get(part, {})
+                used[part] = used.get(part, 0) + sum(
+                    t - prior[pid] for pid, t in pids.items() if pid in prior
+                )
+        out[phase] = {part: 100.0 * n / CLK_TCK / seconds for part, n in used.items()}
+    return out
+
+
+def _port_free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        # As the server binds: only a listening socket makes it fail, not TIME_WAIT.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def _loadavg() -> float:
@@ -301,6 +366,9 @@ class ModeResult:
     server_cpu_exam: float = 0.0  # during the saving phase
     client_cpu: float = 0.0
     pg_connections_max: int = 0  # scale mode: peak connections to the app's database
+    # Percent of one core by part (backend, consumers, postgres, redis, clients, machine)
+    # in each phase: where the CPU goes while the starts, the saves and the submits come in.
+    part_cpu: dict[str, dict[str, float]] = field(default_factory=dict)
     load_before: float = 0.0
     load_max: float = 0.0
     seconds: float = 0.0
@@ -384,6 +452,7 @@ def _sources_digest() -> str:
 
 def run_mode(mode: str, args: argparse.Namespace) -> ModeResult:
     from mockexam.config import DEV_WEBAPP_TOKEN
+    from tests.e2e.appserver import _group_members
     from tests.scaleapp import AppStack, check_sheets
     from tests.servers import own_redis
 
@@ -487,6 +556,25 @@ def run_mode(mode: str, args: argparse.Namespace) -> ModeResult:
         load_max = 0.0
         hard_stop = ends_at + 120.0
         pg_count = None
+        samples: list[Sample] = []
+        redis_pids = [redis_server.process.pid] if mode == "scale" and redis_server.process else []
+        client_pids = [p.pid for p, _ in procs]
+
+        def sample_parts(now: float) -> None:
+            consumer_pids = [
+                pid for c in stack.consumers if c.process for pid in _group_members(c.process.pid)
+            ]
+            parts = {
+                "backend": _pid_ticks(_group_members(stack.backend.pid) if stack.backend else []),
+                "consumers": _pid_ticks(consumer_pids),
+                "clients": _pid_ticks(client_pids),
+                "machine": {0: _machine_busy_ticks()},
+            }
+            if mode == "scale":
+                parts["postgres"] = _pid_ticks(_comm_pids(("postgres",)))
+                parts["redis"] = _pid_ticks(redis_pids)
+            samples.append((now, parts))
+
         if mode == "scale":
             from sqlalchemy import create_engine
             from sqlalchemy import text as sql_text
@@ -510,6 +598,7 @@ def run_mode(mode: str, args: argparse.Namespace) -> ModeResult:
             if pg_count is not None:
                 result.pg_connections_max = max(result.pg_connections_max, pg_count())
             ticks = _cpu_ticks(stack.server_pids())
+            sample_parts(now)
             if cpu_start is None and now >= connect_from:
                 cpu_start, t_start = ticks, now
             if cpu_exam_start is None and now >= opens_at + args.start_spread + 5:
@@ -533,6 +622,16 @@ def run_mode(mode: str, args: argparse.Namespace) -> ModeResult:
                 100.0 * (cpu_exam_end - cpu_exam_start) / CLK_TCK / (t_exam_end - t_exam_start)
             )
         result.load_max = load_max
+        closing_from = ends_at - args.submit_spread
+        result.part_cpu = _part_cpu(
+            samples,
+            {
+                "lobby": (connect_from, opens_at),
+                "start minute": (opens_at, opens_at + 1.0 + args.start_spread),
+                "middle": (opens_at + 1.0 + args.start_spread, closing_from),
+                "closing": (closing_from, ends_at + AUTO_SUBMIT_SPREAD_S + 5.0),
+            },
+        )
         timed: list[list[float]] = []
         results: list[dict[str, Any]] = []
         client_cpu = 0.0
@@ -555,6 +654,8 @@ def run_mode(mode: str, args: argparse.Namespace) -> ModeResult:
             closing_from=ends_at - args.submit_spread,
         )
         result.saves = len(latencies)
+        if args.timeline:
+            _print_timeline(timed, samples, began=opens_at, step=10.0)
         result.save_p50 = _percentile(latencies, 50)
         result.save_p95 = _percentile(latencies, 95)
         result.save_p99 = _percentile(latencies, 99)
@@ -616,6 +717,29 @@ def _phases(
     }
 
 
+def _print_timeline(
+    timed: list[list[float]],
+    samples: list[Sample],
+    *,
+    began: float,
+    step: float,
+) -> None:
+    """Saves and CPU by `step` seconds from the opening (by when each batch was first sent)."""
+    buckets: dict[int, list[float]] = {}
+    for sent, ms in timed:
+        buckets.setdefault(int((sent - began) // step), []).append(ms)
+    print("  timeline (s from the opening: saves, p50, p95; CPU % of one core by part)")
+    for k in sorted(buckets):
+        t0 = began + k * step
+        cpu = _part_cpu(samples, {"w": (t0, t0 + step)}).get("w", {})
+        v = buckets[k]
+        print(
+            f"    {k * step:>+6.0f}  {len(v):>6}  {_percentile(v, 50):>7.0f} {_percentile(v, 95):>7.0f}"
+            "  " + " ".join(f"{part[:4]} {pct:>3.0f}" for part, pct in cpu.items()),
+            flush=True,
+        )
+
+
 def _report(r: ModeResult) -> None:
     verdict = "MEETS" if r.meets_target else "MISSES"
     print(
@@ -642,6 +766,12 @@ def _report(r: ModeResult) -> None:
             f"    PostgreSQL     at most {r.pg_connections_max} connections to the app's database\n"
             if r.mode == "scale"
             else ""
+        )
+        + "".join(
+            f"    CPU {phase:<11}"
+            + "  ".join(f"{part} {pct:.0f}%" for part, pct in parts.items())
+            + "\n"
+            for phase, parts in r.part_cpu.items()
         )
         + f"    target (p95 ≤ {TARGET_P95_MS:.0f} ms, no errors, nothing lost): {verdict}\n"
         f"    issue 25's target (and start, submit p95 ≤ {TARGET_TAP_MS / 1000:.0f} s, no lease "
@@ -691,6 +821,9 @@ def main() -> int:
     )
     parser.add_argument("--seed", type=int, default=9)
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    parser.add_argument(
+        "--timeline", action="store_true", help="print saves and CPU by part every 10 s"
+    )
     args = parser.parse_args()
     if args.client_plan:
         client_process(args.client_plan)
@@ -699,6 +832,11 @@ def main() -> int:
         parser.error(f"--clients must be between 1 and {MAX_CLIENTS}")
     if args.exam_seconds < args.submit_spread + args.start_spread + 20:
         parser.error("--exam-seconds must leave room for starting, saving and submitting")
+    if not _port_free(args.port):
+        parser.error(
+            f"127.0.0.1:{args.port} is taken (another bench still running?): two runs on one "
+            "port would answer each other's students"
+        )
     args.web_dir = args.web_dir or Path(tempfile.gettempdir()) / f"mockexam-load-web-{args.port}"
     if args.rebuild:
         shutil.rmtree(args.web_dir, ignore_errors=True)

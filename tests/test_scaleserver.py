@@ -60,11 +60,10 @@ def test_ensure_database_creates_a_missing_database_once() -> None:
         admin.dispose()
 
 
-def test_the_bench_runs_as_many_backend_workers_as_run_scale_by_default():
+def _load_bench():
     import importlib.util
     import sys
 
-    from mockexam import scaleserver
     from mockexam.config import PROJECT_ROOT
 
     spec = importlib.util.spec_from_file_location(
@@ -76,7 +75,29 @@ def test_the_bench_runs_as_many_backend_workers_as_run_scale_by_default():
         spec.loader.exec_module(bench)
     finally:
         del sys.modules["load_bench"]
-    assert bench.DEFAULT_BACKEND_WORKERS == scaleserver.DEFAULT_BACKEND_WORKERS >= 1
+    return bench
+
+
+def test_the_bench_runs_as_many_backend_workers_as_run_scale_by_default():
+    from mockexam import scaleserver
+
+    assert _load_bench().DEFAULT_BACKEND_WORKERS == scaleserver.DEFAULT_BACKEND_WORKERS >= 1
+
+
+def test_the_bench_counts_each_parts_cpu_per_process_as_processes_come_and_go():
+    """A connection that opens counts from its first sample, one that ends stops
+    counting (no negative share), and the window is the samples inside it."""
+    bench = _load_bench()
+    tick = bench.CLK_TCK
+    samples = [
+        (0.0, {"postgres": {1: 0, 2: 5 * tick}}),
+        (1.0, {"postgres": {1: tick // 2, 2: 5 * tick}}),  # 1 used half a core
+        (2.0, {"postgres": {1: tick, 3: 9 * tick}}),  # 2 ended; 3 is new (its past not ours)
+        (3.0, {"postgres": {1: tick, 3: 9 * tick + tick // 4}}),
+        (9.0, {"postgres": {1: 7 * tick, 3: 9 * tick + tick // 4}}),  # outside the window
+    ]
+    cpu = bench._part_cpu(samples, {"w": (0.0, 3.0), "empty": (4.0, 5.0)})
+    assert cpu == {"w": {"postgres": 100.0 * (1 + 0.25) / 3}}
 
 
 def test_sheet_save_threads_share_the_database_connections_among_the_workers():
