@@ -108,6 +108,9 @@ class Settings(BaseSettings):
     sweep_interval_seconds: int = Field(default=15, ge=1, le=3600)
     huey_workers: int = 2
     grading_batch_size: int = Field(default=1000, ge=1)
+    # The sweep leaves an exam ungraded while a session still in progress has its deadline
+    # within this many seconds (its closing rush: services/grading.py); 0 grades at once.
+    grading_hold_seconds: int = Field(default=120, ge=0, le=3600)
 
     # Backups (services/backup.py): `python -m mockexam backup` writes into BACKUP_DIR,
     # and the consumer backs up nightly when it is set. Rotation keeps the newest

@@ -13,6 +13,7 @@ from typing import Any
 from huey import crontab
 from huey.exceptions import TaskLockedException
 
+from mockexam.config import settings
 from mockexam.db import session_scope
 from mockexam.services import (
     admin_auth,
@@ -86,7 +87,8 @@ def run_sweep() -> dict[str, int]:
         submitted = sessions.auto_submit_overdue(db)
     if submitted:
         logger.info("Auto-submitted %s session(s) past their deadline", submitted)
-    graded = grade_all_pending()
+    # Not an exam in its closing rush (GRADING_HOLD_SECONDS): the next sweeps grade it.
+    graded = grade_all_pending(hold_seconds=settings.grading_hold_seconds)
     if graded:
         logger.info("Graded %s submitted session(s)", graded)
     released = 0
@@ -157,10 +159,11 @@ def nightly_backup() -> None:
     backup.scheduled_backup()
 
 
-def grade_all_pending() -> int:
-    """Grade ungraded submitted sessions exam by exam, one committed batch at a time."""
+def grade_all_pending(*, hold_seconds: int = 0) -> int:
+    """Grade ungraded submitted sessions exam by exam, one committed batch at a time
+    (`hold_seconds`: not the exams in their closing rush, grading.exams_with_ungraded_sessions)."""
     with session_scope(readonly=True) as db:
-        exam_ids = grading.exams_with_ungraded_sessions(db)
+        exam_ids = grading.exams_with_ungraded_sessions(db, hold_seconds=hold_seconds)
     graded = 0
     for exam_id in exam_ids:
         while True:

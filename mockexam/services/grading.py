@@ -14,11 +14,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import bindparam, func, update
+from sqlalchemy import bindparam, exists, func, update
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from mockexam.config import settings
@@ -30,18 +31,33 @@ from mockexam.scoring.tally import Tally, tally
 from mockexam.services.exams import get_items, item_spec
 
 
-def exams_with_ungraded_sessions(session: Session) -> list[int]:
-    """Exams that have submitted sessions without a raw score yet."""
-    return list(
-        session.exec(
-            select(ExamSession.exam_id)
-            .where(
-                col(ExamSession.submitted_at).is_not(None),
-                col(ExamSession.graded_at).is_(None),
-            )
-            .distinct()
-        )
+def exams_with_ungraded_sessions(
+    session: Session, *, hold_seconds: int = 0, now: datetime | None = None
+) -> list[int]:
+    """Exams that have submitted sessions without a raw score yet.
+
+    `hold_seconds` (the sweep's GRADING_HOLD_SECONDS): leave out an exam while one of
+    its sessions still in progress has its deadline within that many seconds: its
+    closing rush, when the students' last saves, submits and the clock's auto-submits
+    arrive. Grading there would take the CPU and the database from them for scores
+    nobody sees before the window closes (spec §3.7); it resumes at the first sweep
+    after those deadlines (the sweep auto-submits the sessions left behind first).
+    """
+    query = select(ExamSession.exam_id).where(
+        col(ExamSession.submitted_at).is_not(None),
+        col(ExamSession.graded_at).is_(None),
     )
+    if hold_seconds > 0:
+        closing = aliased(ExamSession)
+        soon = (now or utcnow()) + timedelta(seconds=hold_seconds)
+        query = query.where(
+            ~exists().where(
+                closing.exam_id == ExamSession.exam_id,
+                col(closing.submitted_at).is_(None),
+                closing.deadline <= soon,
+            )
+        )
+    return list(session.exec(query.distinct()))
 
 
 def grade_pending(

@@ -170,6 +170,34 @@ def test_auto_submit_sweep_uses_the_deadline(db):
     assert sessions.auto_submit_overdue(db, now=es.deadline + timedelta(hours=1)) == 0
 
 
+def test_the_sweep_leaves_an_exam_in_its_closing_rush_ungraded(db):
+    """GRADING_HOLD_SECONDS: while a session of the exam still in progress has its
+    deadline that close, its submitted sessions wait; other exams are graded."""
+    now = utcnow()
+    rushing = make_exam(db, start=now - timedelta(hours=1), hours=1.02, duration_minutes=90)
+    calm = make_exam(db, start=now - timedelta(hours=5), hours=2, duration_minutes=90)
+    done, taking, other = make_student(db), make_student(db), make_student(db)
+    earlier = now - timedelta(hours=4)
+    for student, exam, at in ((done, rushing, now), (taking, rushing, now), (other, calm, earlier)):
+        own = sessions.start_session(db, student_id=student.id, exam_id=exam.id, now=at)
+        if student is not taking:
+            sessions.submit_session(db, student_id=student.id, session_id=own.id, now=at)
+    db.commit()
+    # `taking`'s deadline: the window's end (1 min 12 s from now) plus the 30 s grace.
+    assert sorted(grading.exams_with_ungraded_sessions(db)) == sorted([rushing.id, calm.id])
+    assert grading.exams_with_ungraded_sessions(db, hold_seconds=120, now=now) == [calm.id]
+    assert sorted(grading.exams_with_ungraded_sessions(db, hold_seconds=60, now=now)) == sorted(
+        [rushing.id, calm.id]
+    )  # its deadline is 102 s away: not yet the rush
+    # Once the last session of the rush is submitted, the exam is graded again.
+    last = db.exec(select(ExamSession).where(ExamSession.student_id == taking.id)).one()
+    sessions.submit_session(db, student_id=taking.id, session_id=last.id)
+    db.commit()
+    assert sorted(grading.exams_with_ungraded_sessions(db, hold_seconds=120, now=now)) == sorted(
+        [rushing.id, calm.id]
+    )
+
+
 def test_grade_session_points_and_exercises(db):
     _, student, es = _started(db)
     # key: 1..35 = ABCD repeating; 36a = 36, 36b = -36/2, …
