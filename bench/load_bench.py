@@ -59,6 +59,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -253,16 +254,31 @@ def _cpu_ticks(pids: list[int]) -> int:
     return sum(_pid_ticks(pids).values())
 
 
-def _comm_pids(names: tuple[str, ...]) -> list[int]:
-    """Processes whose command name is one of `names` (PostgreSQL's server processes)."""
-    pids = []
-    for comm in Path("/proc").glob("[0-9]*/comm"):
+@dataclass(frozen=True, slots=True)
+class _Proc:
+    pid: int
+    pgid: int
+    comm: str
+    ticks: int  # utime + stime
+
+
+def _processes() -> list[_Proc]:
+    """Every live process, read once per sample (one pass over /proc)."""
+    table = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            if comm.read_text().strip() in names:
-                pids.append(int(comm.parent.name))
-        except (OSError, ValueError):
+            text = stat.read_text()
+        except OSError:
             continue
-    return pids
+        head, _, tail = text.rpartition(")")
+        fields = tail.split()
+        if fields[0] in ("Z", "X"):
+            continue
+        comm = head.split("(", 1)[1]
+        table.append(
+            _Proc(int(stat.parent.name), int(fields[2]), comm, int(fields[11]) + int(fields[12]))
+        )
+    return table
 
 
 def _machine_busy_ticks() -> int:
@@ -273,14 +289,8 @@ def _machine_busy_ticks() -> int:
 
 def _pid_ticks(pids: list[int]) -> dict[int, int]:
     """utime + stime of each live process in `pids`."""
-    ticks = {}
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        ticks[pid] = int(fields[11]) + int(fields[12])
-    return ticks
+    wanted = set(pids)
+    return {p.pid: p.ticks for p in _processes() if p.pid in wanted}
 
 
 Sample = tuple[float, dict[str, dict[int, int]]]  # (epoch, part → pid → ticks)
@@ -452,7 +462,6 @@ def _sources_digest() -> str:
 
 def run_mode(mode: str, args: argparse.Namespace) -> ModeResult:
     from mockexam.config import DEV_WEBAPP_TOKEN
-    from tests.e2e.appserver import _group_members
     from tests.scaleapp import AppStack, check_sheets
     from tests.servers import own_redis
 
@@ -561,18 +570,22 @@ def run_mode(mode: str, args: argparse.Namespace) -> ModeResult:
         client_pids = [p.pid for p, _ in procs]
 
         def sample_parts(now: float) -> None:
-            consumer_pids = [
-                pid for c in stack.consumers if c.process for pid in _group_members(c.process.pid)
-            ]
+            table = _processes()
+            groups = {c.process.pid for c in stack.consumers if c.process}
+
+            def ticks(keep: Callable[[_Proc], bool]) -> dict[int, int]:
+                return {p.pid: p.ticks for p in table if keep(p)}
+
+            backend = stack.backend.pid if stack.backend else -1
             parts = {
-                "backend": _pid_ticks(_group_members(stack.backend.pid) if stack.backend else []),
-                "consumers": _pid_ticks(consumer_pids),
-                "clients": _pid_ticks(client_pids),
+                "backend": ticks(lambda p: p.pgid == backend),
+                "consumers": ticks(lambda p: p.pgid in groups),
+                "clients": ticks(lambda p: p.pid in client_pids),
                 "machine": {0: _machine_busy_ticks()},
             }
             if mode == "scale":
-                parts["postgres"] = _pid_ticks(_comm_pids(("postgres",)))
-                parts["redis"] = _pid_ticks(redis_pids)
+                parts["postgres"] = ticks(lambda p: p.comm == "postgres")
+                parts["redis"] = ticks(lambda p: p.pid in redis_pids)
             samples.append((now, parts))
 
         if mode == "scale":
@@ -597,8 +610,8 @@ def run_mode(mode: str, args: argparse.Namespace) -> ModeResult:
             load_max = max(load_max, _loadavg())
             if pg_count is not None:
                 result.pg_connections_max = max(result.pg_connections_max, pg_count())
-            ticks = _cpu_ticks(stack.server_pids())
             sample_parts(now)
+            ticks = sum(sum(samples[-1][1][part].values()) for part in ("backend", "consumers"))
             if cpu_start is None and now >= connect_from:
                 cpu_start, t_start = ticks, now
             if cpu_exam_start is None and now >= opens_at + args.start_spread + 5:
