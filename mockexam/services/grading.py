@@ -40,8 +40,10 @@ def exams_with_ungraded_sessions(
     its sessions still in progress has its deadline within that many seconds: its
     closing rush, when the students' last saves, submits and the clock's auto-submits
     arrive. Grading there would take the CPU and the database from them for scores
-    nobody sees before the window closes (spec §3.7); it resumes at the first sweep
-    after those deadlines (the sweep auto-submits the sessions left behind first).
+    students see only after the window closes (spec §3.7), and the release regrades
+    every session anyway (`regrade_exam`); only the admin's live raw scores wait. It
+    resumes at the first sweep after those deadlines (the sweep auto-submits the
+    sessions left behind first).
     """
     query = select(ExamSession.exam_id).where(
         col(ExamSession.submitted_at).is_not(None),
