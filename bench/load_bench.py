@@ -250,10 +250,6 @@ def client_process(plan_path: str) -> None:
 # --- the server side ----------------------------------------------------------------------
 
 
-def _cpu_ticks(pids: list[int]) -> int:
-    return sum(_pid_ticks(pids).values())
-
-
 @dataclass(frozen=True, slots=True)
 class _Proc:
     pid: int
@@ -285,12 +281,6 @@ def _machine_busy_ticks() -> int:
     """Busy ticks of the whole machine since boot (all but idle and iowait), /proc/stat."""
     fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
     return sum(fields[:8]) - fields[3] - fields[4]
-
-
-def _pid_ticks(pids: list[int]) -> dict[int, int]:
-    """utime + stime of each live process in `pids`."""
-    wanted = set(pids)
-    return {p.pid: p.ticks for p in _processes() if p.pid in wanted}
 
 
 Sample = tuple[float, dict[str, dict[int, int]]]  # (epoch, part → pid → ticks)
@@ -588,6 +578,10 @@ def run_mode(mode: str, args: argparse.Namespace) -> ModeResult:
                 parts["redis"] = ticks(lambda p: p.pid in redis_pids)
             samples.append((now, parts))
 
+        def server_ticks() -> int:
+            """The backend's and the consumers' CPU ticks in the newest sample."""
+            return sum(sum(samples[-1][1][part].values()) for part in ("backend", "consumers"))
+
         if mode == "scale":
             from sqlalchemy import create_engine
             from sqlalchemy import text as sql_text
@@ -611,7 +605,7 @@ def run_mode(mode: str, args: argparse.Namespace) -> ModeResult:
             if pg_count is not None:
                 result.pg_connections_max = max(result.pg_connections_max, pg_count())
             sample_parts(now)
-            ticks = sum(sum(samples[-1][1][part].values()) for part in ("backend", "consumers"))
+            ticks = server_ticks()
             if cpu_start is None and now >= connect_from:
                 cpu_start, t_start = ticks, now
             if cpu_exam_start is None and now >= opens_at + args.start_spread + 5:
@@ -624,7 +618,8 @@ def run_mode(mode: str, args: argparse.Namespace) -> ModeResult:
                 break
             time.sleep(1.0)
         t_end = time.time()
-        ticks_end = _cpu_ticks(stack.server_pids())
+        sample_parts(t_end)
+        ticks_end = server_ticks()
         for p, _ in procs:
             p.wait(10)
         result.seconds = t_end - (t_start or began)
@@ -781,7 +776,7 @@ def _report(r: ModeResult) -> None:
             else ""
         )
         + "".join(
-            f"    CPU {phase:<11}"
+            f"    CPU {phase:<14}"
             + "  ".join(f"{part} {pct:.0f}%" for part, pct in parts.items())
             + "\n"
             for phase, parts in r.part_cpu.items()
