@@ -31,6 +31,7 @@ from mockexam.admin.auth import ADMIN_ROOT, LANGUAGE_COOKIE, LOGIN_ROUTE
 from mockexam.admin.practice_bank import page as admin_practice_bank
 from mockexam.api import SheetSaves, api
 from mockexam.config import settings
+from mockexam.fresh_hydrate import install as install_fresh_hydrate
 from mockexam.runtime import tune_runtime, watch_stalls
 from mockexam.student.achievements import (
     ACHIEVEMENTS_ON_LOAD,
@@ -79,6 +80,9 @@ def scale_app() -> SheetSaves:
 
 # Each backend worker, once up: the app frozen out of the garbage collector's walks
 # (its full collections paused every event 100+ ms), thresholds raised (runtime.py).
+# A new tab's hydrate builds only the states it sends (Reflex's Redis state manager:
+# the scale-out mode's lobby); mockexam/fresh_hydrate.py says why it is Reflex's own result.
+install_fresh_hydrate()
 app.register_lifespan_task(tune_runtime)
 app.register_lifespan_task(watch_stalls)
 # Reflex's default overlay toasts "Cannot connect to server: <websocket URL>" in
