@@ -52,22 +52,40 @@ logger = logging.getLogger(__name__)
 REFLEX_RELEASE = "0.10.1"  # the release whose StateManagerRedis.get_state this mirrors
 ENV_SWITCH = "MOCKEXAM_FRESH_HYDRATE"
 
-# The frontend's hashes of the hydrate being fetched (set only around that fetch).
-_hydrate_hashes: contextvars.ContextVar[tuple[str, ...] | None] = contextvars.ContextVar(
-    "mockexam_hydrate_hashes", default=None
+# The first hydrate being fetched (set only around that fetch).
+_hydrate: contextvars.ContextVar[_Hydrate | None] = contextvars.ContextVar(
+    "mockexam_hydrate", default=None
 )
 
 
 @dataclasses.dataclass(frozen=True)
 class _Inert:
-    """The inert state classes, as of one snapshot of the compiled defaults."""
+    """The inert state classes, as of one snapshot of the compiled defaults, and what
+    a root fetch needs that does not change between fetches."""
 
     n_state_classes: int
     names_digest: str
     default_hashes: dict[str, str]  # state full name → hash of its compiled defaults
     classes: frozenset[type]  # inert, with every state below them inert
+    required: tuple[type, ...]  # a root fetch's states, by full name: parents first
+    deepest_first: tuple[type, ...]  # the same, the deepest first
+    # hashes → the classes they let be left out (one entry per frontend build seen)
+    skippable: dict[tuple[str, ...], frozenset[type]] = dataclasses.field(default_factory=dict)
 
 
+@dataclasses.dataclass
+class _Hydrate:
+    """One first hydrate's fetch: the frontend's hashes, and what its first read left out.
+
+    Reflex's opportunistic lock reads a new tab's tree, then completes the root's missing
+    substates; the token's lock is held in between (every write checks it), so the states
+    left out are still not in Redis and are not read again."""
+
+    hashes: tuple[str, ...]
+    left_out: frozenset[type] = frozenset()
+
+
+SKIPPABLE_CACHE = 8  # distinct `hashes` remembered (a deploy has one; anything else is odd)
 _inert_cache: dict[type, _Inert] = {}
 
 
@@ -122,7 +140,7 @@ def _is_inert_alone(cls: type, serialized: dict[str, dict[str, str]]) -> bool:
     return {name: rs._serialize_var(value) for name, value in values.items()} == defaults
 
 
-async def _inert(root_cls: type) -> _Inert:
+async def _inert(root_cls: type, manager: Any) -> _Inert:
     snapshot = await _snapshot(root_cls)
     found = _inert_cache.get(root_cls)
     if found is not None and found.n_state_classes == snapshot.n_state_classes:
@@ -137,11 +155,21 @@ async def _inert(root_cls: type) -> _Inert:
         return alone[cls]
 
     classes = frozenset(cls for cls in _all_below(root_cls) if inert(cls))
+    required = tuple(
+        sorted(
+            manager._get_required_state_classes(root_cls, subclasses=True),
+            key=lambda cls: cls.get_full_name(),
+        )
+    )
     found = _Inert(
         n_state_classes=snapshot.n_state_classes,
         names_digest=snapshot.names_digest,
         default_hashes=dict(snapshot.hashes),
         classes=classes,
+        required=required,
+        deepest_first=tuple(
+            sorted(required, key=lambda cls: cls.get_full_name().count("."), reverse=True)
+        ),
     )
     _inert_cache[root_cls] = found
     return found
@@ -160,47 +188,52 @@ def _skippable(inert: _Inert, hashes: tuple[str, ...]) -> frozenset[type]:
     """The inert classes whose compiled defaults the frontend says it holds."""
     if len(hashes) != len(inert.default_hashes) + 1 or hashes[0] != inert.names_digest:
         return frozenset()  # compiled against other states (or malformed): all sent
-    frontend = dict(zip(sorted(inert.default_hashes), hashes[1:], strict=True))
-    return frozenset(
-        cls
-        for cls in inert.classes
-        if frontend.get(name := cls.get_full_name()) == inert.default_hashes.get(name)
-    )
+    found = inert.skippable.get(hashes)
+    if found is None:
+        frontend = dict(zip(sorted(inert.default_hashes), hashes[1:], strict=True))
+        found = frozenset(
+            cls
+            for cls in inert.classes
+            if frontend.get(name := cls.get_full_name()) == inert.default_hashes.get(name)
+        )
+        if len(inert.skippable) >= SKIPPABLE_CACHE:
+            inert.skippable.clear()
+        inert.skippable[hashes] = found
+    return found
 
 
-async def _get_hydrate_tree(
-    manager: Any, token: Any, hashes: tuple[str, ...], have: Any = None
-) -> Any:
+async def _get_hydrate_tree(manager: Any, token: Any, hydrate: _Hydrate, have: Any = None) -> Any:
     """StateManagerRedis.get_state(token, for_state_instance=have) for a root token,
     without the states left out (see the module's docstring); otherwise the same reads
     and the same tree. `have`: the tree the worker already holds (Reflex's opportunistic
-    lock fetches a new tab's tree, then completes the root's missing substates)."""
+    lock reads a new tab's tree, then completes the root's missing substates)."""
     from contextlib import suppress
 
     from reflex.state import BaseState
     from reflex_base.utils.exceptions import StateSchemaMismatchError
 
     root_cls = token.cls
-    skippable = _skippable(await _inert(root_cls), hashes)
+    inert = await _inert(root_cls, manager)
+    skippable = _skippable(inert, hydrate.hashes)
     tree: dict[str, Any] = manager._get_populated_states(have) if have is not None else {}
     held = {type(state) for state in tree.values()}
-    required = sorted(
-        manager._get_required_state_classes(root_cls, subclasses=True) - held,
-        key=lambda cls: cls.get_full_name(),
-    )
+    known = hydrate.left_out if have is not None else frozenset()
+    required = [cls for cls in inert.required if cls not in held and cls not in known]
     stored = (
         await manager.redis.mget([token._state_key(cls) for cls in required]) if required else []
     )
     data = dict(zip(required, stored, strict=True))
-    left_out: set[type] = set()
+    left_out = set(known)
     # Deepest first, so a state is left out only once every state below it is.
-    for cls in sorted(required, key=lambda c: c.get_full_name().count("."), reverse=True):
+    for cls in inert.deepest_first:
         if (
-            cls in skippable
+            cls in data
+            and cls in skippable
             and data[cls] is None
             and all(sub in left_out for sub in cls.get_substates())
         ):
             left_out.add(cls)
+    hydrate.left_out = frozenset(left_out)
     for cls in required:  # sorted by full name: every parent before its substates
         if cls in left_out:
             continue
@@ -233,11 +266,11 @@ class _HydrateFetch:
         self._hashes = hashes
 
     async def __aenter__(self) -> Any:
-        mark = _hydrate_hashes.set(self._hashes)
+        mark = _hydrate.set(_Hydrate(self._hashes))
         try:
             return await self._context.__aenter__()
         finally:
-            _hydrate_hashes.reset(mark)
+            _hydrate.reset(mark)
 
     async def __aexit__(self, *exc: Any) -> Any:
         return await self._context.__aexit__(*exc)
@@ -278,11 +311,11 @@ def install() -> bool:
     async def get_state(
         self: Any, token: Any, top_level: bool = True, for_state_instance: Any = None
     ) -> Any:
-        hashes = _hydrate_hashes.get()
-        if hashes is not None and top_level:
+        hydrate = _hydrate.get()
+        if hydrate is not None and top_level:
             token = self._coerce_token(token)
             if isinstance(token, BaseStateToken) and token.cls is State:
-                return await _get_hydrate_tree(self, token, hashes, for_state_instance)
+                return await _get_hydrate_tree(self, token, hydrate, for_state_instance)
         return await stock_get_state(self, token, top_level, for_state_instance)
 
     def modify_state(self: Any, token: Any, **context: Any) -> Any:
@@ -300,9 +333,9 @@ def install() -> bool:
 
 @contextlib.contextmanager
 def hydrate_hashes(hashes: tuple[str, ...] | None) -> Any:
-    """For tests: the fetches inside see `hashes` as a first hydrate's."""
-    mark = _hydrate_hashes.set(hashes)
+    """For tests: the fetches inside see `hashes` as one first hydrate's."""
+    mark = _hydrate.set(None if hashes is None else _Hydrate(hashes))
     try:
         yield
     finally:
-        _hydrate_hashes.reset(mark)
+        _hydrate.reset(mark)

@@ -205,7 +205,10 @@ def test_only_a_first_hydrate_event_carries_the_hashes() -> None:
 
 
 def test_the_inert_states_are_those_whose_new_instance_is_the_compiled_default() -> None:
-    inert = asyncio.run(fresh_hydrate._inert(State))
+    from redis.asyncio import Redis
+
+    manager = StateManagerRedis(redis=Redis.from_url(REDIS_TEST_URL))  # (never connects)
+    inert = asyncio.run(fresh_hydrate._inert(State, manager))
     names = {cls.get_full_name() for cls in inert.classes}
     assert State.get_full_name() not in names  # the root (computed route vars) is always built
     assert ExamsState.get_full_name() in names
@@ -235,6 +238,14 @@ def test_the_hydrate_event_through_reflexs_opportunistic_lock_builds_only_its_ro
         await manager._ensure_lock_task_subscribed(timeout=10)
         name = fresh_hydrate.hydrate_event_name()
         new_tab, reconnect = _token(), _token()
+        reads: list[int] = []
+        mget = manager.redis.mget
+
+        async def counted_mget(keys: list, *args: Any) -> Any:
+            reads.append(len(keys))
+            return await mget(keys, *args)
+
+        manager.redis.mget = counted_mget
         try:
             async with manager.modify_state(
                 new_tab, event=Event(name=name, payload={"hashes": hashes})
@@ -242,6 +253,9 @@ def test_the_hydrate_event_through_reflexs_opportunistic_lock_builds_only_its_ro
                 assert new_tab.lock_key in manager._local_leases  # the lease path was taken
                 built = _names(root)
                 root.is_hydrated = False  # what the hydrate assigns: the root is written back
+            # Each state's key is read once: the completion does not read again what the
+            # first read found missing and left out (the lock was held in between).
+            assert sum(reads) == 52, reads
             async with manager.modify_state(reconnect, event=Event(name=name, payload={})) as root:
                 assert len(_names(root)) == 52
         finally:
