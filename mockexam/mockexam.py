@@ -33,6 +33,7 @@ from mockexam.api import SheetSaves, api
 from mockexam.config import settings
 from mockexam.fresh_hydrate import install as install_fresh_hydrate
 from mockexam.runtime import tune_runtime, watch_stalls
+from mockexam.socket_rooms import install as install_socket_rooms
 from mockexam.student.achievements import (
     ACHIEVEMENTS_ON_LOAD,
     ACHIEVEMENTS_ROUTE,
@@ -55,6 +56,10 @@ from mockexam.student.verify import VERIFY_ON_LOAD, VERIFY_ROUTE, verify_page
 from mockexam.ui import figures as _figures  # noqa: F401  (the figure serializer)
 from mockexam.ui.document_language import document_language_script
 from mockexam.ui.theme import APP_STYLE
+
+# A tab's disconnect leaves its own Socket.IO rooms instead of walking every tab's
+# (mockexam/socket_rooms.py: O(N) per disconnect, O(N²) at an exam's end).
+install_socket_rooms()
 
 # The radix theme is set in rxconfig.py (RadixThemesPlugin), as Reflex 0.10 wants.
 app = rx.App(
