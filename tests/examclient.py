@@ -57,6 +57,7 @@ RESEND_SECONDS = 4.0  # assets/answer_sheet.jsx RESEND_MS, doubling to RESEND_MA
 RESEND_MAX_SECONDS = 30.0
 SUBMIT_RETRY_SECONDS = 8.0  # SUBMIT_RETRY_MS
 HTTP_TIMEOUT_SECONDS = 15.0  # HTTP_TIMEOUT_MS
+CLOSE_DRAIN_SECONDS = 5.0  # how long a closing tab waits to hand over its close frame
 REFLEX_VERSION = "0.10.1"  # the subprotocol the browser offers
 
 
@@ -86,8 +87,8 @@ class Disconnected(ConnectionError):
 class HttpConnection:
     """One HTTP/1.1 keep-alive connection (just enough for JSON POSTs to the app)."""
 
-    def __init__(self, host: str, port: int):
-        self.host, self.port = host, port
+    def __init__(self, host: str, port: int, source: str | None = None):
+        self.host, self.port, self.source = host, port, source
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
 
@@ -110,7 +111,9 @@ class HttpConnection:
     async def _exchange(self, request: bytes, fresh: bool) -> tuple[int, Any]:
         try:
             if fresh:
-                self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
+                self._reader, self._writer = await asyncio.open_connection(
+                    self.host, self.port, local_addr=(self.source, 0) if self.source else None
+                )
             assert self._reader is not None and self._writer is not None
             self._writer.write(request)
             header = await self._reader.readuntil(b"\r\n\r\n")
@@ -180,8 +183,12 @@ class ExamTab:
         reconnect: bool = True,
         on_ack: Callable[[ExamTab, list[SaveRecord]], None] | None = None,
         launch_hash: bool = True,
+        source: str | None = None,
     ):
         self.build = build
+        # The tab's own address (another 127.x.y.z): thousands of tabs of one machine
+        # then do not share one address's 28,000 ports, as students' phones do not.
+        self.source = source
         self.exam_id = exam_id
         self.path = f"/app/exam/{exam_id}"
         self.init_data = init_data
@@ -244,7 +251,11 @@ class ExamTab:
         return seconds
 
     async def _connect(self, *, first: bool) -> None:
-        reader, writer = await asyncio.open_connection(self.build.host, self.build.port)
+        reader, writer = await asyncio.open_connection(
+            self.build.host,
+            self.build.port,
+            local_addr=(self.source, 0) if self.source else None,
+        )
         ws = WSConnection(ConnectionType.CLIENT)
         target = f"/_event/?token={self.token}&EIO=4&transport=websocket"
         writer.write(
@@ -362,11 +373,14 @@ class ExamTab:
         for conn in self._idle_http:
             conn.close()
         self._idle_http.clear()
-        if self._writer is not None and self._ws is not None:
+        writer, ws = self._writer, self._ws  # (the reader clears them if the server closes)
+        if writer is not None and ws is not None:
             with contextlib.suppress(Exception):
-                self._writer.write(self._ws.send(CloseConnection(code=1000)))
-                await self._writer.drain()
-            self._writer.close()
+                writer.write(ws.send(CloseConnection(code=1000)))
+                # A closing tab does not wait on a server too busy to read (a browser
+                # does not either): the bench's students finish on time.
+                await asyncio.wait_for(writer.drain(), CLOSE_DRAIN_SECONDS)
+            writer.close()
         if self._reader is not None:
             self._reader.cancel()
             with contextlib.suppress(BaseException):
@@ -516,7 +530,7 @@ class ExamTab:
         """One save (or the submit) as the sheet's fetch: the answer is the ack (or why not)."""
         load = self._seen_load_id
         conn = self._idle_http.pop() if self._idle_http else None
-        conn = conn or HttpConnection(self.build.host, self.build.port)
+        conn = conn or HttpConnection(self.build.host, self.build.port, self.source)
         try:
             status, answer = await asyncio.wait_for(conn.post_json(url, body), HTTP_TIMEOUT_SECONDS)
         except (OSError, TimeoutError):
