@@ -6,10 +6,10 @@ for it — all of the app's 52 states, the admin panel's too — creating each o
 token has never used, then resets their client storage, takes `dict()` of the tree
 and diffs it, var by var in JSON, against the defaults compiled into the frontend.
 For the states the token has never used every var equals its default, so the diff
-drops them all and the tab gets nothing for them: four fifths of a lobby's hydrate
+drops them all and the tab gets nothing for them: nearly all of a lobby's hydrate
 work (py-spy: `hydrate_and_load` was 32% of the backend's GIL time in a 6,000-student
-lobby; `bench/hydrate_bench.py`: 4.2 ms of CPU per new tab, 0.24 ms for its route's
-three states) produces nothing.
+lobby; `bench/hydrate_bench.py`: 4.6 ms of CPU per new tab, 0.14 ms for the 4 states
+it builds now) produces nothing.
 
 So, for exactly that event, the state manager leaves out a state when the
 result cannot differ:
@@ -27,7 +27,10 @@ result cannot differ:
 Such a state would have been created with its defaults, left untouched (so never
 written to Redis) and diffed away: the delta, the Redis contents and the states the
 next events find are the same, only built later (Reflex fetches a missing substate
-on the first event that needs it). A reconnect's hydrate (no `hashes`), every other
+on the first event that needs it). Reflex's opportunistic lock reads the tree twice
+for such an event (the lease's read, then the cached root's missing substates): both
+leave the same states out, and the second does not read again what the first found
+missing (`_Hydrate`). A reconnect's hydrate (no `hashes`), every other
 event, and the in-memory and disk state managers are Reflex's own, unchanged.
 `tests/test_fresh_hydrate.py` checks that the hydrate's delta is Reflex's own for
 new, used and half-expired tokens and for stale frontends.
