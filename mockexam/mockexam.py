@@ -60,6 +60,9 @@ from mockexam.ui.theme import APP_STYLE
 # A tab's disconnect leaves its own Socket.IO rooms instead of walking every tab's
 # (mockexam/socket_rooms.py: O(N) per disconnect, O(N²) at an exam's end).
 install_socket_rooms()
+# A new tab's hydrate builds only the states it sends (Reflex's Redis state manager:
+# the scale-out mode's lobby); mockexam/fresh_hydrate.py says why it is Reflex's own result.
+install_fresh_hydrate()
 
 # The radix theme is set in rxconfig.py (RadixThemesPlugin), as Reflex 0.10 wants.
 app = rx.App(
@@ -85,9 +88,6 @@ def scale_app() -> SheetSaves:
 
 # Each backend worker, once up: the app frozen out of the garbage collector's walks
 # (its full collections paused every event 100+ ms), thresholds raised (runtime.py).
-# A new tab's hydrate builds only the states it sends (Reflex's Redis state manager:
-# the scale-out mode's lobby); mockexam/fresh_hydrate.py says why it is Reflex's own result.
-install_fresh_hydrate()
 app.register_lifespan_task(tune_runtime)
 app.register_lifespan_task(watch_stalls)
 # Reflex's default overlay toasts "Cannot connect to server: <websocket URL>" in
