@@ -102,7 +102,8 @@ def _event_hashes(event: Any) -> tuple[str, ...] | None:
     """The `hashes` of a first hydrate (the page holds its compiled defaults), else None."""
     if event is None or event.name != _HYDRATE_EVENT:
         return None
-    hashes = (event.payload or {}).get("hashes")
+    payload = event.payload if isinstance(event.payload, dict) else {}
+    hashes = payload.get("hashes")
     if not isinstance(hashes, list) or not hashes:
         return None
     if not all(isinstance(value, str) for value in hashes):
@@ -157,13 +158,13 @@ async def _inert(root_cls: type, manager: Any) -> _Inert:
             )
         return alone[cls]
 
-    classes = frozenset(cls for cls in _all_below(root_cls) if inert(cls))
     required = tuple(
         sorted(
             manager._get_required_state_classes(root_cls, subclasses=True),
             key=lambda cls: cls.get_full_name(),
         )
     )
+    classes = frozenset(cls for cls in required if inert(cls))
     found = _Inert(
         n_state_classes=snapshot.n_state_classes,
         names_digest=snapshot.names_digest,
@@ -176,15 +177,6 @@ async def _inert(root_cls: type, manager: Any) -> _Inert:
     )
     _inert_cache[root_cls] = found
     return found
-
-
-def _all_below(cls: type) -> list[type]:
-    out, stack = [], [cls]
-    while stack:
-        state_cls = stack.pop()
-        out.append(state_cls)
-        stack.extend(state_cls.get_substates())
-    return out
 
 
 def _skippable(inert: _Inert, hashes: tuple[str, ...]) -> frozenset[type]:
@@ -210,8 +202,6 @@ async def _get_hydrate_tree(manager: Any, token: Any, hydrate: _Hydrate, have: A
     without the states left out (see the module's docstring); otherwise the same reads
     and the same tree. `have`: the tree the worker already holds (Reflex's opportunistic
     lock reads a new tab's tree, then completes the root's missing substates)."""
-    from contextlib import suppress
-
     from reflex.state import BaseState
     from reflex_base.utils.exceptions import StateSchemaMismatchError
 
@@ -242,7 +232,7 @@ async def _get_hydrate_tree(manager: Any, token: Any, hydrate: _Hydrate, have: A
             continue
         state = None
         if (pickled := data[cls]) is not None:
-            with suppress(StateSchemaMismatchError):
+            with contextlib.suppress(StateSchemaMismatchError):
                 state = BaseState._deserialize(data=pickled)
         if state is None:
             state = cls(init_substates=False, _reflex_internal_init=True)

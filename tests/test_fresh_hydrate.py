@@ -264,3 +264,14 @@ def test_the_hydrate_event_through_reflexs_opportunistic_lock_builds_only_its_ro
         assert len(built) < 10, sorted(built)
 
     _run(case)
+
+
+def test_a_hydrate_with_a_payload_that_is_not_an_object_is_reflexs_own() -> None:
+    """Bad input from the client (the payload is not a JSON object): no hashes, no error."""
+    from reflex_base.event import Event
+
+    name = fresh_hydrate.hydrate_event_name()
+    for payload in (["hashes"], "hashes", None, 7):
+        event = Event(name=name, payload={})
+        object.__setattr__(event, "payload", payload)
+        assert fresh_hydrate._event_hashes(event) is None
