@@ -9,6 +9,7 @@ where a rule must be checked and written atomically.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,7 +21,7 @@ from sqlalchemy import event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlmodel import Session, create_engine
 
 from mockexam.config import settings
@@ -103,6 +104,42 @@ def get_engine(url: str | None = None) -> Engine:
     if engine is None:
         engine = _engines[url] = _make_engine(url)
     return engine
+
+
+def driver_sql(sql: str) -> str:
+    """`sql` with SQLAlchemy's `:name` parameters as the PostgreSQL driver's `%(name)s`."""
+    if "%" in sql:
+        raise ValueError("a literal % in driver SQL would need escaping")
+    return re.sub(r"(?<![:\w]):(\w+)", r"%(\1)s", sql)
+
+
+def fetch_one_autocommit(engine: Engine, sql: str, params: dict[str, Any]) -> tuple | None:
+    """The first row of one statement (`driver_sql`'s form) on a pooled PostgreSQL
+    connection in autocommit, through psycopg itself.
+
+    For the answer sheet's save, the backend's most frequent statement: SQLAlchemy
+    Core's execute around it (connection, execution context, result, type processing)
+    cost more CPU than the driver's own call (`bench/sheet_path_bench.py`). The pool
+    is the engine's (the same connections, the idle ping at checkout); a driver error
+    comes out as SQLAlchemy's `DBAPIError` as from Core, and a dropped connection is
+    taken out of the pool. Values go to and come from psycopg as they are: aware
+    datetimes, for instance, stay aware (the columns are `timestamp with time zone`).
+    """
+    raw = engine.raw_connection()
+    driver = raw.driver_connection
+    try:
+        driver.autocommit = True
+        try:
+            return driver.execute(sql, params).fetchone()
+        finally:
+            if not driver.closed:
+                driver.autocommit = False  # the pool's connections run transactions
+    except engine.dialect.loaded_dbapi.Error as err:
+        if driver.closed or engine.dialect.is_disconnect(err, driver, None):
+            raw.invalidate(err)
+        raise DBAPIError.instance(sql, params, err, engine.dialect.loaded_dbapi.Error) from err
+    finally:
+        raw.close()
 
 
 def dispose_engines() -> None:

@@ -29,17 +29,22 @@ import threading
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Boolean, Integer, Row, Text, and_, bindparam, cast, exists, text, update
+from sqlalchemy import Row, Text, and_, bindparam, cast, exists, update
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import col, select
-from sqlmodel.sql.sqltypes import UTCDateTime
 
 from mockexam.config import settings
-from mockexam.db import connection_scope, get_engine, utcnow
+from mockexam.db import (
+    connection_scope,
+    driver_sql,
+    fetch_one_autocommit,
+    get_engine,
+    utcnow,
+)
 from mockexam.errors import (
     ExamNotOpenError,
     Msg,
@@ -822,18 +827,29 @@ def _save_in_one_statement(
         else:
             params["flag_items"].append(item_id)
             params["flag_flags"].append(row["is_flagged"])
-    with engine.connect() as conn:
-        conn.execution_options(isolation_level="AUTOCOMMIT")
-        found = conn.execute(_save_statement(), params).first()
-        if found is None:
-            raise NotFoundError("You have not started this exam.")
-        check_accepting(found, now)
-        if found.claimed:
-            return SheetSave(
-                accepted=tuple(valid), stored=stored, rejected=rejected, ack=seq, options=options
-            )
+    params["now"] = now.astimezone(UTC)
+    row = fetch_one_autocommit(engine, _SAVE_DRIVER_SQL, params)
+    if row is None:
+        raise NotFoundError("You have not started this exam.")
+    found = _SaveFound(*row)
+    check_accepting(found, now)
+    if found.claimed:
+        return SheetSave(
+            accepted=tuple(valid), stored=stored, rejected=rejected, ack=seq, options=options
+        )
+    with engine.connect() as conn:  # a batch a newer one covers (rare): that one's seq
         covering = stored_seq(conn, SYNC, session_id=found.id, device=device)
     return SheetSave(accepted=(), stored={}, rejected=rejected, ack=covering, options=options)
+
+
+class _SaveFound(NamedTuple):
+    """The session `_SAVE_SQL` found (aware datetimes, as psycopg reads them), and
+    whether its claim stored the batch."""
+
+    id: int
+    submitted_at: datetime | None
+    deadline: datetime
+    claimed: bool
 
 
 # The answers are stored only when the claim moved the device's seq forward (they
@@ -886,18 +902,7 @@ FROM s
 """
 
 
-@functools.cache
-def _save_statement() -> Any:
-    return (
-        text(_SAVE_SQL)
-        .bindparams(bindparam("now", type_=UTCDateTime()))
-        .columns(
-            id=Integer(),
-            submitted_at=UTCDateTime(),
-            deadline=UTCDateTime(),
-            claimed=Boolean(),
-        )
-    )
+_SAVE_DRIVER_SQL = driver_sql(_SAVE_SQL)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,12 +6,13 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from sqlalchemy import event
 from sqlmodel import Session, select
 
-from mockexam.db import get_engine, session_scope, utcnow
+from mockexam.db import fetch_one_autocommit, get_engine, session_scope, utcnow
 from mockexam.errors import (
     AlreadySubmittedError,
     DeadlinePassedError,
@@ -19,7 +20,7 @@ from mockexam.errors import (
     NotFoundError,
 )
 from mockexam.models import Exam, ExamSession, ExamStatus, SessionStatus
-from mockexam.services import sessions
+from mockexam.services import exam_room, sessions
 from mockexam.services.exam_room import (
     Refusal,
     RoomPhase,
@@ -47,10 +48,15 @@ def _count_queries() -> Iterator[list[str]]:
         if statement.lstrip().upper().startswith(("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")):
             statements.append(statement)
 
+    def through_driver(engine, sql, params):  # the save's one statement, past Core
+        statements.append(sql)
+        return fetch_one_autocommit(engine, sql, params)
+
     engine = get_engine()
     event.listen(engine, "before_cursor_execute", record)
     try:
-        yield statements
+        with mock.patch.object(exam_room, "fetch_one_autocommit", through_driver):
+            yield statements
     finally:
         event.remove(engine, "before_cursor_execute", record)
 
