@@ -442,11 +442,14 @@ def _answers_statement() -> Any:
 
 
 def _sheet(
-    conn: Connection, *, exam_id: int, session_id: int
+    conn: Connection, *, exam_id: int, session_id: int, new: bool = False
 ) -> tuple[SheetLayout, dict[str, SavedAnswer]]:
-    """The sheet (sections, items in order), with the session's saved answers (one query)."""
+    """The sheet (sections, items in order), with the session's saved answers (one query;
+    none for a session this transaction just made: it has none)."""
     layout = sheet_layout(conn, exam_id)
     answers: dict[str, SavedAnswer] = {}
+    if new:
+        return layout, answers
     found = conn.execute(_answers_statement(), {"session_id": session_id})
     for item_id, value, flagged in found:
         label = layout.labels.get(item_id)
@@ -457,9 +460,17 @@ def _sheet(
 
 
 def _read_room(
-    conn: Connection, *, student_id: int, exam_id: int, now: datetime, with_sheet: bool = True
+    conn: Connection,
+    *,
+    student_id: int,
+    exam_id: int,
+    now: datetime,
+    with_sheet: bool = True,
+    started: Row[Any] | tuple[Any, ...] | None = None,
 ) -> ExamRoom:
-    row = _room_row(conn, student_id=student_id, exam_id=exam_id)
+    """The room as the student sees it now; `started`: the room row of a session this
+    transaction just made (`start_exam`), instead of reading it again."""
+    row = started or _room_row(conn, student_id=student_id, exam_id=exam_id)
     if row is None or row[6] == ExamStatus.DRAFT:
         raise NotFoundError(f"Exam {exam_id} does not exist.")
     (
@@ -495,7 +506,9 @@ def _read_room(
     sections: list[SheetSection] = []
     answers: dict[str, SavedAnswer] = {}
     if with_sheet and phase == RoomPhase.IN_PROGRESS and session_id is not None:
-        sheet, answers = _sheet(conn, exam_id=exam_id, session_id=session_id)
+        sheet, answers = _sheet(
+            conn, exam_id=exam_id, session_id=session_id, new=started is not None
+        )
         items, sections = list(sheet.items), list(sheet.sections)
     elif with_sheet and phase in (RoomPhase.LOBBY, RoomPhase.OPEN):
         sections = _lobby_sections(exam_id, layout_text)
@@ -620,12 +633,25 @@ def start_exam(*, student_id: int, exam_id: int, now: datetime | None = None) ->
             raise PermissionDeniedError(not_for_you_message(audience_names(conn, exam_id)))
         if row[7] is None:
             # One INSERT … ON CONFLICT DO NOTHING: a start in another tab at the same
-            # moment leaves one session, and this read below shows it.
+            # moment leaves one session, and the read below shows it.
             check_startable(row, now)
-            conn.execute(
-                start_statement(conn.dialect.name),
-                start_values(row, student_id=student_id, exam_id=exam_id, now=now),
-            )
+            values = start_values(row, student_id=student_id, exam_id=exam_id, now=now)
+            made = conn.execute(
+                start_statement(conn.dialect.name).returning(ExamSession.id), values
+            ).first()
+            if made is not None:  # this start made it: the room is known, no answers yet
+                started = (
+                    *row[:7],
+                    made[0],  # session_id, started_at, deadline, submitted_at, is_auto
+                    values["started_at"],
+                    values["deadline"],
+                    None,
+                    False,
+                    *row[12:],
+                )
+                return _read_room(
+                    conn, student_id=student_id, exam_id=exam_id, now=now, started=started
+                )
         return _read_room(conn, student_id=student_id, exam_id=exam_id, now=now)
 
 

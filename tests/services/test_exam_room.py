@@ -434,6 +434,36 @@ def test_submit_sheet_at_zero_is_an_auto_submit_and_after_the_deadline_drops_cha
     assert _answers(db, done.session_id) == {}
 
 
+def test_a_start_is_two_statements_once_the_layout_is_known(db):
+    """The start that makes the session knows its row: no second room read, and no
+    answers query (a new session has none); the room is the one a read gives."""
+    exam = make_exam(db)
+    student, other = make_student(db), make_student(db)
+    db.commit()
+    start_exam(student_id=other.id, exam_id=exam.id)  # the layout read once
+    now = utcnow()
+
+    with _count_queries() as queries:
+        room = start_exam(student_id=student.id, exam_id=exam.id, now=now)
+    assert len(queries) == 2, queries  # the room row, the INSERT … RETURNING
+    assert room.phase == RoomPhase.IN_PROGRESS and room.answers == {}
+    assert len(room.items) == 55 and room.deadline is not None
+    assert room == get_exam_room(student_id=student.id, exam_id=exam.id, now=now)
+
+    # Another tab's start: the session as it is, read (with its answers).
+    save_sheet(
+        student_id=student.id,
+        exam_id=exam.id,
+        changes={"1": AnswerChange(value="A")},
+        device="tab",
+        seq=1,
+    )
+    again = start_exam(student_id=student.id, exam_id=exam.id, now=now + timedelta(seconds=9))
+    assert again.session_id == room.session_id and again.deadline == room.deadline
+    assert again.started_at == room.started_at
+    assert {label: a.value for label, a in again.answers.items()} == {"1": "A"}
+
+
 def test_a_save_reads_no_layout_once_the_exam_was_shown(db):
     """The sheet's layout is read once per process (start_exam), not at every save."""
     exam = make_exam(db)
@@ -533,18 +563,6 @@ def test_two_tabs_starting_at_once_get_one_session(db):
         assert row.status == SessionStatus.IN_PROGRESS
         assert row.is_auto_submitted is False and row.submitted_at is None
         assert row.deadline == rooms[0].deadline
-
-
-def test_a_start_is_four_statements_once_the_layout_is_known(db):
-    exam = make_exam(db)
-    first, second = make_student(db), make_student(db)
-    db.commit()
-    start_exam(student_id=first.id, exam_id=exam.id)  # reads the layout
-    with _count_queries() as queries:
-        room = start_exam(student_id=second.id, exam_id=exam.id)
-    # The room, the new session (INSERT … ON CONFLICT DO NOTHING), the room again, its answers.
-    assert len(queries) == 4, queries
-    assert len(room.items) == 55 and room.answers == {}
 
 
 def test_a_submit_is_two_statements_plus_the_save(db):
