@@ -23,7 +23,10 @@ no SQL built per call — how `save_sheet` saved until it became one
 statement), and `floor, 1 trip`, the one statement `save_sheet` sends on
 PostgreSQL now, straight through psycopg on an autocommit connection: what a
 save cannot get under with this driver. The ratios save/floor are the
-Python overhead left (CPU) and the round trips saved (wall).
+Python overhead left (CPU) and the round trips saved (wall). On PostgreSQL
+`PG CPU` is the server's own CPU per call: what its processes serving the
+bench's database spent (from /proc), so a path that moves work from Python
+into the server shows it.
 
     .venv/bin/python bench/sheet_path_bench.py [--students 400] [--saves 2000]
         [--backend postgres sqlite]
@@ -54,17 +57,49 @@ sys.path.insert(0, str(ROOT))
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
-def _measure(calls: list[Callable[[], Any]]) -> tuple[float, float, float]:
-    """(CPU ms per call, wall p50 ms, wall p95 ms) of running `calls` one after another."""
+_TICK_MS = 1000.0 / os.sysconf("SC_CLK_TCK")
+_server_database = [""]  # the bench's PostgreSQL database, once made
+
+
+def _server_cpu_ms() -> float | None:
+    """CPU ms so far of the PostgreSQL server processes serving the bench's database (one
+    per connection, named in its process title), or None on SQLite. Only what these
+    processes spend is counted; the server's other work (another run's) is not."""
+    name = _server_database[0]
+    if not name:
+        return None
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().split(b"\0", 1)[0].decode(errors="replace")
+            # The title: "postgres: [cluster: ]user database client state".
+            if not command.startswith("postgres: ") or name not in command.split()[1:5]:
+                continue
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total * _TICK_MS
+
+
+def _measure(calls: list[Callable[[], Any]]) -> tuple[float, float, float, float | None]:
+    """(CPU ms per call, wall p50 ms, wall p95 ms, PostgreSQL's CPU ms per call or None)
+    of running `calls` one after another."""
     walls: list[float] = []
+    server0 = _server_cpu_ms()
     cpu0 = time.process_time()
     for call in calls:
         t0 = time.perf_counter()
         call()
         walls.append((time.perf_counter() - t0) * 1000.0)
     cpu = (time.process_time() - cpu0) * 1000.0 / max(1, len(calls))
+    server1 = _server_cpu_ms()
+    server = None if server0 is None else (server1 - server0) / max(1, len(calls))
     walls.sort()
-    return cpu, statistics.median(walls), walls[min(len(walls) - 1, int(0.95 * len(walls)))]
+    p95 = walls[min(len(walls) - 1, int(0.95 * len(walls)))]
+    return cpu, statistics.median(walls), p95, server
 
 
 def _floor_one_statement(raw_url: str) -> Callable[[int, int, int, str, int], None]:
@@ -146,6 +181,7 @@ def run(backend: str, students: int, saves: int, seed: int) -> None:
 
         url, drop = fresh_database(PG_URL, "mockexam_sheetbench")
         cleanup.append(drop)
+        _server_database[0] = url.rsplit("/", 1)[1]
     else:
         folder = tempfile.mkdtemp(prefix="mockexam-sheetbench-")
         cleanup.append(lambda: shutil.rmtree(folder, ignore_errors=True))
@@ -272,9 +308,10 @@ def run(backend: str, students: int, saves: int, seed: int) -> None:
                 for sid in ids
             ]
         )
-        print(f"    {'path':<14}{'CPU ms/call':>12}{'wall p50':>10}{'wall p95':>10}")
-        for path, (cpu, p50, p95) in figures.items():
-            print(f"    {path:<14}{cpu:>12.2f}{p50:>10.2f}{p95:>10.2f}")
+        print(f"    {'path':<14}{'CPU ms/call':>12}{'wall p50':>10}{'wall p95':>10}{'PG CPU':>8}")
+        for path, (cpu, p50, p95, server) in figures.items():
+            pg = "-" if server is None else f"{server:.2f}"
+            print(f"    {path:<14}{cpu:>12.2f}{p50:>10.2f}{p95:>10.2f}{pg:>8}")
         if "floor save" in figures:
             for floor_path in ("floor save", "floor, 1 trip"):
                 cpu_ratio = figures["save sheet"][0] / figures[floor_path][0]
