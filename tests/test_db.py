@@ -114,16 +114,15 @@ def test_one_statement_in_autocommit_leaves_the_pool_as_it_was(postgres):
         # Autocommit for that statement only: the connection went back in transaction mode.
         assert engine.pool.checkedout() == 0
         assert _in_transaction_mode(engine)
-        assert db_module.fetch_one_autocommit(
-            engine, db_module.driver_sql("SELECT 1 WHERE false"), {}
-        ) is None
+        assert (
+            db_module.fetch_one_autocommit(engine, db_module.driver_sql("SELECT 1 WHERE false"), {})
+            is None
+        )
     finally:
         engine.dispose()
 
 
-def test_a_driver_error_is_sqlalchemys_and_a_dead_connection_leaves_the_pool(
-    postgres, monkeypatch
-):
+def test_a_driver_error_is_sqlalchemys_and_a_dead_connection_leaves_the_pool(postgres, monkeypatch):
     from sqlalchemy.exc import DBAPIError
 
     monkeypatch.setattr(db_module, "PING_IDLE_SECONDS", 3600.0)  # no ping saves it
