@@ -125,7 +125,11 @@ def fetch_one_autocommit(engine: Engine, sql: str, params: dict[str, Any]) -> tu
     taken out of the pool. Values go to and come from psycopg as they are: aware
     datetimes, for instance, stay aware (the columns are `timestamp with time zone`).
     """
-    raw = engine.raw_connection()
+    dbapi_error = engine.dialect.loaded_dbapi.Error
+    try:
+        raw = engine.raw_connection()  # the pool's connect: the driver's own errors
+    except dbapi_error as err:  # the server is down or refuses: as Core would raise it
+        raise DBAPIError.instance(sql, params, err, dbapi_error) from err
     driver = raw.driver_connection
     try:
         driver.autocommit = True
@@ -134,10 +138,10 @@ def fetch_one_autocommit(engine: Engine, sql: str, params: dict[str, Any]) -> tu
         finally:
             if not driver.closed:
                 driver.autocommit = False  # the pool's connections run transactions
-    except engine.dialect.loaded_dbapi.Error as err:
+    except dbapi_error as err:
         if driver.closed or engine.dialect.is_disconnect(err, driver, None):
             raw.invalidate(err)
-        raise DBAPIError.instance(sql, params, err, engine.dialect.loaded_dbapi.Error) from err
+        raise DBAPIError.instance(sql, params, err, dbapi_error) from err
     finally:
         raw.close()
 

@@ -142,5 +142,14 @@ def test_a_driver_error_is_sqlalchemys_and_a_dead_connection_leaves_the_pool(pos
         # next statement gets a new one.
         assert engine.pool.checkedout() == 0
         assert db_module.fetch_one_autocommit(engine, "SELECT 4", {}) == (4,)
+
+        postgres.stop()  # no server to connect to: SQLAlchemy's error too (the route's 503)
+        try:
+            engine.pool.dispose()
+            with pytest.raises(OperationalError):
+                db_module.fetch_one_autocommit(engine, "SELECT 5", {})
+        finally:
+            postgres.start()
+        assert db_module.fetch_one_autocommit(engine, "SELECT 6", {}) == (6,)
     finally:
         engine.dispose()
